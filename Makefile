@@ -1,0 +1,40 @@
+# mlectl — build, test, benchmark.
+GO        ?= go
+PKGS      ?= ./...
+BIN       := $(CURDIR)/bin
+PROM_VER  := v0.316.0
+AM_VER    := v0.35.0
+COMPLIANCE_VER := v0.0.0-20260806071727-67b8327a2e93
+
+.PHONY: all build test test-all vet bench e2e fuzz peers clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+# The newcomer's test command: fast suites only (slow ones run in test-all).
+test:
+	$(GO) vet -stdmethods=false $(PKGS)
+	$(GO) test -short -count=1 -timeout 9m $(PKGS)
+
+test-all:
+	$(GO) test -tags slow -count=1 -timeout 30m $(PKGS)
+
+# Benchmarks print each figure side by side with its baseline (see README).
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./tsdb/... ./collector/... ./drift/... ./engine/... ./tui/...
+
+# Short fuzzing pass over every decoder.
+fuzz:
+	scripts/fuzz.sh 10s
+
+# Real peers (promtool, Prometheus, Alertmanager, compliance suite), cached under bin/.
+peers:
+	scripts/peers.sh
+
+e2e: build peers
+	$(GO) test -tags e2e -count=1 -timeout 20m ./e2e/...
+
+clean:
+	rm -rf $(BIN)/mlectl $(BIN)/collector

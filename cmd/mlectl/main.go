@@ -1,0 +1,79 @@
+// Command mlectl is the on-call console for production ML models: run it
+// without arguments for the interactive console, `mlectl demo` for a
+// self-contained demo, or one of the subcommands below from scripts.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// command is one CLI subcommand. run returns a usageError for bad input (exit
+// status 2) and any other error for failures (exit status 1).
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// usageError marks an error caused by how the command was called.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{msg: fmt.Sprintf(format, a...)} }
+
+func commands() map[string]command {
+	return map[string]command{
+		"drift":  {summary: "compare a reference and a current CSV, feature by feature", run: runDrift},
+		"shadow": {summary: "score inputs through a model file (shadow score) and compare models", run: runShadow},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stdout, cmds)
+		return 0
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "mlectl: unknown command %q (see mlectl help)\n", args[0])
+		return 2
+	}
+	if err := cmd.run(ctx, args[1:], stdout, stderr); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "mlectl %s: %v\n", args[0], err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "mlectl %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+func printUsage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "usage: mlectl [COMMAND] [FLAGS]")
+	fmt.Fprintln(w, "\ncommands:")
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+	}
+}

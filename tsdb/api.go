@@ -1,0 +1,83 @@
+package tsdb
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Defaults applied by Open to zero-valued Options fields.
+const (
+	DefaultRetention        = 15 * 24 * time.Hour
+	DefaultOutOfOrderWindow = time.Hour
+	DefaultBlockSamples     = 2048
+	DefaultHeadMaxAge       = 2 * time.Hour
+	DefaultHeadMaxSamples   = 4 << 20
+	DefaultWALSyncInterval  = time.Second
+)
+
+// Options configures a DB. The zero value gives the documented defaults.
+type Options struct {
+	// Retention: data older than Now()-Retention is deleted (whole UTC days,
+	// via badger DropPrefix) and its disk space freed. Default 15 days.
+	Retention time.Duration
+	// OutOfOrderWindow: a sample older than (series max time - window) is
+	// rejected with an error wrapping storage.ErrTooOldSample. Samples and
+	// duplicates inside the window are accepted; for duplicates the last
+	// write wins. Default 1h; a negative value disables out-of-order
+	// ingestion (older samples then wrap storage.ErrOutOfOrderSample).
+	OutOfOrderWindow time.Duration
+	// BlockSamples caps the samples per sealed block. Default 2048.
+	BlockSamples int
+	// HeadMaxAge: the head is sealed into blocks at least this often.
+	// Default 2h.
+	HeadMaxAge time.Duration
+	// HeadMaxSamples: the head is sealed early once it holds this many
+	// samples. Default 4Mi.
+	HeadMaxSamples int
+	// WALSyncInterval: how often the WAL is fsynced (it is always written
+	// with one write(2) per Commit, which survives kill -9). Default 1s.
+	WALSyncInterval time.Duration
+	// SyncEveryCommit fsyncs the WAL in every Commit (survives power loss).
+	SyncEveryCommit bool
+	// Logger receives operational logs; nil discards them.
+	Logger *slog.Logger
+	// Registerer receives the DB's metrics; nil registers none.
+	Registerer prometheus.Registerer
+	// Now is the clock used for retention; nil means time.Now.
+	Now func() time.Time
+
+	// sealEveryCommit is a test hook: seal the whole head after each Commit.
+	sealEveryCommit bool
+}
+
+// Stat is one entry of a top-N cardinality list.
+type Stat struct {
+	Name  string `json:"name"`
+	Value uint64 `json:"value"`
+}
+
+// Stats describes the DB's contents. The cardinality lists match the
+// fields of Prometheus's /api/v1/status/tsdb response.
+type Stats struct {
+	Series              int     // series in the index
+	LabelPairs          int     // distinct name=value pairs
+	SamplesStored       int64   // samples in sealed blocks
+	Blocks              int64   // sealed blocks
+	BlockBytes          int64   // encoded size of sealed blocks (keys+values)
+	BytesOnDisk         int64   // space the DB directory occupies on disk
+	BytesPerSample      float64 // BlockBytes / SamplesStored
+	HeadSamples         int64   // samples not yet sealed
+	HeadSeries          int     // series with samples in the head
+	WALBytes            int64   // size of the WAL segments
+	MinTime, MaxTime    int64   // ms; MinTime > MaxTime when empty
+	RejectedOutOfWindow int64   // samples refused as too old / out of order
+	AcceptedOutOfOrder  int64   // samples accepted out of order
+	DuplicateSamples    int64   // samples that overwrote one at the same timestamp
+
+	SeriesCountByMetricName     []Stat
+	LabelValueCountByLabelName  []Stat
+	MemoryInBytesByLabelName    []Stat
+	SeriesCountByLabelValuePair []Stat
+}
