@@ -13,7 +13,7 @@
 // (libsvm) are densified by the reader, filling absent entries with the value
 // the model family treats as "absent" (NaN for XGBoost, 0 for LightGBM).
 // Row-major float64 was chosen because it is what the readers produce without
-// a copy, a contiguous row range is a zero-copy sub-batch (Batch.Rows method),
+// a copy, a contiguous row range is a zero-copy sub-batch (Batch.Slice),
 // and it can be handed to an accelerator in one transfer. XGBoost models
 // compare features as float32, exactly like XGBoost does: they narrow each
 // row block into a per-worker float32 scratch buffer; a GPU backend can do
@@ -22,6 +22,13 @@
 //
 // Predictions are row-major too: NumOutputs values per row,
 // out[i*NumOutputs + k], float64.
+//
+// # Backends
+//
+// DefaultBackend is CPU. A GPU backend implements the same Backend interface
+// and takes the same Batch: Values is one contiguous row-major block, so a
+// single host-to-device copy (float64, or float32 after AppendFloat32) and
+// one output copy of Rows*NumOutputs values per batch suffice.
 //
 // # Concurrency and memory
 //

@@ -69,6 +69,10 @@ type Backend interface {
 	Score(ctx context.Context, m Model, b Batch, out []float64) error
 }
 
+// DefaultBackend is the backend used when none is configured: CPU with one
+// worker per core.
+func DefaultBackend() Backend { return CPU{} }
+
 // CPU scores on goroutines, one per worker, each over a contiguous row
 // range. The zero value uses GOMAXPROCS workers.
 type CPU struct {

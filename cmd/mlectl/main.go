@@ -30,8 +30,19 @@ func usagef(format string, a ...any) error { return usageError{msg: fmt.Sprintf(
 
 func commands() map[string]command {
 	return map[string]command{
-		"drift":  {summary: "compare a reference and a current CSV, feature by feature", run: runDrift},
-		"shadow": {summary: "score inputs through a model file (shadow score) and compare models", run: runShadow},
+		"models":      {summary: "list and show registered models (models list|show|set)", run: runModels},
+		"versions":    {summary: "register and list model versions (versions register|list|archive)", run: runVersions},
+		"rollback":    {summary: "roll a model's production back to the previous or a given version", run: runRollback},
+		"promote":     {summary: "promote a shadow or canary version to production", run: runPromote},
+		"set-traffic": {summary: "send a percentage of traffic to a canary version", run: runSetTraffic},
+		"runbook":     {summary: "list, show and run runbook steps (runbook list|show|run)", run: runRunbook},
+		"timeline":    {summary: "export an incident timeline as a postmortem draft (timeline export)", run: runTimeline},
+		"annotate":    {summary: "add a note to a model's event log", run: runAnnotate},
+		"audit":       {summary: "verify or list the hash-chained audit log (audit verify|list)", run: runAudit},
+		"demo":        {summary: "run the product on its embedded default: collector, simulated models, a drift incident", run: runDemo},
+		"drift":       {summary: "compare a reference and a current CSV, feature by feature", run: runDrift},
+		"shadow":      {summary: "score inputs through a model file (shadow score) and compare models", run: runShadow},
+		"slo":         {summary: "generate Prometheus SLO recording and burn-rate alert rules (Sloth compatible)", run: runSLO},
 	}
 }
 

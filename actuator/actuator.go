@@ -1,0 +1,277 @@
+package actuator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kinds of actuator.
+const (
+	KindWebhook = "webhook"
+	KindExec    = "exec"
+	KindFile    = "file"
+)
+
+// DefaultTimeout bounds one actuation when the config sets none.
+const DefaultTimeout = 30 * time.Second
+
+// Config is a model's actuator, as stored in the registry.
+type Config struct {
+	Kind string `json:"kind" yaml:"kind"`
+	// URL is the webhook endpoint.
+	URL string `json:"url,omitempty" yaml:"url,omitempty"`
+	// Headers are sent with the webhook request (e.g. an Authorization).
+	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
+	// Command is the exec argv; it is not run through a shell unless it
+	// names one (["sh", "-c", "kubectl rollout undo deploy/$MLECTL_MODEL"]).
+	Command []string `json:"command,omitempty" yaml:"command,omitempty"`
+	// Path is the routing file the file actuator rewrites.
+	Path string `json:"path,omitempty" yaml:"path,omitempty"`
+	// TimeoutSeconds bounds one actuation (DefaultTimeout when 0).
+	TimeoutSeconds float64 `json:"timeout_seconds,omitempty" yaml:"timeout_seconds,omitempty"`
+}
+
+// Validate reports the first field that makes c unusable.
+func (c Config) Validate() error {
+	switch c.Kind {
+	case KindWebhook:
+		u, err := url.Parse(c.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("actuator.url %q is not an http(s) URL", c.URL)
+		}
+	case KindExec:
+		if len(c.Command) == 0 || c.Command[0] == "" {
+			return fmt.Errorf("actuator.command is empty")
+		}
+	case KindFile:
+		if c.Path == "" || !filepath.IsAbs(c.Path) {
+			return fmt.Errorf("actuator.path %q must be an absolute file path", c.Path)
+		}
+	case "":
+		return fmt.Errorf("actuator.kind is empty (webhook, exec or file)")
+	default:
+		return fmt.Errorf("actuator.kind %q is not one of webhook, exec, file", c.Kind)
+	}
+	if c.TimeoutSeconds < 0 || c.TimeoutSeconds > 3600 {
+		return fmt.Errorf("actuator.timeout_seconds %v is outside 0..3600", c.TimeoutSeconds)
+	}
+	return nil
+}
+
+func (c Config) timeout() time.Duration {
+	if c.TimeoutSeconds > 0 {
+		return time.Duration(c.TimeoutSeconds * float64(time.Second))
+	}
+	return DefaultTimeout
+}
+
+// Route is one version's share of traffic after the action.
+type Route struct {
+	Version     string  `json:"version"`
+	Stage       string  `json:"stage"`
+	ArtifactURI string  `json:"artifact_uri"`
+	SHA256      string  `json:"sha256"`
+	Weight      float64 `json:"weight"`
+}
+
+// Request is the action handed to an actuator: what to do, and the complete
+// routing the serving system should end up with.
+type Request struct {
+	Action         string    `json:"action"`
+	Model          string    `json:"model"`
+	FromVersion    string    `json:"from_version,omitempty"`
+	ToVersion      string    `json:"to_version"`
+	TrafficPercent float64   `json:"traffic_percent"`
+	Reason         string    `json:"reason,omitempty"`
+	Actor          string    `json:"actor,omitempty"`
+	RequestedAt    time.Time `json:"requested_at"`
+	Routes         []Route   `json:"routes"`
+}
+
+// Actuator carries out a Request.
+type Actuator interface {
+	Apply(ctx context.Context, req Request) error
+}
+
+// New returns the actuator described by c.
+func New(c Config) (Actuator, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	switch c.Kind {
+	case KindWebhook:
+		return &Webhook{cfg: c, client: &http.Client{}}, nil
+	case KindExec:
+		return &Exec{cfg: c}, nil
+	default:
+		return &File{cfg: c}, nil
+	}
+}
+
+// Webhook POSTs the request as JSON and expects a 2xx answer.
+type Webhook struct {
+	cfg    Config
+	client *http.Client
+}
+
+// Apply implements Actuator.
+func (w *Webhook) Apply(ctx context.Context, req Request) error {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.timeout())
+	defer cancel()
+	body, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("encoding webhook body: %w", err)
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("webhook %s: %w", w.cfg.URL, err)
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("User-Agent", "mlectl-actuator")
+	for k, v := range w.cfg.Headers {
+		hr.Header.Set(k, v)
+	}
+	resp, err := w.client.Do(hr)
+	if err != nil {
+		return fmt.Errorf("webhook %s unreachable: %w", w.cfg.URL, err)
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("webhook %s answered %s: %s", w.cfg.URL, resp.Status, strings.TrimSpace(string(snippet)))
+	}
+	return nil
+}
+
+// Exec runs a command with the action in its environment and the request
+// JSON on stdin; a non-zero exit fails the action.
+type Exec struct{ cfg Config }
+
+// Env returns the MLECTL_* variables describing req.
+func Env(req Request) []string {
+	return []string{
+		"MLECTL_ACTION=" + req.Action,
+		"MLECTL_MODEL=" + req.Model,
+		"MLECTL_FROM_VERSION=" + req.FromVersion,
+		"MLECTL_TO_VERSION=" + req.ToVersion,
+		"MLECTL_TRAFFIC_PERCENT=" + strconv.FormatFloat(req.TrafficPercent, 'f', -1, 64),
+		"MLECTL_REASON=" + req.Reason,
+		"MLECTL_ACTOR=" + req.Actor,
+	}
+}
+
+// Apply implements Actuator.
+func (e *Exec) Apply(ctx context.Context, req Request) error {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.timeout())
+	defer cancel()
+	body, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("encoding exec stdin: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, e.cfg.Command[0], e.cfg.Command[1:]...)
+	cmd.Env = append(os.Environ(), Env(req)...)
+	cmd.Stdin = bytes.NewReader(body)
+	var out tailBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.WaitDelay = time.Second
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("command %s did not finish within %s: %s", e.cfg.Command[0], e.cfg.timeout(), out.String())
+		}
+		return fmt.Errorf("command %s failed (%v): %s", e.cfg.Command[0], err, out.String())
+	}
+	return nil
+}
+
+// tailBuffer keeps the last 2 KiB written, enough to explain a failure.
+type tailBuffer struct{ b []byte }
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > 2048 {
+		t.b = t.b[len(t.b)-2048:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string { return strings.TrimSpace(string(t.b)) }
+
+// File rewrites a JSON routing file: write a temporary file in the same
+// directory, fsync it, rename it over the target and fsync the directory,
+// so a watcher sees either the old or the new routing, never a torn write.
+type File struct{ cfg Config }
+
+// RoutingFile is the content the file actuator writes.
+type RoutingFile struct {
+	Model     string    `json:"model"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Action    string    `json:"action"`
+	Actor     string    `json:"actor,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	Routes    []Route   `json:"routes"`
+}
+
+// Apply implements Actuator.
+func (f *File) Apply(ctx context.Context, req Request) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(RoutingFile{
+		Model: req.Model, UpdatedAt: req.RequestedAt.UTC(), Action: req.Action,
+		Actor: req.Actor, Reason: req.Reason, Routes: req.Routes,
+	}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding routing file: %w", err)
+	}
+	return WriteFileAtomic(f.cfg.Path, append(b, '\n'), 0o644)
+}
+
+// WriteFileAtomic replaces path with data via temp file + fsync + rename.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("routing file %s: creating temporary file: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("routing file %s: writing: %w", path, err)
+	}
+	if err = tmp.Chmod(perm); err != nil {
+		return fmt.Errorf("routing file %s: chmod: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("routing file %s: fsync: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("routing file %s: closing: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("routing file %s: rename: %w", path, err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("routing file %s: opening directory for fsync: %w", path, err)
+	}
+	defer d.Close()
+	if err = d.Sync(); err != nil {
+		return fmt.Errorf("routing file %s: fsync directory: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,257 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Role orders what a caller may do.
+type Role int
+
+// Roles, weakest first. RoleNone is an unauthenticated caller.
+const (
+	RoleNone Role = iota
+	RoleViewer
+	RoleResponder
+	RoleAdmin
+)
+
+func (r Role) String() string {
+	switch r {
+	case RoleViewer:
+		return "viewer"
+	case RoleResponder:
+		return "responder"
+	case RoleAdmin:
+		return "admin"
+	}
+	return "none"
+}
+
+// ParseRole parses viewer, responder or admin.
+func ParseRole(s string) (Role, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "viewer":
+		return RoleViewer, nil
+	case "responder":
+		return RoleResponder, nil
+	case "admin":
+		return RoleAdmin, nil
+	}
+	return RoleNone, fmt.Errorf("role %q is not one of viewer, responder, admin", s)
+}
+
+// Modes of the `auth:` configuration key.
+const (
+	ModeDefault  = "default"
+	ModeDisabled = "disabled"
+	ModeStrict   = "strict"
+)
+
+// TokenSpec is one entry of the `tokens:` configuration list. Exactly one of
+// Token, TokenFile and SHA256 gives the secret.
+type TokenSpec struct {
+	Name      string `yaml:"name" json:"name"`
+	Token     string `yaml:"token,omitempty" json:"token,omitempty"`
+	TokenFile string `yaml:"token_file,omitempty" json:"token_file,omitempty"`
+	SHA256    string `yaml:"sha256,omitempty" json:"sha256,omitempty"`
+	Role      string `yaml:"role" json:"role"`
+}
+
+// Config is the access-control part of the collector configuration.
+type Config struct {
+	Mode   string      `yaml:"auth,omitempty" json:"auth,omitempty"`
+	Tokens []TokenSpec `yaml:"tokens,omitempty" json:"tokens,omitempty"`
+}
+
+// Principal is who made a request.
+type Principal struct {
+	Name string
+	Role Role
+}
+
+// Anonymous is the principal of a request without a token.
+const Anonymous = "anonymous"
+
+type token struct {
+	name   string
+	role   Role
+	digest [sha256.Size]byte
+}
+
+// Authenticator resolves bearer tokens to principals. Immutable after New.
+type Authenticator struct {
+	mode   string
+	tokens []token
+}
+
+// New validates cfg. Relative token_file paths resolve against baseDir (the
+// directory of the configuration file).
+func New(cfg Config, baseDir string) (*Authenticator, error) {
+	a := &Authenticator{mode: cfg.Mode}
+	switch cfg.Mode {
+	case "", ModeDefault:
+		a.mode = ModeDefault
+	case ModeDisabled, ModeStrict:
+	default:
+		return nil, fmt.Errorf("auth: %q is not one of default, strict, disabled", cfg.Mode)
+	}
+	seen := map[string]bool{}
+	for i, s := range cfg.Tokens {
+		if s.Name == "" {
+			return nil, fmt.Errorf("tokens[%d].name is empty", i)
+		}
+		if seen[s.Name] {
+			return nil, fmt.Errorf("tokens[%d].name %q is used twice", i, s.Name)
+		}
+		seen[s.Name] = true
+		role, err := ParseRole(s.Role)
+		if err != nil {
+			return nil, fmt.Errorf("tokens[%d] (%s): %w", i, s.Name, err)
+		}
+		t := token{name: s.Name, role: role}
+		n := 0
+		if s.Token != "" {
+			n++
+			t.digest = sha256.Sum256([]byte(s.Token))
+		}
+		if s.TokenFile != "" {
+			n++
+			p := s.TokenFile
+			if !filepath.IsAbs(p) && baseDir != "" {
+				p = filepath.Join(baseDir, p)
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return nil, fmt.Errorf("tokens[%d] (%s).token_file: %w", i, s.Name, err)
+			}
+			secret := strings.TrimSpace(string(b))
+			if secret == "" {
+				return nil, fmt.Errorf("tokens[%d] (%s).token_file %s is empty", i, s.Name, p)
+			}
+			t.digest = sha256.Sum256([]byte(secret))
+		}
+		if s.SHA256 != "" {
+			n++
+			b, err := hex.DecodeString(strings.TrimSpace(s.SHA256))
+			if err != nil || len(b) != sha256.Size {
+				return nil, fmt.Errorf("tokens[%d] (%s).sha256 is not 64 hex digits", i, s.Name)
+			}
+			copy(t.digest[:], b)
+		}
+		if n != 1 {
+			return nil, fmt.Errorf("tokens[%d] (%s): set exactly one of token, token_file, sha256 (got %d)", i, s.Name, n)
+		}
+		a.tokens = append(a.tokens, t)
+	}
+	return a, nil
+}
+
+// Mode returns the effective mode.
+func (a *Authenticator) Mode() string { return a.mode }
+
+// Errors of Identify.
+var (
+	ErrUnknownToken = errors.New("unknown API token")
+	ErrMalformed    = errors.New("Authorization header is not \"Bearer <token>\"")
+)
+
+// Identify resolves the request's bearer token. A request without one is
+// Anonymous with RoleNone (RoleAdmin when auth is disabled).
+func (a *Authenticator) Identify(r *http.Request) (Principal, error) {
+	if a.mode == ModeDisabled {
+		return Principal{Name: Anonymous, Role: RoleAdmin}, nil
+	}
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return Principal{Name: Anonymous, Role: RoleNone}, nil
+	}
+	scheme, secret, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+		return Principal{Name: Anonymous}, ErrMalformed
+	}
+	d := sha256.Sum256([]byte(strings.TrimSpace(secret)))
+	var found *token
+	// Compare against every token so timing does not reveal which matched.
+	for i := range a.tokens {
+		if subtle.ConstantTimeCompare(d[:], a.tokens[i].digest[:]) == 1 && found == nil {
+			found = &a.tokens[i]
+		}
+	}
+	if found == nil {
+		return Principal{Name: Anonymous}, ErrUnknownToken
+	}
+	return Principal{Name: found.name, Role: found.role}, nil
+}
+
+// Decide returns the HTTP status that refuses p for an action needing need,
+// with a message, or 0 when p may proceed. mutating tells reads from writes.
+func (a *Authenticator) Decide(p Principal, idErr error, need Role) (int, string) {
+	if a.mode == ModeDisabled {
+		return 0, ""
+	}
+	if idErr != nil {
+		return http.StatusUnauthorized, idErr.Error()
+	}
+	if need <= RoleViewer && a.mode != ModeStrict && p.Role == RoleNone {
+		return 0, ""
+	}
+	if p.Role == RoleNone {
+		if len(a.tokens) == 0 {
+			return http.StatusUnauthorized, "no API tokens are configured: add tokens: to the collector configuration (or set auth: disabled on a trusted network)"
+		}
+		return http.StatusUnauthorized, fmt.Sprintf("this call needs an API token with role %s or higher (Authorization: Bearer <token>)", need)
+	}
+	if p.Role < need {
+		return http.StatusForbidden, fmt.Sprintf("token %q has role %s; this call needs %s or higher", p.Name, p.Role, need)
+	}
+	return 0, ""
+}
+
+type ctxKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+// FromContext returns the principal stored by Require (Anonymous if none).
+func FromContext(ctx context.Context) Principal {
+	if p, ok := ctx.Value(ctxKey{}).(Principal); ok {
+		return p
+	}
+	return Principal{Name: Anonymous}
+}
+
+// Refusal is called when a request is refused, e.g. to audit it.
+type Refusal func(r *http.Request, p Principal, status int, msg string)
+
+// Require wraps h so that it runs only for callers with role need or higher.
+// Refused requests get a JSON error in the Prometheus envelope shape and,
+// for 401, a WWW-Authenticate challenge. onRefuse may be nil.
+func (a *Authenticator) Require(need Role, h http.Handler, onRefuse Refusal) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.Identify(r)
+		if status, msg := a.Decide(p, err, need); status != 0 {
+			if status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="mlectl"`)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"status":"error","errorType":%q,"error":%q}`+"\n", http.StatusText(status), msg)
+			if onRefuse != nil {
+				onRefuse(r, p, status, msg)
+			}
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+	})
+}

@@ -1,0 +1,113 @@
+package auth_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/mlectl/mlectl/auth"
+)
+
+func TestNewValidatesConfig(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ops.token"), []byte("from-file\n"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "empty.token"), []byte("\n"), 0o600))
+	sum := sha256.Sum256([]byte("hashed-secret"))
+	good := auth.Config{Tokens: []auth.TokenSpec{
+		{Name: "a", Token: "plain", Role: "admin"},
+		{Name: "b", TokenFile: "ops.token", Role: "responder"},
+		{Name: "c", SHA256: hex.EncodeToString(sum[:]), Role: "Viewer"},
+	}}
+	a, err := auth.New(good, dir)
+	require.NoError(t, err)
+	for secret, want := range map[string]auth.Principal{
+		"plain": {Name: "a", Role: auth.RoleAdmin}, "from-file": {Name: "b", Role: auth.RoleResponder}, "hashed-secret": {Name: "c", Role: auth.RoleViewer},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+secret)
+		p, err := a.Identify(r)
+		require.NoError(t, err)
+		assert.Equal(t, want, p)
+	}
+
+	tests := []struct {
+		name string
+		cfg  auth.Config
+		msg  string
+	}{
+		{"bad mode", auth.Config{Mode: "off"}, "auth: \"off\""},
+		{"no name", auth.Config{Tokens: []auth.TokenSpec{{Token: "x", Role: "admin"}}}, "tokens[0].name"},
+		{"dup name", auth.Config{Tokens: []auth.TokenSpec{{Name: "a", Token: "x", Role: "admin"}, {Name: "a", Token: "y", Role: "admin"}}}, "used twice"},
+		{"bad role", auth.Config{Tokens: []auth.TokenSpec{{Name: "a", Token: "x", Role: "root"}}}, "role \"root\""},
+		{"two secrets", auth.Config{Tokens: []auth.TokenSpec{{Name: "a", Token: "x", SHA256: hex.EncodeToString(sum[:]), Role: "admin"}}}, "exactly one"},
+		{"no secret", auth.Config{Tokens: []auth.TokenSpec{{Name: "a", Role: "admin"}}}, "exactly one"},
+		{"bad sha", auth.Config{Tokens: []auth.TokenSpec{{Name: "a", SHA256: "xyz", Role: "admin"}}}, "64 hex digits"},
+		{"missing file", auth.Config{Tokens: []auth.TokenSpec{{Name: "a", TokenFile: "nope", Role: "admin"}}}, "token_file"},
+		{"empty file", auth.Config{Tokens: []auth.TokenSpec{{Name: "a", TokenFile: "empty.token", Role: "admin"}}}, "is empty"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := auth.New(tc.cfg, dir)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.msg)
+		})
+	}
+}
+
+func TestRequire(t *testing.T) {
+	a, err := auth.New(auth.Config{Tokens: []auth.TokenSpec{{Name: "v", Token: "vt", Role: "viewer"}, {Name: "r", Token: "rt", Role: "responder"}}}, "")
+	require.NoError(t, err)
+	var refused []int
+	h := a.Require(auth.RoleResponder, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(auth.FromContext(r.Context()).Name))
+	}), func(r *http.Request, p auth.Principal, status int, msg string) { refused = append(refused, status) })
+	tests := []struct {
+		header string
+		code   int
+	}{
+		{"", 401}, {"Bearer nope", 401}, {"Basic dXNlcjpwYXNz", 401}, {"Bearer vt", 403}, {"Bearer rt", 200}, {"bearer rt", 200},
+	}
+	for _, tc := range tests {
+		r := httptest.NewRequest("POST", "/", nil)
+		if tc.header != "" {
+			r.Header.Set("Authorization", tc.header)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		assert.Equal(t, tc.code, w.Code, tc.header)
+		if tc.code == 200 {
+			assert.Equal(t, "r", w.Body.String())
+		}
+		if tc.code == 401 {
+			assert.NotEmpty(t, w.Header().Get("WWW-Authenticate"))
+		}
+	}
+	assert.Equal(t, []int{401, 401, 401, 403}, refused)
+}
+
+func TestDecodeTokens(t *testing.T) {
+	var doc struct {
+		Auth   string    `yaml:"auth"`
+		Tokens yaml.Node `yaml:"tokens"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte("auth: strict\ntokens:\n  - {name: ci, token: s3cret, role: admin}\n  - {name: grafana, token_file: /run/secrets/g, role: viewer}\n"), &doc))
+	specs, err := auth.DecodeTokens(&doc.Tokens)
+	require.NoError(t, err)
+	assert.Equal(t, []auth.TokenSpec{{Name: "ci", Token: "s3cret", Role: "admin"}, {Name: "grafana", TokenFile: "/run/secrets/g", Role: "viewer"}}, specs)
+
+	require.NoError(t, yaml.Unmarshal([]byte("tokens:\n  - {name: ci, tokn: s3cret, role: admin}\n"), &doc))
+	_, err = auth.DecodeTokens(&doc.Tokens)
+	assert.ErrorContains(t, err, "tokn")
+
+	specs, err = auth.DecodeTokens(&yaml.Node{})
+	require.NoError(t, err)
+	assert.Empty(t, specs)
+}

@@ -1,0 +1,336 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultURL is where a local collector listens.
+const DefaultURL = "http://127.0.0.1:9710"
+
+// maxBody caps how much of an answer is read, so a misbehaving server
+// cannot exhaust the console's memory.
+const maxBody = 64 << 20
+
+// Client talks to one collector. It is safe for concurrent use.
+type Client struct {
+	base  *url.URL
+	token string
+	hc    *http.Client
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithToken sends "Authorization: Bearer <token>" with every request.
+func WithToken(token string) Option { return func(c *Client) { c.token = token } }
+
+// WithHTTPClient replaces the default HTTP client (10 s timeout).
+func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
+
+// New returns a client for the collector at baseURL (scheme://host[:port][/prefix]).
+func New(baseURL string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("collector URL %q: %w", baseURL, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("collector URL %q: scheme must be http or https", baseURL)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("collector URL %q: missing host", baseURL)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	c := &Client{base: u, hc: &http.Client{Timeout: 10 * time.Second}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// URL returns the collector base URL, for display.
+func (c *Client) URL() string { return c.base.String() }
+
+// get performs one GET and returns the body and HTTP status. A 404 maps to
+// ErrNotConfigured; transport failures are wrapped with the endpoint.
+func (c *Client) get(ctx context.Context, path string, params url.Values) ([]byte, int, error) {
+	u := *c.base
+	u.Path += path
+	u.RawQuery = params.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("building request for %s: %w", path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("collector %s unreachable: %w", c.base.Host, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, resp.StatusCode, fmt.Errorf("reading %s answer: %w", path, err)
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, resp.StatusCode, fmt.Errorf("%s: %w", path, ErrNotConfigured)
+	}
+	return body, resp.StatusCode, nil
+}
+
+// getData performs a GET on an /api/v1 endpoint and unwraps the envelope.
+func (c *Client) getData(ctx context.Context, path string, params url.Values) (envelope, error) {
+	body, status, err := c.get(ctx, path, params)
+	if err != nil {
+		return envelope{}, err
+	}
+	env, err := decodeEnvelope(body, status)
+	if err != nil {
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) && status/100 != 2 {
+			// Not JSON at all (a proxy page, a plain-text 401): report the
+			// HTTP status with the start of the body.
+			return env, &APIError{StatusCode: status, Message: firstLine(body)}
+		}
+		return env, err
+	}
+	return env, nil
+}
+
+func firstLine(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+func formatTime(t time.Time) string {
+	return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', -1, 64)
+}
+
+// Query evaluates an instant query at ts (the collector's "now" when ts is zero).
+func (c *Client) Query(ctx context.Context, query string, ts time.Time) (Result, error) {
+	p := url.Values{"query": {query}}
+	if !ts.IsZero() {
+		p.Set("time", formatTime(ts))
+	}
+	body, status, err := c.get(ctx, "/api/v1/query", p)
+	if err != nil {
+		return Result{}, err
+	}
+	return decodeQuery(body, status)
+}
+
+// Range is the time window and resolution of a range query.
+type Range struct {
+	Start, End time.Time
+	Step       time.Duration
+}
+
+// QueryRange evaluates a range query.
+func (c *Client) QueryRange(ctx context.Context, query string, r Range) (Result, error) {
+	if r.Step <= 0 {
+		return Result{}, fmt.Errorf("range query step must be positive, got %s", r.Step)
+	}
+	p := url.Values{
+		"query": {query},
+		"start": {formatTime(r.Start)},
+		"end":   {formatTime(r.End)},
+		"step":  {strconv.FormatFloat(r.Step.Seconds(), 'f', -1, 64)},
+	}
+	body, status, err := c.get(ctx, "/api/v1/query_range", p)
+	if err != nil {
+		return Result{}, err
+	}
+	return decodeQuery(body, status)
+}
+
+func decodeQuery(body []byte, status int) (Result, error) {
+	res, err := DecodeQueryResponse(body, status)
+	if err != nil {
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) && status/100 != 2 {
+			return Result{}, &APIError{StatusCode: status, Message: firstLine(body)}
+		}
+		return Result{}, err
+	}
+	return res, nil
+}
+
+func matchParams(matchers []string, start, end time.Time) url.Values {
+	p := url.Values{}
+	for _, m := range matchers {
+		p.Add("match[]", m)
+	}
+	if !start.IsZero() {
+		p.Set("start", formatTime(start))
+	}
+	if !end.IsZero() {
+		p.Set("end", formatTime(end))
+	}
+	return p
+}
+
+// Series lists the label sets of series matching any of matchers.
+func (c *Client) Series(ctx context.Context, matchers []string, start, end time.Time) ([]Metric, error) {
+	var out []Metric
+	return out, c.getInto(ctx, "/api/v1/series", matchParams(matchers, start, end), &out)
+}
+
+// Labels lists label names, optionally restricted to series matching matchers.
+func (c *Client) Labels(ctx context.Context, matchers []string, start, end time.Time) ([]string, error) {
+	var out []string
+	return out, c.getInto(ctx, "/api/v1/labels", matchParams(matchers, start, end), &out)
+}
+
+// LabelValues lists the values of label name.
+func (c *Client) LabelValues(ctx context.Context, name string, matchers []string, start, end time.Time) ([]string, error) {
+	var out []string
+	return out, c.getInto(ctx, "/api/v1/label/"+url.PathEscape(name)+"/values", matchParams(matchers, start, end), &out)
+}
+
+// BuildInfo is the collector's /api/v1/status/buildinfo answer.
+type BuildInfo struct {
+	Version   string `json:"version"`
+	Revision  string `json:"revision"`
+	Branch    string `json:"branch"`
+	BuildUser string `json:"buildUser"`
+	BuildDate string `json:"buildDate"`
+	GoVersion string `json:"goVersion"`
+}
+
+// BuildInfo fetches the collector's version information.
+func (c *Client) BuildInfo(ctx context.Context) (BuildInfo, error) {
+	var out BuildInfo
+	return out, c.getInto(ctx, "/api/v1/status/buildinfo", nil, &out)
+}
+
+// TSDBStat is one "name: count" entry of the TSDB status.
+type TSDBStat struct {
+	Name  string `json:"name"`
+	Value uint64 `json:"value"`
+}
+
+// TSDBStatus is the collector's /api/v1/status/tsdb answer.
+type TSDBStatus struct {
+	HeadStats struct {
+		NumSeries     uint64 `json:"numSeries"`
+		NumLabelPairs int    `json:"numLabelPairs"`
+		ChunkCount    int64  `json:"chunkCount"`
+		MinTime       int64  `json:"minTime"`
+		MaxTime       int64  `json:"maxTime"`
+	} `json:"headStats"`
+	SeriesCountByMetricName     []TSDBStat `json:"seriesCountByMetricName"`
+	LabelValueCountByLabelName  []TSDBStat `json:"labelValueCountByLabelName"`
+	MemoryInBytesByLabelName    []TSDBStat `json:"memoryInBytesByLabelName"`
+	SeriesCountByLabelValuePair []TSDBStat `json:"seriesCountByLabelValuePair"`
+}
+
+// TSDBStatus fetches cardinality statistics.
+func (c *Client) TSDBStatus(ctx context.Context) (TSDBStatus, error) {
+	var out TSDBStatus
+	return out, c.getInto(ctx, "/api/v1/status/tsdb", nil, &out)
+}
+
+// Alert is one entry of /api/v1/alerts.
+type Alert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	State       string            `json:"state"` // firing, pending
+	ActiveAt    time.Time         `json:"activeAt"`
+	Value       string            `json:"value"`
+}
+
+// Alerts lists active (pending and firing) alerts. The error wraps
+// ErrNotConfigured when the collector does not evaluate alerting rules.
+func (c *Client) Alerts(ctx context.Context) ([]Alert, error) {
+	var out struct {
+		Alerts []Alert `json:"alerts"`
+	}
+	err := c.getInto(ctx, "/api/v1/alerts", nil, &out)
+	return out.Alerts, err
+}
+
+// Rule is one recording or alerting rule of /api/v1/rules.
+type Rule struct {
+	Name           string            `json:"name"`
+	Query          string            `json:"query"`
+	Type           string            `json:"type"` // alerting, recording
+	Health         string            `json:"health"`
+	LastError      string            `json:"lastError"`
+	State          string            `json:"state"`
+	Labels         map[string]string `json:"labels"`
+	Annotations    map[string]string `json:"annotations"`
+	Alerts         []Alert           `json:"alerts"`
+	LastEvaluation time.Time         `json:"lastEvaluation"`
+}
+
+// RuleGroup is one group of /api/v1/rules.
+type RuleGroup struct {
+	Name           string    `json:"name"`
+	File           string    `json:"file"`
+	Interval       float64   `json:"interval"`
+	Rules          []Rule    `json:"rules"`
+	LastEvaluation time.Time `json:"lastEvaluation"`
+}
+
+// Rules lists rule groups. The error wraps ErrNotConfigured when the
+// collector has no rule engine.
+func (c *Client) Rules(ctx context.Context) ([]RuleGroup, error) {
+	var out struct {
+		Groups []RuleGroup `json:"groups"`
+	}
+	err := c.getInto(ctx, "/api/v1/rules", nil, &out)
+	return out.Groups, err
+}
+
+// Probe checks that the collector serves an /api/v1 endpoint at all; it
+// returns nil when it answers successfully and an error wrapping
+// ErrNotConfigured when it answers 404. Views whose API arrives in a later
+// release use it to decide between "not configured" and real content.
+func (c *Client) Probe(ctx context.Context, path string) error {
+	_, err := c.getData(ctx, path, nil)
+	return err
+}
+
+func (c *Client) getInto(ctx context.Context, path string, params url.Values, dst any) error {
+	env, err := c.getData(ctx, path, params)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(env.Data, dst); err != nil {
+		return fmt.Errorf("decoding %s data: %w", path, err)
+	}
+	return nil
+}
+
+// Healthy probes /-/healthy: nil when the collector process is up.
+func (c *Client) Healthy(ctx context.Context) error { return c.probeText(ctx, "/-/healthy") }
+
+// Ready probes /-/ready: nil when the collector accepts queries.
+func (c *Client) Ready(ctx context.Context) error { return c.probeText(ctx, "/-/ready") }
+
+func (c *Client) probeText(ctx context.Context, path string) error {
+	body, status, err := c.get(ctx, path, nil)
+	if err != nil {
+		return err
+	}
+	if status/100 != 2 {
+		return &APIError{StatusCode: status, Message: firstLine(body)}
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/mlectl/mlectl/slo"
+)
+
+const sloUsage = `usage: mlectl slo generate FILE.yaml [-o OUT.yml] [flags]
+       mlectl slo validate FILE.yaml
+
+generate  prints the Prometheus rule file (SLI recording rules, SLO metadata
+          rules, multiwindow multi-burn-rate page and ticket alerts) for the
+          SLO specs in FILE.yaml; the same rules Sloth v0.16.0 generates.
+validate  checks FILE.yaml and lists its SLOs.
+
+FILE.yaml is a Sloth spec (version: prometheus/v1) or an mlectl spec
+(version: mlectl/v1) whose SLOs may use the ml: shorthands latency,
+availability, quality and drift. - reads stdin.
+`
+
+func runSLO(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, sloUsage)
+		if len(args) == 0 {
+			return usagef("missing subcommand (want: generate, validate)")
+		}
+		return nil
+	}
+	switch args[0] {
+	case "generate":
+		return runSLOGenerate(ctx, args[1:], stdout, stderr)
+	case "validate":
+		return runSLOValidate(ctx, args[1:], stdout, stderr)
+	}
+	return usagef("unknown slo subcommand %q (want: generate, validate)", args[0])
+}
+
+// labelsFlag collects repeated -l key=value flags.
+type labelsFlag map[string]string
+
+func (l labelsFlag) String() string { return "" }
+
+func (l labelsFlag) Set(s string) error {
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || v == "" {
+			return fmt.Errorf("%q is not key=value", kv)
+		}
+		l[k] = v
+	}
+	return nil
+}
+
+// parseInterspersed lets flags come before or after the one positional
+// argument (mlectl slo generate FILE -o OUT as well as -o OUT FILE).
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func runSLOGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("slo generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, sloUsage+"\nflags:\n")
+		fs.PrintDefaults()
+	}
+	extra := labelsFlag{}
+	var (
+		out    = fs.String("o", "-", "write the rule file to `file` (replaced atomically); - for stdout")
+		period = fs.String("period", "30d", "SLO period: 30d or 28d")
+	)
+	fs.Var(extra, "l", "extra `key=value` label for every SLO (repeatable, comma-separated), like Sloth's --extra-labels")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usagef("%v", err)
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one spec file, got %d arguments (see mlectl slo --help)", len(pos))
+	}
+	p, err := model.ParseDuration(*period)
+	if err != nil {
+		return usagef("-period: %v", err)
+	}
+	specs, err := readSpecs(pos[0])
+	if err != nil {
+		return err
+	}
+	rules, err := slo.Generate(specs, slo.Options{Period: time.Duration(p), ExtraLabels: extra})
+	if err != nil {
+		return usagef("%s: %v", pos[0], err)
+	}
+	var buf bytes.Buffer
+	if _, err := rules.WriteTo(&buf); err != nil {
+		return err
+	}
+	if *out == "-" {
+		_, err := stdout.Write(buf.Bytes())
+		return err
+	}
+	return writeFileAtomic(*out, buf.Bytes())
+}
+
+func runSLOValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("slo validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usagef("%v", err)
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one spec file, got %d arguments", len(pos))
+	}
+	specs, err := readSpecs(pos[0])
+	if err != nil {
+		return err
+	}
+	for _, s := range specs {
+		for _, o := range s.SLOs {
+			kind := "events"
+			if o.SLI.Raw != nil {
+				kind = "raw"
+			}
+			if o.ML != nil {
+				kind = "ml"
+			}
+			fmt.Fprintf(stdout, "%s\tobjective %g%%\tsli %s\talert %q\n", s.ID(o), o.Objective, kind, o.Alerting.Name)
+		}
+	}
+	return nil
+}
+
+// readSpecs reads and parses a spec file; every problem with it is the
+// caller's input, hence a usage error.
+func readSpecs(path string) ([]slo.Spec, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, usagef("reading spec: %v", err)
+	}
+	specs, err := slo.Parse(data)
+	if err != nil {
+		return nil, usagef("%s: %v", path, err)
+	}
+	return specs, nil
+}
+
+// writeFileAtomic replaces path only once the whole file is written, so a
+// failed run never leaves a truncated rule file for Prometheus to load.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("writing rule file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing rule file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing rule file: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("writing rule file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing rule file: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package collector
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults applied by New to zero-valued Limits and Query fields.
+const (
+	DefaultListenAddress       = "127.0.0.1:9710"
+	DefaultMaxBodyBytes        = 16 << 20 // compressed request body
+	DefaultMaxDecodedBytes     = 64 << 20 // snappy-decoded protobuf
+	DefaultMaxSeriesPerRequest = 50_000
+	DefaultMaxLabelsPerSeries  = 30
+	DefaultMaxLabelNameLength  = 1024
+	DefaultMaxLabelValueLength = 2048
+	DefaultMaxSeriesPerMetric  = 100_000
+	DefaultMaxFutureSkew       = 10 * time.Minute
+	DefaultQueryTimeout        = 2 * time.Minute
+	DefaultQueryMaxSamples     = 50_000_000
+	DefaultLookbackDelta       = 5 * time.Minute
+)
+
+// Config configures a Server. The zero value gives the documented defaults.
+// It is the schema of the collector's YAML config file; the rules, tokens and
+// models sections are kept raw for the subsystems that will own them.
+type Config struct {
+	Limits Limits      `yaml:"limits"`
+	Query  QueryConfig `yaml:"query"`
+
+	// Reserved sections, decoded by their owners.
+	Rules  yaml.Node `yaml:"rules,omitempty"`
+	Tokens yaml.Node `yaml:"tokens,omitempty"`
+	Models yaml.Node `yaml:"models,omitempty"`
+
+	// Version is reported by /api/v1/status/buildinfo and Flags by
+	// /api/v1/status/flags. Neither is read from YAML.
+	Version string            `yaml:"-"`
+	Flags   map[string]string `yaml:"-"`
+}
+
+// Limits bound what one remote-write request may contain and how many series
+// a metric may have. Zero means "use the default"; a negative value disables
+// the limit.
+type Limits struct {
+	// MaxBodyBytes caps the compressed request body (413 above it).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxDecodedBytes caps the snappy-decoded payload; checked from the snappy
+	// header before anything is allocated (413 above it).
+	MaxDecodedBytes int64 `yaml:"max_decoded_bytes"`
+	// MaxSeriesPerRequest caps the time series in one request (413).
+	MaxSeriesPerRequest int `yaml:"max_series_per_request"`
+	// MaxLabelsPerSeries caps the labels of one series, __name__ included (400).
+	MaxLabelsPerSeries int `yaml:"max_labels_per_series"`
+	// MaxLabelNameLength and MaxLabelValueLength cap label sizes in bytes (400).
+	MaxLabelNameLength  int `yaml:"max_label_name_length"`
+	MaxLabelValueLength int `yaml:"max_label_value_length"`
+	// MaxSeriesPerMetric caps the distinct series of one metric name; new
+	// series beyond it are refused with 429.
+	MaxSeriesPerMetric int `yaml:"max_series_per_metric"`
+	// MaxFutureSkew refuses samples further than this ahead of the server's
+	// clock (400), as Prometheus's receiver does.
+	MaxFutureSkew time.Duration `yaml:"max_future_skew"`
+}
+
+// QueryConfig configures the PromQL engine behind the query API.
+type QueryConfig struct {
+	Timeout       time.Duration `yaml:"timeout"`
+	MaxSamples    int           `yaml:"max_samples"`
+	LookbackDelta time.Duration `yaml:"lookback_delta"`
+}
+
+// ParseConfig decodes a YAML config. Unknown keys are an error so that a
+// misspelt limit is not silently ignored.
+func ParseConfig(r io.Reader) (Config, error) {
+	var cfg Config
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("parse collector config: %w", err)
+	}
+	if err := cfg.validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// ParseConfigBytes is ParseConfig for an in-memory document.
+func ParseConfigBytes(b []byte) (Config, error) { return ParseConfig(bytes.NewReader(b)) }
+
+func (c Config) validate() error {
+	if c.Query.Timeout < 0 {
+		return fmt.Errorf("collector config: query.timeout must not be negative, got %s", c.Query.Timeout)
+	}
+	if c.Query.MaxSamples < 0 {
+		return fmt.Errorf("collector config: query.max_samples must not be negative, got %d", c.Query.MaxSamples)
+	}
+	if c.Query.LookbackDelta < 0 {
+		return fmt.Errorf("collector config: query.lookback_delta must not be negative, got %s", c.Query.LookbackDelta)
+	}
+	return nil
+}
+
+// withDefaults returns c with zero fields replaced by defaults and negative
+// limits turned into "unlimited".
+func (c Config) withDefaults() Config {
+	l := &c.Limits
+	l.MaxBodyBytes = defaultInt(l.MaxBodyBytes, DefaultMaxBodyBytes)
+	l.MaxDecodedBytes = defaultInt(l.MaxDecodedBytes, DefaultMaxDecodedBytes)
+	l.MaxSeriesPerRequest = defaultInt(l.MaxSeriesPerRequest, DefaultMaxSeriesPerRequest)
+	l.MaxLabelsPerSeries = defaultInt(l.MaxLabelsPerSeries, DefaultMaxLabelsPerSeries)
+	l.MaxLabelNameLength = defaultInt(l.MaxLabelNameLength, DefaultMaxLabelNameLength)
+	l.MaxLabelValueLength = defaultInt(l.MaxLabelValueLength, DefaultMaxLabelValueLength)
+	l.MaxSeriesPerMetric = defaultInt(l.MaxSeriesPerMetric, DefaultMaxSeriesPerMetric)
+	l.MaxFutureSkew = defaultInt(l.MaxFutureSkew, DefaultMaxFutureSkew)
+	q := &c.Query
+	q.Timeout = defaultInt(q.Timeout, DefaultQueryTimeout)
+	q.MaxSamples = defaultInt(q.MaxSamples, DefaultQueryMaxSamples)
+	q.LookbackDelta = defaultInt(q.LookbackDelta, DefaultLookbackDelta)
+	if c.Flags == nil {
+		c.Flags = map[string]string{}
+	}
+	if c.Version == "" {
+		c.Version = "0.1.0-devel"
+	}
+	return c
+}
+
+// defaultInt maps 0 to def and negative values to the type's "no limit".
+func defaultInt[T int | int64 | time.Duration](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return -1
+	}
+	return v
+}
+
+// exceeds reports whether n is above limit, where a negative limit is off.
+func exceeds[T int | int64](n, limit T) bool { return limit >= 0 && n > limit }

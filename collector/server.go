@@ -1,0 +1,210 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/storage"
+	v1 "github.com/prometheus/prometheus/web/api/v1"
+
+	"github.com/mlectl/mlectl/tsdb"
+)
+
+// Store is the storage the collector writes to and queries. Both the
+// project's tsdb.DB and Prometheus's own TSDB satisfy it.
+type Store interface {
+	storage.Storage
+}
+
+// StatsSource is implemented by stores that can describe their contents for
+// /api/v1/status/tsdb (the project's tsdb.DB does).
+type StatsSource interface {
+	Stats() tsdb.Stats
+}
+
+// Server is the collector's HTTP server: remote-write ingest, the Prometheus
+// query API and operational endpoints. It holds no global state; its
+// metrics live in its own registry (see Registry).
+type Server struct {
+	cfg    Config
+	logger *slog.Logger
+	reg    *prometheus.Registry
+	m      *serverMetrics
+
+	store   atomic.Pointer[storeBox] // nil until the store is attached
+	limiter *seriesLimiter
+	engine  *promql.Engine
+	api     *v1.API
+	rw2     http.Handler
+	handler http.Handler
+	bufPool sync.Pool // *[]byte scratch for decompressed payloads
+	start   time.Time
+}
+
+type storeBox struct{ Store }
+
+// New builds a Server. store may be nil: the server then answers 503 on
+// /-/ready and on every data endpoint until Attach is called, which lets a
+// process listen while its storage is still opening.
+func New(cfg Config, store Store, logger *slog.Logger) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.withDefaults()
+	s := &Server{
+		cfg:     cfg,
+		logger:  logger,
+		reg:     prometheus.NewRegistry(),
+		limiter: newSeriesLimiter(cfg.Limits.MaxSeriesPerMetric),
+		start:   time.Now(),
+	}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.m = newServerMetrics(s.reg)
+	if err := s.buildAPI(); err != nil {
+		return nil, err
+	}
+	s.handler = s.routes()
+	if store != nil {
+		s.Attach(store)
+	}
+	return s, nil
+}
+
+// Attach makes store the server's storage and marks the server ready.
+func (s *Server) Attach(store Store) { s.store.Store(&storeBox{store}) }
+
+// Ready reports whether a store is attached.
+func (s *Server) Ready() bool { return s.store.Load() != nil }
+
+// Registry is the registry behind /metrics; callers may register their own
+// collectors in it.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// ShutdownTimeout bounds how long Serve waits for in-flight requests once
+// its context is cancelled.
+const ShutdownTimeout = 30 * time.Second
+
+// Serve answers requests on l until ctx is cancelled, then stops accepting
+// connections and waits (up to ShutdownTimeout) for in-flight requests to
+// finish. It does not close the store: the caller owns it and should flush
+// and close it after Serve returns.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("collector http server: %w", err)
+	case <-ctx.Done():
+	}
+	s.logger.Info("collector shutting down: draining in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+		err = serveErr
+	}
+	if err != nil {
+		return fmt.Errorf("collector http server shutdown: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern, name string, h http.Handler) {
+		mux.Handle(pattern, s.m.instrument(name, h))
+	}
+	handle("POST /api/v1/write", "/api/v1/write", http.HandlerFunc(s.handleWrite))
+	handle("GET /api/v1/status/tsdb", "/api/v1/status/tsdb", s.whenReady(http.HandlerFunc(s.handleTSDBStatus)))
+	mux.Handle("/api/v1/", s.apiHandler()) // instrumented per route
+	handle("GET /metrics", "/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	handle("GET /-/healthy", "/-/healthy", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("mlectl collector is Healthy.\n"))
+	}))
+	handle("GET /-/ready", "/-/ready", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !s.Ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("mlectl collector is not ready: storage is still opening.\n"))
+			return
+		}
+		_, _ = w.Write([]byte("mlectl collector is Ready.\n"))
+	}))
+	return mux
+}
+
+// whenReady answers 503 in Prometheus's error format until a store is attached.
+func (s *Server) whenReady(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.Ready() {
+			writeAPIError(w, http.StatusServiceUnavailable, "unavailable", "storage is not open yet")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+type serverMetrics struct {
+	requests        *prometheus.CounterVec
+	duration        *prometheus.HistogramVec
+	samplesIngested *prometheus.CounterVec
+	samplesRejected *prometheus.CounterVec
+	seriesRejected  *prometheus.CounterVec
+}
+
+func newServerMetrics(reg prometheus.Registerer) *serverMetrics {
+	m := &serverMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mlectl_collector_http_requests_total",
+			Help: "HTTP requests served, by handler and status code.",
+		}, []string{"handler", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "mlectl_collector_http_request_duration_seconds",
+			Help:    "HTTP request latency, by handler.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10),
+		}, []string{"handler"}),
+		samplesIngested: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mlectl_collector_samples_ingested_total",
+			Help: "Samples committed to storage from remote write, by protocol version.",
+		}, []string{"protocol"}),
+		samplesRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mlectl_collector_samples_rejected_total",
+			Help: "Remote-write samples refused, by reason.",
+		}, []string{"reason"}),
+		seriesRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mlectl_collector_series_rejected_total",
+			Help: "Remote-write series refused as a whole, by reason.",
+		}, []string{"reason"}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.samplesIngested, m.samplesRejected, m.seriesRejected)
+	return m
+}
+
+func (m *serverMetrics) instrument(name string, h http.Handler) http.Handler {
+	return promhttp.InstrumentHandlerDuration(m.duration.MustCurryWith(prometheus.Labels{"handler": name}),
+		promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(prometheus.Labels{"handler": name}), h))
+}

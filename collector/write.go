@@ -1,0 +1,543 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/golang/snappy"
+	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/prompb"
+	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
+	"github.com/prometheus/prometheus/storage"
+)
+
+// Rejection reasons: the `reason` label of the rejection counters and the
+// first word of each line of a 4xx response.
+const (
+	reasonMissingMetricName  = "missing_metric_name"
+	reasonTooManyLabels      = "too_many_labels"
+	reasonInvalidLabelName   = "invalid_label_name"
+	reasonInvalidLabelValue  = "invalid_label_value"
+	reasonLabelNameTooLong   = "label_name_too_long"
+	reasonLabelValueTooLong  = "label_value_too_long"
+	reasonLabelsNotSorted    = "labels_not_sorted"
+	reasonDuplicateLabelName = "duplicate_label_name"
+	reasonSeriesLimit        = "per_metric_series_limit"
+	reasonHistogram          = "native_histogram_unsupported"
+	reasonFuture             = "too_far_in_future"
+	reasonOutOfOrder         = "out_of_order"
+	reasonTooOld             = "too_old"
+	reasonDuplicateSample    = "duplicate_timestamp"
+	reasonOutOfBounds        = "out_of_bounds"
+)
+
+// maxReportedRejections caps the lines listed in a 4xx body; the counts
+// always cover everything.
+const maxReportedRejections = 20
+
+// rejection is a series (or some of its samples) that was not written.
+type rejection struct {
+	reason  string
+	status  int // 400 or 429
+	msg     string
+	samples int
+}
+
+// writeResult summarises one remote-write request.
+type writeResult struct {
+	acceptedSamples, acceptedSeries int
+	rejectedSamples, rejectedSeries int
+	rejections                      []rejection
+	omitted                         int
+}
+
+func (r *writeResult) reject(rej rejection, wholeSeries bool) {
+	r.rejectedSamples += rej.samples
+	if wholeSeries {
+		r.rejectedSeries++
+	}
+	if len(r.rejections) < maxReportedRejections {
+		r.rejections = append(r.rejections, rej)
+	} else {
+		r.omitted++
+	}
+}
+
+// status is 200 when everything was written, 429 when the only problem is
+// the per-metric series limit, and 400 otherwise.
+func (r *writeResult) status() int {
+	if len(r.rejections) == 0 {
+		return http.StatusOK
+	}
+	for _, rej := range r.rejections {
+		if rej.status != http.StatusTooManyRequests {
+			return http.StatusBadRequest
+		}
+	}
+	return http.StatusTooManyRequests
+}
+
+func (r *writeResult) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "accepted %d samples from %d series; rejected %d samples", r.acceptedSamples, r.acceptedSeries, r.rejectedSamples)
+	if r.rejectedSeries > 0 {
+		fmt.Fprintf(&b, " (%d whole series)", r.rejectedSeries)
+	}
+	b.WriteByte('\n')
+	for _, rej := range r.rejections {
+		fmt.Fprintf(&b, "%s: %s\n", rej.reason, rej.msg)
+	}
+	if r.omitted > 0 {
+		fmt.Fprintf(&b, "... and %d more rejections\n", r.omitted)
+	}
+	return b.String()
+}
+
+func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) {
+	if !s.Ready() {
+		http.Error(w, "storage is not open yet", http.StatusServiceUnavailable)
+		return
+	}
+	contentType := r.Header.Get("Content-Type")
+	if contentType == "" {
+		contentType = "application/x-protobuf"
+	}
+	msgType, err := remoteapi.ParseProtoMsg(contentType)
+	if err != nil {
+		http.Error(w, "unsupported Content-Type: "+err.Error(), http.StatusUnsupportedMediaType)
+		return
+	}
+	if enc := r.Header.Get("Content-Encoding"); enc != "" && enc != "snappy" {
+		http.Error(w, fmt.Sprintf("unsupported Content-Encoding %q: only snappy is accepted", enc), http.StatusUnsupportedMediaType)
+		return
+	}
+	body, err := readBody(r.Body, r.ContentLength, s.cfg.Limits.MaxBodyBytes)
+	if err != nil {
+		s.writeDecodeError(w, err)
+		return
+	}
+	bufp, _ := s.bufPool.Get().(*[]byte)
+	if bufp == nil {
+		bufp = new([]byte)
+	}
+	defer s.bufPool.Put(bufp)
+
+	switch msgType {
+	case remoteapi.WriteV1MessageType:
+		s.writeV1(w, r.Context(), body, bufp)
+	case remoteapi.WriteV2MessageType:
+		s.writeV2(w, r, body, bufp)
+	}
+}
+
+func (s *Server) writeDecodeError(w http.ResponseWriter, err error) {
+	var le *limitError
+	switch {
+	case errors.As(err, &le):
+		s.m.seriesRejected.WithLabelValues(le.field).Inc()
+		http.Error(w, "request refused: "+le.Error(), le.status)
+	case errors.Is(err, errBadPayload):
+		http.Error(w, "request refused: "+err.Error(), http.StatusBadRequest)
+	default:
+		http.Error(w, "request refused: "+err.Error(), http.StatusBadRequest)
+	}
+}
+
+func (s *Server) writeV1(w http.ResponseWriter, ctx context.Context, body []byte, bufp *[]byte) {
+	var req prompb.WriteRequest
+	var err error
+	*bufp, err = DecodeWriteRequest(body, s.cfg.Limits, *bufp, &req)
+	if err != nil {
+		s.writeDecodeError(w, err)
+		return
+	}
+	res, err := s.appendV1(ctx, &req)
+	if err != nil {
+		s.logger.Error("remote write failed", "err", err)
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	s.m.samplesIngested.WithLabelValues("1.0").Add(float64(res.acceptedSamples))
+	s.respondWrite(w, res)
+}
+
+func (s *Server) respondWrite(w http.ResponseWriter, res *writeResult) {
+	for _, rej := range res.rejections {
+		s.m.samplesRejected.WithLabelValues(rej.reason).Add(float64(rej.samples))
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Prometheus-Remote-Write-Samples-Written", strconv.Itoa(res.acceptedSamples))
+	w.WriteHeader(res.status())
+	_, _ = io.WriteString(w, res.String())
+}
+
+// labelAt gives the i-th raw label of a series, before any sorting, so that
+// validation sees what the sender sent.
+type labelAt func(i int) (name, value string)
+
+// checkLabels validates one series' raw labels against the limits.
+func (s *Server) checkLabels(n int, at labelAt) *rejection {
+	l := &s.cfg.Limits
+	bad := func(reason, format string, a ...any) *rejection {
+		return &rejection{reason: reason, status: http.StatusBadRequest,
+			msg: fmt.Sprintf("series %s: %s", seriesString(n, at), fmt.Sprintf(format, a...))}
+	}
+	if exceeds(n, l.MaxLabelsPerSeries) {
+		return bad(reasonTooManyLabels, "%d labels, more than max_labels_per_series=%d", n, l.MaxLabelsPerSeries)
+	}
+	hasName := false
+	prev := ""
+	for i := range n {
+		name, value := at(i)
+		switch {
+		case name == "":
+			return bad(reasonInvalidLabelName, "label %d has an empty name", i)
+		case !utf8.ValidString(name):
+			return bad(reasonInvalidLabelName, "label name %q is not valid UTF-8", name)
+		case exceeds(len(name), l.MaxLabelNameLength):
+			return bad(reasonLabelNameTooLong, "label name %q is %d bytes, more than max_label_name_length=%d", truncate(name), len(name), l.MaxLabelNameLength)
+		case !utf8.ValidString(value):
+			return bad(reasonInvalidLabelValue, "value of label %q is not valid UTF-8", name)
+		case exceeds(len(value), l.MaxLabelValueLength):
+			return bad(reasonLabelValueTooLong, "value of label %q is %d bytes, more than max_label_value_length=%d", name, len(value), l.MaxLabelValueLength)
+		case i > 0 && name == prev:
+			return bad(reasonDuplicateLabelName, "label name %q appears twice", name)
+		case i > 0 && name < prev:
+			return bad(reasonLabelsNotSorted, "label names are not sorted: %q after %q", name, prev)
+		}
+		if name == labels.MetricName && value != "" {
+			hasName = true
+		}
+		prev = name
+	}
+	if !hasName {
+		return bad(reasonMissingMetricName, "no %s label (metric name)", labels.MetricName)
+	}
+	return nil
+}
+
+// admitSeries applies the per-metric series limit.
+func (s *Server) admitSeries(ctx context.Context, ls labels.Labels) (rej *rejection, isNew bool, err error) {
+	name := ls.Get(labels.MetricName)
+	ok, isNew, count, err := s.limiter.admit(ctx, storeProxy{s}, name, ls.Hash())
+	if err != nil {
+		return nil, false, err
+	}
+	if !ok {
+		return &rejection{reason: reasonSeriesLimit, status: http.StatusTooManyRequests,
+			msg: fmt.Sprintf("series %s: metric %q already has %d series, the limit max_series_per_metric=%d", ls.String(), name, count, s.cfg.Limits.MaxSeriesPerMetric)}, false, nil
+	}
+	return nil, isNew, nil
+}
+
+// sampleErrorReason classifies a storage error for one sample; "" means the
+// error is not the sample's fault and the whole request must fail.
+func sampleErrorReason(err error) string {
+	switch {
+	case errors.Is(err, storage.ErrOutOfOrderSample):
+		return reasonOutOfOrder
+	case errors.Is(err, storage.ErrTooOldSample):
+		return reasonTooOld
+	case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
+		return reasonDuplicateSample
+	case errors.Is(err, storage.ErrOutOfBounds):
+		return reasonOutOfBounds
+	}
+	return ""
+}
+
+// appendV1 writes the valid series of req and commits them; invalid series
+// and samples are reported in the result. An error means nothing was
+// committed.
+func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*writeResult, error) {
+	st := s.store.Load().Store
+	app := st.AppenderV2(ctx)
+	res := &writeResult{}
+	maxT := int64(1<<63 - 1)
+	if s.cfg.Limits.MaxFutureSkew >= 0 {
+		maxT = time.Now().Add(s.cfg.Limits.MaxFutureSkew).UnixMilli()
+	}
+	type newSeries struct {
+		name string
+		hash uint64
+	}
+	var admitted []newSeries
+	forgetAdmitted := func() {
+		for _, ns := range admitted {
+			s.limiter.forget(ns.name, ns.hash)
+		}
+	}
+	sb := labels.NewScratchBuilder(16)
+	for i := range req.Timeseries {
+		ts := &req.Timeseries[i]
+		raw := ts.Labels
+		if rej := s.checkLabels(len(raw), func(i int) (string, string) { return raw[i].Name, raw[i].Value }); rej != nil {
+			rej.samples = len(ts.Samples) + len(ts.Histograms)
+			res.reject(*rej, true)
+			continue
+		}
+		ls := ts.ToLabels(&sb, nil)
+		if len(ts.Histograms) > 0 {
+			res.reject(rejection{reason: reasonHistogram, status: http.StatusBadRequest, samples: len(ts.Histograms),
+				msg: fmt.Sprintf("series %s: %d native histogram samples dropped: the collector stores float samples only", ls.String(), len(ts.Histograms))},
+				len(ts.Samples) == 0)
+		}
+		if len(ts.Samples) == 0 {
+			continue
+		}
+		rej, isNew, err := s.admitSeries(ctx, ls)
+		if err != nil {
+			_ = app.Rollback()
+			forgetAdmitted()
+			return nil, err
+		}
+		if rej != nil {
+			rej.samples = len(ts.Samples)
+			res.reject(*rej, true)
+			continue
+		}
+		accepted := 0
+		var failed map[string]*rejection
+		var ref storage.SeriesRef
+		for _, smp := range ts.Samples {
+			var reason string
+			var sampleErr error
+			if smp.Timestamp > maxT {
+				reason = reasonFuture
+				sampleErr = fmt.Errorf("timestamp %s is more than max_future_skew=%s ahead of the server clock",
+					time.UnixMilli(smp.Timestamp).UTC().Format(time.RFC3339Nano), s.cfg.Limits.MaxFutureSkew)
+			} else {
+				var err error
+				ref, err = app.Append(ref, ls, 0, smp.Timestamp, smp.Value, nil, nil, storage.AOptions{})
+				if err == nil {
+					accepted++
+					continue
+				}
+				if reason = sampleErrorReason(err); reason == "" {
+					_ = app.Rollback()
+					forgetAdmitted()
+					return nil, fmt.Errorf("append series %s: %w", ls.String(), err)
+				}
+				sampleErr = fmt.Errorf("%w (timestamp %s)", err, time.UnixMilli(smp.Timestamp).UTC().Format(time.RFC3339Nano))
+			}
+			if failed == nil {
+				failed = map[string]*rejection{}
+			}
+			if f := failed[reason]; f != nil {
+				f.samples++
+				continue
+			}
+			failed[reason] = &rejection{reason: reason, status: http.StatusBadRequest, samples: 1,
+				msg: fmt.Sprintf("series %s: %v", ls.String(), sampleErr)}
+		}
+		for _, f := range failed {
+			if f.samples > 1 {
+				f.msg += fmt.Sprintf(" (and %d more samples)", f.samples-1)
+			}
+			res.reject(*f, accepted == 0)
+		}
+		if accepted > 0 {
+			res.acceptedSamples += accepted
+			res.acceptedSeries++
+			if isNew {
+				admitted = append(admitted, newSeries{ls.Get(labels.MetricName), ls.Hash()})
+			}
+		} else if isNew {
+			s.limiter.forget(ls.Get(labels.MetricName), ls.Hash())
+		}
+	}
+	if err := app.Commit(); err != nil {
+		forgetAdmitted()
+		return nil, fmt.Errorf("commit remote-write samples: %w", err)
+	}
+	return res, nil
+}
+
+// writeV2 applies the collector's limits to a remote-write 2.0 request,
+// drops the series that break them, and hands the rest to Prometheus's own
+// 2.0 handler. The response merges both verdicts.
+func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bufp *[]byte) {
+	raw, err := snappyDecode(*bufp, body, s.cfg.Limits.MaxDecodedBytes)
+	if err != nil {
+		s.writeDecodeError(w, err)
+		return
+	}
+	if cap(raw) > cap(*bufp) {
+		*bufp = raw
+	}
+	n, err := countSeries(raw, 5) // io.prometheus.write.v2.Request.timeseries = 5
+	if err != nil {
+		s.writeDecodeError(w, err)
+		return
+	}
+	if exceeds(n, s.cfg.Limits.MaxSeriesPerRequest) {
+		s.writeDecodeError(w, &limitError{http.StatusRequestEntityTooLarge, "max_series_per_request",
+			fmt.Sprintf("request holds %d series, more than %d", n, s.cfg.Limits.MaxSeriesPerRequest)})
+		return
+	}
+	var req writev2.Request
+	if err := req.Unmarshal(raw); err != nil {
+		s.writeDecodeError(w, fmt.Errorf("%w: protobuf: %w", errBadPayload, err))
+		return
+	}
+	res := &writeResult{}
+	kept := req.Timeseries[:0]
+	sb := labels.NewScratchBuilder(16)
+	for _, ts := range req.Timeseries {
+		refs := ts.LabelsRefs
+		if len(refs)%2 != 0 || !refsInRange(refs, len(req.Symbols)) {
+			res.reject(rejection{reason: reasonInvalidLabelName, status: http.StatusBadRequest, samples: len(ts.Samples) + len(ts.Histograms),
+				msg: fmt.Sprintf("series with label refs %v: refs must come in name/value pairs within the %d symbols", refs, len(req.Symbols))}, true)
+			continue
+		}
+		at := func(i int) (string, string) { return req.Symbols[refs[2*i]], req.Symbols[refs[2*i+1]] }
+		if rej := s.checkLabels(len(refs)/2, at); rej != nil {
+			rej.samples = len(ts.Samples) + len(ts.Histograms)
+			res.reject(*rej, true)
+			continue
+		}
+		ls, _ := ts.ToLabels(&sb, req.Symbols)
+		if len(ts.Histograms) > 0 {
+			res.reject(rejection{reason: reasonHistogram, status: http.StatusBadRequest, samples: len(ts.Histograms),
+				msg: fmt.Sprintf("series %s: %d native histogram samples dropped: the collector stores float samples only", ls.String(), len(ts.Histograms))},
+				len(ts.Samples) == 0)
+			ts.Histograms = nil
+		}
+		if len(ts.Samples) == 0 {
+			continue
+		}
+		rej, _, err := s.admitSeries(r.Context(), ls)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if rej != nil {
+			rej.samples = len(ts.Samples)
+			res.reject(*rej, true)
+			continue
+		}
+		kept = append(kept, ts)
+	}
+	req.Timeseries = kept
+
+	filtered, err := req.Marshal()
+	if err != nil {
+		http.Error(w, fmt.Sprintf("re-encode remote-write 2.0 request: %v", err), http.StatusInternalServerError)
+		return
+	}
+	inner := r.Clone(r.Context())
+	compressed := snappy.Encode(nil, filtered)
+	inner.Body = io.NopCloser(bytes.NewReader(compressed))
+	inner.ContentLength = int64(len(compressed))
+	rec := &recorder{header: http.Header{}}
+	s.rw2.ServeHTTP(rec, inner)
+
+	written, _ := strconv.Atoi(rec.header.Get("X-Prometheus-Remote-Write-Samples-Written"))
+	s.m.samplesIngested.WithLabelValues("2.0").Add(float64(written))
+	if len(res.rejections) == 0 || rec.code >= 500 {
+		rec.copyTo(w)
+		return
+	}
+	for _, rej := range res.rejections {
+		s.m.samplesRejected.WithLabelValues(rej.reason).Add(float64(rej.samples))
+	}
+	res.acceptedSamples = written
+	res.acceptedSeries = len(kept)
+	for k, v := range rec.header {
+		if strings.HasPrefix(k, "X-Prometheus-Remote-Write-") {
+			w.Header()[k] = v
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	code := res.status()
+	if rec.code >= 400 {
+		code = rec.code
+	}
+	w.WriteHeader(code)
+	_, _ = io.WriteString(w, res.String())
+	if rec.code >= 400 {
+		_, _ = w.Write(rec.body.Bytes())
+	}
+}
+
+func refsInRange(refs []uint32, n int) bool {
+	for _, r := range refs {
+		if int(r) >= n {
+			return false
+		}
+	}
+	return true
+}
+
+// recorder captures the delegated 2.0 handler's response.
+type recorder struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	return r.body.Write(b)
+}
+
+func (r *recorder) copyTo(w http.ResponseWriter) {
+	for k, v := range r.header {
+		w.Header()[k] = v
+	}
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	w.WriteHeader(r.code)
+	_, _ = w.Write(r.body.Bytes())
+}
+
+// seriesString renders raw labels for an error message, shortening long
+// values so that one bad series cannot blow up the response.
+func seriesString(n int, at labelAt) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i := range min(n, 40) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		name, value := at(i)
+		fmt.Fprintf(&b, "%s=%q", truncate(name), truncate(value))
+	}
+	if n > 40 {
+		fmt.Fprintf(&b, ", ... %d more", n-40)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+func truncate(s string) string {
+	const maxLen = 64
+	if len(s) <= maxLen {
+		return s
+	}
+	cut := maxLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}

@@ -1,0 +1,144 @@
+package metaapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/mlectl/mlectl/audit"
+	"github.com/mlectl/mlectl/auth"
+	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/registry"
+	"github.com/mlectl/mlectl/runbooks"
+)
+
+// Config configures Open.
+type Config struct {
+	// Dir is the metadata badger directory, e.g. <data-dir>/meta.
+	Dir string
+	// RunbooksDir overlays the embedded runbook library ("" for only it).
+	RunbooksDir string
+	// Auth is the tokens/auth part of the collector configuration;
+	// AuthBaseDir resolves relative token_file paths.
+	Auth        auth.Config
+	AuthBaseDir string
+	// Models are declared in the configuration file (see DecodeModels) and
+	// applied at Open.
+	Models []ModelConfig
+	// Silencer creates alert silences for runbook steps; nil answers 501.
+	Silencer Silencer
+	Logger   *slog.Logger
+	// Now is the clock (time.Now when nil); tests pin it.
+	Now func() time.Time
+}
+
+// Silencer is the alerting side of a runbook "silence" step.
+type Silencer interface {
+	Silence(ctx context.Context, matchers string, d time.Duration, comment, actor string) (id string, err error)
+}
+
+// Service is the opened metadata store with its API.
+type Service struct {
+	DB       *badger.DB
+	Registry *registry.Registry
+	Events   *events.Store
+	Audit    *audit.Log
+	Runbooks *runbooks.Library
+	Auth     *auth.Authenticator
+
+	handler http.Handler
+}
+
+// Open opens (creating if needed) the metadata database in cfg.Dir, loads
+// the runbooks and validates the tokens.
+func Open(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Dir == "" {
+		return nil, fmt.Errorf("metadata directory is empty")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	authn, err := auth.New(cfg.Auth, cfg.AuthBaseDir)
+	if err != nil {
+		return nil, fmt.Errorf("access control configuration: %w", err)
+	}
+	lib, err := runbooks.Load(cfg.RunbooksDir)
+	if err != nil {
+		return nil, err
+	}
+	opts := badger.DefaultOptions(cfg.Dir).
+		WithLogger(badgerLogger{cfg.Logger.With("component", "metadb")}).
+		WithNumVersionsToKeep(1).
+		WithValueLogFileSize(64 << 20).
+		WithMemTableSize(8 << 20).
+		WithSyncWrites(true)
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("opening metadata database %s: %w", cfg.Dir, err)
+	}
+	ev, err := events.NewStore(db, cfg.Now)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &Service{
+		DB:       db,
+		Events:   ev,
+		Audit:    audit.NewLog(db, cfg.Now),
+		Runbooks: lib,
+		Auth:     authn,
+	}
+	s.Registry = registry.New(db, registry.Options{Now: cfg.Now, Events: ev})
+	if err := applyModels(ctx, s.Registry, cfg.Models); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("applying configured models: %w", err)
+	}
+	s.handler = New(Deps{Registry: s.Registry, Events: ev, Audit: s.Audit, Runbooks: lib, Auth: authn,
+		Silencer: cfg.Silencer, Logger: cfg.Logger, Now: cfg.Now})
+	return s, nil
+}
+
+// Handler serves the metadata API routes (see Prefixes).
+func (s *Service) Handler() http.Handler { return s.handler }
+
+// Recorder is the event log for other writers (the rules engine).
+func (s *Service) Recorder() events.Recorder { return s.Events }
+
+// Prefixes are the URL paths the handler owns; a server mounts the handler
+// on each of them (with and without trailing slash).
+var Prefixes = []string{"/api/v1/models", "/api/v1/events", "/api/v1/runbooks", "/api/v1/audit"}
+
+// Mux is the part of http.ServeMux that Mount needs.
+type Mux interface {
+	Handle(pattern string, h http.Handler)
+}
+
+// Mount registers the handler on mux for every prefix.
+func (s *Service) Mount(mux Mux) {
+	for _, p := range Prefixes {
+		mux.Handle(p, s.handler)
+		mux.Handle(p+"/", s.handler)
+	}
+}
+
+// Close closes the database.
+func (s *Service) Close() error {
+	if err := s.DB.Close(); err != nil {
+		return fmt.Errorf("closing metadata database: %w", err)
+	}
+	return nil
+}
+
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Infof(f string, a ...any)    {}
+func (b badgerLogger) Debugf(f string, a ...any)   {}

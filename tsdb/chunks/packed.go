@@ -1,0 +1,168 @@
+package chunks
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// Mantissa predictors of the bit-packed layout (2 bits).
+const (
+	predictDelta = 0
+	predictDoD   = 1
+	predictFirst = 2
+)
+
+// appendBitPacked appends the bit-packed body of the samples whose
+// mantissas, corrections and exceptions enc.fill computed. Small blocks of
+// noisy values are where it wins: zstd must ship a Huffman table per frame,
+// a Golomb-coded stream needs one 6-bit parameter.
+func (enc *Encoder) appendBitPacked(p []byte, ts []int64, vs []float64) []byte {
+	n := len(ts)
+	if n >= 2 {
+		p = binary.AppendVarint(p, ts[1]-ts[0])
+	}
+	p = binary.AppendVarint(p, enc.mant[0])
+	w := bitWriter{b: p}
+	if n >= 3 {
+		u := enc.u1[:0]
+		prevD := ts[1] - ts[0]
+		for i := 2; i < n; i++ {
+			d := ts[i] - ts[i-1]
+			u = append(u, zigzag(d-prevD))
+			prevD = d
+		}
+		enc.u1 = u
+		writeStream(&w, u, planStream(u))
+	}
+	if n >= 2 {
+		// Three predictors: the previous value (trends, random walks), the
+		// previous slope (counters) and the first value (noise around a
+		// level, where deltas double the variance).
+		delta, dod, off := enc.u1[:0], enc.u2[:0], enc.u3[:0]
+		var prevD int64
+		for i := 1; i < n; i++ {
+			d := enc.mant[i] - enc.mant[i-1]
+			delta = append(delta, zigzag(d))
+			if i == 1 {
+				dod = append(dod, zigzag(d))
+			} else {
+				dod = append(dod, zigzag(d-prevD))
+			}
+			off = append(off, zigzag(enc.mant[i]-enc.mant[0]))
+			prevD = d
+		}
+		enc.u1, enc.u2, enc.u3 = delta, dod, off
+		mode, xs, plan := uint64(predictDelta), delta, planStream(delta)
+		if p := planStream(dod); p.cost < plan.cost {
+			mode, xs, plan = predictDoD, dod, p
+		}
+		if p := planStream(off); p.cost < plan.cost {
+			mode, xs, plan = predictFirst, off, p
+		}
+		w.write(mode, 2)
+		writeStream(&w, xs, plan)
+	}
+	u := enc.u1[:0]
+	for _, c := range enc.corr {
+		u = append(u, zigzag(c))
+	}
+	enc.u1 = u
+	writeStream(&w, u, planStream(u))
+	if len(enc.excIdx) > 0 {
+		writeExpGolomb(&w, uint64(len(enc.excIdx)-1), 0)
+		prev := -1
+		for _, i := range enc.excIdx {
+			writeExpGolomb(&w, uint64(i-prev-1), 0)
+			w.write(math.Float64bits(vs[i]), 64)
+			prev = i
+		}
+	}
+	return w.flush()
+}
+
+// decodeBitPacked fills outT[1:] and outV from a bit-packed body; outT[0]
+// is set by the caller. scratch must have room for len(outT) entries.
+func decodeBitPacked(body []byte, flags byte, e int, outT []int64, outV []float64, scratch []uint64) bool {
+	n := len(outT)
+	r := reader{b: body}
+	var d1 int64
+	if n >= 2 {
+		d1 = r.varint()
+	}
+	m0 := r.varint()
+	if r.err != nil {
+		return false
+	}
+	br := newBitReader(r.b)
+	if n >= 2 {
+		outT[1] = outT[0] + d1
+	}
+	if n >= 3 {
+		u := scratch[:n-2]
+		if !readStream(&br, u) {
+			return false
+		}
+		d := d1
+		for i := 2; i < n; i++ {
+			d += unzigzag(u[i-2])
+			outT[i] = outT[i-1] + d
+		}
+	}
+	mant := scratch[:n]
+	mant[0] = uint64(m0)
+	if n >= 2 {
+		mode := br.read(2)
+		u := scratch[1:n]
+		if mode > predictFirst || !readStream(&br, u) {
+			return false
+		}
+		m, d := m0, int64(0)
+		for i := range u {
+			x := unzigzag(u[i])
+			switch {
+			case mode == predictFirst:
+				m = m0 + x
+			case mode == predictDoD && i > 0:
+				d += x
+				m += d
+			default:
+				d = x
+				m += d
+			}
+			u[i] = uint64(m) // u aliases mant[1:]
+		}
+	}
+	for i, m := range mant {
+		outV[i] = reconstruct(int64(m), e)
+	}
+	corr := scratch[:n]
+	if !readStream(&br, corr) {
+		return false
+	}
+	for i, c := range corr {
+		if c != 0 {
+			outV[i] = math.Float64frombits(uint64(int64(math.Float64bits(outV[i])) + unzigzag(c)))
+		}
+	}
+	if flags&flagExceptions != 0 {
+		cnt := readExpGolomb(&br, 0) + 1
+		if br.err || cnt > uint64(n) {
+			return false
+		}
+		pos := uint64(0)
+		for k := uint64(0); k < cnt; k++ {
+			gap := readExpGolomb(&br, 0)
+			if br.err || gap >= uint64(n)-pos {
+				return false
+			}
+			pos += gap
+			outV[pos] = math.Float64frombits(br.read(64))
+			pos++
+		}
+	}
+	if br.err {
+		return false
+	}
+	// Only the final byte's padding may remain.
+	return (br.limit - br.pos) < 8
+}

@@ -1,0 +1,577 @@
+package tsdb
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/prometheus/prometheus/storage"
+)
+
+// DB is an embedded time-series store implementing storage.Storage.
+type DB struct {
+	dir       string
+	opts      Options
+	log       *slog.Logger
+	now       func() time.Time
+	oooWindow int64 // ms; negative disables out-of-order ingestion
+
+	bdb *badger.DB
+	wal *wal
+	ix  *seriesIndex
+	m   *metrics
+
+	// commitMu is held shared by each Commit across its WAL write and head
+	// update, and exclusively to rotate the WAL and to delete series, so a
+	// rotation never separates a WAL record from its head update.
+	commitMu sync.RWMutex
+	sealMu   sync.Mutex // one seal or retention pass at a time
+
+	blockSeq     atomic.Uint64
+	headSamples  atomic.Int64
+	blockSamples atomic.Int64
+	blockBytes   atomic.Int64
+	blockCount   atomic.Int64
+	rejected     atomic.Int64
+	acceptedOOO  atomic.Int64
+	duplicates   atomic.Int64
+
+	daysMu sync.Mutex
+	days   map[int32]int // blocks per UTC day
+
+	appPool sync.Pool
+	sealCh  chan struct{}
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	closed  atomic.Bool
+	closeMu sync.Mutex
+}
+
+var _ storage.Storage = (*DB)(nil)
+
+// Open opens (creating if needed) the DB in dir, loading the series index
+// and block metadata from badger and replaying the WAL into the head.
+func Open(dir string, opts Options) (*DB, error) {
+	if opts.Retention <= 0 {
+		opts.Retention = DefaultRetention
+	}
+	if opts.OutOfOrderWindow == 0 {
+		opts.OutOfOrderWindow = DefaultOutOfOrderWindow
+	}
+	if opts.BlockSamples <= 0 {
+		opts.BlockSamples = DefaultBlockSamples
+	}
+	if opts.BlockSamples > 1<<16 {
+		opts.BlockSamples = 1 << 16
+	}
+	if opts.HeadMaxAge <= 0 {
+		opts.HeadMaxAge = DefaultHeadMaxAge
+	}
+	if opts.HeadMaxSamples <= 0 {
+		opts.HeadMaxSamples = DefaultHeadMaxSamples
+	}
+	if opts.WALSyncInterval <= 0 {
+		opts.WALSyncInterval = DefaultWALSyncInterval
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	db := &DB{
+		dir:       dir,
+		opts:      opts,
+		log:       opts.Logger,
+		now:       opts.Now,
+		oooWindow: opts.OutOfOrderWindow.Milliseconds(),
+		ix:        newSeriesIndex(),
+		days:      map[int32]int{},
+		sealCh:    make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+	}
+	if opts.OutOfOrderWindow < 0 {
+		db.oooWindow = -1
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create tsdb dir %s: %w", dir, err)
+	}
+	bopts := badger.DefaultOptions(filepath.Join(dir, "badger")).
+		WithLogger(badgerLogger{db.log}).
+		WithValueThreshold(1 << 20). // blocks stay inline in the SSTs, so DropPrefix frees them
+		WithCompression(options.None). // blocks are already compressed
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithBaseTableSize(4 << 20).
+		WithValueLogFileSize(16 << 20).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(8 << 20).
+		WithNumCompactors(2).
+		WithDetectConflicts(false).
+		WithMetricsEnabled(false).
+		WithSyncWrites(false)
+	bdb, err := badger.Open(bopts)
+	if err != nil {
+		return nil, fmt.Errorf("open badger in %s: %w", dir, err)
+	}
+	db.bdb = bdb
+	db.m = newMetrics(opts.Registerer, db)
+	if err := db.load(); err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	walDir := filepath.Join(dir, "wal")
+	if err := os.MkdirAll(walDir, 0o755); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("create WAL dir: %w", err)
+	}
+	lastSeg, err := db.replay(walDir)
+	if err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	if db.wal, err = openWAL(walDir, lastSeg+1, opts.SyncEveryCommit); err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	db.appPool.New = func() any { return &appender{db: db} }
+	db.wg.Add(1)
+	go db.run()
+	return db, nil
+}
+
+// load reads the series index and block metadata from badger.
+func (db *DB) load() error {
+	return db.bdb.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixSeries}, PrefetchValues: false})
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			k := item.Key()
+			if len(k) != 9 {
+				it.Close()
+				return fmt.Errorf("load series index: %w: key of %d bytes", errCorrupt, len(k))
+			}
+			ref := beUint64(k[1:])
+			var lsErr error
+			err := item.Value(func(v []byte) error {
+				ls, err := decodeLabels(v)
+				if err != nil {
+					lsErr = err
+					return nil
+				}
+				s, _ := db.ix.getOrCreate(ls.Hash(), ls, ref)
+				s.indexed = true
+				return nil
+			})
+			if err == nil {
+				err = lsErr
+			}
+			if err != nil {
+				it.Close()
+				return fmt.Errorf("load series %d: %w", ref, err)
+			}
+		}
+		it.Close()
+
+		it = txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixBlock}, PrefetchValues: false})
+		defer it.Close()
+		orphans := 0
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			ref, m, err := parseBlockKey(item.Key())
+			if err != nil {
+				return fmt.Errorf("load block index: %w", err)
+			}
+			m.bytes = uint32(len(item.Key()) + int(item.ValueSize()))
+			s := db.ix.getByRef(ref)
+			if s == nil {
+				orphans++
+				continue
+			}
+			s.blocks = append(s.blocks, m)
+			s.bumpMaxT(m.maxT)
+			db.accountBlock(m, 1)
+			for {
+				cur := db.blockSeq.Load()
+				if cur >= m.seq || db.blockSeq.CompareAndSwap(cur, m.seq) {
+					break
+				}
+			}
+		}
+		if orphans > 0 {
+			db.log.Warn("blocks without a series in the index are ignored", "blocks", orphans)
+		}
+		for _, s := range db.ix.allSeries() {
+			slices.SortFunc(s.blocks, func(a, b blockMeta) int { return cmp.Compare(a.seq, b.seq) })
+		}
+		return nil
+	})
+}
+
+func beUint64(b []byte) uint64 {
+	_ = b[7]
+	return uint64(b[7]) | uint64(b[6])<<8 | uint64(b[5])<<16 | uint64(b[4])<<24 |
+		uint64(b[3])<<32 | uint64(b[2])<<40 | uint64(b[1])<<48 | uint64(b[0])<<56
+}
+
+func (db *DB) accountBlock(m blockMeta, sign int64) {
+	db.blockSamples.Add(sign * int64(m.count))
+	db.blockBytes.Add(sign * int64(m.bytes))
+	db.blockCount.Add(sign)
+	db.daysMu.Lock()
+	db.days[m.day] += int(sign)
+	if db.days[m.day] <= 0 {
+		delete(db.days, m.day)
+	}
+	db.daysMu.Unlock()
+}
+
+// replay loads the WAL into the head.
+func (db *DB) replay(walDir string) (int, error) {
+	byWALRef := map[uint64]*memSeries{}
+	unknown := 0
+	samples := 0
+	last, err := replayWAL(walDir, db.log.Warn, func(e *walEntry) error {
+		if e.typ == walSeries {
+			s, _ := db.ix.getOrCreate(e.lset.Hash(), e.lset, e.ref)
+			byWALRef[e.ref] = s
+			return nil
+		}
+		s := byWALRef[e.ref]
+		if s == nil {
+			s = db.ix.getByRef(e.ref)
+		}
+		if s == nil {
+			unknown++
+			return nil
+		}
+		if s.insertHead(e.smp) != replacedDuplicate {
+			db.headSamples.Add(1)
+		}
+		s.bumpMaxT(e.smp.t)
+		samples++
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("replay WAL in %s: %w", walDir, err)
+	}
+	if unknown > 0 {
+		db.log.Warn("WAL samples for unknown series were skipped", "samples", unknown)
+	}
+	if samples > 0 {
+		db.log.Info("replayed WAL", "samples", samples, "series", len(byWALRef))
+	}
+	return last, nil
+}
+
+func (db *DB) run() {
+	defer db.wg.Done()
+	syncT := time.NewTicker(db.opts.WALSyncInterval)
+	defer syncT.Stop()
+	sealT := time.NewTicker(db.opts.HeadMaxAge)
+	defer sealT.Stop()
+	retT := time.NewTicker(5 * time.Minute)
+	defer retT.Stop()
+	ctx := context.Background()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-syncT.C:
+			if err := db.wal.sync(); err != nil {
+				db.log.Error("fsync WAL failed", "err", err)
+			}
+		case <-sealT.C:
+			db.sealLogged(ctx)
+		case <-db.sealCh:
+			db.sealLogged(ctx)
+		case <-retT.C:
+			if err := db.ApplyRetention(ctx); err != nil {
+				db.log.Error("retention failed", "err", err)
+			}
+		}
+	}
+}
+
+func (db *DB) sealLogged(ctx context.Context) {
+	if err := db.Flush(ctx); err != nil && !db.closed.Load() {
+		db.log.Error("sealing the head into blocks failed; data stays in the head and WAL", "err", err)
+	}
+}
+
+type sealPending struct {
+	s     *memSeries
+	n     int
+	mods  uint64
+	metas []blockMeta
+}
+
+// Flush seals every head sample into compressed blocks in badger and
+// truncates the WAL.
+func (db *DB) Flush(ctx context.Context) error {
+	db.sealMu.Lock()
+	defer db.sealMu.Unlock()
+	start := time.Now()
+	if err := db.seal(ctx); err != nil {
+		db.m.sealFailures.Inc()
+		return err
+	}
+	db.m.seals.Inc()
+	db.m.sealDuration.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+func (db *DB) seal(ctx context.Context) error {
+	db.commitMu.Lock()
+	newSeg, err := db.wal.rotate()
+	db.commitMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("rotate WAL before sealing: %w", err)
+	}
+	wb := db.bdb.NewWriteBatch()
+	defer wb.Cancel()
+	var (
+		pend  []sealPending
+		snap  []sample
+		tsBuf []int64
+		vsBuf []float64
+	)
+	for i, s := range db.ix.allSeries() {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return fmt.Errorf("seal head: %w", ctx.Err())
+		}
+		s.mu.Lock()
+		if s.deleted {
+			s.mu.Unlock()
+			continue
+		}
+		snap = append(snap[:0], s.head...)
+		p := sealPending{s: s, n: len(snap), mods: s.mods}
+		needIndex := !s.indexed
+		s.mu.Unlock()
+		if needIndex {
+			if err := wb.Set(appendSeriesKey(nil, s.ref), appendLabels(nil, s.lset)); err != nil {
+				return fmt.Errorf("write series index: %w", err)
+			}
+		}
+		for lo := 0; lo < len(snap); {
+			day, kind := dayOf(snap[lo].t), snap[lo].kind()
+			hi := lo + 1
+			for hi < len(snap) && hi-lo < db.opts.BlockSamples && dayOf(snap[hi].t) == day && snap[hi].kind() == kind {
+				hi++
+			}
+			var val []byte
+			val, tsBuf, vsBuf, err = appendBlock(nil, snap[lo:hi], tsBuf, vsBuf)
+			if err != nil {
+				return fmt.Errorf("encode block for series %s: %w", s.lset, err)
+			}
+			m := blockMeta{minT: snap[lo].t, maxT: snap[hi-1].t, seq: db.blockSeq.Add(1), day: day, count: uint32(hi - lo)}
+			key := appendBlockKey(nil, s.ref, m)
+			m.bytes = uint32(len(key) + len(val))
+			if err := wb.Set(key, val); err != nil {
+				return fmt.Errorf("write block: %w", err)
+			}
+			p.metas = append(p.metas, m)
+			lo = hi
+		}
+		if needIndex || p.n > 0 {
+			pend = append(pend, p)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("write blocks to badger: %w", err)
+	}
+	if err := db.bdb.Sync(); err != nil {
+		return fmt.Errorf("sync badger: %w", err)
+	}
+	for _, p := range pend {
+		s := p.s
+		s.mu.Lock()
+		s.indexed = true
+		s.blocks = append(s.blocks, p.metas...)
+		if p.n > 0 && s.mods == p.mods && !s.deleted {
+			// Only in-order appends happened meanwhile: they follow the sealed prefix.
+			rest := copy(s.head, s.head[p.n:])
+			clear(s.head[rest:])
+			s.head = s.head[:rest]
+			db.headSamples.Add(-int64(p.n))
+		}
+		s.mu.Unlock()
+		for _, m := range p.metas {
+			db.accountBlock(m, 1)
+		}
+	}
+	if err := db.wal.removeBefore(newSeg); err != nil {
+		return fmt.Errorf("truncate WAL after sealing: %w", err)
+	}
+	return nil
+}
+
+// ApplyRetention deletes every UTC day of data that lies entirely before
+// Now()-Retention (badger DropPrefix, which removes the SSTs' data) and
+// removes series left without data.
+func (db *DB) ApplyRetention(ctx context.Context) error {
+	db.sealMu.Lock()
+	defer db.sealMu.Unlock()
+	cutoff := db.now().Add(-db.opts.Retention).UnixMilli()
+	cutoffDay := dayOf(cutoff)
+	db.daysMu.Lock()
+	var prefixes [][]byte
+	for d := range db.days {
+		if d < cutoffDay {
+			prefixes = append(prefixes, appendDayPrefix(nil, d))
+		}
+	}
+	db.daysMu.Unlock()
+	if len(prefixes) > 0 {
+		if err := db.bdb.DropPrefix(prefixes...); err != nil {
+			return fmt.Errorf("drop expired days from badger: %w", err)
+		}
+		db.m.retentionDropped.Add(float64(len(prefixes)))
+		db.log.Info("retention dropped expired days", "days", len(prefixes), "cutoff", time.UnixMilli(cutoff).UTC())
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Series deletion excludes commits so none lands in a deleted series.
+	db.commitMu.Lock()
+	defer db.commitMu.Unlock()
+	var gone []*memSeries
+	for _, s := range db.ix.allSeries() {
+		s.mu.Lock()
+		keep := s.blocks[:0]
+		for _, m := range s.blocks {
+			if m.day < cutoffDay {
+				db.accountBlock(m, -1)
+				continue
+			}
+			keep = append(keep, m)
+		}
+		s.blocks = keep
+		n := 0
+		for n < len(s.head) && dayOf(s.head[n].t) < cutoffDay {
+			n++
+		}
+		if n > 0 {
+			rest := copy(s.head, s.head[n:])
+			clear(s.head[rest:])
+			s.head = s.head[:rest]
+			s.mods++
+			db.headSamples.Add(-int64(n))
+		}
+		if len(s.blocks) == 0 && len(s.head) == 0 {
+			s.deleted = true
+			gone = append(gone, s)
+		}
+		s.mu.Unlock()
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	wb := db.bdb.NewWriteBatch()
+	defer wb.Cancel()
+	for _, s := range gone {
+		db.ix.remove(s)
+		if s.indexed {
+			if err := wb.Delete(appendSeriesKey(nil, s.ref)); err != nil {
+				return fmt.Errorf("delete expired series: %w", err)
+			}
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("delete expired series: %w", err)
+	}
+	db.m.seriesRemoved.Add(float64(len(gone)))
+	return nil
+}
+
+// StartTime returns the oldest timestamp stored, or now when empty.
+func (db *DB) StartTime() (int64, error) {
+	minT := int64(maxInt64)
+	for _, s := range db.ix.allSeries() {
+		s.mu.Lock()
+		for _, m := range s.blocks {
+			minT = min(minT, m.minT)
+		}
+		if len(s.head) > 0 {
+			minT = min(minT, s.head[0].t)
+		}
+		s.mu.Unlock()
+	}
+	if minT == maxInt64 {
+		return db.now().UnixMilli(), nil
+	}
+	return minT, nil
+}
+
+// Close seals the head into blocks (leaving the WAL empty) and closes badger.
+func (db *DB) Close() error {
+	db.closeMu.Lock()
+	defer db.closeMu.Unlock()
+	if db.closed.Load() {
+		return nil
+	}
+	close(db.stop)
+	db.wg.Wait()
+	ferr := db.Flush(context.Background())
+	db.closed.Store(true)
+	// Wait for in-flight commits, then close the WAL.
+	db.commitMu.Lock()
+	werr := db.wal.close()
+	db.commitMu.Unlock()
+	berr := db.bdb.Close()
+	if ferr != nil {
+		return fmt.Errorf("close tsdb: seal head: %w", ferr)
+	}
+	if werr != nil {
+		return fmt.Errorf("close tsdb: close WAL: %w", werr)
+	}
+	if berr != nil {
+		return fmt.Errorf("close tsdb: close badger: %w", berr)
+	}
+	return nil
+}
+
+// dirUsage returns the bytes allocated on disk by the files under dir.
+func dirUsage(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			n += st.Blocks * 512
+		} else {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n
+}
+
+var errClosed = errors.New("tsdb is closed")
+
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error("badger: " + fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn("badger: " + fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Infof(string, ...any)        {}
+func (b badgerLogger) Debugf(string, ...any)       {}

@@ -1,0 +1,395 @@
+package tsdb
+
+import (
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/prometheus/model/labels"
+)
+
+// memSeries is one series: its labels, its unsealed head samples and the
+// metadata of its sealed blocks. mu guards head, blocks and deleted.
+type memSeries struct {
+	ref  uint64
+	hash uint64
+	lset labels.Labels
+
+	// maxT is the highest timestamp ever accepted (head or blocks); it
+	// anchors the out-of-order window. Read without mu.
+	maxT atomic.Int64
+	// walLogged is set once the series record is in the WAL.
+	walLogged atomic.Bool
+
+	mu      sync.Mutex
+	head    []sample    // sorted by t, unique t
+	mods    uint64      // bumped by every non-append change to head
+	blocks  []blockMeta // in seq order
+	indexed bool        // series record persisted in badger
+	deleted bool        // removed by retention; appenders must re-resolve
+
+	nextSameHash *memSeries
+}
+
+const seriesStripes = 256
+
+type seriesStripe struct {
+	mu     sync.RWMutex
+	byHash map[uint64]*memSeries
+	byRef  map[uint64]*memSeries
+	_      [40]byte // keep stripes on separate cache lines
+}
+
+// seriesIndex maps label hashes and refs to series (striped locks) and keeps
+// the inverted postings (label name -> value -> sorted refs).
+type seriesIndex struct {
+	stripes [seriesStripes]seriesStripe
+	nextRef atomic.Uint64
+
+	mu       sync.RWMutex
+	postings map[string]map[string][]uint64
+	all      []uint64 // sorted refs of all series
+	count    atomic.Int64
+}
+
+func newSeriesIndex() *seriesIndex {
+	ix := &seriesIndex{postings: map[string]map[string][]uint64{}}
+	for i := range ix.stripes {
+		ix.stripes[i].byHash = map[uint64]*memSeries{}
+		ix.stripes[i].byRef = map[uint64]*memSeries{}
+	}
+	return ix
+}
+
+func (ix *seriesIndex) getByRef(ref uint64) *memSeries {
+	st := &ix.stripes[ref%seriesStripes]
+	st.mu.RLock()
+	s := st.byRef[ref]
+	st.mu.RUnlock()
+	return s
+}
+
+func (ix *seriesIndex) getByHash(hash uint64, lset labels.Labels) *memSeries {
+	st := &ix.stripes[hash%seriesStripes]
+	st.mu.RLock()
+	s := st.byHash[hash]
+	for s != nil && !labels.Equal(s.lset, lset) {
+		s = s.nextSameHash
+	}
+	st.mu.RUnlock()
+	return s
+}
+
+// getOrCreate returns the series for lset, creating it with a fresh ref (or
+// ref, when non-zero, during recovery). created reports a new series.
+func (ix *seriesIndex) getOrCreate(hash uint64, lset labels.Labels, ref uint64) (s *memSeries, created bool) {
+	if s := ix.getByHash(hash, lset); s != nil {
+		return s, false
+	}
+	hs := &ix.stripes[hash%seriesStripes]
+	hs.mu.Lock()
+	for s := hs.byHash[hash]; s != nil; s = s.nextSameHash {
+		if labels.Equal(s.lset, lset) {
+			hs.mu.Unlock()
+			return s, false
+		}
+	}
+	if ref == 0 {
+		ref = ix.nextRef.Add(1)
+	} else {
+		for {
+			cur := ix.nextRef.Load()
+			if cur >= ref || ix.nextRef.CompareAndSwap(cur, ref) {
+				break
+			}
+		}
+	}
+	s = &memSeries{ref: ref, hash: hash, lset: lset.Copy()}
+	s.maxT.Store(minInt64)
+	s.nextSameHash = hs.byHash[hash]
+	hs.byHash[hash] = s
+	hs.mu.Unlock()
+
+	rs := &ix.stripes[ref%seriesStripes]
+	rs.mu.Lock()
+	rs.byRef[ref] = s
+	rs.mu.Unlock()
+
+	ix.mu.Lock()
+	s.lset.Range(func(l labels.Label) {
+		vals := ix.postings[l.Name]
+		if vals == nil {
+			vals = map[string][]uint64{}
+			ix.postings[l.Name] = vals
+		}
+		vals[l.Value] = insertSorted(vals[l.Value], ref)
+	})
+	ix.all = insertSorted(ix.all, ref)
+	ix.mu.Unlock()
+	ix.count.Add(1)
+	return s, true
+}
+
+// remove drops s from the maps and postings.
+func (ix *seriesIndex) remove(s *memSeries) {
+	hs := &ix.stripes[s.hash%seriesStripes]
+	hs.mu.Lock()
+	var prev *memSeries
+	for cur := hs.byHash[s.hash]; cur != nil; prev, cur = cur, cur.nextSameHash {
+		if cur == s {
+			if prev == nil {
+				if cur.nextSameHash == nil {
+					delete(hs.byHash, s.hash)
+				} else {
+					hs.byHash[s.hash] = cur.nextSameHash
+				}
+			} else {
+				prev.nextSameHash = cur.nextSameHash
+			}
+			break
+		}
+	}
+	hs.mu.Unlock()
+	rs := &ix.stripes[s.ref%seriesStripes]
+	rs.mu.Lock()
+	delete(rs.byRef, s.ref)
+	rs.mu.Unlock()
+
+	ix.mu.Lock()
+	s.lset.Range(func(l labels.Label) {
+		vals := ix.postings[l.Name]
+		p := removeSorted(vals[l.Value], s.ref)
+		if len(p) == 0 {
+			delete(vals, l.Value)
+			if len(vals) == 0 {
+				delete(ix.postings, l.Name)
+			}
+		} else {
+			vals[l.Value] = p
+		}
+	})
+	ix.all = removeSorted(ix.all, s.ref)
+	ix.mu.Unlock()
+	ix.count.Add(-1)
+}
+
+func insertSorted(p []uint64, ref uint64) []uint64 {
+	if n := len(p); n == 0 || p[n-1] < ref {
+		return append(p, ref)
+	}
+	i, found := slices.BinarySearch(p, ref)
+	if found {
+		return p
+	}
+	return slices.Insert(p, i, ref)
+}
+
+func removeSorted(p []uint64, ref uint64) []uint64 {
+	i, found := slices.BinarySearch(p, ref)
+	if !found {
+		return p
+	}
+	return slices.Delete(p, i, i+1)
+}
+
+// allSeries returns every series (a snapshot).
+func (ix *seriesIndex) allSeries() []*memSeries {
+	out := make([]*memSeries, 0, ix.count.Load())
+	for i := range ix.stripes {
+		st := &ix.stripes[i]
+		st.mu.RLock()
+		for _, s := range st.byRef {
+			out = append(out, s)
+		}
+		st.mu.RUnlock()
+	}
+	return out
+}
+
+// postingsForMatchers returns the sorted refs of the series selected by ms,
+// with Prometheus semantics: a missing label has the value "", so a matcher
+// that matches "" also selects series without that label.
+func (ix *seriesIndex) postingsForMatchers(ms ...*labels.Matcher) []uint64 {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+
+	var (
+		its    [][]uint64 // sets to intersect
+		notIts [][]uint64 // sets to subtract
+	)
+	for _, m := range ms {
+		if m.Name == "" && m.Value == "" && m.Type == labels.MatchEqual {
+			continue // Prometheus's "all postings" matcher
+		}
+		vals := ix.postings[m.Name]
+		if m.Matches("") {
+			// Selected: series without the label, plus those whose value matches.
+			// Compute the complement: series having a value that does not match.
+			var not [][]uint64
+			switch m.Type {
+			case labels.MatchEqual: // name="" : every present value fails
+				for _, p := range vals {
+					not = append(not, p)
+				}
+			case labels.MatchNotEqual: // name!="x": only value x fails
+				if p, ok := vals[m.Value]; ok {
+					not = append(not, p)
+				}
+			default:
+				for v, p := range vals {
+					if !m.Matches(v) {
+						not = append(not, p)
+					}
+				}
+			}
+			if len(not) > 0 {
+				notIts = append(notIts, unionPostings(not))
+			}
+			continue
+		}
+		var sel [][]uint64
+		switch m.Type {
+		case labels.MatchEqual:
+			if p, ok := vals[m.Value]; ok {
+				sel = append(sel, p)
+			}
+		default:
+			if set := m.SetMatches(); len(set) > 0 && m.Type == labels.MatchRegexp {
+				for _, v := range set {
+					if p, ok := vals[v]; ok {
+						sel = append(sel, p)
+					}
+				}
+			} else {
+				for v, p := range vals {
+					if m.Matches(v) {
+						sel = append(sel, p)
+					}
+				}
+			}
+		}
+		if len(sel) == 0 {
+			return nil
+		}
+		its = append(its, unionPostings(sel))
+	}
+	var res []uint64
+	if len(its) == 0 {
+		res = slices.Clone(ix.all)
+	} else {
+		sort.Slice(its, func(i, j int) bool { return len(its[i]) < len(its[j]) })
+		res = slices.Clone(its[0])
+		for _, p := range its[1:] {
+			res = intersectInto(res, p)
+			if len(res) == 0 {
+				return nil
+			}
+		}
+	}
+	for _, p := range notIts {
+		res = subtractInto(res, p)
+	}
+	return res
+}
+
+func unionPostings(ps [][]uint64) []uint64 {
+	if len(ps) == 1 {
+		return ps[0]
+	}
+	n := 0
+	for _, p := range ps {
+		n += len(p)
+	}
+	out := make([]uint64, 0, n)
+	for _, p := range ps {
+		out = append(out, p...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// intersectInto keeps the elements of a (owned) that are in b.
+func intersectInto(a, b []uint64) []uint64 {
+	out := a[:0]
+	j := 0
+	for _, v := range a {
+		for j < len(b) && b[j] < v {
+			j++
+		}
+		if j < len(b) && b[j] == v {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// subtractInto keeps the elements of a (owned) that are not in b.
+func subtractInto(a, b []uint64) []uint64 {
+	out := a[:0]
+	j := 0
+	for _, v := range a {
+		for j < len(b) && b[j] < v {
+			j++
+		}
+		if j < len(b) && b[j] == v {
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// labelValues returns the sorted values of name, over refs when non-nil.
+func (ix *seriesIndex) labelValues(name string, refs []uint64, filtered bool) []string {
+	if !filtered {
+		ix.mu.RLock()
+		vals := ix.postings[name]
+		out := make([]string, 0, len(vals))
+		for v := range vals {
+			out = append(out, v)
+		}
+		ix.mu.RUnlock()
+		slices.Sort(out)
+		return out
+	}
+	set := map[string]struct{}{}
+	for _, ref := range refs {
+		if s := ix.getByRef(ref); s != nil {
+			if v := s.lset.Get(name); v != "" {
+				set[v] = struct{}{}
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (ix *seriesIndex) labelNames(refs []uint64, filtered bool) []string {
+	if !filtered {
+		ix.mu.RLock()
+		out := make([]string, 0, len(ix.postings))
+		for n := range ix.postings {
+			out = append(out, n)
+		}
+		ix.mu.RUnlock()
+		slices.Sort(out)
+		return out
+	}
+	set := map[string]struct{}{}
+	for _, ref := range refs {
+		if s := ix.getByRef(ref); s != nil {
+			s.lset.Range(func(l labels.Label) { set[l.Name] = struct{}{} })
+		}
+	}
+	out := make([]string, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,140 @@
+package tsdb
+
+import (
+	"context"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/prometheus/prometheus/model/labels"
+	ptsdb "github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/tsdb/chunks"
+	"github.com/stretchr/testify/require"
+)
+
+var matcherSeries = []labels.Labels{
+	labels.FromStrings("n", "1"),
+	labels.FromStrings("n", "1", "i", "a"),
+	labels.FromStrings("n", "1", "i", "b"),
+	labels.FromStrings("n", "1", "i", "\n"),
+	labels.FromStrings("n", "2"),
+	labels.FromStrings("n", "2.5"),
+	labels.FromStrings("n", "2", "i", "foo"),
+	labels.FromStrings("n", "3", "i", "Foo", "j", "x"),
+	labels.FromStrings("__name__", "up", "job", "api"),
+}
+
+func TestPostingsForMatchers(t *testing.T) {
+	cases := []struct {
+		ms   []*labels.Matcher
+		want []string // expected label sets, as String()
+	}{
+		{[]*labels.Matcher{eq("n", "1")}, []string{`{i="\n", n="1"}`, `{i="a", n="1"}`, `{i="b", n="1"}`, `{n="1"}`}},
+		{[]*labels.Matcher{eq("n", "1"), eq("i", "a")}, []string{`{i="a", n="1"}`}},
+		{[]*labels.Matcher{eq("n", "1"), eq("i", "missing")}, nil},
+		{[]*labels.Matcher{eq("missing", "")}, nil}, // filled below: everything
+		{[]*labels.Matcher{eq("n", "1"), eq("i", "")}, []string{`{n="1"}`}},
+		{[]*labels.Matcher{eq("n", "1"), neq("i", "")}, []string{`{i="\n", n="1"}`, `{i="a", n="1"}`, `{i="b", n="1"}`}},
+		{[]*labels.Matcher{eq("n", "1"), neq("i", "a")}, []string{`{i="\n", n="1"}`, `{i="b", n="1"}`, `{n="1"}`}},
+		{[]*labels.Matcher{re("n", "^1$")}, []string{`{i="\n", n="1"}`, `{i="a", n="1"}`, `{i="b", n="1"}`, `{n="1"}`}},
+		{[]*labels.Matcher{re("n", "1|2")}, []string{`{i="\n", n="1"}`, `{i="a", n="1"}`, `{i="b", n="1"}`, `{i="foo", n="2"}`, `{n="1"}`, `{n="2"}`}},
+		{[]*labels.Matcher{re("n", "2.*")}, []string{`{i="foo", n="2"}`, `{n="2"}`, `{n="2.5"}`}},
+		{[]*labels.Matcher{eq("n", "1"), re("i", "^a?$")}, []string{`{i="a", n="1"}`, `{n="1"}`}},
+		{[]*labels.Matcher{eq("n", "1"), re("i", ".*")}, []string{`{i="\n", n="1"}`, `{i="a", n="1"}`, `{i="b", n="1"}`, `{n="1"}`}},
+		{[]*labels.Matcher{eq("n", "1"), re("i", ".+")}, []string{`{i="\n", n="1"}`, `{i="a", n="1"}`, `{i="b", n="1"}`}},
+		{[]*labels.Matcher{eq("n", "1"), nre("i", "^a$")}, []string{`{i="\n", n="1"}`, `{i="b", n="1"}`, `{n="1"}`}},
+		{[]*labels.Matcher{eq("n", "1"), nre("i", "^a?$")}, []string{`{i="\n", n="1"}`, `{i="b", n="1"}`}},
+		{[]*labels.Matcher{eq("n", "1"), nre("i", "")}, []string{`{i="\n", n="1"}`, `{i="a", n="1"}`, `{i="b", n="1"}`}},
+		{[]*labels.Matcher{eq("n", "1"), nre("i", ".*")}, nil},
+		{[]*labels.Matcher{re("i", "(?i)foo")}, []string{`{i="Foo", j="x", n="3"}`, `{i="foo", n="2"}`}},
+		{[]*labels.Matcher{re("i", "fo.*"), neq("n", "3")}, []string{`{i="foo", n="2"}`}},
+		{[]*labels.Matcher{neq("n", "1"), neq("n", "2")}, []string{`{__name__="up", job="api"}`, `{i="Foo", j="x", n="3"}`, `{n="2.5"}`}},
+		{[]*labels.Matcher{nre("n", "1|2.*"), re("j", "|x")}, []string{`{__name__="up", job="api"}`, `{i="Foo", j="x", n="3"}`}},
+		{[]*labels.Matcher{eq("__name__", "up")}, []string{`{__name__="up", job="api"}`}},
+		{[]*labels.Matcher{re("__name__", ".+")}, []string{`{__name__="up", job="api"}`}},
+	}
+	all := make([]string, 0, len(matcherSeries))
+	for _, ls := range matcherSeries {
+		all = append(all, ls.String())
+	}
+	slices.Sort(all)
+	cases[3].want = all
+
+	db := openTestDB(t, t.TempDir(), Options{})
+	defer db.Close()
+	head := prometheusHead(t)
+	app := db.Appender(context.Background())
+	happ := head.Appender(context.Background())
+	for _, ls := range matcherSeries {
+		_, err := app.Append(0, ls, 1000, 1)
+		require.NoError(t, err)
+		_, err = happ.Append(0, ls, 1000, 1)
+		require.NoError(t, err)
+	}
+	require.NoError(t, app.Commit())
+	require.NoError(t, happ.Commit())
+	hix, err := head.Index()
+	require.NoError(t, err)
+
+	for _, c := range cases {
+		t.Run(matcherName(c.ms), func(t *testing.T) {
+			got := seriesStrings(db, db.ix.postingsForMatchers(c.ms...))
+			require.Equal(t, c.want, got, "expectation")
+
+			p, err := ptsdb.PostingsForMatchers(context.Background(), hix, c.ms...)
+			require.NoError(t, err)
+			var prom []string
+			var b labels.ScratchBuilder
+			var chks []chunks.Meta
+			for p.Next() {
+				require.NoError(t, hix.Series(p.At(), &b, &chks))
+				prom = append(prom, b.Labels().String())
+			}
+			require.NoError(t, p.Err())
+			slices.Sort(prom)
+			require.Equal(t, prom, got, "same as Prometheus's PostingsForMatchers")
+
+			// And through the querier after sealing.
+			res := queryAll(t, db, 0, 2000, c.ms...)
+			var viaQuery []string
+			for k := range res {
+				viaQuery = append(viaQuery, k)
+			}
+			slices.Sort(viaQuery)
+			require.Equal(t, c.want, viaQuery)
+		})
+	}
+}
+
+func seriesStrings(db *DB, refs []uint64) []string {
+	var out []string
+	for _, r := range refs {
+		out = append(out, db.ix.getByRef(r).lset.String())
+	}
+	slices.Sort(out)
+	return out
+}
+
+func prometheusHead(t testing.TB) *ptsdb.Head {
+	t.Helper()
+	opts := ptsdb.DefaultHeadOptions()
+	opts.ChunkDirRoot = t.TempDir()
+	h, err := ptsdb.NewHead(nil, nil, nil, nil, opts, nil)
+	require.NoError(t, err)
+	require.NoError(t, h.Init(math.MinInt64))
+	t.Cleanup(func() { _ = h.Close() })
+	return h
+}
+
+func eq(n, v string) *labels.Matcher  { return labels.MustNewMatcher(labels.MatchEqual, n, v) }
+func neq(n, v string) *labels.Matcher { return labels.MustNewMatcher(labels.MatchNotEqual, n, v) }
+func re(n, v string) *labels.Matcher  { return labels.MustNewMatcher(labels.MatchRegexp, n, v) }
+func nre(n, v string) *labels.Matcher { return labels.MustNewMatcher(labels.MatchNotRegexp, n, v) }
+
+func matcherName(ms []*labels.Matcher) string {
+	var s string
+	for _, m := range ms {
+		s += m.String() + ","
+	}
+	return s
+}

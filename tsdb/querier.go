@@ -1,0 +1,325 @@
+package tsdb
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/prometheus/prometheus/util/annotations"
+)
+
+// Querier returns a querier over [mint, maxt] (ms, inclusive).
+func (db *DB) Querier(mint, maxt int64) (storage.Querier, error) {
+	if db.closed.Load() {
+		return nil, fmt.Errorf("querier: %w", errClosed)
+	}
+	return &querier{db: db, mint: mint, maxt: maxt}, nil
+}
+
+// ChunkQuerier returns a chunk querier over [mint, maxt].
+func (db *DB) ChunkQuerier(mint, maxt int64) (storage.ChunkQuerier, error) {
+	if db.closed.Load() {
+		return nil, fmt.Errorf("chunk querier: %w", errClosed)
+	}
+	return chunkQuerier{&querier{db: db, mint: mint, maxt: maxt}}, nil
+}
+
+type querier struct {
+	db         *DB
+	mint, maxt int64
+}
+
+func (q *querier) Close() error { return nil }
+
+func (q *querier) LabelValues(_ context.Context, name string, hints *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
+	var vals []string
+	if len(ms) == 0 {
+		vals = q.db.ix.labelValues(name, nil, false)
+	} else {
+		vals = q.db.ix.labelValues(name, q.db.ix.postingsForMatchers(ms...), true)
+	}
+	vals, _ = hints.ApplyLimit(vals)
+	return vals, nil, nil
+}
+
+func (q *querier) LabelNames(_ context.Context, hints *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
+	var names []string
+	if len(ms) == 0 {
+		names = q.db.ix.labelNames(nil, false)
+	} else {
+		names = q.db.ix.labelNames(q.db.ix.postingsForMatchers(ms...), true)
+	}
+	names, _ = hints.ApplyLimit(names)
+	return names, nil, nil
+}
+
+// selected is one series picked by Select with the data it holds in range,
+// captured under the series lock so a concurrent seal cannot hide samples.
+type selected struct {
+	ref    uint64
+	lset   labels.Labels
+	blocks []blockMeta // overlapping the range, seq order
+	head   []sample    // copied, within range
+}
+
+func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
+	mint, maxt := q.mint, q.maxt
+	labelsOnly := false
+	if hints != nil {
+		mint, maxt = hints.Start, hints.End
+		labelsOnly = hints.Func == "series"
+	}
+	refs := q.db.ix.postingsForMatchers(ms...)
+	out := make([]selected, 0, len(refs))
+	for i, ref := range refs {
+		if i%256 == 0 && ctx.Err() != nil {
+			return storage.ErrSeriesSet(ctx.Err())
+		}
+		s := q.db.ix.getByRef(ref)
+		if s == nil {
+			continue
+		}
+		sel := selected{ref: ref, lset: s.lset}
+		s.mu.Lock()
+		has := false
+		for _, m := range s.blocks {
+			if m.maxT >= mint && m.minT <= maxt {
+				has = true
+				if !labelsOnly {
+					sel.blocks = append(sel.blocks, m)
+				}
+			}
+		}
+		lo := sort.Search(len(s.head), func(i int) bool { return s.head[i].t >= mint })
+		hi := sort.Search(len(s.head), func(i int) bool { return s.head[i].t > maxt })
+		if lo < hi {
+			has = true
+			if !labelsOnly {
+				if lo > 0 && s.head[lo-1].kind() != blockFloat {
+					lo-- // context for counter-reset hints; trimmed by materialize
+				}
+				sel.head = append([]sample(nil), s.head[lo:hi]...)
+			}
+		}
+		s.mu.Unlock()
+		if has {
+			out = append(out, sel)
+		}
+	}
+	if sortSeries {
+		slices.SortFunc(out, func(a, b selected) int { return labels.Compare(a.lset, b.lset) })
+	}
+	return &seriesSet{q: q, mint: mint, maxt: maxt, sel: out, i: -1}
+}
+
+type seriesSet struct {
+	q          *querier
+	mint, maxt int64
+	sel        []selected
+	i          int
+	err        error
+}
+
+func (ss *seriesSet) Next() bool {
+	if ss.err != nil {
+		return false
+	}
+	ss.i++
+	return ss.i < len(ss.sel)
+}
+
+func (ss *seriesSet) At() storage.Series { return &series{ss: ss, sel: &ss.sel[ss.i]} }
+
+func (ss *seriesSet) Err() error                        { return ss.err }
+func (ss *seriesSet) Warnings() annotations.Annotations { return nil }
+
+type series struct {
+	ss  *seriesSet
+	sel *selected
+}
+
+func (s *series) Labels() labels.Labels { return s.sel.lset }
+
+func (s *series) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
+	si, ok := it.(*sampleIterator)
+	if !ok {
+		si = &sampleIterator{}
+	}
+	samples, err := s.ss.q.db.materialize(si.samples[:0], s.sel, s.ss.mint, s.ss.maxt)
+	si.reset(samples, err)
+	return si
+}
+
+// materialize merges the series' blocks and head samples into one sorted,
+// deduplicated slice within [mint, maxt]. Later blocks win over earlier ones
+// and the head wins over blocks, so the last write of a timestamp wins.
+func (db *DB) materialize(dst []sample, sel *selected, mint, maxt int64) ([]sample, error) {
+	if len(sel.blocks) == 0 {
+		dst = append(dst, sel.head...)
+		return trimAndHint(dst, mint, maxt), nil
+	}
+	ordered := true
+	prevMax := int64(minInt64)
+	for i, m := range sel.blocks {
+		if m.minT <= prevMax || (i > 0 && m.minT < sel.blocks[i-1].minT) {
+			ordered = false
+		}
+		prevMax = max(prevMax, m.maxT)
+	}
+	if len(sel.head) > 0 && sel.head[0].t <= prevMax {
+		ordered = false
+	}
+	var (
+		tsBuf []int64
+		vsBuf []float64
+		key   []byte
+	)
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		for _, m := range sel.blocks {
+			key = appendBlockKey(key[:0], sel.ref, m)
+			item, err := txn.Get(key)
+			if err == badger.ErrKeyNotFound {
+				continue // dropped by retention meanwhile
+			}
+			if err != nil {
+				return fmt.Errorf("read block: %w", err)
+			}
+			if err := item.Value(func(v []byte) error {
+				var derr error
+				dst, tsBuf, vsBuf, derr = decodeBlock(dst, v, tsBuf, vsBuf)
+				return derr
+			}); err != nil {
+				return fmt.Errorf("decode block of series %d: %w", sel.ref, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, sel.head...)
+	if !ordered {
+		slices.SortStableFunc(dst, func(a, b sample) int { return cmp.Compare(a.t, b.t) })
+		// Keep the last of each run of equal timestamps (highest priority).
+		out := dst[:0]
+		for i := range dst {
+			if i+1 < len(dst) && dst[i+1].t == dst[i].t {
+				continue
+			}
+			out = append(out, dst[i])
+		}
+		dst = out
+	}
+	return trimAndHint(dst, mint, maxt), nil
+}
+
+// trimAndHint sets histogram hints over the whole merged slice, then trims
+// it to [mint, maxt]. The caller owns the samples' histograms.
+func trimAndHint(dst []sample, mint, maxt int64) []sample {
+	setHistogramHints(dst)
+	lo := sort.Search(len(dst), func(i int) bool { return dst[i].t >= mint })
+	hi := sort.Search(len(dst), func(i int) bool { return dst[i].t > maxt })
+	if lo > 0 {
+		n := copy(dst, dst[lo:hi])
+		clear(dst[n:hi])
+		return dst[:n]
+	}
+	return dst[:hi]
+}
+
+// sampleIterator iterates a materialized sample slice.
+type sampleIterator struct {
+	samples []sample
+	i       int
+	err     error
+}
+
+var _ chunkenc.Iterator = (*sampleIterator)(nil)
+
+func (it *sampleIterator) reset(s []sample, err error) {
+	it.samples, it.i, it.err = s, -1, err
+	if err != nil {
+		it.samples = it.samples[:0]
+	}
+}
+
+func valType(s *sample) chunkenc.ValueType {
+	switch {
+	case s.h != nil:
+		return chunkenc.ValHistogram
+	case s.fh != nil:
+		return chunkenc.ValFloatHistogram
+	default:
+		return chunkenc.ValFloat
+	}
+}
+
+func (it *sampleIterator) Next() chunkenc.ValueType {
+	if it.i+1 >= len(it.samples) {
+		it.i = len(it.samples)
+		return chunkenc.ValNone
+	}
+	it.i++
+	return valType(&it.samples[it.i])
+}
+
+func (it *sampleIterator) Seek(t int64) chunkenc.ValueType {
+	if it.i >= len(it.samples) {
+		return chunkenc.ValNone
+	}
+	if it.i < 0 {
+		it.i = 0
+	}
+	if it.samples[it.i].t < t {
+		rest := it.samples[it.i:]
+		it.i += sort.Search(len(rest), func(j int) bool { return rest[j].t >= t })
+	}
+	if it.i >= len(it.samples) {
+		return chunkenc.ValNone
+	}
+	return valType(&it.samples[it.i])
+}
+
+func (it *sampleIterator) At() (int64, float64) {
+	s := &it.samples[it.i]
+	return s.t, s.v
+}
+
+func (it *sampleIterator) AtHistogram(h *histogram.Histogram) (int64, *histogram.Histogram) {
+	s := &it.samples[it.i]
+	if h == nil {
+		return s.t, s.h.Copy()
+	}
+	s.h.CopyTo(h)
+	return s.t, h
+}
+
+func (it *sampleIterator) AtFloatHistogram(fh *histogram.FloatHistogram) (int64, *histogram.FloatHistogram) {
+	s := &it.samples[it.i]
+	if s.h != nil {
+		return s.t, s.h.ToFloat(fh)
+	}
+	if fh == nil {
+		return s.t, s.fh.Copy()
+	}
+	s.fh.CopyTo(fh)
+	return s.t, fh
+}
+
+func (it *sampleIterator) AtT() int64  { return it.samples[it.i].t }
+func (it *sampleIterator) AtST() int64 { return it.samples[it.i].st }
+func (it *sampleIterator) Err() error  { return it.err }
+
+// chunkQuerier re-encodes the merged samples into chunks.
+type chunkQuerier struct{ *querier }
+
+func (q chunkQuerier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.ChunkSeriesSet {
+	return storage.NewSeriesSetToChunkSet(q.querier.Select(ctx, sortSeries, hints, ms...))
+}

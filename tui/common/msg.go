@@ -1,0 +1,13 @@
+package common
+
+// NavigateMsg asks the root model to open a view, e.g. a Models row opening
+// the Query view with a prepared expression.
+type NavigateMsg struct {
+	View string // command name: models, alerts, query, ...
+	Arg  string // view-specific argument (the query for "query")
+}
+
+// ErrorLine renders an error for the one-line footnote area of a view.
+func (c Common) ErrorLine(prefix string, err error) string {
+	return c.Styles.Error.Render(prefix + ": " + err.Error())
+}

@@ -1,0 +1,251 @@
+package tui
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var sizes = []struct{ w, h int }{{80, 24}, {160, 48}}
+
+// session drives one console over a real collector.
+type session struct {
+	t  *testing.T
+	tm *teatest.TestModel
+}
+
+func newSession(t *testing.T, mode alertsMode, w, h int, start string) *session {
+	t.Helper()
+	api := stableURL{startCollector(t, mode, seed)}
+	cfg := testConfig(api)
+	cfg.Start = start
+	m := New(t.Context(), cfg)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
+	return &session{t: t, tm: tm}
+}
+
+// waitFor blocks until every string has appeared in the output.
+func (s *session) waitFor(want ...string) {
+	s.t.Helper()
+	seen := make([]bool, len(want))
+	teatest.WaitFor(s.t, s.tm.Output(), func(b []byte) bool {
+		all := true
+		for i, w := range want {
+			seen[i] = seen[i] || bytes.Contains(b, []byte(w))
+			all = all && seen[i]
+		}
+		return all
+	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+func (s *session) keys(ks ...string) {
+	for _, k := range ks {
+		switch k {
+		case "enter":
+			s.tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+		case "esc":
+			s.tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
+		case "tab":
+			s.tm.Send(tea.KeyMsg{Type: tea.KeyTab})
+		case "down":
+			s.tm.Send(tea.KeyMsg{Type: tea.KeyDown})
+		default:
+			s.tm.Type(k)
+		}
+	}
+}
+
+// screen quits and returns the last frame the model would draw.
+func (s *session) screen() string {
+	s.t.Helper()
+	require.NoError(s.t, s.tm.Quit())
+	m := s.tm.FinalModel(s.t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	m.quitting = false
+	return m.View()
+}
+
+func checkGolden(t *testing.T, screen string, w, h int) {
+	t.Helper()
+	lines := strings.Split(screen, "\n")
+	assert.Len(t, lines, h, "a frame is exactly the terminal height")
+	for i, l := range lines {
+		assert.LessOrEqual(t, len([]rune(l)), w, "line %d is wider than the terminal: %q", i, l)
+	}
+	golden.RequireEqual(t, []byte(screen))
+}
+
+func eachSize(t *testing.T, fn func(t *testing.T, w, h int)) {
+	for _, sz := range sizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) { fn(t, sz.w, sz.h) })
+	}
+}
+
+func TestModelsView(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := newSession(t, alertsRecorded, w, h, "")
+		s.waitFor("428ms", "collector ready", "recsys")
+		screen := s.screen()
+		// fraud: 3 errors of 43 predictions/s; p95 interpolated in the
+		// (0.25, 0.5] bucket: 0.25 + (40.85-38)/4*0.25 = 0.428 s.
+		assert.Contains(t, screen, "7.0%")
+		assert.Contains(t, screen, "428ms")
+		checkGolden(t, screen, w, h)
+		lines := strings.Split(screen, "\n")
+		assert.Contains(t, lines[2], "fraud", "two firing alerts put fraud first")
+		assert.Contains(t, lines[3], "churn", "a pending alert puts churn second")
+	})
+}
+
+func TestModelsViewAlertsNotConfigured(t *testing.T) {
+	s := newSession(t, alertsAbsent, 80, 24, "")
+	s.waitFor("alerts: not configured", "collector ready")
+	screen := s.screen()
+	checkGolden(t, screen, 80, 24)
+	lines := strings.Split(screen, "\n")
+	assert.Contains(t, lines[2], "fraud", "without alerts, the highest error share comes first")
+}
+
+func TestModelsFilter(t *testing.T) {
+	s := newSession(t, alertsRecorded, 80, 24, "")
+	s.waitFor("428ms", "collector ready")
+	s.keys("/", "ran", "enter")
+	s.waitFor("/ran")
+	screen := s.screen()
+	assert.Contains(t, screen, "ranker")
+	assert.NotContains(t, screen, "fraud")
+	assert.Contains(t, screen, "1 of 4 models")
+}
+
+func TestModelsDrillIntoQuery(t *testing.T) {
+	s := newSession(t, alertsRecorded, 80, 24, "")
+	s.waitFor("428ms", "collector ready")
+	s.keys("down", "down", "enter") // ranker
+	s.waitFor(`model="ranker"`, "chart, last 1h")
+	screen := s.screen()
+	assert.Contains(t, screen, "Models › Query")
+	assert.Contains(t, screen, `version="v12"`)
+}
+
+func TestAlertsView(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := newSession(t, alertsRecorded, w, h, "")
+		s.waitFor("collector ready", "428ms")
+		s.keys(":", "alerts", "enter")
+		s.waitFor("2 firing")
+		screen := s.screen()
+		checkGolden(t, screen, w, h)
+		lines := strings.Split(screen, "\n")
+		assert.Contains(t, lines[2], "ModelErrorRateHigh", "critical firing first")
+		assert.Contains(t, lines[2], "12m", "age from activeAt 11:48 to the fixed clock")
+		assert.Contains(t, lines[4], "pending")
+	})
+}
+
+func TestAlertsNotConfigured(t *testing.T) {
+	s := newSession(t, alertsAbsent, 80, 24, "alerts")
+	s.waitFor("not configured", "collector ready")
+	checkGolden(t, s.screen(), 80, 24)
+}
+
+func TestAlertsFromCollector(t *testing.T) {
+	// The collector has no rule engine yet: its /api/v1/alerts is empty.
+	s := newSession(t, alertsCollector, 80, 24, "alerts")
+	s.waitFor("no pending or firing alerts", "0 firing")
+}
+
+const queryText = `sum by (model) (rate(mle_predictions_total{status="error"}[5m]))`
+
+func TestQueryViewTable(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := newSession(t, alertsRecorded, w, h, "query")
+		s.waitFor("collector ready")
+		s.keys(queryText, "enter")
+		s.waitFor("vector · 3 series")
+		checkGolden(t, s.screen(), w, h)
+	})
+}
+
+func TestQueryViewChart(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := newSession(t, alertsRecorded, w, h, "query")
+		s.waitFor("collector ready")
+		s.keys(`sum by (model) (mle_dataset_drift_share)`, "enter")
+		s.waitFor("vector · 4 series")
+		s.keys("tab")
+		s.waitFor("chart, last 1h")
+		checkGolden(t, s.screen(), w, h)
+	})
+}
+
+func TestQueryViewParseError(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := newSession(t, alertsRecorded, w, h, "query")
+		s.waitFor("collector ready")
+		s.keys(`sum(rate(mle_predictions_total[5m]) by (model)`, "enter")
+		s.waitFor("bad_data")
+		screen := s.screen()
+		checkGolden(t, screen, w, h)
+		assert.Contains(t, screen, "^")
+	})
+}
+
+func TestPlaceholderViews(t *testing.T) {
+	for _, name := range []string{"timeline", "runbooks", "gameday"} {
+		t.Run(name, func(t *testing.T) {
+			eachSize(t, func(t *testing.T, w, h int) {
+				s := newSession(t, alertsRecorded, w, h, "")
+				s.waitFor("collector ready")
+				s.keys(":", name, "enter")
+				s.waitFor("not configured")
+				checkGolden(t, s.screen(), w, h)
+			})
+		})
+	}
+}
+
+func TestHelpView(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := newSession(t, alertsRecorded, w, h, "")
+		s.waitFor("collector ready", "428ms")
+		s.keys("?")
+		s.waitFor("closes help")
+		checkGolden(t, s.screen(), w, h)
+	})
+}
+
+func TestTooSmall(t *testing.T) {
+	s := newSession(t, alertsRecorded, 50, 10, "")
+	s.waitFor("terminal too small")
+	assert.Equal(t, "terminal too small: 50x10, need 60x12", s.screen())
+}
+
+func TestUnknownCommandAndBack(t *testing.T) {
+	s := newSession(t, alertsRecorded, 80, 24, "")
+	s.waitFor("collector ready", "428ms")
+	s.keys(":", "nope", "enter")
+	s.waitFor("unknown command :nope")
+	s.keys(":", "alerts", "enter")
+	s.waitFor("2 firing")
+	s.keys(":", "timeline", "enter")
+	s.waitFor("Alerts › Timeline")
+	s.keys("esc")
+	s.waitFor("1 pending")
+	screen := s.screen()
+	assert.Contains(t, strings.Split(screen, "\n")[0], "mlectl › Models › Alerts")
+	assert.NotContains(t, strings.Split(screen, "\n")[0], "Timeline")
+}
+
+func TestQuitKey(t *testing.T) {
+	s := newSession(t, alertsRecorded, 80, 24, "")
+	s.waitFor("collector ready")
+	s.keys("q")
+	s.tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}

@@ -1,0 +1,161 @@
+package tui
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/collector"
+	"github.com/mlectl/mlectl/tsdb"
+)
+
+// clock is the fixed "now" of every console test: seeded data ends here
+// and ages are measured from here.
+var clock = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+
+func fixedNow() time.Time { return clock }
+
+// alertsMode decides what /api/v1/alerts answers: the collector's own
+// (empty, it has no rule engine yet), recorded alerts, or 404.
+type alertsMode int
+
+const (
+	alertsCollector alertsMode = iota
+	alertsRecorded
+	alertsAbsent
+)
+
+// seededModel describes the traffic one model gets in the seed.
+type seededModel struct {
+	name     string
+	versions map[string]string // version → role
+	okRate   float64           // non-shadow ok predictions/s, split over prod versions
+	errRate  float64
+	// cumulative latency bucket rates (le → per second), nil for none
+	buckets map[string]float64
+	drift   float64 // NaN for none
+}
+
+var seed = []seededModel{
+	{
+		name: "fraud", versions: map[string]string{"v7": "prod", "v8": "shadow"},
+		okRate: 40, errRate: 3,
+		buckets: map[string]float64{"0.05": 10, "0.1": 25, "0.25": 38, "0.5": 42, "1": 43, "+Inf": 43},
+		drift:   0.12,
+	},
+	{
+		name: "churn", versions: map[string]string{"v3": "prod"},
+		okRate: 12, errRate: 0.1,
+		buckets: map[string]float64{"0.05": 11, "0.1": 12, "0.25": 12.1, "+Inf": 12.1},
+		drift:   0.45,
+	},
+	{
+		name: "ranker", versions: map[string]string{"v12": "prod", "v13": "prod"},
+		okRate: 120, errRate: 0,
+		buckets: map[string]float64{"0.01": 60, "0.025": 110, "0.05": 119, "+Inf": 120},
+		drift:   0.1,
+	},
+	{name: "recsys-embeddings-2026", drift: 0.05},
+}
+
+// seedDB writes 90 minutes of 15s samples ending at clock through the
+// storage appender, the same path remote write takes.
+func seedDB(t testing.TB, db *tsdb.DB, models []seededModel) {
+	t.Helper()
+	const step = 15 * time.Second
+	start := clock.Add(-90 * time.Minute)
+	total := clock.Sub(start).Seconds()
+	app := db.Appender(context.Background())
+	for ts := start; !ts.After(clock); ts = ts.Add(step) {
+		elapsed := ts.Sub(start).Seconds()
+		ms := ts.UnixMilli()
+		add := func(v float64, kv ...string) {
+			_, err := app.Append(0, labels.FromStrings(kv...), ms, v)
+			require.NoError(t, err)
+		}
+		for _, m := range models {
+			var prod []string
+			for v, role := range m.versions {
+				if role == "prod" {
+					prod = append(prod, v)
+				}
+			}
+			for v, role := range m.versions {
+				share := 1.0
+				if role == "prod" {
+					share = 1 / float64(len(prod))
+				}
+				add(m.okRate*share*elapsed, "__name__", "mle_predictions_total", "model", m.name, "version", v, "role", role, "status", "ok")
+				add(m.errRate*share*elapsed, "__name__", "mle_predictions_total", "model", m.name, "version", v, "role", role, "status", "error")
+				for le, r := range m.buckets {
+					add(r*share*elapsed, "__name__", "mle_inference_latency_seconds_bucket", "model", m.name, "version", v, "role", role, "le", le)
+				}
+			}
+			if !math.IsNaN(m.drift) {
+				// Drift creeps up over the window to its final value.
+				add(m.drift*(0.6+0.4*elapsed/total), "__name__", "mle_dataset_drift_share", "model", m.name, "dataset", "live")
+			}
+		}
+	}
+	require.NoError(t, app.Commit())
+}
+
+// startCollector runs the real collector over a real badger-backed TSDB in
+// a temp dir, seeded with models, on a loopback HTTP server.
+func startCollector(t testing.TB, mode alertsMode, models []seededModel) *client.Client {
+	t.Helper()
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{Now: fixedNow})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	seedDB(t, db, models)
+	srv, err := collector.New(collector.Config{Version: "test"}, db, nil)
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/", srv.Handler())
+	switch mode {
+	case alertsRecorded:
+		body, err := os.ReadFile(filepath.Join("testdata", "alerts.json"))
+		require.NoError(t, err)
+		mux.HandleFunc("/api/v1/alerts", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(body)
+		})
+	case alertsAbsent:
+		mux.Handle("/api/v1/alerts", http.NotFoundHandler())
+	}
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	c, err := client.New(hs.URL)
+	require.NoError(t, err)
+	return c
+}
+
+// asciiRenderer renders without colour, as --ascii and NO_COLOR do, so
+// goldens are plain text.
+func asciiRenderer() *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(os.Stdout)
+	r.SetColorProfile(termenv.Ascii)
+	return r
+}
+
+// testConfig is the console configuration tests use: fixed clock, no
+// background refresh within a test's lifetime.
+func testConfig(api API) Config {
+	return Config{API: api, Renderer: asciiRenderer(), Now: fixedNow, Refresh: time.Hour}
+}
+
+// stableURL keeps the random loopback port out of goldens.
+type stableURL struct{ *client.Client }
+
+func (stableURL) URL() string { return "http://collector.test:9710" }

@@ -1,0 +1,200 @@
+package models
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mlectl/mlectl/client"
+)
+
+// API is what the view needs from the collector.
+type API interface {
+	Query(ctx context.Context, query string, ts time.Time) (client.Result, error)
+	Alerts(ctx context.Context) ([]client.Alert, error)
+}
+
+// Model is one row's data. Float fields are NaN when the collector holds
+// no data for them.
+type Model struct {
+	Name     string
+	Prod     []string // versions serving production traffic
+	Shadow   []string // versions scored in shadow
+	PredRate float64  // non-shadow predictions per second
+	ErrShare float64  // failed / all non-shadow predictions
+	P95      float64  // seconds
+	Drift    float64  // share of drifted features, 0..1
+	Firing   int
+	Pending  int
+}
+
+// Snapshot is the result of one refresh.
+type Snapshot struct {
+	Models []Model
+	// AlertsConfigured is false when the collector has no alerts endpoint.
+	AlertsConfigured bool
+	// Errs lists data sources that failed this round (the rest still shown).
+	Errs []error
+	At   time.Time
+}
+
+// Fetch runs the view's queries concurrently and joins them into models.
+func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
+	queries := []string{QueryPredRate, QueryErrRate, QueryP95, QueryDrift}
+	vecs := make([]client.Vector, len(queries))
+	errs := make([]error, len(queries)+1)
+	var alerts []client.Alert
+	var wg sync.WaitGroup
+	for i, q := range queries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := api.Query(ctx, q, at)
+			if err != nil {
+				errs[i] = fmt.Errorf("%s: %w", q, err)
+				return
+			}
+			v, ok := res.Value.(client.Vector)
+			if !ok {
+				errs[i] = fmt.Errorf("%s: collector returned %s, want vector", q, res.Value.Type())
+				return
+			}
+			vecs[i] = v
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var err error
+		alerts, err = api.Alerts(ctx)
+		if err != nil {
+			errs[len(queries)] = err
+		}
+	}()
+	wg.Wait()
+
+	snap := Snapshot{At: at, AlertsConfigured: true}
+	if err := errs[len(queries)]; errors.Is(err, client.ErrNotConfigured) {
+		snap.AlertsConfigured = false
+		errs[len(queries)] = nil
+	}
+	for _, err := range errs {
+		if err != nil {
+			snap.Errs = append(snap.Errs, err)
+		}
+	}
+	snap.Models = join(vecs[0], vecs[1], vecs[2], vecs[3], alerts)
+	return snap
+}
+
+func join(pred, errRate, p95, drift client.Vector, alerts []client.Alert) []Model {
+	byName := map[string]*Model{}
+	get := func(name string) *Model {
+		if m, ok := byName[name]; ok {
+			return m
+		}
+		nan := math.NaN()
+		m := &Model{Name: name, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan}
+		byName[name] = m
+		return m
+	}
+	total := map[string]float64{}
+	for _, s := range pred {
+		name := s.Metric["model"]
+		if name == "" {
+			continue
+		}
+		m := get(name)
+		version := s.Metric["version"]
+		if version == "" {
+			version = "?"
+		}
+		if s.Metric["role"] == "shadow" {
+			m.Shadow = appendUnique(m.Shadow, version)
+			continue
+		}
+		m.Prod = appendUnique(m.Prod, version)
+		total[name] += s.V
+	}
+	for name, t := range total {
+		m := byName[name]
+		m.PredRate = t
+		m.ErrShare = 0
+	}
+	for _, s := range errRate {
+		if t := total[s.Metric["model"]]; t > 0 {
+			byName[s.Metric["model"]].ErrShare = s.V / t
+		}
+	}
+	for _, s := range p95 {
+		if name := s.Metric["model"]; name != "" {
+			get(name).P95 = s.V
+		}
+	}
+	for _, s := range drift {
+		if name := s.Metric["model"]; name != "" {
+			get(name).Drift = s.V
+		}
+	}
+	for _, a := range alerts {
+		name := a.Labels["model"]
+		if name == "" {
+			continue
+		}
+		m := get(name)
+		switch a.State {
+		case "firing":
+			m.Firing++
+		case "pending":
+			m.Pending++
+		}
+	}
+	out := make([]Model, 0, len(byName))
+	for _, m := range byName {
+		slices.Sort(m.Prod)
+		slices.Sort(m.Shadow)
+		out = append(out, *m)
+	}
+	SortByUrgency(out)
+	return out
+}
+
+func appendUnique(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+// SortByUrgency orders models by what an on-call engineer looks at first:
+// firing alerts, then pending ones, then error share, then drift, then name.
+func SortByUrgency(ms []Model) {
+	slices.SortFunc(ms, func(a, b Model) int {
+		if c := cmp.Compare(b.Firing, a.Firing); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Pending, a.Pending); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(orZero(b.ErrShare), orZero(a.ErrShare)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(orZero(b.Drift), orZero(a.Drift)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+}
+
+func orZero(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return v
+}

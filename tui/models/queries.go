@@ -1,0 +1,31 @@
+package models
+
+// The PromQL the view derives its rows from. Shadow traffic mirrors
+// production requests, so rates and error shares count non-shadow series
+// only; shadow versions are still listed.
+const (
+	// QueryPredRate yields predictions/s per model, version and role.
+	QueryPredRate = `sum by (model, version, role) (rate(mle_predictions_total[5m]))`
+	// QueryErrRate yields failed predictions/s per model.
+	QueryErrRate = `sum by (model) (rate(mle_predictions_total{role!="shadow",status="error"}[5m]))`
+	// QueryP95 yields the 95th percentile inference latency per model.
+	QueryP95 = `histogram_quantile(0.95, sum by (model, le) (rate(mle_inference_latency_seconds_bucket{role!="shadow"}[5m])))`
+	// QueryDrift yields the worst dataset drift share per model.
+	QueryDrift = `max by (model) (mle_dataset_drift_share)`
+)
+
+// DrillQuery is the expression the Query view opens with for one model.
+func DrillQuery(model string) string {
+	return `sum by (version, role, status) (rate(mle_predictions_total{model="` + escape(model) + `"}[5m]))`
+}
+
+func escape(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			out = append(out, '\\')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}

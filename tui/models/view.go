@@ -1,0 +1,269 @@
+package models
+
+import (
+	"context"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mlectl/mlectl/tui/common"
+)
+
+// fetchTimeout bounds one refresh so a hung collector cannot pin the
+// in-flight flag forever.
+const fetchTimeout = 10 * time.Second
+
+// Column indices, in table order.
+const (
+	colName = iota
+	colProd
+	colShadow
+	colSLO
+	colBurn
+	colBudget
+	colP95
+	colPredRate
+	colErr
+	colDrift
+	colAlerts
+	numCols
+)
+
+var columns = []common.Column{
+	colName:     {Title: "NAME", Width: 12, Flex: true, MaxWidth: 40},
+	colProd:     {Title: "PROD", Width: 8, Priority: 4},
+	colShadow:   {Title: "SHADOW", Width: 8, Priority: 7},
+	colSLO:      {Title: "SLO", Width: 5, Priority: 8},
+	colBurn:     {Title: "BURN1H", Width: 6, Priority: 9, Right: true},
+	colBudget:   {Title: "BUDGET", Width: 6, Priority: 10, Right: true},
+	colP95:      {Title: "P95", Width: 6, Priority: 3, Right: true},
+	colPredRate: {Title: "PRED/S", Width: 6, Priority: 2, Right: true},
+	colErr:      {Title: "ERR%", Width: 5, Priority: 5, Right: true},
+	colDrift:    {Title: "DRIFT", Width: 5, Priority: 6, Right: true},
+	colAlerts:   {Title: "ALERTS", Width: 6, Priority: 1, Right: true},
+}
+
+// fetchedMsg carries one refresh's result back into Update.
+type fetchedMsg Snapshot
+
+// View is the Models screen.
+type View struct {
+	c        common.Common
+	api      API
+	table    *common.Table
+	open     key.Binding
+	snap     Snapshot
+	loaded   bool
+	inflight bool
+	filter   string
+	width    int
+	height   int
+}
+
+// New returns the Models view reading from api.
+func New(c common.Common, api API) *View {
+	v := &View{
+		c:     c,
+		api:   api,
+		table: common.NewTable(c, columns),
+		open:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "query model")),
+	}
+	v.table.SetEmpty("loading models…")
+	return v
+}
+
+// Name is the view's command name.
+func (v *View) Name() string { return "models" }
+
+// Title is the view's breadcrumb.
+func (v *View) Title() string { return "Models" }
+
+// Init starts the first fetch.
+func (v *View) Init() tea.Cmd { return v.Refresh() }
+
+// InFlight reports whether a refresh is running.
+func (v *View) InFlight() bool { return v.inflight }
+
+// Refresh starts a fetch unless one is already running; a dropped refresh
+// returns nil.
+func (v *View) Refresh() tea.Cmd {
+	if v.inflight {
+		return nil
+	}
+	v.inflight = true
+	c, api := v.c, v.api
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
+		defer cancel()
+		return fetchedMsg(Fetch(ctx, api, c.Now()))
+	}
+}
+
+// LastUpdate is when the shown data was evaluated; zero before the first.
+func (v *View) LastUpdate() time.Time {
+	if !v.loaded {
+		return time.Time{}
+	}
+	return v.snap.At
+}
+
+// Capturing is always false: the view has no text input.
+func (v *View) Capturing() bool { return false }
+
+// SetFilter keeps rows whose name or versions contain f (case-insensitive).
+func (v *View) SetFilter(f string) {
+	v.filter = strings.ToLower(f)
+	v.rebuild()
+}
+
+// SetSize sets the body area.
+func (v *View) SetSize(w, h int) {
+	v.width, v.height = w, h
+	v.table.SetSize(w, max(h-1, 1))
+}
+
+// KeyBindings lists the view's keys for help.
+func (v *View) KeyBindings() []key.Binding {
+	return append(v.table.KeyBindings(), v.open)
+}
+
+// SetSnapshot installs data directly; benchmarks and tests use it.
+func (v *View) SetSnapshot(s Snapshot) {
+	v.snap, v.loaded = s, true
+	v.rebuild()
+}
+
+// Update handles fetch results and keys.
+func (v *View) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case fetchedMsg:
+		v.inflight = false
+		v.SetSnapshot(Snapshot(msg))
+	case tea.KeyMsg:
+		if key.Matches(msg, v.open) {
+			if row, ok := v.table.Selected(); ok {
+				q := DrillQuery(row.Key)
+				return func() tea.Msg { return common.NavigateMsg{View: "query", Arg: q} }
+			}
+			return nil
+		}
+		v.table.Update(msg)
+	}
+	return nil
+}
+
+func (v *View) rebuild() {
+	rows := make([]common.Row, 0, len(v.snap.Models))
+	for _, m := range v.snap.Models {
+		if v.filter != "" && !matches(m, v.filter) {
+			continue
+		}
+		rows = append(rows, v.row(m))
+	}
+	switch {
+	case !v.loaded:
+		v.table.SetEmpty("loading models…")
+	case v.filter != "":
+		v.table.SetEmpty("no model matches /" + v.filter)
+	default:
+		v.table.SetEmpty("no models: the collector holds no mle_predictions_total, latency or drift series")
+	}
+	v.table.SetRows(rows)
+}
+
+func matches(m Model, f string) bool {
+	if strings.Contains(strings.ToLower(m.Name), f) {
+		return true
+	}
+	for _, s := range append(m.Prod[:len(m.Prod):len(m.Prod)], m.Shadow...) {
+		if strings.Contains(strings.ToLower(s), f) {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *View) row(m Model) common.Row {
+	dash := v.c.DashFor()
+	cells := make([]string, numCols)
+	tones := make([]common.Tone, numCols)
+	cells[colName] = m.Name
+	cells[colProd] = joinOr(m.Prod, dash)
+	cells[colShadow] = joinOr(m.Shadow, dash)
+	// SLO, burn rate and budget need SLO definitions, which the collector
+	// does not serve yet.
+	cells[colSLO], cells[colBurn], cells[colBudget] = dash, dash, dash
+	tones[colSLO], tones[colBurn], tones[colBudget] = common.ToneMuted, common.ToneMuted, common.ToneMuted
+	cells[colP95] = orDash(m.P95, common.FormatSeconds, dash)
+	cells[colPredRate] = orDash(m.PredRate, common.FormatNumber, dash)
+	cells[colErr] = orDash(m.ErrShare, common.FormatPercent, dash)
+	switch {
+	case m.ErrShare >= 0.05:
+		tones[colErr] = common.ToneBad
+	case m.ErrShare >= 0.01:
+		tones[colErr] = common.ToneWarn
+	}
+	cells[colDrift] = orDash(m.Drift, common.FormatPercent, dash)
+	switch {
+	case m.Drift >= 0.5:
+		tones[colDrift] = common.ToneBad
+	case m.Drift >= 0.3:
+		tones[colDrift] = common.ToneWarn
+	}
+	switch {
+	case !v.snap.AlertsConfigured:
+		cells[colAlerts] = dash
+		tones[colAlerts] = common.ToneMuted
+	case m.Firing > 0 && m.Pending > 0:
+		cells[colAlerts] = strconv.Itoa(m.Firing) + "+" + strconv.Itoa(m.Pending) + "p"
+		tones[colAlerts] = common.ToneBad
+	case m.Firing > 0:
+		cells[colAlerts] = strconv.Itoa(m.Firing)
+		tones[colAlerts] = common.ToneBad
+	case m.Pending > 0:
+		cells[colAlerts] = strconv.Itoa(m.Pending) + "p"
+		tones[colAlerts] = common.ToneWarn
+	default:
+		cells[colAlerts] = "0"
+	}
+	return common.Row{Key: m.Name, Cells: cells, Tones: tones}
+}
+
+func joinOr(s []string, dash string) string {
+	if len(s) == 0 {
+		return dash
+	}
+	return strings.Join(s, ",")
+}
+
+func orDash(v float64, f func(float64) string, dash string) string {
+	if math.IsNaN(v) {
+		return dash
+	}
+	return f(v)
+}
+
+// View renders the table and one footnote line.
+func (v *View) View() string {
+	var notes []string
+	for _, err := range v.snap.Errs {
+		notes = append(notes, v.c.ErrorLine("query failed", err))
+	}
+	if len(notes) == 0 {
+		parts := []string{"SLO: " + common.NotConfigured}
+		if v.loaded && !v.snap.AlertsConfigured {
+			parts = append(parts, "alerts: "+common.NotConfigured)
+		}
+		if v.loaded {
+			parts = append([]string{strconv.Itoa(len(v.table.Rows())) + " of " + strconv.Itoa(len(v.snap.Models)) + " models"}, parts...)
+		}
+		notes = append(notes, v.c.Styles.Muted.Render(strings.Join(parts, " · ")))
+	}
+	body := v.table.View()
+	pad := max(v.height-1-strings.Count(body, "\n")-1, 0)
+	return body + strings.Repeat("\n", pad+1) + common.Fit(notes[0], v.width)
+}

@@ -1,0 +1,512 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mlectl/mlectl/tui/alerts"
+	"github.com/mlectl/mlectl/tui/common"
+	"github.com/mlectl/mlectl/tui/keys"
+	"github.com/mlectl/mlectl/tui/models"
+	"github.com/mlectl/mlectl/tui/placeholder"
+	"github.com/mlectl/mlectl/tui/query"
+	"github.com/mlectl/mlectl/tui/styles"
+)
+
+// Minimum terminal size; below it the console says so instead of drawing
+// a broken layout.
+const (
+	MinWidth  = 60
+	MinHeight = 12
+)
+
+// DefaultRefresh is how often the active view re-fetches.
+const DefaultRefresh = 5 * time.Second
+
+const readyTimeout = 5 * time.Second
+
+// API is everything the console asks of the collector; *client.Client
+// implements it.
+type API interface {
+	models.API
+	alerts.API
+	query.API
+	placeholder.API
+	Ready(ctx context.Context) error
+	URL() string
+}
+
+// View is one console screen.
+type View interface {
+	Name() string  // command name, e.g. "models"
+	Title() string // breadcrumb
+	Init() tea.Cmd // first fetch, run when the view is first opened
+	// Refresh starts a background fetch, or returns nil when one is
+	// already in flight.
+	Refresh() tea.Cmd
+	Update(tea.Msg) tea.Cmd
+	View() string // exactly the body area set by SetSize
+	SetSize(width, height int)
+	SetFilter(string)
+	// Capturing reports that a text input owns the keyboard, so global
+	// keys (q, :, /, ?) must go to the view.
+	Capturing() bool
+	KeyBindings() []key.Binding
+	LastUpdate() time.Time
+}
+
+// Config configures the console.
+type Config struct {
+	API API
+	// Renderer decides the colour profile; nil means lipgloss's default
+	// for stdout.
+	Renderer *lipgloss.Renderer
+	// Now is the clock (ages, query evaluation time); nil means time.Now.
+	Now func() time.Time
+	// Refresh is the background refresh period; 0 means DefaultRefresh.
+	Refresh  time.Duration
+	ASCII    bool
+	ReadOnly bool
+	// Start is the first view's command name; "" means models.
+	Start string
+}
+
+type inputMode int
+
+const (
+	modeNormal inputMode = iota
+	modeCommand
+	modeFilter
+	modeHelp
+)
+
+type tickMsg struct{}
+
+type readyMsg struct {
+	err error
+	at  time.Time
+}
+
+// Model is the root Bubble Tea model.
+type Model struct {
+	c       common.Common
+	cancel  context.CancelFunc
+	api     API
+	refresh time.Duration
+
+	views   map[string]View
+	order   []string // command names in help order
+	aliases map[string]string
+	inited  map[string]bool
+	stack   []string // breadcrumbs, last is active
+	filters map[string]string
+
+	mode  inputMode
+	input textinput.Model
+	help  help.Model
+	keys  keys.Global
+	flash string
+
+	readyErr      error
+	readyAt       time.Time
+	readyInflight bool
+
+	width, height int
+	quitting      bool
+}
+
+// New builds the console. ctx bounds every collector call; the console
+// cancels its own derived context when it quits.
+func New(ctx context.Context, cfg Config) *Model {
+	r := cfg.Renderer
+	if r == nil {
+		r = lipgloss.DefaultRenderer()
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	c := common.Common{Ctx: ctx, Styles: styles.New(r), Now: now, ASCII: cfg.ASCII, ReadOnly: cfg.ReadOnly}
+	m := &Model{
+		c:       c,
+		cancel:  cancel,
+		api:     cfg.API,
+		refresh: cfg.Refresh,
+		views:   map[string]View{},
+		inited:  map[string]bool{},
+		filters: map[string]string{},
+		keys:    keys.NewGlobal(),
+		aliases: map[string]string{
+			"m": "models", "model": "models", "a": "alerts", "alert": "alerts",
+			"runbook": "runbooks", "rb": "runbooks", "events": "timeline", "game": "gameday",
+			"q": "quit", "q!": "quit", "exit": "quit",
+		},
+	}
+	if m.refresh <= 0 {
+		m.refresh = DefaultRefresh
+	}
+	add := func(v View) {
+		m.views[v.Name()] = v
+		m.order = append(m.order, v.Name())
+	}
+	add(models.New(c, cfg.API))
+	add(alerts.New(c, cfg.API))
+	add(query.New(c, cfg.API))
+	for _, s := range placeholder.Specs {
+		add(placeholder.New(c, cfg.API, s))
+	}
+	start := cfg.Start
+	if _, ok := m.views[start]; !ok {
+		start = "models"
+	}
+	m.stack = []string{start}
+
+	m.input = textinput.New()
+	m.input.Prompt = ""
+	m.input.Cursor.SetMode(cursor.CursorStatic)
+	m.input.Cursor.Style = r.NewStyle().Reverse(true)
+	m.input.Cursor.TextStyle = r.NewStyle()
+	m.input.TextStyle = r.NewStyle()
+	m.input.PromptStyle = r.NewStyle()
+
+	m.help = help.New()
+	st := c.Styles
+	m.help.Styles = help.Styles{
+		Ellipsis: st.Muted, ShortKey: st.Prompt, ShortDesc: st.Muted, ShortSeparator: st.Muted,
+		FullKey: st.Prompt, FullDesc: r.NewStyle(), FullSeparator: st.Muted,
+	}
+	if cfg.ASCII {
+		m.help.ShortSeparator = " | "
+		m.help.Ellipsis = "..."
+	}
+	return m
+}
+
+func (m *Model) active() View { return m.views[m.stack[len(m.stack)-1]] }
+
+// Active returns the command name of the view on screen.
+func (m *Model) Active() string { return m.stack[len(m.stack)-1] }
+
+// Init starts the first view, the readiness probe and the refresh ticker.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(m.initView(m.Active()), m.probeReady(), m.tick())
+}
+
+func (m *Model) tick() tea.Cmd {
+	return tea.Tick(m.refresh, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+func (m *Model) initView(name string) tea.Cmd {
+	if m.inited[name] {
+		return m.views[name].Refresh()
+	}
+	m.inited[name] = true
+	return m.views[name].Init()
+}
+
+func (m *Model) probeReady() tea.Cmd {
+	if m.readyInflight {
+		return nil
+	}
+	m.readyInflight = true
+	c, api := m.c, m.api
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(c.Ctx, readyTimeout)
+		defer cancel()
+		at := c.Now()
+		return readyMsg{err: api.Ready(ctx), at: at}
+	}
+}
+
+// open makes name the active view: an entry already in the breadcrumbs is
+// returned to, any other is pushed.
+func (m *Model) open(name string) tea.Cmd {
+	for i, n := range m.stack {
+		if n == name {
+			m.stack = m.stack[:i+1]
+			return m.initView(name)
+		}
+	}
+	m.stack = append(m.stack, name)
+	return m.initView(name)
+}
+
+func (m *Model) back() {
+	name := m.Active()
+	if m.filters[name] != "" {
+		m.filters[name] = ""
+		m.views[name].SetFilter("")
+		return
+	}
+	if len(m.stack) > 1 {
+		m.stack = m.stack[:len(m.stack)-1]
+	}
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.quitting = true
+	m.cancel()
+	return tea.Quit
+}
+
+// Update routes messages: keys to the input line or the active view,
+// fetch results to every view (each ignores what is not its own).
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		m.input.Width = max(msg.Width-3, 1)
+		for _, v := range m.views {
+			v.SetSize(msg.Width, max(msg.Height-2, 1))
+		}
+		return m, nil
+	case tickMsg:
+		return m, tea.Batch(m.tick(), m.active().Refresh(), m.probeReady())
+	case readyMsg:
+		m.readyInflight = false
+		m.readyErr, m.readyAt = msg.err, msg.at
+		return m, nil
+	case common.NavigateMsg:
+		cmd := m.open(msg.View)
+		if q, ok := m.views[msg.View].(*query.View); ok && msg.Arg != "" {
+			cmd = q.SetQuery(msg.Arg)
+		}
+		return m, cmd
+	case tea.KeyMsg:
+		return m, m.handleKey(msg)
+	}
+	var cmds []tea.Cmd
+	for _, v := range m.views {
+		cmds = append(cmds, v.Update(msg))
+	}
+	return m, tea.Batch(cmds...)
+}
+
+func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if key.Matches(msg, m.keys.Force) {
+		return m.quit()
+	}
+	switch m.mode {
+	case modeCommand, modeFilter:
+		return m.handleInput(msg)
+	case modeHelp:
+		switch {
+		case key.Matches(msg, m.keys.Quit):
+			return m.quit()
+		case key.Matches(msg, m.keys.Help), key.Matches(msg, m.keys.Back):
+			m.mode = modeNormal
+		}
+		return nil
+	}
+	m.flash = ""
+	v := m.active()
+	if v.Capturing() {
+		return v.Update(msg)
+	}
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m.quit()
+	case key.Matches(msg, m.keys.Command):
+		m.mode = modeCommand
+		m.input.Reset()
+		return m.input.Focus()
+	case key.Matches(msg, m.keys.Filter):
+		m.mode = modeFilter
+		m.input.SetValue(m.filters[m.Active()])
+		m.input.CursorEnd()
+		return m.input.Focus()
+	case key.Matches(msg, m.keys.Help):
+		m.mode = modeHelp
+		return nil
+	case key.Matches(msg, m.keys.Back):
+		m.back()
+		return nil
+	case key.Matches(msg, m.keys.Refresh):
+		return tea.Batch(v.Refresh(), m.probeReady())
+	}
+	return v.Update(msg)
+}
+
+func (m *Model) handleInput(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyEsc:
+		if m.mode == modeFilter {
+			m.setFilter(m.filters[m.Active()]) // restore the filter in force
+		}
+		m.mode = modeNormal
+		m.input.Blur()
+		return nil
+	case tea.KeyEnter:
+		mode, value := m.mode, strings.TrimSpace(m.input.Value())
+		m.mode = modeNormal
+		m.input.Blur()
+		if mode == modeFilter {
+			m.filters[m.Active()] = value
+			m.setFilter(value)
+			return nil
+		}
+		return m.runCommand(value)
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	if m.mode == modeFilter {
+		m.active().SetFilter(m.input.Value()) // live filtering
+	}
+	return cmd
+}
+
+func (m *Model) setFilter(f string) { m.active().SetFilter(f) }
+
+// errUnknownCommand is shown in the footer for a mistyped `:` command.
+var errUnknownCommand = errors.New("unknown command")
+
+func (m *Model) runCommand(cmd string) tea.Cmd {
+	name, arg, _ := strings.Cut(strings.TrimPrefix(cmd, ":"), " ")
+	if a, ok := m.aliases[name]; ok {
+		name = a
+	}
+	switch name {
+	case "":
+		return nil
+	case "quit":
+		return m.quit()
+	}
+	if _, ok := m.views[name]; !ok {
+		m.flash = m.c.Styles.Error.Render(errUnknownCommand.Error()+" :"+name) + m.c.Styles.Muted.Render(" (try :"+strings.Join(m.order, " :")+")")
+		return nil
+	}
+	if q, ok := m.views[name].(*query.View); ok && strings.TrimSpace(arg) != "" {
+		m.open(name)
+		return q.SetQuery(arg)
+	}
+	return m.open(name)
+}
+
+// View renders header, body and footer; it does no I/O.
+func (m *Model) View() string {
+	if m.quitting {
+		return ""
+	}
+	if m.width == 0 {
+		return "starting…"
+	}
+	if m.width < MinWidth || m.height < MinHeight {
+		return ansi.Truncate("terminal too small: "+strconv.Itoa(m.width)+"x"+strconv.Itoa(m.height)+", need "+strconv.Itoa(MinWidth)+"x"+strconv.Itoa(MinHeight), m.width, "")
+	}
+	var body string
+	if m.mode == modeHelp {
+		body = m.helpView()
+	} else {
+		body = m.active().View()
+	}
+	return m.header() + "\n" + body + "\n" + m.footer()
+}
+
+func (m *Model) header() string {
+	st := m.c.Styles
+	sep := " › "
+	if m.c.ASCII {
+		sep = " > "
+	}
+	crumbs := []string{st.Crumb.Render("mlectl")}
+	for i, n := range m.stack {
+		t := m.views[n].Title()
+		if i == len(m.stack)-1 {
+			crumbs = append(crumbs, st.CrumbActive.Render(t))
+		} else {
+			crumbs = append(crumbs, st.Crumb.Render(t))
+		}
+	}
+	if f := m.filters[m.Active()]; f != "" {
+		crumbs = append(crumbs, st.Crumb.Render("/"+f))
+	}
+	if m.mode == modeHelp {
+		crumbs = append(crumbs, st.CrumbActive.Render("Help"))
+	}
+	left := strings.Join(crumbs, st.Crumb.Render(sep))
+
+	var health string
+	switch {
+	case m.readyAt.IsZero():
+		health = st.Muted.Render("collector ?")
+	case m.readyErr != nil:
+		health = st.StatusBad.Render("collector NOT READY")
+	default:
+		health = st.StatusOK.Render("collector ready")
+	}
+	age := "data " + m.c.DashFor()
+	if t := m.active().LastUpdate(); !t.IsZero() {
+		age = "data " + common.FormatAge(m.c.Now().Sub(t))
+	}
+	right := health + st.Muted.Render(" · "+age)
+	if url := m.api.URL(); ansi.StringWidth(left)+ansi.StringWidth(right)+len(url)+4 <= m.width {
+		right += st.Muted.Render(" · " + url)
+	}
+	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
+	if gap < 1 {
+		return common.Fit(left+" "+right, m.width)
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+func (m *Model) footer() string {
+	switch m.mode {
+	case modeCommand:
+		return common.Fit(":"+m.input.View(), m.width)
+	case modeFilter:
+		return common.Fit("/"+m.input.View(), m.width)
+	}
+	if m.flash != "" {
+		return common.Fit(m.flash, m.width)
+	}
+	if m.readyErr != nil && !m.readyAt.IsZero() {
+		return common.Fit(m.c.ErrorLine("collector", m.readyErr), m.width)
+	}
+	v := m.active()
+	bindings := m.keys.ShortHelp()
+	if v.Capturing() {
+		bindings = v.KeyBindings()
+	}
+	return m.help.ShortHelpView(bindings)
+}
+
+// helpView lists every binding in force: the global keys, the active
+// view's keys and the `:` commands.
+func (m *Model) helpView() string {
+	v := m.active()
+	st := m.c.Styles
+	cols := m.keys.FullHelp()
+	if vb := v.KeyBindings(); len(vb) > 0 {
+		cols = append(cols, vb)
+	}
+	cmds := make([]key.Binding, 0, len(m.order)+1)
+	for _, n := range m.order {
+		cmds = append(cmds, key.NewBinding(key.WithKeys(":"+n), key.WithHelp(":"+n, m.views[n].Title())))
+	}
+	cmds = append(cmds, key.NewBinding(key.WithKeys(":quit"), key.WithHelp(":quit", "quit")))
+	cols = append(cols, cmds)
+	lines := []string{st.Title.Render("Keys in " + v.Title()), ""}
+	lines = append(lines, strings.Split(m.help.FullHelpView(cols), "\n")...)
+	lines = append(lines, "", st.Muted.Render("esc or ? closes help"))
+	h := max(m.height-2, 1)
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	for i := range lines {
+		lines[i] = common.Fit(lines[i], m.width)
+	}
+	return strings.Join(lines[:h], "\n")
+}
