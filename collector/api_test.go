@@ -274,6 +274,13 @@ func TestStatusAndGrafanaEndpoints(t *testing.T) {
 	f := newFixture(t)
 	ts := fixtureServer(t, f)
 
+	flusher, ok := ts.store.(interface{ Flush(context.Context) error })
+	require.True(t, ok, "the project's TSDB can flush")
+	require.NoError(t, flusher.Flush(t.Context()))
+	total := 0
+	for _, s := range f.series {
+		total += len(s.Samples)
+	}
 	st := apiGet(t, ts.url, "/api/v1/status/tsdb", url.Values{"limit": {"2"}})
 	require.Equal(t, "success", st.Status, st.Error)
 	var status map[string]json.RawMessage
@@ -282,6 +289,13 @@ func TestStatusAndGrafanaEndpoints(t *testing.T) {
 		"seriesCountByLabelValuePair", "samplesStored", "bytesOnDisk", "bytesPerSample"} {
 		assert.Contains(t, status, k)
 	}
+	var extra TSDBStatus
+	require.NoError(t, json.Unmarshal(st.Data, &extra))
+	assert.EqualValues(t, total, extra.SamplesStored+extra.HeadSamples)
+	assert.EqualValues(t, total, extra.SamplesStored, "all samples are sealed after Flush")
+	assert.Positive(t, extra.BytesOnDisk)
+	assert.Positive(t, extra.BytesPerSample)
+	assert.Less(t, extra.BytesPerSample, 16.0, "compressed samples take less than a raw (int64, float64) pair")
 	var head v1.HeadStats
 	require.NoError(t, json.Unmarshal(status["headStats"], &head))
 	assert.EqualValues(t, 5, head.NumSeries)
@@ -330,3 +344,24 @@ func TestStatusTSDBWithoutStats(t *testing.T) {
 }
 
 type statslessStore struct{ storage.Storage }
+
+// Prometheus's own TSDB also works as the collector's store; its head
+// statistics fill the Prometheus part of /status/tsdb.
+func TestStatusTSDBOverPrometheusStorage(t *testing.T) {
+	st := openPrometheusStore(t, t.TempDir())
+	t.Cleanup(func() { _ = st.Close() })
+	srv, err := New(Config{}, st, nil)
+	require.NoError(t, err)
+	base := newHTTPServer(t, srv)
+	now := time.Now()
+	r := postWrite(t, base, contentTypeV1, encodeV1(t,
+		series([]string{"__name__", "a", "i", "1"}, prompb.Sample{Timestamp: now.UnixMilli(), Value: 1}),
+		series([]string{"__name__", "a", "i", "2"}, prompb.Sample{Timestamp: now.UnixMilli(), Value: 1})))
+	require.Equal(t, http.StatusOK, r.code, r.body)
+	s := apiGet(t, base, "/api/v1/status/tsdb", nil)
+	require.Equal(t, "success", s.Status, s.Error)
+	var status TSDBStatus
+	require.NoError(t, json.Unmarshal(s.Data, &status))
+	assert.EqualValues(t, 2, status.HeadStats.NumSeries)
+	assert.Equal(t, []v1.TSDBStat{{Name: "a", Value: 2}}, status.SeriesCountByMetricName)
+}

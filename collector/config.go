@@ -66,6 +66,10 @@ type Limits struct {
 	// MaxFutureSkew refuses samples further than this ahead of the server's
 	// clock (400), as Prometheus's receiver does.
 	MaxFutureSkew time.Duration `yaml:"max_future_skew"`
+	// RequireSortedLabels refuses series whose label names are not sorted
+	// (400). Off by default: like Prometheus, the collector sorts them, which
+	// the remote-write compliance suite expects of receivers.
+	RequireSortedLabels bool `yaml:"require_sorted_labels"`
 }
 
 // QueryConfig configures the PromQL engine behind the query API.

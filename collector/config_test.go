@@ -40,7 +40,7 @@ tokens: {}
 		{"limits:\n  max_body_byte: 10\n", "max_body_byte"},
 		{"limits:\n  max_future_skew: soon\n", "soon"},
 		{"query:\n  timeout: -1s\n", "query.timeout"},
-		{"limits: [1]\n", "limits"},
+		{"limits: [1]\n", "line 1"},
 	} {
 		_, err := ParseConfigBytes([]byte(bad.doc))
 		require.Error(t, err, bad.doc)

@@ -24,10 +24,20 @@ import (
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 	promtsdb "github.com/prometheus/prometheus/tsdb"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/tsdb"
 )
 
-// openTestStore opens the storage under test in dir.
+// openTestStore opens the storage under test (the project's TSDB) in dir.
 func openTestStore(t testing.TB, dir string) Store {
+	t.Helper()
+	db, err := tsdb.Open(dir, tsdb.Options{})
+	require.NoError(t, err)
+	return db
+}
+
+// openPrometheusStore opens Prometheus's own TSDB in dir.
+func openPrometheusStore(t testing.TB, dir string) Store {
 	t.Helper()
 	opts := promtsdb.DefaultOptions()
 	opts.RetentionDuration = 0
@@ -182,7 +192,9 @@ func queryVector(t testing.TB, base, q string, ts time.Time) vectorResult {
 func moduleRoot() string { return filepath.Join("..") }
 
 // unixSeconds formats t as the API's float unix seconds, to the millisecond.
-func unixSeconds(t time.Time) string { return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64) }
+func unixSeconds(t time.Time) string {
+	return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64)
+}
 
 // nabSamples reads the values of the first n rows of a NAB CSV from the
 // module's testdata and stamps them step apart, the last one at end (the

@@ -14,6 +14,7 @@ import (
 
 	"github.com/golang/snappy"
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
@@ -32,7 +33,7 @@ const (
 	reasonLabelsNotSorted    = "labels_not_sorted"
 	reasonDuplicateLabelName = "duplicate_label_name"
 	reasonSeriesLimit        = "per_metric_series_limit"
-	reasonHistogram          = "native_histogram_unsupported"
+	reasonInvalidHistogram   = "invalid_histogram"
 	reasonFuture             = "too_far_in_future"
 	reasonOutOfOrder         = "out_of_order"
 	reasonTooOld             = "too_old"
@@ -176,7 +177,10 @@ func (s *Server) respondWrite(w http.ResponseWriter, res *writeResult) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Prometheus-Remote-Write-Samples-Written", strconv.Itoa(res.acceptedSamples))
+	// Remote write 1.0 has no stats headers (senders treat their presence
+	// as a 2.0 receipt), so the counts use the collector's own names.
+	h.Set("X-Mlectl-Samples-Accepted", strconv.Itoa(res.acceptedSamples))
+	h.Set("X-Mlectl-Samples-Rejected", strconv.Itoa(res.rejectedSamples))
 	w.WriteHeader(res.status())
 	_, _ = io.WriteString(w, res.String())
 }
@@ -195,7 +199,7 @@ func (s *Server) checkLabels(n int, at labelAt) *rejection {
 	if exceeds(n, l.MaxLabelsPerSeries) {
 		return bad(reasonTooManyLabels, "%d labels, more than max_labels_per_series=%d", n, l.MaxLabelsPerSeries)
 	}
-	hasName := false
+	hasName, sorted := false, true
 	prev := ""
 	for i := range n {
 		name, value := at(i)
@@ -213,12 +217,27 @@ func (s *Server) checkLabels(n int, at labelAt) *rejection {
 		case i > 0 && name == prev:
 			return bad(reasonDuplicateLabelName, "label name %q appears twice", name)
 		case i > 0 && name < prev:
-			return bad(reasonLabelsNotSorted, "label names are not sorted: %q after %q", name, prev)
+			if l.RequireSortedLabels {
+				return bad(reasonLabelsNotSorted, "label names are not sorted: %q after %q (require_sorted_labels)", name, prev)
+			}
+			sorted = false
 		}
 		if name == labels.MetricName && value != "" {
 			hasName = true
 		}
 		prev = name
+	}
+	if !sorted {
+		// Adjacent comparison above only finds duplicates in sorted input;
+		// unsorted series are rare and short, so compare every pair.
+		for i := range n {
+			a, _ := at(i)
+			for j := i + 1; j < n; j++ {
+				if b, _ := at(j); a == b {
+					return bad(reasonDuplicateLabelName, "label name %q appears twice", a)
+				}
+			}
+		}
 	}
 	if !hasName {
 		return bad(reasonMissingMetricName, "no %s label (metric name)", labels.MetricName)
@@ -252,6 +271,8 @@ func sampleErrorReason(err error) string {
 		return reasonDuplicateSample
 	case errors.Is(err, storage.ErrOutOfBounds):
 		return reasonOutOfBounds
+	case errors.As(err, new(histogram.Error)):
+		return reasonInvalidHistogram
 	}
 	return ""
 }
@@ -287,12 +308,8 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 			continue
 		}
 		ls := ts.ToLabels(&sb, nil)
-		if len(ts.Histograms) > 0 {
-			res.reject(rejection{reason: reasonHistogram, status: http.StatusBadRequest, samples: len(ts.Histograms),
-				msg: fmt.Sprintf("series %s: %d native histogram samples dropped: the collector stores float samples only", ls.String(), len(ts.Histograms))},
-				len(ts.Samples) == 0)
-		}
-		if len(ts.Samples) == 0 {
+		points := len(ts.Samples) + len(ts.Histograms)
+		if points == 0 {
 			continue
 		}
 		rej, isNew, err := s.admitSeries(ctx, ls)
@@ -302,23 +319,40 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 			return nil, err
 		}
 		if rej != nil {
-			rej.samples = len(ts.Samples)
+			rej.samples = points
 			res.reject(*rej, true)
 			continue
 		}
 		accepted := 0
 		var failed map[string]*rejection
 		var ref storage.SeriesRef
-		for _, smp := range ts.Samples {
-			var reason string
-			var sampleErr error
-			if smp.Timestamp > maxT {
+		for p := range points {
+			var (
+				t      int64
+				v      float64
+				h      *histogram.Histogram
+				fh     *histogram.FloatHistogram
+				reason string
+				bad    error
+			)
+			if p < len(ts.Samples) {
+				t, v = ts.Samples[p].Timestamp, ts.Samples[p].Value
+			} else {
+				hp := &ts.Histograms[p-len(ts.Samples)]
+				t = hp.Timestamp
+				if hp.IsFloatHistogram() {
+					fh = hp.ToFloatHistogram()
+				} else {
+					h = hp.ToIntHistogram()
+				}
+			}
+			if t > maxT {
 				reason = reasonFuture
-				sampleErr = fmt.Errorf("timestamp %s is more than max_future_skew=%s ahead of the server clock",
-					time.UnixMilli(smp.Timestamp).UTC().Format(time.RFC3339Nano), s.cfg.Limits.MaxFutureSkew)
+				bad = fmt.Errorf("timestamp %s is more than max_future_skew=%s ahead of the server clock",
+					time.UnixMilli(t).UTC().Format(time.RFC3339Nano), s.cfg.Limits.MaxFutureSkew)
 			} else {
 				var err error
-				ref, err = app.Append(ref, ls, 0, smp.Timestamp, smp.Value, nil, nil, storage.AOptions{})
+				ref, err = app.Append(ref, ls, 0, t, v, h, fh, storage.AOptions{})
 				if err == nil {
 					accepted++
 					continue
@@ -328,7 +362,7 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 					forgetAdmitted()
 					return nil, fmt.Errorf("append series %s: %w", ls.String(), err)
 				}
-				sampleErr = fmt.Errorf("%w (timestamp %s)", err, time.UnixMilli(smp.Timestamp).UTC().Format(time.RFC3339Nano))
+				bad = fmt.Errorf("%w (timestamp %s)", err, time.UnixMilli(t).UTC().Format(time.RFC3339Nano))
 			}
 			if failed == nil {
 				failed = map[string]*rejection{}
@@ -338,7 +372,7 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 				continue
 			}
 			failed[reason] = &rejection{reason: reason, status: http.StatusBadRequest, samples: 1,
-				msg: fmt.Sprintf("series %s: %v", ls.String(), sampleErr)}
+				msg: fmt.Sprintf("series %s: %v", ls.String(), bad)}
 		}
 		for _, f := range failed {
 			if f.samples > 1 {
@@ -407,13 +441,8 @@ func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bu
 			continue
 		}
 		ls, _ := ts.ToLabels(&sb, req.Symbols)
-		if len(ts.Histograms) > 0 {
-			res.reject(rejection{reason: reasonHistogram, status: http.StatusBadRequest, samples: len(ts.Histograms),
-				msg: fmt.Sprintf("series %s: %d native histogram samples dropped: the collector stores float samples only", ls.String(), len(ts.Histograms))},
-				len(ts.Samples) == 0)
-			ts.Histograms = nil
-		}
-		if len(ts.Samples) == 0 {
+		if len(ts.Samples)+len(ts.Histograms) == 0 {
+			kept = append(kept, ts) // Prometheus's handler reports it
 			continue
 		}
 		rej, _, err := s.admitSeries(r.Context(), ls)
@@ -422,7 +451,7 @@ func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bu
 			return
 		}
 		if rej != nil {
-			rej.samples = len(ts.Samples)
+			rej.samples = len(ts.Samples) + len(ts.Histograms)
 			res.reject(*rej, true)
 			continue
 		}
@@ -443,6 +472,8 @@ func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bu
 	s.rw2.ServeHTTP(rec, inner)
 
 	written, _ := strconv.Atoi(rec.header.Get("X-Prometheus-Remote-Write-Samples-Written"))
+	writtenHist, _ := strconv.Atoi(rec.header.Get("X-Prometheus-Remote-Write-Histograms-Written"))
+	written += writtenHist
 	s.m.samplesIngested.WithLabelValues("2.0").Add(float64(written))
 	if len(res.rejections) == 0 || rec.code >= 500 {
 		rec.copyTo(w)

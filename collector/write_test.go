@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/prompb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -34,16 +35,20 @@ func TestWriteLimits(t *testing.T) {
 		wantKept string
 	}{
 		{
-			name:     "body over max_body_bytes",
-			limits:   Limits{MaxBodyBytes: 64},
-			body:     func(t *testing.T) []byte { return encodeV1(t, expositionSeries(t, "testdata/prometheus_self_scrape.head.prom.txt", now)...) },
+			name:   "body over max_body_bytes",
+			limits: Limits{MaxBodyBytes: 64},
+			body: func(t *testing.T) []byte {
+				return encodeV1(t, expositionSeries(t, "testdata/prometheus_self_scrape.head.prom.txt", now)...)
+			},
 			wantCode: http.StatusRequestEntityTooLarge,
 			wantMsg:  []string{"max_body_bytes", "64 bytes"},
 		},
 		{
-			name:     "decoded size over max_decoded_bytes",
-			limits:   Limits{MaxDecodedBytes: 1024},
-			body:     func(t *testing.T) []byte { return encodeV1(t, expositionSeries(t, "testdata/prometheus_self_scrape.head.prom.txt", now)...) },
+			name:   "decoded size over max_decoded_bytes",
+			limits: Limits{MaxDecodedBytes: 1024},
+			body: func(t *testing.T) []byte {
+				return encodeV1(t, expositionSeries(t, "testdata/prometheus_self_scrape.head.prom.txt", now)...)
+			},
 			wantCode: http.StatusRequestEntityTooLarge,
 			wantMsg:  []string{"max_decoded_bytes", "1024 bytes"},
 		},
@@ -63,17 +68,21 @@ func TestWriteLimits(t *testing.T) {
 			wantKept: "kept_a",
 		},
 		{
-			name:     "label name too long",
-			limits:   Limits{MaxLabelNameLength: 8},
-			body:     func(t *testing.T) []byte { return encodeV1(t, series([]string{"__name__", "m", "averyverylongname", "x"}, smp), ok("kept_b")) },
+			name:   "label name too long",
+			limits: Limits{MaxLabelNameLength: 8},
+			body: func(t *testing.T) []byte {
+				return encodeV1(t, series([]string{"__name__", "m", "averyverylongname", "x"}, smp), ok("kept_b"))
+			},
 			wantCode: http.StatusBadRequest,
 			wantMsg:  []string{"label_name_too_long", "max_label_name_length=8", `"averyverylongname"`},
 			wantKept: "kept_b",
 		},
 		{
-			name:     "label value too long",
-			limits:   Limits{MaxLabelValueLength: 10},
-			body:     func(t *testing.T) []byte { return encodeV1(t, series([]string{"__name__", "m", "path", strings.Repeat("x", 11)}, smp), ok("kept_c")) },
+			name:   "label value too long",
+			limits: Limits{MaxLabelValueLength: 10},
+			body: func(t *testing.T) []byte {
+				return encodeV1(t, series([]string{"__name__", "m", "path", strings.Repeat("x", 11)}, smp), ok("kept_c"))
+			},
 			wantCode: http.StatusBadRequest,
 			wantMsg:  []string{"label_value_too_long", `label "path"`, "11 bytes", "max_label_value_length=10"},
 			wantKept: "kept_c",
@@ -86,22 +95,45 @@ func TestWriteLimits(t *testing.T) {
 			wantKept: "kept_d",
 		},
 		{
-			name:     "invalid utf-8 value",
-			body:     func(t *testing.T) []byte { return encodeV1(t, series([]string{"__name__", "m", "job", "\xff\xfe"}, smp), ok("kept_e")) },
+			name: "invalid utf-8 value",
+			body: func(t *testing.T) []byte {
+				return encodeV1(t, series([]string{"__name__", "m", "job", "\xff\xfe"}, smp), ok("kept_e"))
+			},
 			wantCode: http.StatusBadRequest,
 			wantMsg:  []string{"invalid_label_value", `label "job"`, "UTF-8"},
 			wantKept: "kept_e",
 		},
 		{
-			name:     "unsorted labels",
-			body:     func(t *testing.T) []byte { return encodeV1(t, series([]string{"job", "x", "__name__", "m"}, smp), ok("kept_f")) },
+			name:   "unsorted labels when required sorted",
+			limits: Limits{RequireSortedLabels: true},
+			body: func(t *testing.T) []byte {
+				return encodeV1(t, series([]string{"job", "x", "__name__", "m"}, smp), ok("kept_f"))
+			},
 			wantCode: http.StatusBadRequest,
-			wantMsg:  []string{"labels_not_sorted", `"__name__" after "job"`},
+			wantMsg:  []string{"labels_not_sorted", `"__name__" after "job"`, "require_sorted_labels"},
 			wantKept: "kept_f",
 		},
 		{
-			name:     "duplicate label name",
-			body:     func(t *testing.T) []byte { return encodeV1(t, series([]string{"__name__", "m", "job", "a", "job", "b"}, smp), ok("kept_g")) },
+			name:     "unsorted labels are sorted by default",
+			body:     func(t *testing.T) []byte { return encodeV1(t, series([]string{"job", "x", "__name__", "kept_j"}, smp)) },
+			wantCode: http.StatusOK,
+			wantMsg:  []string{"accepted 1 samples from 1 series"},
+			wantKept: "kept_j",
+		},
+		{
+			name: "duplicate label name in unsorted series",
+			body: func(t *testing.T) []byte {
+				return encodeV1(t, series([]string{"job", "a", "__name__", "m", "job", "b"}, smp), ok("kept_k"))
+			},
+			wantCode: http.StatusBadRequest,
+			wantMsg:  []string{"duplicate_label_name", `"job" appears twice`},
+			wantKept: "kept_k",
+		},
+		{
+			name: "duplicate label name",
+			body: func(t *testing.T) []byte {
+				return encodeV1(t, series([]string{"__name__", "m", "job", "a", "job", "b"}, smp), ok("kept_g"))
+			},
 			wantCode: http.StatusBadRequest,
 			wantMsg:  []string{"duplicate_label_name", `"job" appears twice`},
 			wantKept: "kept_g",
@@ -165,6 +197,7 @@ func TestWriteLimits(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ts := newTestServer(t, Config{Limits: tc.limits})
 			req, err := http.NewRequest(http.MethodPost, ts.url+"/api/v1/write", bytes.NewReader(tc.body(t)))
 			require.NoError(t, err)
@@ -201,7 +234,9 @@ func TestWritePartialAcceptanceKeepsValidSeries(t *testing.T) {
 	))
 	require.Equal(t, http.StatusBadRequest, r.code, r.body)
 	mustContainAll(t, r.body, "accepted 150 samples from 2 series", "rejected 7 samples (1 whole series)", "label_value_too_long", `label "instance"`)
-	assert.Equal(t, "150", r.hdr.Get("X-Prometheus-Remote-Write-Samples-Written"))
+	assert.Equal(t, "150", r.hdr.Get("X-Mlectl-Samples-Accepted"))
+	assert.Equal(t, "7", r.hdr.Get("X-Mlectl-Samples-Rejected"))
+	assert.Empty(t, r.hdr.Get("X-Prometheus-Remote-Write-Samples-Written"), "1.0 responses carry no 2.0 stats headers")
 
 	// Everything accepted reads back sample for sample.
 	rng := apiGet(t, ts.url, "/api/v1/query_range", map[string][]string{
@@ -333,4 +368,35 @@ func TestNotReadyUntilStoreAttached(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode, readAll(t, resp))
 	q = apiGet(t, base, "/api/v1/query", map[string][]string{"query": {"1"}})
 	assert.Equal(t, "success", q.Status)
+}
+
+func TestWriteNativeHistograms(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	now := time.Now().Truncate(time.Second)
+	h := &histogram.Histogram{
+		Count: 12, ZeroCount: 2, ZeroThreshold: 0.001, Sum: 18.4, Schema: 1,
+		PositiveSpans:   []histogram.Span{{Offset: 0, Length: 2}, {Offset: 1, Length: 2}},
+		PositiveBuckets: []int64{1, 1, -1, 0},
+		NegativeSpans:   []histogram.Span{{Offset: 0, Length: 2}},
+		NegativeBuckets: []int64{2, 1},
+	}
+	require.NoError(t, h.Validate())
+	s := series([]string{"__name__", "rpc_latency_seconds", "job", "api"})
+	s.Histograms = []prompb.Histogram{prompb.FromIntHistogram(now.UnixMilli(), h)}
+	bad := series([]string{"__name__", "broken_hist"})
+	broken := h.Copy()
+	broken.Count = 1 // fewer observations than its buckets hold
+	bad.Histograms = []prompb.Histogram{prompb.FromIntHistogram(now.UnixMilli(), broken)}
+	r := postWrite(t, ts.url, contentTypeV1, encodeV1(t, s, bad))
+	require.Equal(t, http.StatusBadRequest, r.code, r.body)
+	mustContainAll(t, r.body, "accepted 1 samples from 1 series", "invalid_histogram", "broken_hist")
+
+	for q, want := range map[string]string{
+		"histogram_count(rpc_latency_seconds)": "12",
+		"histogram_sum(rpc_latency_seconds)":   "18.4",
+	} {
+		v := queryVector(t, ts.url, q, now)
+		require.Len(t, v.Result, 1, q)
+		assert.Equal(t, want, v.Result[0].Value[1], q)
+	}
 }

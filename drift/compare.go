@@ -378,27 +378,13 @@ func decide(out *ColumnReport, forced Method, n1, nValues int, categorical bool,
 		st.set(StatZPValue, zTestPValue(countsR[0], float64(n1), countsC[0], float64(n2)))
 	}
 	out.Method = m
-	switch m {
-	case MethodKS:
-		out.Score, _ = st.Get(StatKSPValue)
-	case MethodChi2:
-		out.Score, _ = st.Get(StatChi2PValue)
-	case MethodZ:
-		out.Score, _ = st.Get(StatZPValue)
-	case MethodJensenShannon:
-		out.Score, _ = st.Get(StatJensenShannon)
-	case MethodWassersteinNormed:
-		out.Score, _ = st.Get(StatWassersteinNormed)
-	case MethodPSI:
-		out.Score, _ = st.Get(StatPSI)
-	case MethodHellinger:
-		out.Score, _ = st.Get(StatHellinger)
+	score, ok := st.Get(methodStat(m))
+	if !ok {
+		// A test forced onto a column where it is undefined (chi2 with one
+		// category, z with more than two): no evidence of drift.
+		score = 1
 	}
-	if (m == MethodZ || m == MethodChi2) && !st.Has(map[Method]Stat{MethodZ: StatZPValue, MethodChi2: StatChi2PValue}[m]) {
-		// forced onto a column where the test is undefined (one category, or
-		// more than two for z): no evidence of drift.
-		out.Score = 1
-	}
+	out.Score = score
 	switch m {
 	case MethodKS:
 		out.Threshold = 0.05
@@ -409,6 +395,26 @@ func decide(out *ColumnReport, forced Method, n1, nValues int, categorical bool,
 	default:
 		out.Threshold = 0.1
 		out.Drifted = out.Score >= 0.1
+	}
+}
+
+// methodStat is the statistic a method scores with.
+func methodStat(m Method) Stat {
+	switch m {
+	case MethodKS:
+		return StatKSPValue
+	case MethodChi2:
+		return StatChi2PValue
+	case MethodZ:
+		return StatZPValue
+	case MethodWassersteinNormed:
+		return StatWassersteinNormed
+	case MethodPSI:
+		return StatPSI
+	case MethodHellinger:
+		return StatHellinger
+	default:
+		return StatJensenShannon
 	}
 }
 

@@ -33,7 +33,7 @@ type oracleDoc struct {
 // TestCompareMatchesOracleCases checks every statistic of Compare against
 // the scipy oracle's expected.json for the cases in testdata/drift (the
 // command test checks the rendered document byte structure as well).
-func TestCompareMatchesOracleCases(t *testing.T) {
+func TestDriftCompareMatchesOracleCases(t *testing.T) {
 	root := filepath.Join("..", "testdata", "drift")
 	entries, err := os.ReadDir(root)
 	require.NoError(t, err)

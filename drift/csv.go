@@ -102,7 +102,11 @@ var ErrNoHeader = errors.New("no header row")
 // pandas default NA spellings ("", "NA", "NaN", "null", ...) read as
 // missing, duplicate header names suffixed ".1", ".2", and a column typed
 // int, float, bool or object from all its cells. data is not retained.
-func ParseCSV(data []byte) (*Frame, error) {
+func ParseCSV(data []byte) (*Frame, error) { return parseCSV(data, true) }
+
+// parseCSV is ParseCSV; fast=false forces the general record path, so
+// tests can check the fused fast path against it.
+func parseCSV(data []byte, fast bool) (*Frame, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	sc := csvScanner{data: data}
 	header, err := sc.record(nil)
@@ -148,8 +152,87 @@ func ParseCSV(data []byte) (*Frame, error) {
 	for _, c := range f.Columns {
 		c.Values = make([]float64, 0, estRows)
 	}
+	cols := f.Columns
+	// cell files one present or missing cell; plain reports that the
+	// scanner already parsed b as a plain decimal (v, isInt).
+	cell := func(i int, b []byte, v float64, isInt, plain bool) {
+		c, st := cols[i], &states[i]
+		if len(b) == 0 {
+			c.Missing++
+			return
+		}
+		if !st.object {
+			if !plain {
+				v, isInt, plain = parseNumber(b)
+			}
+			// No NA spelling parses as a number, so numbers skip the NA check.
+			if plain {
+				c.Values = append(c.Values, v)
+				st.isInt = st.isInt && isInt
+				st.isBool = false
+				return
+			}
+		}
+		if isNA(b) {
+			c.Missing++
+			return
+		}
+		if st.object {
+			return
+		}
+		if st.isBool && len(c.Values) == st.bools {
+			if bv, ok := parseBool(b); ok {
+				c.Values = append(c.Values, bv)
+				st.bools++
+				st.isInt = false
+				return
+			}
+		}
+		st.object = true
+		c.Values = nil
+	}
 	var fields [][]byte
-	for {
+	data2 := data
+	for sc.pos < len(data2) {
+		// Fast path: a record without quotes is split and its plain decimals
+		// parsed in one pass over its bytes.
+		pos := sc.pos
+		if ch := data2[pos]; fast && ch != '\n' && ch != '\r' {
+			lineEnd := bytes.IndexByte(data2[pos:], '\n')
+			if lineEnd < 0 {
+				lineEnd = len(data2) - pos
+			}
+			if bytes.IndexByte(data2[pos:pos+lineEnd], '"') < 0 {
+				sc.line++
+				f.Rows++
+				col := 0
+				for {
+					end, v, isInt, plain := scanPlainField(data2, pos)
+					if col >= len(cols) {
+						return nil, fmt.Errorf("line %d: expected %d fields, saw %d", sc.line, len(cols), col+1+countFields(data2[end:]))
+					}
+					cell(col, data2[pos:end], v, isInt, plain)
+					col++
+					pos = end
+					if pos < len(data2) && data2[pos] == ',' {
+						pos++
+						continue
+					}
+					if pos < len(data2) && data2[pos] == '\r' && pos+1 < len(data2) && data2[pos+1] == '\n' {
+						pos++
+					}
+					if pos < len(data2) {
+						pos++
+					}
+					break
+				}
+				for ; col < len(cols); col++ {
+					cell(col, nil, 0, false, false)
+				}
+				sc.pos = pos
+				continue
+			}
+		}
 		fields, err = sc.record(fields[:0])
 		if err != nil {
 			return nil, err
@@ -161,42 +244,12 @@ func ParseCSV(data []byte) (*Frame, error) {
 			return nil, fmt.Errorf("line %d: expected %d fields, saw %d", sc.line, len(header), len(fields))
 		}
 		f.Rows++
-		for i, c := range f.Columns {
+		for i := range cols {
 			var b []byte
 			if i < len(fields) {
 				b = fields[i]
 			}
-			st := &states[i]
-			if len(b) == 0 {
-				c.Missing++
-				continue
-			}
-			if !st.object {
-				// No NA spelling parses as a number, so numbers skip the NA check.
-				if v, isInt, ok := parseNumber(b); ok {
-					c.Values = append(c.Values, v)
-					st.isInt = st.isInt && isInt
-					st.isBool = false
-					continue
-				}
-			}
-			if isNA(b) {
-				c.Missing++
-				continue
-			}
-			if st.object {
-				continue
-			}
-			if st.isBool && len(c.Values) == st.bools {
-				if bv, ok := parseBool(b); ok {
-					c.Values = append(c.Values, bv)
-					st.bools++
-					st.isInt = false
-					continue
-				}
-			}
-			st.object = true
-			c.Values = nil
+			cell(i, b, 0, false, false)
 		}
 	}
 	var objects []int
@@ -253,6 +306,70 @@ func ParseCSV(data []byte) (*Frame, error) {
 		}
 	}
 	return f, nil
+}
+
+// scanPlainField finds the end of the unquoted field at pos (the next ',',
+// '\n', '\r' or the end of data) and, when the field is a plain decimal
+// (optional '-', at most 19 digits, optional '.') that parseNumber's exact
+// fast path would take, parses it on the way with the same arithmetic.
+func scanPlainField(data []byte, pos int) (end int, v float64, isInt, plain bool) {
+	i := pos
+	neg := false
+	if i < len(data) && data[i] == '-' {
+		neg = true
+		i++
+	}
+	var mant uint64
+	digits, frac := 0, 0
+	dot := false
+	for ; i < len(data); i++ {
+		ch := data[i]
+		if ch >= '0' && ch <= '9' {
+			digits++
+			mant = mant*10 + uint64(ch-'0')
+			if dot {
+				frac++
+			}
+			continue
+		}
+		if ch == '.' && !dot {
+			dot = true
+			continue
+		}
+		break
+	}
+	if i == len(data) || data[i] == ',' || data[i] == '\n' || data[i] == '\r' {
+		if digits > 0 && digits <= 19 && mant < 1<<53 && frac <= 22 {
+			v = float64(mant)
+			if frac > 0 {
+				v /= pow10[frac]
+			}
+			if neg {
+				v = -v
+			}
+			return i, v, !dot && digits <= 18, true
+		}
+		return i, 0, false, false
+	}
+	for i < len(data) && data[i] != ',' && data[i] != '\n' && data[i] != '\r' {
+		i++
+	}
+	return i, 0, false, false
+}
+
+// countFields counts the fields left on the line that starts at data[0]
+// after a ',' (for error messages only).
+func countFields(data []byte) int {
+	n := 0
+	for _, ch := range data {
+		if ch == '\n' || ch == '\r' {
+			break
+		}
+		if ch == ',' {
+			n++
+		}
+	}
+	return n
 }
 
 type numState struct {

@@ -3,13 +3,14 @@ package drift
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func TestParseCSVTypesLikePandas(t *testing.T) {
+func TestDriftParseCSVTypesLikePandas(t *testing.T) {
 	type col struct {
 		name    string
 		dtype   DType
@@ -72,7 +73,7 @@ func TestParseCSVTypesLikePandas(t *testing.T) {
 	}
 }
 
-func TestParseCSVErrors(t *testing.T) {
+func TestDriftParseCSVErrors(t *testing.T) {
 	for _, c := range []struct{ in, err string }{
 		{"", "no header row"},
 		{"\n\n", "no header row"},
@@ -100,8 +101,18 @@ func FuzzParseCSV(f *testing.F) {
 	f.Add([]byte("a\n\"open"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fr, err := ParseCSV(data)
+		slow, slowErr := parseCSV(data, false)
+		if (err == nil) != (slowErr == nil) {
+			t.Fatalf("fast path error %v, general path error %v", err, slowErr)
+		}
 		if err != nil {
+			if err.Error() != slowErr.Error() {
+				t.Fatalf("fast path error %q, general path error %q", err, slowErr)
+			}
 			return
+		}
+		if !reflect.DeepEqual(fr, slow) {
+			t.Fatalf("fast and general paths disagree:\n%+v\n%+v", fr, slow)
 		}
 		names := map[string]bool{}
 		for _, c := range fr.Columns {

@@ -25,7 +25,7 @@ func naiveDist(values []float64) dist {
 	return d
 }
 
-func TestDistBuilderPaths(t *testing.T) {
+func TestDriftDistBuilderPaths(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, c := range []struct {
 		name     string

@@ -63,7 +63,7 @@ func sketchOf(t *testing.T, values []float64) *Sketch {
 	return s
 }
 
-func TestSketchBoundsHoldOnBikeSeasons(t *testing.T) {
+func TestDriftSketchBoundsHoldOnBikeSeasons(t *testing.T) {
 	ref, cur, source := seasonFrames(t)
 	batch, err := Compare(context.Background(), ref, cur, Options{Columns: []string{"hr", "temp", "atemp", "hum", "windspeed", "casual", "registered", "cnt"}})
 	require.NoError(t, err)
@@ -99,7 +99,7 @@ func TestSketchBoundsHoldOnBikeSeasons(t *testing.T) {
 	}
 }
 
-func TestSketchMergeIsExact(t *testing.T) {
+func TestDriftSketchMergeIsExact(t *testing.T) {
 	ref, _, _ := seasonFrames(t)
 	vals := ref.Column("atemp").Values
 	whole := sketchOf(t, vals)
@@ -116,7 +116,7 @@ func TestSketchMergeIsExact(t *testing.T) {
 	assert.ErrorIs(t, b.Merge(NewCategoricalSketch()), ErrSketchKind)
 }
 
-func TestCategoricalSketchIsExact(t *testing.T) {
+func TestDriftCategoricalSketchIsExact(t *testing.T) {
 	dir := filepath.Join("..", "testdata", "drift", "bike_season1_vs_season3_2011")
 	ref, err := ReadCSVFile(filepath.Join(dir, "reference.csv"))
 	require.NoError(t, err)
@@ -144,7 +144,7 @@ func TestCategoricalSketchIsExact(t *testing.T) {
 	assert.ErrorIs(t, err, ErrSketchKind)
 }
 
-func TestSketchRejectsBadInput(t *testing.T) {
+func TestDriftSketchRejectsBadInput(t *testing.T) {
 	_, err := NewNumericSketch(0)
 	assert.Error(t, err)
 	s, err := NewNumericSketch(0.01)
@@ -156,4 +156,23 @@ func TestSketchRejectsBadInput(t *testing.T) {
 	empty, _ := NewNumericSketch(0.01)
 	_, err = EstimateKS(s, empty)
 	assert.Error(t, err)
+}
+
+// BenchmarkSketchAdd is the collector's per-value cost of a numerical sketch.
+func BenchmarkSketchAdd(b *testing.B) {
+	s, err := NewNumericSketch(DefaultSketchAlpha)
+	if err != nil {
+		b.Fatal(err)
+	}
+	vals := make([]float64, 4096)
+	for i := range vals {
+		vals[i] = math.Round(math.Exp(float64(i%977)/100)*100) / 100
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := s.Add(vals[i&4095]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "values/s")
 }

@@ -52,7 +52,7 @@ func closeTo(t testing.TB, want, got float64, msgAndArgs ...any) {
 	assert.InDelta(t, want, got, tol, msgAndArgs...)
 }
 
-func TestKolmogorovSFMatchesScipy(t *testing.T) {
+func TestDriftKolmogorovSFMatchesScipy(t *testing.T) {
 	v := loadScipy(t)
 	require.NotEmpty(t, v.KStwoSF)
 	for _, c := range v.KStwoSF {
@@ -61,14 +61,14 @@ func TestKolmogorovSFMatchesScipy(t *testing.T) {
 	}
 }
 
-func TestSmirnovMatchesScipy(t *testing.T) {
+func TestDriftSmirnovMatchesScipy(t *testing.T) {
 	for _, c := range loadScipy(t).Smirnov {
 		n, x, want := int(c[0]), c[1], c[2]
 		closeTo(t, want, smirnovSF(n, x), "smirnov(%d, %v)", n, x)
 	}
 }
 
-func TestKSExactMatchesScipy(t *testing.T) {
+func TestDriftKSExactMatchesScipy(t *testing.T) {
 	v := loadScipy(t)
 	require.NotEmpty(t, v.KSExact)
 	slow := os.Getenv("DRIFT_SLOW_TESTS") == "1"
@@ -85,7 +85,7 @@ func TestKSExactMatchesScipy(t *testing.T) {
 	}
 }
 
-func TestChi2SFMatchesScipy(t *testing.T) {
+func TestDriftChi2SFMatchesScipy(t *testing.T) {
 	for _, c := range loadScipy(t).Chi2SF {
 		df, x, want := int(c[0]), c[1], c[2]
 		got := chi2SF(x, df)
@@ -96,7 +96,7 @@ func TestChi2SFMatchesScipy(t *testing.T) {
 	}
 }
 
-func TestSturgesEdgesMatchNumpyBitForBit(t *testing.T) {
+func TestDriftSturgesEdgesMatchNumpyBitForBit(t *testing.T) {
 	for _, c := range loadScipy(t).Sturges {
 		size, lo, hi := int(c[0].(float64)), c[1].(float64), c[2].(float64)
 		var want []float64
@@ -108,7 +108,7 @@ func TestSturgesEdgesMatchNumpyBitForBit(t *testing.T) {
 	}
 }
 
-func TestKS2SampAndWassersteinMatchScipy(t *testing.T) {
+func TestDriftKS2SampAndWassersteinMatchScipy(t *testing.T) {
 	for _, c := range loadScipy(t).KS2Samp {
 		a, b := thousandths(c.A), thousandths(c.B)
 		var bld distBuilder
@@ -130,7 +130,7 @@ func thousandths(k []int64) []float64 {
 	return out
 }
 
-func TestSortFloats(t *testing.T) {
+func TestDriftSortFloats(t *testing.T) {
 	in := []float64{3, -1, 0, -0.5, 2.5, math.MaxFloat64, -math.MaxFloat64, 1e-300, -1e-300}
 	for len(in) < 1000 {
 		in = append(in, float64(len(in)%37)-18.5, float64(len(in))*1e6)
@@ -150,7 +150,7 @@ func sortSlice(v []float64) {
 	}
 }
 
-func TestPyFloatRepr(t *testing.T) {
+func TestDriftPyFloatRepr(t *testing.T) {
 	for _, c := range []struct {
 		in   float64
 		want string

@@ -257,10 +257,15 @@ func TestRollbackThroughEachActuator(t *testing.T) {
 			assert.Equal(t, "bob-oncall", last.Actor)
 			assert.Contains(t, last.Text, "drift on amount")
 
-			// Nothing earlier to roll back to now.
-			a := e.call("POST", "/api/v1/models/fraud/rollback", responderToken, metaapi.ActionBody{Reason: "again"})
-			assert.Equal(t, http.StatusUnprocessableEntity, a.code)
-			assert.Contains(t, a.Error, "no earlier production version")
+			// A second responder reacting to the same page does not roll
+			// back twice; an explicit target is still allowed.
+			a := e.call("POST", "/api/v1/models/fraud/rollback", adminToken, metaapi.ActionBody{Reason: "again"})
+			assert.Equal(t, http.StatusConflict, a.code)
+			assert.Contains(t, a.Error, "was already rolled back")
+			assert.Contains(t, a.Error, "by bob-oncall (v2 → v1)")
+			assert.Equal(t, "v1", e.state("fraud").Production)
+			require.NotNil(t, e.state("fraud").LastAction)
+			assert.Equal(t, "drift on amount", e.state("fraud").LastAction.Reason)
 		})
 	}
 }
@@ -601,7 +606,7 @@ func TestRunbookAPI(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, "text/markdown; charset=utf-8", resp.Header.Get("Content-Type"))
 	assert.Contains(t, string(md), "# Feature drift on a production model")
-	assert.Contains(t, string(md), "mlectl runbook run feature-drift --step 5")
+	assert.Contains(t, string(md), "mlectl runbook run feature-drift --step 5 --set model=…")
 
 	var q metaapi.StepResult
 	e.mustOK("POST", "/api/v1/runbooks/feature-drift/steps/2", responderToken, metaapi.StepBody{Vars: map[string]string{"model": "fraud", "version": "v2"}}, &q)

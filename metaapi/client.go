@@ -51,7 +51,7 @@ func (e *APIError) Error() string {
 	case http.StatusForbidden:
 		return fmt.Sprintf("forbidden (403): %s", e.Message)
 	case http.StatusConflict:
-		return fmt.Sprintf("conflict (409): %s", e.Message)
+		return fmt.Sprintf("conflict (409): %s", strings.TrimPrefix(e.Message, "conflict: "))
 	}
 	return fmt.Sprintf("collector answered %d: %s", e.StatusCode, e.Message)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -219,11 +220,17 @@ func (r *Registry) Act(ctx context.Context, req ActionRequest) (ActionResult, er
 	if err != nil {
 		return ActionResult{}, err
 	}
+	now := r.opts.Now().UTC()
+	if la := st.LastAction; req.Action == ActionRollback && req.Version == "" && la != nil && la.Action == ActionRollback &&
+		r.opts.RollbackGuard > 0 && now.Sub(la.At) < r.opts.RollbackGuard {
+		return ActionResult{Action: req.Action, Model: req.Model, FromVersion: st.Production}, fmt.Errorf(
+			"%w: model %s was already rolled back %s ago by %s (%s → %s); to roll back further pass --to VERSION",
+			ErrConflict, req.Model, now.Sub(la.At).Round(time.Second), orNone(la.Actor), orNone(la.FromVersion), la.ToVersion)
+	}
 	p, err := planAction(st, req)
 	if err != nil {
 		return p.res, err
 	}
-	now := r.opts.Now().UTC()
 	p.res.Request.RequestedAt = now
 	p.res.Revision = st.Revision
 	if req.DryRun {
@@ -251,6 +258,8 @@ func (r *Registry) Act(ctx context.Context, req ActionRequest) (ActionResult, er
 		cur.Revision++
 		cur.UpdatedAt = now
 		cur.ProductionHistory = p.history
+		cur.LastAction = &ActionRecord{Action: req.Action, FromVersion: st.Production, ToVersion: p.res.ToVersion,
+			Actor: req.Actor, Reason: req.Reason, At: now}
 		p.res.Revision = cur.Revision
 		if err := setJSON(txn, modelKey(req.Model), cur); err != nil {
 			return err

@@ -26,7 +26,15 @@ type Options struct {
 	Now         func() time.Time
 	Events      EventRecorder
 	NewActuator func(actuator.Config) (actuator.Actuator, error)
+	// RollbackGuard is how long after a rollback another rollback without
+	// an explicit target is refused with ErrConflict, so two responders
+	// reacting to the same page do not roll back twice (DefaultRollbackGuard
+	// when 0; negative disables).
+	RollbackGuard time.Duration
 }
+
+// DefaultRollbackGuard is the default Options.RollbackGuard.
+const DefaultRollbackGuard = 10 * time.Minute
 
 // Registry is the badger-backed model registry. Safe for concurrent use.
 type Registry struct {
@@ -47,6 +55,9 @@ type inflight struct {
 func New(db *badger.DB, opts Options) *Registry {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.RollbackGuard == 0 {
+		opts.RollbackGuard = DefaultRollbackGuard
 	}
 	if opts.NewActuator == nil {
 		opts.NewActuator = actuator.New

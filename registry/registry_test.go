@@ -32,7 +32,8 @@ func TestRollbackToVersionResetsCanariesAndHistory(t *testing.T) {
 	defer db.Close()
 	act := &recordingActuator{}
 	t0 := time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)
-	r := registry.New(db, registry.Options{Now: func() time.Time { return t0 },
+	clock := t0
+	r := registry.New(db, registry.Options{Now: func() time.Time { return clock },
 		NewActuator: func(actuator.Config) (actuator.Actuator, error) { return act, nil }})
 	ctx := context.Background()
 	_, err = r.PutModel(ctx, registry.Model{Name: "fraud", Actuator: actuator.Config{Kind: "file", Path: "/unused"}}, "admin")
@@ -72,10 +73,20 @@ func TestRollbackToVersionResetsCanariesAndHistory(t *testing.T) {
 	}
 	assert.Equal(t, map[string]registry.Stage{"v1": "production", "v2": "none", "v3": "none", "v4": "none"}, got)
 
+	// The double-rollback guard: a second rollback without a target right
+	// after the first is a conflict; once the guard window passed it runs.
+	clock = t0.Add(registry.DefaultRollbackGuard - time.Second)
+	_, err = r.Act(ctx, registry.ActionRequest{Action: registry.ActionRollback, Model: "fraud", Reason: "again", Actor: "carol"})
+	assert.ErrorIs(t, err, registry.ErrConflict)
+	assert.ErrorContains(t, err, "already rolled back 9m59s ago by bob (v3 → v1)")
+
+	clock = t0.Add(registry.DefaultRollbackGuard)
 	act.err = errors.New("boom")
 	before, _ := r.Get(ctx, "fraud")
 	_, err = r.Act(ctx, registry.ActionRequest{Action: registry.ActionRollback, Model: "fraud", Reason: "x"})
 	assert.ErrorIs(t, err, registry.ErrActuator)
+	assert.ErrorContains(t, err, "boom")
+	assert.Equal(t, "v2", act.reqs[len(act.reqs)-1].ToVersion, "past the guard the rollback goes to the previous version")
 	after, _ := r.Get(ctx, "fraud")
 	assert.Equal(t, before, after)
 }

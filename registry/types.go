@@ -40,10 +40,23 @@ type Model struct {
 	Actuator    actuator.Config `json:"actuator"`
 	// ProductionHistory lists earlier production versions, oldest first; a
 	// rollback without --to returns to the last one.
-	ProductionHistory []string  `json:"production_history,omitempty"`
-	Revision          uint64    `json:"revision"`
-	CreatedAt         time.Time `json:"created_at"`
-	UpdatedAt         time.Time `json:"updated_at"`
+	ProductionHistory []string `json:"production_history,omitempty"`
+	// LastAction is the last action that changed stages, for the
+	// double-rollback guard and for display.
+	LastAction *ActionRecord `json:"last_action,omitempty"`
+	Revision   uint64        `json:"revision"`
+	CreatedAt  time.Time     `json:"created_at"`
+	UpdatedAt  time.Time     `json:"updated_at"`
+}
+
+// ActionRecord is a committed action.
+type ActionRecord struct {
+	Action      string    `json:"action"`
+	FromVersion string    `json:"from_version,omitempty"`
+	ToVersion   string    `json:"to_version"`
+	Actor       string    `json:"actor,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	At          time.Time `json:"at"`
 }
 
 // Version is one trained artifact of a model.

@@ -205,7 +205,12 @@ func (rb *Runbook) Markdown() string {
 					fmt.Fprintf(&b, "   - `%s`: `%s`\n", k, s.Args[k])
 				}
 			}
-			fmt.Fprintf(&b, "\n   Run: `mlectl runbook run %s --step %d`\n\n", rb.ID, i+1)
+			_, vars := s.Expand(nil)
+			run := fmt.Sprintf("mlectl runbook run %s --step %d", rb.ID, i+1)
+			for _, v := range vars {
+				run += fmt.Sprintf(" --set %s=…", v)
+			}
+			fmt.Fprintf(&b, "\n   Run: `%s`\n\n", run)
 		}
 	}
 	return strings.TrimRight(b.String(), "\n") + "\n"

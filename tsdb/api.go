@@ -13,7 +13,7 @@ const (
 	DefaultOutOfOrderWindow = time.Hour
 	DefaultBlockSamples     = 2048
 	DefaultHeadMaxAge       = 2 * time.Hour
-	DefaultHeadMaxSamples   = 4 << 20
+	DefaultHeadMaxSamples   = 1 << 20
 	DefaultWALSyncInterval  = time.Second
 )
 
@@ -34,7 +34,7 @@ type Options struct {
 	// Default 2h.
 	HeadMaxAge time.Duration
 	// HeadMaxSamples: the head is sealed early once it holds this many
-	// samples. Default 4Mi.
+	// samples (about 48 bytes each). Default 1Mi.
 	HeadMaxSamples int
 	// WALSyncInterval: how often the WAL is fsynced (it is always written
 	// with one write(2) per Commit, which survives kill -9). Default 1s.

@@ -23,10 +23,17 @@ type pendingSample struct {
 // and storage.AppenderV2. Not safe for concurrent use.
 type appender struct {
 	db         *DB
-	pending    []pendingSample
-	buf        []byte
+	tx         *txBuffers // nil once committed or rolled back
 	discardOOO bool
 }
+
+// txBuffers is the reusable memory of a transaction, pooled across appenders.
+type txBuffers struct {
+	pending []pendingSample
+	buf     []byte
+}
+
+var errAppenderDone = errors.New("append: appender already committed or rolled back; start a new one")
 
 var (
 	_ storage.Appender   = (*appender)(nil)
@@ -40,24 +47,26 @@ func (db *DB) Appender(context.Context) storage.Appender { return db.newAppender
 func (db *DB) AppenderV2(context.Context) storage.AppenderV2 { return appenderV2{db.newAppender()} }
 
 func (db *DB) newAppender() *appender {
-	a := db.appPool.Get().(*appender)
-	a.discardOOO = false
-	return a
+	return &appender{db: db, tx: db.txPool.Get().(*txBuffers)}
 }
 
 func (a *appender) release() {
-	clear(a.pending)
-	a.pending = a.pending[:0]
-	if cap(a.buf) > 16<<20 {
-		a.buf = nil
+	if a.tx == nil {
+		return
 	}
-	a.db.appPool.Put(a)
+	clear(a.tx.pending)
+	a.tx.pending = a.tx.pending[:0]
+	if cap(a.tx.buf) > 16<<20 {
+		a.tx.buf = nil
+	}
+	a.db.txPool.Put(a.tx)
+	a.tx = nil
 }
 
 // series resolves ref (fast path) or lset to a live series.
 func (a *appender) series(ref storage.SeriesRef, lset labels.Labels) (*memSeries, error) {
 	if ref != 0 {
-		if s := a.db.ix.getByRef(uint64(ref)); s != nil && (lset.IsEmpty() || s.hash == lset.Hash()) {
+		if s := a.db.ix.getByRef(uint64(ref)); s != nil {
 			return s, nil
 		}
 	}
@@ -87,6 +96,9 @@ func (a *appender) series(ref storage.SeriesRef, lset labels.Labels) (*memSeries
 
 // add validates t against the series' out-of-order window and buffers smp.
 func (a *appender) add(ref storage.SeriesRef, lset labels.Labels, smp sample, discardOOO bool) (storage.SeriesRef, error) {
+	if a.tx == nil {
+		return 0, errAppenderDone
+	}
 	s, err := a.series(ref, lset)
 	if err != nil {
 		return 0, err
@@ -104,7 +116,7 @@ func (a *appender) add(ref storage.SeriesRef, lset labels.Labels, smp sample, di
 				storage.ErrTooOldSample, s.lset, smp.t, time.Duration(maxT-smp.t)*time.Millisecond, db.opts.OutOfOrderWindow)
 		}
 	}
-	a.pending = append(a.pending, pendingSample{s: s, smp: smp})
+	a.tx.pending = append(a.tx.pending, pendingSample{s: s, smp: smp})
 	return storage.SeriesRef(s.ref), nil
 }
 
@@ -211,8 +223,12 @@ func (a *appender) appendV2(ref storage.SeriesRef, ls labels.Labels, st, t int64
 
 // Commit writes the buffered samples to the WAL (one write) and the head.
 func (a *appender) Commit() error {
+	if a.tx == nil {
+		return errAppenderDone
+	}
 	defer a.release()
-	if len(a.pending) == 0 {
+	pending := a.tx.pending
+	if len(pending) == 0 {
 		return nil
 	}
 	db := a.db
@@ -221,10 +237,10 @@ func (a *appender) Commit() error {
 		db.commitMu.RUnlock()
 		return fmt.Errorf("commit: %w", errClosed)
 	}
-	buf := append(a.buf[:0], make([]byte, walFrameHeader)...)
+	buf := append(a.tx.buf[:0], make([]byte, walFrameHeader)...)
 	var logged []*memSeries
-	for i := range a.pending {
-		p := &a.pending[i]
+	for i := range pending {
+		p := &pending[i]
 		if p.s.deleted {
 			// Retention removed the series since Append; re-create it.
 			p.s, _ = db.ix.getOrCreate(p.s.hash, p.s.lset, 0)
@@ -237,18 +253,18 @@ func (a *appender) Commit() error {
 		buf = appendWALSample(buf, p.s.ref, &p.smp)
 	}
 	frameWALRecord(buf)
-	a.buf = buf
+	a.tx.buf = buf
 	if err := db.wal.write(buf); err != nil {
 		for _, s := range logged {
 			s.walLogged.Store(false)
 		}
 		db.commitMu.RUnlock()
-		return fmt.Errorf("commit %d samples: %w", len(a.pending), err)
+		return fmt.Errorf("commit %d samples: %w", len(pending), err)
 	}
 	var inOrder, ooo, dups int64
 	var locked *memSeries
-	for i := range a.pending {
-		p := &a.pending[i]
+	for i := range pending {
+		p := &pending[i]
 		if p.s != locked {
 			if locked != nil {
 				locked.mu.Unlock()
@@ -275,13 +291,13 @@ func (a *appender) Commit() error {
 	db.headSamples.Add(inOrder + ooo)
 	if ooo > 0 {
 		db.acceptedOOO.Add(ooo)
-		db.m.samplesAppended.WithLabelValues("out_of_order").Add(float64(ooo))
+		db.m.appendedOOO.Add(float64(ooo))
 	}
 	if dups > 0 {
 		db.duplicates.Add(dups)
-		db.m.samplesAppended.WithLabelValues("duplicate").Add(float64(dups))
+		db.m.appendedDup.Add(float64(dups))
 	}
-	db.m.samplesAppended.WithLabelValues("in_order").Add(float64(inOrder))
+	db.m.appendedInOrder.Add(float64(inOrder))
 	if db.opts.sealEveryCommit {
 		return db.Flush(context.Background())
 	}

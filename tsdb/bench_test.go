@@ -124,6 +124,7 @@ func BenchmarkAppendNAB(b *testing.B) {
 	const batch = 1000
 	var ourDur, promDur time.Duration
 	samples := 0
+	bytesPerSample := 0.0
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
@@ -142,6 +143,8 @@ func BenchmarkAppendNAB(b *testing.B) {
 		promDur += time.Since(t0)
 
 		b.StopTimer()
+		require.NoError(b, db.Flush(context.Background()))
+		bytesPerSample = db.Stats().BytesPerSample
 		require.NoError(b, db.Close())
 		require.NoError(b, head.Close())
 		b.StartTimer()
@@ -151,6 +154,7 @@ func BenchmarkAppendNAB(b *testing.B) {
 	b.ReportMetric(total/promDur.Seconds(), "prom-samples/s")
 	b.ReportMetric(promDur.Seconds()/ourDur.Seconds(), "speedup-vs-prom")
 	b.ReportMetric(float64(samples), "samples/op")
+	b.ReportMetric(bytesPerSample, "mlectl-block-bytes/sample")
 }
 
 // BenchmarkQueryNAB14d: latency of sum by (file) (rate(x[5m])) over 14 days
@@ -222,3 +226,46 @@ func BenchmarkQueryNAB14d(b *testing.B) {
 }
 
 var _ = fmt.Sprint
+
+// BenchmarkAppendHotPath: one Append with a cached ref plus a Commit every
+// 1000 samples, 100 series, versus Prometheus's head; reports allocations.
+func BenchmarkAppendHotPath(b *testing.B) {
+	const nSeries = 100
+	lsets := make([]labels.Labels, nSeries)
+	for i := range lsets {
+		lsets[i] = labels.FromStrings("__name__", "hot", "i", fmt.Sprint(i))
+	}
+	dir := b.TempDir()
+	db, err := Open(filepath.Join(dir, "mlectl"), Options{})
+	require.NoError(b, err)
+	defer db.Close()
+	head := openPromHead(b, filepath.Join(dir, "prom"))
+	defer head.Close()
+	for _, tc := range []struct {
+		name string
+		a    storage.Appendable
+	}{{"mlectl", db}, {"prometheus-head", head}} {
+		b.Run(tc.name, func(b *testing.B) {
+			refs := make([]storage.SeriesRef, nSeries)
+			app := tc.a.Appender(context.Background())
+			base := time.Now().UnixMilli()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				s := i % nSeries
+				ref, err := app.Append(refs[s], lsets[s], base+int64(i/nSeries)*1000, float64(i))
+				if err != nil {
+					b.Fatal(err)
+				}
+				refs[s] = ref
+				if i%1000 == 999 {
+					if err := app.Commit(); err != nil {
+						b.Fatal(err)
+					}
+					app = tc.a.Appender(context.Background())
+				}
+			}
+			require.NoError(b, app.Commit())
+		})
+	}
+}

@@ -42,7 +42,7 @@ func dayOf(t int64) int32 {
 	return int32(d)
 }
 
-func flipInt64(v int64) uint64 { return uint64(v) ^ (1 << 63) }
+func flipInt64(v int64) uint64   { return uint64(v) ^ (1 << 63) }
 func unflipInt64(u uint64) int64 { return int64(u ^ (1 << 63)) }
 
 // blockMeta describes one sealed block of one series.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,7 +52,7 @@ type DB struct {
 	daysMu sync.Mutex
 	days   map[int32]int // blocks per UTC day
 
-	appPool sync.Pool
+	txPool  sync.Pool
 	sealCh  chan struct{}
 	stop    chan struct{}
 	wg      sync.WaitGroup
@@ -110,7 +111,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	bopts := badger.DefaultOptions(filepath.Join(dir, "badger")).
 		WithLogger(badgerLogger{db.log}).
-		WithValueThreshold(1 << 20). // blocks stay inline in the SSTs, so DropPrefix frees them
+		WithValueThreshold(1 << 20).   // blocks stay inline in the SSTs, so DropPrefix frees them
 		WithCompression(options.None). // blocks are already compressed
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
@@ -148,7 +149,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		bdb.Close()
 		return nil, err
 	}
-	db.appPool.New = func() any { return &appender{db: db} }
+	db.txPool.New = func() any { return &txBuffers{} }
 	db.wg.Add(1)
 	go db.run()
 	return db, nil
@@ -317,6 +318,7 @@ type sealPending struct {
 	s     *memSeries
 	n     int
 	mods  uint64
+	snap  []sample
 	metas []blockMeta
 }
 
@@ -359,8 +361,8 @@ func (db *DB) seal(ctx context.Context) error {
 			s.mu.Unlock()
 			continue
 		}
-		snap = append(snap[:0], s.head...)
-		p := sealPending{s: s, n: len(snap), mods: s.mods}
+		snap = append([]sample(nil), s.head...)
+		p := sealPending{s: s, n: len(snap), mods: s.mods, snap: snap}
 		needIndex := !s.indexed
 		s.mu.Unlock()
 		if needIndex {
@@ -403,12 +405,20 @@ func (db *DB) seal(ctx context.Context) error {
 		s.mu.Lock()
 		s.indexed = true
 		s.blocks = append(s.blocks, p.metas...)
-		if p.n > 0 && s.mods == p.mods && !s.deleted {
+		switch {
+		case p.n == 0 || s.deleted:
+		case s.mods == p.mods:
 			// Only in-order appends happened meanwhile: they follow the sealed prefix.
 			rest := copy(s.head, s.head[p.n:])
 			clear(s.head[rest:])
 			s.head = s.head[:rest]
 			db.headSamples.Add(-int64(p.n))
+		default:
+			// Out-of-order inserts or overwrites raced with the seal: drop
+			// only the samples that are unchanged since the snapshot.
+			before := len(s.head)
+			s.head = removeSealed(s.head, p.snap)
+			db.headSamples.Add(-int64(before - len(s.head)))
 		}
 		s.mu.Unlock()
 		for _, m := range p.metas {
@@ -527,12 +537,12 @@ func (db *DB) Close() error {
 	}
 	close(db.stop)
 	db.wg.Wait()
-	ferr := db.Flush(context.Background())
-	db.closed.Store(true)
-	// Wait for in-flight commits, then close the WAL.
+	// Refuse new commits and wait for in-flight ones, then seal everything.
 	db.commitMu.Lock()
-	werr := db.wal.close()
+	db.closed.Store(true)
 	db.commitMu.Unlock()
+	ferr := db.Flush(context.Background())
+	werr := db.wal.close()
 	berr := db.bdb.Close()
 	if ferr != nil {
 		return fmt.Errorf("close tsdb: seal head: %w", ferr)
@@ -575,3 +585,25 @@ func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error("badger: " + fmt.
 func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn("badger: " + fmt.Sprintf(f, a...)) }
 func (b badgerLogger) Infof(string, ...any)        {}
 func (b badgerLogger) Debugf(string, ...any)       {}
+
+// removeSealed removes from head (sorted) the samples identical to one in
+// sealed (sorted); a sample overwritten since the snapshot stays.
+func removeSealed(head, sealed []sample) []sample {
+	out := head[:0]
+	j := 0
+	for _, h := range head {
+		for j < len(sealed) && sealed[j].t < h.t {
+			j++
+		}
+		if j < len(sealed) && sameSample(&sealed[j], &h) {
+			continue
+		}
+		out = append(out, h)
+	}
+	clear(head[len(out):])
+	return out
+}
+
+func sameSample(a, b *sample) bool {
+	return a.t == b.t && a.st == b.st && math.Float64bits(a.v) == math.Float64bits(b.v) && a.h == b.h && a.fh == b.fh
+}

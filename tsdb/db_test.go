@@ -201,6 +201,11 @@ func TestAppendValidation(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, app.Commit())
 	require.Equal(t, labels.FromStrings("__name__", "m"), db.ix.getByRef(uint64(ref)).lset)
+	// A finished appender refuses more work instead of corrupting a pooled one.
+	_, err = app.Append(ref, labels.EmptyLabels(), 2, 2)
+	require.ErrorIs(t, err, errAppenderDone)
+	require.ErrorIs(t, app.Commit(), errAppenderDone)
+	require.NoError(t, app.Rollback())
 }
 
 func TestRetentionFreesDisk(t *testing.T) {
@@ -264,4 +269,10 @@ func TestRetentionFreesDisk(t *testing.T) {
 	db = openTestDB(t, dir, Options{Now: nowFunc(&now), Retention: 3 * 24 * time.Hour})
 	assert.Equal(t, 18, db.Stats().Series)
 	assert.Equal(t, after.SamplesStored, db.Stats().SamplesStored)
+}
+
+func TestRemoveSealed(t *testing.T) {
+	sealed := []sample{{t: 1, v: 1}, {t: 2, v: 2}, {t: 4, v: 4}}
+	head := []sample{{t: 1, v: 1}, {t: 2, v: 20}, {t: 3, v: 3}, {t: 4, v: 4}, {t: 5, v: 5}}
+	require.Equal(t, []sample{{t: 2, v: 20}, {t: 3, v: 3}, {t: 5, v: 5}}, removeSealed(head, sealed))
 }

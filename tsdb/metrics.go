@@ -5,6 +5,9 @@ import "github.com/prometheus/client_golang/prometheus"
 type metrics struct {
 	samplesAppended  *prometheus.CounterVec
 	samplesRejected  *prometheus.CounterVec
+	appendedInOrder  prometheus.Counter
+	appendedOOO      prometheus.Counter
+	appendedDup      prometheus.Counter
 	seals            prometheus.Counter
 	sealFailures     prometheus.Counter
 	sealDuration     prometheus.Histogram
@@ -13,6 +16,7 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer, db *DB) *metrics {
+	// Registration errors (say, a second DB on the same registry) are logged, not fatal.
 	m := &metrics{
 		samplesAppended: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mlectl_tsdb_samples_appended_total",
@@ -44,10 +48,13 @@ func newMetrics(reg prometheus.Registerer, db *DB) *metrics {
 			Help: "Series removed from the index because all their data expired.",
 		}),
 	}
+	m.appendedInOrder = m.samplesAppended.WithLabelValues("in_order")
+	m.appendedOOO = m.samplesAppended.WithLabelValues("out_of_order")
+	m.appendedDup = m.samplesAppended.WithLabelValues("duplicate")
 	if reg == nil {
 		return m
 	}
-	reg.MustRegister(m.samplesAppended, m.samplesRejected, m.seals, m.sealFailures, m.sealDuration,
+	for _, c := range []prometheus.Collector{m.samplesAppended, m.samplesRejected, m.seals, m.sealFailures, m.sealDuration,
 		m.retentionDropped, m.seriesRemoved,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "mlectl_tsdb_series", Help: "Series in the index.",
@@ -61,6 +68,10 @@ func newMetrics(reg prometheus.Registerer, db *DB) *metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "mlectl_tsdb_block_bytes", Help: "Encoded bytes of sealed blocks (keys and values).",
 		}, func() float64 { return float64(db.blockBytes.Load()) }),
-	)
+	} {
+		if err := reg.Register(c); err != nil {
+			db.log.Warn("tsdb metric not registered", "err", err)
+		}
+	}
 	return m
 }

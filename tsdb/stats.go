@@ -57,7 +57,7 @@ func (db *DB) StatsN(limit int) Stats {
 				byName = append(byName, Stat{Name: v, Value: uint64(len(p))})
 			}
 			pairs = append(pairs, Stat{Name: name + "=" + v, Value: uint64(len(p))})
-			size += uint64(len(v)) * uint64(len(p))
+			size += labels.SizeOfLabels(name, v, uint64(len(p)))
 		}
 		st.LabelPairs += len(vals)
 		memory = append(memory, Stat{Name: name, Value: size})

@@ -24,7 +24,7 @@ type session struct {
 
 func newSession(t *testing.T, mode alertsMode, w, h int, start string) *session {
 	t.Helper()
-	api := stableURL{startCollector(t, mode, seed)}
+	api := stableURL{collectorClient(t, mode)}
 	cfg := testConfig(api)
 	cfg.Start = start
 	m := New(t.Context(), cfg)

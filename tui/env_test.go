@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 	"github.com/prometheus/prometheus/model/labels"
@@ -71,18 +73,19 @@ var seed = []seededModel{
 
 // seedDB writes 90 minutes of 15s samples ending at clock through the
 // storage appender, the same path remote write takes.
-func seedDB(t testing.TB, db *tsdb.DB, models []seededModel) {
-	t.Helper()
+func seedDB(db *tsdb.DB, models []seededModel) error {
 	const step = 15 * time.Second
 	start := clock.Add(-90 * time.Minute)
 	total := clock.Sub(start).Seconds()
 	app := db.Appender(context.Background())
-	for ts := start; !ts.After(clock); ts = ts.Add(step) {
+	var err error
+	for ts := start; !ts.After(clock) && err == nil; ts = ts.Add(step) {
 		elapsed := ts.Sub(start).Seconds()
 		ms := ts.UnixMilli()
 		add := func(v float64, kv ...string) {
-			_, err := app.Append(0, labels.FromStrings(kv...), ms, v)
-			require.NoError(t, err)
+			if err == nil {
+				_, err = app.Append(0, labels.FromStrings(kv...), ms, v)
+			}
 		}
 		for _, m := range models {
 			var prod []string
@@ -108,35 +111,75 @@ func seedDB(t testing.TB, db *tsdb.DB, models []seededModel) {
 			}
 		}
 	}
-	require.NoError(t, app.Commit())
+	if err != nil {
+		_ = app.Rollback()
+		return fmt.Errorf("seeding: %w", err)
+	}
+	return app.Commit()
 }
 
-// startCollector runs the real collector over a real badger-backed TSDB in
-// a temp dir, seeded with models, on a loopback HTTP server.
-func startCollector(t testing.TB, mode alertsMode, models []seededModel) *client.Client {
-	t.Helper()
-	db, err := tsdb.Open(t.TempDir(), tsdb.Options{Now: fixedNow})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	seedDB(t, db, models)
-	srv, err := collector.New(collector.Config{Version: "test"}, db, nil)
-	require.NoError(t, err)
-	mux := http.NewServeMux()
-	mux.Handle("/", srv.Handler())
-	switch mode {
-	case alertsRecorded:
-		body, err := os.ReadFile(filepath.Join("testdata", "alerts.json"))
-		require.NoError(t, err)
-		mux.HandleFunc("/api/v1/alerts", func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(body)
-		})
-	case alertsAbsent:
-		mux.Handle("/api/v1/alerts", http.NotFoundHandler())
+// env is one real collector over a real badger-backed TSDB, seeded once
+// for the whole package (the tests only read), served on loopback three
+// ways that differ only in /api/v1/alerts.
+var env struct {
+	urls map[alertsMode]string
+}
+
+func TestMain(m *testing.M) {
+	code, err := runWithCollector(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "console tests:", err)
+		os.Exit(1)
 	}
-	hs := httptest.NewServer(mux)
-	t.Cleanup(hs.Close)
-	c, err := client.New(hs.URL)
+	os.Exit(code)
+}
+
+func runWithCollector(m *testing.M) (int, error) {
+	dir, err := os.MkdirTemp("", "mlectl-tui-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	db, err := tsdb.Open(dir, tsdb.Options{Now: fixedNow})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	if err := seedDB(db, seed); err != nil {
+		return 0, err
+	}
+	srv, err := collector.New(collector.Config{Version: "test"}, db, nil)
+	if err != nil {
+		return 0, err
+	}
+	recorded, err := os.ReadFile(filepath.Join("testdata", "alerts.json"))
+	if err != nil {
+		return 0, err
+	}
+	env.urls = map[alertsMode]string{}
+	for _, mode := range []alertsMode{alertsCollector, alertsRecorded, alertsAbsent} {
+		mux := http.NewServeMux()
+		mux.Handle("/", srv.Handler())
+		switch mode {
+		case alertsRecorded:
+			mux.HandleFunc("/api/v1/alerts", func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write(recorded)
+			})
+		case alertsAbsent:
+			mux.Handle("/api/v1/alerts", http.NotFoundHandler())
+		}
+		hs := httptest.NewServer(mux)
+		defer hs.Close()
+		env.urls[mode] = hs.URL
+	}
+	return m.Run(), nil
+}
+
+// collectorClient returns a client for the shared collector.
+func collectorClient(t testing.TB, mode alertsMode) *client.Client {
+	t.Helper()
+	c, err := client.New(env.urls[mode])
 	require.NoError(t, err)
 	return c
 }
@@ -159,3 +202,7 @@ func testConfig(api API) Config {
 type stableURL struct{ *client.Client }
 
 func (stableURL) URL() string { return "http://collector.test:9710" }
+
+func sizeMsg(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
+
+func tabKey() tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyTab} }

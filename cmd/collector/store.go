@@ -4,19 +4,19 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
-
-	promtsdb "github.com/prometheus/prometheus/tsdb"
 
 	"github.com/mlectl/mlectl/collector"
+	"github.com/mlectl/mlectl/tsdb"
 )
 
-// openStore opens the TSDB under o.dataDir.
+// openStore opens the project's TSDB under o.dataDir. The DB applies
+// retention itself; its metrics join the collector's /metrics.
 func openStore(_ context.Context, o options, logger *slog.Logger, srv *collector.Server) (collector.Store, error) {
-	opts := promtsdb.DefaultOptions()
-	opts.RetentionDuration = o.retention.Milliseconds()
-	opts.OutOfOrderTimeWindow = time.Hour.Milliseconds()
-	db, err := promtsdb.Open(o.dataDir, logger.With("component", "tsdb"), srv.Registry(), opts, nil)
+	db, err := tsdb.Open(o.dataDir, tsdb.Options{
+		Retention:  o.retention,
+		Logger:     logger.With("component", "tsdb"),
+		Registerer: srv.Registry(),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open storage in %s: %w", o.dataDir, err)
 	}

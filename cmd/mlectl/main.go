@@ -30,6 +30,7 @@ func usagef(format string, a ...any) error { return usageError{msg: fmt.Sprintf(
 
 func commands() map[string]command {
 	return map[string]command{
+		"console":     {summary: "open the interactive console (the default without a command)", run: runConsole},
 		"models":      {summary: "list and show registered models (models list|show|set)", run: runModels},
 		"versions":    {summary: "register and list model versions (versions register|list|archive)", run: runVersions},
 		"rollback":    {summary: "roll a model's production back to the previous or a given version", run: runRollback},
@@ -55,7 +56,11 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || isConsoleFlag(args[0]) {
+		// No command, or only console flags: open the console.
+		args = append([]string{"console"}, args...)
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stdout, cmds)
 		return 0
 	}

@@ -171,6 +171,13 @@ func modelsShow(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(m.ProductionHistory) > 0 {
 		fmt.Fprintf(stdout, "Rollback to: %s (then %s)\n", m.ProductionHistory[len(m.ProductionHistory)-1], dash(strings.Join(m.ProductionHistory[:len(m.ProductionHistory)-1], ", ")))
 	}
+	if la := m.LastAction; la != nil {
+		fmt.Fprintf(stdout, "Last action: %s %s → %s by %s at %s", la.Action, dash(la.FromVersion), la.ToVersion, dash(la.Actor), la.At.UTC().Format("2006-01-02 15:04:05Z"))
+		if la.Reason != "" {
+			fmt.Fprintf(stdout, " (%s)", la.Reason)
+		}
+		fmt.Fprintln(stdout)
+	}
 	fmt.Fprintf(stdout, "Revision:    %d (updated %s)\n\n", m.Revision, m.UpdatedAt.UTC().Format("2006-01-02 15:04:05Z"))
 	return printVersions(stdout, m.Versions)
 }

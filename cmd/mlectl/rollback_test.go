@@ -43,6 +43,11 @@ func TestRollbackPromoteSetTrafficCLI(t *testing.T) {
 	require.Len(t, rf.Routes, 1)
 	assert.Equal(t, "v1", rf.Routes[0].Version)
 
+	assert.Regexp(t, `Last action: rollback v2 → v1 by oncall at .* \(PSI 0.4 on amount\)`, e.ok("", "models", "show", "fraud"))
+	code, _, errs = e.mlectl(cliAdmin, "rollback", "fraud", "--reason", "me too")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "conflict (409): model fraud was already rolled back")
+
 	// v2 is now "none": promote needs shadow/canary; set-traffic makes it a canary.
 	code, _, errs = e.mlectl(cliAdmin, "promote", "fraud", "v2")
 	assert.Equal(t, 1, code)

@@ -97,7 +97,7 @@ func runShadowScore(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usagef("loading model %s: %v", *modelPath, err)
 	}
 
-	batch, err := readInput(*inputPath, inFormat, *labelColumn, m)
+	batch, err := readShadowInput(*inputPath, inFormat, *labelColumn, m)
 	if err != nil {
 		return err
 	}
@@ -105,10 +105,10 @@ func runShadowScore(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := (engine.CPU{Workers: *threads}).Score(ctx, m, batch, out); err != nil {
 		return fmt.Errorf("scoring %s: %w", *inputPath, err)
 	}
-	return writePredictions(*outputPath, stdout, out, m.NumOutputs())
+	return writeShadowPredictions(*outputPath, stdout, out, m.NumOutputs())
 }
 
-func readInput(path string, format dataset.Format, labelColumn int, m engine.Model) (engine.Batch, error) {
+func readShadowInput(path string, format dataset.Format, labelColumn int, m engine.Model) (engine.Batch, error) {
 	var r io.Reader
 	if path == "-" {
 		r = os.Stdin
@@ -147,10 +147,10 @@ func readInput(path string, format dataset.Format, labelColumn int, m engine.Mod
 	return b, nil
 }
 
-// writePredictions writes one line per row. A file is written next to its
+// writeShadowPredictions writes one line per row. A file is written next to its
 // destination and renamed into place, so a failed run never leaves a
 // truncated prediction file behind.
-func writePredictions(path string, stdout io.Writer, out []float64, nOut int) error {
+func writeShadowPredictions(path string, stdout io.Writer, out []float64, nOut int) error {
 	var buf bytes.Buffer
 	buf.Grow(len(out) * 20)
 	line := make([]byte, 0, 64*nOut)

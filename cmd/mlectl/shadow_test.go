@@ -30,30 +30,30 @@ func shadowShared(t *testing.T, parts ...string) string {
 	return p
 }
 
-// tolerance is either relative (|a-b| <= tol*|b|) or absolute.
-type tolerance struct {
+// shadowTol is either relative (|a-b| <= tol*|b|) or absolute.
+type shadowTol struct {
 	value    float64
 	relative bool
 }
 
-type scoreCase struct {
+type shadowScoreCase struct {
 	name     string
 	model    string
 	input    string
 	expected string
 	args     []string
-	tol      tolerance
+	tol      shadowTol
 }
 
 func TestShadowScoreFixtures(t *testing.T) {
-	rel5 := tolerance{1e-5, true}
-	cases := []scoreCase{
+	rel5 := shadowTol{1e-5, true}
+	cases := []shadowScoreCase{
 		{name: "bike regression oracle", model: shadowFixture("xgboost_bike_cnt_regression", "model.json"),
 			input: shadowFixture("xgboost_bike_cnt_regression", "input.csv"), expected: shadowFixture("xgboost_bike_cnt_regression", "expected_predictions.txt"), tol: rel5},
 		{name: "binary logistic with missing cells", model: shadowFixture("xgboost_bike_binary_missing", "model.json"),
 			input: shadowFixture("xgboost_bike_binary_missing", "input.csv"), expected: shadowFixture("xgboost_bike_binary_missing", "expected_predictions.txt"), tol: rel5},
 		{name: "binary logistic raw margins", model: shadowFixture("xgboost_bike_binary_missing", "model.json"), args: []string{"--raw"},
-			input: shadowFixture("xgboost_bike_binary_missing", "input.csv"), expected: shadowFixture("xgboost_bike_binary_missing", "expected_raw.txt"), tol: tolerance{1e-6, false}},
+			input: shadowFixture("xgboost_bike_binary_missing", "input.csv"), expected: shadowFixture("xgboost_bike_binary_missing", "expected_raw.txt"), tol: shadowTol{1e-6, false}},
 		{name: "multi softprob", model: shadowFixture("xgboost_bike_multiclass", "model.json"), args: []string{"--format", "xgboost-json"},
 			input: shadowFixture("xgboost_bike_multiclass", "input.csv"), expected: shadowFixture("xgboost_bike_multiclass", "expected_predictions.txt"), tol: rel5},
 		{name: "multi softprob raw", model: shadowFixture("xgboost_bike_multiclass", "model.json"), args: []string{"--raw"},
@@ -63,47 +63,47 @@ func TestShadowScoreFixtures(t *testing.T) {
 		{name: "xgboost dart booster", model: shadowFixture("xgboost_bike_dart", "model.json"),
 			input: shadowFixture("xgboost_bike_dart", "input.csv"), expected: shadowFixture("xgboost_bike_dart", "expected_predictions.txt"), tol: rel5},
 		{name: "lightgbm dart breast cancer", model: shadowFixture("lightgbm_breast_cancer_dart", "lg_dart_breast_cancer.model"),
-			input: shadowFixture("lightgbm_breast_cancer_dart", "breast_cancer_test.tsv"), expected: shadowFixture("lightgbm_breast_cancer_dart", "lg_dart_breast_cancer_true_predictions.txt"), tol: tolerance{1e-6, false}},
+			input: shadowFixture("lightgbm_breast_cancer_dart", "breast_cancer_test.tsv"), expected: shadowFixture("lightgbm_breast_cancer_dart", "lg_dart_breast_cancer_true_predictions.txt"), tol: shadowTol{1e-6, false}},
 		{name: "lightgbm multiclass softmax", model: shadowFixture("lightgbm_multiclass", "lgmulticlass.model"), args: []string{"--label-column", "0", "--format", "lightgbm"},
-			input: shadowFixture("lightgbm_multiclass", "multiclass_test_head200.tsv"), expected: shadowFixture("lightgbm_multiclass", "lgmulticlass_true_predictions_head200.txt"), tol: tolerance{1e-7, false}},
+			input: shadowFixture("lightgbm_multiclass", "multiclass_test_head200.tsv"), expected: shadowFixture("lightgbm_multiclass", "lgmulticlass_true_predictions_head200.txt"), tol: shadowTol{1e-7, false}},
 		{name: "lightgbm multiclass raw", model: shadowFixture("lightgbm_multiclass", "lgmulticlass.model"), args: []string{"--label-column", "0", "--raw"},
-			input: shadowFixture("lightgbm_multiclass", "multiclass_test_head200.tsv"), expected: shadowFixture("lightgbm_multiclass", "lgmulticlass_true_raw_predictions_head200.txt"), tol: tolerance{1e-7, false}},
+			input: shadowFixture("lightgbm_multiclass", "multiclass_test_head200.tsv"), expected: shadowFixture("lightgbm_multiclass", "lgmulticlass_true_raw_predictions_head200.txt"), tol: shadowTol{1e-7, false}},
 		{name: "xgboost legacy binary agaricus libsvm", model: shadowFixture("xgboost_agaricus", "xgagaricus.model"), args: []string{"--format", "xgboost"},
-			input: shadowFixture("xgboost_agaricus", "agaricus_test_head400.libsvm"), expected: shadowFixture("xgboost_agaricus", "xgagaricus_true_predictions_head400.txt"), tol: tolerance{1e-7, false}},
+			input: shadowFixture("xgboost_agaricus", "agaricus_test_head400.libsvm"), expected: shadowFixture("xgboost_agaricus", "xgagaricus_true_predictions_head400.txt"), tol: shadowTol{1e-7, false}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { runScoreCase(t, tc) })
+		t.Run(tc.name, func(t *testing.T) { runShadowScoreCase(t, tc) })
 	}
 }
 
 // TestShadowScoreSharedOracles runs every model/input/expected triple of the
 // shared workspace data in full, at the tolerances SOURCES.md gives.
 func TestShadowScoreSharedOracles(t *testing.T) {
-	type shared struct {
+	type sharedCase struct {
 		name                   string
 		dir                    []string
 		model, input, expected string
 		args                   []string
-		tol                    tolerance
+		tol                    shadowTol
 	}
-	cases := []shared{
+	cases := []sharedCase{
 		{name: "bike regression", dir: []string{"oracles", "models", "xgboost_bike_cnt_regression"},
-			model: "model.json", input: "input.csv", expected: "expected_predictions.txt", tol: tolerance{1e-5, true}},
+			model: "model.json", input: "input.csv", expected: "expected_predictions.txt", tol: shadowTol{1e-5, true}},
 		{name: "breast cancer dart", dir: []string{"data", "leaves", "lightgbm_breast_cancer_dart"},
-			model: "lg_dart_breast_cancer.model", input: "breast_cancer_test.tsv", expected: "lg_dart_breast_cancer_true_predictions.txt", tol: tolerance{1e-6, false}},
+			model: "lg_dart_breast_cancer.model", input: "breast_cancer_test.tsv", expected: "lg_dart_breast_cancer_true_predictions.txt", tol: shadowTol{1e-6, false}},
 		{name: "multiclass softmax", dir: []string{"data", "leaves", "lightgbm_multiclass"}, args: []string{"--label-column", "0"},
-			model: "lgmulticlass.model", input: "multiclass_test.tsv", expected: "lgmulticlass_true_predictions.txt", tol: tolerance{1e-7, false}},
+			model: "lgmulticlass.model", input: "multiclass_test.tsv", expected: "lgmulticlass_true_predictions.txt", tol: shadowTol{1e-7, false}},
 		{name: "multiclass raw", dir: []string{"data", "leaves", "lightgbm_multiclass"}, args: []string{"--label-column", "0", "--raw"},
-			model: "lgmulticlass.model", input: "multiclass_test.tsv", expected: "lgmulticlass_true_raw_predictions.txt", tol: tolerance{1e-7, false}},
+			model: "lgmulticlass.model", input: "multiclass_test.tsv", expected: "lgmulticlass_true_raw_predictions.txt", tol: shadowTol{1e-7, false}},
 		{name: "kddcup99 categorical raw", dir: []string{"data", "leaves", "lightgbm_kddcup99_categorical"}, args: []string{"--raw"},
-			model: "lg_kddcup99.model", input: "kddcup99_test.tsv", expected: "lg_kddcup99_true_predictions.txt", tol: tolerance{1e-6, false}},
+			model: "lg_kddcup99.model", input: "kddcup99_test.tsv", expected: "lg_kddcup99_true_predictions.txt", tol: shadowTol{1e-6, false}},
 		{name: "agaricus libsvm", dir: []string{"data", "leaves", "xgboost_agaricus"},
-			model: "xgagaricus.model", input: "agaricus_test.libsvm", expected: "xgagaricus_true_predictions.txt", tol: tolerance{1e-7, false}},
+			model: "xgagaricus.model", input: "agaricus_test.libsvm", expected: "xgagaricus_true_predictions.txt", tol: shadowTol{1e-7, false}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := shadowShared(t, tc.dir...)
-			runScoreCase(t, scoreCase{
+			runShadowScoreCase(t, shadowScoreCase{
 				model: filepath.Join(dir, tc.model), input: filepath.Join(dir, tc.input),
 				expected: filepath.Join(dir, tc.expected), args: tc.args, tol: tc.tol,
 			})
@@ -111,7 +111,7 @@ func TestShadowScoreSharedOracles(t *testing.T) {
 	}
 }
 
-func runScoreCase(t *testing.T, tc scoreCase) {
+func runShadowScoreCase(t *testing.T, tc shadowScoreCase) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "predictions.txt")
 	args := append([]string{"score", "--model", tc.model, "--input", tc.input, "--output", out}, tc.args...)

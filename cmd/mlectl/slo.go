@@ -47,12 +47,12 @@ func runSLO(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return usagef("unknown slo subcommand %q (want: generate, validate)", args[0])
 }
 
-// labelsFlag collects repeated -l key=value flags.
-type labelsFlag map[string]string
+// sloLabelsFlag collects repeated -l key=value flags.
+type sloLabelsFlag map[string]string
 
-func (l labelsFlag) String() string { return "" }
+func (l sloLabelsFlag) String() string { return "" }
 
-func (l labelsFlag) Set(s string) error {
+func (l sloLabelsFlag) Set(s string) error {
 	for _, kv := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" || v == "" {
@@ -63,9 +63,9 @@ func (l labelsFlag) Set(s string) error {
 	return nil
 }
 
-// parseInterspersed lets flags come before or after the one positional
+// sloParseArgs lets flags come before or after the one positional
 // argument (mlectl slo generate FILE -o OUT as well as -o OUT FILE).
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+func sloParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -86,13 +86,13 @@ func runSLOGenerate(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprint(stderr, sloUsage+"\nflags:\n")
 		fs.PrintDefaults()
 	}
-	extra := labelsFlag{}
+	extra := sloLabelsFlag{}
 	var (
 		out    = fs.String("o", "-", "write the rule file to `file` (replaced atomically); - for stdout")
 		period = fs.String("period", "30d", "SLO period: 30d or 28d")
 	)
 	fs.Var(extra, "l", "extra `key=value` label for every SLO (repeatable, comma-separated), like Sloth's --extra-labels")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := sloParseArgs(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -106,7 +106,7 @@ func runSLOGenerate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return usagef("-period: %v", err)
 	}
-	specs, err := readSpecs(pos[0])
+	specs, err := sloReadSpecs(pos[0])
 	if err != nil {
 		return err
 	}
@@ -122,13 +122,13 @@ func runSLOGenerate(ctx context.Context, args []string, stdout, stderr io.Writer
 		_, err := stdout.Write(buf.Bytes())
 		return err
 	}
-	return writeFileAtomic(*out, buf.Bytes())
+	return sloWriteFileAtomic(*out, buf.Bytes())
 }
 
 func runSLOValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("slo validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	pos, err := parseInterspersed(fs, args)
+	pos, err := sloParseArgs(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -138,7 +138,7 @@ func runSLOValidate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(pos) != 1 {
 		return usagef("want exactly one spec file, got %d arguments", len(pos))
 	}
-	specs, err := readSpecs(pos[0])
+	specs, err := sloReadSpecs(pos[0])
 	if err != nil {
 		return err
 	}
@@ -157,9 +157,9 @@ func runSLOValidate(ctx context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
-// readSpecs reads and parses a spec file; every problem with it is the
+// sloReadSpecs reads and parses a spec file; every problem with it is the
 // caller's input, hence a usage error.
-func readSpecs(path string) ([]slo.Spec, error) {
+func sloReadSpecs(path string) ([]slo.Spec, error) {
 	var data []byte
 	var err error
 	if path == "-" {
@@ -177,9 +177,9 @@ func readSpecs(path string) ([]slo.Spec, error) {
 	return specs, nil
 }
 
-// writeFileAtomic replaces path only once the whole file is written, so a
+// sloWriteFileAtomic replaces path only once the whole file is written, so a
 // failed run never leaves a truncated rule file for Prometheus to load.
-func writeFileAtomic(path string, data []byte) error {
+func sloWriteFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("writing rule file: %w", err)

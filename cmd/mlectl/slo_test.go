@@ -15,7 +15,7 @@ import (
 
 func sloTestdata(name string) string { return filepath.Join("..", "..", "slo", "testdata", name) }
 
-func runMLECTL(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func runSLOCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code = run(context.Background(), args, &out, &errOut)
@@ -23,7 +23,7 @@ func runMLECTL(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 func TestSLOGenerateCLIMatchesSloth(t *testing.T) {
-	code, out, stderr := runMLECTL(t, "slo", "generate", sloTestdata("getting-started.yml"), "-l", "cmd=examplesgen.sh")
+	code, out, stderr := runSLOCLI(t, "slo", "generate", sloTestdata("getting-started.yml"), "-l", "cmd=examplesgen.sh")
 	require.Equal(t, 0, code, stderr)
 	want, err := os.ReadFile(sloTestdata("getting-started.sloth.yml"))
 	require.NoError(t, err)
@@ -39,7 +39,7 @@ func TestSLOGenerateCLIOutputFile(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "rules.yml")
 	// Flags after the file, as in the documented usage.
-	code, stdout, stderr := runMLECTL(t, "slo", "generate", sloTestdata("ml-model.yml"), "-o", out, "-period", "28d")
+	code, stdout, stderr := runSLOCLI(t, "slo", "generate", sloTestdata("ml-model.yml"), "-o", out, "-period", "28d")
 	require.Equal(t, 0, code, stderr)
 	assert.Empty(t, stdout)
 	data, err := os.ReadFile(out)
@@ -62,7 +62,7 @@ func TestSLOGenerateCLIOutputFile(t *testing.T) {
 	// A failing run leaves the previous file in place.
 	bad := filepath.Join(dir, "bad.yml")
 	require.NoError(t, os.WriteFile(bad, []byte("version: prometheus/v1\nservice: svc\nslos: []\n"), 0o644))
-	code, _, stderr = runMLECTL(t, "slo", "generate", bad, "-o", out)
+	code, _, stderr = runSLOCLI(t, "slo", "generate", bad, "-o", out)
 	require.Equal(t, 2, code)
 	assert.Contains(t, stderr, "at least one SLO is required")
 	after, err := os.ReadFile(out)
@@ -104,7 +104,7 @@ slos:
 		{"unknown flag", []string{"slo", "generate", "-x", sloTestdata("getting-started.yml")}, "flag provided but not defined: -x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runMLECTL(t, tc.args...)
+			code, _, stderr := runSLOCLI(t, tc.args...)
 			assert.Equal(t, 2, code)
 			assert.Contains(t, stderr, tc.want)
 		})
@@ -112,7 +112,7 @@ slos:
 }
 
 func TestSLOValidateCLI(t *testing.T) {
-	code, out, stderr := runMLECTL(t, "slo", "validate", sloTestdata("ml-model.yml"))
+	code, out, stderr := runSLOCLI(t, "slo", "validate", sloTestdata("ml-model.yml"))
 	require.Equal(t, 0, code, stderr)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	require.Len(t, lines, 6)

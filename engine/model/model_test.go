@@ -128,6 +128,7 @@ func TestLoadErrors(t *testing.T) {
 		{"feature out of range", strings.Replace(bike, `"num_class":"0","num_feature":"12"`, `"num_class":"0","num_feature":"2"`, 1), FormatXGBoostJSON, false, "splits on feature"},
 		{"bad base score", strings.Replace(bike, `"base_score":"`, `"base_score":"x`, 1), FormatXGBoostJSON, false, "base_score"},
 		{"cycle", strings.Replace(bike, `"left_children":[1,`, `"left_children":[0,`, 1), FormatXGBoostJSON, false, "invalid children"},
+		{"vector leaves", strings.ReplaceAll(bike, `"size_leaf_vector":"0"}`, `"size_leaf_vector":"3"}`), FormatXGBoostJSON, false, "vector leaves"},
 		{"lightgbm garbage", "tree\nversion=v2\n", FormatLightGBM, false, "lightgbm model"},
 		{"xgboost binary garbage", "\x01\x02", FormatXGBoostBinary, false, "xgboost model"},
 		{"unknown format", "", Format("onnx"), false, "unknown model format"},

@@ -57,6 +57,9 @@ type xgbTree struct {
 	CategoriesNodes    []int32    `json:"categories_nodes"`
 	CategoriesSegments []int64    `json:"categories_segments"`
 	CategoriesSizes    []int64    `json:"categories_sizes"`
+	TreeParam          struct {
+		SizeLeafVector string `json:"size_leaf_vector"`
+	} `json:"tree_param"`
 }
 
 // float32x is a float32 that also accepts the non-JSON tokens XGBoost writes
@@ -424,6 +427,9 @@ func parseBaseScore(s string) (float64, error) {
 // breadth-first order, so siblings end up adjacent. Leaf values are scaled by
 // the dart weight w.
 func (m *XGBoostJSON) addTree(t *xgbTree, idx int, w float32) error {
+	if v := t.TreeParam.SizeLeafVector; v != "" && v != "0" && v != "1" {
+		return fmt.Errorf("xgboost json: tree %d has vector leaves (multi_strategy=multi_output_tree), which are not supported", idx)
+	}
 	n := len(t.LeftChildren)
 	if n == 0 {
 		return fmt.Errorf("xgboost json: tree %d has no nodes", idx)

@@ -48,8 +48,8 @@ b = pd.DataFrame({"x": np.round(rng.normal(0.15, 1, 800), 3), "y": rng.integers(
 write("synth_equal_sizes", a, b, [])
 
 # small reference, large current: asymptotic kstwo with n <= 140
-a = pd.DataFrame({"x": np.round(rng.normal(0, 1, 120), 3), "z": np.round(rng.exponential(1, 120), 2)})
-b = pd.DataFrame({"x": np.round(rng.normal(0.1, 1, 12000), 3), "z": np.round(rng.exponential(1.4, 12000), 2)})
+a = pd.DataFrame({"x": np.round(rng.normal(0, 1, 120), 2), "z": rng.integers(0, 30, 120)})
+b = pd.DataFrame({"x": np.round(rng.normal(0.1, 1, 10500), 2), "z": rng.integers(0, 32, 10500)})
 write("synth_small_reference", a, b, [])
 
 # > 1000 reference rows: wasserstein_normed and jensen_shannon

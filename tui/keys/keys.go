@@ -1,6 +1,3 @@
-// Package keys owns the console's global key bindings. Views add their own
-// bindings; the help screen is generated from whatever is bound, so the
-// help text can never drift from the real keymap.
 package keys
 
 import "github.com/charmbracelet/bubbles/key"

@@ -17,6 +17,7 @@ import (
 // API is what the view needs from the collector.
 type API interface {
 	Query(ctx context.Context, query string, ts time.Time) (client.Result, error)
+	QueryRange(ctx context.Context, query string, r client.Range) (client.Result, error)
 	Alerts(ctx context.Context) ([]client.Alert, error)
 }
 
@@ -32,6 +33,9 @@ type Model struct {
 	Drift    float64  // share of drifted features, 0..1
 	Firing   int
 	Pending  int
+	// Trend is the prediction rate over TrendWindow, one value per
+	// TrendStep (NaN where there was no traffic).
+	Trend []float64
 }
 
 // Snapshot is the result of one refresh.
@@ -68,6 +72,18 @@ func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
 			vecs[i] = v
 		}()
 	}
+	var trend client.Matrix
+	var trendErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		res, err := api.QueryRange(ctx, QueryTrend, client.Range{Start: at.Add(-TrendWindow), End: at, Step: TrendStep})
+		if err != nil {
+			trendErr = fmt.Errorf("%s: %w", QueryTrend, err)
+			return
+		}
+		trend, _ = res.Value.(client.Matrix)
+	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -89,7 +105,11 @@ func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
 			snap.Errs = append(snap.Errs, err)
 		}
 	}
+	if trendErr != nil {
+		snap.Errs = append(snap.Errs, trendErr)
+	}
 	snap.Models = join(vecs[0], vecs[1], vecs[2], vecs[3], alerts)
+	addTrends(snap.Models, trend, at)
 	return snap
 }
 
@@ -197,4 +217,36 @@ func orZero(v float64) float64 {
 		return 0
 	}
 	return v
+}
+
+// addTrends places each model's range points on a fixed grid of
+// TrendWindow/TrendStep+1 slots ending at at, so sparklines of different
+// models line up even when one has gaps.
+func addTrends(ms []Model, trend client.Matrix, at time.Time) {
+	if len(trend) == 0 {
+		return
+	}
+	slots := int(TrendWindow/TrendStep) + 1
+	start := at.Add(-TrendWindow)
+	byName := make(map[string]client.Series, len(trend))
+	for _, s := range trend {
+		byName[s.Metric["model"]] = s
+	}
+	for i := range ms {
+		s, ok := byName[ms[i].Name]
+		if !ok {
+			continue
+		}
+		vals := make([]float64, slots)
+		for j := range vals {
+			vals[j] = math.NaN()
+		}
+		for _, p := range s.Points {
+			j := int(p.T.Sub(start).Round(TrendStep) / TrendStep)
+			if j >= 0 && j < slots {
+				vals[j] = p.V
+			}
+		}
+		ms[i].Trend = vals
+	}
 }

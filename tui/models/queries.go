@@ -1,5 +1,7 @@
 package models
 
+import "time"
+
 // The PromQL the view derives its rows from. Shadow traffic mirrors
 // production requests, so rates and error shares count non-shadow series
 // only; shadow versions are still listed.
@@ -10,6 +12,9 @@ const (
 	QueryErrRate = `sum by (model) (rate(mle_predictions_total{role!="shadow",status="error"}[5m]))`
 	// QueryP95 yields the 95th percentile inference latency per model.
 	QueryP95 = `histogram_quantile(0.95, sum by (model, le) (rate(mle_inference_latency_seconds_bucket{role!="shadow"}[5m])))`
+	// QueryTrend yields the non-shadow prediction rate per model, fetched
+	// as a range for the trend sparkline.
+	QueryTrend = `sum by (model) (rate(mle_predictions_total{role!="shadow"}[5m]))`
 	// QueryDrift yields the worst dataset drift share per model.
 	QueryDrift = `max by (model) (mle_dataset_drift_share)`
 )
@@ -29,3 +34,9 @@ func escape(s string) string {
 	}
 	return string(out)
 }
+
+// TrendWindow and TrendStep shape the sparkline: one character per step.
+const (
+	TrendWindow = time.Hour
+	TrendStep   = 5 * time.Minute
+)

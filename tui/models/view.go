@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/mlectl/mlectl/tui/chart"
 	"github.com/mlectl/mlectl/tui/common"
 )
 
@@ -27,6 +28,7 @@ const (
 	colBudget
 	colP95
 	colPredRate
+	colTrend
 	colErr
 	colDrift
 	colAlerts
@@ -42,6 +44,7 @@ var columns = []common.Column{
 	colBudget:   {Title: "BUDGET", Width: 6, Priority: 10, Right: true},
 	colP95:      {Title: "P95", Width: 6, Priority: 3, Right: true},
 	colPredRate: {Title: "PRED/S", Width: 6, Priority: 2, Right: true},
+	colTrend:    {Title: "TREND 1H", Width: 13, Priority: 11},
 	colErr:      {Title: "ERR%", Width: 5, Priority: 5, Right: true},
 	colDrift:    {Title: "DRIFT", Width: 5, Priority: 6, Right: true},
 	colAlerts:   {Title: "ALERTS", Width: 6, Priority: 1, Right: true},
@@ -200,6 +203,10 @@ func (v *View) row(m Model) common.Row {
 	tones[colSLO], tones[colBurn], tones[colBudget] = common.ToneMuted, common.ToneMuted, common.ToneMuted
 	cells[colP95] = orDash(m.P95, common.FormatSeconds, dash)
 	cells[colPredRate] = orDash(m.PredRate, common.FormatNumber, dash)
+	cells[colTrend] = dash
+	if len(m.Trend) > 0 {
+		cells[colTrend] = chart.Sparkline(m.Trend, v.c.ASCII)
+	}
 	cells[colErr] = orDash(m.ErrShare, common.FormatPercent, dash)
 	switch {
 	case m.ErrShare >= 0.05:

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang/snappy"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/prompb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/collector"
+)
+
+// syncBuffer is a log sink shared by the server goroutine and the test.
+type syncBuffer struct {
+	mu  chan struct{}
+	buf bytes.Buffer
+}
+
+func newSyncBuffer() *syncBuffer { return &syncBuffer{mu: make(chan struct{}, 1)} }
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu <- struct{}{}
+	defer func() { <-b.mu }()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu <- struct{}{}
+	defer func() { <-b.mu }()
+	return b.buf.String()
+}
+
+func startRun(t *testing.T, args ...string) (base string, cancel context.CancelFunc, done <-chan int, logs *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	codes := make(chan int, 1)
+	logs = newSyncBuffer()
+	go func() { codes <- run(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), io.Discard, logs, ready) }()
+	select {
+	case addr := <-ready:
+		base = "http://" + addr.String()
+	case code := <-codes:
+		cancel()
+		t.Fatalf("run exited with %d before listening: %s", code, logs.String())
+	}
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 20*time.Second, 10*time.Millisecond, "collector never became ready: %s", logs)
+	t.Cleanup(cancel)
+	return base, cancel, codes, logs
+}
+
+func TestRunFlushesOnShutdownAndDataSurvivesRestart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	base, cancel, done, logs := startRun(t, "--data-dir", dir, "--retention", "30d")
+
+	now := time.Now().Truncate(time.Millisecond)
+	req := prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{
+		Labels:  []prompb.Label{{Name: "__name__", Value: "shutdown_probe"}, {Name: "job", Value: "test"}},
+		Samples: []prompb.Sample{{Timestamp: now.Add(-time.Second).UnixMilli(), Value: 1}, {Timestamp: now.UnixMilli(), Value: 2}},
+	}}}
+	raw, err := req.Marshal()
+	require.NoError(t, err)
+	resp, err := http.Post(base+"/api/v1/write", "application/x-protobuf", bytes.NewReader(snappy.Encode(nil, raw)))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+
+	cancel()
+	select {
+	case code := <-done:
+		require.Equal(t, 0, code, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after cancellation")
+	}
+	assert.Contains(t, logs.String(), "storage flushed and closed")
+	_, err = net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	require.Error(t, err, "the listener must be closed after shutdown")
+
+	// Reopen the same directory as the command does and read the samples.
+	st, err := openStore(context.Background(), options{dataDir: dir, retention: 30 * 24 * time.Hour}, discardLogger(), mustServer(t))
+	require.NoError(t, err)
+	defer st.Close()
+	q, err := st.Querier(now.Add(-time.Minute).UnixMilli(), now.Add(time.Minute).UnixMilli())
+	require.NoError(t, err)
+	defer q.Close()
+	ss := q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", "shutdown_probe"))
+	require.True(t, ss.Next(), "series written before shutdown is gone")
+	it := ss.At().Iterator(nil)
+	var vals []float64
+	for it.Next() != 0 {
+		_, v := it.At()
+		vals = append(vals, v)
+	}
+	require.NoError(t, it.Err())
+	assert.Equal(t, []float64{1, 2}, vals)
+}
+
+func TestRunConfigFile(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "collector.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("limits:\n  max_label_value_length: 4\n"), 0o600))
+	base, cancel, done, _ := startRun(t, "--data-dir", filepath.Join(t.TempDir(), "d"), "--config", cfg)
+	req := prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{
+		Labels:  []prompb.Label{{Name: "__name__", Value: "m"}, {Name: "job", Value: "toolong"}},
+		Samples: []prompb.Sample{{Timestamp: time.Now().UnixMilli(), Value: 1}},
+	}}}
+	raw, err := req.Marshal()
+	require.NoError(t, err)
+	resp, err := http.Post(base+"/api/v1/write", "application/x-protobuf", bytes.NewReader(snappy.Encode(nil, raw)))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Contains(t, string(body), "max_label_value_length=4")
+	flags, err := http.Get(base + "/api/v1/status/flags")
+	require.NoError(t, err)
+	fb, _ := io.ReadAll(flags.Body)
+	flags.Body.Close()
+	assert.Contains(t, string(fb), `"retention":"15d"`)
+	cancel()
+	assert.Equal(t, 0, <-done)
+}
+
+func TestRunBadInvocation(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("limits:\n  max_labels: 3\n"), 0o600))
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--retention", "fortnight"}, "--retention"},
+		{[]string{"--retention", "0s"}, "--retention"},
+		{[]string{"--config", filepath.Join(t.TempDir(), "missing.yaml")}, "--config"},
+		{[]string{"--config", cfg}, "max_labels"},
+		{[]string{"--nope"}, "nope"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--log-level", "loud"}, "--log-level"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := run(context.Background(), append([]string{"--data-dir", t.TempDir()}, tc.args...), io.Discard, &stderr, nil)
+			assert.Equal(t, 2, code)
+			assert.Contains(t, stderr.String(), tc.want)
+		})
+	}
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"--listen", "256.0.0.1:1", "--data-dir", t.TempDir()}, io.Discard, &stderr, nil)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr.String(), "listen on 256.0.0.1:1")
+}
+
+func mustServer(t *testing.T) *collector.Server {
+	s, err := collector.New(collector.Config{}, nil, nil)
+	require.NoError(t, err)
+	return s
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

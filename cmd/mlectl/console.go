@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/term"
+	"github.com/muesli/termenv"
+
+	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/tui"
+)
+
+const consoleUsage = `usage: mlectl [console] [--collector URL] [--token TOKEN] [--read-only] [--ascii] [--refresh 5s]
+
+Opens the interactive console. --collector defaults to $MLECTL_COLLECTOR, else
+` + client.DefaultURL + `; --token defaults to $MLECTL_TOKEN. --ascii (or NO_COLOR)
+draws without colour. Inside the console press ? for keys, : for commands.
+`
+
+// consoleOptions are the console's command-line settings.
+type consoleOptions struct {
+	collector string
+	token     string
+	readOnly  bool
+	ascii     bool
+	refresh   time.Duration
+	start     string
+}
+
+// isConsoleFlag reports whether a first argument is a console flag rather
+// than a command, so `mlectl --collector URL` opens the console.
+func isConsoleFlag(arg string) bool {
+	return strings.HasPrefix(arg, "-") && arg != "-h" && arg != "--help"
+}
+
+func parseConsoleFlags(args []string, getenv func(string) string) (consoleOptions, error) {
+	fl := flag.NewFlagSet("console", flag.ContinueOnError)
+	fl.SetOutput(io.Discard)
+	def := getenv("MLECTL_COLLECTOR")
+	if def == "" {
+		def = client.DefaultURL
+	}
+	var o consoleOptions
+	fl.StringVar(&o.collector, "collector", def, "collector base URL")
+	fl.StringVar(&o.token, "token", getenv("MLECTL_TOKEN"), "bearer token for the collector")
+	fl.BoolVar(&o.readOnly, "read-only", false, "hide actions that change collector state")
+	fl.BoolVar(&o.ascii, "ascii", false, "no colour, 7-bit drawing")
+	fl.DurationVar(&o.refresh, "refresh", tui.DefaultRefresh, "background refresh period")
+	fl.StringVar(&o.start, "view", "models", "first view: models, alerts, query, timeline, runbooks, gameday")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, usagef("%v\n%s", err, consoleUsage)
+	}
+	if fl.NArg() > 0 {
+		return o, usagef("unexpected argument %q\n%s", fl.Arg(0), consoleUsage)
+	}
+	if o.refresh < 500*time.Millisecond {
+		return o, usagef("--refresh must be at least 500ms, got %s", o.refresh)
+	}
+	if _, err := client.New(o.collector); err != nil {
+		return o, usagef("--collector: %v", err)
+	}
+	if getenv("NO_COLOR") != "" {
+		o.ascii = true
+	}
+	return o, nil
+}
+
+func runConsole(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	o, err := parseConsoleFlags(args, os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, consoleUsage)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	out, ok := stdout.(*os.File)
+	if !ok || !term.IsTerminal(out.Fd()) {
+		return errors.New("the console needs a terminal on stdout; from scripts use the subcommands (mlectl help)")
+	}
+	c, err := client.New(o.collector, client.WithToken(o.token))
+	if err != nil {
+		return usagef("--collector: %v", err)
+	}
+	r := lipgloss.NewRenderer(out)
+	if o.ascii {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	return tui.Run(ctx, tui.Config{
+		API: c, Renderer: r, Refresh: o.refresh, ASCII: o.ascii, ReadOnly: o.readOnly, Start: o.start,
+	})
+}

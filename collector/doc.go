@@ -1,0 +1,44 @@
+// Package collector owns the mlectl collector's HTTP server: Prometheus
+// remote-write ingest into a storage.Storage and the Prometheus HTTP query
+// API over it.
+//
+// # Endpoints
+//
+//	POST /api/v1/write                remote write 1.0 (snappy protobuf prompb.WriteRequest)
+//	                                  and 2.0 (Content-Type application/x-protobuf;proto=io.prometheus.write.v2.Request)
+//	GET|POST /api/v1/query            \
+//	GET|POST /api/v1/query_range       |
+//	GET|POST /api/v1/series            |  Prometheus's own web/api/v1 handlers: identical
+//	GET|POST /api/v1/labels            |  parameters, JSON shapes, error types and status
+//	GET /api/v1/label/<name>/values    |  codes (bad_data 400, execution 422, timeout 503 ...)
+//	GET /api/v1/status/buildinfo       |
+//	GET /api/v1/metadata (empty) ...  /
+//	GET /api/v1/status/tsdb           Prometheus's shape plus samplesStored, headSamples,
+//	                                  bytesOnDisk, bytesPerSample, walBytes
+//	GET /metrics                      the server's own registry
+//	GET /-/healthy, /-/ready          ready (200) once a store is attached, 503 before
+//
+// # Ingest
+//
+// A remote-write request is checked against Limits before anything is
+// allocated for it: the body size (413), the snappy-decoded size read from
+// the snappy header (413) and the number of series, counted with a protobuf
+// wire scan (413). Each series is then validated on its own (label count,
+// name and value length, UTF-8, duplicate names, metric name present: 400;
+// per-metric series limit: 429). Valid series are appended and committed even
+// when others are refused; the response body lists what was accepted and, for
+// every refusal, a reason, the series and the limit's config name. Storage
+// sample errors (out of order, too old, duplicate timestamp) refuse only the
+// samples concerned. Remote write 2.0 bodies get the same checks and the
+// remaining series are handed to Prometheus's own 2.0 handler.
+//
+// # Queries
+//
+// Queries run on Prometheus's promql engine. A query containing a MetricsQL
+// `WITH (...)` template is expanded to plain PromQL first (ExpandWith);
+// Prometheus's parser then reports any error with its line:column position.
+//
+// The Server holds no global state: its metrics live in its own registry and
+// its store can be attached after the listener is open (Attach), so that
+// readiness reflects storage recovery.
+package collector

@@ -1,0 +1,740 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/mlectl/mlectl/contract"
+	"github.com/mlectl/mlectl/mlmetrics"
+	"github.com/mlectl/mlectl/predlog"
+	"github.com/mlectl/mlectl/predlog/baseline"
+	"github.com/mlectl/mlectl/predlog/store"
+	"github.com/mlectl/mlectl/quality"
+)
+
+// Log is the prediction log the handlers write and read.
+type Log interface {
+	Append(ctx context.Context, recs []predlog.Record) error
+	Scan(ctx context.Context, q store.Query, fn func(*predlog.Record) error) error
+	FeatureNames(ctx context.Context, q store.Query) ([]string, error)
+	PutMeta(ctx context.Context, ns, key string, val []byte) error
+	GetMeta(ctx context.Context, ns, key string) ([]byte, error)
+	ListMeta(ctx context.Context, ns string, fn func(key string, val []byte) error) error
+}
+
+// Observer sees every batch of records once it is durable. It must be safe
+// for concurrent use and must not retain recs.
+type Observer interface {
+	ObserveRecords(recs []predlog.Record)
+}
+
+// SeriesWriter appends its current series at ts.
+type SeriesWriter interface {
+	AppendTo(ctx context.Context, db storage.Appendable, ts time.Time) error
+}
+
+// BaselineSink is told about every stored training profile (the streaming
+// drift windows use it as their reference).
+type BaselineSink interface {
+	SetBaseline(p *baseline.Profile) error
+}
+
+// Defaults of Limits.
+const (
+	DefaultMaxBodyBytes    = 32 << 20
+	DefaultMaxDecodedBytes = 128 << 20
+	DefaultMaxLineBytes    = 1 << 20
+	DefaultMaxRecords      = 100_000
+	maxErrorsListed        = 100
+)
+
+// Limits bound one ingest request; zero means the default.
+type Limits struct {
+	MaxBodyBytes    int64 // compressed body (413)
+	MaxDecodedBytes int64 // decompressed body (413)
+	MaxLineBytes    int   // one line (a per-line error)
+	MaxRecords      int   // lines per request (413)
+}
+
+// Config wires a Handler. Log is required; the rest is optional.
+type Config struct {
+	Log       Log
+	Traffic   *mlmetrics.Aggregator
+	Contracts *contract.Checker
+	Joiner    *quality.Joiner
+	// Observers and Series receive batches and write series beyond the
+	// built-in ones (e.g. the streaming drift windows).
+	Observers []Observer
+	Series    []SeriesWriter
+	Baselines []BaselineSink
+	Limits    Limits
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Handler serves the prediction-log endpoints.
+type Handler struct {
+	cfg      Config
+	log      *slog.Logger
+	mux      *http.ServeMux
+	bufs     sync.Pool // *bufio.Reader
+	zstdPool sync.Pool // *zstd.Decoder
+}
+
+// New builds a Handler and restores stored contracts and baselines into the
+// checker and the baseline sinks.
+func New(ctx context.Context, cfg Config) (*Handler, error) {
+	if cfg.Log == nil {
+		return nil, errors.New("prediction api: Config.Log is required")
+	}
+	l := &cfg.Limits
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if l.MaxDecodedBytes <= 0 {
+		l.MaxDecodedBytes = DefaultMaxDecodedBytes
+	}
+	if l.MaxLineBytes <= 0 {
+		l.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if l.MaxRecords <= 0 {
+		l.MaxRecords = DefaultMaxRecords
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h := &Handler{cfg: cfg, log: cfg.Logger}
+	if err := h.restore(ctx); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	h.mux = mux
+	return h, nil
+}
+
+// Register mounts every endpoint on mux (Go 1.22 patterns, so they take
+// precedence over a catch-all "/api/v1/" handler on the same mux).
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/v1/predictions", h.ServeIngest)
+	mux.HandleFunc("GET /api/v1/predictions/export", h.ServeExport)
+	mux.HandleFunc("POST /api/v1/feedback", h.ServeFeedback)
+	mux.HandleFunc("PUT /api/v1/baselines/{model}/{version}", h.ServePutBaseline)
+	mux.HandleFunc("GET /api/v1/baselines/{model}/{version}", h.ServeGetBaseline)
+	mux.HandleFunc("PUT /api/v1/contracts/{model}", h.ServePutContract)
+	mux.HandleFunc("GET /api/v1/contracts/{model}", h.ServeGetContract)
+}
+
+// ServeHTTP serves the endpoints Register mounts.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Meta namespaces in the log.
+const (
+	nsBaseline = "baseline"
+	nsContract = "contract"
+	nsLabel    = "label"
+)
+
+func (h *Handler) restore(ctx context.Context) error {
+	if h.cfg.Contracts != nil {
+		err := h.cfg.Log.ListMeta(ctx, nsContract, func(key string, val []byte) error {
+			c, err := contract.ParseBytes(val)
+			if err != nil {
+				return fmt.Errorf("stored contract %q: %w", key, err)
+			}
+			return h.cfg.Contracts.Set(c)
+		})
+		if err != nil {
+			return fmt.Errorf("restore contracts: %w", err)
+		}
+	}
+	return h.cfg.Log.ListMeta(ctx, nsBaseline, func(key string, val []byte) error {
+		p, err := baseline.Unmarshal(val)
+		if err != nil {
+			return fmt.Errorf("restore baseline %q: %w", key, err)
+		}
+		return h.applyBaseline(p)
+	})
+}
+
+// applyBaseline hands p to the sinks and learns a contract from it unless
+// the model version has an explicit one.
+func (h *Handler) applyBaseline(p *baseline.Profile) error {
+	for _, s := range h.cfg.Baselines {
+		if err := s.SetBaseline(p); err != nil {
+			return fmt.Errorf("baseline %s/%s: %w", p.Model, p.Version, err)
+		}
+	}
+	if h.cfg.Contracts != nil {
+		if c := h.cfg.Contracts.Get(p.Model, p.Version); c == nil || c.Learned {
+			learned := contract.Learn(p)
+			if err := h.cfg.Contracts.Set(learned); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// LineError names one rejected line.
+type LineError struct {
+	Line  int    `json:"line"`
+	Field string `json:"field,omitempty"`
+	Error string `json:"error"`
+}
+
+// IngestResponse is the JSON answer of the ingest and feedback endpoints.
+type IngestResponse struct {
+	Accepted int         `json:"accepted"`
+	Rejected int         `json:"rejected"`
+	Matched  *int        `json:"matched,omitempty"`
+	Errors   []LineError `json:"errors,omitempty"`
+	// Error is set when the request failed as a whole.
+	Error string `json:"error,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func fail(w http.ResponseWriter, code int, format string, a ...any) {
+	writeJSON(w, code, IngestResponse{Error: fmt.Sprintf(format, a...)})
+}
+
+// errTooLarge marks a body over a limit.
+type errTooLarge struct{ msg string }
+
+func (e errTooLarge) Error() string { return e.msg }
+
+// body returns the decompressed request body, bounded by the limits.
+func (h *Handler) body(w http.ResponseWriter, r *http.Request) (io.Reader, func(), error) {
+	lim := h.cfg.Limits
+	raw := http.MaxBytesReader(w, r.Body, lim.MaxBodyBytes)
+	var dec io.Reader = raw
+	release := func() {}
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		gz, err := gzip.NewReader(raw)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gzip body: %w", err)
+		}
+		dec, release = gz, func() { _ = gz.Close() }
+	case "zstd":
+		zd, _ := h.zstdPool.Get().(*zstd.Decoder)
+		if zd == nil {
+			var err error
+			zd, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(32<<20))
+			if err != nil {
+				return nil, nil, err
+			}
+		}
+		if err := zd.Reset(raw); err != nil {
+			h.zstdPool.Put(zd)
+			return nil, nil, fmt.Errorf("zstd body: %w", err)
+		}
+		dec, release = zd, func() { _ = zd.Reset(nil); h.zstdPool.Put(zd) }
+	default:
+		return nil, nil, errUnsupportedEncoding(enc)
+	}
+	return &limitedReader{r: dec, left: lim.MaxDecodedBytes}, release, nil
+}
+
+type errUnsupportedEncoding string
+
+func (e errUnsupportedEncoding) Error() string {
+	return fmt.Sprintf("Content-Encoding %q is not supported (use gzip, zstd or none)", string(e))
+}
+
+type limitedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// Probe one byte to tell "exactly at the limit" from "over it".
+		var b [1]byte
+		n, err := l.r.Read(b[:])
+		if n > 0 {
+			return 0, errTooLarge{"decoded body is over the limit"}
+		}
+		return 0, err
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+// classify maps a body read error to a status code.
+func classify(err error) (int, string) {
+	var mbe *http.MaxBytesError
+	var tl errTooLarge
+	var ue errUnsupportedEncoding
+	switch {
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is over the limit of %d bytes; nothing was stored", mbe.Limit)
+	case errors.As(err, &tl):
+		return http.StatusRequestEntityTooLarge, tl.msg + "; nothing was stored"
+	case errors.As(err, &ue):
+		return http.StatusUnsupportedMediaType, ue.Error()
+	}
+	return http.StatusBadRequest, fmt.Sprintf("reading the request body: %v; nothing was stored", err)
+}
+
+// forEachLine calls fn for every non-blank line (numbered from 1); a line
+// over MaxLineBytes is reported to tooLong and skipped.
+func (h *Handler) forEachLine(body io.Reader, fn func(n int, line []byte) error, tooLong func(n int)) error {
+	br, _ := h.bufs.Get().(*bufio.Reader)
+	if br == nil || br.Size() != h.cfg.Limits.MaxLineBytes {
+		br = bufio.NewReaderSize(nil, h.cfg.Limits.MaxLineBytes)
+	}
+	br.Reset(body)
+	defer func() { br.Reset(nil); h.bufs.Put(br) }()
+	for n := 1; ; n++ {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			tooLong(n)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if len(line) > 0 && !blank(line) {
+			if ferr := fn(n, trimEOL(line)); ferr != nil {
+				return ferr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func trimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+		if n := len(b); n > 0 && b[n-1] == '\r' {
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+func blank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
+}
+
+func (resp *IngestResponse) reject(line int, field, msg string) {
+	resp.Rejected++
+	if len(resp.Errors) < maxErrorsListed {
+		resp.Errors = append(resp.Errors, LineError{Line: line, Field: field, Error: msg})
+	}
+}
+
+// ServeIngest is POST /api/v1/predictions.
+func (h *Handler) ServeIngest(w http.ResponseWriter, r *http.Request) {
+	body, release, err := h.body(w, r)
+	if err != nil {
+		code, msg := classify(err)
+		fail(w, code, "%s", msg)
+		return
+	}
+	defer release()
+	var resp IngestResponse
+	dec := predlog.NewDecoder(h.cfg.Now)
+	recs := make([]predlog.Record, 0, 1024)
+	maxLine := h.cfg.Limits.MaxLineBytes
+	err = h.forEachLine(body, func(n int, line []byte) error {
+		if len(recs) >= h.cfg.Limits.MaxRecords {
+			return errTooLarge{fmt.Sprintf("more than %d records in one request", h.cfg.Limits.MaxRecords)}
+		}
+		recs = append(recs, predlog.Record{})
+		if err := dec.Decode(line, &recs[len(recs)-1]); err != nil {
+			recs = recs[:len(recs)-1]
+			var fe *predlog.FieldError
+			if errors.As(err, &fe) {
+				resp.reject(n, fe.Field, fe.Msg)
+			} else {
+				resp.reject(n, "", err.Error())
+			}
+		}
+		return nil
+	}, func(n int) {
+		resp.reject(n, "", fmt.Sprintf("line is longer than %d bytes", maxLine))
+	})
+	if err != nil {
+		code, msg := classify(err)
+		fail(w, code, "%s", msg)
+		return
+	}
+	if err := h.cfg.Log.Append(r.Context(), recs); err != nil {
+		h.log.Error("prediction log append failed", "records", len(recs), "err", err)
+		fail(w, http.StatusServiceUnavailable, "storing %d records failed, none is acknowledged: %v", len(recs), err)
+		return
+	}
+	resp.Accepted = len(recs)
+	h.observe(recs)
+	code := http.StatusOK
+	if resp.Rejected > 0 {
+		code = http.StatusBadRequest
+	}
+	writeJSON(w, code, resp)
+}
+
+// Observe hands durable records to the observers; ingest calls it, and so
+// can an in-process producer that appended to the log itself.
+func (h *Handler) observe(recs []predlog.Record) {
+	if len(recs) == 0 {
+		return
+	}
+	if t := h.cfg.Traffic; t != nil {
+		for i := range recs {
+			p := mlmetrics.Prediction{Model: recs[i].Model, Version: recs[i].Version, Role: recs[i].Role, Status: recs[i].Status, LatencySeconds: -1}
+			if recs[i].LatencyMS.Kind == predlog.KindNumber {
+				p.LatencySeconds = recs[i].LatencyMS.Num / 1000
+			}
+			t.Observe(p)
+		}
+	}
+	if h.cfg.Contracts != nil {
+		h.cfg.Contracts.ObserveRecords(recs)
+	}
+	if h.cfg.Joiner != nil {
+		h.cfg.Joiner.ObserveRecords(recs)
+	}
+	for _, o := range h.cfg.Observers {
+		o.ObserveRecords(recs)
+	}
+}
+
+// ServeFeedback is POST /api/v1/feedback.
+func (h *Handler) ServeFeedback(w http.ResponseWriter, r *http.Request) {
+	body, release, err := h.body(w, r)
+	if err != nil {
+		code, msg := classify(err)
+		fail(w, code, "%s", msg)
+		return
+	}
+	defer release()
+	var resp IngestResponse
+	dec := predlog.NewDecoder(h.cfg.Now)
+	var fbs []predlog.Feedback
+	err = h.forEachLine(body, func(n int, line []byte) error {
+		if len(fbs) >= h.cfg.Limits.MaxRecords {
+			return errTooLarge{fmt.Sprintf("more than %d labels in one request", h.cfg.Limits.MaxRecords)}
+		}
+		var fb predlog.Feedback
+		if err := dec.DecodeFeedback(line, &fb); err != nil {
+			var fe *predlog.FieldError
+			if errors.As(err, &fe) {
+				resp.reject(n, fe.Field, fe.Msg)
+			} else {
+				resp.reject(n, "", err.Error())
+			}
+			return nil
+		}
+		fbs = append(fbs, fb)
+		return nil
+	}, func(n int) { resp.reject(n, "", "line is too long") })
+	if err != nil {
+		code, msg := classify(err)
+		fail(w, code, "%s", msg)
+		return
+	}
+	// Labels are kept in the log so that they outlive the in-memory join.
+	for _, fb := range fbs {
+		line := fmt.Appendf(nil, `{"label":%s,"ts":%d}`, predlog.AppendValueJSON(nil, fb.Label), fb.TS)
+		if err := h.cfg.Log.PutMeta(r.Context(), nsLabel, fb.RequestID, line); err != nil {
+			fail(w, http.StatusServiceUnavailable, "storing labels failed: %v", err)
+			return
+		}
+	}
+	matched := 0
+	if h.cfg.Joiner != nil {
+		for _, fb := range fbs {
+			if h.cfg.Joiner.AddLabel(quality.Label{RequestID: fb.RequestID, Value: fb.Label, TS: fb.TS}) {
+				matched++
+			}
+		}
+	}
+	resp.Accepted, resp.Matched = len(fbs), &matched
+	code := http.StatusOK
+	if resp.Rejected > 0 {
+		code = http.StatusBadRequest
+	}
+	writeJSON(w, code, resp)
+}
+
+// ServeExport is GET /api/v1/predictions/export?model=&version=&from=&to=&format=ndjson|csv.
+func (h *Handler) ServeExport(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	query := store.Query{Model: q.Get("model"), Version: q.Get("version")}
+	if query.Model == "" {
+		fail(w, http.StatusBadRequest, "model: is required")
+		return
+	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &query.From}, {"to", &query.To}} {
+		if s := q.Get(p.name); s != "" {
+			t, err := predlog.ParseTime(s)
+			if err != nil {
+				fail(w, http.StatusBadRequest, "%s: must be RFC 3339 or Unix milliseconds: %v", p.name, err)
+				return
+			}
+			*p.dst = t
+		}
+	}
+	format := q.Get("format")
+	if format == "" {
+		format = "ndjson"
+	}
+	if format != "ndjson" && format != "csv" {
+		fail(w, http.StatusBadRequest, "format: must be ndjson or csv, not %q", format)
+		return
+	}
+	if err := ExportTo(r.Context(), h.cfg.Log, query, format, w, func() {
+		if format == "csv" {
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		} else {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+		}
+	}); err != nil {
+		h.log.Warn("prediction export aborted", "model", query.Model, "err", err)
+		// The status is sent; abort so the client sees a truncated body.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// ExportTo writes the records of q to w as NDJSON or CSV; begin is called
+// once before the first byte.
+func ExportTo(ctx context.Context, lg Log, q store.Query, format string, w io.Writer, begin func()) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var line []byte
+	var features []string
+	var cells []string
+	var cellBuf []byte
+	if format == "csv" {
+		var err error
+		if features, err = lg.FeatureNames(ctx, q); err != nil {
+			return err
+		}
+	}
+	if begin != nil {
+		begin()
+	}
+	if format == "csv" {
+		hdr := append([]string(nil), predlog.CSVHeader...)
+		for _, f := range features {
+			name := f
+			for _, fixed := range predlog.CSVHeader {
+				if fixed == f {
+					name = "feature." + f
+				}
+			}
+			hdr = append(hdr, name)
+		}
+		line = appendCSVRow(line[:0], hdr)
+		if _, err := bw.Write(line); err != nil {
+			return err
+		}
+	}
+	err := lg.Scan(ctx, q, func(rec *predlog.Record) error {
+		if format == "csv" {
+			cells, cellBuf = predlog.AppendCSVFields(cells[:0], cellBuf, rec, features)
+			line = appendCSVRow(line[:0], cells)
+		} else {
+			line = predlog.AppendJSON(line[:0], rec)
+		}
+		_, err := bw.Write(line)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// appendCSVRow appends cells as one RFC 4180 row.
+func appendCSVRow(dst []byte, cells []string) []byte {
+	for i, c := range cells {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if !strings.ContainsAny(c, ",\"\r\n") && (c == "" || c[0] != ' ' && c[len(c)-1] != ' ') {
+			dst = append(dst, c...)
+			continue
+		}
+		dst = append(dst, '"')
+		dst = append(dst, strings.ReplaceAll(c, `"`, `""`)...)
+		dst = append(dst, '"')
+	}
+	return append(dst, '\n')
+}
+
+func baselineKey(model, version string) string { return model + "\x00" + version }
+
+// ServePutBaseline is PUT /api/v1/baselines/{model}/{version}: the body is
+// a profile as baseline.Profile.Marshal writes it.
+func (h *Handler) ServePutBaseline(w http.ResponseWriter, r *http.Request) {
+	model, version := r.PathValue("model"), r.PathValue("version")
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.Limits.MaxBodyBytes))
+	if err != nil {
+		code, msg := classify(err)
+		fail(w, code, "%s", msg)
+		return
+	}
+	p, err := baseline.Unmarshal(b)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if p.Model != model || p.Version != version {
+		fail(w, http.StatusBadRequest, "profile is for %s/%s but the URL names %s/%s", p.Model, p.Version, model, version)
+		return
+	}
+	if err := h.cfg.Log.PutMeta(r.Context(), nsBaseline, baselineKey(model, version), b); err != nil {
+		fail(w, http.StatusServiceUnavailable, "storing the baseline failed: %v", err)
+		return
+	}
+	if err := h.applyBaseline(p); err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"model": model, "version": version, "features": len(p.Features), "rows": p.Rows})
+}
+
+// ServeGetBaseline is GET /api/v1/baselines/{model}/{version}.
+func (h *Handler) ServeGetBaseline(w http.ResponseWriter, r *http.Request) {
+	b, err := h.cfg.Log.GetMeta(r.Context(), nsBaseline, baselineKey(r.PathValue("model"), r.PathValue("version")))
+	if errors.Is(err, store.ErrNotFound) {
+		fail(w, http.StatusNotFound, "no baseline for %s/%s", r.PathValue("model"), r.PathValue("version"))
+		return
+	}
+	if err != nil {
+		fail(w, http.StatusServiceUnavailable, "%v", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}
+
+// ServePutContract is PUT /api/v1/contracts/{model}: a YAML contract whose
+// model matches the URL. It replaces the model's (or model version's)
+// contract from the next record on.
+func (h *Handler) ServePutContract(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Contracts == nil {
+		fail(w, http.StatusNotFound, "contracts are not enabled on this collector")
+		return
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<20))
+	if err != nil {
+		code, msg := classify(err)
+		fail(w, code, "%s", msg)
+		return
+	}
+	c, err := contract.ParseBytes(b)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if c.Model != r.PathValue("model") {
+		fail(w, http.StatusBadRequest, "contract is for model %q but the URL names %q", c.Model, r.PathValue("model"))
+		return
+	}
+	if err := h.cfg.Log.PutMeta(r.Context(), nsContract, baselineKey(c.Model, c.Version), b); err != nil {
+		fail(w, http.StatusServiceUnavailable, "storing the contract failed: %v", err)
+		return
+	}
+	if err := h.cfg.Contracts.Set(c); err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"model": c.Model, "version": c.Version, "features": len(c.Features)})
+}
+
+// ServeGetContract is GET /api/v1/contracts/{model}[?version=].
+func (h *Handler) ServeGetContract(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Contracts == nil {
+		fail(w, http.StatusNotFound, "contracts are not enabled on this collector")
+		return
+	}
+	c := h.cfg.Contracts.Get(r.PathValue("model"), r.URL.Query().Get("version"))
+	if c == nil {
+		fail(w, http.StatusNotFound, "no contract for model %q", r.PathValue("model"))
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// AppendSeries writes every series of the pipeline at ts: traffic,
+// schema violations, quality, and Config.Series.
+func (h *Handler) AppendSeries(ctx context.Context, db storage.Appendable, ts time.Time) error {
+	var errs []error
+	if h.cfg.Traffic != nil {
+		errs = append(errs, h.cfg.Traffic.AppendTo(ctx, db, ts))
+	}
+	if h.cfg.Contracts != nil {
+		errs = append(errs, h.cfg.Contracts.AppendTo(ctx, db, ts))
+	}
+	if h.cfg.Joiner != nil {
+		errs = append(errs, h.cfg.Joiner.AppendTo(ctx, db, ts))
+	}
+	for _, s := range h.cfg.Series {
+		errs = append(errs, s.AppendTo(ctx, db, ts))
+	}
+	return errors.Join(errs...)
+}
+
+// Run calls AppendSeries every interval until ctx is done, logging errors.
+func (h *Handler) Run(ctx context.Context, db storage.Appendable, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := h.AppendSeries(ctx, db, h.cfg.Now()); err != nil {
+				h.log.Warn("writing prediction-log series failed", "err", err)
+			}
+		}
+	}
+}

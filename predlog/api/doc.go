@@ -1,0 +1,24 @@
+// Package api owns the collector's prediction-log HTTP endpoints:
+//
+//	POST /api/v1/predictions          NDJSON records (gzip, zstd accepted)
+//	GET  /api/v1/predictions/export   stream records back (ndjson or csv)
+//	POST /api/v1/feedback             NDJSON ground-truth labels
+//	PUT  /api/v1/baselines/{model}/{version}  a training profile (JSON)
+//	GET  /api/v1/baselines/{model}/{version}
+//	PUT  /api/v1/contracts/{model}    a data contract (YAML)
+//	GET  /api/v1/contracts/{model}
+//
+// Ingest reads the whole body, decodes it line by line, stores the good
+// records durably in the prediction log and only then answers: 200 when every
+// line was good, 400 when some were bad (the good ones are stored all the
+// same; the JSON answer counts both and names line and field of each error),
+// 413 when the body, its decoded size or its record count is over a limit
+// (nothing is stored), 503 when the log could not commit (nothing is
+// acknowledged). A line longer than MaxLineBytes is one bad line, not a
+// failed request. Records of a model nobody registered are accepted.
+//
+// After a batch is durable, the Handler hands it to its observers: the
+// traffic aggregator (mlmetrics), the contract checker, the label joiner and
+// any Observer in Config.Observers (the streaming drift windows). Their
+// series are written by AppendSeries, which Run calls on an interval.
+package api

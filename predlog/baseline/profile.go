@@ -1,0 +1,201 @@
+package baseline
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/mlectl/mlectl/drift"
+)
+
+// MaxSample caps the sampled values kept per numerical feature.
+const MaxSample = 10000
+
+// Feature types.
+const (
+	Numerical   = "numerical"
+	Categorical = "categorical"
+)
+
+// Profile is a training profile of one model version.
+type Profile struct {
+	Model    string    `json:"model"`
+	Version  string    `json:"version"`
+	Rows     int       `json:"rows"`
+	Created  time.Time `json:"created"`
+	Features []Feature `json:"features"`
+}
+
+// Feature profiles one column.
+type Feature struct {
+	Name    string `json:"name"`
+	Type    string `json:"type"`
+	Count   int    `json:"count"`
+	Missing int    `json:"missing"`
+	// Numerical.
+	Min       float64   `json:"min,omitempty"`
+	Max       float64   `json:"max,omitempty"`
+	Mean      float64   `json:"mean,omitempty"`
+	Std       float64   `json:"std,omitempty"`
+	Quantiles []float64 `json:"quantiles,omitempty"` // 0, 0.1, ..., 1
+	Sample    []float64 `json:"sample,omitempty"`    // sorted
+	// Categorical.
+	Categories []Category `json:"categories,omitempty"`
+}
+
+// Category is one categorical value and how often it occurred.
+type Category struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+// FromFrame profiles every column of f; columns named in categorical are
+// profiled as categories even when numeric (their text is the category, the
+// spelling drift uses: int 1 → "1").
+func FromFrame(model, version string, f *drift.Frame, categorical []string, now time.Time) (*Profile, error) {
+	if model == "" || version == "" {
+		return nil, errors.New("baseline: model and version are required")
+	}
+	p := &Profile{Model: model, Version: version, Rows: f.Rows, Created: now.UTC()}
+	for _, c := range f.Columns {
+		fp := Feature{Name: c.Name, Count: c.Len(), Missing: c.Missing}
+		switch {
+		case c.DType == drift.DTypeObject:
+			fp.Type = Categorical
+			counts := make([]int, len(c.Labels))
+			for _, code := range c.Codes {
+				counts[code]++
+			}
+			for i, l := range c.Labels {
+				fp.Categories = append(fp.Categories, Category{Value: l, Count: counts[i]})
+			}
+		case slices.Contains(categorical, c.Name):
+			fp.Type = Categorical
+			idx := map[string]int{}
+			for _, v := range c.Values {
+				s := numberText(v)
+				i, ok := idx[s]
+				if !ok {
+					i = len(fp.Categories)
+					idx[s] = i
+					fp.Categories = append(fp.Categories, Category{Value: s})
+				}
+				fp.Categories[i].Count++
+			}
+		default:
+			fp.Type = Numerical
+			numeric(&fp, c.Values)
+		}
+		p.Features = append(p.Features, fp)
+	}
+	return p, nil
+}
+
+func numberText(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return fmt.Sprintf("%d", int64(v))
+	}
+	return fmt.Sprintf("%g", v)
+}
+
+func numeric(fp *Feature, values []float64) {
+	if len(values) == 0 {
+		return
+	}
+	s := append([]float64(nil), values...)
+	sort.Float64s(s)
+	fp.Min, fp.Max = s[0], s[len(s)-1]
+	var sum float64
+	for _, v := range s {
+		sum += v
+	}
+	fp.Mean = sum / float64(len(s))
+	var ss float64
+	for _, v := range s {
+		ss += (v - fp.Mean) * (v - fp.Mean)
+	}
+	fp.Std = math.Sqrt(ss / float64(len(s)))
+	for i := 0; i <= 10; i++ {
+		fp.Quantiles = append(fp.Quantiles, quantile(s, float64(i)/10))
+	}
+	if len(s) <= MaxSample {
+		fp.Sample = s
+		return
+	}
+	fp.Sample = make([]float64, MaxSample)
+	for i := range fp.Sample {
+		// The midpoint order statistic of each of MaxSample equal slices.
+		fp.Sample[i] = s[int((float64(i)+0.5)*float64(len(s))/MaxSample)]
+	}
+}
+
+// quantile is numpy's default (linear) quantile of sorted s.
+func quantile(s []float64, q float64) float64 {
+	pos := q * float64(len(s)-1)
+	lo := int(math.Floor(pos))
+	if lo >= len(s)-1 {
+		return s[len(s)-1]
+	}
+	frac := pos - float64(lo)
+	return s[lo] + frac*(s[lo+1]-s[lo])
+}
+
+// Feature returns the named feature's profile, or nil.
+func (p *Profile) Feature(name string) *Feature {
+	for i := range p.Features {
+		if p.Features[i].Name == name {
+			return &p.Features[i]
+		}
+	}
+	return nil
+}
+
+// Sketch builds the drift sketch of a feature's training distribution, the
+// reference streaming skew is measured against.
+func (f *Feature) Sketch(alpha float64) (*drift.Sketch, error) {
+	if f.Type == Categorical {
+		s := drift.NewCategoricalSketch()
+		for _, c := range f.Categories {
+			for range c.Count {
+				if err := s.AddLabel(c.Value); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return s, nil
+	}
+	s, err := drift.NewNumericSketch(alpha)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range f.Sample {
+		if err := s.Add(v); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Marshal encodes p as JSON, the form the API and the store use.
+func (p *Profile) Marshal() ([]byte, error) { return json.Marshal(p) }
+
+// Unmarshal decodes a profile written by Marshal and checks it.
+func Unmarshal(b []byte) (*Profile, error) {
+	var p Profile
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("baseline profile: %w", err)
+	}
+	if p.Model == "" || p.Version == "" {
+		return nil, errors.New("baseline profile: model and version are required")
+	}
+	for _, f := range p.Features {
+		if f.Name == "" || (f.Type != Numerical && f.Type != Categorical) {
+			return nil, fmt.Errorf("baseline profile: feature %q has type %q, want numerical or categorical", f.Name, f.Type)
+		}
+	}
+	return &p, nil
+}

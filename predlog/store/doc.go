@@ -1,0 +1,26 @@
+// Package store owns the durable prediction log: records kept in their own
+// badger directory as zstd-compressed columnar blocks, one block per
+// model/version per ingest batch, keyed by model, version and time so an
+// export reads only the blocks that overlap its range, merging overlapping
+// blocks so that records come out in time order.
+//
+// Block layout. The badger key is
+//
+//	'b' model 0x00 version 0x00 minTS(8) maxTS(8) seq(8)
+//
+// (timestamps big-endian with the sign bit flipped, so keys sort by time).
+// The value is a small uncompressed header (format byte, record count, the
+// block's feature names) followed by the zstd-compressed columns: timestamp
+// deltas, a flags byte per record (role, status, injected), request ids
+// (lengths and bytes apart), latency, prediction, then one column per
+// feature. A value column splits into streams by type: a tag byte per record,
+// decimal mantissas and exponents as zig-zag varints (numbers are kept as the
+// decimals the client sent, which compress to a few bits where float64 bits
+// would not), raw float64 bits for numbers without a short decimal form, and
+// dictionary codes for strings. Grouping like with like is what gets the
+// stored bytes per record to a small fraction of the NDJSON.
+//
+// Durability: Append returns after badger has committed the batch to its
+// write-ahead log (a memory-mapped file, so the write survives kill -9 of the
+// process); Options.SyncWrites adds an fsync per batch for power loss.
+package store

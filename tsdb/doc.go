@@ -1,0 +1,74 @@
+// Package tsdb owns mlectl's embedded time-series store: a Prometheus
+// storage.Storage (appenders, queriers, chunk queriers) on top of badger v4,
+// so Prometheus's PromQL engine and rules manager run on it unchanged.
+//
+// # Data layout
+//
+// One badger database under <dir>/badger holds two key spaces:
+//
+//	s | ref u64                                            -> series labels
+//	b | day u32 | ref u64 | minT | maxT | seq u64 | n u32  -> one sealed block
+//
+// Integers are big-endian; signed ones (day, minT, maxT) have their sign bit
+// flipped so byte order is numeric order. A block holds up to
+// Options.BlockSamples samples of one series, all within one UTC day and of
+// one kind; its value starts with a kind byte: floats (the tsdb/chunks codec),
+// floats with start timestamps, integer histograms or float histograms
+// (field-by-field varint records). Because the whole block description is in
+// the key, Open rebuilds every series' block list from a key-only scan, and
+// a query fetches exactly the blocks that overlap [mint, maxt].
+//
+// Badger runs with a 1 MiB value threshold (blocks stay inline in the SSTs,
+// the value log stays empty), no compression (blocks are already
+// compressed) and 16 MiB memtables.
+//
+// # Series index
+//
+// The index lives in memory and is persisted under the s prefix: label hash
+// -> series (256 striped maps with RW locks; hash collisions are chained),
+// ref -> series, and inverted postings name -> value -> sorted refs.
+// Matchers follow Prometheus exactly: an unset label has the value "", so a
+// matcher that matches "" selects series without the label; such matchers
+// are evaluated as "all minus the series whose value does not match".
+//
+// # Head, WAL and sealing
+//
+// New samples go to the head: per series, a slice sorted by timestamp with
+// unique timestamps (a duplicate overwrites: last write wins). An appender
+// buffers samples; each is checked against the series' out-of-order window
+// (rejections wrap storage.ErrTooOldSample or storage.ErrOutOfOrderSample
+// and are counted). Commit encodes the batch (plus a series record for
+// series not yet logged) as one CRC-framed record and writes it to the
+// current WAL segment with a single write(2), then inserts into the head.
+// Once write(2) returns the record is in the page cache, so an acknowledged
+// commit survives kill -9; fsync runs every WALSyncInterval, at rotation and
+// at close, or on every commit with SyncEveryCommit. Open replays the WAL
+// and truncates a torn tail record.
+//
+// Sealing (Flush; also every HeadMaxAge, when the head holds HeadMaxSamples,
+// and on Close) rotates the WAL under an exclusive lock that commits hold
+// shared across their WAL write and head insert, so every record in the old
+// segments is already in the head. It then encodes every head sample into
+// blocks, writes them and any unpersisted series records in one badger
+// write batch, syncs badger, drops the sealed prefix from each head, and
+// deletes the old WAL segments. A crash anywhere in between only replays
+// samples that are also in blocks, which the read path deduplicates.
+//
+// # Reads
+//
+// A querier resolves matchers to refs, then per series copies (under the
+// series lock) the metadata of overlapping blocks and the head samples in
+// range, so a concurrent seal can neither hide nor double data. The
+// iterator decodes those blocks and merges them with the head: blocks in
+// write order, then the head, keeping the last write of each timestamp.
+// Native histogram runs are passed through Prometheus's chunkenc histogram
+// chunks so their counter-reset hints match what Prometheus's TSDB reports.
+//
+// # Retention
+//
+// Blocks are partitioned by UTC day in the key, so ApplyRetention (every 5
+// minutes, or on demand) drops each day that ends before Now()-Retention
+// with one badger DropPrefix, which rewrites or deletes the SSTs holding it
+// and frees the disk space. Series left with no blocks and no head samples
+// are removed from the index and from badger.
+package tsdb

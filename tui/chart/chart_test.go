@@ -1,0 +1,46 @@
+package chart
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSparkline(t *testing.T) {
+	vals := []float64{0, 1, 2, 3, 4, 5, 6, 7, math.NaN(), 7}
+	assert.Equal(t, "▁▂▃▄▅▆▇█ █", Sparkline(vals, false))
+	assert.Equal(t, "_.-~=*#@ @", Sparkline(vals, true))
+	assert.Equal(t, "▁▁▁", Sparkline([]float64{5, 5, 5}, false), "a flat series sits on the floor")
+	assert.Equal(t, "", Sparkline(nil, false))
+}
+
+func TestLineChart(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 11, 0, 0, 0, time.UTC)
+	up := Line{Label: `{model="a"}`}
+	down := Line{Label: `{model="b"}`}
+	for i := 0; i <= 10; i++ {
+		ts := t0.Add(time.Duration(i) * time.Minute)
+		up.Points = append(up.Points, Point{T: ts, V: float64(i)})
+		down.Points = append(down.Points, Point{T: ts, V: float64(10 - i)})
+	}
+	out := LineChart([]Line{up, down}, 40, 12)
+	require.Len(t, out, 12)
+	for _, l := range out {
+		assert.LessOrEqual(t, len([]rune(l)), 40, l)
+	}
+	// Rows: 8 plot rows, the axis, the time labels, two legend lines.
+	assert.True(t, strings.HasPrefix(out[0], "     10 |+"), "b starts at the top left: %q", out[0])
+	assert.True(t, strings.HasSuffix(out[0], "*"), "a ends at the top right: %q", out[0])
+	assert.True(t, strings.HasPrefix(out[7], "      0 |*"), "a starts at the bottom left: %q", out[7])
+	assert.Equal(t, "        +-------------------------------", out[8])
+	assert.Equal(t, "         11:00:00               11:10:00", out[9])
+	assert.Equal(t, `         * {model="a"}`, out[10])
+	assert.Equal(t, `         + {model="b"}`, out[11])
+
+	assert.Nil(t, LineChart([]Line{up}, 10, 3), "too small to draw")
+	assert.Nil(t, LineChart([]Line{{Points: []Point{{T: t0, V: math.NaN()}}}}, 40, 12), "nothing finite to draw")
+}

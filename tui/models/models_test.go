@@ -1,0 +1,104 @@
+package models
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/tui/common"
+)
+
+func sample(v float64, kv ...string) client.Sample {
+	m := client.Metric{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return client.Sample{Metric: m, Point: client.Point{V: v}}
+}
+
+func TestJoin(t *testing.T) {
+	pred := client.Vector{
+		sample(30, "model", "fraud", "version", "v7", "role", "prod"),
+		sample(10, "model", "fraud", "version", "v9", "role", "canary"),
+		sample(40, "model", "fraud", "version", "v8", "role", "shadow"),
+		sample(5, "model", "churn", "version", "v3", "role", "prod"),
+		sample(99, "version", "orphan"), // no model label: ignored
+	}
+	errRate := client.Vector{sample(2, "model", "fraud")}
+	p95 := client.Vector{sample(0.2, "model", "fraud"), sample(0.05, "model", "solo")}
+	drift := client.Vector{sample(0.6, "model", "churn")}
+	alerts := []client.Alert{
+		{Labels: map[string]string{"model": "churn"}, State: "pending"},
+		{Labels: map[string]string{"model": "solo"}, State: "firing"},
+		{Labels: map[string]string{"alertname": "NoModel"}, State: "firing"},
+	}
+	ms := join(pred, errRate, p95, drift, alerts)
+	require.Len(t, ms, 3)
+	assert.Equal(t, []string{"solo", "churn", "fraud"}, []string{ms[0].Name, ms[1].Name, ms[2].Name},
+		"firing first, then pending, then by error share")
+
+	fraud := ms[2]
+	assert.Equal(t, []string{"v7", "v9"}, fraud.Prod, "every non-shadow role serves production traffic")
+	assert.Equal(t, []string{"v8"}, fraud.Shadow)
+	assert.InDelta(t, 40, fraud.PredRate, 1e-9, "shadow traffic is not counted")
+	assert.InDelta(t, 0.05, fraud.ErrShare, 1e-9)
+	assert.True(t, math.IsNaN(fraud.Drift))
+
+	churn := ms[1]
+	assert.Equal(t, 0.0, churn.ErrShare, "no error series with traffic means no errors")
+	assert.Equal(t, 1, churn.Pending)
+
+	solo := ms[0]
+	assert.True(t, math.IsNaN(solo.PredRate), "no prediction series: no rate rather than zero")
+	assert.True(t, math.IsNaN(solo.ErrShare))
+}
+
+func TestSortByUrgencyTies(t *testing.T) {
+	nan := math.NaN()
+	ms := []Model{
+		{Name: "b", ErrShare: nan, Drift: 0.2},
+		{Name: "a", ErrShare: nan, Drift: 0.2},
+		{Name: "c", ErrShare: 0.01, Drift: nan},
+	}
+	SortByUrgency(ms)
+	assert.Equal(t, "c", ms[0].Name)
+	assert.Equal(t, "a", ms[1].Name)
+	assert.Equal(t, "b", ms[2].Name)
+}
+
+func TestViewFilterDrillAndDashes(t *testing.T) {
+	v := New(benchCommon(), nil)
+	v.SetSize(80, 10)
+	snap := Snapshot{Models: join(
+		client.Vector{sample(1, "model", "fraud", "version", "v1", "role", "prod"), sample(1, "model", "churn", "version", "v2", "role", "prod")},
+		nil, nil, nil, nil), AlertsConfigured: false}
+	v.SetSnapshot(snap)
+	out := v.View()
+	assert.Contains(t, out, "alerts: not configured")
+	assert.Contains(t, out, "SLO: not configured")
+	assert.Len(t, strings.Split(out, "\n"), 10)
+
+	v.SetFilter("V2") // versions match too, case-insensitively
+	require.Len(t, v.table.Rows(), 1)
+	assert.Equal(t, "churn", v.table.Rows()[0].Key)
+	row := v.table.Rows()[0]
+	assert.Equal(t, common.Dash, row.Cells[colAlerts], "alerts column without an alerts endpoint")
+	assert.Equal(t, common.Dash, row.Cells[colSLO])
+
+	cmd := v.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	require.NotNil(t, cmd)
+	assert.Equal(t, common.NavigateMsg{View: "query", Arg: DrillQuery("churn")}, cmd())
+
+	v.SetFilter("nothing")
+	assert.Contains(t, v.View(), "no model matches /nothing")
+	assert.Nil(t, v.Update(tea.KeyMsg{Type: tea.KeyEnter}))
+}
+
+func TestDrillQueryEscapes(t *testing.T) {
+	assert.Equal(t, `sum by (version, role, status) (rate(mle_predictions_total{model="a\"b\\c"}[5m]))`, DrillQuery(`a"b\c`))
+}
