@@ -183,6 +183,9 @@ func TestErrorPosition(t *testing.T) {
 		{"col past end clamps", `1:99: parse error: x`, "up", 0, 2, true},
 		{"line out of range", `5:1: parse error: x`, "up", 0, 0, false},
 		{"metricsql unparsed", `cannot parse "up bar": unparsed data: "bar"`, "up bar", 0, 3, true},
+		{"metricsql unparsed left", `expand MetricsQL WITH template: unparsed data left: "bar"`, "with (x = up) x bar", 0, 16, true},
+		{"metricsql end of input", `argList: unexpected token ""; want ",", ")"; unparsed data: ""`, "with (x = up) sum(x", 0, 19, true},
+		{"promql position after WITH expansion", `1:5: parse error: x`, "WITH (x = up) x +", 0, 0, false},
 		{"no position", `execution: too many samples`, "up", 0, 0, false},
 	}
 	for _, tc := range tests {

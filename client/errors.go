@@ -32,8 +32,14 @@ func (e *APIError) Error() string {
 // carry, wherever it appears in the message.
 var lineCol = regexp.MustCompile(`(\d+):(\d+): parse error`)
 
-// unparsed matches MetricsQL's `unparsed data: "..."` suffix.
-var unparsed = regexp.MustCompile(`unparsed data: "((?:[^"\\]|\\.)*)"`)
+// unparsed matches MetricsQL's `unparsed data: "..."` and `unparsed data
+// left: "..."`: the text the parser did not consume.
+var unparsed = regexp.MustCompile(`unparsed data(?: left)?: "((?:[^"\\]|\\.)*)"`)
+
+// withTemplate spots MetricsQL WITH templates: the collector expands them
+// before PromQL parsing, so PromQL positions refer to the expanded text,
+// not to what the user typed.
+var withTemplate = regexp.MustCompile(`(?i)\bwith\s*\(`)
 
 // ErrorPosition locates a query parse error inside query: it returns the
 // 0-based byte offset within the line the error names and that line's
@@ -43,7 +49,7 @@ func ErrorPosition(err error, query string) (line, col int, ok bool) {
 	if !errors.As(err, &apiErr) {
 		return 0, 0, false
 	}
-	if m := lineCol.FindStringSubmatch(apiErr.Message); m != nil {
+	if m := lineCol.FindStringSubmatch(apiErr.Message); m != nil && !withTemplate.MatchString(query) {
 		l, _ := strconv.Atoi(m[1])
 		c, _ := strconv.Atoi(m[2])
 		lines := strings.Split(query, "\n")

@@ -301,3 +301,7 @@ func decodeMatrix(t testing.TB, data json.RawMessage) []matrixSeries {
 }
 
 func formatFloat(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+func labelsMatcher(name, value string) *labels.Matcher {
+	return labels.MustNewMatcher(labels.MatchEqual, name, value)
+}

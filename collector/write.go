@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -323,6 +325,9 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 			res.reject(*rej, true)
 			continue
 		}
+		if isNew {
+			admitted = append(admitted, newSeries{ls.Get(labels.MetricName), ls.Hash()})
+		}
 		accepted := 0
 		var failed map[string]*rejection
 		var ref storage.SeriesRef
@@ -374,7 +379,8 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 			failed[reason] = &rejection{reason: reason, status: http.StatusBadRequest, samples: 1,
 				msg: fmt.Sprintf("series %s: %v", ls.String(), bad)}
 		}
-		for _, f := range failed {
+		for _, reason := range slices.Sorted(maps.Keys(failed)) {
+			f := failed[reason]
 			if f.samples > 1 {
 				f.msg += fmt.Sprintf(" (and %d more samples)", f.samples-1)
 			}
@@ -383,11 +389,10 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 		if accepted > 0 {
 			res.acceptedSamples += accepted
 			res.acceptedSeries++
-			if isNew {
-				admitted = append(admitted, newSeries{ls.Get(labels.MetricName), ls.Hash()})
-			}
 		} else if isNew {
+			// Nothing reached the store: the series does not count.
 			s.limiter.forget(ls.Get(labels.MetricName), ls.Hash())
+			admitted = admitted[:len(admitted)-1]
 		}
 	}
 	if err := app.Commit(); err != nil {

@@ -52,6 +52,13 @@ type Contract struct {
 	// Learned marks a contract derived from a training profile; an explicit
 	// contract replaces it, a newer profile too.
 	Learned bool `yaml:"-" json:"learned,omitempty"`
+
+	// Compiled by Validate: feature names in order, their index, and the
+	// indexes of the non-nullable and the null-rate-bounded features.
+	names     []string
+	index     map[string]int
+	required  []int
+	nullRated []int
 }
 
 // Feature is the contract of one feature.
@@ -120,6 +127,22 @@ func (c *Contract) Validate() error {
 		}
 		c.Features[name] = f
 	}
+	c.names = c.names[:0]
+	for name := range c.Features {
+		c.names = append(c.names, name)
+	}
+	sort.Strings(c.names)
+	c.index = make(map[string]int, len(c.names))
+	c.required, c.nullRated = nil, nil
+	for i, name := range c.names {
+		c.index[name] = i
+		if !c.Features[name].Nullable {
+			c.required = append(c.required, i)
+		}
+		if c.Features[name].MaxNullRate > 0 {
+			c.nullRated = append(c.nullRated, i)
+		}
+	}
 	return nil
 }
 
@@ -152,24 +175,38 @@ type Violation struct {
 	Feature, Kind string
 }
 
-// Check appends the violations of r to dst.
-func (c *Contract) Check(dst []Violation, r *predlog.Record) []Violation {
+// Check appends the violations of r to dst. present, when not nil, must
+// have room for one entry per contract feature; Check sets it to whether
+// the record carries a non-null value of each (the null-rate input).
+func (c *Contract) Check(dst []Violation, r *predlog.Record, present []bool) []Violation {
+	var stack [64]bool
+	seen := stack[:0]
+	if len(c.names) <= len(stack) {
+		seen = stack[:len(c.names)]
+	} else {
+		seen = make([]bool, len(c.names))
+	}
 	for _, f := range r.Features {
-		spec, ok := c.Features[f.Name]
+		i, ok := c.index[f.Name]
 		if !ok {
 			if !c.AllowUnknown {
 				dst = append(dst, Violation{f.Name, KindUnknownFeature})
 			}
 			continue
 		}
+		spec := c.Features[f.Name]
+		seen[i] = f.Kind != predlog.KindNull
 		if k := spec.check(f.Value); k != "" {
 			dst = append(dst, Violation{f.Name, k})
 		}
 	}
-	for name, spec := range c.Features {
-		if !spec.Nullable && r.Feature(name).Kind == predlog.KindAbsent {
-			dst = append(dst, Violation{name, KindMissing})
+	for _, i := range c.required {
+		if !seen[i] && r.Feature(c.names[i]).Kind == predlog.KindAbsent {
+			dst = append(dst, Violation{c.names[i], KindMissing})
 		}
+	}
+	if present != nil {
+		copy(present, seen)
 	}
 	return dst
 }
@@ -228,7 +265,8 @@ type mvKey struct{ model, version string }
 // model version in the current flush interval.
 type nullWindow struct {
 	records float64
-	nulls   map[string]float64
+	nulls   []float64 // per contract feature index
+	c       *Contract // the contract the indexes refer to
 }
 
 // Checker applies contracts to records and keeps the violation counters. It
@@ -239,6 +277,7 @@ type Checker struct {
 	counts    map[vkey]float64
 	windows   map[mvKey]*nullWindow
 	scratch   []Violation
+	present   []bool
 }
 
 // NewChecker returns a checker without contracts.
@@ -283,23 +322,28 @@ func (k *Checker) ObserveRecords(recs []predlog.Record) {
 		if c == nil {
 			continue
 		}
-		k.scratch = c.Check(k.scratch[:0], r)
+		if cap(k.present) < len(c.names) {
+			k.present = make([]bool, len(c.names))
+		}
+		present := k.present[:len(c.names)]
+		k.scratch = c.Check(k.scratch[:0], r, present)
 		for _, v := range k.scratch {
 			k.counts[vkey{r.Model, r.Version, v.Feature, v.Kind}]++
 		}
+		if len(c.nullRated) == 0 {
+			continue
+		}
 		mv := mvKey{r.Model, r.Version}
 		w := k.windows[mv]
-		if w == nil {
-			w = &nullWindow{nulls: map[string]float64{}}
+		if w == nil || w.c != c {
+			// New or replaced contract: start the interval afresh.
+			w = &nullWindow{nulls: make([]float64, len(c.names)), c: c}
 			k.windows[mv] = w
 		}
 		w.records++
-		for name, spec := range c.Features {
-			if spec.MaxNullRate == 0 {
-				continue
-			}
-			if v := r.Feature(name); v.Kind == predlog.KindNull || v.Kind == predlog.KindAbsent {
-				w.nulls[name]++
+		for _, i := range c.nullRated {
+			if !present[i] {
+				w.nulls[i]++
 			}
 		}
 	}
@@ -321,10 +365,10 @@ func (k *Checker) Counts() map[[4]string]float64 {
 // violations and starts a new interval.
 func (k *Checker) closeWindows() {
 	for mv, w := range k.windows {
-		c := k.get(mv.model, mv.version)
-		if c != nil && w.records > 0 {
-			for name, n := range w.nulls {
-				if spec := c.Features[name]; spec.MaxNullRate > 0 && n/w.records > spec.MaxNullRate {
+		if w.records > 0 {
+			for _, i := range w.c.nullRated {
+				name := w.c.names[i]
+				if w.nulls[i]/w.records > w.c.Features[name].MaxNullRate {
 					k.counts[vkey{mv.model, mv.version, name, KindNullRate}]++
 				}
 			}

@@ -192,36 +192,35 @@ func parseCSV(data []byte, fast bool) (*Frame, error) {
 		c.Values = nil
 	}
 	var fields [][]byte
-	data2 := data
-	for sc.pos < len(data2) {
+	for sc.pos < len(data) {
 		// Fast path: a record without quotes is split and its plain decimals
 		// parsed in one pass over its bytes.
 		pos := sc.pos
-		if ch := data2[pos]; fast && ch != '\n' && ch != '\r' {
-			lineEnd := bytes.IndexByte(data2[pos:], '\n')
+		if ch := data[pos]; fast && ch != '\n' && ch != '\r' {
+			lineEnd := bytes.IndexByte(data[pos:], '\n')
 			if lineEnd < 0 {
-				lineEnd = len(data2) - pos
+				lineEnd = len(data) - pos
 			}
-			if bytes.IndexByte(data2[pos:pos+lineEnd], '"') < 0 {
+			if bytes.IndexByte(data[pos:pos+lineEnd], '"') < 0 {
 				sc.line++
 				f.Rows++
 				col := 0
 				for {
-					end, v, isInt, plain := scanPlainField(data2, pos)
+					end, v, isInt, plain := scanPlainField(data, pos)
 					if col >= len(cols) {
-						return nil, fmt.Errorf("line %d: expected %d fields, saw %d", sc.line, len(cols), col+1+countFields(data2[end:]))
+						return nil, fmt.Errorf("line %d: expected %d fields, saw %d", sc.line, len(cols), col+1+countFields(data[end:]))
 					}
-					cell(col, data2[pos:end], v, isInt, plain)
+					cell(col, data[pos:end], v, isInt, plain)
 					col++
 					pos = end
-					if pos < len(data2) && data2[pos] == ',' {
+					if pos < len(data) && data[pos] == ',' {
 						pos++
 						continue
 					}
-					if pos < len(data2) && data2[pos] == '\r' && pos+1 < len(data2) && data2[pos+1] == '\n' {
+					if pos < len(data) && data[pos] == '\r' && pos+1 < len(data) && data[pos+1] == '\n' {
 						pos++
 					}
-					if pos < len(data2) {
+					if pos < len(data) {
 						pos++
 					}
 					break

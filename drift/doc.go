@@ -26,7 +26,9 @@
 // count, min, max, mean and variance (Chan's merge), so merging two sketches
 // of the same alpha is exact and order independent. A categorical sketch
 // keeps exact counts per label. Size: one bucket per occupied 1% band of
-// magnitude, a few hundred for bike-sharing columns.
+// magnitude, a few hundred for bike-sharing columns. MarshalBinary gives a
+// canonical, versioned encoding; UnmarshalBinary rejects any sketch whose
+// counts, min/max or bucket ranges do not add up.
 //
 // The estimators return an interval [Lo, Hi] that contains the exact batch
 // value (Value is its midpoint, Bound() its half-width), computed from the

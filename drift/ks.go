@@ -444,9 +444,6 @@ func smirnovSF(n int, x float64) float64 {
 		return 1 + math.Expm1(logp)
 	}
 	last := n - fl - 1 // highest j with x + j/n < 1
-	if alpha == 0 {
-		last = n - fl - 1
-	}
 	lgn1, _ := math.Lgamma(fn + 1)
 	logTerm := func(j int) float64 {
 		fj := float64(j)

@@ -75,6 +75,14 @@ func fieldErr(field, format string, a ...any) *FieldError {
 
 var errSyntax = errors.New("syntax")
 
+// Recycle lets the decoder reuse the memory behind the Features of every
+// record it decoded so far: call it only once none of those records is used
+// any more (a pooled decoder between requests).
+func (d *Decoder) Recycle() {
+	clear(d.feats)
+	d.feats = d.feats[:0]
+}
+
 // Decode parses one line (without its newline) into r, overwriting it. A
 // returned error is a *FieldError.
 func (d *Decoder) Decode(line []byte, r *Record) error {
@@ -645,12 +653,7 @@ func (d *Decoder) features() ([]Feature, error) {
 		}
 		d.feats = append(d.feats, Feature{Name: name, Value: v})
 	}
-	fs := d.feats[start:len(d.feats):len(d.feats)]
-	if len(d.feats) > 1<<14 {
-		// Start a new arena: the records handed out keep the old one alive.
-		d.feats = make([]Feature, 0, 1<<14)
-	}
-	return fs, nil
+	return d.feats[start:len(d.feats):len(d.feats)], nil
 }
 
 func (d *Decoder) prediction() (Prediction, error) {

@@ -235,17 +235,24 @@ func BenchmarkAppendHotPath(b *testing.B) {
 	for i := range lsets {
 		lsets[i] = labels.FromStrings("__name__", "hot", "i", fmt.Sprint(i))
 	}
-	dir := b.TempDir()
-	db, err := Open(filepath.Join(dir, "mlectl"), Options{})
-	require.NoError(b, err)
-	defer db.Close()
-	head := openPromHead(b, filepath.Join(dir, "prom"))
-	defer head.Close()
 	for _, tc := range []struct {
 		name string
-		a    storage.Appendable
-	}{{"mlectl", db}, {"prometheus-head", head}} {
+		open func(b *testing.B) (storage.Appendable, func() error)
+	}{
+		{"mlectl", func(b *testing.B) (storage.Appendable, func() error) {
+			db, err := Open(b.TempDir(), Options{})
+			require.NoError(b, err)
+			return db, db.Close
+		}},
+		{"prometheus-head", func(b *testing.B) (storage.Appendable, func() error) {
+			h := openPromHead(b, b.TempDir())
+			return h, h.Close
+		}},
+	} {
 		b.Run(tc.name, func(b *testing.B) {
+			a, closeFn := tc.open(b)
+			defer closeFn()
+			tc := struct{ a storage.Appendable }{a}
 			refs := make([]storage.SeriesRef, nSeries)
 			app := tc.a.Appender(context.Background())
 			base := time.Now().UnixMilli()
@@ -266,6 +273,7 @@ func BenchmarkAppendHotPath(b *testing.B) {
 				}
 			}
 			require.NoError(b, app.Commit())
+			b.StopTimer() // closing (sealing) is not part of the append path
 		})
 	}
 }

@@ -95,6 +95,9 @@ func (ix *seriesIndex) getOrCreate(hash uint64, lset labels.Labels, ref uint64) 
 			return s, false
 		}
 	}
+	if ref != 0 && ix.getByRef(ref) != nil {
+		ref = 0 // taken by another series (a replayed record of a deleted series)
+	}
 	if ref == 0 {
 		ref = ix.nextRef.Add(1)
 	} else {

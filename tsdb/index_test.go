@@ -138,3 +138,20 @@ func matcherName(ms []*labels.Matcher) string {
 	}
 	return s
 }
+
+func TestGetOrCreateRefCollision(t *testing.T) {
+	ix := newSeriesIndex()
+	a := labels.FromStrings("__name__", "a")
+	b := labels.FromStrings("__name__", "b")
+	sa, created := ix.getOrCreate(a.Hash(), a, 5)
+	require.True(t, created)
+	require.Equal(t, uint64(5), sa.ref)
+	sb, created := ix.getOrCreate(b.Hash(), b, 5)
+	require.True(t, created)
+	require.NotEqual(t, uint64(5), sb.ref, "a taken ref is not reused")
+	require.Same(t, sa, ix.getByRef(5))
+	require.Same(t, sb, ix.getByRef(sb.ref))
+	ix.remove(sa)
+	require.Nil(t, ix.getByRef(5))
+	require.Equal(t, []uint64{sb.ref}, ix.postingsForMatchers(re("__name__", ".+")))
+}

@@ -3,6 +3,8 @@ package tui
 import (
 	"bytes"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,8 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/client"
 )
 
 var sizes = []struct{ w, h int }{{80, 24}, {160, 48}}
@@ -248,4 +252,29 @@ func TestQuitKey(t *testing.T) {
 	s.waitFor("collector ready")
 	s.keys("q")
 	s.tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+func TestAlertOpensRunbook(t *testing.T) {
+	s := newSession(t, alertsRecorded, 80, 24, "alerts")
+	s.waitFor("2 firing", "collector ready")
+	s.keys("enter")
+	s.waitFor("Alerts › Runbooks", "does not serve /api/v1/runbooks")
+	s.keys("esc")
+	s.waitFor("1 pending")
+}
+
+func TestCollectorDown(t *testing.T) {
+	hs := httptest.NewServer(http.NotFoundHandler())
+	url := hs.URL
+	hs.Close()
+	c, err := client.New(url)
+	require.NoError(t, err)
+	m := New(t.Context(), testConfig(stableURL{c}))
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	s := &session{t: t, tm: tm}
+	s.waitFor("collector NOT READY", "query failed")
+	screen := s.screen()
+	assert.Contains(t, screen, "unreachable")
+	assert.Contains(t, screen, "data —", "no data has ever arrived")
+	assert.NotContains(t, screen, "fraud")
 }

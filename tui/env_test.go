@@ -87,7 +87,14 @@ func seedDB(db *tsdb.DB, models []seededModel) error {
 				_, err = app.Append(0, labels.FromStrings(kv...), ms, v)
 			}
 		}
-		for _, m := range models {
+		for mi, m := range models {
+			// Traffic swings ±30% over an hour, each model in its own
+			// phase; counters hold the integral of that rate, so rate()
+			// sees a smooth wave and ratios (error share, quantiles) stay
+			// exact.
+			const period = 3600.0
+			phase := float64(mi) * period / 4
+			wave := elapsed + 0.3*period/(2*math.Pi)*(math.Cos(2*math.Pi*phase/period)-math.Cos(2*math.Pi*(elapsed+phase)/period))
 			var prod []string
 			for v, role := range m.versions {
 				if role == "prod" {
@@ -99,10 +106,10 @@ func seedDB(db *tsdb.DB, models []seededModel) error {
 				if role == "prod" {
 					share = 1 / float64(len(prod))
 				}
-				add(m.okRate*share*elapsed, "__name__", "mle_predictions_total", "model", m.name, "version", v, "role", role, "status", "ok")
-				add(m.errRate*share*elapsed, "__name__", "mle_predictions_total", "model", m.name, "version", v, "role", role, "status", "error")
+				add(m.okRate*share*wave, "__name__", "mle_predictions_total", "model", m.name, "version", v, "role", role, "status", "ok")
+				add(m.errRate*share*wave, "__name__", "mle_predictions_total", "model", m.name, "version", v, "role", role, "status", "error")
 				for le, r := range m.buckets {
-					add(r*share*elapsed, "__name__", "mle_inference_latency_seconds_bucket", "model", m.name, "version", v, "role", role, "le", le)
+					add(r*share*wave, "__name__", "mle_inference_latency_seconds_bucket", "model", m.name, "version", v, "role", role, "le", le)
 				}
 			}
 			if !math.IsNaN(m.drift) {

@@ -42,6 +42,8 @@ func commands() map[string]command {
 		"audit":       {summary: "verify or list the hash-chained audit log (audit verify|list)", run: runAudit},
 		"demo":        {summary: "run the product on its embedded default: collector, simulated models, a drift incident", run: runDemo},
 		"drift":       {summary: "compare a reference and a current CSV, feature by feature", run: runDrift},
+		"logs":        {summary: "export logged predictions of a model (logs export MODEL --from --to --format csv|ndjson)", run: runLogs},
+		"baseline":    {summary: "store a model version's training profile (baseline import MODEL VERSION FILE.csv)", run: runBaseline},
 		"shadow":      {summary: "score inputs through a model file (shadow score) and compare models", run: runShadow},
 		"slo":         {summary: "generate Prometheus SLO recording and burn-rate alert rules (Sloth compatible)", run: runSLO},
 	}

@@ -36,7 +36,8 @@ type Log interface {
 }
 
 // Observer sees every batch of records once it is durable. It must be safe
-// for concurrent use and must not retain recs.
+// for concurrent use and must not retain recs or their Features slices
+// (their memory is reused by the next request); strings may be kept.
 type Observer interface {
 	ObserveRecords(recs []predlog.Record)
 }
@@ -91,6 +92,7 @@ type Handler struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	bufs     sync.Pool // *bufio.Reader
+	batches  sync.Pool // *batch
 	zstdPool sync.Pool // *zstd.Decoder
 }
 
@@ -377,8 +379,13 @@ func (h *Handler) ServeIngest(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 	var resp IngestResponse
-	dec := predlog.NewDecoder(h.cfg.Now)
-	recs := make([]predlog.Record, 0, 1024)
+	bt, _ := h.batches.Get().(*batch)
+	if bt == nil {
+		bt = &batch{dec: predlog.NewDecoder(h.cfg.Now)}
+	}
+	defer h.putBatch(bt)
+	dec, recs := bt.dec, bt.recs[:0]
+	defer func() { bt.recs = recs }()
 	maxLine := h.cfg.Limits.MaxLineBytes
 	err = h.forEachLine(body, func(n int, line []byte) error {
 		if len(recs) >= h.cfg.Limits.MaxRecords {
@@ -415,6 +422,21 @@ func (h *Handler) ServeIngest(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusBadRequest
 	}
 	writeJSON(w, code, resp)
+}
+
+// batch is the reusable state of one ingest request.
+type batch struct {
+	dec  *predlog.Decoder
+	recs []predlog.Record
+}
+
+func (h *Handler) putBatch(bt *batch) {
+	// Nothing keeps the records once the request is answered: the log
+	// encoded them and observers copy what they keep.
+	clear(bt.recs)
+	bt.recs = bt.recs[:0]
+	bt.dec.Recycle()
+	h.batches.Put(bt)
 }
 
 // Observe hands durable records to the observers; ingest calls it, and so

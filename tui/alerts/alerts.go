@@ -53,6 +53,7 @@ type View struct {
 	c        common.Common
 	api      API
 	table    *common.Table
+	open     key.Binding
 	alerts   []client.Alert
 	err      error
 	at       time.Time
@@ -65,7 +66,10 @@ type View struct {
 
 // New returns the Alerts view reading from api.
 func New(c common.Common, api API) *View {
-	v := &View{c: c, api: api, table: common.NewTable(c, columns)}
+	v := &View{
+		c: c, api: api, table: common.NewTable(c, columns),
+		open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open runbook")),
+	}
 	v.table.SetEmpty("loading alerts…")
 	return v
 }
@@ -114,7 +118,7 @@ func (v *View) SetSize(w, h int) {
 }
 
 // KeyBindings lists the view's keys for help.
-func (v *View) KeyBindings() []key.Binding { return v.table.KeyBindings() }
+func (v *View) KeyBindings() []key.Binding { return append(v.table.KeyBindings(), v.open) }
 
 // Update handles fetch results and navigation keys.
 func (v *View) Update(msg tea.Msg) tea.Cmd {
@@ -130,6 +134,13 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 		}
 		v.rebuild()
 	case tea.KeyMsg:
+		if key.Matches(msg, v.open) {
+			if row, ok := v.table.Selected(); ok {
+				rb := row.Cells[colRunbook]
+				return func() tea.Msg { return common.NavigateMsg{View: "runbooks", Arg: rb} }
+			}
+			return nil
+		}
 		v.table.Update(msg)
 	}
 	return nil

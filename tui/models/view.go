@@ -145,7 +145,15 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case fetchedMsg:
 		v.inflight = false
-		v.SetSnapshot(Snapshot(msg))
+		s := Snapshot(msg)
+		if len(s.Errs) > 0 && len(s.Models) == 0 {
+			// Nothing came back: keep the last good rows (and their age)
+			// and show why.
+			v.snap.Errs = s.Errs
+			v.rebuild()
+			return nil
+		}
+		v.SetSnapshot(s)
 	case tea.KeyMsg:
 		if key.Matches(msg, v.open) {
 			if row, ok := v.table.Selected(); ok {
@@ -168,6 +176,8 @@ func (v *View) rebuild() {
 		rows = append(rows, v.row(m))
 	}
 	switch {
+	case !v.loaded && len(v.snap.Errs) > 0:
+		v.table.SetEmpty("no data yet: the collector did not answer (see below)")
 	case !v.loaded:
 		v.table.SetEmpty("loading models…")
 	case v.filter != "":

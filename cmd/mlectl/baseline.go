@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mlectl/mlectl/drift"
+	"github.com/mlectl/mlectl/predlog/baseline"
+)
+
+const baselineUsage = `usage: mlectl baseline import MODEL VERSION FILE.csv [--categorical a,b] [--collector URL]
+       mlectl baseline show MODEL VERSION [--collector URL]
+
+import profiles every column of the training data in FILE.csv (numerical:
+range, mean, deciles and a sample of at most 10000 order statistics;
+categorical: every category with its count) and stores the profile on the
+collector. Serving traffic of MODEL VERSION is then compared against it
+(training/serving skew), and a data contract is learned from it unless the
+model has an explicit one. Columns named in --categorical are categories even
+when numeric. show prints the stored profile as JSON.
+`
+
+func runBaseline(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, baselineUsage)
+		if len(args) == 0 {
+			return usagef("missing subcommand\n%s", baselineUsage)
+		}
+		return nil
+	}
+	sub := args[0]
+	if sub != "import" && sub != "show" {
+		return usagef("unknown subcommand %q (want import or show)\n%s", sub, baselineUsage)
+	}
+	fs, cli := newMetaFlags("baseline "+sub, stderr)
+	cats := fs.String("categorical", "", "comma-separated columns profiled as categories")
+	pos, err := metaParse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	want := map[string]int{"import": 3, "show": 2}[sub]
+	if len(pos) != want {
+		return usagef("baseline %s wants %d arguments, got %d\n%s", sub, want, len(pos), baselineUsage)
+	}
+	base, err := collectorBase(cli.collector)
+	if err != nil {
+		return err
+	}
+	model, version := pos[0], pos[1]
+	endpoint := base + "/api/v1/baselines/" + url.PathEscape(model) + "/" + url.PathEscape(version)
+	if sub == "show" {
+		return baselineShow(ctx, endpoint, cli.token, stdout)
+	}
+
+	path := pos[2]
+	if ext := strings.ToLower(filepath.Ext(path)); ext != ".csv" {
+		return usagef("%s: only CSV training files are supported (got %q); convert Parquet with e.g. `duckdb -c \"COPY (FROM 'f.parquet') TO 'f.csv'\"`", path, ext)
+	}
+	frame, err := drift.ReadCSVFile(path)
+	if err != nil {
+		return usagef("%s: %v", path, err)
+	}
+	var categorical []string
+	for _, c := range strings.Split(*cats, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			if frame.Column(c) == nil {
+				return usagef("--categorical: %s has no column %q", path, c)
+			}
+			categorical = append(categorical, c)
+		}
+	}
+	p, err := baseline.FromFrame(model, version, frame, categorical, time.Now())
+	if err != nil {
+		return usagef("%v", err)
+	}
+	body, err := p.Marshal()
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return usagef("--collector: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if cli.token != "" {
+		req.Header.Set("Authorization", "Bearer "+cli.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("store baseline on %s: %w", base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return collectorError(resp, "baseline import")
+	}
+	nNum, nCat := 0, 0
+	for _, f := range p.Features {
+		if f.Type == baseline.Numerical {
+			nNum++
+		} else {
+			nCat++
+		}
+	}
+	fmt.Fprintf(stdout, "baseline %s/%s stored: %d rows, %d numerical and %d categorical features\n", model, version, p.Rows, nNum, nCat)
+	return nil
+}
+
+func baselineShow(ctx context.Context, endpoint, token string, stdout io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return usagef("--collector: %v", err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("read baseline: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return collectorError(resp, "baseline show")
+	}
+	var v any
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		return fmt.Errorf("read baseline: %w", err)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
