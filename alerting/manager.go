@@ -127,6 +127,9 @@ type Manager struct {
 	runMu   sync.Mutex
 	cancel  context.CancelFunc
 	stopped chan struct{}
+
+	delivery       sync.WaitGroup
+	deliveryCancel context.CancelFunc
 }
 
 type trackedAlert struct {
@@ -135,7 +138,8 @@ type trackedAlert struct {
 	lastRepeat time.Time
 }
 
-// New loads and validates every rule source; it starts nothing (see Run).
+// New loads and validates every rule source and starts notification
+// delivery; Run starts evaluation. Call Stop when done.
 func New(o Options) (*Manager, error) {
 	if o.Storage == nil {
 		return nil, errors.New("alerting: Options.Storage is required")
@@ -239,6 +243,7 @@ func New(o Options) (*Manager, error) {
 		}
 		return strings.Compare(a.Name(), b.Name())
 	})
+	m.startDelivery()
 	return m, nil
 }
 
@@ -282,10 +287,24 @@ func (m *Manager) amTargets() map[string][]*targetgroup.Group {
 	return t
 }
 
-// Run starts evaluation and delivery and blocks until ctx is done or Stop
-// is called. Each group is evaluated on Prometheus's schedule (aligned
-// slots of its interval); ALERTS_FOR_STATE is restored after the second
-// evaluation, as Prometheus does.
+// startDelivery starts the notifier and webhook workers; Stop ends them.
+func (m *Manager) startDelivery() {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.deliveryCancel = cancel
+	if m.notifier != nil {
+		tsets := make(chan map[string][]*targetgroup.Group, 1)
+		tsets <- m.amTargets()
+		m.delivery.Go(func() { m.notifier.Run(tsets) })
+	}
+	for _, w := range m.webhooks {
+		m.delivery.Go(func() { w.run(ctx) })
+	}
+}
+
+// Run evaluates the groups and blocks until ctx is done or Stop is called.
+// Each group is evaluated on Prometheus's schedule (aligned slots of its
+// interval); ALERTS_FOR_STATE is restored after the second evaluation, as
+// Prometheus does.
 func (m *Manager) Run(ctx context.Context) error {
 	m.runMu.Lock()
 	if m.cancel != nil {
@@ -300,36 +319,30 @@ func (m *Manager) Run(ctx context.Context) error {
 	defer cancel()
 
 	var wg sync.WaitGroup
-	if m.notifier != nil {
-		tsets := make(chan map[string][]*targetgroup.Group, 1)
-		tsets <- m.amTargets()
-		wg.Go(func() { m.notifier.Run(tsets) })
-	}
-	for _, w := range m.webhooks {
-		wg.Go(func() { w.run(ctx) })
-	}
 	for _, g := range m.groups {
 		wg.Go(func() { m.runGroup(ctx, g) })
 	}
 	wg.Go(func() { m.housekeeping(ctx) })
 	<-ctx.Done()
-	if m.notifier != nil {
-		m.notifier.Stop()
-	}
 	wg.Wait()
 	return nil
 }
 
-// Stop ends Run and waits for it to return.
+// Stop ends Run (waiting for it to return) and then notification
+// delivery. Call it once, also when Run was never called.
 func (m *Manager) Stop() {
 	m.runMu.Lock()
 	cancel, stopped := m.cancel, m.stopped
 	m.runMu.Unlock()
-	if cancel == nil {
-		return
+	if cancel != nil {
+		cancel()
+		<-stopped
 	}
-	cancel()
-	<-stopped
+	if m.notifier != nil {
+		m.notifier.Stop()
+	}
+	m.deliveryCancel()
+	m.delivery.Wait()
 }
 
 func (m *Manager) runGroup(ctx context.Context, g *rules.Group) {

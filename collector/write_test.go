@@ -293,6 +293,13 @@ func TestWriteStorageSampleErrorsNameSeriesAfterCommittingGoodOnes(t *testing.T)
 	v := queryVector(t, ts.url, `temp{room="b"}`, now)
 	require.Len(t, v.Result, 1)
 	assert.Equal(t, "21", v.Result[0].Value[1])
+
+	// A series refused for two reasons counts once as a whole series.
+	mixed := postWrite(t, ts.url, contentTypeV1, encodeV1(t,
+		series([]string{"__name__", "temp", "room", "a"},
+			prompb.Sample{Timestamp: old, Value: 1}, prompb.Sample{Timestamp: now.Add(time.Hour).UnixMilli(), Value: 2})))
+	require.Equal(t, http.StatusBadRequest, mixed.code, mixed.body)
+	mustContainAll(t, mixed.body, "accepted 0 samples from 0 series; rejected 2 samples (1 whole series)", "too_far_in_future:")
 }
 
 func TestSeriesLimitCountsSeriesAlreadyStored(t *testing.T) {

@@ -278,3 +278,17 @@ func TestCollectorDown(t *testing.T) {
 	assert.Contains(t, screen, "data —", "no data has ever arrived")
 	assert.NotContains(t, screen, "fraud")
 }
+
+func TestModelsViewASCII(t *testing.T) {
+	api := stableURL{collectorClient(t, alertsRecorded)}
+	cfg := testConfig(api)
+	cfg.ASCII = true
+	tm := teatest.NewTestModel(t, New(t.Context(), cfg), teatest.WithInitialTermSize(80, 24))
+	s := &session{t: t, tm: tm}
+	s.waitFor("428ms", "collector ready", "recsys")
+	screen := s.screen()
+	for _, r := range screen {
+		require.Less(t, r, rune(128), "--ascii draws 7-bit characters only: %q", r)
+	}
+	checkGolden(t, screen, 80, 24)
+}

@@ -18,11 +18,13 @@ import (
 	"github.com/mlectl/mlectl/tui"
 )
 
-const consoleUsage = `usage: mlectl [console] [--collector URL] [--token TOKEN] [--read-only] [--ascii] [--refresh 5s]
+const consoleUsage = `usage: mlectl [console] [--collector URL] [--token TOKEN] [--read-only] [--ascii]
+                      [--refresh 5s] [--view models]
 
 Opens the interactive console. --collector defaults to $MLECTL_COLLECTOR, else
-` + client.DefaultURL + `; --token defaults to $MLECTL_TOKEN. --ascii (or NO_COLOR)
-draws without colour. Inside the console press ? for keys, : for commands.
+` + client.DefaultURL + `; --token defaults to $MLECTL_TOKEN. --ascii draws without colour
+in 7-bit characters; NO_COLOR only turns colour off. In the console press ? for
+keys and : for commands (:models :alerts :query :timeline :runbooks :gameday).
 `
 
 // consoleOptions are the console's command-line settings.
@@ -30,7 +32,8 @@ type consoleOptions struct {
 	collector string
 	token     string
 	readOnly  bool
-	ascii     bool
+	ascii     bool // no colour and 7-bit glyphs
+	noColor   bool // no colour (NO_COLOR), glyphs unchanged
 	refresh   time.Duration
 	start     string
 }
@@ -70,9 +73,8 @@ func parseConsoleFlags(args []string, getenv func(string) string) (consoleOption
 	if _, err := client.New(o.collector); err != nil {
 		return o, usagef("--collector: %v", err)
 	}
-	if getenv("NO_COLOR") != "" {
-		o.ascii = true
-	}
+	// https://no-color.org: any non-empty value turns colour off.
+	o.noColor = o.ascii || getenv("NO_COLOR") != ""
 	return o, nil
 }
 
@@ -94,7 +96,7 @@ func runConsole(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		return usagef("--collector: %v", err)
 	}
 	r := lipgloss.NewRenderer(out)
-	if o.ascii {
+	if o.noColor {
 		r.SetColorProfile(termenv.Ascii)
 	}
 	return tui.Run(ctx, tui.Config{

@@ -25,12 +25,12 @@ func TestParseConsoleFlags(t *testing.T) {
 		{name: "defaults", want: consoleOptions{collector: "http://127.0.0.1:9710", refresh: 5 * time.Second, start: "models"}},
 		{
 			name: "environment", env: map[string]string{"MLECTL_COLLECTOR": "https://c.example:9710", "MLECTL_TOKEN": "t0k", "NO_COLOR": "1"},
-			want: consoleOptions{collector: "https://c.example:9710", token: "t0k", ascii: true, refresh: 5 * time.Second, start: "models"},
+			want: consoleOptions{collector: "https://c.example:9710", token: "t0k", noColor: true, refresh: 5 * time.Second, start: "models"},
 		},
 		{
 			name: "flags beat environment", env: map[string]string{"MLECTL_COLLECTOR": "http://a:1"},
 			args: []string{"--collector", "http://b:2", "--token", "x", "--read-only", "--ascii", "--refresh", "2s", "--view", "alerts"},
-			want: consoleOptions{collector: "http://b:2", token: "x", readOnly: true, ascii: true, refresh: 2 * time.Second, start: "alerts"},
+			want: consoleOptions{collector: "http://b:2", token: "x", readOnly: true, ascii: true, noColor: true, refresh: 2 * time.Second, start: "alerts"},
 		},
 		{name: "bad url", args: []string{"--collector", "127.0.0.1:9710"}, wantErr: "--collector"},
 		{name: "fast refresh", args: []string{"--refresh", "1ms"}, wantErr: "--refresh must be at least"},

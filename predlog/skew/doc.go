@@ -1,0 +1,28 @@
+// Package skew owns streaming drift in the collector: per model version and
+// feature it keeps mergeable sketches (package drift) of the serving values
+// in fixed windows (default 5 minutes) and hourly buckets of the last 24
+// hours, so memory does not grow with traffic, and compares each closed
+// window with the training profile (training/serving skew, against
+// "baseline") and with the 24 hours before it (drift, against
+// "previous_24h").
+//
+// Series (written by AppendTo, values of the last closed window):
+//
+//	mle_feature_drift_score{model,version,feature,method,against}
+//	    numerical: ks, wasserstein_normed, psi; categorical: jensen_shannon, psi
+//	mle_feature_drifted{model,version,feature,against}
+//	    1 when the default method (wasserstein_normed for numerical,
+//	    jensen_shannon for categorical: Evidently's choice for large
+//	    samples) is at or above Threshold (default 0.1)
+//	mle_dataset_drift_share{model,version,against}
+//	mle_prediction_drift_score{model,version,method,against="previous_24h"}
+//
+// The error bounds of the estimates are those of drift's sketch estimators
+// (see go doc drift): with the default alpha the KS statistic is within 0.01
+// of the exact one unless a 1%-wide bucket holds over 1% of a sample.
+//
+// Records' Features are read, never retained. A feature is numerical or
+// categorical as in the baseline profile, else as its first value; values of
+// the other kind are skipped (the data contract counts them), nulls count as
+// missing.
+package skew
