@@ -37,6 +37,14 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
+	switch e.Status {
+	case http.StatusUnauthorized:
+		return fmt.Sprintf("not authorized (401): %s — pass --token or set MLECTL_TOKEN", e.Msg)
+	case http.StatusForbidden:
+		return fmt.Sprintf("forbidden (403): %s", e.Msg)
+	case http.StatusNotFound:
+		return fmt.Sprintf("not found (404): %s", e.Msg)
+	}
 	return fmt.Sprintf("collector answered %d %s: %s", e.Status, e.Type, e.Msg)
 }
 

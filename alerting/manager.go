@@ -462,6 +462,11 @@ func (m *Manager) notify(ctx context.Context, expr string, alerts ...*rules.Aler
 	generator := m.opts.ExternalURL + strutil.TableLinkForExpression(expr)
 	var toAM []*notifier.Alert
 	var toHooks []WebhookAlert
+	type transition struct {
+		a      *rules.Alert
+		firing bool
+	}
+	var transitions []transition
 	for _, a := range alerts {
 		id := Fingerprint(a.Labels)
 		firing := a.ResolvedAt.IsZero()
@@ -472,10 +477,10 @@ func (m *Manager) notify(ctx context.Context, expr string, alerts ...*rules.Aler
 		case firing && (t == nil || !t.firing):
 			t = &trackedAlert{firing: true}
 			m.tracked[id] = t
-			m.recordTransition(ctx, a, true)
+			transitions = append(transitions, transition{a, true})
 		case !firing && t != nil && t.firing:
 			delete(m.tracked, id)
-			m.recordTransition(ctx, a, false)
+			transitions = append(transitions, transition{a, false})
 			m.sil.clearAck(id)
 		}
 		if t != nil && !silenced {
@@ -511,6 +516,10 @@ func (m *Manager) notify(ctx context.Context, expr string, alerts ...*rules.Aler
 	}
 	if m.notifier != nil && len(toAM) > 0 {
 		m.notifier.Send(toAM...)
+	}
+	// Recorded outside m.mu: the event log syncs to disk.
+	for _, tr := range transitions {
+		m.recordTransition(ctx, tr.a, tr.firing)
 	}
 	for _, wa := range toHooks {
 		for _, w := range m.webhooks {

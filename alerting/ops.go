@@ -126,7 +126,7 @@ func (m *Manager) CreateSilence(ctx context.Context, req SilenceRequest, actor s
 	if err != nil {
 		return Silence{}, err
 	}
-	m.record(ctx, silenceEvent(sil, "silenced"))
+	m.record(ctx, m.silenceEvent(sil, "silenced"))
 	return sil, nil
 }
 
@@ -158,8 +158,17 @@ func (m *Manager) createSilence(req SilenceRequest, actor, model string) (Silenc
 	return m.sil.add(Silence{Matchers: req.Matchers, StartsAt: start.UTC(), EndsAt: end.UTC(), CreatedBy: actor, Comment: req.Comment, Model: model})
 }
 
-func silenceEvent(sil Silence, verb string) events.Event {
-	return events.Event{Time: time.Now().UTC(), Kind: events.KindSilence, Model: sil.Model, Actor: sil.CreatedBy,
+func (m *Manager) silenceEvent(sil Silence, verb string) events.Event {
+	model := sil.Model
+	if model == "" {
+		// A silence for one model belongs on that model's timeline.
+		for _, mt := range sil.matchers {
+			if mt.Name == "model" && mt.Type == labels.MatchEqual {
+				model = mt.Value
+			}
+		}
+	}
+	return events.Event{Time: m.opts.Now().UTC(), Kind: events.KindSilence, Model: model, Actor: sil.CreatedBy,
 		Text:   fmt.Sprintf("%s %s until %s: %s", verb, sil.Matchers, sil.EndsAt.Format(time.RFC3339), sil.Comment),
 		Labels: map[string]string{"silence_id": sil.ID}}
 }
@@ -181,7 +190,7 @@ func (m *Manager) ExpireSilence(ctx context.Context, id, actor string) (Silence,
 	if err != nil {
 		return Silence{}, err
 	}
-	e := silenceEvent(sil, "expired silence of")
+	e := m.silenceEvent(sil, "expired silence of")
 	e.Actor = actor
 	m.record(ctx, e)
 	return sil, nil
@@ -229,7 +238,7 @@ func (m *Manager) NoteDeploy(ctx context.Context, e events.Event) (Silence, bool
 	if err != nil {
 		return Silence{}, false, fmt.Errorf("deploy suppression window for %s: %w", e.Model, err)
 	}
-	m.record(ctx, silenceEvent(sil, "deploy window silenced"))
+	m.record(ctx, m.silenceEvent(sil, "deploy window silenced"))
 	return sil, true, nil
 }
 

@@ -302,9 +302,24 @@ func (c *Client) Rules(ctx context.Context) ([]RuleGroup, error) {
 // returns nil when it answers successfully and an error wrapping
 // ErrNotConfigured when it answers 404. Views whose API arrives in a later
 // release use it to decide between "not configured" and real content.
+//
+// Any 2xx answer counts, whatever its body: these APIs need not use the
+// Prometheus envelope.
 func (c *Client) Probe(ctx context.Context, path string) error {
-	_, err := c.getData(ctx, path, nil)
-	return err
+	body, status, err := c.get(ctx, path, nil)
+	if err != nil {
+		return err
+	}
+	if status/100 == 2 {
+		return nil
+	}
+	if _, err := decodeEnvelope(body, status); err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			return apiErr
+		}
+	}
+	return &APIError{StatusCode: status, Message: firstLine(body)}
 }
 
 func (c *Client) getInto(ctx context.Context, path string, params url.Values, dst any) error {

@@ -145,10 +145,15 @@ func TestClientEndpoints(t *testing.T) {
 	_, err = c.Rules(ctx)
 	require.ErrorIs(t, err, ErrNotConfigured)
 	require.ErrorIs(t, c.Probe(ctx, "/api/v1/events"), ErrNotConfigured)
+	require.NoError(t, c.Probe(ctx, "/api/v1/alerts"))
+	require.NoError(t, c.Probe(ctx, "/-/ready"), "any 2xx body will do")
 	require.ErrorIs(t, c.Healthy(ctx), ErrNotConfigured)
 
 	noToken, err := New(srv.URL)
 	require.NoError(t, err)
+	var probeErr *APIError
+	require.ErrorAs(t, noToken.Probe(ctx, "/api/v1/alerts"), &probeErr)
+	assert.Equal(t, http.StatusUnauthorized, probeErr.StatusCode)
 	_, err = noToken.Query(ctx, "up", time.Time{})
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)

@@ -33,6 +33,11 @@ type Config struct {
 	Limits Limits      `yaml:"limits"`
 	Query  QueryConfig `yaml:"query"`
 
+	// Auth is the access-control mode for the metadata API: "" (reads open,
+	// mutations need a token), "strict" (every call needs a token) or
+	// "disabled" (explicitly open; for local demos only). See package auth.
+	Auth string `yaml:"auth,omitempty"`
+
 	// Reserved sections, decoded by their owners.
 	Rules  yaml.Node `yaml:"rules,omitempty"`
 	Tokens yaml.Node `yaml:"tokens,omitempty"`

@@ -38,6 +38,30 @@
 // `WITH (...)` template is expanded to plain PromQL first (ExpandWith);
 // Prometheus's parser then reports any error with its line:column position.
 //
+// Exemplars and metric metadata in remote-write requests are accepted and
+// discarded: the store keeps neither, and /api/v1/metadata and
+// /api/v1/query_exemplars answer empty, as Grafana expects.
+//
+// # Config file
+//
+//	limits:                        # 0 or absent: default; negative: no limit
+//	  max_body_bytes: 16777216     # compressed body
+//	  max_decoded_bytes: 67108864  # after snappy
+//	  max_series_per_request: 50000
+//	  max_labels_per_series: 30
+//	  max_label_name_length: 1024
+//	  max_label_value_length: 2048
+//	  max_series_per_metric: 100000
+//	  max_future_skew: 10m
+//	  require_sorted_labels: false # true: unsorted label names are a 400
+//	query:
+//	  timeout: 2m
+//	  max_samples: 50000000
+//	  lookback_delta: 5m
+//	rules: ...                     # reserved, kept raw (yaml.Node) for their owners
+//	tokens: ...
+//	models: ...
+//
 // The Server holds no global state: its metrics live in its own registry and
 // its store can be attached after the listener is open (Attach), so that
 // readiness reflects storage recovery.

@@ -48,6 +48,7 @@ type Server struct {
 	api     *v1.API
 	rw2     http.Handler
 	handler http.Handler
+	mux     *http.ServeMux
 	bufPool sync.Pool // *[]byte scratch for decompressed payloads
 	start   time.Time
 }
@@ -109,6 +110,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -132,8 +134,16 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	return nil
 }
 
+// Handle registers an extra handler (e.g. the metadata API) on the server's
+// mux, instrumented like the built-in routes. More specific patterns win over
+// the "/api/v1/" catch-all. Call it before Serve.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, s.m.instrument(pattern, h))
+}
+
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	s.mux = mux
 	handle := func(pattern, name string, h http.Handler) {
 		mux.Handle(pattern, s.m.instrument(name, h))
 	}

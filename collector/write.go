@@ -379,12 +379,14 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 			failed[reason] = &rejection{reason: reason, status: http.StatusBadRequest, samples: 1,
 				msg: fmt.Sprintf("series %s: %v", ls.String(), bad)}
 		}
-		for k, reason := range slices.Sorted(maps.Keys(failed)) {
-			f := failed[reason]
-			if f.samples > 1 {
-				f.msg += fmt.Sprintf(" (and %d more samples)", f.samples-1)
+		if len(failed) > 0 { // spares the common all-good path the sort
+			for k, reason := range slices.Sorted(maps.Keys(failed)) {
+				f := failed[reason]
+				if f.samples > 1 {
+					f.msg += fmt.Sprintf(" (and %d more samples)", f.samples-1)
+				}
+				res.reject(*f, accepted == 0 && k == 0)
 			}
-			res.reject(*f, accepted == 0 && k == 0)
 		}
 		if accepted > 0 {
 			res.acceptedSamples += accepted

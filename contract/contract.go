@@ -56,6 +56,7 @@ type Contract struct {
 	// Compiled by Validate: feature names in order, their index, and the
 	// indexes of the non-nullable and the null-rate-bounded features.
 	names     []string
+	specs     []Feature // by index
 	index     map[string]int
 	required  []int
 	nullRated []int
@@ -133,9 +134,11 @@ func (c *Contract) Validate() error {
 	}
 	sort.Strings(c.names)
 	c.index = make(map[string]int, len(c.names))
+	c.specs = make([]Feature, len(c.names))
 	c.required, c.nullRated = nil, nil
 	for i, name := range c.names {
 		c.index[name] = i
+		c.specs[i] = c.Features[name]
 		if !c.Features[name].Nullable {
 			c.required = append(c.required, i)
 		}
@@ -194,7 +197,7 @@ func (c *Contract) Check(dst []Violation, r *predlog.Record, present []bool) []V
 			}
 			continue
 		}
-		spec := c.Features[f.Name]
+		spec := &c.specs[i]
 		seen[i] = f.Kind != predlog.KindNull
 		if k := spec.check(f.Value); k != "" {
 			dst = append(dst, Violation{f.Name, k})

@@ -40,9 +40,14 @@ type Decoder struct {
 	// Now supplies the timestamp of a record sent without "ts".
 	Now func() time.Time
 
-	intern  map[string]string
-	feats   []Feature // arena the records' Features slices are cut from
-	scratch []byte
+	intern map[string]string
+	feats  []Feature // the record being parsed
+	chunk  []Feature // arena the records' Features slices are cut from
+	// lastNames are the feature names of the previous record by position:
+	// records of one model repeat them, and a byte compare is cheaper than
+	// a map lookup.
+	lastNames []string
+	scratch   []byte
 	// p and i are the line being parsed and the read position.
 	p []byte
 	i int
@@ -79,9 +84,11 @@ var errSyntax = errors.New("syntax")
 // record it decoded so far: call it only once none of those records is used
 // any more (a pooled decoder between requests).
 func (d *Decoder) Recycle() {
-	clear(d.feats)
-	d.feats = d.feats[:0]
+	clear(d.chunk)
+	d.chunk = d.chunk[:0]
 }
+
+const chunkFeatures = 4096
 
 // Decode parses one line (without its newline) into r, overwriting it. A
 // returned error is a *FieldError.
@@ -123,8 +130,7 @@ func (d *Decoder) record(r *Record) error {
 			return fieldErr(string(key), "malformed JSON: expected ':' %s", d.near())
 		}
 		d.ws()
-		bit, known := fieldBits[string(key)]
-		if known {
+		if bit := fieldBit(key); bit != 0 {
 			if seen&bit != 0 {
 				return fieldErr(string(key), "field given twice")
 			}
@@ -177,8 +183,32 @@ func (d *Decoder) record(r *Record) error {
 	return nil
 }
 
-var fieldBits = map[string]uint16{"model": 1, "version": 2, "role": 4, "status": 8, "request_id": 16,
-	"ts": 32, "latency_ms": 64, "features": 128, "prediction": 256, "injected": 512}
+// fieldBit numbers the known fields for the duplicate check (0: unknown).
+func fieldBit(key []byte) uint16 {
+	switch string(key) {
+	case "model":
+		return 1
+	case "version":
+		return 2
+	case "role":
+		return 4
+	case "status":
+		return 8
+	case "request_id":
+		return 16
+	case "ts":
+		return 32
+	case "latency_ms":
+		return 64
+	case "features":
+		return 128
+	case "prediction":
+		return 256
+	case "injected":
+		return 512
+	}
+	return 0
+}
 
 func (r *Record) check() error {
 	if r.Model == "" {
@@ -614,7 +644,8 @@ func (d *Decoder) features() ([]Feature, error) {
 	if !d.eat('{') {
 		return nil, fieldErr("features", "must be an object of feature values %s", d.near())
 	}
-	start := len(d.feats)
+	d.feats = d.feats[:0]
+	const start = 0
 	first := true
 	for {
 		d.ws()
@@ -633,7 +664,18 @@ func (d *Decoder) features() ([]Feature, error) {
 		if len(key) == 0 || len(key) > MaxNameBytes {
 			return nil, fieldErr("features", "feature name must be 1 to %d bytes long", MaxNameBytes)
 		}
-		name := d.str(key)
+		pos := len(d.feats) - start
+		var name string
+		if pos < len(d.lastNames) && d.lastNames[pos] == string(key) {
+			name = d.lastNames[pos]
+		} else {
+			name = d.str(key)
+			if pos < len(d.lastNames) {
+				d.lastNames[pos] = name
+			} else if pos == len(d.lastNames) && pos < 256 {
+				d.lastNames = append(d.lastNames, name)
+			}
+		}
 		d.ws()
 		if !d.eat(':') {
 			return nil, fieldErr("features."+name, "malformed JSON: expected ':' %s", d.near())
@@ -653,7 +695,15 @@ func (d *Decoder) features() ([]Feature, error) {
 		}
 		d.feats = append(d.feats, Feature{Name: name, Value: v})
 	}
-	return d.feats[start:len(d.feats):len(d.feats)], nil
+	// Records share chunks of a fixed size: a chunk is never grown (that
+	// would copy what earlier records point to), a full one is left to them.
+	n := len(d.feats)
+	if cap(d.chunk)-len(d.chunk) < n {
+		d.chunk = make([]Feature, 0, max(chunkFeatures, n))
+	}
+	at := len(d.chunk)
+	d.chunk = append(d.chunk, d.feats...)
+	return d.chunk[at : at+n : at+n], nil
 }
 
 func (d *Decoder) prediction() (Prediction, error) {

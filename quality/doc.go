@@ -6,8 +6,8 @@
 //	mle_model_accuracy, mle_model_precision, mle_model_recall, mle_model_f1,
 //	mle_model_roc_auc, mle_model_log_loss          (classification)
 //	mle_model_mae, mle_model_rmse, mle_model_mape  (regression)
-//	mle_label_lag_seconds, mle_label_coverage_ratio,
-//	mle_labels_joined_total                         (all)
+//	mle_label_lag_seconds     mean seconds from prediction to label
+//	mle_label_coverage_ratio  labelled / joinable predictions seen
 //
 // each labelled {model,version,role}. The metrics follow scikit-learn's
 // definitions (see metrics.go) and are computed over the last Window joined
@@ -22,7 +22,8 @@
 // predictions (labels, or objects of class scores, argmax) use
 // average="macro"; ROC AUC is one-vs-rest macro for multi-class scores.
 //
-// Memory is bounded: at most MaxPending predictions wait for a label (the
+// Joinable predictions have a request id, status ok and a prediction, and
+// are not injected (a game day must not move quality). Memory is bounded: at most MaxPending predictions wait for a label (the
 // oldest are forgotten first), and labels that arrive before their
 // prediction wait up to MaxPending as well.
 package quality

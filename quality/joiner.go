@@ -397,7 +397,6 @@ const (
 	MetricMAPE      = "mle_model_mape"
 	MetricLabelLag  = "mle_label_lag_seconds"
 	MetricCoverage  = "mle_label_coverage_ratio"
-	MetricJoined    = "mle_labels_joined_total"
 )
 
 // AppendTo writes the current metrics at ts. Undefined metrics are not

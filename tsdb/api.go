@@ -50,6 +50,12 @@ type Options struct {
 
 	// sealEveryCommit is a test hook: seal the whole head after each Commit.
 	sealEveryCommit bool
+	// compactCommitHook is a test hook called before compaction commits its
+	// n-th transaction (from 0); an error aborts the pass there.
+	compactCommitHook func(n int) error
+	// compactMaxTxnOps, when set, replaces compactTxnOps (tests force
+	// several transactions with it).
+	compactMaxTxnOps int
 }
 
 // Stat is one entry of a top-N cardinality list.

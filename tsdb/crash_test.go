@@ -71,6 +71,12 @@ func TestCrashChild(t *testing.T) {
 				fmt.Println("flush failed:", err)
 				os.Exit(3)
 			}
+			// Compaction merges the small sealed blocks, so the kill also
+			// lands during compaction transactions.
+			if err := db.Compact(context.Background()); err != nil {
+				fmt.Println("compact failed:", err)
+				os.Exit(3)
+			}
 		}
 	}
 	os.Exit(0)

@@ -52,8 +52,9 @@ type DB struct {
 	daysMu sync.Mutex
 	days   map[int32]int // blocks per UTC day
 
-	txPool  sync.Pool
-	sealCh  chan struct{}
+	txPool    sync.Pool
+	sealCh    chan struct{}
+	compactCh chan struct{}
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	closed  atomic.Bool
@@ -101,6 +102,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		ix:        newSeriesIndex(),
 		days:      map[int32]int{},
 		sealCh:    make(chan struct{}, 1),
+		compactCh: make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 	}
 	if opts.OutOfOrderWindow < 0 {
@@ -150,8 +152,9 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.txPool.New = func() any { return &txBuffers{} }
-	db.wg.Add(1)
+	db.wg.Add(2)
 	go db.run()
+	go db.compactLoop()
 	return db, nil
 }
 
@@ -309,8 +312,37 @@ func (db *DB) run() {
 }
 
 func (db *DB) sealLogged(ctx context.Context) {
-	if err := db.Flush(ctx); err != nil && !db.closed.Load() {
-		db.log.Error("sealing the head into blocks failed; data stays in the head and WAL", "err", err)
+	if err := db.Flush(ctx); err != nil {
+		if !db.closed.Load() {
+			db.log.Error("sealing the head into blocks failed; data stays in the head and WAL", "err", err)
+		}
+		return
+	}
+	select {
+	case db.compactCh <- struct{}{}:
+	default:
+	}
+}
+
+// compactLoop compacts after background seals, in its own goroutine so a
+// long pass never delays WAL fsyncs or seals by more than one run.
+func (db *DB) compactLoop() {
+	defer db.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-db.stop
+		cancel()
+	}()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-db.compactCh:
+			if err := db.Compact(ctx); err != nil && ctx.Err() == nil {
+				db.log.Error("compacting blocks failed; blocks stay as they were", "err", err)
+			}
+		}
 	}
 }
 
@@ -370,25 +402,17 @@ func (db *DB) seal(ctx context.Context) error {
 				return fmt.Errorf("write series index: %w", err)
 			}
 		}
-		for lo := 0; lo < len(snap); {
-			day, kind := dayOf(snap[lo].t), snap[lo].kind()
-			hi := lo + 1
-			for hi < len(snap) && hi-lo < db.opts.BlockSamples && dayOf(snap[hi].t) == day && snap[hi].kind() == kind {
-				hi++
-			}
-			var val []byte
-			val, tsBuf, vsBuf, err = appendBlock(nil, snap[lo:hi], tsBuf, vsBuf)
-			if err != nil {
-				return fmt.Errorf("encode block for series %s: %w", s.lset, err)
-			}
-			m := blockMeta{minT: snap[lo].t, maxT: snap[hi-1].t, seq: db.blockSeq.Add(1), day: day, count: uint32(hi - lo)}
+		err := db.encodeBlocks(snap, &tsBuf, &vsBuf, func(m blockMeta, val []byte) error {
 			key := appendBlockKey(nil, s.ref, m)
 			m.bytes = uint32(len(key) + len(val))
 			if err := wb.Set(key, val); err != nil {
 				return fmt.Errorf("write block: %w", err)
 			}
 			p.metas = append(p.metas, m)
-			lo = hi
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("seal series %s: %w", s.lset, err)
 		}
 		if needIndex || p.n > 0 {
 			pend = append(pend, p)
@@ -528,7 +552,8 @@ func (db *DB) StartTime() (int64, error) {
 	return minT, nil
 }
 
-// Close seals the head into blocks (leaving the WAL empty) and closes badger.
+// Close seals the head into blocks (leaving the WAL empty), compacts the
+// blocks and closes badger.
 func (db *DB) Close() error {
 	db.closeMu.Lock()
 	defer db.closeMu.Unlock()
@@ -542,10 +567,17 @@ func (db *DB) Close() error {
 	db.closed.Store(true)
 	db.commitMu.Unlock()
 	ferr := db.Flush(context.Background())
+	var cerr error
+	if ferr == nil {
+		cerr = db.Compact(context.Background())
+	}
 	werr := db.wal.close()
 	berr := db.bdb.Close()
 	if ferr != nil {
 		return fmt.Errorf("close tsdb: seal head: %w", ferr)
+	}
+	if cerr != nil {
+		return fmt.Errorf("close tsdb: compact blocks (no data lost; the blocks stay as they were): %w", cerr)
 	}
 	if werr != nil {
 		return fmt.Errorf("close tsdb: close WAL: %w", werr)

@@ -49,3 +49,22 @@ func (s *memSeries) bumpMaxT(t int64) {
 		}
 	}
 }
+
+// overlaps reports whether a block or the head range of s overlaps
+// [mint, maxt].
+func (s *memSeries) overlaps(mint, maxt int64) bool {
+	if s.maxT.Load() < mint {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := len(s.head); n > 0 && s.head[0].t <= maxt && s.head[n-1].t >= mint {
+		return true
+	}
+	for _, m := range s.blocks {
+		if m.minT <= maxt && m.maxT >= mint {
+			return true
+		}
+	}
+	return false
+}

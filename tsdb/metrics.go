@@ -3,16 +3,20 @@ package tsdb
 import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
-	samplesAppended  *prometheus.CounterVec
-	samplesRejected  *prometheus.CounterVec
-	appendedInOrder  prometheus.Counter
-	appendedOOO      prometheus.Counter
-	appendedDup      prometheus.Counter
-	seals            prometheus.Counter
-	sealFailures     prometheus.Counter
-	sealDuration     prometheus.Histogram
-	retentionDropped prometheus.Counter
-	seriesRemoved    prometheus.Counter
+	samplesAppended    *prometheus.CounterVec
+	samplesRejected    *prometheus.CounterVec
+	appendedInOrder    prometheus.Counter
+	appendedOOO        prometheus.Counter
+	appendedDup        prometheus.Counter
+	seals              prometheus.Counter
+	sealFailures       prometheus.Counter
+	sealDuration       prometheus.Histogram
+	retentionDropped   prometheus.Counter
+	compactions        prometheus.Counter
+	compactionFailures prometheus.Counter
+	compactDuration    prometheus.Histogram
+	blocksCompacted    prometheus.Counter
+	seriesRemoved      prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, db *DB) *metrics {
@@ -39,6 +43,23 @@ func newMetrics(reg prometheus.Registerer, db *DB) *metrics {
 			Help:    "Time to seal the head into blocks.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8),
 		}),
+		compactions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mlectl_tsdb_compactions_total",
+			Help: "Compaction passes that rewrote at least one run of blocks.",
+		}),
+		compactionFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mlectl_tsdb_compaction_failures_total",
+			Help: "Compaction passes that failed (blocks stay as they were).",
+		}),
+		compactDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "mlectl_tsdb_compaction_duration_seconds",
+			Help:    "Time of compaction passes that rewrote blocks.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8),
+		}),
+		blocksCompacted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mlectl_tsdb_blocks_compacted_total",
+			Help: "Blocks replaced by merged blocks.",
+		}),
 		retentionDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "mlectl_tsdb_retention_days_dropped_total",
 			Help: "UTC days of blocks deleted by retention.",
@@ -55,7 +76,7 @@ func newMetrics(reg prometheus.Registerer, db *DB) *metrics {
 		return m
 	}
 	for _, c := range []prometheus.Collector{m.samplesAppended, m.samplesRejected, m.seals, m.sealFailures, m.sealDuration,
-		m.retentionDropped, m.seriesRemoved,
+		m.retentionDropped, m.seriesRemoved, m.compactions, m.compactionFailures, m.compactDuration, m.blocksCompacted,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "mlectl_tsdb_series", Help: "Series in the index.",
 		}, func() float64 { return float64(db.ix.count.Load()) }),

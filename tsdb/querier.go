@@ -38,26 +38,50 @@ type querier struct {
 
 func (q *querier) Close() error { return nil }
 
+// LabelValues returns the values of name among the series selected by ms
+// that have data in the querier's [mint, maxt], as Prometheus does.
 func (q *querier) LabelValues(_ context.Context, name string, hints *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
-	var vals []string
-	if len(ms) == 0 {
-		vals = q.db.ix.labelValues(name, nil, false)
-	} else {
-		vals = q.db.ix.labelValues(name, q.db.ix.postingsForMatchers(ms...), true)
-	}
+	refs, filtered := q.seriesInRange(ms)
+	vals := q.db.ix.labelValues(name, refs, filtered)
 	vals, _ = hints.ApplyLimit(vals)
 	return vals, nil, nil
 }
 
+// LabelNames returns the label names of the series selected by ms that have
+// data in the querier's [mint, maxt].
 func (q *querier) LabelNames(_ context.Context, hints *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
-	var names []string
-	if len(ms) == 0 {
-		names = q.db.ix.labelNames(nil, false)
-	} else {
-		names = q.db.ix.labelNames(q.db.ix.postingsForMatchers(ms...), true)
-	}
+	refs, filtered := q.seriesInRange(ms)
+	names := q.db.ix.labelNames(refs, filtered)
 	names, _ = hints.ApplyLimit(names)
 	return names, nil, nil
+}
+
+// Time bounds at or beyond which a querier's range counts as unbounded
+// (Prometheus's HTTP API sends about ±9.2e18 ms for a missing start/end).
+const (
+	unboundedMint = minInt64 / 2
+	unboundedMaxt = maxInt64 / 2
+)
+
+// seriesInRange returns the refs of the series selected by ms with a block
+// or head sample range overlapping [q.mint, q.maxt]. filtered is false when
+// no filtering is needed (no matchers, unbounded range): every series.
+func (q *querier) seriesInRange(ms []*labels.Matcher) (refs []uint64, filtered bool) {
+	bounded := q.mint > unboundedMint || q.maxt < unboundedMaxt
+	if len(ms) == 0 && !bounded {
+		return nil, false
+	}
+	refs = q.db.ix.postingsForMatchers(ms...)
+	if !bounded {
+		return refs, true
+	}
+	out := refs[:0]
+	for _, ref := range refs {
+		if s := q.db.ix.getByRef(ref); s != nil && s.overlaps(q.mint, q.maxt) {
+			out = append(out, ref)
+		}
+	}
+	return out, true
 }
 
 // selected is one series picked by Select with the data it holds in range,
@@ -160,33 +184,76 @@ func (s *series) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
 // materialize merges the series' blocks and head samples into one sorted,
 // deduplicated slice within [mint, maxt]. Later blocks win over earlier ones
 // and the head wins over blocks, so the last write of a timestamp wins.
+//
+// A block listed by Select may be gone by the time it is read: compaction
+// replaced it (atomically, by blocks holding the same samples) or retention
+// dropped its day. Then the series' current block list is taken again and
+// the blocks are read afresh, so compaction never hides samples.
 func (db *DB) materialize(dst []sample, sel *selected, mint, maxt int64) ([]sample, error) {
 	if len(sel.blocks) == 0 {
 		dst = append(dst, sel.head...)
 		return trimAndHint(dst, mint, maxt), nil
 	}
-	ordered := true
-	prevMax := int64(minInt64)
-	for i, m := range sel.blocks {
-		if m.minT <= prevMax || (i > 0 && m.minT < sel.blocks[i-1].minT) {
-			ordered = false
+	base := len(dst)
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		var (
+			ordered bool
+			missing bool
+			err     error
+		)
+		dst, ordered, missing, err = db.readBlocks(dst[:base], sel, attempt == attempts)
+		if err != nil {
+			return dst, err
 		}
-		prevMax = max(prevMax, m.maxT)
+		if !missing {
+			if len(sel.head) > 0 && len(dst) > base && sel.head[0].t <= dst[len(dst)-1].t {
+				ordered = false
+			}
+			dst = append(dst, sel.head...)
+			if !ordered {
+				dst = append(dst[:base], dedupLastWins(dst[base:])...)
+			}
+			return trimAndHint(dst, mint, maxt), nil
+		}
+		sel.blocks = db.overlappingBlocks(sel.ref, mint, maxt)
 	}
-	if len(sel.head) > 0 && sel.head[0].t <= prevMax {
-		ordered = false
+}
+
+// readBlocks decodes sel's blocks into dst. Blocks that do not overlap each
+// other are read in time order, so ordered reports a sorted result; others
+// are read in write order for dedupLastWins. A missing block makes it stop
+// and report missing, unless skipMissing.
+func (db *DB) readBlocks(dst []sample, sel *selected, skipMissing bool) (_ []sample, ordered, missing bool, err error) {
+	blocks := sel.blocks
+	byTime := slices.IsSortedFunc(blocks, func(a, b blockMeta) int { return cmp.Compare(a.minT, b.minT) })
+	if !byTime {
+		blocks = slices.Clone(blocks)
+		slices.SortFunc(blocks, func(a, b blockMeta) int { return cmp.Compare(a.minT, b.minT) })
+	}
+	ordered = true
+	for i := 1; i < len(blocks); i++ {
+		if blocks[i].minT <= blocks[i-1].maxT {
+			ordered = false
+			blocks = sel.blocks // overlapping: seq order decides duplicates
+			break
+		}
 	}
 	var (
 		tsBuf []int64
 		vsBuf []float64
 		key   []byte
 	)
-	err := db.bdb.View(func(txn *badger.Txn) error {
-		for _, m := range sel.blocks {
+	err = db.bdb.View(func(txn *badger.Txn) error {
+		for _, m := range blocks {
 			key = appendBlockKey(key[:0], sel.ref, m)
 			item, err := txn.Get(key)
 			if err == badger.ErrKeyNotFound {
-				continue // dropped by retention meanwhile
+				if skipMissing {
+					continue
+				}
+				missing = true
+				return nil
 			}
 			if err != nil {
 				return fmt.Errorf("read block: %w", err)
@@ -201,23 +268,25 @@ func (db *DB) materialize(dst []sample, sel *selected, mint, maxt int64) ([]samp
 		}
 		return nil
 	})
-	if err != nil {
-		return dst, err
+	return dst, ordered, missing, err
+}
+
+// overlappingBlocks returns the current blocks of series ref that overlap
+// [mint, maxt], in seq order.
+func (db *DB) overlappingBlocks(ref uint64, mint, maxt int64) []blockMeta {
+	s := db.ix.getByRef(ref)
+	if s == nil {
+		return nil
 	}
-	dst = append(dst, sel.head...)
-	if !ordered {
-		slices.SortStableFunc(dst, func(a, b sample) int { return cmp.Compare(a.t, b.t) })
-		// Keep the last of each run of equal timestamps (highest priority).
-		out := dst[:0]
-		for i := range dst {
-			if i+1 < len(dst) && dst[i+1].t == dst[i].t {
-				continue
-			}
-			out = append(out, dst[i])
+	var out []blockMeta
+	s.mu.Lock()
+	for _, m := range s.blocks {
+		if m.maxT >= mint && m.minT <= maxt {
+			out = append(out, m)
 		}
-		dst = out
 	}
-	return trimAndHint(dst, mint, maxt), nil
+	s.mu.Unlock()
+	return out
 }
 
 // trimAndHint sets histogram hints over the whole merged slice, then trims

@@ -101,6 +101,9 @@ func TestModelsView(t *testing.T) {
 		// (0.25, 0.5] bucket: 0.25 + (40.85-38)/4*0.25 = 0.428 s.
 		assert.Contains(t, screen, "7.0%")
 		assert.Contains(t, screen, "428ms")
+		// Burn rate from the seeded recording rules: 0.0698 / 0.001.
+		assert.Contains(t, screen, "PAGE   69.8x")
+		assert.NotContains(t, screen, "checkout", "an SLO of an unknown service invents no model")
 		checkGolden(t, screen, w, h)
 		lines := strings.Split(screen, "\n")
 		assert.Contains(t, lines[2], "fraud", "two firing alerts put fraud first")

@@ -47,6 +47,12 @@ type seededModel struct {
 	// cumulative latency bucket rates (le → per second), nil for none
 	buckets map[string]float64
 	drift   float64 // NaN for none
+	slo     *seededSLO
+}
+
+// seededSLO is an availability SLO's recording-rule output.
+type seededSLO struct {
+	objective, errRatio1h, budgetLeft float64
 }
 
 var seed = []seededModel{
@@ -55,6 +61,7 @@ var seed = []seededModel{
 		okRate: 40, errRate: 3,
 		buckets: map[string]float64{"0.05": 10, "0.1": 25, "0.25": 38, "0.5": 42, "1": 43, "+Inf": 43},
 		drift:   0.12,
+		slo:     &seededSLO{objective: 0.999, errRatio1h: 0.0698, budgetLeft: 0.2},
 	},
 	{
 		name: "churn", versions: map[string]string{"v3": "prod"},
@@ -67,8 +74,11 @@ var seed = []seededModel{
 		okRate: 120, errRate: 0,
 		buckets: map[string]float64{"0.01": 60, "0.025": 110, "0.05": 119, "+Inf": 120},
 		drift:   0.1,
+		slo:     &seededSLO{objective: 0.999, errRatio1h: 0.0002, budgetLeft: 0.97},
 	},
 	{name: "recsys-embeddings-2026", drift: 0.05},
+	// An SLO whose service matches no model must not invent a row.
+	{name: "checkout", drift: math.NaN(), slo: &seededSLO{objective: 0.99, errRatio1h: 0.5, budgetLeft: 0}},
 }
 
 // seedDB writes 90 minutes of 15s samples ending at clock through the
@@ -111,6 +121,13 @@ func seedDB(db *tsdb.DB, models []seededModel) error {
 				for le, r := range m.buckets {
 					add(r*share*wave, "__name__", "mle_inference_latency_seconds_bucket", "model", m.name, "version", v, "role", role, "le", le)
 				}
+			}
+			if m.slo != nil {
+				// What the rule engine records for an `mlectl slo` spec.
+				id := m.name + "-availability"
+				add(m.slo.errRatio1h, "__name__", "slo:sli_error:ratio_rate1h", "sloth_id", id, "sloth_service", m.name, "sloth_slo", "availability", "sloth_window", "1h")
+				add(1-m.slo.objective, "__name__", "slo:error_budget:ratio", "sloth_id", id, "sloth_service", m.name, "sloth_slo", "availability")
+				add(m.slo.budgetLeft, "__name__", "slo:period_error_budget_remaining:ratio", "sloth_id", id, "sloth_service", m.name, "sloth_slo", "availability")
 			}
 			if !math.IsNaN(m.drift) {
 				// Drift creeps up over the window to its final value.

@@ -412,8 +412,19 @@ func (m *Model) View() string {
 	} else {
 		body = m.active().View()
 	}
-	return m.header() + "\n" + body + "\n" + m.footer()
+	frame := m.header() + "\n" + body + "\n" + m.footer()
+	if m.c.ASCII {
+		frame = asciiGlyphs.Replace(frame)
+	}
+	return frame
 }
+
+// asciiGlyphs maps every non-ASCII glyph the console draws to one ASCII
+// character of the same width, so --ascii keeps columns aligned.
+var asciiGlyphs = strings.NewReplacer(
+	"…", "~", "·", "-", "•", "|", "›", ">", "—", "-", "µ", "u", "↑", "^", "↓", "v",
+	"▁", "_", "▂", ".", "▃", "-", "▄", "~", "▅", "=", "▆", "*", "▇", "#", "█", "@",
+)
 
 func (m *Model) header() string {
 	st := m.c.Styles

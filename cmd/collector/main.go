@@ -14,12 +14,15 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/common/model"
 
+	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/collector"
+	"github.com/mlectl/mlectl/metaapi"
 )
 
 func main() {
@@ -31,11 +34,12 @@ func main() {
 
 // options are the parsed command-line flags.
 type options struct {
-	listen     string
-	dataDir    string
-	retention  time.Duration
-	configFile string
-	logLevel   slog.Level
+	listen      string
+	dataDir     string
+	retention   time.Duration
+	configFile  string
+	runbooksDir string
+	logLevel    slog.Level
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -46,6 +50,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.dataDir, "data-dir", "data", "directory of the TSDB")
 	retention := fs.String("retention", "15d", "how long samples are kept (Prometheus duration: 15d, 12h, 2w)")
 	fs.StringVar(&o.configFile, "config", "", "YAML config file (limits, query; rules, tokens, models reserved)")
+	fs.StringVar(&o.runbooksDir, "runbooks", "", "directory of runbook *.md files (overlays the shipped library)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -119,6 +124,16 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	if err != nil {
 		return err
 	}
+	meta, err := openMeta(ctx, o, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := meta.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
+	meta.Mount(srv)
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.listen, err)
@@ -165,4 +180,33 @@ func closeStore(st collector.Store, logger *slog.Logger) error {
 	}
 	logger.Info("collector stopped: storage flushed and closed")
 	return flushErr
+}
+
+// openMeta opens the metadata service (registry, events, runbooks, audit) in
+// its own badger directory beside the TSDB.
+func openMeta(ctx context.Context, o options, cfg collector.Config, logger *slog.Logger) (*metaapi.Service, error) {
+	tokens, err := auth.DecodeTokens(&cfg.Tokens)
+	if err != nil {
+		return nil, fmt.Errorf("--config tokens: %w", err)
+	}
+	models, err := metaapi.DecodeModels(&cfg.Models)
+	if err != nil {
+		return nil, fmt.Errorf("--config models: %w", err)
+	}
+	baseDir := ""
+	if o.configFile != "" {
+		baseDir = filepath.Dir(o.configFile)
+	}
+	meta, err := metaapi.Open(ctx, metaapi.Config{
+		Dir:         filepath.Join(o.dataDir, "meta"),
+		RunbooksDir: o.runbooksDir,
+		Auth:        auth.Config{Mode: cfg.Auth, Tokens: tokens},
+		AuthBaseDir: baseDir,
+		Models:      models,
+		Logger:      logger.With("component", "meta"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open metadata store: %w", err)
+	}
+	return meta, nil
 }

@@ -48,7 +48,9 @@ func startRun(t *testing.T, args ...string) (base string, cancel context.CancelF
 	ready := make(chan net.Addr, 1)
 	codes := make(chan int, 1)
 	logs = newSyncBuffer()
-	go func() { codes <- run(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), io.Discard, logs, ready) }()
+	go func() {
+		codes <- run(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), io.Discard, logs, ready)
+	}()
 	select {
 	case addr := <-ready:
 		base = "http://" + addr.String()
@@ -176,3 +178,41 @@ func mustServer(t *testing.T) *collector.Server {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestRunMountsMetadataAPIWithAccessControl(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "collector.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("tokens:\n  - {name: ops, token: s3cret, role: admin}\n  - {name: watcher, token: look, role: viewer}\n"), 0o600))
+	dataDir := filepath.Join(t.TempDir(), "d")
+	base, cancel, done, _ := startRun(t, "--data-dir", dataDir, "--config", cfg)
+
+	get := func(path string) int {
+		resp, err := http.Get(base + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	post := func(path, token, body string) int {
+		req, err := http.NewRequest(http.MethodPost, base+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, get("/api/v1/models"))
+	assert.Equal(t, http.StatusOK, get("/api/v1/runbooks"), "the shipped runbooks are served")
+	note := `{"kind":"annotation","model":"fraud","text":"looking into it"}`
+	assert.Equal(t, http.StatusUnauthorized, post("/api/v1/events", "", note))
+	assert.Equal(t, http.StatusForbidden, post("/api/v1/events", "look", note))
+	assert.Less(t, post("/api/v1/events", "s3cret", note), 300)
+	// The Prometheus API is still answered beside the mounted routes.
+	assert.Equal(t, http.StatusOK, get("/api/v1/labels"))
+	cancel()
+	assert.Equal(t, 0, <-done)
+	_, err := os.Stat(filepath.Join(dataDir, "meta"))
+	require.NoError(t, err, "metadata lives in its own badger directory")
+}

@@ -98,6 +98,11 @@ func runConsole(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	r := lipgloss.NewRenderer(out)
 	if o.noColor {
 		r.SetColorProfile(termenv.Ascii)
+		r.SetHasDarkBackground(true) // moot without colour; skips the terminal query
+	} else {
+		// Ask the terminal for its background now: querying it once the
+		// program reads stdin would race with key input.
+		r.SetHasDarkBackground(r.HasDarkBackground())
 	}
 	return tui.Run(ctx, tui.Config{
 		API: c, Renderer: r, Refresh: o.refresh, ASCII: o.ascii, ReadOnly: o.readOnly, Start: o.start,

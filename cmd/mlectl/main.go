@@ -30,6 +30,7 @@ func usagef(format string, a ...any) error { return usageError{msg: fmt.Sprintf(
 
 func commands() map[string]command {
 	return map[string]command{
+		"alerts":      {summary: "list, acknowledge and silence alerts (alerts list|ack ID|silence|silences|expire ID)", run: runAlerts},
 		"console":     {summary: "open the interactive console (the default without a command)", run: runConsole},
 		"models":      {summary: "list and show registered models (models list|show|set)", run: runModels},
 		"versions":    {summary: "register and list model versions (versions register|list|archive)", run: runVersions},

@@ -31,6 +31,7 @@ type Log interface {
 	Scan(ctx context.Context, q store.Query, fn func(*predlog.Record) error) error
 	FeatureNames(ctx context.Context, q store.Query) ([]string, error)
 	PutMeta(ctx context.Context, ns, key string, val []byte) error
+	PutMetaBatch(ctx context.Context, ns string, keys []string, vals [][]byte) error
 	GetMeta(ctx context.Context, ns, key string) ([]byte, error)
 	ListMeta(ctx context.Context, ns string, fn func(key string, val []byte) error) error
 }
@@ -500,12 +501,14 @@ func (h *Handler) ServeFeedback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Labels are kept in the log so that they outlive the in-memory join.
-	for _, fb := range fbs {
-		line := fmt.Appendf(nil, `{"label":%s,"ts":%d}`, predlog.AppendValueJSON(nil, fb.Label), fb.TS)
-		if err := h.cfg.Log.PutMeta(r.Context(), nsLabel, fb.RequestID, line); err != nil {
-			fail(w, http.StatusServiceUnavailable, "storing labels failed: %v", err)
-			return
-		}
+	keys, vals := make([]string, len(fbs)), make([][]byte, len(fbs))
+	for i, fb := range fbs {
+		keys[i] = fb.RequestID
+		vals[i] = fmt.Appendf(nil, `{"label":%s,"ts":%d}`, predlog.AppendValueJSON(nil, fb.Label), fb.TS)
+	}
+	if err := h.cfg.Log.PutMetaBatch(r.Context(), nsLabel, keys, vals); err != nil {
+		fail(w, http.StatusServiceUnavailable, "storing labels failed, none is acknowledged: %v", err)
+		return
 	}
 	matched := 0
 	if h.cfg.Joiner != nil {

@@ -21,4 +21,10 @@
 // traffic aggregator (mlmetrics), the contract checker, the label joiner and
 // any Observer in Config.Observers (the streaming drift windows). Their
 // series are written by AppendSeries, which Run calls on an interval.
+//
+// Mounting in the collector: OpenPipeline(ctx, dataDir, PipelineOptions{})
+// opens <dataDir>/predlog and wires every part; then p.Register(mux) in the
+// collector's routes (the method+path patterns win over its "/api/v1/"
+// catch-all), go p.Run(ctx, store, 15*time.Second) to write the series and
+// compact small blocks, and p.Close() after the HTTP server has stopped.
 package api

@@ -123,10 +123,12 @@ func TestSkewAgainstBaselineOnBikeSharing(t *testing.T) {
 	} {
 		require.Contains(t, got, k)
 	}
-	assert.InDelta(t, 0, got[`mle_feature_drift_score{against="previous_24h", feature="temp", method="ks", model="bikes", version="v1"}`], 1e-12)
+	// The estimate is the midpoint of an interval that holds the exact 0;
+	// with 188 values a bucket holding two distinct ones is 1% of mass.
+	assert.InDelta(t, 0, got[`mle_feature_drift_score{against="previous_24h", feature="temp", method="ks", model="bikes", version="v1"}`], 0.05)
 	assert.InDelta(t, 0, got[`mle_feature_drift_score{against="previous_24h", feature="weather", method="jensen_shannon", model="bikes", version="v1"}`], 1e-12)
 	assert.Equal(t, 0.0, got[`mle_dataset_drift_share{against="previous_24h", model="bikes", version="v1"}`])
-	assert.InDelta(t, 0, got[`mle_prediction_drift_score{against="previous_24h", method="wasserstein_normed", model="bikes", version="v1"}`], 1e-12)
+	assert.InDelta(t, 0, got[`mle_prediction_drift_score{against="previous_24h", method="wasserstein_normed", model="bikes", version="v1"}`], 0.05)
 }
 
 func readSeries(t *testing.T, db *tsdb.DB, at time.Time) map[string]float64 {

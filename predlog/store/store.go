@@ -40,6 +40,7 @@ type Store struct {
 	encs sync.Pool // *blockEncoder
 
 	records, storedBytes atomic.Int64
+	compactMu            sync.Mutex
 }
 
 // Open opens (creating if needed) the prediction log in dir.
@@ -191,7 +192,7 @@ func (s *Store) Append(ctx context.Context, recs []predlog.Record) error {
 		return err
 	}
 	txn := s.db.NewTransaction(true)
-	defer txn.Discard()
+	defer func() { txn.Discard() }()
 	for _, e := range entries {
 		err := txn.Set(e.k, e.v)
 		if errors.Is(err, badger.ErrTxnTooBig) {
@@ -447,6 +448,35 @@ func (s *Store) PutMeta(ctx context.Context, ns, key string, val []byte) error {
 	}
 	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(metaKey(ns, key), val) }); err != nil {
 		return fmt.Errorf("store %s %q: %w", ns, key, err)
+	}
+	return nil
+}
+
+// PutMetaBatch durably stores several documents of namespace ns at once.
+func (s *Store) PutMetaBatch(ctx context.Context, ns string, keys []string, vals [][]byte) error {
+	if len(keys) != len(vals) {
+		return errors.New("PutMetaBatch: keys and values differ in number")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	txn := s.db.NewTransaction(true)
+	defer func() { txn.Discard() }()
+	for i := range keys {
+		err := txn.Set(metaKey(ns, keys[i]), vals[i])
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			if err = txn.Commit(); err != nil {
+				return fmt.Errorf("store %s batch: %w", ns, err)
+			}
+			txn = s.db.NewTransaction(true)
+			err = txn.Set(metaKey(ns, keys[i]), vals[i])
+		}
+		if err != nil {
+			return fmt.Errorf("store %s %q: %w", ns, keys[i], err)
+		}
+	}
+	if err := txn.Commit(); err != nil {
+		return fmt.Errorf("store %s batch: %w", ns, err)
 	}
 	return nil
 }

@@ -140,3 +140,55 @@ func TestCorruptBlockIsAnError(t *testing.T) {
 		require.Error(t, err, "truncated at %d", cut)
 	}
 }
+
+func TestCompactMergesSmallBlocks(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir(), Options{MaxBlockRecords: 64})
+	require.NoError(t, err)
+	defer s.Close()
+	recs := testRecords(150, "fraud", "v7", 1795687200000)
+	// One record per Append, as a client posting single records would.
+	for i := range recs {
+		require.NoError(t, s.Append(ctx, recs[i:i+1]))
+	}
+	require.NoError(t, s.Append(ctx, testRecords(10, "churn", "v1", 0)))
+	before := canon(scanAll(t, s, Query{Model: "fraud"}))
+	require.Equal(t, canon(recs), before)
+
+	st, err := s.Compact(ctx, 32)
+	require.NoError(t, err)
+	assert.Equal(t, 150, st.BlocksIn, "the churn block is alone and stays")
+	assert.Equal(t, 3, st.BlocksOut) // 64 + 64 + 22 records
+	assert.Less(t, st.BytesOut*4, st.BytesIn, "merged blocks are much smaller")
+	assert.Equal(t, before, canon(scanAll(t, s, Query{Model: "fraud"})))
+	assert.Len(t, scanAll(t, s, Query{Model: "churn"}), 10)
+
+	// Nothing small is left to merge.
+	st, err = s.Compact(ctx, 32)
+	require.NoError(t, err)
+	assert.Equal(t, CompactStats{}, st)
+}
+
+func TestDeleteBefore(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir(), Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	t0 := int64(1795687200000)
+	require.NoError(t, s.Append(ctx, testRecords(10, "fraud", "v7", t0)))        // t0 .. t0+333
+	require.NoError(t, s.Append(ctx, testRecords(10, "fraud", "v7", t0+10_000))) // later block
+	n, err := s.DeleteBefore(ctx, time.UnixMilli(t0+5_000))
+	require.NoError(t, err)
+	assert.Equal(t, 10, n)
+	got := scanAll(t, s, Query{Model: "fraud"})
+	require.Len(t, got, 10)
+	assert.Equal(t, t0+10_000, got[0].TS)
+
+	require.NoError(t, s.PutMeta(ctx, "label", "a", []byte("old")))
+	require.NoError(t, s.PutMeta(ctx, "label", "b", []byte("new")))
+	n, err = s.DeleteMetaIf(ctx, "label", func(_ string, v []byte) bool { return string(v) == "old" })
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	_, err = s.GetMeta(ctx, "label", "a")
+	assert.ErrorIs(t, err, ErrNotFound)
+}

@@ -31,6 +31,8 @@ type Model struct {
 	ErrShare float64  // failed / all non-shadow predictions
 	P95      float64  // seconds
 	Drift    float64  // share of drifted features, 0..1
+	Burn1h   float64  // worst 1h burn rate over the model's SLOs
+	Budget   float64  // least error budget left over the model's SLOs, 0..1
 	Firing   int
 	Pending  int
 	// Trend is the prediction rate over TrendWindow, one value per
@@ -43,6 +45,8 @@ type Snapshot struct {
 	Models []Model
 	// AlertsConfigured is false when the collector has no alerts endpoint.
 	AlertsConfigured bool
+	// SLOConfigured is true when any model has SLO recording-rule series.
+	SLOConfigured bool
 	// Errs lists data sources that failed this round (the rest still shown).
 	Errs []error
 	At   time.Time
@@ -50,7 +54,7 @@ type Snapshot struct {
 
 // Fetch runs the view's queries concurrently and joins them into models.
 func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
-	queries := []string{QueryPredRate, QueryErrRate, QueryP95, QueryDrift}
+	queries := []string{QueryPredRate, QueryErrRate, QueryP95, QueryDrift, QueryBurn1h, QueryBudget}
 	vecs := make([]client.Vector, len(queries))
 	errs := make([]error, len(queries)+1)
 	var alerts []client.Alert
@@ -109,6 +113,7 @@ func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
 		snap.Errs = append(snap.Errs, trendErr)
 	}
 	snap.Models = join(vecs[0], vecs[1], vecs[2], vecs[3], alerts)
+	snap.SLOConfigured = addSLOs(snap.Models, vecs[4], vecs[5])
 	addTrends(snap.Models, trend, at)
 	return snap
 }
@@ -120,7 +125,7 @@ func join(pred, errRate, p95, drift client.Vector, alerts []client.Alert) []Mode
 			return m
 		}
 		nan := math.NaN()
-		m := &Model{Name: name, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan}
+		m := &Model{Name: name, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan, Burn1h: nan, Budget: nan}
 		byName[name] = m
 		return m
 	}
@@ -199,6 +204,9 @@ func SortByUrgency(ms []Model) {
 		if c := cmp.Compare(b.Firing, a.Firing); c != 0 {
 			return c
 		}
+		if c := cmp.Compare(sloRank(b), sloRank(a)); c != 0 {
+			return c
+		}
 		if c := cmp.Compare(b.Pending, a.Pending); c != 0 {
 			return c
 		}
@@ -249,4 +257,76 @@ func addTrends(ms []Model, trend client.Matrix, at time.Time) {
 		}
 		ms[i].Trend = vals
 	}
+}
+
+// sloOwner names the model an SLO series belongs to: its model label, or
+// else its Sloth service when that is named after the model.
+func sloOwner(m client.Metric) string {
+	if n := m["model"]; n != "" {
+		return n
+	}
+	return m["sloth_service"]
+}
+
+// addSLOs fills burn rate and budget for models that have SLO series and
+// reports whether any did. Series of services that match no model are
+// ignored rather than shown as invented models.
+func addSLOs(ms []Model, burn, budget client.Vector) bool {
+	idx := make(map[string]int, len(ms))
+	for i, m := range ms {
+		idx[m.Name] = i
+	}
+	found := false
+	for _, s := range burn {
+		if i, ok := idx[sloOwner(s.Metric)]; ok {
+			ms[i].Burn1h = maxKnown(ms[i].Burn1h, s.V)
+			found = true
+		}
+	}
+	for _, s := range budget {
+		if i, ok := idx[sloOwner(s.Metric)]; ok {
+			ms[i].Budget = -maxKnown(-ms[i].Budget, -s.V)
+			found = true
+		}
+	}
+	return found
+}
+
+func maxKnown(a, b float64) float64 {
+	switch {
+	case math.IsNaN(a):
+		return b
+	case math.IsNaN(b):
+		return a
+	}
+	return math.Max(a, b)
+}
+
+// SLOState summarises a model's SLOs for the SLO column: "" without SLO
+// data, then OUT (budget spent), PAGE (fast burn), BURN (burning faster
+// than the period allows) or OK.
+func SLOState(m Model) string {
+	switch {
+	case math.IsNaN(m.Burn1h) && math.IsNaN(m.Budget):
+		return ""
+	case m.Budget <= 0:
+		return "OUT"
+	case m.Burn1h >= PageBurnRate:
+		return "PAGE"
+	case m.Burn1h >= SlowBurnRate:
+		return "BURN"
+	}
+	return "OK"
+}
+
+func sloRank(m Model) int {
+	switch SLOState(m) {
+	case "OUT":
+		return 3
+	case "PAGE":
+		return 2
+	case "BURN":
+		return 1
+	}
+	return 0
 }

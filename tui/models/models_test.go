@@ -102,3 +102,37 @@ func TestViewFilterDrillAndDashes(t *testing.T) {
 func TestDrillQueryEscapes(t *testing.T) {
 	assert.Equal(t, `sum by (version, role, status) (rate(mle_predictions_total{model="a\"b\\c"}[5m]))`, DrillQuery(`a"b\c`))
 }
+
+func TestSLOs(t *testing.T) {
+	nan := math.NaN()
+	ms := []Model{{Name: "fraud", Burn1h: nan, Budget: nan}, {Name: "churn", Burn1h: nan, Budget: nan}}
+	found := addSLOs(ms,
+		client.Vector{
+			sample(2, "sloth_service", "fraud", "sloth_slo", "latency"),
+			sample(20, "sloth_service", "fraud-scorer", "model", "fraud", "sloth_slo", "availability"),
+			sample(99, "sloth_service", "checkout"), // no such model
+		},
+		client.Vector{sample(0.5, "sloth_service", "fraud"), sample(0.1, "model", "fraud")},
+	)
+	require.True(t, found)
+	assert.Equal(t, 20.0, ms[0].Burn1h, "the worst SLO of a model counts")
+	assert.Equal(t, 0.1, ms[0].Budget, "the least budget left counts")
+	assert.True(t, math.IsNaN(ms[1].Burn1h))
+	assert.False(t, addSLOs(ms[1:], client.Vector{sample(1, "sloth_service", "other")}, nil))
+
+	tests := []struct {
+		burn, budget float64
+		want         string
+	}{
+		{nan, nan, ""},
+		{0.5, 0.9, "OK"},
+		{1, 0.9, "BURN"},
+		{14.4, 0.9, "PAGE"},
+		{0.1, 0, "OUT"},
+		{nan, -0.2, "OUT"},
+		{3, nan, "BURN"},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, SLOState(Model{Burn1h: tc.burn, Budget: tc.budget}), "burn %v budget %v", tc.burn, tc.budget)
+	}
+}

@@ -15,6 +15,12 @@ const (
 	// QueryTrend yields the non-shadow prediction rate per model, fetched
 	// as a range for the trend sparkline.
 	QueryTrend = `sum by (model) (rate(mle_predictions_total{role!="shadow"}[5m]))`
+	// QueryBurn1h yields the 1h error-budget burn rate per SLO owner, from
+	// Sloth-style recording rules (what `mlectl slo` generates): the 1h SLI
+	// error ratio over the SLO's error budget.
+	QueryBurn1h = `max by (model, sloth_service) (slo:sli_error:ratio_rate1h / ignoring (sloth_window) slo:error_budget:ratio)`
+	// QueryBudget yields the error budget left in the SLO period.
+	QueryBudget = `min by (model, sloth_service) (slo:period_error_budget_remaining:ratio)`
 	// QueryDrift yields the worst dataset drift share per model.
 	QueryDrift = `max by (model) (mle_dataset_drift_share)`
 )
@@ -39,4 +45,12 @@ func escape(s string) string {
 const (
 	TrendWindow = time.Hour
 	TrendStep   = 5 * time.Minute
+)
+
+// Burn-rate thresholds for the SLO column: 14.4 is the fast-burn page
+// threshold of the multiwindow alerts `mlectl slo` generates (2% of a 30d
+// budget in 1h); 1 spends the budget exactly over the period.
+const (
+	PageBurnRate = 14.4
+	SlowBurnRate = 1
 )

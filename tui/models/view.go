@@ -207,10 +207,30 @@ func (v *View) row(m Model) common.Row {
 	cells[colName] = m.Name
 	cells[colProd] = joinOr(m.Prod, dash)
 	cells[colShadow] = joinOr(m.Shadow, dash)
-	// SLO, burn rate and budget need SLO definitions, which the collector
-	// does not serve yet.
-	cells[colSLO], cells[colBurn], cells[colBudget] = dash, dash, dash
-	tones[colSLO], tones[colBurn], tones[colBudget] = common.ToneMuted, common.ToneMuted, common.ToneMuted
+	cells[colSLO] = SLOState(m)
+	switch cells[colSLO] {
+	case "":
+		cells[colSLO] = dash
+		tones[colSLO] = common.ToneMuted
+	case "OK":
+		tones[colSLO] = common.ToneGood
+	case "BURN":
+		tones[colSLO] = common.ToneWarn
+	default:
+		tones[colSLO] = common.ToneBad
+	}
+	cells[colBurn] = dash
+	if !math.IsNaN(m.Burn1h) {
+		cells[colBurn] = strconv.FormatFloat(m.Burn1h, 'f', 1, 64) + "x"
+		tones[colBurn] = tones[colSLO]
+	}
+	cells[colBudget] = orDash(m.Budget, common.FormatPercent, dash)
+	if m.Budget <= 0.25 {
+		tones[colBudget] = common.ToneWarn
+	}
+	if m.Budget <= 0 {
+		tones[colBudget] = common.ToneBad
+	}
 	cells[colP95] = orDash(m.P95, common.FormatSeconds, dash)
 	cells[colPredRate] = orDash(m.PredRate, common.FormatNumber, dash)
 	cells[colTrend] = dash
@@ -271,7 +291,10 @@ func (v *View) View() string {
 		notes = append(notes, v.c.ErrorLine("query failed", err))
 	}
 	if len(notes) == 0 {
-		parts := []string{"SLO: " + common.NotConfigured}
+		var parts []string
+		if v.loaded && !v.snap.SLOConfigured {
+			parts = append(parts, "SLO: "+common.NotConfigured)
+		}
 		if v.loaded && !v.snap.AlertsConfigured {
 			parts = append(parts, "alerts: "+common.NotConfigured)
 		}

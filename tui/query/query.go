@@ -72,7 +72,7 @@ type View struct {
 }
 
 var columns = []common.Column{
-	{Title: "SERIES", Width: 20, Flex: true},
+	{Title: "SERIES", Width: 20, Flex: true, MaxWidth: 100},
 	{Title: "VALUE", Width: 12, Right: true},
 }
 
