@@ -23,7 +23,7 @@ test-all:
 
 # Benchmarks print each figure side by side with its baseline (see README).
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./tsdb/... ./collector/... ./drift/... ./engine/... ./tui/...
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./tsdb/... ./collector/... ./drift/... ./predlog/... ./engine/... ./tui/...
 
 # Short fuzzing pass over every decoder.
 fuzz:

@@ -198,7 +198,7 @@ func (f fakeEvents) Query(_ context.Context, flt events.Filter) ([]events.Event,
 // for DeploySilence; polling twice does not open it twice.
 func TestDeploySuppressionWindow(t *testing.T) {
 	f := newAPIFixture(t, "")
-	f.m.opts.DeployEvents = fakeEvents{{ID: "e1", Time: at(0).Add(-time.Minute), Kind: events.KindDeploy, Model: "fraud", Version: "v2", Actor: "ci"}}
+	f.m.AttachEvents(nil, fakeEvents{{ID: "e1", Time: at(0).Add(-time.Minute), Kind: events.KindDeploy, Model: "fraud", Version: "v2", Actor: "ci"}})
 	next := f.m.PollDeploys(context.Background(), at(-10))
 	assert.Equal(t, at(0), next)
 	f.m.PollDeploys(context.Background(), at(-10))

@@ -2,7 +2,9 @@ package alerting
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -80,12 +82,20 @@ type DriftRule struct {
 // unknown key is an error that names it.
 func DecodeDriftConfig(data []byte) (DriftConfig, error) {
 	var c DriftConfig
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
+	if err := strictUnmarshal(data, &c); err != nil {
 		return DriftConfig{}, fmt.Errorf("drift rules configuration: %w", err)
 	}
 	return c, c.validate()
+}
+
+func strictUnmarshal(data []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(v)
+	if errors.Is(err, io.EOF) {
+		return nil // empty document
+	}
+	return err
 }
 
 var modelNameRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
@@ -174,12 +184,13 @@ func (c DriftConfig) DriftRuleGroups() (rulefmt.RuleGroups, error) {
 	var listed []string
 	for _, r := range c.Models {
 		listed = append(listed, regexp.QuoteMeta(r.Model))
-		sel := fmt.Sprintf(`model="%s"`, r.Model)
+		sel := "model=" + strconv.Quote(r.Model)
 		out.Groups = append(out.Groups, driftGroup("mlectl-drift-"+r.Model, sel, window, r.withDefaults(c.Defaults, c.MinEvents), c.Interval))
 	}
 	sel := `model!=""`
 	if len(listed) > 0 {
-		sel = fmt.Sprintf(`model!="", model!~"%s"`, strings.Join(listed, "|"))
+		// strconv.Quote escapes QuoteMeta's backslashes for the PromQL string.
+		sel = `model!="", model!~` + strconv.Quote(strings.Join(listed, "|"))
 	}
 	out.Groups = append(out.Groups, driftGroup("mlectl-drift-default", sel, window, c.Defaults.withDefaults(DriftRule{}, c.MinEvents), c.Interval))
 	return out, nil

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,11 +44,18 @@ type EventQuerier interface {
 	Query(ctx context.Context, f events.Filter) ([]events.Event, error)
 }
 
+// Store is what rule evaluation needs from the storage: queries (also of
+// ALERTS_FOR_STATE for the restore) and appends. tsdb.DB implements it.
+type Store interface {
+	storage.Queryable
+	storage.AppendableV2
+}
+
 // Options configure New. Storage is required; everything else is optional.
 type Options struct {
 	// Storage is where rules read series and write recording-rule results,
 	// ALERTS and ALERTS_FOR_STATE (the collector's tsdb).
-	Storage storage.Storage
+	Storage Store
 	// RuleFiles are Prometheus rule files evaluated as is.
 	RuleFiles []string
 	// SLOSpecs are SLO spec files (Sloth prometheus/v1 or mlectl/v1); their
@@ -130,6 +138,10 @@ type Manager struct {
 
 	delivery       sync.WaitGroup
 	deliveryCancel context.CancelFunc
+
+	// The event log may be attached after New (AttachEvents).
+	recorder atomic.Pointer[events.Recorder]
+	deploys  atomic.Pointer[EventQuerier]
 }
 
 type trackedAlert struct {
@@ -195,6 +207,7 @@ func New(o Options) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{opts: o, logger: o.Logger, sil: sil, parser: p, tracked: map[string]*trackedAlert{}}
+	m.AttachEvents(o.Recorder, o.DeployEvents)
 
 	if err := m.setupNotifier(); err != nil {
 		return nil, err
@@ -285,6 +298,20 @@ func (m *Manager) amTargets() map[string][]*targetgroup.Group {
 		}}
 	}
 	return t
+}
+
+// AttachEvents connects the event log: rec receives the alerting events
+// and deploys is polled for deploy windows (either may be nil). It exists
+// because the collector opens its metadata service, which owns the event
+// log, after the manager: the service needs the manager as its Silencer.
+// Options.Recorder and Options.DeployEvents are the same when known at New.
+func (m *Manager) AttachEvents(rec events.Recorder, deploys EventQuerier) {
+	if rec != nil {
+		m.recorder.Store(&rec)
+	}
+	if deploys != nil {
+		m.deploys.Store(&deploys)
+	}
 }
 
 // startDelivery starts the notifier and webhook workers; Stop ends them.
@@ -397,7 +424,7 @@ func (m *Manager) housekeeping(ctx context.Context) {
 	defer t.Stop()
 	since := m.opts.Now().Add(-max(m.opts.DeploySilence, 0))
 	for {
-		if m.opts.DeployEvents != nil && m.opts.DeploySilence > 0 {
+		if m.deploys.Load() != nil && m.opts.DeploySilence > 0 {
 			since = m.PollDeploys(ctx, since)
 		}
 		m.sil.gc(m.opts.Now(), 24*time.Hour)
@@ -577,7 +604,7 @@ var driftAlerts = []string{AlertFeatureDrift, AlertDatasetDrift, AlertTrainingSe
 const ActorRules = "rules"
 
 func (m *Manager) recordTransition(ctx context.Context, a *rules.Alert, firing bool) {
-	if m.opts.Recorder == nil {
+	if m.recorder.Load() == nil {
 		return
 	}
 	name := a.Labels.Get(labels.AlertName)
@@ -626,10 +653,11 @@ func modelOf(lset labels.Labels) string {
 }
 
 func (m *Manager) record(ctx context.Context, e events.Event) {
-	if m.opts.Recorder == nil {
+	rec := m.recorder.Load()
+	if rec == nil {
 		return
 	}
-	if err := m.opts.Recorder.Record(ctx, e); err != nil {
+	if err := (*rec).Record(ctx, e); err != nil {
 		m.logger.Error("recording alerting event", "kind", e.Kind, "err", err)
 	}
 }

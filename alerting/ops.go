@@ -246,7 +246,11 @@ func (m *Manager) NoteDeploy(ctx context.Context, e events.Event) (Silence, bool
 // returns where the next poll starts.
 func (m *Manager) PollDeploys(ctx context.Context, since time.Time) time.Time {
 	now := m.opts.Now()
-	evs, err := m.opts.DeployEvents.Query(ctx, events.Filter{Kinds: []events.Kind{events.KindDeploy, events.KindVersionChange}, From: since, To: now})
+	dq := m.deploys.Load()
+	if dq == nil {
+		return since
+	}
+	evs, err := (*dq).Query(ctx, events.Filter{Kinds: []events.Kind{events.KindDeploy, events.KindVersionChange}, From: since, To: now})
 	if err != nil {
 		m.logger.Warn("reading deploy events", "err", err)
 		return since

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/mlectl/mlectl/collector"
+	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/mlmetrics"
 	"github.com/mlectl/mlectl/sim"
 	"github.com/mlectl/mlectl/tsdb"
@@ -76,10 +78,12 @@ type Demo struct {
 	tempDir string
 	db      *tsdb.DB
 	srv     *collector.Server
+	meta    *metaapi.Service
 	agg     *mlmetrics.Aggregator
 	windows map[string]*featureWindow
 	cancel  context.CancelFunc
 	done    chan error
+	running int // goroutines that report on done
 }
 
 // Start opens the storage, starts the collector and the traffic loop.
@@ -121,20 +125,32 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, fmt.Errorf("demo: listen on %s: %w", opts.Listen, err)
 	}
 	d.URL = "http://" + l.Addr().String()
+	if err := d.openMeta(ctx, dir); err != nil {
+		_ = l.Close()
+		d.cleanup()
+		return nil, err
+	}
+	d.meta.Mount(srv)
+	srv.Handle("POST "+routePath, http.HandlerFunc(d.handleRoute))
+
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	d.cancel = cancel
+	d.done = make(chan error, 2)
+	d.running++
+	go func() { d.done <- srv.Serve(runCtx, l) }()
+	if err := d.registerVersions(ctx); err != nil {
+		_ = d.Close()
+		return nil, err
+	}
 
 	now := time.Now()
 	d.IncidentAt = now.Add(opts.IncidentAfter)
 	d.Sim.Stage(sim.Incident{Model: "demand", Feature: "temp", ShiftSigmas: 3, LatencyFactor: 6, ErrorRate: 0.08, At: d.IncidentAt})
 	if err := d.backfill(ctx, now); err != nil {
-		_ = l.Close()
-		d.cleanup()
+		_ = d.Close()
 		return nil, err
 	}
-
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	d.cancel = cancel
-	d.done = make(chan error, 2)
-	go func() { d.done <- srv.Serve(runCtx, l) }()
+	d.running++
 	go func() { d.done <- d.loop(runCtx) }()
 	return d, nil
 }
@@ -193,11 +209,12 @@ func (d *Demo) Close() error {
 	var errs []error
 	if d.cancel != nil {
 		d.cancel()
-		for range 2 {
+		for range d.running {
 			if err := <-d.done; err != nil {
 				errs = append(errs, err)
 			}
 		}
+		d.cancel, d.running = nil, 0
 	}
 	errs = append(errs, d.cleanup())
 	return errors.Join(errs...)
@@ -205,6 +222,12 @@ func (d *Demo) Close() error {
 
 func (d *Demo) cleanup() error {
 	var errs []error
+	if d.meta != nil {
+		if err := d.meta.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("demo: close metadata store: %w", err))
+		}
+		d.meta = nil
+	}
 	if d.db != nil {
 		if err := d.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("demo: close storage: %w", err))

@@ -3,9 +3,11 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,8 +69,15 @@ func TestDemoIncidentShowsDriftAndRollbackEndsIt(t *testing.T) {
 	drifted, _ := queryScalar(t, d.URL, `mle_feature_drifted{model="demand",feature="temp",version="v12"}`)
 	require.Equal(t, 1.0, drifted)
 
-	// Rolling back to the previous version ends the shift.
-	require.NoError(t, d.Sim.SetProduction("demand", "v11"))
+	// Rolling back through the registry's API (webhook actuator → the demo's
+	// model server) returns to v11 and ends the shift.
+	resp, err := http.Post(d.URL+"/api/v1/models/demand/rollback", "application/json",
+		strings.NewReader(`{"reason":"temp drifted after the v12 rollout"}`))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	require.Contains(t, string(body), `"v11"`)
 	require.Eventually(t, func() bool {
 		v, ok := queryScalar(t, d.URL, `mle_feature_drift_score{model="demand",feature="temp",version="v11"}`)
 		return ok && v < 0.5

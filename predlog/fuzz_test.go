@@ -24,12 +24,20 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		d := NewDecoder(fixedNow)
-		var r, back Record
+		var r, back, warm Record
 		err := d.Decode(line, &r)
+		// A decoder that saw another record first (its name cache is warm)
+		// must give the same answer.
+		warmDec := NewDecoder(fixedNow)
+		require.NoError(t, warmDec.Decode([]byte(benchLine(20)), &warm))
+		werr := warmDec.Decode(line, &warm)
+		require.Equal(t, err == nil, werr == nil)
 		if err != nil {
 			require.NotEmpty(t, err.Error())
+			require.Equal(t, err.Error(), werr.Error())
 			return
 		}
+		require.Equal(t, string(AppendJSON(nil, &r)), string(AppendJSON(nil, &warm)))
 		out := AppendJSON(nil, &r)
 		require.NoError(t, d.Decode(out[:len(out)-1], &back), "re-encoded %q", out)
 		require.Equal(t, string(out), string(AppendJSON(nil, &back)))

@@ -55,10 +55,10 @@ type DB struct {
 	txPool    sync.Pool
 	sealCh    chan struct{}
 	compactCh chan struct{}
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	closed  atomic.Bool
-	closeMu sync.Mutex
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closed    atomic.Bool
+	closeMu   sync.Mutex
 }
 
 var _ storage.Storage = (*DB)(nil)
@@ -114,7 +114,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	bopts := badger.DefaultOptions(filepath.Join(dir, "badger")).
 		WithLogger(badgerLogger{db.log}).
 		WithValueThreshold(1 << 20).   // blocks stay inline in the SSTs, so DropPrefix frees them
-		WithCompression(options.None). // blocks are already compressed
+		WithCompression(options.Snappy). // see doc.go: compresses the block keys
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
@@ -573,6 +573,9 @@ func (db *DB) Close() error {
 	}
 	werr := db.wal.close()
 	berr := db.bdb.Close()
+	if berr == nil {
+		db.removeIdleDiscardStats()
+	}
 	if ferr != nil {
 		return fmt.Errorf("close tsdb: seal head: %w", ferr)
 	}
@@ -586,6 +589,31 @@ func (db *DB) Close() error {
 		return fmt.Errorf("close tsdb: close badger: %w", berr)
 	}
 	return nil
+}
+
+// vlogHeaderSize is the size of an empty badger value log file.
+const vlogHeaderSize = 20
+
+// removeIdleDiscardStats deletes badger's DISCARD file after a clean close
+// when the value log holds no values. DISCARD is a 1 MiB table of garbage
+// counts per value log file that badger consults only for value log GC;
+// blocks are stored inline in the SSTs, so it holds nothing, and badger
+// recreates it on open. Left alone it would be most of a small DB's
+// directory.
+func (db *DB) removeIdleDiscardStats() {
+	bdir := filepath.Join(db.dir, "badger")
+	vlogs, err := filepath.Glob(filepath.Join(bdir, "*.vlog"))
+	if err != nil {
+		return
+	}
+	for _, v := range vlogs {
+		if fi, err := os.Stat(v); err != nil || fi.Size() > vlogHeaderSize {
+			return
+		}
+	}
+	if err := os.Remove(filepath.Join(bdir, "DISCARD")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		db.log.Warn("could not remove badger's unused DISCARD file", "err", err)
+	}
 }
 
 // dirUsage returns the bytes allocated on disk by the files under dir.

@@ -18,6 +18,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dataDir := fs.String("data-dir", "", "badger directory (default: a temporary directory removed on exit)")
 	incident := fs.Duration("incident-after", time.Minute, "when the staged incident (a feature shift on the demand model) starts")
 	headless := fs.Bool("headless", false, "run the collector and traffic without the console (for scripts and a second terminal)")
+	ascii := fs.Bool("ascii", false, "console: no colour, 7-bit characters only (for old terminals and SSH)")
+	readOnly := fs.Bool("read-only", false, "console: hide dangerous actions (rollback, promote, injection)")
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
 	}
@@ -37,5 +39,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		<-ctx.Done()
 		return nil
 	}
-	return runConsoleFor(ctx, d, stdout, stderr)
+	var consoleArgs []string
+	if *ascii {
+		consoleArgs = append(consoleArgs, "--ascii")
+	}
+	if *readOnly {
+		consoleArgs = append(consoleArgs, "--read-only")
+	}
+	return runConsoleFor(ctx, d, consoleArgs, stdout, stderr)
 }

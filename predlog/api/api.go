@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -440,8 +441,35 @@ func (h *Handler) putBatch(bt *batch) {
 	h.batches.Put(bt)
 }
 
-// Observe hands durable records to the observers; ingest calls it, and so
-// can an in-process producer that appended to the log itself.
+// Ingest stores recs durably and hands them to the observers, as a POST
+// would: in-process producers (the demo's simulator) use it to take the
+// same path as HTTP clients. recs are not retained.
+func (h *Handler) Ingest(ctx context.Context, recs []predlog.Record) error {
+	for i := range recs {
+		if err := checkRecord(&recs[i]); err != nil {
+			return fmt.Errorf("record %d: %w", i, err)
+		}
+	}
+	if err := h.cfg.Log.Append(ctx, recs); err != nil {
+		return err
+	}
+	h.observe(recs)
+	return nil
+}
+
+func checkRecord(r *predlog.Record) error {
+	switch {
+	case r.Model == "" || r.Version == "":
+		return errors.New("model and version are required")
+	case r.Role != predlog.RoleProduction && r.Role != predlog.RoleShadow && r.Role != predlog.RoleCanary:
+		return fmt.Errorf("role must be production, shadow or canary, not %q", r.Role)
+	case r.Status != predlog.StatusOK && r.Status != predlog.StatusError:
+		return fmt.Errorf("status must be ok or error, not %q", r.Status)
+	}
+	return nil
+}
+
+// observe hands durable records to the observers.
 func (h *Handler) observe(recs []predlog.Record) {
 	if len(recs) == 0 {
 		return
@@ -502,9 +530,10 @@ func (h *Handler) ServeFeedback(w http.ResponseWriter, r *http.Request) {
 	}
 	// Labels are kept in the log so that they outlive the in-memory join.
 	keys, vals := make([]string, len(fbs)), make([][]byte, len(fbs))
-	for i, fb := range fbs {
+	for i := range fbs {
+		fb := &fbs[i]
 		keys[i] = fb.RequestID
-		vals[i] = fmt.Appendf(nil, `{"label":%s,"ts":%d}`, predlog.AppendValueJSON(nil, fb.Label), fb.TS)
+		vals[i] = AppendFeedbackJSON(nil, fb)
 	}
 	if err := h.cfg.Log.PutMetaBatch(r.Context(), nsLabel, keys, vals); err != nil {
 		fail(w, http.StatusServiceUnavailable, "storing labels failed, none is acknowledged: %v", err)
@@ -524,6 +553,18 @@ func (h *Handler) ServeFeedback(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusBadRequest
 	}
 	writeJSON(w, code, resp)
+}
+
+// AppendFeedbackJSON appends fb as the feedback line it was decoded from
+// (the form labels are stored in).
+func AppendFeedbackJSON(dst []byte, fb *predlog.Feedback) []byte {
+	dst = append(dst, `{"request_id":`...)
+	dst = predlog.AppendQuoted(dst, fb.RequestID)
+	dst = append(dst, `,"label":`...)
+	dst = predlog.AppendValueJSON(dst, fb.Label)
+	dst = append(dst, `,"ts":`...)
+	dst = strconv.AppendInt(dst, fb.TS, 10)
+	return append(dst, '}')
 }
 
 // ServeExport is GET /api/v1/predictions/export?model=&version=&from=&to=&format=ndjson|csv.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mlectl/mlectl/contract"
 	"github.com/mlectl/mlectl/mlmetrics"
+	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/skew"
 	"github.com/mlectl/mlectl/predlog/store"
 	"github.com/mlectl/mlectl/quality"
@@ -23,9 +24,20 @@ type PipelineOptions struct {
 	Skew    skew.Options
 	Limits  Limits
 	Logger  *slog.Logger
-	// CompactEvery is how often Run merges small blocks; default 1m.
+	// CompactEvery is how often Run merges small blocks and applies
+	// retention; default 1m.
 	CompactEvery time.Duration
+	// Retention: records older than this are deleted. Default 30 days.
+	Retention time.Duration
+	// RestoreJoins: on open, predictions of this long before now are read
+	// back from the log into the label joiner, and stored labels replayed,
+	// so a restart does not lose pending joins nor the quality windows.
+	// Default 24h; negative disables.
+	RestoreJoins time.Duration
 }
+
+// DefaultRetention is PipelineOptions.Retention's default.
+const DefaultRetention = 30 * 24 * time.Hour
 
 // Pipeline is the whole prediction-log side of a collector, wired: the log
 // in <data-dir>/predlog, traffic series, data contracts, label joins, the
@@ -38,6 +50,8 @@ type Pipeline struct {
 	Skew      *skew.Tracker
 	*Handler
 	compactEvery time.Duration
+	retention    time.Duration
+	horizon      time.Duration
 	logger       *slog.Logger
 }
 
@@ -75,11 +89,98 @@ func OpenPipeline(ctx context.Context, dataDir string, opts PipelineOptions) (*P
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
 	}
+	p.retention = opts.Retention
+	if p.retention <= 0 {
+		p.retention = DefaultRetention
+	}
+	p.horizon = opts.Quality.Horizon
+	if p.horizon <= 0 {
+		p.horizon = quality.DefaultHorizon
+	}
+	if opts.RestoreJoins >= 0 {
+		window := opts.RestoreJoins
+		if window == 0 {
+			window = 24 * time.Hour
+		}
+		if err := p.restoreJoins(ctx, time.Now().Add(-window)); err != nil {
+			_ = lg.Close()
+			return nil, err
+		}
+	}
 	return p, nil
 }
 
-// Run writes the pipeline's series every interval and compacts small
-// blocks every CompactEvery, until ctx is done.
+// restoreJoins replays predictions since from, then the stored labels, into
+// the joiner.
+func (p *Pipeline) restoreJoins(ctx context.Context, from time.Time) error {
+	mvs, err := p.Log.Models(ctx)
+	if err != nil {
+		return fmt.Errorf("restore label joins: %w", err)
+	}
+	batch := make([]predlog.Record, 0, 4096)
+	for i, mv := range mvs {
+		if i > 0 && mvs[i-1].Model == mv.Model {
+			continue // Scan by model covers every version
+		}
+		err := p.Log.Scan(ctx, store.Query{Model: mv.Model, From: from}, func(r *predlog.Record) error {
+			c := *r
+			c.Features = nil
+			batch = append(batch, c)
+			if len(batch) == cap(batch) {
+				p.Joiner.ObserveRecords(batch)
+				batch = batch[:0]
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("restore label joins of %s: %w", mv.Model, err)
+		}
+	}
+	p.Joiner.ObserveRecords(batch)
+	dec := predlog.NewDecoder(nil)
+	return p.Log.ListMeta(ctx, nsLabel, func(key string, val []byte) error {
+		var fb predlog.Feedback
+		if err := dec.DecodeFeedback(val, &fb); err != nil {
+			p.logger.Warn("skipping unreadable stored label", "request_id", key, "err", err)
+			return nil
+		}
+		if fb.TS >= from.UnixMilli() {
+			p.Joiner.AddLabel(quality.Label{RequestID: fb.RequestID, Value: fb.Label, TS: fb.TS})
+		}
+		return nil
+	})
+}
+
+// maintain compacts small blocks and deletes records and labels past
+// their retention.
+func (p *Pipeline) maintain(ctx context.Context, now time.Time) {
+	st, err := p.Log.Compact(ctx, 0)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.logger.Warn("prediction log compaction failed", "err", err)
+		}
+		return
+	}
+	if st.BlocksIn > 0 {
+		p.logger.Debug("prediction log compacted", "blocks_in", st.BlocksIn, "blocks_out", st.BlocksOut, "bytes_in", st.BytesIn, "bytes_out", st.BytesOut)
+	}
+	if n, err := p.Log.DeleteBefore(ctx, now.Add(-p.retention)); err != nil {
+		p.logger.Warn("prediction log retention failed", "err", err)
+	} else if n > 0 {
+		p.logger.Info("prediction log retention deleted records", "records", n)
+	}
+	cut := now.Add(-p.horizon).UnixMilli()
+	dec := predlog.NewDecoder(nil)
+	if _, err := p.Log.DeleteMetaIf(ctx, nsLabel, func(_ string, val []byte) bool {
+		var fb predlog.Feedback
+		return dec.DecodeFeedback(val, &fb) != nil || fb.TS < cut
+	}); err != nil {
+		p.logger.Warn("label retention failed", "err", err)
+	}
+}
+
+// Run writes the pipeline's series every interval and, every CompactEvery,
+// compacts small blocks and applies retention, until ctx is done.
 func (p *Pipeline) Run(ctx context.Context, db storage.Appendable, interval time.Duration) {
 	done := make(chan struct{})
 	go func() {
@@ -90,13 +191,8 @@ func (p *Pipeline) Run(ctx context.Context, db storage.Appendable, interval time
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
-				st, err := p.Log.Compact(ctx, 0)
-				if err != nil && ctx.Err() == nil {
-					p.logger.Warn("prediction log compaction failed", "err", err)
-				} else if st.BlocksIn > 0 {
-					p.logger.Debug("prediction log compacted", "blocks_in", st.BlocksIn, "blocks_out", st.BlocksOut, "bytes_in", st.BytesIn, "bytes_out", st.BytesOut)
-				}
+			case now := <-t.C:
+				p.maintain(ctx, now)
 			}
 		}
 	}()

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mlectl/mlectl/predlog"
+	"github.com/mlectl/mlectl/predlog/store"
 	"github.com/mlectl/mlectl/tsdb"
 )
 
@@ -56,4 +59,68 @@ func TestPipelineMountsNextToPrometheusAPI(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond)
 	cancel()
 	<-done
+}
+
+// TestPipelineRestartKeepsJoins: predictions logged before a restart still
+// join labels posted after it, and labels joined before it still count.
+func TestPipelineRestartKeepsJoins(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	now := time.Now().UnixMilli()
+	post := func(p *Pipeline, path, body string) IngestResponse {
+		srv := httptest.NewServer(p)
+		defer srv.Close()
+		e := &env{t: t, srv: srv}
+		code, resp := e.post(path, plain, body)
+		require.Equal(t, http.StatusOK, code, "%+v", resp)
+		return resp
+	}
+	p, err := OpenPipeline(ctx, dir, PipelineOptions{})
+	require.NoError(t, err)
+	post(p, "/api/v1/predictions", lines(
+		fmt.Sprintf(`{"model":"fraud","version":"v7","request_id":"a","ts":%d,"prediction":0.9}`, now-2000),
+		fmt.Sprintf(`{"model":"fraud","version":"v7","request_id":"b","ts":%d,"prediction":0.2}`, now-1000),
+		fmt.Sprintf(`{"model":"old","version":"v1","request_id":"c","ts":%d,"prediction":0.2}`, now-48*3600*1000)))
+	resp := post(p, "/api/v1/feedback", fmt.Sprintf(`{"request_id":"a","label":1,"ts":%d}`, now))
+	assert.Equal(t, 1, *resp.Matched)
+	require.NoError(t, p.Close())
+
+	p, err = OpenPipeline(ctx, dir, PipelineOptions{})
+	require.NoError(t, err)
+	defer p.Close()
+	resp = post(p, "/api/v1/feedback", fmt.Sprintf(`{"request_id":"b","label":0,"ts":%d}`, now))
+	assert.Equal(t, 1, *resp.Matched, "b was restored from the log")
+	resp = post(p, "/api/v1/feedback", fmt.Sprintf(`{"request_id":"c","label":0,"ts":%d}`, now))
+	assert.Equal(t, 0, *resp.Matched, "c is older than the restore window")
+	q := p.Joiner.Snapshot()[[3]string{"fraud", "v7", "production"}]
+	assert.Equal(t, 2, q.Pairs)
+	assert.Equal(t, 1.0, q.Accuracy)
+	assert.Equal(t, 1.0, q.Coverage)
+
+	// Maintenance: retention drops the 2-day-old record, keeps the rest.
+	p.retention = 24 * time.Hour
+	p.maintain(ctx, time.UnixMilli(now))
+	var left []string
+	require.NoError(t, ExportTo(ctx, p.Log, store.Query{Model: "old"}, "ndjson", &strings.Builder{}, nil))
+	require.NoError(t, p.Log.Scan(ctx, store.Query{Model: "old"}, func(r *predlog.Record) error { left = append(left, r.RequestID); return nil }))
+	assert.Empty(t, left)
+	require.NoError(t, p.Log.Scan(ctx, store.Query{Model: "fraud"}, func(r *predlog.Record) error { left = append(left, r.RequestID); return nil }))
+	assert.Equal(t, []string{"a", "b"}, left)
+}
+
+func TestIngestInProcess(t *testing.T) {
+	ctx := context.Background()
+	p, err := OpenPipeline(ctx, t.TempDir(), PipelineOptions{RestoreJoins: -1})
+	require.NoError(t, err)
+	defer p.Close()
+	r := predlog.Record{Model: "m", Version: "1", Role: predlog.RoleShadow, Status: predlog.StatusOK, TS: 1795687200000,
+		Features: []predlog.Feature{{Name: "x", Value: predlog.Float(1.5)}}}
+	require.NoError(t, p.Ingest(ctx, []predlog.Record{r}))
+	bad := r
+	bad.Role = "primary"
+	require.ErrorContains(t, p.Ingest(ctx, []predlog.Record{bad}), "role")
+	var got []predlog.Record
+	require.NoError(t, p.Log.Scan(ctx, store.Query{Model: "m"}, func(r *predlog.Record) error { got = append(got, *r); return nil }))
+	require.Len(t, got, 1)
+	assert.Equal(t, predlog.RoleShadow, got[0].Role)
 }

@@ -1,0 +1,110 @@
+// Package alerting owns rule evaluation and alert notification for the
+// collector: Prometheus rule groups (plain rule files, rules generated from
+// SLO specs by package slo, and drift rules generated from DriftConfig)
+// evaluated by Prometheus's own rules package on a storage.Storage, the
+// resulting alerts sent to Alertmanager (Prometheus's notifier, API v2) and
+// to generic webhooks (the Alertmanager webhook payload), and the
+// acknowledgements and silences operators put on them.
+//
+// # Evaluation
+//
+// New loads every source through one rules.GroupLoader: rule files as
+// Prometheus reads them, SLO specs under the file name "slo:<path>" and the
+// drift rules under "mlectl:drift-rules" (the names /api/v1/rules shows).
+// Groups run with Prometheus's semantics unchanged: for, keep_firing_for,
+// pending/firing/inactive, ALERTS and ALERTS_FOR_STATE written to the
+// storage, and the for-state restored from ALERTS_FOR_STATE after the
+// second evaluation following a restart (OutageTolerance, ForGracePeriod).
+// Run evaluates each group in Prometheus's aligned slots; EvalAt evaluates
+// all groups at an explicit timestamp, which is how the tests drive time.
+//
+// Manager implements web/api/v1's RulesRetriever (RuleGroups,
+// AlertingRules) and AlertmanagerRetriever, so the collector's Prometheus
+// API answers /api/v1/rules, /api/v1/alerts and /api/v1/alertmanagers from
+// it.
+//
+// # Notifications
+//
+// The rules package calls the manager with the alerts due for sending
+// (firing ones every ResendDelay, resolved ones for 15 minutes). The
+// manager drops those matched by an active silence, hands the rest to
+// Prometheus's notifier for every configured Alertmanager (POST
+// /api/v2/alerts, queued and resent exactly as Prometheus does) and, for
+// webhooks, sends one Alertmanager-format message (version "4", one alert
+// per message, groupKey {}:{labels}) when an alert starts firing, when it
+// resolves and every RepeatInterval while it fires unacknowledged. Each
+// webhook has its own bounded queue (the oldest message is dropped when it
+// is full) and goroutine; an attempt times out after Webhook.Timeout, and
+// network errors, 429 and 5xx are retried with exponential backoff. Neither
+// path ever blocks evaluation.
+//
+// Silencing is done here, before Alertmanager: a silenced alert is not sent
+// to Alertmanager either, which therefore treats it as resolved once its
+// endsAt passes.
+//
+// # Events
+//
+// Through Options.Recorder: alert_firing and alert_resolved on every
+// transition to and from firing (pending is not an event), with the
+// alert's labels, its model (label model, else sloth_service), actor
+// "rules" and the alert's own firing/resolved time; slo_breach in addition
+// for SLO alerts (label sloth_slo) and drift_detected for the drift alerts;
+// ack and silence with the acting principal. The manager does not persist
+// which alerts it saw firing, so an alert still firing across a restart is
+// recorded as firing again.
+//
+// # Acknowledgements and silences
+//
+// Handler serves them (auth roles: viewer to read, responder to write):
+//
+//	GET    /api/v1/alerts/state     pending and firing alerts with id (the
+//	                                Alertmanager fingerprint), ack, silences
+//	POST   /api/v1/alerts/ack       {"id": "...", "comment": "..."}
+//	GET    /api/v1/silences
+//	POST   /api/v1/silences         {"matchers": "alertname=\"X\", model=\"m\"",
+//	                                 "duration": "1h" | "endsAt": RFC3339,
+//	                                 "startsAt": optional, "comment": "..."}
+//	DELETE /api/v1/silences/{id}    expire now
+//
+// Matchers use PromQL selector syntax; at least one must need a non-empty
+// value, and a silence lasts at most 90 days. An ack lasts until the
+// alert resolves and stops webhook repeats. Silences and acks are kept in
+// StateDir/silences.json. Manager.Silence implements metaapi.Silencer
+// for runbook silence steps. A deploy or version_change event for a model
+// (NoteDeploy, or polled from Options.DeployEvents) opens a suppression
+// window: a silence on model="<model>" for DeploySilence (default 15m).
+//
+// # Drift rules
+//
+// DriftConfig is the YAML below; every field is optional:
+//
+//	interval: 1m          # group evaluation interval (default EvalInterval)
+//	window: 5m            # one drift window: how often drift series are written
+//	min_events: 100       # low-traffic guard (-1: off)
+//	defaults:             # apply to every model
+//	  feature_windows: 3  # FeatureDrift after N consecutive drifted windows (-1: off)
+//	  dataset_share: 0.3  # DatasetDrift when mle_dataset_drift_share exceeds it (-1: off)
+//	  skew_windows: 1     # TrainingServingSkew after N windows drifted against="baseline" (-1: off)
+//	  for: 0s             # pending period of each alert
+//	  severity: ticket    # FeatureDrift, DatasetDrift
+//	  skew_severity: page # TrainingServingSkew
+//	models:               # per-model overrides (same keys plus model, min_events)
+//	  - model: fraud
+//	    feature_windows: 2
+//
+// It generates one group per listed model and one for all other models:
+//
+//	FeatureDrift:        min_over_time(mle_feature_drifted{S}[N*window]) == 1
+//	                     and count_over_time(mle_feature_drifted{S}[N*window]) >= N
+//	DatasetDrift:        last_over_time(mle_dataset_drift_share{S}[window]) > X
+//	TrainingServingSkew: as FeatureDrift on {S, against="baseline"}
+//
+// each followed by the guard "and on (model) sum by (model)
+// (increase(mle_predictions_total{S}[window])) >= min_events", so a model
+// that served fewer predictions in the last window never alerts on drift.
+// The count term makes "N consecutive windows" mean N verdicts, not one
+// verdict seen early. Every alert carries labels severity and model (from
+// the series) and a runbook annotation naming a shipped runbook:
+// feature-drift for FeatureDrift and DatasetDrift, training-serving-skew
+// for TrainingServingSkew.
+package alerting

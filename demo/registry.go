@@ -1,0 +1,112 @@
+package demo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/mlectl/mlectl/actuator"
+	"github.com/mlectl/mlectl/auth"
+	"github.com/mlectl/mlectl/metaapi"
+	"github.com/mlectl/mlectl/registry"
+	"github.com/mlectl/mlectl/sim"
+)
+
+// routePath is where the demo's stand-in model server takes routing changes
+// from the webhook actuator, as an Argo Rollouts or KServe controller would.
+const routePath = "/demo/route"
+
+// openMeta opens the metadata service with every demo model declared, each
+// actuated by a webhook that switches the simulator's production version.
+func (d *Demo) openMeta(ctx context.Context, dir string) error {
+	var models []metaapi.ModelConfig
+	for _, m := range d.Sim.Models() {
+		models = append(models, metaapi.ModelConfig{
+			Name: m.Name, Owner: "ml-platform", Description: fmt.Sprintf("demo %s", m.Kind),
+			Actuator: actuator.Config{Kind: actuator.KindWebhook, URL: d.URL + routePath, TimeoutSeconds: 5},
+		})
+	}
+	meta, err := metaapi.Open(ctx, metaapi.Config{
+		Dir: filepath.Join(dir, "meta"),
+		// A local demo has no tokens; access control is explicitly off.
+		Auth:   auth.Config{Mode: auth.ModeDisabled},
+		Models: models,
+		Logger: d.opts.Logger.With("component", "meta"),
+	})
+	if err != nil {
+		return fmt.Errorf("demo: open metadata store: %w", err)
+	}
+	d.meta = meta
+	return nil
+}
+
+// handleRoute applies a routing change sent by the webhook actuator.
+func (d *Demo) handleRoute(w http.ResponseWriter, r *http.Request) {
+	var req actuator.Request
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, "bad routing request: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	for _, rt := range req.Routes {
+		if rt.Stage == string(registry.StageProduction) && rt.Weight > 0 {
+			if err := d.Sim.SetProduction(req.Model, rt.Version); err != nil {
+				http.Error(w, err.Error(), http.StatusNotFound)
+				return
+			}
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// registerVersions registers each model's previous, current and shadow
+// versions so that the current one is production with the previous one in
+// its history (what a rollback returns to).
+func (d *Demo) registerVersions(ctx context.Context) error {
+	const actor = "demo"
+	for _, m := range d.Sim.Models() {
+		if st, err := d.meta.Registry.Get(ctx, m.Name); err == nil && len(st.Versions) > 0 {
+			continue // a reused data dir keeps its registry
+		}
+		current := m.Production
+		register := func(version string, stage registry.Stage, created time.Time) error {
+			sum := sha256.Sum256([]byte(m.Name + "/" + version))
+			_, err := d.meta.Registry.Register(ctx, registry.Version{
+				Model: m.Name, Version: version,
+				ArtifactURI: fmt.Sprintf("s3://models/%s/%s/model.json", m.Name, version),
+				SHA256:      hex.EncodeToString(sum[:]), Owner: "ml-platform", CreatedAt: created,
+				Baseline: fmt.Sprintf("profiles/%s.csv", profileName(m)), Stage: stage,
+			}, actor)
+			return err
+		}
+		now := time.Now()
+		if err := register(m.Previous, registry.StageProduction, now.Add(-14*24*time.Hour)); err != nil {
+			return fmt.Errorf("demo: register %s %s: %w", m.Name, m.Previous, err)
+		}
+		if err := register(current, registry.StageShadow, now.Add(-2*24*time.Hour)); err != nil {
+			return fmt.Errorf("demo: register %s %s: %w", m.Name, current, err)
+		}
+		if _, err := d.meta.Registry.Act(ctx, registry.ActionRequest{
+			Action: registry.ActionPromote, Model: m.Name, Version: current, Actor: actor, Reason: "demo rollout",
+		}); err != nil {
+			return fmt.Errorf("demo: promote %s %s: %w", m.Name, current, err)
+		}
+		if m.Shadow != "" {
+			if err := register(m.Shadow, registry.StageShadow, now.Add(-6*time.Hour)); err != nil {
+				return fmt.Errorf("demo: register %s %s: %w", m.Name, m.Shadow, err)
+			}
+		}
+	}
+	return nil
+}
+
+func profileName(m *sim.Model) string {
+	if m.Target == "cnt" {
+		return "bike_hour"
+	}
+	return "adult"
+}

@@ -1,0 +1,138 @@
+package tsdb
+
+import (
+	"context"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/internal/nab"
+)
+
+// loadSharedNAB loads every NAB file of the shared data set as one series
+// (label file=<name>) ending at now; the benchmark skips without it.
+func loadSharedNAB(b *testing.B, now int64) []nabSeries {
+	b.Helper()
+	dir, ok := nab.SharedDir()
+	if !ok {
+		b.Skip("the full NAB set (../shared/data/nab) is absent; this benchmark needs all of it")
+	}
+	files, err := nab.Files(dir)
+	require.NoError(b, err)
+	if len(files) == 0 {
+		b.Skipf("no NAB files under %s", dir)
+	}
+	var out []nabSeries
+	for _, f := range files {
+		ts, vs, err := nab.Load(f)
+		require.NoError(b, err)
+		ts, vs = nab.SortDedup(ts, vs)
+		if len(ts) == 0 {
+			continue
+		}
+		shift := now - ts[len(ts)-1]
+		for i := range ts {
+			ts[i] += shift
+		}
+		name := strings.TrimSuffix(filepath.Base(f), ".csv")
+		out = append(out, nabSeries{lset: labels.FromStrings("__name__", "nab", "file", name), ts: ts, vs: vs})
+	}
+	return out
+}
+
+// xorBytes is the size of Prometheus XOR chunks of 120 samples (the head's
+// default) holding the same series.
+func xorBytes(b *testing.B, data []nabSeries) int64 {
+	var total int64
+	for _, s := range data {
+		for lo := 0; lo < len(s.ts); lo += 120 {
+			c := chunkenc.NewXORChunk()
+			app, err := c.Appender()
+			require.NoError(b, err)
+			for i := lo; i < min(lo+120, len(s.ts)); i++ {
+				app.Append(0, s.ts[i], s.vs[i])
+			}
+			total += int64(len(c.Bytes()))
+		}
+	}
+	return total
+}
+
+// dirFiles returns the apparent size of every file under dir.
+func dirFiles(b *testing.B, dir string) (map[string]int64, int64) {
+	files := map[string]int64{}
+	var total int64
+	require.NoError(b, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files[rel] = fi.Size()
+		total += fi.Size()
+		return nil
+	}))
+	return files, total
+}
+
+// BenchmarkBytesPerSampleOnDisk: every NAB series appended in time order
+// (commits of 1000), then a graceful Close (seal and compaction); reports
+// the DB directory's total file size per sample and the block bytes per
+// sample next to Prometheus XOR chunks of 120 samples on the same data.
+func BenchmarkBytesPerSampleOnDisk(b *testing.B) {
+	now := time.Now().UnixMilli()
+	data := loadSharedNAB(b, now)
+	order := nabOrder(data)
+	xor := xorBytes(b, data)
+	var (
+		samples    int
+		diskBytes  int64
+		blockBytes int64
+		files      map[string]int64
+	)
+	b.ResetTimer()
+	for range b.N {
+		dir := filepath.Join(b.TempDir(), "db")
+		db, err := Open(dir, Options{Retention: 100 * 365 * 24 * time.Hour})
+		require.NoError(b, err)
+		samples = appendNAB(b, db, data, order, 1000)
+		// Close seals and compacts; doing both first gives the final stats.
+		require.NoError(b, db.Flush(context.Background()))
+		require.NoError(b, db.Compact(context.Background()))
+		st := db.Stats()
+		require.Equal(b, int64(samples), st.SamplesStored)
+		blockBytes = st.BlockBytes
+		of, ot := dirFiles(b, dir)
+		b.Logf("open: %v total %d alloc %d blocks %d", of, ot, dirUsage(dir), st.Blocks)
+		require.NoError(b, db.Close())
+		b.Logf("closed alloc %d", dirUsage(dir))
+		files, diskBytes = dirFiles(b, dir)
+	}
+	b.StopTimer()
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b.Logf("%-28s %9d bytes", n, files[n])
+	}
+	b.Logf("%d series, %d samples, %d files", len(data), samples, len(files))
+	n := float64(samples)
+	b.ReportMetric(float64(diskBytes)/n, "disk-bytes/sample")
+	b.ReportMetric(float64(blockBytes)/n, "block-bytes/sample")
+	b.ReportMetric(float64(xor)/n, "xor120-bytes/sample")
+	b.ReportMetric(float64(diskBytes)/float64(xor), "disk-ratio-vs-xor")
+	b.ReportMetric(float64(blockBytes)/float64(xor), "block-ratio-vs-xor")
+	b.ReportMetric(n, "samples")
+}
