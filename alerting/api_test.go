@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mlectl/mlectl/audit"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/events"
 )
@@ -226,4 +228,107 @@ func TestSilencerInterface(t *testing.T) {
 	assert.Equal(t, "bob", sils[0].CreatedBy)
 	_, err = f.m.Silence(context.Background(), `model=`, time.Hour, "x", "bob")
 	assert.Error(t, err)
+}
+
+// TestMountKeepsPrometheusAlertsRoute mounts the handler next to a
+// catch-all as the collector does: GET /api/v1/alerts must still reach the
+// catch-all (Prometheus's API), not redirect.
+func TestMountKeepsPrometheusAlertsRoute(t *testing.T) {
+	f := newAPIFixture(t, "")
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Route", "prometheus")
+	}))
+	Mount(mux, f.m.Handler(nil, nil))
+	for path, want := range map[string]string{
+		"/api/v1/alerts":       "prometheus",
+		"/api/v1/rules":        "prometheus",
+		"/api/v1/alerts/state": "alerting",
+		"/api/v1/silences":     "alerting",
+		"/api/v1/silences/x":   "alerting",
+	} {
+		rec := httptest.NewRecorder()
+		method := http.MethodGet
+		if strings.HasPrefix(path, "/api/v1/silences/") {
+			method = http.MethodDelete
+		}
+		mux.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+		got := "alerting"
+		if rec.Header().Get("X-Route") == "prometheus" {
+			got = "prometheus"
+		}
+		assert.Equal(t, want, got, path)
+		assert.NotEqual(t, http.StatusTemporaryRedirect, rec.Code, path)
+		assert.NotEqual(t, http.StatusMovedPermanently, rec.Code, path)
+	}
+}
+
+// TestAckForgottenWhenAlertGone: an ack of an alert that is no longer
+// active is dropped by housekeeping, but only once every group evaluated.
+func TestAckForgottenWhenAlertGone(t *testing.T) {
+	f := newAPIFixture(t, t.TempDir())
+	f.eval(0)
+	f.eval(1)
+	id := f.m.Alerts()[0].ID
+	_, err := f.m.Ack(context.Background(), id, "alice", "")
+	require.NoError(t, err)
+	f.m.gcAcks()
+	_, ok := f.m.sil.ackFor(id)
+	assert.True(t, ok, "alert still firing: ack kept")
+
+	// Restart: before the first evaluation nothing is active, yet the ack
+	// must survive.
+	m2, err := New(Options{Storage: f.m.opts.Storage, RuleFiles: f.m.opts.RuleFiles, StateDir: f.dir})
+	require.NoError(t, err)
+	defer m2.Stop()
+	m2.gcAcks()
+	_, ok = m2.sil.ackFor(id)
+	assert.True(t, ok, "no evaluation yet: ack kept")
+	m2.EvalAt(context.Background(), at(40)) // up is stale by now: no alert
+	require.Empty(t, m2.Alerts())
+	m2.gcAcks()
+	_, ok = m2.sil.ackFor(id)
+	assert.False(t, ok, "alert gone: ack dropped")
+}
+
+func TestAuditedHandler(t *testing.T) {
+	f := newAPIFixture(t, "")
+	db, err := badger.Open(badger.DefaultOptions(t.TempDir()).WithLogger(nil))
+	require.NoError(t, err)
+	defer db.Close()
+	log := audit.NewLog(db, func() time.Time { return at(0) })
+	authn, err := auth.New(auth.Config{Tokens: []auth.TokenSpec{
+		{Name: "alice", Token: "alice-token", Role: "responder"},
+		{Name: "vic", Token: "viewer-token", Role: "viewer"},
+	}}, "")
+	require.NoError(t, err)
+	srv := httptest.NewServer(f.m.AuditedHandler(authn, log))
+	defer srv.Close()
+	f.srv = srv
+
+	code, _ := f.call(t, "POST", "/api/v1/silences", "alice-token", `{"matchers":"model=\"fraud\"","duration":"1h","comment":"deploy"}`)
+	require.Equal(t, 200, code)
+	code, _ = f.call(t, "POST", "/api/v1/silences", "viewer-token", `{"matchers":"model=\"fraud\"","duration":"1h","comment":"x"}`)
+	require.Equal(t, 403, code)
+	code, _ = f.call(t, "POST", "/api/v1/alerts/ack", "alice-token", `{"id":`)
+	require.Equal(t, 400, code)
+	code, _ = f.call(t, "GET", "/api/v1/silences", "viewer-token", "")
+	require.Equal(t, 200, code)
+
+	es, err := log.List(context.Background(), 1, 10)
+	require.NoError(t, err)
+	require.Len(t, es, 3, "reads are not audited")
+	assert.Equal(t, "alice", es[0].Actor)
+	assert.Equal(t, "responder", es[0].Role)
+	assert.Equal(t, 200, es[0].Status)
+	assert.Equal(t, `silence model="fraud" until 2026-03-02T11:00:00Z: ok`, es[0].Detail)
+	assert.Equal(t, "vic", es[1].Actor)
+	assert.Equal(t, 403, es[1].Status)
+	assert.Contains(t, es[1].Detail, "refused")
+	assert.Equal(t, "alice", es[2].Actor)
+	assert.Equal(t, 400, es[2].Status)
+	assert.Equal(t, "/api/v1/alerts/ack", es[2].Path)
+	rep, err := log.Verify(context.Background())
+	require.NoError(t, err)
+	assert.True(t, rep.OK)
 }

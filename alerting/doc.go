@@ -102,6 +102,9 @@
 // each followed by the guard "and on (model) sum by (model)
 // (increase(mle_predictions_total{S}[window])) >= min_events", so a model
 // that served fewer predictions in the last window never alerts on drift.
+// increase() needs two samples of the counter inside the window, which the
+// prediction-log pipeline's per-flush counters give; a counter written less
+// often than twice per window keeps the guard closed.
 // The count term makes "N consecutive windows" mean N verdicts, not one
 // verdict seen early. Every alert carries labels severity and model (from
 // the series) and a runbook annotation naming a shipped runbook:

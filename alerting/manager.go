@@ -428,12 +428,30 @@ func (m *Manager) housekeeping(ctx context.Context) {
 			since = m.PollDeploys(ctx, since)
 		}
 		m.sil.gc(m.opts.Now(), 24*time.Hour)
+		m.gcAcks()
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// gcAcks forgets acks of alerts that are no longer pending or firing (an
+// alert that resolved while the collector was down, or one acked while
+// pending that never fired). It waits until every group has evaluated, so
+// that a restart does not drop the acks of alerts still firing.
+func (m *Manager) gcAcks() {
+	for _, g := range m.groups {
+		if g.GetLastEvalTimestamp().IsZero() {
+			return
+		}
+	}
+	active := map[string]bool{}
+	for _, a := range m.Alerts() {
+		active[a.ID] = true
+	}
+	m.sil.retainAcks(active)
 }
 
 // RuleGroups implements web/api/v1's RulesRetriever.
@@ -622,7 +640,10 @@ func (m *Manager) recordTransition(ctx context.Context, a *rules.Alert, firing b
 	}
 	summary := a.Annotations.Get("summary")
 	if firing {
-		e.Text = strings.TrimSpace(fmt.Sprintf("%s firing: %s", name, summary))
+		e.Text = name + " firing"
+		if summary != "" {
+			e.Text += ": " + summary
+		}
 	} else {
 		e.Kind = events.KindAlertResolved
 		e.Time = a.ResolvedAt.UTC()

@@ -289,3 +289,19 @@ func (s *silences) clearAck(id string) {
 		_ = s.saveLocked()
 	}
 }
+
+// retainAcks drops the acks of alerts not in active.
+func (s *silences) retainAcks(active map[string]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changed := false
+	for id := range s.acks {
+		if !active[id] {
+			delete(s.acks, id)
+			changed = true
+		}
+	}
+	if changed {
+		_ = s.saveLocked()
+	}
+}

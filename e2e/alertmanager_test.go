@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -141,4 +142,53 @@ groups:
 		s := statuses()
 		return len(s) >= 2 && s[len(s)-1] == "resolved"
 	}, 30*time.Second, 100*time.Millisecond, "receiver never got the resolved notification")
+}
+
+// TestDriftRulesPromtool checks the generated drift rules with Prometheus's
+// own tools: `promtool check rules` accepts them and `promtool test rules`
+// sees FeatureDrift fire only after three drifted 5m windows, and never for
+// a model under the low-traffic guard.
+func TestDriftRulesPromtool(t *testing.T) {
+	promtool := binary(t, "promtool")
+	cfg, err := alerting.DecodeDriftConfig([]byte("window: 5m\nmin_events: 100\ndefaults: {feature_windows: 3, dataset_share: -1, skew_windows: -1}\n"))
+	require.NoError(t, err)
+	rules, err := cfg.YAML()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "drift.rules.yml"), rules, 0o644))
+	out, err := exec.Command(promtool, "check", "rules", filepath.Join(dir, "drift.rules.yml")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "SUCCESS")
+
+	test := `
+rule_files: [drift.rules.yml]
+evaluation_interval: 1m
+tests:
+  # Counters every minute, one drift verdict per 5m window.
+  - interval: 1m
+    input_series:
+      - series: 'mle_feature_drifted{model="fraud",version="v1",feature="amount",method="psi",against="baseline"}'
+        values: '0 _x4 1 _x4 1 _x4 1 _x4 1'
+      - series: 'mle_predictions_total{model="fraud",version="v1",role="primary",status="ok"}'
+        values: '0+200x20'
+      - series: 'mle_feature_drifted{model="quiet",version="v1",feature="amount",method="psi",against="baseline"}'
+        values: '0 _x4 1 _x4 1 _x4 1 _x4 1'
+      - series: 'mle_predictions_total{model="quiet",version="v1",role="primary",status="ok"}'
+        values: '0+2x20'
+    alert_rule_test:
+      - eval_time: 14m
+        alertname: FeatureDrift
+        exp_alerts: []
+      - eval_time: 15m
+        alertname: FeatureDrift
+        exp_alerts:
+          - exp_labels: {model: fraud, version: v1, feature: amount, method: psi, against: baseline, severity: ticket}
+            exp_annotations:
+              runbook: feature-drift
+              summary: Feature amount of model fraud drifted (against baseline) for 3 consecutive 5m windows
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "drift.test.yml"), []byte(test), 0o644))
+	out, err = exec.Command(promtool, "test", "rules", filepath.Join(dir, "drift.test.yml")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "SUCCESS")
 }

@@ -44,7 +44,7 @@ remote_write:
 	waitHTTP(t, promURL+"/-/ready", 60*time.Second)
 
 	// Let a dozen scrapes happen, then query a moment that both have seen.
-	time.Sleep(15 * time.Second)
+	time.Sleep(20 * time.Second)
 	at := time.Now().Add(-8 * time.Second).Truncate(time.Second)
 	promtool := binary(t, "promtool")
 
@@ -54,7 +54,7 @@ remote_write:
 	}{
 		{"instant up", []string{"query", "instant", "--time", rfc(at), "URL", "up"}},
 		{"instant counter rate", []string{"query", "instant", "--time", rfc(at), "URL",
-			`sum by (job) (rate(scrape_samples_scraped[5s]))`}},
+			`sum by (job) (rate(scrape_samples_scraped[10s]))`}},
 		{"instant gauge", []string{"query", "instant", "--time", rfc(at), "URL", "prometheus_tsdb_head_series"}},
 		{"range up", []string{"query", "range", "--start", rfc(at.Add(-10 * time.Second)), "--end", rfc(at),
 			"--step", "1s", "URL", "up"}},

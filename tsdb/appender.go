@@ -267,6 +267,7 @@ func (a *appender) Commit() error {
 		p := &pending[i]
 		if p.s != locked {
 			if locked != nil {
+				locked.maybeFreeze()
 				locked.mu.Unlock()
 			}
 			locked = p.s
@@ -285,6 +286,7 @@ func (a *appender) Commit() error {
 		}
 		p.s.bumpMaxT(p.smp.t)
 	}
+	locked.maybeFreeze()
 	locked.mu.Unlock()
 	db.commitMu.RUnlock()
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -125,6 +126,7 @@ func BenchmarkAppendNAB(b *testing.B) {
 	var ourDur, promDur time.Duration
 	samples := 0
 	bytesPerSample := 0.0
+	var ourHeap, promHeap int64
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
@@ -134,15 +136,21 @@ func BenchmarkAppendNAB(b *testing.B) {
 		head := openPromHead(b, filepath.Join(dir, "prom"))
 		b.StartTimer()
 
+		heap0 := liveHeap()
 		t0 := time.Now()
 		samples = appendNAB(b, db, data, order, batch)
 		ourDur += time.Since(t0)
+		b.StopTimer()
+		heap1 := liveHeap()
+		b.StartTimer()
 
 		t0 = time.Now()
 		appendNAB(b, head, data, order, batch)
 		promDur += time.Since(t0)
 
 		b.StopTimer()
+		heap2 := liveHeap()
+		ourHeap, promHeap = heap1-heap0, heap2-heap1
 		require.NoError(b, db.Flush(context.Background()))
 		bytesPerSample = db.Stats().BytesPerSample
 		require.NoError(b, db.Close())
@@ -155,6 +163,16 @@ func BenchmarkAppendNAB(b *testing.B) {
 	b.ReportMetric(promDur.Seconds()/ourDur.Seconds(), "speedup-vs-prom")
 	b.ReportMetric(float64(samples), "samples/op")
 	b.ReportMetric(bytesPerSample, "mlectl-block-bytes/sample")
+	b.ReportMetric(float64(ourHeap)/float64(samples), "mlectl-head-heap-bytes/sample")
+	b.ReportMetric(float64(promHeap)/float64(samples), "prom-head-heap-bytes/sample")
+}
+
+// liveHeap returns the bytes of live heap objects after a full GC.
+func liveHeap() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
 }
 
 // BenchmarkQueryNAB14d: latency of sum by (file) (rate(x[5m])) over 14 days

@@ -434,3 +434,26 @@ func TestQuerySelectedBeforeCompaction(t *testing.T) {
 	require.NoError(t, it.Err())
 	require.Equal(t, want, got)
 }
+
+func TestBackgroundCompactionAfterSeals(t *testing.T) {
+	// HeadMaxSamples makes the background loop seal every few commits;
+	// each seal is followed by a compaction pass.
+	db := openTestDB(t, t.TempDir(), Options{HeadMaxSamples: 40, BlockSamples: 1000})
+	defer db.Close()
+	ls := labels.FromStrings("__name__", "m")
+	day := dayOf(fixedNow.UnixMilli())
+	ts := rangeTS(int64(day)*dayMillis, 1000, 400) // one UTC day
+	// Every commit reaches HeadMaxSamples, so a seal (then a compaction)
+	// follows each one.
+	for lo := 0; lo < len(ts); lo += 40 {
+		appendEvery(t, db, ls, ts[lo:lo+40], func(t int64) float64 { return float64(t % 977) }, 40)
+		require.Eventually(t, func() bool { return db.Stats().HeadSamples == 0 }, 10*time.Second, time.Millisecond)
+	}
+	require.Eventually(t, func() bool {
+		st := db.Stats()
+		return st.Blocks == 1 && st.SamplesStored == 400
+	}, 10*time.Second, 5*time.Millisecond, "the background pass merges the small sealed blocks")
+	assert.Equal(t, 10.0, testutil.ToFloat64(db.m.seals))
+	assert.GreaterOrEqual(t, testutil.ToFloat64(db.m.blocksCompacted), 10.0)
+	assert.Equal(t, floatPoints(ts, func(t int64) float64 { return float64(t % 977) }), queryAll(t, db, ts[0], ts[399])[ls.String()])
+}

@@ -113,7 +113,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	bopts := badger.DefaultOptions(filepath.Join(dir, "badger")).
 		WithLogger(badgerLogger{db.log}).
-		WithValueThreshold(1 << 20).   // blocks stay inline in the SSTs, so DropPrefix frees them
+		WithValueThreshold(1 << 20).     // blocks stay inline in the SSTs, so DropPrefix frees them
 		WithCompression(options.Snappy). // see doc.go: compresses the block keys
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
@@ -348,7 +348,8 @@ func (db *DB) compactLoop() {
 
 type sealPending struct {
 	s     *memSeries
-	n     int
+	n     int // head samples in the snapshot
+	tailN int // of which in memSeries.head (the others were frozen)
 	mods  uint64
 	snap  []sample
 	metas []blockMeta
@@ -378,6 +379,14 @@ func (db *DB) seal(ctx context.Context) error {
 	}
 	wb := db.bdb.NewWriteBatch()
 	defer wb.Cancel()
+	var marked []*memSeries // series whose s.sealing this seal set
+	defer func() {
+		for _, s := range marked { // cleared already unless the seal failed
+			s.mu.Lock()
+			s.sealing = false
+			s.mu.Unlock()
+		}
+	}()
 	var (
 		pend  []sealPending
 		snap  []sample
@@ -393,8 +402,12 @@ func (db *DB) seal(ctx context.Context) error {
 			s.mu.Unlock()
 			continue
 		}
-		snap = append([]sample(nil), s.head...)
-		p := sealPending{s: s, n: len(snap), mods: s.mods, snap: snap}
+		snap = s.headSnapshot(nil)
+		p := sealPending{s: s, n: len(snap), tailN: len(s.head), mods: s.mods, snap: snap}
+		if p.n > 0 {
+			s.sealing = true
+			marked = append(marked, s)
+		}
 		needIndex := !s.indexed
 		s.mu.Unlock()
 		if needIndex {
@@ -429,17 +442,22 @@ func (db *DB) seal(ctx context.Context) error {
 		s.mu.Lock()
 		s.indexed = true
 		s.blocks = append(s.blocks, p.metas...)
+		s.sealing = false
 		switch {
 		case p.n == 0 || s.deleted:
 		case s.mods == p.mods:
-			// Only in-order appends happened meanwhile: they follow the sealed prefix.
-			rest := copy(s.head, s.head[p.n:])
+			// Only in-order appends happened meanwhile: they follow the
+			// sealed prefix, and nothing was frozen or thawed.
+			clear(s.frozen)
+			s.frozen = s.frozen[:0]
+			rest := copy(s.head, s.head[p.tailN:])
 			clear(s.head[rest:])
 			s.head = s.head[:rest]
 			db.headSamples.Add(-int64(p.n))
 		default:
 			// Out-of-order inserts or overwrites raced with the seal: drop
 			// only the samples that are unchanged since the snapshot.
+			s.thawAll()
 			before := len(s.head)
 			s.head = removeSealed(s.head, p.snap)
 			db.headSamples.Add(-int64(before - len(s.head)))
@@ -496,6 +514,9 @@ func (db *DB) ApplyRetention(ctx context.Context) error {
 			keep = append(keep, m)
 		}
 		s.blocks = keep
+		if len(s.frozen) > 0 && dayOf(s.frozen[0].minT) < cutoffDay {
+			s.thawAll()
+		}
 		n := 0
 		for n < len(s.head) && dayOf(s.head[n].t) < cutoffDay {
 			n++
@@ -507,7 +528,7 @@ func (db *DB) ApplyRetention(ctx context.Context) error {
 			s.mods++
 			db.headSamples.Add(-int64(n))
 		}
-		if len(s.blocks) == 0 && len(s.head) == 0 {
+		if len(s.blocks) == 0 && s.headLen() == 0 {
 			s.deleted = true
 			gone = append(gone, s)
 		}
@@ -541,8 +562,8 @@ func (db *DB) StartTime() (int64, error) {
 		for _, m := range s.blocks {
 			minT = min(minT, m.minT)
 		}
-		if len(s.head) > 0 {
-			minT = min(minT, s.head[0].t)
+		if lo, _, ok := s.headBounds(); ok {
+			minT = min(minT, lo)
 		}
 		s.mu.Unlock()
 	}

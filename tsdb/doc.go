@@ -19,8 +19,32 @@
 // a query fetches exactly the blocks that overlap [mint, maxt].
 //
 // Badger runs with a 1 MiB value threshold (blocks stay inline in the SSTs,
-// the value log stays empty), no compression (blocks are already
-// compressed) and 16 MiB memtables.
+// the value log stays empty) and 16 MiB memtables. Its Snappy block
+// compression gains next to nothing on the block values but compresses
+// the 41-byte keys, whose series, day and time bytes repeat from key to
+// key, so the SSTs end up smaller than the raw keys and values. A graceful Close
+// leaves only SSTs, MANIFEST, KEYREGISTRY, a 20-byte value log header and
+// an empty WAL segment: the memtables are flushed (their .mem logs
+// deleted), the value log (sparse, preallocated while open) is truncated,
+// and badger's DISCARD file (1 MiB of value-log GC counters, unused with
+// inline values) is removed. BenchmarkBytesPerSampleOnDisk measures the
+// result on the NAB corpus next to Prometheus XOR chunks.
+//
+// # Compaction
+//
+// A seal turns each series' head into a block, so a 5-minute series sealed
+// every 2h gets 24-sample blocks whose fixed costs (key, codec header) are
+// a large share, and rewrites or out-of-order samples produce blocks that
+// overlap older ones. Compact (in the background after every seal, on
+// demand, and in Close after the final seal) rewrites, per series and UTC
+// day, each run of time-adjacent blocks that overlap or hold fewer than
+// BlockSamples samples into as few blocks as needed, keeping the last
+// write of each timestamp (blocks merge in write order, as on the read
+// path). One badger transaction deletes a run's blocks and writes their
+// replacements, so a crash never loses or doubles a sample; block lists
+// and the SamplesStored/Blocks/BlockBytes counters change only after the
+// commit. A query that listed a block that compaction or retention removed
+// meanwhile takes the series' block list again and rereads.
 //
 // # Series index
 //
@@ -63,6 +87,9 @@
 // write order, then the head, keeping the last write of each timestamp.
 // Native histogram runs are passed through Prometheus's chunkenc histogram
 // chunks so their counter-reset hints match what Prometheus's TSDB reports.
+// LabelValues and LabelNames only consider series with a block or head
+// samples overlapping the querier's [mint, maxt] (unless the range is
+// unbounded, as the HTTP API's default is).
 //
 // # Retention
 //

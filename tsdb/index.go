@@ -23,11 +23,13 @@ type memSeries struct {
 	walLogged atomic.Bool
 
 	mu      sync.Mutex
-	head    []sample    // sorted by t, unique t
-	mods    uint64      // bumped by every non-append change to head
-	blocks  []blockMeta // in seq order
-	indexed bool        // series record persisted in badger
-	deleted bool        // removed by retention; appenders must re-resolve
+	frozen  []frozenChunk // oldest head samples, compressed; all older than head
+	head    []sample      // sorted by t, unique t
+	mods    uint64        // bumped by every non-append change to frozen or head
+	sealing bool          // a seal holds a snapshot: do not freeze
+	blocks  []blockMeta   // in seq order
+	indexed bool          // series record persisted in badger
+	deleted bool          // removed by retention; appenders must re-resolve
 
 	nextSameHash *memSeries
 }

@@ -121,16 +121,12 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 				}
 			}
 		}
-		lo := sort.Search(len(s.head), func(i int) bool { return s.head[i].t >= mint })
-		hi := sort.Search(len(s.head), func(i int) bool { return s.head[i].t > maxt })
-		if lo < hi {
-			has = true
-			if !labelsOnly {
-				if lo > 0 && s.head[lo-1].kind() != blockFloat {
-					lo-- // context for counter-reset hints; trimmed by materialize
-				}
-				sel.head = append([]sample(nil), s.head[lo:hi]...)
+		if labelsOnly {
+			if lo, hi, ok := s.headBounds(); ok && lo <= maxt && hi >= mint {
+				has = has || len(s.headRange(nil, mint, maxt)) > 0
 			}
+		} else if sel.head = s.headRange(nil, mint, maxt); len(sel.head) > 0 {
+			has = true
 		}
 		s.mu.Unlock()
 		if has {

@@ -35,10 +35,10 @@ func (db *DB) StatsN(limit int) Stats {
 	}
 	for _, s := range db.ix.allSeries() {
 		s.mu.Lock()
-		if len(s.head) > 0 {
+		if lo, hi, ok := s.headBounds(); ok {
 			st.HeadSeries++
-			st.MinTime = min(st.MinTime, s.head[0].t)
-			st.MaxTime = max(st.MaxTime, s.head[len(s.head)-1].t)
+			st.MinTime = min(st.MinTime, lo)
+			st.MaxTime = max(st.MaxTime, hi)
 		}
 		for _, m := range s.blocks {
 			st.MinTime = min(st.MinTime, m.minT)

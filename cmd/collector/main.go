@@ -23,7 +23,12 @@ import (
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/collector"
 	"github.com/mlectl/mlectl/metaapi"
+	predapi "github.com/mlectl/mlectl/predlog/api"
 )
+
+// seriesInterval is how often the prediction pipeline writes its series
+// (traffic, quality, drift, violations) into the TSDB.
+const seriesInterval = 15 * time.Second
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -134,6 +139,18 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 		}
 	}()
 	meta.Mount(srv)
+	// Prediction logs, feedback, baselines and contracts are ingest, like
+	// remote write: open to any client that can reach the collector.
+	pipeline, err := predapi.OpenPipeline(ctx, o.dataDir, predapi.PipelineOptions{Logger: logger.With("component", "predlog")})
+	if err != nil {
+		return fmt.Errorf("open prediction log: %w", err)
+	}
+	defer func() {
+		if cerr := pipeline.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
+	pipeline.Mount(srv)
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.listen, err)
@@ -155,9 +172,15 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	}
 	srv.Attach(st)
 	logger.Info("collector ready: storage open")
+	seriesDone := make(chan struct{})
+	go func() {
+		defer close(seriesDone)
+		pipeline.Run(serveCtx, st, seriesInterval)
+	}()
 
 	serveErr := <-served // returns once ctx is cancelled and requests drained
 	stopServing()
+	<-seriesDone
 	if err := closeStore(st, logger); err != nil {
 		return errors.Join(serveErr, err)
 	}

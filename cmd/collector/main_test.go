@@ -216,3 +216,27 @@ func TestRunMountsMetadataAPIWithAccessControl(t *testing.T) {
 	_, err := os.Stat(filepath.Join(dataDir, "meta"))
 	require.NoError(t, err, "metadata lives in its own badger directory")
 }
+
+func TestRunMountsPredictionLog(t *testing.T) {
+	base, cancel, done, _ := startRun(t, "--data-dir", filepath.Join(t.TempDir(), "d"))
+	lines := `{"model":"fraud","version":"v7","role":"production","request_id":"r-1","ts":"2026-11-26T10:00:00.123Z","latency_ms":12.5,"features":{"amount":12.5,"country":"DE"},"prediction":0.83,"status":"ok"}
+{"model":"fraud","version":"v7","role":"production","request_id":"r-2","ts":"2026-11-26T10:00:01Z","latency_ms":"slow","features":{},"prediction":0.1,"status":"ok"}
+`
+	resp, err := http.Post(base+"/api/v1/predictions", "application/x-ndjson", strings.NewReader(lines))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "one bad line makes the request a 400")
+	assert.Contains(t, string(body), `"accepted":1`)
+	assert.Contains(t, string(body), "latency_ms")
+
+	exp, err := http.Get(base + "/api/v1/predictions/export?model=fraud&from=2026-11-26T00:00:00Z&to=2026-11-27T00:00:00Z&format=ndjson")
+	require.NoError(t, err)
+	got, _ := io.ReadAll(exp.Body)
+	exp.Body.Close()
+	require.Equal(t, http.StatusOK, exp.StatusCode, "%s", got)
+	assert.Contains(t, string(got), `"request_id":"r-1"`)
+	assert.NotContains(t, string(got), `"r-2"`)
+	cancel()
+	assert.Equal(t, 0, <-done)
+}

@@ -86,6 +86,9 @@ type Config struct {
 	Limits    Limits
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// Middleware, when set, wraps each route's handler in Mount (e.g. token
+	// checks: ingest and feedback are writes, export and GETs are reads).
+	Middleware func(pattern string, h http.Handler) http.Handler
 }
 
 // Handler serves the prediction-log endpoints.
@@ -133,17 +136,46 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// Register mounts every endpoint on mux (Go 1.22 patterns, so they take
-// precedence over a catch-all "/api/v1/" handler on the same mux).
-func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("POST /api/v1/predictions", h.ServeIngest)
-	mux.HandleFunc("GET /api/v1/predictions/export", h.ServeExport)
-	mux.HandleFunc("POST /api/v1/feedback", h.ServeFeedback)
-	mux.HandleFunc("PUT /api/v1/baselines/{model}/{version}", h.ServePutBaseline)
-	mux.HandleFunc("GET /api/v1/baselines/{model}/{version}", h.ServeGetBaseline)
-	mux.HandleFunc("PUT /api/v1/contracts/{model}", h.ServePutContract)
-	mux.HandleFunc("GET /api/v1/contracts/{model}", h.ServeGetContract)
+// Route is one endpoint: a Go 1.22 method+path pattern and its handler.
+type Route struct {
+	Pattern string
+	Handler http.Handler
 }
+
+// Routes lists the endpoints. Patterns name a method and a path, so on a
+// shared mux they take precedence over a catch-all "/api/v1/" handler.
+func (h *Handler) Routes() []Route {
+	return []Route{
+		{"POST /api/v1/predictions", http.HandlerFunc(h.ServeIngest)},
+		{"GET /api/v1/predictions/export", http.HandlerFunc(h.ServeExport)},
+		{"POST /api/v1/feedback", http.HandlerFunc(h.ServeFeedback)},
+		{"PUT /api/v1/baselines/{model}/{version}", http.HandlerFunc(h.ServePutBaseline)},
+		{"GET /api/v1/baselines/{model}/{version}", http.HandlerFunc(h.ServeGetBaseline)},
+		{"PUT /api/v1/contracts/{model}", http.HandlerFunc(h.ServePutContract)},
+		{"GET /api/v1/contracts/{model}", http.HandlerFunc(h.ServeGetContract)},
+	}
+}
+
+// Mux is where Mount registers the endpoints: *http.ServeMux, or the
+// collector's Server (its Handle instruments each route).
+type Mux interface {
+	Handle(pattern string, h http.Handler)
+}
+
+// Mount registers every route on m, each wrapped by Config.Middleware when
+// set (the collector's access control).
+func (h *Handler) Mount(m Mux) {
+	for _, r := range h.Routes() {
+		hh := r.Handler
+		if h.cfg.Middleware != nil {
+			hh = h.cfg.Middleware(r.Pattern, hh)
+		}
+		m.Handle(r.Pattern, hh)
+	}
+}
+
+// Register mounts every endpoint on mux; see Mount.
+func (h *Handler) Register(mux *http.ServeMux) { h.Mount(mux) }
 
 // ServeHTTP serves the endpoints Register mounts.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }

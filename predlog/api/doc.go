@@ -23,8 +23,10 @@
 // series are written by AppendSeries, which Run calls on an interval.
 //
 // Mounting in the collector: OpenPipeline(ctx, dataDir, PipelineOptions{})
-// opens <dataDir>/predlog and wires every part; then p.Register(mux) in the
-// collector's routes (the method+path patterns win over its "/api/v1/"
-// catch-all), go p.Run(ctx, store, 15*time.Second) to write the series and
-// compact small blocks, and p.Close() after the HTTP server has stopped.
+// opens <dataDir>/predlog and wires every part; then p.Mount(srv) with the
+// collector's *Server (its Handle instruments each route; the method+path
+// patterns win over its "/api/v1/" catch-all), go p.Run(ctx, store,
+// 15*time.Second) once the TSDB is attached to write the series, compact
+// small blocks and apply retention, and p.Close() after the HTTP server has
+// stopped. PipelineOptions.Middleware plugs in access control.
 package api

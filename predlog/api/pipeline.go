@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"time"
 
@@ -24,6 +25,8 @@ type PipelineOptions struct {
 	Skew    skew.Options
 	Limits  Limits
 	Logger  *slog.Logger
+	// Middleware wraps each route in Mount; see Config.Middleware.
+	Middleware func(pattern string, h http.Handler) http.Handler
 	// CompactEvery is how often Run merges small blocks and applies
 	// retention; default 1m.
 	CompactEvery time.Duration
@@ -74,7 +77,7 @@ func OpenPipeline(ctx context.Context, dataDir string, opts PipelineOptions) (*P
 	h, err := New(ctx, Config{
 		Log: lg, Traffic: p.Traffic, Contracts: p.Contracts, Joiner: p.Joiner,
 		Observers: []Observer{p.Skew}, Series: []SeriesWriter{p.Skew}, Baselines: []BaselineSink{p.Skew},
-		Limits: opts.Limits, Logger: opts.Logger,
+		Limits: opts.Limits, Logger: opts.Logger, Middleware: opts.Middleware,
 	})
 	if err != nil {
 		_ = lg.Close()
