@@ -55,7 +55,8 @@
 //
 // # Acknowledgements and silences
 //
-// Handler serves them (auth roles: viewer to read, responder to write):
+// Handler serves them (auth roles: viewer to read, responder to write;
+// AuditedHandler also appends every mutating call to the audit log):
 //
 //	GET    /api/v1/alerts/state     pending and firing alerts with id (the
 //	                                Alertmanager fingerprint), ack, silences

@@ -106,7 +106,10 @@ type Options struct {
 	MaxSamples    int
 	LookbackDelta time.Duration
 	Logger        *slog.Logger
-	Registerer    prometheus.Registerer
+	// Registerer receives Prometheus's rule (prometheus_rule_*), notifier
+	// (prometheus_notifications_*) and the webhook metrics; one Manager
+	// per registry, as they are registered once.
+	Registerer prometheus.Registerer
 	// Now is the clock for silences, acks and events. Default time.Now.
 	Now func() time.Time
 }

@@ -71,7 +71,12 @@ func (s *Server) buildAPI() error {
 		withExpander{s.engine}, proxy, nil, emptyExemplars{},
 		func(context.Context) v1.ScrapePoolsRetriever { return noScrape{} },
 		func(context.Context) v1.TargetRetriever { return noScrape{} },
-		func(context.Context) v1.AlertmanagerRetriever { return noAlertmanagers{} },
+		func(context.Context) v1.AlertmanagerRetriever {
+			if b := s.rules.Load(); b != nil {
+				return b.RulesSource
+			}
+			return noAlertmanagers{}
+		},
 		func() config.Config { return config.Config{} },
 		s.cfg.Flags,
 		v1.GlobalURLOptions{Scheme: "http"},
@@ -82,7 +87,12 @@ func (s *Server) buildAPI() error {
 		false, // enableSearch
 		0,     // maxSearchLimit
 		s.logger.With("component", "api"),
-		func(context.Context) v1.RulesRetriever { return noRules{} },
+		func(context.Context) v1.RulesRetriever {
+			if b := s.rules.Load(); b != nil {
+				return b.RulesSource
+			}
+			return noRules{}
+		},
 		remoteReadSampleLimit, remoteReadConcurrencyLimit, remoteReadMaxBytesInFrame,
 		false, // isAgent
 		nil,   // CORS origin
@@ -372,3 +382,28 @@ func (noAdmin) WALReplayStatus() (promtsdb.WALReplayStatus, error) {
 	return promtsdb.WALReplayStatus{}, nil
 }
 func (noAdmin) BlockMetas() ([]promtsdb.BlockMeta, error) { return []promtsdb.BlockMeta{}, nil }
+
+// RulesSource is what the Prometheus API needs from a rules engine for
+// /api/v1/rules, /api/v1/alerts and /api/v1/alertmanagers
+// (*alerting.Manager implements it).
+type RulesSource interface {
+	v1.RulesRetriever
+	v1.AlertmanagerRetriever
+}
+
+type rulesBox struct{ RulesSource }
+
+// AttachRules makes r answer the rules, alerts and alertmanagers endpoints
+// (empty answers until then).
+func (s *Server) AttachRules(r RulesSource) { s.rules.Store(&rulesBox{r}) }
+
+// RuleStore is the store as rule evaluation sees it: queries and appends
+// go to the attached store and fail with ErrNotReady before Attach, so a
+// rules engine can be built before the storage has opened.
+func (s *Server) RuleStore() RuleStore { return storeProxy{s} }
+
+// RuleStore is the part of a storage that rule evaluation needs.
+type RuleStore interface {
+	storage.Queryable
+	storage.AppendableV2
+}

@@ -43,6 +43,7 @@ type Server struct {
 	m      *serverMetrics
 
 	store   atomic.Pointer[storeBox] // nil until the store is attached
+	rules   atomic.Pointer[rulesBox] // nil until a rules engine is attached
 	limiter *seriesLimiter
 	engine  *promql.Engine
 	api     *v1.API

@@ -98,13 +98,19 @@ func (db *DB) compact(ctx context.Context) (int, error) {
 				return err
 			}
 		}
+		// Readers that must see block lists and badger agree open their
+		// transaction under blocksMu (see materialize).
+		db.blocksMu.Lock()
 		err := txn.Commit()
+		if err == nil {
+			db.applyCompaction(batch)
+		}
+		db.blocksMu.Unlock()
 		txn = nil
 		if err != nil {
 			return fmt.Errorf("compact blocks: commit to badger: %w", err)
 		}
 		txns++
-		db.applyCompaction(batch)
 		rewrote += len(batch)
 		batch = batch[:0]
 		txnBytes, txnOps = 0, 0

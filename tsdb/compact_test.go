@@ -211,9 +211,20 @@ func TestCompactCrashBetweenTransactions(t *testing.T) {
 }
 
 func TestCompactConcurrentWithAppendsAndQueries(t *testing.T) {
+	for _, tc := range []struct{ nSeries, perWriter, batches int }{
+		{10, 50, 20}, // many small blocks
+		{2, 200, 30}, // long heads: samples freeze into XOR chunks while seals run
+	} {
+		t.Run(fmt.Sprintf("series=%d", tc.nSeries), func(t *testing.T) {
+			testCompactConcurrent(t, tc.nSeries, tc.perWriter, tc.batches)
+		})
+	}
+}
+
+func testCompactConcurrent(t *testing.T, nSeries, perWriter, batches int) {
 	db := openTestDB(t, t.TempDir(), Options{BlockSamples: 64})
 	defer db.Close()
-	const writers, perWriter, batches = 4, 50, 20
+	const writers = 4
 	var committed atomic.Int64 // distinct timestamps acknowledged
 	var wg sync.WaitGroup
 	for w := range writers {
@@ -223,7 +234,7 @@ func TestCompactConcurrentWithAppendsAndQueries(t *testing.T) {
 			for b := range batches {
 				app := db.Appender(context.Background())
 				for k := range perWriter {
-					ls := labels.FromStrings("__name__", "c", "s", fmt.Sprint(k%10))
+					ls := labels.FromStrings("__name__", "c", "s", fmt.Sprint(k%nSeries))
 					ts := int64((b*perWriter+k)*writers + w)
 					if _, err := app.Append(0, ls, ts, float64(ts)); err != nil {
 						t.Error(err)
@@ -232,7 +243,7 @@ func TestCompactConcurrentWithAppendsAndQueries(t *testing.T) {
 				}
 				if b > 0 { // rewrite a sample of the previous batch, likely sealed by now
 					ts := int64(((b-1)*perWriter+w)*writers + w)
-					ls := labels.FromStrings("__name__", "c", "s", fmt.Sprint(w%10))
+					ls := labels.FromStrings("__name__", "c", "s", fmt.Sprint(w%nSeries))
 					if _, err := app.Append(0, ls, ts, float64(ts)); err != nil {
 						t.Error(err)
 						return
@@ -242,7 +253,7 @@ func TestCompactConcurrentWithAppendsAndQueries(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				committed.Add(perWriter)
+				committed.Add(int64(perWriter))
 			}
 		}()
 	}
@@ -298,7 +309,7 @@ func TestCompactConcurrentWithAppendsAndQueries(t *testing.T) {
 
 	require.NoError(t, db.Flush(context.Background()))
 	require.NoError(t, db.Compact(context.Background()))
-	const total = writers * perWriter * batches
+	total := writers * perWriter * batches
 	got := 0
 	for _, pts := range queryAll(t, db, 0, 1<<40) {
 		got += len(pts)

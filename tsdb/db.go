@@ -38,7 +38,11 @@ type DB struct {
 	// update, and exclusively to rotate the WAL and to delete series, so a
 	// rotation never separates a WAL record from its head update.
 	commitMu sync.RWMutex
-	sealMu   sync.Mutex // one seal or retention pass at a time
+	sealMu   sync.Mutex // one seal, compaction or retention pass at a time
+	// blocksMu is held exclusively by compaction across each transaction's
+	// commit and the block list update that follows, so a reader holding
+	// it shared sees block lists that match its badger transaction.
+	blocksMu sync.RWMutex
 
 	blockSeq     atomic.Uint64
 	headSamples  atomic.Int64

@@ -184,43 +184,45 @@ func (s *series) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
 // A block listed by Select may be gone by the time it is read: compaction
 // replaced it (atomically, by blocks holding the same samples) or retention
 // dropped its day. Then the series' current block list is taken again and
-// the blocks are read afresh, so compaction never hides samples.
+// read in a badger transaction opened under blocksMu, which compaction
+// holds across commit and block list update, so that list and that
+// transaction agree and compaction cannot hide samples.
 func (db *DB) materialize(dst []sample, sel *selected, mint, maxt int64) ([]sample, error) {
 	if len(sel.blocks) == 0 {
 		dst = append(dst, sel.head...)
 		return trimAndHint(dst, mint, maxt), nil
 	}
 	base := len(dst)
-	const attempts = 3
-	for attempt := 1; ; attempt++ {
-		var (
-			ordered bool
-			missing bool
-			err     error
-		)
-		dst, ordered, missing, err = db.readBlocks(dst[:base], sel, attempt == attempts)
-		if err != nil {
-			return dst, err
-		}
-		if !missing {
-			if len(sel.head) > 0 && len(dst) > base && sel.head[0].t <= dst[len(dst)-1].t {
-				ordered = false
-			}
-			dst = append(dst, sel.head...)
-			if !ordered {
-				dst = append(dst[:base], dedupLastWins(dst[base:])...)
-			}
-			return trimAndHint(dst, mint, maxt), nil
-		}
+	txn := db.bdb.NewTransaction(false)
+	dst, ordered, missing, err := db.readBlocks(dst, txn, sel, false)
+	txn.Discard()
+	if err == nil && missing {
+		db.blocksMu.RLock()
 		sel.blocks = db.overlappingBlocks(sel.ref, mint, maxt)
+		txn = db.bdb.NewTransaction(false)
+		db.blocksMu.RUnlock()
+		// Only a day dropped by retention can be missing now: its data expired.
+		dst, ordered, _, err = db.readBlocks(dst[:base], txn, sel, true)
+		txn.Discard()
 	}
+	if err != nil {
+		return dst, err
+	}
+	if len(sel.head) > 0 && len(dst) > base && sel.head[0].t <= dst[len(dst)-1].t {
+		ordered = false
+	}
+	dst = append(dst, sel.head...)
+	if !ordered {
+		dst = append(dst[:base], dedupLastWins(dst[base:])...)
+	}
+	return trimAndHint(dst, mint, maxt), nil
 }
 
 // readBlocks decodes sel's blocks into dst. Blocks that do not overlap each
 // other are read in time order, so ordered reports a sorted result; others
 // are read in write order for dedupLastWins. A missing block makes it stop
 // and report missing, unless skipMissing.
-func (db *DB) readBlocks(dst []sample, sel *selected, skipMissing bool) (_ []sample, ordered, missing bool, err error) {
+func (db *DB) readBlocks(dst []sample, txn *badger.Txn, sel *selected, skipMissing bool) (_ []sample, ordered, missing bool, err error) {
 	blocks := sel.blocks
 	byTime := slices.IsSortedFunc(blocks, func(a, b blockMeta) int { return cmp.Compare(a.minT, b.minT) })
 	if !byTime {
@@ -240,31 +242,27 @@ func (db *DB) readBlocks(dst []sample, sel *selected, skipMissing bool) (_ []sam
 		vsBuf []float64
 		key   []byte
 	)
-	err = db.bdb.View(func(txn *badger.Txn) error {
-		for _, m := range blocks {
-			key = appendBlockKey(key[:0], sel.ref, m)
-			item, err := txn.Get(key)
-			if err == badger.ErrKeyNotFound {
-				if skipMissing {
-					continue
-				}
-				missing = true
-				return nil
+	for _, m := range blocks {
+		key = appendBlockKey(key[:0], sel.ref, m)
+		item, err := txn.Get(key)
+		if err == badger.ErrKeyNotFound {
+			if skipMissing {
+				continue
 			}
-			if err != nil {
-				return fmt.Errorf("read block: %w", err)
-			}
-			if err := item.Value(func(v []byte) error {
-				var derr error
-				dst, tsBuf, vsBuf, derr = decodeBlock(dst, v, tsBuf, vsBuf)
-				return derr
-			}); err != nil {
-				return fmt.Errorf("decode block of series %d: %w", sel.ref, err)
-			}
+			return dst, ordered, true, nil
 		}
-		return nil
-	})
-	return dst, ordered, missing, err
+		if err != nil {
+			return dst, ordered, false, fmt.Errorf("read block: %w", err)
+		}
+		if err := item.Value(func(v []byte) error {
+			var derr error
+			dst, tsBuf, vsBuf, derr = decodeBlock(dst, v, tsBuf, vsBuf)
+			return derr
+		}); err != nil {
+			return dst, ordered, false, fmt.Errorf("decode block of series %d: %w", sel.ref, err)
+		}
+	}
+	return dst, ordered, false, nil
 }
 
 // overlappingBlocks returns the current blocks of series ref that overlap

@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/mlectl/mlectl/alerting"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/collector"
 	"github.com/mlectl/mlectl/metaapi"
@@ -129,9 +130,39 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	if err != nil {
 		return err
 	}
-	meta, err := openMeta(ctx, o, cfg, logger)
+	baseDir := ""
+	if o.configFile != "" {
+		baseDir = filepath.Dir(o.configFile)
+	}
+	rulesCfg, err := alerting.DecodeConfig(&cfg.Rules)
+	if err != nil {
+		return fmt.Errorf("--config %w", err)
+	}
+	var am *alerting.Manager
+	var silencer metaapi.Silencer // stays a nil interface without alerting
+	if !rulesCfg.Empty() {
+		ao, err := rulesCfg.Options(baseDir)
+		if err != nil {
+			return fmt.Errorf("--config %w", err)
+		}
+		ao.Storage = srv.RuleStore()
+		ao.StateDir = filepath.Join(o.dataDir, "alerting")
+		ao.Logger = logger.With("component", "alerting")
+		ao.Registerer = srv.Registry()
+		if am, err = alerting.New(ao); err != nil {
+			return err
+		}
+		defer am.Stop()
+		srv.AttachRules(am)
+		silencer = am
+	}
+	meta, err := openMeta(ctx, o, cfg, logger, silencer)
 	if err != nil {
 		return err
+	}
+	if am != nil {
+		am.AttachEvents(meta.Recorder(), meta.Events)
+		alerting.Mount(srv, am.AuditedHandler(meta.Auth, meta.Audit))
 	}
 	defer func() {
 		if cerr := meta.Close(); cerr != nil {
@@ -177,9 +208,16 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 		defer close(seriesDone)
 		pipeline.Run(serveCtx, st, seriesInterval)
 	}()
+	rulesDone := make(chan struct{})
+	if am != nil {
+		go func() { defer close(rulesDone); _ = am.Run(serveCtx) }()
+	} else {
+		close(rulesDone)
+	}
 
 	serveErr := <-served // returns once ctx is cancelled and requests drained
 	stopServing()
+	<-rulesDone // rule evaluation and series writes stop before the store closes
 	<-seriesDone
 	if err := closeStore(st, logger); err != nil {
 		return errors.Join(serveErr, err)
@@ -207,7 +245,7 @@ func closeStore(st collector.Store, logger *slog.Logger) error {
 
 // openMeta opens the metadata service (registry, events, runbooks, audit) in
 // its own badger directory beside the TSDB.
-func openMeta(ctx context.Context, o options, cfg collector.Config, logger *slog.Logger) (*metaapi.Service, error) {
+func openMeta(ctx context.Context, o options, cfg collector.Config, logger *slog.Logger, silencer metaapi.Silencer) (*metaapi.Service, error) {
 	tokens, err := auth.DecodeTokens(&cfg.Tokens)
 	if err != nil {
 		return nil, fmt.Errorf("--config tokens: %w", err)
@@ -226,6 +264,7 @@ func openMeta(ctx context.Context, o options, cfg collector.Config, logger *slog
 		Auth:        auth.Config{Mode: cfg.Auth, Tokens: tokens},
 		AuthBaseDir: baseDir,
 		Models:      models,
+		Silencer:    silencer,
 		Logger:      logger.With("component", "meta"),
 	})
 	if err != nil {
