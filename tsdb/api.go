@@ -34,7 +34,8 @@ type Options struct {
 	// Default 2h.
 	HeadMaxAge time.Duration
 	// HeadMaxSamples: the head is sealed early once it holds this many
-	// samples (about 48 bytes each). Default 1Mi.
+	// samples (plain floats cost about 10 bytes each once frozen into XOR
+	// chunks, other samples about 40). Default 1Mi.
 	HeadMaxSamples int
 	// WALSyncInterval: how often the WAL is fsynced (it is always written
 	// with one write(2) per Commit, which survives kill -9). Default 1s.

@@ -58,7 +58,13 @@
 // # Head, WAL and sealing
 //
 // New samples go to the head: per series, a slice sorted by timestamp with
-// unique timestamps (a duplicate overwrites: last write wins). An appender
+// unique timestamps (a duplicate overwrites: last write wins). Once the
+// slice holds 240 samples, Commit freezes its oldest 120 into an immutable
+// Prometheus XOR chunk when they are plain floats, which cuts the head from
+// 40 bytes per sample to the chunk's few; an insert at or before a frozen
+// timestamp thaws the chunks it touches back into the slice first, and a
+// seal in progress pauses freezing so its bookkeeping of head positions
+// stays valid. An appender
 // buffers samples; each is checked against the series' out-of-order window
 // (rejections wrap storage.ErrTooOldSample or storage.ErrOutOfOrderSample
 // and are counted). Commit encodes the batch (plus a series record for
