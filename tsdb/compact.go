@@ -133,8 +133,9 @@ func (db *DB) compact(ctx context.Context) (int, error) {
 			for _, m := range run {
 				oldBytes += int(m.bytes) + 12
 			}
-			// Merged blocks are never larger than the blocks they replace by
-			// more than their headers, so oldBytes bounds the transaction.
+			// A merged run is about as large as the blocks it replaces, so
+			// twice their size (new values plus deleted keys, with margin)
+			// estimates what the run adds to the transaction.
 			if txn != nil && (txnBytes+2*oldBytes > compactTxnBytes || txnOps+2*len(run) > maxOps) {
 				if err := commit(); err != nil {
 					return rewrote, err

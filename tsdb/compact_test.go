@@ -468,3 +468,48 @@ func TestBackgroundCompactionAfterSeals(t *testing.T) {
 	assert.GreaterOrEqual(t, testutil.ToFloat64(db.m.blocksCompacted), 10.0)
 	assert.Equal(t, floatPoints(ts, func(t int64) float64 { return float64(t % 977) }), queryAll(t, db, ts[0], ts[399])[ls.String()])
 }
+
+// A graceful Close leaves blocks and little else: no WAL data, no memtable
+// logs, no DISCARD file, and no versions of blocks that compaction replaced.
+func TestCloseLeavesOnlyLiveBlocks(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{Retention: 100 * 365 * 24 * time.Hour, BlockSamples: 500}
+	db := openTestDB(t, dir, opts)
+	ts := rangeTS(fixedNow.UnixMilli(), 10_000, 3000)
+	for s := range 5 {
+		ls := labels.FromStrings("__name__", "m", "s", fmt.Sprint(s))
+		for lo := 0; lo < len(ts); lo += 100 { // a seal and a compaction every 100 samples
+			appendEvery(t, db, ls, ts[lo:lo+100], func(t int64) float64 { return float64(t%86_400_000) / 1000 }, 100)
+			require.NoError(t, db.Flush(context.Background()))
+			require.NoError(t, db.Compact(context.Background()))
+		}
+	}
+	want := queryAll(t, db, ts[0], ts[len(ts)-1])
+	st := db.Stats()
+	require.Equal(t, int64(15000), st.SamplesStored)
+	require.NoError(t, db.Close())
+
+	var total int64
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		require.NoError(t, err)
+		name := d.Name()
+		assert.NotEqual(t, "DISCARD", name)
+		assert.NotEqual(t, ".mem", filepath.Ext(name), name)
+		if filepath.Base(filepath.Dir(p)) == "wal" {
+			assert.Zero(t, fi.Size(), "WAL segment %s", name)
+		}
+		total += fi.Size()
+		return nil
+	}))
+	// 150 seals wrote 750 small blocks that compaction deleted again; what
+	// is left is the live blocks plus a small SST and manifest overhead.
+	assert.Less(t, total, st.BlockBytes*11/10+4096, "directory %d bytes, live blocks %d", total, st.BlockBytes)
+
+	db = openTestDB(t, dir, opts)
+	defer db.Close()
+	require.Equal(t, want, queryAll(t, db, ts[0], ts[len(ts)-1]))
+}

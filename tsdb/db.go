@@ -128,6 +128,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		WithBlockCacheSize(16 << 20).
 		WithIndexCacheSize(8 << 20).
 		WithNumCompactors(2).
+		WithCompactL0OnClose(true).
 		WithDetectConflicts(false).
 		WithMetricsEnabled(false).
 		WithSyncWrites(false)

@@ -49,6 +49,7 @@ type seriesIndex struct {
 	stripes [seriesStripes]seriesStripe
 	nextRef atomic.Uint64
 
+	createMu sync.Mutex // serialises series creation
 	mu       sync.RWMutex
 	postings map[string]map[string][]uint64
 	all      []uint64 // sorted refs of all series
@@ -89,13 +90,13 @@ func (ix *seriesIndex) getOrCreate(hash uint64, lset labels.Labels, ref uint64) 
 	if s := ix.getByHash(hash, lset); s != nil {
 		return s, false
 	}
-	hs := &ix.stripes[hash%seriesStripes]
-	hs.mu.Lock()
-	for s := hs.byHash[hash]; s != nil; s = s.nextSameHash {
-		if labels.Equal(s.lset, lset) {
-			hs.mu.Unlock()
-			return s, false
-		}
+	// Creation is serialised and publishes the series by hash only once it
+	// is in the ref map and the postings: whoever finds it by its labels
+	// (and commits samples to it) can be sure a query will select it.
+	ix.createMu.Lock()
+	defer ix.createMu.Unlock()
+	if s := ix.getByHash(hash, lset); s != nil {
+		return s, false
 	}
 	if ref != 0 && ix.getByRef(ref) != nil {
 		ref = 0 // taken by another series (a replayed record of a deleted series)
@@ -112,9 +113,6 @@ func (ix *seriesIndex) getOrCreate(hash uint64, lset labels.Labels, ref uint64) 
 	}
 	s = &memSeries{ref: ref, hash: hash, lset: lset.Copy()}
 	s.maxT.Store(minInt64)
-	s.nextSameHash = hs.byHash[hash]
-	hs.byHash[hash] = s
-	hs.mu.Unlock()
 
 	rs := &ix.stripes[ref%seriesStripes]
 	rs.mu.Lock()
@@ -133,6 +131,12 @@ func (ix *seriesIndex) getOrCreate(hash uint64, lset labels.Labels, ref uint64) 
 	ix.all = insertSorted(ix.all, ref)
 	ix.mu.Unlock()
 	ix.count.Add(1)
+
+	hs := &ix.stripes[hash%seriesStripes]
+	hs.mu.Lock()
+	s.nextSameHash = hs.byHash[hash]
+	hs.byHash[hash] = s
+	hs.mu.Unlock()
 	return s, true
 }
 
