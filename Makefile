@@ -6,7 +6,7 @@ PROM_VER  := v0.316.0
 AM_VER    := v0.35.0
 COMPLIANCE_VER := v0.0.0-20260806071727-67b8327a2e93
 
-.PHONY: all build test test-all vet bench e2e fuzz peers clean
+.PHONY: all build test test-all vet bench bench-deps e2e fuzz peers clean
 
 all: build
 
@@ -22,8 +22,13 @@ test-all:
 	$(GO) test -tags slow -count=1 -timeout 30m $(PKGS)
 
 # Benchmarks print each figure side by side with its baseline (see README).
+# The Python baselines (drift oracle, XGBoost) need Debian's python3 packages:
+# `make bench-deps` installs them; without them those halves skip with a message.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./tsdb/... ./collector/... ./drift/... ./predlog/... ./engine/... ./tui/...
+	DRIFT_BENCH_ORACLE=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./tsdb/... ./collector/... ./drift/... ./predlog/... ./engine/... ./alerting/... ./tui/...
+
+bench-deps:
+	apt-get update && apt-get install -y python3-scipy python3-pandas python3-xgboost
 
 # Short fuzzing pass over every decoder.
 fuzz:
