@@ -25,7 +25,8 @@ test-all:
 # The Python baselines (drift oracle, XGBoost) need Debian's python3 packages:
 # `make bench-deps` installs them; without them those halves skip with a message.
 bench:
-	DRIFT_BENCH_ORACLE=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./tsdb/... ./collector/... ./drift/... ./predlog/... ./engine/... ./alerting/... ./tui/...
+	DRIFT_BENCH_ORACLE=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./tsdb/... ./drift/... ./predlog/... ./engine/... ./alerting/... ./tui/...
+	$(GO) test -run '^$$' -bench . -benchtime 300x -count 3 ./collector/...
 
 bench-deps:
 	apt-get update && apt-get install -y python3-scipy python3-pandas python3-xgboost
