@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/mlectl/mlectl/alerting"
 	"github.com/mlectl/mlectl/collector"
 	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/mlmetrics"
@@ -79,6 +80,7 @@ type Demo struct {
 	db      *tsdb.DB
 	srv     *collector.Server
 	meta    *metaapi.Service
+	rules   *alerting.Manager
 	agg     *mlmetrics.Aggregator
 	windows map[string]*featureWindow
 	cancel  context.CancelFunc
@@ -125,12 +127,20 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, fmt.Errorf("demo: listen on %s: %w", opts.Listen, err)
 	}
 	d.URL = "http://" + l.Addr().String()
-	if err := d.openMeta(ctx, dir); err != nil {
+	if d.rules, err = d.newAlerting(dir); err != nil {
+		_ = l.Close()
+		d.cleanup()
+		return nil, err
+	}
+	if err := d.openMeta(ctx, dir, d.rules); err != nil {
 		_ = l.Close()
 		d.cleanup()
 		return nil, err
 	}
 	d.meta.Mount(srv)
+	srv.AttachRules(d.rules)
+	d.rules.AttachEvents(d.meta.Recorder(), d.meta.Events)
+	alerting.Mount(srv, d.rules.AuditedHandler(d.meta.Auth, d.meta.Audit))
 	srv.Handle("POST "+routePath, http.HandlerFunc(d.handleRoute))
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -152,6 +162,8 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}
 	d.running++
 	go func() { d.done <- d.loop(runCtx) }()
+	d.running++
+	go func() { d.done <- d.rules.Run(runCtx) }()
 	return d, nil
 }
 
@@ -222,6 +234,10 @@ func (d *Demo) Close() error {
 
 func (d *Demo) cleanup() error {
 	var errs []error
+	if d.rules != nil {
+		d.rules.Stop()
+		d.rules = nil
+	}
 	if d.meta != nil {
 		if err := d.meta.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("demo: close metadata store: %w", err))

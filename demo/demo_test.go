@@ -69,6 +69,12 @@ func TestDemoIncidentShowsDriftAndRollbackEndsIt(t *testing.T) {
 	drifted, _ := queryScalar(t, d.URL, `mle_feature_drifted{model="demand",feature="temp",version="v12"}`)
 	require.Equal(t, 1.0, drifted)
 
+	// The drift rules turn the verdicts into a firing FeatureDrift alert that
+	// links the shipped runbook.
+	require.Eventually(t, func() bool {
+		return alertFiring(t, d.URL, "FeatureDrift", "demand")
+	}, 40*time.Second, time.Second, "FeatureDrift never fired for demand")
+
 	// Rolling back through the registry's API (webhook actuator → the demo's
 	// model server) returns to v11 and ends the shift.
 	resp, err := http.Post(d.URL+"/api/v1/models/demand/rollback", "application/json",
@@ -82,4 +88,30 @@ func TestDemoIncidentShowsDriftAndRollbackEndsIt(t *testing.T) {
 		v, ok := queryScalar(t, d.URL, `mle_feature_drift_score{model="demand",feature="temp",version="v11"}`)
 		return ok && v < 0.5
 	}, 15*time.Second, 200*time.Millisecond)
+}
+
+// alertFiring reports whether /api/v1/alerts lists alertname for model as
+// firing with a runbook annotation.
+func alertFiring(t *testing.T, base, alertname, model string) bool {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/alerts")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			Alerts []struct {
+				Labels      map[string]string `json:"labels"`
+				Annotations map[string]string `json:"annotations"`
+				State       string            `json:"state"`
+			} `json:"alerts"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	for _, a := range body.Data.Alerts {
+		if a.Labels["alertname"] == alertname && a.Labels["model"] == model && a.State == "firing" {
+			require.NotEmpty(t, a.Annotations["runbook"], "alert %s has no runbook", alertname)
+			return true
+		}
+	}
+	return false
 }

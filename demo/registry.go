@@ -23,7 +23,7 @@ const routePath = "/demo/route"
 
 // openMeta opens the metadata service with every demo model declared, each
 // actuated by a webhook that switches the simulator's production version.
-func (d *Demo) openMeta(ctx context.Context, dir string) error {
+func (d *Demo) openMeta(ctx context.Context, dir string, silencer metaapi.Silencer) error {
 	var models []metaapi.ModelConfig
 	for _, m := range d.Sim.Models() {
 		models = append(models, metaapi.ModelConfig{
@@ -34,9 +34,10 @@ func (d *Demo) openMeta(ctx context.Context, dir string) error {
 	meta, err := metaapi.Open(ctx, metaapi.Config{
 		Dir: filepath.Join(dir, "meta"),
 		// A local demo has no tokens; access control is explicitly off.
-		Auth:   auth.Config{Mode: auth.ModeDisabled},
-		Models: models,
-		Logger: d.opts.Logger.With("component", "meta"),
+		Auth:     auth.Config{Mode: auth.ModeDisabled},
+		Models:   models,
+		Silencer: silencer,
+		Logger:   d.opts.Logger.With("component", "meta"),
 	})
 	if err != nil {
 		return fmt.Errorf("demo: open metadata store: %w", err)
