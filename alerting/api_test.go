@@ -141,7 +141,7 @@ func TestAckAndSilenceAPI(t *testing.T) {
 	_, err = cl.CreateSilence(context.Background(), SilenceRequest{Matchers: `model="x"`, Duration: "1h", Comment: "x"})
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, http.StatusForbidden, apiErr.Status)
+	assert.Equal(t, http.StatusForbidden, apiErr.StatusCode)
 
 	// Silences survive a restart of the manager (state dir).
 	again, err := openSilences(f.dir, f.m.parser)

@@ -1,100 +1,32 @@
 package alerting
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
+
+	"github.com/mlectl/mlectl/internal/apiclient"
 )
 
 // Client calls a collector's alerting API (Handler).
-type Client struct {
-	base  *url.URL
-	token string
-	hc    *http.Client
-}
+type Client struct{ api *apiclient.Client }
+
+// APIError is an error answer of the API.
+type APIError = apiclient.APIError
 
 // NewClient returns a client for the collector at baseURL; token may be
 // empty.
 func NewClient(baseURL, token string) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("collector URL %q is not an http(s) URL", baseURL)
+	api, err := apiclient.New(baseURL, token, 30*time.Second)
+	if err != nil {
+		return nil, err
 	}
-	return &Client{base: u, token: token, hc: &http.Client{Timeout: 30 * time.Second}}, nil
-}
-
-// APIError is an error answer of the API.
-type APIError struct {
-	Status int
-	Type   string
-	Msg    string
-}
-
-func (e *APIError) Error() string {
-	switch e.Status {
-	case http.StatusUnauthorized:
-		return fmt.Sprintf("not authorized (401): %s — pass --token or set MLECTL_TOKEN", e.Msg)
-	case http.StatusForbidden:
-		return fmt.Sprintf("forbidden (403): %s", e.Msg)
-	case http.StatusNotFound:
-		return fmt.Sprintf("not found (404): %s", e.Msg)
-	}
-	return fmt.Sprintf("collector answered %d %s: %s", e.Status, e.Type, e.Msg)
+	return &Client{api: api}, nil
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, rd)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("calling collector: %w", err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("reading collector answer: %w", err)
-	}
-	var env struct {
-		Status    string          `json:"status"`
-		Data      json.RawMessage `json:"data"`
-		ErrorType string          `json:"errorType"`
-		Error     string          `json:"error"`
-	}
-	if err := json.Unmarshal(b, &env); err != nil {
-		return fmt.Errorf("collector answered %s with a body that is not the API envelope: %.200s", resp.Status, b)
-	}
-	if env.Status != "success" {
-		return &APIError{Status: resp.StatusCode, Type: env.ErrorType, Msg: env.Error}
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(env.Data, out); err != nil {
-		return fmt.Errorf("decoding collector answer: %w", err)
-	}
-	return nil
+	return c.api.Do(ctx, method, path, nil, body, out)
 }
 
 // Alerts lists active alerts.

@@ -1,119 +1,40 @@
 package metaapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mlectl/mlectl/audit"
 	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/internal/apiclient"
 	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/runbooks"
 )
 
 // Client calls the metadata API of one collector. Safe for concurrent use.
-type Client struct {
-	base  *url.URL
-	token string
-	hc    *http.Client
-}
+type Client struct{ api *apiclient.Client }
+
+// APIError is an error answer of the API.
+type APIError = apiclient.APIError
 
 // NewClient returns a client for the collector at baseURL; token, when not
 // empty, is sent as a bearer token.
 func NewClient(baseURL, token string) (*Client, error) {
-	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("collector URL %q must look like http://host:port", baseURL)
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
 	// Actions wait for the actuator, which may take its full timeout.
-	return &Client{base: u, token: token, hc: &http.Client{Timeout: 5 * time.Minute}}, nil
-}
-
-// APIError is an error answer of the API.
-type APIError struct {
-	StatusCode int
-	Type       string
-	Message    string
-}
-
-func (e *APIError) Error() string {
-	switch e.StatusCode {
-	case http.StatusUnauthorized:
-		return fmt.Sprintf("not authorized (401): %s — pass --token or set MLECTL_TOKEN", e.Message)
-	case http.StatusForbidden:
-		return fmt.Sprintf("forbidden (403): %s", e.Message)
-	case http.StatusConflict:
-		return fmt.Sprintf("conflict (409): %s", strings.TrimPrefix(e.Message, "conflict: "))
+	api, err := apiclient.New(baseURL, token, 5*time.Minute)
+	if err != nil {
+		return nil, err
 	}
-	return fmt.Sprintf("collector answered %d: %s", e.StatusCode, e.Message)
+	return &Client{api: api}, nil
 }
 
 func (c *Client) do(ctx context.Context, method, path string, params url.Values, body, out any) error {
-	u := *c.base
-	u.Path += path
-	u.RawQuery = params.Encode()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("encoding request: %w", err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
-	if err != nil {
-		return fmt.Errorf("building request for %s: %w", path, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("collector %s unreachable: %w", c.base.Host, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("reading %s answer: %w", path, err)
-	}
-	var env struct {
-		Status    string          `json:"status"`
-		Data      json.RawMessage `json:"data"`
-		ErrorType string          `json:"errorType"`
-		Error     string          `json:"error"`
-	}
-	if err := json.Unmarshal(raw, &env); err != nil || env.Status == "" {
-		msg := strings.TrimSpace(string(raw))
-		if len(msg) > 200 {
-			msg = msg[:200]
-		}
-		if resp.StatusCode == http.StatusNotFound {
-			msg = path + " is not served by this collector (" + msg + ")"
-		}
-		return &APIError{StatusCode: resp.StatusCode, Message: msg}
-	}
-	if env.Status != "success" || resp.StatusCode/100 != 2 {
-		return &APIError{StatusCode: resp.StatusCode, Type: env.ErrorType, Message: env.Error}
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(env.Data, out); err != nil {
-		return fmt.Errorf("decoding %s answer: %w", path, err)
-	}
-	return nil
+	return c.api.Do(ctx, method, path, params, body, out)
 }
 
 func esc(s string) string { return url.PathEscape(s) }

@@ -1,0 +1,61 @@
+package apiclient
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDo(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ok":
+			body, _ := io.ReadAll(r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"status":"success","data":{"auth":"`+r.Header.Get("Authorization")+`","q":"`+r.URL.Query().Get("q")+`","body":`+string(body)+`}}`)
+		case "/denied":
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `{"status":"error","errorType":"forbidden","error":"role viewer may not roll back"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL+"/", "t0k", time.Second)
+	require.NoError(t, err)
+
+	var out struct {
+		Auth, Q string
+		Body    map[string]int
+	}
+	require.NoError(t, c.Do(context.Background(), http.MethodPost, "/ok", url.Values{"q": {"x"}}, map[string]int{"n": 3}, &out))
+	assert.Equal(t, "Bearer t0k", out.Auth)
+	assert.Equal(t, "x", out.Q)
+	assert.Equal(t, 3, out.Body["n"])
+
+	tests := []struct {
+		path, wantMsg string
+		wantCode      int
+	}{
+		{"/denied", "forbidden (403): role viewer may not roll back", http.StatusForbidden},
+		{"/missing", "not found (404): /missing is not served by this collector (404 page not found)", http.StatusNotFound},
+	}
+	for _, tc := range tests {
+		err := c.Do(context.Background(), http.MethodGet, tc.path, nil, nil, nil)
+		var apiErr *APIError
+		require.True(t, errors.As(err, &apiErr), "%v", err)
+		assert.Equal(t, tc.wantCode, apiErr.StatusCode)
+		assert.Equal(t, tc.wantMsg, err.Error())
+	}
+
+	_, err = New("ftp://x", "", time.Second)
+	require.Error(t, err)
+}
