@@ -41,8 +41,11 @@ func (d *Demo) newAlerting(dir string) (*alerting.Manager, error) {
 		EvalInterval: 5 * time.Second,
 		ExternalURL:  d.URL,
 		StateDir:     filepath.Join(dir, "alerting"),
-		Logger:       d.opts.Logger.With("component", "alerting"),
-		Registerer:   d.srv.Registry(),
+		// The demo registers its versions at start; a deploy window would
+		// silence the staged incident's notifications.
+		DeploySilence: -1,
+		Logger:        d.opts.Logger.With("component", "alerting"),
+		Registerer:    d.srv.Registry(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("demo: rules: %w", err)
