@@ -44,9 +44,6 @@ func TestCrashChildServer(t *testing.T) {
 // after it acknowledged batches and checks that every acknowledged record
 // is in the log when it is opened again.
 func TestKill9KeepsAcknowledged(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a child process")
-	}
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChildServer$", "-test.count=1")
 	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
