@@ -13,7 +13,12 @@ import (
 	"github.com/mlectl/mlectl/alerting"
 	"github.com/mlectl/mlectl/collector"
 	"github.com/mlectl/mlectl/metaapi"
-	"github.com/mlectl/mlectl/mlmetrics"
+	"math/rand/v2"
+
+	"github.com/mlectl/mlectl/predlog"
+	predapi "github.com/mlectl/mlectl/predlog/api"
+	"github.com/mlectl/mlectl/predlog/skew"
+	"github.com/mlectl/mlectl/quality"
 	"github.com/mlectl/mlectl/sim"
 	"github.com/mlectl/mlectl/tsdb"
 )
@@ -29,14 +34,22 @@ type Options struct {
 	IncidentAfter time.Duration
 	// Tick is the traffic resolution; default 1s.
 	Tick time.Duration
-	// DriftEvery and DriftWindow: how often drift is computed, over how much
-	// recent traffic; defaults 10s and 60s (short, so the demo moves).
+	// DriftEvery is how often the pipeline writes its series; DriftWindow is
+	// the streaming drift window; defaults 5s and 20s (short, so the demo
+	// moves).
 	DriftEvery, DriftWindow time.Duration
 	// Backfill is how much history is simulated before now, so charts are
 	// not empty at start; default 10m.
 	Backfill time.Duration
-	Seed     uint64
-	Logger   *slog.Logger
+	// LabelLag is the longest delay before a prediction's ground truth
+	// arrives as feedback (the shortest is 2s, or LabelLag when smaller);
+	// default 30s.
+	LabelLag time.Duration
+	// QualityWindow is how many recent labelled predictions per model version
+	// the live quality metrics cover; default 500 (a demo-sized window).
+	QualityWindow int
+	Seed          uint64
+	Logger        *slog.Logger
 }
 
 func (o Options) withDefaults() Options {
@@ -50,13 +63,19 @@ func (o Options) withDefaults() Options {
 		o.Tick = time.Second
 	}
 	if o.DriftEvery == 0 {
-		o.DriftEvery = 10 * time.Second
+		o.DriftEvery = 5 * time.Second
 	}
 	if o.DriftWindow == 0 {
-		o.DriftWindow = time.Minute
+		o.DriftWindow = 20 * time.Second
 	}
 	if o.Backfill == 0 {
 		o.Backfill = 10 * time.Minute
+	}
+	if o.LabelLag <= 0 {
+		o.LabelLag = 30 * time.Second
+	}
+	if o.QualityWindow <= 0 {
+		o.QualityWindow = 500
 	}
 	if o.Seed == 0 {
 		o.Seed = 2026
@@ -81,8 +100,9 @@ type Demo struct {
 	srv     *collector.Server
 	meta    *metaapi.Service
 	rules   *alerting.Manager
-	agg     *mlmetrics.Aggregator
-	windows map[string]*featureWindow
+	pipe    *predapi.Pipeline
+	rng     *rand.Rand
+	pending []pendingLabel
 	cancel  context.CancelFunc
 	done    chan error
 	running int // goroutines that report on done
@@ -91,7 +111,7 @@ type Demo struct {
 // Start opens the storage, starts the collector and the traffic loop.
 func Start(ctx context.Context, opts Options) (*Demo, error) {
 	opts = opts.withDefaults()
-	d := &Demo{opts: opts, agg: mlmetrics.NewAggregator(), windows: map[string]*featureWindow{}}
+	d := &Demo{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 7))}
 	dir := opts.DataDir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "mlectl-demo-")
@@ -106,9 +126,6 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, err
 	}
 	d.Sim = sim.New(models, opts.Seed)
-	for _, m := range models {
-		d.windows[m.Name] = newFeatureWindow(m)
-	}
 	db, err := tsdb.Open(dir, tsdb.Options{Logger: opts.Logger.With("component", "tsdb")})
 	if err != nil {
 		d.cleanup()
@@ -121,6 +138,17 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, fmt.Errorf("demo: collector: %w", err)
 	}
 	d.srv = srv
+	d.pipe, err = predapi.OpenPipeline(ctx, dir, predapi.PipelineOptions{
+		Logger:       opts.Logger.With("component", "predlog"),
+		Skew:         skew.Options{Window: opts.DriftWindow},
+		Quality:      quality.Options{Window: opts.QualityWindow},
+		RestoreJoins: -1,
+	})
+	if err != nil {
+		d.cleanup()
+		return nil, fmt.Errorf("demo: prediction pipeline: %w", err)
+	}
+	d.pipe.Mount(srv)
 	l, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
 		d.cleanup()
@@ -154,6 +182,10 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}
 
 	now := time.Now()
+	if err := d.importBaselines(ctx, now); err != nil {
+		_ = d.Close()
+		return nil, err
+	}
 	d.IncidentAt = now.Add(opts.IncidentAfter)
 	d.Sim.Stage(sim.Incident{Model: "demand", Feature: "temp", ShiftSigmas: 3, LatencyFactor: 6, ErrorRate: 0.08, At: d.IncidentAt})
 	if err := d.backfill(ctx, now); err != nil {
@@ -161,20 +193,37 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, err
 	}
 	d.running++
+	go func() { d.pipe.Run(runCtx, d.db, opts.DriftEvery); d.done <- nil }()
+	d.running++
 	go func() { d.done <- d.loop(runCtx) }()
 	d.running++
 	go func() { d.done <- d.rules.Run(runCtx) }()
 	return d, nil
 }
 
-// backfill simulates the history before now so the console has charts.
+// backfill simulates the history before now so the console has charts. It
+// ingests in-process (one HTTP round trip per simulated tick would make the
+// start slow) and writes the pipeline's series at simulated time.
 func (d *Demo) backfill(ctx context.Context, now time.Time) error {
+	lastSeries := time.Time{}
 	for t := now.Add(-d.opts.Backfill); t.Before(now); t = t.Add(d.opts.Tick) {
-		if err := d.step(ctx, t); err != nil {
-			return err
+		sims := d.Sim.Tick(t, d.opts.Tick)
+		recs := make([]predlog.Record, len(sims))
+		for i, r := range sims {
+			recs[i] = toRecord(r)
+		}
+		if err := d.pipe.Ingest(ctx, recs); err != nil {
+			return fmt.Errorf("demo: backfill ingest: %w", err)
+		}
+		d.queueLabels(sims)
+		if t.Sub(lastSeries) >= d.opts.DriftEvery {
+			if err := d.pipe.AppendSeries(ctx, d.db, t); err != nil {
+				return fmt.Errorf("demo: backfill series: %w", err)
+			}
+			lastSeries = t
 		}
 	}
-	return nil
+	return d.sendDueLabels(ctx, now)
 }
 
 func (d *Demo) loop(ctx context.Context) error {
@@ -185,34 +234,25 @@ func (d *Demo) loop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case now := <-tick.C:
-			if err := d.step(ctx, now); err != nil {
+			if err := d.step(ctx, now); err != nil && ctx.Err() == nil {
 				d.opts.Logger.Warn("demo traffic step failed", "err", err)
 			}
 		}
 	}
 }
 
-// step simulates one tick of traffic ending at now.
+// step posts one tick of traffic ending at now, and the labels now due.
 func (d *Demo) step(ctx context.Context, now time.Time) error {
-	for _, r := range d.Sim.Tick(now, d.opts.Tick) {
-		d.agg.Observe(mlmetrics.Prediction{Model: r.Model, Version: r.Version, Role: r.Role, Status: r.Status, LatencySeconds: r.LatencyMS / 1000})
-		if r.Role == "production" {
-			d.windows[r.Model].add(r)
-		}
+	sims := d.Sim.Tick(now, d.opts.Tick)
+	recs := make([]predlog.Record, len(sims))
+	for i, r := range sims {
+		recs[i] = toRecord(r)
 	}
-	if err := d.agg.AppendTo(ctx, d.db, now); err != nil {
-		return fmt.Errorf("demo: write traffic series: %w", err)
+	if err := d.postPredictions(ctx, recs); err != nil {
+		return err
 	}
-	if now.UnixMilli()%d.opts.DriftEvery.Milliseconds() >= d.opts.Tick.Milliseconds() {
-		return nil
-	}
-	for _, w := range d.windows {
-		w.trim(now, d.opts.DriftWindow)
-		if err := w.appendDrift(ctx, d.db, now); err != nil {
-			return err
-		}
-	}
-	return nil
+	d.queueLabels(sims)
+	return d.sendDueLabels(ctx, now)
 }
 
 // Close stops traffic and the collector, flushes and closes the storage and
@@ -237,6 +277,12 @@ func (d *Demo) cleanup() error {
 	if d.rules != nil {
 		d.rules.Stop()
 		d.rules = nil
+	}
+	if d.pipe != nil {
+		if err := d.pipe.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("demo: close prediction log: %w", err))
+		}
+		d.pipe = nil
 	}
 	if d.meta != nil {
 		if err := d.meta.Close(); err != nil {

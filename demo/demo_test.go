@@ -45,8 +45,10 @@ func TestDemoIncidentShowsDriftAndRollbackEndsIt(t *testing.T) {
 		IncidentAfter: 3 * time.Second,
 		Tick:          100 * time.Millisecond,
 		DriftEvery:    time.Second,
-		DriftWindow:   8 * time.Second,
+		DriftWindow:   4 * time.Second,
 		Backfill:      20 * time.Second,
+		LabelLag:      time.Second,
+		QualityWindow: 100,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, d.Close()) })
@@ -62,12 +64,42 @@ func TestDemoIncidentShowsDriftAndRollbackEndsIt(t *testing.T) {
 	require.True(t, ok, "no drift series before the incident")
 	require.Less(t, before, 0.5)
 
+	// Labels arrive late through /api/v1/feedback and join: quality series
+	// and a coverage ratio exist before the incident.
+	maeQuery := `mle_model_mae{model="demand",version="v12"}`
+	var maeBefore float64
+	require.Eventually(t, func() bool {
+		v, ok := queryScalar(t, d.URL, maeQuery)
+		maeBefore = v
+		return ok && time.Now().Before(d.IncidentAt)
+	}, 3*time.Second, 100*time.Millisecond, "no quality series before the incident")
+	coverage, ok := queryScalar(t, d.URL, `mle_label_coverage_ratio{model="demand",version="v12"}`)
+	require.True(t, ok, "no label coverage series")
+	require.Greater(t, coverage, 0.0)
+	require.LessOrEqual(t, coverage, 1.0)
+
 	require.Eventually(t, func() bool {
 		v, ok := queryScalar(t, d.URL, `mle_feature_drift_score{model="demand",feature="temp",version="v12"}`)
 		return ok && v > 2
 	}, 15*time.Second, 200*time.Millisecond, "temp never drifted (score before: %v)", before)
 	drifted, _ := queryScalar(t, d.URL, `mle_feature_drifted{model="demand",feature="temp",version="v12"}`)
 	require.Equal(t, 1.0, drifted)
+
+	// The shifted input makes the model worse: the live MAE rises.
+	require.Eventually(t, func() bool {
+		v, ok := queryScalar(t, d.URL, maeQuery)
+		return ok && v > 1.2*maeBefore
+	}, 10*time.Second, 200*time.Millisecond, "MAE never rose (before: %v)", maeBefore)
+
+	// The prediction log keeps every record: the export returns them.
+	exp, err := http.Get(d.URL + "/api/v1/predictions/export?model=demand&format=ndjson")
+	require.NoError(t, err)
+	expBody, _ := io.ReadAll(exp.Body)
+	exp.Body.Close()
+	require.Equal(t, http.StatusOK, exp.StatusCode, "%s", expBody)
+	lines := strings.Split(strings.TrimSpace(string(expBody)), "\n")
+	require.Greater(t, len(lines), 100)
+	require.Contains(t, lines[0], `"model":"demand"`)
 
 	// The drift rules turn the verdicts into a firing FeatureDrift alert that
 	// links the shipped runbook.
@@ -114,4 +146,16 @@ func alertFiring(t *testing.T, base, alertname, model string) bool {
 		}
 	}
 	return false
+}
+
+// BenchmarkStartBackfill10m measures Start with the default 10 minutes of
+// simulated history (in-process ingest, series at simulated time).
+func BenchmarkStartBackfill10m(b *testing.B) {
+	for b.Loop() {
+		start := time.Now()
+		d, err := Start(context.Background(), Options{})
+		require.NoError(b, err)
+		b.ReportMetric(time.Since(start).Seconds(), "start-s")
+		require.NoError(b, d.Close())
+	}
 }
