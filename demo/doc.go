@@ -1,5 +1,8 @@
 // Package demo owns `mlectl demo`: an in-process collector on a temporary
-// badger directory, fed by the simulator (package sim) with traffic from
-// three models, per-feature drift computed every few seconds against each
-// model's training profile, and an incident staged after about a minute.
+// badger directory with the real prediction-log pipeline mounted, fed by the
+// simulator (package sim) with traffic from three models: predictions as
+// NDJSON to /api/v1/predictions, ground-truth labels later (80% coverage) to
+// /api/v1/feedback, training profiles as baselines, so traffic, quality and
+// streaming drift series come from the collector itself; an incident is
+// staged after about a minute and a registry rollback ends it.
 package demo
