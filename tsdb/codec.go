@@ -246,20 +246,10 @@ func appendHistogram(dst []byte, h *histogram.Histogram) []byte {
 	dst = binary.AppendUvarint(dst, h.Count)
 	dst = appendFloat(dst, h.Sum)
 	dst = appendSpans(dst, h.PositiveSpans)
-	dst = binary.AppendUvarint(dst, uint64(len(h.PositiveBuckets)))
-	for _, b := range h.PositiveBuckets {
-		dst = binary.AppendVarint(dst, b)
-	}
+	dst = appendVarints(dst, h.PositiveBuckets)
 	dst = appendSpans(dst, h.NegativeSpans)
-	dst = binary.AppendUvarint(dst, uint64(len(h.NegativeBuckets)))
-	for _, b := range h.NegativeBuckets {
-		dst = binary.AppendVarint(dst, b)
-	}
-	dst = binary.AppendUvarint(dst, uint64(len(h.CustomValues)))
-	for _, v := range h.CustomValues {
-		dst = appendFloat(dst, v)
-	}
-	return dst
+	dst = appendVarints(dst, h.NegativeBuckets)
+	return appendFloats(dst, h.CustomValues)
 }
 
 func (d *decoder) histogram() *histogram.Histogram {
@@ -275,25 +265,10 @@ func (d *decoder) histogram() *histogram.Histogram {
 	h.Count = d.uvarint("count")
 	h.Sum = d.float("sum")
 	h.PositiveSpans = d.spans()
-	if n := d.count("positive buckets", 1); n > 0 {
-		h.PositiveBuckets = make([]int64, n)
-		for i := range h.PositiveBuckets {
-			h.PositiveBuckets[i] = d.varint("bucket")
-		}
-	}
+	h.PositiveBuckets = d.varints("positive buckets")
 	h.NegativeSpans = d.spans()
-	if n := d.count("negative buckets", 1); n > 0 {
-		h.NegativeBuckets = make([]int64, n)
-		for i := range h.NegativeBuckets {
-			h.NegativeBuckets[i] = d.varint("bucket")
-		}
-	}
-	if n := d.count("custom values", 8); n > 0 {
-		h.CustomValues = make([]float64, n)
-		for i := range h.CustomValues {
-			h.CustomValues[i] = d.float("custom value")
-		}
-	}
+	h.NegativeBuckets = d.varints("negative buckets")
+	h.CustomValues = d.floats("custom values")
 	return h
 }
 
@@ -305,20 +280,10 @@ func appendFloatHistogram(dst []byte, h *histogram.FloatHistogram) []byte {
 	dst = appendFloat(dst, h.Count)
 	dst = appendFloat(dst, h.Sum)
 	dst = appendSpans(dst, h.PositiveSpans)
-	dst = binary.AppendUvarint(dst, uint64(len(h.PositiveBuckets)))
-	for _, b := range h.PositiveBuckets {
-		dst = appendFloat(dst, b)
-	}
+	dst = appendFloats(dst, h.PositiveBuckets)
 	dst = appendSpans(dst, h.NegativeSpans)
-	dst = binary.AppendUvarint(dst, uint64(len(h.NegativeBuckets)))
-	for _, b := range h.NegativeBuckets {
-		dst = appendFloat(dst, b)
-	}
-	dst = binary.AppendUvarint(dst, uint64(len(h.CustomValues)))
-	for _, v := range h.CustomValues {
-		dst = appendFloat(dst, v)
-	}
-	return dst
+	dst = appendFloats(dst, h.NegativeBuckets)
+	return appendFloats(dst, h.CustomValues)
 }
 
 func (d *decoder) floatHistogram() *histogram.FloatHistogram {
@@ -334,25 +299,10 @@ func (d *decoder) floatHistogram() *histogram.FloatHistogram {
 	h.Count = d.float("count")
 	h.Sum = d.float("sum")
 	h.PositiveSpans = d.spans()
-	if n := d.count("positive buckets", 8); n > 0 {
-		h.PositiveBuckets = make([]float64, n)
-		for i := range h.PositiveBuckets {
-			h.PositiveBuckets[i] = d.float("bucket")
-		}
-	}
+	h.PositiveBuckets = d.floats("positive buckets")
 	h.NegativeSpans = d.spans()
-	if n := d.count("negative buckets", 8); n > 0 {
-		h.NegativeBuckets = make([]float64, n)
-		for i := range h.NegativeBuckets {
-			h.NegativeBuckets[i] = d.float("bucket")
-		}
-	}
-	if n := d.count("custom values", 8); n > 0 {
-		h.CustomValues = make([]float64, n)
-		for i := range h.CustomValues {
-			h.CustomValues[i] = d.float("custom value")
-		}
-	}
+	h.NegativeBuckets = d.floats("negative buckets")
+	h.CustomValues = d.floats("custom values")
 	return h
 }
 
@@ -487,4 +437,46 @@ func decodeBlock(dst []sample, src []byte, tsBuf []int64, vsBuf []float64) ([]sa
 	default:
 		return dst, tsBuf, vsBuf, fmt.Errorf("%w: unknown block kind %d", errCorrupt, kind)
 	}
+}
+
+func appendVarints(dst []byte, vs []int64) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(vs)))
+	for _, v := range vs {
+		dst = binary.AppendVarint(dst, v)
+	}
+	return dst
+}
+
+func appendFloats(dst []byte, vs []float64) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(vs)))
+	for _, v := range vs {
+		dst = appendFloat(dst, v)
+	}
+	return dst
+}
+
+// varints reads a counted list of varints (at least one byte each); nil when empty.
+func (d *decoder) varints(what string) []int64 {
+	n := d.count(what, 1)
+	if n == 0 {
+		return nil
+	}
+	vs := make([]int64, n)
+	for i := range vs {
+		vs[i] = d.varint(what)
+	}
+	return vs
+}
+
+// floats reads a counted list of 8-byte floats; nil when empty.
+func (d *decoder) floats(what string) []float64 {
+	n := d.count(what, 8)
+	if n == 0 {
+		return nil
+	}
+	vs := make([]float64, n)
+	for i := range vs {
+		vs[i] = d.float(what)
+	}
+	return vs
 }

@@ -12,37 +12,39 @@ import (
 // "not reset" (or "gauge"), and PromQL sees what it sees on Prometheus.
 func setHistogramHints(samples []sample) {
 	for i := 0; i < len(samples); {
-		switch {
-		case samples[i].h != nil:
-			j := i + 1
-			for j < len(samples) && samples[j].h != nil {
-				j++
-			}
-			hintIntRun(samples[i:j])
-			i = j
-		case samples[i].fh != nil:
-			j := i + 1
-			for j < len(samples) && samples[j].fh != nil {
-				j++
-			}
-			hintFloatRun(samples[i:j])
-			i = j
-		default:
+		isInt := samples[i].h != nil
+		if !isInt && samples[i].fh == nil {
 			i++
+			continue
 		}
+		j := i + 1
+		for j < len(samples) && (samples[j].h != nil) == isInt && (isInt || samples[j].fh != nil) {
+			j++
+		}
+		hintRun(samples[i:j], isInt)
+		i = j
 	}
 }
 
-func hintIntRun(run []sample) {
-	var (
-		chks []chunkenc.Chunk
-		app  chunkenc.Appender
-		c    chunkenc.Chunk = chunkenc.NewHistogramChunk()
-	)
-	app, _ = c.Appender()
-	chks = append(chks, c)
+// hintRun sets the hints of one run of integer (isInt) or float histograms.
+func hintRun(run []sample, isInt bool) {
+	c := chunkenc.Chunk(chunkenc.NewFloatHistogramChunk())
+	if isInt {
+		c = chunkenc.NewHistogramChunk()
+	}
+	app, _ := c.Appender()
+	chks := []chunkenc.Chunk{c}
 	for i := range run {
-		nc, recoded, napp, err := app.AppendHistogram(nil, run[i].st, run[i].t, run[i].h.Copy(), false)
+		var (
+			nc      chunkenc.Chunk
+			recoded bool
+			err     error
+		)
+		if isInt {
+			nc, recoded, app, err = app.AppendHistogram(nil, run[i].st, run[i].t, run[i].h.Copy(), false)
+		} else {
+			nc, recoded, app, err = app.AppendFloatHistogram(nil, run[i].st, run[i].t, run[i].fh.Copy(), false)
+		}
 		if err != nil {
 			return
 		}
@@ -53,53 +55,24 @@ func hintIntRun(run []sample) {
 				chks = append(chks, nc)
 			}
 		}
-		app = napp
 	}
 	k := 0
 	var it chunkenc.Iterator
 	for _, c := range chks {
 		it = c.Iterator(it)
 		for it.Next() != chunkenc.ValNone && k < len(run) {
-			_, h := it.AtHistogram(nil)
-			hc := *run[k].h // shallow: the stored histogram is shared with the head
-			hc.CounterResetHint = h.CounterResetHint
-			run[k].h = &hc
-			k++
-		}
-	}
-}
-
-func hintFloatRun(run []sample) {
-	var (
-		chks []chunkenc.Chunk
-		app  chunkenc.Appender
-		c    chunkenc.Chunk = chunkenc.NewFloatHistogramChunk()
-	)
-	app, _ = c.Appender()
-	chks = append(chks, c)
-	for i := range run {
-		nc, recoded, napp, err := app.AppendFloatHistogram(nil, run[i].st, run[i].t, run[i].fh.Copy(), false)
-		if err != nil {
-			return
-		}
-		if nc != nil {
-			if recoded {
-				chks[len(chks)-1] = nc
+			// Copies are shallow: the stored histogram is shared with the head.
+			if isInt {
+				_, h := it.AtHistogram(nil)
+				hc := *run[k].h
+				hc.CounterResetHint = h.CounterResetHint
+				run[k].h = &hc
 			} else {
-				chks = append(chks, nc)
+				_, fh := it.AtFloatHistogram(nil)
+				fc := *run[k].fh
+				fc.CounterResetHint = fh.CounterResetHint
+				run[k].fh = &fc
 			}
-		}
-		app = napp
-	}
-	k := 0
-	var it chunkenc.Iterator
-	for _, c := range chks {
-		it = c.Iterator(it)
-		for it.Next() != chunkenc.ValNone && k < len(run) {
-			_, fh := it.AtFloatHistogram(nil)
-			fc := *run[k].fh
-			fc.CounterResetHint = fh.CounterResetHint
-			run[k].fh = &fc
 			k++
 		}
 	}
