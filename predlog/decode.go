@@ -103,6 +103,29 @@ func (d *Decoder) Decode(line []byte, r *Record) error {
 	return r.check()
 }
 
+// objectKey reads the next `"key":` of an object whose '{' is consumed,
+// leaving the decoder at the value; done is true at the closing '}'.
+func (d *Decoder) objectKey(first *bool) (key []byte, done bool, err error) {
+	d.ws()
+	if d.eat('}') {
+		return nil, true, nil
+	}
+	if !*first && !d.eat(',') {
+		return nil, false, fieldErr("", "malformed JSON: expected ',' or '}' %s", d.near())
+	}
+	*first = false
+	d.ws()
+	if key, err = d.stringBytes(); err != nil {
+		return nil, false, fieldErr("", "malformed JSON: expected a field name %s", d.near())
+	}
+	d.ws()
+	if !d.eat(':') {
+		return nil, false, fieldErr(string(key), "malformed JSON: expected ':' %s", d.near())
+	}
+	d.ws()
+	return key, false, nil
+}
+
 func (d *Decoder) record(r *Record) error {
 	d.ws()
 	if !d.eat('{') {
@@ -112,24 +135,13 @@ func (d *Decoder) record(r *Record) error {
 	seen := uint16(0)
 	first := true
 	for {
-		d.ws()
-		if d.eat('}') {
+		key, done, err := d.objectKey(&first)
+		if err != nil {
+			return err
+		}
+		if done {
 			break
 		}
-		if !first && !d.eat(',') {
-			return fieldErr("", "malformed JSON: expected ',' or '}' %s", d.near())
-		}
-		first = false
-		d.ws()
-		key, err := d.stringBytes()
-		if err != nil {
-			return fieldErr("", "malformed JSON: expected a field name %s", d.near())
-		}
-		d.ws()
-		if !d.eat(':') {
-			return fieldErr(string(key), "malformed JSON: expected ':' %s", d.near())
-		}
-		d.ws()
 		if bit := fieldBit(key); bit != 0 {
 			if seen&bit != 0 {
 				return fieldErr(string(key), "field given twice")
@@ -829,24 +841,13 @@ func (d *Decoder) DecodeFeedback(line []byte, fb *Feedback) error {
 	}
 	tsSet, first := false, true
 	for {
-		d.ws()
-		if d.eat('}') {
+		key, done, err := d.objectKey(&first)
+		if err != nil {
+			return err
+		}
+		if done {
 			break
 		}
-		if !first && !d.eat(',') {
-			return fieldErr("", "malformed JSON: expected ',' or '}' %s", d.near())
-		}
-		first = false
-		d.ws()
-		key, err := d.stringBytes()
-		if err != nil {
-			return fieldErr("", "malformed JSON: expected a field name %s", d.near())
-		}
-		d.ws()
-		if !d.eat(':') {
-			return fieldErr(string(key), "malformed JSON: expected ':' %s", d.near())
-		}
-		d.ws()
 		switch string(key) {
 		case "request_id":
 			fb.RequestID, err = d.text("request_id", MaxStringBytes)
