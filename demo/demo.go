@@ -166,6 +166,11 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, err
 	}
 	d.meta.Mount(srv)
+	if err := mountShadow(ctx, d.pipe, d.meta, srv, opts.Logger); err != nil {
+		_ = l.Close()
+		d.cleanup()
+		return nil, err
+	}
 	srv.AttachRules(d.rules)
 	d.rules.AttachEvents(d.meta.Recorder(), d.meta.Events)
 	alerting.Mount(srv, d.rules.AuditedHandler(d.meta.Auth, d.meta.Audit))

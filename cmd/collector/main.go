@@ -182,6 +182,11 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 		}
 	}()
 	pipeline.Mount(srv)
+	shadowSvc, err := startShadow(ctx, pipeline, meta, srv, logger)
+	if err != nil {
+		return err
+	}
+	defer shadowSvc.Close() // before the registry and the log close
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.listen, err)

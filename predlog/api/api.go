@@ -44,6 +44,13 @@ type Observer interface {
 	ObserveRecords(recs []predlog.Record)
 }
 
+// Transformer rewrites records after they are decoded and before they are
+// stored (the game-day injector). It may change recs in place, must mark
+// each record it changed Injected, and must be safe for concurrent use.
+type Transformer interface {
+	Transform(recs []predlog.Record)
+}
+
 // SeriesWriter appends its current series at ts.
 type SeriesWriter interface {
 	AppendTo(ctx context.Context, db storage.Appendable, ts time.Time) error
@@ -83,9 +90,12 @@ type Config struct {
 	Observers []Observer
 	Series    []SeriesWriter
 	Baselines []BaselineSink
-	Limits    Limits
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Transformers run, in order, on every batch before it is stored, in
+	// ServeIngest and Ingest alike.
+	Transformers []Transformer
+	Limits       Limits
+	Logger       *slog.Logger
+	Now          func() time.Time
 	// Middleware, when set, wraps each route's handler in Mount (e.g. token
 	// checks: ingest and feedback are writes, export and GETs are reads).
 	Middleware func(pattern string, h http.Handler) http.Handler
@@ -444,6 +454,7 @@ func (h *Handler) ServeIngest(w http.ResponseWriter, r *http.Request) {
 		fail(w, code, "%s", msg)
 		return
 	}
+	h.transform(recs)
 	if err := h.cfg.Log.Append(r.Context(), recs); err != nil {
 		h.log.Error("prediction log append failed", "records", len(recs), "err", err)
 		fail(w, http.StatusServiceUnavailable, "storing %d records failed, none is acknowledged: %v", len(recs), err)
@@ -482,11 +493,23 @@ func (h *Handler) Ingest(ctx context.Context, recs []predlog.Record) error {
 			return fmt.Errorf("record %d: %w", i, err)
 		}
 	}
+	h.transform(recs)
 	if err := h.cfg.Log.Append(ctx, recs); err != nil {
 		return err
 	}
 	h.observe(recs)
 	return nil
+}
+
+// transform applies the configured transformers to a batch before it is
+// stored.
+func (h *Handler) transform(recs []predlog.Record) {
+	if len(recs) == 0 {
+		return
+	}
+	for _, t := range h.cfg.Transformers {
+		t.Transform(recs)
+	}
 }
 
 func checkRecord(r *predlog.Record) error {
@@ -599,7 +622,40 @@ func AppendFeedbackJSON(dst []byte, fb *predlog.Feedback) []byte {
 	return append(dst, '}')
 }
 
-// ServeExport is GET /api/v1/predictions/export?model=&version=&from=&to=&format=ndjson|csv.
+// InjectedFilter selects records by their Injected mark in an export.
+type InjectedFilter string
+
+// Values of the export's injected parameter. Include is the default (the
+// export is what the log holds); training exports pass Exclude so that
+// game-day records never reach a training set.
+const (
+	InjectedInclude InjectedFilter = "include"
+	InjectedExclude InjectedFilter = "exclude"
+	InjectedOnly    InjectedFilter = "only"
+)
+
+// ParseInjectedFilter reads the injected parameter ("" is include).
+func ParseInjectedFilter(s string) (InjectedFilter, error) {
+	switch f := InjectedFilter(s); f {
+	case "":
+		return InjectedInclude, nil
+	case InjectedInclude, InjectedExclude, InjectedOnly:
+		return f, nil
+	}
+	return "", fmt.Errorf("injected: must be include, exclude or only, not %q", s)
+}
+
+func (f InjectedFilter) keep(r *predlog.Record) bool {
+	switch f {
+	case InjectedExclude:
+		return !r.Injected
+	case InjectedOnly:
+		return r.Injected
+	}
+	return true
+}
+
+// ServeExport is GET /api/v1/predictions/export?model=&version=&from=&to=&format=ndjson|csv&injected=include|exclude|only.
 func (h *Handler) ServeExport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	query := store.Query{Model: q.Get("model"), Version: q.Get("version")}
@@ -628,7 +684,12 @@ func (h *Handler) ServeExport(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "format: must be ndjson or csv, not %q", format)
 		return
 	}
-	if err := ExportTo(r.Context(), h.cfg.Log, query, format, w, func() {
+	injected, err := ParseInjectedFilter(q.Get("injected"))
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if err := ExportFiltered(r.Context(), h.cfg.Log, query, format, injected, w, func() {
 		if format == "csv" {
 			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		} else {
@@ -644,6 +705,11 @@ func (h *Handler) ServeExport(w http.ResponseWriter, r *http.Request) {
 // ExportTo writes the records of q to w as NDJSON or CSV; begin is called
 // once before the first byte.
 func ExportTo(ctx context.Context, lg Log, q store.Query, format string, w io.Writer, begin func()) error {
+	return ExportFiltered(ctx, lg, q, format, InjectedInclude, w, begin)
+}
+
+// ExportFiltered is ExportTo keeping only the records injected selects.
+func ExportFiltered(ctx context.Context, lg Log, q store.Query, format string, injected InjectedFilter, w io.Writer, begin func()) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var line []byte
 	var features []string
@@ -675,6 +741,9 @@ func ExportTo(ctx context.Context, lg Log, q store.Query, format string, w io.Wr
 		}
 	}
 	err := lg.Scan(ctx, q, func(rec *predlog.Record) error {
+		if !injected.keep(rec) {
+			return nil
+		}
 		if format == "csv" {
 			cells, cellBuf = predlog.AppendCSVFields(cells[:0], cellBuf, rec, features)
 			line = appendCSVRow(line[:0], cells)

@@ -27,6 +27,11 @@ type PipelineOptions struct {
 	Logger  *slog.Logger
 	// Middleware wraps each route in Mount; see Config.Middleware.
 	Middleware func(pattern string, h http.Handler) http.Handler
+	// Transformers rewrite records before they are stored (the game-day
+	// injector); Baselines are told about every training profile besides
+	// the streaming drift windows. See Config.
+	Transformers []Transformer
+	Baselines    []BaselineSink
 	// CompactEvery is how often Run merges small blocks and applies
 	// retention; default 1m.
 	CompactEvery time.Duration
@@ -76,8 +81,10 @@ func OpenPipeline(ctx context.Context, dataDir string, opts PipelineOptions) (*P
 	}
 	h, err := New(ctx, Config{
 		Log: lg, Traffic: p.Traffic, Contracts: p.Contracts, Joiner: p.Joiner,
-		Observers: []Observer{p.Skew}, Series: []SeriesWriter{p.Skew}, Baselines: []BaselineSink{p.Skew},
-		Limits: opts.Limits, Logger: opts.Logger, Middleware: opts.Middleware,
+		Observers: []Observer{p.Skew}, Series: []SeriesWriter{p.Skew},
+		Baselines:    append([]BaselineSink{p.Skew}, opts.Baselines...),
+		Transformers: opts.Transformers,
+		Limits:       opts.Limits, Logger: opts.Logger, Middleware: opts.Middleware,
 	})
 	if err != nil {
 		_ = lg.Close()

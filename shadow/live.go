@@ -1,0 +1,461 @@
+package shadow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/mlectl/mlectl/engine"
+	"github.com/mlectl/mlectl/predlog"
+	"github.com/mlectl/mlectl/registry"
+)
+
+// Series written by Live.AppendTo, labelled model, production_version,
+// candidate_version and source="live".
+const (
+	MetricAgreement   = "mle_shadow_agreement_ratio"
+	MetricAbsDiffMean = "mle_shadow_abs_diff_mean"
+	MetricAbsDiffP99  = "mle_shadow_abs_diff_p99"
+	MetricSpearman    = "mle_shadow_spearman"
+	MetricPSI         = "mle_shadow_psi"
+	MetricRows        = "mle_shadow_rows_total"
+	MetricDropped     = "mle_shadow_dropped_total"
+)
+
+// Registry is the part of the model registry live shadow reads
+// (registry.Registry implements it).
+type Registry interface {
+	Get(ctx context.Context, name string) (registry.ModelState, error)
+}
+
+// CandidateOf picks a model's candidate: the newest version at stage
+// shadow, else the newest at stage canary. ok is false when there is none.
+func CandidateOf(st registry.ModelState) (registry.Version, bool) {
+	for _, stage := range []registry.Stage{registry.StageShadow, registry.StageCanary} {
+		for i := len(st.Versions) - 1; i >= 0; i-- {
+			if st.Versions[i].Stage == stage {
+				return st.Versions[i], true
+			}
+		}
+	}
+	return registry.Version{}, false
+}
+
+// Defaults of LiveOptions.
+const (
+	DefaultLiveQueue   = 8192
+	DefaultLiveWindow  = 10000
+	DefaultLiveRefresh = 30 * time.Second
+)
+
+// LiveOptions configure NewLive; the zero value gives the defaults.
+type LiveOptions struct {
+	// Registry says each model's production version and candidate; a
+	// candidate takes part when its ArtifactURI is a local model file.
+	Registry Registry
+	Backend  engine.Backend
+	// Queue is how many records wait for scoring; when full, arriving
+	// records are dropped and counted. Default DefaultLiveQueue.
+	Queue int
+	// BatchRows is the most records scored in one call (default
+	// DefaultBatchRows).
+	BatchRows int
+	// Window is how many recent pairs per model the rolling comparison
+	// covers (default DefaultLiveWindow).
+	Window int
+	// Refresh is how often a model's candidate is looked up again
+	// (default DefaultLiveRefresh).
+	Refresh time.Duration
+	// Compare tunes the rolling comparison.
+	Compare Options
+	Logger  *slog.Logger
+}
+
+// liveItem is a copy of one production record waiting to be scored.
+type liveItem struct {
+	model, version, requestID string
+	ts                        int64
+	score                     float64
+	feats                     []predlog.Feature
+}
+
+// liveModel is one model's candidate and rolling comparison.
+type liveModel struct {
+	resolvedAt        time.Time
+	production        string
+	cand              *Candidate // nil: no usable candidate
+	uri               string
+	filler            *rowFiller
+	ring              []Pair
+	next              int
+	full              bool
+	rows              uint64
+	busy              time.Duration
+	acc               *Accumulator
+	lastStats         Stats
+	statsValid        bool
+	productionVersion string
+}
+
+// Live scores arriving production records through each model's registered
+// candidate, off the ingest path: ObserveRecords (a predlog/api Observer)
+// copies records into a bounded queue and never waits (a full queue drops
+// the record and counts it); Run's worker scores them in batches and keeps
+// the last Window pairs per model; AppendTo (a predlog/api SeriesWriter)
+// writes the rolling figures. Memory: Queue records (each with its
+// features), Window pairs per model and one batch.
+type Live struct {
+	opts  LiveOptions
+	queue chan liveItem
+	log   *slog.Logger
+	// active: model -> true when it has a usable candidate, false when it
+	// has none; absent models are queued so the worker resolves them.
+	active  atomic.Pointer[map[string]bool]
+	dropped sync.Map // model -> *atomic.Uint64
+	pool    sync.Pool
+
+	mu     sync.Mutex // guards models
+	models map[string]*liveModel
+}
+
+// NewLive returns a live shadow scorer; start its worker with Run.
+func NewLive(opts LiveOptions) *Live {
+	if opts.Queue <= 0 {
+		opts.Queue = DefaultLiveQueue
+	}
+	if opts.BatchRows <= 0 {
+		opts.BatchRows = DefaultBatchRows
+	}
+	if opts.Window <= 0 {
+		opts.Window = DefaultLiveWindow
+	}
+	if opts.Refresh <= 0 {
+		opts.Refresh = DefaultLiveRefresh
+	}
+	if opts.Backend == nil {
+		opts.Backend = engine.DefaultBackend()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	l := &Live{opts: opts, queue: make(chan liveItem, opts.Queue), log: opts.Logger, models: map[string]*liveModel{}}
+	l.active.Store(&map[string]bool{})
+	return l
+}
+
+// ObserveRecords implements predlog/api.Observer: it queues a copy of every
+// scorable production record of a model that has (or may have) a
+// candidate. It never blocks.
+func (l *Live) ObserveRecords(recs []predlog.Record) {
+	active := *l.active.Load()
+	for i := range recs {
+		r := &recs[i]
+		if r.Role != predlog.RoleProduction || r.Status != predlog.StatusOK {
+			continue
+		}
+		if on, known := active[r.Model]; known && !on {
+			continue
+		}
+		score, ok := numericPrediction(r)
+		if !ok {
+			continue
+		}
+		var feats []predlog.Feature
+		if p, _ := l.pool.Get().(*[]predlog.Feature); p != nil {
+			feats = (*p)[:0]
+		}
+		feats = append(feats, r.Features...)
+		it := liveItem{model: r.Model, version: r.Version, requestID: r.RequestID, ts: r.TS, score: score, feats: feats}
+		select {
+		case l.queue <- it:
+		default:
+			l.release(feats)
+			l.dropCounter(r.Model).Add(1)
+		}
+	}
+}
+
+func (l *Live) release(feats []predlog.Feature) {
+	clear(feats)
+	feats = feats[:0]
+	l.pool.Put(&feats)
+}
+
+func (l *Live) dropCounter(model string) *atomic.Uint64 {
+	if c, ok := l.dropped.Load(model); ok {
+		return c.(*atomic.Uint64)
+	}
+	c, _ := l.dropped.LoadOrStore(model, new(atomic.Uint64))
+	return c.(*atomic.Uint64)
+}
+
+// Dropped is how many records of model the full queue dropped.
+func (l *Live) Dropped(model string) uint64 {
+	if c, ok := l.dropped.Load(model); ok {
+		return c.(*atomic.Uint64).Load()
+	}
+	return 0
+}
+
+// Run scores queued records until ctx is done.
+func (l *Live) Run(ctx context.Context) {
+	batch := make([]liveItem, 0, l.opts.BatchRows)
+	rb := newReplayBatch(l.opts.BatchRows, 0)
+	for {
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
+			return
+		case it := <-l.queue:
+			batch = append(batch, it)
+		}
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case it := <-l.queue:
+				batch = append(batch, it)
+			default:
+				break drain
+			}
+		}
+		l.scoreBatch(ctx, batch, &rb)
+		for i := range batch {
+			l.release(batch[i].feats)
+			batch[i] = liveItem{}
+		}
+	}
+}
+
+// scoreBatch scores a drained batch model by model.
+func (l *Live) scoreBatch(ctx context.Context, items []liveItem, rbp **replayBatch) {
+	sort.SliceStable(items, func(i, j int) bool { return items[i].model < items[j].model })
+	for lo := 0; lo < len(items); {
+		hi := lo + 1
+		for hi < len(items) && items[hi].model == items[lo].model {
+			hi++
+		}
+		if err := l.scoreModel(ctx, items[lo:hi], rbp); err != nil && ctx.Err() == nil {
+			l.log.Warn("live shadow scoring failed", "model", items[lo].model, "err", err)
+		}
+		lo = hi
+	}
+}
+
+func (l *Live) scoreModel(ctx context.Context, items []liveItem, rbp **replayBatch) error {
+	name := items[0].model
+	m := l.resolve(ctx, name)
+	if m == nil || m.cand == nil {
+		return nil
+	}
+	c := *m.cand
+	nf := c.Model.NumFeatures()
+	rb := *rbp
+	if rb.b.Cols != nf || rb.b.Rows < len(items) {
+		rb = newReplayBatch(max(len(items), l.opts.BatchRows), nf)
+		*rbp = rb
+	}
+	start := time.Now()
+	rb.n = 0
+	for i := range items {
+		it := &items[i]
+		m.filler.fill(rb.b.Row(rb.n), it.feats)
+		rb.ids[rb.n], rb.ts[rb.n], rb.prod[rb.n], rb.injected[rb.n] = it.requestID, it.ts, it.score, false
+		rb.n++
+	}
+	var pairs []Pair
+	var none int
+	err := rb.score(ctx, l.opts.Backend, c, nil, func(p Pair) { pairs = append(pairs, p) }, &none)
+	if err != nil {
+		return err
+	}
+	busy := time.Since(start)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.models[name] != m {
+		return nil // the candidate changed meanwhile
+	}
+	for i, p := range pairs {
+		m.productionVersion = items[i].version
+		m.ring[m.next] = p
+		m.next++
+		if m.next == len(m.ring) {
+			m.next, m.full = 0, true
+		}
+	}
+	m.rows += uint64(len(pairs))
+	m.busy += busy
+	m.statsValid = false
+	return nil
+}
+
+// resolve returns the model's state, looking its candidate up again when
+// Refresh has passed.
+func (l *Live) resolve(ctx context.Context, name string) *liveModel {
+	l.mu.Lock()
+	m := l.models[name]
+	l.mu.Unlock()
+	if m != nil && time.Since(m.resolvedAt) < l.opts.Refresh {
+		return m
+	}
+	nm := &liveModel{resolvedAt: time.Now()}
+	if l.opts.Registry != nil {
+		st, err := l.opts.Registry.Get(ctx, name)
+		switch {
+		case err == nil:
+			nm.production = st.Production
+			if v, ok := CandidateOf(st); ok {
+				nm.uri = v.ArtifactURI
+				if m != nil && m.cand != nil && m.cand.Version == v.Version && m.uri == v.ArtifactURI {
+					// Same candidate: keep the model and the window.
+					l.mu.Lock()
+					m.resolvedAt = nm.resolvedAt
+					l.mu.Unlock()
+					return m
+				}
+				nm.cand = l.load(name, v)
+			}
+		case !errors.Is(err, registry.ErrNotFound):
+			l.log.Warn("live shadow: registry lookup failed", "model", name, "err", err)
+		}
+	}
+	if nm.cand != nil {
+		nm.filler = newRowFiller(nm.cand.Features)
+		nm.ring = make([]Pair, l.opts.Window)
+		nm.acc = NewAccumulator(l.opts.Compare)
+	}
+	l.mu.Lock()
+	l.models[name] = nm
+	old := *l.active.Load()
+	act := make(map[string]bool, len(old)+1)
+	for k, v := range old {
+		act[k] = v
+	}
+	act[name] = nm.cand != nil
+	l.active.Store(&act)
+	l.mu.Unlock()
+	return nm
+}
+
+func (l *Live) load(name string, v registry.Version) *Candidate {
+	path, err := LocalArtifact(v.ArtifactURI)
+	if err != nil {
+		l.log.Info("live shadow off for this candidate", "model", name, "version", v.Version, "reason", err.Error())
+		return nil
+	}
+	c, err := LoadCandidate(path, v.Version, nil)
+	if err != nil {
+		l.log.Warn("live shadow off for this candidate", "model", name, "version", v.Version, "err", err)
+		return nil
+	}
+	l.log.Info("live shadow scoring", "model", name, "candidate", v.Version, "artifact", path)
+	return &c
+}
+
+// LiveStats is a model's rolling comparison.
+type LiveStats struct {
+	ProductionVersion, CandidateVersion string
+	Stats
+	Rows, Dropped uint64
+	RowsPerSecond float64
+}
+
+// Stats returns the rolling comparison of model; ok is false when it has no
+// live candidate.
+func (l *Live) Stats(model string) (LiveStats, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	m := l.models[model]
+	if m == nil || m.cand == nil {
+		return LiveStats{}, false
+	}
+	return l.statsLocked(model, m), true
+}
+
+func (l *Live) statsLocked(name string, m *liveModel) LiveStats {
+	if !m.statsValid {
+		m.acc.Reset()
+		if m.full {
+			for _, p := range m.ring[m.next:] {
+				m.acc.Add(p)
+			}
+		}
+		for _, p := range m.ring[:m.next] {
+			m.acc.Add(p)
+		}
+		m.lastStats, m.statsValid = m.acc.Result(), true
+	}
+	s := LiveStats{ProductionVersion: m.productionVersion, CandidateVersion: m.cand.Version, Stats: m.lastStats,
+		Rows: m.rows, Dropped: l.Dropped(name)}
+	if s.ProductionVersion == "" {
+		s.ProductionVersion = m.production
+	}
+	if m.busy > 0 {
+		s.RowsPerSecond = float64(m.rows) / m.busy.Seconds()
+	}
+	return s
+}
+
+// AppendTo implements predlog/api.SeriesWriter: the rolling figures of
+// every model with a live candidate.
+func (l *Live) AppendTo(ctx context.Context, db storage.Appendable, ts time.Time) error {
+	type sample struct {
+		name string
+		v    float64
+	}
+	type group struct {
+		lset  labels.Labels
+		items []sample
+	}
+	l.mu.Lock()
+	names := make([]string, 0, len(l.models))
+	for n, m := range l.models {
+		if m.cand != nil {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	groups := make([]group, 0, len(names))
+	for _, n := range names {
+		s := l.statsLocked(n, l.models[n])
+		lset := labels.FromStrings("candidate_version", s.CandidateVersion, "model", n,
+			"production_version", s.ProductionVersion, "source", SourceLive)
+		groups = append(groups, group{lset, []sample{
+			{MetricAgreement, s.Agreement}, {MetricAbsDiffMean, s.MeanAbsDiff}, {MetricAbsDiffP99, s.P99AbsDiff},
+			{MetricSpearman, s.Spearman}, {MetricPSI, s.PSI},
+			{MetricRows, float64(s.Rows)}, {MetricDropped, float64(s.Dropped)},
+		}})
+	}
+	l.mu.Unlock()
+	if len(groups) == 0 {
+		return nil
+	}
+	app := db.Appender(ctx)
+	ms := ts.UnixMilli()
+	for _, g := range groups {
+		for _, s := range g.items {
+			if math.IsNaN(s.v) || math.IsInf(s.v, 0) {
+				continue
+			}
+			b := labels.NewBuilder(g.lset)
+			b.Set(labels.MetricName, s.name)
+			lset := b.Labels()
+			if _, err := app.Append(0, lset, ms, s.v); err != nil {
+				_ = app.Rollback()
+				return fmt.Errorf("append %s: %w", lset, err)
+			}
+		}
+	}
+	if err := app.Commit(); err != nil {
+		return fmt.Errorf("commit shadow series: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package shadow
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mlectl/mlectl/predlog"
+	"github.com/mlectl/mlectl/predlog/store"
+)
+
+// Scanner reads the prediction log (predlog/store.Store implements it).
+type Scanner interface {
+	Scan(ctx context.Context, q store.Query, fn func(*predlog.Record) error) error
+}
+
+// Labels looks up the ground truth of a request (predlog/api.Handler's
+// Label reads the labels POST /api/v1/feedback stored).
+type Labels interface {
+	Label(ctx context.Context, requestID string) (predlog.Value, bool, error)
+}
+
+// DefaultMaxPending bounds the records waiting for their partner while
+// logged traffic is paired.
+const DefaultMaxPending = 1 << 18
+
+// LoggedQuery selects the logged traffic to pair.
+type LoggedQuery struct {
+	Model string
+	// ProductionVersion "" pairs production records of any version;
+	// CandidateVersion "" takes the first shadow or canary version met.
+	ProductionVersion, CandidateVersion string
+	// From inclusive, To exclusive; zero leaves that side open.
+	From, To time.Time
+	// MaxPending bounds unpaired records held at once (default
+	// DefaultMaxPending); the oldest is given up first.
+	MaxPending int
+}
+
+// LoggedInfo says what pairing found.
+type LoggedInfo struct {
+	// ProductionVersion is the production version seen most often;
+	// CandidateVersion the candidate paired with.
+	ProductionVersion, CandidateVersion string
+	// Records of each side read, pairs formed, records left without a
+	// partner (at the end or given up when MaxPending was reached), and
+	// records whose prediction is not a number.
+	Production, Candidate, Paired, Unpaired, NonNumeric int
+	// Labelled pairs got a label from Labels.
+	Labelled int
+}
+
+type pendingSide struct {
+	candidate bool
+	injected  bool
+	ts        int64
+	score     float64
+}
+
+// numericPrediction is a record's prediction as a score, if it is one.
+func numericPrediction(r *predlog.Record) (float64, bool) {
+	switch r.Prediction.Kind {
+	case predlog.KindNumber, predlog.KindBool:
+		return r.Prediction.Num, true
+	}
+	return 0, false
+}
+
+// PairLogged reads the production and shadow/canary records of q.Model in
+// time order and hands each pair with the same request id to add, with its
+// label when labels (may be nil) has one. Pairs are formed in one pass; at
+// most q.MaxPending records wait for their partner (about 150 bytes each
+// with its request id: 40 MiB at the default), and the record key FIFO that
+// orders their eviction holds at most twice that many keys. Records
+// without a request id, with status error or a non-numeric prediction are
+// not paired. Labels of pairs in which a record was injected by a game day
+// are not joined.
+func PairLogged(ctx context.Context, log Scanner, labels Labels, q LoggedQuery, add func(Pair)) (LoggedInfo, error) {
+	if q.MaxPending <= 0 {
+		q.MaxPending = DefaultMaxPending
+	}
+	var info LoggedInfo
+	info.CandidateVersion = q.CandidateVersion
+	pending := make(map[string]pendingSide, min(q.MaxPending, 1<<12))
+	var fifo []string
+	head := 0
+	prodVersions := map[string]int{}
+	err := log.Scan(ctx, store.Query{Model: q.Model, From: q.From, To: q.To}, func(r *predlog.Record) error {
+		var candidate bool
+		switch r.Role {
+		case predlog.RoleProduction:
+			if q.ProductionVersion != "" && r.Version != q.ProductionVersion {
+				return nil
+			}
+		case predlog.RoleShadow, predlog.RoleCanary:
+			if info.CandidateVersion == "" {
+				info.CandidateVersion = r.Version
+			}
+			if r.Version != info.CandidateVersion {
+				return nil
+			}
+			candidate = true
+		default:
+			return nil
+		}
+		if r.Status != predlog.StatusOK || r.RequestID == "" {
+			return nil
+		}
+		score, ok := numericPrediction(r)
+		if !ok {
+			info.NonNumeric++
+			return nil
+		}
+		if candidate {
+			info.Candidate++
+		} else {
+			info.Production++
+			prodVersions[r.Version]++
+		}
+		if other, ok := pending[r.RequestID]; ok && other.candidate != candidate {
+			delete(pending, r.RequestID)
+			p := Pair{RequestID: r.RequestID, TS: min(r.TS, other.ts)}
+			if candidate {
+				p.Production, p.Candidate = other.score, score
+			} else {
+				p.Production, p.Candidate = score, other.score
+			}
+			if labels != nil && !r.Injected && !other.injected {
+				v, ok, err := labels.Label(ctx, r.RequestID)
+				if err != nil {
+					return fmt.Errorf("label of request %s: %w", r.RequestID, err)
+				}
+				if ok && (v.Kind == predlog.KindNumber || v.Kind == predlog.KindBool) {
+					p.Label, p.Labelled = v.Num, true
+					info.Labelled++
+				}
+			}
+			info.Paired++
+			add(p)
+			return nil
+		}
+		if _, dup := pending[r.RequestID]; !dup {
+			for len(pending) >= q.MaxPending && head < len(fifo) {
+				k := fifo[head]
+				fifo[head] = ""
+				head++
+				if _, ok := pending[k]; ok {
+					delete(pending, k)
+					info.Unpaired++
+				}
+			}
+			fifo = append(fifo, r.RequestID)
+			if head > q.MaxPending || len(fifo)-head > 2*q.MaxPending {
+				// Compact: drop consumed slots and keys already paired.
+				live := fifo[:0]
+				for _, k := range fifo[head:] {
+					if _, ok := pending[k]; ok {
+						live = append(live, k)
+					}
+				}
+				clear(fifo[len(live):])
+				fifo, head = live, 0
+			}
+		}
+		pending[r.RequestID] = pendingSide{candidate: candidate, injected: r.Injected, ts: r.TS, score: score}
+		return nil
+	})
+	if err != nil {
+		return info, fmt.Errorf("reading the prediction log of %s: %w", q.Model, err)
+	}
+	info.Unpaired += len(pending)
+	best := 0
+	for v, n := range prodVersions {
+		if n > best || (n == best && v < info.ProductionVersion) {
+			info.ProductionVersion, best = v, n
+		}
+	}
+	if info.ProductionVersion == "" {
+		info.ProductionVersion = q.ProductionVersion
+	}
+	return info, nil
+}
