@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mlectl/mlectl/actuator"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/timeline"
 )
@@ -62,15 +61,11 @@ func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	r := timeline.Build(*model, from, to, evs)
 	r.GeneratedAt = now
-	var b []byte
-	if *format == "json" {
-		if b, err = r.JSON(); err != nil {
+	if *out == "" {
+		b, err := r.Export(*format)
+		if err != nil {
 			return err
 		}
-	} else {
-		b = r.Markdown()
-	}
-	if *out == "" {
 		_, err = stdout.Write(b)
 		return err
 	}
@@ -78,7 +73,7 @@ func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return usagef("-o: %v", err)
 	}
-	if err := actuator.WriteFileAtomic(path, b, 0o644); err != nil {
+	if err := r.WriteFile(path, *format); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "wrote %s (%d events, %d milestones)\n", *out, len(r.Events), len(r.Milestones))
