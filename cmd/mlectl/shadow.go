@@ -27,17 +27,21 @@ flags:
 
 func runShadow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, "usage: mlectl shadow score [flags]  (see mlectl shadow score --help)\n")
+		fmt.Fprint(stdout, "usage: mlectl shadow score|report|replay [flags]  (see mlectl shadow SUBCOMMAND --help)\n")
 		if len(args) == 0 {
-			return usagef("missing subcommand (want: score)")
+			return usagef("missing subcommand (want: score, report or replay)")
 		}
 		return nil
 	}
 	switch args[0] {
 	case "score":
 		return runShadowScore(ctx, args[1:], stdout, stderr)
+	case "report":
+		return runShadowReport(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return runShadowReplay(ctx, args[1:], stdout, stderr)
 	}
-	return usagef("unknown shadow subcommand %q (want: score)", args[0])
+	return usagef("unknown shadow subcommand %q (want: score, report or replay)", args[0])
 }
 
 // absentValuer is implemented by models that know what an absent sparse
