@@ -23,6 +23,7 @@ import (
 	"github.com/mlectl/mlectl/alerting"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/collector"
+	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/metaapi"
 	predapi "github.com/mlectl/mlectl/predlog/api"
 )
@@ -172,7 +173,12 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	meta.Mount(srv)
 	// Prediction logs, feedback, baselines and contracts are ingest, like
 	// remote write: open to any client that can reach the collector.
-	pipeline, err := predapi.OpenPipeline(ctx, o.dataDir, predapi.PipelineOptions{Logger: logger.With("component", "predlog")})
+	// Game days: the injector rewrites matching records before they are
+	// stored and records start/stop in the event log.
+	knownModels := &gameday.KnownModels{Registry: meta.Registry}
+	injector := gameday.New(gameday.Options{Events: meta.Recorder(), Models: knownModels, Logger: logger.With("component", "gameday")})
+	pipeline, err := predapi.OpenPipeline(ctx, o.dataDir, predapi.PipelineOptions{Logger: logger.With("component", "predlog"),
+		Transformers: []predapi.Transformer{injector}, Baselines: []predapi.BaselineSink{injector}})
 	if err != nil {
 		return fmt.Errorf("open prediction log: %w", err)
 	}
@@ -182,6 +188,8 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 		}
 	}()
 	pipeline.Mount(srv)
+	knownModels.Log = pipeline.Log
+	gameday.NewHandler(injector, gameday.HandlerOptions{Auth: meta.Auth, Audit: meta.Audit, Logger: logger.With("component", "gameday")}).Mount(srv)
 	shadowSvc, err := startShadow(ctx, pipeline, meta, srv, logger)
 	if err != nil {
 		return err
@@ -211,7 +219,10 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	seriesDone := make(chan struct{})
 	go func() {
 		defer close(seriesDone)
+		injectorDone := make(chan struct{})
+		go func() { defer close(injectorDone); injector.Run(serveCtx, time.Second) }()
 		pipeline.Run(serveCtx, st, seriesInterval)
+		<-injectorDone
 	}()
 	rulesDone := make(chan struct{})
 	if am != nil {

@@ -47,6 +47,8 @@ func commands() map[string]command {
 		"baseline":    {summary: "store a model version's training profile (baseline import MODEL VERSION FILE.csv)", run: runBaseline},
 		"shadow":      {summary: "score inputs through a model file (shadow score) and compare models", run: runShadow},
 		"slo":         {summary: "generate Prometheus SLO recording and burn-rate alert rules (Sloth compatible)", run: runSLO},
+		"gameday":     {summary: "inject faults into a model's traffic and run scripted game days (gameday inject|list|stop|run)", run: runGameday},
+		"loadgen":     {summary: "post CSV rows as predictions at a fixed rate (loadgen MODEL --rate R --from-csv FILE)", run: runLoadgen},
 	}
 }
 

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func doReq(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
+// The real collector serves the game-day API behind its token roles, and
+// its prediction ingest applies the injection before storing.
+func TestRunGameDayInjection(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "collector.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("tokens:\n  - {name: rita, token: resp-token, role: responder}\n  - {name: vera, token: view-token, role: viewer}\n"), 0o600))
+	base, _, _, _ := startRun(t, "--data-dir", filepath.Join(t.TempDir(), "d"), "--config", cfg)
+	inj := base + "/api/v1/gameday/injections"
+	body := `{"model":"demand","feature":"temp","kind":"scale","magnitude":2,"duration":"5m"}`
+
+	code, msg := doReq(t, http.MethodPost, inj, "", body)
+	assert.Equal(t, http.StatusUnauthorized, code, msg)
+	code, msg = doReq(t, http.MethodPost, inj, "view-token", body)
+	assert.Equal(t, http.StatusForbidden, code, msg)
+	code, msg = doReq(t, http.MethodPost, inj, "resp-token", body)
+	assert.Equal(t, http.StatusBadRequest, code, "a model with no registration and no traffic is a typo")
+	assert.Contains(t, msg, `"error":"model: `)
+
+	line := func(id string, temp string) string {
+		return `{"model":"demand","version":"v1","request_id":"` + id + `","features":{"temp":` + temp + `,"hum":0.5},"prediction":1}` + "\n"
+	}
+	code, msg = doReq(t, http.MethodPost, base+"/api/v1/predictions", "", line("a", "0.25"))
+	require.Equal(t, http.StatusOK, code, msg)
+	code, msg = doReq(t, http.MethodPost, inj, "resp-token", body)
+	require.Equal(t, http.StatusCreated, code, msg)
+	var created struct {
+		Data struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(msg), &created))
+	code, msg = doReq(t, http.MethodPost, base+"/api/v1/predictions", "", line("b", "0.25")+line("c", "0.4"))
+	require.Equal(t, http.StatusOK, code, msg)
+
+	code, msg = doReq(t, http.MethodGet, base+"/api/v1/predictions/export?model=demand&injected=only", "", "")
+	require.Equal(t, http.StatusOK, code, msg)
+	got := strings.Split(strings.TrimSpace(msg), "\n")
+	require.Len(t, got, 2, msg)
+	assert.Contains(t, got[0], `"temp":0.5`)
+	assert.Contains(t, got[1], `"temp":0.8`)
+	assert.Contains(t, got[0], `"injected":true`)
+	code, msg = doReq(t, http.MethodGet, base+"/api/v1/predictions/export?model=demand&injected=exclude", "", "")
+	require.Equal(t, http.StatusOK, code, msg)
+	assert.Equal(t, 1, strings.Count(msg, "\n"))
+	assert.Contains(t, msg, `"request_id":"a"`)
+	code, msg = doReq(t, http.MethodGet, base+"/api/v1/predictions/export?model=demand&injected=maybe", "", "")
+	assert.Equal(t, http.StatusBadRequest, code)
+	assert.Contains(t, msg, "injected: must be include, exclude or only")
+
+	code, msg = doReq(t, http.MethodGet, inj, "", "")
+	require.Equal(t, http.StatusOK, code, msg)
+	assert.Contains(t, msg, `"records":2`)
+	code, msg = doReq(t, http.MethodDelete, inj+"/"+created.Data.ID, "resp-token", "")
+	require.Equal(t, http.StatusOK, code, msg)
+	assert.Contains(t, msg, `"active":false`)
+	code, msg = doReq(t, http.MethodGet, base+"/api/v1/events?kind=injection", "", "")
+	require.Equal(t, http.StatusOK, code, msg)
+	assert.Equal(t, 2, strings.Count(msg, `"kind":"injection"`), msg)
+	assert.Contains(t, msg, `"actor":"rita"`)
+}

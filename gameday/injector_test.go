@@ -1,0 +1,353 @@
+package gameday_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/gameday"
+	"github.com/mlectl/mlectl/predlog"
+	"github.com/mlectl/mlectl/predlog/baseline"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+func openEvents(t *testing.T) *events.Store {
+	t.Helper()
+	db, err := badger.Open(badger.DefaultOptions(t.TempDir()).WithLogger(nil))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	st, err := events.NewStore(db, nil)
+	require.NoError(t, err)
+	return st
+}
+
+const sigma = 0.25
+
+func demandBaseline() *baseline.Profile {
+	return &baseline.Profile{Model: "demand", Version: "v1", Rows: 100, Features: []baseline.Feature{
+		{Name: "temp", Type: baseline.Numerical, Count: 100, Mean: 0.5, Std: sigma},
+		{Name: "city", Type: baseline.Categorical, Count: 100, Categories: []baseline.Category{{Value: "berlin", Count: 50}, {Value: "paris", Count: 30}, {Value: "rome", Count: 20}}},
+	}}
+}
+
+// records builds n records: v1 and v2 alternate, temp i/10 (absent every
+// 5th), city from a fixed cycle, latency 10+i ms, status ok.
+func records(n int) []predlog.Record {
+	cities := []string{"berlin", "paris", "rome", "oslo"}
+	out := make([]predlog.Record, n)
+	for i := range out {
+		version := "v1"
+		if i%2 == 1 {
+			version = "v2"
+		}
+		var feats []predlog.Feature
+		if i%5 != 4 {
+			feats = append(feats, predlog.Feature{Name: "temp", Value: predlog.Float(float64(i) / 10)})
+		}
+		feats = append(feats, predlog.Feature{Name: "city", Value: predlog.String(cities[i%len(cities)])})
+		out[i] = predlog.Record{Model: "demand", Version: version, Role: predlog.RoleProduction, Status: predlog.StatusOK,
+			RequestID: fmt.Sprint("r", i), TS: t0.UnixMilli(), LatencyMS: predlog.Float(float64(10 + i)), Features: feats}
+	}
+	out = append(out, predlog.Record{Model: "fraud", Version: "v1", Role: predlog.RoleProduction, Status: predlog.StatusOK,
+		LatencyMS: predlog.Float(5), Features: []predlog.Feature{{Name: "temp", Value: predlog.Float(1)}}})
+	return out
+}
+
+func TestTransformKinds(t *testing.T) {
+	const n = 40
+	orig := records(n)
+	// want computes, independently of the injector, the expected record i
+	// and whether it is changed.
+	type wantFn func(rng *rand.Rand, r predlog.Record) (predlog.Record, bool)
+	cats := []string{"berlin", "oslo", "paris", "rome"} // baseline ∪ seen, sorted
+	numFeature := func(f func(v float64, r predlog.Record) float64) wantFn {
+		return func(_ *rand.Rand, r predlog.Record) (predlog.Record, bool) {
+			v := r.Feature("temp")
+			if v.Kind != predlog.KindNumber {
+				return r, false
+			}
+			r.Features = append([]predlog.Feature(nil), r.Features...)
+			r.Features[0].Value = predlog.Float(f(v.Num, r))
+			return r, true
+		}
+	}
+	cases := []struct {
+		name    string
+		spec    gameday.Spec
+		matches func(r predlog.Record) bool
+		want    wantFn
+	}{
+		{"shift uses the baseline sigma, absolute units without one",
+			gameday.Spec{Kind: gameday.KindShift, Feature: "temp", Magnitude: 3},
+			func(r predlog.Record) bool { return r.Model == "demand" },
+			numFeature(func(v float64, r predlog.Record) float64 {
+				if r.Version == "v1" {
+					return v + 3*sigma
+				}
+				return v + 3 // v2 has no baseline
+			})},
+		{"shift only the named version",
+			gameday.Spec{Kind: gameday.KindShift, Feature: "temp", Magnitude: -2, Version: "v1"},
+			func(r predlog.Record) bool { return r.Model == "demand" && r.Version == "v1" },
+			numFeature(func(v float64, _ predlog.Record) float64 { return v - 2*sigma })},
+		{"scale",
+			gameday.Spec{Kind: gameday.KindScale, Feature: "temp", Magnitude: 2.5},
+			func(r predlog.Record) bool { return r.Model == "demand" },
+			numFeature(func(v float64, _ predlog.Record) float64 { return v * 2.5 })},
+		{"nulls draws one number per present value",
+			gameday.Spec{Kind: gameday.KindNulls, Feature: "temp", Magnitude: 0.4, Seed: 42},
+			func(r predlog.Record) bool { return r.Model == "demand" },
+			func(rng *rand.Rand, r predlog.Record) (predlog.Record, bool) {
+				if r.Feature("temp").Kind == predlog.KindAbsent || rng.Float64() >= 0.4 {
+					return r, false
+				}
+				r.Features = append([]predlog.Feature(nil), r.Features...)
+				r.Features[0].Value = predlog.Null
+				return r, true
+			}},
+		{"swap picks another category",
+			gameday.Spec{Kind: gameday.KindSwap, Feature: "city", Magnitude: 0.7, Seed: 9, Version: "v1"},
+			func(r predlog.Record) bool { return r.Model == "demand" && r.Version == "v1" },
+			func(rng *rand.Rand, r predlog.Record) (predlog.Record, bool) {
+				if rng.Float64() >= 0.7 {
+					return r, false
+				}
+				cur := r.Feature("city").Str
+				var others []string
+				for _, c := range cats {
+					if c != cur {
+						others = append(others, c)
+					}
+				}
+				r.Features = append([]predlog.Feature(nil), r.Features...)
+				r.Features[len(r.Features)-1].Value = predlog.String(others[rng.IntN(len(others))])
+				return r, true
+			}},
+		{"latency",
+			gameday.Spec{Kind: gameday.KindLatency, Magnitude: 6},
+			func(r predlog.Record) bool { return r.Model == "demand" },
+			func(_ *rand.Rand, r predlog.Record) (predlog.Record, bool) {
+				r.LatencyMS = predlog.Float(r.LatencyMS.Num * 6)
+				return r, true
+			}},
+		{"errors",
+			gameday.Spec{Kind: gameday.KindErrors, Magnitude: 0.25, Seed: 5},
+			func(r predlog.Record) bool { return r.Model == "demand" },
+			func(rng *rand.Rand, r predlog.Record) (predlog.Record, bool) {
+				if rng.Float64() >= 0.25 {
+					return r, false
+				}
+				r.Status = predlog.StatusError
+				return r, true
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := &clock{t: t0}
+			inj := gameday.New(gameday.Options{Now: clk.Now})
+			require.NoError(t, inj.SetBaseline(demandBaseline()))
+			// "oslo" is seen in traffic before the injection starts.
+			if tc.spec.Kind == gameday.KindSwap {
+				warm := records(4)
+				_, err := inj.Start(context.Background(), gameday.Spec{Model: "demand", Kind: gameday.KindSwap, Feature: "city", Magnitude: 0.0001, Duration: time.Second, Seed: 1}, "t")
+				require.NoError(t, err)
+				inj.Transform(warm)
+				clk.Add(time.Second)
+				inj.Expire(context.Background())
+			}
+			spec := tc.spec
+			spec.Model, spec.Duration = "demand", time.Minute
+			started, err := inj.Start(context.Background(), spec, "tester")
+			require.NoError(t, err)
+			// Two batches: the injector keeps its generator across them.
+			got := records(n)
+			inj.Transform(got[:n/2])
+			inj.Transform(got[n/2:])
+
+			rng := gameday.NewRand(spec.Seed)
+			if spec.Seed == 0 {
+				rng = nil
+			}
+			var changed int64
+			for i, r := range orig {
+				want, hit := r, false
+				if tc.matches(r) {
+					want, hit = tc.want(rng, r)
+				}
+				want.Injected = hit
+				if hit {
+					changed++
+				}
+				assert.Equal(t, want, got[i], "record %d", i)
+			}
+			assert.Positive(t, changed)
+			cur, err := inj.Get(context.Background(), started.ID)
+			require.NoError(t, err)
+			assert.Equal(t, changed, cur.Records)
+			assert.True(t, cur.Active)
+		})
+	}
+}
+
+func TestInjectionExpiresAndRecordsEvents(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: t0}
+	ev := openEvents(t)
+	inj := gameday.New(gameday.Options{Now: clk.Now, Events: ev})
+	a, err := inj.Start(ctx, gameday.Spec{Model: "demand", Feature: "temp", Kind: gameday.KindScale, Magnitude: 2, Duration: 90 * time.Second}, "alice")
+	require.NoError(t, err)
+	assert.Equal(t, "1m30s", a.Duration)
+	assert.Equal(t, t0.Add(90*time.Second), a.EndsAt)
+	clk.Add(time.Second)
+	b, err := inj.Start(ctx, gameday.Spec{Model: "demand", Kind: gameday.KindLatency, Magnitude: 3, Duration: 10 * time.Minute}, "bob")
+	require.NoError(t, err)
+
+	clk.Add(89 * time.Second) // exactly a's end
+	recs := records(10)
+	inj.Transform(recs)
+	// a ended: temp untouched; b still multiplies latency.
+	fresh := records(10)
+	for i := range 10 {
+		assert.Equal(t, fresh[i].Features, recs[i].Features, "record %d", i)
+		assert.Equal(t, fresh[i].LatencyMS.Num*3, recs[i].LatencyMS.Num)
+	}
+
+	list := inj.List(ctx)
+	require.Len(t, list, 2)
+	assert.Equal(t, b.ID, list[0].ID, "newest first")
+	assert.True(t, list[0].Active)
+	assert.False(t, list[1].Active)
+	require.NotNil(t, list[1].StoppedAt)
+	assert.Equal(t, a.EndsAt, *list[1].StoppedAt)
+	assert.Equal(t, int64(0), list[1].Records)
+	assert.Equal(t, int64(10), list[0].Records)
+
+	clk.Add(time.Minute)
+	stopped, err := inj.Stop(ctx, b.ID, "carol")
+	require.NoError(t, err)
+	assert.False(t, stopped.Active)
+	assert.Equal(t, clk.Now(), *stopped.StoppedAt)
+	again, err := inj.Stop(ctx, b.ID, "carol")
+	require.NoError(t, err)
+	assert.Equal(t, stopped, again, "stopping twice changes nothing")
+	_, err = inj.Stop(ctx, "inj-nope", "carol")
+	require.ErrorIs(t, err, gameday.ErrNotFound)
+
+	evs, err := ev.Query(ctx, events.Filter{Kinds: []events.Kind{gameday.EventKind}})
+	require.NoError(t, err)
+	type row struct{ id, action, actor string }
+	var got []row
+	for _, e := range evs {
+		got = append(got, row{e.Labels["injection_id"], e.Action, e.Actor})
+		assert.Equal(t, "demand", e.Model)
+	}
+	assert.Equal(t, []row{{a.ID, "start", "alice"}, {b.ID, "start", "bob"}, {a.ID, "stop", "gameday"}, {b.ID, "stop", "carol"}}, got)
+	assert.Equal(t, a.EndsAt, evs[2].Time, "an expiry is dated at the end")
+}
+
+func TestTransformConcurrent(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: t0}
+	inj := gameday.New(gameday.Options{Now: clk.Now, KeepEnded: 5})
+	s, err := inj.Start(ctx, gameday.Spec{Model: "demand", Kind: gameday.KindErrors, Magnitude: 0.5, Duration: time.Hour}, "t")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var marked int64
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				recs := records(20)
+				inj.Transform(recs)
+				n := int64(0)
+				for _, r := range recs {
+					if r.Injected {
+						n++
+						assert.Equal(t, predlog.StatusError, r.Status)
+					}
+				}
+				mu.Lock()
+				marked += n
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() { // churn: start, list and stop other injections meanwhile
+		defer wg.Done()
+		for range 50 {
+			o, err := inj.Start(ctx, gameday.Spec{Model: "other", Kind: gameday.KindLatency, Magnitude: 2, Duration: time.Minute}, "t")
+			assert.NoError(t, err)
+			_ = inj.List(ctx)
+			_, err = inj.Stop(ctx, o.ID, "t")
+			assert.NoError(t, err)
+		}
+	}()
+	wg.Wait()
+	cur, err := inj.Get(ctx, s.ID)
+	require.NoError(t, err)
+	assert.Equal(t, marked, cur.Records)
+	// 8×50×20 records: a fair coin over 8000 draws stays well within ±300.
+	assert.InDelta(t, 4000, cur.Records, 300)
+	assert.Len(t, inj.List(ctx), 6, "the active one and the 5 newest ended ones are kept")
+}
+
+func TestSpecValidate(t *testing.T) {
+	ok := gameday.Spec{Model: "demand", Feature: "temp", Kind: gameday.KindShift, Magnitude: 3, Duration: time.Minute}
+	cases := []struct {
+		name  string
+		edit  func(s *gameday.Spec)
+		field string
+	}{
+		{"valid", func(*gameday.Spec) {}, ""},
+		{"negative shift is a shift down", func(s *gameday.Spec) { s.Magnitude = -3 }, ""},
+		{"latency needs no feature", func(s *gameday.Spec) { s.Kind, s.Feature = gameday.KindLatency, "" }, ""},
+		{"no model", func(s *gameday.Spec) { s.Model = "" }, "model"},
+		{"unknown kind", func(s *gameday.Spec) { s.Kind = "melt" }, "kind"},
+		{"no feature", func(s *gameday.Spec) { s.Feature = "" }, "feature"},
+		{"negative scale", func(s *gameday.Spec) { s.Kind, s.Magnitude = gameday.KindScale, -1 }, "magnitude"},
+		{"negative fraction", func(s *gameday.Spec) { s.Kind, s.Magnitude = gameday.KindNulls, -0.1 }, "magnitude"},
+		{"fraction over 1", func(s *gameday.Spec) { s.Kind, s.Magnitude = gameday.KindErrors, 1.5 }, "magnitude"},
+		{"zero shift", func(s *gameday.Spec) { s.Magnitude = 0 }, "magnitude"},
+		{"zero duration", func(s *gameday.Spec) { s.Duration = 0 }, "duration"},
+		{"too long", func(s *gameday.Spec) { s.Duration = 25 * time.Hour }, "duration"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ok
+			tc.edit(&s)
+			err := s.Validate()
+			if tc.field == "" {
+				require.NoError(t, err)
+				return
+			}
+			var fe *gameday.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tc.field, fe.Field)
+		})
+	}
+}
