@@ -85,7 +85,7 @@ type liveItem struct {
 	model, version, requestID string
 	ts                        int64
 	score                     float64
-	feats                     []predlog.Feature
+	feats                     *[]predlog.Feature // pooled
 }
 
 // liveModel is one model's candidate and rolling comparison.
@@ -169,11 +169,11 @@ func (l *Live) ObserveRecords(recs []predlog.Record) {
 		if !ok {
 			continue
 		}
-		var feats []predlog.Feature
-		if p, _ := l.pool.Get().(*[]predlog.Feature); p != nil {
-			feats = (*p)[:0]
+		feats, _ := l.pool.Get().(*[]predlog.Feature)
+		if feats == nil {
+			feats = new([]predlog.Feature)
 		}
-		feats = append(feats, r.Features...)
+		*feats = append((*feats)[:0], r.Features...)
 		it := liveItem{model: r.Model, version: r.Version, requestID: r.RequestID, ts: r.TS, score: score, feats: feats}
 		select {
 		case l.queue <- it:
@@ -184,10 +184,13 @@ func (l *Live) ObserveRecords(recs []predlog.Record) {
 	}
 }
 
-func (l *Live) release(feats []predlog.Feature) {
-	clear(feats)
-	feats = feats[:0]
-	l.pool.Put(&feats)
+func (l *Live) release(feats *[]predlog.Feature) {
+	if feats == nil {
+		return
+	}
+	clear(*feats)
+	*feats = (*feats)[:0]
+	l.pool.Put(feats)
 }
 
 func (l *Live) dropCounter(model string) *atomic.Uint64 {
@@ -267,7 +270,7 @@ func (l *Live) scoreModel(ctx context.Context, items []liveItem, rbp **replayBat
 	rb.n = 0
 	for i := range items {
 		it := &items[i]
-		m.filler.fill(rb.b.Row(rb.n), it.feats)
+		m.filler.fill(rb.b.Row(rb.n), *it.feats)
 		rb.ids[rb.n], rb.ts[rb.n], rb.prod[rb.n], rb.injected[rb.n] = it.requestID, it.ts, it.score, false
 		rb.n++
 	}

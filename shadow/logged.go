@@ -139,7 +139,8 @@ func PairLogged(ctx context.Context, log Scanner, labels Labels, q LoggedQuery, 
 			add(p)
 			return nil
 		}
-		if _, dup := pending[r.RequestID]; !dup {
+		_, dup := pending[r.RequestID]
+		if !dup {
 			for len(pending) >= q.MaxPending && head < len(fifo) {
 				k := fifo[head]
 				fifo[head] = ""
@@ -149,6 +150,9 @@ func PairLogged(ctx context.Context, log Scanner, labels Labels, q LoggedQuery, 
 					info.Unpaired++
 				}
 			}
+		}
+		pending[r.RequestID] = pendingSide{candidate: candidate, injected: r.Injected, ts: r.TS, score: score}
+		if !dup {
 			fifo = append(fifo, r.RequestID)
 			if head > q.MaxPending || len(fifo)-head > 2*q.MaxPending {
 				// Compact: drop consumed slots and keys already paired.
@@ -162,7 +166,6 @@ func PairLogged(ctx context.Context, log Scanner, labels Labels, q LoggedQuery, 
 				fifo, head = live, 0
 			}
 		}
-		pending[r.RequestID] = pendingSide{candidate: candidate, injected: r.Injected, ts: r.TS, score: score}
 		return nil
 	})
 	if err != nil {

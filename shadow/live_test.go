@@ -1,0 +1,176 @@
+package shadow
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/predlog"
+	"github.com/mlectl/mlectl/tsdb"
+)
+
+func fixtureRecords(t *testing.T, n int, t0 time.Time) (recs []predlog.Record, prod, cand []float64) {
+	header, rows, want := fixtureRows(t, binaryFixture)
+	for i := range n {
+		k := i % len(rows)
+		p := math.Min(1, math.Max(0, want[k]+0.2*math.Cos(float64(i))))
+		recs = append(recs, record("v1", "production", id(i), t0.Add(time.Duration(i)*time.Millisecond), header, rows[k], p))
+		prod, cand = append(prod, p), append(cand, want[k])
+	}
+	return recs, prod, cand
+}
+
+// TestLiveDropsWhenFullAndNeverBlocks fills the queue with no worker
+// running: ObserveRecords must return at once, queue what fits and count
+// the rest as dropped; once the worker runs, the queued records are scored.
+func TestLiveDropsWhenFullAndNeverBlocks(t *testing.T) {
+	reg := openRegistry(t, "file://"+absPath(t, filepath.Join(binaryFixture, "model.json")))
+	l := NewLive(LiveOptions{Registry: reg, Queue: 8, BatchRows: 4})
+	recs, _, _ := fixtureRecords(t, 100, time.Now())
+	cases := []struct {
+		name        string
+		recs        []predlog.Record
+		wantDropped uint64
+	}{
+		{"first 5 fit", recs[:5], 0},
+		{"3 more fit, 92 dropped", recs[5:], 92},
+		{"shadow and error records are not queued", func() []predlog.Record {
+			s := recs[0]
+			s.Role = predlog.RoleShadow
+			e := recs[1]
+			e.Status = predlog.StatusError
+			return []predlog.Record{s, e}
+		}(), 92},
+	}
+	for _, tc := range cases {
+		done := make(chan struct{})
+		go func() { l.ObserveRecords(tc.recs); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: ObserveRecords blocked on a full queue", tc.name)
+		}
+		assert.Equal(t, tc.wantDropped, l.Dropped("bike"), tc.name)
+	}
+	assert.Len(t, l.queue, 8)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { l.Run(ctx); close(stopped) }()
+	require.Eventually(t, func() bool {
+		s, ok := l.Stats("bike")
+		return ok && s.Pairs == 8
+	}, 5*time.Second, 5*time.Millisecond)
+	s, _ := l.Stats("bike")
+	assert.Equal(t, uint64(8), s.Rows)
+	assert.Equal(t, uint64(92), s.Dropped)
+	assert.Equal(t, "v2", s.CandidateVersion)
+	assert.Equal(t, "v1", s.ProductionVersion)
+
+	// A model without a candidate is resolved once and then skipped at
+	// ingest: never queued, never counted as dropped.
+	other := recs[0]
+	other.Model = "nocandidate"
+	l.ObserveRecords([]predlog.Record{other})
+	require.Eventually(t, func() bool {
+		on, known := (*l.active.Load())["nocandidate"]
+		return known && !on
+	}, 5*time.Second, 5*time.Millisecond)
+	cancel()
+	<-stopped
+	l.ObserveRecords(recs[:8]) // fills the queue again (no worker)
+	many := make([]predlog.Record, 50)
+	for i := range many {
+		many[i] = other
+	}
+	l.ObserveRecords(many)
+	assert.Zero(t, l.Dropped("nocandidate"))
+	_, ok := l.Stats("nocandidate")
+	assert.False(t, ok)
+}
+
+// TestLiveScoresAndWritesSeries runs the worker on 3000 records and checks
+// the rolling figures against XGBoost's own predictions and the series
+// written into a real TSDB.
+func TestLiveScoresAndWritesSeries(t *testing.T) {
+	reg := openRegistry(t, absPath(t, filepath.Join(binaryFixture, "model.json")))
+	l := NewLive(LiveOptions{Registry: reg, Window: 1000})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.Run(ctx)
+	recs, prod, cand := fixtureRecords(t, 3000, time.Now())
+	for lo := 0; lo < len(recs); lo += 100 {
+		l.ObserveRecords(recs[lo : lo+100])
+		time.Sleep(time.Millisecond) // ingest pace; the queue (8192) never fills
+	}
+	require.Eventually(t, func() bool {
+		s, ok := l.Stats("bike")
+		return ok && s.Rows == 3000
+	}, 10*time.Second, 5*time.Millisecond)
+	s, _ := l.Stats("bike")
+	assert.Equal(t, 1000, s.Pairs, "the window keeps the last 1000 pairs")
+	var meanAbs, agree float64
+	for i := 2000; i < 3000; i++ {
+		meanAbs += math.Abs(cand[i]-prod[i]) / 1000
+		if (prod[i] >= 0.5) == (cand[i] >= 0.5) {
+			agree++
+		}
+	}
+	assert.InDelta(t, meanAbs, s.MeanAbsDiff, 1e-5)
+	assert.InDelta(t, agree/1000, s.Agreement, 1e-12)
+	assert.Greater(t, s.RowsPerSecond, 0.0)
+
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	require.NoError(t, err)
+	defer db.Close()
+	ts := time.Now()
+	require.NoError(t, l.AppendTo(ctx, db, ts))
+	q, err := db.Querier(ts.UnixMilli()-1, ts.UnixMilli()+1)
+	require.NoError(t, err)
+	defer q.Close()
+	want := map[string]float64{
+		MetricRows: 3000, MetricDropped: 0, MetricAgreement: agree / 1000, MetricAbsDiffMean: s.MeanAbsDiff,
+		MetricAbsDiffP99: s.P99AbsDiff, MetricSpearman: s.Spearman, MetricPSI: s.PSI,
+	}
+	for name, v := range want {
+		ss := q.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", name))
+		require.True(t, ss.Next(), name)
+		lset := ss.At().Labels()
+		assert.Equal(t, "bike", lset.Get("model"))
+		assert.Equal(t, "v1", lset.Get("production_version"))
+		assert.Equal(t, "v2", lset.Get("candidate_version"))
+		assert.Equal(t, "live", lset.Get("source"))
+		it := ss.At().Iterator(nil)
+		require.NotEqual(t, 0, it.Next(), name)
+		_, got := it.At()
+		assert.InDelta(t, v, got, 1e-9, name)
+		assert.False(t, ss.Next())
+	}
+}
+
+// BenchmarkLiveObserve is the cost live shadow adds to ingest per record
+// (the queue is drained by a running worker).
+func BenchmarkLiveObserve(b *testing.B) {
+	header, rows, _ := fixtureRows(b, binaryFixture)
+	rec := record("v1", "production", "r", time.Now(), header, rows[0], 0.5)
+	batch := make([]predlog.Record, 256)
+	for i := range batch {
+		batch[i] = rec
+	}
+	reg := openRegistry(b, absPath(b, filepath.Join(binaryFixture, "model.json")))
+	l := NewLive(LiveOptions{Registry: reg})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.Run(ctx)
+	b.ReportAllocs()
+	for b.Loop() {
+		l.ObserveRecords(batch)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/record")
+}
