@@ -12,6 +12,7 @@ import (
 
 	"github.com/mlectl/mlectl/alerting"
 	"github.com/mlectl/mlectl/collector"
+	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/metaapi"
 	"math/rand/v2"
 
@@ -101,6 +102,7 @@ type Demo struct {
 	meta    *metaapi.Service
 	rules   *alerting.Manager
 	pipe    *predapi.Pipeline
+	gameday *gameday.Injector
 	rng     *rand.Rand
 	pending []pendingLabel
 	cancel  context.CancelFunc
@@ -138,11 +140,14 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, fmt.Errorf("demo: collector: %w", err)
 	}
 	d.srv = srv
+	d.gameday = newInjector(opts.Logger)
 	d.pipe, err = predapi.OpenPipeline(ctx, dir, predapi.PipelineOptions{
 		Logger:       opts.Logger.With("component", "predlog"),
 		Skew:         skew.Options{Window: opts.DriftWindow},
 		Quality:      quality.Options{Window: opts.QualityWindow},
 		RestoreJoins: -1,
+		Transformers: []predapi.Transformer{d.gameday},
+		Baselines:    []predapi.BaselineSink{d.gameday},
 	})
 	if err != nil {
 		d.cleanup()
@@ -166,6 +171,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, err
 	}
 	d.meta.Mount(srv)
+	d.mountGameday(srv)
 	if err := mountShadow(ctx, d.pipe, d.meta, srv, opts.Logger); err != nil {
 		_ = l.Close()
 		d.cleanup()
@@ -181,6 +187,8 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	d.done = make(chan error, 2)
 	d.running++
 	go func() { d.done <- srv.Serve(runCtx, l) }()
+	d.running++
+	go func() { d.gameday.Run(runCtx, time.Second); d.done <- nil }()
 	if err := d.registerVersions(ctx); err != nil {
 		_ = d.Close()
 		return nil, err

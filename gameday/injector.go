@@ -168,6 +168,7 @@ type Injector struct {
 	stats     map[mvKey]map[string]featureStats
 	seenCats  map[mfKey]map[string]struct{}
 	recorder  EventRecorder
+	models    ModelChecker
 	stopEvent []events.Event // stop events not yet recorded
 }
 
@@ -197,7 +198,7 @@ func New(opts Options) *Injector {
 	if opts.KeepEnded <= 0 {
 		opts.KeepEnded = 100
 	}
-	return &Injector{opts: opts, recorder: opts.Events, stats: map[mvKey]map[string]featureStats{}, seenCats: map[mfKey]map[string]struct{}{}}
+	return &Injector{opts: opts, recorder: opts.Events, models: opts.Models, stats: map[mvKey]map[string]featureStats{}, seenCats: map[mfKey]map[string]struct{}{}}
 }
 
 // SetRecorder sets the event log after New (for wiring where the event log
@@ -205,6 +206,13 @@ func New(opts Options) *Injector {
 func (in *Injector) SetRecorder(r EventRecorder) {
 	in.mu.Lock()
 	in.recorder = r
+	in.mu.Unlock()
+}
+
+// SetModels sets the model check after New.
+func (in *Injector) SetModels(m ModelChecker) {
+	in.mu.Lock()
+	in.models = m
 	in.mu.Unlock()
 }
 
@@ -258,8 +266,11 @@ func (in *Injector) Start(ctx context.Context, spec Spec, actor string) (Injecti
 	if err := spec.Validate(); err != nil {
 		return Injection{}, err
 	}
-	if in.opts.Models != nil {
-		ok, err := in.opts.Models.ModelKnown(ctx, spec.Model)
+	in.mu.Lock()
+	models := in.models
+	in.mu.Unlock()
+	if models != nil {
+		ok, err := models.ModelKnown(ctx, spec.Model)
 		if err != nil {
 			return Injection{}, fmt.Errorf("checking model %q: %w", spec.Model, err)
 		}
