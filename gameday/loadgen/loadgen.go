@@ -295,7 +295,11 @@ func (g *Generator) Run(ctx context.Context, d time.Duration) error {
 			continue
 		}
 		sentRecs += float64(n)
-		if err := g.Post(ctx, g.Records(n, now)); err != nil {
+		// A batch that is due is delivered even when the run ends meanwhile.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err := g.Post(pctx, g.Records(n, now))
+		cancel()
+		if err != nil {
 			if ctx.Err() != nil {
 				continue
 			}
