@@ -80,6 +80,12 @@ type LiveOptions struct {
 	Logger  *slog.Logger
 }
 
+// activeState is a model's candidate state as ingest sees it.
+type activeState struct {
+	on    bool
+	until int64 // Unix ns after which it is looked up again
+}
+
 // liveItem is a copy of one production record waiting to be scored.
 type liveItem struct {
 	model, version, requestID string
@@ -117,9 +123,11 @@ type Live struct {
 	opts  LiveOptions
 	queue chan liveItem
 	log   *slog.Logger
-	// active: model -> true when it has a usable candidate, false when it
-	// has none; absent models are queued so the worker resolves them.
-	active  atomic.Pointer[map[string]bool]
+	// active: a model's state as last resolved. Records of a model
+	// without a usable candidate are skipped at ingest until the state
+	// expires (Refresh); then one is queued again so that the worker looks
+	// the candidate up anew. Absent models are queued to be resolved.
+	active  atomic.Pointer[map[string]activeState]
 	dropped sync.Map // model -> *atomic.Uint64
 	pool    sync.Pool
 
@@ -148,7 +156,7 @@ func NewLive(opts LiveOptions) *Live {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	l := &Live{opts: opts, queue: make(chan liveItem, opts.Queue), log: opts.Logger, models: map[string]*liveModel{}}
-	l.active.Store(&map[string]bool{})
+	l.active.Store(&map[string]activeState{})
 	return l
 }
 
@@ -157,13 +165,19 @@ func NewLive(opts LiveOptions) *Live {
 // candidate. It never blocks.
 func (l *Live) ObserveRecords(recs []predlog.Record) {
 	active := *l.active.Load()
+	var now int64
 	for i := range recs {
 		r := &recs[i]
 		if r.Role != predlog.RoleProduction || r.Status != predlog.StatusOK {
 			continue
 		}
-		if on, known := active[r.Model]; known && !on {
-			continue
+		if st, known := active[r.Model]; known && !st.on {
+			if now == 0 {
+				now = time.Now().UnixNano()
+			}
+			if now < st.until {
+				continue
+			}
 		}
 		score, ok := numericPrediction(r)
 		if !ok {
@@ -338,11 +352,11 @@ func (l *Live) resolve(ctx context.Context, name string) *liveModel {
 	l.mu.Lock()
 	l.models[name] = nm
 	old := *l.active.Load()
-	act := make(map[string]bool, len(old)+1)
+	act := make(map[string]activeState, len(old)+1)
 	for k, v := range old {
 		act[k] = v
 	}
-	act[name] = nm.cand != nil
+	act[name] = activeState{on: nm.cand != nil, until: nm.resolvedAt.Add(l.opts.Refresh).UnixNano()}
 	l.active.Store(&act)
 	l.mu.Unlock()
 	return nm

@@ -2,6 +2,8 @@ package shadow
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"math"
 	"path/filepath"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/predlog"
+	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/tsdb"
 )
 
@@ -79,8 +82,8 @@ func TestLiveDropsWhenFullAndNeverBlocks(t *testing.T) {
 	other.Model = "nocandidate"
 	l.ObserveRecords([]predlog.Record{other})
 	require.Eventually(t, func() bool {
-		on, known := (*l.active.Load())["nocandidate"]
-		return known && !on
+		st, known := (*l.active.Load())["nocandidate"]
+		return known && !st.on
 	}, 5*time.Second, 5*time.Millisecond)
 	cancel()
 	<-stopped
@@ -173,4 +176,31 @@ func BenchmarkLiveObserve(b *testing.B) {
 		l.ObserveRecords(batch)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/record")
+}
+
+// TestLivePicksUpALaterCandidate: a model resolved without a candidate is
+// looked up again after Refresh, so a shadow version registered later is
+// scored without a restart.
+func TestLivePicksUpALaterCandidate(t *testing.T) {
+	reg := openRegistry(t, "s3://remote/model.json") // v2 is not a local file: no live candidate
+	l := NewLive(LiveOptions{Registry: reg, Refresh: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.Run(ctx)
+	recs, _, _ := fixtureRecords(t, 50, time.Now())
+	l.ObserveRecords(recs[:1])
+	require.Eventually(t, func() bool {
+		st, known := (*l.active.Load())["bike"]
+		return known && !st.on
+	}, 5*time.Second, 5*time.Millisecond)
+	sum := sha256.Sum256([]byte("x"))
+	_, err := reg.Register(ctx, registry.Version{Model: "bike", Version: "v3", Stage: registry.StageShadow,
+		ArtifactURI: absPath(t, filepath.Join(binaryFixture, "model.json")), SHA256: hex.EncodeToString(sum[:]),
+		CreatedAt: time.Now().Add(time.Hour)}, "t")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		l.ObserveRecords(recs)
+		s, ok := l.Stats("bike")
+		return ok && s.CandidateVersion == "v3" && s.Pairs > 0
+	}, 5*time.Second, 10*time.Millisecond)
 }
