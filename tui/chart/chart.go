@@ -87,8 +87,15 @@ func LineChart(lines []Line, width, height int) []string {
 	if math.IsInf(lo, 1) {
 		return nil
 	}
-	if hi == lo {
-		lo, hi = lo-1, hi+1
+	if hi-lo <= 1e-9*math.Max(math.Abs(hi), math.Abs(lo)) {
+		// A flat series (up to float noise, e.g. a ratio of two rates
+		// that move together) sits mid-plot, its value on both labels'
+		// scale rather than ±1 around it.
+		pad := math.Abs(hi) * 0.1
+		if pad == 0 {
+			pad = 1
+		}
+		lo, hi = lo-pad, hi+pad
 	}
 	grid := make([][]byte, plotH)
 	for i := range grid {

@@ -41,6 +41,17 @@ func TestLineChart(t *testing.T) {
 	assert.Equal(t, `         * {model="a"}`, out[10])
 	assert.Equal(t, `         + {model="b"}`, out[11])
 
+	flat := Line{Label: "p95"}
+	for i := 0; i <= 10; i++ {
+		// Float noise of a quantile of rates that move together.
+		flat.Points = append(flat.Points, Point{T: t0.Add(time.Duration(i) * time.Minute), V: 0.428 + float64(i%2)*1e-15})
+	}
+	out = LineChart([]Line{flat}, 40, 7)
+	require.Len(t, out, 7)
+	assert.Equal(t, "  0.471 |                               ", out[0], "10% above the value, not noise")
+	assert.Equal(t, "  0.385 |                               ", out[3])
+	assert.Equal(t, 11, strings.Count(out[1]+out[2], "*"), "a flat line sits mid-plot: %q", out)
+
 	assert.Nil(t, LineChart([]Line{up}, 10, 3), "too small to draw")
 	assert.Nil(t, LineChart([]Line{{Points: []Point{{T: t0, V: math.NaN()}}}}, 40, 12), "nothing finite to draw")
 }

@@ -1,0 +1,176 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/mlectl/mlectl/alerting"
+	"github.com/mlectl/mlectl/registry"
+)
+
+// This file holds the calls the console makes beyond the Prometheus API:
+// the registry, the event log, acknowledgements and silences, and the
+// shadow comparison report. Their answers use the same envelope.
+
+// withAuthHint tells the operator what to do about a refused write.
+func withAuthHint(err error) error {
+	var e *APIError
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch e.StatusCode {
+	case http.StatusUnauthorized:
+		return fmt.Errorf("%w (start the console with --token or MLECTL_TOKEN)", e)
+	case http.StatusForbidden:
+		return fmt.Errorf("%w (this token's role may not do that)", e)
+	}
+	return err
+}
+
+// Version is one registry version of a model.
+type Version = registry.Version
+
+// Versions lists a model's registry versions, oldest first. The error
+// wraps ErrNotConfigured when the collector has no registry.
+func (c *Client) Versions(ctx context.Context, model string) ([]Version, error) {
+	var out []Version
+	return out, c.call(ctx, http.MethodGet, "/api/v1/models/"+url.PathEscape(model)+"/versions", nil, nil, &out)
+}
+
+// ActionResult is what a rollback or promote did.
+type ActionResult = registry.ActionResult
+
+type actionBody struct {
+	Version string `json:"version,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// Rollback returns a model's production to version ("" for the previous
+// production version); reason goes into the event log.
+func (c *Client) Rollback(ctx context.Context, model, version, reason string) (ActionResult, error) {
+	var out ActionResult
+	err := c.call(ctx, http.MethodPost, "/api/v1/models/"+url.PathEscape(model)+"/rollback", nil, actionBody{Version: version, Reason: reason}, &out)
+	if err != nil {
+		return out, fmt.Errorf("rollback of %s: %w", model, withAuthHint(err))
+	}
+	return out, nil
+}
+
+// Promote sends all of a model's production traffic to version.
+func (c *Client) Promote(ctx context.Context, model, version, reason string) (ActionResult, error) {
+	var out ActionResult
+	err := c.call(ctx, http.MethodPost, "/api/v1/models/"+url.PathEscape(model)+"/promote", nil, actionBody{Version: version, Reason: reason}, &out)
+	if err != nil {
+		return out, fmt.Errorf("promotion of %s %s: %w", model, version, withAuthHint(err))
+	}
+	return out, nil
+}
+
+// AlertState is an active alert as the collector's alerting engine holds
+// it: with the id that acks use, the ack and the silences muting it.
+type AlertState = alerting.ActiveAlert
+
+// AlertStates lists active alerts with ids, acks and silences. The error
+// wraps ErrNotConfigured when the collector evaluates no rules.
+func (c *Client) AlertStates(ctx context.Context) ([]AlertState, error) {
+	var out []AlertState
+	return out, c.call(ctx, http.MethodGet, "/api/v1/alerts/state", nil, nil, &out)
+}
+
+// Ack acknowledges the alert with id (from AlertStates).
+func (c *Client) Ack(ctx context.Context, id, comment string) error {
+	body := struct {
+		ID      string `json:"id"`
+		Comment string `json:"comment,omitempty"`
+	}{id, comment}
+	if err := c.call(ctx, http.MethodPost, "/api/v1/alerts/ack", nil, body, nil); err != nil {
+		return fmt.Errorf("acknowledging the alert: %w", withAuthHint(err))
+	}
+	return nil
+}
+
+// Silence is one alert silence.
+type Silence = alerting.Silence
+
+// CreateSilence mutes alerts matching matchers (a PromQL selector such as
+// {alertname="X",model="fraud"}) for d.
+func (c *Client) CreateSilence(ctx context.Context, matchers string, d time.Duration, comment string) (Silence, error) {
+	body := struct {
+		Matchers string `json:"matchers"`
+		Duration string `json:"duration"`
+		Comment  string `json:"comment"`
+	}{matchers, d.String(), comment}
+	var out Silence
+	if err := c.call(ctx, http.MethodPost, "/api/v1/silences", nil, body, &out); err != nil {
+		return out, fmt.Errorf("creating the silence: %w", withAuthHint(err))
+	}
+	return out, nil
+}
+
+// ShadowQuality is one side's live quality in a shadow report.
+type ShadowQuality struct {
+	Metric   string  `json:"metric"`
+	Value    float64 `json:"value"`
+	Labelled int     `json:"labelled"`
+}
+
+// Disagreement is one request the two versions scored differently.
+type Disagreement struct {
+	RequestID  string    `json:"request_id"`
+	TS         time.Time `json:"ts"`
+	Production float64   `json:"production"`
+	Candidate  float64   `json:"candidate"`
+	AbsDiff    float64   `json:"abs_diff"`
+}
+
+// ShadowReport compares a model's production version with its shadow.
+type ShadowReport struct {
+	Model             string    `json:"model"`
+	ProductionVersion string    `json:"production_version"`
+	CandidateVersion  string    `json:"candidate_version"`
+	Source            string    `json:"source"`
+	From              time.Time `json:"from"`
+	To                time.Time `json:"to"`
+	Pairs             int       `json:"pairs"`
+	Threshold         float64   `json:"threshold"`
+	Agreement         float64   `json:"agreement"`
+	MeanAbsDiff       float64   `json:"mean_abs_diff"`
+	P99AbsDiff        float64   `json:"p99_abs_diff"`
+	Spearman          float64   `json:"spearman"`
+	PSI               float64   `json:"psi"`
+	Quality           *struct {
+		Production ShadowQuality `json:"production"`
+		Candidate  ShadowQuality `json:"candidate"`
+	} `json:"quality,omitempty"`
+	TopDisagreements []Disagreement `json:"top_disagreements"`
+}
+
+// ShadowReport fetches the shadow comparison of model over [from, to).
+// The error wraps ErrNotConfigured when the collector has no shadow
+// comparison; an *APIError with status 404 says the model has no candidate.
+func (c *Client) ShadowReport(ctx context.Context, model string, from, to time.Time) (ShadowReport, error) {
+	p := url.Values{}
+	if !from.IsZero() {
+		p.Set("from", from.UTC().Format(time.RFC3339))
+	}
+	if !to.IsZero() {
+		p.Set("to", to.UTC().Format(time.RFC3339))
+	}
+	var out ShadowReport
+	return out, c.call(ctx, http.MethodGet, "/api/v1/shadow/"+url.PathEscape(model)+"/report", p, nil, &out)
+}
+
+// ModelState is a registry model with its versions and production history.
+type ModelState = registry.ModelState
+
+// Model fetches one registry model with its versions. The error wraps
+// ErrNotConfigured when the collector has no registry, and is an *APIError
+// with status 404 when the registry does not know the model.
+func (c *Client) Model(ctx context.Context, name string) (ModelState, error) {
+	var out ModelState
+	return out, c.call(ctx, http.MethodGet, "/api/v1/models/"+url.PathEscape(name), nil, nil, &out)
+}

@@ -1,0 +1,385 @@
+package detail
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/registry"
+	"github.com/mlectl/mlectl/tui/common"
+	"github.com/mlectl/mlectl/tui/confirm"
+)
+
+const (
+	fetchTimeout = 15 * time.Second
+	// actionTimeout bounds a rollback or promote: the actuator may take a
+	// while, but the console must not wait forever.
+	actionTimeout = 2 * time.Minute
+	// Reason is recorded in the event log with actions taken here.
+	Reason = "from the mlectl console"
+)
+
+// Tab is one section of the screen.
+type Tab int
+
+// The tabs, in order (keys 1-5).
+const (
+	TabOverview Tab = iota
+	TabDrift
+	TabShadow
+	TabVersions
+	TabEvents
+	numTabs
+)
+
+var tabNames = [numTabs]string{"overview", "drift", "shadow", "versions", "events"}
+
+func (t Tab) String() string { return tabNames[t] }
+
+type keyMap struct {
+	Next, Prev, Jump, Rollback, Promote key.Binding
+}
+
+type fetchedMsg struct {
+	seq  int
+	snap Snapshot
+}
+
+type actionMsg struct {
+	model, verb string
+	res         client.ActionResult
+	err         error
+}
+
+// View is the model detail screen.
+type View struct {
+	c      common.Common
+	api    API
+	keys   keyMap
+	model  string
+	tab    Tab
+	snap   Snapshot
+	loaded bool
+
+	seq      int
+	inflight bool
+
+	drift    *common.Table
+	versions *common.Table
+	events   *common.Table
+	shadow   *common.Table
+
+	dialog  *confirm.Model
+	acting  bool
+	status  string
+	statErr bool
+	filter  string
+	width   int
+	height  int
+}
+
+// New returns the detail view; SetModel chooses the model.
+func New(c common.Common, api API) *View {
+	v := &View{
+		c: c, api: api,
+		keys: keyMap{
+			Next:     key.NewBinding(key.WithKeys("tab", "right", "l"), key.WithHelp("tab", "next tab")),
+			Prev:     key.NewBinding(key.WithKeys("shift+tab", "left", "h"), key.WithHelp("shift+tab", "previous tab")),
+			Jump:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "overview/drift/shadow/versions/events")),
+			Rollback: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "roll back production")),
+			Promote:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "promote selected version")),
+		},
+		drift:    common.NewTable(c, driftColumns),
+		versions: common.NewTable(c, versionColumns),
+		events:   common.NewTable(c, eventColumns),
+		shadow:   common.NewTable(c, shadowColumns),
+	}
+	if c.ReadOnly {
+		// Read-only consoles have no mutating keys at all: not in help,
+		// not matched.
+		v.keys.Rollback.SetEnabled(false)
+		v.keys.Promote.SetEnabled(false)
+	}
+	v.rebuild()
+	return v
+}
+
+// Name is the view's command name (`:model NAME`).
+func (v *View) Name() string { return "model" }
+
+// Title is the breadcrumb: the model's name.
+func (v *View) Title() string {
+	if v.model == "" {
+		return "Model"
+	}
+	return v.model
+}
+
+// ModelName is the model on screen.
+func (v *View) ModelName() string { return v.model }
+
+// Tab returns the tab on screen.
+func (v *View) Tab() Tab { return v.tab }
+
+// SetModel shows model, starting on the overview, and fetches its data.
+func (v *View) SetModel(model string) tea.Cmd {
+	if model != v.model {
+		v.model, v.tab, v.loaded, v.snap = model, TabOverview, false, Snapshot{}
+		v.status, v.statErr, v.dialog = "", false, nil
+		v.rebuild()
+		return v.fetch()
+	}
+	return v.Refresh()
+}
+
+// Init fetches the model set by SetModel.
+func (v *View) Init() tea.Cmd { return v.Refresh() }
+
+// Refresh starts a fetch unless one is running or no model is chosen.
+func (v *View) Refresh() tea.Cmd {
+	if v.inflight || v.model == "" {
+		return nil
+	}
+	return v.fetch()
+}
+
+// fetch starts a fetch now; results of older fetches are then dropped.
+func (v *View) fetch() tea.Cmd {
+	if v.model == "" {
+		return nil
+	}
+	v.seq++
+	v.inflight = true
+	c, api, model, seq := v.c, v.api, v.model, v.seq
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
+		defer cancel()
+		return fetchedMsg{seq: seq, snap: Fetch(ctx, api, model, c.Now())}
+	}
+}
+
+// InFlight reports whether a fetch is running.
+func (v *View) InFlight() bool { return v.inflight }
+
+// LastUpdate is when the shown data was fetched.
+func (v *View) LastUpdate() time.Time {
+	if !v.loaded {
+		return time.Time{}
+	}
+	return v.snap.At
+}
+
+// Capturing reports whether the confirmation dialog owns the keyboard.
+func (v *View) Capturing() bool { return v.dialog != nil && v.dialog.Capturing() }
+
+// SetFilter keeps drift features, versions and events containing f.
+func (v *View) SetFilter(f string) {
+	v.filter = strings.ToLower(f)
+	v.rebuild()
+}
+
+// SetSize sets the body area.
+func (v *View) SetSize(w, h int) {
+	v.width, v.height = w, h
+	th := max(v.contentHeight(), 1)
+	v.drift.SetSize(w, max(th-1, 1))
+	v.versions.SetSize(w, th)
+	v.events.SetSize(w, th)
+	v.shadow.SetSize(w, max(th-shadowSummaryLines, 1))
+	if v.dialog != nil {
+		v.dialog.SetSize(w, th)
+	}
+}
+
+// contentHeight is the body less the heading, tab bar and status line.
+func (v *View) contentHeight() int { return v.height - 3 }
+
+// KeyBindings lists the keys in force for help and the footer.
+func (v *View) KeyBindings() []key.Binding {
+	if v.Capturing() {
+		return v.dialog.KeyBindings()
+	}
+	out := []key.Binding{v.keys.Next, v.keys.Prev, v.keys.Jump}
+	out = append(out, v.drift.KeyBindings()...)
+	if !v.c.ReadOnly {
+		out = append(out, v.keys.Rollback, v.keys.Promote)
+	}
+	return out
+}
+
+// Update handles fetch and action results and keys.
+func (v *View) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case fetchedMsg:
+		if msg.seq != v.seq {
+			return nil // an older fetch finished late
+		}
+		v.inflight, v.loaded, v.snap = false, true, msg.snap
+		v.rebuild()
+	case actionMsg:
+		if msg.model != v.model {
+			return nil
+		}
+		v.acting = false
+		if msg.err != nil {
+			v.status, v.statErr = msg.verb+" failed: "+msg.err.Error(), true
+			return nil
+		}
+		v.status, v.statErr = actionText(msg.res), false
+		return v.fetch()
+	case tea.KeyMsg:
+		return v.handleKey(msg)
+	}
+	return nil
+}
+
+func actionText(r client.ActionResult) string {
+	from := r.FromVersion
+	if from == "" {
+		from = "none"
+	}
+	return r.Action + " " + r.Model + ": " + from + " → " + r.ToVersion + " done through the " + r.Actuator + " actuator"
+}
+
+func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if v.dialog != nil && v.dialog.Capturing() {
+		cmd := v.dialog.Update(msg)
+		switch {
+		case v.dialog.Cancelled():
+			v.dialog, v.status, v.statErr = nil, "cancelled: nothing was done", false
+		case v.dialog.Done():
+			v.dialog, v.acting = nil, true
+		}
+		return cmd
+	}
+	switch {
+	case key.Matches(msg, v.keys.Next):
+		v.tab = (v.tab + 1) % numTabs
+		return nil
+	case key.Matches(msg, v.keys.Prev):
+		v.tab = (v.tab + numTabs - 1) % numTabs
+		return nil
+	case key.Matches(msg, v.keys.Jump):
+		v.tab = Tab(msg.Runes[0] - '1')
+		return nil
+	case key.Matches(msg, v.keys.Rollback):
+		v.askRollback()
+		return nil
+	case key.Matches(msg, v.keys.Promote):
+		v.askPromote()
+		return nil
+	}
+	if t := v.table(); t != nil {
+		t.Update(msg)
+	}
+	return nil
+}
+
+func (v *View) table() *common.Table {
+	switch v.tab {
+	case TabDrift:
+		return v.drift
+	case TabShadow:
+		return v.shadow
+	case TabVersions:
+		return v.versions
+	case TabEvents:
+		return v.events
+	}
+	return nil
+}
+
+// notReady says why an action cannot be offered yet, or "".
+func (v *View) notReady() string {
+	switch {
+	case v.acting:
+		return "an action is already running"
+	case !v.loaded:
+		return "the registry has not answered yet"
+	case errors.Is(v.snap.StateErr, client.ErrNotConfigured):
+		return "the collector has no model registry (/api/v1/models): " + common.NotConfigured
+	case v.snap.StateErr != nil:
+		return "registry: " + v.snap.StateErr.Error()
+	}
+	return ""
+}
+
+func (v *View) askRollback() {
+	if why := v.notReady(); why != "" {
+		v.status, v.statErr = "cannot roll back: "+why, true
+		return
+	}
+	st := v.snap.State
+	if len(st.ProductionHistory) == 0 {
+		v.status, v.statErr = "cannot roll back "+v.model+": the registry holds no earlier production version", true
+		return
+	}
+	to := st.ProductionHistory[len(st.ProductionHistory)-1]
+	from := st.Production
+	if from == "" {
+		from = "none"
+	}
+	detail := "Production traffic of " + v.model + " moves from " + from + " to " + to +
+		" (the previous production version) through the " + st.Actuator.Kind + " actuator. The rollback is recorded in the event log."
+	api, ctx, model := v.api, v.c.Ctx, v.model
+	v.open("Roll back "+model+" to "+to, detail, func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, actionTimeout)
+		defer cancel()
+		res, err := api.Rollback(ctx, model, "", Reason)
+		return actionMsg{model: model, verb: "rollback", res: res, err: err}
+	})
+}
+
+func (v *View) askPromote() {
+	if why := v.notReady(); why != "" {
+		v.status, v.statErr = "cannot promote: "+why, true
+		return
+	}
+	if v.tab != TabVersions {
+		v.tab = TabVersions
+		v.status, v.statErr = "select the shadow or canary version to promote, then press p", false
+		return
+	}
+	row, ok := v.versions.Selected()
+	if !ok {
+		v.status, v.statErr = "no version selected", true
+		return
+	}
+	var ver client.Version
+	for _, x := range v.snap.State.Versions {
+		if x.Version == row.Key {
+			ver = x
+		}
+	}
+	if ver.Stage != registry.StageShadow && ver.Stage != registry.StageCanary {
+		v.status, v.statErr = "cannot promote "+ver.Version+": it is "+string(ver.Stage)+"; select a shadow or canary version", true
+		return
+	}
+	from := v.snap.State.Production
+	if from == "" {
+		from = "none"
+	}
+	detail := "All production traffic of " + v.model + " moves from " + from + " to " + ver.Version +
+		" (now " + string(ver.Stage) + ") through the " + v.snap.State.Actuator.Kind + " actuator. The promotion is recorded in the event log."
+	api, ctx, model, version := v.api, v.c.Ctx, v.model, ver.Version
+	v.open("Promote "+model+" "+version+" to production", detail, func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, actionTimeout)
+		defer cancel()
+		res, err := api.Promote(ctx, model, version, Reason)
+		return actionMsg{model: model, verb: "promotion", res: res, err: err}
+	})
+}
+
+func (v *View) open(title, detail string, action tea.Cmd) {
+	v.dialog = confirm.New(v.c, title, detail, v.model, action)
+	v.dialog.SetSize(v.width, max(v.contentHeight(), 1))
+	v.status = ""
+}
+
+// Open shows the model named by arg (`:model NAME`, enter on a model).
+func (v *View) Open(arg string, _ map[string]string) tea.Cmd { return v.SetModel(arg) }

@@ -1,0 +1,300 @@
+package detail
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/predlog/skew"
+	"github.com/mlectl/mlectl/tui/chart"
+	"github.com/mlectl/mlectl/tui/common"
+)
+
+// API is what the view needs from the collector.
+type API interface {
+	Query(ctx context.Context, query string, ts time.Time) (client.Result, error)
+	QueryRange(ctx context.Context, query string, r client.Range) (client.Result, error)
+	Model(ctx context.Context, name string) (client.ModelState, error)
+	EventLog(ctx context.Context, model string, from, to time.Time, limit int) ([]events.Event, error)
+	ShadowReport(ctx context.Context, model string, from, to time.Time) (client.ShadowReport, error)
+	Rollback(ctx context.Context, model, version, reason string) (client.ActionResult, error)
+	Promote(ctx context.Context, model, version, reason string) (client.ActionResult, error)
+}
+
+// Window is how far back the charts, drift history and shadow report look;
+// Step is the charts' resolution.
+const (
+	Window      = time.Hour
+	Step        = time.Minute
+	HistoryStep = 5 * time.Minute
+	// EventsWindow is how far back the events tab reads.
+	EventsWindow = 7 * 24 * time.Hour
+	// MaxEvents bounds the events kept for display, newest first.
+	MaxEvents = 500
+)
+
+// Panel is one overview chart: its title, the PromQL behind it and how
+// its values read.
+type Panel struct {
+	Title  string
+	Query  string
+	Format func(float64) string
+}
+
+// Panels returns the overview charts of model. Shadow traffic mirrors
+// production requests, so latency and errors count non-shadow series.
+func Panels(model string) []Panel {
+	m := `model="` + escape(model) + `"`
+	return []Panel{
+		{Title: "latency p95", Format: common.FormatSeconds,
+			Query: `histogram_quantile(0.95, sum by (le) (rate(mle_inference_latency_seconds_bucket{` + m + `,role!="shadow"}[5m])))`},
+		{Title: "error rate", Format: common.FormatPercent,
+			Query: `sum(rate(mle_predictions_total{` + m + `,role!="shadow",status="error"}[5m])) / sum(rate(mle_predictions_total{` + m + `,role!="shadow"}[5m]))`},
+		{Title: "traffic /s", Format: common.FormatNumber,
+			Query: `sum by (version, role) (rate(mle_predictions_total{` + m + `}[5m]))`},
+		{Title: "live quality", Format: common.FormatNumber,
+			Query: `{__name__=~"mle_model_(roc_auc|f1|accuracy|rmse|mae)",` + m + `}`},
+	}
+}
+
+// DriftQuery selects the model's per-feature drift scores.
+func DriftQuery(model string) string {
+	return skew.MetricScore + `{model="` + escape(model) + `"}`
+}
+
+// DriftedQuery selects the model's per-feature drifted flags.
+func DriftedQuery(model string) string {
+	return skew.MetricDrifted + `{model="` + escape(model) + `"}`
+}
+
+func escape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+}
+
+// PanelData is one chart's fetched series.
+type PanelData struct {
+	Lines []chart.Line
+	Last  float64 // the last value of the first line, NaN without data
+	Err   error
+}
+
+// Feature is one drift row: a feature of one version against one
+// reference, scored by the collector's default method.
+type Feature struct {
+	Version, Name, Against string
+	Method                 string  // the default method (the one that decides "drifted")
+	Score                  float64 // of the default method
+	Threshold              float64
+	Drifted                int                // 1, 0, or -1 when the collector wrote no flag
+	Others                 map[string]float64 // the other methods' scores
+	History                []float64          // default method over Window, one per HistoryStep
+}
+
+// Snapshot is one fetch of everything the view shows for a model.
+type Snapshot struct {
+	Model  string
+	At     time.Time
+	Panels []PanelData
+
+	Features []Feature
+	DriftErr error
+
+	State    client.ModelState
+	StateErr error
+
+	Events    []events.Event // newest first
+	EventsErr error
+
+	Shadow    client.ShadowReport
+	ShadowErr error
+}
+
+// Fetch runs every query of the view concurrently.
+func Fetch(ctx context.Context, api API, model string, at time.Time) Snapshot {
+	s := Snapshot{Model: model, At: at}
+	panels := Panels(model)
+	s.Panels = make([]PanelData, len(panels))
+	var wg sync.WaitGroup
+	rng := client.Range{Start: at.Add(-Window), End: at, Step: Step}
+	for i, p := range panels {
+		wg.Go(func() { s.Panels[i] = fetchPanel(ctx, api, p, rng) })
+	}
+	var scores, flags client.Vector
+	var history client.Matrix
+	var scoreErr, flagErr, histErr error
+	wg.Go(func() { scores, scoreErr = vector(ctx, api, DriftQuery(model), at) })
+	wg.Go(func() { flags, flagErr = vector(ctx, api, DriftedQuery(model), at) })
+	wg.Go(func() {
+		res, err := api.QueryRange(ctx, DriftQuery(model), client.Range{Start: at.Add(-Window), End: at, Step: HistoryStep})
+		if err != nil {
+			histErr = fmt.Errorf("drift history: %w", err)
+			return
+		}
+		history, _ = res.Value.(client.Matrix)
+	})
+	wg.Go(func() { s.State, s.StateErr = api.Model(ctx, model) })
+	wg.Go(func() {
+		evs, err := api.EventLog(ctx, model, at.Add(-EventsWindow), time.Time{}, 0)
+		s.EventsErr = err
+		slices.Reverse(evs)
+		s.Events = evs[:min(len(evs), MaxEvents)]
+	})
+	wg.Go(func() { s.Shadow, s.ShadowErr = api.ShadowReport(ctx, model, at.Add(-Window), at) })
+	wg.Wait()
+	for _, err := range []error{scoreErr, flagErr, histErr} {
+		if err != nil {
+			s.DriftErr = err
+			break
+		}
+	}
+	s.Features = Features(scores, flags, history, at)
+	return s
+}
+
+func vector(ctx context.Context, api API, q string, at time.Time) (client.Vector, error) {
+	res, err := api.Query(ctx, q, at)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", q, err)
+	}
+	v, ok := res.Value.(client.Vector)
+	if !ok {
+		return nil, fmt.Errorf("%s: collector returned %s, want vector", q, res.Value.Type())
+	}
+	return v, nil
+}
+
+func fetchPanel(ctx context.Context, api API, p Panel, r client.Range) PanelData {
+	d := PanelData{Last: math.NaN()}
+	res, err := api.QueryRange(ctx, p.Query, r)
+	if err != nil {
+		d.Err = err
+		return d
+	}
+	m, ok := res.Value.(client.Matrix)
+	if !ok {
+		d.Err = fmt.Errorf("collector returned %s, want matrix", res.Value.Type())
+		return d
+	}
+	slices.SortFunc(m, func(a, b client.Series) int { return strings.Compare(label(a.Metric), label(b.Metric)) })
+	for _, s := range m {
+		l := chart.Line{Label: label(s.Metric), Points: make([]chart.Point, 0, len(s.Points))}
+		for _, pt := range s.Points {
+			l.Points = append(l.Points, chart.Point{T: pt.T, V: pt.V})
+		}
+		d.Lines = append(d.Lines, l)
+	}
+	if len(d.Lines) > 0 && len(d.Lines[0].Points) > 0 {
+		pts := d.Lines[0].Points
+		d.Last = pts[len(pts)-1].V
+	}
+	return d
+}
+
+// label names a chart line by the labels that tell lines apart.
+func label(m client.Metric) string {
+	var parts []string
+	if n := m["__name__"]; n != "" {
+		parts = append(parts, strings.TrimPrefix(n, "mle_model_"))
+	}
+	for _, k := range []string{"version", "role"} {
+		if v := m[k]; v != "" {
+			parts = append(parts, v)
+		}
+	}
+	if len(parts) == 0 {
+		return "all"
+	}
+	return strings.Join(parts, " ")
+}
+
+// defaultMethods are the methods whose score decides mle_feature_drifted
+// (see package skew): Wasserstein for numbers, Jensen-Shannon for
+// categories.
+var defaultMethods = []string{"wasserstein_normed", "jensen_shannon"}
+
+// Features joins scores, drifted flags and history into one row per
+// version, feature and reference, sorted by score, highest first.
+func Features(scores, flags client.Vector, history client.Matrix, at time.Time) []Feature {
+	type key struct{ version, feature, against string }
+	byKey := map[key]*Feature{}
+	var order []key
+	for _, s := range scores {
+		k := key{s.Metric["version"], s.Metric["feature"], s.Metric["against"]}
+		f, ok := byKey[k]
+		if !ok {
+			f = &Feature{Version: k.version, Name: k.feature, Against: k.against, Score: math.NaN(), Drifted: -1, Others: map[string]float64{}}
+			byKey[k] = f
+			order = append(order, k)
+		}
+		f.Others[s.Metric["method"]] = s.V
+	}
+	for _, k := range order {
+		f := byKey[k]
+		for _, m := range defaultMethods {
+			if v, ok := f.Others[m]; ok {
+				f.Method, f.Score, f.Threshold = m, v, skew.DefaultThreshold
+				delete(f.Others, m)
+				break
+			}
+		}
+		if f.Method == "" { // no default method: show the largest score
+			for m, v := range f.Others {
+				if math.IsNaN(f.Score) || v > f.Score || (v == f.Score && m < f.Method) {
+					f.Method, f.Score = m, v
+				}
+			}
+			delete(f.Others, f.Method)
+			f.Threshold = math.NaN()
+		}
+	}
+	for _, s := range flags {
+		if f, ok := byKey[key{s.Metric["version"], s.Metric["feature"], s.Metric["against"]}]; ok {
+			f.Drifted = 0
+			if s.V >= 1 {
+				f.Drifted = 1
+			}
+		}
+	}
+	slots := int(Window/HistoryStep) + 1
+	start := at.Add(-Window)
+	for _, s := range history {
+		f, ok := byKey[key{s.Metric["version"], s.Metric["feature"], s.Metric["against"]}]
+		if !ok || s.Metric["method"] != f.Method {
+			continue
+		}
+		f.History = make([]float64, slots)
+		for i := range f.History {
+			f.History[i] = math.NaN()
+		}
+		for _, p := range s.Points {
+			if i := int(p.T.Sub(start).Round(HistoryStep) / HistoryStep); i >= 0 && i < slots {
+				f.History[i] = p.V
+			}
+		}
+	}
+	out := make([]Feature, 0, len(order))
+	for _, k := range order {
+		out = append(out, *byKey[k])
+	}
+	slices.SortFunc(out, func(a, b Feature) int {
+		if c := cmp.Compare(nanLow(b.Score), nanLow(a.Score)); c != 0 {
+			return c
+		}
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Against, b.Against), strings.Compare(a.Version, b.Version))
+	})
+	return out
+}
+
+func nanLow(v float64) float64 {
+	if math.IsNaN(v) {
+		return math.Inf(-1)
+	}
+	return v
+}
