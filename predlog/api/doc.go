@@ -1,7 +1,10 @@
 // Package api owns the collector's prediction-log HTTP endpoints:
 //
 //	POST /api/v1/predictions          NDJSON records (gzip, zstd accepted)
-//	GET  /api/v1/predictions/export   stream records back (ndjson or csv)
+//	GET  /api/v1/predictions/export   stream records back (ndjson or csv;
+//	                                  injected=include (default)|exclude|only
+//	                                  selects game-day records; training
+//	                                  exports pass exclude)
 //	POST /api/v1/feedback             NDJSON ground-truth labels
 //	PUT  /api/v1/baselines/{model}/{version}  a training profile (JSON)
 //	GET  /api/v1/baselines/{model}/{version}
@@ -16,6 +19,10 @@
 // (nothing is stored), 503 when the log could not commit (nothing is
 // acknowledged). A line longer than MaxLineBytes is one bad line, not a
 // failed request. Records of a model nobody registered are accepted.
+//
+// Before a batch is stored, Config.Transformers may rewrite it (the
+// game-day injector, which marks what it changed Injected); ServeIngest and
+// Ingest both apply them.
 //
 // After a batch is durable, the Handler hands it to its observers: the
 // traffic aggregator (mlmetrics), the contract checker, the label joiner and
