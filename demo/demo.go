@@ -49,8 +49,12 @@ type Options struct {
 	// QualityWindow is how many recent labelled predictions per model version
 	// the live quality metrics cover; default 500 (a demo-sized window).
 	QualityWindow int
-	Seed          uint64
-	Logger        *slog.Logger
+	// BackfillInBackground makes Start return as soon as the collector
+	// serves: the history is simulated afterwards (views fill in as it
+	// lands) and live traffic follows it. Backfilled is closed when done.
+	BackfillInBackground bool
+	Seed                 uint64
+	Logger               *slog.Logger
 }
 
 func (o Options) withDefaults() Options {
@@ -108,12 +112,18 @@ type Demo struct {
 	cancel  context.CancelFunc
 	done    chan error
 	running int // goroutines that report on done
+
+	backfilled chan struct{}
 }
+
+// Backfilled is closed once the simulated history is in storage and live
+// traffic runs (at once when Start backfilled before returning).
+func (d *Demo) Backfilled() <-chan struct{} { return d.backfilled }
 
 // Start opens the storage, starts the collector and the traffic loop.
 func Start(ctx context.Context, opts Options) (*Demo, error) {
 	opts = opts.withDefaults()
-	d := &Demo{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 7))}
+	d := &Demo{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 7)), backfilled: make(chan struct{})}
 	dir := opts.DataDir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "mlectl-demo-")
@@ -184,7 +194,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
-	d.done = make(chan error, 2)
+	d.done = make(chan error, 5)
 	d.running++
 	go func() { d.done <- srv.Serve(runCtx, l) }()
 	d.running++
@@ -201,16 +211,30 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}
 	d.IncidentAt = now.Add(opts.IncidentAfter)
 	d.Sim.Stage(sim.Incident{Model: "demand", Feature: "temp", ShiftSigmas: 3, LatencyFactor: 6, ErrorRate: 0.08, At: d.IncidentAt})
-	if err := d.backfill(ctx, now); err != nil {
-		_ = d.Close()
-		return nil, err
+	live := func() {
+		go func() { d.pipe.Run(runCtx, d.db, opts.DriftEvery); d.done <- nil }()
+		go func() { d.done <- d.loop(runCtx) }()
+		go func() { d.done <- d.rules.Run(runCtx) }()
+		close(d.backfilled)
 	}
-	d.running++
-	go func() { d.pipe.Run(runCtx, d.db, opts.DriftEvery); d.done <- nil }()
-	d.running++
-	go func() { d.done <- d.loop(runCtx) }()
-	d.running++
-	go func() { d.done <- d.rules.Run(runCtx) }()
+	if !opts.BackfillInBackground {
+		if err := d.backfill(ctx, now); err != nil {
+			_ = d.Close()
+			return nil, err
+		}
+		d.running += 3
+		live()
+		return d, nil
+	}
+	// The history and the live traffic share the simulator, so they run one
+	// after the other in one goroutine; every goroutine reports on done.
+	d.running += 3
+	go func() {
+		if err := d.backfill(runCtx, now); err != nil && runCtx.Err() == nil {
+			opts.Logger.Warn("demo backfill failed; live traffic goes on without history", "err", err)
+		}
+		live()
+	}()
 	return d, nil
 }
 

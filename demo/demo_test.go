@@ -159,3 +159,27 @@ func BenchmarkStartBackfill10m(b *testing.B) {
 		require.NoError(b, d.Close())
 	}
 }
+
+// TestStartBackfillInBackground: Start returns while the history is still
+// being simulated; once Backfilled is closed the history is queryable and
+// live traffic runs.
+func TestStartBackfillInBackground(t *testing.T) {
+	d, err := Start(context.Background(), Options{
+		Tick: 100 * time.Millisecond, Backfill: 30 * time.Second, DriftEvery: time.Second, BackfillInBackground: true,
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, d.Close()) })
+	resp, err := http.Get(d.URL + "/-/ready")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the collector serves before the history is in")
+	select {
+	case <-d.Backfilled():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the background backfill never finished")
+	}
+	// 30 s of history at 25 requests/s for demand's production version.
+	n, ok := queryScalar(t, d.URL, `sum(increase(mle_predictions_total{model="demand",role="production"}[1m]))`)
+	require.True(t, ok, "no traffic series after the backfill")
+	require.Greater(t, n, 400.0)
+}

@@ -27,7 +27,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	d, err := demo.Start(ctx, demo.Options{Listen: *listen, DataDir: *dataDir, IncidentAfter: *incident, Logger: logger})
+	// The console's first frame does not wait for the simulated history:
+	// views fill in as it lands.
+	d, err := demo.Start(ctx, demo.Options{Listen: *listen, DataDir: *dataDir, IncidentAfter: *incident, Logger: logger,
+		BackfillInBackground: !*headless})
 	if err != nil {
 		return err
 	}
