@@ -81,9 +81,7 @@ func PairLogged(ctx context.Context, log Scanner, labels Labels, q LoggedQuery, 
 	}
 	var info LoggedInfo
 	info.CandidateVersion = q.CandidateVersion
-	pending := make(map[string]pendingSide, min(q.MaxPending, 1<<12))
-	var fifo []string
-	head := 0
+	pr := newPairer(q.MaxPending)
 	prodVersions := map[string]int{}
 	err := log.Scan(ctx, store.Query{Model: q.Model, From: q.From, To: q.To}, func(r *predlog.Record) error {
 		var candidate bool
@@ -117,61 +115,30 @@ func PairLogged(ctx context.Context, log Scanner, labels Labels, q LoggedQuery, 
 			info.Production++
 			prodVersions[r.Version]++
 		}
-		if other, ok := pending[r.RequestID]; ok && other.candidate != candidate {
-			delete(pending, r.RequestID)
-			p := Pair{RequestID: r.RequestID, TS: min(r.TS, other.ts)}
-			if candidate {
-				p.Production, p.Candidate = other.score, score
-			} else {
-				p.Production, p.Candidate = score, other.score
-			}
-			if labels != nil && !r.Injected && !other.injected {
-				v, ok, err := labels.Label(ctx, r.RequestID)
-				if err != nil {
-					return fmt.Errorf("label of request %s: %w", r.RequestID, err)
-				}
-				if ok && (v.Kind == predlog.KindNumber || v.Kind == predlog.KindBool) {
-					p.Label, p.Labelled = v.Num, true
-					info.Labelled++
-				}
-			}
-			info.Paired++
-			add(p)
+		side := pendingSide{candidate: candidate, injected: r.Injected, ts: r.TS, score: score}
+		other, ok := pr.offer(r.RequestID, side)
+		if !ok {
 			return nil
 		}
-		_, dup := pending[r.RequestID]
-		if !dup {
-			for len(pending) >= q.MaxPending && head < len(fifo) {
-				k := fifo[head]
-				fifo[head] = ""
-				head++
-				if _, ok := pending[k]; ok {
-					delete(pending, k)
-					info.Unpaired++
-				}
+		p := makePair(r.RequestID, side, other)
+		if labels != nil && !r.Injected && !other.injected {
+			v, ok, err := labels.Label(ctx, r.RequestID)
+			if err != nil {
+				return fmt.Errorf("label of request %s: %w", r.RequestID, err)
+			}
+			if ok && (v.Kind == predlog.KindNumber || v.Kind == predlog.KindBool) {
+				p.Label, p.Labelled = v.Num, true
+				info.Labelled++
 			}
 		}
-		pending[r.RequestID] = pendingSide{candidate: candidate, injected: r.Injected, ts: r.TS, score: score}
-		if !dup {
-			fifo = append(fifo, r.RequestID)
-			if head > q.MaxPending || len(fifo)-head > 2*q.MaxPending {
-				// Compact: drop consumed slots and keys already paired.
-				live := fifo[:0]
-				for _, k := range fifo[head:] {
-					if _, ok := pending[k]; ok {
-						live = append(live, k)
-					}
-				}
-				clear(fifo[len(live):])
-				fifo, head = live, 0
-			}
-		}
+		info.Paired++
+		add(p)
 		return nil
 	})
 	if err != nil {
 		return info, fmt.Errorf("reading the prediction log of %s: %w", q.Model, err)
 	}
-	info.Unpaired += len(pending)
+	info.Unpaired = pr.unpaired + len(pr.pending)
 	best := 0
 	for v, n := range prodVersions {
 		if n > best || (n == best && v < info.ProductionVersion) {
@@ -182,4 +149,64 @@ func PairLogged(ctx context.Context, log Scanner, labels Labels, q LoggedQuery, 
 		info.ProductionVersion = q.ProductionVersion
 	}
 	return info, nil
+}
+
+// pairer pairs the two sides of a request id with at most max records
+// waiting; when full, the oldest waiting record is given up. Its FIFO of
+// keys holds at most 2*max+1 keys (keys already paired are dropped when it
+// is compacted).
+type pairer struct {
+	max      int
+	pending  map[string]pendingSide
+	fifo     []string
+	head     int
+	unpaired int
+}
+
+func newPairer(max int) *pairer {
+	return &pairer{max: max, pending: make(map[string]pendingSide, min(max, 1<<12))}
+}
+
+// offer records one side of request id; when the other side waits, it is
+// removed and returned.
+func (p *pairer) offer(id string, side pendingSide) (pendingSide, bool) {
+	other, dup := p.pending[id]
+	if dup && other.candidate != side.candidate {
+		delete(p.pending, id)
+		return other, true
+	}
+	if !dup {
+		for len(p.pending) >= p.max && p.head < len(p.fifo) {
+			k := p.fifo[p.head]
+			p.fifo[p.head] = ""
+			p.head++
+			if _, ok := p.pending[k]; ok {
+				delete(p.pending, k)
+				p.unpaired++
+			}
+		}
+	}
+	p.pending[id] = side
+	if !dup {
+		p.fifo = append(p.fifo, id)
+		if p.head > p.max || len(p.fifo)-p.head > 2*p.max {
+			live := p.fifo[:0]
+			for _, k := range p.fifo[p.head:] {
+				if _, ok := p.pending[k]; ok {
+					live = append(live, k)
+				}
+			}
+			clear(p.fifo[len(live):])
+			p.fifo, p.head = live, 0
+		}
+	}
+	return pendingSide{}, false
+}
+
+// makePair orders two sides of one request into a Pair.
+func makePair(id string, a, b pendingSide) Pair {
+	if a.candidate {
+		a, b = b, a
+	}
+	return Pair{RequestID: id, TS: min(a.ts, b.ts), Production: a.score, Candidate: b.score}
 }
