@@ -46,9 +46,12 @@
 //   - live: Live copies arriving production records into a bounded queue
 //     (full: dropped and counted; ingest never waits); its worker scores them
 //     in batches through the registered candidate whose artifact_uri is a
-//     local model file and keeps the last 10,000 pairs per model. Series:
-//     mle_shadow_agreement_ratio, mle_shadow_abs_diff_mean,
-//     mle_shadow_abs_diff_p99, mle_shadow_spearman, mle_shadow_psi,
-//     mle_shadow_rows_total, mle_shadow_dropped_total, labelled model,
-//     production_version, candidate_version, source="live".
+//     local model file and keeps the last 10,000 pairs per model. The same
+//     worker pairs arriving production and shadow/canary records by request
+//     id (at most 65,536 waiting per model) into a rolling window of 10,000
+//     pairs per candidate version. Series of both: mle_shadow_agreement_ratio,
+//     mle_shadow_abs_diff_mean, mle_shadow_abs_diff_p99, mle_shadow_spearman,
+//     mle_shadow_psi, mle_shadow_rows_total, mle_shadow_dropped_total,
+//     labelled model, production_version, candidate_version and
+//     source="live" (scored here) or "logged" (scores the shadow logged).
 package shadow

@@ -55,6 +55,7 @@ const (
 	DefaultLiveQueue   = 8192
 	DefaultLiveWindow  = 10000
 	DefaultLiveRefresh = 30 * time.Second
+	DefaultLivePending = 1 << 16
 )
 
 // LiveOptions configure NewLive; the zero value gives the defaults.
@@ -75,6 +76,9 @@ type LiveOptions struct {
 	// Refresh is how often a model's candidate is looked up again
 	// (default DefaultLiveRefresh).
 	Refresh time.Duration
+	// MaxPending bounds, per model, the logged records waiting for their
+	// partner (default DefaultLivePending).
+	MaxPending int
 	// Compare tunes the rolling comparison.
 	Compare Options
 	Logger  *slog.Logger
@@ -82,12 +86,14 @@ type LiveOptions struct {
 
 // activeState is a model's candidate state as ingest sees it.
 type activeState struct {
-	on    bool
-	until int64 // Unix ns after which it is looked up again
+	on     bool
+	until  int64 // Unix ns after which it is looked up again
+	logged bool  // shadow/canary records of the model have been seen
 }
 
 // liveItem is a copy of one production record waiting to be scored.
 type liveItem struct {
+	candidate                 bool // a shadow/canary record (logged pairing only)
 	model, version, requestID string
 	ts                        int64
 	score                     float64
@@ -116,9 +122,13 @@ type liveModel struct {
 // candidate, off the ingest path: ObserveRecords (a predlog/api Observer)
 // copies records into a bounded queue and never waits (a full queue drops
 // the record and counts it); Run's worker scores them in batches and keeps
-// the last Window pairs per model; AppendTo (a predlog/api SeriesWriter)
-// writes the rolling figures. Memory: Queue records (each with its
-// features), Window pairs per model and one batch.
+// the last Window pairs per model (source "live"). The worker also pairs
+// arriving production and shadow/canary records by request id (at most
+// MaxPending waiting per model) into a rolling window per candidate version
+// (source "logged"), which needs no model file. AppendTo (a predlog/api
+// SeriesWriter) writes both. Memory: Queue records (each with its
+// features), MaxPending waiting scores and Window pairs per model and
+// candidate, and one batch.
 type Live struct {
 	opts  LiveOptions
 	queue chan liveItem
@@ -131,8 +141,120 @@ type Live struct {
 	dropped sync.Map // model -> *atomic.Uint64
 	pool    sync.Pool
 
-	mu     sync.Mutex // guards models
+	mu     sync.Mutex // guards models and logged
 	models map[string]*liveModel
+	logged map[string]*loggedModel
+}
+
+// loggedModel pairs a model's arriving production and shadow/canary
+// records by request id (at most LiveOptions.MaxPending waiting), one
+// rolling window per candidate version.
+type loggedModel struct {
+	pr      *pairer
+	windows map[string]*window
+}
+
+// window is a rolling comparison: the last len(ring) pairs.
+type window struct {
+	production string
+	ring       []Pair
+	next       int
+	full       bool
+	rows       uint64
+	acc        *Accumulator
+	stats      Stats
+	valid      bool
+}
+
+func (w *window) add(p Pair) {
+	w.ring[w.next] = p
+	w.next++
+	if w.next == len(w.ring) {
+		w.next, w.full = 0, true
+	}
+	w.rows++
+	w.valid = false
+}
+
+func (w *window) result() Stats {
+	if !w.valid {
+		w.acc.Reset()
+		if w.full {
+			for _, p := range w.ring[w.next:] {
+				w.acc.Add(p)
+			}
+		}
+		for _, p := range w.ring[:w.next] {
+			w.acc.Add(p)
+		}
+		w.stats, w.valid = w.acc.Result(), true
+	}
+	return w.stats
+}
+
+// pairModel pairs one model's drained records (logged shadow traffic).
+func (l *Live) pairModel(items []liveItem) {
+	name := items[0].model
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lm := l.logged[name]
+	for i := range items {
+		it := &items[i]
+		if it.requestID == "" {
+			continue
+		}
+		if lm == nil {
+			if !it.candidate {
+				continue // no shadow traffic seen for this model yet
+			}
+			lm = &loggedModel{pr: newPairer(l.opts.MaxPending), windows: map[string]*window{}}
+			l.logged[name] = lm
+			l.markLogged(name)
+		}
+		side := pendingSide{candidate: it.candidate, version: it.version, ts: it.ts, score: it.score}
+		other, ok := lm.pr.offer(it.requestID, side)
+		if !ok {
+			continue
+		}
+		cand, prod := side, other
+		if !cand.candidate {
+			cand, prod = other, side
+		}
+		w := lm.windows[cand.version]
+		if w == nil {
+			w = &window{ring: make([]Pair, l.opts.Window), acc: NewAccumulator(l.opts.Compare)}
+			lm.windows[cand.version] = w
+		}
+		w.production = prod.version
+		w.add(makePair(it.requestID, side, other))
+	}
+}
+
+// markLogged records that name has shadow traffic, so that ingest queues
+// its production records for pairing. Called with l.mu held.
+func (l *Live) markLogged(name string) {
+	old := *l.active.Load()
+	act := make(map[string]activeState, len(old)+1)
+	for k, v := range old {
+		act[k] = v
+	}
+	st := act[name]
+	st.logged = true
+	act[name] = st
+	l.active.Store(&act)
+}
+
+// LoggedStats is the rolling comparison of model's logged shadow traffic
+// against candidate; ok is false when there is none.
+func (l *Live) LoggedStats(model, candidate string) (LiveStats, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lm := l.logged[model]
+	if lm == nil || lm.windows[candidate] == nil {
+		return LiveStats{}, false
+	}
+	w := lm.windows[candidate]
+	return LiveStats{ProductionVersion: w.production, CandidateVersion: candidate, Stats: w.result(), Rows: w.rows}, true
 }
 
 // NewLive returns a live shadow scorer; start its worker with Run.
@@ -155,40 +277,61 @@ func NewLive(opts LiveOptions) *Live {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	l := &Live{opts: opts, queue: make(chan liveItem, opts.Queue), log: opts.Logger, models: map[string]*liveModel{}}
+	if opts.MaxPending <= 0 {
+		opts.MaxPending = DefaultLivePending
+	}
+	l := &Live{opts: opts, queue: make(chan liveItem, opts.Queue), log: opts.Logger,
+		models: map[string]*liveModel{}, logged: map[string]*loggedModel{}}
 	l.active.Store(&map[string]activeState{})
 	return l
 }
 
 // ObserveRecords implements predlog/api.Observer: it queues a copy of every
-// scorable production record of a model that has (or may have) a
-// candidate. It never blocks.
+// scorable production record of a model that has (or may have) a live
+// candidate, with its features, and the scores of shadow/canary records and
+// of production records of models with shadow traffic, for logged pairing.
+// It never blocks: a full queue drops the record and counts it.
 func (l *Live) ObserveRecords(recs []predlog.Record) {
 	active := *l.active.Load()
 	var now int64
 	for i := range recs {
 		r := &recs[i]
-		if r.Role != predlog.RoleProduction || r.Status != predlog.StatusOK {
+		if r.Status != predlog.StatusOK {
 			continue
 		}
-		if st, known := active[r.Model]; known && !st.on {
+		candidate := r.Role == predlog.RoleShadow || r.Role == predlog.RoleCanary
+		if !candidate && r.Role != predlog.RoleProduction {
+			continue
+		}
+		if candidate && r.RequestID == "" {
+			continue
+		}
+		st, known := active[r.Model]
+		scoreIt := !candidate
+		if scoreIt && known && !st.on {
 			if now == 0 {
 				now = time.Now().UnixNano()
 			}
 			if now < st.until {
-				continue
+				scoreIt = false // no live candidate: at most logged pairing
+				if !st.logged || r.RequestID == "" {
+					continue
+				}
 			}
 		}
 		score, ok := numericPrediction(r)
 		if !ok {
 			continue
 		}
-		feats, _ := l.pool.Get().(*[]predlog.Feature)
-		if feats == nil {
-			feats = new([]predlog.Feature)
+		var feats *[]predlog.Feature
+		if scoreIt {
+			feats, _ = l.pool.Get().(*[]predlog.Feature)
+			if feats == nil {
+				feats = new([]predlog.Feature)
+			}
+			*feats = append((*feats)[:0], r.Features...)
 		}
-		*feats = append((*feats)[:0], r.Features...)
-		it := liveItem{model: r.Model, version: r.Version, requestID: r.RequestID, ts: r.TS, score: score, feats: feats}
+		it := liveItem{candidate: candidate, model: r.Model, version: r.Version, requestID: r.RequestID, ts: r.TS, score: score, feats: feats}
 		select {
 		case l.queue <- it:
 		default:
@@ -260,6 +403,7 @@ func (l *Live) scoreBatch(ctx context.Context, items []liveItem, rbp **replayBat
 		for hi < len(items) && items[hi].model == items[lo].model {
 			hi++
 		}
+		l.pairModel(items[lo:hi])
 		if err := l.scoreModel(ctx, items[lo:hi], rbp); err != nil && ctx.Err() == nil {
 			l.log.Warn("live shadow scoring failed", "model", items[lo].model, "err", err)
 		}
@@ -269,6 +413,18 @@ func (l *Live) scoreBatch(ctx context.Context, items []liveItem, rbp **replayBat
 
 func (l *Live) scoreModel(ctx context.Context, items []liveItem, rbp **replayBatch) error {
 	name := items[0].model
+	// Only production records queued with their features are scored.
+	n := 0
+	for i := range items {
+		if items[i].feats != nil {
+			items[i], items[n] = items[n], items[i]
+			n++
+		}
+	}
+	items = items[:n]
+	if n == 0 {
+		return nil
+	}
 	m := l.resolve(ctx, name)
 	if m == nil || m.cand == nil {
 		return nil
@@ -356,7 +512,7 @@ func (l *Live) resolve(ctx context.Context, name string) *liveModel {
 	for k, v := range old {
 		act[k] = v
 	}
-	act[name] = activeState{on: nm.cand != nil, until: nm.resolvedAt.Add(l.opts.Refresh).UnixNano()}
+	act[name] = activeState{on: nm.cand != nil, until: nm.resolvedAt.Add(l.opts.Refresh).UnixNano(), logged: old[name].logged}
 	l.active.Store(&act)
 	l.mu.Unlock()
 	return nm
@@ -450,6 +606,30 @@ func (l *Live) AppendTo(ctx context.Context, db storage.Appendable, ts time.Time
 			{MetricSpearman, s.Spearman}, {MetricPSI, s.PSI},
 			{MetricRows, float64(s.Rows)}, {MetricDropped, float64(s.Dropped)},
 		}})
+	}
+	names = names[:0]
+	for n := range l.logged {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		lm := l.logged[n]
+		cands := make([]string, 0, len(lm.windows))
+		for c := range lm.windows {
+			cands = append(cands, c)
+		}
+		sort.Strings(cands)
+		for _, c := range cands {
+			w := lm.windows[c]
+			s := w.result()
+			lset := labels.FromStrings("candidate_version", c, "model", n,
+				"production_version", w.production, "source", SourceLogged)
+			groups = append(groups, group{lset, []sample{
+				{MetricAgreement, s.Agreement}, {MetricAbsDiffMean, s.MeanAbsDiff}, {MetricAbsDiffP99, s.P99AbsDiff},
+				{MetricSpearman, s.Spearman}, {MetricPSI, s.PSI},
+				{MetricRows, float64(w.rows)}, {MetricDropped, float64(l.Dropped(n))},
+			}})
+		}
 	}
 	l.mu.Unlock()
 	if len(groups) == 0 {

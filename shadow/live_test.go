@@ -43,13 +43,13 @@ func TestLiveDropsWhenFullAndNeverBlocks(t *testing.T) {
 	}{
 		{"first 5 fit", recs[:5], 0},
 		{"3 more fit, 92 dropped", recs[5:], 92},
-		{"shadow and error records are not queued", func() []predlog.Record {
+		{"a shadow record is queued for logged pairing (dropped: full), an error record is not", func() []predlog.Record {
 			s := recs[0]
 			s.Role = predlog.RoleShadow
 			e := recs[1]
 			e.Status = predlog.StatusError
 			return []predlog.Record{s, e}
-		}(), 92},
+		}(), 93},
 	}
 	for _, tc := range cases {
 		done := make(chan struct{})
@@ -72,7 +72,7 @@ func TestLiveDropsWhenFullAndNeverBlocks(t *testing.T) {
 	}, 5*time.Second, 5*time.Millisecond)
 	s, _ := l.Stats("bike")
 	assert.Equal(t, uint64(8), s.Rows)
-	assert.Equal(t, uint64(92), s.Dropped)
+	assert.Equal(t, uint64(93), s.Dropped)
 	assert.Equal(t, "v2", s.CandidateVersion)
 	assert.Equal(t, "v1", s.ProductionVersion)
 
@@ -203,4 +203,65 @@ func TestLivePicksUpALaterCandidate(t *testing.T) {
 		s, ok := l.Stats("bike")
 		return ok && s.CandidateVersion == "v3" && s.Pairs > 0
 	}, 5*time.Second, 10*time.Millisecond)
+}
+
+// TestLiveLoggedWindows: production and shadow records arriving in separate
+// batches are paired by request id in a rolling window per candidate
+// version, without any model file, and written as source="logged" series.
+func TestLiveLoggedWindows(t *testing.T) {
+	l := NewLive(LiveOptions{Window: 500, MaxPending: 1000})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.Run(ctx)
+	t0 := time.Now()
+	var prod, shadow []predlog.Record
+	var p, c []float64
+	for i := range 800 {
+		pv, cv := float64(i%97)/97, float64((i*7)%89)/89
+		prod = append(prod, record("v1", "production", id(i), t0.Add(time.Duration(i)*time.Millisecond), nil, nil, pv))
+		shadow = append(shadow, record("v2", "shadow", id(i), t0.Add(time.Duration(i)*time.Millisecond), nil, nil, cv))
+		p, c = append(p, pv), append(c, cv)
+	}
+	// Shadow first, so the model is known to have shadow traffic, then
+	// production in batches.
+	for lo := 0; lo < 800; lo += 100 {
+		l.ObserveRecords(shadow[lo : lo+100])
+		l.ObserveRecords(prod[lo : lo+100])
+		time.Sleep(time.Millisecond)
+	}
+	require.Eventually(t, func() bool {
+		s, ok := l.LoggedStats("bike", "v2")
+		return ok && s.Rows == 800
+	}, 5*time.Second, 5*time.Millisecond)
+	s, _ := l.LoggedStats("bike", "v2")
+	assert.Equal(t, 500, s.Pairs)
+	assert.Equal(t, "v1", s.ProductionVersion)
+	var meanAbs, agree float64
+	for i := 300; i < 800; i++ {
+		meanAbs += math.Abs(c[i]-p[i]) / 500
+		if (p[i] >= 0.5) == (c[i] >= 0.5) {
+			agree++
+		}
+	}
+	assert.InDelta(t, meanAbs, s.MeanAbsDiff, 1e-12)
+	assert.InDelta(t, agree/500, s.Agreement, 1e-12)
+	_, ok := l.Stats("bike")
+	assert.False(t, ok, "no live candidate without a registry")
+
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	require.NoError(t, err)
+	defer db.Close()
+	ts := time.Now()
+	require.NoError(t, l.AppendTo(ctx, db, ts))
+	q, err := db.Querier(ts.UnixMilli()-1, ts.UnixMilli()+1)
+	require.NoError(t, err)
+	defer q.Close()
+	ss := q.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", MetricAbsDiffMean),
+		labels.MustNewMatcher(labels.MatchEqual, "source", "logged"))
+	require.True(t, ss.Next())
+	assert.Equal(t, "v2", ss.At().Labels().Get("candidate_version"))
+	it := ss.At().Iterator(nil)
+	require.NotEqual(t, 0, it.Next())
+	_, v := it.At()
+	assert.InDelta(t, meanAbs, v, 1e-12)
 }

@@ -52,6 +52,7 @@ type LoggedInfo struct {
 
 type pendingSide struct {
 	candidate bool
+	version   string // set by live pairing only
 	injected  bool
 	ts        int64
 	score     float64
