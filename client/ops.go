@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlectl/mlectl/alerting"
 	"github.com/mlectl/mlectl/registry"
+	"github.com/mlectl/mlectl/shadow"
 )
 
 // This file holds the calls the console makes beyond the Prometheus API:
@@ -111,43 +112,9 @@ func (c *Client) CreateSilence(ctx context.Context, matchers string, d time.Dura
 	return out, nil
 }
 
-// ShadowQuality is one side's live quality in a shadow report.
-type ShadowQuality struct {
-	Metric   string  `json:"metric"`
-	Value    float64 `json:"value"`
-	Labelled int     `json:"labelled"`
-}
-
-// Disagreement is one request the two versions scored differently.
-type Disagreement struct {
-	RequestID  string    `json:"request_id"`
-	TS         time.Time `json:"ts"`
-	Production float64   `json:"production"`
-	Candidate  float64   `json:"candidate"`
-	AbsDiff    float64   `json:"abs_diff"`
-}
-
-// ShadowReport compares a model's production version with its shadow.
-type ShadowReport struct {
-	Model             string    `json:"model"`
-	ProductionVersion string    `json:"production_version"`
-	CandidateVersion  string    `json:"candidate_version"`
-	Source            string    `json:"source"`
-	From              time.Time `json:"from"`
-	To                time.Time `json:"to"`
-	Pairs             int       `json:"pairs"`
-	Threshold         float64   `json:"threshold"`
-	Agreement         float64   `json:"agreement"`
-	MeanAbsDiff       float64   `json:"mean_abs_diff"`
-	P99AbsDiff        float64   `json:"p99_abs_diff"`
-	Spearman          float64   `json:"spearman"`
-	PSI               float64   `json:"psi"`
-	Quality           *struct {
-		Production ShadowQuality `json:"production"`
-		Candidate  ShadowQuality `json:"candidate"`
-	} `json:"quality,omitempty"`
-	TopDisagreements []Disagreement `json:"top_disagreements"`
-}
+// ShadowReport compares a model's production version with its candidate;
+// figures that could not be computed are NaN.
+type ShadowReport = shadow.Report
 
 // ShadowReport fetches the shadow comparison of model over [from, to).
 // The error wraps ErrNotConfigured when the collector has no shadow

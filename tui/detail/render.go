@@ -12,6 +12,7 @@ import (
 
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/registry"
+	"github.com/mlectl/mlectl/shadow"
 	"github.com/mlectl/mlectl/tui/chart"
 	"github.com/mlectl/mlectl/tui/common"
 )
@@ -143,7 +144,7 @@ func (v *View) rebuild() {
 	rows = nil
 	for _, d := range v.snap.Shadow.TopDisagreements {
 		rows = append(rows, common.Row{Key: d.RequestID, Cells: []string{d.RequestID, d.TS.UTC().Format("15:04:05"),
-			common.FormatNumber(d.Production), common.FormatNumber(d.Candidate), common.FormatNumber(d.AbsDiff)}})
+			num(float64(d.Production), dash), num(float64(d.Candidate), dash), num(float64(d.AbsDiff), dash)}})
 	}
 	v.shadow.SetRows(rows)
 	v.shadow.SetEmpty("no disagreements in the window")
@@ -390,13 +391,13 @@ func (v *View) shadowView(h int) string {
 	lines := []string{
 		"production " + r.ProductionVersion + " vs candidate " + r.CandidateVersion + " · source " + orDash(r.Source, dash) +
 			" · " + strconv.Itoa(r.Pairs) + " pairs · " + r.From.UTC().Format("15:04") + "-" + r.To.UTC().Format("15:04") + " UTC",
-		"agreement " + common.FormatPercent(r.Agreement) + " at threshold " + common.FormatNumber(r.Threshold) +
-			" · mean |diff| " + common.FormatNumber(r.MeanAbsDiff) + " · p99 |diff| " + common.FormatNumber(r.P99AbsDiff),
-		"spearman " + common.FormatNumber(r.Spearman) + " · psi " + common.FormatNumber(r.PSI),
+		"agreement " + pct(float64(r.Agreement), dash) + agreeAt(r) +
+			" · mean |diff| " + num(float64(r.MeanAbsDiff), dash) + " · p99 |diff| " + num(float64(r.P99AbsDiff), dash),
+		"spearman " + num(float64(r.Spearman), dash) + " · psi " + num(float64(r.PSI), dash),
 	}
 	if q := r.Quality; q != nil {
-		lines = append(lines, "live "+q.Production.Metric+": production "+common.FormatNumber(q.Production.Value)+
-			" ("+strconv.Itoa(q.Production.Labelled)+" labelled) · candidate "+common.FormatNumber(q.Candidate.Value)+
+		lines = append(lines, "live "+q.Production.Metric+": production "+num(float64(q.Production.Value), dash)+
+			" ("+strconv.Itoa(q.Production.Labelled)+" labelled) · candidate "+num(float64(q.Candidate.Value), dash)+
 			" ("+strconv.Itoa(q.Candidate.Labelled)+" labelled)")
 	} else {
 		lines = append(lines, st.Muted.Render("live quality: no labels joined in the window"))
@@ -406,4 +407,22 @@ func (v *View) shadowView(h int) string {
 	}
 	lines = append(lines, st.Title.Render("top disagreements"))
 	return strings.Join(lines, "\n") + "\n" + v.shadow.View()
+}
+
+func pct(x float64, dash string) string {
+	if math.IsNaN(x) {
+		return dash
+	}
+	return common.FormatPercent(x)
+}
+
+// agreeAt says what agreement means for the report's task.
+func agreeAt(r client.ShadowReport) string {
+	if r.Task == shadow.TaskRegression {
+		return " within ±" + common.FormatNumber(float64(r.Tolerance))
+	}
+	if math.IsNaN(float64(r.Threshold)) {
+		return ""
+	}
+	return " at threshold " + common.FormatNumber(float64(r.Threshold))
 }
