@@ -20,6 +20,7 @@ import (
 	predapi "github.com/mlectl/mlectl/predlog/api"
 	"github.com/mlectl/mlectl/predlog/skew"
 	"github.com/mlectl/mlectl/quality"
+	"github.com/mlectl/mlectl/shadow"
 	"github.com/mlectl/mlectl/sim"
 	"github.com/mlectl/mlectl/tsdb"
 )
@@ -53,8 +54,13 @@ type Options struct {
 	// serves: the history is simulated afterwards (views fill in as it
 	// lands) and live traffic follows it. Backfilled is closed when done.
 	BackfillInBackground bool
-	Seed                 uint64
-	Logger               *slog.Logger
+	// Listener, when set, is where the collector serves (Listen is then
+	// ignored): a caller that opens it first can point a client at it
+	// while Start runs — requests wait in the accept queue until it serves.
+	// Start owns it from then on.
+	Listener net.Listener
+	Seed     uint64
+	Logger   *slog.Logger
 }
 
 func (o Options) withDefaults() Options {
@@ -106,6 +112,7 @@ type Demo struct {
 	meta    *metaapi.Service
 	rules   *alerting.Manager
 	pipe    *predapi.Pipeline
+	shadow  *shadow.Service
 	gameday *gameday.Injector
 	rng     *rand.Rand
 	pending []pendingLabel
@@ -164,7 +171,10 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, fmt.Errorf("demo: prediction pipeline: %w", err)
 	}
 	d.pipe.Mount(srv)
-	l, err := net.Listen("tcp", opts.Listen)
+	l, err := opts.Listener, error(nil)
+	if l == nil {
+		l, err = net.Listen("tcp", opts.Listen)
+	}
 	if err != nil {
 		d.cleanup()
 		return nil, fmt.Errorf("demo: listen on %s: %w", opts.Listen, err)
@@ -182,7 +192,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}
 	d.meta.Mount(srv)
 	d.mountGameday(srv)
-	if err := mountShadow(ctx, d.pipe, d.meta, srv, opts.Logger); err != nil {
+	if d.shadow, err = startShadow(ctx, d.pipe, d.meta, srv, opts.Logger); err != nil {
 		_ = l.Close()
 		d.cleanup()
 		return nil, err
@@ -320,6 +330,10 @@ func (d *Demo) cleanup() error {
 			errs = append(errs, fmt.Errorf("demo: close prediction log: %w", err))
 		}
 		d.pipe = nil
+	}
+	if d.shadow != nil {
+		d.shadow.Close() // its worker reads the registry
+		d.shadow = nil
 	}
 	if d.meta != nil {
 		if err := d.meta.Close(); err != nil {

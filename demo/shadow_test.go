@@ -48,4 +48,13 @@ func TestDemoServesShadowReport(t *testing.T) {
 			assert.NotEmpty(t, env.Data.TopDisagreements)
 		})
 	}
+	// The live worker pairs arriving shadow records too: rolling series.
+	require.Eventually(t, func() bool {
+		v, ok := queryScalar(t, d.URL, `mle_shadow_rows_total{model="demand",source="logged",candidate_version="v13",production_version="v12"}`)
+		return ok && v > 0
+	}, 15*time.Second, 100*time.Millisecond, "no logged shadow series")
+	v, ok := queryScalar(t, d.URL, `mle_shadow_agreement_ratio{model="fraud",source="logged"}`)
+	require.True(t, ok)
+	assert.GreaterOrEqual(t, v, 0.0)
+	assert.LessOrEqual(t, v, 1.0)
 }
