@@ -165,3 +165,38 @@ steps:
 	require.NoError(t, err)
 	assert.Equal(t, out, string(saved))
 }
+
+func TestLogsExportInjected(t *testing.T) {
+	url, _ := gamedayCollector(t)
+	post := func(id string) {
+		body := `{"model":"demand","version":"v1","request_id":"` + id + `","features":{"temp":0.5},"prediction":1}` + "\n"
+		resp, err := http.Post(url+"/api/v1/predictions", "application/x-ndjson", strings.NewReader(body))
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	post("clean")
+	code, _, errs := predlogCLI("gameday", "inject", "demand", "--feature", "temp", "--kind", "scale", "--magnitude", "2", "--duration", "1m", "--collector", url)
+	require.Equal(t, 0, code, errs)
+	post("rewritten")
+	cases := []struct {
+		flag string
+		want []string
+	}{
+		{"include", []string{"clean", "rewritten"}},
+		{"exclude", []string{"clean"}},
+		{"only", []string{"rewritten"}},
+	}
+	for _, tc := range cases {
+		code, out, errs := predlogCLI("logs", "export", "demand", "--injected", tc.flag, "--collector", url)
+		require.Equal(t, 0, code, errs)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		require.Len(t, lines, len(tc.want), out)
+		for i, id := range tc.want {
+			assert.Contains(t, lines[i], `"request_id":"`+id+`"`)
+		}
+	}
+	code, _, errs = predlogCLI("logs", "export", "demand", "--injected", "never", "--collector", url)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "--injected must be include, exclude or only")
+}

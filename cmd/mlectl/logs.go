@@ -13,13 +13,15 @@ import (
 	"github.com/mlectl/mlectl/predlog"
 )
 
-const logsUsage = `usage: mlectl logs export MODEL [--version V] [--from T] [--to T] [--format ndjson|csv] [--collector URL]
+const logsUsage = `usage: mlectl logs export MODEL [--version V] [--from T] [--to T] [--format ndjson|csv]
+       [--injected include|exclude|only] [--collector URL]
 
 Streams the logged predictions of MODEL from the collector's prediction log to
 stdout, in time order. --from (inclusive) and --to (exclusive) take RFC 3339
 times, Unix milliseconds or a duration back from now ("24h"); both default to
 open. NDJSON lines can be posted back to /api/v1/predictions unchanged; CSV has
-one column per feature seen in the range.
+one column per feature seen in the range. --injected exclude leaves out the
+records a game day rewrote (use it for training sets); only keeps just those.
 `
 
 func runLogs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,6 +40,7 @@ func runLogs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	from := fs.String("from", "", "start time (RFC 3339, Unix ms or a duration back from now)")
 	to := fs.String("to", "", "end time, exclusive")
 	format := fs.String("format", "ndjson", "ndjson or csv")
+	injected := fs.String("injected", "include", "game-day records: include, exclude or only")
 	pos, err := metaParse(fs, args[1:])
 	if err != nil {
 		return err
@@ -48,7 +51,13 @@ func runLogs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *format != "ndjson" && *format != "csv" {
 		return usagef("--format must be ndjson or csv, not %q", *format)
 	}
+	if *injected != "include" && *injected != "exclude" && *injected != "only" {
+		return usagef("--injected must be include, exclude or only, not %q", *injected)
+	}
 	q := url.Values{"model": {pos[0]}, "format": {*format}}
+	if *injected != "include" {
+		q.Set("injected", *injected)
+	}
 	if *version != "" {
 		q.Set("version", *version)
 	}
