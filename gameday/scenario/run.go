@@ -47,7 +47,7 @@ func (r *Runner) Run(ctx context.Context, sc *Scenario) (*Report, error) {
 		r.Logger = slog.New(slog.DiscardHandler)
 	}
 	if r.HTTP == nil {
-		r.HTTP = http.DefaultClient
+		r.HTTP = &http.Client{Timeout: 30 * time.Second}
 	}
 	base := r.Collector
 	if base == "" {
@@ -274,8 +274,10 @@ func (ru *run) observe(ctx context.Context) (time.Time, error) {
 		if a.State != "firing" {
 			continue
 		}
-		k := alertKey(a.Labels)
-		if prev, ok := ru.seen[k]; ok && prev.ActiveAt.Equal(a.ActiveAt) {
+		// One entry per firing: an alert that resolves and fires again is
+		// listed twice.
+		k := alertKey(a.Labels) + "@" + a.ActiveAt.UTC().Format(time.RFC3339Nano)
+		if _, ok := ru.seen[k]; ok {
 			continue
 		}
 		if a.ActiveAt.Before(ru.start) {
