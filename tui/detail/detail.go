@@ -155,11 +155,11 @@ func (v *View) fetch() tea.Cmd {
 	}
 	v.seq++
 	v.inflight = true
-	c, api, model, seq := v.c, v.api, v.model, v.seq
+	c, api, model, seq, shadow := v.c, v.api, v.model, v.seq, v.tab == TabShadow
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
 		defer cancel()
-		return fetchedMsg{seq: seq, snap: Fetch(ctx, api, model, c.Now())}
+		return fetchedMsg{seq: seq, snap: Fetch(ctx, api, model, c.Now(), shadow)}
 	}
 }
 
@@ -219,6 +219,10 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 		if msg.seq != v.seq {
 			return nil // an older fetch finished late
 		}
+		if msg.snap.ShadowAt.IsZero() && msg.snap.Model == v.snap.Model {
+			// Keep the last shadow report: it is fetched with its tab.
+			msg.snap.Shadow, msg.snap.ShadowErr, msg.snap.ShadowAt = v.snap.Shadow, v.snap.ShadowErr, v.snap.ShadowAt
+		}
 		v.inflight, v.loaded, v.snap = false, true, msg.snap
 		v.rebuild()
 	case actionMsg:
@@ -259,14 +263,11 @@ func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, v.keys.Next):
-		v.tab = (v.tab + 1) % numTabs
-		return nil
+		return v.setTab((v.tab + 1) % numTabs)
 	case key.Matches(msg, v.keys.Prev):
-		v.tab = (v.tab + numTabs - 1) % numTabs
-		return nil
+		return v.setTab((v.tab + numTabs - 1) % numTabs)
 	case key.Matches(msg, v.keys.Jump):
-		v.tab = Tab(msg.Runes[0] - '1')
-		return nil
+		return v.setTab(Tab(msg.Runes[0] - '1'))
 	case key.Matches(msg, v.keys.Rollback):
 		v.askRollback()
 		return nil
@@ -276,6 +277,15 @@ func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	if t := v.table(); t != nil {
 		t.Update(msg)
+	}
+	return nil
+}
+
+// setTab shows tab t; opening the shadow tab fetches the report.
+func (v *View) setTab(t Tab) tea.Cmd {
+	v.tab = t
+	if t == TabShadow && v.model != "" {
+		return v.fetch()
 	}
 	return nil
 }

@@ -112,12 +112,16 @@ type Snapshot struct {
 	Events    []events.Event // newest first
 	EventsErr error
 
+	// The shadow report scans the prediction log, so it is fetched only
+	// while its tab is open; ShadowAt is when it was (zero: not yet).
 	Shadow    client.ShadowReport
 	ShadowErr error
+	ShadowAt  time.Time
 }
 
-// Fetch runs every query of the view concurrently.
-func Fetch(ctx context.Context, api API, model string, at time.Time) Snapshot {
+// Fetch runs every query of the view concurrently; the shadow report only
+// when withShadow is set.
+func Fetch(ctx context.Context, api API, model string, at time.Time, withShadow bool) Snapshot {
 	s := Snapshot{Model: model, At: at}
 	panels := Panels(model)
 	s.Panels = make([]PanelData, len(panels))
@@ -146,7 +150,12 @@ func Fetch(ctx context.Context, api API, model string, at time.Time) Snapshot {
 		slices.Reverse(evs)
 		s.Events = evs[:min(len(evs), MaxEvents)]
 	})
-	wg.Go(func() { s.Shadow, s.ShadowErr = api.ShadowReport(ctx, model, at.Add(-Window), at) })
+	if withShadow {
+		wg.Go(func() {
+			s.Shadow, s.ShadowErr = api.ShadowReport(ctx, model, at.Add(-Window), at)
+			s.ShadowAt = at
+		})
+	}
 	wg.Wait()
 	for _, err := range []error{scoreErr, flagErr, histErr} {
 		if err != nil {

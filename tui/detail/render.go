@@ -307,7 +307,7 @@ func (v *View) tabView(h int) string {
 	case TabOverview:
 		return v.overview(h)
 	case TabDrift:
-		note := v.c.Styles.Muted.Render("histograms: not available - the collector exports drift scores, not the baseline or serving distributions")
+		note := v.c.Styles.Muted.Render("baseline vs current histogram: not shown - the collector keeps no serving-window distribution, only its scores")
 		return v.drift.View() + strings.Repeat("\n", max(h-1-strings.Count(v.drift.View(), "\n"), 1)) + note
 	case TabShadow:
 		return v.shadowView(h)
@@ -377,8 +377,8 @@ func (v *View) shadowView(h int) string {
 	err := v.snap.ShadowErr
 	var apiErr *client.APIError
 	switch {
-	case !v.loaded:
-		return st.Muted.Render(v.emptyText(""))
+	case !v.loaded || v.snap.ShadowAt.IsZero():
+		return st.Muted.Render("fetching the shadow report of " + v.model + "…")
 	case errors.Is(err, client.ErrNotConfigured):
 		return st.Warn.Render(common.NotConfigured) + ": the collector does not serve /api/v1/shadow/" + v.model + "/report yet."
 	case errors.As(err, &apiErr) && apiErr.StatusCode == 404:
