@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/mlectl/mlectl/demo"
@@ -27,10 +28,26 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	// The console's first frame does not wait for the simulated history:
-	// views fill in as it lands.
-	d, err := demo.Start(ctx, demo.Options{Listen: *listen, DataDir: *dataDir, IncidentAfter: *incident, Logger: logger,
-		BackfillInBackground: !*headless})
+	opts := demo.Options{Listen: *listen, DataDir: *dataDir, IncidentAfter: *incident, Logger: logger}
+	if !*headless && isTerminal(stdout) {
+		var consoleArgs []string
+		if *ascii {
+			consoleArgs = append(consoleArgs, "--ascii")
+		}
+		if *readOnly {
+			consoleArgs = append(consoleArgs, "--read-only")
+		}
+		l, err := net.Listen("tcp", *listen)
+		if err != nil {
+			return fmt.Errorf("demo: listen on %s: %w", *listen, err)
+		}
+		fmt.Fprintf(stdout, "mlectl demo: collector on http://%s; incident (demand model, feature temp +3σ) at about %s\n",
+			l.Addr(), time.Now().Add(*incident).UTC().Format(time.TimeOnly))
+		return runDemoConsole(ctx, l, opts, func(ctx context.Context, url string) error {
+			return runConsole(ctx, append([]string{"--collector", url}, consoleArgs...), stdout, stderr)
+		})
+	}
+	d, err := demo.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -39,15 +56,51 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		d.URL, d.IncidentAt.UTC().Format(time.TimeOnly))
 	if *headless {
 		fmt.Fprintln(stdout, "headless: press Ctrl-C to stop")
-		<-ctx.Done()
-		return nil
+	} else {
+		fmt.Fprintf(stdout, "no terminal on stdout: running headless; open the console with: mlectl --collector %s\n", d.URL)
 	}
-	var consoleArgs []string
-	if *ascii {
-		consoleArgs = append(consoleArgs, "--ascii")
+	<-ctx.Done()
+	return nil
+}
+
+// runDemoConsole opens the console without waiting for the demo: the
+// listener is already open, so the console starts at once against it while
+// the storage, registry and rules come up behind it (its first requests
+// wait in the accept queue) and the simulated history is written in the
+// background. The console's end ends the demo; a demo that fails to start
+// ends the console with its error.
+func runDemoConsole(ctx context.Context, l net.Listener, opts demo.Options, console func(ctx context.Context, url string) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	opts.Listener, opts.BackfillInBackground = l, true
+	type started struct {
+		d   *demo.Demo
+		err error
 	}
-	if *readOnly {
-		consoleArgs = append(consoleArgs, "--read-only")
+	up := make(chan started, 1)
+	go func() {
+		d, err := demo.Start(ctx, opts)
+		if err != nil {
+			_ = l.Close()
+		}
+		up <- started{d, err}
+	}()
+	quit := make(chan error, 1)
+	go func() { quit <- console(ctx, "http://"+l.Addr().String()) }()
+	select {
+	case s := <-up:
+		if s.err != nil {
+			cancel()
+			<-quit
+			return s.err
+		}
+		defer s.d.Close()
+		return <-quit
+	case err := <-quit:
+		cancel()
+		if s := <-up; s.d != nil {
+			_ = s.d.Close()
+		}
+		return err
 	}
-	return runConsoleFor(ctx, d, consoleArgs, stdout, stderr)
 }
