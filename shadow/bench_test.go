@@ -46,3 +46,34 @@ func BenchmarkReplay(b *testing.B) {
 	s := acc.Result()
 	require.InDelta(b, 1.0, s.MeanAbsDiff, 1e-3, "production logged XGBoost's prediction + 1")
 }
+
+// BenchmarkPairLogged pairs 100,000 production and 100,000 shadow records
+// (12 features each) read from a real prediction log and compares them:
+// pairs/s of a logged report without labels.
+func BenchmarkPairLogged(b *testing.B) {
+	header, rows, want := fixtureRows(b, "../testdata/models/xgboost_bike_cnt_regression")
+	lg := openStore(b)
+	t0 := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	const n = 100000
+	recs := make([]predlog.Record, 0, 8192)
+	for i := range n {
+		k := i % len(rows)
+		ts := t0.Add(time.Duration(i) * time.Millisecond)
+		recs = append(recs, record("v1", "production", id(i), ts, header, rows[k], want[k]),
+			record("v2", "shadow", id(i), ts, header, rows[k], want[(k+1)%len(want)]))
+		if len(recs) == cap(recs) || i == n-1 {
+			require.NoError(b, lg.Append(context.Background(), recs))
+			recs = recs[:0]
+		}
+	}
+	acc := NewAccumulator(Options{})
+	var pairs int
+	for b.Loop() {
+		acc.Reset()
+		info, err := PairLogged(context.Background(), lg, nil, LoggedQuery{Model: "bike"}, acc.Add)
+		require.NoError(b, err)
+		_ = acc.Result()
+		pairs += info.Paired
+	}
+	b.ReportMetric(float64(pairs)/b.Elapsed().Seconds(), "pairs/s")
+}
