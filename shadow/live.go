@@ -105,6 +105,8 @@ type liveModel struct {
 	resolvedAt        time.Time
 	production        string
 	cand              *Candidate // nil: no usable candidate
+	candVersion       string
+	remote            bool // the candidate's artifact is not a local file
 	uri               string
 	filler            *rowFiller
 	ring              []Pair
@@ -479,58 +481,66 @@ func (l *Live) resolve(ctx context.Context, name string) *liveModel {
 	if m != nil && time.Since(m.resolvedAt) < l.opts.Refresh {
 		return m
 	}
-	nm := &liveModel{resolvedAt: time.Now()}
+	now := time.Now()
+	nm := &liveModel{resolvedAt: now}
+	keep := false
 	if l.opts.Registry != nil {
 		st, err := l.opts.Registry.Get(ctx, name)
 		switch {
 		case err == nil:
 			nm.production = st.Production
 			if v, ok := CandidateOf(st); ok {
-				nm.uri = v.ArtifactURI
-				if m != nil && m.cand != nil && m.cand.Version == v.Version && m.uri == v.ArtifactURI {
-					// Same candidate: keep the model and the window.
-					l.mu.Lock()
-					m.resolvedAt = nm.resolvedAt
-					l.mu.Unlock()
-					return m
+				nm.uri, nm.candVersion = v.ArtifactURI, v.Version
+				// The same candidate: keep the loaded model and its window
+				// (or, for a remote artifact, the verdict and no new log line).
+				keep = m != nil && m.candVersion == v.Version && m.uri == v.ArtifactURI && (m.cand != nil || m.remote)
+				if !keep {
+					nm.cand, nm.remote = l.load(name, v)
 				}
-				nm.cand = l.load(name, v)
 			}
 		case !errors.Is(err, registry.ErrNotFound):
 			l.log.Warn("live shadow: registry lookup failed", "model", name, "err", err)
 		}
 	}
-	if nm.cand != nil {
-		nm.filler = newRowFiller(nm.cand.Features)
-		nm.ring = make([]Pair, l.opts.Window)
-		nm.acc = NewAccumulator(l.opts.Compare)
-	}
 	l.mu.Lock()
-	l.models[name] = nm
+	defer l.mu.Unlock()
+	if keep {
+		m.resolvedAt, m.production = now, nm.production
+		nm = m
+	} else {
+		if nm.cand != nil {
+			nm.filler = newRowFiller(nm.cand.Features)
+			nm.ring = make([]Pair, l.opts.Window)
+			nm.acc = NewAccumulator(l.opts.Compare)
+		}
+		l.models[name] = nm
+	}
 	old := *l.active.Load()
 	act := make(map[string]activeState, len(old)+1)
 	for k, v := range old {
 		act[k] = v
 	}
-	act[name] = activeState{on: nm.cand != nil, until: nm.resolvedAt.Add(l.opts.Refresh).UnixNano(), logged: old[name].logged}
+	act[name] = activeState{on: nm.cand != nil, until: now.Add(l.opts.Refresh).UnixNano(), logged: old[name].logged}
 	l.active.Store(&act)
-	l.mu.Unlock()
 	return nm
 }
 
-func (l *Live) load(name string, v registry.Version) *Candidate {
+// load loads a candidate's model file; remote reports an artifact that is
+// not a local file (not retried until the registry changes), while a local
+// file that fails to load is tried again at the next Refresh.
+func (l *Live) load(name string, v registry.Version) (c *Candidate, remote bool) {
 	path, err := LocalArtifact(v.ArtifactURI)
 	if err != nil {
 		l.log.Info("live shadow off for this candidate", "model", name, "version", v.Version, "reason", err.Error())
-		return nil
+		return nil, true
 	}
-	c, err := LoadCandidate(path, v.Version, nil)
+	cand, err := LoadCandidate(path, v.Version, nil)
 	if err != nil {
 		l.log.Warn("live shadow off for this candidate", "model", name, "version", v.Version, "err", err)
-		return nil
+		return nil, false
 	}
 	l.log.Info("live shadow scoring", "model", name, "candidate", v.Version, "artifact", path)
-	return &c
+	return &cand, false
 }
 
 // LiveStats is a model's rolling comparison.
