@@ -287,7 +287,11 @@ func (h *Handler) Report(ctx context.Context, req ReportRequest) (*Report, error
 	}
 	if source == SourceLive || (source == "" && h.cfg.Live != nil) {
 		if h.cfg.Live != nil {
-			if ls, ok := h.cfg.Live.Stats(req.Model); ok && (source == SourceLive || ls.Pairs > 0) {
+			ls, ok := h.cfg.Live.Stats(req.Model)
+			if req.Options != (Options{}) {
+				ls, ok = h.cfg.Live.StatsWith(req.Model, req.Options)
+			}
+			if ok && (source == SourceLive || ls.Pairs > 0) {
 				if req.Candidate != "" && ls.CandidateVersion != req.Candidate {
 					return nil, notFound("live shadow of %s scores candidate %s, not %s", req.Model, ls.CandidateVersion, req.Candidate)
 				}

@@ -563,6 +563,29 @@ func (l *Live) Stats(model string) (LiveStats, bool) {
 	return l.statsLocked(model, m), true
 }
 
+// StatsWith is Stats with the rolling window compared under opts (a report
+// asking for another threshold, tolerance or top N).
+func (l *Live) StatsWith(model string, opts Options) (LiveStats, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	m := l.models[model]
+	if m == nil || m.cand == nil {
+		return LiveStats{}, false
+	}
+	s := l.statsLocked(model, m)
+	acc := NewAccumulator(opts)
+	if m.full {
+		for _, p := range m.ring[m.next:] {
+			acc.Add(p)
+		}
+	}
+	for _, p := range m.ring[:m.next] {
+		acc.Add(p)
+	}
+	s.Stats = acc.Result()
+	return s, true
+}
+
 func (l *Live) statsLocked(name string, m *liveModel) LiveStats {
 	if !m.statsValid {
 		m.acc.Reset()

@@ -366,6 +366,21 @@ models:
 		})
 	}
 
+	// Another threshold, asked of every source, moves the agreement.
+	agree03 := 0.0
+	for _, r := range rows {
+		if (r.production >= 0.3) == (r.candidate >= 0.3) {
+			agree03 += 1 / float64(len(rows))
+		}
+	}
+	for _, source := range []string{"logged", "replay", "live"} {
+		q.Set("threshold", "0.3")
+		rep := get(source)
+		assert.Equal(t, 0.3, rep.Threshold, source)
+		assert.InDelta(t, agree03, rep.Agreement, 1e-12, source)
+	}
+	q.Del("threshold")
+
 	errCases := []struct {
 		path  string
 		code  int
