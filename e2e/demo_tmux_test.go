@@ -38,6 +38,13 @@ func (m tmux) keys(keys ...string) {
 	}
 }
 
+// typeText sends text literally (no key-name lookup).
+func (m tmux) typeText(text string) {
+	m.t.Helper()
+	m.run("send-keys", "-t", m.session, "-l", text)
+	time.Sleep(200 * time.Millisecond)
+}
+
 func (m tmux) screen() string { return m.run("capture-pane", "-p", "-t", m.session) }
 
 // waitScreen polls the pane until it shows every one of want.
@@ -63,10 +70,11 @@ func (m tmux) waitScreen(within time.Duration, want ...string) string {
 	}
 }
 
-// TestDemoIncidentInTmux runs `mlectl demo` in tmux as a newcomer would:
-// the console comes up, the staged incident fires drift alerts that the
-// alerts view lists with their runbooks, a rollback ends it and the exported
-// timeline contains the rollback.
+// TestDemoIncidentInTmux runs `mlectl demo` in tmux as a newcomer would,
+// all inside the console: the staged incident fires FeatureDrift, the
+// alerts view lists it, enter opens its runbook, the runbook's rollback
+// step runs after the model's name is typed, and the timeline view exports
+// a postmortem file that contains the rollback.
 func TestDemoIncidentInTmux(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatalf("tmux is needed for the console test (apt-get install tmux): %v", err)
@@ -75,7 +83,7 @@ func TestDemoIncidentInTmux(t *testing.T) {
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	m := tmux{t: t, session: fmt.Sprintf("mlectl-e2e-%d", port)}
-	m.run("new-session", "-d", "-s", m.session, "-x", "120", "-y", "30",
+	m.run("new-session", "-d", "-s", m.session, "-x", "120", "-y", "36",
 		fmt.Sprintf("%s demo --listen 127.0.0.1:%d --incident-after 5s --ascii", mlectl, port))
 	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", m.session).Run() })
 
@@ -94,18 +102,55 @@ func TestDemoIncidentInTmux(t *testing.T) {
 	m.keys(":", "alerts", "Enter")
 	m.waitScreen(20*time.Second, "Alerts", "FeatureDrift", "feature-drift")
 
-	out, err := exec.Command(mlectl, "rollback", "demand", "--reason", "e2e: temp drifted", "--collector", base).CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	require.Contains(t, string(out), "v12 → v11")
+	// Only demand's FeatureDrift rows (the filter matches "NAME MODEL"),
+	// then enter opens the runbook the alert links.
+	m.keys("/")
+	m.typeText("FeatureDrift demand")
+	m.keys("Enter")
+	m.waitScreen(10*time.Second, "/FeatureDrift demand")
+	m.keys("Enter")
+	m.waitScreen(20*time.Second, "Runbook feature-drift", "STEPS", "[rollback]", "model=demand")
+
+	// The selected step is the rollback; a wrong name does nothing.
+	m.keys("r")
+	m.waitScreen(10*time.Second, "Rollback demand?", "Type demand to confirm")
+	m.typeText("fraud")
+	m.keys("Enter")
+	m.waitScreen(10*time.Second, "does not match demand; nothing was done")
+	m.keys("C-u")
+	m.typeText("demand")
+	m.keys("Enter")
+	m.waitScreen(30*time.Second, "step 5 (rollback): rollback demand > v11")
 
 	file := filepath.Join(t.TempDir(), "postmortem.md")
-	out, err = exec.Command(mlectl, "timeline", "export", "--model", "demand", "--from", "-1h",
-		"--format", "md", "-o", file, "--collector", base).CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	m.keys(":")
+	m.typeText("timeline demand")
+	m.keys("Enter")
+	m.waitScreen(20*time.Second, "Timeline demand", "runbook_step", "newest first")
+	m.keys("e")
+	m.waitScreen(10*time.Second, "export to: ./timeline-")
+	m.keys("C-u")
+	m.typeText(file)
+	m.keys("Enter")
+	m.waitScreen(20*time.Second, "wrote "+file)
+
 	md, err := os.ReadFile(file)
 	require.NoError(t, err)
 	require.Contains(t, string(md), "rollback demand: v12 → v11")
 	require.Contains(t, string(md), "FeatureDrift")
+	require.Contains(t, string(md), "runbook feature-drift step 5")
+
+	// The registry agrees: demand serves v11 again.
+	resp, err := http.Get(base + "/api/v1/models/demand")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var model struct {
+		Data struct {
+			Production string `json:"production"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&model))
+	require.Equal(t, "v11", model.Data.Production)
 
 	m.keys("q")
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/collector"
 	"github.com/mlectl/mlectl/tsdb"
@@ -147,6 +148,7 @@ func seedDB(db *tsdb.DB, models []seededModel) error {
 // ways that differ only in /api/v1/alerts.
 var env struct {
 	urls map[alertsMode]string
+	db   *tsdb.DB
 }
 
 func TestMain(m *testing.M) {
@@ -172,10 +174,22 @@ func runWithCollector(m *testing.M) (int, error) {
 	if err := seedDB(db, seed); err != nil {
 		return 0, err
 	}
+	if err := seedModelSeries(db); err != nil {
+		return 0, err
+	}
 	srv, err := collector.New(collector.Config{Version: "test"}, db, nil)
 	if err != nil {
 		return 0, err
 	}
+	// The registry and event log, read-only for the shared collector
+	// (default auth: reads open, writes refused); see newWritable.
+	meta, err := openMeta(context.Background(), dir, auth.Config{})
+	if err != nil {
+		return 0, err
+	}
+	defer meta.Close()
+	meta.Mount(srv)
+	env.db = db
 	recorded, err := os.ReadFile(filepath.Join("testdata", "alerts.json"))
 	if err != nil {
 		return 0, err

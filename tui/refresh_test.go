@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/tui/models"
-	"github.com/mlectl/mlectl/tui/placeholder"
 	"github.com/mlectl/mlectl/tui/query"
 )
 
@@ -53,15 +52,4 @@ func TestQueryDiscardsStaleResults(t *testing.T) {
 	assert.Contains(t, lines[0], "count(mle_dataset_drift_share)")
 	assert.Contains(t, lines[1], "vector · 1 series · table")
 	assert.Regexp(t, `^› \{\} +4$`, lines[3], "the count (4 models), not the older sum")
-}
-
-func TestPlaceholderSeesServedEndpoint(t *testing.T) {
-	api := stableURL{collectorClient(t, alertsRecorded)}
-	m := New(t.Context(), testConfig(api))
-	v := placeholder.New(m.c, api, placeholder.Spec{Name: "x", Title: "X", Endpoint: "/api/v1/status/buildinfo"})
-	v.SetSize(80, 6)
-	assert.Contains(t, v.View(), "probing /api/v1/status/buildinfo")
-	v.Update(v.Init()())
-	assert.Contains(t, v.View(), "The collector serves /api/v1/status/buildinfo")
-	assert.Equal(t, clock, v.LastUpdate())
 }

@@ -17,11 +17,14 @@ import (
 
 	"github.com/mlectl/mlectl/tui/alerts"
 	"github.com/mlectl/mlectl/tui/common"
+	"github.com/mlectl/mlectl/tui/detail"
+	"github.com/mlectl/mlectl/tui/gameday"
 	"github.com/mlectl/mlectl/tui/keys"
 	"github.com/mlectl/mlectl/tui/models"
-	"github.com/mlectl/mlectl/tui/placeholder"
 	"github.com/mlectl/mlectl/tui/query"
+	"github.com/mlectl/mlectl/tui/runbooks"
 	"github.com/mlectl/mlectl/tui/styles"
+	"github.com/mlectl/mlectl/tui/timeline"
 )
 
 // Minimum terminal size; below it the console says so instead of drawing
@@ -42,7 +45,10 @@ type API interface {
 	models.API
 	alerts.API
 	query.API
-	placeholder.API
+	detail.API
+	timeline.API
+	runbooks.API
+	gameday.API
 	Ready(ctx context.Context) error
 	URL() string
 }
@@ -66,6 +72,18 @@ type View interface {
 	LastUpdate() time.Time
 }
 
+// Opener is a view that takes an argument when opened: `:timeline MODEL`,
+// or an alert's runbook reference and labels from a NavigateMsg.
+type Opener interface {
+	Open(arg string, labels map[string]string) tea.Cmd
+}
+
+// Backer is a view with a level of its own (a runbook opened from the
+// list): Back reports whether it consumed esc.
+type Backer interface {
+	Back() bool
+}
+
 // Config configures the console.
 type Config struct {
 	API API
@@ -80,6 +98,9 @@ type Config struct {
 	ReadOnly bool
 	// Start is the first view's command name; "" means models.
 	Start string
+	// Width and Height, when set, size the first frame without waiting
+	// for the terminal's size (output that is not a terminal: benchmarks).
+	Width, Height int
 }
 
 type inputMode int
@@ -149,7 +170,7 @@ func New(ctx context.Context, cfg Config) *Model {
 		filters: map[string]string{},
 		keys:    keys.NewGlobal(),
 		aliases: map[string]string{
-			"m": "models", "model": "models", "a": "alerts", "alert": "alerts",
+			"m": "models", "a": "alerts", "alert": "alerts",
 			"runbook": "runbooks", "rb": "runbooks", "events": "timeline", "game": "gameday",
 			"q": "quit", "q!": "quit", "exit": "quit",
 		},
@@ -164,9 +185,10 @@ func New(ctx context.Context, cfg Config) *Model {
 	add(models.New(c, cfg.API))
 	add(alerts.New(c, cfg.API))
 	add(query.New(c, cfg.API))
-	for _, s := range placeholder.Specs {
-		add(placeholder.New(c, cfg.API, s))
-	}
+	add(detail.New(c, cfg.API))
+	add(timeline.New(c, cfg.API))
+	add(runbooks.New(c, cfg.API))
+	add(gameday.New(c, cfg.API))
 	start := cfg.Start
 	if _, ok := m.views[start]; !ok {
 		start = "models"
@@ -190,6 +212,9 @@ func New(ctx context.Context, cfg Config) *Model {
 	if cfg.ASCII {
 		m.help.ShortSeparator = " | "
 		m.help.Ellipsis = "..."
+	}
+	if cfg.Width > 0 && cfg.Height > 0 {
+		m.Update(tea.WindowSizeMsg{Width: cfg.Width, Height: cfg.Height})
 	}
 	return m
 }
@@ -250,6 +275,9 @@ func (m *Model) back() {
 		m.views[name].SetFilter("")
 		return
 	}
+	if b, ok := m.views[name].(Backer); ok && b.Back() {
+		return
+	}
 	if len(m.stack) > 1 {
 		m.stack = m.stack[:len(m.stack)-1]
 	}
@@ -283,6 +311,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd := m.open(msg.View)
 		if q, ok := m.views[msg.View].(*query.View); ok && msg.Arg != "" {
 			cmd = q.SetQuery(msg.Arg)
+		} else if o, ok := m.views[msg.View].(Opener); ok && (msg.Arg != "" || len(msg.Labels) > 0) {
+			cmd = tea.Batch(cmd, o.Open(msg.Arg, msg.Labels))
 		}
 		return m, cmd
 	case tea.KeyMsg:
@@ -392,6 +422,10 @@ func (m *Model) runCommand(cmd string) tea.Cmd {
 		m.open(name)
 		return q.SetQuery(arg)
 	}
+	if o, ok := m.views[name].(Opener); ok {
+		cmd := m.open(name)
+		return tea.Batch(cmd, o.Open(strings.TrimSpace(arg), nil))
+	}
 	return m.open(name)
 }
 
@@ -424,6 +458,7 @@ func (m *Model) View() string {
 var asciiGlyphs = strings.NewReplacer(
 	"…", "~", "·", "-", "•", "|", "›", ">", "—", "-", "µ", "u", "↑", "^", "↓", "v",
 	"▁", "_", "▂", ".", "▃", "-", "▄", "~", "▅", "=", "▆", "*", "▇", "#", "█", "@",
+	"→", ">", "–", "-", "σ", "s",
 )
 
 func (m *Model) header() string {

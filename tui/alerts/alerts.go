@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/mlectl/mlectl/client"
@@ -18,10 +20,21 @@ import (
 
 const fetchTimeout = 10 * time.Second
 
-// API is what the view needs from the collector.
+// API is what the view needs from the collector: the Prometheus alerts
+// list, and the alerting engine's state (ids, acks, silences) with its
+// ack and silence calls.
 type API interface {
 	Alerts(ctx context.Context) ([]client.Alert, error)
+	AlertStates(ctx context.Context) ([]client.AlertState, error)
+	Ack(ctx context.Context, id, comment string) error
+	CreateSilence(ctx context.Context, matchers string, d time.Duration, comment string) (client.Silence, error)
 }
+
+// DefaultSilence is the duration the silence prompt starts with.
+const DefaultSilence = "1h"
+
+// Comment is recorded with acks and silences made here.
+const Comment = "from the mlectl console"
 
 const (
 	colState = iota
@@ -30,6 +43,7 @@ const (
 	colName
 	colModel
 	colRunbook
+	colHandled
 	numCols
 )
 
@@ -40,12 +54,21 @@ var columns = []common.Column{
 	colName:     {Title: "ALERT", Width: 16, Flex: true, MaxWidth: 40},
 	colModel:    {Title: "MODEL", Width: 12, Priority: 3},
 	colRunbook:  {Title: "RUNBOOK", Width: 24, Priority: 4},
+	colHandled:  {Title: "HANDLED", Width: 14, Priority: 1},
 }
 
 type fetchedMsg struct {
-	alerts []client.Alert
-	err    error
-	at     time.Time
+	seq      int
+	alerts   []client.Alert
+	err      error
+	states   []client.AlertState
+	stateErr error
+	at       time.Time
+}
+
+type doneMsg struct {
+	text string
+	err  error
 }
 
 // View is the Alerts screen.
@@ -54,21 +77,48 @@ type View struct {
 	api      API
 	table    *common.Table
 	open     key.Binding
+	ack      key.Binding
+	silence  key.Binding
 	alerts   []client.Alert
 	err      error
+	states   map[string]client.AlertState // by label set
+	stateErr error
 	at       time.Time
 	loaded   bool
+	seq      int
 	inflight bool
 	filter   string
 	width    int
 	height   int
+
+	// The silence prompt: open while prompting, for the alert target.
+	prompt    textinput.Model
+	target    silenceTarget
+	prompting bool
+	promptErr string
+
+	status  string
+	statErr bool
+	acting  bool
+}
+
+// silenceTarget is the alert a silence is being asked for.
+type silenceTarget struct {
+	name, matchers string
 }
 
 // New returns the Alerts view reading from api.
 func New(c common.Common, api API) *View {
 	v := &View{
 		c: c, api: api, table: common.NewTable(c, columns),
-		open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open runbook")),
+		open:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open runbook")),
+		ack:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "acknowledge")),
+		silence: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "silence for…")),
+		prompt:  common.NewInput(c, ""),
+	}
+	if c.ReadOnly {
+		v.ack.SetEnabled(false)
+		v.silence.SetEnabled(false)
 	}
 	v.table.SetEmpty("loading alerts…")
 	return v
@@ -88,22 +138,31 @@ func (v *View) Refresh() tea.Cmd {
 	if v.inflight {
 		return nil
 	}
+	return v.fetch()
+}
+
+// fetch starts a fetch now; an older one still running is then ignored.
+func (v *View) fetch() tea.Cmd {
+	v.seq++
 	v.inflight = true
-	c, api := v.c, v.api
+	c, api, seq := v.c, v.api, v.seq
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
 		defer cancel()
-		at := c.Now()
-		alerts, err := api.Alerts(ctx)
-		return fetchedMsg{alerts: alerts, err: err, at: at}
+		msg := fetchedMsg{seq: seq, at: c.Now()}
+		var wg sync.WaitGroup
+		wg.Go(func() { msg.alerts, msg.err = api.Alerts(ctx) })
+		wg.Go(func() { msg.states, msg.stateErr = api.AlertStates(ctx) })
+		wg.Wait()
+		return msg
 	}
 }
 
 // LastUpdate is when the shown alerts were fetched.
 func (v *View) LastUpdate() time.Time { return v.at }
 
-// Capturing is always false.
-func (v *View) Capturing() bool { return false }
+// Capturing reports whether the silence prompt owns the keyboard.
+func (v *View) Capturing() bool { return v.prompting }
 
 // SetFilter keeps alerts whose name, model or severity contain f.
 func (v *View) SetFilter(f string) {
@@ -117,13 +176,29 @@ func (v *View) SetSize(w, h int) {
 	v.table.SetSize(w, max(h-1, 1))
 }
 
-// KeyBindings lists the view's keys for help.
-func (v *View) KeyBindings() []key.Binding { return append(v.table.KeyBindings(), v.open) }
+// KeyBindings lists the view's keys for help: in read-only mode without
+// ack and silence.
+func (v *View) KeyBindings() []key.Binding {
+	if v.prompting {
+		return []key.Binding{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "silence")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		}
+	}
+	out := append(v.table.KeyBindings(), v.open)
+	if !v.c.ReadOnly {
+		out = append(out, v.ack, v.silence)
+	}
+	return out
+}
 
 // Update handles fetch results and navigation keys.
 func (v *View) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case fetchedMsg:
+		if msg.seq != v.seq {
+			return nil // an older fetch finished late
+		}
 		v.inflight, v.loaded = false, true
 		v.err = msg.err
 		if msg.err == nil {
@@ -132,12 +207,44 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 		} else if errors.Is(msg.err, client.ErrNotConfigured) {
 			v.alerts, v.at = nil, msg.at
 		}
+		v.stateErr = msg.stateErr
+		if msg.stateErr == nil {
+			v.states = make(map[string]client.AlertState, len(msg.states))
+			for _, st := range msg.states {
+				v.states[labelKey(st.Labels)] = st
+			}
+		} else if errors.Is(msg.stateErr, client.ErrNotConfigured) {
+			v.states = nil
+		}
 		v.rebuild()
+	case doneMsg:
+		v.acting = false
+		v.status, v.statErr = msg.text, msg.err != nil
+		if msg.err != nil {
+			v.status = msg.err.Error()
+			return nil
+		}
+		return v.fetch()
 	case tea.KeyMsg:
+		if v.prompting {
+			return v.updatePrompt(msg)
+		}
+		v.status = ""
+		switch {
+		case key.Matches(msg, v.ack):
+			return v.startAck()
+		case key.Matches(msg, v.silence):
+			return v.startSilence()
+		}
 		if key.Matches(msg, v.open) {
 			if row, ok := v.table.Selected(); ok {
 				rb := row.Cells[colRunbook]
-				return func() tea.Msg { return common.NavigateMsg{View: "runbooks", Arg: rb} }
+				var labels map[string]string
+				idx, _, _ := strings.Cut(row.Key, "\x00")
+				if i, err := strconv.Atoi(idx); err == nil && i < len(v.alerts) {
+					labels = v.alerts[i].Labels
+				}
+				return func() tea.Msg { return common.NavigateMsg{View: "runbooks", Arg: rb, Labels: labels} }
 			}
 			return nil
 		}
@@ -220,6 +327,7 @@ func (v *View) rebuild() {
 		cells[colName] = orDash(name, dash)
 		cells[colModel] = orDash(model, dash)
 		cells[colRunbook] = orDash(Runbook(a), dash)
+		cells[colHandled], tones[colHandled] = v.handled(a)
 		rows = append(rows, common.Row{Key: strconv.Itoa(i) + "\x00" + name + "\x00" + model, Cells: cells, Tones: tones})
 	}
 	switch {
@@ -242,10 +350,19 @@ func orDash(s, dash string) string {
 	return s
 }
 
-// View renders the table and a footnote with counts or the last error.
+// View renders the table and a footnote with counts or the last error;
+// the silence prompt, when open, takes the line above the footnote.
 func (v *View) View() string {
 	var note string
 	switch {
+	case v.prompting:
+		note = v.promptLine()
+	case v.acting:
+		note = v.c.Styles.Warn.Render("working: waiting for the collector…")
+	case v.status != "" && v.statErr:
+		note = v.c.Styles.Error.Render(v.status)
+	case v.status != "":
+		note = v.c.Styles.StatusOK.Render(v.status)
 	case v.err != nil && !errors.Is(v.err, client.ErrNotConfigured):
 		note = v.c.ErrorLine("alerts fetch failed", v.err)
 	case v.loaded && v.err == nil:
@@ -262,5 +379,188 @@ func (v *View) View() string {
 	}
 	body := v.table.View()
 	pad := max(v.height-2-strings.Count(body, "\n"), 0)
-	return body + strings.Repeat("\n", pad+1) + common.Fit(note, v.width)
+	out := body + strings.Repeat("\n", pad+1) + common.Fit(note, v.width)
+	if !v.prompting {
+		return out
+	}
+	// The prompt's hint or error takes the line above it.
+	rows := strings.Split(out, "\n")
+	if len(rows) >= 3 {
+		hint := v.c.Styles.Muted.Render("enter silences · esc cancels · durations like 30m, 1h, 2h30m")
+		if v.promptErr != "" {
+			hint = v.c.Styles.Error.Render(v.promptErr)
+		}
+		rows[len(rows)-2] = common.Fit(hint, v.width)
+	}
+	return strings.Join(rows, "\n")
+}
+
+// labelKey identifies an alert by its label set, the same in the
+// Prometheus alerts list and the alerting engine's state.
+func labelKey(l map[string]string) string {
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte(0)
+		b.WriteString(l[k])
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// handled says who took the alert: acked, silenced, both, or nobody.
+func (v *View) handled(a client.Alert) (string, common.Tone) {
+	if v.states == nil {
+		return v.c.DashFor(), common.ToneMuted
+	}
+	st, ok := v.states[labelKey(a.Labels)]
+	if !ok {
+		return v.c.DashFor(), common.ToneMuted
+	}
+	var parts []string
+	if st.Ack != nil {
+		parts = append(parts, "ack "+st.Ack.By)
+	}
+	if len(st.SilencedBy) > 0 {
+		parts = append(parts, "silenced")
+	}
+	if len(parts) == 0 {
+		return "no", common.ToneWarn
+	}
+	return strings.Join(parts, ","), common.ToneGood
+}
+
+// selected returns the alert under the cursor.
+func (v *View) selected() (client.Alert, bool) {
+	row, ok := v.table.Selected()
+	if !ok {
+		return client.Alert{}, false
+	}
+	idx, _, _ := strings.Cut(row.Key, "\x00")
+	i, err := strconv.Atoi(idx)
+	if err != nil || i >= len(v.alerts) {
+		return client.Alert{}, false
+	}
+	return v.alerts[i], true
+}
+
+// engineState returns the alerting engine's view of the selected alert,
+// or sets the status line to why there is none.
+func (v *View) engineState(verb string) (client.Alert, client.AlertState, bool) {
+	a, ok := v.selected()
+	switch {
+	case v.acting:
+		v.status, v.statErr = "an action is already running", true
+	case !ok:
+		v.status, v.statErr = "no alert selected", true
+	case errors.Is(v.stateErr, client.ErrNotConfigured):
+		v.status, v.statErr = "cannot "+verb+": the collector does not serve /api/v1/alerts/state (its alerting engine is "+common.NotConfigured+")", true
+	case v.stateErr != nil:
+		v.status, v.statErr = "cannot "+verb+": "+v.stateErr.Error(), true
+	default:
+		st, found := v.states[labelKey(a.Labels)]
+		if !found {
+			v.status, v.statErr = "cannot "+verb+": the alerting engine no longer holds this alert (refresh with ctrl+r)", true
+			return a, st, false
+		}
+		return a, st, true
+	}
+	return a, client.AlertState{}, false
+}
+
+func (v *View) startAck() tea.Cmd {
+	a, st, ok := v.engineState("acknowledge")
+	if !ok {
+		return nil
+	}
+	if st.Ack != nil {
+		v.status, v.statErr = a.Labels["alertname"]+" is already acknowledged by "+st.Ack.By, false
+		return nil
+	}
+	v.acting = true
+	api, ctx, id, what := v.api, v.c.Ctx, st.ID, describe(a)
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+		defer cancel()
+		if err := api.Ack(ctx, id, Comment); err != nil {
+			return doneMsg{err: err}
+		}
+		return doneMsg{text: "acknowledged " + what}
+	}
+}
+
+func describe(a client.Alert) string {
+	s := a.Labels["alertname"]
+	if m := a.Labels["model"]; m != "" {
+		s += " (" + m + ")"
+	}
+	return s
+}
+
+// Matchers is the selector a silence of alert a uses: its name and, when
+// it has one, its model, so the same alert of other models still pages.
+func Matchers(a client.Alert) string {
+	parts := []string{"alertname=" + strconv.Quote(a.Labels["alertname"])}
+	if m := a.Labels["model"]; m != "" {
+		parts = append(parts, "model="+strconv.Quote(m))
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+func (v *View) startSilence() tea.Cmd {
+	a, _, ok := v.engineState("silence")
+	if !ok {
+		return nil
+	}
+	v.target = silenceTarget{name: describe(a), matchers: Matchers(a)}
+	v.prompting, v.promptErr = true, ""
+	v.prompt.SetValue(DefaultSilence)
+	v.prompt.CursorEnd()
+	return v.prompt.Focus()
+}
+
+func (v *View) updatePrompt(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyEsc:
+		v.prompting = false
+		v.prompt.Blur()
+		v.status, v.statErr = "silence cancelled", false
+		return nil
+	case tea.KeyEnter:
+		text := strings.TrimSpace(v.prompt.Value())
+		d, err := time.ParseDuration(text)
+		switch {
+		case err != nil:
+			v.promptErr = "duration " + strconv.Quote(text) + " is not a Go duration such as 30m, 1h or 2h30m"
+			return nil
+		case d <= 0:
+			v.promptErr = "duration must be positive"
+			return nil
+		}
+		v.prompting, v.acting = false, true
+		v.prompt.Blur()
+		api, ctx, t := v.api, v.c.Ctx, v.target
+		return func() tea.Msg {
+			ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+			defer cancel()
+			sil, err := api.CreateSilence(ctx, t.matchers, d, Comment)
+			if err != nil {
+				return doneMsg{err: err}
+			}
+			return doneMsg{text: "silenced " + t.name + " until " + sil.EndsAt.UTC().Format("15:04") + " UTC"}
+		}
+	}
+	v.promptErr = ""
+	var cmd tea.Cmd
+	v.prompt, cmd = v.prompt.Update(msg)
+	return cmd
+}
+
+func (v *View) promptLine() string {
+	return "silence " + v.target.matchers + " for: " + v.prompt.View()
 }

@@ -5,6 +5,9 @@ package common
 type NavigateMsg struct {
 	View string // command name: models, alerts, query, ...
 	Arg  string // view-specific argument (the query for "query")
+	// Labels go with Arg: an alert's labels when it opens its runbook
+	// (they fill the runbook steps' ${placeholders}).
+	Labels map[string]string
 }
 
 // ErrorLine renders an error for the one-line footnote area of a view.

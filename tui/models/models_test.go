@@ -92,7 +92,10 @@ func TestViewFilterDrillAndDashes(t *testing.T) {
 
 	cmd := v.Update(tea.KeyMsg{Type: tea.KeyEnter})
 	require.NotNil(t, cmd)
-	assert.Equal(t, common.NavigateMsg{View: "query", Arg: DrillQuery("churn")}, cmd())
+	assert.Equal(t, common.NavigateMsg{View: "model", Arg: "churn"}, cmd(), "enter opens the model's detail")
+	cmd = v.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("x")})
+	require.NotNil(t, cmd)
+	assert.Equal(t, common.NavigateMsg{View: "query", Arg: DrillQuery("churn")}, cmd(), "x drills into the query")
 
 	v.SetFilter("nothing")
 	assert.Contains(t, v.View(), "no model matches /nothing")

@@ -59,6 +59,7 @@ type View struct {
 	api      API
 	table    *common.Table
 	open     key.Binding
+	query    key.Binding
 	snap     Snapshot
 	loaded   bool
 	inflight bool
@@ -73,7 +74,8 @@ func New(c common.Common, api API) *View {
 		c:     c,
 		api:   api,
 		table: common.NewTable(c, columns),
-		open:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "query model")),
+		open:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "model detail")),
+		query: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "query model")),
 	}
 	v.table.SetEmpty("loading models…")
 	return v
@@ -131,7 +133,7 @@ func (v *View) SetSize(w, h int) {
 
 // KeyBindings lists the view's keys for help.
 func (v *View) KeyBindings() []key.Binding {
-	return append(v.table.KeyBindings(), v.open)
+	return append(v.table.KeyBindings(), v.open, v.query)
 }
 
 // SetSnapshot installs data directly; benchmarks and tests use it.
@@ -156,6 +158,13 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 		v.SetSnapshot(s)
 	case tea.KeyMsg:
 		if key.Matches(msg, v.open) {
+			if row, ok := v.table.Selected(); ok {
+				name := row.Key
+				return func() tea.Msg { return common.NavigateMsg{View: "model", Arg: name} }
+			}
+			return nil
+		}
+		if key.Matches(msg, v.query) {
 			if row, ok := v.table.Selected(); ok {
 				q := DrillQuery(row.Key)
 				return func() tea.Msg { return common.NavigateMsg{View: "query", Arg: q} }

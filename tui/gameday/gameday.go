@@ -1,0 +1,530 @@
+package gameday
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/tui/common"
+	"github.com/mlectl/mlectl/tui/confirm"
+)
+
+const fetchTimeout = 10 * time.Second
+
+// Endpoint is the collector API the view reads.
+const Endpoint = "/api/v1/gameday/injections"
+
+// Kinds are the injection kinds the collector knows.
+var Kinds = []string{"shift", "scale", "nulls", "swap", "latency", "errors"}
+
+// API is what the view needs from the collector.
+type API interface {
+	Injections(ctx context.Context) ([]client.Injection, error)
+	StartInjection(ctx context.Context, req client.InjectionRequest) (client.Injection, error)
+	StopInjection(ctx context.Context, id string) (client.Injection, error)
+}
+
+const (
+	colID = iota
+	colModel
+	colFeature
+	colKind
+	colMag
+	colState
+	colEnds
+	colRecords
+	numCols
+)
+
+var columns = []common.Column{
+	colID:      {Title: "ID", Width: 15, Priority: 5},
+	colModel:   {Title: "MODEL", Width: 10, Flex: true, MaxWidth: 24},
+	colFeature: {Title: "FEATURE", Width: 10, Priority: 1},
+	colKind:    {Title: "KIND", Width: 7},
+	colMag:     {Title: "MAG", Width: 5, Right: true},
+	colState:   {Title: "STATE", Width: 6},
+	colEnds:    {Title: "ENDS", Width: 9, Priority: 2},
+	colRecords: {Title: "RECORDS", Width: 8, Priority: 3, Right: true},
+}
+
+// Form fields, in order.
+const (
+	fModel = iota
+	fFeature
+	fKind
+	fMagnitude
+	fDuration
+	numFields
+)
+
+var fieldNames = [numFields]string{"model", "feature", "kind", "magnitude", "duration"}
+
+type fetchedMsg struct {
+	list []client.Injection
+	err  error
+	at   time.Time
+}
+
+type doneMsg struct {
+	verb string
+	inj  client.Injection
+	err  error
+}
+
+// View is the Game day screen.
+type View struct {
+	c     common.Common
+	api   API
+	table *common.Table
+
+	newKey, stopKey key.Binding
+
+	list     []client.Injection
+	err      error
+	at       time.Time
+	loaded   bool
+	inflight bool
+	filter   string
+
+	form    bool
+	fields  [numFields]textinput.Model
+	focus   int
+	kind    int
+	formErr string
+	dialog  *confirm.Model
+	status  string
+	bad     bool
+
+	width, height int
+}
+
+// New returns the Game day view reading from api.
+func New(c common.Common, api API) *View {
+	v := &View{
+		c: c, api: api, table: common.NewTable(c, columns),
+		newKey:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new injection")),
+		stopKey: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "stop selected")),
+	}
+	for i := range v.fields {
+		v.fields[i] = common.NewInput(c, "")
+		v.fields[i].CharLimit = 64
+	}
+	v.fields[fMagnitude].SetValue("3")
+	v.fields[fDuration].SetValue("5m")
+	v.table.SetEmpty("loading injections…")
+	return v
+}
+
+// Name is the view's command name.
+func (v *View) Name() string { return "gameday" }
+
+// Title is the view's breadcrumb.
+func (v *View) Title() string { return "Game day" }
+
+// Init starts the first fetch.
+func (v *View) Init() tea.Cmd { return v.Refresh() }
+
+// Refresh starts a fetch unless one is running.
+func (v *View) Refresh() tea.Cmd {
+	if v.inflight {
+		return nil
+	}
+	v.inflight = true
+	c, api := v.c, v.api
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
+		defer cancel()
+		at := c.Now()
+		list, err := api.Injections(ctx)
+		return fetchedMsg{list: list, err: err, at: at}
+	}
+}
+
+// LastUpdate is when the injections were last fetched.
+func (v *View) LastUpdate() time.Time { return v.at }
+
+// Capturing reports that the form or the confirm dialog owns the keyboard.
+func (v *View) Capturing() bool { return v.form || (v.dialog != nil && v.dialog.Capturing()) }
+
+// SetFilter keeps injections whose model, feature or kind contain f.
+func (v *View) SetFilter(f string) {
+	v.filter = strings.ToLower(f)
+	v.rebuild()
+}
+
+// SetSize sets the body area.
+func (v *View) SetSize(w, h int) {
+	v.width, v.height = w, h
+	v.table.SetSize(w, max(h-1, 1))
+	for i := range v.fields {
+		v.fields[i].Width = max(min(w-20, 40), 8)
+	}
+	if v.dialog != nil {
+		v.dialog.SetSize(w, h)
+	}
+}
+
+func (v *View) configured() bool {
+	return v.loaded && !errors.Is(v.err, client.ErrNotConfigured)
+}
+
+// KeyBindings lists the view's keys for help.
+func (v *View) KeyBindings() []key.Binding {
+	switch {
+	case v.dialog != nil && v.dialog.Capturing():
+		return v.dialog.KeyBindings()
+	case v.form:
+		return []key.Binding{
+			key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab/↓", "next field")),
+			key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "kind")),
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "start")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		}
+	}
+	b := v.table.KeyBindings()
+	if v.configured() && !v.c.ReadOnly {
+		b = append(b, v.newKey, v.stopKey)
+	}
+	return b
+}
+
+// Update handles fetch and action results and keys.
+func (v *View) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case fetchedMsg:
+		v.inflight, v.loaded = false, true
+		v.err = msg.err
+		if msg.err == nil {
+			v.list, v.at = msg.list, msg.at
+		} else if errors.Is(msg.err, client.ErrNotConfigured) {
+			v.list, v.at = nil, msg.at
+		}
+		v.rebuild()
+	case doneMsg:
+		if msg.err != nil {
+			v.status, v.bad = msg.verb+" failed: "+msg.err.Error(), true
+			return nil
+		}
+		v.status, v.bad = msg.verb+" "+msg.inj.ID+": "+describe(msg.inj), false
+		return v.Refresh()
+	case tea.KeyMsg:
+		return v.handleKey(msg)
+	}
+	return nil
+}
+
+func describe(in client.Injection) string {
+	s := in.Kind + " " + formatMag(in.Magnitude) + " on " + in.Model
+	if in.Feature != "" {
+		s += "/" + in.Feature
+	}
+	if in.Duration != "" {
+		s += " for " + in.Duration
+	}
+	return s
+}
+
+func formatMag(f float64) string { return strconv.FormatFloat(f, 'g', 4, 64) }
+
+func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if v.dialog != nil && v.dialog.Capturing() {
+		cmd := v.dialog.Update(msg)
+		switch {
+		case v.dialog.Cancelled():
+			v.dialog = nil
+			v.status, v.bad = "cancelled: nothing was injected", false
+		case v.dialog.Done():
+			v.dialog = nil
+			v.status, v.bad = "starting the injection…", false
+		}
+		return cmd
+	}
+	if v.form {
+		return v.updateForm(msg)
+	}
+	if !v.configured() || v.c.ReadOnly {
+		v.table.Update(msg)
+		return nil
+	}
+	switch {
+	case key.Matches(msg, v.newKey):
+		v.form, v.formErr, v.focus = true, "", fModel
+		return v.focusField()
+	case key.Matches(msg, v.stopKey):
+		row, ok := v.table.Selected()
+		if !ok {
+			return nil
+		}
+		if row.Cells[colState] != "active" {
+			v.status, v.bad = "injection "+row.Key+" has already ended", true
+			return nil
+		}
+		id, c, api := row.Key, v.c, v.api
+		v.status, v.bad = "stopping "+id+"…", false
+		return func() tea.Msg {
+			ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
+			defer cancel()
+			inj, err := api.StopInjection(ctx, id)
+			return doneMsg{verb: "stopped", inj: inj, err: err}
+		}
+	}
+	v.table.Update(msg)
+	return nil
+}
+
+func (v *View) focusField() tea.Cmd {
+	for i := range v.fields {
+		v.fields[i].Blur()
+	}
+	if v.focus == fKind {
+		return nil
+	}
+	return v.fields[v.focus].Focus()
+}
+
+func (v *View) updateForm(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyEsc:
+		v.form = false
+		v.focusField()
+		v.fields[v.focus].Blur()
+		return nil
+	case tea.KeyTab, tea.KeyDown:
+		v.focus = (v.focus + 1) % numFields
+		return v.focusField()
+	case tea.KeyShiftTab, tea.KeyUp:
+		v.focus = (v.focus + numFields - 1) % numFields
+		return v.focusField()
+	case tea.KeyEnter:
+		if v.focus < numFields-1 {
+			v.focus++
+			return v.focusField()
+		}
+		return v.submit()
+	}
+	if v.focus == fKind {
+		switch msg.String() {
+		case "left", "h":
+			v.kind = (v.kind + len(Kinds) - 1) % len(Kinds)
+		case "right", "l", " ":
+			v.kind = (v.kind + 1) % len(Kinds)
+		}
+		return nil
+	}
+	var cmd tea.Cmd
+	v.fields[v.focus], cmd = v.fields[v.focus].Update(msg)
+	return cmd
+}
+
+// Request validates the form into a start request; the error names the
+// field to fix.
+func (v *View) Request() (client.InjectionRequest, error) {
+	req := client.InjectionRequest{
+		Model:    strings.TrimSpace(v.fields[fModel].Value()),
+		Feature:  strings.TrimSpace(v.fields[fFeature].Value()),
+		Kind:     Kinds[v.kind],
+		Duration: strings.TrimSpace(v.fields[fDuration].Value()),
+	}
+	if req.Model == "" {
+		return req, errors.New("model is empty")
+	}
+	if req.Feature == "" && req.Kind != "latency" && req.Kind != "errors" {
+		return req, fmt.Errorf("feature is empty (a %s injection changes one feature)", req.Kind)
+	}
+	mag, err := strconv.ParseFloat(strings.TrimSpace(v.fields[fMagnitude].Value()), 64)
+	if err != nil {
+		return req, fmt.Errorf("magnitude %q is not a number", v.fields[fMagnitude].Value())
+	}
+	if (req.Kind == "nulls" || req.Kind == "swap" || req.Kind == "errors") && (mag < 0 || mag > 1) {
+		return req, fmt.Errorf("magnitude %g: a %s injection takes a fraction 0..1", mag, req.Kind)
+	}
+	req.Magnitude = mag
+	d, err := time.ParseDuration(req.Duration)
+	if err != nil || d <= 0 {
+		return req, fmt.Errorf("duration %q is not a positive duration like 5m", req.Duration)
+	}
+	return req, nil
+}
+
+func (v *View) submit() tea.Cmd {
+	req, err := v.Request()
+	if err != nil {
+		v.formErr = err.Error()
+		for i, n := range fieldNames {
+			if strings.HasPrefix(v.formErr, n) {
+				v.focus = i
+			}
+		}
+		return v.focusField()
+	}
+	v.form, v.formErr = false, ""
+	v.focusField()
+	v.fields[v.focus].Blur()
+	c, api := v.c, v.api
+	start := func() tea.Msg {
+		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
+		defer cancel()
+		inj, err := api.StartInjection(ctx, req)
+		return doneMsg{verb: "started", inj: inj, err: err}
+	}
+	what := req.Kind + " " + formatMag(req.Magnitude)
+	if req.Feature != "" {
+		what += " on feature " + req.Feature
+	}
+	v.dialog = confirm.New(v.c, "Inject a fault into "+req.Model+"?",
+		"A "+what+" of "+req.Model+"'s live traffic for "+req.Duration+". Alerts may fire; stop it with x.",
+		req.Model, start)
+	v.dialog.SetSize(v.width, v.height)
+	return nil
+}
+
+func (v *View) rebuild() {
+	dash := v.c.DashFor()
+	now := v.c.Now()
+	rows := make([]common.Row, 0, len(v.list))
+	for _, in := range v.list {
+		if v.filter != "" && !strings.Contains(strings.ToLower(in.Model+" "+in.Feature+" "+in.Kind), v.filter) {
+			continue
+		}
+		cells := make([]string, numCols)
+		tones := make([]common.Tone, numCols)
+		cells[colID] = in.ID
+		cells[colModel] = in.Model
+		if in.Version != "" {
+			cells[colModel] += " " + in.Version
+		}
+		cells[colFeature] = in.Feature
+		if in.Feature == "" {
+			cells[colFeature] = dash
+		}
+		cells[colKind] = in.Kind
+		cells[colMag] = formatMag(in.Magnitude)
+		switch {
+		case in.Active:
+			cells[colState], tones[colState] = "active", common.ToneBad
+			cells[colEnds] = "in " + common.FormatAge(in.EndsAt.Sub(now))
+		case in.StoppedAt != nil:
+			cells[colState], tones[colState] = "ended", common.ToneMuted
+			cells[colEnds] = "stopped"
+		default:
+			cells[colState], tones[colState] = "ended", common.ToneMuted
+			cells[colEnds] = common.FormatAge(now.Sub(in.EndsAt)) + " ago"
+		}
+		cells[colRecords] = strconv.FormatInt(in.Records, 10)
+		rows = append(rows, common.Row{Key: in.ID, Cells: cells, Tones: tones})
+	}
+	switch {
+	case !v.loaded:
+		v.table.SetEmpty("loading injections…")
+	case v.filter != "":
+		v.table.SetEmpty("no injection matches /" + v.filter)
+	case v.c.ReadOnly:
+		v.table.SetEmpty("no injections")
+	default:
+		v.table.SetEmpty("no injections yet · n starts one")
+	}
+	v.table.SetRows(rows)
+}
+
+// View renders the injections, the form or the confirm dialog.
+func (v *View) View() string {
+	st := v.c.Styles
+	if v.dialog != nil && v.dialog.Capturing() {
+		return v.dialog.View()
+	}
+	if v.loaded && !v.configured() {
+		lines := []string{
+			st.Title.Render("Game day"),
+			st.Muted.Render("fault injections into a model's live traffic, started and stopped from here"),
+			"",
+			st.Warn.Render(common.NotConfigured) + ": the collector does not serve " + Endpoint + " yet.",
+		}
+		return common.Body(lines, v.width, v.height)
+	}
+	if v.form {
+		return v.formView()
+	}
+	var note string
+	switch {
+	case v.status != "" && v.bad:
+		note = st.Error.Render(v.status)
+	case v.status != "":
+		note = st.StatusOK.Render(v.status)
+	case v.err != nil:
+		note = v.c.ErrorLine("injections fetch failed", v.err)
+	case v.loaded:
+		active := 0
+		for _, in := range v.list {
+			if in.Active {
+				active++
+			}
+		}
+		note = st.Muted.Render(strconv.Itoa(active) + " active · " + strconv.Itoa(len(v.list)-active) + " ended")
+	}
+	body := v.table.View()
+	pad := max(v.height-2-strings.Count(body, "\n"), 0)
+	return body + strings.Repeat("\n", pad+1) + common.Fit(note, v.width)
+}
+
+func (v *View) formView() string {
+	st := v.c.Styles
+	lines := []string{st.Title.Render("New injection"), ""}
+	marker := "›"
+	if v.c.ASCII {
+		marker = ">"
+	}
+	for i, n := range fieldNames {
+		m := "  "
+		if i == v.focus {
+			m = marker + " "
+		}
+		label := fmt.Sprintf("%s%-10s ", m, n)
+		var val string
+		if i == fKind {
+			parts := make([]string, len(Kinds))
+			for k, name := range Kinds {
+				if k == v.kind {
+					parts[k] = st.Table.Selected.Render("[" + name + "]")
+				} else {
+					parts[k] = " " + name + " "
+				}
+			}
+			val = strings.Join(parts, "")
+		} else {
+			val = v.fields[i].View()
+		}
+		lines = append(lines, label+val)
+	}
+	lines = append(lines, "", st.Muted.Render(hint(Kinds[v.kind])))
+	if v.formErr != "" {
+		lines = append(lines, "", st.Error.Render(v.formErr))
+	}
+	return common.Body(lines, v.width, v.height)
+}
+
+// hint says what magnitude means for a kind (the collector's contract).
+func hint(kind string) string {
+	switch kind {
+	case "shift":
+		return "shift: magnitude in standard deviations of the feature's baseline"
+	case "scale":
+		return "scale: the feature's value is multiplied by magnitude"
+	case "nulls":
+		return "nulls: fraction 0..1 of records whose feature becomes null"
+	case "swap":
+		return "swap: fraction 0..1 of records whose category is replaced by another seen"
+	case "latency":
+		return "latency: latency is multiplied by magnitude (feature ignored)"
+	case "errors":
+		return "errors: fraction 0..1 of records that fail (feature ignored)"
+	}
+	return ""
+}

@@ -1,0 +1,738 @@
+package runbooks
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/glamour"
+	"github.com/muesli/termenv"
+
+	"github.com/mlectl/mlectl/client"
+	rb "github.com/mlectl/mlectl/runbooks"
+	"github.com/mlectl/mlectl/tui/common"
+	"github.com/mlectl/mlectl/tui/confirm"
+)
+
+const fetchTimeout = 10 * time.Second
+
+// stepTimeout bounds a step run: a rollback waits for the actuator.
+const stepTimeout = 2 * time.Minute
+
+// API is what the view needs from the collector.
+type API interface {
+	Runbooks(ctx context.Context, labels map[string]string) ([]client.RunbookSummary, error)
+	Runbook(ctx context.Context, id string) (rb.Runbook, error)
+	RunStep(ctx context.Context, id string, n int, vars map[string]string) (client.StepResult, error)
+}
+
+const (
+	colID = iota
+	colTitle
+	colSteps
+	colAlerts
+	colOwner
+	numCols
+)
+
+var columns = []common.Column{
+	colID:     {Title: "ID", Width: 22},
+	colTitle:  {Title: "TITLE", Width: 20, Flex: true, MaxWidth: 50},
+	colSteps:  {Title: "STEPS", Width: 5, Priority: 1, Right: true},
+	colAlerts: {Title: "ALERTS", Width: 30, Priority: 3},
+	colOwner:  {Title: "OWNER", Width: 12, Priority: 2},
+}
+
+type listedMsg struct {
+	list []client.RunbookSummary
+	err  error
+	at   time.Time
+}
+
+// resolvedMsg answers which runbook an alert links to.
+type resolvedMsg struct {
+	ref  string
+	list []client.RunbookSummary
+	err  error
+}
+
+type loadedMsg struct {
+	id  string
+	rb  rb.Runbook
+	err error
+	at  time.Time
+}
+
+type stepMsg struct {
+	id  string
+	n   int
+	res client.StepResult
+	err error
+}
+
+type keyMap struct {
+	open, scrollUp, scrollDown, pageUp, pageDown, top, bottom, next, prev, run key.Binding
+}
+
+// View is the Runbooks screen: the list, or one runbook.
+type View struct {
+	c     common.Common
+	api   API
+	table *common.Table
+	keys  keyMap
+
+	list     []client.RunbookSummary
+	listErr  error
+	at       time.Time
+	loaded   bool
+	inflight bool
+	filter   string
+
+	// detail
+	detail   bool
+	fromList bool // esc returns to the list rather than the previous view
+	id       string
+	book     *rb.Runbook
+	docErr   error
+	loading  bool
+	rendered string
+	vp       viewport.Model
+	sel      int               // selected step, 0-based
+	vars     map[string]string // from the alert that opened the runbook
+	status   string
+	bad      bool
+	running  bool
+
+	// running a step: values asked for, then the confirm dialog
+	asking  []string
+	input   textinput.Model
+	pending int // step being prepared, 1-based
+	dialog  *confirm.Model
+
+	width, height int
+}
+
+// New returns the Runbooks view reading from api.
+func New(c common.Common, api API) *View {
+	v := &View{
+		c: c, api: api, table: common.NewTable(c, columns),
+		keys: keyMap{
+			open:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open runbook")),
+			scrollUp:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
+			scrollDown: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
+			pageUp:     key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup/b", "page up")),
+			pageDown:   key.NewBinding(key.WithKeys("pgdown", "f", " "), key.WithHelp("pgdn/f", "page down")),
+			top:        key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "top")),
+			bottom:     key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "bottom")),
+			next:       key.NewBinding(key.WithKeys("n", "tab"), key.WithHelp("n/tab", "next step")),
+			prev:       key.NewBinding(key.WithKeys("p", "shift+tab"), key.WithHelp("p", "previous step")),
+			run:        key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run step")),
+		},
+		input: common.NewInput(c, ""),
+		vp:    viewport.New(0, 0),
+	}
+	v.vp.KeyMap = viewport.KeyMap{} // keys are routed by the view
+	v.table.SetEmpty("loading runbooks…")
+	return v
+}
+
+// Name is the view's command name.
+func (v *View) Name() string { return "runbooks" }
+
+// Title is the view's breadcrumb.
+func (v *View) Title() string {
+	if v.detail {
+		return "Runbook " + v.id
+	}
+	return "Runbooks"
+}
+
+// Init starts the first fetch.
+func (v *View) Init() tea.Cmd { return v.Refresh() }
+
+// Refresh refetches the list unless a fetch is running; a runbook on
+// screen does not change while the collector runs.
+func (v *View) Refresh() tea.Cmd {
+	if v.inflight {
+		return nil
+	}
+	v.inflight = true
+	c, api := v.c, v.api
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
+		defer cancel()
+		at := c.Now()
+		list, err := api.Runbooks(ctx, nil)
+		return listedMsg{list: list, err: err, at: at}
+	}
+}
+
+// Open shows the runbook an alert links to: ref is the alert's runbook
+// annotation (an ID, or a URL ending in one) and labels its labels, which
+// also fill the steps' ${placeholders}. With neither it shows the list.
+func (v *View) Open(ref string, labels map[string]string) tea.Cmd {
+	ref = strings.TrimSpace(ref)
+	if ref == common.Dash || ref == "-" {
+		ref = ""
+	}
+	if ref == "" && len(labels) == 0 {
+		v.detail = false
+		return nil
+	}
+	v.vars = maps.Clone(labels)
+	v.fromList = false
+	v.status, v.bad = "", false
+	params := maps.Clone(labels)
+	if params == nil {
+		params = map[string]string{}
+	}
+	if ref != "" {
+		params["runbook"] = ref
+	}
+	c, api := v.c, v.api
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
+		defer cancel()
+		list, err := api.Runbooks(ctx, params)
+		return resolvedMsg{ref: ref, list: list, err: err}
+	}
+}
+
+// Back leaves a runbook opened from the list; it reports false when the
+// root should go back to the previous view instead.
+func (v *View) Back() bool {
+	if v.detail && v.fromList {
+		v.detail = false
+		return true
+	}
+	v.detail = false
+	return false
+}
+
+// LastUpdate is when the list was last fetched.
+func (v *View) LastUpdate() time.Time { return v.at }
+
+// Capturing reports that a value prompt or the confirm dialog owns the
+// keyboard.
+func (v *View) Capturing() bool {
+	return len(v.asking) > 0 || (v.dialog != nil && v.dialog.Capturing())
+}
+
+// SetFilter keeps runbooks whose id, title, alerts or owner contain f.
+func (v *View) SetFilter(f string) {
+	v.filter = strings.ToLower(f)
+	v.rebuild()
+}
+
+// SetSize sets the body area.
+func (v *View) SetSize(w, h int) {
+	v.width, v.height = w, h
+	v.table.SetSize(w, max(h-1, 1))
+	v.input.Width = max(w-30, 10)
+	if v.dialog != nil {
+		v.dialog.SetSize(w, h)
+	}
+	v.layout()
+	v.render()
+}
+
+// KeyBindings lists the view's keys for help.
+func (v *View) KeyBindings() []key.Binding {
+	switch {
+	case v.dialog != nil && v.dialog.Capturing():
+		return v.dialog.KeyBindings()
+	case len(v.asking) > 0:
+		return []key.Binding{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		}
+	case v.detail:
+		b := []key.Binding{v.keys.scrollUp, v.keys.scrollDown, v.keys.pageUp, v.keys.pageDown, v.keys.top, v.keys.bottom, v.keys.next, v.keys.prev}
+		if !v.c.ReadOnly {
+			b = append(b, v.keys.run)
+		}
+		return b
+	}
+	return append(v.table.KeyBindings(), v.keys.open)
+}
+
+// Update handles fetch results, step results and keys.
+func (v *View) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case listedMsg:
+		v.inflight, v.loaded = false, true
+		v.listErr = msg.err
+		if msg.err == nil {
+			v.list, v.at = msg.list, msg.at
+		} else if errors.Is(msg.err, client.ErrNotConfigured) {
+			v.list, v.at = nil, msg.at
+		}
+		v.rebuild()
+	case resolvedMsg:
+		switch {
+		case msg.err != nil:
+			v.openDetail(msg.ref)
+			v.loading, v.docErr = false, msg.err
+		case len(msg.list) == 0:
+			v.openDetail(msg.ref)
+			v.loading, v.docErr = false, errors.New("no runbook matches this alert (its runbook annotation: "+orNone(msg.ref)+")")
+		default:
+			return v.load(msg.list[0].ID)
+		}
+	case loadedMsg:
+		if msg.id != v.id {
+			return nil
+		}
+		v.loading = false
+		v.docErr = msg.err
+		if msg.err == nil {
+			b := msg.rb
+			v.book = &b
+			v.sel = firstAction(b.Steps)
+			v.layout()
+			v.render()
+		}
+	case stepMsg:
+		v.running = false
+		if msg.err != nil {
+			v.status, v.bad = "step "+strconv.Itoa(msg.n)+" failed: "+msg.err.Error(), true
+			return nil
+		}
+		v.status, v.bad = "step "+strconv.Itoa(msg.n)+" ("+stepKind(msg.res.Action)+"): "+msg.res.Outcome, false
+		if msg.res.Query != "" && !strings.Contains(msg.res.Query, "${") {
+			q := msg.res.Query
+			return func() tea.Msg { return common.NavigateMsg{View: "query", Arg: q} }
+		}
+	case tea.KeyMsg:
+		return v.handleKey(msg)
+	}
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func stepKind(action string) string {
+	if action == "" {
+		return "read"
+	}
+	return action
+}
+
+// firstAction selects the first step that acts (rollback, promote,
+// silence), else the first step.
+func firstAction(steps []rb.Step) int {
+	for i, s := range steps {
+		if s.Action == rb.ActionRollback || s.Action == rb.ActionPromote {
+			return i
+		}
+	}
+	return 0
+}
+
+func (v *View) openDetail(id string) {
+	v.detail, v.id, v.book, v.docErr, v.loading = true, id, nil, nil, true
+	v.rendered, v.sel, v.dialog, v.asking = "", 0, nil, nil
+	v.vp.SetContent("")
+	v.vp.GotoTop()
+}
+
+func (v *View) load(id string) tea.Cmd {
+	v.openDetail(id)
+	c, api := v.c, v.api
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
+		defer cancel()
+		at := c.Now()
+		b, err := api.Runbook(ctx, id)
+		return loadedMsg{id: id, rb: b, err: err, at: at}
+	}
+}
+
+func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if v.dialog != nil && v.dialog.Capturing() {
+		cmd := v.dialog.Update(msg)
+		if v.dialog.Cancelled() {
+			v.dialog = nil
+			v.status, v.bad = "cancelled: nothing was done", false
+		} else if v.dialog.Done() {
+			v.dialog = nil
+			v.running = true
+			v.status, v.bad = "running step "+strconv.Itoa(v.pending)+"…", false
+		}
+		return cmd
+	}
+	if len(v.asking) > 0 {
+		return v.updateAsk(msg)
+	}
+	if !v.detail {
+		if key.Matches(msg, v.keys.open) {
+			if row, ok := v.table.Selected(); ok {
+				cmd := v.load(row.Key)
+				v.fromList = true
+				v.vars = nil
+				v.status = ""
+				return cmd
+			}
+			return nil
+		}
+		v.table.Update(msg)
+		return nil
+	}
+	switch {
+	case key.Matches(msg, v.keys.scrollUp):
+		v.vp.ScrollUp(1)
+	case key.Matches(msg, v.keys.scrollDown):
+		v.vp.ScrollDown(1)
+	case key.Matches(msg, v.keys.pageUp):
+		v.vp.PageUp()
+	case key.Matches(msg, v.keys.pageDown):
+		v.vp.PageDown()
+	case key.Matches(msg, v.keys.top):
+		v.vp.GotoTop()
+	case key.Matches(msg, v.keys.bottom):
+		v.vp.GotoBottom()
+	case key.Matches(msg, v.keys.next):
+		if v.book != nil && v.sel < len(v.book.Steps)-1 {
+			v.sel++
+		}
+	case key.Matches(msg, v.keys.prev):
+		if v.sel > 0 {
+			v.sel--
+		}
+	case key.Matches(msg, v.keys.run):
+		if v.c.ReadOnly || v.book == nil || len(v.book.Steps) == 0 || v.running {
+			return nil
+		}
+		v.pending = v.sel + 1
+		v.asking = nil
+		if v.vars == nil {
+			v.vars = map[string]string{}
+		}
+		_, missing := v.book.Steps[v.sel].Expand(v.vars)
+		if len(missing) > 0 {
+			// model first: it is what the confirmation is typed against.
+			slices.SortStableFunc(missing, func(a, b string) int {
+				return boolRank(a != "model") - boolRank(b != "model")
+			})
+			v.asking = missing
+			v.input.Prompt = "value for ${" + missing[0] + "}: "
+			v.input.SetValue("")
+			return v.input.Focus()
+		}
+		return v.prepare()
+	}
+	return nil
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (v *View) updateAsk(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyEsc:
+		v.asking = nil
+		v.input.Blur()
+		v.status, v.bad = "cancelled: nothing was done", false
+		return nil
+	case tea.KeyEnter:
+		val := strings.TrimSpace(v.input.Value())
+		if val == "" {
+			return nil
+		}
+		v.vars[v.asking[0]] = val
+		v.asking = v.asking[1:]
+		if len(v.asking) > 0 {
+			v.input.Prompt = "value for ${" + v.asking[0] + "}: "
+			v.input.SetValue("")
+			return nil
+		}
+		v.input.Blur()
+		return v.prepare()
+	}
+	var cmd tea.Cmd
+	v.input, cmd = v.input.Update(msg)
+	return cmd
+}
+
+// prepare runs step v.pending, behind the confirm dialog when it acts on a
+// model.
+func (v *View) prepare() tea.Cmd {
+	n := v.pending
+	step := v.book.Steps[n-1]
+	args, _ := step.Expand(v.vars)
+	run := v.runCmd(v.book.ID, n, maps.Clone(v.vars))
+	if step.Action != rb.ActionRollback && step.Action != rb.ActionPromote {
+		v.running = true
+		v.status, v.bad = "running step "+strconv.Itoa(n)+"…", false
+		return run
+	}
+	model := args["model"]
+	detail := "Step " + strconv.Itoa(n) + " of runbook " + v.book.ID + " will " + step.Action + " " + model
+	if ver := args["version"]; ver != "" {
+		detail += " to " + ver
+	} else if step.Action == rb.ActionRollback {
+		detail += " to its previous production version"
+	}
+	detail += ". Reason: " + orNone(args["reason"]) + "."
+	title := strings.ToUpper(step.Action[:1]) + step.Action[1:] + " " + model + "?"
+	v.dialog = confirm.New(v.c, title, detail, model, run)
+	v.dialog.SetSize(v.width, v.height)
+	return nil
+}
+
+func (v *View) runCmd(id string, n int, vars map[string]string) tea.Cmd {
+	c, api := v.c, v.api
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(c.Ctx, stepTimeout)
+		defer cancel()
+		res, err := api.RunStep(ctx, id, n, vars)
+		return stepMsg{id: id, n: n, res: res, err: err}
+	}
+}
+
+func (v *View) rebuild() {
+	dash := v.c.DashFor()
+	rows := make([]common.Row, 0, len(v.list))
+	for _, r := range v.list {
+		alerts := strings.Join(r.Alerts, ", ")
+		if v.filter != "" && !strings.Contains(strings.ToLower(r.ID+" "+r.Title+" "+alerts+" "+r.Owner), v.filter) {
+			continue
+		}
+		cells := make([]string, numCols)
+		cells[colID] = r.ID
+		cells[colTitle] = r.Title
+		cells[colSteps] = strconv.Itoa(r.Steps)
+		cells[colAlerts] = alerts
+		cells[colOwner] = r.Owner
+		for i, s := range cells {
+			if s == "" {
+				cells[i] = dash
+			}
+		}
+		rows = append(rows, common.Row{Key: r.ID, Cells: cells})
+	}
+	switch {
+	case errors.Is(v.listErr, client.ErrNotConfigured):
+		v.table.SetEmpty("runbooks: " + common.NotConfigured + " (the collector does not serve /api/v1/runbooks)")
+	case !v.loaded:
+		v.table.SetEmpty("loading runbooks…")
+	case v.filter != "":
+		v.table.SetEmpty("no runbook matches /" + v.filter)
+	default:
+		v.table.SetEmpty("the collector has no runbooks")
+	}
+	v.table.SetRows(rows)
+}
+
+// stepsHeight is how many lines the steps panel takes in the detail.
+func (v *View) stepsHeight() int {
+	if v.book == nil || len(v.book.Steps) == 0 {
+		return 0
+	}
+	return min(len(v.book.Steps)+1, max(v.height/3, 3))
+}
+
+func (v *View) layout() {
+	v.vp.Width = max(v.width, 1)
+	v.vp.Height = max(v.height-v.stepsHeight()-1, 1)
+}
+
+// style picks glamour's fixed style: never detected from the terminal.
+func (v *View) style() string {
+	switch {
+	case v.c.ASCII:
+		return "ascii"
+	case v.c.Styles.Renderer.ColorProfile() == termenv.Ascii:
+		return "notty"
+	}
+	return "dark"
+}
+
+// render lays the runbook's Markdown out for the width; it runs on
+// resize and load, never in View.
+func (v *View) render() {
+	if v.book == nil || v.width <= 0 {
+		return
+	}
+	r, err := glamour.NewTermRenderer(
+		glamour.WithStandardStyle(v.style()),
+		glamour.WithColorProfile(v.c.Styles.Renderer.ColorProfile()),
+		glamour.WithWordWrap(max(v.width-4, 20)),
+	)
+	var out string
+	if err == nil {
+		out, err = r.Render(Unwrap(v.book.Markdown()))
+	}
+	if err != nil {
+		out = v.book.Markdown() // readable as it is
+	}
+	if v.c.ASCII {
+		out = strings.ReplaceAll(out, "•", "*") // glamour's bullet, even in its ascii style
+	}
+	lines := strings.Split(strings.Trim(out, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	v.rendered = strings.Join(lines, "\n")
+	off := v.vp.YOffset
+	v.vp.SetContent(v.rendered)
+	v.vp.SetYOffset(off)
+}
+
+// View renders the list, or the runbook with its steps panel and status.
+func (v *View) View() string {
+	if !v.detail {
+		var note string
+		switch {
+		case v.listErr != nil && !errors.Is(v.listErr, client.ErrNotConfigured):
+			note = v.c.ErrorLine("runbooks fetch failed", v.listErr)
+		case v.loaded && v.listErr == nil:
+			note = v.c.Styles.Muted.Render(strconv.Itoa(len(v.list)) + " runbooks · enter opens one")
+		}
+		body := v.table.View()
+		pad := max(v.height-2-strings.Count(body, "\n"), 0)
+		return body + strings.Repeat("\n", pad+1) + common.Fit(note, v.width)
+	}
+	if v.dialog != nil && v.dialog.Capturing() {
+		return v.dialog.View()
+	}
+	st := v.c.Styles
+	switch {
+	case v.loading:
+		return common.Body([]string{st.Muted.Render("loading runbook " + v.id + "…")}, v.width, v.height)
+	case v.docErr != nil && errors.Is(v.docErr, client.ErrNotConfigured):
+		return common.Body([]string{st.Warn.Render(common.NotConfigured) + ": the collector does not serve /api/v1/runbooks."}, v.width, v.height)
+	case v.docErr != nil:
+		return common.Body([]string{v.c.ErrorLine("runbook "+orNone(v.id), v.docErr)}, v.width, v.height)
+	}
+	lines := strings.Split(v.vp.View(), "\n")
+	lines = append(lines, v.stepsPanel()...)
+	var note string
+	switch {
+	case len(v.asking) > 0:
+		note = v.input.View()
+	case v.status != "" && v.bad:
+		note = st.Error.Render(v.status)
+	case v.status != "":
+		note = st.StatusOK.Render(v.status)
+	default:
+		pct := int(v.vp.ScrollPercent()*100 + 0.5)
+		note = st.Muted.Render(strconv.Itoa(pct) + "% · " + strconv.Itoa(len(v.book.Steps)) + " steps")
+		if ctx := v.context(); ctx != "" {
+			note += st.Muted.Render(" · " + ctx)
+		}
+	}
+	lines = append(lines, note)
+	return common.Body(lines, v.width, v.height)
+}
+
+// context names the alert labels that fill the steps, e.g. model=demand.
+func (v *View) context() string {
+	var parts []string
+	for _, k := range []string{"model", "version", "feature"} {
+		if s := v.vars[k]; s != "" {
+			parts = append(parts, k+"="+s)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func (v *View) stepsPanel() []string {
+	h := v.stepsHeight()
+	if h == 0 {
+		return nil
+	}
+	st := v.c.Styles
+	head := "STEPS  n/p select"
+	if !v.c.ReadOnly {
+		head += " · r run"
+	}
+	lines := []string{st.Header.Render(head)}
+	rows := h - 1
+	start := min(max(v.sel-rows/2, 0), max(len(v.book.Steps)-rows, 0))
+	marker := "›"
+	if v.c.ASCII {
+		marker = ">"
+	}
+	for i := start; i < start+rows && i < len(v.book.Steps); i++ {
+		s := v.book.Steps[i]
+		line := strconv.Itoa(i+1) + ". " + s.Title
+		tag := "[" + stepKind(s.Action) + "]"
+		room := v.width - 4 - len(tag) - 1
+		line = common.Fit(line, max(room, 1))
+		line += strings.Repeat(" ", max(room-lenCells(line), 0)) + " " + tag
+		if i == v.sel {
+			lines = append(lines, st.Table.Selected.Render(marker+" "+line))
+		} else {
+			lines = append(lines, "  "+line)
+		}
+	}
+	return lines
+}
+
+func lenCells(s string) int { return len([]rune(s)) }
+
+// Unwrap joins the soft-wrapped lines of paragraphs and list items, so
+// glamour wraps them to the terminal's width instead of keeping the
+// source's line breaks inside its own wrapping. Code blocks, tables,
+// headings and new list items keep their lines.
+func Unwrap(md string) string {
+	lines := strings.Split(md, "\n")
+	out := make([]string, 0, len(lines))
+	fence := false
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "```") {
+			fence = !fence
+			out = append(out, l)
+			continue
+		}
+		if fence || t == "" || startsBlock(t) || len(out) == 0 {
+			out = append(out, l)
+			continue
+		}
+		prev := strings.TrimSpace(out[len(out)-1])
+		// A list item that is only a title (a runbook step: **Title** —
+		// action `x`) keeps its text on the lines below.
+		title := startsBlock(prev) && (strings.HasSuffix(prev, "**") || strings.HasSuffix(prev, "`"))
+		if prev == "" || title || strings.HasPrefix(prev, "#") || strings.HasPrefix(prev, "|") || strings.HasPrefix(prev, "```") {
+			out = append(out, l)
+			continue
+		}
+		out[len(out)-1] = strings.TrimRight(out[len(out)-1], " ") + " " + t
+	}
+	return strings.Join(out, "\n")
+}
+
+// startsBlock reports whether a trimmed line opens a block of its own: a
+// heading, a list item, a table row, a quote or a rule.
+func startsBlock(t string) bool {
+	switch {
+	case strings.HasPrefix(t, "#"), strings.HasPrefix(t, "|"), strings.HasPrefix(t, ">"),
+		strings.HasPrefix(t, "- "), strings.HasPrefix(t, "* "), strings.HasPrefix(t, "+ "),
+		strings.HasPrefix(t, "---"), strings.HasPrefix(t, "Run: "):
+		return true
+	}
+	i := 0
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	return i > 0 && i+1 < len(t) && t[i] == '.' && t[i+1] == ' '
+}
