@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -210,6 +211,7 @@ func runShadowReplay(ctx context.Context, args []string, stdout, stderr io.Write
 	features := fs.String("features", "", "comma-separated record feature names in model column order, for a model file without names")
 	threshold := fs.Float64("threshold", 0, "classification threshold (default 0.5)")
 	tolerance := fs.Float64("tolerance", 0, "regression agreement tolerance, absolute (default 5% of the mean production score)")
+	top := fs.Int("top", 0, "disagreements to list, 1..20 (default 20)")
 	batch := fs.Int("batch", shadow.DefaultBatchRows, "rows per scoring batch")
 	threads := fs.Int("threads", 0, "scoring goroutines (default: all cores)")
 	output := fs.String("o", "table", "output: table or json")
@@ -228,6 +230,9 @@ func runShadowReplay(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	if *batch <= 0 {
 		return usagef("--batch must be positive")
+	}
+	if *top < 0 || *top > shadow.MaxTopDisagreements {
+		return usagef("--top must be from 1 to %d", shadow.MaxTopDisagreements)
 	}
 	if *threshold < 0 || *tolerance < 0 {
 		return usagef("--threshold and --tolerance must be positive")
@@ -249,13 +254,13 @@ func runShadowReplay(ctx context.Context, args []string, stdout, stderr io.Write
 		return usagef("--model: %v", err)
 	}
 	src := &exportScanner{base: base, token: cli.token}
-	acc := shadow.NewAccumulator(shadow.Options{Threshold: *threshold, Tolerance: *tolerance})
+	acc := shadow.NewAccumulator(shadow.Options{Threshold: *threshold, Tolerance: *tolerance, TopN: *top})
 	info, err := shadow.Replay(ctx, src, nil, cand, engine.CPU{Workers: *threads},
 		shadow.ReplayQuery{Model: pos[0], ProductionVersion: *version, From: start, To: end, BatchRows: *batch}, acc.Add)
 	if err != nil {
 		return err
 	}
-	rep := shadow.Report{Model: pos[0], ProductionVersion: info.ProductionVersion, CandidateVersion: *modelPath,
+	rep := shadow.Report{Model: pos[0], ProductionVersion: info.ProductionVersion, CandidateVersion: filepath.Base(*modelPath),
 		Source: shadow.SourceReplay, From: start.UTC(), To: end.UTC(), Skipped: info.Skipped,
 		RowsPerSecond: shadow.Num(info.RowsPerSecond)}
 	rep.Fill(acc.Result())
