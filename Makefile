@@ -28,7 +28,7 @@ bench:
 	DRIFT_BENCH_ORACLE=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./tsdb/... ./drift/... ./predlog/... ./engine/... ./alerting/... ./tui/...
 	$(GO) test -run '^$$' -bench . -benchtime 300x -count 3 ./collector/...
 	$(GO) test -run '^$$' -bench DemoFirstFrame -benchtime 10x ./cmd/mlectl/
-	$(GO) test -run '^$$' -bench 'Replay|PairLogged|LiveObserve' -benchtime 3x ./shadow/
+	$(GO) test -run '^$$' -bench 'Replay|PairLogged' -benchtime 3x ./shadow/
 
 bench-deps:
 	apt-get update && apt-get install -y python3-scipy python3-pandas python3-xgboost
