@@ -87,8 +87,15 @@ func TestGamedayStartStop(t *testing.T) {
 	s := g.session(t, 80, 24, false)
 	s.waitFor("no injections yet · n starts one")
 	s.keys("n")
-	s.waitFor("New injection")
-	s.keys("fraud", "tab", "amount", "tab", "tab")
+	s.waitFor("New injection", "picks from 3 models")
+	// Model and feature picked from what the collector has seen:
+	// churn, fraud, ranker; then fraud's amount, hour, merchant_category.
+	s.ctrl(tea.KeyRight)
+	s.ctrl(tea.KeyRight)
+	s.keys("tab")
+	s.waitFor("picks from 3 features")
+	s.ctrl(tea.KeyRight)
+	s.keys("tab", "tab")
 	s.ctrl(tea.KeyCtrlU)
 	s.keys("2", "enter", "enter") // magnitude, then duration 5m: start
 	s.waitFor("Inject a fault into fraud?", "Type fraud to confirm")
@@ -154,4 +161,24 @@ func TestGamedayReadOnly(t *testing.T) {
 			assert.True(t, in.Active, "read-only stops nothing")
 		}
 	}
+}
+
+func TestGamedayForm(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		g := newGamedayCollector(t)
+		s := g.session(t, w, h, false)
+		s.waitFor("no injections yet")
+		s.keys("n")
+		s.waitFor("picks from 3 models")
+		s.ctrl(tea.KeyLeft) // wraps to the last: ranker
+		s.keys("tab")
+		s.waitFor("picks from 0 features") // ranker has no drift scores in the seed
+		s.keys("tab")
+		s.ctrl(tea.KeyRight)
+		s.waitFor("scale: the feature's value is multiplied by magnitude")
+		screen := s.screen()
+		checkGolden(t, screen, w, h)
+		assert.Contains(t, screen, "ranker")
+		assert.Contains(t, screen, "[scale]")
+	})
 }

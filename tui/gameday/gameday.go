@@ -30,6 +30,16 @@ type API interface {
 	Injections(ctx context.Context) ([]client.Injection, error)
 	StartInjection(ctx context.Context, req client.InjectionRequest) (client.Injection, error)
 	StopInjection(ctx context.Context, id string) (client.Injection, error)
+	// LabelValues lists the models and features the collector has seen,
+	// for the form's pickers.
+	LabelValues(ctx context.Context, name string, matchers []string, start, end time.Time) ([]string, error)
+}
+
+// choicesMsg carries the values a form field can pick from.
+type choicesMsg struct {
+	field int
+	model string // the model the features belong to
+	vals  []string
 }
 
 const (
@@ -99,6 +109,8 @@ type View struct {
 	focus   int
 	kind    int
 	formErr string
+	choices [numFields][]string // models seen, features of the model
+	featFor string              // model whose features are in choices
 	dialog  *confirm.Model
 	status  string
 	bad     bool
@@ -184,7 +196,7 @@ func (v *View) KeyBindings() []key.Binding {
 	case v.form:
 		return []key.Binding{
 			key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab/↓", "next field")),
-			key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "kind")),
+			key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "pick model, feature, kind")),
 			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "start")),
 			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		}
@@ -215,10 +227,65 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 		}
 		v.status, v.bad = msg.verb+" "+msg.inj.ID+": "+describe(msg.inj), false
 		return v.Refresh()
+	case choicesMsg:
+		if msg.field == fFeature && msg.model != strings.TrimSpace(v.fields[fModel].Value()) {
+			return nil // the model changed since
+		}
+		v.choices[msg.field] = msg.vals
 	case tea.KeyMsg:
 		return v.handleKey(msg)
 	}
 	return nil
+}
+
+// fetchChoices lists the values of label for series matching sel.
+func (v *View) fetchChoices(field int, model, label, sel string) tea.Cmd {
+	c, api := v.c, v.api
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
+		defer cancel()
+		now := c.Now()
+		vals, err := api.LabelValues(ctx, label, []string{sel}, now.Add(-time.Hour), now)
+		if err != nil {
+			vals = nil // the pickers are a convenience; typing still works
+		}
+		return choicesMsg{field: field, model: model, vals: vals}
+	}
+}
+
+// featureChoices fetches the features of the model typed, once per model.
+func (v *View) featureChoices() tea.Cmd {
+	model := strings.TrimSpace(v.fields[fModel].Value())
+	if model == "" || model == v.featFor {
+		return nil
+	}
+	v.featFor, v.choices[fFeature] = model, nil
+	return v.fetchChoices(fFeature, model, "feature", `mle_feature_drift_score{model=`+strconv.Quote(model)+`}`)
+}
+
+// pick moves a field to the next or previous value it can take.
+func (v *View) pick(field, step int) {
+	vals := v.choices[field]
+	if len(vals) == 0 {
+		return
+	}
+	cur := strings.TrimSpace(v.fields[field].Value())
+	i := -1
+	for k, s := range vals {
+		if s == cur {
+			i = k
+		}
+	}
+	switch {
+	case i < 0 && step > 0:
+		i = 0
+	case i < 0:
+		i = len(vals) - 1
+	default:
+		i = (i + step + len(vals)) % len(vals)
+	}
+	v.fields[field].SetValue(vals[i])
+	v.fields[field].CursorEnd()
 }
 
 func describe(in client.Injection) string {
@@ -257,7 +324,7 @@ func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, v.newKey):
 		v.form, v.formErr, v.focus = true, "", fModel
-		return v.focusField()
+		return tea.Batch(v.focusField(), v.fetchChoices(fModel, "", "model", "mle_predictions_total"))
 	case key.Matches(msg, v.stopKey):
 		row, ok := v.table.Selected()
 		if !ok {
@@ -299,16 +366,25 @@ func (v *View) updateForm(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case tea.KeyTab, tea.KeyDown:
 		v.focus = (v.focus + 1) % numFields
-		return v.focusField()
+		return tea.Batch(v.focusField(), v.featureChoices())
 	case tea.KeyShiftTab, tea.KeyUp:
 		v.focus = (v.focus + numFields - 1) % numFields
-		return v.focusField()
+		return tea.Batch(v.focusField(), v.featureChoices())
 	case tea.KeyEnter:
 		if v.focus < numFields-1 {
 			v.focus++
-			return v.focusField()
+			return tea.Batch(v.focusField(), v.featureChoices())
 		}
 		return v.submit()
+	case tea.KeyLeft, tea.KeyRight:
+		if v.focus == fModel || v.focus == fFeature {
+			step := 1
+			if msg.Type == tea.KeyLeft {
+				step = -1
+			}
+			v.pick(v.focus, step)
+			return nil
+		}
 	}
 	if v.focus == fKind {
 		switch msg.String() {
@@ -502,6 +578,16 @@ func (v *View) formView() string {
 			val = v.fields[i].View()
 		}
 		lines = append(lines, label+val)
+	}
+	pickHint := ""
+	switch v.focus {
+	case fModel:
+		pickHint = "←/→ picks from " + strconv.Itoa(len(v.choices[fModel])) + " models with predictions"
+	case fFeature:
+		pickHint = "←/→ picks from " + strconv.Itoa(len(v.choices[fFeature])) + " features with drift scores"
+	}
+	if pickHint != "" {
+		lines = append(lines, "", st.Muted.Render(pickHint))
 	}
 	lines = append(lines, "", st.Muted.Render(hint(Kinds[v.kind])))
 	if v.formErr != "" {
