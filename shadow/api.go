@@ -296,6 +296,10 @@ func (h *Handler) Report(ctx context.Context, req ReportRequest) (*Report, error
 					return nil, notFound("live shadow of %s scores candidate %s, not %s", req.Model, ls.CandidateVersion, req.Candidate)
 				}
 				rep.Source, rep.ProductionVersion, rep.CandidateVersion = SourceLive, ls.ProductionVersion, ls.CandidateVersion
+				if !ls.From.IsZero() {
+					// The rolling window, not the range asked for.
+					rep.From, rep.To = ls.From, ls.To
+				}
 				rep.RowsPerSecond = Num(ls.RowsPerSecond)
 				rep.Fill(ls.Stats)
 				return rep, nil

@@ -546,6 +546,8 @@ func (l *Live) load(name string, v registry.Version) (c *Candidate, remote bool)
 // LiveStats is a model's rolling comparison.
 type LiveStats struct {
 	ProductionVersion, CandidateVersion string
+	// From and To are the times of the oldest and newest pair in the window.
+	From, To time.Time
 	Stats
 	Rows, Dropped uint64
 	RowsPerSecond float64
@@ -601,6 +603,7 @@ func (l *Live) statsLocked(name string, m *liveModel) LiveStats {
 	}
 	s := LiveStats{ProductionVersion: m.productionVersion, CandidateVersion: m.cand.Version, Stats: m.lastStats,
 		Rows: m.rows, Dropped: l.Dropped(name)}
+	s.From, s.To = ringSpan(m.ring, m.next, m.full)
 	if s.ProductionVersion == "" {
 		s.ProductionVersion = m.production
 	}
@@ -688,4 +691,20 @@ func (l *Live) AppendTo(ctx context.Context, db storage.Appendable, ts time.Time
 		return fmt.Errorf("commit shadow series: %w", err)
 	}
 	return nil
+}
+
+// ringSpan is the time span of the pairs in a ring window.
+func ringSpan(ring []Pair, next int, full bool) (from, to time.Time) {
+	n := next
+	if full {
+		n = len(ring)
+	}
+	if n == 0 {
+		return time.Time{}, time.Time{}
+	}
+	lo, hi := ring[0].TS, ring[0].TS
+	for _, p := range ring[:n] {
+		lo, hi = min(lo, p.TS), max(hi, p.TS)
+	}
+	return time.UnixMilli(lo).UTC(), time.UnixMilli(hi).UTC()
 }

@@ -205,18 +205,20 @@ func computeExpected(rows []shadowRow) expectedFigures {
 }
 
 type reportJSON struct {
-	Model             string   `json:"model"`
-	ProductionVersion string   `json:"production_version"`
-	CandidateVersion  string   `json:"candidate_version"`
-	Source            string   `json:"source"`
-	Pairs             int      `json:"pairs"`
-	Threshold         float64  `json:"threshold"`
-	Agreement         float64  `json:"agreement"`
-	MeanAbsDiff       float64  `json:"mean_abs_diff"`
-	P99AbsDiff        float64  `json:"p99_abs_diff"`
-	Spearman          float64  `json:"spearman"`
-	PSI               float64  `json:"psi"`
-	RowsPerSecond     *float64 `json:"rows_per_second"`
+	Model             string    `json:"model"`
+	ProductionVersion string    `json:"production_version"`
+	CandidateVersion  string    `json:"candidate_version"`
+	Source            string    `json:"source"`
+	From              time.Time `json:"from"`
+	To                time.Time `json:"to"`
+	Pairs             int       `json:"pairs"`
+	Threshold         float64   `json:"threshold"`
+	Agreement         float64   `json:"agreement"`
+	MeanAbsDiff       float64   `json:"mean_abs_diff"`
+	P99AbsDiff        float64   `json:"p99_abs_diff"`
+	Spearman          float64   `json:"spearman"`
+	PSI               float64   `json:"psi"`
+	RowsPerSecond     *float64  `json:"rows_per_second"`
 	Quality           *struct {
 		Production struct {
 			Metric   string  `json:"metric"`
@@ -350,6 +352,8 @@ models:
 			assert.Equal(t, want.top[0], rep.TopDisagreements[0].RequestID)
 			if tc.wantSource == "live" {
 				assert.Nil(t, rep.Quality, "labels arrive after live scoring")
+				assert.Equal(t, t0, rep.From, "a live report spans its rolling window")
+				assert.Equal(t, rows[len(rows)-1].ts, rep.To)
 			} else {
 				require.NotNil(t, rep.Quality)
 				assert.Equal(t, "auc", rep.Quality.Production.Metric)
