@@ -7,8 +7,10 @@
 // (events of the model in the run's window), injections and pass/fail.
 //
 // Time to detect is measured from the start of the last inject step before
-// the expectation (the start of the expect step when there is none) to the
-// first poll of /api/v1/alerts that saw a matching alert firing, so it is
-// exact to within the poll interval. An alert counts only when it became
-// active after that start: one that was already firing is not a detection.
+// the expectation (the start of the expect step when there is none) to when
+// a matching alert began firing: its activeAt when it fired without a
+// pending period after the previous poll of /api/v1/alerts (exact: the rule
+// evaluation that fired it), else the first poll that saw it firing (late
+// by at most one poll interval). An alert counts only when it became active
+// after that start: one that was already firing is not a detection.
 package scenario

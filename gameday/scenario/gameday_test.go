@@ -164,6 +164,18 @@ steps:
 	assert.LessOrEqual(t, ex.TimeToDetectSeconds, 20.0)
 	assert.Equal(t, "temp", ex.Labels["feature"])
 	assert.Equal(t, "bikes", ex.Labels["model"])
+	// Drift rules fire without a pending period, so the detection time is
+	// the evaluation that fired the alert (its activeAt), not a poll.
+	var firing *scenario.FiredAlert
+	for i, a := range rep.AlertsFired {
+		if a.Name == "FeatureDrift" && a.Labels["against"] == "baseline" && a.Labels["feature"] == "temp" {
+			firing = &rep.AlertsFired[i]
+			break
+		}
+	}
+	require.NotNil(t, firing)
+	assert.Equal(t, firing.ActiveAt, *ex.FiredAt)
+	assert.InDelta(t, firing.ActiveAt.Sub(ex.Since).Seconds(), ex.TimeToDetectSeconds, 1e-9)
 	assert.Contains(t, md.String(), "| FeatureDrift")
 	assert.Contains(t, md.String(), ex.TimeToDetect)
 

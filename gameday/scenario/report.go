@@ -49,10 +49,14 @@ type ExpectResult struct {
 
 // FiredAlert is an alert seen firing during the run.
 type FiredAlert struct {
-	Name      string            `json:"alertname"`
-	Labels    map[string]string `json:"labels"`
-	ActiveAt  time.Time         `json:"active_at"`
-	FirstSeen time.Time         `json:"first_seen"`
+	Name     string            `json:"alertname"`
+	Labels   map[string]string `json:"labels"`
+	ActiveAt time.Time         `json:"active_at"`
+	// FiredAt is when it began firing: ActiveAt when it fired without a
+	// pending period after the previous poll, else FirstSeen (the poll
+	// that first saw it firing), so it is late by at most one poll.
+	FiredAt   time.Time `json:"fired_at"`
+	FirstSeen time.Time `json:"first_seen"`
 	key       string
 }
 
@@ -143,9 +147,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if len(r.AlertsFired) == 0 {
 		b.WriteString("None.\n")
 	} else {
-		b.WriteString("| Alert | Labels | Active since | First seen |\n|---|---|---|---|\n")
+		b.WriteString("| Alert | Labels | Active since | Fired at | First seen |\n|---|---|---|---|---|\n")
 		for _, a := range r.AlertsFired {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", cell(a.Name), cell(labelText(a.Labels, "alertname")), clock(a.ActiveAt), clock(a.FirstSeen))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(a.Name), cell(labelText(a.Labels, "alertname")), clock(a.ActiveAt), clock(a.FiredAt), clock(a.FirstSeen))
 		}
 	}
 	b.WriteString("\n## Actions taken\n\n")

@@ -29,7 +29,7 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 		Injections: []gameday.Injection{{ID: "inj-1", Model: "demand", Feature: "temp", Kind: gameday.KindShift, Magnitude: 3,
 			Duration: "10m", StartedAt: at(30), EndsAt: at(630), StoppedAt: &stopped, Records: 1234}},
 		AlertsFired: []scenario.FiredAlert{{Name: "FeatureDrift", Labels: map[string]string{"alertname": "FeatureDrift", "feature": "temp", "model": "demand"},
-			ActiveAt: at(71), FirstSeen: fired}},
+			ActiveAt: at(71), FiredAt: at(71), FirstSeen: fired}},
 		Actions: []events.Event{{Time: at(30), Kind: gameday.EventKind, Actor: "rita", Text: "game day inj-1: shift temp by 3σ for 10m"},
 			{Time: at(100), Kind: events.KindAction, Actor: "bob", Action: "rollback", Result: "ok"}},
 		Loadgen: &loadgen.Stats{Sent: 100, Accepted: 99, Failed: 1, Batches: 10},
@@ -46,8 +46,8 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 		"| ID | Kind | Feature | Magnitude | Version | Started | Stopped | Records |\n|---|---|---|---|---|---|---|---|\n" +
 		"| inj-1 | shift | temp | 3 | all | 10:00:30 | 10:02:10 | 1234 |\n\n" +
 		"## Alerts fired\n\n" +
-		"| Alert | Labels | Active since | First seen |\n|---|---|---|---|\n" +
-		"| FeatureDrift | {feature=\"temp\", model=\"demand\"} | 10:01:11 | 10:01:12 |\n\n" +
+		"| Alert | Labels | Active since | Fired at | First seen |\n|---|---|---|---|---|\n" +
+		"| FeatureDrift | {feature=\"temp\", model=\"demand\"} | 10:01:11 | 10:01:11 | 10:01:12 |\n\n" +
 		"## Actions taken\n\n" +
 		"| Time | Kind | Actor | What |\n|---|---|---|---|\n" +
 		"| 10:00:30 | injection | rita | game day inj-1: shift temp by 3σ for 10m |\n" +

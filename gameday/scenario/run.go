@@ -75,7 +75,7 @@ func (r *Runner) Run(ctx context.Context, sc *Scenario) (*Report, error) {
 	if poll <= 0 {
 		poll = DefaultPoll
 	}
-	run := &run{r: r, sc: sc, gd: gd, alerts: pc, poll: poll, seen: map[string]*FiredAlert{}}
+	run := &run{r: r, sc: sc, gd: gd, alerts: pc, poll: poll, seen: map[string]*FiredAlert{}, pending: map[string]bool{}}
 	rep := &Report{Name: sc.Name, Collector: base, Model: sc.Model, Started: r.Now().UTC()}
 	run.start = rep.Started
 
@@ -124,8 +124,8 @@ func (r *Runner) Run(ctx context.Context, sc *Scenario) (*Report, error) {
 		rep.AlertsFired = append(rep.AlertsFired, *a)
 	}
 	sort.Slice(rep.AlertsFired, func(i, j int) bool {
-		if !rep.AlertsFired[i].FirstSeen.Equal(rep.AlertsFired[j].FirstSeen) {
-			return rep.AlertsFired[i].FirstSeen.Before(rep.AlertsFired[j].FirstSeen)
+		if !rep.AlertsFired[i].FiredAt.Equal(rep.AlertsFired[j].FiredAt) {
+			return rep.AlertsFired[i].FiredAt.Before(rep.AlertsFired[j].FiredAt)
 		}
 		return rep.AlertsFired[i].key < rep.AlertsFired[j].key
 	})
@@ -174,6 +174,9 @@ type run struct {
 	active  []string
 	lastInj time.Time
 	seen    map[string]*FiredAlert
+	pending map[string]bool // alerts (by key@activeAt) seen pending
+	// lastPoll is when alerts were last read successfully.
+	lastPoll time.Time
 }
 
 func (ru *run) steps(ctx context.Context, rep *Report) error {
@@ -270,20 +273,31 @@ func (ru *run) observe(ctx context.Context) (time.Time, error) {
 		ru.r.Logger.Warn("game day: reading alerts failed", "err", err)
 		return now, err
 	}
+	prev := ru.lastPoll
+	ru.lastPoll = now
 	for _, a := range as {
-		if a.State != "firing" {
-			continue
-		}
 		// One entry per firing: an alert that resolves and fires again is
 		// listed twice.
 		k := alertKey(a.Labels) + "@" + a.ActiveAt.UTC().Format(time.RFC3339Nano)
+		if a.State != "firing" {
+			ru.pending[k] = true
+			continue
+		}
 		if _, ok := ru.seen[k]; ok {
 			continue
 		}
 		if a.ActiveAt.Before(ru.start) {
 			continue // was firing before the game day began
 		}
-		ru.seen[k] = &FiredAlert{Name: a.Labels["alertname"], Labels: a.Labels, ActiveAt: a.ActiveAt.UTC(), FirstSeen: now, key: k}
+		// It began firing after the previous poll. Without a pending
+		// period (drift rules) it fired when it became active, an exact
+		// time when that is after the previous poll; an alert seen pending
+		// fired between the polls, and the later one is kept.
+		fired := now
+		if !ru.pending[k] && a.ActiveAt.After(prev) && !a.ActiveAt.After(now) {
+			fired = a.ActiveAt.UTC()
+		}
+		ru.seen[k] = &FiredAlert{Name: a.Labels["alertname"], Labels: a.Labels, ActiveAt: a.ActiveAt.UTC(), FiredAt: fired, FirstSeen: now, key: k}
 	}
 	return now, nil
 }
@@ -322,13 +336,13 @@ func (ru *run) expect(ctx context.Context, i int, ex *Expect) (ExpectResult, err
 		}
 		var hit *FiredAlert
 		for _, a := range ru.seen {
-			if ru.matches(a, ex, since) && (hit == nil || a.FirstSeen.Before(hit.FirstSeen)) {
+			if ru.matches(a, ex, since) && (hit == nil || a.FiredAt.Before(hit.FiredAt)) {
 				hit = a
 			}
 		}
 		if hit != nil {
-			ttd := max(hit.FirstSeen.Sub(since), 0)
-			at := hit.FirstSeen
+			ttd := max(hit.FiredAt.Sub(since), 0)
+			at := hit.FiredAt
 			res.Fired, res.FiredAt, res.Labels = true, &at, hit.Labels
 			res.TimeToDetect, res.TimeToDetectSeconds = ttd.Round(time.Millisecond).String(), ttd.Seconds()
 			res.Passed = ttd <= within
