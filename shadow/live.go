@@ -102,22 +102,15 @@ type liveItem struct {
 
 // liveModel is one model's candidate and rolling comparison.
 type liveModel struct {
-	resolvedAt        time.Time
-	production        string
-	cand              *Candidate // nil: no usable candidate
-	candVersion       string
-	remote            bool // the candidate's artifact is not a local file
-	uri               string
-	filler            *rowFiller
-	ring              []Pair
-	next              int
-	full              bool
-	rows              uint64
-	busy              time.Duration
-	acc               *Accumulator
-	lastStats         Stats
-	statsValid        bool
-	productionVersion string
+	resolvedAt  time.Time
+	production  string
+	cand        *Candidate // nil: no usable candidate
+	candVersion string
+	remote      bool // the candidate's artifact is not a local file
+	uri         string
+	filler      *rowFiller
+	win         *window // the rolling comparison of scored pairs
+	busy        time.Duration
 }
 
 // Live scores arriving production records through each model's registered
@@ -178,20 +171,46 @@ func (w *window) add(p Pair) {
 	w.valid = false
 }
 
+func newWindow(size int, opts Options) *window {
+	return &window{ring: make([]Pair, size), acc: NewAccumulator(opts)}
+}
+
+// result is the window's comparison, cached until a pair is added.
 func (w *window) result() Stats {
 	if !w.valid {
 		w.acc.Reset()
-		if w.full {
-			for _, p := range w.ring[w.next:] {
-				w.acc.Add(p)
-			}
-		}
-		for _, p := range w.ring[:w.next] {
-			w.acc.Add(p)
-		}
-		w.stats, w.valid = w.acc.Result(), true
+		w.stats, w.valid = w.compare(w.acc), true
 	}
 	return w.stats
+}
+
+// compare adds the window's pairs, oldest first, to acc and returns its result.
+func (w *window) compare(acc *Accumulator) Stats {
+	if w.full {
+		for _, p := range w.ring[w.next:] {
+			acc.Add(p)
+		}
+	}
+	for _, p := range w.ring[:w.next] {
+		acc.Add(p)
+	}
+	return acc.Result()
+}
+
+// span is the time span of the pairs in the window.
+func (w *window) span() (from, to time.Time) {
+	n := w.next
+	if w.full {
+		n = len(w.ring)
+	}
+	if n == 0 {
+		return time.Time{}, time.Time{}
+	}
+	lo, hi := w.ring[0].TS, w.ring[0].TS
+	for _, p := range w.ring[:n] {
+		lo, hi = min(lo, p.TS), max(hi, p.TS)
+	}
+	return time.UnixMilli(lo).UTC(), time.UnixMilli(hi).UTC()
 }
 
 // pairModel pairs one model's drained records (logged shadow traffic).
@@ -224,7 +243,7 @@ func (l *Live) pairModel(items []liveItem) {
 		}
 		w := lm.windows[cand.version]
 		if w == nil {
-			w = &window{ring: make([]Pair, l.opts.Window), acc: NewAccumulator(l.opts.Compare)}
+			w = newWindow(l.opts.Window, l.opts.Compare)
 			lm.windows[cand.version] = w
 		}
 		w.production = prod.version
@@ -459,16 +478,10 @@ func (l *Live) scoreModel(ctx context.Context, items []liveItem, rbp **replayBat
 		return nil // the candidate changed meanwhile
 	}
 	for i, p := range pairs {
-		m.productionVersion = items[i].version
-		m.ring[m.next] = p
-		m.next++
-		if m.next == len(m.ring) {
-			m.next, m.full = 0, true
-		}
+		m.win.production = items[i].version
+		m.win.add(p)
 	}
-	m.rows += uint64(len(pairs))
 	m.busy += busy
-	m.statsValid = false
 	return nil
 }
 
@@ -510,8 +523,7 @@ func (l *Live) resolve(ctx context.Context, name string) *liveModel {
 	} else {
 		if nm.cand != nil {
 			nm.filler = newRowFiller(nm.cand.Features)
-			nm.ring = make([]Pair, l.opts.Window)
-			nm.acc = NewAccumulator(l.opts.Compare)
+			nm.win = newWindow(l.opts.Window, l.opts.Compare)
 		}
 		l.models[name] = nm
 	}
@@ -575,40 +587,20 @@ func (l *Live) StatsWith(model string, opts Options) (LiveStats, bool) {
 		return LiveStats{}, false
 	}
 	s := l.statsLocked(model, m)
-	acc := NewAccumulator(opts)
-	if m.full {
-		for _, p := range m.ring[m.next:] {
-			acc.Add(p)
-		}
-	}
-	for _, p := range m.ring[:m.next] {
-		acc.Add(p)
-	}
-	s.Stats = acc.Result()
+	s.Stats = m.win.compare(NewAccumulator(opts))
 	return s, true
 }
 
 func (l *Live) statsLocked(name string, m *liveModel) LiveStats {
-	if !m.statsValid {
-		m.acc.Reset()
-		if m.full {
-			for _, p := range m.ring[m.next:] {
-				m.acc.Add(p)
-			}
-		}
-		for _, p := range m.ring[:m.next] {
-			m.acc.Add(p)
-		}
-		m.lastStats, m.statsValid = m.acc.Result(), true
-	}
-	s := LiveStats{ProductionVersion: m.productionVersion, CandidateVersion: m.cand.Version, Stats: m.lastStats,
-		Rows: m.rows, Dropped: l.Dropped(name)}
-	s.From, s.To = ringSpan(m.ring, m.next, m.full)
+	w := m.win
+	s := LiveStats{ProductionVersion: w.production, CandidateVersion: m.cand.Version, Stats: w.result(),
+		Rows: w.rows, Dropped: l.Dropped(name)}
+	s.From, s.To = w.span()
 	if s.ProductionVersion == "" {
 		s.ProductionVersion = m.production
 	}
 	if m.busy > 0 {
-		s.RowsPerSecond = float64(m.rows) / m.busy.Seconds()
+		s.RowsPerSecond = float64(w.rows) / m.busy.Seconds()
 	}
 	return s
 }
@@ -691,20 +683,4 @@ func (l *Live) AppendTo(ctx context.Context, db storage.Appendable, ts time.Time
 		return fmt.Errorf("commit shadow series: %w", err)
 	}
 	return nil
-}
-
-// ringSpan is the time span of the pairs in a ring window.
-func ringSpan(ring []Pair, next int, full bool) (from, to time.Time) {
-	n := next
-	if full {
-		n = len(ring)
-	}
-	if n == 0 {
-		return time.Time{}, time.Time{}
-	}
-	lo, hi := ring[0].TS, ring[0].TS
-	for _, p := range ring[:n] {
-		lo, hi = min(lo, p.TS), max(hi, p.TS)
-	}
-	return time.UnixMilli(lo).UTC(), time.UnixMilli(hi).UTC()
 }
