@@ -2,7 +2,10 @@ package shadow
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,5 +196,47 @@ func TestLoadCandidateErrors(t *testing.T) {
 		}
 		require.NoError(t, err, u.in)
 		assert.Equal(t, u.want, got)
+	}
+}
+
+// TestReplayLightGBMNamesFromModelText: a LightGBM model.txt names its
+// features on its feature_names= line; records carrying those names replay
+// to LightGBM's own predictions (leaves' fixture, 1e-6).
+func TestReplayLightGBMNamesFromModelText(t *testing.T) {
+	dir := "../testdata/models/lightgbm_breast_cancer_dart"
+	cand, err := LoadCandidate(filepath.Join(dir, "lg_dart_breast_cancer.model"), "v2", nil)
+	require.NoError(t, err)
+	require.Len(t, cand.Features, cand.Model.NumFeatures())
+	assert.Equal(t, "Column_0", cand.Features[0])
+	assert.Equal(t, "Column_29", cand.Features[29])
+
+	raw, err := os.ReadFile(filepath.Join(dir, "breast_cancer_test.tsv"))
+	require.NoError(t, err)
+	wantRaw, err := os.ReadFile(filepath.Join(dir, "lg_dart_breast_cancer_true_predictions.txt"))
+	require.NoError(t, err)
+	want := strings.Fields(string(wantRaw))
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	var recs []predlog.Record
+	for i, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		r := predlog.Record{Model: "cancer", Version: "v1", Role: predlog.RoleProduction, RequestID: id(i),
+			Status: predlog.StatusOK, TS: t0.Add(time.Duration(i) * time.Second).UnixMilli(), Prediction: predlog.Prediction{Value: predlog.Float(0.5)}}
+		cells := strings.Split(line, "\t")
+		for j := len(cells) - 1; j >= 0; j-- { // reversed order: matched by name
+			v, err := strconv.ParseFloat(cells[j], 64)
+			require.NoError(t, err)
+			r.Features = append(r.Features, predlog.Feature{Name: "Column_" + strconv.Itoa(j), Value: predlog.Float(v)})
+		}
+		recs = append(recs, r)
+	}
+	require.Len(t, recs, len(want))
+	lg := openStore(t)
+	require.NoError(t, lg.Append(context.Background(), recs))
+	got := map[string]float64{}
+	_, err = Replay(context.Background(), lg, nil, cand, engine.CPU{}, ReplayQuery{Model: "cancer"}, func(p Pair) { got[p.RequestID] = p.Candidate })
+	require.NoError(t, err)
+	for i, w := range want {
+		wv, err := strconv.ParseFloat(w, 64)
+		require.NoError(t, err)
+		assert.InDelta(t, wv, got[id(i)], 1e-6, id(i))
 	}
 }

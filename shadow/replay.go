@@ -1,6 +1,7 @@
 package shadow
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -42,7 +43,31 @@ func LoadCandidate(path, version string, features []string) (Candidate, error) {
 	if err != nil {
 		return Candidate{}, fmt.Errorf("loading candidate model %s: %w", path, err)
 	}
+	if features == nil && model.Detect(data) == model.FormatLightGBM {
+		features = lightGBMFeatureNames(data)
+	}
 	return NewCandidate(m, version, features)
+}
+
+// lightGBMFeatureNames reads the feature_names= line of a LightGBM model.txt
+// header (the names the model was trained with, in column order).
+func lightGBMFeatureNames(data []byte) []string {
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if bytes.HasPrefix(line, []byte("Tree=")) {
+			break // the header is over
+		}
+		if v, ok := bytes.CutPrefix(line, []byte("feature_names=")); ok {
+			return strings.Fields(string(v))
+		}
+	}
+	return nil
 }
 
 // NewCandidate checks that m gives one score per row and names its columns
