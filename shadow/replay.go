@@ -31,9 +31,10 @@ type Candidate struct {
 type featureNamer interface{ FeatureNames() []string }
 
 // LoadCandidate loads a model file (any format engine/model detects). The
-// feature names come from the model file when it has them, else from
-// features (e.g. the logged feature names in order), which must then have
-// one name per model column.
+// feature names come from the model file when it has them (XGBoost JSON
+// feature_names, LightGBM model.txt feature_names=), else from features,
+// which must then have one name per model column (legacy XGBoost binary
+// models carry no names).
 func LoadCandidate(path, version string, features []string) (Candidate, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
