@@ -32,9 +32,9 @@ type featureNamer interface{ FeatureNames() []string }
 
 // LoadCandidate loads a model file (any format engine/model detects). The
 // feature names come from the model file when it has them (XGBoost JSON
-// feature_names, LightGBM model.txt feature_names=), else from features,
-// which must then have one name per model column (legacy XGBoost binary
-// models carry no names).
+// feature_names, LightGBM model.txt feature_names=) unless features is
+// given, which must then have one name per model column (legacy XGBoost
+// binary models carry no names).
 func LoadCandidate(path, version string, features []string) (Candidate, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -71,13 +71,13 @@ func lightGBMFeatureNames(data []byte) []string {
 	return nil
 }
 
-// NewCandidate checks that m gives one score per row and names its columns
-// (see LoadCandidate).
+// NewCandidate checks that m gives one score per row and names its columns:
+// features when given (an override), else the names the model carries.
 func NewCandidate(m engine.Model, version string, features []string) (Candidate, error) {
 	if m.NumOutputs() != 1 {
 		return Candidate{}, fmt.Errorf("the candidate predicts %d values per row; a shadow comparison needs one score per row", m.NumOutputs())
 	}
-	if n, ok := m.(featureNamer); ok && len(n.FeatureNames()) == m.NumFeatures() {
+	if n, ok := m.(featureNamer); ok && len(features) == 0 {
 		features = n.FeatureNames()
 	}
 	if len(features) != m.NumFeatures() {
