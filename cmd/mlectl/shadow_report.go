@@ -43,8 +43,9 @@ this machine: the records stream from the collector's export API
 (GET /api/v1/predictions/export, nothing is uploaded), are scored in batches
 of --batch rows on all cores, and are compared with what production
 answered. Prints the same figures as shadow report, and rows/s. Features are
-matched by name (the model file's feature names; --features for a model
-file without them); a missing feature is a missing value. Labels are not
+matched by name (the names in the model file; --features gives them for a
+legacy XGBoost binary model, or overrides them); a missing feature is a
+missing value. Labels are not
 joined here (use shadow report --source replay on the collector for quality).
 `
 
@@ -208,7 +209,7 @@ func runShadowReplay(ctx context.Context, args []string, stdout, stderr io.Write
 	from, to := shadowTimeFlags(fs)
 	modelPath := fs.String("model", "", "candidate model `file` (XGBoost JSON, legacy XGBoost binary, LightGBM text)")
 	version := fs.String("version", "", "production version to replay (default: every production record)")
-	features := fs.String("features", "", "comma-separated record feature names in model column order, for a model file without names")
+	features := fs.String("features", "", "comma-separated record feature names in model column order (default: the names in the model file)")
 	threshold := fs.Float64("threshold", 0, "classification threshold (default 0.5)")
 	tolerance := fs.Float64("tolerance", 0, "regression agreement tolerance, absolute (default 5% of the mean production score)")
 	top := fs.Int("top", 0, "disagreements to list, 1..20 (default 20)")
