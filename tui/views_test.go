@@ -2,6 +2,7 @@ package tui
 
 import (
 	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/collector"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/runbooks"
@@ -273,4 +276,26 @@ func TestRunbookQueryStepOpensQuery(t *testing.T) {
 	require.Len(t, evs, 1)
 	assert.Equal(t, "1", evs[0].Labels["step"])
 	assert.Equal(t, "feature-drift", evs[0].Labels["runbook"])
+}
+
+// On a collector without the metadata API, the runbook and timeline views
+// say so instead of showing anything.
+func TestRunbooksTimelineNotConfigured(t *testing.T) {
+	srv, err := collector.New(collector.Config{Version: "test"}, env.db, nil)
+	require.NoError(t, err)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	c, err := client.New(hs.URL)
+	require.NoError(t, err)
+	for view, want := range map[string]string{
+		"runbooks": "runbooks: not configured (the collector does not serve /api/v1/runbooks)",
+		"timeline": "timeline: not configured (the collector does not serve /api/v1/events)",
+	} {
+		cfg := testConfig(stableURL{c})
+		cfg.Start = view
+		tm := teatest.NewTestModel(t, New(t.Context(), cfg), teatest.WithInitialTermSize(100, 24))
+		s := &session{t: t, tm: tm}
+		s.waitFor(want, "collector ready")
+		require.NoError(t, s.tm.Quit())
+	}
 }
