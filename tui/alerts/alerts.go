@@ -54,7 +54,7 @@ var columns = []common.Column{
 	colName:     {Title: "ALERT", Width: 16, Flex: true, MaxWidth: 40},
 	colModel:    {Title: "MODEL", Width: 12, Priority: 3},
 	colRunbook:  {Title: "RUNBOOK", Width: 24, Priority: 4},
-	colHandled:  {Title: "HANDLED", Width: 14, Priority: 1},
+	colHandled:  {Title: "HANDLED", Width: 18, Priority: 1},
 }
 
 type fetchedMsg struct {
@@ -422,17 +422,18 @@ func (v *View) handled(a client.Alert) (string, common.Tone) {
 	if !ok {
 		return v.c.DashFor(), common.ToneMuted
 	}
+	// Silenced first: it decides whether anyone is notified.
 	var parts []string
-	if st.Ack != nil {
-		parts = append(parts, "ack "+st.Ack.By)
-	}
 	if len(st.SilencedBy) > 0 {
 		parts = append(parts, "silenced")
+	}
+	if st.Ack != nil {
+		parts = append(parts, "ack "+st.Ack.By)
 	}
 	if len(parts) == 0 {
 		return "no", common.ToneWarn
 	}
-	return strings.Join(parts, ","), common.ToneGood
+	return strings.Join(parts, " · "), common.ToneGood
 }
 
 // selected returns the alert under the cursor.

@@ -46,6 +46,9 @@ type Panel struct {
 	Title  string
 	Query  string
 	Format func(float64) string
+	// Prefer, when set, keeps only the series of the first of these
+	// metrics (mle_model_ suffixes) that the answer holds.
+	Prefer []string
 }
 
 // Panels returns the overview charts of model. Shadow traffic mirrors
@@ -59,10 +62,14 @@ func Panels(model string) []Panel {
 			Query: `sum(rate(mle_predictions_total{` + m + `,role!="shadow",status="error"}[5m])) / sum(rate(mle_predictions_total{` + m + `,role!="shadow"}[5m]))`},
 		{Title: "traffic /s", Format: common.FormatNumber,
 			Query: `sum by (version, role) (rate(mle_predictions_total{` + m + `}[5m]))`},
-		{Title: "live quality", Format: common.FormatNumber,
-			Query: `{__name__=~"mle_model_(roc_auc|f1|accuracy|rmse|mae)",` + m + `}`},
+		{Title: "live quality", Format: common.FormatNumber, Prefer: qualityMetrics,
+			Query: `{__name__=~"mle_model_(` + strings.Join(qualityMetrics, "|") + `)",` + m + `}`},
 	}
 }
+
+// qualityMetrics are the live quality series the overview charts, in order
+// of preference: one metric per chart, so scales do not mix.
+var qualityMetrics = []string{"roc_auc", "f1", "accuracy", "rmse", "mae"}
 
 // DriftQuery selects the model's per-feature drift scores.
 func DriftQuery(model string) string {
@@ -80,9 +87,10 @@ func escape(s string) string {
 
 // PanelData is one chart's fetched series.
 type PanelData struct {
-	Lines []chart.Line
-	Last  float64 // the last value of the first line, NaN without data
-	Err   error
+	Metric string // the metric Prefer chose, without mle_model_
+	Lines  []chart.Line
+	Last   float64 // the last value of the first line, NaN without data
+	Err    error
 }
 
 // Feature is one drift row: a feature of one version against one
@@ -191,6 +199,10 @@ func fetchPanel(ctx context.Context, api API, p Panel, r client.Range) PanelData
 		d.Err = fmt.Errorf("collector returned %s, want matrix", res.Value.Type())
 		return d
 	}
+	m = preferred(m, p.Prefer)
+	if len(p.Prefer) > 0 && len(m) > 0 {
+		d.Metric = strings.TrimPrefix(m[0].Metric["__name__"], "mle_model_")
+	}
 	slices.SortFunc(m, func(a, b client.Series) int { return strings.Compare(label(a.Metric), label(b.Metric)) })
 	for _, s := range m {
 		l := chart.Line{Label: label(s.Metric), Points: make([]chart.Point, 0, len(s.Points))}
@@ -204,6 +216,22 @@ func fetchPanel(ctx context.Context, api API, p Panel, r client.Range) PanelData
 		d.Last = pts[len(pts)-1].V
 	}
 	return d
+}
+
+// preferred keeps the series of the first metric of prefer that m holds.
+func preferred(m client.Matrix, prefer []string) client.Matrix {
+	for _, name := range prefer {
+		var out client.Matrix
+		for _, s := range m {
+			if s.Metric["__name__"] == "mle_model_"+name {
+				out = append(out, s)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return m
 }
 
 // label names a chart line by the labels that tell lines apart.

@@ -82,3 +82,27 @@ func TestPanelsEscapeTheModelName(t *testing.T) {
 		assert.Contains(t, p.Query, `model="we\"ird\\model"`, p.Title)
 	}
 }
+
+func TestPreferredQualityMetric(t *testing.T) {
+	series := func(names ...string) client.Matrix {
+		var m client.Matrix
+		for _, n := range names {
+			m = append(m, client.Series{Metric: client.Metric{"__name__": "mle_model_" + n, "version": "v1"}})
+		}
+		return m
+	}
+	tests := []struct {
+		have []string
+		want string
+	}{
+		{[]string{"mae", "rmse"}, "rmse"},
+		{[]string{"accuracy", "roc_auc", "f1"}, "roc_auc"},
+		{[]string{"mae"}, "mae"},
+	}
+	for _, tc := range tests {
+		got := preferred(series(tc.have...), qualityMetrics)
+		require.Len(t, got, 1, "%v", tc.have)
+		assert.Equal(t, "mle_model_"+tc.want, got[0].Metric["__name__"])
+	}
+	assert.Len(t, preferred(series("other", "else"), qualityMetrics), 2, "nothing preferred: everything stays")
+}

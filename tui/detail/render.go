@@ -345,6 +345,9 @@ func (v *View) overview(h int) string {
 func (v *View) panel(p Panel, d PanelData, w, h int) []string {
 	st := v.c.Styles
 	title := p.Title
+	if d.Metric != "" {
+		title = "live " + d.Metric
+	}
 	if !math.IsNaN(d.Last) {
 		title += " · " + p.Format(d.Last)
 	}
