@@ -35,13 +35,6 @@ func withAuthHint(err error) error {
 // Version is one registry version of a model.
 type Version = registry.Version
 
-// Versions lists a model's registry versions, oldest first. The error
-// wraps ErrNotConfigured when the collector has no registry.
-func (c *Client) Versions(ctx context.Context, model string) ([]Version, error) {
-	var out []Version
-	return out, c.call(ctx, http.MethodGet, "/api/v1/models/"+url.PathEscape(model)+"/versions", nil, nil, &out)
-}
-
 // ActionResult is what a rollback or promote did.
 type ActionResult = registry.ActionResult
 
