@@ -96,3 +96,18 @@ func TestModelDetailShadowReport(t *testing.T) {
 		assert.Contains(t, lines[i+1], common.FormatNumber(topDiff))
 	})
 }
+
+func TestDriftRowOpensQuery(t *testing.T) {
+	s := newSession(t, alertsRecorded, 100, 24, "")
+	s.waitFor("collector ready", "428ms")
+	s.keys(":", "model fraud", "enter")
+	s.waitFor("production v7", "data at 12:00:00")
+	s.keys("2")
+	s.waitFor("[2 drift]", "amount")
+	s.keys("enter") // amount, the highest score
+	s.waitFor("Models › fraud › Query", `feature="amount"`, "vector · 3 series")
+	screen := s.screen()
+	for _, method := range []string{`"ks"`, `"psi"`, `"wasserstein`} { // the legend cuts the last
+		assert.Contains(t, screen, `method=`+method, "every method of the feature")
+	}
+}

@@ -42,7 +42,7 @@ var tabNames = [numTabs]string{"overview", "drift", "shadow", "versions", "event
 func (t Tab) String() string { return tabNames[t] }
 
 type keyMap struct {
-	Next, Prev, Jump, Rollback, Promote key.Binding
+	Next, Prev, Jump, Chart, Rollback, Promote key.Binding
 }
 
 type fetchedMsg struct {
@@ -91,6 +91,7 @@ func New(c common.Common, api API) *View {
 			Next:     key.NewBinding(key.WithKeys("tab", "right", "l"), key.WithHelp("tab", "next tab")),
 			Prev:     key.NewBinding(key.WithKeys("shift+tab", "left", "h"), key.WithHelp("shift+tab", "previous tab")),
 			Jump:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "overview/drift/shadow/versions/events")),
+			Chart:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "drift: chart the feature in Query")),
 			Rollback: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "roll back production")),
 			Promote:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "promote selected version")),
 		},
@@ -204,7 +205,7 @@ func (v *View) KeyBindings() []key.Binding {
 	if v.Capturing() {
 		return v.dialog.KeyBindings()
 	}
-	out := []key.Binding{v.keys.Next, v.keys.Prev, v.keys.Jump}
+	out := []key.Binding{v.keys.Next, v.keys.Prev, v.keys.Jump, v.keys.Chart}
 	out = append(out, v.drift.KeyBindings()...)
 	if !v.c.ReadOnly {
 		out = append(out, v.keys.Rollback, v.keys.Promote)
@@ -268,6 +269,8 @@ func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return v.setTab((v.tab + numTabs - 1) % numTabs)
 	case key.Matches(msg, v.keys.Jump):
 		return v.setTab(Tab(msg.Runes[0] - '1'))
+	case key.Matches(msg, v.keys.Chart) && v.tab == TabDrift:
+		return v.chartFeature()
 	case key.Matches(msg, v.keys.Rollback):
 		v.askRollback()
 		return nil
@@ -393,3 +396,18 @@ func (v *View) open(title, detail string, action tea.Cmd) {
 
 // Open shows the model named by arg (`:model NAME`, enter on a model).
 func (v *View) Open(arg string, _ map[string]string) tea.Cmd { return v.SetModel(arg) }
+
+// chartFeature opens the Query view on the selected drift row's scores,
+// every method, over the last hour.
+func (v *View) chartFeature() tea.Cmd {
+	row, ok := v.drift.Selected()
+	if !ok {
+		return nil
+	}
+	parts := strings.Split(row.Key, "\x00") // version, feature, against
+	if len(parts) != 3 {
+		return nil
+	}
+	q := FeatureQuery(v.model, parts[0], parts[1], parts[2])
+	return func() tea.Msg { return common.NavigateMsg{View: "query", Arg: q} }
+}

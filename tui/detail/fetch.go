@@ -76,6 +76,12 @@ func DriftQuery(model string) string {
 	return skew.MetricScore + `{model="` + escape(model) + `"}`
 }
 
+// FeatureQuery selects one drift row's scores under every method.
+func FeatureQuery(model, version, feature, against string) string {
+	return skew.MetricScore + `{model="` + escape(model) + `",version="` + escape(version) +
+		`",feature="` + escape(feature) + `",against="` + escape(against) + `"}`
+}
+
 // DriftedQuery selects the model's per-feature drifted flags.
 func DriftedQuery(model string) string {
 	return skew.MetricDrifted + `{model="` + escape(model) + `"}`
