@@ -212,3 +212,17 @@ func TestModelDetailHelpListsActions(t *testing.T) {
 	lines := strings.Split(screen, "\n")
 	assert.Contains(t, lines[0], "Models › fraud")
 }
+
+func TestRollbackDialog(t *testing.T) {
+	eachSize(t, func(t *testing.T, width, height int) {
+		w := newWritable(t)
+		s := actSession(t, w, adminToken, false, width, height, "")
+		s.waitFor("collector ready")
+		s.keys(":", "model fraud", "enter")
+		s.waitFor("production v7", "data at 12:00:00")
+		s.keys("4", "r", "fraus", "enter")
+		s.waitFor(`"fraus" does not match fraud; nothing was done`)
+		checkGolden(t, s.screen(), width, height)
+		assert.Equal(t, "v7", production(t, w, "fraud"))
+	})
+}

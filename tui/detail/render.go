@@ -272,6 +272,8 @@ func (v *View) tabBar() string {
 func (v *View) statusLine() string {
 	st := v.c.Styles
 	switch {
+	case v.Capturing():
+		return "" // the dialog says what to do
 	case v.acting:
 		return st.Warn.Render("working: waiting for the collector…")
 	case v.status != "" && v.statErr:
