@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mlectl/mlectl/internal/apiclient"
 )
 
 // DefaultURL is where a local collector listens.
@@ -22,70 +23,50 @@ const maxBody = 64 << 20
 
 // Client talks to one collector. It is safe for concurrent use.
 type Client struct {
-	base  *url.URL
+	t *apiclient.Client
+}
+
+type options struct {
 	token string
 	hc    *http.Client
 }
 
 // Option configures a Client.
-type Option func(*Client)
+type Option func(*options)
 
 // WithToken sends "Authorization: Bearer <token>" with every request.
-func WithToken(token string) Option { return func(c *Client) { c.token = token } }
+func WithToken(token string) Option { return func(o *options) { o.token = token } }
 
 // WithHTTPClient replaces the default HTTP client (10 s timeout).
-func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
+func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = hc } }
 
 // New returns a client for the collector at baseURL (scheme://host[:port][/prefix]).
 func New(baseURL string, opts ...Option) (*Client, error) {
-	u, err := url.Parse(baseURL)
+	o := options{hc: &http.Client{Timeout: 10 * time.Second}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	t, err := apiclient.NewWithHTTPClient(baseURL, o.token, o.hc)
 	if err != nil {
-		return nil, fmt.Errorf("collector URL %q: %w", baseURL, err)
+		return nil, err
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("collector URL %q: scheme must be http or https", baseURL)
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("collector URL %q: missing host", baseURL)
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	c := &Client{base: u, hc: &http.Client{Timeout: 10 * time.Second}}
-	for _, o := range opts {
-		o(c)
-	}
-	return c, nil
+	return &Client{t: t}, nil
 }
 
 // URL returns the collector base URL, for display.
-func (c *Client) URL() string { return c.base.String() }
+func (c *Client) URL() string { return c.t.URL() }
 
 // get performs one GET and returns the body and HTTP status. A 404 maps to
 // ErrNotConfigured; transport failures are wrapped with the endpoint.
 func (c *Client) get(ctx context.Context, path string, params url.Values) ([]byte, int, error) {
-	u := *c.base
-	u.Path += path
-	u.RawQuery = params.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	body, status, err := c.t.Send(ctx, http.MethodGet, path, params, nil)
 	if err != nil {
-		return nil, 0, fmt.Errorf("building request for %s: %w", path, err)
+		return nil, status, err
 	}
-	req.Header.Set("Accept", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+	if status == http.StatusNotFound {
+		return nil, status, fmt.Errorf("%s: %w", path, ErrNotConfigured)
 	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, 0, fmt.Errorf("collector %s unreachable: %w", c.base.Host, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, resp.StatusCode, fmt.Errorf("reading %s answer: %w", path, err)
-	}
-	if resp.StatusCode == http.StatusNotFound {
-		return nil, resp.StatusCode, fmt.Errorf("%s: %w", path, ErrNotConfigured)
-	}
-	return body, resp.StatusCode, nil
+	return body, status, nil
 }
 
 // getData performs a GET on an /api/v1 endpoint and unwraps the envelope.

@@ -1,12 +1,10 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,50 +20,23 @@ import (
 // (the route is not mounted) wraps ErrNotConfigured; a 404 in the envelope
 // (an unknown runbook, injection, ...) is an *APIError like any refusal.
 func (c *Client) call(ctx context.Context, method, path string, params url.Values, body, out any) error {
-	u := *c.base
-	u.Path += path
-	u.RawQuery = params.Encode()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("encoding request for %s: %w", path, err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	raw, status, err := c.t.Send(ctx, method, path, params, body)
 	if err != nil {
-		return fmt.Errorf("building request for %s: %w", path, err)
+		return err
 	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("collector %s unreachable: %w", c.base.Host, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return fmt.Errorf("reading %s answer: %w", path, err)
-	}
-	env, err := decodeEnvelope(raw, resp.StatusCode)
+	env, err := decodeEnvelope(raw, status)
 	if err != nil {
 		var apiErr *APIError
 		switch {
 		case errors.As(err, &apiErr):
 			return err
-		case resp.StatusCode == http.StatusNotFound:
+		case status == http.StatusNotFound:
 			return fmt.Errorf("%s: %w", path, ErrNotConfigured)
 		}
-		return &APIError{StatusCode: resp.StatusCode, Message: firstLine(raw)}
+		return &APIError{StatusCode: status, Message: firstLine(raw)}
 	}
-	if resp.StatusCode/100 != 2 {
-		return &APIError{StatusCode: resp.StatusCode, Message: firstLine(raw)}
+	if status/100 != 2 {
+		return &APIError{StatusCode: status, Message: firstLine(raw)}
 	}
 	if out == nil {
 		return nil

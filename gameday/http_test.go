@@ -186,6 +186,6 @@ func TestClientAgainstHandler(t *testing.T) {
 	_, err = cl.Start(ctx, gameday.Request{Model: "demand", Feature: "temp", Kind: "melt", Magnitude: &mag, Duration: "2m"})
 	var ae *gameday.APIError
 	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, http.StatusBadRequest, ae.Status)
-	assert.Contains(t, ae.Msg, "kind: ")
+	assert.Equal(t, http.StatusBadRequest, ae.StatusCode)
+	assert.Contains(t, ae.Message, "kind: ")
 }

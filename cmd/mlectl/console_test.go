@@ -66,7 +66,7 @@ func TestConsoleWiring(t *testing.T) {
 		{"leading flag opens the console", []string{"--ascii"}, 1, "", "needs a terminal"},
 		{"console command", []string{"console"}, 1, "", "needs a terminal"},
 		{"console bad flag", []string{"console", "--nope"}, 2, "", "flag provided but not defined"},
-		{"leading bad url", []string{"--collector", "ftp://x"}, 2, "", "scheme must be http or https"},
+		{"leading bad url", []string{"--collector", "ftp://x"}, 2, "", `collector URL "ftp://x" must look like http://host:port`},
 		{"console help", []string{"console", "-h"}, 0, "Opens the interactive console", ""},
 		{"help lists console", []string{"help"}, 0, "console", ""},
 	}

@@ -69,7 +69,7 @@ func gamedayClient(mc *metaCLI) (*gameday.Client, error) {
 // gamedayError makes a 4xx answer of the collector a usage error (exit 2).
 func gamedayError(err error) error {
 	var ae *gameday.APIError
-	if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != 404 {
+	if errors.As(err, &ae) && ae.StatusCode >= 400 && ae.StatusCode < 500 && ae.StatusCode != 404 {
 		return usagef("%v", err)
 	}
 	return err

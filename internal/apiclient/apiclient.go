@@ -1,7 +1,8 @@
-// Package apiclient owns the JSON transport that mlectl's command-line
-// clients share when they call the collector: bearer token, the Prometheus
-// API envelope ({"status","data","errorType","error"}) and errors worded for
-// the operator. The typed clients (metaapi, alerting) sit on top of it.
+// Package apiclient owns the HTTP transport every mlectl client of the
+// collector shares: base URL, bearer token, answer size limit, the
+// Prometheus API envelope ({"status","data","errorType","error"}) and errors
+// worded for the operator. The typed clients (metaapi, alerting, gameday and
+// the console's client package) sit on top of it.
 package apiclient
 
 import (
@@ -29,13 +30,22 @@ type Client struct {
 // New returns a client for the collector at baseURL (http or https); token,
 // when not empty, is sent as a bearer token; timeout bounds one call.
 func New(baseURL, token string, timeout time.Duration) (*Client, error) {
+	return NewWithHTTPClient(baseURL, token, &http.Client{Timeout: timeout})
+}
+
+// NewWithHTTPClient is New with the caller's HTTP client (its timeout,
+// transport and TLS settings).
+func NewWithHTTPClient(baseURL, token string, hc *http.Client) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("collector URL %q must look like http://host:port", baseURL)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	return &Client{base: u, token: token, hc: &http.Client{Timeout: timeout}}, nil
+	return &Client{base: u, token: token, hc: hc}, nil
 }
+
+// URL is the collector's base URL, for display.
+func (c *Client) URL() string { return c.base.String() }
 
 // Host is the collector's host:port, for messages.
 func (c *Client) Host() string { return c.base.Host }
@@ -64,10 +74,10 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("collector answered %d: %s", e.StatusCode, e.Message)
 }
 
-// Do sends body (JSON, when not nil) to path with params and decodes the
-// envelope's data into out (when not nil). A non-success answer is an
-// *APIError.
-func (c *Client) Do(ctx context.Context, method, path string, params url.Values, body, out any) error {
+// Send sends body (JSON, when not nil) to path with params and returns the
+// answer's bytes (at most 64 MiB) and HTTP status, whatever the status: the
+// caller interprets it. Only transport failures are errors.
+func (c *Client) Send(ctx context.Context, method, path string, params url.Values, body any) ([]byte, int, error) {
 	u := *c.base
 	u.Path += path
 	u.RawQuery = params.Encode()
@@ -75,13 +85,13 @@ func (c *Client) Do(ctx context.Context, method, path string, params url.Values,
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return fmt.Errorf("encoding request: %w", err)
+			return nil, 0, fmt.Errorf("encoding request for %s: %w", path, err)
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
-		return fmt.Errorf("building request for %s: %w", path, err)
+		return nil, 0, fmt.Errorf("building request for %s: %w", path, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -92,12 +102,23 @@ func (c *Client) Do(ctx context.Context, method, path string, params url.Values,
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("collector %s unreachable: %w", c.base.Host, err)
+		return nil, 0, fmt.Errorf("collector %s unreachable: %w", c.base.Host, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	if err != nil {
-		return fmt.Errorf("reading %s answer: %w", path, err)
+		return nil, resp.StatusCode, fmt.Errorf("reading %s answer: %w", path, err)
+	}
+	return raw, resp.StatusCode, nil
+}
+
+// Do sends body (JSON, when not nil) to path with params and decodes the
+// envelope's data into out (when not nil). A non-success answer is an
+// *APIError.
+func (c *Client) Do(ctx context.Context, method, path string, params url.Values, body, out any) error {
+	raw, status, err := c.Send(ctx, method, path, params, body)
+	if err != nil {
+		return err
 	}
 	var env struct {
 		Status    string          `json:"status"`
@@ -110,13 +131,13 @@ func (c *Client) Do(ctx context.Context, method, path string, params url.Values,
 		if len(msg) > 200 {
 			msg = msg[:200]
 		}
-		if resp.StatusCode == http.StatusNotFound {
+		if status == http.StatusNotFound {
 			msg = path + " is not served by this collector (" + msg + ")"
 		}
-		return &APIError{StatusCode: resp.StatusCode, Message: msg}
+		return &APIError{StatusCode: status, Message: msg}
 	}
-	if env.Status != "success" || resp.StatusCode/100 != 2 {
-		return &APIError{StatusCode: resp.StatusCode, Type: env.ErrorType, Message: env.Error}
+	if env.Status != "success" || status/100 != 2 {
+		return &APIError{StatusCode: status, Type: env.ErrorType, Message: env.Error}
 	}
 	if out == nil {
 		return nil
