@@ -262,6 +262,9 @@ func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return cmd
 	}
+	if !v.acting {
+		v.status, v.statErr = "", false // a key press dismisses the last result
+	}
 	switch {
 	case key.Matches(msg, v.keys.Next):
 		return v.setTab((v.tab + 1) % numTabs)
