@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mlectl/mlectl/alerting"
+	"github.com/mlectl/mlectl/predlog/baseline"
 	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/shadow"
 )
@@ -133,4 +135,38 @@ type ModelState = registry.ModelState
 func (c *Client) Model(ctx context.Context, name string) (ModelState, error) {
 	var out ModelState
 	return out, c.call(ctx, http.MethodGet, "/api/v1/models/"+url.PathEscape(name), nil, nil, &out)
+}
+
+// Baseline is a model version's training profile: per feature a sorted
+// sample and quantiles (numerical) or category counts (categorical).
+type Baseline = baseline.Profile
+
+// Baseline fetches the training profile of model version. The error
+// wraps ErrNotConfigured when the collector has no prediction pipeline,
+// and is an *APIError with status 404 when no profile was registered.
+func (c *Client) Baseline(ctx context.Context, model, version string) (*Baseline, error) {
+	path := "/api/v1/baselines/" + url.PathEscape(model) + "/" + url.PathEscape(version)
+	raw, status, err := c.t.Send(ctx, http.MethodGet, path, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if status/100 != 2 {
+		// The prediction pipeline answers {"error": "..."}; a route the
+		// collector lacks answers a plain-text 404.
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(raw, &e) != nil || e.Error == "" {
+			if status == http.StatusNotFound {
+				return nil, fmt.Errorf("%s: %w", path, ErrNotConfigured)
+			}
+			e.Error = firstLine(raw)
+		}
+		return nil, &APIError{StatusCode: status, Message: e.Error}
+	}
+	p, err := baseline.Unmarshal(raw)
+	if err != nil {
+		return nil, fmt.Errorf("decoding the %s baseline of %s: %w", version, model, err)
+	}
+	return p, nil
 }

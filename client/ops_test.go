@@ -63,6 +63,7 @@ func TestOpsErrors(t *testing.T) {
 		"POST /api/v1/models/fraud/rollback": {403, `{"status":"error","errorType":"forbidden","error":"token \"victor\" has role viewer"}`},
 		"POST /api/v1/alerts/ack":            {401, `{"status":"error","errorType":"unauthorized","error":"missing bearer token"}`},
 		"POST /api/v1/silences":              {200, `{"status":"success","data":{"id":"s1","matchers":"{alertname=\"X\"}","endsAt":"2026-01-01T13:00:00Z"}}`},
+		"GET /api/v1/baselines/fraud/v9":     {404, `{"error":"no baseline for fraud/v9"}`},
 		"GET /api/v1/shadow/fraud/report":    {200, `{"status":"success","data":{"model":"fraud","pairs":0,"agreement":null,"spearman":null,"top_disagreements":[]}}`},
 	}, rec)
 	ctx := t.Context()
@@ -98,6 +99,12 @@ func TestOpsErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "s1", sil.ID)
 	assert.JSONEq(t, `{"matchers":"{alertname=\"X\"}","duration":"1h30m0s","comment":"c"}`, rec.get("POST /api/v1/silences"))
+
+	_, err = c.Baseline(ctx, "fraud", "v9")
+	require.ErrorAs(t, err, &apiErr, "the pipeline says no profile is registered")
+	assert.Equal(t, "no baseline for fraud/v9", apiErr.Message)
+	_, err = c.Baseline(ctx, "churn", "v1")
+	assert.ErrorIs(t, err, ErrNotConfigured, "no pipeline at all")
 
 	rep, err := c.ShadowReport(ctx, "fraud", time.Time{}, time.Time{})
 	require.NoError(t, err)

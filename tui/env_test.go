@@ -189,6 +189,11 @@ func runWithCollector(m *testing.M) (int, error) {
 	}
 	defer meta.Close()
 	meta.Mount(srv)
+	closeBaselines, err := mountBaselines(context.Background(), dir, srv)
+	if err != nil {
+		return 0, err
+	}
+	defer closeBaselines()
 	env.db = db
 	recorded, err := os.ReadFile(filepath.Join("testdata", "alerts.json"))
 	if err != nil {

@@ -1,8 +1,10 @@
 package tui
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -20,6 +22,8 @@ import (
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/predlog"
+	predapi "github.com/mlectl/mlectl/predlog/api"
+	"github.com/mlectl/mlectl/predlog/baseline"
 	"github.com/mlectl/mlectl/predlog/store"
 	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/shadow"
@@ -274,4 +278,54 @@ func (w *writable) mountShadow(t *testing.T, srv *collector.Server) {
 	h, err := shadow.NewHandler(shadow.HandlerConfig{Log: log, Registry: w.meta.Registry, Now: fixedNow})
 	require.NoError(t, err)
 	h.Mount(srv)
+}
+
+// seedBaseline is fraud v7's training profile: a skewed amount sample,
+// merchant categories and the hour of day.
+func seedBaseline() *baseline.Profile {
+	amount := make([]float64, 200)
+	for i := range amount {
+		// Quadratic spacing: most amounts are small, a long tail is not.
+		x := float64(i) / float64(len(amount)-1)
+		amount[i] = 5 + 495*x*x
+	}
+	hour := make([]float64, 24)
+	for i := range hour {
+		hour[i] = float64(i)
+	}
+	return &baseline.Profile{Model: "fraud", Version: "v7", Rows: 5000, Created: clock.Add(-30 * 24 * time.Hour), Features: []baseline.Feature{
+		{Name: "amount", Type: baseline.Numerical, Count: 5000, Min: 5, Max: 500, Sample: amount},
+		{Name: "merchant_category", Type: baseline.Categorical, Count: 5000, Categories: []baseline.Category{
+			{Value: "grocery", Count: 2000}, {Value: "travel", Count: 500}, {Value: "fuel", Count: 1500},
+			{Value: "online", Count: 700}, {Value: "other", Count: 300}}},
+		{Name: "hour", Type: baseline.Numerical, Count: 5000, Min: 0, Max: 23, Sample: hour},
+	}}
+}
+
+// mountBaselines serves the prediction pipeline's baseline endpoints on
+// srv, with fraud v7's profile registered through PUT, as a training job
+// does. The returned function closes the pipeline's log.
+func mountBaselines(ctx context.Context, dir string, srv *collector.Server) (func() error, error) {
+	log, err := store.Open(filepath.Join(dir, "predlog"), store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	h, err := predapi.New(ctx, predapi.Config{Log: log})
+	if err != nil {
+		log.Close()
+		return nil, err
+	}
+	body, err := seedBaseline().Marshal()
+	if err != nil {
+		log.Close()
+		return nil, err
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodPut, "/api/v1/baselines/fraud/v7", bytes.NewReader(body)))
+	if rec.Code != http.StatusOK {
+		log.Close()
+		return nil, fmt.Errorf("registering the baseline: HTTP %d: %s", rec.Code, rec.Body)
+	}
+	h.Mount(srv)
+	return log.Close, nil
 }

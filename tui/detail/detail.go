@@ -188,7 +188,7 @@ func (v *View) SetFilter(f string) {
 func (v *View) SetSize(w, h int) {
 	v.width, v.height = w, h
 	th := max(v.contentHeight(), 1)
-	v.drift.SetSize(w, max(th-1, 1))
+	v.drift.SetSize(w, max(th-driftNoteLines, 1))
 	v.versions.SetSize(w, th)
 	v.events.SetSize(w, th)
 	v.shadow.SetSize(w, max(th-shadowSummaryLines, 1))

@@ -26,6 +26,7 @@ type API interface {
 	ShadowReport(ctx context.Context, model string, from, to time.Time) (client.ShadowReport, error)
 	Rollback(ctx context.Context, model, version, reason string) (client.ActionResult, error)
 	Promote(ctx context.Context, model, version, reason string) (client.ActionResult, error)
+	Baseline(ctx context.Context, model, version string) (*client.Baseline, error)
 }
 
 // Window is how far back the charts, drift history and shadow report look;
@@ -119,6 +120,10 @@ type Snapshot struct {
 
 	Features []Feature
 	DriftErr error
+	// Baselines are the training profiles of the versions in Features,
+	// by version; BaselineErrs says why one is missing.
+	Baselines    map[string]*client.Baseline
+	BaselineErrs map[string]error
 
 	State    client.ModelState
 	StateErr error
@@ -178,7 +183,33 @@ func Fetch(ctx context.Context, api API, model string, at time.Time, withShadow 
 		}
 	}
 	s.Features = Features(scores, flags, history, at)
+	fetchBaselines(ctx, api, &s)
 	return s
+}
+
+// fetchBaselines reads the profile of every version that has drift rows.
+func fetchBaselines(ctx context.Context, api API, s *Snapshot) {
+	var versions []string
+	for _, f := range s.Features {
+		if !slices.Contains(versions, f.Version) {
+			versions = append(versions, f.Version)
+		}
+	}
+	profiles := make([]*client.Baseline, len(versions))
+	errs := make([]error, len(versions))
+	var wg sync.WaitGroup
+	for i, v := range versions {
+		wg.Go(func() { profiles[i], errs[i] = api.Baseline(ctx, s.Model, v) })
+	}
+	wg.Wait()
+	s.Baselines, s.BaselineErrs = map[string]*client.Baseline{}, map[string]error{}
+	for i, v := range versions {
+		if errs[i] != nil {
+			s.BaselineErrs[v] = errs[i]
+		} else {
+			s.Baselines[v] = profiles[i]
+		}
+	}
 }
 
 func vector(ctx context.Context, api API, q string, at time.Time) (client.Vector, error) {

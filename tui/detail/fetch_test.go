@@ -2,6 +2,7 @@ package detail
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/predlog/baseline"
 )
 
 func sample(v float64, kv ...string) client.Sample {
@@ -105,4 +107,30 @@ func TestPreferredQualityMetric(t *testing.T) {
 		assert.Equal(t, "mle_model_"+tc.want, got[0].Metric["__name__"])
 	}
 	assert.Len(t, preferred(series("other", "else"), qualityMetrics), 2, "nothing preferred: everything stays")
+}
+
+func TestDescribeBaseline(t *testing.T) {
+	cat := &baseline.Feature{Name: "merchant", Type: baseline.Categorical, Categories: []baseline.Category{
+		{Value: "grocery", Count: 400}, {Value: "travel", Count: 100}, {Value: "fuel", Count: 300},
+		{Value: "online", Count: 140}, {Value: "other", Count: 60}}}
+	assert.Equal(t, "grocery 40% · fuel 30% · online 14% · travel 10% · +1 more", describeBaseline(cat, false),
+		"most frequent first, four at most")
+
+	// 10 values at 0 and 10 at 1..10: the first of 20 bins holds 10, the
+	// last holds the single 10.
+	sample := make([]float64, 0, 20)
+	for range 10 {
+		sample = append(sample, 0)
+	}
+	for i := 1; i <= 10; i++ {
+		sample = append(sample, float64(i))
+	}
+	num := &baseline.Feature{Name: "x", Type: baseline.Numerical, Count: 20, Sample: sample}
+	got := describeBaseline(num, true)
+	hist, rest, _ := strings.Cut(got, " ")
+	require.Len(t, hist, histogramBins)
+	assert.Equal(t, byte('@'), hist[0], "the fullest bin is the highest level")
+	assert.Equal(t, byte('_'), hist[1], "empty bins sit on the floor")
+	assert.Equal(t, "0..10.0 · median 1.00 · 20 rows", rest)
+	assert.Equal(t, "no sample in the profile", describeBaseline(&baseline.Feature{Type: baseline.Numerical}, false))
 }

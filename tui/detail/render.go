@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/predlog/baseline"
 	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/shadow"
 	"github.com/mlectl/mlectl/tui/chart"
@@ -53,6 +54,86 @@ var shadowColumns = []common.Column{
 	{Title: "PRODUCTION", Width: 10, Right: true},
 	{Title: "CANDIDATE", Width: 10, Right: true},
 	{Title: "|DIFF|", Width: 8, Right: true},
+}
+
+// driftNoteLines is the height of the drift tab's note on the selected
+// feature's distributions, below the table.
+const driftNoteLines = 2
+
+// histogramBins is the resolution of the baseline histogram.
+const histogramBins = 20
+
+// baselineNote describes the selected drift row's baseline distribution
+// and says that the serving window's is not available.
+func (v *View) baselineNote() []string {
+	st := v.c.Styles
+	current := st.Muted.Render("current window: no histogram - the collector exports drift scores only")
+	row, ok := v.drift.Selected()
+	if !ok {
+		return []string{"", current}
+	}
+	parts := strings.Split(row.Key, "\x00") // version, feature, against
+	if len(parts) != 3 {
+		return []string{"", current}
+	}
+	version, feature := parts[0], parts[1]
+	head := feature + " baseline (" + version + "): "
+	var apiErr *client.APIError
+	err := v.snap.BaselineErrs[version]
+	switch {
+	case errors.Is(err, client.ErrNotConfigured):
+		return []string{head + st.Warn.Render(common.NotConfigured) + " (the collector does not serve /api/v1/baselines)", current}
+	case errors.As(err, &apiErr) && apiErr.StatusCode == 404:
+		return []string{head + st.Muted.Render("none registered for "+v.model+" "+version), current}
+	case err != nil:
+		return []string{v.c.ErrorLine(head+"fetch failed", err), current}
+	}
+	p := v.snap.Baselines[version]
+	if p == nil {
+		return []string{"", current}
+	}
+	f := p.Feature(feature)
+	if f == nil {
+		return []string{head + st.Muted.Render("the profile has no feature "+feature), current}
+	}
+	return []string{head + describeBaseline(f, v.c.ASCII), current}
+}
+
+// describeBaseline renders a profiled feature: a histogram of its sample
+// with its range and median, or its most frequent categories.
+func describeBaseline(f *baseline.Feature, ascii bool) string {
+	if f.Type == baseline.Categorical {
+		total := 0
+		for _, c := range f.Categories {
+			total += c.Count
+		}
+		cats := slices.Clone(f.Categories)
+		slices.SortStableFunc(cats, func(a, b baseline.Category) int { return b.Count - a.Count })
+		var parts []string
+		for i, c := range cats {
+			if i == 4 {
+				parts = append(parts, "+"+strconv.Itoa(len(cats)-i)+" more")
+				break
+			}
+			parts = append(parts, c.Value+" "+common.FormatPercent(float64(c.Count)/float64(max(total, 1))))
+		}
+		return strings.Join(parts, " · ")
+	}
+	if len(f.Sample) == 0 {
+		return "no sample in the profile"
+	}
+	lo, hi := f.Sample[0], f.Sample[len(f.Sample)-1]
+	counts := make([]float64, histogramBins)
+	for _, x := range f.Sample {
+		i := histogramBins - 1
+		if hi > lo {
+			i = min(int((x-lo)/(hi-lo)*histogramBins), histogramBins-1)
+		}
+		counts[i]++
+	}
+	median := f.Sample[len(f.Sample)/2]
+	return chart.Sparkline(counts, ascii) + " " + common.FormatNumber(lo) + ".." + common.FormatNumber(hi) +
+		" · median " + common.FormatNumber(median) + " · " + strconv.Itoa(f.Count) + " rows"
 }
 
 // shadowSummaryLines is the height of the shadow tab's figures above the
@@ -309,8 +390,8 @@ func (v *View) tabView(h int) string {
 	case TabOverview:
 		return v.overview(h)
 	case TabDrift:
-		note := v.c.Styles.Muted.Render("baseline vs current histogram: not shown - the collector keeps no serving-window distribution, only its scores")
-		return v.drift.View() + strings.Repeat("\n", max(h-1-strings.Count(v.drift.View(), "\n"), 1)) + note
+		body := v.drift.View()
+		return body + strings.Repeat("\n", max(h-driftNoteLines-strings.Count(body, "\n"), 1)) + strings.Join(v.baselineNote(), "\n")
 	case TabShadow:
 		return v.shadowView(h)
 	case TabVersions:
