@@ -10,11 +10,13 @@ import (
 	"os"
 	"time"
 
+	"math/rand/v2"
+
 	"github.com/mlectl/mlectl/alerting"
+	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/collector"
 	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/metaapi"
-	"math/rand/v2"
 
 	"github.com/mlectl/mlectl/predlog"
 	predapi "github.com/mlectl/mlectl/predlog/api"
@@ -192,7 +194,11 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}
 	d.meta.Mount(srv)
 	d.mountGameday(srv)
-	if d.shadow, err = startShadow(ctx, d.pipe, d.meta, srv, opts.Logger); err != nil {
+	// The simulator logs shadow records beside production ones, so the logged
+	// comparison works without model files; live scoring idles.
+	if d.shadow, err = shadow.StartOnPipeline(ctx, d.pipe, d.meta.Registry, func(h http.Handler) http.Handler {
+		return d.meta.Auth.Require(auth.RoleViewer, h, nil)
+	}, srv, opts.Logger); err != nil {
 		_ = l.Close()
 		d.cleanup()
 		return nil, err

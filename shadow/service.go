@@ -3,7 +3,11 @@ package shadow
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"sync"
+
+	predapi "github.com/mlectl/mlectl/predlog/api"
 )
 
 // ServiceConfig wires the shadow side of a collector.
@@ -65,4 +69,30 @@ func (s *Service) Close() {
 		s.cancel()
 	}
 	s.wg.Wait()
+}
+
+// StartOnPipeline is how a process hosting the prediction pipeline (the
+// collector, the demo) runs shadow comparison: it serves
+// GET /api/v1/shadow/{model}/report on mux behind guard (access control for
+// a read), hooks live scoring into pipe and starts its worker. Close the
+// service before the registry and the log close.
+func StartOnPipeline(ctx context.Context, pipe *predapi.Pipeline, reg Registry, guard func(http.Handler) http.Handler, mux Mux, logger *slog.Logger) (*Service, error) {
+	svc, err := StartService(ctx, ServiceConfig{
+		HandlerConfig: HandlerConfig{
+			Log:      pipe.Log,
+			Labels:   func() Labels { return pipe.Labels() },
+			Registry: reg,
+			Logger:   logger.With("component", "shadow"),
+			Middleware: func(_ string, h http.Handler) http.Handler {
+				return guard(h)
+			},
+		},
+		Live: &LiveOptions{},
+	})
+	if err != nil {
+		return nil, err
+	}
+	pipe.Attach(svc.Live, svc.Live)
+	svc.Mount(mux)
+	return svc, nil
 }

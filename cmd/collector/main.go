@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/metaapi"
 	predapi "github.com/mlectl/mlectl/predlog/api"
+	"github.com/mlectl/mlectl/shadow"
 )
 
 // seriesInterval is how often the prediction pipeline writes its series
@@ -190,7 +192,9 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	pipeline.Mount(srv)
 	knownModels.Log = pipeline.Log
 	gameday.NewHandler(injector, gameday.HandlerOptions{Auth: meta.Auth, Audit: meta.Audit, Logger: logger.With("component", "gameday")}).Mount(srv)
-	shadowSvc, err := startShadow(ctx, pipeline, meta, srv, logger)
+	shadowSvc, err := shadow.StartOnPipeline(ctx, pipeline, meta.Registry, func(h http.Handler) http.Handler {
+		return meta.Auth.Require(auth.RoleViewer, h, nil)
+	}, srv, logger)
 	if err != nil {
 		return err
 	}

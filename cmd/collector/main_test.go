@@ -48,7 +48,9 @@ func startRun(t *testing.T, args ...string) (base string, cancel context.CancelF
 	ready := make(chan net.Addr, 1)
 	codes := make(chan int, 1)
 	logs = newSyncBuffer()
+	exited := make(chan struct{})
 	go func() {
+		defer close(exited)
 		codes <- run(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), io.Discard, logs, ready)
 	}()
 	select {
@@ -66,7 +68,16 @@ func startRun(t *testing.T, args ...string) (base string, cancel context.CancelF
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	}, 20*time.Second, 10*time.Millisecond, "collector never became ready: %s", logs)
-	t.Cleanup(cancel)
+	// Wait for run to return: its files must be closed before the test's
+	// temporary directories are removed.
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			t.Errorf("collector did not stop within 30s of cancel: %s", logs)
+		}
+	})
 	return base, cancel, codes, logs
 }
 
