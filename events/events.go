@@ -13,16 +13,17 @@ type Kind string
 
 // Event kinds written by mlectl itself.
 const (
-	KindDeploy          Kind = "deploy"
-	KindVersionChange   Kind = "version_change"
-	KindAlertFiring     Kind = "alert_firing"
-	KindAlertResolved   Kind = "alert_resolved"
-	KindAck             Kind = "ack"
-	KindSilence         Kind = "silence"
-	KindAction          Kind = "action"
-	KindRunbookStep     Kind = "runbook_step"
-	KindGamedayStart    Kind = "gameday_injection_start"
-	KindGamedayStop     Kind = "gameday_injection_stop"
+	KindDeploy        Kind = "deploy"
+	KindVersionChange Kind = "version_change"
+	KindAlertFiring   Kind = "alert_firing"
+	KindAlertResolved Kind = "alert_resolved"
+	KindAck           Kind = "ack"
+	KindSilence       Kind = "silence"
+	KindAction        Kind = "action"
+	KindRunbookStep   Kind = "runbook_step"
+	// KindInjection is a game-day fault injection starting or stopping
+	// (Action "start" or "stop", label injection_id; package gameday).
+	KindInjection       Kind = "injection"
 	KindAnnotation      Kind = "annotation"
 	KindDriftDetected   Kind = "drift_detected"
 	KindSLOBreach       Kind = "slo_breach"

@@ -44,9 +44,9 @@ func (k Kind) NeedsFeature() bool { return k != KindLatency && k != KindErrors }
 // fraction reports whether the magnitude is a share of records.
 func (k Kind) fraction() bool { return k == KindNulls || k == KindSwap || k == KindErrors }
 
-// EventKind is the event-log kind of injection start and stop events;
-// Action is "start" or "stop".
-const EventKind events.Kind = "injection"
+// EventKind is the event-log kind of injection start and stop events
+// (events.KindInjection); Action is "start" or "stop".
+const EventKind = events.KindInjection
 
 // Event actions.
 const (

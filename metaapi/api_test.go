@@ -433,6 +433,8 @@ func TestAccessControl(t *testing.T) {
 			{"annotate as viewer", "POST", "/api/v1/events", viewerToken, events.Event{Text: "x"}, 403, "needs responder"},
 			{"alert event as responder", "POST", "/api/v1/events", responderToken, events.Event{Kind: "alert_firing"}, 403, "admin"},
 			{"annotate as responder", "POST", "/api/v1/events", responderToken, events.Event{Model: "fraud", Text: "looking at it"}, 201, ""},
+			{"game-day injection as responder", "POST", "/api/v1/events", responderToken, events.Event{Kind: "injection", Action: "start", Model: "fraud", Text: "manual shift"}, 201, ""},
+			{"old game-day kind as responder", "POST", "/api/v1/events", responderToken, events.Event{Kind: "gameday_injection_start", Model: "fraud"}, 403, "admin"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

@@ -446,7 +446,7 @@ func (a *api) listEvents(w http.ResponseWriter, r *http.Request) {
 // (alerts, deploys) come from the collector itself or an admin import.
 var responderKinds = map[events.Kind]bool{
 	events.KindAnnotation: true, events.KindAck: true, events.KindIncidentResolve: true,
-	events.KindGamedayStart: true, events.KindGamedayStop: true,
+	events.KindInjection: true,
 }
 
 func (a *api) postEvent(w http.ResponseWriter, r *http.Request) {

@@ -122,7 +122,7 @@ func TestGamedayStartStop(t *testing.T) {
 	require.NoError(t, err)
 	var kinds []string
 	for _, e := range evs {
-		if strings.Contains(string(e.Kind), "injection") || e.Kind == "injection" {
+		if e.Kind == events.KindInjection {
 			kinds = append(kinds, string(e.Kind)+":"+e.Action)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 func runAnnotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, mc := newMetaFlags("annotate", stderr)
 	version := fs.String("version", "", "model version the note is about")
-	kind := fs.String("kind", string(events.KindAnnotation), "event kind: annotation, ack, incident_resolved, gameday_injection_start|stop")
+	kind := fs.String("kind", string(events.KindAnnotation), "event kind: annotation, ack, incident_resolved, injection")
 	pos, err := metaParse(fs, args)
 	if err != nil {
 		return err
