@@ -21,6 +21,17 @@
 // (see go doc drift): with the default alpha the KS statistic is within 0.01
 // of the exact one unless a 1%-wide bucket holds over 1% of a sample.
 //
+// The open window is also served as a histogram (Handler, GET
+// /api/v1/drift/{model}/features/{feature}/histogram?version=V&bins=N, in
+// the Prometheus envelope): a numerical feature's window counts over the
+// baseline profile's bins (N equal bins over the profile's [min, max],
+// default 20, values outside counted as below/above) beside the profile's
+// proportions over the same bins, or a categorical feature's exact counts
+// beside the profile's shares. The numerical counts come from the window's
+// sketch: exact except for sketch buckets (about 1% of |x| wide) that
+// straddle a bin edge, which are split by linear interpolation and reported
+// as "uncertain" (the L1 error is at most twice that; 0 means exact).
+//
 // Records' Features are read, never retained. A feature is numerical or
 // categorical as in the baseline profile, else as its first value; values of
 // the other kind are skipped (the data contract counts them), nulls count as

@@ -36,8 +36,8 @@ const (
 
 // Options configures a Tracker; zero values mean the defaults.
 type Options struct {
-	Window      time.Duration
-	Alpha       float64 // sketch accuracy, default drift.DefaultSketchAlpha
+	Window      time.Duration // default DefaultWindow; the collector's drift.window
+	Alpha       float64       // sketch accuracy, default drift.DefaultSketchAlpha
 	Threshold   float64
 	MaxFeatures int // per model version; more are ignored
 }
@@ -57,6 +57,7 @@ type modelState struct {
 	feats    map[string]*series
 	pred     *series
 	baseline map[string]*drift.Sketch
+	profile  map[string]*baseline.Feature // the training profile's features, for the histogram
 	kinds    map[string]drift.Kind
 	scores   []score // of the last closed window
 }
@@ -106,8 +107,11 @@ func (t *Tracker) model(k mvKey) *modelState {
 func (t *Tracker) SetBaseline(p *baseline.Profile) error {
 	ref := map[string]*drift.Sketch{}
 	kinds := map[string]drift.Kind{}
+	prof := map[string]*baseline.Feature{}
 	for i := range p.Features {
 		f := &p.Features[i]
+		fc := *f
+		prof[f.Name] = &fc
 		s, err := f.Sketch(t.opts.Alpha)
 		if err != nil {
 			return fmt.Errorf("feature %s: %w", f.Name, err)
@@ -119,6 +123,7 @@ func (t *Tracker) SetBaseline(p *baseline.Profile) error {
 	defer t.mu.Unlock()
 	m := t.model(mvKey{p.Model, p.Version})
 	m.baseline = ref
+	m.profile = prof
 	m.kinds = kinds
 	return nil
 }

@@ -1,0 +1,88 @@
+package skew
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+)
+
+// HistogramPattern is the route of ServeHistogram.
+const HistogramPattern = "GET /api/v1/drift/{model}/features/{feature}/histogram"
+
+// Mux is where Handler.Mount registers its route (http.ServeMux,
+// collector.Server).
+type Mux interface {
+	Handle(pattern string, h http.Handler)
+}
+
+// Handler serves a Tracker's open windows over HTTP.
+type Handler struct {
+	t     *Tracker
+	guard func(http.Handler) http.Handler
+}
+
+// NewHandler serves t; guard (nil for none) wraps the route, e.g. with the
+// viewer-role check of package auth.
+func NewHandler(t *Tracker, guard func(http.Handler) http.Handler) *Handler {
+	return &Handler{t: t, guard: guard}
+}
+
+// Mount registers the histogram route on m.
+func (h *Handler) Mount(m Mux) {
+	var hh http.Handler = http.HandlerFunc(h.ServeHistogram)
+	if h.guard != nil {
+		hh = h.guard(hh)
+	}
+	m.Handle(HistogramPattern, hh)
+}
+
+// envelope is Prometheus's response envelope.
+type envelope struct {
+	Status    string `json:"status"`
+	Data      any    `json:"data,omitempty"`
+	ErrorType string `json:"errorType,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// ServeHistogram is GET /api/v1/drift/{model}/features/{feature}/histogram
+// ?version=V&bins=N: the feature's distribution in the open window beside
+// its baseline's (see Histogram). 400 names the bad parameter, 404 says
+// what is unknown.
+func (h *Handler) ServeHistogram(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	bins := 0
+	if s := q.Get("bins"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, envelope{Status: "error", ErrorType: "bad_data",
+				Error: fmt.Sprintf("bins: %q is not a whole number (want 1 to %d)", s, MaxBins)})
+			return
+		}
+		if n < 1 || n > MaxBins {
+			writeJSON(w, http.StatusBadRequest, envelope{Status: "error", ErrorType: "bad_data",
+				Error: fmt.Sprintf("bins: want 1 to %d, got %d", MaxBins, n)})
+			return
+		}
+		bins = n
+	}
+	res, err := h.t.Histogram(r.PathValue("model"), q.Get("version"), r.PathValue("feature"), bins)
+	var pe *ParamError
+	switch {
+	case errors.As(err, &pe):
+		writeJSON(w, http.StatusBadRequest, envelope{Status: "error", ErrorType: "bad_data", Error: pe.Error()})
+	case errors.Is(err, ErrNotFound):
+		writeJSON(w, http.StatusNotFound, envelope{Status: "error", ErrorType: "not_found", Error: err.Error()})
+	case err != nil:
+		writeJSON(w, http.StatusInternalServerError, envelope{Status: "error", ErrorType: "internal", Error: err.Error()})
+	default:
+		writeJSON(w, http.StatusOK, envelope{Status: "success", Data: res})
+	}
+}
