@@ -38,6 +38,10 @@ type Config struct {
 	// "disabled" (explicitly open; for local demos only). See package auth.
 	Auth string `yaml:"auth,omitempty"`
 
+	// Drift configures the streaming drift windows of the prediction
+	// pipeline (package predlog/skew).
+	Drift DriftConfig `yaml:"drift,omitempty"`
+
 	// Reserved sections, decoded by their owners.
 	Rules  yaml.Node `yaml:"rules,omitempty"`
 	Tokens yaml.Node `yaml:"tokens,omitempty"`
@@ -84,6 +88,22 @@ type QueryConfig struct {
 	LookbackDelta time.Duration `yaml:"lookback_delta"`
 }
 
+// DriftConfig configures streaming drift.
+type DriftConfig struct {
+	// Window is how long a drift window collects serving values before it
+	// is scored against the baseline and the previous 24h: 0 means
+	// DefaultDriftWindow; at least MinDriftWindow, at most MaxDriftWindow.
+	Window time.Duration `yaml:"window,omitempty"`
+}
+
+// Bounds of DriftConfig.Window. Windows are folded into hourly history
+// buckets, so a window longer than an hour would straddle them.
+const (
+	DefaultDriftWindow = 5 * time.Minute
+	MinDriftWindow     = 10 * time.Second
+	MaxDriftWindow     = time.Hour
+)
+
 // ParseConfig decodes a YAML config. Unknown keys are an error so that a
 // misspelt limit is not silently ignored.
 func ParseConfig(r io.Reader) (Config, error) {
@@ -111,6 +131,9 @@ func (c Config) validate() error {
 	}
 	if c.Query.LookbackDelta < 0 {
 		return fmt.Errorf("collector config: query.lookback_delta must not be negative, got %s", c.Query.LookbackDelta)
+	}
+	if w := c.Drift.Window; w != 0 && (w < MinDriftWindow || w > MaxDriftWindow) {
+		return fmt.Errorf("collector config: drift.window must be between %s and %s, got %s", MinDriftWindow, MaxDriftWindow, w)
 	}
 	return nil
 }

@@ -47,3 +47,32 @@ tokens: {}
 		assert.Contains(t, err.Error(), bad.want)
 	}
 }
+
+func TestParseConfigDriftWindow(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want time.Duration
+		err  []string
+	}{
+		{"", 0, nil},
+		{"drift: {window: 1m}\n", time.Minute, nil},
+		{"drift:\n  window: 10s\n", 10 * time.Second, nil},
+		{"drift:\n  window: 1h\n", time.Hour, nil},
+		{"drift:\n  window: 5s\n", 0, []string{"drift.window", "between 10s and 1h0m0s", "got 5s"}},
+		{"drift:\n  window: 2h\n", 0, []string{"drift.window", "got 2h0m0s"}},
+		{"drift:\n  window: -1m\n", 0, []string{"drift.window", "got -1m0s"}},
+		{"drift:\n  window: soon\n", 0, []string{"soon", "line 2"}},
+		{"drift:\n  windows: 1m\n", 0, []string{"windows"}},
+	} {
+		cfg, err := ParseConfigBytes([]byte(tc.doc))
+		if tc.err != nil {
+			require.Error(t, err, tc.doc)
+			for _, w := range tc.err {
+				assert.Contains(t, err.Error(), w, tc.doc)
+			}
+			continue
+		}
+		require.NoError(t, err, tc.doc)
+		assert.Equal(t, tc.want, cfg.Drift.Window, tc.doc)
+	}
+}

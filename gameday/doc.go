@@ -19,7 +19,10 @@
 //
 // Fractions draw from a PCG generator seeded per injection, so a test that
 // replays the same seed knows exactly which records were hit. Injections
-// live in memory: a collector restart ends them (their start events stay).
+// live in memory: when the collector stops, Run ends the active ones and
+// records their stop events (reason "collector stopped"), so the timeline
+// shows no injection that never ends. Every stop event has a label reason:
+// "duration over", "stopped" (by its actor) or "collector stopped".
 // Injected records keep flowing to the streaming drift windows (the point of
 // a game day) but the live quality joiner skips them and exports can exclude
 // them (injected=exclude).

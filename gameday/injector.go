@@ -54,6 +54,14 @@ const (
 	ActionStop  = "stop"
 )
 
+// Why an injection stopped: the label "reason" of its stop event, also in
+// the event's text.
+const (
+	ReasonEnded            = "duration over"
+	ReasonStopped          = "stopped"
+	ReasonCollectorStopped = "collector stopped"
+)
+
 // MaxDuration bounds one injection.
 const MaxDuration = 24 * time.Hour
 
@@ -305,14 +313,14 @@ func (in *Injector) Start(ctx context.Context, spec Spec, actor string) (Injecti
 	in.opts.Logger.Info("game-day injection started", "id", id, "model", spec.Model, "version", spec.Version,
 		"feature", spec.Feature, "kind", spec.Kind, "magnitude", spec.Magnitude, "duration", out.Duration, "actor", actor)
 	if rec != nil {
-		if err := rec.Record(ctx, in.event(out, ActionStart, actor, now)); err != nil {
+		if err := rec.Record(ctx, in.event(out, ActionStart, actor, "", now)); err != nil {
 			in.opts.Logger.Warn("recording the injection start event failed", "id", id, "err", err)
 		}
 	}
 	return out, nil
 }
 
-func (in *Injector) event(inj Injection, action, actor string, at time.Time) events.Event {
+func (in *Injector) event(inj Injection, action, actor, reason string, at time.Time) events.Event {
 	what := fmt.Sprintf("%s %s by %g", inj.Kind, inj.Feature, inj.Magnitude)
 	switch inj.Kind {
 	case KindShift:
@@ -330,9 +338,12 @@ func (in *Injector) event(inj Injection, action, actor string, at time.Time) eve
 	}
 	text := fmt.Sprintf("game day %s: %s for %s", inj.ID, what, inj.Duration)
 	if action == ActionStop {
-		text = fmt.Sprintf("game day %s stopped: %s (%d records injected)", inj.ID, what, inj.Records)
+		text = fmt.Sprintf("game day %s stopped (%s): %s (%d records injected)", inj.ID, reason, what, inj.Records)
 	}
 	labels := map[string]string{"injection_id": inj.ID, "kind": string(inj.Kind), "magnitude": strconv.FormatFloat(inj.Magnitude, 'g', -1, 64)}
+	if reason != "" {
+		labels["reason"] = reason
+	}
 	if inj.Feature != "" {
 		labels["feature"] = inj.Feature
 	}
@@ -361,7 +372,7 @@ func (in *Injector) Stop(ctx context.Context, id, actor string) (Injection, erro
 		inj.stopped, inj.Active = true, false
 		t := now
 		inj.StoppedAt = &t
-		e := in.event(inj.Injection, ActionStop, actor, now)
+		e := in.event(inj.Injection, ActionStop, actor, ReasonStopped, now)
 		ev = &e
 	}
 	out := in.snapshot(inj)
@@ -388,7 +399,7 @@ func (in *Injector) expireLocked(now time.Time) {
 			inj.stopped, inj.Active = true, false
 			t := inj.EndsAt
 			inj.StoppedAt = &t
-			in.stopEvent = append(in.stopEvent, in.event(inj.Injection, ActionStop, "gameday", t))
+			in.stopEvent = append(in.stopEvent, in.event(inj.Injection, ActionStop, "gameday", ReasonEnded, t))
 		}
 		if inj.stopped {
 			ended++
@@ -455,14 +466,50 @@ func (in *Injector) Get(ctx context.Context, id string) (Injection, error) {
 	return Injection{}, fmt.Errorf("%w %q", ErrNotFound, id)
 }
 
+// Shutdown ends every active injection now, recording each stop event with
+// reason "collector stopped" (actor "collector"), so that the timeline shows
+// no injection that never ends; injections live in memory and would not
+// survive a restart anyway. Batches transformed afterwards are left alone.
+// Run calls it when its context is done; call it before the event log
+// closes.
+func (in *Injector) Shutdown(ctx context.Context) {
+	now := in.opts.Now().UTC()
+	in.mu.Lock()
+	in.expireLocked(now)
+	var evs []events.Event
+	for _, inj := range in.injs {
+		if inj.stopped {
+			continue
+		}
+		inj.stopped, inj.Active = true, false
+		t := now
+		inj.StoppedAt = &t
+		evs = append(evs, in.event(inj.Injection, ActionStop, "collector", ReasonCollectorStopped, now))
+	}
+	in.stopEvent = append(in.stopEvent, evs...)
+	in.mu.Unlock()
+	if len(evs) > 0 {
+		in.opts.Logger.Info("game-day injections ended: the collector is stopping", "injections", len(evs))
+	}
+	in.flush(ctx, nil)
+}
+
+// shutdownTimeout bounds writing the stop events when Run returns.
+const shutdownTimeout = 10 * time.Second
+
 // Run ends due injections every interval (so their stop events are written
-// on time even without traffic) until ctx is done.
+// on time even without traffic) until ctx is done, then ends the active
+// ones (Shutdown, with a context of its own so that the stop events are
+// written although ctx is done).
 func (in *Injector) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+			in.Shutdown(sctx)
+			cancel()
 			return
 		case <-t.C:
 			in.Expire(ctx)

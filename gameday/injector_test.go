@@ -351,3 +351,56 @@ func TestSpecValidate(t *testing.T) {
 		})
 	}
 }
+
+// When the collector stops (Run's context is done), every active injection
+// gets its stop event, so the timeline shows none that never ends; ended
+// ones get no second stop, and later batches are left alone.
+func TestRunRecordsStopOfActiveInjectionsOnShutdown(t *testing.T) {
+	clk := &clock{t: t0}
+	ev := openEvents(t)
+	inj := gameday.New(gameday.Options{Now: clk.Now, Events: ev})
+	ctx := context.Background()
+	active, err := inj.Start(ctx, gameday.Spec{Model: "demand", Feature: "temp", Kind: gameday.KindShift, Magnitude: 3, Duration: time.Hour}, "rita")
+	require.NoError(t, err)
+	stopped, err := inj.Start(ctx, gameday.Spec{Model: "demand", Kind: gameday.KindLatency, Magnitude: 2, Duration: time.Hour}, "rita")
+	require.NoError(t, err)
+	_, err = inj.Stop(ctx, stopped.ID, "rita")
+	require.NoError(t, err)
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); inj.Run(runCtx, time.Hour) }()
+	clk.Add(7 * time.Minute)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context was cancelled")
+	}
+
+	evs, err := ev.Query(ctx, events.Filter{Kinds: []events.Kind{events.KindInjection}})
+	require.NoError(t, err)
+	type row struct{ id, action, actor, reason string }
+	var got []row
+	for _, e := range evs {
+		got = append(got, row{e.Labels["injection_id"], e.Action, e.Actor, e.Labels["reason"]})
+	}
+	assert.Equal(t, []row{
+		{active.ID, "start", "rita", ""},
+		{stopped.ID, "start", "rita", ""},
+		{stopped.ID, "stop", "rita", "stopped"},
+		{active.ID, "stop", "collector", "collector stopped"},
+	}, got)
+	last := evs[len(evs)-1]
+	assert.Equal(t, t0.Add(7*time.Minute), last.Time.UTC())
+	assert.Contains(t, last.Text, "collector stopped")
+
+	list := inj.List(ctx)
+	require.Len(t, list, 2)
+	for _, l := range list {
+		assert.False(t, l.Active, l.ID)
+	}
+	recs, fresh := records(4), records(4)
+	inj.Transform(recs)
+	assert.Equal(t, fresh, recs, "no injection applies after shutdown")
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -86,4 +87,57 @@ func TestRunGameDayInjection(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, msg)
 	assert.Equal(t, 2, strings.Count(msg, `"kind":"injection"`), msg)
 	assert.Contains(t, msg, `"actor":"rita"`)
+}
+
+// A collector that stops with an injection active records its stop
+// (reason "collector stopped"): after a restart the timeline shows the
+// injection's start and its end, not one that never ends.
+func TestRunStopRecordsTheEndOfActiveInjections(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	cfg := filepath.Join(t.TempDir(), "collector.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("tokens:\n  - {name: rita, token: resp-token, role: responder}\n"), 0o600))
+	base, cancel, done, logs := startRun(t, "--data-dir", dir, "--config", cfg)
+	code, msg := doReq(t, http.MethodPost, base+"/api/v1/predictions", "",
+		`{"model":"demand","version":"v1","request_id":"a","features":{"temp":0.25},"prediction":1}`+"\n")
+	require.Equal(t, http.StatusOK, code, msg)
+	code, msg = doReq(t, http.MethodPost, base+"/api/v1/gameday/injections", "resp-token",
+		`{"model":"demand","feature":"temp","kind":"shift","magnitude":3,"duration":"1h"}`)
+	require.Equal(t, http.StatusCreated, code, msg)
+	var created struct {
+		Data struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(msg), &created))
+	cancel()
+	select {
+	case c := <-done:
+		require.Equal(t, 0, c, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after cancellation")
+	}
+
+	base, _, _, _ = startRun(t, "--data-dir", dir, "--config", cfg)
+	code, msg = doReq(t, http.MethodGet, base+"/api/v1/events?kind=injection", "resp-token", "")
+	require.Equal(t, http.StatusOK, code, msg)
+	var evs struct {
+		Data []struct {
+			Action string            `json:"action"`
+			Actor  string            `json:"actor"`
+			Labels map[string]string `json:"labels"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(msg), &evs))
+	require.Len(t, evs.Data, 2, msg)
+	for _, e := range evs.Data {
+		assert.Equal(t, created.Data.ID, e.Labels["injection_id"])
+	}
+	actions := []string{evs.Data[0].Action, evs.Data[1].Action}
+	assert.ElementsMatch(t, []string{"start", "stop"}, actions, msg)
+	stop := evs.Data[0]
+	if stop.Action != "stop" {
+		stop = evs.Data[1]
+	}
+	assert.Equal(t, "collector stopped", stop.Labels["reason"])
+	assert.Equal(t, "collector", stop.Actor)
 }
