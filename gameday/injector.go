@@ -528,14 +528,26 @@ func (in *Injector) Run(ctx context.Context, interval time.Duration) {
 //	              category, rng.IntN over the others (sorted), if there is one
 //	latency       latency_ms is a number: ·magnitude
 //	errors        status is ok: one draw u; u < magnitude → "error"
-func (in *Injector) Transform(recs []predlog.Record) {
+//
+// The records an injection changed count toward its Records only when the
+// returned commit is called, once the batch is stored (a batch the log
+// refuses was never injected as far as anyone can see). A batch stored
+// after its injection stopped still counts, but not in the stop event
+// already recorded.
+func (in *Injector) Transform(recs []predlog.Record) (commit func()) {
 	now := in.opts.Now()
+	type hit struct {
+		inj *injection
+		n   int64
+	}
+	var hits []hit
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	for _, inj := range in.injs {
 		if inj.stopped || now.Before(inj.StartedAt) || !now.Before(inj.EndsAt) {
 			continue
 		}
+		var n int64
 		for i := range recs {
 			r := &recs[i]
 			if r.Model != inj.Model || (inj.Version != "" && r.Version != inj.Version) {
@@ -543,8 +555,21 @@ func (in *Injector) Transform(recs []predlog.Record) {
 			}
 			if in.apply(inj, r) {
 				r.Injected = true
-				inj.Records++
+				n++
 			}
+		}
+		if n > 0 {
+			hits = append(hits, hit{inj, n})
+		}
+	}
+	if len(hits) == 0 {
+		return nil
+	}
+	return func() {
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		for _, h := range hits {
+			h.inj.Records += h.n
 		}
 	}
 }

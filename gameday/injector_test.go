@@ -15,7 +15,9 @@ import (
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/predlog"
+	predapi "github.com/mlectl/mlectl/predlog/api"
 	"github.com/mlectl/mlectl/predlog/baseline"
+	"github.com/mlectl/mlectl/predlog/store"
 )
 
 // clock is a settable test clock.
@@ -29,6 +31,14 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
+}
+
+// transformStored transforms recs as the ingest path does when storing
+// succeeds: Transform, then its commit.
+func transformStored(inj *gameday.Injector, recs []predlog.Record) {
+	if commit := inj.Transform(recs); commit != nil {
+		commit()
+	}
 }
 
 var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
@@ -173,7 +183,7 @@ func TestTransformKinds(t *testing.T) {
 				warm := records(4)
 				_, err := inj.Start(context.Background(), gameday.Spec{Model: "demand", Kind: gameday.KindSwap, Feature: "city", Magnitude: 0.0001, Duration: time.Second, Seed: 1}, "t")
 				require.NoError(t, err)
-				inj.Transform(warm)
+				transformStored(inj, warm)
 				clk.Add(time.Second)
 				inj.Expire(context.Background())
 			}
@@ -183,8 +193,8 @@ func TestTransformKinds(t *testing.T) {
 			require.NoError(t, err)
 			// Two batches: the injector keeps its generator across them.
 			got := records(n)
-			inj.Transform(got[:n/2])
-			inj.Transform(got[n/2:])
+			transformStored(inj, got[:n/2])
+			transformStored(inj, got[n/2:])
 
 			rng := gameday.NewRand(spec.Seed)
 			if spec.Seed == 0 {
@@ -226,7 +236,7 @@ func TestInjectionExpiresAndRecordsEvents(t *testing.T) {
 
 	clk.Add(89 * time.Second) // exactly a's end
 	recs := records(10)
-	inj.Transform(recs)
+	transformStored(inj, recs)
 	// a ended: temp untouched; b still multiplies latency.
 	fresh := records(10)
 	for i := range 10 {
@@ -282,7 +292,7 @@ func TestTransformConcurrent(t *testing.T) {
 			defer wg.Done()
 			for range 50 {
 				recs := records(20)
-				inj.Transform(recs)
+				transformStored(inj, recs)
 				n := int64(0)
 				for _, r := range recs {
 					if r.Injected {
@@ -401,6 +411,41 @@ func TestRunRecordsStopOfActiveInjectionsOnShutdown(t *testing.T) {
 		assert.False(t, l.Active, l.ID)
 	}
 	recs, fresh := records(4), records(4)
-	inj.Transform(recs)
+	transformStored(inj, recs)
 	assert.Equal(t, fresh, recs, "no injection applies after shutdown")
+}
+
+// Records count toward an injection only once the prediction log stored
+// them: a batch the log refuses (here: the request was cancelled before the
+// write) is rewritten but not counted.
+func TestRecordsCountOnlyStoredBatches(t *testing.T) {
+	ctx := context.Background()
+	inj := gameday.New(gameday.Options{})
+	pipe, err := predapi.OpenPipeline(ctx, t.TempDir(), predapi.PipelineOptions{Transformers: []predapi.Transformer{inj}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = pipe.Close() })
+	started, err := inj.Start(ctx, gameday.Spec{Model: "demand", Feature: "temp", Kind: gameday.KindScale, Magnitude: 2, Duration: time.Hour}, "t")
+	require.NoError(t, err)
+
+	// records(10): temp is absent in every 5th record, the fraud one is
+	// another model: 8 demand records have temp.
+	stored := records(10)
+	require.NoError(t, pipe.Ingest(ctx, stored))
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	refused := records(10)
+	require.Error(t, pipe.Ingest(cancelled, refused), "the log refuses a write whose request is gone")
+	assert.True(t, refused[0].Injected, "the refused batch was rewritten before the write")
+
+	cur, err := inj.Get(ctx, started.ID)
+	require.NoError(t, err)
+	assert.Equal(t, int64(8), cur.Records)
+	var inLog int
+	require.NoError(t, pipe.Log.Scan(ctx, store.Query{Model: "demand"}, func(r *predlog.Record) error {
+		if r.Injected {
+			inLog++
+		}
+		return nil
+	}))
+	assert.Equal(t, 8, inLog, "the count is what the log holds")
 }

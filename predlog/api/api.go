@@ -47,8 +47,10 @@ type Observer interface {
 // Transformer rewrites records after they are decoded and before they are
 // stored (the game-day injector). It may change recs in place, must mark
 // each record it changed Injected, and must be safe for concurrent use.
+// The commit it returns (nil: none) is called once the batch is stored, and
+// not at all when storing fails, so that what it counts is what was stored.
 type Transformer interface {
-	Transform(recs []predlog.Record)
+	Transform(recs []predlog.Record) (commit func())
 }
 
 // SeriesWriter appends its current series at ts.
@@ -454,12 +456,13 @@ func (h *Handler) ServeIngest(w http.ResponseWriter, r *http.Request) {
 		fail(w, code, "%s", msg)
 		return
 	}
-	h.transform(recs)
+	commit := h.transform(recs)
 	if err := h.cfg.Log.Append(r.Context(), recs); err != nil {
 		h.log.Error("prediction log append failed", "records", len(recs), "err", err)
 		fail(w, http.StatusServiceUnavailable, "storing %d records failed, none is acknowledged: %v", len(recs), err)
 		return
 	}
+	commit()
 	resp.Accepted = len(recs)
 	h.observe(recs)
 	code := http.StatusOK
@@ -493,22 +496,31 @@ func (h *Handler) Ingest(ctx context.Context, recs []predlog.Record) error {
 			return fmt.Errorf("record %d: %w", i, err)
 		}
 	}
-	h.transform(recs)
+	commit := h.transform(recs)
 	if err := h.cfg.Log.Append(ctx, recs); err != nil {
 		return err
 	}
+	commit()
 	h.observe(recs)
 	return nil
 }
 
 // transform applies the configured transformers to a batch before it is
-// stored.
-func (h *Handler) transform(recs []predlog.Record) {
-	if len(recs) == 0 {
-		return
+// stored; call the returned func once the batch is stored.
+func (h *Handler) transform(recs []predlog.Record) (commit func()) {
+	if len(recs) == 0 || len(h.cfg.Transformers) == 0 {
+		return func() {}
 	}
+	var commits []func()
 	for _, t := range h.cfg.Transformers {
-		t.Transform(recs)
+		if c := t.Transform(recs); c != nil {
+			commits = append(commits, c)
+		}
+	}
+	return func() {
+		for _, c := range commits {
+			c()
+		}
 	}
 }
 

@@ -22,7 +22,8 @@
 //
 // Before a batch is stored, Config.Transformers may rewrite it (the
 // game-day injector, which marks what it changed Injected); ServeIngest and
-// Ingest both apply them.
+// Ingest both apply them, and call the commit each returns only once the
+// batch is stored.
 //
 // After a batch is durable, the Handler hands it to its observers: the
 // traffic aggregator (mlmetrics), the contract checker, the label joiner and
