@@ -27,6 +27,7 @@ import (
 	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/metaapi"
 	predapi "github.com/mlectl/mlectl/predlog/api"
+	"github.com/mlectl/mlectl/predlog/skew"
 	"github.com/mlectl/mlectl/shadow"
 )
 
@@ -180,6 +181,7 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	knownModels := &gameday.KnownModels{Registry: meta.Registry}
 	injector := gameday.New(gameday.Options{Events: meta.Recorder(), Models: knownModels, Logger: logger.With("component", "gameday")})
 	pipeline, err := predapi.OpenPipeline(ctx, o.dataDir, predapi.PipelineOptions{Logger: logger.With("component", "predlog"),
+		Skew: skew.Options{Window: cfg.Drift.Window}, // drift.window in the config file
 		Transformers: []predapi.Transformer{injector}, Baselines: []predapi.BaselineSink{injector}})
 	if err != nil {
 		return fmt.Errorf("open prediction log: %w", err)
@@ -190,6 +192,11 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 		}
 	}()
 	pipeline.Mount(srv)
+	// The open drift windows' histograms (for the console's drift tab) are
+	// reads: viewer role.
+	skew.NewHandler(pipeline.Skew, func(h http.Handler) http.Handler {
+		return meta.Auth.Require(auth.RoleViewer, h, nil)
+	}).Mount(srv)
 	knownModels.Log = pipeline.Log
 	gameday.NewHandler(injector, gameday.HandlerOptions{Auth: meta.Auth, Audit: meta.Audit, Logger: logger.With("component", "gameday")}).Mount(srv)
 	shadowSvc, err := shadow.StartOnPipeline(ctx, pipeline, meta.Registry, func(h http.Handler) http.Handler {
