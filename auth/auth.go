@@ -16,10 +16,14 @@ import (
 // Role orders what a caller may do.
 type Role int
 
-// Roles, weakest first. RoleNone is an unauthenticated caller.
+// Roles, weakest first. RoleNone is an unauthenticated caller. RoleIngest
+// may read and write data (remote write, predictions, feedback, baselines,
+// contracts) but not act on models; it is the role of a sender such as
+// Prometheus or a model server.
 const (
 	RoleNone Role = iota
 	RoleViewer
+	RoleIngest
 	RoleResponder
 	RoleAdmin
 )
@@ -28,6 +32,8 @@ func (r Role) String() string {
 	switch r {
 	case RoleViewer:
 		return "viewer"
+	case RoleIngest:
+		return "ingest"
 	case RoleResponder:
 		return "responder"
 	case RoleAdmin:
@@ -36,17 +42,19 @@ func (r Role) String() string {
 	return "none"
 }
 
-// ParseRole parses viewer, responder or admin.
+// ParseRole parses viewer, ingest, responder or admin.
 func ParseRole(s string) (Role, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "viewer":
 		return RoleViewer, nil
+	case "ingest":
+		return RoleIngest, nil
 	case "responder":
 		return RoleResponder, nil
 	case "admin":
 		return RoleAdmin, nil
 	}
-	return RoleNone, fmt.Errorf("role %q is not one of viewer, responder, admin", s)
+	return RoleNone, fmt.Errorf("role %q is not one of viewer, ingest, responder, admin", s)
 }
 
 // Modes of the `auth:` configuration key.
@@ -55,6 +63,26 @@ const (
 	ModeDisabled = "disabled"
 	ModeStrict   = "strict"
 )
+
+// Ingest modes (the collector's `ingest_auth:` key): who may send data.
+const (
+	// IngestOpen accepts data from anyone who reaches the port, like
+	// Prometheus's own receiver (the default).
+	IngestOpen = "open"
+	// IngestToken requires a bearer token of role ingest or higher.
+	IngestToken = "token"
+)
+
+// ParseIngest validates an `ingest_auth:` value; "" is IngestOpen.
+func ParseIngest(s string) (string, error) {
+	switch s {
+	case "", IngestOpen:
+		return IngestOpen, nil
+	case IngestToken:
+		return IngestToken, nil
+	}
+	return "", fmt.Errorf("ingest_auth: %q is not one of open, token", s)
+}
 
 // TokenSpec is one entry of the `tokens:` configuration list. Exactly one of
 // Token, TokenFile and SHA256 gives the secret.
@@ -68,7 +96,9 @@ type TokenSpec struct {
 
 // Config is the access-control part of the collector configuration.
 type Config struct {
-	Mode   string      `yaml:"auth,omitempty" json:"auth,omitempty"`
+	Mode string `yaml:"auth,omitempty" json:"auth,omitempty"`
+	// Ingest is IngestOpen ("" too) or IngestToken; see RequireIngest.
+	Ingest string      `yaml:"ingest_auth,omitempty" json:"ingest_auth,omitempty"`
 	Tokens []TokenSpec `yaml:"tokens,omitempty" json:"tokens,omitempty"`
 }
 
@@ -90,6 +120,7 @@ type token struct {
 // Authenticator resolves bearer tokens to principals. Immutable after New.
 type Authenticator struct {
 	mode   string
+	ingest string
 	tokens []token
 }
 
@@ -104,6 +135,14 @@ func New(cfg Config, baseDir string) (*Authenticator, error) {
 	default:
 		return nil, fmt.Errorf("auth: %q is not one of default, strict, disabled", cfg.Mode)
 	}
+	ingest, err := ParseIngest(cfg.Ingest)
+	if err != nil {
+		return nil, err
+	}
+	if ingest == IngestToken && a.mode == ModeDisabled {
+		return nil, errors.New("ingest_auth: token needs token checks, but auth: disabled turns every check off; remove one of them")
+	}
+	a.ingest = ingest
 	seen := map[string]bool{}
 	for i, s := range cfg.Tokens {
 		if s.Name == "" {
@@ -158,6 +197,9 @@ func New(cfg Config, baseDir string) (*Authenticator, error) {
 // Mode returns the effective mode.
 func (a *Authenticator) Mode() string { return a.mode }
 
+// Ingest returns the effective ingest mode: IngestOpen or IngestToken.
+func (a *Authenticator) Ingest() string { return a.ingest }
+
 // Errors of Identify.
 var (
 	ErrUnknownToken = errors.New("unknown API token")
@@ -205,6 +247,9 @@ func (a *Authenticator) Decide(p Principal, idErr error, need Role) (int, string
 		return 0, ""
 	}
 	if p.Role == RoleNone {
+		if len(a.tokens) == 0 && need == RoleIngest {
+			return http.StatusUnauthorized, "ingest_auth: token is set but no API tokens are configured: add a token with role ingest to tokens: in the collector configuration"
+		}
 		if len(a.tokens) == 0 {
 			return http.StatusUnauthorized, "no API tokens are configured: add tokens: to the collector configuration (or set auth: disabled on a trusted network)"
 		}
@@ -254,4 +299,17 @@ func (a *Authenticator) Require(need Role, h http.Handler, onRefuse Refusal) htt
 		}
 		h.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 	})
+}
+
+// RequireIngest guards a data-ingest endpoint (remote write, predictions,
+// feedback, baseline and contract uploads). With IngestOpen it returns h
+// itself, so open ingest pays nothing; with IngestToken it is
+// Require(RoleIngest, ...): no or an unknown token is a 401, a viewer token
+// a 403. Refusals are not meant for the audit log (a misconfigured sender
+// would flood it); the collector's request counter counts them by code.
+func (a *Authenticator) RequireIngest(h http.Handler, onRefuse Refusal) http.Handler {
+	if a.ingest != IngestToken {
+		return h
+	}
+	return a.Require(RoleIngest, h, onRefuse)
 }

@@ -111,3 +111,75 @@ func TestDecodeTokens(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, specs)
 }
+
+// An ingest token sits between viewer and responder: it may send data but
+// not act on models, and RequireIngest only checks when ingest_auth is token.
+func TestRequireIngest(t *testing.T) {
+	specs := []auth.TokenSpec{
+		{Name: "v", Token: "vt", Role: "viewer"}, {Name: "i", Token: "it", Role: "Ingest"},
+		{Name: "r", Token: "rt", Role: "responder"}, {Name: "a", Token: "at", Role: "admin"},
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(auth.FromContext(r.Context()).Name))
+	})
+	tests := []struct {
+		mode, ingest string
+		header       string
+		code         int
+		body         string
+	}{
+		{"", "", "", 200, ""},
+		{"", "open", "Bearer nope", 200, ""},
+		{auth.ModeStrict, "", "", 200, ""}, // strict guards reads; ingest has its own switch
+		{"", "token", "", 401, "needs an API token with role ingest or higher"},
+		{"", "token", "Bearer nope", 401, "unknown API token"},
+		{"", "token", "Basic dXNlcjpwYXNz", 401, "Bearer <token>"},
+		{"", "token", "Bearer vt", 403, `token \"v\" has role viewer; this call needs ingest or higher`},
+		{"", "token", "Bearer it", 200, "i"},
+		{"", "token", "Bearer rt", 200, "r"},
+		{auth.ModeStrict, "token", "Bearer at", 200, "a"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.mode+"/"+tc.ingest+"/"+tc.header, func(t *testing.T) {
+			a, err := auth.New(auth.Config{Mode: tc.mode, Ingest: tc.ingest, Tokens: specs}, "")
+			require.NoError(t, err)
+			var refused []int
+			h := a.RequireIngest(ok, func(_ *http.Request, _ auth.Principal, status int, _ string) { refused = append(refused, status) })
+			r := httptest.NewRequest("POST", "/api/v1/write", nil)
+			if tc.header != "" {
+				r.Header.Set("Authorization", tc.header)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			assert.Equal(t, tc.code, w.Code)
+			assert.Contains(t, w.Body.String(), tc.body)
+			if tc.code != 200 {
+				assert.Equal(t, []int{tc.code}, refused)
+			}
+		})
+	}
+
+	a, err := auth.New(auth.Config{Tokens: specs}, "")
+	require.NoError(t, err)
+	assert.Equal(t, auth.IngestOpen, a.Ingest())
+	// The ingest role may not act on models.
+	r := httptest.NewRequest("POST", "/api/v1/models/fraud/rollback", nil)
+	r.Header.Set("Authorization", "Bearer it")
+	p, err := a.Identify(r)
+	require.NoError(t, err)
+	assert.Equal(t, "ingest", p.Role.String())
+	code, msg := a.Decide(p, nil, auth.RoleResponder)
+	assert.Equal(t, http.StatusForbidden, code)
+	assert.Equal(t, `token "i" has role ingest; this call needs responder or higher`, msg)
+
+	for _, bad := range []struct {
+		cfg auth.Config
+		msg string
+	}{
+		{auth.Config{Ingest: "closed"}, `ingest_auth: "closed" is not one of open, token`},
+		{auth.Config{Mode: auth.ModeDisabled, Ingest: auth.IngestToken}, "auth: disabled turns every check off"},
+	} {
+		_, err := auth.New(bad.cfg, "")
+		assert.ErrorContains(t, err, bad.msg)
+	}
+}

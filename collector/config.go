@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mlectl/mlectl/auth"
 )
 
 // Defaults applied by New to zero-valued Limits and Query fields.
@@ -41,6 +43,12 @@ type Config struct {
 	// Drift configures the streaming drift windows of the prediction
 	// pipeline (package predlog/skew).
 	Drift DriftConfig `yaml:"drift,omitempty"`
+	// IngestAuth says who may send data (remote write, predictions,
+	// feedback, baselines, contracts): "open" (default, like Prometheus's
+	// receiver) or "token" (a bearer token of role ingest or higher). The
+	// collector command applies it with Server.GuardWrite and the prediction
+	// pipeline's middleware; see auth.RequireIngest.
+	IngestAuth string `yaml:"ingest_auth,omitempty"`
 
 	// Reserved sections, decoded by their owners.
 	Rules  yaml.Node `yaml:"rules,omitempty"`
@@ -123,6 +131,9 @@ func ParseConfig(r io.Reader) (Config, error) {
 func ParseConfigBytes(b []byte) (Config, error) { return ParseConfig(bytes.NewReader(b)) }
 
 func (c Config) validate() error {
+	if _, err := auth.ParseIngest(c.IngestAuth); err != nil {
+		return fmt.Errorf("collector config: %w", err)
+	}
 	if c.Query.Timeout < 0 {
 		return fmt.Errorf("collector config: query.timeout must not be negative, got %s", c.Query.Timeout)
 	}

@@ -48,6 +48,7 @@ type Server struct {
 	engine  *promql.Engine
 	api     *v1.API
 	rw2     http.Handler
+	write   http.Handler // POST /api/v1/write; GuardWrite wraps it
 	handler http.Handler
 	mux     *http.ServeMux
 	bufPool sync.Pool // *[]byte scratch for decompressed payloads
@@ -79,6 +80,7 @@ func New(cfg Config, store Store, logger *slog.Logger) (*Server, error) {
 	if err := s.buildAPI(); err != nil {
 		return nil, err
 	}
+	s.write = http.HandlerFunc(s.handleWrite)
 	s.handler = s.routes()
 	if store != nil {
 		s.Attach(store)
@@ -135,6 +137,13 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	return nil
 }
 
+// GuardWrite wraps the remote-write handler in mw (the collector's ingest
+// access control, see auth.RequireIngest). Call it before Serve; the route
+// stays instrumented, so refusals are counted by code.
+func (s *Server) GuardWrite(mw func(http.Handler) http.Handler) {
+	s.write = mw(s.write)
+}
+
 // Handle registers an extra handler (e.g. the metadata API) on the server's
 // mux, instrumented like the built-in routes. More specific patterns win over
 // the "/api/v1/" catch-all. Call it before Serve.
@@ -148,7 +157,7 @@ func (s *Server) routes() http.Handler {
 	handle := func(pattern, name string, h http.Handler) {
 		mux.Handle(pattern, s.m.instrument(name, h))
 	}
-	handle("POST /api/v1/write", "/api/v1/write", http.HandlerFunc(s.handleWrite))
+	handle("POST /api/v1/write", "/api/v1/write", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.write.ServeHTTP(w, r) }))
 	handle("GET /api/v1/status/tsdb", "/api/v1/status/tsdb", s.whenReady(http.HandlerFunc(s.handleTSDBStatus)))
 	mux.Handle("/api/v1/", s.apiHandler()) // instrumented per route
 	handle("GET /metrics", "/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))

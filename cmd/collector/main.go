@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -174,14 +175,24 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 		}
 	}()
 	meta.Mount(srv)
-	// Prediction logs, feedback, baselines and contracts are ingest, like
-	// remote write: open to any client that can reach the collector.
+	// Remote write, prediction logs, feedback, baselines and contracts are
+	// ingest: open to any client that can reach the collector (ingest_auth:
+	// open, the default, like Prometheus's receiver) or, with ingest_auth:
+	// token, only to tokens of role ingest or higher. The GETs beside them
+	// are reads like any other (a viewer token under auth: strict).
+	srv.GuardWrite(func(h http.Handler) http.Handler { return meta.Auth.RequireIngest(h, nil) })
 	// Game days: the injector rewrites matching records before they are
 	// stored and records start/stop in the event log.
 	knownModels := &gameday.KnownModels{Registry: meta.Registry}
 	injector := gameday.New(gameday.Options{Events: meta.Recorder(), Models: knownModels, Logger: logger.With("component", "gameday")})
 	pipeline, err := predapi.OpenPipeline(ctx, o.dataDir, predapi.PipelineOptions{Logger: logger.With("component", "predlog"),
 		Skew: skew.Options{Window: cfg.Drift.Window}, // drift.window in the config file
+		Middleware: func(pattern string, h http.Handler) http.Handler {
+			if strings.HasPrefix(pattern, http.MethodGet+" ") {
+				return meta.Auth.Require(auth.RoleViewer, h, nil)
+			}
+			return meta.Auth.RequireIngest(h, nil)
+		},
 		Transformers: []predapi.Transformer{injector}, Baselines: []predapi.BaselineSink{injector}})
 	if err != nil {
 		return fmt.Errorf("open prediction log: %w", err)
@@ -288,7 +299,7 @@ func openMeta(ctx context.Context, o options, cfg collector.Config, logger *slog
 	meta, err := metaapi.Open(ctx, metaapi.Config{
 		Dir:         filepath.Join(o.dataDir, "meta"),
 		RunbooksDir: o.runbooksDir,
-		Auth:        auth.Config{Mode: cfg.Auth, Tokens: tokens},
+		Auth:        auth.Config{Mode: cfg.Auth, Ingest: cfg.IngestAuth, Tokens: tokens},
 		AuthBaseDir: baseDir,
 		Models:      models,
 		Silencer:    silencer,
