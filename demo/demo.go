@@ -194,6 +194,10 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}
 	d.meta.Mount(srv)
 	d.mountGameday(srv)
+	// The console's drift tab reads the open windows' histograms.
+	skew.NewHandler(d.pipe.Skew, func(h http.Handler) http.Handler {
+		return d.meta.Auth.Require(auth.RoleViewer, h, nil)
+	}).Mount(srv)
 	// The simulator logs shadow records beside production ones, so the logged
 	// comparison works without model files; live scoring idles.
 	if d.shadow, err = shadow.StartOnPipeline(ctx, d.pipe, d.meta.Registry, func(h http.Handler) http.Handler {
