@@ -48,9 +48,11 @@
 //     (full: dropped and counted; ingest never waits); its worker scores them
 //     in batches through the registered candidate whose artifact_uri is a
 //     local model file and keeps the last 10,000 pairs per model. The same
-//     worker pairs arriving production and shadow/canary records by request
-//     id (at most 65,536 waiting per model) into a rolling window of 10,000
-//     pairs per candidate version. Series of both: mle_shadow_agreement_ratio,
+//     worker pairs arriving production and shadow/canary records by
+//     candidate version and request id (a request answered by a shadow and
+//     a canary pairs with each; at most 65,536 waiting per model, at most 8
+//     candidate versions per model, the oldest retired first) into a rolling
+//     window of 10,000 pairs per candidate version. Series of both: mle_shadow_agreement_ratio,
 //     mle_shadow_abs_diff_mean, mle_shadow_abs_diff_p99, mle_shadow_spearman,
 //     mle_shadow_psi, mle_shadow_rows_total, mle_shadow_dropped_total,
 //     labelled model, production_version, candidate_version and

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -142,12 +143,22 @@ type Live struct {
 }
 
 // loggedModel pairs a model's arriving production and shadow/canary
-// records by request id (at most LiveOptions.MaxPending waiting), one
-// rolling window per candidate version.
+// records by candidate version and request id (at most
+// LiveOptions.MaxPending waiting), one rolling window per candidate
+// version. A production record waits once for each candidate version seen,
+// so a request that a shadow and a canary both answered pairs with each.
 type loggedModel struct {
 	pr      *pairer
+	cands   []string // candidate versions seen, in arrival order
 	windows map[string]*window
 }
+
+// maxLoggedCandidates bounds the candidate versions of one model paired at
+// once (and their windows); a new one retires the oldest.
+const maxLoggedCandidates = 8
+
+// pairKey is the pairer key of one request's side for one candidate.
+func pairKey(candidate, requestID string) string { return candidate + "\x00" + requestID }
 
 // window is a rolling comparison: the last len(ring) pairs.
 type window struct {
@@ -233,22 +244,44 @@ func (l *Live) pairModel(items []liveItem) {
 			l.markLogged(name)
 		}
 		side := pendingSide{candidate: it.candidate, version: it.version, ts: it.ts, score: it.score}
-		other, ok := lm.pr.offer(it.requestID, side)
-		if !ok {
+		if it.candidate {
+			if !slices.Contains(lm.cands, it.version) {
+				if len(lm.cands) == maxLoggedCandidates {
+					// The oldest candidate is retired: its window and
+					// series go (its waiting records are given up as the
+					// pairer fills).
+					delete(lm.windows, lm.cands[0])
+					lm.cands = slices.Delete(lm.cands, 0, 1)
+				}
+				lm.cands = append(lm.cands, it.version)
+			}
+			if other, ok := lm.pr.offer(pairKey(it.version, it.requestID), side); ok {
+				l.addLoggedPair(lm, it.requestID, side, other)
+			}
 			continue
 		}
-		cand, prod := side, other
-		if !cand.candidate {
-			cand, prod = other, side
+		for _, c := range lm.cands {
+			if other, ok := lm.pr.offer(pairKey(c, it.requestID), side); ok {
+				l.addLoggedPair(lm, it.requestID, side, other)
+			}
 		}
-		w := lm.windows[cand.version]
-		if w == nil {
-			w = newWindow(l.opts.Window, l.opts.Compare)
-			lm.windows[cand.version] = w
-		}
-		w.production = prod.version
-		w.add(makePair(it.requestID, side, other))
 	}
+}
+
+// addLoggedPair adds a pair of one request's production and candidate
+// sides to the candidate version's window. Called with l.mu held.
+func (l *Live) addLoggedPair(lm *loggedModel, requestID string, a, b pendingSide) {
+	cand, prod := a, b
+	if !cand.candidate {
+		cand, prod = b, a
+	}
+	w := lm.windows[cand.version]
+	if w == nil {
+		w = newWindow(l.opts.Window, l.opts.Compare)
+		lm.windows[cand.version] = w
+	}
+	w.production = prod.version
+	w.add(makePair(requestID, a, b))
 }
 
 // markLogged records that name has shadow traffic, so that ingest queues

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -264,4 +265,73 @@ func TestLiveLoggedWindows(t *testing.T) {
 	require.NotEqual(t, 0, it.Next())
 	_, v := it.At()
 	assert.InDelta(t, meanAbs, v, 1e-12)
+}
+
+// TestLiveLoggedPairsEachCandidateVersion: a request logged by production,
+// a shadow (v2) and a canary (v3) pairs production with each candidate,
+// whichever arrives first; one candidate's record does not replace the
+// other's while they wait for production.
+func TestLiveLoggedPairsEachCandidateVersion(t *testing.T) {
+	l := NewLive(LiveOptions{Window: 1000, MaxPending: 1000})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.Run(ctx)
+	t0 := time.Now()
+	const n = 200
+	var prod, shadow, canary []predlog.Record
+	var p, s2, s3 []float64
+	for i := range n {
+		at := t0.Add(time.Duration(i) * time.Millisecond)
+		pv, v2, v3 := float64(i%97)/97, float64((i*7)%89)/89, float64((i*13)%83)/83
+		prod = append(prod, record("v1", "production", id(i), at, nil, nil, pv))
+		shadow = append(shadow, record("v2", "shadow", id(i), at, nil, nil, v2))
+		canary = append(canary, record("v3", "canary", id(i), at, nil, nil, v3))
+		p, s2, s3 = append(p, pv), append(s2, v2), append(s3, v3)
+	}
+	// Both candidates first (waiting for production), then production; the
+	// second half has production between the two candidates.
+	l.ObserveRecords(shadow[:n/2])
+	l.ObserveRecords(canary[:n/2])
+	l.ObserveRecords(prod[:n/2])
+	l.ObserveRecords(shadow[n/2:])
+	l.ObserveRecords(prod[n/2:])
+	l.ObserveRecords(canary[n/2:])
+	for _, tc := range []struct {
+		version string
+		cand    []float64
+	}{{"v2", s2}, {"v3", s3}} {
+		require.Eventually(t, func() bool {
+			s, ok := l.LoggedStats("bike", tc.version)
+			return ok && s.Rows == n
+		}, 5*time.Second, 5*time.Millisecond, "candidate %s", tc.version)
+		s, _ := l.LoggedStats("bike", tc.version)
+		var meanAbs float64
+		for i := range n {
+			meanAbs += math.Abs(tc.cand[i]-p[i]) / n
+		}
+		assert.Equal(t, n, s.Pairs, tc.version)
+		assert.Equal(t, "v1", s.ProductionVersion, tc.version)
+		assert.InDelta(t, meanAbs, s.MeanAbsDiff, 1e-12, tc.version)
+	}
+}
+
+// TestLiveLoggedCandidatesAreBounded: a model keeps the windows of its 8
+// newest candidate versions; a ninth retires the oldest.
+func TestLiveLoggedCandidatesAreBounded(t *testing.T) {
+	l := NewLive(LiveOptions{Window: 10, MaxPending: 1000})
+	t0 := time.Now()
+	var items []liveItem
+	for v := range 9 {
+		items = append(items,
+			liveItem{candidate: true, model: "bike", version: fmt.Sprint("c", v), requestID: fmt.Sprint("r", v), ts: t0.UnixMilli(), score: 0.5},
+			liveItem{model: "bike", version: "v1", requestID: fmt.Sprint("r", v), ts: t0.UnixMilli(), score: 0.4})
+	}
+	l.pairModel(items)
+	_, ok := l.LoggedStats("bike", "c0")
+	assert.False(t, ok, "the oldest candidate is retired")
+	for v := 1; v < 9; v++ {
+		s, ok := l.LoggedStats("bike", fmt.Sprint("c", v))
+		require.True(t, ok, "c%d", v)
+		assert.Equal(t, 1, s.Pairs, "c%d", v)
+	}
 }
