@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mlectl/mlectl/predlog"
 )
@@ -46,7 +48,8 @@ func ReadCSVFile(path, predictionColumn string) (*Rows, error) {
 // ReadCSV reads a CSV with a header row. Every column is a feature except
 // predictionColumn (when not empty it must exist; a column named
 // "prediction" is the prediction when predictionColumn is empty). Cells
-// that parse as numbers are numbers, empty cells are null, the rest strings.
+// that parse as finite numbers are numbers, empty cells and NaN or infinite
+// ones (JSON has no such numbers) are null, the rest strings.
 func ReadCSV(r io.Reader, predictionColumn string) (*Rows, error) {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = false
@@ -58,12 +61,20 @@ func ReadCSV(r io.Reader, predictionColumn string) (*Rows, error) {
 		return nil, fmt.Errorf("CSV header: %w", err)
 	}
 	pred := -1
+	seen := make(map[string]int, len(header))
 	for i, h := range header {
 		h = strings.TrimSpace(h)
 		header[i] = h
 		if h == "" {
 			return nil, fmt.Errorf("CSV header: column %d has no name", i+1)
 		}
+		if !utf8.ValidString(h) {
+			return nil, fmt.Errorf("CSV header: the name of column %d is not UTF-8 text", i+1)
+		}
+		if j, dup := seen[h]; dup {
+			return nil, fmt.Errorf("CSV header: column %d is named %q like column %d; feature names must be unique", i+1, h, j+1)
+		}
+		seen[h] = i
 		if (predictionColumn != "" && h == predictionColumn) || (predictionColumn == "" && h == "prediction") {
 			pred = i
 		}
@@ -110,6 +121,9 @@ func cellValue(s string) predlog.Value {
 		return predlog.Null
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return predlog.Null
+		}
 		return predlog.Float(f)
 	}
 	return predlog.String(s)

@@ -33,6 +33,9 @@ func TestReadCSV(t *testing.T) {
 		{"header only", "x,y\n", "", nil, nil, predlog.Value{}, "no data rows"},
 		{"unnamed column", "x,,y\n1,2,3\n", "", nil, nil, predlog.Value{}, "column 2 has no name"},
 		{"ragged row", "x,y\n1,2\n3\n", "", nil, nil, predlog.Value{}, "wrong number of fields"},
+		{"repeated column", "y,x,y\n1,2,3\n", "", nil, nil, predlog.Value{}, `column 3 is named "y" like column 1`},
+		{"NaN and infinite cells are null", "x,y,z\nNaN,-Inf,2\n", "", []string{"x", "y", "z"},
+			[]predlog.Feature{{Name: "x", Value: predlog.Null}, {Name: "y", Value: predlog.Null}, {Name: "z", Value: predlog.Float(2)}}, predlog.Value{}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
