@@ -1,0 +1,87 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/mlectl/mlectl/predlog/baseline"
+	"github.com/mlectl/mlectl/predlog/skew"
+)
+
+// DriftHistogram is one feature's distribution in the collector's open
+// drift window beside its training profile's: numerical counts over the
+// profile's bins, or category counts. See package skew for the accuracy of
+// the numerical counts (Numeric.Uncertain).
+type DriftHistogram = skew.Histogram
+
+// DriftHistogram fetches GET /api/v1/drift/{model}/features/{feature}/histogram.
+// version may be empty when the model has one version; bins 0 asks for the
+// collector's default. A collector without the route gives an error
+// wrapping ErrNotConfigured; an unknown model or feature an *APIError with
+// status 404 and the collector's message.
+func (c *Client) DriftHistogram(ctx context.Context, model, version, feature string, bins int) (*DriftHistogram, error) {
+	path := "/api/v1/drift/" + url.PathEscape(model) + "/features/" + url.PathEscape(feature) + "/histogram"
+	params := url.Values{}
+	if version != "" {
+		params.Set("version", version)
+	}
+	if bins != 0 {
+		params.Set("bins", strconv.Itoa(bins))
+	}
+	raw, status, err := c.t.Send(ctx, http.MethodGet, path, params, nil)
+	if err != nil {
+		return nil, err
+	}
+	h, err := DecodeDriftHistogram(raw, status)
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		return h, nil
+	case errors.As(err, &apiErr):
+		return nil, err // the collector's own message
+	case status == http.StatusNotFound:
+		return nil, fmt.Errorf("%s: %w", path, ErrNotConfigured) // a plain 404: no such route
+	case status/100 != 2:
+		return nil, &APIError{StatusCode: status, Message: firstLine(raw)}
+	}
+	return nil, fmt.Errorf("%s histogram of %s %s: %w", feature, model, version, err)
+}
+
+// DecodeDriftHistogram parses a histogram answer and checks that its bins
+// add up (edges one more than counts, proportions one per bin), so views can
+// index it safely. Exported for fuzzing.
+func DecodeDriftHistogram(body []byte, httpStatus int) (*DriftHistogram, error) {
+	env, err := decodeEnvelope(body, httpStatus)
+	if err != nil {
+		return nil, err
+	}
+	var h DriftHistogram
+	if err := json.Unmarshal(env.Data, &h); err != nil {
+		return nil, fmt.Errorf("decoding drift histogram: %w", err)
+	}
+	switch h.Type {
+	case baseline.Numerical:
+		n := h.Numeric
+		if n == nil {
+			return nil, fmt.Errorf("decoding drift histogram: numerical feature %q without bins", h.Feature)
+		}
+		if len(n.Counts) == 0 || len(n.Edges) != len(n.Counts)+1 {
+			return nil, fmt.Errorf("decoding drift histogram: %d edges for %d bins", len(n.Edges), len(n.Counts))
+		}
+		if len(n.BaselineProportions) != 0 && len(n.BaselineProportions) != len(n.Counts) {
+			return nil, fmt.Errorf("decoding drift histogram: %d baseline proportions for %d bins", len(n.BaselineProportions), len(n.Counts))
+		}
+	case baseline.Categorical:
+		if h.Numeric != nil {
+			return nil, fmt.Errorf("decoding drift histogram: categorical feature %q with numerical bins", h.Feature)
+		}
+	default:
+		return nil, fmt.Errorf("decoding drift histogram: type %q, want numerical or categorical", h.Type)
+	}
+	return &h, nil
+}
