@@ -313,11 +313,23 @@ func (in *Injector) Start(ctx context.Context, spec Spec, actor string) (Injecti
 	in.opts.Logger.Info("game-day injection started", "id", id, "model", spec.Model, "version", spec.Version,
 		"feature", spec.Feature, "kind", spec.Kind, "magnitude", spec.Magnitude, "duration", out.Duration, "actor", actor)
 	if rec != nil {
-		if err := rec.Record(ctx, in.event(out, ActionStart, actor, "", now)); err != nil {
+		rctx, cancel := recordCtx(ctx)
+		defer cancel()
+		if err := rec.Record(rctx, in.event(out, ActionStart, actor, "", now)); err != nil {
 			in.opts.Logger.Warn("recording the injection start event failed", "id", id, "err", err)
 		}
 	}
 	return out, nil
+}
+
+// recordTimeout bounds writing one call's events.
+const recordTimeout = 10 * time.Second
+
+// recordCtx is the context of an event write: the injection has already
+// started or stopped, so a caller that went away (a closed HTTP request)
+// must not lose its event.
+func recordCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 }
 
 func (in *Injector) event(inj Injection, action, actor, reason string, at time.Time) events.Event {
@@ -426,11 +438,13 @@ func (in *Injector) flush(ctx context.Context, extra *events.Event) {
 	if extra != nil {
 		evs = append(evs, *extra)
 	}
-	if rec == nil {
+	if rec == nil || len(evs) == 0 {
 		return
 	}
+	rctx, cancel := recordCtx(ctx)
+	defer cancel()
 	for _, e := range evs {
-		if err := rec.Record(ctx, e); err != nil {
+		if err := rec.Record(rctx, e); err != nil {
 			in.opts.Logger.Warn("recording the injection stop event failed", "id", e.Labels["injection_id"], "err", err)
 		}
 	}
@@ -494,22 +508,16 @@ func (in *Injector) Shutdown(ctx context.Context) {
 	in.flush(ctx, nil)
 }
 
-// shutdownTimeout bounds writing the stop events when Run returns.
-const shutdownTimeout = 10 * time.Second
-
 // Run ends due injections every interval (so their stop events are written
 // on time even without traffic) until ctx is done, then ends the active
-// ones (Shutdown, with a context of its own so that the stop events are
-// written although ctx is done).
+// ones (Shutdown).
 func (in *Injector) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-			in.Shutdown(sctx)
-			cancel()
+			in.Shutdown(ctx) // its events are written on a context of their own
 			return
 		case <-t.C:
 			in.Expire(ctx)

@@ -449,3 +449,24 @@ func TestRecordsCountOnlyStoredBatches(t *testing.T) {
 	}))
 	assert.Equal(t, 8, inLog, "the count is what the log holds")
 }
+
+// A caller that goes away (an HTTP client hanging up) after the injection
+// started or stopped does not lose its event: the state changed, so the
+// timeline must show it.
+func TestEventsRecordedAfterTheCallerHasGone(t *testing.T) {
+	ev := openEvents(t)
+	inj := gameday.New(gameday.Options{Now: (&clock{t: t0}).Now, Events: ev})
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	started, err := inj.Start(gone, gameday.Spec{Model: "demand", Kind: gameday.KindLatency, Magnitude: 2, Duration: time.Minute}, "rita")
+	require.NoError(t, err)
+	_, err = inj.Stop(gone, started.ID, "rita")
+	require.NoError(t, err)
+	evs, err := ev.Query(context.Background(), events.Filter{Kinds: []events.Kind{events.KindInjection}})
+	require.NoError(t, err)
+	var actions []string
+	for _, e := range evs {
+		actions = append(actions, e.Labels["injection_id"]+" "+e.Action)
+	}
+	assert.Equal(t, []string{started.ID + " start", started.ID + " stop"}, actions)
+}
