@@ -415,15 +415,63 @@ func (resp *IngestResponse) reject(line int, field, msg string) {
 	}
 }
 
-// ServeIngest is POST /api/v1/predictions.
-func (h *Handler) ServeIngest(w http.ResponseWriter, r *http.Request) {
+// readLines is the common part of the NDJSON endpoints (predictions,
+// feedback): it reads r's body within the limits and in its
+// Content-Encoding and calls decode for every non-blank line. A line decode
+// refuses (naming the field of a *predlog.FieldError) or one longer than
+// MaxLineBytes is recorded in resp as rejected; more than MaxRecords
+// decoded lines ("more than N <noun> in one request"), a body over a limit
+// or an unreadable body fail the whole request: readLines answers it and
+// returns false, and the caller must store nothing. On true the caller
+// stores what decode kept and answers with respond.
+func (h *Handler) readLines(w http.ResponseWriter, r *http.Request, noun string, resp *IngestResponse, decode func(line []byte) error) bool {
 	body, release, err := h.body(w, r)
 	if err != nil {
 		code, msg := classify(err)
 		fail(w, code, "%s", msg)
-		return
+		return false
 	}
 	defer release()
+	lim := &h.cfg.Limits
+	kept := 0
+	err = h.forEachLine(body, func(n int, line []byte) error {
+		if kept >= lim.MaxRecords {
+			return errTooLarge{fmt.Sprintf("more than %d %s in one request", lim.MaxRecords, noun)}
+		}
+		if err := decode(line); err != nil {
+			var fe *predlog.FieldError
+			if errors.As(err, &fe) {
+				resp.reject(n, fe.Field, fe.Msg)
+			} else {
+				resp.reject(n, "", err.Error())
+			}
+			return nil
+		}
+		kept++
+		return nil
+	}, func(n int) {
+		resp.reject(n, "", fmt.Sprintf("line is longer than %d bytes", lim.MaxLineBytes))
+	})
+	if err != nil {
+		code, msg := classify(err)
+		fail(w, code, "%s", msg)
+		return false
+	}
+	return true
+}
+
+// respond answers a stored NDJSON request: 200, or 400 when some lines
+// were rejected (the good ones are stored all the same).
+func respond(w http.ResponseWriter, resp *IngestResponse) {
+	code := http.StatusOK
+	if resp.Rejected > 0 {
+		code = http.StatusBadRequest
+	}
+	writeJSON(w, code, resp)
+}
+
+// ServeIngest is POST /api/v1/predictions.
+func (h *Handler) ServeIngest(w http.ResponseWriter, r *http.Request) {
 	var resp IngestResponse
 	bt, _ := h.batches.Get().(*batch)
 	if bt == nil {
@@ -432,28 +480,14 @@ func (h *Handler) ServeIngest(w http.ResponseWriter, r *http.Request) {
 	defer h.putBatch(bt)
 	dec, recs := bt.dec, bt.recs[:0]
 	defer func() { bt.recs = recs }()
-	maxLine := h.cfg.Limits.MaxLineBytes
-	err = h.forEachLine(body, func(n int, line []byte) error {
-		if len(recs) >= h.cfg.Limits.MaxRecords {
-			return errTooLarge{fmt.Sprintf("more than %d records in one request", h.cfg.Limits.MaxRecords)}
-		}
+	if !h.readLines(w, r, "records", &resp, func(line []byte) error {
 		recs = append(recs, predlog.Record{})
 		if err := dec.Decode(line, &recs[len(recs)-1]); err != nil {
 			recs = recs[:len(recs)-1]
-			var fe *predlog.FieldError
-			if errors.As(err, &fe) {
-				resp.reject(n, fe.Field, fe.Msg)
-			} else {
-				resp.reject(n, "", err.Error())
-			}
+			return err
 		}
 		return nil
-	}, func(n int) {
-		resp.reject(n, "", fmt.Sprintf("line is longer than %d bytes", maxLine))
-	})
-	if err != nil {
-		code, msg := classify(err)
-		fail(w, code, "%s", msg)
+	}) {
 		return
 	}
 	commit := h.transform(recs)
@@ -465,11 +499,7 @@ func (h *Handler) ServeIngest(w http.ResponseWriter, r *http.Request) {
 	commit()
 	resp.Accepted = len(recs)
 	h.observe(recs)
-	code := http.StatusOK
-	if resp.Rejected > 0 {
-		code = http.StatusBadRequest
-	}
-	writeJSON(w, code, resp)
+	respond(w, &resp)
 }
 
 // batch is the reusable state of one ingest request.
@@ -563,36 +593,17 @@ func (h *Handler) observe(recs []predlog.Record) {
 
 // ServeFeedback is POST /api/v1/feedback.
 func (h *Handler) ServeFeedback(w http.ResponseWriter, r *http.Request) {
-	body, release, err := h.body(w, r)
-	if err != nil {
-		code, msg := classify(err)
-		fail(w, code, "%s", msg)
-		return
-	}
-	defer release()
 	var resp IngestResponse
 	dec := predlog.NewDecoder(h.cfg.Now)
 	var fbs []predlog.Feedback
-	err = h.forEachLine(body, func(n int, line []byte) error {
-		if len(fbs) >= h.cfg.Limits.MaxRecords {
-			return errTooLarge{fmt.Sprintf("more than %d labels in one request", h.cfg.Limits.MaxRecords)}
-		}
+	if !h.readLines(w, r, "labels", &resp, func(line []byte) error {
 		var fb predlog.Feedback
 		if err := dec.DecodeFeedback(line, &fb); err != nil {
-			var fe *predlog.FieldError
-			if errors.As(err, &fe) {
-				resp.reject(n, fe.Field, fe.Msg)
-			} else {
-				resp.reject(n, "", err.Error())
-			}
-			return nil
+			return err
 		}
 		fbs = append(fbs, fb)
 		return nil
-	}, func(n int) { resp.reject(n, "", "line is too long") })
-	if err != nil {
-		code, msg := classify(err)
-		fail(w, code, "%s", msg)
+	}) {
 		return
 	}
 	// Labels are kept in the log so that they outlive the in-memory join.
@@ -615,11 +626,7 @@ func (h *Handler) ServeFeedback(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	resp.Accepted, resp.Matched = len(fbs), &matched
-	code := http.StatusOK
-	if resp.Rejected > 0 {
-		code = http.StatusBadRequest
-	}
-	writeJSON(w, code, resp)
+	respond(w, &resp)
 }
 
 // AppendFeedbackJSON appends fb as the feedback line it was decoded from
