@@ -171,11 +171,17 @@ func gamedayList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintln(tw, "ID\tMODEL\tVERSION\tWHAT\tSTARTED\tENDS\tSTATE\tRECORDS")
 	for _, in := range list {
 		state := "active"
+		ends := in.EndsAt.UTC().Format("15:04:05")
 		if !in.Active {
 			state = "ended"
+			// Stopped before its end, as the console shows it: the
+			// planned end never happened.
+			if in.StoppedAt != nil && in.StoppedAt.Before(in.EndsAt) {
+				ends = "stopped " + in.StoppedAt.UTC().Format("15:04:05")
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", in.ID, in.Model, dash(in.Version), describeInjection(in),
-			in.StartedAt.UTC().Format("2006-01-02 15:04:05"), in.EndsAt.UTC().Format("15:04:05"), state, in.Records)
+			in.StartedAt.UTC().Format("2006-01-02 15:04:05"), ends, state, in.Records)
 	}
 	return tw.Flush()
 }

@@ -64,6 +64,13 @@ func TestGamedayCLIBadInput(t *testing.T) {
 		{"loadgen bad prediction column", []string{"loadgen", "m", "--rate", "5", "--from-csv", csv, "--version", "v1", "--prediction-column", "cnt"}, `prediction column "cnt" is not in the CSV header`},
 		{"loadgen bad order", []string{"loadgen", "m", "--rate", "5", "--from-csv", csv, "--order", "zigzag"}, "--order must be random or sequential"},
 	}
+	// No --version and no collector to ask: not a usage error (exit 1), and
+	// it says why the registry was not read.
+	code, _, errs := predlogCLI("loadgen", "m", "--rate", "5", "--from-csv", csv, "--collector", "http://127.0.0.1:1")
+	assert.Equal(t, 1, code, errs)
+	assert.Contains(t, errs, "could not be read from the registry at http://127.0.0.1:1")
+	assert.Contains(t, errs, "connection refused")
+
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			args := tc.args
@@ -100,6 +107,13 @@ func TestGamedayCLIInjectListStop(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &list))
 	require.Len(t, list, 1)
 	assert.False(t, list[0].Active)
+	require.NotNil(t, list[0].StoppedAt)
+
+	// The table says when it was stopped, not the end that never came.
+	code, out, errs = predlogCLI("gameday", "list", "--collector", url)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "stopped "+list[0].StoppedAt.UTC().Format("15:04:05"))
+	assert.NotContains(t, out, list[0].EndsAt.UTC().Format("15:04:05"))
 
 	code, _, errs = predlogCLI("gameday", "stop", "inj-missing", "--collector", url)
 	assert.Equal(t, 1, code, "an unknown id is a failure the collector reports")

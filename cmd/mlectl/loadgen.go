@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/mlectl/mlectl/gameday/loadgen"
@@ -67,8 +68,13 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return usagef("--collector: %v", err)
 		}
 		st, err := cl.Model(ctx, pos[0])
-		if err != nil || st.Production == "" {
+		var ae *metaapi.APIError
+		switch {
+		case errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound, err == nil && st.Production == "":
 			return usagef("--version is required: the registry names no production version of %s", pos[0])
+		case err != nil:
+			// Not the operator's input: the collector is down or refused.
+			return fmt.Errorf("--version not given and the production version of %s could not be read from the registry at %s: %w", pos[0], base, err)
 		}
 		*version = st.Production
 	}
