@@ -195,6 +195,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, msg s
 	switch status {
 	case http.StatusNotFound:
 		et = "not_found"
+	case http.StatusConflict:
+		et = "conflict"
 	case http.StatusRequestEntityTooLarge:
 		et = "bad_data"
 	case http.StatusInternalServerError:
@@ -236,6 +238,9 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &fe):
 		h.fail(w, r, http.StatusBadRequest, err.Error())
+		return
+	case errors.Is(err, ErrTooManyActive):
+		h.fail(w, r, http.StatusConflict, err.Error())
 		return
 	case err != nil:
 		h.opts.Logger.Error("starting a game-day injection failed", "err", err)

@@ -189,3 +189,33 @@ func TestClientAgainstHandler(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, ae.StatusCode)
 	assert.Contains(t, ae.Message, "kind: ")
 }
+
+// At most MaxActive injections run at once (every ingested batch goes
+// through each): one more is a 409 that says what to do; once one ends, a
+// new one starts.
+func TestHTTPRefusesTooManyActive(t *testing.T) {
+	clk := &clock{t: t0}
+	inj := gameday.New(gameday.Options{Now: clk.Now, MaxActive: 2})
+	mux := http.NewServeMux()
+	gameday.NewHandler(inj, gameday.HandlerOptions{}).Mount(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	url := srv.URL + gameday.PathInjections
+	body := func(d string) string {
+		return `{"model":"demand","kind":"latency","magnitude":2,"duration":"` + d + `"}`
+	}
+	code, out := call(t, http.MethodPost, url, "", body("1m"))
+	require.Equal(t, http.StatusCreated, code, out)
+	code, out = call(t, http.MethodPost, url, "", body("1h"))
+	require.Equal(t, http.StatusCreated, code, out)
+	code, out = call(t, http.MethodPost, url, "", body("1h"))
+	require.Equal(t, http.StatusConflict, code, out)
+	assert.Equal(t, "conflict", out["errorType"])
+	assert.Contains(t, out["error"], "too many active injections: 2 active")
+	assert.Contains(t, out["error"], "stop one first")
+	assert.Len(t, inj.List(context.Background()), 2)
+
+	clk.Add(time.Minute) // the first one ends
+	code, out = call(t, http.MethodPost, url, "", body("1h"))
+	require.Equal(t, http.StatusCreated, code, out)
+}

@@ -163,7 +163,17 @@ type Options struct {
 	Logger *slog.Logger
 	// KeepEnded is how many ended injections List still shows (default 100).
 	KeepEnded int
+	// MaxActive bounds the injections active at once (default
+	// DefaultMaxActive): every ingested batch goes through each of them.
+	MaxActive int
 }
+
+// DefaultMaxActive is Options.MaxActive's default.
+const DefaultMaxActive = 100
+
+// ErrTooManyActive is returned by Start when MaxActive injections are
+// active.
+var ErrTooManyActive = errors.New("too many active injections")
 
 // Injector holds the injections and rewrites matching records. It is safe
 // for concurrent use.
@@ -205,6 +215,9 @@ func New(opts Options) *Injector {
 	}
 	if opts.KeepEnded <= 0 {
 		opts.KeepEnded = 100
+	}
+	if opts.MaxActive <= 0 {
+		opts.MaxActive = DefaultMaxActive
 	}
 	return &Injector{opts: opts, recorder: opts.Events, models: opts.Models, stats: map[mvKey]map[string]featureStats{}, seenCats: map[mfKey]map[string]struct{}{}}
 }
@@ -291,6 +304,18 @@ func (in *Injector) Start(ctx context.Context, spec Spec, actor string) (Injecti
 	}
 	now := in.opts.Now().UTC()
 	in.mu.Lock()
+	in.expireLocked(now)
+	active := 0
+	for _, x := range in.injs {
+		if !x.stopped {
+			active++
+		}
+	}
+	if active >= in.opts.MaxActive {
+		in.mu.Unlock()
+		in.flush(ctx, nil)
+		return Injection{}, fmt.Errorf("%w: %d active, the most allowed at once; stop one first (mlectl gameday list, mlectl gameday stop ID)", ErrTooManyActive, active)
+	}
 	in.seq++
 	id := "inj-" + strconv.FormatInt(now.UnixMilli(), 36) + "-" + strconv.Itoa(in.seq)
 	seed := spec.Seed
@@ -310,6 +335,7 @@ func (in *Injector) Start(ctx context.Context, spec Spec, actor string) (Injecti
 	out := inj.Injection
 	rec := in.recorder
 	in.mu.Unlock()
+	in.flush(ctx, nil) // the stop events of those that just expired
 	in.opts.Logger.Info("game-day injection started", "id", id, "model", spec.Model, "version", spec.Version,
 		"feature", spec.Feature, "kind", spec.Kind, "magnitude", spec.Magnitude, "duration", out.Duration, "actor", actor)
 	if rec != nil {
