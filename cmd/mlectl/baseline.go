@@ -16,8 +16,8 @@ import (
 	"github.com/mlectl/mlectl/predlog/baseline"
 )
 
-const baselineUsage = `usage: mlectl baseline import MODEL VERSION FILE.csv [--categorical a,b] [--collector URL]
-       mlectl baseline show MODEL VERSION [--collector URL]
+const baselineUsage = `usage: mlectl baseline import MODEL VERSION FILE.csv [--categorical a,b] [--collector URL] [--token T]
+       mlectl baseline show MODEL VERSION [--collector URL] [--token T]
 
 import profiles every column of the training data in FILE.csv (numerical:
 range, mean, deciles and a sample of at most 10000 order statistics;
@@ -25,7 +25,9 @@ categorical: every category with its count) and stores the profile on the
 collector. Serving traffic of MODEL VERSION is then compared against it
 (training/serving skew), and a data contract is learned from it unless the
 model has an explicit one. Columns named in --categorical are categories even
-when numeric. show prints the stored profile as JSON.
+when numeric. show prints the stored profile as JSON. --token (default
+$MLECTL_TOKEN) is sent as a bearer token: with ingest_auth: token, import
+needs one of role ingest or higher.
 `
 
 func runBaseline(ctx context.Context, args []string, stdout, stderr io.Writer) error {

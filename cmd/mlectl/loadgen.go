@@ -14,7 +14,7 @@ import (
 )
 
 const loadgenUsage = `usage: mlectl loadgen MODEL --rate R --from-csv FILE [--version V] [--duration D]
-       [--prediction-column C] [--order random|sequential] [--seed N] [--collector URL]
+       [--prediction-column C] [--order random|sequential] [--seed N] [--collector URL] [--token T]
 
 Posts rows of FILE (a header, one column per feature) as NDJSON predictions of
 MODEL to the collector's /api/v1/predictions at R records per second, until
@@ -22,7 +22,9 @@ MODEL to the collector's /api/v1/predictions at R records per second, until
 default (files sorted by time would look like drift); --order sequential sends
 them in file order, cycling. --prediction-column names the column sent as the
 prediction (default: a column named prediction, if any). --version defaults to
-MODEL's production version in the registry.
+MODEL's production version in the registry. --token (default $MLECTL_TOKEN)
+is sent as a bearer token: a collector with ingest_auth: token needs one of
+role ingest or higher.
 `
 
 func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
