@@ -20,6 +20,11 @@
 //
 // # Ingest
 //
+// Remote write is open unless the embedding command wraps it with
+// GuardWrite (the collector command does, with auth.RequireIngest, when
+// the config says ingest_auth: token); a refused write never reaches the
+// checks below and stores nothing.
+//
 // A remote-write request is checked against Limits before anything is
 // allocated for it: the body size (413), the snappy-decoded size read from
 // the snappy header (413) and the number of series, counted with a protobuf

@@ -36,5 +36,8 @@
 // patterns win over its "/api/v1/" catch-all), go p.Run(ctx, store,
 // 15*time.Second) once the TSDB is attached to write the series, compact
 // small blocks and apply retention, and p.Close() after the HTTP server has
-// stopped. PipelineOptions.Middleware plugs in access control.
+// stopped. PipelineOptions.Middleware plugs in access control: the collector
+// guards the POST and PUT routes with auth.RequireIngest (open, or a token
+// of role ingest or higher with ingest_auth: token) and the GETs with the
+// viewer role.
 package api
