@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -181,4 +182,41 @@ func TestGamedayForm(t *testing.T) {
 		assert.Contains(t, screen, "ranker")
 		assert.Contains(t, screen, "[scale]")
 	})
+}
+
+// An injection that ran its whole duration says how long ago it ended; only
+// one stopped before its end says stopped (as `mlectl gameday list` does).
+func TestGamedayViewEndedVersusStopped(t *testing.T) {
+	g := newGamedayCollector(t)
+	clk := fixedNow().Add(-20 * time.Minute)
+	inj := gameday.New(gameday.Options{Now: func() time.Time { return clk }})
+	g.inj = inj
+	mux := http.NewServeMux()
+	gameday.NewHandler(inj, gameday.HandlerOptions{}).Mount(mux)
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	g.url = hs.URL
+	ran, err := inj.Start(t.Context(), gameday.Spec{Model: "fraud", Feature: "amount", Kind: gameday.KindShift, Magnitude: 3, Duration: 5 * time.Minute}, "seed")
+	require.NoError(t, err)
+	stopped, err := inj.Start(t.Context(), gameday.Spec{Model: "churn", Feature: "tenure", Kind: gameday.KindNulls, Magnitude: 0.2, Duration: time.Hour}, "seed")
+	require.NoError(t, err)
+	clk = clk.Add(10 * time.Minute)
+	_, err = inj.Stop(t.Context(), stopped.ID, "seed")
+	require.NoError(t, err)
+	clk = fixedNow()
+
+	s := g.session(t, 120, 24, false)
+	s.waitFor("0 active · 2 ended")
+	var ranLine, stoppedLine string
+	for _, l := range strings.Split(s.screen(), "\n") {
+		switch {
+		case strings.Contains(l, ran.ID):
+			ranLine = l
+		case strings.Contains(l, stopped.ID):
+			stoppedLine = l
+		}
+	}
+	assert.Contains(t, ranLine, "15m ago", "ended 15 minutes before now: %q", ranLine)
+	assert.NotContains(t, ranLine, "stopped")
+	assert.Contains(t, stoppedLine, "stopped")
 }

@@ -487,10 +487,10 @@ func (v *View) rebuild() {
 		case in.Active:
 			cells[colState], tones[colState] = "active", common.ToneBad
 			cells[colEnds] = "in " + common.FormatAge(in.EndsAt.Sub(now))
-		case in.StoppedAt != nil:
+		case in.StoppedAt != nil && in.StoppedAt.Before(in.EndsAt):
 			cells[colState], tones[colState] = "ended", common.ToneMuted
 			cells[colEnds] = "stopped"
-		default:
+		default: // ran its whole duration (its StoppedAt is its end)
 			cells[colState], tones[colState] = "ended", common.ToneMuted
 			cells[colEnds] = common.FormatAge(now.Sub(in.EndsAt)) + " ago"
 		}
