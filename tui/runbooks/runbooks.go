@@ -14,6 +14,8 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/glamour"
+	gansi "github.com/charmbracelet/glamour/ansi"
+	gstyles "github.com/charmbracelet/glamour/styles"
 	"github.com/muesli/termenv"
 
 	"github.com/mlectl/mlectl/client"
@@ -555,14 +557,25 @@ func (v *View) layout() {
 }
 
 // style picks glamour's fixed style: never detected from the terminal.
-func (v *View) style() string {
-	switch {
-	case v.c.ASCII:
-		return "ascii"
-	case v.c.Styles.Renderer.ColorProfile() == termenv.Ascii:
-		return "notty"
+// Without colour (--ascii, NO_COLOR, no terminal) it is PlainStyle.
+func (v *View) style() glamour.TermRendererOption {
+	if v.c.ASCII || v.c.Styles.Renderer.ColorProfile() == termenv.Ascii {
+		return glamour.WithStyles(PlainStyle())
 	}
-	return "dark"
+	return glamour.WithStandardStyle("dark")
+}
+
+// PlainStyle is glamour's ascii style without the Markdown markers it
+// prints literally (**strong**, *emphasis*, ~~strike~~) and with ASCII
+// bullets, for a console without colour or without Unicode.
+func PlainStyle() gansi.StyleConfig {
+	st := gstyles.ASCIIStyleConfig // a copy: the primitives below are values
+	st.Strong = gansi.StylePrimitive{}
+	st.Emph = gansi.StylePrimitive{}
+	st.Strikethrough = gansi.StylePrimitive{}
+	st.Item = gansi.StylePrimitive{BlockPrefix: "* "}
+	st.ImageText = gansi.StylePrimitive{Format: "Image: {{.text}} ->"}
+	return st
 }
 
 // render lays the runbook's Markdown out for the width; it runs on
@@ -572,7 +585,7 @@ func (v *View) render() {
 		return
 	}
 	r, err := glamour.NewTermRenderer(
-		glamour.WithStandardStyle(v.style()),
+		v.style(),
 		glamour.WithColorProfile(v.c.Styles.Renderer.ColorProfile()),
 		glamour.WithWordWrap(max(v.width-4, 20)),
 	)
@@ -582,9 +595,6 @@ func (v *View) render() {
 	}
 	if err != nil {
 		out = v.book.Markdown() // readable as it is
-	}
-	if v.c.ASCII {
-		out = strings.ReplaceAll(out, "•", "*") // glamour's bullet, even in its ascii style
 	}
 	lines := strings.Split(strings.Trim(out, "\n"), "\n")
 	for i, l := range lines {

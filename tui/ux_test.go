@@ -1,0 +1,40 @@
+package tui
+
+import (
+	"testing"
+
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// asciiSession is a console with --ascii over the seeded collector.
+func asciiSession(t *testing.T, w, h int, start string) *session {
+	t.Helper()
+	cfg := testConfig(stableURL{collectorClient(t, alertsRecorded)})
+	cfg.ASCII = true
+	cfg.Start = start
+	return &session{t: t, tm: teatest.NewTestModel(t, New(t.Context(), cfg), teatest.WithInitialTermSize(w, h))}
+}
+
+func assert7bit(t *testing.T, screen string) {
+	t.Helper()
+	for _, r := range screen {
+		require.Less(t, r, rune(128), "--ascii draws 7-bit characters only: %q", r)
+	}
+}
+
+// The runbook under --ascii: glamour's ascii style would print **bold**
+// markers literally; the console's plain style drops them.
+func TestRunbookPlainMarkdownASCII(t *testing.T) {
+	s := asciiSession(t, 80, 24, "runbooks")
+	s.waitFor("runbooks - enter opens one", "collector ready")
+	s.keys("down", "enter")
+	s.waitFor("Runbook feature-drift", "STEPS")
+	screen := s.screen()
+	assert7bit(t, screen)
+	assert.NotContains(t, screen, "**")
+	assert.Contains(t, screen, "  * ID: feature-drift")
+	assert.Contains(t, screen, "registered baseline (against=")
+	checkGolden(t, screen, 80, 24)
+}
