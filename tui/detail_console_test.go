@@ -20,8 +20,9 @@ var detailTabs = []struct {
 	want      []string
 }{
 	{"1", "overview", []string{"latency p95", "traffic /s"}},
-	// The median of the seeded amount sample: 5 + 495·(100/199)².
-	{"2", "drift", []string{"amount", "wasserstein_normed", "amount baseline (v7)", "median 130"}},
+	// The selected feature's baseline beside the seeded open window; the
+	// counts are checked in TestDriftTabShowsCurrentWindow.
+	{"2", "drift", []string{"amount", "wasserstein_normed", "current window", "top bar"}},
 	{"3", "shadow", []string{"not configured"}},
 	{"4", "versions", []string{"production", "shadow"}},
 	{"5", "events", []string{"looking at the upstream feature store"}},

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -24,6 +27,7 @@ import (
 	"github.com/mlectl/mlectl/predlog"
 	predapi "github.com/mlectl/mlectl/predlog/api"
 	"github.com/mlectl/mlectl/predlog/baseline"
+	"github.com/mlectl/mlectl/predlog/skew"
 	"github.com/mlectl/mlectl/predlog/store"
 	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/shadow"
@@ -302,15 +306,36 @@ func seedBaseline() *baseline.Profile {
 	}}
 }
 
-// mountBaselines serves the prediction pipeline's baseline endpoints on
-// srv, with fraud v7's profile registered through PUT, as a training job
-// does. The returned function closes the pipeline's log.
+// seedWindow is fraud v7's serving traffic in the open drift window: 300
+// predictions from 11:57 on, amounts shifted up (some above the profile's
+// 500), "online" far more frequent than in training.
+func seedWindow() []byte {
+	rng := rand.New(rand.NewPCG(6, 6))
+	merchants := []string{"grocery", "online", "online", "fuel", "online", "travel", "other"}
+	var b bytes.Buffer
+	for i := range 300 {
+		amount := strconv.FormatFloat(math.Round((40+560*rng.Float64())*100)/100, 'f', -1, 64)
+		if i%40 == 9 {
+			amount = "null"
+		}
+		ts := clock.Add(-3*time.Minute + time.Duration(i)*500*time.Millisecond)
+		fmt.Fprintf(&b, `{"model":"fraud","version":"v7","role":"production","request_id":"w-%d","ts":%q,"latency_ms":4,"features":{"amount":%s,"merchant_category":%q,"hour":%d},"prediction":0.2,"status":"ok"}`+"\n",
+			i, ts.Format(time.RFC3339Nano), amount, merchants[rng.IntN(len(merchants))], rng.IntN(24))
+	}
+	return b.Bytes()
+}
+
+// mountBaselines serves the prediction pipeline's baseline endpoints and
+// the streaming drift windows' histograms on srv, with fraud v7's profile
+// registered through PUT, as a training job does, and seedWindow's
+// predictions posted. The returned function closes the pipeline's log.
 func mountBaselines(ctx context.Context, dir string, srv *collector.Server) (func() error, error) {
 	log, err := store.Open(filepath.Join(dir, "predlog"), store.Options{})
 	if err != nil {
 		return nil, err
 	}
-	h, err := predapi.New(ctx, predapi.Config{Log: log})
+	windows := skew.New(skew.Options{})
+	h, err := predapi.New(ctx, predapi.Config{Log: log, Observers: []predapi.Observer{windows}, Baselines: []predapi.BaselineSink{windows}})
 	if err != nil {
 		log.Close()
 		return nil, err
@@ -326,6 +351,13 @@ func mountBaselines(ctx context.Context, dir string, srv *collector.Server) (fun
 		log.Close()
 		return nil, fmt.Errorf("registering the baseline: HTTP %d: %s", rec.Code, rec.Body)
 	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodPost, "/api/v1/predictions", bytes.NewReader(seedWindow())))
+	if rec.Code != http.StatusOK {
+		log.Close()
+		return nil, fmt.Errorf("posting the drift window's predictions: HTTP %d: %s", rec.Code, rec.Body)
+	}
 	h.Mount(srv)
+	skew.NewHandler(windows, nil).Mount(srv)
 	return log.Close, nil
 }

@@ -68,6 +68,7 @@ type View struct {
 
 	seq      int
 	inflight bool
+	hist     histState // the selected drift feature's current window
 
 	drift    *common.Table
 	versions *common.Table
@@ -131,6 +132,7 @@ func (v *View) Tab() Tab { return v.tab }
 func (v *View) SetModel(model string) tea.Cmd {
 	if model != v.model {
 		v.model, v.tab, v.loaded, v.snap = model, TabOverview, false, Snapshot{}
+		v.hist = histState{seq: v.hist.seq} // later answers for the old model are dropped
 		v.status, v.statErr, v.dialog = "", false, nil
 		v.rebuild()
 		return v.fetch()
@@ -188,7 +190,7 @@ func (v *View) SetFilter(f string) {
 func (v *View) SetSize(w, h int) {
 	v.width, v.height = w, h
 	th := max(v.contentHeight(), 1)
-	v.drift.SetSize(w, max(th-driftNoteLines, 1))
+	v.drift.SetSize(w, max(th-driftNoteHeight(th), 1))
 	v.versions.SetSize(w, th)
 	v.events.SetSize(w, th)
 	v.shadow.SetSize(w, max(th-shadowSummaryLines, 1))
@@ -226,6 +228,12 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 		}
 		v.inflight, v.loaded, v.snap = false, true, msg.snap
 		v.rebuild()
+		return v.syncHistogram(true) // the window moved on too
+	case histMsg:
+		if msg.seq != v.hist.seq {
+			return nil // the selection moved on, or a newer fetch started
+		}
+		v.hist.key, v.hist.h, v.hist.err = msg.key, msg.h, msg.err
 	case actionMsg:
 		if msg.model != v.model {
 			return nil
@@ -284,7 +292,7 @@ func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if t := v.table(); t != nil {
 		t.Update(msg)
 	}
-	return nil
+	return v.syncHistogram(false) // the selected feature may have changed
 }
 
 // setTab shows tab t; opening the shadow tab fetches the report.
@@ -293,7 +301,7 @@ func (v *View) setTab(t Tab) tea.Cmd {
 	if t == TabShadow && v.model != "" {
 		return v.fetch()
 	}
-	return nil
+	return v.syncHistogram(true)
 }
 
 func (v *View) table() *common.Table {

@@ -27,6 +27,7 @@ type API interface {
 	Rollback(ctx context.Context, model, version, reason string) (client.ActionResult, error)
 	Promote(ctx context.Context, model, version, reason string) (client.ActionResult, error)
 	Baseline(ctx context.Context, model, version string) (*client.Baseline, error)
+	DriftHistogram(ctx context.Context, model, version, feature string, bins int) (*client.DriftHistogram, error)
 }
 
 // Window is how far back the charts, drift history and shadow report look;

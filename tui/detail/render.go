@@ -56,47 +56,34 @@ var shadowColumns = []common.Column{
 	{Title: "|DIFF|", Width: 8, Right: true},
 }
 
-// driftNoteLines is the height of the drift tab's note on the selected
-// feature's distributions, below the table.
-const driftNoteLines = 2
-
-// histogramBins is the resolution of the baseline histogram.
+// histogramBins is the resolution of the baseline histogram shown when the
+// collector serves no current window.
 const histogramBins = 20
 
-// baselineNote describes the selected drift row's baseline distribution
-// and says that the serving window's is not available.
-func (v *View) baselineNote() []string {
+// baselineLine describes a feature's baseline distribution from its
+// training profile alone (the current window's histogram carries its own).
+func (v *View) baselineLine(version, feature string) string {
 	st := v.c.Styles
-	current := st.Muted.Render("current window: no histogram - the collector exports drift scores only")
-	row, ok := v.drift.Selected()
-	if !ok {
-		return []string{"", current}
-	}
-	parts := strings.Split(row.Key, "\x00") // version, feature, against
-	if len(parts) != 3 {
-		return []string{"", current}
-	}
-	version, feature := parts[0], parts[1]
 	head := feature + " baseline (" + version + "): "
 	var apiErr *client.APIError
 	err := v.snap.BaselineErrs[version]
 	switch {
 	case errors.Is(err, client.ErrNotConfigured):
-		return []string{head + st.Warn.Render(common.NotConfigured) + " (the collector does not serve /api/v1/baselines)", current}
+		return head + st.Warn.Render(common.NotConfigured) + " (the collector does not serve /api/v1/baselines)"
 	case errors.As(err, &apiErr) && apiErr.StatusCode == 404:
-		return []string{head + st.Muted.Render("none registered for "+v.model+" "+version), current}
+		return head + st.Muted.Render("none registered for "+v.model+" "+version)
 	case err != nil:
-		return []string{v.c.ErrorLine(head+"fetch failed", err), current}
+		return v.c.ErrorLine(head+"fetch failed", err)
 	}
 	p := v.snap.Baselines[version]
 	if p == nil {
-		return []string{"", current}
+		return ""
 	}
 	f := p.Feature(feature)
 	if f == nil {
-		return []string{head + st.Muted.Render("the profile has no feature "+feature), current}
+		return head + st.Muted.Render("the profile has no feature "+feature)
 	}
-	return []string{head + describeBaseline(f, v.c.ASCII), current}
+	return head + describeBaseline(f, v.c.ASCII)
 }
 
 // describeBaseline renders a profiled feature: a histogram of its sample
@@ -391,7 +378,8 @@ func (v *View) tabView(h int) string {
 		return v.overview(h)
 	case TabDrift:
 		body := v.drift.View()
-		return body + strings.Repeat("\n", max(h-driftNoteLines-strings.Count(body, "\n"), 1)) + strings.Join(v.baselineNote(), "\n")
+		n := driftNoteHeight(h)
+		return body + strings.Repeat("\n", max(h-n-strings.Count(body, "\n"), 1)) + strings.Join(v.driftNote(n), "\n")
 	case TabShadow:
 		return v.shadowView(h)
 	case TabVersions:
