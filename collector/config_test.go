@@ -32,6 +32,10 @@ tokens: {}
 	assert.Equal(t, 512, d.Limits.MaxLabelValueLength)
 	assert.Equal(t, DefaultMaxLabelsPerSeries, d.Limits.MaxLabelsPerSeries, "zero takes the default")
 
+	tok, err := ParseConfigBytes([]byte("ingest_auth: token\n"))
+	require.NoError(t, err)
+	assert.Equal(t, "token", tok.IngestAuth)
+
 	empty, err := ParseConfigBytes(nil)
 	require.NoError(t, err)
 	assert.Equal(t, Config{}, empty)
@@ -41,6 +45,7 @@ tokens: {}
 		{"limits:\n  max_future_skew: soon\n", "soon"},
 		{"query:\n  timeout: -1s\n", "query.timeout"},
 		{"limits: [1]\n", "line 1"},
+		{"ingest_auth: closed\n", `ingest_auth: "closed" is not one of open, token`},
 	} {
 		_, err := ParseConfigBytes([]byte(bad.doc))
 		require.Error(t, err, bad.doc)
