@@ -543,9 +543,8 @@ func (m *Model) helpView() string {
 		cmds = append(cmds, key.NewBinding(key.WithKeys(":"+n), key.WithHelp(":"+n, m.views[n].Title())))
 	}
 	cmds = append(cmds, key.NewBinding(key.WithKeys(":quit"), key.WithHelp(":quit", "quit")))
-	cols = append(cols, cmds)
 	lines := []string{st.Title.Render("Keys in " + v.Title()), ""}
-	lines = append(lines, strings.Split(m.help.FullHelpView(cols), "\n")...)
+	lines = append(lines, m.helpColumns(cols, cmds)...)
 	lines = append(lines, "", st.Muted.Render("esc or ? closes help"))
 	h := max(m.height-2, 1)
 	for len(lines) < h {
@@ -555,4 +554,67 @@ func (m *Model) helpView() string {
 		lines[i] = common.Fit(lines[i], m.width)
 	}
 	return strings.Join(lines[:h], "\n")
+}
+
+// helpGap separates help columns.
+const helpGap = "    "
+
+// helpColumns lays the key groups out side by side, wrapping to a new row
+// of columns where the terminal is too narrow, so no group is cut off. The
+// `:` commands take a column when they fit beside the last row, else one
+// wrapped line.
+func (m *Model) helpColumns(groups [][]key.Binding, cmds []key.Binding) []string {
+	h := m.help
+	h.Width = 0 // no cut: the rows below fit the width
+	block := func(g []key.Binding) string { return h.FullHelpView([][]key.Binding{g}) }
+	var rows []string
+	row := ""
+	for _, g := range groups {
+		b := block(g)
+		switch {
+		case b == "":
+		case row == "":
+			row = b
+		case lipgloss.Width(row)+len(helpGap)+lipgloss.Width(b) <= m.width:
+			row = lipgloss.JoinHorizontal(lipgloss.Top, row, helpGap, b)
+		default:
+			rows = append(rows, row)
+			row = b
+		}
+	}
+	if b := block(cmds); lipgloss.Width(row)+len(helpGap)+lipgloss.Width(b) <= m.width {
+		row = lipgloss.JoinHorizontal(lipgloss.Top, row, helpGap, b)
+		rows = append(rows, row)
+	} else {
+		rows = append(rows, row, m.commandLine(cmds))
+	}
+	var lines []string
+	for i, r := range rows {
+		if i > 0 {
+			lines = append(lines, "")
+		}
+		lines = append(lines, strings.Split(r, "\n")...)
+	}
+	return lines
+}
+
+// commandLine lists the `:` commands on as few lines as the width allows.
+func (m *Model) commandLine(cmds []key.Binding) string {
+	st := m.c.Styles
+	line := st.Muted.Render("commands")
+	w := len("commands")
+	var out []string
+	for _, c := range cmds {
+		k := c.Help().Key
+		if w+1+len(k) > m.width {
+			out = append(out, line)
+			line, w = "", -1
+		}
+		if w >= 0 {
+			line += " "
+		}
+		line += st.Prompt.Render(k)
+		w += 1 + len(k)
+	}
+	return strings.Join(append(out, line), "\n")
 }

@@ -38,3 +38,22 @@ func TestRunbookPlainMarkdownASCII(t *testing.T) {
 	assert.Contains(t, screen, "registered baseline (against=")
 	checkGolden(t, screen, 80, 24)
 }
+
+// At 80 columns the model detail's keys and the `:` commands do not fit
+// in one row of columns: help wraps them instead of cutting the commands
+// off behind an ellipsis.
+func TestHelpWrapsAtNarrowWidth(t *testing.T) {
+	s := newSession(t, alertsRecorded, 80, 24, "")
+	s.waitFor("collector ready", "428ms")
+	s.keys("enter")
+	s.waitFor("Models › fraud", "production v7")
+	s.keys("?")
+	s.waitFor("closes help")
+	screen := s.screen()
+	checkGolden(t, screen, 80, 24)
+	for _, want := range []string{"overview/drift/shadow/versions/events", "promote selected version",
+		":models", ":alerts", ":query", ":model", ":timeline", ":runbooks", ":gameday", ":quit", "esc or ? closes help"} {
+		assert.Contains(t, screen, want)
+	}
+	assert.NotContains(t, screen, "…", "no help column is cut off")
+}

@@ -143,6 +143,9 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	if err != nil {
 		return fmt.Errorf("--config %w", err)
 	}
+	if err := alignDriftWindows(&rulesCfg, cfg.Drift.Window); err != nil {
+		return fmt.Errorf("--config %s: %w", o.configFile, err)
+	}
 	var am *alerting.Manager
 	var silencer metaapi.Silencer // stays a nil interface without alerting
 	if !rulesCfg.Empty() {
@@ -261,6 +264,22 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 		return errors.Join(serveErr, err)
 	}
 	return serveErr
+}
+
+// alignDriftWindows makes the drift rules count windows of the length the
+// pipeline writes: rules.drift.window defaults to drift.window, and the two
+// may not disagree.
+func alignDriftWindows(rules *alerting.Config, window time.Duration) error {
+	if rules.Drift == nil || window == 0 {
+		return nil
+	}
+	switch w := time.Duration(rules.Drift.Window); {
+	case w == 0:
+		rules.Drift.Window = model.Duration(window)
+	case w != window:
+		return fmt.Errorf("rules.drift.window (%s) differs from drift.window (%s): the drift rules would count windows of the wrong length; set one of them", model.Duration(w), model.Duration(window))
+	}
+	return nil
 }
 
 // closeStore flushes buffered samples to disk (when the store can) and
