@@ -1,6 +1,12 @@
 package tui
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/exp/teatest"
@@ -56,4 +62,42 @@ func TestHelpWrapsAtNarrowWidth(t *testing.T) {
 		assert.Contains(t, screen, want)
 	}
 	assert.NotContains(t, screen, "…", "no help column is cut off")
+}
+
+// Every non-ASCII glyph a console view can draw (any string or rune
+// literal in tui/) has a one-column ASCII stand-in under --ascii: the
+// shadow tab's "within ±tolerance" and game day's "←/→" once slipped
+// through as 8-bit characters.
+func TestASCIIGlyphsCoverEveryLiteral(t *testing.T) {
+	fset := token.NewFileSet()
+	seen := map[rune]string{}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && (lit.Kind == token.STRING || lit.Kind == token.CHAR) {
+				for _, r := range lit.Value {
+					if r >= 128 {
+						seen[r] = fset.Position(lit.Pos()).String()
+					}
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, seen)
+	for r, where := range seen {
+		out := asciiGlyphs.Replace(string(r))
+		assert.Len(t, out, 1, "%q (%s) has no one-column ASCII stand-in", r, where)
+		if len(out) == 1 {
+			assert.Less(t, rune(out[0]), rune(128), "%q (%s)", r, where)
+		}
+	}
 }
