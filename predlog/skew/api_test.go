@@ -309,3 +309,20 @@ func TestHistogramRequestErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestHistogramBeforeFirstRecord(t *testing.T) {
+	url := histogramServer(t)
+	prof := &baseline.Profile{Model: "churn", Version: "v1", Rows: 2, Features: []baseline.Feature{
+		{Name: "tenure", Type: baseline.Numerical, Count: 2, Min: 1, Max: 3, Sample: []float64{1, 3}}}}
+	body, err := prof.Marshal()
+	require.NoError(t, err)
+	send(t, http.MethodPut, url+"/api/v1/baselines/churn/v1", "application/json", body)
+	code, env := get(t, url+"/api/v1/drift/churn/features/tenure/histogram?bins=2")
+	require.Equal(t, http.StatusOK, code, env.Error)
+	assert.NotContains(t, string(env.Data), `"start"`, "no window has opened yet")
+	var h histogramData
+	require.NoError(t, json.Unmarshal(env.Data, &h))
+	assert.Zero(t, h.Window.Samples)
+	assert.Equal(t, []float64{1, 2, 3}, h.Numeric.Edges)
+	assert.Equal(t, []float64{0.5, 0.5}, h.Numeric.BaselineProportions)
+}

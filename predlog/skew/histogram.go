@@ -46,12 +46,14 @@ type Histogram struct {
 	Categories []CategoryCount `json:"categories,omitempty"`
 }
 
-// Window is the open window: it started with its first record at Start and
-// is closed and scored at the first series write at or after End. Samples
-// are the values seen (missing ones apart).
+// Window is the open window: it opened at Start (the model version's first
+// record, or when its previous window closed) and is closed and scored at
+// the first series write at or after End. Start and End are absent before
+// the model version's first record. Samples are the values seen (missing
+// ones apart).
 type Window struct {
-	Start   time.Time `json:"start"`
-	End     time.Time `json:"end"`
+	Start   *time.Time `json:"start,omitempty"`
+	End     *time.Time `json:"end,omitempty"`
 	Length  float64   `json:"length_seconds"`
 	Samples uint64    `json:"samples"`
 	Missing uint64    `json:"missing"`
@@ -138,8 +140,9 @@ func (t *Tracker) Histogram(model, version, feature string, bins int) (*Histogra
 	h := &Histogram{Model: model, Version: version, Feature: feature, Type: baseline.Numerical,
 		Window: Window{Length: t.opts.Window.Seconds(), Samples: cur.Count(), Missing: cur.Missing()}}
 	if m.start != 0 {
-		h.Window.Start = time.UnixMilli(m.start).UTC()
-		h.Window.End = h.Window.Start.Add(t.opts.Window)
+		start := time.UnixMilli(m.start).UTC()
+		end := start.Add(t.opts.Window)
+		h.Window.Start, h.Window.End = &start, &end
 	}
 	if cur.Kind() == drift.Categorical {
 		h.Type = baseline.Categorical

@@ -133,7 +133,7 @@ func (v *View) ellipsis() string {
 func windowText(h *client.DriftHistogram) string {
 	w := h.Window
 	s := ""
-	if !w.Start.IsZero() {
+	if w.Start != nil && w.End != nil {
 		s = w.Start.UTC().Format("15:04:05") + "-" + w.End.UTC().Format("15:04:05") + " · "
 	}
 	s += strconv.FormatUint(w.Samples, 10) + " values"

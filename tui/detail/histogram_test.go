@@ -29,9 +29,14 @@ func noteView(t *testing.T, ascii bool) *View {
 
 func share(x float64) *float64 { return &x }
 
+func at(h, m int) *time.Time {
+	t := time.Date(2026, 1, 1, h, m, 0, 0, time.UTC)
+	return &t
+}
+
 func TestNumericNoteBars(t *testing.T) {
 	h := &client.DriftHistogram{Feature: "x", Version: "v1", Type: "numerical",
-		Window:   skew.Window{Start: time.Date(2026, 1, 1, 11, 0, 0, 0, time.UTC), End: time.Date(2026, 1, 1, 11, 5, 0, 0, time.UTC), Samples: 10},
+		Window:   skew.Window{Start: at(11, 0), End: at(11, 5), Samples: 10},
 		Baseline: &skew.BaselineInfo{Rows: 100, Sampled: 100},
 		Numeric: &skew.NumericBins{Edges: []float64{0, 1, 2, 3, 4}, Counts: []float64{0, 2, 4, 2}, Above: 2,
 			BaselineProportions: []float64{0.5, 0.25, 0.25, 0}},
