@@ -4,7 +4,12 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +17,8 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/client"
 )
 
 // asciiSession is a console with --ascii over the seeded collector.
@@ -100,4 +107,41 @@ func TestASCIIGlyphsCoverEveryLiteral(t *testing.T) {
 			assert.Less(t, rune(out[0]), rune(128), "%q (%s)", r, where)
 		}
 	}
+}
+
+// perFeatureAlerts is what the drift rules fire during the demo's
+// incident: one FeatureDrift per feature, version and reference.
+const perFeatureAlerts = `{"status":"success","data":{"alerts":[
+{"labels":{"alertname":"FeatureDrift","model":"demand","severity":"ticket","feature":"temp","version":"v12","against":"baseline"},"annotations":{"runbook":"feature-drift"},"state":"firing","activeAt":"2026-01-01T11:58:00Z","value":"1"},
+{"labels":{"alertname":"FeatureDrift","model":"demand","severity":"ticket","feature":"hum","version":"v12","against":"baseline"},"annotations":{"runbook":"feature-drift"},"state":"firing","activeAt":"2026-01-01T11:58:00Z","value":"1"},
+{"labels":{"alertname":"FeatureDrift","model":"demand","severity":"ticket","feature":"temp","version":"v13","against":"previous_24h"},"annotations":{"runbook":"feature-drift"},"state":"firing","activeAt":"2026-01-01T11:58:00Z","value":"1"}
+]}}`
+
+// The Alerts view tells one model's per-feature alerts apart (they were
+// identical rows), and / filters on those labels.
+func TestAlertsShowDistinguishingLabels(t *testing.T) {
+	target, err := url.Parse(env.urls[alertsCollector])
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/", httputil.NewSingleHostReverseProxy(target))
+	mux.HandleFunc("/api/v1/alerts", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, perFeatureAlerts)
+	})
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	c, err := client.New(hs.URL)
+	require.NoError(t, err)
+	cfg := testConfig(stableURL{c})
+	cfg.Start = "alerts"
+	s := &session{t: t, tm: teatest.NewTestModel(t, New(t.Context(), cfg), teatest.WithInitialTermSize(80, 24))}
+	s.waitFor("3 firing", "collector ready")
+	s.keys("/", "temp", "enter")
+	s.waitFor("/temp")
+	screen := s.screen()
+	lines := strings.Split(screen, "\n")
+	// At 80 columns the reference is cut; feature and version show.
+	assert.Contains(t, lines[2], "FeatureDrift temp v12 b")
+	assert.Contains(t, lines[3], "FeatureDrift temp v13 p")
+	assert.NotContains(t, screen, "hum", "the filter matches the feature label")
 }

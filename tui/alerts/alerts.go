@@ -51,7 +51,7 @@ var columns = []common.Column{
 	colState:    {Title: "STATE", Width: 7},
 	colSeverity: {Title: "SEVERITY", Width: 8, Priority: 2},
 	colAge:      {Title: "AGE", Width: 4, Priority: 1, Right: true},
-	colName:     {Title: "ALERT", Width: 16, Flex: true, MaxWidth: 40},
+	colName:     {Title: "ALERT", Width: 16, Flex: true, MaxWidth: 56},
 	colModel:    {Title: "MODEL", Width: 12, Priority: 3},
 	colRunbook:  {Title: "RUNBOOK", Width: 24, Priority: 4},
 	colHandled:  {Title: "HANDLED", Width: 18, Priority: 1},
@@ -274,7 +274,13 @@ func Sort(alerts []client.Alert) {
 		if c := a.ActiveAt.Compare(b.ActiveAt); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Labels["alertname"], b.Labels["alertname"])
+		if c := strings.Compare(a.Labels["alertname"], b.Labels["alertname"]); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Labels["model"], b.Labels["model"]); c != 0 {
+			return c
+		}
+		return strings.Compare(Distinguishing(a.Labels), Distinguishing(b.Labels)) // a stable order between refreshes
 	})
 }
 
@@ -304,6 +310,9 @@ func (v *View) rebuild() {
 	rows := make([]common.Row, 0, len(v.alerts))
 	for i, a := range v.alerts {
 		name, model, sev := a.Labels["alertname"], a.Labels["model"], a.Labels["severity"]
+		if more := Distinguishing(a.Labels); more != "" {
+			name += " " + more
+		}
 		if v.filter != "" && !strings.Contains(strings.ToLower(name+" "+model+" "+sev+" "+a.State), v.filter) {
 			continue
 		}
@@ -341,6 +350,42 @@ func (v *View) rebuild() {
 		v.table.SetEmpty("no pending or firing alerts")
 	}
 	v.table.SetRows(rows)
+}
+
+// shownLabels have columns of their own, or say nothing about which
+// series fired.
+var shownLabels = map[string]bool{"alertname": true, "model": true, "severity": true, "runbook": true, "job": true, "instance": true}
+
+// Distinguishing lists the values of an alert's other labels (feature and
+// version first), so that the FeatureDrift alerts of one model, one per
+// feature, version and reference, are told apart in the ALERT column.
+func Distinguishing(l map[string]string) string {
+	var keys []string
+	for k := range l {
+		if !shownLabels[k] && l[k] != "" {
+			keys = append(keys, k)
+		}
+	}
+	first := func(k string) int {
+		switch k {
+		case "feature":
+			return 0
+		case "version":
+			return 1
+		}
+		return 2
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if c := cmp.Compare(first(a), first(b)); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	vals := make([]string, len(keys))
+	for i, k := range keys {
+		vals[i] = l[k]
+	}
+	return strings.Join(vals, " ")
 }
 
 func orDash(s, dash string) string {
