@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/mlectl/mlectl/contract"
+	"github.com/mlectl/mlectl/drift"
 	"github.com/mlectl/mlectl/mlmetrics"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/baseline"
@@ -223,6 +224,23 @@ func (h *Handler) restore(ctx context.Context) error {
 
 // applyBaseline hands p to the sinks and learns a contract from it unless
 // the model version has an explicit one.
+// checkBaseline refuses a profile the sinks would refuse: features whose
+// reference sketch cannot be built, or one that yields an invalid learned
+// contract.
+func (h *Handler) checkBaseline(p *baseline.Profile) error {
+	for i := range p.Features {
+		if _, err := p.Features[i].Sketch(drift.DefaultSketchAlpha); err != nil {
+			return fmt.Errorf("baseline %s/%s: feature %s: %w", p.Model, p.Version, p.Features[i].Name, err)
+		}
+	}
+	if h.cfg.Contracts != nil {
+		if err := contract.Learn(p).Validate(); err != nil {
+			return fmt.Errorf("baseline %s/%s: %w", p.Model, p.Version, err)
+		}
+	}
+	return nil
+}
+
 func (h *Handler) applyBaseline(p *baseline.Profile) error {
 	for _, s := range h.cfg.Baselines {
 		if err := s.SetBaseline(p); err != nil {
@@ -816,12 +834,21 @@ func (h *Handler) ServePutBaseline(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "profile is for %s/%s but the URL names %s/%s", p.Model, p.Version, model, version)
 		return
 	}
+	// Check before storing: a refused profile must not come back at the
+	// next restart.
+	if err := h.checkBaseline(p); err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
 	if err := h.cfg.Log.PutMeta(r.Context(), nsBaseline, baselineKey(model, version), b); err != nil {
 		fail(w, http.StatusServiceUnavailable, "storing the baseline failed: %v", err)
 		return
 	}
 	if err := h.applyBaseline(p); err != nil {
-		fail(w, http.StatusBadRequest, "%v", err)
+		// checkBaseline accepted it, so a sink refusing it is a bug, not
+		// the client's fault; the stored profile is valid.
+		h.log.Error("a checked baseline was refused", "model", model, "version", version, "err", err)
+		fail(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"model": model, "version": version, "features": len(p.Features), "rows": p.Rows})

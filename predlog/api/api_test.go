@@ -188,3 +188,15 @@ func TestContractAndBaselineValidation(t *testing.T) {
 		assert.Contains(t, body, c.want)
 	}
 }
+
+// A baseline the drift windows or the contract checker would refuse is
+// answered 400 and not stored: it must not come back at the next restart.
+func TestRefusedBaselineIsNotStored(t *testing.T) {
+	e := newEnv(t, Limits{})
+	code, body := e.put("/api/v1/baselines/fraud/v1", `{"model":"fraud","version":"v1","features":[]}`)
+	require.Equal(t, http.StatusBadRequest, code, body)
+	resp, err := http.Get(e.srv.URL + "/api/v1/baselines/fraud/v1")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "a refused profile was stored")
+}
