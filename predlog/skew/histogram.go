@@ -54,9 +54,9 @@ type Histogram struct {
 type Window struct {
 	Start   *time.Time `json:"start,omitempty"`
 	End     *time.Time `json:"end,omitempty"`
-	Length  float64   `json:"length_seconds"`
-	Samples uint64    `json:"samples"`
-	Missing uint64    `json:"missing"`
+	Length  float64    `json:"length_seconds"`
+	Samples uint64     `json:"samples"`
+	Missing uint64     `json:"missing"`
 }
 
 // BaselineInfo summarises the training profile the bins come from.
