@@ -234,7 +234,10 @@ func (f *File) Apply(ctx context.Context, req Request) error {
 	if err != nil {
 		return fmt.Errorf("encoding routing file: %w", err)
 	}
-	return WriteFileAtomic(f.cfg.Path, append(b, '\n'), 0o644)
+	if err := WriteFileAtomic(f.cfg.Path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("routing file %w", err)
+	}
+	return nil
 }
 
 // WriteFileAtomic replaces path with data via temp file + fsync + rename.
@@ -242,7 +245,7 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("routing file %s: creating temporary file: %w", path, err)
+		return fmt.Errorf("%s: creating temporary file: %w", path, err)
 	}
 	defer func() {
 		if err != nil {
@@ -251,27 +254,27 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 		}
 	}()
 	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("routing file %s: writing: %w", path, err)
+		return fmt.Errorf("%s: writing: %w", path, err)
 	}
 	if err = tmp.Chmod(perm); err != nil {
-		return fmt.Errorf("routing file %s: chmod: %w", path, err)
+		return fmt.Errorf("%s: chmod: %w", path, err)
 	}
 	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("routing file %s: fsync: %w", path, err)
+		return fmt.Errorf("%s: fsync: %w", path, err)
 	}
 	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("routing file %s: closing: %w", path, err)
+		return fmt.Errorf("%s: closing: %w", path, err)
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("routing file %s: rename: %w", path, err)
+		return fmt.Errorf("%s: rename: %w", path, err)
 	}
 	d, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("routing file %s: opening directory for fsync: %w", path, err)
+		return fmt.Errorf("%s: opening directory for fsync: %w", path, err)
 	}
 	defer d.Close()
 	if err = d.Sync(); err != nil {
-		return fmt.Errorf("routing file %s: fsync directory: %w", path, err)
+		return fmt.Errorf("%s: fsync directory: %w", path, err)
 	}
 	return nil
 }

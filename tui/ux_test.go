@@ -10,10 +10,12 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -144,4 +146,24 @@ func TestAlertsShowDistinguishingLabels(t *testing.T) {
 	assert.Contains(t, lines[2], "FeatureDrift temp v12 b")
 	assert.Contains(t, lines[3], "FeatureDrift temp v13 p")
 	assert.NotContains(t, screen, "hum", "the filter matches the feature label")
+}
+
+// An export into a directory that does not exist says so, instead of the
+// atomic writer's temporary file name (it used to say "routing file").
+func TestTimelineExportMissingDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "missing")
+	s := newSession(t, alertsRecorded, 160, 48, "")
+	s.waitFor("collector ready")
+	s.keys(":", "timeline fraud", "enter")
+	s.waitFor("· fraud · newest first")
+	s.keys("e")
+	s.waitFor("export to:")
+	s.ctrl(tea.KeyCtrlU)
+	s.keys(filepath.Join(dir, "tl.md"), "enter")
+	s.waitFor("export failed: directory " + dir + " does not exist")
+	screen := s.screen()
+	assert.NotContains(t, screen, "routing file")
+	assert.NotContains(t, screen, ".tmp-")
+	_, err := os.Stat(dir)
+	assert.ErrorIs(t, err, fs.ErrNotExist, "nothing was created")
 }

@@ -3,6 +3,9 @@ package timeline
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -265,10 +268,28 @@ func (v *View) writeCmd(path string) tea.Cmd {
 		r.GeneratedAt = now
 		abs, err := filepath.Abs(path)
 		if err == nil {
+			err = checkDir(filepath.Dir(abs))
+		}
+		if err == nil {
 			err = r.WriteFile(abs, timeline.FormatOf(path))
 		}
 		return exportedMsg{path: path, n: len(r.Events), err: err}
 	}
+}
+
+// checkDir says in the operator's words why a file cannot be written into
+// dir, before the exporter's temporary file would say it less plainly.
+func checkDir(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("directory %s does not exist", dir)
+	case err != nil:
+		return fmt.Errorf("directory %s: %w", dir, err)
+	case !st.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	return nil
 }
 
 func (v *View) rebuild() {
