@@ -525,9 +525,28 @@ func (m *Model) footer() string {
 	v := m.active()
 	bindings := m.keys.ShortHelp()
 	if v.Capturing() {
-		bindings = v.KeyBindings()
+		bindings = m.keyNames(v.KeyBindings())
 	}
 	return m.help.ShortHelpView(bindings)
+}
+
+// asciiKeyNames spells the arrow keys out under --ascii: the one-column
+// stand-ins (^ v < >) read as the keys v and ^.
+var asciiKeyNames = strings.NewReplacer("↑", "up", "↓", "down", "←", "left", "→", "right")
+
+// keyNames returns bindings whose help names the keys in ASCII words when
+// the console runs with --ascii; the help lays them out at their width.
+func (m *Model) keyNames(bs []key.Binding) []key.Binding {
+	if !m.c.ASCII {
+		return bs
+	}
+	out := make([]key.Binding, len(bs))
+	for i, b := range bs {
+		h := b.Help()
+		b.SetHelp(asciiKeyNames.Replace(h.Key), h.Desc)
+		out[i] = b
+	}
+	return out
 }
 
 // helpView lists every binding in force: the global keys, the active
@@ -538,6 +557,9 @@ func (m *Model) helpView() string {
 	cols := m.keys.FullHelp()
 	if vb := v.KeyBindings(); len(vb) > 0 {
 		cols = append(cols, vb)
+	}
+	for i := range cols {
+		cols[i] = m.keyNames(cols[i])
 	}
 	cmds := make([]key.Binding, 0, len(m.order)+1)
 	for _, n := range m.order {

@@ -167,3 +167,36 @@ func TestTimelineExportMissingDirectory(t *testing.T) {
 	_, err := os.Stat(dir)
 	assert.ErrorIs(t, err, fs.ErrNotExist, "nothing was created")
 }
+
+// Under --ascii the arrow keys are spelled out in help and hints: their
+// one-column stand-ins read "v/j down" and "tab/v next field", as if v
+// were the key.
+func TestASCIIArrowKeyNames(t *testing.T) {
+	t.Run("help", func(t *testing.T) {
+		s := asciiSession(t, 80, 24, "")
+		s.waitFor("collector ready", "428ms")
+		s.keys("?")
+		s.waitFor("closes help")
+		screen := s.screen()
+		assert7bit(t, screen)
+		assert.Contains(t, screen, "up/k")
+		assert.Contains(t, screen, "down/j")
+		assert.NotContains(t, screen, "v/j")
+		checkGolden(t, screen, 80, 24)
+	})
+	t.Run("game day form", func(t *testing.T) {
+		g := newGamedayCollector(t)
+		c, err := client.New(g.url)
+		require.NoError(t, err)
+		cfg := testConfig(stableURL{c})
+		cfg.Start, cfg.ASCII = "gameday", true
+		s := &session{t: t, tm: teatest.NewTestModel(t, New(t.Context(), cfg), teatest.WithInitialTermSize(80, 24))}
+		s.waitFor("no injections yet")
+		s.keys("n")
+		s.waitFor("left/right picks from 3 models")
+		screen := s.screen()
+		assert7bit(t, screen)
+		assert.Contains(t, screen, "tab/down next field")
+		assert.Contains(t, screen, "left/right pick model")
+	})
+}

@@ -582,9 +582,9 @@ func (v *View) formView() string {
 	pickHint := ""
 	switch v.focus {
 	case fModel:
-		pickHint = "←/→ picks from " + strconv.Itoa(len(v.choices[fModel])) + " models with predictions"
+		pickHint = v.arrows() + " picks from " + strconv.Itoa(len(v.choices[fModel])) + " models with predictions"
 	case fFeature:
-		pickHint = "←/→ picks from " + strconv.Itoa(len(v.choices[fFeature])) + " features with drift scores"
+		pickHint = v.arrows() + " picks from " + strconv.Itoa(len(v.choices[fFeature])) + " features with drift scores"
 	}
 	if pickHint != "" {
 		lines = append(lines, "", st.Muted.Render(pickHint))
@@ -613,4 +613,13 @@ func hint(kind string) string {
 		return "errors: fraction 0..1 of records that fail (feature ignored)"
 	}
 	return ""
+}
+
+// arrows names the left and right keys in hints: spelled out under
+// --ascii, where the glyphs would become "<" and ">".
+func (v *View) arrows() string {
+	if v.c.ASCII {
+		return "left/right"
+	}
+	return "←/→"
 }
