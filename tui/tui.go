@@ -504,6 +504,11 @@ func (m *Model) header() string {
 	}
 	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
+		// Deep breadcrumbs give way to collector health and data age.
+		if avail := m.width - ansi.StringWidth(right) - 1; avail >= 12 {
+			left = ansi.Truncate(left, avail, "…")
+			return left + strings.Repeat(" ", m.width-ansi.StringWidth(left)-ansi.StringWidth(right)) + right
+		}
 		return common.Fit(left+" "+right, m.width)
 	}
 	return left + strings.Repeat(" ", gap) + right

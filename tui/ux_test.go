@@ -200,3 +200,20 @@ func TestASCIIArrowKeyNames(t *testing.T) {
 		assert.Contains(t, screen, "left/right pick model")
 	})
 }
+
+// At the minimum size with deep breadcrumbs, the header cuts the crumbs,
+// not the collector's health and the data age.
+func TestHeaderKeepsHealthAtMinimumSize(t *testing.T) {
+	s := newSession(t, alertsRecorded, MinWidth, MinHeight, "")
+	s.waitFor("collector ready", "428ms")
+	s.keys(":", "alerts", "enter")
+	s.waitFor("2 firing")
+	s.keys(":", "gameday", "enter")
+	s.waitFor("Game day")
+	screen := s.screen()
+	checkGolden(t, screen, MinWidth, MinHeight)
+	header := strings.Split(screen, "\n")[0]
+	assert.True(t, strings.HasSuffix(header, "collector ready · data 0s"), "header %q", header)
+	assert.True(t, strings.HasPrefix(header, "mlectl › Models"), "header %q", header)
+	assert.Contains(t, header, "…")
+}
