@@ -119,3 +119,31 @@ func TestTableRenderAndNavigate(t *testing.T) {
 	_, ok = tb.Selected()
 	assert.False(t, ok)
 }
+
+// An empty table's explanation wraps to the width (the models view's "no
+// models" line lost its end at 80 columns), within the table's height.
+func TestTableEmptyMessageWraps(t *testing.T) {
+	const msg = "no models: the collector holds no mle_predictions_total, latency or drift series"
+	tests := []struct {
+		name          string
+		width, height int
+		want          []string
+	}{
+		{"fits", 100, 5, []string{"  " + msg}},
+		{"wraps at 80", 80, 5, []string{"  no models: the collector holds no mle_predictions_total, latency or drift", "  series"}},
+		{"wraps twice", 40, 5, []string{"  no models: the collector holds no", "  mle_predictions_total, latency or", "  drift series"}},
+		{"cut to the height", 40, 3, []string{"  no models: the collector holds no", "  mle_predictions_total, latency or"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := NewTable(plain(), testCols)
+			tb.SetSize(tc.width, tc.height)
+			tb.SetEmpty(msg)
+			lines := strings.Split(tb.View(), "\n")
+			assert.Equal(t, tc.want, lines[1:])
+			for _, l := range lines {
+				assert.LessOrEqual(t, len(l), tc.width)
+			}
+		})
+	}
+}

@@ -229,8 +229,14 @@ func (t *Table) View() string {
 	}
 	b.WriteString(st.Header.Render("  " + strings.Join(header, " ")))
 	if len(t.rows) == 0 {
-		b.WriteString("\n  ")
-		b.WriteString(st.Muted.Render(ansi.Truncate(t.empty, max(t.width-2, 1), "…")))
+		// The explanation wraps rather than losing its end at 80 columns.
+		w := max(t.width-2, 1)
+		lines := strings.Split(ansi.Wordwrap(t.empty, w, ""), "\n")
+		lines = lines[:min(len(lines), max(t.height-1, 1))]
+		for _, l := range lines {
+			b.WriteString("\n  ")
+			b.WriteString(st.Muted.Render(ansi.Truncate(l, w, "…")))
+		}
 		return b.String()
 	}
 	end := min(t.offset+t.pageRows(), len(t.rows))
