@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -216,4 +217,21 @@ func TestHeaderKeepsHealthAtMinimumSize(t *testing.T) {
 	assert.True(t, strings.HasSuffix(header, "collector ready · data 0s"), "header %q", header)
 	assert.True(t, strings.HasPrefix(header, "mlectl › Models"), "header %q", header)
 	assert.Contains(t, header, "…")
+}
+
+// At 80 columns the drift tab keeps VERSION (METHOD goes first): without
+// it a shadow version's rows looked like duplicates of production's.
+func TestDriftTabKeepsVersionAt80(t *testing.T) {
+	s := newSession(t, alertsRecorded, 80, 24, "")
+	s.waitFor("collector ready", "428ms")
+	s.keys(":", "model fraud", "enter")
+	s.waitFor("production v7", "data at 12:00:00")
+	s.keys("2")
+	s.waitFor("[2 drift]", "amount")
+	screen := s.screen()
+	lines := strings.Split(screen, "\n")
+	i := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "FEATURE") })
+	require.GreaterOrEqual(t, i, 0)
+	assert.Contains(t, lines[i], "VERSION")
+	assert.Contains(t, lines[i+1], "v7")
 }

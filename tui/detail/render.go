@@ -20,9 +20,11 @@ import (
 
 var driftColumns = []common.Column{
 	{Title: "FEATURE", Width: 12, Flex: true, MaxWidth: 28},
-	{Title: "VERSION", Width: 7, Priority: 5},
+	// Without VERSION, a shadow's rows read as duplicates of production's;
+	// METHOD (usually one per model) goes first.
+	{Title: "VERSION", Width: 7, Priority: 4},
 	{Title: "AGAINST", Width: 12, Priority: 3},
-	{Title: "METHOD", Width: 18, Priority: 4},
+	{Title: "METHOD", Width: 18, Priority: 5},
 	{Title: "SCORE", Width: 6, Right: true},
 	{Title: "THRESH", Width: 6, Priority: 2, Right: true},
 	{Title: "DRIFT", Width: 5},
