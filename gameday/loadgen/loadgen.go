@@ -279,8 +279,11 @@ const maxBatch = 20000
 
 // Run posts records at the rate until ctx is done or, when d > 0, for d.
 // A failed batch is logged and counted, and sending goes on; Run returns
-// an error only when every batch failed.
+// an error only when every batch failed. A batch in flight when d ends is
+// still delivered (up to 30 s); one in flight when ctx is done is given up
+// at once.
 func (g *Generator) Run(ctx context.Context, d time.Duration) error {
+	parent := ctx
 	if d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
@@ -309,8 +312,9 @@ func (g *Generator) Run(ctx context.Context, d time.Duration) error {
 			continue
 		}
 		sentRecs += float64(n)
-		// A batch that is due is delivered even when the run ends meanwhile.
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		// A batch that is due is delivered even when d ends meanwhile,
+		// but not after the caller cancelled.
+		pctx, cancel := context.WithTimeout(parent, 30*time.Second)
 		err := g.Post(pctx, g.Records(n, now))
 		cancel()
 		if err != nil {

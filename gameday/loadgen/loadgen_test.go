@@ -1,8 +1,11 @@
 package loadgen_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -79,4 +82,41 @@ func TestRecordsOrder(t *testing.T) {
 	assert.ErrorContains(t, err, "version is required")
 	_, err = loadgen.New(rows, loadgen.Options{Collector: "http://x", Model: "m", Version: "v", Rate: -1})
 	assert.ErrorContains(t, err, "rate must be")
+}
+
+// Cancelling a run gives up the batch in flight at once: a collector that
+// does not answer cannot hold an interrupted loadgen for its 30 s timeout.
+func TestRunStopsAtOnceWhenCancelled(t *testing.T) {
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		select { // never answers while the test runs
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs first
+	rows, err := loadgen.ReadCSV(strings.NewReader("x\n1\n"), "")
+	require.NoError(t, err)
+	g, err := loadgen.New(rows, loadgen.Options{Collector: srv.URL, Model: "m", Version: "v1", Rate: 1000, Flush: 10 * time.Millisecond})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx, 0) }()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no batch was posted")
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run still waits on the batch in flight 5s after it was cancelled")
+	}
+	assert.Equal(t, int64(0), g.Stats().Accepted)
 }
