@@ -235,3 +235,18 @@ func TestDriftTabKeepsVersionAt80(t *testing.T) {
 	assert.Contains(t, lines[i], "VERSION")
 	assert.Contains(t, lines[i+1], "v7")
 }
+
+// `/` in the Query view filters the result's series (it opened a filter
+// prompt that did nothing); esc on the filter brings them back.
+func TestQueryFilter(t *testing.T) {
+	s := newSession(t, alertsRecorded, 80, 24, "query")
+	s.waitFor("collector ready")
+	s.keys(queryText, "enter")
+	s.waitFor("vector · 3 series")
+	s.keys("esc", "/", "fraud", "enter") // leave the input, then filter
+	s.waitFor("Query › /fraud")
+	screen := s.screen()
+	assert.Contains(t, screen, `{model="fraud"}`)
+	assert.NotContains(t, screen, `{model="ranker"}`)
+	assert.NotContains(t, screen, `{model="churn"}`)
+}

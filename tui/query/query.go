@@ -67,6 +67,7 @@ type View struct {
 	inflight bool
 	last     *resultMsg
 	chart    []string // cached chart lines for the current size
+	filter   string   // lower case; keeps the series whose labels hold it
 	width    int
 	height   int
 }
@@ -120,8 +121,33 @@ func (v *View) Init() tea.Cmd { return nil }
 // Capturing reports whether the input line has the keyboard.
 func (v *View) Capturing() bool { return v.input.Focused() }
 
-// SetFilter is a no-op: the expression itself is the filter.
-func (v *View) SetFilter(string) {}
+// SetFilter keeps the table rows and chart lines whose series labels hold
+// f (case-insensitive), without running the expression again.
+func (v *View) SetFilter(f string) {
+	v.filter = strings.ToLower(f)
+	v.setRows()
+	v.renderChart()
+}
+
+// setRows fills the table from the last result, filtered.
+func (v *View) setRows() {
+	if v.last == nil {
+		return
+	}
+	rows := tableRows(v.last.instant.Value, v.c.DashFor())
+	v.table.SetEmpty("no series")
+	if v.filter != "" {
+		kept := rows[:0]
+		for _, r := range rows {
+			if strings.Contains(strings.ToLower(r.Key), v.filter) {
+				kept = append(kept, r)
+			}
+		}
+		rows = kept
+		v.table.SetEmpty("no series matches /" + v.filter)
+	}
+	v.table.SetRows(rows)
+}
 
 // Mode returns the current presentation.
 func (v *View) Mode() Mode { return v.mode }
@@ -206,7 +232,7 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 		}
 		v.inflight = false
 		v.last = msg
-		v.table.SetRows(tableRows(msg.instant.Value, v.c.DashFor()))
+		v.setRows()
 		v.renderChart()
 		return nil
 	case tea.KeyMsg:
@@ -256,13 +282,17 @@ func (v *View) renderChart() {
 	if !ok {
 		return
 	}
-	lines := make([]chart.Line, len(m))
-	for i, s := range m {
+	lines := make([]chart.Line, 0, len(m))
+	for _, s := range m {
+		label := s.Metric.String()
+		if v.filter != "" && !strings.Contains(strings.ToLower(label), v.filter) {
+			continue
+		}
 		pts := make([]chart.Point, len(s.Points))
 		for j, p := range s.Points {
 			pts[j] = chart.Point{T: p.T, V: p.V}
 		}
-		lines[i] = chart.Line{Label: s.Metric.String(), Points: pts}
+		lines = append(lines, chart.Line{Label: label, Points: pts})
 	}
 	v.chart = chart.LineChart(lines, v.width, max(v.height-2, 0))
 }
