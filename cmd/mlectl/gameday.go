@@ -225,8 +225,8 @@ func gamedayRun(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *format != "md" && *format != "json" {
 		return usagef("-o must be md or json, not %q", *format)
 	}
-	if *poll < 0 {
-		return usagef("--poll must be positive")
+	if *poll < 0 || (*poll > 0 && *poll < scenario.MinPoll) {
+		return usagef("--poll must be at least %s (each poll reads the collector's alerts), not %s", scenario.MinPoll, *poll)
 	}
 	sc, err := scenario.Load(pos[0])
 	if err != nil {

@@ -58,6 +58,7 @@ func TestGamedayCLIBadInput(t *testing.T) {
 		{"run without file", []string{"gameday", "run"}, "want exactly one SCENARIO.yaml"},
 		{"run missing file", []string{"gameday", "run", "/nonexistent/s.yaml"}, "read scenario"},
 		{"run bad format", []string{"gameday", "run", "x.yaml", "-o", "pdf"}, "-o must be md or json"},
+		{"run poll too short", []string{"gameday", "run", "x.yaml", "--poll", "1ms"}, "--poll must be at least 100ms"},
 		{"loadgen no rate", []string{"loadgen", "m", "--from-csv", csv, "--version", "v1"}, "--rate must be between"},
 		{"loadgen no csv", []string{"loadgen", "m", "--rate", "5", "--version", "v1"}, "--from-csv is required"},
 		{"loadgen missing csv", []string{"loadgen", "m", "--rate", "5", "--from-csv", "/nonexistent.csv", "--version", "v1"}, "--from-csv: open CSV"},

@@ -75,6 +75,7 @@ func (r *Runner) Run(ctx context.Context, sc *Scenario) (*Report, error) {
 	if poll <= 0 {
 		poll = DefaultPoll
 	}
+	poll = max(poll, MinPoll)
 	run := &run{r: r, sc: sc, gd: gd, alerts: pc, poll: poll, seen: map[string]*FiredAlert{}, pending: map[string]bool{}}
 	rep := &Report{Name: sc.Name, Collector: base, Model: sc.Model, Started: r.Now().UTC()}
 	run.start = rep.Started

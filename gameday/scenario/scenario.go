@@ -94,6 +94,10 @@ type Expect struct {
 // MaxSteps bounds a scenario.
 const MaxSteps = 1000
 
+// MinPoll is the shortest poll interval: each poll reads the collector's
+// alerts, so a shorter one would hammer the collector under exercise.
+const MinPoll = 100 * time.Millisecond
+
 // Decode reads a scenario strictly: unknown keys, a step with none or
 // several actions, and invalid values are errors naming the field.
 func Decode(data []byte) (*Scenario, error) {
@@ -136,8 +140,8 @@ func (sc *Scenario) Validate() error {
 	if strings.TrimSpace(sc.Model) == "" {
 		return errors.New("model: is required")
 	}
-	if sc.Poll < 0 {
-		return errors.New("poll: must be positive")
+	if sc.Poll < 0 || (sc.Poll > 0 && time.Duration(sc.Poll) < MinPoll) {
+		return fmt.Errorf("poll: must be at least %s (each poll reads the collector's alerts), not %s", MinPoll, time.Duration(sc.Poll))
 	}
 	if lg := sc.Loadgen; lg != nil {
 		switch {

@@ -35,6 +35,8 @@ func TestDecode(t *testing.T) {
 		{"loadgen bad rate", "model: m\nversion: v\nloadgen: {csv: a.csv, rate: 0}\nsteps:\n  - wait: 1s\n", "loadgen.rate:"},
 		{"loadgen without version", "model: m\nloadgen: {csv: a.csv, rate: 5}\nsteps:\n  - wait: 1s\n", "loadgen.version: is required"},
 		{"loadgen bad order", "model: m\nversion: v\nloadgen: {csv: a.csv, rate: 5, order: shuffled}\nsteps:\n  - wait: 1s\n", "loadgen.order:"},
+		{"poll too short", "model: m\npoll: 1ms\nsteps:\n  - wait: 1s\n", "poll: must be at least 100ms"},
+		{"negative poll", "model: m\npoll: -1s\nsteps:\n  - wait: 1s\n", "poll: must be at least 100ms"},
 		{"two documents", "model: m\nsteps:\n  - wait: 1s\n---\nmodel: n\n", "want one YAML document"},
 	}
 	for _, tc := range cases {
