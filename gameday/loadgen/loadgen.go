@@ -71,6 +71,9 @@ func ReadCSV(r io.Reader, predictionColumn string) (*Rows, error) {
 		if !utf8.ValidString(h) {
 			return nil, fmt.Errorf("CSV header: the name of column %d is not UTF-8 text", i+1)
 		}
+		if len(h) > predlog.MaxNameBytes {
+			return nil, fmt.Errorf("CSV header: the name of column %d is %d bytes long; the collector takes feature names of at most %d", i+1, len(h), predlog.MaxNameBytes)
+		}
 		if j, dup := seen[h]; dup {
 			return nil, fmt.Errorf("CSV header: column %d is named %q like column %d; feature names must be unique", i+1, h, j+1)
 		}
@@ -88,6 +91,9 @@ func ReadCSV(r io.Reader, predictionColumn string) (*Rows, error) {
 			out.Columns = append(out.Columns, h)
 		}
 	}
+	if len(out.Columns) > predlog.MaxFeatures {
+		return nil, fmt.Errorf("CSV header: %d feature columns; the collector takes at most %d features a record", len(out.Columns), predlog.MaxFeatures)
+	}
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -100,6 +106,10 @@ func ReadCSV(r io.Reader, predictionColumn string) (*Rows, error) {
 		pv := predlog.Value{}
 		for i, cell := range rec {
 			v := cellValue(cell)
+			if v.Kind == predlog.KindString && len(v.Str) > predlog.MaxStringBytes {
+				at, _ := cr.FieldPos(i)
+				return nil, fmt.Errorf("CSV line %d, column %q: a text value of %d bytes; the collector takes at most %d", at, header[i], len(v.Str), predlog.MaxStringBytes)
+			}
 			if i == pred {
 				pv = v
 				continue

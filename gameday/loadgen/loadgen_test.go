@@ -36,6 +36,8 @@ func TestReadCSV(t *testing.T) {
 		{"header only", "x,y\n", "", nil, nil, predlog.Value{}, "no data rows"},
 		{"unnamed column", "x,,y\n1,2,3\n", "", nil, nil, predlog.Value{}, "column 2 has no name"},
 		{"ragged row", "x,y\n1,2\n3\n", "", nil, nil, predlog.Value{}, "wrong number of fields"},
+		{"name too long", "x," + strings.Repeat("n", predlog.MaxNameBytes+1) + "\n1,2\n", "", nil, nil, predlog.Value{}, "the name of column 2 is 257 bytes long"},
+		{"text too long", "x,y\n1,2\n3," + strings.Repeat("t", predlog.MaxStringBytes+1) + "\n", "", nil, nil, predlog.Value{}, `CSV line 3, column "y": a text value of 4097 bytes`},
 		{"repeated column", "y,x,y\n1,2,3\n", "", nil, nil, predlog.Value{}, `column 3 is named "y" like column 1`},
 		{"NaN and infinite cells are null", "x,y,z\nNaN,-Inf,2\n", "", []string{"x", "y", "z"},
 			[]predlog.Feature{{Name: "x", Value: predlog.Null}, {Name: "y", Value: predlog.Null}, {Name: "z", Value: predlog.Float(2)}}, predlog.Value{}, ""},
