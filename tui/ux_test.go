@@ -250,3 +250,18 @@ func TestQueryFilter(t *testing.T) {
 	assert.NotContains(t, screen, `{model="ranker"}`)
 	assert.NotContains(t, screen, `{model="churn"}`)
 }
+
+// `/` in an open runbook searches it: the text scrolls to the first line
+// holding the words (the filter applied to the hidden list only).
+func TestRunbookSearch(t *testing.T) {
+	s := newSession(t, alertsRecorded, 80, 24, "")
+	s.waitFor("collector ready")
+	s.keys(":", "runbooks feature-drift", "enter")
+	s.waitFor("STEPS", "0% · 5 steps")
+	s.keys("/", "decision", "enter")
+	s.waitFor("Runbook feature-drift › /decision")
+	screen := s.screen()
+	lines := strings.Split(screen, "\n")
+	assert.Contains(t, lines[1], "## Decision", "the first body line is the match")
+	assert.NotContains(t, screen, "## What fired")
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/glamour"
+	"github.com/charmbracelet/x/ansi"
 	gansi "github.com/charmbracelet/glamour/ansi"
 	gstyles "github.com/charmbracelet/glamour/styles"
 	"github.com/muesli/termenv"
@@ -229,9 +230,26 @@ func (v *View) Capturing() bool {
 }
 
 // SetFilter keeps runbooks whose id, title, alerts or owner contain f.
+// With a runbook open it searches it instead: the text scrolls to the
+// first line holding f (it did nothing there).
 func (v *View) SetFilter(f string) {
 	v.filter = strings.ToLower(f)
 	v.rebuild()
+	if v.book != nil && v.filter != "" {
+		v.search(v.filter)
+	}
+}
+
+// search scrolls the open runbook to the first line containing f (lower
+// case), and reports whether one does.
+func (v *View) search(f string) bool {
+	for i, l := range strings.Split(v.rendered, "\n") {
+		if strings.Contains(strings.ToLower(ansi.Strip(l)), f) {
+			v.vp.SetYOffset(i)
+			return true
+		}
+	}
+	return false
 }
 
 // SetSize sets the body area.
