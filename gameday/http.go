@@ -201,6 +201,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, msg s
 		et = "bad_data"
 	case http.StatusInternalServerError:
 		et = "internal"
+	case http.StatusServiceUnavailable:
+		et = "unavailable"
 	}
 	writeJSON(w, status, envelope{Status: "error", ErrorType: et, Error: msg})
 }
@@ -241,6 +243,9 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, ErrTooManyActive):
 		h.fail(w, r, http.StatusConflict, err.Error())
+		return
+	case errors.Is(err, ErrStopping):
+		h.fail(w, r, http.StatusServiceUnavailable, err.Error())
 		return
 	case err != nil:
 		h.opts.Logger.Error("starting a game-day injection failed", "err", err)

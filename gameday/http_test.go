@@ -219,3 +219,22 @@ func TestHTTPRefusesTooManyActive(t *testing.T) {
 	code, out = call(t, http.MethodPost, url, "", body("1h"))
 	require.Equal(t, http.StatusCreated, code, out)
 }
+
+// Once the collector stops (Shutdown ran), a start still in flight is a
+// 503: an injection started then would never get its stop event.
+func TestHTTPRefusesStartsAfterShutdown(t *testing.T) {
+	ev := openEvents(t)
+	inj := gameday.New(gameday.Options{Events: ev})
+	mux := http.NewServeMux()
+	gameday.NewHandler(inj, gameday.HandlerOptions{}).Mount(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	inj.Shutdown(context.Background())
+	code, out := call(t, http.MethodPost, srv.URL+gameday.PathInjections, "", `{"model":"demand","kind":"latency","magnitude":2,"duration":"1h"}`)
+	assert.Equal(t, http.StatusServiceUnavailable, code, out)
+	assert.Contains(t, out["error"], "the collector is stopping")
+	assert.Empty(t, inj.List(context.Background()))
+	evs, err := ev.Query(context.Background(), events.Filter{})
+	require.NoError(t, err)
+	assert.Empty(t, evs)
+}

@@ -175,6 +175,10 @@ const DefaultMaxActive = 100
 // active.
 var ErrTooManyActive = errors.New("too many active injections")
 
+// ErrStopping is returned by Start once Shutdown ran: an injection started
+// then would never get its stop event.
+var ErrStopping = errors.New("the collector is stopping: no injection can start")
+
 // Injector holds the injections and rewrites matching records. It is safe
 // for concurrent use.
 type Injector struct {
@@ -188,6 +192,7 @@ type Injector struct {
 	recorder  EventRecorder
 	models    ModelChecker
 	stopEvent []events.Event // stop events not yet recorded
+	closed    bool           // Shutdown ran
 }
 
 type mvKey struct{ model, version string }
@@ -304,6 +309,10 @@ func (in *Injector) Start(ctx context.Context, spec Spec, actor string) (Injecti
 	}
 	now := in.opts.Now().UTC()
 	in.mu.Lock()
+	if in.closed {
+		in.mu.Unlock()
+		return Injection{}, ErrStopping
+	}
 	in.expireLocked(now)
 	active := 0
 	for _, x := range in.injs {
@@ -509,12 +518,14 @@ func (in *Injector) Get(ctx context.Context, id string) (Injection, error) {
 // Shutdown ends every active injection now, recording each stop event with
 // reason "collector stopped" (actor "collector"), so that the timeline shows
 // no injection that never ends; injections live in memory and would not
-// survive a restart anyway. Batches transformed afterwards are left alone.
+// survive a restart anyway. Batches transformed afterwards are left alone,
+// and Start refuses new injections (ErrStopping) from then on.
 // Run calls it when its context is done; call it before the event log
 // closes.
 func (in *Injector) Shutdown(ctx context.Context) {
 	now := in.opts.Now().UTC()
 	in.mu.Lock()
+	in.closed = true
 	in.expireLocked(now)
 	var evs []events.Event
 	for _, inj := range in.injs {
