@@ -280,7 +280,7 @@ func Sort(alerts []client.Alert) {
 		if c := strings.Compare(a.Labels["model"], b.Labels["model"]); c != 0 {
 			return c
 		}
-		return strings.Compare(Distinguishing(a.Labels), Distinguishing(b.Labels)) // a stable order between refreshes
+		return strings.Compare(otherLabels(a.Labels), otherLabels(b.Labels)) // a stable order between refreshes
 	})
 }
 
@@ -308,10 +308,11 @@ func (v *View) rebuild() {
 	dash := v.c.DashFor()
 	now := v.c.Now()
 	rows := make([]common.Row, 0, len(v.alerts))
+	apart := Distinguishing(v.alerts)
 	for i, a := range v.alerts {
 		name, model, sev := a.Labels["alertname"], a.Labels["model"], a.Labels["severity"]
-		if more := Distinguishing(a.Labels); more != "" {
-			name += " " + more
+		if apart[i] != "" {
+			name += " " + apart[i]
 		}
 		if v.filter != "" && !strings.Contains(strings.ToLower(name+" "+model+" "+sev+" "+a.State), v.filter) {
 			continue
@@ -352,20 +353,62 @@ func (v *View) rebuild() {
 	v.table.SetRows(rows)
 }
 
-// shownLabels have columns of their own, or say nothing about which
-// series fired.
-var shownLabels = map[string]bool{"alertname": true, "model": true, "severity": true, "runbook": true, "job": true, "instance": true}
+// shownLabels have columns of their own.
+var shownLabels = map[string]bool{"alertname": true, "model": true, "severity": true}
 
-// Distinguishing lists the values of an alert's other labels (feature and
-// version first), so that the FeatureDrift alerts of one model, one per
-// feature, version and reference, are told apart in the ALERT column.
-func Distinguishing(l map[string]string) string {
-	var keys []string
-	for k := range l {
-		if !shownLabels[k] && l[k] != "" {
-			keys = append(keys, k)
+// Distinguishing returns, for each alert, the values of the labels that
+// tell it apart from the other alerts of the same name and model (feature
+// and version first): one model's FeatureDrift alerts, one per feature,
+// version and reference, read "temp v12 baseline", while labels every such
+// alert shares (an SLO's sloth_* and team) are left out.
+func Distinguishing(alerts []client.Alert) []string {
+	type seen struct {
+		values map[string]bool
+		n      int // alerts of the group carrying the label
+	}
+	group := func(a client.Alert) string { return a.Labels["alertname"] + "\x00" + a.Labels["model"] }
+	labels := map[string]map[string]*seen{} // group → label → values
+	count := map[string]int{}
+	for _, a := range alerts {
+		g := group(a)
+		count[g]++
+		if labels[g] == nil {
+			labels[g] = map[string]*seen{}
+		}
+		for k, val := range a.Labels {
+			if labels[g][k] == nil {
+				labels[g][k] = &seen{values: map[string]bool{}}
+			}
+			labels[g][k].values[val] = true
+			labels[g][k].n++
 		}
 	}
+	keys := map[string][]string{} // group → the labels that vary in it
+	for g, ls := range labels {
+		for k, sn := range ls {
+			// A label varies when it takes two values, or is missing
+			// from some alerts of the group.
+			if !shownLabels[k] && (len(sn.values) > 1 || sn.n < count[g]) {
+				keys[g] = append(keys[g], k)
+			}
+		}
+		slices.SortFunc(keys[g], labelOrder)
+	}
+	out := make([]string, len(alerts))
+	for i, a := range alerts {
+		var vals []string
+		for _, k := range keys[group(a)] {
+			if a.Labels[k] != "" {
+				vals = append(vals, a.Labels[k])
+			}
+		}
+		out[i] = strings.Join(vals, " ")
+	}
+	return out
+}
+
+// labelOrder puts feature and version first, then the rest by name.
+func labelOrder(a, b string) int {
 	first := func(k string) int {
 		switch k {
 		case "feature":
@@ -375,17 +418,27 @@ func Distinguishing(l map[string]string) string {
 		}
 		return 2
 	}
-	slices.SortFunc(keys, func(a, b string) int {
-		if c := cmp.Compare(first(a), first(b)); c != 0 {
-			return c
+	if c := cmp.Compare(first(a), first(b)); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}
+
+// otherLabels are an alert's label values outside the columns, in
+// labelOrder: a stable order between refreshes.
+func otherLabels(l map[string]string) string {
+	var keys []string
+	for k := range l {
+		if !shownLabels[k] {
+			keys = append(keys, k)
 		}
-		return strings.Compare(a, b)
-	})
+	}
+	slices.SortFunc(keys, labelOrder)
 	vals := make([]string, len(keys))
 	for i, k := range keys {
 		vals[i] = l[k]
 	}
-	return strings.Join(vals, " ")
+	return strings.Join(vals, "\x00")
 }
 
 func orDash(s, dash string) string {
