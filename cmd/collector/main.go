@@ -229,6 +229,12 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	defer stopServing()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(serveCtx, l) }()
+	// Game-day injections can start as soon as the API is served (storage
+	// may take a while to open): the injector ends them on time from now
+	// on, and records the stop of the active ones when serving ends, on
+	// every path out of here.
+	injectorDone := make(chan struct{})
+	go func() { defer close(injectorDone); injector.Run(serveCtx, time.Second) }()
 	if ready != nil {
 		ready <- l.Addr()
 	}
@@ -237,6 +243,7 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	if err != nil {
 		stopServing()
 		<-served
+		<-injectorDone
 		return err
 	}
 	srv.Attach(st)
@@ -244,8 +251,6 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	seriesDone := make(chan struct{})
 	go func() {
 		defer close(seriesDone)
-		injectorDone := make(chan struct{})
-		go func() { defer close(injectorDone); injector.Run(serveCtx, time.Second) }()
 		pipeline.Run(serveCtx, st, seriesInterval)
 		<-injectorDone
 	}()
