@@ -8,9 +8,11 @@
 //
 // Time to detect is measured from the start of the last inject step before
 // the expectation (the start of the expect step when there is none) to when
-// a matching alert began firing: its activeAt when it fired without a
-// pending period after the previous poll of /api/v1/alerts (exact: the rule
-// evaluation that fired it), else the first poll that saw it firing (late
-// by at most one poll interval). An alert counts only when it became active
+// a matching alert began firing: the rule evaluation that fired it, as the
+// alerting engine's /api/v1/alerts/state says (firedAt, exact whatever the
+// poll timing). On a collector that serves only /api/v1/alerts: its
+// activeAt when it fired without a pending period after the previous poll,
+// else the first poll that saw it firing (late by at most one poll
+// interval). An alert counts only when it became active
 // after that start: one that was already firing is not a detection.
 package scenario

@@ -52,9 +52,10 @@ type FiredAlert struct {
 	Name     string            `json:"alertname"`
 	Labels   map[string]string `json:"labels"`
 	ActiveAt time.Time         `json:"active_at"`
-	// FiredAt is when it began firing: ActiveAt when it fired without a
-	// pending period after the previous poll, else FirstSeen (the poll
-	// that first saw it firing), so it is late by at most one poll.
+	// FiredAt is when it began firing: the evaluation that fired it (the
+	// alerting engine's firedAt); without that, ActiveAt when it fired
+	// without a pending period after the previous poll, else FirstSeen
+	// (the poll that first saw it firing), late by at most one poll.
 	FiredAt   time.Time `json:"fired_at"`
 	FirstSeen time.Time `json:"first_seen"`
 	key       string

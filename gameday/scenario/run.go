@@ -178,6 +178,9 @@ type run struct {
 	pending map[string]bool // alerts (by key@activeAt) seen pending
 	// lastPoll is when alerts were last read successfully.
 	lastPoll time.Time
+	// noStates: the collector has no alerting engine state API, alerts
+	// are read from the Prometheus alerts API.
+	noStates bool
 }
 
 func (ru *run) steps(ctx context.Context, rep *Report) error {
@@ -266,9 +269,28 @@ func alertKey(labels map[string]string) string {
 	return b.String()
 }
 
+// alertsNow reads the active alerts: from the alerting engine's state
+// (which says when each fired) or, on a collector that serves only the
+// Prometheus alerts API, from that.
+func (ru *run) alertsNow(ctx context.Context) ([]client.AlertState, error) {
+	if !ru.noStates {
+		as, err := ru.alerts.AlertStates(ctx)
+		if !errors.Is(err, client.ErrNotConfigured) {
+			return as, err
+		}
+		ru.noStates = true
+	}
+	ps, err := ru.alerts.Alerts(ctx)
+	as := make([]client.AlertState, 0, len(ps))
+	for _, a := range ps {
+		as = append(as, client.AlertState{Name: a.Labels["alertname"], State: a.State, Labels: a.Labels, ActiveAt: a.ActiveAt})
+	}
+	return as, err
+}
+
 // observe reads the alerts once and notes those firing.
 func (ru *run) observe(ctx context.Context) (time.Time, error) {
-	as, err := ru.alerts.Alerts(ctx)
+	as, err := ru.alertsNow(ctx)
 	now := ru.r.Now().UTC()
 	if err != nil {
 		ru.r.Logger.Warn("game day: reading alerts failed", "err", err)
@@ -290,12 +312,17 @@ func (ru *run) observe(ctx context.Context) (time.Time, error) {
 		if a.ActiveAt.Before(ru.start) {
 			continue // was firing before the game day began
 		}
-		// It began firing after the previous poll. Without a pending
-		// period (drift rules) it fired when it became active, an exact
-		// time when that is after the previous poll; an alert seen pending
-		// fired between the polls, and the later one is kept.
+		// When it fired: the evaluation that fired it, as the alerting
+		// engine says. Else (the Prometheus alerts API only) it began
+		// firing after the previous poll: without a pending period (drift
+		// rules) it fired when it became active, an exact time when that
+		// is after the previous poll; an alert seen pending fired between
+		// the polls, and the later one is kept.
 		fired := now
-		if !ru.pending[k] && a.ActiveAt.After(prev) && !a.ActiveAt.After(now) {
+		switch {
+		case a.FiredAt != nil && !a.FiredAt.IsZero():
+			fired = a.FiredAt.UTC()
+		case !ru.pending[k] && a.ActiveAt.After(prev) && !a.ActiveAt.After(now):
 			fired = a.ActiveAt.UTC()
 		}
 		ru.seen[k] = &FiredAlert{Name: a.Labels["alertname"], Labels: a.Labels, ActiveAt: a.ActiveAt.UTC(), FiredAt: fired, FirstSeen: now, key: k}
