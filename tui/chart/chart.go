@@ -62,6 +62,13 @@ var Markers = []byte("*+ox#%@&")
 // HH:MM:SS), and one legend line per series while height allows. It
 // returns exactly height lines (or nothing when the block is too small).
 func LineChart(lines []Line, width, height int) []string {
+	return LineChartFormat(lines, width, height, nil)
+}
+
+// LineChartFormat is LineChart with the y axis labels written by format
+// (the figure's own unit: "49ms", "0.3%"), at most 7 characters; nil, or a
+// range too narrow for format to tell its ends apart, uses plain numbers.
+func LineChartFormat(lines []Line, width, height int, format func(float64) string) []string {
 	const yAxis = 9 // "12.3k   |"
 	legendRows := min(len(lines), max(height-6, 0))
 	plotH := height - 2 - legendRows
@@ -116,14 +123,20 @@ func LineChart(lines []Line, width, height int) []string {
 			grid[y][x] = mark
 		}
 	}
+	hiLabel, loLabel := formatAxis(hi), formatAxis(lo)
+	if format != nil {
+		if h, l := format(hi), format(lo); h != l && len(h) <= yAxis-2 && len(l) <= yAxis-2 {
+			hiLabel, loLabel = h, l
+		}
+	}
 	out := make([]string, 0, height)
 	for i, row := range grid {
 		label := ""
 		switch i {
 		case 0:
-			label = formatAxis(hi)
+			label = hiLabel
 		case plotH - 1:
-			label = formatAxis(lo)
+			label = loLabel
 		}
 		out = append(out, padLeft(label, yAxis-2)+" |"+string(row))
 	}

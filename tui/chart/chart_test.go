@@ -2,6 +2,7 @@ package chart
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -54,4 +55,35 @@ func TestLineChart(t *testing.T) {
 
 	assert.Nil(t, LineChart([]Line{up}, 10, 3), "too small to draw")
 	assert.Nil(t, LineChart([]Line{{Points: []Point{{T: t0, V: math.NaN()}}}}, 40, 12), "nothing finite to draw")
+}
+
+// The y axis reads in the figure's unit when the chart is given one, so a
+// latency chart titled "49ms" does not read 0.0487 beside it.
+func TestLineChartFormatAxis(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 11, 0, 0, 0, time.UTC)
+	ms := func(v float64) string { return strconv.FormatFloat(v*1000, 'f', 0, 64) + "ms" }
+	line := func(lo, hi float64) []Line {
+		l := Line{Label: "p95"}
+		for i := 0; i <= 10; i++ {
+			l.Points = append(l.Points, Point{T: t0.Add(time.Duration(i) * time.Minute), V: lo + (hi-lo)*float64(i)/10})
+		}
+		return []Line{l}
+	}
+	tests := []struct {
+		name           string
+		lo, hi         float64
+		format         func(float64) string
+		wantHi, wantLo string
+	}{
+		{"unit labels", 0.012, 0.237, ms, "237ms", "12ms"},
+		{"no format", 0.012, 0.237, nil, "0.237", "0.012"},
+		{"a range format cannot tell apart keeps numbers", 0.04851, 0.04869, ms, "0.0487", "0.0485"},
+		{"labels over 7 characters keep numbers", 10, 20, func(v float64) string { return "about " + strconv.Itoa(int(v)) }, "20", "10"},
+	}
+	for _, tc := range tests {
+		out := LineChartFormat(line(tc.lo, tc.hi), 40, 8, tc.format)
+		require.Len(t, out, 8, tc.name)
+		assert.Equal(t, padLeft(tc.wantHi, 7)+" |", out[0][:9], tc.name)
+		assert.Equal(t, padLeft(tc.wantLo, 7)+" |", out[4][:9], tc.name)
+	}
 }

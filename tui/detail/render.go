@@ -431,7 +431,7 @@ func (v *View) panel(p Panel, d PanelData, w, h int) []string {
 	case len(d.Lines) == 0:
 		out = append(out, st.Muted.Render(common.Fit("no data in the last hour", w)))
 	default:
-		if c := chart.LineChart(d.Lines, w, h-1); c != nil {
+		if c := chart.LineChartFormat(d.Lines, w, h-1, p.Format); c != nil {
 			out = append(out, c...)
 		} else {
 			out = append(out, st.Muted.Render(common.Fit("too small to chart", w)))
