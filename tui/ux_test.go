@@ -143,9 +143,8 @@ func TestAlertsShowDistinguishingLabels(t *testing.T) {
 	s.waitFor("/temp")
 	screen := s.screen()
 	lines := strings.Split(screen, "\n")
-	// At 80 columns the reference is cut; feature and version show.
-	assert.Contains(t, lines[2], "FeatureDrift temp v12 b")
-	assert.Contains(t, lines[3], "FeatureDrift temp v13 p")
+	assert.Contains(t, lines[2], "FeatureDrift temp v12 baseline")
+	assert.Contains(t, lines[3], "FeatureDrift temp v13 previou", "at 80 columns only the reference's end is cut")
 	assert.NotContains(t, screen, "hum", "the filter matches the feature label")
 }
 

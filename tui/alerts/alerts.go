@@ -54,7 +54,7 @@ var columns = []common.Column{
 	colName:     {Title: "ALERT", Width: 16, Flex: true, MaxWidth: 56},
 	colModel:    {Title: "MODEL", Width: 12, Priority: 3},
 	colRunbook:  {Title: "RUNBOOK", Width: 24, Priority: 4},
-	colHandled:  {Title: "HANDLED", Width: 18, Priority: 1},
+	colHandled:  {Title: "HANDLED", Width: 12, Priority: 1}, // "ack alice", "silenced"; the ALERT column needs the room at 80
 }
 
 type fetchedMsg struct {
