@@ -9,13 +9,39 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 )
+
+// UnreachableError is a request that got no answer from the collector.
+// Its message names the host and the network's reason ("connect:
+// connection refused"), not Go's `Get "URL": dial tcp …` chain, which
+// Unwrap still holds.
+type UnreachableError struct {
+	Host string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	cause := e.Err
+	var ue *url.Error
+	if errors.As(cause, &ue) {
+		cause = ue.Err
+	}
+	var op *net.OpError
+	if errors.As(cause, &op) && op.Err != nil {
+		cause = op.Err
+	}
+	return "collector " + e.Host + " unreachable: " + cause.Error()
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // maxAnswerBytes bounds how much of an answer is read.
 const maxAnswerBytes = 64 << 20
@@ -102,7 +128,7 @@ func (c *Client) Send(ctx context.Context, method, path string, params url.Value
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("collector %s unreachable: %w", c.base.Host, err)
+		return nil, 0, &UnreachableError{Host: c.base.Host, Err: err}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))

@@ -59,3 +59,20 @@ func TestDo(t *testing.T) {
 	_, err = New("ftp://x", "", time.Second)
 	require.Error(t, err)
 }
+
+// A collector that does not answer is named with the network's reason, not
+// Go's `Get "URL": dial tcp …` chain; the chain is still unwrappable.
+func TestUnreachableWording(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	host := srv.Listener.Addr().String()
+	srv.Close() // nothing listens there now
+	c, err := New("http://"+host, "", time.Second)
+	require.NoError(t, err)
+	err = c.Do(context.Background(), http.MethodGet, "/-/ready", nil, nil, nil)
+	require.Error(t, err)
+	assert.Equal(t, "collector "+host+" unreachable: connect: connection refused", err.Error())
+	var ue *UnreachableError
+	require.ErrorAs(t, err, &ue)
+	var uerr *url.Error
+	assert.ErrorAs(t, err, &uerr, "the transport's error is kept")
+}
