@@ -263,7 +263,7 @@ func TestCollectorDown(t *testing.T) {
 	m := New(t.Context(), testConfig(stableURL{c}))
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 	s := &session{t: t, tm: tm}
-	s.waitFor("collector NOT READY", "query failed")
+	s.waitFor("collector NOT READY", "no data: collector")
 	screen := s.screen()
 	assert.Contains(t, screen, "unreachable")
 	assert.Contains(t, screen, "data —", "no data has ever arrived")

@@ -264,3 +264,20 @@ func TestRunbookSearch(t *testing.T) {
 	assert.Contains(t, lines[1], "## Decision", "the first body line is the match")
 	assert.NotContains(t, screen, "## What fired")
 }
+
+// With the collector down, the models view says so in the operator's
+// words, and the Alerts view does not claim there are no alerts.
+func TestCollectorDownWording(t *testing.T) {
+	hs := httptest.NewServer(http.NotFoundHandler())
+	host := hs.Listener.Addr().String()
+	hs.Close()
+	c, err := client.New("http://" + host)
+	require.NoError(t, err)
+	s := &session{t: t, tm: teatest.NewTestModel(t, New(t.Context(), testConfig(stableURL{c})), teatest.WithInitialTermSize(100, 24))}
+	s.waitFor("no data: collector " + host + " unreachable: connect: connection refused")
+	s.keys(":", "alerts", "enter")
+	s.waitFor("no alerts to show: the fetch failed")
+	screen := s.screen()
+	assert.NotContains(t, screen, "no pending or firing alerts")
+	assert.NotContains(t, screen, "dial tcp")
+}

@@ -343,6 +343,8 @@ func (v *View) rebuild() {
 	switch {
 	case errors.Is(v.err, client.ErrNotConfigured):
 		v.table.SetEmpty("alerts: " + common.NotConfigured + " (the collector does not serve /api/v1/alerts)")
+	case v.err != nil:
+		v.table.SetEmpty("no alerts to show: the fetch failed (see below)") // not "no alerts"
 	case !v.loaded:
 		v.table.SetEmpty("loading alerts…")
 	case v.filter != "":

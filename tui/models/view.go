@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/mlectl/mlectl/internal/apiclient"
 	"github.com/mlectl/mlectl/tui/chart"
 	"github.com/mlectl/mlectl/tui/common"
 )
@@ -297,6 +299,13 @@ func orDash(v float64, f func(float64) string, dash string) string {
 func (v *View) View() string {
 	var notes []string
 	for _, err := range v.snap.Errs {
+		// One unreachable collector fails every query: say that, not
+		// the first query's text with the reason cut off at its end.
+		var ue *apiclient.UnreachableError
+		if errors.As(err, &ue) {
+			notes = append([]string{v.c.ErrorLine("no data", ue)}, notes...)
+			break
+		}
 		notes = append(notes, v.c.ErrorLine("query failed", err))
 	}
 	if len(notes) == 0 {
