@@ -525,7 +525,11 @@ func (m *Model) footer() string {
 		return common.Fit(m.flash, m.width)
 	}
 	if m.readyErr != nil && !m.readyAt.IsZero() {
-		return common.Fit(m.c.ErrorLine("collector", m.readyErr), m.width)
+		msg := m.readyErr.Error()
+		if !strings.HasPrefix(msg, "collector ") { // not "collector: collector … unreachable"
+			msg = "collector: " + msg
+		}
+		return common.Fit(m.c.Styles.Error.Render(msg), m.width)
 	}
 	v := m.active()
 	bindings := m.keys.ShortHelp()

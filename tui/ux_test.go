@@ -280,4 +280,5 @@ func TestCollectorDownWording(t *testing.T) {
 	screen := s.screen()
 	assert.NotContains(t, screen, "no pending or firing alerts")
 	assert.NotContains(t, screen, "dial tcp")
+	assert.NotContains(t, screen, "collector: collector")
 }
