@@ -89,8 +89,8 @@ func New(c common.Common, api API) *View {
 	v := &View{
 		c: c, api: api,
 		keys: keyMap{
-			Next:     key.NewBinding(key.WithKeys("tab", "right", "l"), key.WithHelp("tab", "next tab")),
-			Prev:     key.NewBinding(key.WithKeys("shift+tab", "left", "h"), key.WithHelp("shift+tab", "previous tab")),
+			Next:     key.NewBinding(key.WithKeys("tab", "right", "l"), key.WithHelp("tab/→", "next tab")),
+			Prev:     key.NewBinding(key.WithKeys("shift+tab", "left", "h"), key.WithHelp("shift+tab/←", "previous tab")),
 			Jump:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "overview/drift/shadow/versions/events")),
 			Chart:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "drift: chart the feature in Query")),
 			Rollback: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "roll back production")),

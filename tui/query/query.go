@@ -101,7 +101,7 @@ func New(c common.Common, api API) *View {
 		keys: keyMap{
 			Run:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run query")),
 			Toggle: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "table/chart")),
-			Edit:   key.NewBinding(key.WithKeys("i", "e"), key.WithHelp("i", "edit query")),
+			Edit:   key.NewBinding(key.WithKeys("i", "e"), key.WithHelp("i/e", "edit query")),
 			Blur:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave input")),
 		},
 	}

@@ -136,7 +136,7 @@ func New(c common.Common, api API) *View {
 			top:        key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "top")),
 			bottom:     key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "bottom")),
 			next:       key.NewBinding(key.WithKeys("n", "tab"), key.WithHelp("n/tab", "next step")),
-			prev:       key.NewBinding(key.WithKeys("p", "shift+tab"), key.WithHelp("p", "previous step")),
+			prev:       key.NewBinding(key.WithKeys("p", "shift+tab"), key.WithHelp("p/shift+tab", "previous step")),
 			run:        key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run step")),
 		},
 		input: common.NewInput(c, ""),
