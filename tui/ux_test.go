@@ -197,7 +197,7 @@ func TestASCIIArrowKeyNames(t *testing.T) {
 		screen := s.screen()
 		assert7bit(t, screen)
 		assert.Contains(t, screen, "tab/down next field")
-		assert.Contains(t, screen, "left/right pick model")
+		assert.Contains(t, screen, "left/right pick a value | enter start | esc cancel", "the whole form footer fits 80 columns")
 	})
 }
 

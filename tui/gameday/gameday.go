@@ -196,7 +196,7 @@ func (v *View) KeyBindings() []key.Binding {
 	case v.form:
 		return []key.Binding{
 			key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab/↓", "next field")),
-			key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "pick model, feature, kind")),
+			key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "pick a value")),
 			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "start")),
 			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		}
