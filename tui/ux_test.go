@@ -146,6 +146,15 @@ func TestAlertsShowDistinguishingLabels(t *testing.T) {
 	assert.Contains(t, lines[2], "FeatureDrift temp v12 baseline")
 	assert.Contains(t, lines[3], "FeatureDrift temp v13 previou", "at 80 columns only the reference's end is cut")
 	assert.NotContains(t, screen, "hum", "the filter matches the feature label")
+
+	// "NAME MODEL" still filters (make e2e types "FeatureDrift demand").
+	s = &session{t: t, tm: teatest.NewTestModel(t, New(t.Context(), cfg), teatest.WithInitialTermSize(80, 24))}
+	s.waitFor("3 firing", "collector ready")
+	s.keys("/", "FeatureDrift demand", "enter")
+	s.waitFor("/FeatureDrift demand")
+	screen = s.screen()
+	assert.Contains(t, screen, "FeatureDrift hum v12 baseline")
+	assert.Contains(t, screen, "FeatureDrift temp v12 baseline")
 }
 
 // An export into a directory that does not exist says so, instead of the

@@ -311,11 +311,13 @@ func (v *View) rebuild() {
 	apart := Distinguishing(v.alerts)
 	for i, a := range v.alerts {
 		name, model, sev := a.Labels["alertname"], a.Labels["model"], a.Labels["severity"]
+		// The filter reads "NAME MODEL SEVERITY STATE LABELS", so that
+		// "FeatureDrift demand" keeps matching one model's alerts.
+		if v.filter != "" && !strings.Contains(strings.ToLower(name+" "+model+" "+sev+" "+a.State+" "+apart[i]), v.filter) {
+			continue
+		}
 		if apart[i] != "" {
 			name += " " + apart[i]
-		}
-		if v.filter != "" && !strings.Contains(strings.ToLower(name+" "+model+" "+sev+" "+a.State), v.filter) {
-			continue
 		}
 		cells := make([]string, numCols)
 		tones := make([]common.Tone, numCols)
