@@ -12,6 +12,7 @@ import (
 
 	"github.com/mlectl/mlectl/audit"
 	"github.com/mlectl/mlectl/auth"
+	"github.com/mlectl/mlectl/internal/apienv"
 )
 
 // Prefixes are the URL patterns Handler serves; a server mounts it on each.
@@ -63,14 +64,14 @@ func (m *Manager) AuditedHandler(authn *auth.Authenticator, log Auditor) http.Ha
 			return
 		}
 		st := &auditState{principal: auth.Principal{Name: auth.Anonymous}}
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := &apienv.StatusRecorder{ResponseWriter: w}
 		inner.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), auditKey{}, st)))
 		if st.principal.Name == "" {
 			st.principal.Name = auth.Anonymous
 		}
 		_, err := log.Append(context.WithoutCancel(r.Context()), audit.Entry{
 			Actor: st.principal.Name, Role: st.principal.Role.String(), Method: r.Method, Path: r.URL.Path,
-			Status: rec.status, Detail: st.detail,
+			Status: rec.Code(), Detail: st.detail,
 		})
 		if err != nil {
 			m.logger.Error("audit log append failed", "path", r.URL.Path, "actor", st.principal.Name, "err", err)
@@ -92,16 +93,6 @@ func noteAudit(r *http.Request, detail string) {
 	}
 }
 
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
 func (m *Manager) handler(authn *auth.Authenticator, onRefuse auth.Refusal) http.Handler {
 	if authn == nil {
 		authn, _ = auth.New(auth.Config{}, "")
@@ -119,7 +110,7 @@ func (m *Manager) handler(authn *auth.Authenticator, onRefuse auth.Refusal) http
 		if alerts == nil {
 			alerts = []ActiveAlert{}
 		}
-		writeData(w, http.StatusOK, alerts)
+		apienv.Data(w, http.StatusOK, alerts)
 	}))
 	mux.Handle("POST /api/v1/alerts/ack", write(func(w http.ResponseWriter, r *http.Request) {
 		var req AckRequest
@@ -127,23 +118,23 @@ func (m *Manager) handler(authn *auth.Authenticator, onRefuse auth.Refusal) http
 			return
 		}
 		if req.ID == "" {
-			writeError(w, http.StatusBadRequest, "bad_data", "field id is required: the alert id from GET /api/v1/alerts/state")
+			apienv.Error(w, http.StatusBadRequest, "field id is required: the alert id from GET /api/v1/alerts/state")
 			return
 		}
 		ack, err := m.Ack(r.Context(), req.ID, auth.FromContext(r.Context()).Name, req.Comment)
 		noteAudit(r, fmt.Sprintf("ack %s: %s", req.ID, errText(err)))
 		if errors.Is(err, ErrNotFound) {
-			writeError(w, http.StatusNotFound, "not_found", err.Error())
+			apienv.Error(w, http.StatusNotFound, err.Error())
 			return
 		}
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, "internal", err.Error())
+			apienv.Error(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		writeData(w, http.StatusOK, ack)
+		apienv.Data(w, http.StatusOK, ack)
 	}))
 	mux.Handle("GET /api/v1/silences", read(func(w http.ResponseWriter, r *http.Request) {
-		writeData(w, http.StatusOK, m.Silences())
+		apienv.Data(w, http.StatusOK, m.Silences())
 	}))
 	mux.Handle("POST /api/v1/silences", write(func(w http.ResponseWriter, r *http.Request) {
 		var req SilenceRequest
@@ -153,25 +144,25 @@ func (m *Manager) handler(authn *auth.Authenticator, onRefuse auth.Refusal) http
 		sil, err := m.CreateSilence(r.Context(), req, auth.FromContext(r.Context()).Name)
 		noteAudit(r, fmt.Sprintf("silence %s until %s: %s", req.Matchers, sil.EndsAt.Format(time.RFC3339), errText(err)))
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "bad_data", "silence: "+err.Error())
+			apienv.Error(w, http.StatusBadRequest, "silence: "+err.Error())
 			return
 		}
 		sil.Status = statusAt(&sil, m.opts.Now())
-		writeData(w, http.StatusOK, sil)
+		apienv.Data(w, http.StatusOK, sil)
 	}))
 	mux.Handle("DELETE /api/v1/silences/{id}", write(func(w http.ResponseWriter, r *http.Request) {
 		sil, err := m.ExpireSilence(r.Context(), r.PathValue("id"), auth.FromContext(r.Context()).Name)
 		noteAudit(r, fmt.Sprintf("expire silence %s: %s", r.PathValue("id"), errText(err)))
 		if errors.Is(err, ErrNotFound) {
-			writeError(w, http.StatusNotFound, "not_found", err.Error())
+			apienv.Error(w, http.StatusNotFound, err.Error())
 			return
 		}
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, "internal", err.Error())
+			apienv.Error(w, http.StatusInternalServerError, err.Error())
 			return
 		}
 		sil.Status = statusAt(&sil, m.opts.Now())
-		writeData(w, http.StatusOK, sil)
+		apienv.Data(w, http.StatusOK, sil)
 	}))
 	return mux
 }
@@ -198,37 +189,18 @@ func errText(err error) string {
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_data", "reading body: "+err.Error())
+		apienv.Error(w, http.StatusBadRequest, "reading body: "+err.Error())
 		return false
 	}
 	if len(body) > maxBody {
-		writeError(w, http.StatusRequestEntityTooLarge, "bad_data", fmt.Sprintf("body exceeds %d bytes", maxBody))
+		apienv.Error(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes", maxBody))
 		return false
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_data", "body is not valid JSON for this call: "+err.Error())
+		apienv.Error(w, http.StatusBadRequest, "body is not valid JSON for this call: "+err.Error())
 		return false
 	}
 	return true
-}
-
-type envelope struct {
-	Status    string `json:"status"`
-	Data      any    `json:"data,omitempty"`
-	ErrorType string `json:"errorType,omitempty"`
-	Error     string `json:"error,omitempty"`
-}
-
-func writeData(w http.ResponseWriter, code int, data any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(envelope{Status: "success", Data: data})
-}
-
-func writeError(w http.ResponseWriter, code int, typ, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(envelope{Status: "error", ErrorType: typ, Error: msg})
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mlectl/mlectl/audit"
 	"github.com/mlectl/mlectl/auth"
+	"github.com/mlectl/mlectl/internal/apienv"
 )
 
 // Routes of the game-day API.
@@ -112,25 +113,6 @@ type auditState struct {
 	detail    string
 }
 
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
 func (h *Handler) guard(need auth.Role, next http.Handler) http.Handler {
 	inner := next
 	if h.opts.Auth != nil {
@@ -145,15 +127,12 @@ func (h *Handler) guard(need auth.Role, next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := &auditState{principal: auth.Principal{Name: auth.Anonymous}}
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &apienv.StatusRecorder{ResponseWriter: w}
 		inner.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), auditKey{}, st)))
 		if st.principal.Name == "" {
 			st.principal.Name = auth.Anonymous
 		}
-		status := rec.status
-		if status == 0 {
-			status = http.StatusOK
-		}
+		status := rec.Code()
 		_, err := h.opts.Audit.Append(context.WithoutCancel(r.Context()), audit.Entry{
 			Actor: st.principal.Name, Role: st.principal.Role.String(), Method: r.Method, Path: r.URL.Path,
 			Status: status, Detail: st.detail,
@@ -176,41 +155,15 @@ func note(r *http.Request, detail string) string {
 	return p.Name
 }
 
-type envelope struct {
-	Status    string `json:"status"`
-	Data      any    `json:"data,omitempty"`
-	ErrorType string `json:"errorType,omitempty"`
-	Error     string `json:"error,omitempty"`
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	note(r, "error: "+msg)
-	et := "bad_data"
-	switch status {
-	case http.StatusNotFound:
-		et = "not_found"
-	case http.StatusConflict:
-		et = "conflict"
-	case http.StatusRequestEntityTooLarge:
-		et = "bad_data"
-	case http.StatusInternalServerError:
-		et = "internal"
-	case http.StatusServiceUnavailable:
-		et = "unavailable"
-	}
-	writeJSON(w, status, envelope{Status: "error", ErrorType: et, Error: msg})
+	apienv.Error(w, status, msg)
 }
 
 const maxBody = 64 << 10
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, envelope{Status: "success", Data: h.inj.List(r.Context())})
+	apienv.Data(w, http.StatusOK, h.inj.List(r.Context()))
 }
 
 func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
@@ -252,7 +205,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusCreated, envelope{Status: "success", Data: inj})
+	apienv.Data(w, http.StatusCreated, inj)
 }
 
 func (h *Handler) stop(w http.ResponseWriter, r *http.Request) {
@@ -267,7 +220,7 @@ func (h *Handler) stop(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, envelope{Status: "success", Data: inj})
+	apienv.Data(w, http.StatusOK, inj)
 }
 
 // DecodeRequest decodes a POST body strictly: unknown fields and trailing

@@ -16,6 +16,7 @@ import (
 	"github.com/mlectl/mlectl/audit"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/internal/apienv"
 	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/runbooks"
 )
@@ -75,45 +76,13 @@ func New(d Deps) http.Handler {
 
 // ---- envelope ----
 
-type envelope struct {
-	Status    string `json:"status"`
-	Data      any    `json:"data,omitempty"`
-	ErrorType string `json:"errorType,omitempty"`
-	Error     string `json:"error,omitempty"`
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	_ = enc.Encode(v)
-}
-
 func ok(w http.ResponseWriter, status int, data any) {
-	writeJSON(w, status, envelope{Status: "success", Data: data})
+	apienv.Data(w, status, data)
 }
 
 func fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	setDetail(r, "error: "+msg)
-	writeJSON(w, status, envelope{Status: "error", ErrorType: errorType(status), Error: msg})
-}
-
-func errorType(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return "bad_data"
-	case http.StatusNotFound:
-		return "not_found"
-	case http.StatusConflict:
-		return "conflict"
-	case http.StatusUnprocessableEntity:
-		return "precondition"
-	case http.StatusBadGateway:
-		return "actuator"
-	case http.StatusNotImplemented:
-		return "unavailable"
-	}
-	return "internal"
+	apienv.Error(w, status, msg)
 }
 
 // failErr maps registry errors to statuses.
@@ -176,25 +145,6 @@ func setDetail(r *http.Request, s string) {
 	}
 }
 
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
 func mutating(method string) bool {
 	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
 }
@@ -209,10 +159,10 @@ func (a *api) audited(next http.Handler) http.Handler {
 			return
 		}
 		st := &auditState{principal: auth.Principal{Name: auth.Anonymous}}
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &apienv.StatusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), auditKey{}, st)))
 		if !st.done {
-			a.appendAudit(r, st.principal, rec.status, st.detail)
+			a.appendAudit(r, st.principal, rec.Code(), st.detail)
 		}
 	})
 }

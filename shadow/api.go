@@ -2,7 +2,6 @@ package shadow
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mlectl/mlectl/engine"
+	"github.com/mlectl/mlectl/internal/apienv"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/registry"
 )
@@ -72,28 +72,8 @@ func (h *Handler) Mount(m Mux) {
 	m.Handle(ReportPath, hh)
 }
 
-type envelope struct {
-	Status    string `json:"status"`
-	Data      any    `json:"data,omitempty"`
-	ErrorType string `json:"errorType,omitempty"`
-	Error     string `json:"error,omitempty"`
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func fail(w http.ResponseWriter, code int, format string, a ...any) {
-	t := "internal"
-	switch code {
-	case http.StatusBadRequest:
-		t = "bad_data"
-	case http.StatusNotFound:
-		t = "not_found"
-	}
-	writeJSON(w, code, envelope{Status: "error", ErrorType: t, Error: fmt.Sprintf(format, a...)})
+	apienv.Error(w, code, fmt.Sprintf(format, a...))
 }
 
 // RequestError is a report request the caller must change; Status is the
@@ -184,7 +164,7 @@ func (h *Handler) ServeReport(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var rep *Report
 		if rep, err = h.Report(r.Context(), req); err == nil {
-			writeJSON(w, http.StatusOK, envelope{Status: "success", Data: rep})
+			apienv.Data(w, http.StatusOK, rep)
 			return
 		}
 	}

@@ -3,7 +3,6 @@ package api
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/mlectl/mlectl/contract"
 	"github.com/mlectl/mlectl/drift"
+	"github.com/mlectl/mlectl/internal/apienv"
 	"github.com/mlectl/mlectl/mlmetrics"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/baseline"
@@ -275,11 +275,9 @@ type IngestResponse struct {
 	Error string `json:"error,omitempty"`
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
+// writeJSON answers in the ingest format ({"accepted","rejected",...}),
+// not the Prometheus envelope: remote clients count accepted lines.
+func writeJSON(w http.ResponseWriter, code int, v any) { apienv.WriteJSON(w, code, v) }
 
 func fail(w http.ResponseWriter, code int, format string, a ...any) {
 	writeJSON(w, code, IngestResponse{Error: fmt.Sprintf(format, a...)})

@@ -1,11 +1,12 @@
 package skew
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/mlectl/mlectl/internal/apienv"
 )
 
 // HistogramPattern is the route of ServeHistogram.
@@ -38,20 +39,6 @@ func (h *Handler) Mount(m Mux) {
 	m.Handle(HistogramPattern, hh)
 }
 
-// envelope is Prometheus's response envelope.
-type envelope struct {
-	Status    string `json:"status"`
-	Data      any    `json:"data,omitempty"`
-	ErrorType string `json:"errorType,omitempty"`
-	Error     string `json:"error,omitempty"`
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // ServeHistogram is GET /api/v1/drift/{model}/features/{feature}/histogram
 // ?version=V&bins=N: the feature's distribution in the open window beside
 // its baseline's (see Histogram). 400 names the bad parameter, 404 says
@@ -62,13 +49,11 @@ func (h *Handler) ServeHistogram(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("bins"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, envelope{Status: "error", ErrorType: "bad_data",
-				Error: fmt.Sprintf("bins: %q is not a whole number (want 1 to %d)", s, MaxBins)})
+			apienv.Error(w, http.StatusBadRequest, fmt.Sprintf("bins: %q is not a whole number (want 1 to %d)", s, MaxBins))
 			return
 		}
 		if n < 1 || n > MaxBins {
-			writeJSON(w, http.StatusBadRequest, envelope{Status: "error", ErrorType: "bad_data",
-				Error: fmt.Sprintf("bins: want 1 to %d, got %d", MaxBins, n)})
+			apienv.Error(w, http.StatusBadRequest, fmt.Sprintf("bins: want 1 to %d, got %d", MaxBins, n))
 			return
 		}
 		bins = n
@@ -77,12 +62,12 @@ func (h *Handler) ServeHistogram(w http.ResponseWriter, r *http.Request) {
 	var pe *ParamError
 	switch {
 	case errors.As(err, &pe):
-		writeJSON(w, http.StatusBadRequest, envelope{Status: "error", ErrorType: "bad_data", Error: pe.Error()})
+		apienv.Error(w, http.StatusBadRequest, pe.Error())
 	case errors.Is(err, ErrNotFound):
-		writeJSON(w, http.StatusNotFound, envelope{Status: "error", ErrorType: "not_found", Error: err.Error()})
+		apienv.Error(w, http.StatusNotFound, err.Error())
 	case err != nil:
-		writeJSON(w, http.StatusInternalServerError, envelope{Status: "error", ErrorType: "internal", Error: err.Error()})
+		apienv.Error(w, http.StatusInternalServerError, err.Error())
 	default:
-		writeJSON(w, http.StatusOK, envelope{Status: "success", Data: res})
+		apienv.Data(w, http.StatusOK, res)
 	}
 }
