@@ -228,11 +228,12 @@ func decodeHeader(v []byte) (blockHeader, []byte, error) {
 		return h, nil, fmt.Errorf("%w: unknown format", errCorrupt)
 	}
 	r := reader{b: v[1:]}
-	h.n = int(r.uvarint())
-	nf := int(r.uvarint())
-	if r.err != nil || nf > len(r.b) || h.n > 1<<24 {
+	// Compare before converting: a huge uvarint turns negative as an int.
+	n, nf := r.uvarint(), r.uvarint()
+	if r.err != nil || nf > uint64(len(r.b)) || n > 1<<24 {
 		return h, nil, fmt.Errorf("%w: bad header", errCorrupt)
 	}
+	h.n = int(n)
 	h.features = make([]string, nf)
 	for i := range h.features {
 		h.features[i] = string(r.bytes(int(r.uvarint())))
