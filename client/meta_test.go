@@ -5,15 +5,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mlectl/mlectl/actuator"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/metaapi"
+	"github.com/mlectl/mlectl/registry"
 )
 
 // TestMetaCalls runs the console's runbook and event-log calls against the
@@ -80,4 +83,39 @@ func TestMetaCalls(t *testing.T) {
 			assert.Equal(t, tc.status, apiErr.StatusCode, tc.name)
 		}
 	}
+}
+
+// TestModelsList lists the real registry through the console's client, and
+// a collector without the registry answers ErrNotConfigured.
+func TestModelsList(t *testing.T) {
+	dir := t.TempDir()
+	svc, err := metaapi.Open(t.Context(), metaapi.Config{Dir: filepath.Join(dir, "meta"), Auth: auth.Config{Mode: auth.ModeDisabled}})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, svc.Close()) })
+	act := actuator.Config{Kind: actuator.KindFile, Path: filepath.Join(dir, "demand-routing.json")}
+	_, err = svc.Registry.PutModel(t.Context(), registry.Model{Name: "demand", Actuator: act}, "test")
+	require.NoError(t, err)
+	_, err = svc.Registry.Register(t.Context(), registry.Version{Model: "demand", Version: "v11", ArtifactURI: "s3://m/v11",
+		SHA256: strings.Repeat("a", 64), Stage: registry.StageProduction}, "test")
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	svc.Mount(mux)
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	c, err := New(hs.URL)
+	require.NoError(t, err)
+
+	ms, err := c.Models(t.Context())
+	require.NoError(t, err)
+	require.Len(t, ms, 1)
+	assert.Equal(t, "demand", ms[0].Name)
+	assert.Equal(t, "v11", ms[0].Production)
+	require.Len(t, ms[0].Versions, 1)
+
+	bare := httptest.NewServer(http.NewServeMux())
+	t.Cleanup(bare.Close)
+	c, err = New(bare.URL)
+	require.NoError(t, err)
+	_, err = c.Models(t.Context())
+	assert.ErrorIs(t, err, ErrNotConfigured, "a collector without the registry")
 }

@@ -137,6 +137,14 @@ func (c *Client) Model(ctx context.Context, name string) (ModelState, error) {
 	return out, c.call(ctx, http.MethodGet, "/api/v1/models/"+url.PathEscape(name), nil, nil, &out)
 }
 
+// Models lists every registry model with its versions and production
+// version. The error wraps ErrNotConfigured when the collector has no
+// registry.
+func (c *Client) Models(ctx context.Context) ([]ModelState, error) {
+	var out []ModelState
+	return out, c.call(ctx, http.MethodGet, "/api/v1/models", nil, nil, &out)
+}
+
 // Baseline is a model version's training profile: per feature a sorted
 // sample and quantiles (numerical) or category counts (categorical).
 type Baseline = baseline.Profile

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/registry"
 )
 
 // API is what the view needs from the collector.
@@ -21,11 +22,26 @@ type API interface {
 	Alerts(ctx context.Context) ([]client.Alert, error)
 }
 
+// Registry is what the view reads from a collector that serves the model
+// registry; an API that also implements it gets PROD from the registry's
+// production version rather than from traffic alone.
+type Registry interface {
+	Models(ctx context.Context) ([]client.ModelState, error)
+}
+
 // Model is one row's data. Float fields are NaN when the collector holds
 // no data for them.
 type Model struct {
-	Name     string
-	Prod     []string // versions serving production traffic
+	Name string
+	// Prod lists the versions serving production traffic: from the
+	// registry (when served) its production version first, then other
+	// versions it routes traffic to that had traffic; else every
+	// non-shadow version with traffic in the rate window.
+	Prod []string
+	// Draining lists non-shadow versions that still had traffic in the
+	// rate window although the registry no longer routes any to them
+	// (the version a rollback or promotion just replaced).
+	Draining []string
 	Shadow   []string // versions scored in shadow
 	PredRate float64  // non-shadow predictions per second
 	ErrShare float64  // failed / all non-shadow predictions
@@ -47,6 +63,8 @@ type Snapshot struct {
 	AlertsConfigured bool
 	// SLOConfigured is true when any model has SLO recording-rule series.
 	SLOConfigured bool
+	// RegistryConfigured is true when PROD comes from the registry.
+	RegistryConfigured bool
 	// Errs lists data sources that failed this round (the rest still shown).
 	Errs []error
 	At   time.Time
@@ -88,6 +106,16 @@ func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
 		}
 		trend, _ = res.Value.(client.Matrix)
 	}()
+	var regModels []client.ModelState
+	var regErr error
+	reg, hasReg := api.(Registry)
+	if hasReg {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			regModels, regErr = reg.Models(ctx)
+		}()
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -112,7 +140,21 @@ func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
 	if trendErr != nil {
 		snap.Errs = append(snap.Errs, trendErr)
 	}
+	switch {
+	case !hasReg || errors.Is(regErr, client.ErrNotConfigured):
+		regModels = nil
+	case regErr != nil:
+		// PROD falls back to traffic alone; say why.
+		snap.Errs = append(snap.Errs, fmt.Errorf("registry: %w", regErr))
+		regModels = nil
+	default:
+		snap.RegistryConfigured = true
+	}
 	snap.Models = join(vecs[0], vecs[1], vecs[2], vecs[3], alerts)
+	if len(regModels) > 0 {
+		snap.Models = applyRegistry(snap.Models, regModels)
+		SortByUrgency(snap.Models)
+	}
 	snap.SLOConfigured = addSLOs(snap.Models, vecs[4], vecs[5])
 	addTrends(snap.Models, trend, at)
 	return snap
@@ -188,6 +230,51 @@ func join(pred, errRate, p95, drift client.Vector, alerts []client.Alert) []Mode
 	}
 	SortByUrgency(out)
 	return out
+}
+
+// applyRegistry puts each registry model's production version first in
+// PROD, keeps other versions the registry routes traffic to (canaries)
+// after it, and moves versions that had traffic in the rate window but are
+// routed none to Draining. Models the registry knows without traffic get a
+// row of their own; models with no production version in the registry, or
+// unknown to it, keep PROD as traffic shows it.
+func applyRegistry(ms []Model, reg []client.ModelState) []Model {
+	idx := make(map[string]int, len(ms))
+	for i, m := range ms {
+		idx[m.Name] = i
+	}
+	for _, st := range reg {
+		i, ok := idx[st.Name]
+		if !ok {
+			nan := math.NaN()
+			ms = append(ms, Model{Name: st.Name, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan, Burn1h: nan, Budget: nan})
+			i = len(ms) - 1
+			idx[st.Name] = i
+		}
+		if st.Production == "" {
+			continue
+		}
+		routed := map[string]bool{st.Production: true}
+		for _, v := range st.Versions {
+			if v.TrafficPercent > 0 || v.Stage == registry.StageProduction || v.Stage == registry.StageCanary {
+				routed[v.Version] = true
+			}
+		}
+		m := &ms[i]
+		prod := []string{st.Production}
+		var draining []string
+		for _, v := range m.Prod {
+			switch {
+			case v == st.Production:
+			case routed[v]:
+				prod = append(prod, v)
+			default:
+				draining = append(draining, v)
+			}
+		}
+		m.Prod, m.Draining = prod, draining
+	}
+	return ms
 }
 
 func appendUnique(s []string, v string) []string {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/tui/common"
 )
 
@@ -137,5 +138,80 @@ func TestSLOs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, SLOState(Model{Burn1h: tc.burn, Budget: tc.budget}), "burn %v budget %v", tc.burn, tc.budget)
+	}
+}
+
+func TestApplyRegistry(t *testing.T) {
+	pred := client.Vector{
+		sample(30, "model", "demand", "version", "v11", "role", "prod"),
+		sample(10, "model", "demand", "version", "v12", "role", "prod"),
+		sample(5, "model", "ranker", "version", "v12", "role", "prod"),
+		sample(5, "model", "ranker", "version", "v13", "role", "canary"),
+		sample(5, "model", "ranker", "version", "v14", "role", "shadow"),
+		sample(3, "model", "loose", "version", "v1", "role", "prod"),
+		sample(3, "model", "loose", "version", "v2", "role", "prod"),
+		sample(3, "model", "adhoc", "version", "v5", "role", "prod"),
+	}
+	ver := func(v string, stage registry.Stage, traffic float64) client.Version {
+		return client.Version{Version: v, Stage: stage, TrafficPercent: traffic}
+	}
+	reg := []client.ModelState{
+		{Model: registry.Model{Name: "demand"}, Production: "v11", Versions: []client.Version{
+			ver("v11", registry.StageProduction, 100), ver("v12", registry.StageNone, 0)}},
+		{Model: registry.Model{Name: "ranker"}, Production: "v12", Versions: []client.Version{
+			ver("v12", registry.StageProduction, 90), ver("v13", registry.StageCanary, 10), ver("v14", registry.StageShadow, 0)}},
+		{Model: registry.Model{Name: "loose"}, Versions: []client.Version{ver("v1", registry.StageNone, 0)}},
+		{Model: registry.Model{Name: "fresh"}, Production: "v1", Versions: []client.Version{ver("v1", registry.StageProduction, 100)}},
+	}
+	ms := applyRegistry(join(pred, nil, nil, nil, nil), reg)
+	byName := map[string]Model{}
+	for _, m := range ms {
+		byName[m.Name] = m
+	}
+	require.Len(t, byName, 5)
+	tests := []struct {
+		name           string
+		prod, draining []string
+	}{
+		{"demand", []string{"v11"}, []string{"v12"}}, // just rolled back from v12
+		{"ranker", []string{"v12", "v13"}, nil},      // a canary is routed, not draining
+		{"loose", []string{"v1", "v2"}, nil},         // no production in the registry: traffic as is
+		{"adhoc", []string{"v5"}, nil},               // unknown to the registry
+		{"fresh", []string{"v1"}, nil},               // registered, no traffic yet
+	}
+	for _, tc := range tests {
+		m := byName[tc.name]
+		assert.Equal(t, tc.prod, m.Prod, tc.name)
+		assert.Equal(t, tc.draining, m.Draining, tc.name)
+	}
+	assert.Equal(t, []string{"v14"}, byName["ranker"].Shadow)
+	assert.True(t, math.IsNaN(byName["fresh"].PredRate), "no traffic: no rate rather than zero")
+	assert.InDelta(t, 40, byName["demand"].PredRate, 1e-9, "draining traffic still counts in the rate")
+
+	for _, ascii := range []bool{false, true} {
+		c := benchCommon()
+		c.ASCII = ascii
+		v := New(c, nil)
+		v.SetSize(80, 10)
+		v.SetSnapshot(Snapshot{Models: ms, AlertsConfigured: true, RegistryConfigured: true})
+		cells := map[string]string{}
+		for _, r := range v.table.Rows() {
+			cells[r.Key] = r.Cells[colProd]
+		}
+		mark := "↓"
+		if ascii {
+			mark = "-"
+		}
+		assert.Equal(t, "v11 "+mark+"v12", cells["demand"], "production first, the old version marked (ascii %v)", ascii)
+		assert.Equal(t, "v12,v13", cells["ranker"])
+		assert.Equal(t, "v1", cells["fresh"])
+		assert.LessOrEqual(t, len([]rune(cells["demand"])), columns[colProd].Width, "fits the PROD column")
+		assert.Contains(t, v.View(), mark+"v: old version draining", "the footnote says what the marker means")
+		v.SetFilter("v12")
+		var keys []string
+		for _, r := range v.table.Rows() {
+			keys = append(keys, r.Key)
+		}
+		assert.ElementsMatch(t, []string{"demand", "ranker"}, keys, "a draining version matches the filter")
 	}
 }

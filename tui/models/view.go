@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -203,7 +204,7 @@ func matches(m Model, f string) bool {
 	if strings.Contains(strings.ToLower(m.Name), f) {
 		return true
 	}
-	for _, s := range append(m.Prod[:len(m.Prod):len(m.Prod)], m.Shadow...) {
+	for _, s := range slices.Concat(m.Prod, m.Draining, m.Shadow) {
 		if strings.Contains(strings.ToLower(s), f) {
 			return true
 		}
@@ -216,7 +217,7 @@ func (v *View) row(m Model) common.Row {
 	cells := make([]string, numCols)
 	tones := make([]common.Tone, numCols)
 	cells[colName] = m.Name
-	cells[colProd] = joinOr(m.Prod, dash)
+	cells[colProd] = v.prodCell(m, dash)
 	cells[colShadow] = joinOr(m.Shadow, dash)
 	cells[colSLO] = SLOState(m)
 	switch cells[colSLO] {
@@ -281,6 +282,30 @@ func (v *View) row(m Model) common.Row {
 	return common.Row{Key: m.Name, Cells: cells, Tones: tones}
 }
 
+// drainMark returns the marker of versions that still drain traffic: an
+// arrow, or under --ascii a minus (the arrow's generic stand-in, "v",
+// would read as part of the version name).
+func (v *View) drainMark() string {
+	if v.c.ASCII {
+		return "-"
+	}
+	return "↓"
+}
+
+// prodCell shows the production version(s) first, so a narrow column
+// never hides them, then the draining ones behind the marker: "v11 ↓v12"
+// right after a rollback from v12.
+func (v *View) prodCell(m Model, dash string) string {
+	if len(m.Draining) == 0 {
+		return joinOr(m.Prod, dash)
+	}
+	drain := v.drainMark() + strings.Join(m.Draining, ",")
+	if len(m.Prod) == 0 {
+		return drain
+	}
+	return strings.Join(m.Prod, ",") + " " + drain
+}
+
 func joinOr(s []string, dash string) string {
 	if len(s) == 0 {
 		return dash
@@ -315,6 +340,9 @@ func (v *View) View() string {
 		}
 		if v.loaded && !v.snap.AlertsConfigured {
 			parts = append(parts, "alerts: "+common.NotConfigured)
+		}
+		if v.loaded && slices.ContainsFunc(v.snap.Models, func(m Model) bool { return len(m.Draining) > 0 }) {
+			parts = append([]string{v.drainMark() + "v: old version draining"}, parts...)
 		}
 		if v.loaded {
 			parts = append([]string{strconv.Itoa(len(v.table.Rows())) + " of " + strconv.Itoa(len(v.snap.Models)) + " models"}, parts...)
