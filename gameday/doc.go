@@ -19,9 +19,12 @@
 //
 // Fractions draw from a PCG generator seeded per injection, so a test that
 // replays the same seed knows exactly which records were hit. Injections
-// live in memory: when the collector stops, Run ends the active ones and
-// records their stop events (reason "collector stopped"), so the timeline
-// shows no injection that never ends. Every stop event has a label reason:
+// are stored (Restore, Store: the prediction log's meta namespace) before
+// a start is acknowledged: after a crash the active ones resume until their
+// end, and one whose end passed meanwhile ends with its stop event dated at
+// its end. A graceful stop ends the active ones (Run, Shutdown) and records
+// their stop events (reason "collector stopped"), so the timeline shows no
+// injection that never ends. Every stop event has a label reason:
 // "duration over", "stopped" (by its actor) or "collector stopped".
 // Injected records keep flowing to the streaming drift windows (the point of
 // a game day) but the live quality joiner skips them and exports can exclude

@@ -193,6 +193,8 @@ type Injector struct {
 	models    ModelChecker
 	stopEvent []events.Event // stop events not yet recorded
 	closed    bool           // Shutdown ran
+	store     Store          // nil: injections live in memory only
+	dirty     []*injection   // ended since their state was last stored
 }
 
 type mvKey struct{ model, version string }
@@ -342,8 +344,17 @@ func (in *Injector) Start(ctx context.Context, spec Spec, actor string) (Injecti
 	}
 	in.injs = append(in.injs, inj)
 	out := inj.Injection
-	rec := in.recorder
+	rec, store := in.recorder, in.store
 	in.mu.Unlock()
+	if store != nil {
+		// An acknowledged injection survives a crash: store it first.
+		if err := putInjection(ctx, store, inj.Injection, spec); err != nil {
+			in.mu.Lock()
+			in.injs = slices.DeleteFunc(in.injs, func(x *injection) bool { return x == inj })
+			in.mu.Unlock()
+			return Injection{}, fmt.Errorf("storing injection %s (it did not start): %w", id, err)
+		}
+	}
 	in.flush(ctx, nil) // the stop events of those that just expired
 	in.opts.Logger.Info("game-day injection started", "id", id, "model", spec.Model, "version", spec.Version,
 		"feature", spec.Feature, "kind", spec.Kind, "magnitude", spec.Magnitude, "duration", out.Duration, "actor", actor)
@@ -419,6 +430,7 @@ func (in *Injector) Stop(ctx context.Context, id, actor string) (Injection, erro
 		inj.stopped, inj.Active = true, false
 		t := now
 		inj.StoppedAt = &t
+		in.dirty = append(in.dirty, inj)
 		e := in.event(inj.Injection, ActionStop, actor, ReasonStopped, now)
 		ev = &e
 	}
@@ -446,6 +458,7 @@ func (in *Injector) expireLocked(now time.Time) {
 			inj.stopped, inj.Active = true, false
 			t := inj.EndsAt
 			inj.StoppedAt = &t
+			in.dirty = append(in.dirty, inj)
 			in.stopEvent = append(in.stopEvent, in.event(inj.Injection, ActionStop, "gameday", ReasonEnded, t))
 		}
 		if inj.stopped {
@@ -469,7 +482,30 @@ func (in *Injector) flush(ctx context.Context, extra *events.Event) {
 	evs := in.stopEvent
 	in.stopEvent = nil
 	rec := in.recorder
+	type ended struct {
+		inj  Injection
+		spec Spec
+	}
+	var toStore []ended
+	if in.store != nil {
+		for _, x := range in.dirty {
+			toStore = append(toStore, ended{in.snapshot(x), x.spec})
+		}
+	}
+	in.dirty = nil
+	store := in.store
 	in.mu.Unlock()
+	if len(toStore) > 0 {
+		sctx, cancel := recordCtx(ctx)
+		for _, e := range toStore {
+			// Best effort: an end not stored is found again at restore,
+			// where an injection past its end is ended then.
+			if err := putInjection(sctx, store, e.inj, e.spec); err != nil {
+				in.opts.Logger.Warn("storing the end of an injection failed", "id", e.inj.ID, "err", err)
+			}
+		}
+		cancel()
+	}
 	if extra != nil {
 		evs = append(evs, *extra)
 	}
@@ -517,8 +553,8 @@ func (in *Injector) Get(ctx context.Context, id string) (Injection, error) {
 
 // Shutdown ends every active injection now, recording each stop event with
 // reason "collector stopped" (actor "collector"), so that the timeline shows
-// no injection that never ends; injections live in memory and would not
-// survive a restart anyway. Batches transformed afterwards are left alone,
+// no injection that never ends: a graceful stop ends a game day, a crash
+// does not (Restore resumes it). Batches transformed afterwards are left alone,
 // and Start refuses new injections (ErrStopping) from then on.
 // Run calls it when its context is done; call it before the event log
 // closes.
@@ -535,6 +571,7 @@ func (in *Injector) Shutdown(ctx context.Context) {
 		inj.stopped, inj.Active = true, false
 		t := now
 		inj.StoppedAt = &t
+		in.dirty = append(in.dirty, inj)
 		evs = append(evs, in.event(inj.Injection, ActionStop, "collector", ReasonCollectorStopped, now))
 	}
 	in.stopEvent = append(in.stopEvent, evs...)

@@ -205,6 +205,11 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 			err = errors.Join(err, cerr)
 		}
 	}()
+	// Injections acknowledged before a crash resume (or end, if their time
+	// is over) before ingest is served.
+	if err := injector.Restore(ctx, pipeline.Log); err != nil {
+		return err
+	}
 	pipeline.Mount(srv)
 	// The open drift windows' histograms (for the console's drift tab) are
 	// reads: viewer role.
