@@ -47,7 +47,7 @@ func (s *session) waitFor(want ...string) {
 			all = all && seen[i]
 		}
 		return all
-	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	}, teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(20*time.Millisecond)) // generous: 2 loaded cores
 }
 
 func (s *session) keys(ks ...string) {
@@ -71,7 +71,7 @@ func (s *session) keys(ks ...string) {
 func (s *session) screen() string {
 	s.t.Helper()
 	require.NoError(s.t, s.tm.Quit())
-	m := s.tm.FinalModel(s.t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	m := s.tm.FinalModel(s.t, teatest.WithFinalTimeout(15*time.Second)).(*Model)
 	m.quitting = false
 	return m.View()
 }
@@ -240,7 +240,7 @@ func TestQuitKey(t *testing.T) {
 	s := newSession(t, alertsRecorded, 80, 24, "")
 	s.waitFor("collector ready")
 	s.keys("q")
-	s.tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	s.tm.WaitFinished(t, teatest.WithFinalTimeout(15*time.Second))
 }
 
 func TestAlertOpensRunbook(t *testing.T) {
