@@ -13,13 +13,18 @@ import (
 	"github.com/mlectl/mlectl/predlog/skew"
 )
 
-// DriftHistogram is one feature's distribution in the collector's open
-// drift window beside its training profile's: numerical counts over the
-// profile's bins, or category counts. See package skew for the accuracy of
-// the numerical counts (Numeric.Uncertain).
+// DriftHistogram is one feature's distribution in a collector drift window
+// beside its training profile's: numerical counts over the profile's bins,
+// or category counts. Window.Kind says which window: skew.WindowScored, the
+// last closed one the drift scores were computed from (with its start, end
+// and sample count), or skew.WindowOpen, the one still filling (before the
+// first window closes, or from a collector that serves only the open
+// window). See package skew for the accuracy of the numerical counts
+// (Numeric.Uncertain).
 type DriftHistogram = skew.Histogram
 
-// DriftHistogram fetches GET /api/v1/drift/{model}/features/{feature}/histogram.
+// DriftHistogram fetches GET /api/v1/drift/{model}/features/{feature}/histogram,
+// the collector's default window (the scored one once a window has closed).
 // version may be empty when the model has one version; bins 0 asks for the
 // collector's default. A collector without the route gives an error
 // wrapping ErrNotConfigured; an unknown model or feature an *APIError with
@@ -54,7 +59,9 @@ func (c *Client) DriftHistogram(ctx context.Context, model, version, feature str
 
 // DecodeDriftHistogram parses a histogram answer and checks that its bins
 // add up (edges one more than counts, proportions one per bin), so views can
-// index it safely. Exported for fuzzing.
+// index it safely, and that it names its window: an answer without
+// window.kind (a collector that serves only the open window) is the open
+// window; a scored window has a start and an end. Exported for fuzzing.
 func DecodeDriftHistogram(body []byte, httpStatus int) (*DriftHistogram, error) {
 	env, err := decodeEnvelope(body, httpStatus)
 	if err != nil {
@@ -63,6 +70,17 @@ func DecodeDriftHistogram(body []byte, httpStatus int) (*DriftHistogram, error) 
 	var h DriftHistogram
 	if err := json.Unmarshal(env.Data, &h); err != nil {
 		return nil, fmt.Errorf("decoding drift histogram: %w", err)
+	}
+	switch h.Window.Kind {
+	case "":
+		h.Window.Kind = skew.WindowOpen // a collector from before scored windows
+	case skew.WindowOpen:
+	case skew.WindowScored:
+		if h.Window.Start == nil || h.Window.End == nil {
+			return nil, fmt.Errorf("decoding drift histogram: scored window of %q without its start and end", h.Feature)
+		}
+	default:
+		return nil, fmt.Errorf("decoding drift histogram: window kind %q, want %q or %q", h.Window.Kind, skew.WindowScored, skew.WindowOpen)
 	}
 	switch h.Type {
 	case baseline.Numerical:

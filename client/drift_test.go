@@ -15,6 +15,7 @@ import (
 	predapi "github.com/mlectl/mlectl/predlog/api"
 	"github.com/mlectl/mlectl/predlog/baseline"
 	"github.com/mlectl/mlectl/predlog/skew"
+	"github.com/mlectl/mlectl/tsdb"
 )
 
 // TestDriftHistogram reads the open window of a real prediction pipeline
@@ -62,6 +63,7 @@ func TestDriftHistogram(t *testing.T) {
 	assert.Equal(t, 1.0, h.Numeric.Above)
 	assert.Equal(t, []float64{0.5, 0.5}, h.Numeric.BaselineProportions)
 	assert.EqualValues(t, 3, h.Window.Samples)
+	assert.Equal(t, skew.WindowOpen, h.Window.Kind, "no window has closed yet")
 
 	h, err = c.DriftHistogram(ctx, "fraud", "", "country", 0)
 	require.NoError(t, err)
@@ -81,6 +83,27 @@ func TestDriftHistogram(t *testing.T) {
 	assert.Equal(t, 400, apiErr.StatusCode)
 	assert.Contains(t, apiErr.Message, "bins:")
 
+	// Once the window closes the default answer is that (scored) window,
+	// even after new traffic arrives in the open one.
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	closedAt := time.Now().Add(skew.DefaultWindow + time.Second).UTC().Truncate(time.Millisecond)
+	require.NoError(t, p.Skew.AppendTo(ctx, db, closedAt))
+	r, err := http.NewRequest(http.MethodPost, hs.URL+"/api/v1/predictions", bytes.NewBufferString(
+		`{"model":"fraud","version":"v7","request_id":"d","ts":`+stamp+`,"latency_ms":1,"features":{"amount":1,"country":"FR"},"prediction":1}`+"\n"))
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(r)
+	require.NoError(t, err)
+	resp.Body.Close()
+	h, err = c.DriftHistogram(ctx, "fraud", "v7", "amount", 2)
+	require.NoError(t, err)
+	assert.Equal(t, skew.WindowScored, h.Window.Kind)
+	require.NotNil(t, h.Window.End)
+	assert.Equal(t, closedAt, *h.Window.End)
+	assert.EqualValues(t, 3, h.Window.Samples, "the three records of the closed window, not the fourth")
+	assert.Equal(t, []float64{1, 1}, h.Numeric.Counts)
+
 	bare := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(bare.Close)
 	old, err := New(bare.URL)
@@ -91,6 +114,8 @@ func TestDriftHistogram(t *testing.T) {
 
 func FuzzDecodeDriftHistogram(f *testing.F) {
 	f.Add([]byte(`{"status":"success","data":{"model":"fraud","version":"v7","feature":"amount","type":"numerical","window":{"start":"2026-11-27T03:00:00Z","end":"2026-11-27T03:05:00Z","length_seconds":300,"samples":3,"missing":0},"baseline":{"rows":4,"sampled":4},"numeric":{"edges":[0,5,10],"counts":[1,1],"below":0,"above":1,"uncertain":0,"baseline_proportions":[0.5,0.5]}}}`))
+	f.Add([]byte(`{"status":"success","data":{"model":"fraud","version":"v7","feature":"amount","type":"numerical","window":{"kind":"scored","start":"2026-11-27T03:00:00Z","end":"2026-11-27T03:05:01Z","length_seconds":301,"samples":2,"missing":0},"baseline":null,"numeric":{"edges":[0,5],"counts":[2],"below":0,"above":0,"uncertain":0}}}`))
+	f.Add([]byte(`{"status":"success","data":{"type":"numerical","window":{"kind":"scored"},"numeric":{"edges":[0,5],"counts":[2]}}}`))
 	f.Add([]byte(`{"status":"success","data":{"type":"categorical","baseline":null,"categories":[{"value":"DE","count":2,"baseline_proportion":null}]}}`))
 	f.Add([]byte(`{"status":"error","errorType":"not_found","error":"no feature"}`))
 	f.Add([]byte(`{"status":"success","data":{"type":"numerical","numeric":{"edges":[0],"counts":[1]}}}`))
@@ -98,6 +123,13 @@ func FuzzDecodeDriftHistogram(f *testing.F) {
 		h, err := DecodeDriftHistogram(body, 200)
 		if err != nil {
 			return
+		}
+		switch h.Window.Kind {
+		case skew.WindowOpen:
+		case skew.WindowScored:
+			_, _ = *h.Window.Start, *h.Window.End // a scored window says when it ran
+		default:
+			t.Fatalf("window kind %q decoded from %q", h.Window.Kind, body)
 		}
 		if n := h.Numeric; n != nil {
 			_ = n.Edges[len(n.Counts)] // indexable as promised

@@ -22,7 +22,7 @@ var detailTabs = []struct {
 	{"1", "overview", []string{"latency p95", "traffic /s"}},
 	// The selected feature's baseline beside the seeded open window; the
 	// counts are checked in TestDriftTabShowsCurrentWindow.
-	{"2", "drift", []string{"amount", "previous_24h", "current window", "top bar"}},
+	{"2", "drift", []string{"amount", "previous_24h", "open window", "top bar"}},
 	{"3", "shadow", []string{"not configured"}},
 	{"4", "versions", []string{"production", "shadow"}},
 	{"5", "events", []string{"looking at the upstream feature store"}},

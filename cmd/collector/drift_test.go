@@ -70,6 +70,7 @@ func TestRunServesDriftHistogram(t *testing.T) {
 		Status string
 		Data   struct {
 			Window struct {
+				Kind    string
 				Start   time.Time
 				End     time.Time
 				Length  float64 `json:"length_seconds"`
@@ -83,6 +84,7 @@ func TestRunServesDriftHistogram(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(body, &env))
 	assert.Equal(t, "success", env.Status)
+	assert.Equal(t, "open", env.Data.Window.Kind, "no window has closed yet: the open one, saying so")
 	assert.Equal(t, 120.0, env.Data.Window.Length, "drift.window from the config file")
 	assert.Equal(t, ts, env.Data.Window.Start)
 	assert.Equal(t, ts.Add(2*time.Minute), env.Data.Window.End)

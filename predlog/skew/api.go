@@ -18,7 +18,7 @@ type Mux interface {
 	Handle(pattern string, h http.Handler)
 }
 
-// Handler serves a Tracker's open windows over HTTP.
+// Handler serves a Tracker's windows over HTTP.
 type Handler struct {
 	t     *Tracker
 	guard func(http.Handler) http.Handler
@@ -40,9 +40,9 @@ func (h *Handler) Mount(m Mux) {
 }
 
 // ServeHistogram is GET /api/v1/drift/{model}/features/{feature}/histogram
-// ?version=V&bins=N: the feature's distribution in the open window beside
-// its baseline's (see Histogram). 400 names the bad parameter, 404 says
-// what is unknown.
+// ?version=V&bins=N&window=scored|open: the feature's distribution in the
+// scored (last closed, the default) or open window beside its baseline's
+// (see Histogram). 400 names the bad parameter, 404 says what is unknown.
 func (h *Handler) ServeHistogram(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	bins := 0
@@ -58,7 +58,7 @@ func (h *Handler) ServeHistogram(w http.ResponseWriter, r *http.Request) {
 		}
 		bins = n
 	}
-	res, err := h.t.Histogram(r.PathValue("model"), q.Get("version"), r.PathValue("feature"), bins)
+	res, err := h.t.Histogram(r.PathValue("model"), q.Get("version"), r.PathValue("feature"), q.Get("window"), bins)
 	var pe *ParamError
 	switch {
 	case errors.As(err, &pe):

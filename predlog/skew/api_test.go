@@ -19,13 +19,22 @@ import (
 	predapi "github.com/mlectl/mlectl/predlog/api"
 	"github.com/mlectl/mlectl/predlog/baseline"
 	"github.com/mlectl/mlectl/predlog/skew"
+	"github.com/mlectl/mlectl/tsdb"
 )
 
 // histogramServer is a real prediction pipeline (badger log in a temp dir)
 // with the histogram route, served on 127.0.0.1.
 func histogramServer(t *testing.T) string {
 	t.Helper()
-	p, err := predapi.OpenPipeline(context.Background(), t.TempDir(), predapi.PipelineOptions{RestoreJoins: -1})
+	url, _ := histogramPipeline(t, skew.Options{})
+	return url
+}
+
+// histogramPipeline is histogramServer with the tracker's options, also
+// returning the pipeline so a test can close windows with its own clock.
+func histogramPipeline(t *testing.T, opts skew.Options) (string, *predapi.Pipeline) {
+	t.Helper()
+	p, err := predapi.OpenPipeline(context.Background(), t.TempDir(), predapi.PipelineOptions{RestoreJoins: -1, Skew: opts})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Close() })
 	mux := http.NewServeMux()
@@ -33,7 +42,7 @@ func histogramServer(t *testing.T) string {
 	skew.NewHandler(p.Skew, nil).Mount(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv.URL, p
 }
 
 func send(t *testing.T, method, url, ctype string, body []byte) {
@@ -163,6 +172,7 @@ type numericData struct {
 type histogramData struct {
 	Model, Version, Feature, Type string
 	Window                        struct {
+		Kind       string
 		Start, End time.Time
 		Length     float64 `json:"length_seconds"`
 		Samples    uint64
@@ -203,6 +213,7 @@ func TestHistogramAfterIngest(t *testing.T) {
 			require.NoError(t, json.Unmarshal(env.Data, &h))
 			assert.Equal(t, "v7", h.Version)
 			assert.Equal(t, "numerical", h.Type)
+			assert.Equal(t, "open", h.Window.Kind, "no window has closed: the open one, saying so")
 			assert.Equal(t, sent.first, h.Window.Start, "the window starts with its first record")
 			assert.Equal(t, sent.first.Add(skew.DefaultWindow), h.Window.End)
 			assert.Equal(t, skew.DefaultWindow.Seconds(), h.Window.Length)
@@ -297,6 +308,8 @@ func TestHistogramRequestErrors(t *testing.T) {
 		{"zero bins", "/api/v1/drift/fraud/features/amount/histogram?version=v7&bins=0", 400, "bad_data", []string{"bins:", "got 0"}},
 		{"too many bins", "/api/v1/drift/fraud/features/amount/histogram?version=v7&bins=101", 400, "bad_data", []string{"bins:", "1 to 100"}},
 		{"bins not a number", "/api/v1/drift/fraud/features/amount/histogram?version=v7&bins=ten", 400, "bad_data", []string{"bins:", `"ten"`}},
+		{"unknown window", "/api/v1/drift/fraud/features/amount/histogram?version=v7&window=closed", 400, "bad_data", []string{"window:", `"closed"`, `"scored"`, `"open"`}},
+		{"window before an unknown model", "/api/v1/drift/churn/features/amount/histogram?window=last", 400, "bad_data", []string{"window:", `"last"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, env := get(t, url+tc.path)
@@ -323,6 +336,123 @@ func TestHistogramBeforeFirstRecord(t *testing.T) {
 	var h histogramData
 	require.NoError(t, json.Unmarshal(env.Data, &h))
 	assert.Zero(t, h.Window.Samples)
+	assert.Equal(t, "open", h.Window.Kind, "nothing scored yet: the open window, saying so")
 	assert.Equal(t, []float64{1, 2, 3}, h.Numeric.Edges)
 	assert.Equal(t, []float64{0.5, 0.5}, h.Numeric.BaselineProportions)
+}
+
+// postWindow posts n fraud v7 predictions stamped from first on (10 ms
+// apart), hours drawn from [lo, hi] and merchants from names; it returns
+// what it sent, for the test to count itself.
+func postWindow(t *testing.T, url string, rng *rand.Rand, first time.Time, n, lo, hi int, names []string) (hours []float64, merchants map[string]uint64) {
+	t.Helper()
+	merchants = map[string]uint64{}
+	var lines strings.Builder
+	for i := range n {
+		hour := lo + rng.IntN(hi-lo+1)
+		hours = append(hours, float64(hour))
+		m := names[rng.IntN(len(names))]
+		merchants[m]++
+		ts := first.Add(time.Duration(i) * 10 * time.Millisecond)
+		fmt.Fprintf(&lines, `{"model":"fraud","version":"v7","role":"production","request_id":"w-%d-%d","ts":%q,"latency_ms":3,"features":{"hour":%d,"merchant":%q},"prediction":0.5,"status":"ok"}`+"\n",
+			first.UnixMilli(), i, ts.Format(time.RFC3339Nano), hour, m)
+	}
+	send(t, http.MethodPost, url+"/api/v1/predictions", "application/x-ndjson", []byte(lines.String()))
+	return hours, merchants
+}
+
+// TestHistogramAcrossWindowRotation posts one window of traffic, closes it
+// with the tracker's clock (AppendTo at the window's end, as the collector's
+// series loop does), posts a differently distributed second window, and
+// checks that the default answer is the scored (closed) window with the
+// first window's counts and span while window=open has the second's.
+func TestHistogramAcrossWindowRotation(t *testing.T) {
+	const window = time.Minute
+	url, p := histogramPipeline(t, skew.Options{Window: window})
+	prof := &baseline.Profile{Model: "fraud", Version: "v7", Rows: 100, Features: []baseline.Feature{
+		{Name: "hour", Type: baseline.Numerical, Count: 100, Min: 0, Max: 23, Sample: []float64{0, 6, 12, 18, 23}},
+		{Name: "merchant", Type: baseline.Categorical, Count: 100, Categories: []baseline.Category{{Value: "grocery", Count: 60}, {Value: "fuel", Count: 40}}},
+	}}
+	body, err := prof.Marshal()
+	require.NoError(t, err)
+	send(t, http.MethodPut, url+"/api/v1/baselines/fraud/v7", "application/json", body)
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+
+	rng := rand.New(rand.NewPCG(3, 9))
+	first := time.Now().Add(-2 * time.Minute).Truncate(time.Millisecond).UTC()
+	hours1, merch1 := postWindow(t, url, rng, first, 300, 0, 11, []string{"grocery", "fuel"})
+	base := url + "/api/v1/drift/fraud/features/"
+	read := func(t *testing.T, query string) histogramData {
+		t.Helper()
+		code, env := get(t, base+query)
+		require.Equal(t, http.StatusOK, code, env.Error)
+		var h histogramData
+		require.NoError(t, json.Unmarshal(env.Data, &h))
+		return h
+	}
+
+	// Before the first window closes the default is the open window.
+	h := read(t, "hour/histogram?bins=23")
+	assert.Equal(t, "open", h.Window.Kind)
+	assert.Equal(t, uint64(len(hours1)), h.Window.Samples)
+	assert.Equal(t, first, h.Window.Start)
+
+	// Closing early does nothing; at the window's end it is scored.
+	require.NoError(t, p.Skew.AppendTo(context.Background(), db, first.Add(window/2)))
+	assert.Equal(t, "open", read(t, "hour/histogram?bins=23").Window.Kind)
+	closed := first.Add(window + 250*time.Millisecond)
+	require.NoError(t, p.Skew.AppendTo(context.Background(), db, closed))
+
+	// The second window: later hours and a merchant the first never saw.
+	hours2, merch2 := postWindow(t, url, rng, closed.Add(time.Second), 120, 12, 23, []string{"fuel", "online"})
+
+	for _, tc := range []struct {
+		name, query string
+		kind        string
+		start, end  time.Time
+		hours       []float64
+		merchants   map[string]uint64
+	}{
+		{"default is the scored window", "", "scored", first, closed, hours1, merch1},
+		{"window=scored", "&window=scored", "scored", first, closed, hours1, merch1},
+		{"window=open", "&window=open", "open", closed, closed.Add(window), hours2, merch2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := read(t, "hour/histogram?version=v7&bins=23"+tc.query)
+			assert.Equal(t, tc.kind, h.Window.Kind)
+			assert.Equal(t, tc.start, h.Window.Start)
+			assert.Equal(t, tc.end, h.Window.End)
+			assert.InDelta(t, tc.end.Sub(tc.start).Seconds(), h.Window.Length, 1e-9)
+			assert.Equal(t, uint64(len(tc.hours)), h.Window.Samples)
+			require.NotNil(t, h.Numeric)
+			counts, below, above := binsOf(tc.hours, 0, 23, 23)
+			assert.Equal(t, counts, h.Numeric.Counts, "integer hours over 23 bins are exact")
+			assert.Equal(t, below, h.Numeric.Below)
+			assert.Equal(t, above, h.Numeric.Above)
+			assert.Zero(t, h.Numeric.Uncertain)
+
+			c := read(t, "merchant/histogram?version=v7"+tc.query)
+			assert.Equal(t, tc.kind, c.Window.Kind)
+			got := map[string]uint64{}
+			for _, cc := range c.Categories {
+				if cc.Count > 0 {
+					got[cc.Value] = cc.Count
+				}
+			}
+			assert.Equal(t, tc.merchants, got)
+		})
+	}
+
+	// A second rotation makes the second window the scored one.
+	closed2 := closed.Add(window)
+	require.NoError(t, p.Skew.AppendTo(context.Background(), db, closed2))
+	h = read(t, "hour/histogram?bins=23")
+	assert.Equal(t, "scored", h.Window.Kind)
+	assert.Equal(t, closed, h.Window.Start)
+	assert.Equal(t, closed2, h.Window.End)
+	counts, _, _ := binsOf(hours2, 0, 23, 23)
+	assert.Equal(t, counts, h.Numeric.Counts)
+	assert.Zero(t, read(t, "hour/histogram?bins=23&window=open").Window.Samples, "nothing sent since")
 }

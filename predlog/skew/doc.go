@@ -21,9 +21,16 @@
 // (see go doc drift): with the default alpha the KS statistic is within 0.01
 // of the exact one unless a 1%-wide bucket holds over 1% of a sample.
 //
-// The open window is also served as a histogram (Handler, GET
-// /api/v1/drift/{model}/features/{feature}/histogram?version=V&bins=N, in
-// the Prometheus envelope): a numerical feature's window counts over the
+// The windows are also served as a histogram (Handler, GET
+// /api/v1/drift/{model}/features/{feature}/histogram?version=V&bins=N&window=W,
+// in the Prometheus envelope). window=scored, the default, is the last
+// closed window, the one the scores above were computed from, with its
+// start, end and sample count; before the first window closes the answer is
+// the open window and says so (window.kind "open"). window=open is the
+// window still filling. To serve the scored window each feature (and the
+// prediction) keeps its last closed window's sketch when the window
+// rotates: one extra sketch per feature, so memory stays bounded. The
+// answer holds a numerical feature's window counts over the
 // baseline profile's bins (N equal bins over the profile's [min, max],
 // default 20, values outside counted as below/above) beside the profile's
 // proportions over the same bins, or a categorical feature's exact counts

@@ -31,8 +31,17 @@ type ParamError struct {
 
 func (e *ParamError) Error() string { return e.Field + ": " + e.Msg }
 
-// Histogram is one feature's distribution in the current (open) window of
-// its model version beside its training profile's.
+// Window names of Histogram.
+const (
+	// WindowScored is the last closed window, the one the drift scores
+	// (mle_feature_drift_score) were computed from: the default.
+	WindowScored = "scored"
+	// WindowOpen is the window still filling.
+	WindowOpen = "open"
+)
+
+// Histogram is one feature's distribution in a window of its model version
+// (the scored window by default) beside its training profile's.
 type Histogram struct {
 	Model   string `json:"model"`
 	Version string `json:"version"`
@@ -46,12 +55,17 @@ type Histogram struct {
 	Categories []CategoryCount `json:"categories,omitempty"`
 }
 
-// Window is the open window: it opened at Start (the model version's first
-// record, or when its previous window closed) and is closed and scored at
-// the first series write at or after End. Start and End are absent before
-// the model version's first record. Samples are the values seen (missing
-// ones apart).
+// Window is the window the counts come from. Kind is WindowScored for the
+// last closed window (Start to End: when it opened and when it was closed
+// and scored, at the first series write at or after Start plus the window
+// length) or WindowOpen for the open window (it opened at Start, the model
+// version's first record or when its previous window closed, and is closed
+// at the first series write at or after End). An answer asked for the
+// scored window is the open one, saying so, until the first window closes.
+// Start and End are absent before the model version's first record. Length
+// is End minus Start. Samples are the values seen (missing ones apart).
 type Window struct {
+	Kind    string     `json:"kind"`
 	Start   *time.Time `json:"start,omitempty"`
 	End     *time.Time `json:"end,omitempty"`
 	Length  float64    `json:"length_seconds"`
@@ -90,10 +104,19 @@ type CategoryCount struct {
 	BaselineProportion *float64 `json:"baseline_proportion"`
 }
 
-// Histogram returns feature's distribution in the open window of model's
-// version beside its baseline. version may be empty when the model has one
-// version; bins is the number of numerical bins (0 for DefaultBins).
-func (t *Tracker) Histogram(model, version, feature string, bins int) (*Histogram, error) {
+// Histogram returns feature's distribution in a window of model's version
+// beside its baseline. window is WindowScored (or empty) for the last closed
+// window, falling back to the open one before a window has closed, or
+// WindowOpen; version may be empty when the model has one version; bins is
+// the number of numerical bins (0 for DefaultBins).
+func (t *Tracker) Histogram(model, version, feature, window string, bins int) (*Histogram, error) {
+	switch window {
+	case "":
+		window = WindowScored
+	case WindowScored, WindowOpen:
+	default:
+		return nil, &ParamError{"window", fmt.Sprintf("want %q or %q, got %q", WindowScored, WindowOpen, window)}
+	}
 	if bins == 0 {
 		bins = DefaultBins
 	}
@@ -128,18 +151,31 @@ func (t *Tracker) Histogram(model, version, feature string, bins int) (*Histogra
 	if s == nil && prof == nil {
 		return nil, fmt.Errorf("model %q version %q has no feature %q in its window or baseline: %w", model, version, feature, ErrNotFound)
 	}
+	if window == WindowScored && m.lastEnd == 0 {
+		window = WindowOpen // no window has closed yet
+	}
 	var cur *drift.Sketch
-	if s != nil {
+	switch {
+	case s != nil && window == WindowOpen:
 		cur = s.cur
-	} else {
+	case s != nil && s.last != nil:
+		cur = s.last
+	case s != nil:
+		cur = t.newSketch(s.kind) // first seen after the scored window closed
+	default:
 		cur = t.newSketch(m.kinds[feature])
 	}
 	if prof != nil && (prof.Type == baseline.Categorical) != (cur.Kind() == drift.Categorical) {
 		prof = nil // the window saw the other kind before the profile came
 	}
 	h := &Histogram{Model: model, Version: version, Feature: feature, Type: baseline.Numerical,
-		Window: Window{Length: t.opts.Window.Seconds(), Samples: cur.Count(), Missing: cur.Missing()}}
-	if m.start != 0 {
+		Window: Window{Kind: window, Length: t.opts.Window.Seconds(), Samples: cur.Count(), Missing: cur.Missing()}}
+	switch {
+	case window == WindowScored:
+		start, end := time.UnixMilli(m.lastStart).UTC(), time.UnixMilli(m.lastEnd).UTC()
+		h.Window.Start, h.Window.End = &start, &end
+		h.Window.Length = end.Sub(start).Seconds()
+	case m.start != 0:
 		start := time.UnixMilli(m.start).UTC()
 		end := start.Add(t.opts.Window)
 		h.Window.Start, h.Window.End = &start, &end

@@ -28,7 +28,7 @@ func BenchmarkHistogram(b *testing.B) {
 	tr.ObserveRecords(recs)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := tr.Histogram("m", "v", "x", 0); err != nil {
+		if _, err := tr.Histogram("m", "v", "x", WindowOpen, 0); err != nil {
 			b.Fatal(err)
 		}
 	}

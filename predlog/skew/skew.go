@@ -48,12 +48,16 @@ type mvKey struct{ model, version string }
 type series struct {
 	kind  drift.Kind
 	cur   *drift.Sketch
+	last  *drift.Sketch // the last closed window's, kept for the histogram; nil before one closes
 	hours [historyHours]*drift.Sketch
 	hour  [historyHours]int64 // which hour (Unix hours) each slot holds
 }
 
 type modelState struct {
 	start    int64 // current window start, Unix ms; 0 before the first record
+	// lastStart and lastEnd span the last closed window (the scored one),
+	// Unix ms; 0 before a window closes.
+	lastStart, lastEnd int64
 	feats    map[string]*series
 	pred     *series
 	baseline map[string]*drift.Sketch
@@ -237,10 +241,11 @@ func (t *Tracker) history(s *series, hour int64) *drift.Sketch {
 	return h
 }
 
-// close ends the current window of s: returns its sketch and folds it into
-// its hour's bucket.
+// close ends the current window of s: returns its sketch, keeps it as
+// s.last and folds it into its hour's bucket.
 func (t *Tracker) close(s *series, hour int64) *drift.Sketch {
 	w := s.cur
+	s.last = w
 	s.cur = t.newSketch(s.kind)
 	slot := int(hour % historyHours)
 	if s.hours[slot] == nil || s.hour[slot] != hour {
@@ -307,6 +312,7 @@ func (t *Tracker) rotate(now time.Time) {
 			}
 		}
 		m.scores = scores
+		m.lastStart, m.lastEnd = m.start, nowMS
 		m.start = nowMS
 	}
 }

@@ -6,15 +6,18 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/predlog/skew"
 	"github.com/mlectl/mlectl/tui/common"
 )
 
-// histState is the selected drift feature's current-window histogram.
+// histState is the selected drift feature's histogram (the scored window
+// once one has closed, else the open one).
 type histState struct {
 	want string // version\x00feature of the last fetch started
 	key  string // version\x00feature that h and err belong to
@@ -128,15 +131,34 @@ func (v *View) ellipsis() string {
 	return "…"
 }
 
-// windowText describes the open window: its span (it closes at the end)
-// and sample count.
-func windowText(h *client.DriftHistogram) string {
-	w := h.Window
-	s := ""
-	if w.Start != nil && w.End != nil {
-		s = w.Start.UTC().Format("15:04:05") + "-" + w.End.UTC().Format("15:04:05") + " · "
+// windowName says which window the histogram shows: the scored one (the
+// last closed window, the drift scores' own) or the open one.
+func windowName(h *client.DriftHistogram) string {
+	if h.Window.Kind == skew.WindowScored {
+		return "scored window"
 	}
-	s += strconv.FormatUint(w.Samples, 10) + " values"
+	return "open window"
+}
+
+// windowText describes the window: which one, its span (a scored window
+// ran from start to end; an open one closes at the end) and sample count.
+// The span is in minutes when both ends are whole minutes.
+func windowText(h *client.DriftHistogram, ascii bool) string {
+	w := h.Window
+	s := windowName(h)
+	if w.Start != nil && w.End != nil {
+		start, end := w.Start.UTC(), w.End.UTC()
+		layout := "15:04:05"
+		if start.Truncate(time.Minute).Equal(start) && end.Truncate(time.Minute).Equal(end) {
+			layout = "15:04"
+		}
+		dash := "–"
+		if ascii {
+			dash = "-"
+		}
+		s += " " + start.Format(layout) + dash + end.Format(layout)
+	}
+	s += " · " + strconv.FormatUint(w.Samples, 10) + " values"
 	if w.Missing > 0 {
 		s += ", " + strconv.FormatUint(w.Missing, 10) + " missing"
 	}
@@ -170,9 +192,9 @@ func (v *View) numericNote(h *client.DriftHistogram, n int) []string {
 	if n < 4 {
 		// Too short for bars: one sparkline each.
 		line := "baseline " + v.compactBars(base, top) + "  current " + v.compactBars(cur, top) + "  " + outside(h, lo, hi)
-		return []string{title + " · window " + windowText(h), line}
+		return []string{title + " · " + windowText(h, v.c.ASCII), line}
 	}
-	title += " · baseline vs current window, one scale"
+	title += " · baseline vs " + windowName(h) + ", one scale"
 	rows := n - 3
 	baseHead := "baseline"
 	if h.Baseline != nil {
@@ -185,7 +207,7 @@ func (v *View) numericNote(h *client.DriftHistogram, n int) []string {
 	}
 	gap := "    "
 	bw := max(bins, ansi.StringWidth(baseHead)) // the baseline block's width
-	head := pad(baseHead, bw) + gap + "current " + windowText(h)
+	head := pad(baseHead, bw) + gap + windowText(h, v.c.ASCII)
 	legend := []string{"top bar " + common.FormatPercent(top)}
 	legend = append(legend, outsideParts(h, lo, hi)...)
 	if nb.Uncertain > 0 && total > 0 {
@@ -335,7 +357,7 @@ func (v *View) hbar(x, top float64, width int) string {
 // shares as bars side by side, the profile's most frequent first.
 func (v *View) categoryNote(h *client.DriftHistogram, n int) []string {
 	st := v.c.Styles
-	title := h.Feature + " " + h.Version + " · " + strconv.Itoa(len(h.Categories)) + " categories · window " + windowText(h)
+	title := h.Feature + " " + h.Version + " · " + strconv.Itoa(len(h.Categories)) + " categories · " + windowText(h, v.c.ASCII)
 	if h.Baseline == nil {
 		title += " · no training profile"
 	}

@@ -41,24 +41,37 @@ func TestNumericNoteBars(t *testing.T) {
 		Numeric: &skew.NumericBins{Edges: []float64{0, 1, 2, 3, 4}, Counts: []float64{0, 2, 4, 2}, Above: 2,
 			BaselineProportions: []float64{0.5, 0.25, 0.25, 0}},
 	}
+	scoredEnd := time.Date(2026, 1, 1, 11, 5, 0, 250e6, time.UTC)
 	for _, tc := range []struct {
 		name  string
 		ascii bool
+		win   skew.Window
+		// the note's first two lines
+		title, head string
 		// bar rows of a 7-line note, top first
 		base, cur []string
 	}{
 		// Scale: the top bar is the baseline's 50% over 4 rows of 8
 		// eighths. Baseline 50/25/25/0% -> 32/16/16/0 eighths; current
 		// 0/20/40/20% -> 0/13/26/13 eighths (12.8 and 25.6 rounded).
-		{"unicode", false, []string{"█   ", "█   ", "███ ", "███ "}, []string{"  ▂ ", "  █ ", " ▅█▅", " ███"}},
-		{"ascii", true, []string{"#   ", "#   ", "### ", "### "}, []string{"  . ", "  # ", " +#+", " ###"}},
+		{"unicode, scored window on whole minutes", false, skew.Window{Kind: skew.WindowScored, Start: at(11, 0), End: at(11, 5), Samples: 10},
+			"x v1 · 4 bins over 0..4.00 · baseline vs scored window, one scale", "baseline (100 rows)    scored window 11:00–11:05 · 10 values",
+			[]string{"█   ", "█   ", "███ ", "███ "}, []string{"  ▂ ", "  █ ", " ▅█▅", " ███"}},
+		{"unicode, scored window closed past the minute", false, skew.Window{Kind: skew.WindowScored, Start: at(11, 0), End: &scoredEnd, Samples: 10},
+			"x v1 · 4 bins over 0..4.00 · baseline vs scored window, one scale", "baseline (100 rows)    scored window 11:00:00–11:05:00 · 10 values",
+			[]string{"█   ", "█   ", "███ ", "███ "}, []string{"  ▂ ", "  █ ", " ▅█▅", " ███"}},
+		{"ascii, open window", true, skew.Window{Kind: skew.WindowOpen, Start: at(11, 0), End: at(11, 5), Samples: 10},
+			"x v1 · 4 bins over 0..4.00 · baseline vs open window, one scale", "baseline (100 rows)    open window 11:00-11:05 · 10 values",
+			[]string{"#   ", "#   ", "### ", "### "}, []string{"  . ", "  # ", " +#+", " ###"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := noteView(t, tc.ascii)
-			lines := v.numericNote(h, 7)
+			h := *h
+			h.Window = tc.win
+			lines := v.numericNote(&h, 7)
 			require.Len(t, lines, 7)
-			assert.Equal(t, "x v1 · 4 bins over 0..4.00 · baseline vs current window, one scale", lines[0])
-			assert.Equal(t, "baseline (100 rows)    current 11:00:00-11:05:00 · 10 values", lines[1])
+			assert.Equal(t, tc.title, lines[0])
+			assert.Equal(t, tc.head, lines[1])
 			const bw = len("baseline (100 rows)")
 			for r := range 4 {
 				row := []rune(lines[2+r])
@@ -89,7 +102,7 @@ func TestCategoryNote(t *testing.T) {
 	v := noteView(t, true)
 	lines := v.categoryNote(h, 3)
 	require.Len(t, lines, 3)
-	assert.Equal(t, "c v1 · 3 categories · window 8 values", lines[0])
+	assert.Equal(t, "c v1 · 3 categories · open window · 8 values", lines[0], "no span before the first record")
 	assert.Contains(t, lines[1], "a     baseline ")
 	assert.True(t, strings.HasSuffix(lines[1], " 25%"), lines[1])
 	assert.Equal(t, "+2 more", lines[2], "the last line says what did not fit")
