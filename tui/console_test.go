@@ -260,14 +260,29 @@ func TestCollectorDown(t *testing.T) {
 	hs.Close()
 	c, err := client.New(url)
 	require.NoError(t, err)
-	m := New(t.Context(), testConfig(stableURL{c}))
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
-	s := &session{t: t, tm: tm}
-	s.waitFor("collector NOT READY", "no data: collector")
-	screen := s.screen()
-	assert.Contains(t, screen, "unreachable")
-	assert.Contains(t, screen, "data —", "no data has ever arrived")
-	assert.NotContains(t, screen, "fraud")
+	for _, tc := range []struct {
+		ascii bool
+		// status: the right end of the header, written out by hand.
+		status string
+	}{
+		{false, "collector NOT READY · no data yet · http://collector.test:9710"},
+		{true, "collector NOT READY - no data yet - http://collector.test:9710"},
+	} {
+		t.Run(fmt.Sprintf("ascii=%v", tc.ascii), func(t *testing.T) {
+			cfg := testConfig(stableURL{c})
+			cfg.ASCII = tc.ascii
+			tm := teatest.NewTestModel(t, New(t.Context(), cfg), teatest.WithInitialTermSize(80, 24))
+			s := &session{t: t, tm: tm}
+			s.waitFor("collector NOT READY", "no data: collector")
+			screen := s.screen()
+			assert.Contains(t, screen, "unreachable")
+			assert.NotContains(t, screen, "fraud")
+			header := strings.Split(screen, "\n")[0]
+			assert.True(t, strings.HasSuffix(header, tc.status), "no data has ever arrived, said in words: %q", header)
+			assert.NotContains(t, header, "- -", "no dash placeholder next to a dash separator")
+			assert.LessOrEqual(t, len([]rune(header)), 80)
+		})
+	}
 }
 
 func TestModelsViewASCII(t *testing.T) {

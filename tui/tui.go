@@ -494,7 +494,9 @@ func (m *Model) header() string {
 	default:
 		health = st.StatusOK.Render("collector ready")
 	}
-	age := "data " + m.c.DashFor()
+	// Words, not a dash: in --ascii a "-" placeholder next to the "-"
+	// separator read "data - - URL".
+	age := "no data yet"
 	if t := m.active().LastUpdate(); !t.IsZero() {
 		age = "data " + common.FormatAge(m.c.Now().Sub(t))
 	}

@@ -236,6 +236,20 @@ func TestGamedayNotConfigured(t *testing.T) {
 	})
 }
 
+// At the minimum size (60x12) the game-day "not configured" reason wraps
+// at word boundaries instead of losing its end.
+func TestGamedayNotConfiguredMinWidth(t *testing.T) {
+	s := newSession(t, alertsRecorded, MinWidth, MinHeight, "")
+	s.waitFor("collector ready")
+	s.keys(":", "gameday", "enter")
+	s.waitFor("not configured")
+	screen := s.screen()
+	checkGolden(t, screen, MinWidth, MinHeight)
+	assert.NotContains(t, screen, "…", "nothing is cut")
+	assert.Contains(t, strings.Join(strings.Fields(screen), " "),
+		"not configured: the collector does not serve /api/v1/gameday/injections yet.", "the whole reason shows")
+}
+
 func TestRunbookDetailASCII(t *testing.T) {
 	api := stableURL{collectorClient(t, alertsRecorded)}
 	cfg := testConfig(api)

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/tui/common"
@@ -523,7 +524,13 @@ func (v *View) View() string {
 			"",
 			st.Warn.Render(common.NotConfigured) + ": the collector does not serve " + Endpoint + " yet.",
 		}
-		return common.Body(lines, v.width, v.height)
+		// Wrapped at word boundaries: at 60 columns the reason would
+		// otherwise lose its end.
+		var wrapped []string
+		for _, l := range lines {
+			wrapped = append(wrapped, strings.Split(ansi.Wordwrap(l, max(v.width, 1), ""), "\n")...)
+		}
+		return common.Body(wrapped, v.width, v.height)
 	}
 	if v.form {
 		return v.formView()

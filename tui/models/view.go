@@ -11,6 +11,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mlectl/mlectl/internal/apiclient"
 	"github.com/mlectl/mlectl/tui/chart"
@@ -347,9 +348,41 @@ func (v *View) View() string {
 		if v.loaded {
 			parts = append([]string{strconv.Itoa(len(v.table.Rows())) + " of " + strconv.Itoa(len(v.snap.Models)) + " models"}, parts...)
 		}
-		notes = append(notes, v.c.Styles.Muted.Render(strings.Join(parts, " · ")))
+		body := v.table.View()
+		// A second footnote line only where the table leaves a blank one.
+		free := max(v.height-strings.Count(body, "\n")-1, 1)
+		lines := packNotes(parts, v.width, min(free, 2))
+		for i, l := range lines {
+			lines[i] = v.c.Styles.Muted.Render(l)
+		}
+		pad := max(v.height-strings.Count(body, "\n")-1-len(lines), 0)
+		return body + strings.Repeat("\n", pad+1) + strings.Join(lines, "\n")
 	}
 	body := v.table.View()
 	pad := max(v.height-1-strings.Count(body, "\n")-1, 0)
 	return body + strings.Repeat("\n", pad+1) + common.Fit(notes[0], v.width)
+}
+
+// packNotes lays out footnotes, most important first, on at most maxLines
+// lines of width cells, joined by " · ". A note that fits on no line is
+// dropped whole rather than cut mid-word; only a first note wider than
+// the whole line is cut.
+func packNotes(parts []string, width, maxLines int) []string {
+	const sep = " · "
+	var lines []string
+	for _, p := range parts {
+		pw := ansi.StringWidth(p)
+		switch n := len(lines); {
+		case n > 0 && ansi.StringWidth(lines[n-1])+len([]rune(sep))+pw <= width:
+			lines[n-1] += sep + p
+		case n < maxLines && pw <= width:
+			lines = append(lines, p)
+		case n == 0:
+			lines = append(lines, common.Fit(p, width))
+		}
+	}
+	if len(lines) == 0 {
+		lines = []string{""}
+	}
+	return lines
 }
