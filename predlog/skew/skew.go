@@ -55,15 +55,15 @@ type series struct {
 
 type modelState struct {
 	start    int64 // current window start, Unix ms; 0 before the first record
-	// lastStart and lastEnd span the last closed window (the scored one),
-	// Unix ms; 0 before a window closes.
-	lastStart, lastEnd int64
 	feats    map[string]*series
 	pred     *series
 	baseline map[string]*drift.Sketch
 	profile  map[string]*baseline.Feature // the training profile's features, for the histogram
 	kinds    map[string]drift.Kind
 	scores   []score // of the last closed window
+	// lastStart and lastEnd span the last closed window (the scored one),
+	// Unix ms; 0 before a window closes.
+	lastStart, lastEnd int64
 }
 
 type score struct {
