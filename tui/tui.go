@@ -247,12 +247,10 @@ func (m *Model) probeReady() tea.Cmd {
 	}
 	m.readyInflight = true
 	c, api := m.c, m.api
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(c.Ctx, readyTimeout)
-		defer cancel()
+	return c.Call(readyTimeout, func(ctx context.Context) tea.Msg {
 		at := c.Now()
 		return readyMsg{err: api.Ready(ctx), at: at}
-	}
+	})
 }
 
 // open makes name the active view: an entry already in the breadcrumbs is

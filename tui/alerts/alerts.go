@@ -146,16 +146,14 @@ func (v *View) fetch() tea.Cmd {
 	v.seq++
 	v.inflight = true
 	c, api, seq := v.c, v.api, v.seq
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
-		defer cancel()
+	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
 		msg := fetchedMsg{seq: seq, at: c.Now()}
 		var wg sync.WaitGroup
 		wg.Go(func() { msg.alerts, msg.err = api.Alerts(ctx) })
 		wg.Go(func() { msg.states, msg.stateErr = api.AlertStates(ctx) })
 		wg.Wait()
 		return msg
-	}
+	})
 }
 
 // LastUpdate is when the shown alerts were fetched.

@@ -159,11 +159,9 @@ func (v *View) fetch() tea.Cmd {
 	v.seq++
 	v.inflight = true
 	c, api, model, seq, shadow := v.c, v.api, v.model, v.seq, v.tab == TabShadow
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
-		defer cancel()
+	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
 		return fetchedMsg{seq: seq, snap: Fetch(ctx, api, model, c.Now(), shadow)}
-	}
+	})
 }
 
 // InFlight reports whether a fetch is running.

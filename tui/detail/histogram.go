@@ -64,12 +64,10 @@ func (v *View) syncHistogram(force bool) tea.Cmd {
 	v.hist.want = key
 	v.hist.seq++
 	c, api, model, seq := v.c, v.api, v.model, v.hist.seq
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
-		defer cancel()
+	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
 		h, err := api.DriftHistogram(ctx, model, version, feature, 0)
 		return histMsg{seq: seq, key: key, h: h, err: err}
-	}
+	})
 }
 
 // driftNoteHeight is how many lines below the drift table show the

@@ -152,13 +152,11 @@ func (v *View) Refresh() tea.Cmd {
 	}
 	v.inflight = true
 	c, api := v.c, v.api
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
-		defer cancel()
+	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
 		at := c.Now()
 		list, err := api.Injections(ctx)
 		return fetchedMsg{list: list, err: err, at: at}
-	}
+	})
 }
 
 // LastUpdate is when the injections were last fetched.
@@ -242,16 +240,14 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 // fetchChoices lists the values of label for series matching sel.
 func (v *View) fetchChoices(field int, model, label, sel string) tea.Cmd {
 	c, api := v.c, v.api
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
-		defer cancel()
+	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
 		now := c.Now()
 		vals, err := api.LabelValues(ctx, label, []string{sel}, now.Add(-time.Hour), now)
 		if err != nil {
 			vals = nil // the pickers are a convenience; typing still works
 		}
 		return choicesMsg{field: field, model: model, vals: vals}
-	}
+	})
 }
 
 // featureChoices fetches the features of the model typed, once per model.
@@ -337,12 +333,10 @@ func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		id, c, api := row.Key, v.c, v.api
 		v.status, v.bad = "stopping "+id+"…", false
-		return func() tea.Msg {
-			ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
-			defer cancel()
+		return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
 			inj, err := api.StopInjection(ctx, id)
 			return doneMsg{verb: "stopped", inj: inj, err: err}
-		}
+		})
 	}
 	v.table.Update(msg)
 	return nil

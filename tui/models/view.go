@@ -105,11 +105,9 @@ func (v *View) Refresh() tea.Cmd {
 	}
 	v.inflight = true
 	c, api := v.c, v.api
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
-		defer cancel()
+	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
 		return fetchedMsg(Fetch(ctx, api, c.Now()))
-	}
+	})
 }
 
 // LastUpdate is when the shown data was evaluated; zero before the first.

@@ -200,9 +200,7 @@ func (v *View) run() tea.Cmd {
 	v.inflight = true
 	seq, c, api := v.seq, v.c, v.api
 	step := stepFor(v.width)
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
-		defer cancel()
+	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
 		at := c.Now()
 		msg := &resultMsg{seq: seq, query: q, at: at}
 		done := make(chan struct{})
@@ -213,7 +211,7 @@ func (v *View) run() tea.Cmd {
 		msg.instant, msg.ierr = api.Query(ctx, q, at)
 		<-done
 		return msg
-	}
+	})
 }
 
 // stepFor picks a range step giving about one point per chart column.

@@ -169,13 +169,11 @@ func (v *View) Refresh() tea.Cmd {
 	}
 	v.inflight = true
 	c, api := v.c, v.api
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
-		defer cancel()
+	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
 		at := c.Now()
 		list, err := api.Runbooks(ctx, nil)
 		return listedMsg{list: list, err: err, at: at}
-	}
+	})
 }
 
 // Open shows the runbook an alert links to: ref is the alert's runbook
@@ -201,12 +199,10 @@ func (v *View) Open(ref string, labels map[string]string) tea.Cmd {
 		params["runbook"] = ref
 	}
 	c, api := v.c, v.api
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
-		defer cancel()
+	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
 		list, err := api.Runbooks(ctx, params)
 		return resolvedMsg{ref: ref, list: list, err: err}
-	}
+	})
 }
 
 // Back leaves a runbook opened from the list; it reports false when the
@@ -372,13 +368,11 @@ func (v *View) openDetail(id string) {
 func (v *View) load(id string) tea.Cmd {
 	v.openDetail(id)
 	c, api := v.c, v.api
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
-		defer cancel()
+	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
 		at := c.Now()
 		b, err := api.Runbook(ctx, id)
 		return loadedMsg{id: id, rb: b, err: err, at: at}
-	}
+	})
 }
 
 func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
@@ -519,12 +513,10 @@ func (v *View) prepare() tea.Cmd {
 
 func (v *View) runCmd(id string, n int, vars map[string]string) tea.Cmd {
 	c, api := v.c, v.api
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(c.Ctx, stepTimeout)
-		defer cancel()
+	return c.Call(stepTimeout, func(ctx context.Context) tea.Msg {
 		res, err := api.RunStep(ctx, id, n, vars)
 		return stepMsg{id: id, n: n, res: res, err: err}
-	}
+	})
 }
 
 func (v *View) rebuild() {

@@ -127,15 +127,13 @@ func (v *View) Refresh() tea.Cmd {
 	}
 	v.inflight = true
 	c, api, model := v.c, v.api, v.model
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(c.Ctx, fetchTimeout)
-		defer cancel()
+	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
 		to := c.Now()
 		from := to.Add(-Window)
 		// to is exclusive: the event recorded this instant still counts.
 		evs, err := api.EventLog(ctx, model, from, to.Add(time.Millisecond), events.DefaultLimit)
 		return fetchedMsg{model: model, evs: evs, from: from, to: to, err: err}
-	}
+	})
 }
 
 // LastUpdate is when the shown events were fetched.
