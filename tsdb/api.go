@@ -49,6 +49,9 @@ type Options struct {
 	// Now is the clock used for retention; nil means time.Now.
 	Now func() time.Time
 
+	// walOpen is a test hook that opens WAL segment files (nil: os.OpenFile);
+	// tests wrap the file to fail writes as a full disk does.
+	walOpen func(path string) (walFile, error)
 	// sealEveryCommit is a test hook: seal the whole head after each Commit.
 	sealEveryCommit bool
 	// compactCommitHook is a test hook called before compaction commits its

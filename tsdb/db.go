@@ -152,7 +152,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		bdb.Close()
 		return nil, err
 	}
-	if db.wal, err = openWAL(walDir, lastSeg+1, opts.SyncEveryCommit); err != nil {
+	if db.wal, err = openWAL(walDir, lastSeg+1, opts.SyncEveryCommit, opts.walOpen); err != nil {
 		bdb.Close()
 		return nil, err
 	}

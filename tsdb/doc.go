@@ -77,6 +77,17 @@
 // at close, or on every commit with SyncEveryCommit. Open replays the WAL
 // and truncates a torn tail record.
 //
+// A WAL write that fails (ENOSPC on a full disk, EIO) may leave part of its
+// record behind. Before Commit returns the error, the write is rolled back:
+// the segment is truncated to the end of its last complete record, or, if
+// that fails too, the segment is abandoned and the next Commit starts a new
+// one. So a torn record is only ever the last thing in its segment, nothing
+// acknowledged follows it there, and replay, which moves on to the next
+// segment after a torn tail, keeps every acknowledged commit. (Versions
+// before this wrote on after a torn record; replay therefore also resyncs:
+// it skips a corrupt record to the next offset where a complete record with
+// a valid checksum starts, and logs the bytes it skipped.)
+//
 // Sealing (Flush; also every HeadMaxAge, when the head holds HeadMaxSamples,
 // and on Close) rotates the WAL under an exclusive lock that commits hold
 // shared across their WAL write and head insert, so every record in the old

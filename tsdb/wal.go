@@ -2,6 +2,7 @@ package tsdb
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -111,19 +112,38 @@ func frameWALRecord(buf []byte) {
 	binary.LittleEndian.PutUint32(buf[4:], crc32.Checksum(payload, castagnoli))
 }
 
+// walFile is what the WAL needs of an open segment. *os.File implements it;
+// tests wrap it to fail writes the way a full disk does.
+type walFile interface {
+	Write(p []byte) (int, error)
+	Truncate(size int64) error
+	Sync() error
+	Close() error
+}
+
 // wal is a directory of append-only segment files. Each Commit is one framed
 // record written with a single write(2), so an acknowledged commit is in the
 // page cache and survives kill -9; fsync runs on a timer, on rotation and on
 // close (or per commit with syncEvery).
+//
+// A write that fails (ENOSPC, EIO) may have left part of its record in the
+// segment. It is rolled back before the error is returned: the segment is
+// truncated to the end of the last complete record, or, when that fails
+// too, the segment is abandoned and the next write starts a new one. So no
+// record is ever appended after a torn one in the same segment, and replay
+// (which continues with the next segment after a torn tail) never drops an
+// acknowledged record.
 type wal struct {
 	dir       string
 	syncEvery bool
+	open      func(path string) (walFile, error)
 
-	mu    sync.Mutex
-	f     *os.File
-	seg   int
-	dirty bool
-	size  int64
+	mu     sync.Mutex
+	f      walFile // nil after a failed rollback: the next write cuts a new segment
+	seg    int
+	dirty  bool
+	size   int64 // bytes of complete records in segment seg
+	closed bool
 }
 
 func segmentName(dir string, n int) string { return filepath.Join(dir, fmt.Sprintf("%08d", n)) }
@@ -144,8 +164,10 @@ func listSegments(dir string) ([]int, error) {
 }
 
 // replayWAL reads every segment in order and calls fn for each entry. A torn
-// or corrupt tail of the last segment is truncated away (it was never
-// acknowledged); corruption elsewhere is reported through warn and skipped.
+// or corrupt record is skipped: replay resumes at the next valid record of
+// the same segment (see resync) or, failing that, with the next segment;
+// a segment whose only damage is a torn tail is truncated there (it was
+// never acknowledged).
 func replayWAL(dir string, warn func(msg string, args ...any), fn func(e *walEntry) error) (lastSeg int, err error) {
 	segs, err := listSegments(dir)
 	if err != nil {
@@ -154,20 +176,82 @@ func replayWAL(dir string, warn func(msg string, args ...any), fn func(e *walEnt
 	sb := labels.NewScratchBuilder(8)
 	for i, n := range segs {
 		lastSeg = n
-		good, rerr := replaySegment(segmentName(dir, n), &sb, fn)
+		path := segmentName(dir, n)
+		good, rerr := replaySegment(path, &sb, fn)
 		if rerr == nil {
 			continue
 		}
 		if !errors.Is(rerr, errCorrupt) {
 			return lastSeg, rerr
 		}
-		warn("WAL segment has a torn or corrupt record; later records in it are dropped",
-			"segment", segmentName(dir, n), "valid_bytes", good, "err", rerr, "last_segment", i == len(segs)-1)
-		if err := os.Truncate(segmentName(dir, n), good); err != nil {
+		resumed, skipped, rerr2 := resyncSegment(path, good, &sb, fn)
+		if rerr2 != nil {
+			return lastSeg, rerr2
+		}
+		if resumed > 0 {
+			warn("WAL segment has a torn or corrupt record; replay skipped it and resumed at the next valid record",
+				"segment", path, "offset", good, "skipped_bytes", skipped, "err", rerr)
+			continue
+		}
+		warn("WAL segment has a torn or corrupt tail; it is truncated (it was never acknowledged)",
+			"segment", path, "valid_bytes", good, "err", rerr, "last_segment", i == len(segs)-1)
+		if err := os.Truncate(path, good); err != nil {
 			return lastSeg, fmt.Errorf("truncate corrupt WAL segment: %w", err)
 		}
 	}
 	return lastSeg, nil
+}
+
+// resyncSegment looks, after the corrupt record at offset bad, for the next
+// offset where a complete record with a valid checksum starts, and replays
+// from there. It returns how many records it replayed after the damage (0:
+// nothing valid follows, the tail is garbage) and how many bytes it
+// skipped. Segments written by this version never need it (a failed write
+// is rolled back), but older versions appended after a torn record.
+func resyncSegment(path string, bad int64, sb *labels.ScratchBuilder, fn func(e *walEntry) error) (resumed int, skipped int64, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read WAL segment: %w", err)
+	}
+	damaged := int(bad)
+	for {
+		start := nextFrame(b, damaged+1)
+		if start < 0 {
+			return resumed, skipped, nil
+		}
+		skipped += int64(start - damaged)
+		n, err := replayFrames(bytes.NewReader(b[start:]), int64(len(b)-start), sb, func(e *walEntry) error {
+			resumed++
+			return fn(e)
+		})
+		if err == nil {
+			return resumed, skipped, nil
+		}
+		if !errors.Is(err, errCorrupt) {
+			return resumed, skipped, err
+		}
+		damaged = start + int(n)
+	}
+}
+
+// nextFrame returns the first offset at or after off where a complete frame
+// with a matching checksum and a known first entry type starts, or -1.
+func nextFrame(b []byte, off int) int {
+	for ; off+walFrameHeader < len(b); off++ {
+		n := int(binary.LittleEndian.Uint32(b[off:]))
+		end := off + walFrameHeader + n
+		if n == 0 || n > maxWALRecord || end > len(b) || end < off {
+			continue
+		}
+		payload := b[off+walFrameHeader : end]
+		if t := payload[0]; t < walSeries || t > walFloatHisto {
+			continue
+		}
+		if crc32.Checksum(payload, castagnoli) == binary.LittleEndian.Uint32(b[off+4:]) {
+			return off
+		}
+	}
+	return -1
 }
 
 func replaySegment(path string, sb *labels.ScratchBuilder, fn func(e *walEntry) error) (good int64, err error) {
@@ -213,28 +297,59 @@ func replayFrames(r io.Reader, size int64, sb *labels.ScratchBuilder, fn func(e 
 	}
 }
 
-func openWAL(dir string, seg int, syncEvery bool) (*wal, error) {
+func openSegmentFile(path string) (walFile, error) {
+	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+}
+
+// openWAL starts segment seg in dir; open opens a segment file (nil: the
+// real file).
+func openWAL(dir string, seg int, syncEvery bool, open func(path string) (walFile, error)) (*wal, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create WAL dir: %w", err)
 	}
-	w := &wal{dir: dir, syncEvery: syncEvery, seg: seg}
-	f, err := os.OpenFile(segmentName(dir, seg), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open WAL segment: %w", err)
+	if open == nil {
+		open = openSegmentFile
 	}
-	w.f = f
+	w := &wal{dir: dir, syncEvery: syncEvery, seg: seg - 1, open: open}
+	if err := w.startSegmentLocked(); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
-// write appends one framed record with a single write(2).
+// startSegmentLocked opens segment w.seg+1 and makes it current.
+func (w *wal) startSegmentLocked() error {
+	path := segmentName(w.dir, w.seg+1)
+	f, err := w.open(path)
+	if err != nil {
+		return fmt.Errorf("open WAL segment %s: %w", path, err)
+	}
+	var size int64
+	if fi, err := os.Stat(path); err == nil {
+		size = fi.Size()
+	}
+	w.seg++
+	w.f, w.dirty, w.size = f, false, size
+	return nil
+}
+
+// write appends one framed record with a single write(2). On failure the
+// partial record is rolled back (see wal) before write returns, so the
+// caller may report the commit as failed and later commits stay readable.
 func (w *wal) write(rec []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.f == nil {
+	if w.closed {
 		return errors.New("WAL is closed")
 	}
+	if w.f == nil {
+		if err := w.startSegmentLocked(); err != nil {
+			return fmt.Errorf("write WAL: a new segment is needed after a failed write: %w", err)
+		}
+	}
 	if _, err := w.f.Write(rec); err != nil {
-		return fmt.Errorf("write WAL: %w", err)
+		w.rollbackLocked()
+		return fmt.Errorf("write WAL segment %s: %w", segmentName(w.dir, w.seg), err)
 	}
 	w.size += int64(len(rec))
 	if w.syncEvery {
@@ -245,6 +360,19 @@ func (w *wal) write(rec []byte) error {
 	}
 	w.dirty = true
 	return nil
+}
+
+// rollbackLocked removes whatever a failed write left after the last
+// complete record; if the segment cannot be truncated it is abandoned (its
+// torn tail is then the last thing in it) and the next write starts a new
+// segment.
+func (w *wal) rollbackLocked() {
+	if err := w.f.Truncate(w.size); err == nil {
+		return
+	}
+	_ = w.f.Sync()
+	_ = w.f.Close()
+	w.f, w.dirty = nil, false
 }
 
 func (w *wal) sync() error {
@@ -262,22 +390,23 @@ func (w *wal) sync() error {
 func (w *wal) rotate() (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.f == nil {
+	if w.closed {
 		return 0, errors.New("WAL is closed")
 	}
-	if err := w.f.Sync(); err != nil {
-		return 0, fmt.Errorf("fsync WAL: %w", err)
-	}
-	if err := w.f.Close(); err != nil {
-		return 0, fmt.Errorf("close WAL segment: %w", err)
-	}
-	w.seg++
-	f, err := os.OpenFile(segmentName(w.dir, w.seg), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
+	if w.f != nil {
+		if err := w.f.Sync(); err != nil {
+			return 0, fmt.Errorf("fsync WAL: %w", err)
+		}
+		if err := w.f.Close(); err != nil {
+			w.f = nil
+			return 0, fmt.Errorf("close WAL segment: %w", err)
+		}
 		w.f = nil
-		return 0, fmt.Errorf("open WAL segment: %w", err)
 	}
-	w.f, w.dirty, w.size = f, false, 0
+	if err := w.startSegmentLocked(); err != nil {
+		// w.f stays nil: the next write retries with the same number.
+		return 0, err
+	}
 	return w.seg, nil
 }
 
@@ -300,6 +429,10 @@ func (w *wal) removeBefore(seg int) error {
 func (w *wal) close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.closed = true
 	if w.f == nil {
 		return nil
 	}
