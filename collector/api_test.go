@@ -56,7 +56,7 @@ func newFixture(t testing.TB) fixture {
 func fixtureServer(t testing.TB, f fixture) *testServer {
 	ts := newTestServer(t, Config{Limits: Limits{MaxFutureSkew: -1}})
 	r := postWrite(t, ts.url, contentTypeV1, encodeV1(t, f.series...))
-	require.Equal(t, http.StatusOK, r.code, r.body)
+	require.Equal(t, http.StatusNoContent, r.code, r.body)
 	return ts
 }
 
@@ -362,7 +362,7 @@ func TestStatusTSDBOverPrometheusStorage(t *testing.T) {
 	r := postWrite(t, base, contentTypeV1, encodeV1(t,
 		series([]string{"__name__", "a", "i", "1"}, prompb.Sample{Timestamp: now.UnixMilli(), Value: 1}),
 		series([]string{"__name__", "a", "i", "2"}, prompb.Sample{Timestamp: now.UnixMilli(), Value: 1})))
-	require.Equal(t, http.StatusOK, r.code, r.body)
+	require.Equal(t, http.StatusNoContent, r.code, r.body)
 	s := apiGet(t, base, "/api/v1/status/tsdb", nil)
 	require.Equal(t, "success", s.Status, s.Error)
 	var status TSDBStatus

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mlectl/mlectl/auth"
+	"github.com/mlectl/mlectl/internal/diskguard"
 )
 
 // Defaults applied by New to zero-valued Limits and Query fields.
@@ -23,6 +24,8 @@ const (
 	DefaultMaxLabelValueLength = 2048
 	DefaultMaxSeriesPerMetric  = 100_000
 	DefaultMaxFutureSkew       = 10 * time.Minute
+	DefaultMaxSeries           = 1_000_000
+	DefaultMinFreeDiskBytes    = diskguard.DefaultReserve
 	DefaultQueryTimeout        = 2 * time.Minute
 	DefaultQueryMaxSamples     = 50_000_000
 	DefaultLookbackDelta       = 5 * time.Minute
@@ -83,6 +86,13 @@ type Limits struct {
 	// MaxFutureSkew refuses samples further than this ahead of the server's
 	// clock (400), as Prometheus's receiver does.
 	MaxFutureSkew time.Duration `yaml:"max_future_skew"`
+	// MaxSeries caps the series of all metrics together; new series beyond
+	// it are refused with 429 (reason series_limit).
+	MaxSeries int `yaml:"max_series"`
+	// MinFreeDiskBytes is the free space kept on the data dir's filesystem:
+	// below it remote write and prediction ingest answer 507, head seals
+	// wait, reads go on (see package internal/diskguard).
+	MinFreeDiskBytes int64 `yaml:"min_free_disk_bytes"`
 	// RequireSortedLabels refuses series whose label names are not sorted
 	// (400). Off by default: like Prometheus, the collector sorts them, which
 	// the remote-write compliance suite expects of receivers.
@@ -161,6 +171,8 @@ func (c Config) withDefaults() Config {
 	l.MaxLabelValueLength = defaultInt(l.MaxLabelValueLength, DefaultMaxLabelValueLength)
 	l.MaxSeriesPerMetric = defaultInt(l.MaxSeriesPerMetric, DefaultMaxSeriesPerMetric)
 	l.MaxFutureSkew = defaultInt(l.MaxFutureSkew, DefaultMaxFutureSkew)
+	l.MaxSeries = defaultInt(l.MaxSeries, DefaultMaxSeries)
+	l.MinFreeDiskBytes = defaultInt(l.MinFreeDiskBytes, DefaultMinFreeDiskBytes)
 	q := &c.Query
 	q.Timeout = defaultInt(q.Timeout, DefaultQueryTimeout)
 	q.MaxSamples = defaultInt(q.MaxSamples, DefaultQueryMaxSamples)

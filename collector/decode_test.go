@@ -34,18 +34,25 @@ func TestDecodeWriteRequestRoundTrip(t *testing.T) {
 }
 
 func TestDecodeWriteRequestLimitsBeforeAllocation(t *testing.T) {
-	// A 12-byte body whose snappy header announces 1 GiB must be refused
-	// from the header alone.
+	// A 64 KiB body whose snappy header announces 1 MiB (a ratio real
+	// snappy reaches) must be refused from the header alone.
 	var hdr [10]byte
-	n := putUvarint(hdr[:], 1<<30)
-	body := append(hdr[:n], 0, 0)
+	n := putUvarint(hdr[:], 1<<20)
+	body := append(hdr[:n], make([]byte, 64<<10)...)
 	var req prompb.WriteRequest
-	_, err := DecodeWriteRequest(body, Limits{MaxDecodedBytes: 1 << 20}, nil, &req)
+	_, err := DecodeWriteRequest(body, Limits{MaxDecodedBytes: 1 << 19}, nil, &req)
 	var le *limitError
 	require.True(t, errors.As(err, &le), "%v", err)
 	assert.Equal(t, "max_decoded_bytes", le.field)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, le.status)
-	assert.Contains(t, err.Error(), "1073741824 bytes")
+	assert.Contains(t, err.Error(), "1048576 bytes")
+
+	// A 12-byte body announcing 1 GiB is not snappy at all (no snappy block
+	// expands 89 million times): malformed (400), not too large (413).
+	n = putUvarint(hdr[:], 1<<30)
+	_, err = DecodeWriteRequest(append(hdr[:n], 0, 0), Limits{MaxDecodedBytes: 1 << 20}, nil, &req)
+	require.ErrorIs(t, err, errBadPayload)
+	require.False(t, errors.As(err, &le), "%v", err)
 
 	_, err = readBody(bytes.NewReader(make([]byte, 100)), -1, 99)
 	require.True(t, errors.As(err, &le))

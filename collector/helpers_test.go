@@ -28,10 +28,15 @@ import (
 	"github.com/mlectl/mlectl/tsdb"
 )
 
+// testRetention keeps the fixed-date fixtures (2026-09) inside the
+// retention whatever the clock says; samples older than the retention are
+// refused as too_old.
+const testRetention = 100 * 365 * 24 * time.Hour
+
 // openTestStore opens the storage under test (the project's TSDB) in dir.
 func openTestStore(t testing.TB, dir string) Store {
 	t.Helper()
-	db, err := tsdb.Open(dir, tsdb.Options{})
+	db, err := tsdb.Open(dir, tsdb.Options{Retention: testRetention})
 	require.NoError(t, err)
 	return db
 }

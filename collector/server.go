@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	v1 "github.com/prometheus/prometheus/web/api/v1"
 
+	"github.com/mlectl/mlectl/internal/diskguard"
 	"github.com/mlectl/mlectl/tsdb"
 )
 
@@ -51,7 +52,8 @@ type Server struct {
 	write   http.Handler // POST /api/v1/write; GuardWrite wraps it
 	handler http.Handler
 	mux     *http.ServeMux
-	bufPool sync.Pool // *[]byte scratch for decompressed payloads
+	bufPool sync.Pool                       // *[]byte scratch for decompressed payloads; see putDecodeBuffer
+	disk    atomic.Pointer[diskguard.Guard] // nil: no free-space check
 	start   time.Time
 }
 
@@ -72,7 +74,7 @@ func New(cfg Config, store Store, logger *slog.Logger) (*Server, error) {
 		cfg:     cfg,
 		logger:  logger,
 		reg:     prometheus.NewRegistry(),
-		limiter: newSeriesLimiter(cfg.Limits.MaxSeriesPerMetric),
+		limiter: newSeriesLimiter(cfg.Limits.MaxSeriesPerMetric, cfg.Limits.MaxSeries),
 		start:   time.Now(),
 	}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -90,6 +92,24 @@ func New(cfg Config, store Store, logger *slog.Logger) (*Server, error) {
 
 // Attach makes store the server's storage and marks the server ready.
 func (s *Server) Attach(store Store) { s.store.Store(&storeBox{store}) }
+
+// GuardDisk makes remote write answer 507 while dir's filesystem has less
+// than limits.min_free_disk_bytes free, exposes the free space on /metrics,
+// and returns the guard for the stores under dir (tsdb.Options.DiskGuard,
+// the prediction log's store.Options.DiskGuard). probe nil is statfs.
+func (s *Server) GuardDisk(dir string, probe diskguard.Probe) *diskguard.Guard {
+	g := diskguard.New(dir, s.cfg.Limits.MinFreeDiskBytes, probe)
+	for _, c := range g.Collectors() {
+		if err := s.reg.Register(c); err != nil {
+			s.logger.Warn("disk space metric not registered", "err", err)
+		}
+	}
+	s.disk.Store(g)
+	return g
+}
+
+// DiskGuard is the guard GuardDisk set, or nil.
+func (s *Server) DiskGuard() *diskguard.Guard { return s.disk.Load() }
 
 // Ready reports whether a store is attached.
 func (s *Server) Ready() bool { return s.store.Load() != nil }

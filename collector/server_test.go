@@ -57,7 +57,7 @@ func TestServeDrainsInFlightRequests(t *testing.T) {
 	require.NoError(t, err)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	require.NoError(t, err)
-	assert.Equal(t, http.StatusOK, resp.StatusCode, readAll(t, resp))
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode, readAll(t, resp))
 	select {
 	case err := <-served:
 		require.NoError(t, err)

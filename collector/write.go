@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -21,6 +23,8 @@ import (
 	"github.com/prometheus/prometheus/prompb"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/mlectl/mlectl/internal/diskguard"
 )
 
 // Rejection reasons: the `reason` label of the rejection counters and the
@@ -35,6 +39,7 @@ const (
 	reasonLabelsNotSorted    = "labels_not_sorted"
 	reasonDuplicateLabelName = "duplicate_label_name"
 	reasonSeriesLimit        = "per_metric_series_limit"
+	reasonGlobalSeriesLimit  = "series_limit"
 	reasonInvalidHistogram   = "invalid_histogram"
 	reasonFuture             = "too_far_in_future"
 	reasonOutOfOrder         = "out_of_order"
@@ -75,11 +80,11 @@ func (r *writeResult) reject(rej rejection, wholeSeries bool) {
 	}
 }
 
-// status is 200 when everything was written, 429 when the only problem is
-// the per-metric series limit, and 400 otherwise.
+// status is 204 when everything was written (as Prometheus's receiver
+// answers), 429 when the only problem is a series limit, and 400 otherwise.
 func (r *writeResult) status() int {
 	if len(r.rejections) == 0 {
-		return http.StatusOK
+		return http.StatusNoContent
 	}
 	for _, rej := range r.rejections {
 		if rej.status != http.StatusTooManyRequests {
@@ -110,6 +115,10 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "storage is not open yet", http.StatusServiceUnavailable)
 		return
 	}
+	if err := s.disk.Load().Check(); err != nil {
+		s.refuseFull(w, err)
+		return
+	}
 	contentType := r.Header.Get("Content-Type")
 	if contentType == "" {
 		contentType = "application/x-protobuf"
@@ -128,11 +137,8 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) {
 		s.writeDecodeError(w, err)
 		return
 	}
-	bufp, _ := s.bufPool.Get().(*[]byte)
-	if bufp == nil {
-		bufp = new([]byte)
-	}
-	defer s.bufPool.Put(bufp)
+	bufp := s.getDecodeBuffer()
+	defer s.putDecodeBuffer(bufp)
 
 	switch msgType {
 	case remoteapi.WriteV1MessageType:
@@ -165,6 +171,10 @@ func (s *Server) writeV1(w http.ResponseWriter, ctx context.Context, body []byte
 	}
 	res, err := s.appendV1(ctx, &req)
 	if err != nil {
+		if isDiskFull(err) {
+			s.refuseFull(w, err)
+			return
+		}
 		s.logger.Error("remote write failed", "err", err)
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -183,8 +193,33 @@ func (s *Server) respondWrite(w http.ResponseWriter, res *writeResult) {
 	// as a 2.0 receipt), so the counts use the collector's own names.
 	h.Set("X-Mlectl-Samples-Accepted", strconv.Itoa(res.acceptedSamples))
 	h.Set("X-Mlectl-Samples-Rejected", strconv.Itoa(res.rejectedSamples))
-	w.WriteHeader(res.status())
+	code := res.status()
+	if code == http.StatusNoContent {
+		h.Del("Content-Type")
+		w.WriteHeader(code)
+		return
+	}
+	w.WriteHeader(code)
 	_, _ = io.WriteString(w, res.String())
+}
+
+// isDiskFull reports a write refused by the disk guard or failed by the
+// filesystem for lack of space.
+func isDiskFull(err error) bool {
+	return errors.Is(err, diskguard.ErrFull) || errors.Is(err, syscall.ENOSPC)
+}
+
+// refuseFull answers 507 Insufficient Storage, naming the data dir and its
+// free bytes; nothing of the request was acknowledged.
+func (s *Server) refuseFull(w http.ResponseWriter, err error) {
+	s.m.seriesRejected.WithLabelValues("disk_full").Inc()
+	msg := err.Error()
+	if g := s.disk.Load(); g != nil && !errors.Is(err, diskguard.ErrFull) {
+		free, _ := g.Free()
+		msg = fmt.Sprintf("insufficient storage: the filesystem of data dir %s has %d bytes free (reserve %d bytes, limits.min_free_disk_bytes); nothing of this request was written; retry once space is freed: %v",
+			g.Dir(), free, g.Reserve(), err)
+	}
+	http.Error(w, msg, http.StatusInsufficientStorage)
 }
 
 // labelAt gives the i-th raw label of a series, before any sorting, so that
@@ -247,18 +282,64 @@ func (s *Server) checkLabels(n int, at labelAt) *rejection {
 	return nil
 }
 
-// admitSeries applies the per-metric series limit.
+// admitSeries applies the per-metric and global series limits.
 func (s *Server) admitSeries(ctx context.Context, ls labels.Labels) (rej *rejection, isNew bool, err error) {
 	name := ls.Get(labels.MetricName)
-	ok, isNew, count, err := s.limiter.admit(ctx, storeProxy{s}, name, ls.Hash())
+	verdict, isNew, count, err := s.limiter.admit(ctx, storeProxy{s}, name, ls.Hash(), s.storedSeries)
 	if err != nil {
 		return nil, false, err
 	}
-	if !ok {
+	switch verdict {
+	case overMetricLimit:
 		return &rejection{reason: reasonSeriesLimit, status: http.StatusTooManyRequests,
 			msg: fmt.Sprintf("series %s: metric %q already has %d series, the limit max_series_per_metric=%d", ls.String(), name, count, s.cfg.Limits.MaxSeriesPerMetric)}, false, nil
+	case overSeriesLimit:
+		return &rejection{reason: reasonGlobalSeriesLimit, status: http.StatusTooManyRequests,
+			msg: fmt.Sprintf("series %s: the collector already holds %d series, the limit max_series=%d; new series are refused until retention removes some or the limit is raised (samples of existing series are still accepted)", ls.String(), count, s.cfg.Limits.MaxSeries)}, false, nil
 	}
 	return nil, isNew, nil
+}
+
+// storedSeries is the attached store's series count when it can tell
+// cheaply (the project's tsdb), else 0.
+func (s *Server) storedSeries() int {
+	if c, ok := s.store.Load().Store.(interface{ NumSeries() int }); ok {
+		return c.NumSeries()
+	}
+	return 0
+}
+
+// minValidTime is the oldest sample timestamp the store keeps (now minus
+// its retention); samples before it are refused as too_old rather than
+// acknowledged and deleted by the next retention pass. Stores that cannot
+// tell refuse only math.MinInt64.
+func (s *Server) minValidTime() int64 {
+	if c, ok := s.store.Load().Store.(interface{ MinValidTime() int64 }); ok {
+		return c.MinValidTime()
+	}
+	return math.MinInt64 + 1
+}
+
+// checkTime refuses a timestamp outside [minT, maxT] with its reason.
+func (s *Server) checkTime(t, minT, maxT int64) (reason string, err error) {
+	switch {
+	case t > maxT:
+		return reasonFuture, fmt.Errorf("timestamp %s is more than max_future_skew=%s ahead of the server clock",
+			time.UnixMilli(t).UTC().Format(time.RFC3339Nano), s.cfg.Limits.MaxFutureSkew)
+	case t < minT:
+		return reasonTooOld, fmt.Errorf("timestamp %s (%d ms) is older than the storage retention allows (oldest kept: %s)",
+			time.UnixMilli(t).UTC().Format(time.RFC3339Nano), t, time.UnixMilli(minT).UTC().Format(time.RFC3339))
+	}
+	return "", nil
+}
+
+// maxValidTime is the newest sample timestamp accepted (now plus
+// max_future_skew).
+func (s *Server) maxValidTime() int64 {
+	if s.cfg.Limits.MaxFutureSkew < 0 {
+		return math.MaxInt64
+	}
+	return time.Now().Add(s.cfg.Limits.MaxFutureSkew).UnixMilli()
 }
 
 // sampleErrorReason classifies a storage error for one sample; "" means the
@@ -286,10 +367,7 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 	st := s.store.Load().Store
 	app := st.AppenderV2(ctx)
 	res := &writeResult{}
-	maxT := int64(1<<63 - 1)
-	if s.cfg.Limits.MaxFutureSkew >= 0 {
-		maxT = time.Now().Add(s.cfg.Limits.MaxFutureSkew).UnixMilli()
-	}
+	minT, maxT := s.minValidTime(), s.maxValidTime()
 	type newSeries struct {
 		name string
 		hash uint64
@@ -351,11 +429,7 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 					h = hp.ToIntHistogram()
 				}
 			}
-			if t > maxT {
-				reason = reasonFuture
-				bad = fmt.Errorf("timestamp %s is more than max_future_skew=%s ahead of the server clock",
-					time.UnixMilli(t).UTC().Format(time.RFC3339Nano), s.cfg.Limits.MaxFutureSkew)
-			} else {
+			if reason, bad = s.checkTime(t, minT, maxT); reason == "" {
 				var err error
 				ref, err = app.Append(ref, ls, 0, t, v, h, fh, storage.AOptions{})
 				if err == nil {
@@ -431,7 +505,14 @@ func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bu
 		s.writeDecodeError(w, fmt.Errorf("%w: protobuf: %w", errBadPayload, err))
 		return
 	}
+	if len(req.Symbols) > 0 && req.Symbols[0] != "" {
+		// The 2.0 spec: "symbols[0] MUST be an empty string"; receivers
+		// answer 400.
+		s.writeDecodeError(w, fmt.Errorf("%w: symbols[0] must be the empty string, got %q", errBadPayload, truncate(req.Symbols[0])))
+		return
+	}
 	res := &writeResult{}
+	minT, maxT := s.minValidTime(), s.maxValidTime()
 	kept := req.Timeseries[:0]
 	sb := labels.NewScratchBuilder(16)
 	for _, ts := range req.Timeseries {
@@ -450,6 +531,9 @@ func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bu
 		ls, _ := ts.ToLabels(&sb, req.Symbols)
 		if len(ts.Samples)+len(ts.Histograms) == 0 {
 			kept = append(kept, ts) // Prometheus's handler reports it
+			continue
+		}
+		if !s.keepInTime(&ts, ls, minT, maxT, res) {
 			continue
 		}
 		rej, _, err := s.admitSeries(r.Context(), ls)
@@ -506,6 +590,39 @@ func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bu
 	if rec.code >= 400 {
 		_, _ = w.Write(rec.body.Bytes())
 	}
+}
+
+// keepInTime drops from a 2.0 series the samples and histograms outside
+// [minT, maxT], reporting them in res as appendV1 does; false means none
+// is left.
+func (s *Server) keepInTime(ts *writev2.TimeSeries, ls labels.Labels, minT, maxT int64, res *writeResult) bool {
+	var failed map[string]*rejection
+	drop := func(t int64) bool {
+		reason, bad := s.checkTime(t, minT, maxT)
+		if reason == "" {
+			return false
+		}
+		if failed == nil {
+			failed = map[string]*rejection{}
+		}
+		if f := failed[reason]; f != nil {
+			f.samples++
+		} else {
+			failed[reason] = &rejection{reason: reason, status: http.StatusBadRequest, samples: 1, msg: fmt.Sprintf("series %s: %v", ls.String(), bad)}
+		}
+		return true
+	}
+	ts.Samples = slices.DeleteFunc(ts.Samples, func(smp writev2.Sample) bool { return drop(smp.Timestamp) })
+	ts.Histograms = slices.DeleteFunc(ts.Histograms, func(h writev2.Histogram) bool { return drop(h.Timestamp) })
+	left := len(ts.Samples) + len(ts.Histograms)
+	for k, reason := range slices.Sorted(maps.Keys(failed)) {
+		f := failed[reason]
+		if f.samples > 1 {
+			f.msg += fmt.Sprintf(" (and %d more samples)", f.samples-1)
+		}
+		res.reject(*f, left == 0 && k == 0)
+	}
+	return left > 0
 }
 
 func refsInRange(refs []uint32, n int) bool {

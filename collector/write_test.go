@@ -116,8 +116,7 @@ func TestWriteLimits(t *testing.T) {
 		{
 			name:     "unsorted labels are sorted by default",
 			body:     func(t *testing.T) []byte { return encodeV1(t, series([]string{"job", "x", "__name__", "kept_j"}, smp)) },
-			wantCode: http.StatusOK,
-			wantMsg:  []string{"accepted 1 samples from 1 series"},
+			wantCode: http.StatusNoContent, // as Prometheus's receiver: no body
 			wantKept: "kept_j",
 		},
 		{
@@ -267,8 +266,10 @@ func TestWriteAllGoodIs2xx(t *testing.T) {
 	now := time.Now()
 	all := expositionSeries(t, "testdata/prometheus_self_scrape.head.prom.txt", now)
 	r := postWrite(t, ts.url, contentTypeV1, encodeV1(t, all...))
-	require.Equal(t, http.StatusOK, r.code, r.body)
-	mustContainAll(t, r.body, "accepted 332 samples from 332 series; rejected 0 samples")
+	require.Equal(t, http.StatusNoContent, r.code, r.body)
+	assert.Empty(t, r.body)
+	assert.Equal(t, "332", r.hdr.Get("X-Mlectl-Samples-Accepted"))
+	assert.Equal(t, "0", r.hdr.Get("X-Mlectl-Samples-Rejected"))
 	v := queryVector(t, ts.url, `count({__name__=~".+"})`, now)
 	require.Len(t, v.Result, 1)
 	assert.Equal(t, "332", v.Result[0].Value[1])
@@ -279,7 +280,7 @@ func TestWriteStorageSampleErrorsNameSeriesAfterCommittingGoodOnes(t *testing.T)
 	now := time.Now().Truncate(time.Second)
 	first := postWrite(t, ts.url, contentTypeV1, encodeV1(t,
 		series([]string{"__name__", "temp", "room", "a"}, prompb.Sample{Timestamp: now.UnixMilli(), Value: 20})))
-	require.Equal(t, http.StatusOK, first.code, first.body)
+	require.Equal(t, http.StatusNoContent, first.code, first.body)
 
 	// Three hours back is outside the storage's out-of-order window.
 	old := now.Add(-3 * time.Hour).UnixMilli()

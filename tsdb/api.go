@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mlectl/mlectl/internal/diskguard"
 )
 
 // Defaults applied by Open to zero-valued Options fields.
@@ -48,6 +50,11 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock used for retention; nil means time.Now.
 	Now func() time.Time
+	// DiskGuard, when set, is asked before every seal and compaction (the
+	// badger writes, which die of SIGBUS on a full disk): below its reserve
+	// the seal is deferred (the head and WAL keep the data) and retried
+	// every WALSyncInterval until space returns.
+	DiskGuard *diskguard.Guard
 
 	// walOpen is a test hook that opens WAL segment files (nil: os.OpenFile);
 	// tests wrap the file to fail writes as a full disk does.

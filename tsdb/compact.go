@@ -51,6 +51,9 @@ type compactScratch struct {
 func (db *DB) Compact(ctx context.Context) error {
 	db.sealMu.Lock()
 	defer db.sealMu.Unlock()
+	if err := db.opts.DiskGuard.Check(); err != nil {
+		return fmt.Errorf("compact blocks: %w", err)
+	}
 	start := time.Now()
 	n, err := db.compact(ctx)
 	if err != nil {

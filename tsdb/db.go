@@ -19,6 +19,8 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/mlectl/mlectl/internal/diskguard"
 )
 
 // DB is an embedded time-series store implementing storage.Storage.
@@ -63,6 +65,9 @@ type DB struct {
 	wg        sync.WaitGroup
 	closed    atomic.Bool
 	closeMu   sync.Mutex
+	// sealDeferred: a seal was put off for lack of disk space; run retries
+	// it on every WAL sync tick until it goes through.
+	sealDeferred atomic.Bool
 }
 
 var _ storage.Storage = (*DB)(nil)
@@ -304,6 +309,9 @@ func (db *DB) run() {
 			if err := db.wal.sync(); err != nil {
 				db.log.Error("fsync WAL failed", "err", err)
 			}
+			if db.sealDeferred.Load() && db.opts.DiskGuard.CheckFor(db.sealNeeds()) == nil {
+				db.sealLogged(ctx)
+			}
 		case <-sealT.C:
 			db.sealLogged(ctx)
 		case <-db.sealCh:
@@ -318,6 +326,10 @@ func (db *DB) run() {
 
 func (db *DB) sealLogged(ctx context.Context) {
 	if err := db.Flush(ctx); err != nil {
+		if errors.Is(err, diskguard.ErrFull) {
+			db.log.Warn("sealing the head deferred until disk space returns; the data stays in the head and WAL", "err", err)
+			return
+		}
 		if !db.closed.Load() {
 			db.log.Error("sealing the head into blocks failed; data stays in the head and WAL", "err", err)
 		}
@@ -365,15 +377,26 @@ type sealPending struct {
 func (db *DB) Flush(ctx context.Context) error {
 	db.sealMu.Lock()
 	defer db.sealMu.Unlock()
+	if err := db.opts.DiskGuard.CheckFor(db.sealNeeds()); err != nil {
+		db.sealDeferred.Store(true)
+		db.m.sealsDeferred.Inc()
+		return fmt.Errorf("seal head: %w", err)
+	}
 	start := time.Now()
 	if err := db.seal(ctx); err != nil {
 		db.m.sealFailures.Inc()
 		return err
 	}
+	db.sealDeferred.Store(false)
 	db.m.seals.Inc()
 	db.m.sealDuration.Observe(time.Since(start).Seconds())
 	return nil
 }
+
+// sealNeeds estimates the disk a seal takes beyond the reserve: badger
+// writes the blocks to its memtable log and again to a table, at well
+// under 16 bytes per head sample.
+func (db *DB) sealNeeds() uint64 { return uint64(max(db.headSamples.Load(), 0)) * 32 }
 
 func (db *DB) seal(ctx context.Context) error {
 	db.commitMu.Lock()

@@ -10,6 +10,7 @@ type metrics struct {
 	appendedDup        prometheus.Counter
 	seals              prometheus.Counter
 	sealFailures       prometheus.Counter
+	sealsDeferred      prometheus.Counter
 	sealDuration       prometheus.Histogram
 	retentionDropped   prometheus.Counter
 	compactions        prometheus.Counter
@@ -37,6 +38,10 @@ func newMetrics(reg prometheus.Registerer, db *DB) *metrics {
 		sealFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "mlectl_tsdb_head_seal_failures_total",
 			Help: "Head seals that failed (the data stays in the head and WAL).",
+		}),
+		sealsDeferred: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mlectl_tsdb_head_seals_deferred_total",
+			Help: "Seals put off because the data dir's free space was below the disk reserve (the data stays in the head and WAL).",
 		}),
 		sealDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "mlectl_tsdb_head_seal_duration_seconds",
@@ -75,7 +80,7 @@ func newMetrics(reg prometheus.Registerer, db *DB) *metrics {
 	if reg == nil {
 		return m
 	}
-	for _, c := range []prometheus.Collector{m.samplesAppended, m.samplesRejected, m.seals, m.sealFailures, m.sealDuration,
+	for _, c := range []prometheus.Collector{m.samplesAppended, m.samplesRejected, m.seals, m.sealFailures, m.sealsDeferred, m.sealDuration,
 		m.retentionDropped, m.seriesRemoved, m.compactions, m.compactionFailures, m.compactDuration, m.blocksCompacted,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "mlectl_tsdb_series", Help: "Series in the index.",

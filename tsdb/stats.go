@@ -82,3 +82,11 @@ func topN(s []Stat, n int) []Stat {
 	}
 	return s
 }
+
+// NumSeries is the number of series in the index (cheap: a counter).
+func (db *DB) NumSeries() int { return int(db.ix.count.Load()) }
+
+// MinValidTime is the oldest timestamp (ms) a sample may have and still be
+// kept: older samples fall before Now()-Retention and would be deleted by
+// the next retention pass, so writers refuse them up front.
+func (db *DB) MinValidTime() int64 { return db.now().Add(-db.opts.Retention).UnixMilli() }

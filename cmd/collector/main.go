@@ -21,14 +21,17 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/storage"
 
 	"github.com/mlectl/mlectl/alerting"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/collector"
 	"github.com/mlectl/mlectl/gameday"
+	"github.com/mlectl/mlectl/internal/diskguard"
 	"github.com/mlectl/mlectl/metaapi"
 	predapi "github.com/mlectl/mlectl/predlog/api"
 	"github.com/mlectl/mlectl/predlog/skew"
+	"github.com/mlectl/mlectl/predlog/store"
 	"github.com/mlectl/mlectl/shadow"
 )
 
@@ -186,10 +189,15 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	srv.GuardWrite(func(h http.Handler) http.Handler { return meta.Auth.RequireIngest(h, nil) })
 	// Game days: the injector rewrites matching records before they are
 	// stored and records start/stop in the event log.
+	// Below limits.min_free_disk_bytes free, ingest answers 507 and badger
+	// writes wait, instead of badger dying of SIGBUS on a full disk.
+	disk := srv.GuardDisk(o.dataDir, nil)
 	knownModels := &gameday.KnownModels{Registry: meta.Registry}
 	injector := gameday.New(gameday.Options{Events: meta.Recorder(), Models: knownModels, Logger: logger.With("component", "gameday")})
 	pipeline, err := predapi.OpenPipeline(ctx, o.dataDir, predapi.PipelineOptions{Logger: logger.With("component", "predlog"),
-		Skew: skew.Options{Window: cfg.Drift.Window}, // drift.window in the config file
+		Store:  store.Options{DiskGuard: disk},
+		Limits: predapi.Limits{MaxFutureSkew: cfg.Limits.MaxFutureSkew}, // the bound remote write applies
+		Skew:   skew.Options{Window: cfg.Drift.Window},                  // drift.window in the config file
 		Middleware: func(pattern string, h http.Handler) http.Handler {
 			if strings.HasPrefix(pattern, http.MethodGet+" ") {
 				return meta.Auth.Require(auth.RoleViewer, h, nil)
@@ -256,8 +264,11 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	seriesDone := make(chan struct{})
 	go func() {
 		defer close(seriesDone)
+		diskDone := make(chan struct{})
+		go func() { defer close(diskDone); writeDiskSeries(serveCtx, disk, st, logger) }()
 		pipeline.Run(serveCtx, st, seriesInterval)
 		<-injectorDone
+		<-diskDone
 	}()
 	rulesDone := make(chan struct{})
 	if am != nil {
@@ -274,6 +285,25 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 		return errors.Join(serveErr, err)
 	}
 	return serveErr
+}
+
+// writeDiskSeries writes mle_collector_disk_free_bytes (and the reserve)
+// every seriesInterval, so the shipped CollectorDiskLow rule can see them.
+// Run stops with ctx; the writes are small WAL appends, made even while
+// ingest is refused.
+func writeDiskSeries(ctx context.Context, g *diskguard.Guard, db storage.Appendable, logger *slog.Logger) {
+	t := time.NewTicker(seriesInterval)
+	defer t.Stop()
+	for {
+		if err := g.AppendTo(ctx, db, time.Now()); err != nil && ctx.Err() == nil {
+			logger.Warn("writing the disk free space series failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // alignDriftWindows makes the drift rules count windows of the length the

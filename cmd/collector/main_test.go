@@ -96,7 +96,7 @@ func TestRunFlushesOnShutdownAndDataSurvivesRestart(t *testing.T) {
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	require.Equal(t, http.StatusNoContent, resp.StatusCode, string(body))
 
 	cancel()
 	select {

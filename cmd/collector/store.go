@@ -16,6 +16,7 @@ func openStore(_ context.Context, o options, logger *slog.Logger, srv *collector
 		Retention:  o.retention,
 		Logger:     logger.With("component", "tsdb"),
 		Registerer: srv.Registry(),
+		DiskGuard:  srv.DiskGuard(), // seals wait while the disk is below its reserve
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open storage in %s: %w", o.dataDir, err)

@@ -20,6 +20,7 @@ import (
 	"github.com/mlectl/mlectl/contract"
 	"github.com/mlectl/mlectl/drift"
 	"github.com/mlectl/mlectl/internal/apienv"
+	"github.com/mlectl/mlectl/internal/diskguard"
 	"github.com/mlectl/mlectl/mlmetrics"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/baseline"
@@ -80,7 +81,19 @@ type Limits struct {
 	MaxDecodedBytes int64 // decompressed body (413)
 	MaxLineBytes    int   // one line (a per-line error)
 	MaxRecords      int   // lines per request (413)
+	// MaxAge refuses (a per-line error on ts) records older than now minus
+	// MaxAge: retention would delete them at once. Default DefaultRetention
+	// (OpenPipeline: its Retention); negative disables.
+	MaxAge time.Duration
+	// MaxFutureSkew refuses records further ahead of the server clock, as
+	// remote write refuses samples (the collector's max_future_skew).
+	// Default DefaultMaxFutureSkew; negative disables.
+	MaxFutureSkew time.Duration
 }
+
+// DefaultMaxFutureSkew is Limits.MaxFutureSkew's default, the same as
+// the collector's limits.max_future_skew.
+const DefaultMaxFutureSkew = 10 * time.Minute
 
 // Config wires a Handler. Log is required; the rest is optional.
 type Config struct {
@@ -132,6 +145,12 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 	}
 	if l.MaxRecords <= 0 {
 		l.MaxRecords = DefaultMaxRecords
+	}
+	if l.MaxAge == 0 {
+		l.MaxAge = DefaultRetention
+	}
+	if l.MaxFutureSkew == 0 {
+		l.MaxFutureSkew = DefaultMaxFutureSkew
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -281,6 +300,16 @@ func writeJSON(w http.ResponseWriter, code int, v any) { apienv.WriteJSON(w, cod
 
 func fail(w http.ResponseWriter, code int, format string, a ...any) {
 	writeJSON(w, code, IngestResponse{Error: fmt.Sprintf(format, a...)})
+}
+
+// storeFailure is the status of a failed write to the log: 507 when the
+// disk guard refused it for lack of space (the client should retry once
+// space is freed), else 503.
+func storeFailure(err error) int {
+	if errors.Is(err, diskguard.ErrFull) {
+		return http.StatusInsufficientStorage
+	}
+	return http.StatusServiceUnavailable
 }
 
 // errTooLarge marks a body over a limit.
@@ -502,6 +531,10 @@ func (h *Handler) ServeIngest(w http.ResponseWriter, r *http.Request) {
 			recs = recs[:len(recs)-1]
 			return err
 		}
+		if err := h.checkTime(recs[len(recs)-1].TS); err != nil {
+			recs = recs[:len(recs)-1]
+			return err
+		}
 		return nil
 	}) {
 		return
@@ -509,7 +542,7 @@ func (h *Handler) ServeIngest(w http.ResponseWriter, r *http.Request) {
 	commit := h.transform(recs)
 	if err := h.cfg.Log.Append(r.Context(), recs); err != nil {
 		h.log.Error("prediction log append failed", "records", len(recs), "err", err)
-		fail(w, http.StatusServiceUnavailable, "storing %d records failed, none is acknowledged: %v", len(recs), err)
+		fail(w, storeFailure(err), "storing %d records failed, none is acknowledged: %v", len(recs), err)
 		return
 	}
 	commit()
@@ -541,6 +574,9 @@ func (h *Handler) Ingest(ctx context.Context, recs []predlog.Record) error {
 		if err := checkRecord(&recs[i]); err != nil {
 			return fmt.Errorf("record %d: %w", i, err)
 		}
+		if err := h.checkTime(recs[i].TS); err != nil {
+			return fmt.Errorf("record %d: %w", i, err)
+		}
 	}
 	commit := h.transform(recs)
 	if err := h.cfg.Log.Append(ctx, recs); err != nil {
@@ -568,6 +604,21 @@ func (h *Handler) transform(recs []predlog.Record) (commit func()) {
 			c()
 		}
 	}
+}
+
+// checkTime applies Limits.MaxAge and Limits.MaxFutureSkew to a record's
+// ts (Unix ms), the bounds remote write applies to samples.
+func (h *Handler) checkTime(ts int64) error {
+	l := &h.cfg.Limits
+	now := h.cfg.Now()
+	at := func() string { return time.UnixMilli(ts).UTC().Format(time.RFC3339Nano) }
+	if l.MaxFutureSkew >= 0 && ts > now.Add(l.MaxFutureSkew).UnixMilli() {
+		return &predlog.FieldError{Field: "ts", Msg: fmt.Sprintf("too_far_in_future: %s is more than %s ahead of the server clock", at(), l.MaxFutureSkew)}
+	}
+	if l.MaxAge >= 0 && ts < now.Add(-l.MaxAge).UnixMilli() {
+		return &predlog.FieldError{Field: "ts", Msg: fmt.Sprintf("too_old: %s is older than the %s the prediction log keeps", at(), l.MaxAge)}
+	}
+	return nil
 }
 
 func checkRecord(r *predlog.Record) error {
@@ -630,7 +681,7 @@ func (h *Handler) ServeFeedback(w http.ResponseWriter, r *http.Request) {
 		vals[i] = AppendFeedbackJSON(nil, fb)
 	}
 	if err := h.cfg.Log.PutMetaBatch(r.Context(), nsLabel, keys, vals); err != nil {
-		fail(w, http.StatusServiceUnavailable, "storing labels failed, none is acknowledged: %v", err)
+		fail(w, storeFailure(err), "storing labels failed, none is acknowledged: %v", err)
 		return
 	}
 	matched := 0
@@ -839,7 +890,7 @@ func (h *Handler) ServePutBaseline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.cfg.Log.PutMeta(r.Context(), nsBaseline, baselineKey(model, version), b); err != nil {
-		fail(w, http.StatusServiceUnavailable, "storing the baseline failed: %v", err)
+		fail(w, storeFailure(err), "storing the baseline failed: %v", err)
 		return
 	}
 	if err := h.applyBaseline(p); err != nil {
@@ -891,7 +942,7 @@ func (h *Handler) ServePutContract(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.cfg.Log.PutMeta(r.Context(), nsContract, baselineKey(c.Model, c.Version), b); err != nil {
-		fail(w, http.StatusServiceUnavailable, "storing the contract failed: %v", err)
+		fail(w, storeFailure(err), "storing the contract failed: %v", err)
 		return
 	}
 	if err := h.cfg.Contracts.Set(c); err != nil {

@@ -31,6 +31,9 @@ func (s *Store) Compact(ctx context.Context, below int) (CompactStats, error) {
 	if below <= 0 {
 		below = DefaultCompactBelow
 	}
+	if err := s.opts.DiskGuard.Check(); err != nil {
+		return CompactStats{}, fmt.Errorf("compact prediction log: %w", err)
+	}
 	s.compactMu.Lock()
 	defer s.compactMu.Unlock()
 	type small struct {

@@ -17,6 +17,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/mlectl/mlectl/internal/diskguard"
 	"github.com/mlectl/mlectl/predlog"
 )
 
@@ -28,6 +29,11 @@ type Options struct {
 	MaxBlockRecords int
 	// Logger receives badger's warnings; nil discards them.
 	Logger *slog.Logger
+	// DiskGuard, when set, is asked before every write to badger (whose
+	// memory-mapped writes die of SIGBUS on a full disk): below its reserve
+	// Append and PutMeta fail with an error wrapping diskguard.ErrFull and
+	// write nothing, so nothing stored before is put at risk.
+	DiskGuard *diskguard.Guard
 }
 
 // Store is the prediction log. It is safe for concurrent use.
@@ -153,6 +159,9 @@ func (s *Store) Append(ctx context.Context, recs []predlog.Record) error {
 		}
 		groups[k] = append(groups[k], i)
 	}
+	if err := s.opts.DiskGuard.Check(); err != nil {
+		return fmt.Errorf("append %d prediction records: %w", len(recs), err)
+	}
 	enc, _ := s.encs.Get().(*blockEncoder)
 	if enc == nil {
 		enc = &blockEncoder{}
@@ -190,6 +199,10 @@ func (s *Store) Append(ctx context.Context, recs []predlog.Record) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	// The blocks go to badger's memtable log and later into a table.
+	if err := s.opts.DiskGuard.CheckFor(2 * uint64(total)); err != nil {
+		return fmt.Errorf("append %d prediction records: %w", len(recs), err)
 	}
 	txn := s.db.NewTransaction(true)
 	defer func() { txn.Discard() }()
@@ -446,6 +459,9 @@ func (s *Store) PutMeta(ctx context.Context, ns, key string, val []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := s.opts.DiskGuard.CheckFor(2 * uint64(len(val))); err != nil {
+		return fmt.Errorf("store %s %q: %w", ns, key, err)
+	}
 	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(metaKey(ns, key), val) }); err != nil {
 		return fmt.Errorf("store %s %q: %w", ns, key, err)
 	}
@@ -459,6 +475,9 @@ func (s *Store) PutMetaBatch(ctx context.Context, ns string, keys []string, vals
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if err := s.opts.DiskGuard.Check(); err != nil {
+		return fmt.Errorf("store %s batch: %w", ns, err)
 	}
 	txn := s.db.NewTransaction(true)
 	defer func() { txn.Discard() }()
