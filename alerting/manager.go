@@ -64,6 +64,9 @@ type Options struct {
 	SLOOptions slo.Options
 	// Drift generates the drift rules; nil generates none.
 	Drift *DriftConfig
+	// CollectorRules adds the collector's own alerts (CollectorDiskLow,
+	// CollectorDiskFull) under "mlectl:collector-rules".
+	CollectorRules bool
 	// EvalInterval is the default group interval. Default 30s.
 	EvalInterval time.Duration
 	// ExternalURL prefixes the alerts' generatorURL (e.g. the collector's
@@ -245,6 +248,9 @@ func New(o Options) (*Manager, error) {
 	}
 	if o.Drift != nil {
 		files = append(files, driftFile)
+	}
+	if o.CollectorRules {
+		files = append(files, collectorFile)
 	}
 	groups, errs := m.rules.LoadGroups(o.EvalInterval, labels.EmptyLabels(), o.ExternalURL, nil, false, files...)
 	if len(errs) > 0 {
@@ -698,6 +704,8 @@ type loader struct {
 func (l *loader) Load(id string, ignoreUnknown bool, scheme model.ValidationScheme) (*rulefmt.RuleGroups, []error) {
 	var content []byte
 	switch {
+	case id == collectorFile:
+		content = []byte(collectorRules)
 	case id == driftFile:
 		b, err := l.drift.YAML()
 		if err != nil {

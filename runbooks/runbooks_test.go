@@ -26,12 +26,14 @@ func TestEmbeddedLibrary(t *testing.T) {
 		for _, s := range rb.Steps {
 			if s.Action == runbooks.ActionQuery {
 				hasQuery = true
-				assert.Contains(t, s.Args["query"], `"${model}"`, "%s: %s", rb.ID, s.Title)
+				// Model runbooks scope every query to the alert's model;
+				// the collector's own to its data dir.
+				assert.Regexp(t, `"\$\{(model|dir)\}"`, s.Args["query"], "%s: %s", rb.ID, s.Title)
 			}
 		}
 		assert.True(t, hasQuery, "%s has at least one query step", rb.ID)
 	}
-	assert.Equal(t, []string{"error-rate-slo-burn", "feature-drift", "latency-slo-burn", "quality-drop", "schema-violation", "shadow-disagreement", "training-serving-skew"}, ids)
+	assert.Equal(t, []string{"error-rate-slo-burn", "feature-drift", "latency-slo-burn", "quality-drop", "schema-violation", "shadow-disagreement", "training-serving-skew", "volume-full"}, ids)
 }
 
 func TestForAlert(t *testing.T) {
@@ -87,7 +89,7 @@ func TestLoadDirOverridesAndModels(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "Our own drift runbook", rb.Title)
 	assert.Equal(t, filepath.Join(dir, "drift.md"), rb.Source)
-	assert.Len(t, lib.All(), 7)
+	assert.Len(t, lib.All(), 8)
 	assert.True(t, rb.MatchesAlert(map[string]string{"alertname": "FeatureDrift", "model": "fraud"}))
 	assert.False(t, rb.MatchesAlert(map[string]string{"alertname": "FeatureDrift", "model": "churn"}), "runbook is for fraud only")
 

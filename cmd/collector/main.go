@@ -158,6 +158,7 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 		}
 		ao.Storage = srv.RuleStore()
 		ao.StateDir = filepath.Join(o.dataDir, "alerting")
+		ao.CollectorRules = true // CollectorDiskLow/Full on mle_collector_disk_free_bytes
 		ao.Logger = logger.With("component", "alerting")
 		ao.Registerer = srv.Registry()
 		if am, err = alerting.New(ao); err != nil {
@@ -196,7 +197,9 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	injector := gameday.New(gameday.Options{Events: meta.Recorder(), Models: knownModels, Logger: logger.With("component", "gameday")})
 	pipeline, err := predapi.OpenPipeline(ctx, o.dataDir, predapi.PipelineOptions{Logger: logger.With("component", "predlog"),
 		Store:  store.Options{DiskGuard: disk},
-		Limits: predapi.Limits{MaxFutureSkew: cfg.Limits.MaxFutureSkew}, // the bound remote write applies
+		// The bounds remote write applies to samples: max_future_skew, and
+		// no older than the log keeps (retention would delete it at once).
+		Limits: predapi.Limits{MaxFutureSkew: cfg.Limits.MaxFutureSkew, MaxAge: predapi.DefaultRetention},
 		Skew:   skew.Options{Window: cfg.Drift.Window},                  // drift.window in the config file
 		Middleware: func(pattern string, h http.Handler) http.Handler {
 			if strings.HasPrefix(pattern, http.MethodGet+" ") {

@@ -82,14 +82,18 @@ type Limits struct {
 	MaxLineBytes    int   // one line (a per-line error)
 	MaxRecords      int   // lines per request (413)
 	// MaxAge refuses (a per-line error on ts) records older than now minus
-	// MaxAge: retention would delete them at once. Default DefaultRetention
-	// (OpenPipeline: its Retention); negative disables.
+	// MaxAge. Default DefaultMaxAge, which only stops absurd timestamps
+	// (1900); the collector sets the prediction log's retention, past
+	// which a record would be deleted at once. Negative disables.
 	MaxAge time.Duration
 	// MaxFutureSkew refuses records further ahead of the server clock, as
 	// remote write refuses samples (the collector's max_future_skew).
 	// Default DefaultMaxFutureSkew; negative disables.
 	MaxFutureSkew time.Duration
 }
+
+// DefaultMaxAge is Limits.MaxAge's default.
+const DefaultMaxAge = 10 * 365 * 24 * time.Hour
 
 // DefaultMaxFutureSkew is Limits.MaxFutureSkew's default, the same as
 // the collector's limits.max_future_skew.
@@ -147,7 +151,7 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 		l.MaxRecords = DefaultMaxRecords
 	}
 	if l.MaxAge == 0 {
-		l.MaxAge = DefaultRetention
+		l.MaxAge = DefaultMaxAge
 	}
 	if l.MaxFutureSkew == 0 {
 		l.MaxFutureSkew = DefaultMaxFutureSkew

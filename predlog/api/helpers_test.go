@@ -57,9 +57,6 @@ func newEnv(t testing.TB, limits Limits) *env {
 
 func (e *env) open(limits Limits) {
 	t := e.t
-	if limits.MaxAge == 0 {
-		limits.MaxAge = 100 * 365 * 24 * time.Hour // the fixtures have fixed dates
-	}
 	lg, err := store.Open(e.dir+"/predlog", store.Options{})
 	require.NoError(t, err)
 	e.log = lg

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -69,10 +68,6 @@ type Pipeline struct {
 // run Run(ctx, store, interval) to write its series into the TSDB.
 func OpenPipeline(ctx context.Context, dataDir string, opts PipelineOptions) (*Pipeline, error) {
 	opts.Store.Logger = opts.Logger
-	if opts.Limits.MaxAge == 0 {
-		// Older records would be deleted by the next retention pass.
-		opts.Limits.MaxAge = cmp.Or(opts.Retention, DefaultRetention)
-	}
 	lg, err := store.Open(filepath.Join(dataDir, "predlog"), opts.Store)
 	if err != nil {
 		return nil, err
