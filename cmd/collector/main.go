@@ -196,11 +196,11 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	knownModels := &gameday.KnownModels{Registry: meta.Registry}
 	injector := gameday.New(gameday.Options{Events: meta.Recorder(), Models: knownModels, Logger: logger.With("component", "gameday")})
 	pipeline, err := predapi.OpenPipeline(ctx, o.dataDir, predapi.PipelineOptions{Logger: logger.With("component", "predlog"),
-		Store:  store.Options{DiskGuard: disk},
+		Store: store.Options{DiskGuard: disk},
 		// The bounds remote write applies to samples: max_future_skew, and
 		// no older than the log keeps (retention would delete it at once).
 		Limits: predapi.Limits{MaxFutureSkew: cfg.Limits.MaxFutureSkew, MaxAge: predapi.DefaultRetention},
-		Skew:   skew.Options{Window: cfg.Drift.Window},                  // drift.window in the config file
+		Skew:   skew.Options{Window: cfg.Drift.Window}, // drift.window in the config file
 		Middleware: func(pattern string, h http.Handler) http.Handler {
 			if strings.HasPrefix(pattern, http.MethodGet+" ") {
 				return meta.Auth.Require(auth.RoleViewer, h, nil)
