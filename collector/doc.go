@@ -27,15 +27,26 @@
 //
 // A remote-write request is checked against Limits before anything is
 // allocated for it: the body size (413), the snappy-decoded size read from
-// the snappy header (413) and the number of series, counted with a protobuf
-// wire scan (413). Each series is then validated on its own (label count,
-// name and value length, UTF-8, duplicate names, metric name present: 400;
-// per-metric series limit: 429). Valid series are appended and committed even
-// when others are refused; the response body lists what was accepted and, for
-// every refusal, a reason, the series and the limit's config name. Storage
-// sample errors (out of order, too old, duplicate timestamp) refuse only the
-// samples concerned. Remote write 2.0 bodies get the same checks and the
-// remaining series are handed to Prometheus's own 2.0 handler.
+// the snappy header (413; a header announcing more than 22 times the body,
+// which no snappy block can expand to, marks garbage: 400) and the number
+// of series, counted with a protobuf wire scan (413). Each series is then
+// validated on its own (label count, name and value length, UTF-8,
+// duplicate names, metric name present: 400; per-metric and global series
+// limits: 429). Valid series are appended and committed even when others
+// are refused; a fully stored request gets 204 with no body (as
+// Prometheus's receiver), otherwise the response body lists what was
+// accepted and, for every refusal, a reason, the series and the limit's
+// config name. Samples outside [now - the store's retention, now +
+// max_future_skew] are refused (too_old, too_far_in_future), as are storage
+// sample errors (out of order, too old, duplicate timestamp), only the
+// samples concerned. Remote write 2.0 bodies get the same checks (and a
+// non-empty symbols[0] is a 400) and the remaining series are handed to
+// Prometheus's own 2.0 handler.
+//
+// With GuardDisk, a request arriving while the data dir's filesystem has
+// less than min_free_disk_bytes free is refused with 507 naming the dir and
+// its free bytes (as is one whose WAL write fails with ENOSPC); see package
+// internal/diskguard. Decode buffers above 4 MiB are not pooled.
 //
 // # Queries
 //
@@ -57,7 +68,9 @@
 //	  max_label_name_length: 1024
 //	  max_label_value_length: 2048
 //	  max_series_per_metric: 100000
+//	  max_series: 1000000          # all metrics
 //	  max_future_skew: 10m
+//	  min_free_disk_bytes: 268435456
 //	  require_sorted_labels: false # true: unsorted label names are a 400
 //	query:
 //	  timeout: 2m

@@ -88,6 +88,15 @@
 // it skips a corrupt record to the next offset where a complete record with
 // a valid checksum starts, and logs the bytes it skipped.)
 //
+// Badger writes through memory-mapped files, so a full disk kills the
+// process (SIGBUS) instead of failing a write. With Options.DiskGuard set,
+// a seal or compaction first checks the data dir's free space against the
+// guard's reserve (plus an estimate of what the seal writes); below it the
+// seal is deferred (mlectl_tsdb_head_seals_deferred_total): the samples
+// stay in the head and WAL, and the run loop retries on every WAL sync tick
+// until space returns. The WAL itself is written with write(2), which
+// fails cleanly with ENOSPC and is rolled back as above.
+//
 // Sealing (Flush; also every HeadMaxAge, when the head holds HeadMaxSamples,
 // and on Close) rotates the WAL under an exclusive lock that commits hold
 // shared across their WAL write and head insert, so every record in the old

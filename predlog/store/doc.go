@@ -23,4 +23,10 @@
 // Durability: Append returns after badger has committed the batch to its
 // write-ahead log (a memory-mapped file, so the write survives kill -9 of the
 // process); Options.SyncWrites adds an fsync per batch for power loss.
+// Because that log is memory-mapped, a full disk would not fail the write
+// but kill the process with SIGBUS (and could leave a torn entry behind);
+// with Options.DiskGuard set, every write first checks the free space
+// against the guard's reserve and fails with diskguard.ErrFull (507 at the
+// API) without touching badger, so records acknowledged before and after a
+// disk-full episode all survive.
 package store
