@@ -212,7 +212,7 @@ func isDiskFull(err error) bool {
 // refuseFull answers 507 Insufficient Storage, naming the data dir and its
 // free bytes; nothing of the request was acknowledged.
 func (s *Server) refuseFull(w http.ResponseWriter, err error) {
-	s.m.seriesRejected.WithLabelValues("disk_full").Inc()
+	// Counted by mlectl_collector_http_requests_total{code="507"}.
 	msg := err.Error()
 	if g := s.disk.Load(); g != nil && !errors.Is(err, diskguard.ErrFull) {
 		free, _ := g.Free()

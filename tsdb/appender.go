@@ -238,7 +238,13 @@ func (a *appender) Commit() error {
 		return fmt.Errorf("commit: %w", errClosed)
 	}
 	buf := append(a.tx.buf[:0], make([]byte, walFrameHeader)...)
-	var logged []*memSeries
+	// A series record goes into every commit that finds the series not yet
+	// logged, and walLogged is set only once a write carrying it succeeded:
+	// a concurrent commit must not rely on a record another commit has yet
+	// to write (or fails to write), or its samples would precede their
+	// series in the WAL and be skipped on replay. Replaying a series record
+	// twice is harmless.
+	var logged map[*memSeries]struct{}
 	for i := range pending {
 		p := &pending[i]
 		if p.s.deleted {
@@ -246,20 +252,24 @@ func (a *appender) Commit() error {
 			p.s, _ = db.ix.getOrCreate(p.s.hash, p.s.lset, 0)
 		}
 		if !p.s.walLogged.Load() {
-			p.s.walLogged.Store(true)
-			logged = append(logged, p.s)
-			buf = appendWALSeries(buf, p.s.ref, p.s.lset)
+			if _, ok := logged[p.s]; !ok {
+				if logged == nil {
+					logged = map[*memSeries]struct{}{}
+				}
+				logged[p.s] = struct{}{}
+				buf = appendWALSeries(buf, p.s.ref, p.s.lset)
+			}
 		}
 		buf = appendWALSample(buf, p.s.ref, &p.smp)
 	}
 	frameWALRecord(buf)
 	a.tx.buf = buf
 	if err := db.wal.write(buf); err != nil {
-		for _, s := range logged {
-			s.walLogged.Store(false)
-		}
 		db.commitMu.RUnlock()
 		return fmt.Errorf("commit %d samples: %w", len(pending), err)
+	}
+	for s := range logged {
+		s.walLogged.Store(true)
 	}
 	var inOrder, ooo, dups int64
 	var locked *memSeries
