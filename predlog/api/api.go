@@ -578,9 +578,6 @@ func (h *Handler) Ingest(ctx context.Context, recs []predlog.Record) error {
 		if err := checkRecord(&recs[i]); err != nil {
 			return fmt.Errorf("record %d: %w", i, err)
 		}
-		if err := h.checkTime(recs[i].TS); err != nil {
-			return fmt.Errorf("record %d: %w", i, err)
-		}
 	}
 	commit := h.transform(recs)
 	if err := h.cfg.Log.Append(ctx, recs); err != nil {
@@ -611,7 +608,8 @@ func (h *Handler) transform(recs []predlog.Record) (commit func()) {
 }
 
 // checkTime applies Limits.MaxAge and Limits.MaxFutureSkew to a record's
-// ts (Unix ms), the bounds remote write applies to samples.
+// ts (Unix ms), the bounds remote write applies to samples. It guards the
+// HTTP endpoint; in-process producers (Ingest) are trusted.
 func (h *Handler) checkTime(ts int64) error {
 	l := &h.cfg.Limits
 	now := h.cfg.Now()
@@ -620,7 +618,7 @@ func (h *Handler) checkTime(ts int64) error {
 		return &predlog.FieldError{Field: "ts", Msg: fmt.Sprintf("too_far_in_future: %s is more than %s ahead of the server clock", at(), l.MaxFutureSkew)}
 	}
 	if l.MaxAge >= 0 && ts < now.Add(-l.MaxAge).UnixMilli() {
-		return &predlog.FieldError{Field: "ts", Msg: fmt.Sprintf("too_old: %s is older than the %s the prediction log keeps", at(), l.MaxAge)}
+		return &predlog.FieldError{Field: "ts", Msg: fmt.Sprintf("too_old: %s is more than %s in the past (the prediction log would not keep it)", at(), l.MaxAge)}
 	}
 	return nil
 }
