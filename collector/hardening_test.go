@@ -7,14 +7,17 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/prompb"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
+	"github.com/prometheus/prometheus/storage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -205,4 +208,46 @@ func TestRemoteWriteDiskFull(t *testing.T) {
 		return strings.Contains(getText(t, base+"/metrics"), "mlectl_tsdb_head_seals_total 1")
 	}, 30*time.Second, 10*time.Millisecond, "the deferred seal did not run once space returned")
 	assert.Equal(t, "30", countAt())
+}
+
+// enospcStore fails every commit as a WAL write on a full disk does.
+type enospcStore struct{ Store }
+
+func (s enospcStore) AppenderV2(ctx context.Context) storage.AppenderV2 {
+	return enospcAppenderV2{s.Store.AppenderV2(ctx)}
+}
+
+func (s enospcStore) Appender(ctx context.Context) storage.Appender {
+	return enospcAppender{s.Store.Appender(ctx)}
+}
+
+var errWALFull = fmt.Errorf("commit 1 samples: write WAL segment wal/00000001: %w", &os.PathError{Op: "write", Path: "wal/00000001", Err: syscall.ENOSPC})
+
+type enospcAppenderV2 struct{ storage.AppenderV2 }
+
+func (a enospcAppenderV2) Commit() error { _ = a.Rollback(); return errWALFull }
+
+type enospcAppender struct{ storage.Appender }
+
+func (a enospcAppender) Commit() error { _ = a.Rollback(); return errWALFull }
+
+// TestRemoteWriteENOSPCIs507: a WAL write that fails for lack of space
+// (the disk filled between the guard's check and the write) is a 507 in
+// both protocol versions, not a 500.
+func TestRemoteWriteENOSPCIs507(t *testing.T) {
+	dir := t.TempDir()
+	st := openTestStore(t, dir)
+	t.Cleanup(func() { _ = st.Close() })
+	srv, err := New(Config{Limits: Limits{MinFreeDiskBytes: 1 << 20}}, enospcStore{st}, nil)
+	require.NoError(t, err)
+	srv.GuardDisk(dir, func(string) (uint64, error) { return 2 << 20, nil })
+	base := newHTTPServer(t, srv)
+	s := series([]string{"__name__", "m"}, prompb.Sample{Timestamp: time.Now().UnixMilli(), Value: 1})
+	for _, r := range []writeReply{
+		postWrite(t, base, contentTypeV1, encodeV1(t, s)),
+		postWrite(t, base, contentTypeV2, encodeV2(t, s)),
+	} {
+		require.Equal(t, http.StatusInsufficientStorage, r.code, r.body)
+		mustContainAll(t, r.body, "data dir "+dir, "2097152 bytes free", "no space left on device")
+	}
 }

@@ -566,6 +566,12 @@ func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bu
 	writtenHist, _ := strconv.Atoi(rec.header.Get("X-Prometheus-Remote-Write-Histograms-Written"))
 	written += writtenHist
 	s.m.samplesIngested.WithLabelValues("2.0").Add(float64(written))
+	if rec.code >= 500 && strings.Contains(rec.body.String(), syscall.ENOSPC.Error()) {
+		// Prometheus's handler answers 500 for a failed commit; a WAL
+		// write that found the disk full is a 507 here as in 1.0.
+		s.refuseFull(w, fmt.Errorf("remote write 2.0: %s", strings.TrimSpace(rec.body.String())))
+		return
+	}
 	if len(res.rejections) == 0 || rec.code >= 500 {
 		rec.copyTo(w)
 		return
