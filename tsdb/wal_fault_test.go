@@ -205,6 +205,7 @@ func TestWALFullTmpfs(t *testing.T) {
 		require.NoError(t, a.commit(b, series...))
 	}
 	filler := testfs.Fill(t, mnt, "filler")
+	defer os.Remove(filler) // on failure too, before anything closes badger on a full disk (SIGBUS)
 	failed := 0
 	for b := 5; b < 10; b++ {
 		if err := a.commit(b, series...); err != nil {

@@ -53,6 +53,7 @@ func TestCollectorOnFullTmpfs(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, body)
 
 	filler := testfs.Fill(t, mnt, "filler")
+	t.Cleanup(func() { _ = os.Remove(filler) }) // before the collector stops: badger must not close on a full disk
 	for _, ingest := range []func() (int, string){write, predict} {
 		code, body = ingest()
 		require.Equal(t, http.StatusInsufficientStorage, code, body)

@@ -130,6 +130,7 @@ func TestPredictionIngestFullTmpfs(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, body)
 
 	filler := testfs.Fill(t, mnt, "filler")
+	defer os.Remove(filler) // on failure too, before anything closes badger on a full disk (SIGBUS)
 	code, body = g.ingest(1)
 	require.Equal(t, http.StatusInsufficientStorage, code, body)
 	assert.Contains(t, body, "data dir "+dir)
