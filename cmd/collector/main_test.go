@@ -230,9 +230,12 @@ func TestRunMountsMetadataAPIWithAccessControl(t *testing.T) {
 
 func TestRunMountsPredictionLog(t *testing.T) {
 	base, cancel, done, _ := startRun(t, "--data-dir", filepath.Join(t.TempDir(), "d"))
-	lines := `{"model":"fraud","version":"v7","role":"production","request_id":"r-1","ts":"2026-11-26T10:00:00.123Z","latency_ms":12.5,"features":{"amount":12.5,"country":"DE"},"prediction":0.83,"status":"ok"}
-{"model":"fraud","version":"v7","role":"production","request_id":"r-2","ts":"2026-11-26T10:00:01Z","latency_ms":"slow","features":{},"prediction":0.1,"status":"ok"}
-`
+	// Yesterday: the collector refuses records older than the prediction
+	// log's 30-day retention, so a fixed date would expire.
+	day := time.Now().UTC().Add(-24 * time.Hour).Truncate(24 * time.Hour)
+	lines := strings.ReplaceAll(`{"model":"fraud","version":"v7","role":"production","request_id":"r-1","ts":"DAYT10:00:00.123Z","latency_ms":12.5,"features":{"amount":12.5,"country":"DE"},"prediction":0.83,"status":"ok"}
+{"model":"fraud","version":"v7","role":"production","request_id":"r-2","ts":"DAYT10:00:01Z","latency_ms":"slow","features":{},"prediction":0.1,"status":"ok"}
+`, "DAY", day.Format(time.DateOnly))
 	resp, err := http.Post(base+"/api/v1/predictions", "application/x-ndjson", strings.NewReader(lines))
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
@@ -241,7 +244,7 @@ func TestRunMountsPredictionLog(t *testing.T) {
 	assert.Contains(t, string(body), `"accepted":1`)
 	assert.Contains(t, string(body), "latency_ms")
 
-	exp, err := http.Get(base + "/api/v1/predictions/export?model=fraud&from=2026-11-26T00:00:00Z&to=2026-11-27T00:00:00Z&format=ndjson")
+	exp, err := http.Get(base + "/api/v1/predictions/export?model=fraud&from=" + day.Format(time.RFC3339) + "&to=" + day.Add(24*time.Hour).Format(time.RFC3339) + "&format=ndjson")
 	require.NoError(t, err)
 	got, _ := io.ReadAll(exp.Body)
 	exp.Body.Close()
