@@ -59,6 +59,9 @@ type Options struct {
 	// walOpen is a test hook that opens WAL segment files (nil: os.OpenFile);
 	// tests wrap the file to fail writes as a full disk does.
 	walOpen func(path string) (walFile, error)
+	// beforeWALWrite is a test hook called by Commit between encoding its
+	// record and writing it (tests interleave commits there).
+	beforeWALWrite func()
 	// sealEveryCommit is a test hook: seal the whole head after each Commit.
 	sealEveryCommit bool
 	// compactCommitHook is a test hook called before compaction commits its

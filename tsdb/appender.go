@@ -264,6 +264,9 @@ func (a *appender) Commit() error {
 	}
 	frameWALRecord(buf)
 	a.tx.buf = buf
+	if db.opts.beforeWALWrite != nil {
+		db.opts.beforeWALWrite()
+	}
 	if err := db.wal.write(buf); err != nil {
 		db.commitMu.RUnlock()
 		return fmt.Errorf("commit %d samples: %w", len(pending), err)

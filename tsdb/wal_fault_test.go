@@ -231,3 +231,39 @@ func TestWALFullTmpfs(t *testing.T) {
 	}
 	t.Logf("%d commits failed with ENOSPC on the full tmpfs; all %d acknowledged samples present after kill -9", failed, acked)
 }
+
+// TestCommitNeverReliesOnAnotherCommitsSeriesRecord: commit A logs a new
+// series, commit B for the same series runs between A's encoding and A's
+// WAL write, and A's write fails. B was acknowledged, so its samples must
+// replay: B carries the series record itself. Before, A marked the series
+// logged while encoding, B wrote samples without a series record, and
+// replay skipped them as samples of an unknown series.
+func TestCommitNeverReliesOnAnotherCommitsSeriesRecord(t *testing.T) {
+	dir := t.TempDir()
+	faults := &diskFaults{budget: -1}
+	opts := longRetention
+	opts.walOpen = faults.open
+	var interleave func()
+	opts.beforeWALWrite = func() {
+		if f := interleave; f != nil {
+			interleave = nil
+			f()
+		}
+	}
+	db := openTestDB(t, dir, opts)
+	a := &ackLog{t: t, db: db, want: map[string][]point{}}
+	ls := labels.FromStrings("__name__", "shared")
+	interleave = func() { // inside A, before its write: B commits in full
+		require.NoError(t, a.commit(1, ls))
+		faults.set(10, false) // A's write will tear and fail
+	}
+	require.ErrorIs(t, a.commit(0, ls), syscall.ENOSPC)
+	faults.set(-1, false)
+	require.NoError(t, a.commit(2, ls))
+	crashed := crashCopy(t, dir)
+	require.NoError(t, db.Close())
+
+	db = openTestDB(t, crashed, longRetention)
+	defer db.Close()
+	require.Equal(t, a.want, queryAll(t, db, 0, 1<<62))
+}
