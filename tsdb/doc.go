@@ -83,7 +83,10 @@
 // that fails too, the segment is abandoned and the next Commit starts a new
 // one. So a torn record is only ever the last thing in its segment, nothing
 // acknowledged follows it there, and replay, which moves on to the next
-// segment after a torn tail, keeps every acknowledged commit. (Versions
+// segment after a torn tail, keeps every acknowledged commit. A series
+// counts as logged only once a write carrying its series record succeeded;
+// until then every commit that touches it carries the record itself, so no
+// acknowledged sample depends on another commit's failed write. (Versions
 // before this wrote on after a torn record; replay therefore also resyncs:
 // it skips a corrupt record to the next offset where a complete record with
 // a valid checksum starts, and logs the bytes it skipped.)
