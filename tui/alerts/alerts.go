@@ -238,9 +238,8 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 			if row, ok := v.table.Selected(); ok {
 				rb := row.Cells[colRunbook]
 				var labels map[string]string
-				idx, _, _ := strings.Cut(row.Key, "\x00")
-				if i, err := strconv.Atoi(idx); err == nil && i < len(v.alerts) {
-					labels = v.alerts[i].Labels
+				if a, ok := v.selected(); ok {
+					labels = a.Labels
 				}
 				return func() tea.Msg { return common.NavigateMsg{View: "runbooks", Arg: rb, Labels: labels} }
 			}
@@ -338,7 +337,9 @@ func (v *View) rebuild() {
 		cells[colModel] = orDash(model, dash)
 		cells[colRunbook] = orDash(Runbook(a), dash)
 		cells[colHandled], tones[colHandled] = v.handled(a)
-		rows = append(rows, common.Row{Key: strconv.Itoa(i) + "\x00" + name + "\x00" + model, Cells: cells, Tones: tones})
+		// The label set is the alert's identity (its fingerprint): the
+		// cursor stays on it however the next refresh orders the list.
+		rows = append(rows, common.Row{Key: labelKey(a.Labels), Cells: cells, Tones: tones})
 	}
 	switch {
 	case errors.Is(v.err, client.ErrNotConfigured):
@@ -542,12 +543,12 @@ func (v *View) selected() (client.Alert, bool) {
 	if !ok {
 		return client.Alert{}, false
 	}
-	idx, _, _ := strings.Cut(row.Key, "\x00")
-	i, err := strconv.Atoi(idx)
-	if err != nil || i >= len(v.alerts) {
-		return client.Alert{}, false
+	for _, a := range v.alerts {
+		if labelKey(a.Labels) == row.Key {
+			return a, true
+		}
 	}
-	return v.alerts[i], true
+	return client.Alert{}, false
 }
 
 // engineState returns the alerting engine's view of the selected alert,
