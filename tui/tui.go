@@ -307,20 +307,51 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case common.NavigateMsg:
 		cmd := m.open(msg.View)
-		if q, ok := m.views[msg.View].(*query.View); ok && msg.Arg != "" {
-			cmd = q.SetQuery(msg.Arg)
+		if _, ok := m.views[msg.View].(*query.View); ok && msg.Arg != "" {
+			cmd = m.setQuery(msg.Arg)
 		} else if o, ok := m.views[msg.View].(Opener); ok && (msg.Arg != "" || len(msg.Labels) > 0) {
 			cmd = tea.Batch(cmd, o.Open(msg.Arg, msg.Labels))
 		}
 		return m, cmd
 	case tea.KeyMsg:
-		return m, m.handleKey(msg)
+		return m, m.handleKeys(msg)
 	}
 	var cmds []tea.Cmd
 	for _, v := range m.views {
 		cmds = append(cmds, v.Update(msg))
 	}
 	return m, tea.Batch(cmds...)
+}
+
+// typing reports whether a text input owns the keyboard: the command or
+// filter line, or a view's prompt, form or confirmation.
+func (m *Model) typing() bool {
+	return m.mode == modeCommand || m.mode == modeFilter || (m.mode == modeNormal && m.active().Capturing())
+}
+
+// handleKeys applies a key press. Bubble Tea v1 delivers runes read
+// together (fast typing, a laggy SSH link: "jj" in one read) as one
+// KeyMsg; each is a key press of its own, applied in order, until a text
+// input owns the keyboard: it gets the rest as typed text, so a paste
+// still arrives whole.
+func (m *Model) handleKeys(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 || msg.Paste {
+		return m.handleKey(msg)
+	}
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if m.quitting {
+			break
+		}
+		if m.typing() {
+			rest := msg
+			rest.Runes = msg.Runes[i:]
+			cmds = append(cmds, m.handleKey(rest))
+			break
+		}
+		cmds = append(cmds, m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+	}
+	return tea.Batch(cmds...)
 }
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
@@ -342,7 +373,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	m.flash = ""
 	v := m.active()
 	if v.Capturing() {
-		return v.Update(msg)
+		return m.viewUpdate(v, msg)
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
@@ -365,7 +396,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Refresh):
 		return tea.Batch(v.Refresh(), m.probeReady())
 	}
-	return v.Update(msg)
+	return m.viewUpdate(v, msg)
 }
 
 func (m *Model) handleInput(msg tea.KeyMsg) tea.Cmd {
@@ -398,6 +429,32 @@ func (m *Model) handleInput(msg tea.KeyMsg) tea.Cmd {
 
 func (m *Model) setFilter(f string) { m.active().SetFilter(f) }
 
+// setQuery runs a new expression in the Query view (a runbook step, a
+// drill-down, `:query EXPR`); the / filter of the earlier one goes.
+func (m *Model) setQuery(expr string) tea.Cmd {
+	q := m.views["query"].(*query.View)
+	m.filters["query"] = ""
+	q.SetFilter("")
+	return q.SetQuery(expr)
+}
+
+// viewUpdate hands a key to the active view. When the Query view starts
+// a new expression from its own input line, the filter of the earlier one
+// goes, as with setQuery.
+func (m *Model) viewUpdate(v View, msg tea.Msg) tea.Cmd {
+	q, ok := v.(*query.View)
+	if !ok {
+		return v.Update(msg)
+	}
+	before := q.Ran()
+	cmd := q.Update(msg)
+	if q.Ran() != before && m.filters["query"] != "" {
+		m.filters["query"] = ""
+		q.SetFilter("")
+	}
+	return cmd
+}
+
 // errUnknownCommand is shown in the footer for a mistyped `:` command.
 var errUnknownCommand = errors.New("unknown command")
 
@@ -416,9 +473,9 @@ func (m *Model) runCommand(cmd string) tea.Cmd {
 		m.flash = m.c.Styles.Error.Render(errUnknownCommand.Error()+" :"+name) + m.c.Styles.Muted.Render(" (try :"+strings.Join(m.order, " :")+")")
 		return nil
 	}
-	if q, ok := m.views[name].(*query.View); ok && strings.TrimSpace(arg) != "" {
+	if _, ok := m.views[name].(*query.View); ok && strings.TrimSpace(arg) != "" {
 		m.open(name)
-		return q.SetQuery(arg)
+		return m.setQuery(arg)
 	}
 	if o, ok := m.views[name].(Opener); ok {
 		cmd := m.open(name)

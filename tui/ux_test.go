@@ -291,3 +291,37 @@ func TestCollectorDownWording(t *testing.T) {
 	assert.NotContains(t, screen, "dial tcp")
 	assert.NotContains(t, screen, "collector: collector")
 }
+
+// A query opened from elsewhere (a runbook step, `:query EXPR`, a drill
+// down) or typed anew drops the / filter of the earlier one: it kept
+// "fraud" and said "no series matches" over the new result's series.
+func TestNewQueryClearsFilter(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(s *session)
+	}{
+		{"a : command", func(s *session) { s.keys(":", "query "+otherQuery, "enter") }},
+		{"typed in the view", func(s *session) {
+			s.keys("i")
+			s.tm.Send(tea.KeyMsg{Type: tea.KeyCtrlU})
+			s.keys(otherQuery, "enter")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSession(t, alertsRecorded, 80, 24, "query")
+			s.waitFor("collector ready")
+			s.keys(queryText, "enter")
+			s.waitFor("vector · 3 series")
+			s.keys("esc", "/", "fraud", "enter")
+			s.waitFor("Query › /fraud")
+			tc.run(s)
+			s.waitFor("vector · 2 series")
+			screen := s.screen()
+			assert.NotContains(t, screen, "/fraud", "the filter went with the earlier query")
+			assert.Contains(t, screen, `ranker`)
+		})
+	}
+}
+
+const otherQuery = `sum by (model) (rate(mle_predictions_total{model=~"ranker|churn"}[5m]))`
