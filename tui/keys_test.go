@@ -75,3 +75,34 @@ func TestRunesAreSplitAtTheRoot(t *testing.T) {
 	require.Equal(t, "alerts", m.Active())
 	assert.Contains(t, selectedLine(m.View()), "ModelDriftHigh")
 }
+
+// A `:` command replaces the breadcrumbs (k9s): they grew with every
+// command ("Models › Runbook feature-drift › Query › Timeline").
+func TestColonCommandReplacesBreadcrumbs(t *testing.T) {
+	s := newSession(t, alertsRecorded, 160, 24, "")
+	s.waitFor("collector ready")
+	s.keys(":", "runbooks feature-drift", "enter")
+	s.waitFor("Runbook feature-drift")
+	s.keys(":", "query up", "enter")
+	s.keys(":", "timeline fraud", "enter")
+	s.waitFor("Timeline fraud")
+	screen := s.screen()
+	header := strings.Split(screen, "\n")[0]
+	assert.True(t, strings.HasPrefix(header, "mlectl › Timeline fraud "), "only the view the command opened: %q", header)
+}
+
+// Deep breadcrumbs are cut from the left at 80 and 60 columns: the view on
+// screen keeps its name, collector health keeps its place.
+func TestBreadcrumbsCutFromTheLeft(t *testing.T) {
+	for _, w := range []int{80, 60} {
+		cfg := testConfig(stableURL{collectorClient(t, alertsRecorded)})
+		cfg.Width, cfg.Height = w, 24
+		m := New(t.Context(), cfg)
+		m.stack = []string{"models", "model", "alerts", "runbooks", "query", "gameday", "timeline"}
+		header := m.header()
+		assert.LessOrEqual(t, len([]rune(header)), w)
+		assert.True(t, strings.HasPrefix(header, "… › "), "cut from the left: %q", header)
+		assert.Contains(t, header, m.active().Title()+" ", "the current view's name is whole: %q", header)
+		assert.Contains(t, header, "collector ?")
+	}
+}

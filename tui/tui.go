@@ -266,6 +266,14 @@ func (m *Model) open(name string) tea.Cmd {
 	return m.initView(name)
 }
 
+// jump makes name the only view in the breadcrumbs: a `:` command goes
+// somewhere else, as in k9s, rather than deeper (the trail grew with every
+// command: "Models › Runbook … › Query › Timeline").
+func (m *Model) jump(name string) tea.Cmd {
+	m.stack = []string{name}
+	return m.initView(name)
+}
+
 func (m *Model) back() {
 	name := m.Active()
 	if m.filters[name] != "" {
@@ -474,14 +482,14 @@ func (m *Model) runCommand(cmd string) tea.Cmd {
 		return nil
 	}
 	if _, ok := m.views[name].(*query.View); ok && strings.TrimSpace(arg) != "" {
-		m.open(name)
+		m.jump(name)
 		return m.setQuery(arg)
 	}
 	if o, ok := m.views[name].(Opener); ok {
-		cmd := m.open(name)
+		cmd := m.jump(name)
 		return tea.Batch(cmd, o.Open(strings.TrimSpace(arg), nil))
 	}
-	return m.open(name)
+	return m.jump(name)
 }
 
 // View renders header, body and footer; it does no I/O.
@@ -523,7 +531,8 @@ func (m *Model) header() string {
 	if m.c.ASCII {
 		sep = " > "
 	}
-	crumbs := []string{st.Crumb.Render("mlectl")}
+	root := st.Crumb.Render("mlectl")
+	var crumbs []string
 	for i, n := range m.stack {
 		t := m.views[n].Title()
 		if i == len(m.stack)-1 {
@@ -538,7 +547,8 @@ func (m *Model) header() string {
 	if m.mode == modeHelp {
 		crumbs = append(crumbs, st.CrumbActive.Render("Help"))
 	}
-	left := strings.Join(crumbs, st.Crumb.Render(sep))
+	join := func(cs []string) string { return strings.Join(cs, st.Crumb.Render(sep)) }
+	left := join(append([]string{root}, crumbs...))
 
 	var health string
 	switch {
@@ -561,9 +571,17 @@ func (m *Model) header() string {
 	}
 	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
-		// Deep breadcrumbs give way to collector health and data age.
-		if avail := m.width - ansi.StringWidth(right) - 1; avail >= 12 {
+		// Deep breadcrumbs give way to collector health and data age,
+		// from the left: the view on screen is the one crumb never cut.
+		avail := m.width - ansi.StringWidth(right) - 1
+		for len(crumbs) > 1 && ansi.StringWidth(left) > avail {
+			crumbs = crumbs[1:]
+			left = join(append([]string{st.Crumb.Render("…")}, crumbs...))
+		}
+		if ansi.StringWidth(left) > avail && avail >= 12 {
 			left = ansi.Truncate(left, avail, "…")
+		}
+		if ansi.StringWidth(left) <= avail {
 			return left + strings.Repeat(" ", m.width-ansi.StringWidth(left)-ansi.StringWidth(right)) + right
 		}
 		return common.Fit(left+" "+right, m.width)
