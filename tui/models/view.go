@@ -59,13 +59,13 @@ type fetchedMsg Snapshot
 
 // View is the Models screen.
 type View struct {
-	c        common.Common
-	api      API
-	table    *common.Table
-	open     key.Binding
-	query    key.Binding
-	snap     Snapshot
-	loaded   bool
+	c      common.Common
+	api    API
+	table  *common.Table
+	open   key.Binding
+	query  key.Binding
+	snap   Snapshot
+	loaded bool
 	// waiting: the collector answered with models (from the registry)
 	// but no traffic, latency or drift series yet (a demo still writing
 	// its history): their versions and "SLO: not configured" would be
