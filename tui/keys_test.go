@@ -106,3 +106,20 @@ func TestBreadcrumbsCutFromTheLeft(t *testing.T) {
 		assert.Contains(t, header, "collector ?")
 	}
 }
+
+// `:model NAME` refuses a model the collector does not know, naming it,
+// instead of opening an empty view; a model known only by its traffic
+// (ranker has no registry entry) still opens.
+func TestModelCommandRefusesUnknownModel(t *testing.T) {
+	s := newSession(t, alertsRecorded, 120, 24, "")
+	s.waitFor("collector ready")
+	s.keys(":", "model nosuch", "enter")
+	s.waitFor(`unknown model "nosuch"`)
+	s.keys(":", "model ranker", "enter")
+	s.waitFor("mlectl › ranker")
+	s.keys(":", "model", "enter")
+	s.waitFor(":model needs a model name")
+	require.NoError(t, s.tm.Quit())
+	m := s.tm.FinalModel(t).(*Model)
+	assert.Equal(t, []string{"model"}, m.stack, "the refused commands left the view on screen")
+}

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/tui/alerts"
 	"github.com/mlectl/mlectl/tui/common"
 	"github.com/mlectl/mlectl/tui/detail"
@@ -113,6 +115,14 @@ const (
 )
 
 type tickMsg struct{}
+
+// modelCheckedMsg answers whether the collector knows the model a
+// `:model NAME` command names.
+type modelCheckedMsg struct {
+	name  string
+	known bool
+	err   error
+}
 
 type readyMsg struct {
 	err error
@@ -313,6 +323,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.readyInflight = false
 		m.readyErr, m.readyAt = msg.err, msg.at
 		return m, nil
+	case modelCheckedMsg:
+		switch {
+		case msg.err != nil:
+			m.flash = m.c.Styles.Error.Render("cannot open model " + msg.name + ": " + msg.err.Error())
+		case !msg.known:
+			m.flash = m.c.Styles.Error.Render("unknown model "+strconv.Quote(msg.name)) +
+				m.c.Styles.Muted.Render(": neither the registry nor the last hour's series name it (:models lists them)")
+		default:
+			cmd := m.jump("model")
+			return m, tea.Batch(cmd, m.views["model"].(Opener).Open(msg.name, nil))
+		}
+		return m, nil
 	case common.NavigateMsg:
 		cmd := m.open(msg.View)
 		if _, ok := m.views[msg.View].(*query.View); ok && msg.Arg != "" {
@@ -481,6 +503,14 @@ func (m *Model) runCommand(cmd string) tea.Cmd {
 		m.flash = m.c.Styles.Error.Render(errUnknownCommand.Error()+" :"+name) + m.c.Styles.Muted.Render(" (try :"+strings.Join(m.order, " :")+")")
 		return nil
 	}
+	if name == "model" {
+		// A typo is refused, not shown as an empty model.
+		if arg = strings.TrimSpace(arg); arg == "" {
+			m.flash = m.c.Styles.Error.Render(":model needs a model name") + m.c.Styles.Muted.Render(" (:model NAME; :models lists them)")
+			return nil
+		}
+		return m.checkModel(arg)
+	}
 	if _, ok := m.views[name].(*query.View); ok && strings.TrimSpace(arg) != "" {
 		m.jump(name)
 		return m.setQuery(arg)
@@ -490,6 +520,30 @@ func (m *Model) runCommand(cmd string) tea.Cmd {
 		return tea.Batch(cmd, o.Open(strings.TrimSpace(arg), nil))
 	}
 	return m.jump(name)
+}
+
+// checkModel asks the collector whether it knows model: the registry
+// first, then the series of the last hour (a model with traffic but no
+// registry entry).
+func (m *Model) checkModel(model string) tea.Cmd {
+	api, now := m.api, m.c.Now()
+	return m.c.Call(readyTimeout, func(ctx context.Context) tea.Msg {
+		_, err := api.Model(ctx, model)
+		var ae *client.APIError
+		switch {
+		case err == nil:
+			return modelCheckedMsg{name: model, known: true}
+		case errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound, errors.Is(err, client.ErrNotConfigured):
+		default:
+			return modelCheckedMsg{name: model, err: err}
+		}
+		res, err := api.Query(ctx, "count(last_over_time({model="+strconv.Quote(model)+"}[1h]))", now)
+		if err != nil {
+			return modelCheckedMsg{name: model, err: err}
+		}
+		v, _ := res.Value.(client.Vector)
+		return modelCheckedMsg{name: model, known: len(v) > 0 && v[0].V > 0}
+	})
 }
 
 // View renders header, body and footer; it does no I/O.
