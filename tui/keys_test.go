@@ -123,3 +123,30 @@ func TestModelCommandRefusesUnknownModel(t *testing.T) {
 	m := s.tm.FinalModel(t).(*Model)
 	assert.Equal(t, []string{"model"}, m.stack, "the refused commands left the view on screen")
 }
+
+// The footer names the active view's own hotkeys, not only the global
+// ones (k9s shows them in its header).
+func TestFooterShowsViewKeys(t *testing.T) {
+	tests := []struct {
+		start string
+		wait  string
+		want  []string
+	}{
+		{"models", "recsys", []string{"enter model detail", "x query model", ": command", "? help"}},
+		{"timeline", "newest first", []string{"e export", ": command"}},
+		{"runbooks", "runbooks · enter opens one", []string{"enter open runbook", "/ filter"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.start, func(t *testing.T) {
+			s := newSession(t, alertsRecorded, 160, 24, tc.start)
+			s.waitFor("collector ready", tc.wait)
+			screen := s.screen()
+			lines := strings.Split(screen, "\n")
+			footer := lines[len(lines)-1]
+			for _, w := range tc.want {
+				assert.Contains(t, footer, w)
+			}
+			assert.NotContains(t, footer, "↑/k", "navigation keys stay in the help")
+		})
+	}
+}

@@ -661,11 +661,15 @@ func (m *Model) footer() string {
 		return common.Fit(m.c.Styles.Error.Render(msg), m.width)
 	}
 	v := m.active()
-	bindings := m.keys.ShortHelp()
 	if v.Capturing() {
-		bindings = m.keyNames(v.KeyBindings())
+		return m.help.ShortHelpView(m.keyNames(v.KeyBindings()))
 	}
-	return m.help.ShortHelpView(bindings)
+	// The view's own hotkeys first, then the global ones.
+	bindings := append(m.keyNames(keys.Own(v.KeyBindings())), m.keys.Command, m.keys.Filter, m.keys.Help)
+	if len(m.stack) > 1 || m.filters[m.Active()] != "" {
+		bindings = append(bindings, m.keys.Back)
+	}
+	return m.help.ShortHelpView(append(bindings, m.keys.Quit))
 }
 
 // asciiKeyNames spells the arrow keys out under --ascii: the one-column

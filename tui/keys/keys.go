@@ -58,3 +58,26 @@ func NewNav() Nav {
 func (n Nav) Bindings() []key.Binding {
 	return []key.Binding{n.Up, n.Down, n.PageUp, n.PageDown, n.Top, n.Bottom, n.Open}
 }
+
+// Own drops the navigation bindings from a view's keys: what is left are
+// the view's own hotkeys, which the footer shows (k9s shows them in its
+// header) ahead of the global keys.
+func Own(bs []key.Binding) []key.Binding {
+	nav := map[string]bool{}
+	for _, b := range NewNav().Bindings() {
+		if b.Help().Key == "enter" {
+			continue // a view's enter does something of its own
+		}
+		for _, k := range b.Keys() {
+			nav[k] = true
+		}
+	}
+	out := make([]key.Binding, 0, len(bs))
+	for _, b := range bs {
+		if !b.Enabled() || len(b.Keys()) == 0 || nav[b.Keys()[0]] {
+			continue
+		}
+		out = append(out, b)
+	}
+	return out
+}
