@@ -180,7 +180,7 @@ func New(ctx context.Context, cfg Config) *Model {
 		filters: map[string]string{},
 		keys:    keys.NewGlobal(),
 		aliases: map[string]string{
-			"m": "models", "a": "alerts", "alert": "alerts",
+			"m": "models", "a": "alerts", "alert": "alerts", "incident": "alerts",
 			"runbook": "runbooks", "rb": "runbooks", "events": "timeline", "game": "gameday",
 			"q": "quit", "q!": "quit", "exit": "quit",
 		},
@@ -662,14 +662,32 @@ func (m *Model) footer() string {
 	}
 	v := m.active()
 	if v.Capturing() {
-		return m.help.ShortHelpView(m.keyNames(v.KeyBindings()))
+		return m.shortHelp(m.keyNames(v.KeyBindings()))
 	}
 	// The view's own hotkeys first, then the global ones.
 	bindings := append(m.keyNames(keys.Own(v.KeyBindings())), m.keys.Command, m.keys.Filter, m.keys.Help)
 	if len(m.stack) > 1 || m.filters[m.Active()] != "" {
 		bindings = append(bindings, m.keys.Back)
 	}
-	return m.help.ShortHelpView(append(bindings, m.keys.Quit))
+	return m.shortHelp(append(bindings, m.keys.Quit))
+}
+
+// shortHelp lays out as many bindings as fit the width, with an ellipsis
+// where some are left out (bubbles' help adds an item that does not fit
+// when its ellipsis does not fit either).
+func (m *Model) shortHelp(bs []key.Binding) string {
+	h := m.help
+	h.Width = 0
+	for n := len(bs); n > 0; n-- {
+		out := h.ShortHelpView(bs[:n])
+		if n < len(bs) {
+			out += " " + h.Styles.Ellipsis.Render(h.Ellipsis)
+		}
+		if lipgloss.Width(out) <= m.width {
+			return out
+		}
+	}
+	return ""
 }
 
 // asciiKeyNames spells the arrow keys out under --ascii: the one-column

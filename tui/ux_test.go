@@ -120,8 +120,9 @@ const perFeatureAlerts = `{"status":"success","data":{"alerts":[
 {"labels":{"alertname":"FeatureDrift","model":"demand","severity":"ticket","feature":"temp","version":"v13","against":"previous_24h"},"annotations":{"runbook":"feature-drift"},"state":"firing","activeAt":"2026-01-01T11:58:00Z","value":"1"}
 ]}}`
 
-// The Alerts view tells one model's per-feature alerts apart (they were
-// identical rows), and / filters on those labels.
+// The Alerts view folds one model's per-feature alerts into one row per
+// feature, versions folded in (they were identical rows, then one row per
+// version and reference), and / filters on the feature.
 func TestAlertsShowDistinguishingLabels(t *testing.T) {
 	target, err := url.Parse(env.urls[alertsCollector])
 	require.NoError(t, err)
@@ -138,23 +139,24 @@ func TestAlertsShowDistinguishingLabels(t *testing.T) {
 	cfg := testConfig(stableURL{c})
 	cfg.Start = "alerts"
 	s := &session{t: t, tm: teatest.NewTestModel(t, New(t.Context(), cfg), teatest.WithInitialTermSize(80, 24))}
-	s.waitFor("3 firing", "collector ready")
+	s.waitFor("2 firing", "collector ready")
 	s.keys("/", "temp", "enter")
 	s.waitFor("/temp")
 	screen := s.screen()
-	lines := strings.Split(screen, "\n")
-	assert.Contains(t, lines[2], "FeatureDrift temp v12 baseline")
-	assert.Contains(t, lines[3], "FeatureDrift temp v13 previou", "at 80 columns only the reference's end is cut")
-	assert.NotContains(t, screen, "hum", "the filter matches the feature label")
+	rows := screen[strings.Index(screen, "STATE"):]
+	assert.Contains(t, rows, "FeatureDrift temp", "the feature is shown")
+	assert.Contains(t, rows, "v12 v13", "both versions on one row")
+	assert.NotContains(t, rows, "hum", "the filter matches the feature label")
 
 	// "NAME MODEL" still filters (make e2e types "FeatureDrift demand").
 	s = &session{t: t, tm: teatest.NewTestModel(t, New(t.Context(), cfg), teatest.WithInitialTermSize(80, 24))}
-	s.waitFor("3 firing", "collector ready")
+	s.waitFor("2 firing", "collector ready")
 	s.keys("/", "FeatureDrift demand", "enter")
 	s.waitFor("/FeatureDrift demand")
 	screen = s.screen()
-	assert.Contains(t, screen, "FeatureDrift hum v12 baseline")
-	assert.Contains(t, screen, "FeatureDrift temp v12 baseline")
+	rows = screen[strings.Index(screen, "STATE"):]
+	assert.Contains(t, rows, "FeatureDrift hum")
+	assert.Contains(t, rows, "FeatureDrift temp")
 }
 
 // An export into a directory that does not exist says so, instead of the

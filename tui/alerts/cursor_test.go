@@ -16,6 +16,7 @@ import (
 
 	"github.com/mlectl/mlectl/alerting"
 	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/tui/common"
 	"github.com/mlectl/mlectl/tui/styles"
 )
@@ -30,6 +31,11 @@ type recorder struct {
 
 func (*recorder) Alerts(context.Context) ([]client.Alert, error)           { return nil, nil }
 func (*recorder) AlertStates(context.Context) ([]client.AlertState, error) { return nil, nil }
+func (*recorder) Models(context.Context) ([]client.ModelState, error) { return nil, nil }
+func (*recorder) EventLog(context.Context, string, time.Time, time.Time, int) ([]events.Event, error) {
+	return nil, nil
+}
+
 func (r *recorder) Ack(_ context.Context, id, _ string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -97,15 +103,15 @@ func TestCursorStaysOnItsAlert(t *testing.T) {
 	v.Update(tea.KeyMsg{Type: tea.KeyDown})
 	sel, ok := v.selected()
 	require.True(t, ok)
-	require.Equal(t, "ModelLatencyHigh", sel.Labels["alertname"])
+	require.Equal(t, "ModelLatencyHigh", sel.Name)
 
 	// The next refresh: a new critical alert sorts first, the order of the
 	// answer is shuffled too.
 	deliver(v, drift, page, latency, errRate)
 	sel, ok = v.selected()
 	require.True(t, ok)
-	assert.Equal(t, "ModelLatencyHigh", sel.Labels["alertname"], "the cursor stays on its alert")
-	assert.Equal(t, "fraud", sel.Labels["model"])
+	assert.Equal(t, "ModelLatencyHigh", sel.Name, "the cursor stays on its alert")
+	assert.Equal(t, "fraud", sel.Model)
 
 	v.Update(run(t, v.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'a'}})))
 	assert.Equal(t, []string{alerting.Fingerprint(labels.FromMap(latency.Labels))}, api.acked, "a acks the alert under the cursor")
