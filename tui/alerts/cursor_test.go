@@ -31,7 +31,7 @@ type recorder struct {
 
 func (*recorder) Alerts(context.Context) ([]client.Alert, error)           { return nil, nil }
 func (*recorder) AlertStates(context.Context) ([]client.AlertState, error) { return nil, nil }
-func (*recorder) Models(context.Context) ([]client.ModelState, error) { return nil, nil }
+func (*recorder) Models(context.Context) ([]client.ModelState, error)      { return nil, nil }
 func (*recorder) EventLog(context.Context, string, time.Time, time.Time, int) ([]events.Event, error) {
 	return nil, nil
 }
