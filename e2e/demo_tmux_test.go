@@ -115,7 +115,7 @@ func TestDemoIncidentInTmux(t *testing.T) {
 
 	// The selected step is the rollback; a wrong name does nothing.
 	m.keys("r")
-	m.waitScreen(10*time.Second, "Rollback demand?", "Type demand to confirm")
+	m.waitScreen(10*time.Second, "Rollback demand: v12 > v11?", "Type demand to confirm")
 	m.typeText("fraud")
 	m.keys("Enter")
 	m.waitScreen(10*time.Second, "does not match demand; nothing was done")

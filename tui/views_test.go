@@ -119,7 +119,7 @@ func TestRunbookStepRollback(t *testing.T) {
 	s.keys("r")
 	s.waitFor("value for ${model}")
 	s.keys("fraud", "enter")
-	s.waitFor("Rollback fraud?", "Type fraud to confirm")
+	s.waitFor("Rollback fraud: v7 → v6?", "Type fraud to confirm")
 	s.keys("churn", "enter")
 	s.waitFor("does not match fraud; nothing was done")
 
