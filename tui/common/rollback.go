@@ -40,4 +40,3 @@ func RollbackTargets(st client.ModelState) ([]string, map[string]string) {
 	}
 	return out, notes
 }
-
