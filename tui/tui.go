@@ -329,7 +329,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.flash = m.c.Styles.Error.Render("cannot open model " + msg.name + ": " + msg.err.Error())
 		case !msg.known:
 			m.flash = m.c.Styles.Error.Render("unknown model "+strconv.Quote(msg.name)) +
-				m.c.Styles.Muted.Render(": neither the registry nor the last hour's series name it (:models lists them)")
+				m.c.Styles.Muted.Render(": not in the registry nor in the last hour's series")
 		default:
 			cmd := m.jump("model")
 			return m, tea.Batch(cmd, m.views["model"].(Opener).Open(msg.name, nil))

@@ -84,7 +84,7 @@ func TestRunbookScrollAndBack(t *testing.T) {
 	s.keys("G") // the end: the steps as the CLI runs them
 	s.waitFor("--step 5 --set model=", "100% · 5 steps")
 	s.keys("esc") // back to the list, not to Models
-	s.waitFor("Models › Runbooks ")
+	s.waitFor("mlectl › Runbooks ")
 	screen := s.screen()
 	assert.Contains(t, screen, "training-serving-skew")
 }

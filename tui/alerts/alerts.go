@@ -71,9 +71,9 @@ var columns = []common.Column{
 	colState:    {Title: "STATE", Width: 7},
 	colSeverity: {Title: "SEVERITY", Width: 8, Priority: 4},
 	colAge:      {Title: "AGE", Width: 4, Priority: 2, Right: true},
-	colName:     {Title: "ALERT", Width: 16, Flex: true, MaxWidth: 48},
+	colName:     {Title: "ALERT", Width: 18, Flex: true, MaxWidth: 48},
 	colModel:    {Title: "MODEL", Width: 10},
-	colVersions: {Title: "VERSIONS", Width: 12, Priority: 3, Flex: true, MaxWidth: 24},
+	colVersions: {Title: "VERSIONS", Width: 14, Priority: 3, Flex: true, MaxWidth: 24}, // "v12 shadow v13"
 	colRunbook:  {Title: "RUNBOOK", Width: 20, Priority: 6},
 	colHandled:  {Title: "HANDLED", Width: 9, Priority: 5}, // "ack alice", "silenced"
 }

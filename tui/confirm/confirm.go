@@ -92,7 +92,7 @@ type Choice struct {
 func NewChoice(c common.Common, expect string, ch Choice) *Model {
 	m := New(c, "", "", expect, nil)
 	m.choice = &ch
-	m.pick = key.NewBinding(key.WithKeys("up", "down", "tab", "shift+tab"), key.WithHelp("↑/↓", "pick "+ch.Label))
+	m.pick = key.NewBinding(key.WithKeys("up", "down", "tab", "shift+tab"), key.WithHelp("↑/↓", "pick target"))
 	m.keys = []key.Binding{m.pick, m.confirm, m.cancel}
 	m.sync()
 	return m
@@ -234,7 +234,7 @@ func (m *Model) View() string {
 	}
 	hint := "enter confirm" + sep + "esc cancel"
 	if m.choice != nil && len(m.choice.Options) > 1 {
-		hint = "↑/↓ pick " + m.choice.Label + sep + hint
+		hint = "up/down picks another target" + sep + hint
 	}
 	lines = append(lines, st.Muted.Render(m.fit(hint, inner)))
 	border := lipgloss.RoundedBorder()
