@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -662,26 +663,34 @@ func (m *Model) footer() string {
 	}
 	v := m.active()
 	if v.Capturing() {
-		return m.shortHelp(m.keyNames(v.KeyBindings()))
+		return m.shortHelp(m.keyNames(v.KeyBindings()), key.Binding{})
 	}
 	// The view's own hotkeys first, then the global ones.
 	bindings := append(m.keyNames(keys.Own(v.KeyBindings())), m.keys.Command, m.keys.Filter, m.keys.Help)
 	if len(m.stack) > 1 || m.filters[m.Active()] != "" {
 		bindings = append(bindings, m.keys.Back)
 	}
-	return m.shortHelp(append(bindings, m.keys.Quit))
+	return m.shortHelp(append(bindings, m.keys.Quit), m.keys.Help)
 }
 
 // shortHelp lays out as many bindings as fit the width, with an ellipsis
 // where some are left out (bubbles' help adds an item that does not fit
-// when its ellipsis does not fit either).
-func (m *Model) shortHelp(bs []key.Binding) string {
+// when its ellipsis does not fit either); keep, when enabled, stays at the
+// end however many go (the way to the full list).
+func (m *Model) shortHelp(bs []key.Binding, keep key.Binding) string {
 	h := m.help
 	h.Width = 0
+	tail := ""
+	if keep.Enabled() && len(keep.Keys()) > 0 {
+		tail = h.Styles.ShortSeparator.Render(h.ShortSeparator) + h.ShortHelpView([]key.Binding{keep})
+	}
 	for n := len(bs); n > 0; n-- {
 		out := h.ShortHelpView(bs[:n])
 		if n < len(bs) {
 			out += " " + h.Styles.Ellipsis.Render(h.Ellipsis)
+			if !slices.ContainsFunc(bs[:n], func(b key.Binding) bool { return b.Help() == keep.Help() }) {
+				out += tail
+			}
 		}
 		if lipgloss.Width(out) <= m.width {
 			return out

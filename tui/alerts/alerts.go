@@ -106,9 +106,12 @@ type fetchedMsg struct {
 	at        time.Time
 }
 
+// doneMsg is an ack's or silence's outcome, with the list read again
+// after it so the row and the status line change together.
 type doneMsg struct {
-	text string
-	err  error
+	text    string
+	err     error
+	fetched *fetchedMsg
 }
 
 // Group is one row: the alerts of one name, model and feature, their
@@ -226,8 +229,14 @@ func (v *View) fetch() tea.Cmd {
 	v.seq++
 	v.inflight = true
 	c, api, seq := v.c, v.api, v.seq
-	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
-		msg := fetchedMsg{seq: seq, at: c.Now()}
+	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg { return load(ctx, api, seq, c.Now()) })
+}
+
+// load reads everything the view shows: alerts, the engine's state, the
+// registry and the event log of the models that have alerts.
+func load(ctx context.Context, api API, seq int, now time.Time) fetchedMsg {
+	{
+		msg := fetchedMsg{seq: seq, at: now}
 		var wg sync.WaitGroup
 		wg.Go(func() { msg.alerts, msg.err = api.Alerts(ctx) })
 		wg.Go(func() { msg.states, msg.stateErr = api.AlertStates(ctx) })
@@ -254,7 +263,7 @@ func (v *View) fetch() tea.Cmd {
 		}
 		wg.Wait()
 		return msg
-	})
+	}
 }
 
 // LastUpdate is when the shown alerts were fetched.
@@ -353,7 +362,12 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 			v.status = msg.err.Error()
 			return nil
 		}
-		return v.fetch()
+		if msg.fetched == nil {
+			return v.fetch()
+		}
+		v.seq++ // a fetch still running is older than this
+		msg.fetched.seq = v.seq
+		return v.Update(*msg.fetched)
 	case tea.KeyMsg:
 		if v.prompting {
 			return v.updatePrompt(msg)
@@ -1320,7 +1334,7 @@ func (v *View) startAck() tea.Cmd {
 		return nil
 	}
 	v.acting = true
-	api, ctx, what := v.api, v.c.Ctx, describe(g)
+	api, ctx, what, now := v.api, v.c.Ctx, describe(g), v.c.Now
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 		defer cancel()
@@ -1332,7 +1346,8 @@ func (v *View) startAck() tea.Cmd {
 		if len(ids) > 1 {
 			what += ": " + strconv.Itoa(len(ids)) + " series"
 		}
-		return doneMsg{text: "acknowledged " + what}
+		f := load(ctx, api, 0, now())
+		return doneMsg{text: "acknowledged " + what, fetched: &f}
 	}
 }
 
@@ -1393,7 +1408,7 @@ func (v *View) updatePrompt(msg tea.KeyMsg) tea.Cmd {
 		}
 		v.prompting, v.acting = false, true
 		v.prompt.Blur()
-		api, ctx, t := v.api, v.c.Ctx, v.target
+		api, ctx, t, now := v.api, v.c.Ctx, v.target, v.c.Now
 		return func() tea.Msg {
 			ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 			defer cancel()
@@ -1401,7 +1416,8 @@ func (v *View) updatePrompt(msg tea.KeyMsg) tea.Cmd {
 			if err != nil {
 				return doneMsg{err: err}
 			}
-			return doneMsg{text: "silenced " + t.name + " until " + sil.EndsAt.UTC().Format("15:04") + " UTC"}
+			f := load(ctx, api, 0, now())
+			return doneMsg{text: "silenced " + t.name + " until " + sil.EndsAt.UTC().Format("15:04") + " UTC", fetched: &f}
 		}
 	}
 	v.promptErr = ""

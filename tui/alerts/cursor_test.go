@@ -25,13 +25,23 @@ import (
 // results) and records the acks and silences the view asks for.
 type recorder struct {
 	mu       sync.Mutex
+	alerts   []client.Alert // what a read after an action answers
 	acked    []string
 	silenced []string
 }
 
-func (*recorder) Alerts(context.Context) ([]client.Alert, error)           { return nil, nil }
-func (*recorder) AlertStates(context.Context) ([]client.AlertState, error) { return nil, nil }
-func (*recorder) Models(context.Context) ([]client.ModelState, error)      { return nil, nil }
+func (r *recorder) Alerts(context.Context) ([]client.Alert, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.alerts, nil
+}
+
+func (r *recorder) AlertStates(context.Context) ([]client.AlertState, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return states(r.alerts...), nil
+}
+func (*recorder) Models(context.Context) ([]client.ModelState, error) { return nil, nil }
 func (*recorder) EventLog(context.Context, string, time.Time, time.Time, int) ([]events.Event, error) {
 	return nil, nil
 }
@@ -78,6 +88,11 @@ func states(as ...client.Alert) []client.AlertState {
 
 // deliver hands the view one refresh's results, as its fetch would.
 func deliver(v *View, as ...client.Alert) {
+	if r, ok := v.api.(*recorder); ok {
+		r.mu.Lock()
+		r.alerts = as
+		r.mu.Unlock()
+	}
 	v.Refresh()
 	v.Update(fetchedMsg{seq: v.seq, alerts: as, states: states(as...), at: now})
 }

@@ -49,6 +49,11 @@ var demandState = client.ModelState{
 var promote = events.Event{Time: now.Add(-20 * time.Minute), Kind: events.KindAction, Action: "promote", Model: "demand", Version: "v12", Actor: "alice", Text: "promote demand: v11 → v12"}
 
 func deliverIncident(v *View, as ...client.Alert) {
+	if r, ok := v.api.(*recorder); ok {
+		r.mu.Lock()
+		r.alerts = as
+		r.mu.Unlock()
+	}
 	v.Refresh()
 	v.Update(fetchedMsg{seq: v.seq, alerts: as, states: states(as...), models: []client.ModelState{demandState},
 		events: map[string][]events.Event{"demand": {promote}}, at: now})
