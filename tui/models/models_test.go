@@ -242,3 +242,17 @@ func TestLoadingUntilFirstData(t *testing.T) {
 	assert.Contains(t, screen, "v7")
 	assert.NotContains(t, screen, "loading")
 }
+
+// SLO rules loaded but not yet evaluated (the demo's first seconds) read
+// "no data yet", not "not configured".
+func TestSLORulesWithoutSeries(t *testing.T) {
+	nan := math.NaN()
+	s := Snapshot{AlertsConfigured: true, SLORulesLoaded: true, Models: []Model{
+		{Name: "fraud", Prod: []string{"v7"}, PredRate: 40, ErrShare: 0.01, P95: 0.2, Drift: nan, Burn1h: nan, Budget: nan},
+	}}
+	v := New(benchCommon(), nil)
+	v.SetSize(80, 10)
+	v.Update(fetchedMsg(s))
+	assert.Contains(t, v.View(), "SLO: no data yet")
+	assert.NotContains(t, v.View(), "not configured")
+}

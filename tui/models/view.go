@@ -376,7 +376,10 @@ func (v *View) View() string {
 	}
 	if len(notes) == 0 {
 		var parts []string
-		if v.loaded && !v.snap.SLOConfigured {
+		switch {
+		case v.loaded && !v.snap.SLOConfigured && v.snap.SLORulesLoaded:
+			parts = append(parts, "SLO: no data yet") // rules loaded, not yet evaluated
+		case v.loaded && !v.snap.SLOConfigured:
 			parts = append(parts, "SLO: "+common.NotConfigured)
 		}
 		if v.loaded && !v.snap.AlertsConfigured {
