@@ -119,6 +119,8 @@ func TestModelCommandRefusesUnknownModel(t *testing.T) {
 	s.waitFor("mlectl › ranker")
 	s.keys(":", "model", "enter")
 	s.waitFor(":model needs a model name")
+	s.keys(":", "incident nosuch", "enter")
+	s.waitFor(`unknown model "nosuch"`)
 	require.NoError(t, s.tm.Quit())
 	m := s.tm.FinalModel(t).(*Model)
 	assert.Equal(t, []string{"model"}, m.stack, "the refused commands left the view on screen")

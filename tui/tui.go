@@ -120,6 +120,7 @@ type tickMsg struct{}
 // modelCheckedMsg answers whether the collector knows the model a
 // `:model NAME` command names.
 type modelCheckedMsg struct {
+	view  string // what opens on it: model (the detail) or alerts (:incident)
 	name  string
 	known bool
 	err   error
@@ -181,7 +182,7 @@ func New(ctx context.Context, cfg Config) *Model {
 		filters: map[string]string{},
 		keys:    keys.NewGlobal(),
 		aliases: map[string]string{
-			"m": "models", "a": "alerts", "alert": "alerts", "incident": "alerts",
+			"m": "models", "a": "alerts", "alert": "alerts",
 			"runbook": "runbooks", "rb": "runbooks", "events": "timeline", "game": "gameday",
 			"q": "quit", "q!": "quit", "exit": "quit",
 		},
@@ -332,8 +333,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.flash = m.c.Styles.Error.Render("unknown model "+strconv.Quote(msg.name)) +
 				m.c.Styles.Muted.Render(": not in the registry nor in the last hour's series")
 		default:
-			cmd := m.jump("model")
-			return m, tea.Batch(cmd, m.views["model"].(Opener).Open(msg.name, nil))
+			cmd := m.jump(msg.view)
+			return m, tea.Batch(cmd, m.views[msg.view].(Opener).Open(msg.name, nil))
 		}
 		return m, nil
 	case common.NavigateMsg:
@@ -491,6 +492,14 @@ var errUnknownCommand = errors.New("unknown command")
 
 func (m *Model) runCommand(cmd string) tea.Cmd {
 	name, arg, _ := strings.Cut(strings.TrimPrefix(cmd, ":"), " ")
+	if name == "incident" {
+		// The summary of a model the collector does not know would say
+		// "nothing fires" about a typo.
+		if arg = strings.TrimSpace(arg); arg == "" {
+			return tea.Batch(m.jump("alerts"), m.views["alerts"].(Opener).Open("", nil)) // the worst firing model's
+		}
+		return m.checkModel("alerts", arg)
+	}
 	if a, ok := m.aliases[name]; ok {
 		name = a
 	}
@@ -510,7 +519,7 @@ func (m *Model) runCommand(cmd string) tea.Cmd {
 			m.flash = m.c.Styles.Error.Render(":model needs a model name") + m.c.Styles.Muted.Render(" (:model NAME; :models lists them)")
 			return nil
 		}
-		return m.checkModel(arg)
+		return m.checkModel("model", arg)
 	}
 	if _, ok := m.views[name].(*query.View); ok && strings.TrimSpace(arg) != "" {
 		m.jump(name)
@@ -526,24 +535,24 @@ func (m *Model) runCommand(cmd string) tea.Cmd {
 // checkModel asks the collector whether it knows model: the registry
 // first, then the series of the last hour (a model with traffic but no
 // registry entry).
-func (m *Model) checkModel(model string) tea.Cmd {
+func (m *Model) checkModel(view, model string) tea.Cmd {
 	api, now := m.api, m.c.Now()
 	return m.c.Call(readyTimeout, func(ctx context.Context) tea.Msg {
 		_, err := api.Model(ctx, model)
 		var ae *client.APIError
 		switch {
 		case err == nil:
-			return modelCheckedMsg{name: model, known: true}
+			return modelCheckedMsg{view: view, name: model, known: true}
 		case errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound, errors.Is(err, client.ErrNotConfigured):
 		default:
-			return modelCheckedMsg{name: model, err: err}
+			return modelCheckedMsg{view: view, name: model, err: err}
 		}
 		res, err := api.Query(ctx, "count(last_over_time({model="+strconv.Quote(model)+"}[1h]))", now)
 		if err != nil {
-			return modelCheckedMsg{name: model, err: err}
+			return modelCheckedMsg{view: view, name: model, err: err}
 		}
 		v, _ := res.Value.(client.Vector)
-		return modelCheckedMsg{name: model, known: len(v) > 0 && v[0].V > 0}
+		return modelCheckedMsg{view: view, name: model, known: len(v) > 0 && v[0].V > 0}
 	})
 }
 
