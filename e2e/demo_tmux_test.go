@@ -103,17 +103,19 @@ func TestDemoIncidentInTmux(t *testing.T) {
 	m.waitScreen(20*time.Second, "Alerts", "FeatureDrift", "feature-drift")
 
 	// Only demand's FeatureDrift rows (the filter matches "NAME MODEL"),
-	// then enter opens the runbook the alert links.
+	// enter opens the alert's details, r the runbook the alert links.
 	m.keys("/")
 	m.typeText("FeatureDrift demand")
 	m.keys("Enter")
 	m.waitScreen(10*time.Second, "/FeatureDrift demand")
 	m.keys("Enter")
+	m.waitScreen(10*time.Second, "SERIES (", "LABELS", "RELATED EVENTS")
+	m.keys("r")
 	m.waitScreen(20*time.Second, "Runbook feature-drift", "STEPS", "[rollback]", "model=demand")
 
 	// The selected step is the rollback; a wrong name does nothing.
 	m.keys("r")
-	m.waitScreen(10*time.Second, "Rollback demand?", "Type demand to confirm")
+	m.waitScreen(10*time.Second, "Rollback demand: v12 > v11?", "Type demand to confirm")
 	m.typeText("fraud")
 	m.keys("Enter")
 	m.waitScreen(10*time.Second, "does not match demand; nothing was done")

@@ -45,7 +45,7 @@ func TestRollbackNeedsTheModelName(t *testing.T) {
 	s.keys(":", "model fraud", "enter")
 	s.waitFor("production v7", "data at 12:00:00")
 	s.keys("r")
-	s.waitFor("Roll back fraud to v6", "Type fraud to confirm")
+	s.waitFor("Roll back fraud: v7 → v6", "Type fraud to confirm")
 	s.keys("fraus", "enter")
 	s.waitFor(`"fraus" does not match fraud`)
 	assert.Equal(t, "v7", production(t, w, "fraud"), "a wrong name changes nothing")
@@ -176,7 +176,8 @@ func TestReadOnlyHidesActions(t *testing.T) {
 		screen := s.screen()
 		assert.NotContains(t, screen, "acknowledge")
 		assert.NotContains(t, screen, "silence")
-		assert.Contains(t, screen, "open runbook", "the other keys are listed")
+		assert.Contains(t, screen, "details", "the other keys are listed")
+		assert.Regexp(t, `r +runbook`, screen)
 		assert.Nil(t, alertByName(t, w, "ModelErrorRateHigh").Ack, "a does nothing")
 		assert.Empty(t, w.alerts.Silences(), "s does nothing")
 	})
@@ -210,11 +211,11 @@ func TestModelDetailHelpListsActions(t *testing.T) {
 	assert.Contains(t, screen, "roll back production")
 	assert.Contains(t, screen, "promote selected version")
 	lines := strings.Split(screen, "\n")
-	assert.Contains(t, lines[0], "Models › fraud")
+	assert.Contains(t, lines[0], "mlectl › fraud", "a : command replaces the breadcrumbs")
 }
 
 func TestRollbackDialog(t *testing.T) {
-	eachSize(t, func(t *testing.T, width, height int) {
+	eachNarrowSize(t, func(t *testing.T, width, height int) {
 		w := newWritable(t)
 		s := actSession(t, w, adminToken, false, width, height, "")
 		s.waitFor("collector ready")
@@ -225,4 +226,21 @@ func TestRollbackDialog(t *testing.T) {
 		checkGolden(t, s.screen(), width, height)
 		assert.Equal(t, "v7", production(t, w, "fraud"))
 	})
+}
+
+// The rollback dialog names from → to and lets the operator pick another
+// target (the CLI's --to), still behind the typed model name.
+func TestRollbackPicksTarget(t *testing.T) {
+	w := newWritable(t)
+	s := actSession(t, w, adminToken, false, 80, 24, "")
+	s.waitFor("collector ready")
+	s.keys(":", "model fraud", "enter")
+	s.waitFor("production v7", "data at 12:00:00")
+	s.keys("r")
+	s.waitFor("Roll back fraud: v7 → v6", "v6 (previous production)", "v8 (shadow)")
+	s.tm.Send(tea.KeyMsg{Type: tea.KeyDown})
+	s.waitFor("Roll back fraud: v7 → v8")
+	s.keys("fraud", "enter")
+	s.waitFor("rollback fraud: v7 → v8 done through the file actuator")
+	assert.Equal(t, "v8", production(t, w, "fraud"), "the picked target serves")
 }

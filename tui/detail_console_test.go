@@ -56,7 +56,7 @@ func TestModelCommandOpensDetail(t *testing.T) {
 	s := newSession(t, alertsRecorded, 80, 24, "")
 	s.waitFor("collector ready")
 	s.keys(":", "model churn", "enter")
-	s.waitFor("Models › churn", "production v3")
+	s.waitFor("mlectl › churn", "production v3")
 	s.keys("tab", "tab", "tab") // versions
 	s.waitFor("[4 versions]")
 	screen := s.screen()
@@ -107,7 +107,7 @@ func TestDriftRowOpensQuery(t *testing.T) {
 	s.keys("2")
 	s.waitFor("[2 drift]", "amount")
 	s.keys("enter") // amount, the highest score
-	s.waitFor("Models › fraud › Query", `feature="amount"`, "vector · 3 series")
+	s.waitFor("fraud › Query", `feature="amount"`, "vector · 3 series")
 	screen := s.screen()
 	for _, method := range []string{`"ks"`, `"psi"`, `"wasserstein`} { // the legend cuts the last
 		assert.Contains(t, screen, `method=`+method, "every method of the feature")

@@ -44,7 +44,7 @@ func TestDriftTabShowsCurrentWindow(t *testing.T) {
 	records := len(amounts) + missing
 
 	s := newSession(t, alertsRecorded, 160, 48, "")
-	s.waitFor("collector ready")
+	s.waitFor("collector ready", "428ms") // the rows are in
 	s.keys("enter")
 	s.waitFor("Models › fraud", "data at 12:00:00")
 	s.keys("2")

@@ -37,6 +37,9 @@ const (
 	alertsCollector alertsMode = iota
 	alertsRecorded
 	alertsAbsent
+	// alertsIncident: fraud's drift incident, on production v6 and
+	// shadow v7, with an error-rate page (testdata/alerts_incident.json).
+	alertsIncident
 )
 
 // seededModel describes the traffic one model gets in the seed.
@@ -199,8 +202,12 @@ func runWithCollector(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	incident, err := os.ReadFile(filepath.Join("testdata", "alerts_incident.json"))
+	if err != nil {
+		return 0, err
+	}
 	env.urls = map[alertsMode]string{}
-	for _, mode := range []alertsMode{alertsCollector, alertsRecorded, alertsAbsent} {
+	for _, mode := range []alertsMode{alertsCollector, alertsRecorded, alertsAbsent, alertsIncident} {
 		mux := http.NewServeMux()
 		mux.Handle("/", srv.Handler())
 		switch mode {
@@ -211,6 +218,11 @@ func runWithCollector(m *testing.M) (int, error) {
 			})
 		case alertsAbsent:
 			mux.Handle("/api/v1/alerts", http.NotFoundHandler())
+		case alertsIncident:
+			mux.HandleFunc("/api/v1/alerts", func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write(incident)
+			})
 		}
 		hs := httptest.NewServer(mux)
 		defer hs.Close()

@@ -3,6 +3,8 @@ package tui
 import (
 	"context"
 	"errors"
+	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/tui/alerts"
 	"github.com/mlectl/mlectl/tui/common"
 	"github.com/mlectl/mlectl/tui/detail"
@@ -113,6 +116,15 @@ const (
 )
 
 type tickMsg struct{}
+
+// modelCheckedMsg answers whether the collector knows the model a
+// `:model NAME` command names.
+type modelCheckedMsg struct {
+	view  string // what opens on it: model (the detail) or alerts (:incident)
+	name  string
+	known bool
+	err   error
+}
 
 type readyMsg struct {
 	err error
@@ -266,6 +278,14 @@ func (m *Model) open(name string) tea.Cmd {
 	return m.initView(name)
 }
 
+// jump makes name the only view in the breadcrumbs: a `:` command goes
+// somewhere else, as in k9s, rather than deeper (the trail grew with every
+// command: "Models › Runbook … › Query › Timeline").
+func (m *Model) jump(name string) tea.Cmd {
+	m.stack = []string{name}
+	return m.initView(name)
+}
+
 func (m *Model) back() {
 	name := m.Active()
 	if m.filters[name] != "" {
@@ -305,22 +325,65 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.readyInflight = false
 		m.readyErr, m.readyAt = msg.err, msg.at
 		return m, nil
+	case modelCheckedMsg:
+		switch {
+		case msg.err != nil:
+			m.flash = m.c.Styles.Error.Render("cannot open model " + msg.name + ": " + msg.err.Error())
+		case !msg.known:
+			m.flash = m.c.Styles.Error.Render("unknown model "+strconv.Quote(msg.name)) +
+				m.c.Styles.Muted.Render(": not in the registry nor in the last hour's series")
+		default:
+			cmd := m.jump(msg.view)
+			return m, tea.Batch(cmd, m.views[msg.view].(Opener).Open(msg.name, nil))
+		}
+		return m, nil
 	case common.NavigateMsg:
 		cmd := m.open(msg.View)
-		if q, ok := m.views[msg.View].(*query.View); ok && msg.Arg != "" {
-			cmd = q.SetQuery(msg.Arg)
+		if _, ok := m.views[msg.View].(*query.View); ok && msg.Arg != "" {
+			cmd = m.setQuery(msg.Arg)
 		} else if o, ok := m.views[msg.View].(Opener); ok && (msg.Arg != "" || len(msg.Labels) > 0) {
 			cmd = tea.Batch(cmd, o.Open(msg.Arg, msg.Labels))
 		}
 		return m, cmd
 	case tea.KeyMsg:
-		return m, m.handleKey(msg)
+		return m, m.handleKeys(msg)
 	}
 	var cmds []tea.Cmd
 	for _, v := range m.views {
 		cmds = append(cmds, v.Update(msg))
 	}
 	return m, tea.Batch(cmds...)
+}
+
+// typing reports whether a text input owns the keyboard: the command or
+// filter line, or a view's prompt, form or confirmation.
+func (m *Model) typing() bool {
+	return m.mode == modeCommand || m.mode == modeFilter || (m.mode == modeNormal && m.active().Capturing())
+}
+
+// handleKeys applies a key press. Bubble Tea v1 delivers runes read
+// together (fast typing, a laggy SSH link: "jj" in one read) as one
+// KeyMsg; each is a key press of its own, applied in order, until a text
+// input owns the keyboard: it gets the rest as typed text, so a paste
+// still arrives whole.
+func (m *Model) handleKeys(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 || msg.Paste {
+		return m.handleKey(msg)
+	}
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if m.quitting {
+			break
+		}
+		if m.typing() {
+			rest := msg
+			rest.Runes = msg.Runes[i:]
+			cmds = append(cmds, m.handleKey(rest))
+			break
+		}
+		cmds = append(cmds, m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+	}
+	return tea.Batch(cmds...)
 }
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
@@ -342,7 +405,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	m.flash = ""
 	v := m.active()
 	if v.Capturing() {
-		return v.Update(msg)
+		return m.viewUpdate(v, msg)
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
@@ -365,7 +428,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Refresh):
 		return tea.Batch(v.Refresh(), m.probeReady())
 	}
-	return v.Update(msg)
+	return m.viewUpdate(v, msg)
 }
 
 func (m *Model) handleInput(msg tea.KeyMsg) tea.Cmd {
@@ -398,11 +461,45 @@ func (m *Model) handleInput(msg tea.KeyMsg) tea.Cmd {
 
 func (m *Model) setFilter(f string) { m.active().SetFilter(f) }
 
+// setQuery runs a new expression in the Query view (a runbook step, a
+// drill-down, `:query EXPR`); the / filter of the earlier one goes.
+func (m *Model) setQuery(expr string) tea.Cmd {
+	q := m.views["query"].(*query.View)
+	m.filters["query"] = ""
+	q.SetFilter("")
+	return q.SetQuery(expr)
+}
+
+// viewUpdate hands a key to the active view. When the Query view starts
+// a new expression from its own input line, the filter of the earlier one
+// goes, as with setQuery.
+func (m *Model) viewUpdate(v View, msg tea.Msg) tea.Cmd {
+	q, ok := v.(*query.View)
+	if !ok {
+		return v.Update(msg)
+	}
+	before := q.Ran()
+	cmd := q.Update(msg)
+	if q.Ran() != before && m.filters["query"] != "" {
+		m.filters["query"] = ""
+		q.SetFilter("")
+	}
+	return cmd
+}
+
 // errUnknownCommand is shown in the footer for a mistyped `:` command.
 var errUnknownCommand = errors.New("unknown command")
 
 func (m *Model) runCommand(cmd string) tea.Cmd {
 	name, arg, _ := strings.Cut(strings.TrimPrefix(cmd, ":"), " ")
+	if name == "incident" {
+		// The summary of a model the collector does not know would say
+		// "nothing fires" about a typo.
+		if arg = strings.TrimSpace(arg); arg == "" {
+			return tea.Batch(m.jump("alerts"), m.views["alerts"].(Opener).Open("", nil)) // the worst firing model's
+		}
+		return m.checkModel("alerts", arg)
+	}
 	if a, ok := m.aliases[name]; ok {
 		name = a
 	}
@@ -416,15 +513,47 @@ func (m *Model) runCommand(cmd string) tea.Cmd {
 		m.flash = m.c.Styles.Error.Render(errUnknownCommand.Error()+" :"+name) + m.c.Styles.Muted.Render(" (try :"+strings.Join(m.order, " :")+")")
 		return nil
 	}
-	if q, ok := m.views[name].(*query.View); ok && strings.TrimSpace(arg) != "" {
-		m.open(name)
-		return q.SetQuery(arg)
+	if name == "model" {
+		// A typo is refused, not shown as an empty model.
+		if arg = strings.TrimSpace(arg); arg == "" {
+			m.flash = m.c.Styles.Error.Render(":model needs a model name") + m.c.Styles.Muted.Render(" (:model NAME; :models lists them)")
+			return nil
+		}
+		return m.checkModel("model", arg)
+	}
+	if _, ok := m.views[name].(*query.View); ok && strings.TrimSpace(arg) != "" {
+		m.jump(name)
+		return m.setQuery(arg)
 	}
 	if o, ok := m.views[name].(Opener); ok {
-		cmd := m.open(name)
+		cmd := m.jump(name)
 		return tea.Batch(cmd, o.Open(strings.TrimSpace(arg), nil))
 	}
-	return m.open(name)
+	return m.jump(name)
+}
+
+// checkModel asks the collector whether it knows model: the registry
+// first, then the series of the last hour (a model with traffic but no
+// registry entry).
+func (m *Model) checkModel(view, model string) tea.Cmd {
+	api, now := m.api, m.c.Now()
+	return m.c.Call(readyTimeout, func(ctx context.Context) tea.Msg {
+		_, err := api.Model(ctx, model)
+		var ae *client.APIError
+		switch {
+		case err == nil:
+			return modelCheckedMsg{view: view, name: model, known: true}
+		case errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound, errors.Is(err, client.ErrNotConfigured):
+		default:
+			return modelCheckedMsg{view: view, name: model, err: err}
+		}
+		res, err := api.Query(ctx, "count(last_over_time({model="+strconv.Quote(model)+"}[1h]))", now)
+		if err != nil {
+			return modelCheckedMsg{view: view, name: model, err: err}
+		}
+		v, _ := res.Value.(client.Vector)
+		return modelCheckedMsg{view: view, name: model, known: len(v) > 0 && v[0].V > 0}
+	})
 }
 
 // View renders header, body and footer; it does no I/O.
@@ -466,7 +595,8 @@ func (m *Model) header() string {
 	if m.c.ASCII {
 		sep = " > "
 	}
-	crumbs := []string{st.Crumb.Render("mlectl")}
+	root := st.Crumb.Render("mlectl")
+	var crumbs []string
 	for i, n := range m.stack {
 		t := m.views[n].Title()
 		if i == len(m.stack)-1 {
@@ -481,7 +611,8 @@ func (m *Model) header() string {
 	if m.mode == modeHelp {
 		crumbs = append(crumbs, st.CrumbActive.Render("Help"))
 	}
-	left := strings.Join(crumbs, st.Crumb.Render(sep))
+	join := func(cs []string) string { return strings.Join(cs, st.Crumb.Render(sep)) }
+	left := join(append([]string{root}, crumbs...))
 
 	var health string
 	switch {
@@ -504,9 +635,17 @@ func (m *Model) header() string {
 	}
 	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
-		// Deep breadcrumbs give way to collector health and data age.
-		if avail := m.width - ansi.StringWidth(right) - 1; avail >= 12 {
+		// Deep breadcrumbs give way to collector health and data age,
+		// from the left: the view on screen is the one crumb never cut.
+		avail := m.width - ansi.StringWidth(right) - 1
+		for len(crumbs) > 1 && ansi.StringWidth(left) > avail {
+			crumbs = crumbs[1:]
+			left = join(append([]string{st.Crumb.Render("…")}, crumbs...))
+		}
+		if ansi.StringWidth(left) > avail && avail >= 12 {
 			left = ansi.Truncate(left, avail, "…")
+		}
+		if ansi.StringWidth(left) <= avail {
 			return left + strings.Repeat(" ", m.width-ansi.StringWidth(left)-ansi.StringWidth(right)) + right
 		}
 		return common.Fit(left+" "+right, m.width)
@@ -532,11 +671,41 @@ func (m *Model) footer() string {
 		return common.Fit(m.c.Styles.Error.Render(msg), m.width)
 	}
 	v := m.active()
-	bindings := m.keys.ShortHelp()
 	if v.Capturing() {
-		bindings = m.keyNames(v.KeyBindings())
+		return m.shortHelp(m.keyNames(v.KeyBindings()), key.Binding{})
 	}
-	return m.help.ShortHelpView(bindings)
+	// The view's own hotkeys first, then the global ones.
+	bindings := append(m.keyNames(keys.Own(v.KeyBindings())), m.keys.Command, m.keys.Filter, m.keys.Help)
+	if len(m.stack) > 1 || m.filters[m.Active()] != "" {
+		bindings = append(bindings, m.keys.Back)
+	}
+	return m.shortHelp(append(bindings, m.keys.Quit), m.keys.Help)
+}
+
+// shortHelp lays out as many bindings as fit the width, with an ellipsis
+// where some are left out (bubbles' help adds an item that does not fit
+// when its ellipsis does not fit either); keep, when enabled, stays at the
+// end however many go (the way to the full list).
+func (m *Model) shortHelp(bs []key.Binding, keep key.Binding) string {
+	h := m.help
+	h.Width = 0
+	tail := ""
+	if keep.Enabled() && len(keep.Keys()) > 0 {
+		tail = h.Styles.ShortSeparator.Render(h.ShortSeparator) + h.ShortHelpView([]key.Binding{keep})
+	}
+	for n := len(bs); n > 0; n-- {
+		out := h.ShortHelpView(bs[:n])
+		if n < len(bs) {
+			out += " " + h.Styles.Ellipsis.Render(h.Ellipsis)
+			if !slices.ContainsFunc(bs[:n], func(b key.Binding) bool { return b.Help() == keep.Help() }) {
+				out += tail
+			}
+		}
+		if lipgloss.Width(out) <= m.width {
+			return out
+		}
+	}
+	return ""
 }
 
 // asciiKeyNames spells the arrow keys out under --ascii: the one-column

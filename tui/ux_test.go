@@ -71,7 +71,8 @@ func TestHelpWrapsAtNarrowWidth(t *testing.T) {
 		":models", ":alerts", ":query", ":model", ":timeline", ":runbooks", ":gameday", ":quit", "esc or ? closes help"} {
 		assert.Contains(t, screen, want)
 	}
-	assert.NotContains(t, screen, "…", "no help column is cut off")
+	lines := strings.Split(screen, "\n")
+	assert.NotContains(t, strings.Join(lines[:len(lines)-1], "\n"), "…", "no help column is cut off")
 }
 
 // Every non-ASCII glyph a console view can draw (any string or rune
@@ -120,8 +121,9 @@ const perFeatureAlerts = `{"status":"success","data":{"alerts":[
 {"labels":{"alertname":"FeatureDrift","model":"demand","severity":"ticket","feature":"temp","version":"v13","against":"previous_24h"},"annotations":{"runbook":"feature-drift"},"state":"firing","activeAt":"2026-01-01T11:58:00Z","value":"1"}
 ]}}`
 
-// The Alerts view tells one model's per-feature alerts apart (they were
-// identical rows), and / filters on those labels.
+// The Alerts view folds one model's per-feature alerts into one row per
+// feature, versions folded in (they were identical rows, then one row per
+// version and reference), and / filters on the feature.
 func TestAlertsShowDistinguishingLabels(t *testing.T) {
 	target, err := url.Parse(env.urls[alertsCollector])
 	require.NoError(t, err)
@@ -138,23 +140,24 @@ func TestAlertsShowDistinguishingLabels(t *testing.T) {
 	cfg := testConfig(stableURL{c})
 	cfg.Start = "alerts"
 	s := &session{t: t, tm: teatest.NewTestModel(t, New(t.Context(), cfg), teatest.WithInitialTermSize(80, 24))}
-	s.waitFor("3 firing", "collector ready")
+	s.waitFor("2 firing", "collector ready")
 	s.keys("/", "temp", "enter")
 	s.waitFor("/temp")
 	screen := s.screen()
-	lines := strings.Split(screen, "\n")
-	assert.Contains(t, lines[2], "FeatureDrift temp v12 baseline")
-	assert.Contains(t, lines[3], "FeatureDrift temp v13 previou", "at 80 columns only the reference's end is cut")
-	assert.NotContains(t, screen, "hum", "the filter matches the feature label")
+	rows := screen[strings.Index(screen, "STATE"):]
+	assert.Contains(t, rows, "FeatureDrift temp", "the feature is shown")
+	assert.Contains(t, rows, "v12 v13", "both versions on one row")
+	assert.NotContains(t, rows, "hum", "the filter matches the feature label")
 
 	// "NAME MODEL" still filters (make e2e types "FeatureDrift demand").
 	s = &session{t: t, tm: teatest.NewTestModel(t, New(t.Context(), cfg), teatest.WithInitialTermSize(80, 24))}
-	s.waitFor("3 firing", "collector ready")
+	s.waitFor("2 firing", "collector ready")
 	s.keys("/", "FeatureDrift demand", "enter")
 	s.waitFor("/FeatureDrift demand")
 	screen = s.screen()
-	assert.Contains(t, screen, "FeatureDrift hum v12 baseline")
-	assert.Contains(t, screen, "FeatureDrift temp v12 baseline")
+	rows = screen[strings.Index(screen, "STATE"):]
+	assert.Contains(t, rows, "FeatureDrift hum")
+	assert.Contains(t, rows, "FeatureDrift temp")
 }
 
 // An export into a directory that does not exist says so, instead of the
@@ -213,18 +216,16 @@ func TestASCIIArrowKeyNames(t *testing.T) {
 // At the minimum size with deep breadcrumbs, the header cuts the crumbs,
 // not the collector's health and the data age.
 func TestHeaderKeepsHealthAtMinimumSize(t *testing.T) {
-	s := newSession(t, alertsRecorded, MinWidth, MinHeight, "")
-	s.waitFor("collector ready", "428ms")
-	s.keys(":", "alerts", "enter")
-	s.waitFor("2 firing")
-	s.keys(":", "gameday", "enter")
-	s.waitFor("Game day")
+	s := newSession(t, alertsRecorded, MinWidth, MinHeight, "alerts")
+	s.waitFor("collector ready", "2 firing")
+	s.keys("r") // the alert's runbook, a level deeper
+	s.waitFor("no runbook matches this ale")
 	screen := s.screen()
 	checkGolden(t, screen, MinWidth, MinHeight)
 	header := strings.Split(screen, "\n")[0]
 	assert.True(t, strings.HasSuffix(header, "collector ready · data 0s"), "header %q", header)
-	assert.True(t, strings.HasPrefix(header, "mlectl › Models"), "header %q", header)
-	assert.Contains(t, header, "…")
+	assert.True(t, strings.HasPrefix(header, "… › "), "cut from the left: %q", header)
+	assert.Contains(t, header, "Runbook runbooks/error-rate.md ", "the view on screen keeps its name")
 }
 
 // At 80 columns the drift tab keeps VERSION (METHOD goes first): without
@@ -291,3 +292,37 @@ func TestCollectorDownWording(t *testing.T) {
 	assert.NotContains(t, screen, "dial tcp")
 	assert.NotContains(t, screen, "collector: collector")
 }
+
+// A query opened from elsewhere (a runbook step, `:query EXPR`, a drill
+// down) or typed anew drops the / filter of the earlier one: it kept
+// "fraud" and said "no series matches" over the new result's series.
+func TestNewQueryClearsFilter(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(s *session)
+	}{
+		{"a : command", func(s *session) { s.keys(":", "query "+otherQuery, "enter") }},
+		{"typed in the view", func(s *session) {
+			s.keys("i")
+			s.tm.Send(tea.KeyMsg{Type: tea.KeyCtrlU})
+			s.keys(otherQuery, "enter")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSession(t, alertsRecorded, 80, 24, "query")
+			s.waitFor("collector ready")
+			s.keys(queryText, "enter")
+			s.waitFor("vector · 3 series")
+			s.keys("esc", "/", "fraud", "enter")
+			s.waitFor("Query › /fraud")
+			tc.run(s)
+			s.waitFor("vector · 2 series")
+			screen := s.screen()
+			assert.NotContains(t, screen, "/fraud", "the filter went with the earlier query")
+			assert.Contains(t, screen, `ranker`)
+		})
+	}
+}
+
+const otherQuery = `sum by (model) (rate(mle_predictions_total{model=~"ranker|churn"}[5m]))`

@@ -84,7 +84,7 @@ func TestRunbookScrollAndBack(t *testing.T) {
 	s.keys("G") // the end: the steps as the CLI runs them
 	s.waitFor("--step 5 --set model=", "100% · 5 steps")
 	s.keys("esc") // back to the list, not to Models
-	s.waitFor("Models › Runbooks ")
+	s.waitFor("mlectl › Runbooks ")
 	screen := s.screen()
 	assert.Contains(t, screen, "training-serving-skew")
 }
@@ -119,7 +119,7 @@ func TestRunbookStepRollback(t *testing.T) {
 	s.keys("r")
 	s.waitFor("value for ${model}")
 	s.keys("fraud", "enter")
-	s.waitFor("Rollback fraud?", "Type fraud to confirm")
+	s.waitFor("Rollback fraud: v7 → v6?", "Type fraud to confirm")
 	s.keys("churn", "enter")
 	s.waitFor("does not match fraud; nothing was done")
 

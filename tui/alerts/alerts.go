@@ -15,19 +15,25 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/tui/common"
+	"github.com/mlectl/mlectl/tui/keys"
 )
 
 const fetchTimeout = 10 * time.Second
 
 // API is what the view needs from the collector: the Prometheus alerts
-// list, and the alerting engine's state (ids, acks, silences) with its
-// ack and silence calls.
+// list, the alerting engine's state (ids, acks, silences) with its ack and
+// silence calls, the registry (which version serves, which is shadow) and
+// the event log (what changed before the alert fired).
 type API interface {
 	Alerts(ctx context.Context) ([]client.Alert, error)
 	AlertStates(ctx context.Context) ([]client.AlertState, error)
 	Ack(ctx context.Context, id, comment string) error
 	CreateSilence(ctx context.Context, matchers string, d time.Duration, comment string) (client.Silence, error)
+	Models(ctx context.Context) ([]client.ModelState, error)
+	EventLog(ctx context.Context, model string, from, to time.Time, limit int) ([]events.Event, error)
 }
 
 // DefaultSilence is the duration the silence prompt starts with.
@@ -36,39 +42,88 @@ const DefaultSilence = "1h"
 // Comment is recorded with acks and silences made here.
 const Comment = "from the mlectl console"
 
+// EventsWindow is how far back the view reads a model's events: the last
+// change before an incident is rarely older.
+const EventsWindow = 24 * time.Hour
+
+// RelatedWindow is how long before an alert fired a change counts as
+// related to it.
+const RelatedWindow = time.Hour
+
+// maxEventModels bounds the event-log reads of one refresh.
+const maxEventModels = 5
+
 const (
 	colState = iota
 	colSeverity
 	colAge
 	colName
 	colModel
+	colVersions
 	colRunbook
 	colHandled
 	numCols
 )
 
+// The columns narrow terminals keep: MODEL is never dropped; ALERT (name
+// and feature) is cut before it.
 var columns = []common.Column{
 	colState:    {Title: "STATE", Width: 7},
-	colSeverity: {Title: "SEVERITY", Width: 8, Priority: 2},
-	colAge:      {Title: "AGE", Width: 4, Priority: 1, Right: true},
-	colName:     {Title: "ALERT", Width: 16, Flex: true, MaxWidth: 56},
-	colModel:    {Title: "MODEL", Width: 12, Priority: 3},
-	colRunbook:  {Title: "RUNBOOK", Width: 24, Priority: 4},
-	colHandled:  {Title: "HANDLED", Width: 12, Priority: 1}, // "ack alice", "silenced"; the ALERT column needs the room at 80
+	colSeverity: {Title: "SEVERITY", Width: 8, Priority: 4},
+	colAge:      {Title: "AGE", Width: 4, Priority: 2, Right: true},
+	colName:     {Title: "ALERT", Width: 18, Flex: true, MaxWidth: 48},
+	colModel:    {Title: "MODEL", Width: 10},
+	colVersions: {Title: "VERSIONS", Width: 14, Priority: 3, Flex: true, MaxWidth: 24}, // "v12 shadow v13"
+	colRunbook:  {Title: "RUNBOOK", Width: 20, Priority: 6},
+	colHandled:  {Title: "HANDLED", Width: 9, Priority: 5}, // "ack alice", "silenced"
+}
+
+// SortBy is the order of the list.
+type SortBy int
+
+// The orders S cycles through.
+const (
+	BySeverity SortBy = iota // firing first, most severe, oldest
+	ByAge                    // newest first
+)
+
+func (s SortBy) String() string {
+	if s == ByAge {
+		return "age"
+	}
+	return "severity"
 }
 
 type fetchedMsg struct {
-	seq      int
-	alerts   []client.Alert
-	err      error
-	states   []client.AlertState
-	stateErr error
-	at       time.Time
+	seq       int
+	alerts    []client.Alert
+	err       error
+	states    []client.AlertState
+	stateErr  error
+	models    []client.ModelState
+	modelsErr error
+	events    map[string][]events.Event // by model
+	at        time.Time
 }
 
+// doneMsg is an ack's or silence's outcome, with the list read again
+// after it so the row and the status line change together.
 type doneMsg struct {
-	text string
-	err  error
+	text    string
+	err     error
+	fetched *fetchedMsg
+}
+
+// Group is one row: the alerts of one name, model and feature, their
+// versions (and references) folded in.
+type Group struct {
+	Key                  string
+	Name, Model, Feature string
+	Members              []client.Alert
+	State                string    // the worst: firing over pending
+	Severity             string    // the worst
+	ActiveAt             time.Time // the earliest
+	Runbook              string
 }
 
 // View is the Alerts screen.
@@ -76,13 +131,15 @@ type View struct {
 	c        common.Common
 	api      API
 	table    *common.Table
-	open     key.Binding
-	ack      key.Binding
-	silence  key.Binding
+	keys     keys.Alerts
 	alerts   []client.Alert
 	err      error
 	states   map[string]client.AlertState // by label set
 	stateErr error
+	models   map[string]client.ModelState
+	events   map[string][]events.Event
+	groups   []Group // the rows, in order
+	hidden   int     // alerts of shadow and canary versions hidden by h
 	at       time.Time
 	loaded   bool
 	seq      int
@@ -90,6 +147,12 @@ type View struct {
 	filter   string
 	width    int
 	height   int
+
+	sortBy     SortBy
+	hideShadow bool
+	incident   string // the model :incident pinned; "" picks the worst
+	detail     string // the key of the group whose details are open
+	scroll     int
 
 	// The silence prompt: open while prompting, for the alert target.
 	prompt    textinput.Model
@@ -111,14 +174,12 @@ type silenceTarget struct {
 func New(c common.Common, api API) *View {
 	v := &View{
 		c: c, api: api, table: common.NewTable(c, columns),
-		open:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open runbook")),
-		ack:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "acknowledge")),
-		silence: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "silence for…")),
-		prompt:  common.NewInput(c, ""),
+		keys:   keys.NewAlerts(),
+		prompt: common.NewInput(c, ""),
 	}
 	if c.ReadOnly {
-		v.ack.SetEnabled(false)
-		v.silence.SetEnabled(false)
+		v.keys.Ack.SetEnabled(false)
+		v.keys.Silence.SetEnabled(false)
 	}
 	v.table.SetEmpty("loading alerts…")
 	return v
@@ -128,10 +189,32 @@ func New(c common.Common, api API) *View {
 func (v *View) Name() string { return "alerts" }
 
 // Title is the view's breadcrumb.
-func (v *View) Title() string { return "Alerts" }
+func (v *View) Title() string {
+	if v.incident != "" {
+		return "Incident " + v.incident
+	}
+	return "Alerts"
+}
 
 // Init starts the first fetch.
 func (v *View) Init() tea.Cmd { return v.Refresh() }
+
+// Open pins the incident summary to a model (`:incident MODEL`); an
+// empty arg goes back to the model of the worst firing alert.
+func (v *View) Open(arg string, _ map[string]string) tea.Cmd {
+	v.incident, v.detail = arg, ""
+	v.rebuild()
+	return nil
+}
+
+// Back closes the detail pane; it reports whether there was one.
+func (v *View) Back() bool {
+	if v.detail == "" {
+		return false
+	}
+	v.detail = ""
+	return true
+}
 
 // Refresh starts a fetch unless one is running.
 func (v *View) Refresh() tea.Cmd {
@@ -146,14 +229,41 @@ func (v *View) fetch() tea.Cmd {
 	v.seq++
 	v.inflight = true
 	c, api, seq := v.c, v.api, v.seq
-	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
-		msg := fetchedMsg{seq: seq, at: c.Now()}
+	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg { return load(ctx, api, seq, c.Now()) })
+}
+
+// load reads everything the view shows: alerts, the engine's state, the
+// registry and the event log of the models that have alerts.
+func load(ctx context.Context, api API, seq int, now time.Time) fetchedMsg {
+	{
+		msg := fetchedMsg{seq: seq, at: now}
 		var wg sync.WaitGroup
 		wg.Go(func() { msg.alerts, msg.err = api.Alerts(ctx) })
 		wg.Go(func() { msg.states, msg.stateErr = api.AlertStates(ctx) })
+		wg.Go(func() { msg.models, msg.modelsErr = api.Models(ctx) })
+		wg.Wait()
+		// The event log of the models that have alerts: what changed.
+		var names []string
+		for _, a := range msg.alerts {
+			if m := a.Labels["model"]; m != "" && !slices.Contains(names, m) && len(names) < maxEventModels {
+				names = append(names, m)
+			}
+		}
+		msg.events = map[string][]events.Event{}
+		var mu sync.Mutex
+		for _, m := range names {
+			wg.Go(func() {
+				evs, err := api.EventLog(ctx, m, msg.at.Add(-EventsWindow), msg.at.Add(time.Second), 0)
+				if err == nil {
+					mu.Lock()
+					msg.events[m] = evs
+					mu.Unlock()
+				}
+			})
+		}
 		wg.Wait()
 		return msg
-	})
+	}
 }
 
 // LastUpdate is when the shown alerts were fetched.
@@ -162,7 +272,8 @@ func (v *View) LastUpdate() time.Time { return v.at }
 // Capturing reports whether the silence prompt owns the keyboard.
 func (v *View) Capturing() bool { return v.prompting }
 
-// SetFilter keeps alerts whose name, model or severity contain f.
+// SetFilter keeps alerts whose name, model, feature, versions or
+// severity contain f.
 func (v *View) SetFilter(f string) {
 	v.filter = strings.ToLower(f)
 	v.rebuild()
@@ -171,7 +282,13 @@ func (v *View) SetFilter(f string) {
 // SetSize sets the body area.
 func (v *View) SetSize(w, h int) {
 	v.width, v.height = w, h
-	v.table.SetSize(w, max(h-1, 1))
+	v.layoutTable()
+}
+
+// layoutTable gives the table what the incident summary and the
+// footnote leave.
+func (v *View) layoutTable() {
+	v.table.SetSize(v.width, max(v.height-1-len(v.summary()), 3))
 }
 
 // KeyBindings lists the view's keys for help: in read-only mode without
@@ -183,9 +300,22 @@ func (v *View) KeyBindings() []key.Binding {
 			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		}
 	}
-	out := append(v.table.KeyBindings(), v.open)
+	hide := v.keys.Hide
+	if v.hideShadow {
+		hide.SetHelp("h", "show shadow")
+	}
+	sortKey := v.keys.Sort
+	sortKey.SetHelp("S", "sort by "+((v.sortBy+1)%2).String())
+	var out []key.Binding
+	if v.detail == "" {
+		out = append(v.table.KeyBindings(), v.keys.Detail)
+	}
+	out = append(out, v.keys.Runbook)
 	if !v.c.ReadOnly {
-		out = append(out, v.ack, v.silence)
+		out = append(out, v.keys.Ack, v.keys.Silence)
+	}
+	if v.detail == "" {
+		out = append(out, hide, sortKey)
 	}
 	return out
 }
@@ -201,7 +331,6 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 		v.err = msg.err
 		if msg.err == nil {
 			v.alerts, v.at = msg.alerts, msg.at
-			Sort(v.alerts)
 		} else if errors.Is(msg.err, client.ErrNotConfigured) {
 			v.alerts, v.at = nil, msg.at
 		}
@@ -214,6 +343,17 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 		} else if errors.Is(msg.stateErr, client.ErrNotConfigured) {
 			v.states = nil
 		}
+		if msg.modelsErr == nil {
+			v.models = make(map[string]client.ModelState, len(msg.models))
+			for _, m := range msg.models {
+				v.models[m.Name] = m
+			}
+		} else if errors.Is(msg.modelsErr, client.ErrNotConfigured) {
+			v.models = nil
+		}
+		if msg.events != nil {
+			v.events = msg.events
+		}
 		v.rebuild()
 	case doneMsg:
 		v.acting = false
@@ -222,36 +362,64 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 			v.status = msg.err.Error()
 			return nil
 		}
-		return v.fetch()
+		if msg.fetched == nil {
+			return v.fetch()
+		}
+		v.seq++ // a fetch still running is older than this
+		msg.fetched.seq = v.seq
+		return v.Update(*msg.fetched)
 	case tea.KeyMsg:
 		if v.prompting {
 			return v.updatePrompt(msg)
 		}
 		v.status = ""
 		switch {
-		case key.Matches(msg, v.ack):
+		case key.Matches(msg, v.keys.Ack):
 			return v.startAck()
-		case key.Matches(msg, v.silence):
+		case key.Matches(msg, v.keys.Silence):
 			return v.startSilence()
+		case key.Matches(msg, v.keys.Runbook):
+			return v.openRunbook()
 		}
-		if key.Matches(msg, v.open) {
-			if row, ok := v.table.Selected(); ok {
-				rb := row.Cells[colRunbook]
-				var labels map[string]string
-				idx, _, _ := strings.Cut(row.Key, "\x00")
-				if i, err := strconv.Atoi(idx); err == nil && i < len(v.alerts) {
-					labels = v.alerts[i].Labels
-				}
-				return func() tea.Msg { return common.NavigateMsg{View: "runbooks", Arg: rb, Labels: labels} }
-			}
+		if v.detail != "" {
+			v.scrollDetail(msg)
 			return nil
 		}
-		v.table.Update(msg)
+		switch {
+		case key.Matches(msg, v.keys.Detail):
+			if g, ok := v.selected(); ok {
+				v.detail, v.scroll = g.Key, 0
+			}
+		case key.Matches(msg, v.keys.Hide):
+			v.hideShadow = !v.hideShadow
+			v.rebuild()
+		case key.Matches(msg, v.keys.Sort):
+			v.sortBy = (v.sortBy + 1) % 2
+			v.rebuild()
+		default:
+			v.table.Update(msg)
+		}
 	}
 	return nil
 }
 
-var severityRank = map[string]int{"critical": 0, "page": 0, "error": 1, "warning": 2, "info": 3}
+// openRunbook opens the runbook of the selected alert, with its labels
+// for the steps' placeholders.
+func (v *View) openRunbook() tea.Cmd {
+	g, ok := v.selected()
+	if !ok {
+		v.status, v.statErr = "no alert selected", true
+		return nil
+	}
+	if g.Runbook == "" {
+		v.status, v.statErr = g.Name+" links no runbook", true
+		return nil
+	}
+	rb, labels := g.Runbook, g.Members[0].Labels
+	return func() tea.Msg { return common.NavigateMsg{View: "runbooks", Arg: rb, Labels: labels} }
+}
+
+var severityRank = map[string]int{"critical": 0, "page": 0, "error": 1, "warning": 2, "ticket": 2, "info": 3}
 
 func rank(sev string) int {
 	if r, ok := severityRank[strings.ToLower(sev)]; ok {
@@ -282,6 +450,30 @@ func Sort(alerts []client.Alert) {
 	})
 }
 
+// sortGroups orders the rows by severity (firing first, most severe,
+// oldest) or by age (newest first); ties by name, model and feature, so
+// the order holds between refreshes.
+func sortGroups(gs []Group, by SortBy) {
+	slices.SortStableFunc(gs, func(a, b Group) int {
+		if by == ByAge {
+			if c := b.ActiveAt.Compare(a.ActiveAt); c != 0 {
+				return c
+			}
+		} else {
+			if c := cmp.Compare(stateRank(a.State), stateRank(b.State)); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(rank(a.Severity), rank(b.Severity)); c != 0 {
+				return c
+			}
+			if c := a.ActiveAt.Compare(b.ActiveAt); c != 0 {
+				return c
+			}
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+}
+
 func stateRank(s string) int {
 	switch s {
 	case "firing":
@@ -302,43 +494,166 @@ func Runbook(a client.Alert) string {
 	return a.Labels["runbook"]
 }
 
+// GroupKey is a row's identity: alert name, model and feature.
+func GroupKey(a client.Alert) string {
+	return a.Labels["alertname"] + "\x00" + a.Labels["model"] + "\x00" + a.Labels["feature"]
+}
+
+// GroupAlerts folds alerts into one group per name, model and feature,
+// members in Sort order.
+func GroupAlerts(alerts []client.Alert) []Group {
+	sorted := slices.Clone(alerts)
+	Sort(sorted)
+	idx := map[string]int{}
+	var out []Group
+	for _, a := range sorted {
+		k := GroupKey(a)
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, Group{Key: k, Name: a.Labels["alertname"], Model: a.Labels["model"], Feature: a.Labels["feature"],
+				State: a.State, Severity: a.Labels["severity"], ActiveAt: a.ActiveAt})
+		}
+		g := &out[i]
+		g.Members = append(g.Members, a)
+		if stateRank(a.State) < stateRank(g.State) {
+			g.State = a.State
+		}
+		if rank(a.Labels["severity"]) < rank(g.Severity) {
+			g.Severity = a.Labels["severity"]
+		}
+		if !a.ActiveAt.IsZero() && (g.ActiveAt.IsZero() || a.ActiveAt.Before(g.ActiveAt)) {
+			g.ActiveAt = a.ActiveAt
+		}
+		if g.Runbook == "" {
+			g.Runbook = Runbook(a)
+		}
+	}
+	return out
+}
+
+// stage is the registry's stage of an alert's version, or its role label
+// where the registry does not know it.
+func (v *View) stage(a client.Alert) string {
+	ver := a.Labels["version"]
+	if m, ok := v.models[a.Labels["model"]]; ok && ver != "" {
+		if m.Production == ver {
+			return string(registry.StageProduction)
+		}
+		for _, x := range m.Versions {
+			if x.Version == ver {
+				return string(x.Stage)
+			}
+		}
+	}
+	switch r := a.Labels["role"]; r {
+	case "prod", "production":
+		return string(registry.StageProduction)
+	case "":
+		return ""
+	default:
+		return r
+	}
+}
+
+// notLive reports whether an alert concerns a version that does not serve
+// production traffic: a shadow or canary candidate.
+func (v *View) notLive(a client.Alert) bool {
+	st := v.stage(a)
+	return st == string(registry.StageShadow) || st == string(registry.StageCanary)
+}
+
+// VersionLabel names an alert's version with its stage where that is not
+// production: "v12", "shadow v13", "old v11".
+func (v *View) VersionLabel(a client.Alert) string {
+	ver := a.Labels["version"]
+	if ver == "" {
+		return ""
+	}
+	switch st := v.stage(a); st {
+	case "", string(registry.StageProduction):
+		return ver
+	case string(registry.StageShadow), string(registry.StageCanary):
+		return st + " " + ver
+	default:
+		return "old " + ver // archived or none: no longer serves
+	}
+}
+
+// versions lists a group's versions, production first.
+func (v *View) versions(g Group) string {
+	var live, other []string
+	for _, a := range g.Members {
+		l := v.VersionLabel(a)
+		switch {
+		case l == "" || slices.Contains(live, l) || slices.Contains(other, l):
+		case strings.Contains(l, " "):
+			other = append(other, l)
+		default:
+			live = append(live, l)
+		}
+	}
+	slices.Sort(live)
+	slices.Sort(other)
+	return strings.Join(append(live, other...), " ")
+}
+
 func (v *View) rebuild() {
 	dash := v.c.DashFor()
 	now := v.c.Now()
-	rows := make([]common.Row, 0, len(v.alerts))
-	apart := Distinguishing(v.alerts)
-	for i, a := range v.alerts {
-		name, model, sev := a.Labels["alertname"], a.Labels["model"], a.Labels["severity"]
-		// The filter reads "NAME MODEL SEVERITY STATE LABELS", so that
-		// "FeatureDrift demand" keeps matching one model's alerts.
-		if v.filter != "" && !strings.Contains(strings.ToLower(name+" "+model+" "+sev+" "+a.State+" "+apart[i]), v.filter) {
+	shown := v.alerts
+	v.hidden = 0
+	if v.hideShadow {
+		shown = nil
+		for _, a := range v.alerts {
+			if v.notLive(a) {
+				v.hidden++
+				continue
+			}
+			shown = append(shown, a)
+		}
+	}
+	all := GroupAlerts(shown)
+	sortGroups(all, v.sortBy)
+	v.groups = v.groups[:0]
+	rows := make([]common.Row, 0, len(all))
+	for _, g := range all {
+		name := g.Name
+		if g.Feature != "" {
+			name += " " + g.Feature
+		}
+		vers := v.versions(g)
+		// The filter reads "NAME FEATURE MODEL VERSIONS SEVERITY STATE",
+		// so that "FeatureDrift demand" keeps matching one model's alerts.
+		text := strings.ToLower(g.Name + " " + g.Model + " " + g.Feature + " " + vers + " " + g.Severity + " " + g.State)
+		if v.filter != "" && !strings.Contains(text, v.filter) && !strings.Contains(strings.ToLower(name+" "+g.Model), v.filter) {
 			continue
 		}
-		if apart[i] != "" {
-			name += " " + apart[i]
-		}
+		v.groups = append(v.groups, g)
 		cells := make([]string, numCols)
 		tones := make([]common.Tone, numCols)
-		cells[colState] = a.State
-		switch a.State {
+		cells[colState] = g.State
+		switch g.State {
 		case "firing":
 			tones[colState] = common.ToneBad
 		case "pending":
 			tones[colState] = common.ToneWarn
 		}
-		cells[colSeverity] = orDash(sev, dash)
-		if rank(sev) == 0 {
+		cells[colSeverity] = orDash(g.Severity, dash)
+		if rank(g.Severity) == 0 {
 			tones[colSeverity] = common.ToneBad
 		}
 		cells[colAge] = dash
-		if !a.ActiveAt.IsZero() {
-			cells[colAge] = common.FormatAge(now.Sub(a.ActiveAt))
+		if !g.ActiveAt.IsZero() {
+			cells[colAge] = common.FormatAge(now.Sub(g.ActiveAt))
 		}
 		cells[colName] = orDash(name, dash)
-		cells[colModel] = orDash(model, dash)
-		cells[colRunbook] = orDash(Runbook(a), dash)
-		cells[colHandled], tones[colHandled] = v.handled(a)
-		rows = append(rows, common.Row{Key: strconv.Itoa(i) + "\x00" + name + "\x00" + model, Cells: cells, Tones: tones})
+		cells[colModel] = orDash(g.Model, dash)
+		cells[colVersions] = orDash(vers, dash)
+		cells[colRunbook] = orDash(g.Runbook, dash)
+		cells[colHandled], tones[colHandled] = v.handled(g)
+		rows = append(rows, common.Row{Key: g.Key, Cells: cells, Tones: tones})
 	}
 	switch {
 	case errors.Is(v.err, client.ErrNotConfigured):
@@ -349,9 +664,12 @@ func (v *View) rebuild() {
 		v.table.SetEmpty("loading alerts…")
 	case v.filter != "":
 		v.table.SetEmpty("no alert matches /" + v.filter)
+	case v.hidden > 0:
+		v.table.SetEmpty("only shadow and canary versions alert (h shows them)")
 	default:
 		v.table.SetEmpty("no pending or firing alerts")
 	}
+	v.layoutTable()
 	v.table.SetRows(rows)
 }
 
@@ -450,8 +768,9 @@ func orDash(s, dash string) string {
 	return s
 }
 
-// View renders the table and a footnote with counts or the last error;
-// the silence prompt, when open, takes the line above the footnote.
+// View renders the incident summary, the table (or the detail pane) and
+// a footnote with counts or the last error; the silence prompt, when
+// open, takes the line above the footnote.
 func (v *View) View() string {
 	var note string
 	switch {
@@ -465,34 +784,421 @@ func (v *View) View() string {
 		note = v.c.Styles.StatusOK.Render(v.status)
 	case v.err != nil && !errors.Is(v.err, client.ErrNotConfigured):
 		note = v.c.ErrorLine("alerts fetch failed", v.err)
+	case v.detail != "":
+		note = v.c.Styles.Muted.Render("esc back to the list · j/k scroll")
 	case v.loaded && v.err == nil:
-		firing, pending := 0, 0
-		for _, a := range v.alerts {
-			switch a.State {
-			case "firing":
-				firing++
-			case "pending":
-				pending++
-			}
+		note = v.c.Styles.Muted.Render(v.counts())
+	}
+	var lines []string
+	if v.detail == "" { // the pane needs the room
+		for _, l := range v.summary() {
+			lines = append(lines, common.Fit(l, v.width))
 		}
-		note = v.c.Styles.Muted.Render(strconv.Itoa(firing) + " firing · " + strconv.Itoa(pending) + " pending")
 	}
-	body := v.table.View()
-	pad := max(v.height-2-strings.Count(body, "\n"), 0)
-	out := body + strings.Repeat("\n", pad+1) + common.Fit(note, v.width)
-	if !v.prompting {
-		return out
+	var body string
+	if v.detail != "" {
+		body = strings.Join(v.detailLines(max(v.height-1-len(lines), 1)), "\n")
+	} else {
+		body = v.table.View()
 	}
-	// The prompt's hint or error takes the line above it.
-	rows := strings.Split(out, "\n")
-	if len(rows) >= 3 {
+	lines = append(lines, strings.Split(body, "\n")...)
+	for len(lines) < v.height-1 {
+		lines = append(lines, "")
+	}
+	lines = append(lines[:max(v.height-1, 0)], common.Fit(note, v.width))
+	if v.prompting && len(lines) >= 3 {
+		// The prompt's hint or error takes the line above it.
 		hint := v.c.Styles.Muted.Render("enter silences · esc cancels · durations like 30m, 1h, 2h30m")
 		if v.promptErr != "" {
 			hint = v.c.Styles.Error.Render(v.promptErr)
 		}
-		rows[len(rows)-2] = common.Fit(hint, v.width)
+		lines[len(lines)-2] = common.Fit(hint, v.width)
 	}
-	return strings.Join(rows, "\n")
+	return strings.Join(lines, "\n")
+}
+
+// counts is the footnote: rows firing and pending, series behind them,
+// what h hides and the order.
+func (v *View) counts() string {
+	firing, pending, series := 0, 0, 0
+	for _, g := range v.groups {
+		switch g.State {
+		case "firing":
+			firing++
+		case "pending":
+			pending++
+		}
+		series += len(g.Members)
+	}
+	out := strconv.Itoa(firing) + " firing · " + strconv.Itoa(pending) + " pending"
+	if series != len(v.groups) {
+		out += " · " + strconv.Itoa(series) + " series"
+	}
+	if v.hidden > 0 {
+		out += " · " + strconv.Itoa(v.hidden) + " shadow/canary hidden"
+	}
+	return out + " · by " + v.sortBy.String()
+}
+
+// incidentModel is the model the summary is about: the pinned one, else
+// the model of the worst firing alert.
+func (v *View) incidentModel() string {
+	if v.incident != "" {
+		return v.incident
+	}
+	gs := GroupAlerts(v.alerts)
+	sortGroups(gs, BySeverity)
+	for _, g := range gs {
+		if g.State == "firing" && g.Model != "" {
+			return g.Model
+		}
+	}
+	return ""
+}
+
+// changeKinds are the events that change what serves.
+var changeKinds = map[events.Kind]bool{
+	events.KindDeploy: true, events.KindVersionChange: true, events.KindAction: true,
+	events.KindInjection: true, events.KindRunbookStep: true,
+}
+
+// LastChange is the newest event of evs that changed what serves
+// (deploy, promote, rollback, injection), and whether there is one.
+func LastChange(evs []events.Event) (events.Event, bool) {
+	var last events.Event
+	found := false
+	for _, e := range evs {
+		if changeKinds[e.Kind] && (!found || !e.Time.Before(last.Time)) {
+			last, found = e, true
+		}
+	}
+	return last, found
+}
+
+// eventWhat is an event's kind (or action) and version: "promote v12".
+func eventWhat(e events.Event) string {
+	s := string(e.Kind)
+	if e.Action != "" {
+		s = e.Action
+	}
+	if e.Version != "" {
+		s += " " + e.Version
+	}
+	return s
+}
+
+// eventWho is " by ACTOR: TEXT", each part where the event has it.
+func eventWho(e events.Event) string {
+	var s string
+	if e.Actor != "" {
+		s += " by " + e.Actor
+	}
+	if e.Text != "" {
+		s += ": " + e.Text
+	}
+	return s
+}
+
+// clock formats a time the way the console does: UTC hours and minutes.
+func clock(t time.Time) string { return t.UTC().Format("15:04") }
+
+// summary is the incident summary above the list: what fires since when,
+// which version serves, what changed last, the runbook. No lines when
+// nothing fires and no model is pinned.
+func (v *View) summary() []string {
+	if !v.loaded || v.err != nil {
+		return nil
+	}
+	model := v.incidentModel()
+	if model == "" {
+		return nil
+	}
+	st := v.c.Styles
+	now := v.c.Now()
+	gs := GroupAlerts(v.alerts)
+	sortGroups(gs, BySeverity)
+	var names []string
+	var since time.Time
+	runbook := ""
+	for _, g := range gs {
+		if g.Model != model || g.State != "firing" {
+			continue
+		}
+		n := g.Name
+		if g.Feature != "" {
+			n += " " + g.Feature
+		}
+		names = append(names, n)
+		if since.IsZero() || g.ActiveAt.Before(since) {
+			since = g.ActiveAt
+		}
+		if runbook == "" {
+			runbook = g.Runbook
+		}
+	}
+	head := st.Title.Render("INCIDENT " + model)
+	var what string
+	if len(names) == 0 {
+		what = "nothing fires"
+	} else {
+		what = strconv.Itoa(len(names)) + " firing since " + clock(since) + " (" + common.FormatAge(now.Sub(since)) + "): " + strings.Join(names, ", ")
+	}
+	lines := []string{head + " · " + what}
+	serving := "serving: registry unknown"
+	if m, ok := v.models[model]; ok {
+		serving = "serving " + orDash(m.Production, v.c.DashFor())
+		var cands []string
+		for _, x := range m.Versions {
+			if x.Stage == registry.StageShadow || x.Stage == registry.StageCanary {
+				cands = append(cands, string(x.Stage)+" "+x.Version)
+			}
+		}
+		if len(cands) > 0 {
+			serving += " (" + strings.Join(cands, ", ") + ")"
+		}
+	}
+	change := "last change: none in the last " + common.FormatAge(EventsWindow)
+	if e, ok := LastChange(v.events[model]); ok {
+		change = "last change: " + eventWhat(e) + " " + clock(e.Time) + " (" + common.FormatAge(now.Sub(e.Time)) + " ago)" + eventWho(e)
+	}
+	lines = append(lines, serving+" · "+change)
+	rb := "runbook: " + orDash(runbook, v.c.DashFor())
+	if runbook != "" {
+		rb += " (r on its alert opens it)"
+	}
+	lines = append(lines, st.Muted.Render(rb))
+	return lines
+}
+
+// detailGroup is the group whose details are open, if it still alerts.
+func (v *View) detailGroup() (Group, bool) {
+	for _, g := range GroupAlerts(v.alerts) {
+		if g.Key == v.detail {
+			return g, true
+		}
+	}
+	return Group{}, false
+}
+
+// detailLines renders the detail pane, h lines from the scroll offset.
+func (v *View) detailLines(h int) []string {
+	all := v.detailText()
+	v.scroll = min(v.scroll, max(len(all)-h, 0))
+	out := all[v.scroll:]
+	if len(out) > h {
+		out = out[:h]
+	}
+	for i := range out {
+		out[i] = common.Fit(out[i], v.width)
+	}
+	return out
+}
+
+// detailText is every line of the detail pane: value, labels,
+// annotations, since when, runbook, silences, related events.
+func (v *View) detailText() []string {
+	st := v.c.Styles
+	g, ok := v.detailGroup()
+	if !ok {
+		return []string{st.Muted.Render("this alert no longer fires or pends: it resolved (esc goes back to the list)")}
+	}
+	now := v.c.Now()
+	dash := v.c.DashFor()
+	title := g.Name
+	if g.Feature != "" {
+		title += " " + g.Feature
+	}
+	if g.Model != "" {
+		title += " · " + g.Model
+	}
+	lines := []string{st.Title.Render(title)}
+	since := dash
+	if !g.ActiveAt.IsZero() {
+		since = clock(g.ActiveAt) + " UTC (" + common.FormatAge(now.Sub(g.ActiveAt)) + " ago)"
+	}
+	lines = append(lines, g.State+" since "+since+" · severity "+orDash(g.Severity, dash)+" · runbook "+orDash(g.Runbook, dash))
+
+	// One line per series: its version and the labels that tell it
+	// from the group's other series.
+	common_ := commonLabels(g.Members)
+	lines = append(lines, "", st.Header.Render("SERIES ("+strconv.Itoa(len(g.Members))+")"))
+	for _, a := range g.Members {
+		var extra []string
+		for _, k := range sortedKeys(a.Labels) {
+			if _, same := common_[k]; !same && k != "version" {
+				extra = append(extra, k+"="+a.Labels[k])
+			}
+		}
+		ver := v.VersionLabel(a)
+		if ver == "" {
+			ver = dash
+		}
+		at := dash
+		if !a.ActiveAt.IsZero() {
+			at = "since " + clock(a.ActiveAt)
+		}
+		lines = append(lines, "  "+pad(a.State, 8)+pad(ver, 10)+pad("value "+formatValue(a.Value), 12)+pad(at, 12)+strings.Join(extra, " "))
+	}
+
+	lines = append(lines, "", st.Header.Render("LABELS"))
+	var ls []string
+	for _, k := range sortedKeys(common_) {
+		ls = append(ls, k+"="+common_[k])
+	}
+	lines = append(lines, wrapWords(ls, v.width-2, "  ")...)
+
+	lines = append(lines, "", st.Header.Render("ANNOTATIONS"))
+	ann := map[string]string{}
+	for _, a := range g.Members {
+		for k, val := range a.Annotations {
+			if _, ok := ann[k]; !ok {
+				ann[k] = val
+			}
+		}
+	}
+	if len(ann) == 0 {
+		lines = append(lines, "  "+st.Muted.Render("none"))
+	}
+	for _, k := range sortedKeys(ann) {
+		lines = append(lines, wrapWords(strings.Fields(k+": "+ann[k]), v.width-2, "  ")...)
+	}
+
+	handled, _ := v.handled(g)
+	lines = append(lines, "", st.Header.Render("SILENCES")+" · handled: "+handled)
+	var sil []string
+	acks := 0
+	for _, a := range g.Members {
+		if s, ok := v.states[labelKey(a.Labels)]; ok {
+			for _, id := range s.SilencedBy {
+				if !slices.Contains(sil, id) {
+					sil = append(sil, id)
+				}
+			}
+			if s.Ack != nil {
+				acks++
+			}
+		}
+	}
+	switch {
+	case v.states == nil:
+		lines = append(lines, "  "+st.Muted.Render("the collector's alerting engine is "+common.NotConfigured))
+	case len(sil) == 0:
+		lines = append(lines, "  none: it notifies (s silences it, a acknowledges it)")
+	default:
+		lines = append(lines, "  silenced by "+strings.Join(sil, ", "))
+	}
+	if acks > 0 {
+		lines = append(lines, "  acknowledged: "+strconv.Itoa(acks)+" of "+strconv.Itoa(len(g.Members))+" series")
+	}
+
+	lines = append(lines, "", st.Header.Render("RELATED EVENTS (changes within "+common.FormatAge(RelatedWindow)+" before it fired, and since)"))
+	rel := Related(v.events[g.Model], g.ActiveAt)
+	if len(rel) == 0 {
+		lines = append(lines, "  "+st.Muted.Render("no deploy, promote, rollback or injection of "+orDash(g.Model, dash)))
+	}
+	for _, e := range rel {
+		lines = append(lines, "  "+clock(e.Time)+"  "+eventWhat(e)+eventWho(e))
+	}
+	return lines
+}
+
+// Related returns the changes among evs from RelatedWindow before since
+// on, newest first.
+func Related(evs []events.Event, since time.Time) []events.Event {
+	var out []events.Event
+	for _, e := range evs {
+		if changeKinds[e.Kind] && (since.IsZero() || !e.Time.Before(since.Add(-RelatedWindow))) {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b events.Event) int { return b.Time.Compare(a.Time) })
+	return out
+}
+
+func (v *View) scrollDetail(msg tea.KeyMsg) {
+	nav := keys.NewNav()
+	switch {
+	case key.Matches(msg, nav.Up):
+		v.scroll--
+	case key.Matches(msg, nav.Down):
+		v.scroll++
+	case key.Matches(msg, nav.PageUp):
+		v.scroll -= max(v.height-2, 1)
+	case key.Matches(msg, nav.PageDown):
+		v.scroll += max(v.height-2, 1)
+	case key.Matches(msg, nav.Top):
+		v.scroll = 0
+	case key.Matches(msg, nav.Bottom):
+		v.scroll = 1 << 20
+	}
+	v.scroll = max(v.scroll, 0)
+}
+
+// commonLabels are the labels every member carries with one value.
+func commonLabels(as []client.Alert) map[string]string {
+	out := map[string]string{}
+	if len(as) == 0 {
+		return out
+	}
+	for k, val := range as[0].Labels {
+		same := true
+		for _, a := range as[1:] {
+			if a.Labels[k] != val {
+				same = false
+				break
+			}
+		}
+		if same {
+			out[k] = val
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func pad(s string, w int) string {
+	if n := len([]rune(s)); n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return s + " "
+}
+
+// wrapWords lays words out on lines of at most width cells, each line
+// starting with indent.
+func wrapWords(words []string, width int, indent string) []string {
+	var out []string
+	line := indent
+	for _, w := range words {
+		if line != indent && len([]rune(line))+1+len([]rune(w)) > width {
+			out = append(out, line)
+			line = indent
+		}
+		if line != indent {
+			line += " "
+		}
+		line += w
+	}
+	if line != indent {
+		out = append(out, line)
+	}
+	return out
+}
+
+// formatValue shows an alert's value in at most 4 significant digits.
+func formatValue(s string) string {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return s
+	}
+	return strconv.FormatFloat(f, 'g', 4, 64)
 }
 
 // labelKey identifies an alert by its label set, the same in the
@@ -513,22 +1219,44 @@ func labelKey(l map[string]string) string {
 	return b.String()
 }
 
-// handled says who took the alert: acked, silenced, both, or nobody.
-func (v *View) handled(a client.Alert) (string, common.Tone) {
+// handled says who took the group's alerts: silenced, acked (by whom),
+// both, or nobody; "2/4" where only some of its series are.
+func (v *View) handled(g Group) (string, common.Tone) {
 	if v.states == nil {
 		return v.c.DashFor(), common.ToneMuted
 	}
-	st, ok := v.states[labelKey(a.Labels)]
-	if !ok {
+	found, silenced, acked := 0, 0, 0
+	by := ""
+	for _, a := range g.Members {
+		st, ok := v.states[labelKey(a.Labels)]
+		if !ok {
+			continue
+		}
+		found++
+		if len(st.SilencedBy) > 0 {
+			silenced++
+		}
+		if st.Ack != nil {
+			acked++
+			by = st.Ack.By
+		}
+	}
+	if found == 0 {
 		return v.c.DashFor(), common.ToneMuted
+	}
+	part := func(word string, n int) string {
+		if n == found {
+			return word
+		}
+		return word + " " + strconv.Itoa(n) + "/" + strconv.Itoa(found)
 	}
 	// Silenced first: it decides whether anyone is notified.
 	var parts []string
-	if len(st.SilencedBy) > 0 {
-		parts = append(parts, "silenced")
+	if silenced > 0 {
+		parts = append(parts, part("silenced", silenced))
 	}
-	if st.Ack != nil {
-		parts = append(parts, "ack "+st.Ack.By)
+	if acked > 0 {
+		parts = append(parts, part("ack "+by, acked))
 	}
 	if len(parts) == 0 {
 		return "no", common.ToneWarn
@@ -536,24 +1264,32 @@ func (v *View) handled(a client.Alert) (string, common.Tone) {
 	return strings.Join(parts, " · "), common.ToneGood
 }
 
-// selected returns the alert under the cursor.
-func (v *View) selected() (client.Alert, bool) {
-	row, ok := v.table.Selected()
-	if !ok {
-		return client.Alert{}, false
+// selected returns the group under the cursor (or whose details are
+// open).
+func (v *View) selected() (Group, bool) {
+	key := v.detail
+	if key == "" {
+		row, ok := v.table.Selected()
+		if !ok {
+			return Group{}, false
+		}
+		key = row.Key
 	}
-	idx, _, _ := strings.Cut(row.Key, "\x00")
-	i, err := strconv.Atoi(idx)
-	if err != nil || i >= len(v.alerts) {
-		return client.Alert{}, false
+	for _, g := range v.groups {
+		if g.Key == key {
+			return g, true
+		}
 	}
-	return v.alerts[i], true
+	if g, ok := v.detailGroup(); ok && v.detail != "" {
+		return g, true
+	}
+	return Group{}, false
 }
 
-// engineState returns the alerting engine's view of the selected alert,
-// or sets the status line to why there is none.
-func (v *View) engineState(verb string) (client.Alert, client.AlertState, bool) {
-	a, ok := v.selected()
+// engineState returns the alerting engine's view of the selected group's
+// alerts, or sets the status line to why there is none.
+func (v *View) engineState(verb string) (Group, []client.AlertState, bool) {
+	g, ok := v.selected()
 	switch {
 	case v.acting:
 		v.status, v.statErr = "an action is already running", true
@@ -564,61 +1300,88 @@ func (v *View) engineState(verb string) (client.Alert, client.AlertState, bool) 
 	case v.stateErr != nil:
 		v.status, v.statErr = "cannot "+verb+": "+v.stateErr.Error(), true
 	default:
-		st, found := v.states[labelKey(a.Labels)]
-		if !found {
-			v.status, v.statErr = "cannot "+verb+": the alerting engine no longer holds this alert (refresh with ctrl+r)", true
-			return a, st, false
+		var sts []client.AlertState
+		for _, a := range g.Members {
+			if st, found := v.states[labelKey(a.Labels)]; found {
+				sts = append(sts, st)
+			}
 		}
-		return a, st, true
+		if len(sts) == 0 {
+			v.status, v.statErr = "cannot "+verb+": the alerting engine no longer holds this alert (refresh with ctrl+r)", true
+			return g, nil, false
+		}
+		return g, sts, true
 	}
-	return a, client.AlertState{}, false
+	return g, nil, false
 }
 
 func (v *View) startAck() tea.Cmd {
-	a, st, ok := v.engineState("acknowledge")
+	g, sts, ok := v.engineState("acknowledge")
 	if !ok {
 		return nil
 	}
-	if st.Ack != nil {
-		v.status, v.statErr = a.Labels["alertname"]+" is already acknowledged by "+st.Ack.By, false
+	var ids []string
+	by := ""
+	for _, st := range sts {
+		if st.Ack == nil {
+			ids = append(ids, st.ID)
+		} else {
+			by = st.Ack.By
+		}
+	}
+	if len(ids) == 0 {
+		v.status, v.statErr = g.Name+" is already acknowledged by "+by, false
 		return nil
 	}
 	v.acting = true
-	api, ctx, id, what := v.api, v.c.Ctx, st.ID, describe(a)
+	api, ctx, what, now := v.api, v.c.Ctx, describe(g), v.c.Now
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 		defer cancel()
-		if err := api.Ack(ctx, id, Comment); err != nil {
-			return doneMsg{err: err}
+		for _, id := range ids {
+			if err := api.Ack(ctx, id, Comment); err != nil {
+				return doneMsg{err: err}
+			}
 		}
-		return doneMsg{text: "acknowledged " + what}
+		if len(ids) > 1 {
+			what += ": " + strconv.Itoa(len(ids)) + " series"
+		}
+		f := load(ctx, api, 0, now())
+		return doneMsg{text: "acknowledged " + what, fetched: &f}
 	}
 }
 
-func describe(a client.Alert) string {
-	s := a.Labels["alertname"]
-	if m := a.Labels["model"]; m != "" {
-		s += " (" + m + ")"
+func describe(g Group) string {
+	s := g.Name
+	if g.Feature != "" {
+		s += " " + g.Feature
+	}
+	if g.Model != "" {
+		s += " (" + g.Model + ")"
 	}
 	return s
 }
 
-// Matchers is the selector a silence of alert a uses: its name and, when
-// it has one, its model, so the same alert of other models still pages.
-func Matchers(a client.Alert) string {
-	parts := []string{"alertname=" + strconv.Quote(a.Labels["alertname"])}
-	if m := a.Labels["model"]; m != "" {
-		parts = append(parts, "model="+strconv.Quote(m))
+// Matchers is the selector a silence of a row uses: its name and, when it
+// has them, its model and feature, so the same alert of other models and
+// features still pages.
+func Matchers(g Group) string {
+	parts := []string{"alertname=" + strconv.Quote(g.Name)}
+	if g.Model != "" {
+		parts = append(parts, "model="+strconv.Quote(g.Model))
+	}
+	if g.Feature != "" {
+		parts = append(parts, "feature="+strconv.Quote(g.Feature))
 	}
 	return "{" + strings.Join(parts, ",") + "}"
 }
 
 func (v *View) startSilence() tea.Cmd {
-	a, _, ok := v.engineState("silence")
+	g, _, ok := v.engineState("silence")
 	if !ok {
 		return nil
 	}
-	v.target = silenceTarget{name: describe(a), matchers: Matchers(a)}
+	v.target = silenceTarget{name: describe(g), matchers: Matchers(g)}
 	v.prompting, v.promptErr = true, ""
 	v.prompt.SetValue(DefaultSilence)
 	v.prompt.CursorEnd()
@@ -645,7 +1408,7 @@ func (v *View) updatePrompt(msg tea.KeyMsg) tea.Cmd {
 		}
 		v.prompting, v.acting = false, true
 		v.prompt.Blur()
-		api, ctx, t := v.api, v.c.Ctx, v.target
+		api, ctx, t, now := v.api, v.c.Ctx, v.target, v.c.Now
 		return func() tea.Msg {
 			ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 			defer cancel()
@@ -653,7 +1416,8 @@ func (v *View) updatePrompt(msg tea.KeyMsg) tea.Cmd {
 			if err != nil {
 				return doneMsg{err: err}
 			}
-			return doneMsg{text: "silenced " + t.name + " until " + sil.EndsAt.UTC().Format("15:04") + " UTC"}
+			f := load(ctx, api, 0, now())
+			return doneMsg{text: "silenced " + t.name + " until " + sil.EndsAt.UTC().Format("15:04") + " UTC", fetched: &f}
 		}
 	}
 	v.promptErr = ""

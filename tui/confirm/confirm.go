@@ -35,6 +35,13 @@ type Model struct {
 	confirm key.Binding
 	cancel  key.Binding
 
+	// choice, when set, lets the operator pick the target (the version
+	// a rollback goes to) before confirming; title, detail and action
+	// follow the pick.
+	choice *Choice
+	sel    int
+	pick   key.Binding
+
 	mismatch  string // what the operator typed last time enter was pressed
 	tried     bool
 	done      bool
@@ -68,6 +75,46 @@ func New(c common.Common, title, detail, expect string, action tea.Cmd) *Model {
 	return m
 }
 
+// Choice is a dialog's pickable target: the options, first the default,
+// and the title, detail and action for each.
+type Choice struct {
+	Label   string // what is picked: "target"
+	Options []string
+	Notes   map[string]string // an option's note: "previous production"
+	Title   func(option string) string
+	Detail  func(option string) string
+	Action  func(option string) tea.Cmd
+}
+
+// NewChoice opens a dialog whose target the operator picks with ↑/↓ (or
+// tab) among ch.Options; the action for the picked one runs only after
+// expect is typed exactly and enter pressed.
+func NewChoice(c common.Common, expect string, ch Choice) *Model {
+	m := New(c, "", "", expect, nil)
+	m.choice = &ch
+	m.pick = key.NewBinding(key.WithKeys("up", "down", "tab", "shift+tab"), key.WithHelp("↑/↓", "pick target"))
+	m.keys = []key.Binding{m.pick, m.confirm, m.cancel}
+	m.sync()
+	return m
+}
+
+// Picked is the option the dialog would act on.
+func (m *Model) Picked() string {
+	if m.choice == nil || len(m.choice.Options) == 0 {
+		return ""
+	}
+	return m.choice.Options[m.sel]
+}
+
+// sync sets title, detail and action from the picked option.
+func (m *Model) sync() {
+	if m.choice == nil || len(m.choice.Options) == 0 {
+		return
+	}
+	o := m.Picked()
+	m.title, m.detail, m.action = m.choice.Title(o), m.choice.Detail(o), m.choice.Action(o)
+}
+
 // Done reports that the operator confirmed and the action was handed out.
 func (m *Model) Done() bool { return m.done }
 
@@ -98,6 +145,19 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	}
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
+		return nil
+	}
+	if m.choice != nil && key.Matches(km, m.pick) {
+		n := len(m.choice.Options)
+		if n > 0 {
+			switch km.String() {
+			case "up", "shift+tab":
+				m.sel = (m.sel + n - 1) % n
+			default:
+				m.sel = (m.sel + 1) % n
+			}
+			m.sync()
+		}
 		return nil
 	}
 	switch {
@@ -152,6 +212,12 @@ func (m *Model) View() string {
 			lines = append(lines, m.fit(l, inner))
 		}
 	}
+	if m.choice != nil && len(m.choice.Options) > 0 {
+		lines = append(lines, "")
+		for _, l := range m.choiceLines(inner) {
+			lines = append(lines, m.fit(l, inner))
+		}
+	}
 	lines = append(lines, "", m.fit("Type "+st.Title.Render(m.expect)+" to confirm:", inner))
 	lines = append(lines, m.fit(m.input.View(), inner))
 	switch {
@@ -166,7 +232,11 @@ func (m *Model) View() string {
 	if m.c.ASCII {
 		sep = " - "
 	}
-	lines = append(lines, st.Muted.Render(m.fit("enter confirm"+sep+"esc cancel", inner)))
+	hint := "enter confirm" + sep + "esc cancel"
+	if m.choice != nil && len(m.choice.Options) > 1 {
+		hint = "up/down picks another target" + sep + hint
+	}
+	lines = append(lines, st.Muted.Render(m.fit(hint, inner)))
 	border := lipgloss.RoundedBorder()
 	if m.c.ASCII {
 		border = asciiBorder
@@ -185,4 +255,38 @@ func (m *Model) View() string {
 		rows[i] = m.fit(rows[i], m.width)
 	}
 	return strings.Join(rows, "\n")
+}
+
+// choiceLines lists the options, the picked one marked, each with its
+// note, wrapped to width.
+func (m *Model) choiceLines(width int) []string {
+	st := m.c.Styles
+	marker := "›"
+	if m.c.ASCII {
+		marker = ">"
+	}
+	head := m.choice.Label + ":"
+	var items []string
+	for i, o := range m.choice.Options {
+		item := o
+		if n := m.choice.Notes[o]; n != "" {
+			item += " (" + n + ")"
+		}
+		if i == m.sel {
+			item = st.Title.Render(marker + item)
+		} else {
+			item = " " + item
+		}
+		items = append(items, item)
+	}
+	var out []string
+	line := head
+	for _, it := range items {
+		if ansi.StringWidth(line)+1+ansi.StringWidth(it) > width && line != "" {
+			out = append(out, line)
+			line = strings.Repeat(" ", len(head))
+		}
+		line += " " + it
+	}
+	return append(out, line)
 }

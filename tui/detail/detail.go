@@ -337,24 +337,36 @@ func (v *View) askRollback() {
 		return
 	}
 	st := v.snap.State
-	if len(st.ProductionHistory) == 0 {
-		v.status, v.statErr = "cannot roll back "+v.model+": the registry holds no earlier production version", true
+	targets, notes := common.RollbackTargets(st)
+	if st.Production == "" {
+		v.status, v.statErr = "cannot roll back "+v.model+": it has no production version", true
 		return
 	}
-	to := st.ProductionHistory[len(st.ProductionHistory)-1]
-	from := st.Production
-	if from == "" {
-		from = "none"
+	if len(targets) == 0 {
+		v.status, v.statErr = "cannot roll back "+v.model+": the registry holds no other version that is not archived", true
+		return
 	}
-	detail := "Production traffic of " + v.model + " moves from " + from + " to " + to +
-		" (the previous production version) through the " + st.Actuator.Kind + " actuator. The rollback is recorded in the event log."
-	api, ctx, model := v.api, v.c.Ctx, v.model
-	v.open("Roll back "+model+" to "+to, detail, func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, actionTimeout)
-		defer cancel()
-		res, err := api.Rollback(ctx, model, "", Reason)
-		return actionMsg{model: model, verb: "rollback", res: res, err: err}
+	api, ctx, model, from, actuator := v.api, v.c.Ctx, v.model, st.Production, st.Actuator.Kind
+	v.dialog = confirm.NewChoice(v.c, model, confirm.Choice{
+		Label:   "to",
+		Options: targets,
+		Notes:   notes,
+		Title:   func(to string) string { return "Roll back " + model + ": " + from + " → " + to },
+		Detail: func(to string) string {
+			return "Production traffic of " + model + " moves from " + from + " to " + to + " (" + notes[to] +
+				") through the " + actuator + " actuator. The rollback is recorded in the event log."
+		},
+		Action: func(to string) tea.Cmd {
+			return func() tea.Msg {
+				ctx, cancel := context.WithTimeout(ctx, actionTimeout)
+				defer cancel()
+				res, err := api.Rollback(ctx, model, to, Reason)
+				return actionMsg{model: model, verb: "rollback", res: res, err: err}
+			}
+		},
 	})
+	v.dialog.SetSize(v.width, max(v.contentHeight(), 1))
+	v.status = ""
 }
 
 func (v *View) askPromote() {

@@ -58,3 +58,43 @@ func NewNav() Nav {
 func (n Nav) Bindings() []key.Binding {
 	return []key.Binding{n.Up, n.Down, n.PageUp, n.PageDown, n.Top, n.Bottom, n.Open}
 }
+
+// Own drops the navigation bindings from a view's keys: what is left are
+// the view's own hotkeys, which the footer shows (k9s shows them in its
+// header) ahead of the global keys.
+func Own(bs []key.Binding) []key.Binding {
+	nav := map[string]bool{}
+	for _, b := range NewNav().Bindings() {
+		if b.Help().Key == "enter" {
+			continue // a view's enter does something of its own
+		}
+		for _, k := range b.Keys() {
+			nav[k] = true
+		}
+	}
+	out := make([]key.Binding, 0, len(bs))
+	for _, b := range bs {
+		if !b.Enabled() || len(b.Keys()) == 0 || nav[b.Keys()[0]] {
+			continue
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// Alerts are the Alerts view's own keys.
+type Alerts struct {
+	Detail, Runbook, Ack, Silence, Hide, Sort key.Binding
+}
+
+// NewAlerts returns the Alerts view's bindings.
+func NewAlerts() Alerts {
+	return Alerts{
+		Detail:  key.NewBinding(key.WithKeys("enter", "d"), key.WithHelp("enter/d", "details")),
+		Runbook: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "runbook")),
+		Ack:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "ack")),
+		Silence: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "silence")),
+		Hide:    key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "hide shadow")),
+		Sort:    key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "sort")),
+	}
+}

@@ -29,6 +29,13 @@ type Registry interface {
 	Models(ctx context.Context) ([]client.ModelState, error)
 }
 
+// Ruler is what the view reads from a collector with a rule engine: an
+// SLO whose recording rules are loaded but have produced no series yet is
+// "no data yet", not "not configured".
+type Ruler interface {
+	Rules(ctx context.Context) ([]client.RuleGroup, error)
+}
+
 // Model is one row's data. Float fields are NaN when the collector holds
 // no data for them.
 type Model struct {
@@ -63,6 +70,9 @@ type Snapshot struct {
 	AlertsConfigured bool
 	// SLOConfigured is true when any model has SLO recording-rule series.
 	SLOConfigured bool
+	// SLORulesLoaded is true when the rule engine holds SLO recording
+	// rules (slo:…), series or not.
+	SLORulesLoaded bool
 	// RegistryConfigured is true when PROD comes from the registry.
 	RegistryConfigured bool
 	// Errs lists data sources that failed this round (the rest still shown).
@@ -116,6 +126,22 @@ func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
 			regModels, regErr = reg.Models(ctx)
 		}()
 	}
+	var sloRules bool
+	if ruler, ok := api.(Ruler); ok {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			groups, err := ruler.Rules(ctx)
+			if err != nil {
+				return // the column says what the series say
+			}
+			for _, g := range groups {
+				for _, r := range g.Rules {
+					sloRules = sloRules || strings.HasPrefix(r.Name, "slo:")
+				}
+			}
+		}()
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -127,7 +153,7 @@ func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
 	}()
 	wg.Wait()
 
-	snap := Snapshot{At: at, AlertsConfigured: true}
+	snap := Snapshot{At: at, AlertsConfigured: true, SLORulesLoaded: sloRules}
 	if err := errs[len(queries)]; errors.Is(err, client.ErrNotConfigured) {
 		snap.AlertsConfigured = false
 		errs[len(queries)] = nil

@@ -215,3 +215,44 @@ func TestApplyRegistry(t *testing.T) {
 		assert.ElementsMatch(t, []string{"demand", "ranker"}, keys, "a draining version matches the filter")
 	}
 }
+
+// A first answer that lists the registry's models but holds no traffic
+// yet (the demo still writing its history) is not shown as facts: no
+// "fraud v6" while production is about to read v7, no "SLO: not
+// configured"; the view says loading and asks again until data arrives.
+func TestLoadingUntilFirstData(t *testing.T) {
+	nan := math.NaN()
+	registryOnly := Snapshot{RegistryConfigured: true, AlertsConfigured: true, Models: []Model{
+		{Name: "fraud", Prod: []string{"v6"}, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan, Burn1h: nan, Budget: nan},
+	}}
+	v := New(benchCommon(), nil)
+	v.SetSize(80, 10)
+	cmd := v.Update(fetchedMsg(registryOnly))
+	screen := v.View()
+	assert.Contains(t, screen, "loading models")
+	assert.NotContains(t, screen, "v6")
+	assert.NotContains(t, screen, "not configured")
+	assert.True(t, v.LastUpdate().IsZero(), "the header says no data yet")
+	require.NotNil(t, cmd, "the view asks again soon")
+
+	withData := registryOnly
+	withData.Models = []Model{{Name: "fraud", Prod: []string{"v7"}, PredRate: 40, ErrShare: 0.01, P95: 0.2, Drift: nan, Burn1h: nan, Budget: nan}}
+	v.Update(fetchedMsg(withData))
+	screen = v.View()
+	assert.Contains(t, screen, "v7")
+	assert.NotContains(t, screen, "loading")
+}
+
+// SLO rules loaded but not yet evaluated (the demo's first seconds) read
+// "no data yet", not "not configured".
+func TestSLORulesWithoutSeries(t *testing.T) {
+	nan := math.NaN()
+	s := Snapshot{AlertsConfigured: true, SLORulesLoaded: true, Models: []Model{
+		{Name: "fraud", Prod: []string{"v7"}, PredRate: 40, ErrShare: 0.01, P95: 0.2, Drift: nan, Burn1h: nan, Budget: nan},
+	}}
+	v := New(benchCommon(), nil)
+	v.SetSize(80, 10)
+	v.Update(fetchedMsg(s))
+	assert.Contains(t, v.View(), "SLO: no data yet")
+	assert.NotContains(t, v.View(), "not configured")
+}

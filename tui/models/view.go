@@ -59,13 +59,18 @@ type fetchedMsg Snapshot
 
 // View is the Models screen.
 type View struct {
-	c        common.Common
-	api      API
-	table    *common.Table
-	open     key.Binding
-	query    key.Binding
-	snap     Snapshot
-	loaded   bool
+	c      common.Common
+	api    API
+	table  *common.Table
+	open   key.Binding
+	query  key.Binding
+	snap   Snapshot
+	loaded bool
+	// waiting: the collector answered with models (from the registry)
+	// but no traffic, latency or drift series yet (a demo still writing
+	// its history): their versions and "SLO: not configured" would be
+	// wrong facts, so the view keeps saying loading and asks again soon.
+	waiting  bool
 	inflight bool
 	filter   string
 	width    int
@@ -157,7 +162,17 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 			v.rebuild()
 			return nil
 		}
+		if !v.loaded && len(s.Errs) == 0 && len(s.Models) > 0 && !hasData(s) {
+			v.waiting = true
+			v.rebuild()
+			return tea.Tick(waitRetry, func(time.Time) tea.Msg { return retryMsg{} })
+		}
+		v.waiting = false
 		v.SetSnapshot(s)
+	case retryMsg:
+		if !v.loaded {
+			return v.Refresh()
+		}
 	case tea.KeyMsg:
 		if key.Matches(msg, v.open) {
 			if row, ok := v.table.Selected(); ok {
@@ -189,6 +204,8 @@ func (v *View) rebuild() {
 	switch {
 	case !v.loaded && len(v.snap.Errs) > 0:
 		v.table.SetEmpty("no data yet: the collector did not answer (see below)")
+	case !v.loaded && v.waiting:
+		v.table.SetEmpty("loading models… the collector holds no predictions, latency or drift series yet")
 	case !v.loaded:
 		v.table.SetEmpty("loading models…")
 	case v.filter != "":
@@ -319,6 +336,31 @@ func orDash(v float64, f func(float64) string, dash string) string {
 	return f(v)
 }
 
+// waitRetry is how soon a view still waiting for the first data asks
+// again (the refresh period is 5 s).
+const waitRetry = time.Second
+
+type retryMsg struct{}
+
+// hasData reports whether any model has traffic, latency, drift or SLO
+// figures: a registry listing alone is not yet data.
+func hasData(s Snapshot) bool {
+	if s.SLOConfigured {
+		return true
+	}
+	for _, m := range s.Models {
+		for _, f := range []float64{m.PredRate, m.ErrShare, m.P95, m.Drift} {
+			if !math.IsNaN(f) {
+				return true
+			}
+		}
+		if m.Firing+m.Pending > 0 || len(m.Shadow) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // View renders the table and one footnote line.
 func (v *View) View() string {
 	var notes []string
@@ -334,7 +376,10 @@ func (v *View) View() string {
 	}
 	if len(notes) == 0 {
 		var parts []string
-		if v.loaded && !v.snap.SLOConfigured {
+		switch {
+		case v.loaded && !v.snap.SLOConfigured && v.snap.SLORulesLoaded:
+			parts = append(parts, "SLO: no data yet") // rules loaded, not yet evaluated
+		case v.loaded && !v.snap.SLOConfigured:
 			parts = append(parts, "SLO: "+common.NotConfigured)
 		}
 		if v.loaded && !v.snap.AlertsConfigured {

@@ -65,6 +65,7 @@ type View struct {
 	mode     Mode
 	seq      int
 	inflight bool
+	ran      string // the expression of the last run started
 	last     *resultMsg
 	chart    []string // cached chart lines for the current size
 	filter   string   // lower case; keeps the series whose labels hold it
@@ -183,6 +184,11 @@ func (v *View) SetQuery(q string) tea.Cmd {
 	return v.run()
 }
 
+// Ran is the expression of the last run started: the root clears the
+// view's / filter when it changes (a filter of an earlier query would hide
+// the new one's series).
+func (v *View) Ran() string { return v.ran }
+
 // Refresh re-runs the last expression unless a run is in flight.
 func (v *View) Refresh() tea.Cmd {
 	if v.last == nil || v.inflight {
@@ -198,6 +204,7 @@ func (v *View) run() tea.Cmd {
 	}
 	v.seq++
 	v.inflight = true
+	v.ran = q
 	seq, c, api := v.seq, v.c, v.api
 	step := stepFor(v.width)
 	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {

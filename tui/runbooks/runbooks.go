@@ -35,6 +35,16 @@ type API interface {
 	Runbooks(ctx context.Context, labels map[string]string) ([]client.RunbookSummary, error)
 	Runbook(ctx context.Context, id string) (rb.Runbook, error)
 	RunStep(ctx context.Context, id string, n int, vars map[string]string) (client.StepResult, error)
+	// Model names the versions a rollback step moves between.
+	Model(ctx context.Context, name string) (client.ModelState, error)
+}
+
+// targetMsg is the registry's answer for a rollback step's dialog.
+type targetMsg struct {
+	n     int
+	model string
+	state client.ModelState
+	err   error
 }
 
 const (
@@ -316,6 +326,21 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 			v.layout()
 			v.render()
 		}
+	case targetMsg:
+		if v.book == nil || msg.n != v.pending || msg.n > len(v.book.Steps) {
+			return nil
+		}
+		if msg.err != nil {
+			v.openDialog(msg.n, "", "", msg.err.Error())
+			return nil
+		}
+		targets, _ := common.RollbackTargets(msg.state)
+		if len(targets) == 0 || msg.state.Production == "" {
+			v.openDialog(msg.n, "", "", "it holds no other version that is not archived")
+			return nil
+		}
+		v.openDialog(msg.n, msg.state.Production, targets[0], "")
+		return nil
 	case stepMsg:
 		v.running = false
 		if msg.err != nil {
@@ -498,17 +523,44 @@ func (v *View) prepare() tea.Cmd {
 		return run
 	}
 	model := args["model"]
+	if step.Action == rb.ActionRollback && args["version"] == "" {
+		// Name the target: ask the registry first.
+		c, api := v.c, v.api
+		return c.Call(stepTimeout, func(ctx context.Context) tea.Msg {
+			st, err := api.Model(ctx, model)
+			return targetMsg{n: n, model: model, state: st, err: err}
+		})
+	}
+	v.openDialog(n, "", "", "")
+	return nil
+}
+
+// openDialog asks for step n's model name before it runs; from and to
+// name the versions a rollback moves between, why says why they are
+// unknown.
+func (v *View) openDialog(n int, from, to, why string) {
+	step := v.book.Steps[n-1]
+	args, _ := step.Expand(v.vars)
+	run := v.runCmd(v.book.ID, n, maps.Clone(v.vars))
+	model := args["model"]
 	detail := "Step " + strconv.Itoa(n) + " of runbook " + v.book.ID + " will " + step.Action + " " + model
-	if ver := args["version"]; ver != "" {
+	title := strings.ToUpper(step.Action[:1]) + step.Action[1:] + " " + model
+	switch ver := args["version"]; {
+	case ver != "":
 		detail += " to " + ver
-	} else if step.Action == rb.ActionRollback {
+		title += " to " + ver
+	case to != "":
+		detail += " from " + from + " to " + to + ", its previous production version (another target: :model " + model + ", r)"
+		title += ": " + from + " → " + to
+	case step.Action == rb.ActionRollback:
 		detail += " to its previous production version"
+		if why != "" {
+			detail += " (the registry did not name it: " + why + ")"
+		}
 	}
 	detail += ". Reason: " + orNone(args["reason"]) + "."
-	title := strings.ToUpper(step.Action[:1]) + step.Action[1:] + " " + model + "?"
-	v.dialog = confirm.New(v.c, title, detail, model, run)
+	v.dialog = confirm.New(v.c, title+"?", detail, model, run)
 	v.dialog.SetSize(v.width, v.height)
-	return nil
 }
 
 func (v *View) runCmd(id string, n int, vars map[string]string) tea.Cmd {
