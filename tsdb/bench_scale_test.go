@@ -335,7 +335,9 @@ func runScale(b *testing.B, nSeries, minutes int) {
 		for _, q := range scaleQueries {
 			for _, kind := range []string{"instant", "range"} {
 				r := scaleResult{phase: phase, query: q.name, kind: kind}
-				exec := func(s storage.Queryable) (parser.Value, time.Duration) {
+				// The result is valid until the query is closed (the engine
+				// pools its slices), so exec returns the query to close.
+				exec := func(s storage.Queryable) (parser.Value, time.Duration, promql.Query) {
 					t0 := time.Now()
 					var qry promql.Query
 					var err error
@@ -347,18 +349,20 @@ func runScale(b *testing.B, nSeries, minutes int) {
 					require.NoError(b, err)
 					res := qry.Exec(context.Background())
 					require.NoError(b, res.Err, "%s %s on %T", kind, q.expr, s)
-					d := time.Since(t0)
-					qry.Close()
-					return res.Value, d
+					return res.Value, time.Since(t0), qry
 				}
 				// First run of each: check the answers agree (and warm up).
-				ov, od := exec(db)
-				pv, pd := exec(pdb)
+				ov, od, oq := exec(db)
+				pv, pd, pq := exec(pdb)
 				requireSameValue(b, pv, ov, "%s %s query %s", phase, kind, q.expr)
+				oq.Close()
+				pq.Close()
 				r.ours, r.prom = append(r.ours, od), append(r.prom, pd)
 				for range reps - 1 {
-					_, od = exec(db)
-					_, pd = exec(pdb)
+					_, od, oq = exec(db)
+					oq.Close()
+					_, pd, pq = exec(pdb)
+					pq.Close()
 					r.ours, r.prom = append(r.ours, od), append(r.prom, pd)
 				}
 				results = append(results, r)
