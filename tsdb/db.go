@@ -271,6 +271,7 @@ func (db *DB) replay(walDir string) (int, error) {
 		if s.insertHead(e.smp) != replacedDuplicate {
 			db.headSamples.Add(1)
 		}
+		s.maybeFreeze() // as Commit does, so a replayed head is as compact as a live one
 		s.bumpMaxT(e.smp.t)
 		samples++
 		return nil
@@ -453,8 +454,7 @@ func (db *DB) seal(ctx context.Context) error {
 		case s.mods == p.mods:
 			// Only in-order appends happened meanwhile: they follow the
 			// sealed prefix, and nothing was frozen or thawed.
-			clear(s.frozen)
-			s.frozen = s.frozen[:0]
+			s.dropFrozen()
 			rest := copy(s.head, s.head[p.tailN:])
 			clear(s.head[rest:])
 			s.head = s.head[:rest]

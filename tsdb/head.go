@@ -13,24 +13,32 @@ const (
 	maxInt64 = math.MaxInt64
 )
 
-// The head keeps a series' samples in two parts: frozen, immutable
-// Prometheus XOR chunks of frozenChunkSamples plain float samples (a few
-// bytes per sample), then head, a sorted slice of samples (40 bytes each)
-// that takes appends, out-of-order inserts and overwrites. Once head holds
-// freezeAt samples its oldest frozenChunkSamples are frozen if they are all
-// plain floats (no start timestamp, no histogram); an insert at or before
-// the newest frozen timestamp first thaws the chunks it touches back into
-// head, so freezing never changes what is stored.
-const (
-	frozenChunkSamples = 120
-	freezeAt           = 2 * frozenChunkSamples
-)
+// The head keeps a series' samples in two parts: frozen, Prometheus XOR
+// chunks of up to frozenChunkSamples plain float samples (a few bytes per
+// sample), then head, a sorted slice of samples (40 bytes each) that takes
+// out-of-order inserts, overwrites and samples a chunk cannot hold. As in
+// Prometheus's head, in-order plain floats end up in a chunk: at the end of
+// every Commit the slice's leading plain floats move into the last frozen
+// chunk, which stays open (appendable) until it holds frozenChunkSamples;
+// the slice is then empty for a series that only gets in-order floats, so
+// the head costs a few bytes per sample instead of 40. An insert at or
+// before the newest frozen timestamp first thaws the chunks it touches back
+// into head, so freezing never changes what is stored.
+const frozenChunkSamples = 120
 
-// frozenChunk is an XOR chunk of sorted, unique plain float samples.
+// frozenChunk is an XOR chunk of sorted, unique plain float samples. Its
+// data is immutable once the chunk is full; the open (last) chunk's data is
+// rewritten by appends, so readers copy it under the series lock.
 type frozenChunk struct {
 	data       []byte
 	minT, maxT int64
 	n          int
+}
+
+// openChunk is the appendable state of a series' last frozen chunk.
+type openChunk struct {
+	c   *chunkenc.XORChunk
+	app chunkenc.Appender
 }
 
 // insertResult classifies what insertHead did.
@@ -80,6 +88,7 @@ func (s *memSeries) thawFrom(t int64) {
 	}
 	clear(s.frozen[k:])
 	s.frozen = s.frozen[:k]
+	s.open = nil // the open chunk is always the last one, so it was thawed
 	s.head = append(thawed, s.head...)
 	s.mods++
 }
@@ -91,32 +100,71 @@ func (s *memSeries) thawAll() {
 	}
 }
 
-// maybeFreeze freezes the oldest head samples into an XOR chunk when head
-// is long and they are plain floats; never while a seal holds a snapshot of
-// the head (s.sealing), whose bookkeeping counts head positions.
+// dropFrozen forgets every frozen chunk (a seal stored them in blocks).
+func (s *memSeries) dropFrozen() {
+	clear(s.frozen)
+	s.frozen = s.frozen[:0]
+	s.open = nil
+}
+
+// maybeFreeze moves the head slice's leading plain float samples into the
+// open XOR chunk, cutting a new chunk every frozenChunkSamples; never while
+// a seal holds a snapshot of the head (s.sealing), whose bookkeeping counts
+// head positions. The caller holds s.mu.
 func (s *memSeries) maybeFreeze() {
-	for len(s.head) >= freezeAt && !s.sealing {
-		part := s.head[:frozenChunkSamples]
-		for i := range part {
-			if part[i].st != 0 || part[i].h != nil || part[i].fh != nil {
-				return
-			}
+	if s.sealing {
+		return
+	}
+	n := 0
+	for n < len(s.head) {
+		smp := &s.head[n]
+		if smp.st != 0 || smp.h != nil || smp.fh != nil {
+			break
 		}
+		s.freezeOne(smp.t, smp.v)
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	rest := copy(s.head, s.head[n:])
+	clear(s.head[rest:])
+	s.head = s.head[:rest]
+	if rest == 0 && cap(s.head) > 8 {
+		s.head = nil // a burst (a thaw, a backfill) is over: give its memory back
+	}
+}
+
+// freezeOne appends a plain float sample, newer than every frozen one, to
+// the open chunk, opening one when there is none or it is full.
+func (s *memSeries) freezeOne(t int64, v float64) {
+	if s.open == nil {
 		c := chunkenc.NewXORChunk()
 		app, err := c.Appender()
 		if err != nil {
-			return
+			panic("tsdb: new XOR chunk has no appender: " + err.Error()) // cannot fail on an empty chunk
 		}
-		for i := range part {
-			app.Append(0, part[i].t, part[i].v)
-		}
-		s.frozen = append(s.frozen, frozenChunk{
-			data: slices.Clone(c.Bytes()), minT: part[0].t, maxT: part[len(part)-1].t, n: len(part),
-		})
-		rest := copy(s.head, s.head[frozenChunkSamples:])
-		clear(s.head[rest:])
-		s.head = s.head[:rest]
+		s.open = &openChunk{c: c, app: app}
+		s.frozen = append(s.frozen, frozenChunk{minT: t})
 	}
+	s.open.app.Append(0, t, v)
+	fc := &s.frozen[len(s.frozen)-1]
+	fc.data = s.open.c.Bytes()
+	fc.maxT = t
+	fc.n++
+	if fc.n >= frozenChunkSamples {
+		fc.data = slices.Clone(fc.data) // drop the append headroom
+		s.open = nil
+	}
+}
+
+// chunkData returns frozen chunk i's bytes, copied when the chunk is still
+// open (appends rewrite its last bytes). The caller holds s.mu.
+func (s *memSeries) chunkData(i int) []byte {
+	if s.open != nil && i == len(s.frozen)-1 {
+		return slices.Clone(s.frozen[i].data)
+	}
+	return s.frozen[i].data
 }
 
 // appendSamples decodes the chunk onto dst.
@@ -164,25 +212,25 @@ func (s *memSeries) headSnapshot(dst []sample) []sample {
 	return append(dst, s.head...)
 }
 
-// headRange appends the head samples in [mint, maxt] to dst. A histogram
-// sample just before mint comes along as context for counter-reset hints
-// (materialize trims it).
-func (s *memSeries) headRange(dst []sample, mint, maxt int64) []sample {
+// headChunksInRange appends the frozen chunks overlapping [mint, maxt] to
+// dst, sharing the data of full chunks (immutable) and copying the open
+// one's. The caller holds s.mu; the result stays valid without it.
+func (s *memSeries) headChunksInRange(dst []frozenChunk, mint, maxt int64) []frozenChunk {
 	for i := range s.frozen {
-		c := &s.frozen[i]
+		c := s.frozen[i]
 		if c.maxT < mint || c.minT > maxt {
 			continue
 		}
-		base := len(dst)
-		dst = c.appendSamples(dst)
-		kept := dst[:base]
-		for _, smp := range dst[base:] {
-			if smp.t >= mint && smp.t <= maxt {
-				kept = append(kept, smp)
-			}
-		}
-		dst = kept
+		c.data = s.chunkData(i)
+		dst = append(dst, c)
 	}
+	return dst
+}
+
+// headSliceRange appends the head slice's samples in [mint, maxt] to dst.
+// A histogram sample just before mint comes along as context for
+// counter-reset hints (materialize trims it).
+func (s *memSeries) headSliceRange(dst []sample, mint, maxt int64) []sample {
 	lo := sort.Search(len(s.head), func(i int) bool { return s.head[i].t >= mint })
 	hi := sort.Search(len(s.head), func(i int) bool { return s.head[i].t > maxt })
 	if lo < hi {
@@ -192,6 +240,64 @@ func (s *memSeries) headRange(dst []sample, mint, maxt int64) []sample {
 		dst = append(dst, s.head[lo:hi]...)
 	}
 	return dst
+}
+
+// hasHeadSamplesIn reports whether the head holds a sample in [mint, maxt],
+// decoding a chunk only when it straddles a range end.
+func (s *memSeries) hasHeadSamplesIn(mint, maxt int64) bool {
+	var it chunkenc.Iterator
+	for i := range s.frozen {
+		c := &s.frozen[i]
+		switch {
+		case c.maxT < mint || c.minT > maxt:
+			continue
+		case c.minT >= mint || c.maxT <= maxt:
+			return true // its first or last sample is inside
+		}
+		var found bool
+		it, found = c.anyIn(it, mint, maxt)
+		if found {
+			return true
+		}
+	}
+	lo := sort.Search(len(s.head), func(i int) bool { return s.head[i].t >= mint })
+	return lo < len(s.head) && s.head[lo].t <= maxt
+}
+
+// iterator returns an iterator over the chunk, reusing it when possible.
+func (c *frozenChunk) iterator(it chunkenc.Iterator) chunkenc.Iterator {
+	xc, err := chunkenc.FromData(chunkenc.EncXOR, c.data)
+	if err != nil {
+		panic("tsdb: frozen head chunk unreadable: " + err.Error()) // built in memory by freezeOne
+	}
+	return xc.Iterator(it)
+}
+
+// anyIn reports whether the chunk holds a sample in [mint, maxt].
+func (c *frozenChunk) anyIn(it chunkenc.Iterator, mint, maxt int64) (chunkenc.Iterator, bool) {
+	it = c.iterator(it)
+	for it.Next() == chunkenc.ValFloat {
+		if t := it.AtT(); t >= mint {
+			return it, t <= maxt
+		}
+	}
+	return it, false
+}
+
+// appendRange decodes the chunk's samples in [mint, maxt] onto dst.
+func (c *frozenChunk) appendRange(dst []sample, it chunkenc.Iterator, mint, maxt int64) ([]sample, chunkenc.Iterator) {
+	it = c.iterator(it)
+	for it.Next() == chunkenc.ValFloat {
+		t, v := it.At()
+		if t < mint {
+			continue
+		}
+		if t > maxt {
+			break
+		}
+		dst = append(dst, sample{t: t, v: v})
+	}
+	return dst, it
 }
 
 // bumpMaxT raises s.maxT to t.
