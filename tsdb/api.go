@@ -15,6 +15,7 @@ const (
 	DefaultHeadMaxAge       = 2 * time.Hour
 	DefaultHeadMaxSamples   = 1 << 25
 	DefaultWALSyncInterval  = time.Second
+	DefaultBlockCacheBytes  = 64 << 20
 )
 
 // Options configures a DB. The zero value gives the documented defaults.
@@ -42,6 +43,11 @@ type Options struct {
 	// from memory and a seal writes whole chunks' worth per series rather
 	// than a few samples.
 	HeadMaxSamples int
+	// BlockCacheBytes bounds the in-memory cache of encoded blocks (those
+	// just sealed or compacted, and those queries read), which lets
+	// queries of the recent past skip badger. Default 64 MiB; negative
+	// turns the cache off.
+	BlockCacheBytes int64
 	// WALSyncInterval: how often the WAL is fsynced (it is always written
 	// with one write(2) per Commit, which survives kill -9). Default 1s.
 	WALSyncInterval time.Duration

@@ -31,8 +31,9 @@ type DB struct {
 
 	bdb *badger.DB
 	wal *wal
-	ix  *seriesIndex
-	m   *metrics
+	ix    *seriesIndex
+	m     *metrics
+	cache *blockCache // encoded blocks recently written or read; nil when off
 
 	// commitMu is held shared by each Commit across its WAL write and head
 	// update, and exclusively to rotate the WAL and to delete series, so a
@@ -88,6 +89,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	if opts.HeadMaxSamples <= 0 {
 		opts.HeadMaxSamples = DefaultHeadMaxSamples
 	}
+	if opts.BlockCacheBytes == 0 {
+		opts.BlockCacheBytes = DefaultBlockCacheBytes
+	}
 	if opts.WALSyncInterval <= 0 {
 		opts.WALSyncInterval = DefaultWALSyncInterval
 	}
@@ -104,6 +108,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		now:       opts.Now,
 		oooWindow: opts.OutOfOrderWindow.Milliseconds(),
 		ix:        newSeriesIndex(),
+		cache:     newBlockCache(opts.BlockCacheBytes),
 		days:      map[int32]int{},
 		sealCh:    make(chan struct{}, 1),
 		compactCh: make(chan struct{}, 1),
@@ -359,6 +364,7 @@ type sealPending struct {
 	mods  uint64
 	snap  []sample
 	metas []blockMeta
+	vals  [][]byte // encoded blocks, for the block cache
 }
 
 // Flush seals every head sample into compressed blocks in badger and
@@ -428,6 +434,7 @@ func (db *DB) seal(ctx context.Context) error {
 				return fmt.Errorf("write block: %w", err)
 			}
 			p.metas = append(p.metas, m)
+			p.vals = append(p.vals, val)
 			return nil
 		})
 		if err != nil {
@@ -468,8 +475,9 @@ func (db *DB) seal(ctx context.Context) error {
 			db.headSamples.Add(-int64(before - len(s.head)))
 		}
 		s.mu.Unlock()
-		for _, m := range p.metas {
+		for i, m := range p.metas {
 			db.accountBlock(m, 1)
+			db.cache.put(s.ref, m.seq, p.vals[i])
 		}
 	}
 	if err := db.wal.removeBefore(newSeg); err != nil {

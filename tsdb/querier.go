@@ -202,6 +202,7 @@ type decodeScratch struct {
 	vsBuf []float64
 	key   []byte
 	xor   chunkenc.Iterator
+	vals  [][]byte
 }
 
 // materialize merges the series' blocks and head samples into one sorted,
@@ -221,7 +222,7 @@ func (db *DB) materialize(dst []sample, sel *selected, mint, maxt int64, sc *dec
 		txn := db.bdb.NewTransaction(false)
 		var missing bool
 		var err error
-		dst, ordered, missing, err = db.readBlocks(dst, txn, sel, false, sc)
+		dst, ordered, missing, err = db.readBlocks(dst, txn, sel, mint, maxt, false, sc)
 		txn.Discard()
 		if err == nil && missing {
 			db.blocksMu.RLock()
@@ -229,7 +230,7 @@ func (db *DB) materialize(dst []sample, sel *selected, mint, maxt int64, sc *dec
 			txn = db.bdb.NewTransaction(false)
 			db.blocksMu.RUnlock()
 			// Only a day dropped by retention can be missing now: its data expired.
-			dst, ordered, _, err = db.readBlocks(dst[:base], txn, sel, true, sc)
+			dst, ordered, _, err = db.readBlocks(dst[:base], txn, sel, mint, maxt, true, sc)
 			txn.Discard()
 		}
 		if err != nil {
@@ -255,7 +256,7 @@ func (db *DB) materialize(dst []sample, sel *selected, mint, maxt int64, sc *dec
 // other are read in time order, so ordered reports a sorted result; others
 // are read in write order for dedupLastWins. A missing block makes it stop
 // and report missing, unless skipMissing.
-func (db *DB) readBlocks(dst []sample, txn *badger.Txn, sel *selected, skipMissing bool, sc *decodeScratch) (_ []sample, ordered, missing bool, err error) {
+func (db *DB) readBlocks(dst []sample, txn *badger.Txn, sel *selected, mint, maxt int64, skipMissing bool, sc *decodeScratch) (_ []sample, ordered, missing bool, err error) {
 	blocks := sel.blocks
 	byTime := slices.IsSortedFunc(blocks, func(a, b blockMeta) int { return cmp.Compare(a.minT, b.minT) })
 	if !byTime {
@@ -270,27 +271,55 @@ func (db *DB) readBlocks(dst []sample, txn *badger.Txn, sel *selected, skipMissi
 			break
 		}
 	}
+	// Fetch every value first: when all are float blocks (and no
+	// histogram in the head needs them as context) only the samples in
+	// [mint, maxt] are kept.
+	vals := sc.vals[:0]
+	trim := !headHasHistograms(sel.head)
 	for _, m := range blocks {
-		sc.key = appendBlockKey(sc.key[:0], sel.ref, m)
-		item, err := txn.Get(sc.key)
-		if err == badger.ErrKeyNotFound {
-			if skipMissing {
-				continue
+		v, ok := db.cache.get(sel.ref, m.seq)
+		if !ok {
+			sc.key = appendBlockKey(sc.key[:0], sel.ref, m)
+			item, err := txn.Get(sc.key)
+			if err == badger.ErrKeyNotFound {
+				if skipMissing {
+					continue
+				}
+				return dst, ordered, true, nil
 			}
-			return dst, ordered, true, nil
+			if err != nil {
+				return dst, ordered, false, fmt.Errorf("read block: %w", err)
+			}
+			if v, err = item.ValueCopy(nil); err != nil {
+				return dst, ordered, false, fmt.Errorf("read block: %w", err)
+			}
+			db.cache.put(sel.ref, m.seq, v)
 		}
+		trim = trim && len(v) > 0 && (v[0] == blockFloat || v[0] == blockFloatST)
+		vals = append(vals, v)
+	}
+	lo, hi := int64(minInt64), int64(maxInt64)
+	if trim {
+		lo, hi = mint, maxt
+	}
+	for _, v := range vals {
+		dst, sc.tsBuf, sc.vsBuf, err = decodeBlockRange(dst, v, sc.tsBuf, sc.vsBuf, lo, hi)
 		if err != nil {
-			return dst, ordered, false, fmt.Errorf("read block: %w", err)
-		}
-		if err := item.Value(func(v []byte) error {
-			var derr error
-			dst, sc.tsBuf, sc.vsBuf, derr = decodeBlock(dst, v, sc.tsBuf, sc.vsBuf)
-			return derr
-		}); err != nil {
 			return dst, ordered, false, fmt.Errorf("decode block of series %d: %w", sel.ref, err)
 		}
 	}
+	clear(vals)
+	sc.vals = vals[:0]
 	return dst, ordered, false, nil
+}
+
+func headHasHistograms(head []sample) bool {
+	for i := range head {
+		if head[i].h != nil || head[i].fh != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // overlappingBlocks returns the current blocks of series ref that overlap
