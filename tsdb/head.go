@@ -158,15 +158,6 @@ func (s *memSeries) freezeOne(t int64, v float64) {
 	}
 }
 
-// chunkData returns frozen chunk i's bytes, copied when the chunk is still
-// open (appends rewrite its last bytes). The caller holds s.mu.
-func (s *memSeries) chunkData(i int) []byte {
-	if s.open != nil && i == len(s.frozen)-1 {
-		return slices.Clone(s.frozen[i].data)
-	}
-	return s.frozen[i].data
-}
-
 // appendSamples decodes the chunk onto dst.
 func (c *frozenChunk) appendSamples(dst []sample) []sample {
 	xc, err := chunkenc.FromData(chunkenc.EncXOR, c.data)
@@ -214,17 +205,25 @@ func (s *memSeries) headSnapshot(dst []sample) []sample {
 
 // headChunksInRange appends the frozen chunks overlapping [mint, maxt] to
 // dst, sharing the data of full chunks (immutable) and copying the open
-// one's. The caller holds s.mu; the result stays valid without it.
-func (s *memSeries) headChunksInRange(dst []frozenChunk, mint, maxt int64) []frozenChunk {
+// one's onto arena (appends rewrite its last bytes). The caller holds s.mu;
+// the result stays valid without it.
+func (s *memSeries) headChunksInRange(dst []frozenChunk, arena []byte, mint, maxt int64) ([]frozenChunk, []byte) {
 	for i := range s.frozen {
 		c := s.frozen[i]
 		if c.maxT < mint || c.minT > maxt {
 			continue
 		}
-		c.data = s.chunkData(i)
+		if s.open != nil && i == len(s.frozen)-1 {
+			if cap(arena)-len(arena) < len(c.data) {
+				arena = make([]byte, 0, max(64<<10, len(c.data)))
+			}
+			n := len(arena)
+			arena = append(arena, c.data...)
+			c.data = arena[n:len(arena):len(arena)]
+		}
 		dst = append(dst, c)
 	}
-	return dst
+	return dst, arena
 }
 
 // headSliceRange appends the head slice's samples in [mint, maxt] to dst.

@@ -102,6 +102,7 @@ type selectArena struct {
 	blocks []blockMeta
 	chunks []frozenChunk
 	head   []sample
+	bytes  []byte // copies of open chunks
 }
 
 func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
@@ -138,7 +139,7 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 			has = has || s.hasHeadSamplesIn(mint, maxt)
 		} else {
 			c0, h0 := len(ar.chunks), len(ar.head)
-			ar.chunks = s.headChunksInRange(ar.chunks, mint, maxt)
+			ar.chunks, ar.bytes = s.headChunksInRange(ar.chunks, ar.bytes, mint, maxt)
 			ar.head = s.headSliceRange(ar.head, mint, maxt)
 			if len(ar.chunks) > c0 || len(ar.head) > h0 {
 				has = true
@@ -155,13 +156,14 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 	if sortSeries {
 		slices.SortFunc(out, func(a, b selected) int { return labels.Compare(a.lset, b.lset) })
 	}
-	return &seriesSet{q: q, mint: mint, maxt: maxt, sel: out, i: -1}
+	return &seriesSet{q: q, mint: mint, maxt: maxt, sel: out, i: -1, series: make([]series, len(out))}
 }
 
 type seriesSet struct {
 	q          *querier
 	mint, maxt int64
 	sel        []selected
+	series     []series // what At returns, one allocation for all
 	i          int
 	err        error
 }
@@ -174,7 +176,11 @@ func (ss *seriesSet) Next() bool {
 	return ss.i < len(ss.sel)
 }
 
-func (ss *seriesSet) At() storage.Series { return &series{ss: ss, sel: &ss.sel[ss.i]} }
+func (ss *seriesSet) At() storage.Series {
+	s := &ss.series[ss.i]
+	*s = series{ss: ss, sel: &ss.sel[ss.i]}
+	return s
+}
 
 func (ss *seriesSet) Err() error                        { return ss.err }
 func (ss *seriesSet) Warnings() annotations.Annotations { return nil }
