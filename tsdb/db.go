@@ -29,8 +29,8 @@ type DB struct {
 	now       func() time.Time
 	oooWindow int64 // ms; negative disables out-of-order ingestion
 
-	bdb *badger.DB
-	wal *wal
+	bdb   *badger.DB
+	wal   *wal
 	ix    *seriesIndex
 	m     *metrics
 	cache *blockCache // encoded blocks recently written or read; nil when off
