@@ -29,10 +29,11 @@ type DB struct {
 	now       func() time.Time
 	oooWindow int64 // ms; negative disables out-of-order ingestion
 
-	bdb   *badger.DB
-	wal   *wal
-	ix    *seriesIndex
-	m     *metrics
+	bdb *badger.DB
+	wal *wal
+	ix  *seriesIndex
+	m   *metrics
+
 	cache *blockCache // encoded blocks recently written or read; nil when off
 
 	// commitMu is held shared by each Commit across its WAL write and head
