@@ -6,7 +6,9 @@ import (
 )
 
 // blockCache keeps encoded block values, exactly as stored in badger, in
-// memory up to a byte bound, least recently used out first. A block never
+// memory up to a byte bound, evicting by second chance (CLOCK): a hit only
+// marks its entry, and eviction gives marked entries one more round, so the
+// hot path of a query over 100k series is a map lookup, not a list move. A block never
 // changes once written (compaction and retention write or delete whole
 // blocks under fresh seqs), so an entry keyed by series ref and block seq
 // is always what badger holds or held for that key; a query that listed
@@ -31,12 +33,13 @@ type cacheKey struct{ ref, seq uint64 }
 type cacheEntry struct {
 	key cacheKey
 	val []byte
+	hit bool // read since it last reached the eviction end
 }
 
 type cacheShard struct {
 	mu    sync.Mutex
 	byKey map[cacheKey]*list.Element
-	lru   list.List // front: most recently used
+	lru   list.List // front: most recently put or given a second chance
 	bytes int64
 }
 
@@ -68,8 +71,9 @@ func (c *blockCache) get(ref, seq uint64) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	sh.lru.MoveToFront(el)
-	return el.Value.(*cacheEntry).val, true
+	e := el.Value.(*cacheEntry)
+	e.hit = true
+	return e.val, true
 }
 
 // put caches val (which the caller must no longer modify) for block seq of
@@ -87,13 +91,19 @@ func (c *blockCache) put(ref, seq uint64, val []byte) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if el, ok := sh.byKey[k]; ok {
-		sh.lru.MoveToFront(el)
+		el.Value.(*cacheEntry).hit = true
 		return
 	}
 	sh.byKey[k] = sh.lru.PushFront(&cacheEntry{key: k, val: val})
 	sh.bytes += cost
 	for sh.bytes > c.maxBytes {
-		sh.removeElement(sh.lru.Back())
+		el := sh.lru.Back()
+		if e := el.Value.(*cacheEntry); e.hit {
+			e.hit = false // second chance
+			sh.lru.MoveToFront(el)
+			continue
+		}
+		sh.removeElement(el)
 	}
 }
 

@@ -21,7 +21,7 @@ func TestBlockCacheBoundAndLRU(t *testing.T) {
 	}
 	_, ok := c.get(0, 1) // 0 is now the most recently used
 	require.True(t, ok)
-	c.put(48, 1, val) // over the bound: evicts the least recently used (16)
+	c.put(48, 1, val) // over the bound: 0 was read, gets a second chance; 16 goes
 	for _, tc := range []struct {
 		ref  uint64
 		want bool
