@@ -363,9 +363,13 @@ type sealPending struct {
 	n     int // head samples in the snapshot
 	tailN int // of which in memSeries.head (the others were frozen)
 	mods  uint64
-	snap  []sample
-	metas []blockMeta
-	vals  [][]byte // encoded blocks, for the block cache
+	// The snapshot, kept compact until the end of the seal: the frozen
+	// chunks (shared: freezing pauses while sealing and thawing only drops
+	// them, so their bytes stay as they were) and a copy of the slice.
+	chunks []frozenChunk
+	tail   []sample
+	metas  []blockMeta
+	vals   [][]byte // encoded blocks, for the block cache
 }
 
 // Flush seals every head sample into compressed blocks in badger and
@@ -415,14 +419,17 @@ func (db *DB) seal(ctx context.Context) error {
 			s.mu.Unlock()
 			continue
 		}
-		snap = s.headSnapshot(nil)
-		p := sealPending{s: s, n: len(snap), tailN: len(s.head), mods: s.mods, snap: snap}
+		p := sealPending{s: s, n: s.headLen(), tailN: len(s.head), mods: s.mods}
+		if p.n > 0 {
+			p.chunks, p.tail = slices.Clone(s.frozen), slices.Clone(s.head)
+		}
 		if p.n > 0 {
 			s.sealing = true
 			marked = append(marked, s)
 		}
 		needIndex := !s.indexed
 		s.mu.Unlock()
+		snap = snapshotSamples(snap[:0], p.chunks, p.tail)
 		if needIndex {
 			if err := wb.Set(appendSeriesKey(nil, s.ref), appendLabels(nil, s.lset)); err != nil {
 				return fmt.Errorf("write series index: %w", err)
@@ -472,7 +479,7 @@ func (db *DB) seal(ctx context.Context) error {
 			// only the samples that are unchanged since the snapshot.
 			s.thawAll()
 			before := len(s.head)
-			s.head = removeSealed(s.head, p.snap)
+			s.head = removeSealed(s.head, snapshotSamples(nil, p.chunks, p.tail))
 			db.headSamples.Add(-int64(before - len(s.head)))
 		}
 		s.mu.Unlock()

@@ -195,12 +195,18 @@ func (s *memSeries) headBounds() (minT, maxT int64, ok bool) {
 	return 0, 0, false
 }
 
-// headSnapshot appends every head sample, in order, to dst.
-func (s *memSeries) headSnapshot(dst []sample) []sample {
-	for i := range s.frozen {
-		dst = s.frozen[i].appendSamples(dst)
+// snapshotSamples appends the samples of a head snapshot (its frozen
+// chunks, then its slice) to dst.
+func snapshotSamples(dst []sample, chunks []frozenChunk, tail []sample) []sample {
+	n := len(tail)
+	for i := range chunks {
+		n += chunks[i].n
 	}
-	return append(dst, s.head...)
+	dst = slices.Grow(dst, n)
+	for i := range chunks {
+		dst = chunks[i].appendSamples(dst)
+	}
+	return append(dst, tail...)
 }
 
 // headChunksInRange appends the frozen chunks overlapping [mint, maxt] to
