@@ -407,6 +407,7 @@ func (db *DB) seal(ctx context.Context) error {
 	var (
 		pend  []sealPending
 		snap  []sample
+		dsc   decodeScratch
 		tsBuf []int64
 		vsBuf []float64
 	)
@@ -429,7 +430,7 @@ func (db *DB) seal(ctx context.Context) error {
 		}
 		needIndex := !s.indexed
 		s.mu.Unlock()
-		snap = snapshotSamples(snap[:0], p.chunks, p.tail)
+		snap = snapshotSamples(snap[:0], p.chunks, p.tail, &dsc)
 		if needIndex {
 			if err := wb.Set(appendSeriesKey(nil, s.ref), appendLabels(nil, s.lset)); err != nil {
 				return fmt.Errorf("write series index: %w", err)
@@ -479,7 +480,7 @@ func (db *DB) seal(ctx context.Context) error {
 			// only the samples that are unchanged since the snapshot.
 			s.thawAll()
 			before := len(s.head)
-			s.head = removeSealed(s.head, snapshotSamples(nil, p.chunks, p.tail))
+			s.head = removeSealed(s.head, snapshotSamples(nil, p.chunks, p.tail, &dsc))
 			db.headSamples.Add(-int64(before - len(s.head)))
 		}
 		s.mu.Unlock()

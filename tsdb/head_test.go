@@ -59,6 +59,9 @@ func TestHeadFreezeAndThaw(t *testing.T) {
 	require.Equal(t, 9, frozenChunks(s), "1000 samples: 8 full chunks of 120 and an open one of 40")
 	s.mu.Lock()
 	require.Empty(t, s.head, "in-order floats all live in chunks")
+	for i, c := range s.frozen {
+		assert.Equal(t, i < len(s.frozen)-1, c.packed, "chunk %d: full chunks are re-encoded with the block codec, the open one stays XOR", i)
+	}
 	s.mu.Unlock()
 	check := func(msg string) {
 		t.Helper()

@@ -246,7 +246,7 @@ func (db *DB) materialize(dst []sample, sel *selected, mint, maxt int64, sc *dec
 	// The head: frozen chunks, then the slice, each older than the next.
 	headStart := len(dst)
 	for i := range sel.chunks {
-		dst, sc.xor = sel.chunks[i].appendRange(dst, sc.xor, mint, maxt)
+		dst, sc.xor = sel.chunks[i].appendRange(dst, sc, mint, maxt)
 	}
 	dst = append(dst, sel.head...)
 	if headStart > base && headStart < len(dst) && dst[headStart].t <= dst[headStart-1].t {
