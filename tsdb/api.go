@@ -36,7 +36,7 @@ type Options struct {
 	HeadMaxAge time.Duration
 	// HeadMaxSamples: the head is sealed early once it holds this many
 	// samples, a bound on its memory (in-order plain floats cost a few
-	// bytes each in the head's XOR chunks, other samples about 40).
+	// bytes each in the head's chunks, other samples about 40).
 	// Default 32Mi: 100k series scraped every 15s keep 80 minutes of data
 	// in the head, a million series 8 minutes. Below it the head is sealed
 	// by age (HeadMaxAge), as Prometheus's is, so recent data is read
