@@ -15,8 +15,9 @@ const (
 	DefaultOutOfOrderWindow = time.Hour
 	DefaultBlockSamples     = 2048
 	DefaultHeadMaxAge       = 2 * time.Hour
-	DefaultHeadMaxSamples   = 1 << 20
+	DefaultHeadMaxSamples   = 1 << 25
 	DefaultWALSyncInterval  = time.Second
+	DefaultBlockCacheBytes  = 64 << 20
 )
 
 // Options configures a DB. The zero value gives the documented defaults.
@@ -36,9 +37,19 @@ type Options struct {
 	// Default 2h.
 	HeadMaxAge time.Duration
 	// HeadMaxSamples: the head is sealed early once it holds this many
-	// samples (plain floats cost about 10 bytes each once frozen into XOR
-	// chunks, other samples about 40). Default 1Mi.
+	// samples, a bound on its memory (in-order plain floats cost a few
+	// bytes each in the head's chunks, other samples about 40).
+	// Default 32Mi: 100k series scraped every 15s keep 80 minutes of data
+	// in the head, a million series 8 minutes. Below it the head is sealed
+	// by age (HeadMaxAge), as Prometheus's is, so recent data is read
+	// from memory and a seal writes whole chunks' worth per series rather
+	// than a few samples.
 	HeadMaxSamples int
+	// BlockCacheBytes bounds the in-memory cache of encoded blocks (those
+	// just sealed or compacted, and those queries read), which lets
+	// queries of the recent past skip badger. Default 64 MiB; negative
+	// turns the cache off.
+	BlockCacheBytes int64
 	// WALSyncInterval: how often the WAL is fsynced (it is always written
 	// with one write(2) per Commit, which survives kill -9). Default 1s.
 	WALSyncInterval time.Duration

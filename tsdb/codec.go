@@ -380,6 +380,13 @@ func appendBlock(dst []byte, samples []sample, tsBuf []int64, vsBuf []float64) (
 
 // decodeBlock appends the samples of block value src to dst.
 func decodeBlock(dst []sample, src []byte, tsBuf []int64, vsBuf []float64) ([]sample, []int64, []float64, error) {
+	return decodeBlockRange(dst, src, tsBuf, vsBuf, minInt64, maxInt64)
+}
+
+// decodeBlockRange appends the samples of block value src to dst, only
+// those in [mint, maxt] for float blocks (histogram blocks come whole: the
+// samples around a range give its counter-reset hints their context).
+func decodeBlockRange(dst []sample, src []byte, tsBuf []int64, vsBuf []float64, mint, maxt int64) ([]sample, []int64, []float64, error) {
 	d := decoder{b: src}
 	kind := d.byte1("block kind")
 	if d.err != nil {
@@ -407,7 +414,9 @@ func decodeBlock(dst []sample, src []byte, tsBuf []int64, vsBuf []float64) ([]sa
 			if kind == blockFloatST {
 				s.st = s.t - d.varint("start timestamp")
 			}
-			dst = append(dst, s)
+			if s.t >= mint && s.t <= maxt {
+				dst = append(dst, s)
+			}
 		}
 		if d.err == nil && kind == blockFloatST && len(d.b) != 0 {
 			d.fail("block trailer")

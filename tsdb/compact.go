@@ -25,9 +25,10 @@ const (
 
 // compactJob replaces the blocks old (seq order) of series s with fresh ones.
 type compactJob struct {
-	s   *memSeries
-	old []blockMeta
-	new []blockMeta
+	s    *memSeries
+	old  []blockMeta
+	new  []blockMeta
+	vals [][]byte // encoded new blocks, for the block cache
 }
 
 // compactScratch is the reusable memory of one compaction pass.
@@ -182,6 +183,7 @@ func (db *DB) compact(ctx context.Context) (int, error) {
 func (db *DB) rewriteRun(txn *badger.Txn, sc *compactScratch, job *compactJob) ([]blockMeta, error) {
 	ref := job.s.ref
 	sc.samples = sc.samples[:0]
+	job.vals = job.vals[:0]
 	for _, m := range job.old {
 		sc.key = appendBlockKey(sc.key[:0], ref, m)
 		item, err := txn.Get(sc.key)
@@ -202,6 +204,7 @@ func (db *DB) rewriteRun(txn *badger.Txn, sc *compactScratch, job *compactJob) (
 		key := appendBlockKey(nil, ref, m)
 		m.bytes = uint32(len(key) + len(val))
 		metas = append(metas, m)
+		job.vals = append(job.vals, val)
 		return txn.Set(key, val)
 	})
 	if err != nil {
@@ -230,9 +233,11 @@ func (db *DB) applyCompaction(jobs []compactJob) {
 		s.mu.Unlock()
 		for _, m := range j.old {
 			db.accountBlock(m, -1)
+			db.cache.drop(s.ref, m.seq)
 		}
-		for _, m := range j.new {
+		for i, m := range j.new {
 			db.accountBlock(m, 1)
+			db.cache.put(s.ref, m.seq, j.vals[i])
 		}
 		db.m.blocksCompacted.Add(float64(len(j.old)))
 	}

@@ -36,6 +36,8 @@ type DB struct {
 	ix  *seriesIndex
 	m   *metrics
 
+	cache *blockCache // encoded blocks recently written or read; nil when off
+
 	// commitMu is held shared by each Commit across its WAL write and head
 	// update, and exclusively to rotate the WAL and to delete series, so a
 	// rotation never separates a WAL record from its head update.
@@ -93,6 +95,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	if opts.HeadMaxSamples <= 0 {
 		opts.HeadMaxSamples = DefaultHeadMaxSamples
 	}
+	if opts.BlockCacheBytes == 0 {
+		opts.BlockCacheBytes = DefaultBlockCacheBytes
+	}
 	if opts.WALSyncInterval <= 0 {
 		opts.WALSyncInterval = DefaultWALSyncInterval
 	}
@@ -109,6 +114,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		now:       opts.Now,
 		oooWindow: opts.OutOfOrderWindow.Milliseconds(),
 		ix:        newSeriesIndex(),
+		cache:     newBlockCache(opts.BlockCacheBytes),
 		days:      map[int32]int{},
 		sealCh:    make(chan struct{}, 1),
 		compactCh: make(chan struct{}, 1),
@@ -276,6 +282,7 @@ func (db *DB) replay(walDir string) (int, error) {
 		if s.insertHead(e.smp) != replacedDuplicate {
 			db.headSamples.Add(1)
 		}
+		s.maybeFreeze() // as Commit does, so a replayed head is as compact as a live one
 		s.bumpMaxT(e.smp.t)
 		samples++
 		return nil
@@ -368,8 +375,13 @@ type sealPending struct {
 	n     int // head samples in the snapshot
 	tailN int // of which in memSeries.head (the others were frozen)
 	mods  uint64
-	snap  []sample
-	metas []blockMeta
+	// The snapshot, kept compact until the end of the seal: the frozen
+	// chunks (shared: freezing pauses while sealing and thawing only drops
+	// them, so their bytes stay as they were) and a copy of the slice.
+	chunks []frozenChunk
+	tail   []sample
+	metas  []blockMeta
+	vals   [][]byte // encoded blocks, for the block cache
 }
 
 // Flush seals every head sample into compressed blocks in badger and
@@ -418,6 +430,7 @@ func (db *DB) seal(ctx context.Context) error {
 	var (
 		pend  []sealPending
 		snap  []sample
+		dsc   decodeScratch
 		tsBuf []int64
 		vsBuf []float64
 	)
@@ -430,14 +443,17 @@ func (db *DB) seal(ctx context.Context) error {
 			s.mu.Unlock()
 			continue
 		}
-		snap = s.headSnapshot(nil)
-		p := sealPending{s: s, n: len(snap), tailN: len(s.head), mods: s.mods, snap: snap}
+		p := sealPending{s: s, n: s.headLen(), tailN: len(s.head), mods: s.mods}
+		if p.n > 0 {
+			p.chunks, p.tail = slices.Clone(s.frozen), slices.Clone(s.head)
+		}
 		if p.n > 0 {
 			s.sealing = true
 			marked = append(marked, s)
 		}
 		needIndex := !s.indexed
 		s.mu.Unlock()
+		snap = snapshotSamples(snap[:0], p.chunks, p.tail, &dsc)
 		if needIndex {
 			if err := wb.Set(appendSeriesKey(nil, s.ref), appendLabels(nil, s.lset)); err != nil {
 				return fmt.Errorf("write series index: %w", err)
@@ -450,6 +466,7 @@ func (db *DB) seal(ctx context.Context) error {
 				return fmt.Errorf("write block: %w", err)
 			}
 			p.metas = append(p.metas, m)
+			p.vals = append(p.vals, val)
 			return nil
 		})
 		if err != nil {
@@ -476,8 +493,7 @@ func (db *DB) seal(ctx context.Context) error {
 		case s.mods == p.mods:
 			// Only in-order appends happened meanwhile: they follow the
 			// sealed prefix, and nothing was frozen or thawed.
-			clear(s.frozen)
-			s.frozen = s.frozen[:0]
+			s.dropFrozen()
 			rest := copy(s.head, s.head[p.tailN:])
 			clear(s.head[rest:])
 			s.head = s.head[:rest]
@@ -487,12 +503,13 @@ func (db *DB) seal(ctx context.Context) error {
 			// only the samples that are unchanged since the snapshot.
 			s.thawAll()
 			before := len(s.head)
-			s.head = removeSealed(s.head, p.snap)
+			s.head = removeSealed(s.head, snapshotSamples(nil, p.chunks, p.tail, &dsc))
 			db.headSamples.Add(-int64(before - len(s.head)))
 		}
 		s.mu.Unlock()
-		for _, m := range p.metas {
+		for i, m := range p.metas {
 			db.accountBlock(m, 1)
+			db.cache.put(s.ref, m.seq, p.vals[i])
 		}
 	}
 	if err := db.wal.removeBefore(newSeg); err != nil {

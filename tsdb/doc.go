@@ -60,14 +60,18 @@
 // # Head, WAL and sealing
 //
 // New samples go to the head: per series, a slice sorted by timestamp with
-// unique timestamps (a duplicate overwrites: last write wins). Once the
-// slice holds 240 samples, Commit freezes its oldest 120 into an immutable
-// Prometheus XOR chunk when they are plain floats, which cuts the head from
-// 40 bytes per sample to the chunk's few; an insert at or before a frozen
-// timestamp thaws the chunks it touches back into the slice first, and a
-// seal in progress pauses freezing so its bookkeeping of head positions
-// stays valid. An appender
-// buffers samples; each is checked against the series' out-of-order window
+// unique timestamps (a duplicate overwrites: last write wins). At the end
+// of each Commit the slice's leading plain floats move into the series'
+// open Prometheus XOR chunk, cut every 120 samples as Prometheus's head
+// does; a full chunk is re-encoded with the block codec (3-4 times smaller
+// than XOR on decimal-valued metrics), so a series fed in-order floats
+// keeps its head at about the bytes per sample of its blocks on disk, with
+// an empty slice; samples with a start timestamp and histograms stay in
+// the slice (40 bytes each). An insert at or before a
+// frozen timestamp thaws the chunks it touches back into the slice first
+// (the Commit refreezes them), and a seal in progress pauses freezing so
+// its bookkeeping of head positions stays valid. An appender buffers
+// samples; each is checked against the series' out-of-order window
 // (rejections wrap storage.ErrTooOldSample or storage.ErrOutOfOrderSample
 // and are counted). Commit encodes the batch (plus a series record for
 // series not yet logged) as one CRC-framed record and writes it to the
@@ -111,11 +115,16 @@
 //
 // # Reads
 //
-// A querier resolves matchers to refs, then per series copies (under the
-// series lock) the metadata of overlapping blocks and the head samples in
-// range, so a concurrent seal can neither hide nor double data. The
-// iterator decodes those blocks and merges them with the head: blocks in
-// write order, then the head, keeping the last write of each timestamp.
+// A querier resolves matchers to refs, then per series captures (under the
+// series lock) the metadata of overlapping blocks, the head chunks
+// overlapping the range (full chunks are immutable and shared; the open
+// one is copied) and the head slice's samples in range, so a concurrent
+// seal can neither hide nor double data; one Select keeps these in a few
+// shared slices rather than allocating per series. Nothing is decoded until
+// the engine asks for a series' iterator, which reuses its buffers from
+// series to series, decodes only the overlapping blocks and chunks, and
+// merges them: blocks in write order, then the head, keeping the last
+// write of each timestamp.
 // Native histogram runs are passed through Prometheus's chunkenc histogram
 // chunks so their counter-reset hints match what Prometheus's TSDB reports.
 // LabelValues and LabelNames only consider series with a block or head

@@ -56,7 +56,13 @@ func TestHeadFreezeAndThaw(t *testing.T) {
 	}
 	require.NoError(t, app.Commit())
 	s := db.ix.getByHash(ls.Hash(), ls)
-	require.Equal(t, 7, frozenChunks(s), "1000 samples: 7 chunks of 120 frozen, 160 left in the slice")
+	require.Equal(t, 9, frozenChunks(s), "1000 samples: 8 full chunks of 120 and an open one of 40")
+	s.mu.Lock()
+	require.Empty(t, s.head, "in-order floats all live in chunks")
+	for i, c := range s.frozen {
+		assert.Equal(t, i < len(s.frozen)-1, c.packed, "chunk %d: full chunks are re-encoded with the block codec, the open one stays XOR", i)
+	}
+	s.mu.Unlock()
 	check := func(msg string) {
 		t.Helper()
 		got := queryAll(t, db, base-1, base+1<<40)[ls.String()]
@@ -78,7 +84,7 @@ func TestHeadFreezeAndThaw(t *testing.T) {
 	put(base+10_500, 7) // new timestamp in the 1st chunk
 	check("out-of-order insert")
 	put(base+1_000_000, 1)
-	assert.Equal(t, 7, frozenChunks(s), "1002 samples")
+	assert.Equal(t, 9, frozenChunks(s), "1002 samples")
 	check("refrozen")
 
 	// A sample with a start timestamp stays unfrozen, with what follows it.
@@ -94,7 +100,7 @@ func TestHeadFreezeAndThaw(t *testing.T) {
 		model[ts] = 3
 	}
 	require.NoError(t, app2.Commit())
-	assert.Equal(t, 8, frozenChunks(s))
+	assert.Equal(t, 9, frozenChunks(s), "the sample with a start timestamp and all after it stay in the slice")
 	got := queryAll(t, db, base+2_000_000, base+2_000_000)[ls.String()]
 	require.Len(t, got, 1)
 

@@ -24,6 +24,7 @@ type memSeries struct {
 
 	mu      sync.Mutex
 	frozen  []frozenChunk // oldest head samples, compressed; all older than head
+	open    *openChunk    // appendable state of the last frozen chunk; nil when full or none
 	head    []sample      // sorted by t, unique t
 	mods    uint64        // bumped by every non-append change to frozen or head
 	sealing bool          // a seal holds a snapshot: do not freeze

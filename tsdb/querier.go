@@ -86,11 +86,23 @@ func (q *querier) seriesInRange(ms []*labels.Matcher) (refs []uint64, filtered b
 
 // selected is one series picked by Select with the data it holds in range,
 // captured under the series lock so a concurrent seal cannot hide samples.
+// Nothing is decoded until its iterator is asked for.
 type selected struct {
 	ref    uint64
 	lset   labels.Labels
-	blocks []blockMeta // overlapping the range, seq order
-	head   []sample    // copied, within range
+	blocks []blockMeta   // overlapping the range, seq order
+	chunks []frozenChunk // head chunks overlapping the range, oldest first
+	head   []sample      // head slice samples within range, copied
+}
+
+// selectArena holds the block lists, chunk headers and head samples of
+// every series of one Select in three shared slices, so a Select over many
+// series allocates a few large slices rather than several per series.
+type selectArena struct {
+	blocks []blockMeta
+	chunks []frozenChunk
+	head   []sample
+	bytes  []byte // copies of open chunks
 }
 
 func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
@@ -102,47 +114,56 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 	}
 	refs := q.db.ix.postingsForMatchers(ms...)
 	out := make([]selected, 0, len(refs))
+	var ar selectArena
 	for i, ref := range refs {
 		if i%256 == 0 && ctx.Err() != nil {
 			return storage.ErrSeriesSet(ctx.Err())
 		}
 		s := q.db.ix.getByRef(ref)
-		if s == nil {
+		if s == nil || s.maxT.Load() < mint {
 			continue
 		}
 		sel := selected{ref: ref, lset: s.lset}
 		s.mu.Lock()
 		has := false
+		b0 := len(ar.blocks)
 		for _, m := range s.blocks {
 			if m.maxT >= mint && m.minT <= maxt {
 				has = true
 				if !labelsOnly {
-					sel.blocks = append(sel.blocks, m)
+					ar.blocks = append(ar.blocks, m)
 				}
 			}
 		}
 		if labelsOnly {
-			if lo, hi, ok := s.headBounds(); ok && lo <= maxt && hi >= mint {
-				has = has || len(s.headRange(nil, mint, maxt)) > 0
+			has = has || s.hasHeadSamplesIn(mint, maxt)
+		} else {
+			c0, h0 := len(ar.chunks), len(ar.head)
+			ar.chunks, ar.bytes = s.headChunksInRange(ar.chunks, ar.bytes, mint, maxt)
+			ar.head = s.headSliceRange(ar.head, mint, maxt)
+			if len(ar.chunks) > c0 || len(ar.head) > h0 {
+				has = true
 			}
-		} else if sel.head = s.headRange(nil, mint, maxt); len(sel.head) > 0 {
-			has = true
+			sel.blocks = ar.blocks[b0:len(ar.blocks):len(ar.blocks)]
+			sel.chunks = ar.chunks[c0:len(ar.chunks):len(ar.chunks)]
+			sel.head = ar.head[h0:len(ar.head):len(ar.head)]
 		}
 		s.mu.Unlock()
-		if has {
+		if has { // (without data in range nothing went into the arena)
 			out = append(out, sel)
 		}
 	}
 	if sortSeries {
 		slices.SortFunc(out, func(a, b selected) int { return labels.Compare(a.lset, b.lset) })
 	}
-	return &seriesSet{q: q, mint: mint, maxt: maxt, sel: out, i: -1}
+	return &seriesSet{q: q, mint: mint, maxt: maxt, sel: out, i: -1, series: make([]series, len(out))}
 }
 
 type seriesSet struct {
 	q          *querier
 	mint, maxt int64
 	sel        []selected
+	series     []series // what At returns, one allocation for all
 	i          int
 	err        error
 }
@@ -155,7 +176,11 @@ func (ss *seriesSet) Next() bool {
 	return ss.i < len(ss.sel)
 }
 
-func (ss *seriesSet) At() storage.Series { return &series{ss: ss, sel: &ss.sel[ss.i]} }
+func (ss *seriesSet) At() storage.Series {
+	s := &ss.series[ss.i]
+	*s = series{ss: ss, sel: &ss.sel[ss.i]}
+	return s
+}
 
 func (ss *seriesSet) Err() error                        { return ss.err }
 func (ss *seriesSet) Warnings() annotations.Annotations { return nil }
@@ -172,9 +197,18 @@ func (s *series) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
 	if !ok {
 		si = &sampleIterator{}
 	}
-	samples, err := s.ss.q.db.materialize(si.samples[:0], s.sel, s.ss.mint, s.ss.maxt)
+	samples, err := s.ss.q.db.materialize(si.samples[:0], s.sel, s.ss.mint, s.ss.maxt, &si.scratch)
 	si.reset(samples, err)
 	return si
+}
+
+// decodeScratch is the reusable decoding memory of one iterator.
+type decodeScratch struct {
+	tsBuf []int64
+	vsBuf []float64
+	key   []byte
+	xor   chunkenc.Iterator
+	vals  [][]byte
 }
 
 // materialize merges the series' blocks and head samples into one sorted,
@@ -187,31 +221,37 @@ func (s *series) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
 // read in a badger transaction opened under blocksMu, which compaction
 // holds across commit and block list update, so that list and that
 // transaction agree and compaction cannot hide samples.
-func (db *DB) materialize(dst []sample, sel *selected, mint, maxt int64) ([]sample, error) {
-	if len(sel.blocks) == 0 {
-		dst = append(dst, sel.head...)
-		return trimAndHint(dst, mint, maxt), nil
-	}
+func (db *DB) materialize(dst []sample, sel *selected, mint, maxt int64, sc *decodeScratch) ([]sample, error) {
 	base := len(dst)
-	txn := db.bdb.NewTransaction(false)
-	dst, ordered, missing, err := db.readBlocks(dst, txn, sel, false)
-	txn.Discard()
-	if err == nil && missing {
-		db.blocksMu.RLock()
-		sel.blocks = db.overlappingBlocks(sel.ref, mint, maxt)
-		txn = db.bdb.NewTransaction(false)
-		db.blocksMu.RUnlock()
-		// Only a day dropped by retention can be missing now: its data expired.
-		dst, ordered, _, err = db.readBlocks(dst[:base], txn, sel, true)
+	ordered := true
+	if len(sel.blocks) > 0 {
+		txn := db.bdb.NewTransaction(false)
+		var missing bool
+		var err error
+		dst, ordered, missing, err = db.readBlocks(dst, txn, sel, mint, maxt, false, sc)
 		txn.Discard()
+		if err == nil && missing {
+			db.blocksMu.RLock()
+			sel.blocks = db.overlappingBlocks(sel.ref, mint, maxt)
+			txn = db.bdb.NewTransaction(false)
+			db.blocksMu.RUnlock()
+			// Only a day dropped by retention can be missing now: its data expired.
+			dst, ordered, _, err = db.readBlocks(dst[:base], txn, sel, mint, maxt, true, sc)
+			txn.Discard()
+		}
+		if err != nil {
+			return dst, err
+		}
 	}
-	if err != nil {
-		return dst, err
-	}
-	if len(sel.head) > 0 && len(dst) > base && sel.head[0].t <= dst[len(dst)-1].t {
-		ordered = false
+	// The head: frozen chunks, then the slice, each older than the next.
+	headStart := len(dst)
+	for i := range sel.chunks {
+		dst, sc.xor = sel.chunks[i].appendRange(dst, sc, mint, maxt)
 	}
 	dst = append(dst, sel.head...)
+	if headStart > base && headStart < len(dst) && dst[headStart].t <= dst[headStart-1].t {
+		ordered = false
+	}
 	if !ordered {
 		dst = append(dst[:base], dedupLastWins(dst[base:])...)
 	}
@@ -222,7 +262,7 @@ func (db *DB) materialize(dst []sample, sel *selected, mint, maxt int64) ([]samp
 // other are read in time order, so ordered reports a sorted result; others
 // are read in write order for dedupLastWins. A missing block makes it stop
 // and report missing, unless skipMissing.
-func (db *DB) readBlocks(dst []sample, txn *badger.Txn, sel *selected, skipMissing bool) (_ []sample, ordered, missing bool, err error) {
+func (db *DB) readBlocks(dst []sample, txn *badger.Txn, sel *selected, mint, maxt int64, skipMissing bool, sc *decodeScratch) (_ []sample, ordered, missing bool, err error) {
 	blocks := sel.blocks
 	byTime := slices.IsSortedFunc(blocks, func(a, b blockMeta) int { return cmp.Compare(a.minT, b.minT) })
 	if !byTime {
@@ -237,32 +277,55 @@ func (db *DB) readBlocks(dst []sample, txn *badger.Txn, sel *selected, skipMissi
 			break
 		}
 	}
-	var (
-		tsBuf []int64
-		vsBuf []float64
-		key   []byte
-	)
+	// Fetch every value first: when all are float blocks (and no
+	// histogram in the head needs them as context) only the samples in
+	// [mint, maxt] are kept.
+	vals := sc.vals[:0]
+	trim := !headHasHistograms(sel.head)
 	for _, m := range blocks {
-		key = appendBlockKey(key[:0], sel.ref, m)
-		item, err := txn.Get(key)
-		if err == badger.ErrKeyNotFound {
-			if skipMissing {
-				continue
+		v, ok := db.cache.get(sel.ref, m.seq)
+		if !ok {
+			sc.key = appendBlockKey(sc.key[:0], sel.ref, m)
+			item, err := txn.Get(sc.key)
+			if err == badger.ErrKeyNotFound {
+				if skipMissing {
+					continue
+				}
+				return dst, ordered, true, nil
 			}
-			return dst, ordered, true, nil
+			if err != nil {
+				return dst, ordered, false, fmt.Errorf("read block: %w", err)
+			}
+			if v, err = item.ValueCopy(nil); err != nil {
+				return dst, ordered, false, fmt.Errorf("read block: %w", err)
+			}
+			db.cache.put(sel.ref, m.seq, v)
 		}
+		trim = trim && len(v) > 0 && (v[0] == blockFloat || v[0] == blockFloatST)
+		vals = append(vals, v)
+	}
+	lo, hi := int64(minInt64), int64(maxInt64)
+	if trim {
+		lo, hi = mint, maxt
+	}
+	for _, v := range vals {
+		dst, sc.tsBuf, sc.vsBuf, err = decodeBlockRange(dst, v, sc.tsBuf, sc.vsBuf, lo, hi)
 		if err != nil {
-			return dst, ordered, false, fmt.Errorf("read block: %w", err)
-		}
-		if err := item.Value(func(v []byte) error {
-			var derr error
-			dst, tsBuf, vsBuf, derr = decodeBlock(dst, v, tsBuf, vsBuf)
-			return derr
-		}); err != nil {
 			return dst, ordered, false, fmt.Errorf("decode block of series %d: %w", sel.ref, err)
 		}
 	}
+	clear(vals)
+	sc.vals = vals[:0]
 	return dst, ordered, false, nil
+}
+
+func headHasHistograms(head []sample) bool {
+	for i := range head {
+		if head[i].h != nil || head[i].fh != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // overlappingBlocks returns the current blocks of series ref that overlap
@@ -302,6 +365,7 @@ type sampleIterator struct {
 	samples []sample
 	i       int
 	err     error
+	scratch decodeScratch
 }
 
 var _ chunkenc.Iterator = (*sampleIterator)(nil)
