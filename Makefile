@@ -6,7 +6,7 @@ PROM_VER  := v0.316.0
 AM_VER    := v0.35.0
 COMPLIANCE_VER := v0.0.0-20260806071727-67b8327a2e93
 
-.PHONY: all build test test-all vet bench bench-scale bench-deps e2e fuzz peers clean
+.PHONY: all build test test-all tidy-check vet bench bench-scale bench-deps e2e fuzz peers clean
 
 all: build
 
@@ -14,9 +14,13 @@ build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 # The newcomer's test command: fast suites only (slow ones run in test-all).
-test:
+test: tidy-check
 	$(GO) vet -stdmethods=false $(PKGS)
 	$(GO) test -short -count=1 -timeout 9m $(PKGS)
+
+# go.mod and go.sum must be what `go mod tidy` writes (Go >= 1.23 for -diff).
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit the result" >&2; exit 1; }
 
 test-all:
 	$(GO) test -tags slow -count=1 -timeout 30m $(PKGS)

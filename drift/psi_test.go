@@ -34,10 +34,13 @@ func TestPSIScratchMatchesOracle(t *testing.T) {
 				} `json:"columns"`
 			}
 			require.NoError(t, json.Unmarshal(raw, &doc))
+			require.NotEmpty(t, doc.Columns, "%s lists no columns", exp)
 			ref, err := ReadCSVFile(filepath.Join(dir, "reference.csv"))
 			require.NoError(t, err)
+			require.NotZero(t, ref.Rows, "%s/reference.csv has no rows", dir)
 			cur, err := ReadCSVFile(filepath.Join(dir, "current.csv"))
 			require.NoError(t, err)
+			require.NotZero(t, cur.Rows, "%s/current.csv has no rows", dir)
 			for _, c := range doc.Columns {
 				want, ok := c.Stats["psi"]
 				if c.Type != "numerical" || !ok {

@@ -20,7 +20,11 @@ func seasonFrames(t *testing.T) (ref, cur *Frame, source string) {
 	if _, err := os.Stat(full); err == nil {
 		all, err := ReadCSVFile(full)
 		require.NoError(t, err)
-		return filterRows(t, all, "season", 1), filterRows(t, all, "season", 3), "hour.csv"
+		ref, cur = filterRows(t, all, "season", 1), filterRows(t, all, "season", 3)
+		// An empty or truncated hour.csv would compare nothing and pass.
+		require.NotZero(t, ref.Rows, "%s has no season 1 rows", full)
+		require.NotZero(t, cur.Rows, "%s has no season 3 rows", full)
+		return ref, cur, "hour.csv"
 	}
 	t.Logf("%s not found: using the 2011 subset in testdata", full)
 	dir := filepath.Join("..", "testdata", "drift", "bike_season1_vs_season3_2011")
@@ -67,6 +71,7 @@ func TestDriftSketchBoundsHoldOnBikeSeasons(t *testing.T) {
 	ref, cur, source := seasonFrames(t)
 	batch, err := Compare(context.Background(), ref, cur, Options{Columns: []string{"hr", "temp", "atemp", "hum", "windspeed", "casual", "registered", "cnt"}})
 	require.NoError(t, err)
+	require.Len(t, batch.Columns, 8, "every column asked for is checked")
 	for _, col := range batch.Columns {
 		rs := sketchOf(t, ref.Column(col.Name).Values)
 		cs := sketchOf(t, cur.Column(col.Name).Values)

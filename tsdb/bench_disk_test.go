@@ -27,9 +27,8 @@ func loadSharedNAB(b *testing.B, now int64) []nabSeries {
 	}
 	files, err := nab.Files(dir)
 	require.NoError(b, err)
-	if len(files) == 0 {
-		b.Skipf("no NAB files under %s", dir)
-	}
+	// A present but empty data set would measure nothing: fail, not skip.
+	require.NotEmpty(b, files, "no NAB files under %s", dir)
 	var out []nabSeries
 	for _, f := range files {
 		ts, vs, err := nab.Load(f)
@@ -45,6 +44,7 @@ func loadSharedNAB(b *testing.B, now int64) []nabSeries {
 		name := strings.TrimSuffix(filepath.Base(f), ".csv")
 		out = append(out, nabSeries{lset: labels.FromStrings("__name__", "nab", "file", name), ts: ts, vs: vs})
 	}
+	require.NotEmpty(b, out, "every NAB file under %s is empty", dir)
 	return out
 }
 

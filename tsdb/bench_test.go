@@ -42,9 +42,8 @@ func loadNAB(b testing.TB, now int64) []nabSeries {
 	}
 	files, err := nab.Files(dir)
 	require.NoError(b, err)
-	if len(files) == 0 {
-		b.Skipf("no NAB files under %s", dir)
-	}
+	// A present but empty data set would measure nothing: fail, not skip.
+	require.NotEmpty(b, files, "no NAB files under %s", dir)
 	out := make([]nabSeries, 0, len(files))
 	for _, f := range files {
 		ts, vs, err := nab.Load(f)
@@ -60,6 +59,7 @@ func loadNAB(b testing.TB, now int64) []nabSeries {
 		name := strings.TrimSuffix(filepath.Base(f), ".csv")
 		out = append(out, nabSeries{lset: labels.FromStrings("__name__", "x", "file", name), ts: ts, vs: vs})
 	}
+	require.NotEmpty(b, out, "every NAB file under %s is empty", dir)
 	return out
 }
 

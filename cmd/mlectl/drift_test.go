@@ -44,6 +44,8 @@ func driftCases(t *testing.T) []driftCase {
 		t.Logf("%s not found: running only the %d cases in testdata/drift", shared, len(cases))
 		return cases
 	}
+	// A present but empty oracle directory would add nothing and pass.
+	require.NotEmpty(t, entries, "%s has no oracle cases", shared)
 	for _, e := range entries {
 		if e.IsDir() && !have[e.Name()] {
 			cases = append(cases, driftCase{e.Name(), filepath.Join(shared, e.Name())})
@@ -66,6 +68,7 @@ func TestDriftOracleCases(t *testing.T) {
 			require.NoError(t, err)
 			want, err := os.ReadFile(filepath.Join(c.dir, "expected.json"))
 			require.NoError(t, err)
+			require.NotEmpty(t, bytes.TrimSpace(want), "%s/expected.json is empty", c.dir)
 			cmd := append([]string{"drift",
 				"--reference", filepath.Join(c.dir, "reference.csv"),
 				"--current", filepath.Join(c.dir, "current.csv")},

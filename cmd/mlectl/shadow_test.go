@@ -119,6 +119,10 @@ func runShadowScoreCase(t *testing.T, tc shadowScoreCase) {
 	require.NoError(t, runShadow(context.Background(), args, &stdout, &stderr), "stderr: %s", stderr.String())
 
 	want := readShadowMatrix(t, tc.expected)
+	// An empty expected file reads as one row of no values and would
+	// compare nothing.
+	require.NotEmpty(t, want, "%s has no predictions", tc.expected)
+	require.NotEmpty(t, want[0], "%s has no predictions", tc.expected)
 	got := readShadowMatrix(t, out)
 	require.Len(t, got, len(want), "prediction rows")
 	worst := 0.0

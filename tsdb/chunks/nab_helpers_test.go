@@ -25,6 +25,7 @@ func loadDir(tb testing.TB, dir string) []series {
 	for _, f := range files {
 		ts, vs, err := nab.Load(f)
 		require.NoError(tb, err)
+		require.NotEmpty(tb, ts, "%s has no samples", f)
 		rel, err := filepath.Rel(dir, f)
 		require.NoError(tb, err)
 		out = append(out, series{name: rel, ts: ts, vs: vs})
