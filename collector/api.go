@@ -122,7 +122,7 @@ func (s *Server) buildAPI() error {
 
 func (s *Server) apiHandler() http.Handler {
 	r := route.New().WithInstrumentation(func(name string, h http.HandlerFunc) http.HandlerFunc {
-		return s.m.instrument("/api/v1"+name, h).ServeHTTP
+		return s.m.instrument("/api/v1"+name, s.promRoute(name, h)).ServeHTTP
 	})
 	s.api.Register(r)
 	return http.StripPrefix("/api/v1", r)

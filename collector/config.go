@@ -49,6 +49,10 @@ type Config struct {
 	// collector command applies it with Server.GuardWrite and the prediction
 	// pipeline's middleware; see auth.RequireIngest.
 	IngestAuth string `yaml:"ingest_auth,omitempty"`
+	// MetricsAuth says who may scrape /metrics: "open" or "token" (a
+	// viewer token); "" is token under auth: strict, open otherwise. See
+	// auth.Authenticator.MetricsNeed.
+	MetricsAuth string `yaml:"metrics_auth,omitempty"`
 
 	// Reserved sections, decoded by their owners.
 	Rules  yaml.Node `yaml:"rules,omitempty"`
@@ -132,6 +136,9 @@ func ParseConfigBytes(b []byte) (Config, error) { return ParseConfig(bytes.NewRe
 
 func (c Config) validate() error {
 	if _, err := auth.ParseIngest(c.IngestAuth); err != nil {
+		return fmt.Errorf("collector config: %w", err)
+	}
+	if _, err := auth.ParseMetrics(c.MetricsAuth); err != nil {
 		return fmt.Errorf("collector config: %w", err)
 	}
 	if c.Query.Timeout < 0 {

@@ -184,6 +184,9 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	// token, only to tokens of role ingest or higher. The GETs beside them
 	// are reads like any other (a viewer token under auth: strict).
 	srv.GuardWrite(func(h http.Handler) http.Handler { return meta.Auth.RequireIngest(h, nil) })
+	// The Prometheus API, status/tsdb and /metrics: reads (a viewer token
+	// under auth: strict; /metrics per metrics_auth).
+	srv.Authorize(meta.Auth)
 	// Game days: the injector rewrites matching records before they are
 	// stored and records start/stop in the event log.
 	knownModels := &gameday.KnownModels{Registry: meta.Registry}
@@ -328,7 +331,7 @@ func openMeta(ctx context.Context, o options, cfg collector.Config, logger *slog
 	meta, err := metaapi.Open(ctx, metaapi.Config{
 		Dir:         filepath.Join(o.dataDir, "meta"),
 		RunbooksDir: o.runbooksDir,
-		Auth:        auth.Config{Mode: cfg.Auth, Ingest: cfg.IngestAuth, Tokens: tokens},
+		Auth:        auth.Config{Mode: cfg.Auth, Ingest: cfg.IngestAuth, Metrics: cfg.MetricsAuth, Tokens: tokens},
 		AuthBaseDir: baseDir,
 		Models:      models,
 		Silencer:    silencer,

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The collector command puts the Prometheus API, status/tsdb and /metrics
+// behind the configured auth mode (collector.TestPrometheusAPIAccess walks
+// every route; this checks the command wires it).
+func TestRunStrictAuthCoversReads(t *testing.T) {
+	tokens := "tokens:\n  - {name: watcher, token: look, role: viewer}\n"
+	probes := []string{"/-/healthy", "/-/ready"}
+	tests := []struct {
+		name   string
+		config string
+		// closed says which paths need a token.
+		closed func(path string) bool
+	}{
+		{"strict", "auth: strict\n" + tokens, func(p string) bool { return !contains(probes, p) }},
+		{"strict metrics_auth open", "auth: strict\nmetrics_auth: open\n" + tokens, func(p string) bool { return !contains(probes, p) && p != "/metrics" }},
+		{"default", tokens, func(string) bool { return false }},
+		{"default metrics_auth token", "metrics_auth: token\n" + tokens, func(p string) bool { return p == "/metrics" }},
+	}
+	paths := []string{"/-/healthy", "/-/ready", "/metrics", "/api/v1/query?query=up", "/api/v1/query_range?query=up&start=0&end=60&step=15",
+		"/api/v1/series?match[]=up", "/api/v1/labels", "/api/v1/label/__name__/values", "/api/v1/rules", "/api/v1/alerts",
+		"/api/v1/status/flags", "/api/v1/status/runtimeinfo", "/api/v1/status/buildinfo", "/api/v1/status/tsdb",
+		"/api/v1/metadata", "/api/v1/models", "/api/v1/events", "/api/v1/runbooks", "/api/v1/audit"}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := filepath.Join(t.TempDir(), "collector.yaml")
+			require.NoError(t, os.WriteFile(cfg, []byte(tc.config), 0o600))
+			base, _, _, _ := startRun(t, "--data-dir", filepath.Join(t.TempDir(), "d"), "--config", cfg)
+			for _, p := range paths {
+				anon, body := doReq(t, http.MethodGet, base+p, "", "")
+				viewer, vbody := doReq(t, http.MethodGet, base+p, "look", "")
+				assert.Equal(t, http.StatusOK, viewer, "%s with a viewer token: %s", p, vbody)
+				if tc.closed(p) {
+					assert.Equal(t, http.StatusUnauthorized, anon, "%s without a token: %s", p, body)
+					assert.NotContains(t, body, "hostname", p)
+				} else {
+					assert.Equal(t, http.StatusOK, anon, "%s without a token: %s", p, body)
+				}
+			}
+		})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
