@@ -43,20 +43,20 @@ type Server struct {
 	reg    *prometheus.Registry
 	m      *serverMetrics
 
-	store   atomic.Pointer[storeBox] // nil until the store is attached
-	rules   atomic.Pointer[rulesBox] // nil until a rules engine is attached
-	access  atomic.Pointer[access]   // nil until Authorize
+	store  atomic.Pointer[storeBox] // nil until the store is attached
+	rules  atomic.Pointer[rulesBox] // nil until a rules engine is attached
+	access atomic.Pointer[access]   // nil until Authorize
 	// routeList is what New mounted (see Routes); written only in New.
 	routeList []Route
-	limiter *seriesLimiter
-	engine  *promql.Engine
-	api     *v1.API
-	rw2     http.Handler
-	write   http.Handler // POST /api/v1/write; GuardWrite wraps it
-	handler http.Handler
-	mux     *http.ServeMux
-	bufPool sync.Pool // *[]byte scratch for decompressed payloads
-	start   time.Time
+	limiter   *seriesLimiter
+	engine    *promql.Engine
+	api       *v1.API
+	rw2       http.Handler
+	write     http.Handler // POST /api/v1/write; GuardWrite wraps it
+	handler   http.Handler
+	mux       *http.ServeMux
+	bufPool   sync.Pool // *[]byte scratch for decompressed payloads
+	start     time.Time
 }
 
 type storeBox struct{ Store }
