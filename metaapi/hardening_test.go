@@ -103,3 +103,25 @@ func TestActuatorConfigRefusals(t *testing.T) {
 		})
 	}
 }
+
+// A control character in a reason is the caller's mistake (400), not an
+// actuator failure found after the fact (502): the exec actuator cannot put
+// a NUL into MLECTL_REASON.
+func TestActionReasonWithControlCharactersIs400(t *testing.T) {
+	e := newEnv(t, testTokens)
+	out := t.TempDir() + "/exec.out"
+	e.setupModel("fraud", actuator.Config{Kind: "exec", Command: []string{"sh", "-c", `echo "$MLECTL_REASON" >> "$0"`, out}})
+	for _, tc := range []struct{ action, reason string }{
+		{"rollback", "psi spike\x00"},
+		{"rollback", "line one\r\nline two"},
+		{"promote", "ok\x1b[2J"},
+		{"rollback", strings.Repeat("x", registry.MaxReasonBytes+1)},
+	} {
+		a := e.call("POST", "/api/v1/models/fraud/"+tc.action, adminToken, metaapi.ActionBody{Version: "v1", Reason: tc.reason})
+		assert.Equal(t, 400, a.code, "%s %q: %s", tc.action, tc.reason, a.Error)
+		assert.Contains(t, a.Error, "field reason")
+	}
+	assert.Equal(t, "v2", e.state("fraud").Production, "nothing was acted on")
+	a := e.call("POST", "/api/v1/models/fraud/rollback", responderToken, metaapi.ActionBody{Reason: "psi spike\ton amount"})
+	assert.Equal(t, 200, a.code, a.Error)
+}
