@@ -370,7 +370,7 @@ func (a *Authenticator) admit(w http.ResponseWriter, r *http.Request, need Role,
 		// are not: their refusals are not audited).
 		if ok, retry := a.anonLimit.allow(SourceAddr(r)); !ok {
 			status = http.StatusTooManyRequests
-			msg = fmt.Sprintf("too many unauthenticated changes from %s: %s (retry in %s)", SourceAddr(r), msg, retry)
+			msg = fmt.Sprintf("too many unauthenticated changes from %s (see Retry-After); %s", SourceAddr(r), msg)
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
 		}
 	}

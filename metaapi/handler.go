@@ -193,6 +193,7 @@ func (a *api) appendAudit(r *http.Request, p auth.Principal, status int, detail 
 	}
 	_, err := a.Audit.Append(context.WithoutCancel(r.Context()), audit.Entry{
 		Actor: p.Name, Role: p.Role.String(), Method: r.Method, Path: r.URL.Path, Status: status, Detail: detail,
+		Source: auth.SourceAddr(r),
 	})
 	if err != nil {
 		a.Logger.Error("audit log append failed", "path", r.URL.Path, "actor", p.Name, "err", err)

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/actuator"
+	"github.com/mlectl/mlectl/audit"
+	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/registry"
 )
@@ -124,4 +126,37 @@ func TestActionReasonWithControlCharactersIs400(t *testing.T) {
 	assert.Equal(t, "v2", e.state("fraud").Production, "nothing was acted on")
 	a := e.call("POST", "/api/v1/models/fraud/rollback", responderToken, metaapi.ActionBody{Reason: "psi spike\ton amount"})
 	assert.Equal(t, 200, a.code, a.Error)
+}
+
+// 30 anonymous POSTs with ~1 MB paths (the issue grew meta/ by 26 MB in a
+// second this way) leave a few bounded entries: the first refusal, the
+// first 429 of the rate limit, and their repeat counts.
+func TestAnonymousFloodCannotFillTheAuditLog(t *testing.T) {
+	e := newEnv(t, testTokens)
+	long := "/api/v1/models/" + strings.Repeat("a", 900_000) + "/rollback"
+	codes := map[int]int{}
+	for range 30 {
+		a := e.call("POST", long, "", metaapi.ActionBody{Reason: "x"})
+		codes[a.code]++
+	}
+	assert.Equal(t, map[int]int{401: auth.AnonMutationBurst, 429: 30 - auth.AnonMutationBurst}, codes)
+	require.NoError(t, e.svc.Audit.Flush(t.Context()))
+	es, err := e.svc.Audit.List(t.Context(), 1, 1000)
+	require.NoError(t, err)
+	require.Len(t, es, 4, "first 401, its repeat count, first 429, its repeat count")
+	var calls uint64
+	size := 0
+	for _, en := range es {
+		if en.Repeats > 0 {
+			calls += en.Repeats // a summary stands for its repeats
+		} else {
+			calls++
+		}
+		assert.LessOrEqual(t, len(en.Path), audit.MaxPathBytes)
+		assert.Equal(t, "127.0.0.1", en.Source)
+		b, _ := json.Marshal(en)
+		size += len(b)
+	}
+	assert.Equal(t, uint64(30), calls, "every refused call is accounted for")
+	assert.Less(t, size, 8<<10)
 }

@@ -197,7 +197,15 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 			if strings.HasPrefix(pattern, http.MethodGet+" ") {
 				return meta.Auth.Require(auth.RoleViewer, h, nil)
 			}
-			return meta.Auth.RequireIngest(h, nil)
+			h = meta.Auth.RequireIngest(h, nil)
+			if strings.HasPrefix(pattern, http.MethodPut+" ") { // baselines, contracts: audited even when ingest is open
+				what := "baseline"
+				if strings.Contains(pattern, "/contracts/") {
+					what = "contract"
+				}
+				h = meta.AuditWrites(what, h)
+			}
+			return h
 		},
 		Transformers: []predapi.Transformer{injector}, Baselines: []predapi.BaselineSink{injector}})
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/audit"
 )
 
 // The collector command puts the Prometheus API, status/tsdb and /metrics
@@ -58,4 +61,42 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Under ingest_auth: open anyone may replace a baseline (which moves every
+// drift score); each upload, the overwrite included, is in the audit log
+// with the sender's address.
+func TestRunAuditsAnonymousBaselineOverwrites(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "collector.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("tokens:\n  - {name: watcher, token: look, role: viewer}\n  - {name: trainer, token: tr41n, role: ingest}\n"), 0o600))
+	base, _, _, _ := startRun(t, "--data-dir", filepath.Join(t.TempDir(), "d"), "--config", cfg)
+	send := ingestEndpoints[3]
+	require.Equal(t, "baseline", send.name)
+	for _, token := range []string{"", "", "tr41n"} {
+		code, body, _ := send.send(t, base, "v1", token)
+		require.Less(t, code, 300, body)
+	}
+	code, body := doReq(t, http.MethodGet, base+"/api/v1/audit", "look", "")
+	require.Equal(t, http.StatusOK, code, body)
+	var got struct {
+		Data []audit.Entry `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &got))
+	var uploads []audit.Entry
+	for _, e := range got.Data {
+		if e.Path == "/api/v1/baselines/probe/v1" {
+			uploads = append(uploads, e)
+		}
+	}
+	require.Len(t, uploads, 3, "%s", body)
+	for i, actor := range []string{"anonymous", "anonymous", "trainer"} {
+		assert.Equal(t, actor, uploads[i].Actor)
+		assert.Equal(t, http.MethodPut, uploads[i].Method)
+		assert.Equal(t, "127.0.0.1", uploads[i].Source)
+		assert.Contains(t, uploads[i].Detail, "baseline upload")
+	}
+	assert.Contains(t, uploads[1].Detail, "unauthenticated sender (ingest_auth: open)")
+	rep, rbody := doReq(t, http.MethodGet, base+"/api/v1/audit/verify", "look", "")
+	assert.Equal(t, http.StatusOK, rep)
+	assert.Contains(t, rbody, `"ok":true`)
 }
