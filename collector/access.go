@@ -40,6 +40,13 @@ var promAPIRoles = map[string]auth.Role{
 	"/*path": auth.RoleNone,
 }
 
+// storageReads are the Prometheus API routes that read the store: they run
+// in the query gate's CPU turns (see queryGate).
+var storageReads = map[string]bool{
+	"/query": true, "/query_range": true, "/query_exemplars": true, "/series": true, "/labels": true,
+	"/label/:name/values": true, "/read": true, "/metadata": true,
+}
+
 // Route is one route the server itself mounts, with the role it needs
 // (Public routes need none).
 type Route struct {
@@ -104,6 +111,9 @@ func (s *Server) promRoute(name string, h http.Handler) http.Handler {
 		role = auth.RoleAdmin // fail closed
 	}
 	s.addRoute(Route{Pattern: "/api/v1" + name, Role: role, Ruled: ruled})
+	if storageReads[name] {
+		h = s.queries.reading(h)
+	}
 	return s.guard(role, false, h)
 }
 

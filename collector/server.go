@@ -50,6 +50,7 @@ type Server struct {
 	routeList []Route
 	limiter   *seriesLimiter
 	engine    *promql.Engine
+	queries   *queryGate // query admission, apart from ingest
 	api       *v1.API
 	rw2       http.Handler
 	write     http.Handler // POST /api/v1/write; GuardWrite wraps it
@@ -163,7 +164,7 @@ func (s *Server) routes() http.Handler {
 		mux.Handle(method+" "+path, s.m.instrument(path, h))
 	}
 	// Remote write has its own guard (GuardWrite: ingest_auth).
-	handle(http.MethodPost, "/api/v1/write", auth.RoleIngest, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.write.ServeHTTP(w, r) }))
+	handle(http.MethodPost, "/api/v1/write", auth.RoleIngest, s.queries.ingesting(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.write.ServeHTTP(w, r) })))
 	handle(http.MethodGet, "/api/v1/status/tsdb", auth.RoleViewer, s.guard(auth.RoleViewer, false, s.whenReady(http.HandlerFunc(s.handleTSDBStatus))))
 	mux.Handle("/api/v1/", s.apiHandler()) // instrumented and guarded per route
 	handle(http.MethodGet, "/metrics", auth.RoleViewer, s.guard(0, true, promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
