@@ -26,10 +26,10 @@ func TestFuzzScriptRunsEveryTargetAndReportsAllFailures(t *testing.T) {
 	require.NoError(t, err)
 	mod := t.TempDir()
 	files := map[string]string{
-		"go.mod":             "module fuzzprobe\n\ngo 1.22\n",
-		"scripts/fuzz.sh":    string(script),
-		"a/a_test.go":        "package a\n\nimport \"testing\"\n\nfunc FuzzAlwaysFails(f *testing.F) {\n\tf.Add(1)\n\tf.Fuzz(func(t *testing.T, n int) { t.Fatal(\"boom\") })\n}\n",
-		"b/b_test.go":        "package b\n\nimport \"testing\"\n\nfunc FuzzFine(f *testing.F) {\n\tf.Add(1)\n\tf.Fuzz(func(t *testing.T, n int) {})\n}\n\nfunc FuzzAlsoFails(f *testing.F) {\n\tf.Add(2)\n\tf.Fuzz(func(t *testing.T, n int) { t.Fatal(\"bang\") })\n}\n",
+		"go.mod":          "module fuzzprobe\n\ngo 1.22\n",
+		"scripts/fuzz.sh": string(script),
+		"a/a_test.go":     "package a\n\nimport \"testing\"\n\nfunc FuzzAlwaysFails(f *testing.F) {\n\tf.Add(1)\n\tf.Fuzz(func(t *testing.T, n int) { t.Fatal(\"boom\") })\n}\n",
+		"b/b_test.go":     "package b\n\nimport \"testing\"\n\nfunc FuzzFine(f *testing.F) {\n\tf.Add(1)\n\tf.Fuzz(func(t *testing.T, n int) {})\n}\n\nfunc FuzzAlsoFails(f *testing.F) {\n\tf.Add(2)\n\tf.Fuzz(func(t *testing.T, n int) { t.Fatal(\"bang\") })\n}\n",
 	}
 	for name, body := range files {
 		p := filepath.Join(mod, name)
