@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -48,12 +49,19 @@ func (c Config) Validate() error {
 	case KindWebhook:
 		u, err := url.Parse(c.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("actuator.url %q is not an http(s) URL", c.URL)
+			return fmt.Errorf("actuator.url %q is not an http(s) URL", redactURL(c.URL))
+		}
+		if ip := net.ParseIP(strings.Trim(u.Hostname(), "[]")); ip != nil && forbiddenIP(ip) {
+			return fmt.Errorf("actuator.url %q points at a link-local or cloud metadata address (169.254.0.0/16, fe80::/10): webhooks may not reach it", redactURL(c.URL))
+		}
+		if err := validateHeaders(c.Headers); err != nil {
+			return err
 		}
 	case KindExec:
 		if len(c.Command) == 0 || c.Command[0] == "" {
 			return fmt.Errorf("actuator.command is empty")
 		}
+
 	case KindFile:
 		if c.Path == "" || !filepath.IsAbs(c.Path) {
 			return fmt.Errorf("actuator.path %q must be an absolute file path", c.Path)
@@ -111,7 +119,7 @@ func New(c Config) (Actuator, error) {
 	}
 	switch c.Kind {
 	case KindWebhook:
-		return &Webhook{cfg: c, client: &http.Client{}}, nil
+		return &Webhook{cfg: c, client: &http.Client{Transport: webhookTransport}}, nil
 	case KindExec:
 		return &Exec{cfg: c}, nil
 	default:

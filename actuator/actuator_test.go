@@ -25,10 +25,27 @@ func TestValidate(t *testing.T) {
 		{actuator.Config{Kind: "exec"}, "actuator.command"},
 		{actuator.Config{Kind: "file", Path: "relative.json"}, "actuator.path"},
 		{actuator.Config{Kind: "file", Path: "/x", TimeoutSeconds: -1}, "timeout_seconds"},
+		{actuator.Config{Kind: "webhook", URL: "http://h/x", Headers: map[string]string{"A": "b\r\nX-Evil: 1"}}, "control character"},
+		{actuator.Config{Kind: "webhook", URL: "http://h/x", Headers: map[string]string{"A": "b\x00"}}, "control character"},
+		{actuator.Config{Kind: "webhook", URL: "http://h/x", Headers: map[string]string{"A B": "c"}}, "valid HTTP header name"},
+		{actuator.Config{Kind: "webhook", URL: "http://169.254.169.254/latest/"}, "link-local"},
+		{actuator.Config{Kind: "webhook", URL: "http://[fe80::a9fe:a9fe]/"}, "link-local"},
+		{actuator.Config{Kind: "webhook", URL: "http://[::ffff:169.254.1.1]/"}, "link-local"},
+		{actuator.Config{Kind: "webhook", URL: "http://[fd00:ec2::254]/"}, "metadata"},
 	}
 	for _, tc := range tests {
 		assert.ErrorContains(t, tc.cfg.Validate(), tc.msg)
 	}
+}
+
+func TestPublicHidesSecrets(t *testing.T) {
+	c := actuator.Config{Kind: "webhook", URL: "https://u:p@h.example/x?k=v", Headers: map[string]string{"Authorization": "Bearer s"}}
+	assert.Equal(t, actuator.Config{Kind: "webhook", URL: "https://u:REDACTED@h.example/x?k=REDACTED",
+		Headers: map[string]string{"Authorization": "REDACTED"}}, c.Public(true))
+	assert.Nil(t, c.Public(false).Headers)
+	assert.Equal(t, "Bearer s", c.Headers["Authorization"], "the original is untouched")
+	ok := actuator.Config{Kind: "webhook", URL: "http://10.0.0.1:8080/x", Headers: map[string]string{"Authorization": "Bearer s\tt"}}
+	assert.NoError(t, ok.Validate())
 }
 
 func TestExecSeesActionOnStdinAndEnv(t *testing.T) {

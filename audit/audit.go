@@ -25,16 +25,22 @@ const genesisHash = "00000000000000000000000000000000000000000000000000000000000
 
 // Entry is one audited call. Field order is the canonical JSON order.
 type Entry struct {
-	Seq      uint64    `json:"seq"`
-	Time     time.Time `json:"time"`
-	Actor    string    `json:"actor"`
-	Role     string    `json:"role"`
-	Method   string    `json:"method"`
-	Path     string    `json:"path"`
-	Status   int       `json:"status"`
-	Detail   string    `json:"detail,omitempty"`
-	PrevHash string    `json:"prev_hash"`
-	Hash     string    `json:"hash"`
+	Seq    uint64    `json:"seq"`
+	Time   time.Time `json:"time"`
+	Actor  string    `json:"actor"`
+	Role   string    `json:"role"`
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	Status int       `json:"status"`
+	Detail string    `json:"detail,omitempty"`
+	// Source is the caller's address; Repeats, on a summary entry, how many
+	// more refusals like an earlier entry came in its window (see Append).
+	// Both are left out of the JSON when empty, so entries written before
+	// they existed hash as they did.
+	Source   string `json:"source,omitempty"`
+	Repeats  uint64 `json:"repeats,omitempty"`
+	PrevHash string `json:"prev_hash"`
+	Hash     string `json:"hash"`
 }
 
 // computeHash returns sha256 over the canonical JSON of e with Hash empty.
@@ -60,6 +66,8 @@ type Log struct {
 	db  *badger.DB
 	now func() time.Time
 	mu  sync.Mutex
+	// repeats are the refusal groups of the current windows (see Append).
+	repeats map[refusalKey]*refusalGroup
 }
 
 // NewLog returns the audit log kept in db.
@@ -67,7 +75,7 @@ func NewLog(db *badger.DB, now func() time.Time) *Log {
 	if now == nil {
 		now = time.Now
 	}
-	return &Log{db: db, now: now}
+	return &Log{db: db, now: now, repeats: map[refusalKey]*refusalGroup{}}
 }
 
 func entryKey(seq uint64) []byte {
@@ -89,6 +97,14 @@ func readHead(txn *badger.Txn) (head, error) {
 
 // Append chains e after the last entry and stores it; Seq, Time (when zero),
 // PrevHash and Hash are filled in. It returns the stored entry.
+//
+// Fields are bounded (path 256 bytes, detail 2 KiB, …; see bound), so that a
+// caller cannot grow the log by a megabyte per call. A refusal (401, 403,
+// 429) like one already stored in the last RepeatWindow (same actor, role,
+// method, status, source and detail; any path) is not stored: it is counted,
+// and one summary entry with Repeats set is appended when the window is
+// over (on a later Append, List, Verify or Flush). Append then returns
+// the first entry of the group with Repeats so far and no error.
 func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return Entry{}, err
@@ -99,6 +115,48 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 		e.Time = l.now()
 	}
 	e.Time = e.Time.UTC()
+	e = bound(e)
+	if err := l.flushRepeats(false); err != nil {
+		return Entry{}, err
+	}
+	if isRefusal(e.Status) {
+		k := keyOf(e)
+		if g := l.repeats[k]; g != nil {
+			g.count++
+			g.last = e
+			first := g.first
+			first.Repeats = g.count
+			return first, nil
+		}
+	}
+	stored, err := l.append(e)
+	if err != nil {
+		return Entry{}, err
+	}
+	if isRefusal(e.Status) {
+		if len(l.repeats) >= maxRepeatGroups {
+			if err := l.flushRepeats(true); err != nil {
+				return stored, err
+			}
+		}
+		l.repeats[keyOf(e)] = &refusalGroup{first: stored}
+	}
+	return stored, nil
+}
+
+// Flush appends the summary entries of every pending refusal group, window
+// over or not (call it before closing the database).
+func (l *Log) Flush(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.flushRepeats(true)
+}
+
+// append stores e at the head of the chain; l.mu is held.
+func (l *Log) append(e Entry) (Entry, error) {
 	err := l.db.Update(func(txn *badger.Txn) error {
 		h, err := readHead(txn)
 		if err != nil {
@@ -133,8 +191,14 @@ func (l *Log) List(ctx context.Context, from uint64, limit int) ([]Entry, error)
 	if limit <= 0 {
 		limit = 1000
 	}
+	l.mu.Lock()
+	err := l.flushRepeats(false)
+	l.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	var out []Entry
-	err := l.db.View(func(txn *badger.Txn) error {
+	err = l.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: entryPrefix})
 		defer it.Close()
 		for it.Seek(entryKey(from)); it.ValidForPrefix(entryPrefix) && len(out) < limit; it.Next() {
@@ -169,6 +233,9 @@ type Report struct {
 func (l *Log) Verify(ctx context.Context) (Report, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if err := l.flushRepeats(false); err != nil {
+		return Report{}, err
+	}
 	var r Report
 	err := l.db.View(func(txn *badger.Txn) error {
 		h, err := readHead(txn)

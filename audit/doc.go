@@ -8,4 +8,9 @@
 // last entry (the last entry removed). Someone able to rewrite the whole
 // database can rebuild a consistent chain; anchor the head hash elsewhere
 // (GET /api/v1/audit/verify returns it) to detect that too.
+//
+// The log cannot be grown by whoever reaches the port: fields are bounded
+// (MaxPathBytes, MaxDetailBytes) and refusals repeated within RepeatWindow
+// are counted into one summary entry (Entry.Repeats) instead of stored one
+// by one.
 package audit

@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -73,6 +75,25 @@ const (
 	IngestToken = "token"
 )
 
+// Metrics modes (the collector's `metrics_auth:` key): who may scrape
+// /metrics.
+const (
+	// MetricsOpen serves /metrics to anyone, like Prometheus's own /metrics.
+	MetricsOpen = "open"
+	// MetricsToken requires a bearer token of role viewer or higher.
+	MetricsToken = "token"
+)
+
+// ParseMetrics validates a `metrics_auth:` value; "" means the mode's
+// default (token under auth: strict, open otherwise) and is kept as "".
+func ParseMetrics(s string) (string, error) {
+	switch s {
+	case "", MetricsOpen, MetricsToken:
+		return s, nil
+	}
+	return "", fmt.Errorf("metrics_auth: %q is not one of open, token", s)
+}
+
 // ParseIngest validates an `ingest_auth:` value; "" is IngestOpen.
 func ParseIngest(s string) (string, error) {
 	switch s {
@@ -98,8 +119,11 @@ type TokenSpec struct {
 type Config struct {
 	Mode string `yaml:"auth,omitempty" json:"auth,omitempty"`
 	// Ingest is IngestOpen ("" too) or IngestToken; see RequireIngest.
-	Ingest string      `yaml:"ingest_auth,omitempty" json:"ingest_auth,omitempty"`
-	Tokens []TokenSpec `yaml:"tokens,omitempty" json:"tokens,omitempty"`
+	Ingest string `yaml:"ingest_auth,omitempty" json:"ingest_auth,omitempty"`
+	// Metrics is MetricsOpen, MetricsToken or "" (token under strict, open
+	// otherwise); see MetricsNeed.
+	Metrics string      `yaml:"metrics_auth,omitempty" json:"metrics_auth,omitempty"`
+	Tokens  []TokenSpec `yaml:"tokens,omitempty" json:"tokens,omitempty"`
 }
 
 // Principal is who made a request.
@@ -119,15 +143,19 @@ type token struct {
 
 // Authenticator resolves bearer tokens to principals. Immutable after New.
 type Authenticator struct {
-	mode   string
-	ingest string
-	tokens []token
+	mode    string
+	ingest  string
+	metrics string
+	tokens  []token
+	// anonLimit rate-limits refused unauthenticated mutations per source
+	// address (the only state that changes after New; it locks itself).
+	anonLimit *sourceLimiter
 }
 
 // New validates cfg. Relative token_file paths resolve against baseDir (the
 // directory of the configuration file).
 func New(cfg Config, baseDir string) (*Authenticator, error) {
-	a := &Authenticator{mode: cfg.Mode}
+	a := &Authenticator{mode: cfg.Mode, anonLimit: newSourceLimiter(AnonMutationBurst, AnonMutationRate, nil)}
 	switch cfg.Mode {
 	case "", ModeDefault:
 		a.mode = ModeDefault
@@ -143,6 +171,19 @@ func New(cfg Config, baseDir string) (*Authenticator, error) {
 		return nil, errors.New("ingest_auth: token needs token checks, but auth: disabled turns every check off; remove one of them")
 	}
 	a.ingest = ingest
+	metrics, err := ParseMetrics(cfg.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case metrics == MetricsToken && a.mode == ModeDisabled:
+		return nil, errors.New("metrics_auth: token needs token checks, but auth: disabled turns every check off; remove one of them")
+	case metrics == "" && a.mode == ModeStrict:
+		metrics = MetricsToken
+	case metrics == "":
+		metrics = MetricsOpen
+	}
+	a.metrics = metrics
 	seen := map[string]bool{}
 	for i, s := range cfg.Tokens {
 		if s.Name == "" {
@@ -200,6 +241,18 @@ func (a *Authenticator) Mode() string { return a.mode }
 // Ingest returns the effective ingest mode: IngestOpen or IngestToken.
 func (a *Authenticator) Ingest() string { return a.ingest }
 
+// Metrics returns the effective metrics mode: MetricsOpen or MetricsToken.
+func (a *Authenticator) Metrics() string { return a.metrics }
+
+// MetricsNeed is the role /metrics needs: RoleNone (open to anyone) under
+// MetricsOpen, RoleViewer under MetricsToken.
+func (a *Authenticator) MetricsNeed() Role {
+	if a.metrics == MetricsToken {
+		return RoleViewer
+	}
+	return RoleNone
+}
+
 // Errors of Identify.
 var (
 	ErrUnknownToken = errors.New("unknown API token")
@@ -235,9 +288,10 @@ func (a *Authenticator) Identify(r *http.Request) (Principal, error) {
 }
 
 // Decide returns the HTTP status that refuses p for an action needing need,
-// with a message, or 0 when p may proceed. mutating tells reads from writes.
+// with a message, or 0 when p may proceed. need RoleNone is a public
+// endpoint (/-/healthy, an open /metrics): everyone proceeds.
 func (a *Authenticator) Decide(p Principal, idErr error, need Role) (int, string) {
-	if a.mode == ModeDisabled {
+	if a.mode == ModeDisabled || need == RoleNone {
 		return 0, ""
 	}
 	if idErr != nil {
@@ -279,26 +333,71 @@ func FromContext(ctx context.Context) Principal {
 // Refusal is called when a request is refused, e.g. to audit it.
 type Refusal func(r *http.Request, p Principal, status int, msg string)
 
-// Require wraps h so that it runs only for callers with role need or higher.
-// Refused requests get a JSON error in the Prometheus envelope shape and,
-// for 401, a WWW-Authenticate challenge. onRefuse may be nil.
+// Admit decides whether r may proceed to an action needing need. When it
+// may, Admit returns r carrying the caller's principal (see FromContext) and
+// true. When not, Admit has answered with a JSON error in the Prometheus
+// envelope shape (401 with a WWW-Authenticate challenge, 403, or 429 for a
+// source address that sends too many unauthenticated mutations), called
+// onRefuse (may be nil), and returns false.
+func (a *Authenticator) Admit(w http.ResponseWriter, r *http.Request, need Role, onRefuse Refusal) (*http.Request, bool) {
+	return a.admit(w, r, need, false, onRefuse)
+}
+
+// AdmitMetrics is Admit for /metrics: anyone under MetricsOpen; under
+// MetricsToken a token of role viewer or higher, whatever the auth mode
+// (except disabled, which New refuses beside MetricsToken).
+func (a *Authenticator) AdmitMetrics(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	return a.admit(w, r, a.MetricsNeed(), true, nil)
+}
+
+// admit is Admit; tokenRequired refuses anonymous callers even where the
+// mode lets them read.
+func (a *Authenticator) admit(w http.ResponseWriter, r *http.Request, need Role, tokenRequired bool, onRefuse Refusal) (*http.Request, bool) {
+	if need == RoleNone {
+		return r, true
+	}
+	p, err := a.Identify(r)
+	status, msg := a.Decide(p, err, need)
+	if status == 0 && tokenRequired && p.Role == RoleNone && a.mode != ModeDisabled {
+		status, msg = http.StatusUnauthorized, fmt.Sprintf("metrics_auth: token: this call needs an API token with role %s or higher (Authorization: Bearer <token>)", need)
+	}
+	if status == 0 {
+		return r.WithContext(WithPrincipal(r.Context(), p)), true
+	}
+	if status == http.StatusUnauthorized && mutating(r.Method) && need > RoleIngest {
+		// Each refusal costs an audit write; a source that keeps sending
+		// mutations without a valid token is slowed down (ingest senders
+		// are not: their refusals are not audited).
+		if ok, retry := a.anonLimit.allow(SourceAddr(r)); !ok {
+			status = http.StatusTooManyRequests
+			msg = fmt.Sprintf("too many unauthenticated changes from %s (see Retry-After); %s", SourceAddr(r), msg)
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+		}
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="mlectl"`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"status":"error","errorType":%q,"error":%q}`+"\n", http.StatusText(status), msg)
+	if onRefuse != nil {
+		onRefuse(r, p, status, msg)
+	}
+	return r, false
+}
+
+// Require wraps h so that it runs only for callers with role need or higher;
+// see Admit for what a refused caller gets. onRefuse may be nil.
 func (a *Authenticator) Require(need Role, h http.Handler, onRefuse Refusal) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := a.Identify(r)
-		if status, msg := a.Decide(p, err, need); status != 0 {
-			if status == http.StatusUnauthorized {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="mlectl"`)
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			fmt.Fprintf(w, `{"status":"error","errorType":%q,"error":%q}`+"\n", http.StatusText(status), msg)
-			if onRefuse != nil {
-				onRefuse(r, p, status, msg)
-			}
-			return
+		if r, ok := a.Admit(w, r, need, onRefuse); ok {
+			h.ServeHTTP(w, r)
 		}
-		h.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 	})
+}
+
+func mutating(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
 }
 
 // RequireIngest guards a data-ingest endpoint (remote write, predictions,

@@ -183,3 +183,49 @@ func TestRequireIngest(t *testing.T) {
 		assert.ErrorContains(t, err, bad.msg)
 	}
 }
+
+// metrics_auth: token demands a viewer token for /metrics in every mode
+// but disabled; open serves it to anyone; unset follows the mode.
+func TestAdmitMetrics(t *testing.T) {
+	specs := []auth.TokenSpec{{Name: "v", Token: "vt", Role: "viewer"}}
+	tests := []struct {
+		mode, metrics string
+		header        string
+		code          int
+	}{
+		{"", "", "", 200},
+		{"", auth.MetricsToken, "", 401},
+		{"", auth.MetricsToken, "Bearer nope", 401},
+		{"", auth.MetricsToken, "Bearer vt", 200},
+		{auth.ModeStrict, "", "", 401},
+		{auth.ModeStrict, "", "Bearer vt", 200},
+		{auth.ModeStrict, auth.MetricsOpen, "", 200},
+		{auth.ModeStrict, auth.MetricsOpen, "Bearer nope", 200},
+		{auth.ModeDisabled, "", "", 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.mode+"/"+tc.metrics+"/"+tc.header, func(t *testing.T) {
+			a, err := auth.New(auth.Config{Mode: tc.mode, Metrics: tc.metrics, Tokens: specs}, "")
+			require.NoError(t, err)
+			r := httptest.NewRequest("GET", "/metrics", nil)
+			if tc.header != "" {
+				r.Header.Set("Authorization", tc.header)
+			}
+			w := httptest.NewRecorder()
+			if _, ok := a.AdmitMetrics(w, r); ok {
+				w.WriteHeader(http.StatusOK)
+			}
+			assert.Equal(t, tc.code, w.Code)
+		})
+	}
+	for _, bad := range []struct {
+		cfg auth.Config
+		msg string
+	}{
+		{auth.Config{Metrics: "closed"}, `metrics_auth: "closed" is not one of open, token`},
+		{auth.Config{Mode: auth.ModeDisabled, Metrics: auth.MetricsToken}, "auth: disabled turns every check off"},
+	} {
+		_, err := auth.New(bad.cfg, "")
+		assert.ErrorContains(t, err, bad.msg)
+	}
+}

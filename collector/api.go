@@ -46,9 +46,11 @@ const (
 func (s *Server) buildAPI() error {
 	feats := features.NewRegistry()
 	promParser := parser.NewParser(parser.Options{})
+	s.queries = newQueryGate(s.cfg.Query.MaxConcurrency, s.reg)
 	s.engine = promql.NewEngine(promql.EngineOpts{
 		Logger:                   s.logger.With("component", "query engine"),
 		Reg:                      s.reg,
+		ActiveQueryTracker:       s.queries,
 		MaxSamples:               s.cfg.Query.MaxSamples,
 		Timeout:                  s.cfg.Query.Timeout,
 		LookbackDelta:            s.cfg.Query.LookbackDelta,
@@ -68,7 +70,7 @@ func (s *Server) buildAPI() error {
 		GoVersion: runtime.Version(),
 	}
 	s.api = v1.NewAPI(
-		withExpander{s.engine}, proxy, nil, emptyExemplars{},
+		withExpander{s.engine}, yieldingQueryable{proxy, s.queries}, nil, emptyExemplars{},
 		func(context.Context) v1.ScrapePoolsRetriever { return noScrape{} },
 		func(context.Context) v1.TargetRetriever { return noScrape{} },
 		func(context.Context) v1.AlertmanagerRetriever {
@@ -122,7 +124,7 @@ func (s *Server) buildAPI() error {
 
 func (s *Server) apiHandler() http.Handler {
 	r := route.New().WithInstrumentation(func(name string, h http.HandlerFunc) http.HandlerFunc {
-		return s.m.instrument("/api/v1"+name, h).ServeHTTP
+		return s.m.instrument("/api/v1"+name, s.promRoute(name, h)).ServeHTTP
 	})
 	s.api.Register(r)
 	return http.StripPrefix("/api/v1", r)

@@ -29,6 +29,7 @@ const (
 	DefaultQueryTimeout        = 2 * time.Minute
 	DefaultQueryMaxSamples     = 50_000_000
 	DefaultLookbackDelta       = 5 * time.Minute
+	DefaultQueryMaxConcurrency = 20
 )
 
 // Config configures a Server. The zero value gives the documented defaults.
@@ -52,6 +53,10 @@ type Config struct {
 	// collector command applies it with Server.GuardWrite and the prediction
 	// pipeline's middleware; see auth.RequireIngest.
 	IngestAuth string `yaml:"ingest_auth,omitempty"`
+	// MetricsAuth says who may scrape /metrics: "open" or "token" (a
+	// viewer token); "" is token under auth: strict, open otherwise. See
+	// auth.Authenticator.MetricsNeed.
+	MetricsAuth string `yaml:"metrics_auth,omitempty"`
 
 	// Reserved sections, decoded by their owners.
 	Rules  yaml.Node `yaml:"rules,omitempty"`
@@ -99,11 +104,16 @@ type Limits struct {
 	RequireSortedLabels bool `yaml:"require_sorted_labels"`
 }
 
-// QueryConfig configures the PromQL engine behind the query API.
+// QueryConfig configures the PromQL engine behind the query API, with
+// Prometheus's flags and defaults (--query.timeout, --query.max-samples,
+// --query.lookback-delta, --query.max-concurrency).
 type QueryConfig struct {
 	Timeout       time.Duration `yaml:"timeout"`
 	MaxSamples    int           `yaml:"max_samples"`
 	LookbackDelta time.Duration `yaml:"lookback_delta"`
+	// MaxConcurrency is how many queries evaluate at once; more wait for a
+	// slot (until their timeout). Running queries also yield to ingest.
+	MaxConcurrency int `yaml:"max_concurrency"`
 }
 
 // DriftConfig configures streaming drift.
@@ -144,11 +154,17 @@ func (c Config) validate() error {
 	if _, err := auth.ParseIngest(c.IngestAuth); err != nil {
 		return fmt.Errorf("collector config: %w", err)
 	}
+	if _, err := auth.ParseMetrics(c.MetricsAuth); err != nil {
+		return fmt.Errorf("collector config: %w", err)
+	}
 	if c.Query.Timeout < 0 {
 		return fmt.Errorf("collector config: query.timeout must not be negative, got %s", c.Query.Timeout)
 	}
 	if c.Query.MaxSamples < 0 {
 		return fmt.Errorf("collector config: query.max_samples must not be negative, got %d", c.Query.MaxSamples)
+	}
+	if c.Query.MaxConcurrency < 0 {
+		return fmt.Errorf("collector config: query.max_concurrency must not be negative, got %d", c.Query.MaxConcurrency)
 	}
 	if c.Query.LookbackDelta < 0 {
 		return fmt.Errorf("collector config: query.lookback_delta must not be negative, got %s", c.Query.LookbackDelta)
@@ -177,6 +193,7 @@ func (c Config) withDefaults() Config {
 	q.Timeout = defaultInt(q.Timeout, DefaultQueryTimeout)
 	q.MaxSamples = defaultInt(q.MaxSamples, DefaultQueryMaxSamples)
 	q.LookbackDelta = defaultInt(q.LookbackDelta, DefaultLookbackDelta)
+	q.MaxConcurrency = defaultInt(q.MaxConcurrency, DefaultQueryMaxConcurrency)
 	if c.Flags == nil {
 		c.Flags = map[string]string{}
 	}

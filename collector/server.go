@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	v1 "github.com/prometheus/prometheus/web/api/v1"
 
+	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/internal/diskguard"
 	"github.com/mlectl/mlectl/tsdb"
 )
@@ -43,18 +44,22 @@ type Server struct {
 	reg    *prometheus.Registry
 	m      *serverMetrics
 
-	store   atomic.Pointer[storeBox] // nil until the store is attached
-	rules   atomic.Pointer[rulesBox] // nil until a rules engine is attached
-	limiter *seriesLimiter
-	engine  *promql.Engine
-	api     *v1.API
-	rw2     http.Handler
-	write   http.Handler // POST /api/v1/write; GuardWrite wraps it
-	handler http.Handler
-	mux     *http.ServeMux
-	bufPool sync.Pool                       // *[]byte scratch for decompressed payloads; see putDecodeBuffer
-	disk    atomic.Pointer[diskguard.Guard] // nil: no free-space check
-	start   time.Time
+	store  atomic.Pointer[storeBox] // nil until the store is attached
+	rules  atomic.Pointer[rulesBox] // nil until a rules engine is attached
+	access atomic.Pointer[access]   // nil until Authorize
+	// routeList is what New mounted (see Routes); written only in New.
+	routeList []Route
+	limiter   *seriesLimiter
+	engine    *promql.Engine
+	queries   *queryGate // query admission, apart from ingest
+	api       *v1.API
+	rw2       http.Handler
+	write     http.Handler // POST /api/v1/write; GuardWrite wraps it
+	handler   http.Handler
+	mux       *http.ServeMux
+	bufPool   sync.Pool                       // *[]byte scratch for decompressed payloads; see putDecodeBuffer
+	disk      atomic.Pointer[diskguard.Guard] // nil: no free-space check
+	start     time.Time
 }
 
 type storeBox struct{ Store }
@@ -174,18 +179,20 @@ func (s *Server) Handle(pattern string, h http.Handler) {
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	s.mux = mux
-	handle := func(pattern, name string, h http.Handler) {
-		mux.Handle(pattern, s.m.instrument(name, h))
+	handle := func(method, path string, need auth.Role, h http.Handler) {
+		s.addRoute(Route{Pattern: path, Methods: []string{method}, Role: need, Ruled: true})
+		mux.Handle(method+" "+path, s.m.instrument(path, h))
 	}
-	handle("POST /api/v1/write", "/api/v1/write", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.write.ServeHTTP(w, r) }))
-	handle("GET /api/v1/status/tsdb", "/api/v1/status/tsdb", s.whenReady(http.HandlerFunc(s.handleTSDBStatus)))
-	mux.Handle("/api/v1/", s.apiHandler()) // instrumented per route
-	handle("GET /metrics", "/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
-	handle("GET /-/healthy", "/-/healthy", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	// Remote write has its own guard (GuardWrite: ingest_auth).
+	handle(http.MethodPost, "/api/v1/write", auth.RoleIngest, s.queries.ingesting(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.write.ServeHTTP(w, r) })))
+	handle(http.MethodGet, "/api/v1/status/tsdb", auth.RoleViewer, s.guard(auth.RoleViewer, false, s.whenReady(http.HandlerFunc(s.handleTSDBStatus))))
+	mux.Handle("/api/v1/", s.apiHandler()) // instrumented and guarded per route
+	handle(http.MethodGet, "/metrics", auth.RoleViewer, s.guard(0, true, promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
+	handle(http.MethodGet, "/-/healthy", auth.RoleNone, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("mlectl collector is Healthy.\n"))
 	}))
-	handle("GET /-/ready", "/-/ready", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	handle(http.MethodGet, "/-/ready", auth.RoleNone, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if !s.Ready() {
 			w.WriteHeader(http.StatusServiceUnavailable)

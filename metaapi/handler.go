@@ -193,6 +193,7 @@ func (a *api) appendAudit(r *http.Request, p auth.Principal, status int, detail 
 	}
 	_, err := a.Audit.Append(context.WithoutCancel(r.Context()), audit.Entry{
 		Actor: p.Name, Role: p.Role.String(), Method: r.Method, Path: r.URL.Path, Status: status, Detail: detail,
+		Source: auth.SourceAddr(r),
 	})
 	if err != nil {
 		a.Logger.Error("audit log append failed", "path", r.URL.Path, "actor", p.Name, "err", err)
@@ -210,7 +211,17 @@ func (a *api) listModels(w http.ResponseWriter, r *http.Request) {
 	if ms == nil {
 		ms = []registry.ModelState{}
 	}
+	for i := range ms {
+		ms[i].Model = publicModel(r, ms[i].Model)
+	}
 	ok(w, http.StatusOK, ms)
+}
+
+// publicModel hides the actuator's secrets (see actuator.Config.Public):
+// header values are never served, header names only to admins.
+func publicModel(r *http.Request, m registry.Model) registry.Model {
+	m.Actuator = m.Actuator.Public(auth.FromContext(r.Context()).Role >= auth.RoleAdmin)
+	return m
 }
 
 func (a *api) getModel(w http.ResponseWriter, r *http.Request) {
@@ -219,6 +230,7 @@ func (a *api) getModel(w http.ResponseWriter, r *http.Request) {
 		a.failErr(w, r, err)
 		return
 	}
+	st.Model = publicModel(r, st.Model)
 	ok(w, http.StatusOK, st)
 }
 
@@ -254,7 +266,7 @@ func (a *api) putModel(w http.ResponseWriter, r *http.Request) {
 		a.failErr(w, r, err)
 		return
 	}
-	ok(w, http.StatusOK, m)
+	ok(w, http.StatusOK, publicModel(r, m))
 }
 
 func (a *api) registerVersion(w http.ResponseWriter, r *http.Request) {

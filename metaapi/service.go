@@ -12,6 +12,7 @@ import (
 	"github.com/mlectl/mlectl/audit"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/internal/apienv"
 	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/runbooks"
 )
@@ -51,6 +52,7 @@ type Service struct {
 	Auth     *auth.Authenticator
 
 	handler http.Handler
+	logger  *slog.Logger
 }
 
 // Open opens (creating if needed) the metadata database in cfg.Dir, loads
@@ -94,6 +96,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		Audit:    audit.NewLog(db, cfg.Now),
 		Runbooks: lib,
 		Auth:     authn,
+		logger:   cfg.Logger,
 	}
 	s.Registry = registry.New(db, registry.Options{Now: cfg.Now, Events: ev})
 	if err := applyModels(ctx, s.Registry, cfg.Models); err != nil {
@@ -128,10 +131,17 @@ func (s *Service) Mount(mux Mux) {
 	}
 }
 
-// Close closes the database.
+// Close writes the audit log's pending repeat counts and closes the
+// database.
 func (s *Service) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	flushErr := s.Audit.Flush(ctx)
 	if err := s.DB.Close(); err != nil {
 		return fmt.Errorf("closing metadata database: %w", err)
+	}
+	if flushErr != nil {
+		return fmt.Errorf("writing pending audit repeat counts: %w", flushErr)
 	}
 	return nil
 }
@@ -142,3 +152,31 @@ func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(fmt.Sprintf(f, a.
 func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(fmt.Sprintf(f, a...)) }
 func (b badgerLogger) Infof(f string, a ...any)    {}
 func (b badgerLogger) Debugf(f string, a ...any)   {}
+
+// AuditWrites wraps an ingest route that replaces stored reference data
+// (baseline and contract uploads) so that every call, allowed or refused,
+// is in the audit log with who sent it (the token's name when a valid one
+// came along, else anonymous, as under ingest_auth: open) and from where.
+// A silently swapped baseline would silence drift alerts.
+func (s *Service) AuditWrites(what string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.Auth.Identify(r)
+		if err != nil || p.Name == "" {
+			p = auth.Principal{Name: auth.Anonymous}
+		}
+		rec := &apienv.StatusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		status := rec.Code()
+		if status == 0 {
+			status = http.StatusOK
+		}
+		detail := what + " upload"
+		if p.Role == auth.RoleNone {
+			detail += " by an unauthenticated sender (ingest_auth: " + s.Auth.Ingest() + ")"
+		}
+		if _, err := s.Audit.Append(context.WithoutCancel(r.Context()), audit.Entry{Actor: p.Name, Role: p.Role.String(),
+			Method: r.Method, Path: r.URL.Path, Status: status, Detail: detail, Source: auth.SourceAddr(r)}); err != nil {
+			s.logger.Error("audit log append failed", "path", r.URL.Path, "actor", p.Name, "err", err)
+		}
+	})
+}

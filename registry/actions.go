@@ -210,6 +210,9 @@ func (r *Registry) Act(ctx context.Context, req ActionRequest) (ActionResult, er
 	if !ValidName(req.Model) {
 		return ActionResult{}, fmt.Errorf("%w: field model %q is not a valid model name", ErrInvalid, req.Model)
 	}
+	if err := validReason(req.Reason); err != nil {
+		return ActionResult{}, err
+	}
 	unlock, err := r.lock(req.Model, req.Action, req.Actor)
 	if err != nil {
 		return ActionResult{}, err
@@ -298,4 +301,23 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// MaxReasonBytes caps an action's reason (it goes into the event log, the
+// audit log and the actuator's request).
+const MaxReasonBytes = 2048
+
+// validReason refuses a reason the actuators cannot carry: a NUL or other
+// control character (an exec actuator's MLECTL_REASON cannot hold a NUL,
+// which would fail the action as a 502 after the fact) or one too long.
+func validReason(s string) error {
+	if len(s) > MaxReasonBytes {
+		return fmt.Errorf("%w: field reason is %d bytes; at most %d", ErrInvalid, len(s), MaxReasonBytes)
+	}
+	for i, c := range []byte(s) {
+		if (c < 0x20 && c != '\t') || c == 0x7f {
+			return fmt.Errorf("%w: field reason contains the control character %q at byte %d; write it on one line of text", ErrInvalid, c, i)
+		}
+	}
+	return nil
 }

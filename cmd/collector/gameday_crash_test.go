@@ -36,7 +36,7 @@ func TestCollectorCrashChild(t *testing.T) {
 		"--config", filepath.Join(dir, "collector.yaml")}, io.Discard, io.Discard, ready)
 }
 
-func startCrashChild(t *testing.T, dir string) (*exec.Cmd, string) {
+func startCrashChild(t testing.TB, dir string) (*exec.Cmd, string) {
 	t.Helper()
 	_ = os.Remove(filepath.Join(dir, "addr"))
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCollectorCrashChild$", "-test.count=1")

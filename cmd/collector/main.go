@@ -188,6 +188,9 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	// token, only to tokens of role ingest or higher. The GETs beside them
 	// are reads like any other (a viewer token under auth: strict).
 	srv.GuardWrite(func(h http.Handler) http.Handler { return meta.Auth.RequireIngest(h, nil) })
+	// The Prometheus API, status/tsdb and /metrics: reads (a viewer token
+	// under auth: strict; /metrics per metrics_auth).
+	srv.Authorize(meta.Auth)
 	// Game days: the injector rewrites matching records before they are
 	// stored and records start/stop in the event log.
 	// Below limits.min_free_disk_bytes free, ingest answers 507 and badger
@@ -205,7 +208,15 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 			if strings.HasPrefix(pattern, http.MethodGet+" ") {
 				return meta.Auth.Require(auth.RoleViewer, h, nil)
 			}
-			return meta.Auth.RequireIngest(h, nil)
+			h = meta.Auth.RequireIngest(h, nil)
+			if strings.HasPrefix(pattern, http.MethodPut+" ") { // baselines, contracts: audited even when ingest is open
+				what := "baseline"
+				if strings.Contains(pattern, "/contracts/") {
+					what = "contract"
+				}
+				h = meta.AuditWrites(what, h)
+			}
+			return h
 		},
 		Transformers: []predapi.Transformer{injector}, Baselines: []predapi.BaselineSink{injector}})
 	if err != nil {
@@ -361,7 +372,7 @@ func openMeta(ctx context.Context, o options, cfg collector.Config, logger *slog
 	meta, err := metaapi.Open(ctx, metaapi.Config{
 		Dir:         filepath.Join(o.dataDir, "meta"),
 		RunbooksDir: o.runbooksDir,
-		Auth:        auth.Config{Mode: cfg.Auth, Ingest: cfg.IngestAuth, Tokens: tokens},
+		Auth:        auth.Config{Mode: cfg.Auth, Ingest: cfg.IngestAuth, Metrics: cfg.MetricsAuth, Tokens: tokens},
 		AuthBaseDir: baseDir,
 		Models:      models,
 		Silencer:    silencer,
