@@ -139,7 +139,12 @@ func TestAnonymousFloodCannotFillTheAuditLog(t *testing.T) {
 		a := e.call("POST", long, "", metaapi.ActionBody{Reason: "x"})
 		codes[a.code]++
 	}
-	assert.Equal(t, map[int]int{401: auth.AnonMutationBurst, 429: 30 - auth.AnonMutationBurst}, codes)
+	// The bucket refills one token a second, so on a slow machine a call or
+	// two past the burst may still get its 401 (auth/limit_test.go checks
+	// the exact arithmetic on a fixed clock).
+	assert.Equal(t, 30, codes[401]+codes[429], "only refusals: %v", codes)
+	assert.GreaterOrEqual(t, codes[401], auth.AnonMutationBurst, "%v", codes)
+	assert.GreaterOrEqual(t, codes[429], 5, "the flood meets the rate limit: %v", codes)
 	require.NoError(t, e.svc.Audit.Flush(t.Context()))
 	es, err := e.svc.Audit.List(t.Context(), 1, 1000)
 	require.NoError(t, err)
