@@ -17,6 +17,7 @@ import (
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/internal/apienv"
+	"github.com/mlectl/mlectl/internal/timeparse"
 	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/runbooks"
 )
@@ -336,19 +337,12 @@ func (a *api) act(w http.ResponseWriter, r *http.Request, req registry.ActionReq
 
 // ---- events ----
 
-func parseTime(s string) (time.Time, error) {
+// parseTime reads an optional query time (timeparse's forms); empty is zero.
+func parseTime(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		sec := int64(f)
-		return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor Unix seconds", s)
-	}
-	return t.UTC(), nil
+	return timeparse.Parse(s, now)
 }
 
 func (a *api) listEvents(w http.ResponseWriter, r *http.Request) {
@@ -356,11 +350,12 @@ func (a *api) listEvents(w http.ResponseWriter, r *http.Request) {
 	var f events.Filter
 	var err error
 	f.Model = q.Get("model")
-	if f.From, err = parseTime(q.Get("from")); err != nil {
+	now := a.Now()
+	if f.From, err = parseTime(q.Get("from"), now); err != nil {
 		fail(w, r, http.StatusBadRequest, "parameter from: "+err.Error())
 		return
 	}
-	if f.To, err = parseTime(q.Get("to")); err != nil {
+	if f.To, err = parseTime(q.Get("to"), now); err != nil {
 		fail(w, r, http.StatusBadRequest, "parameter to: "+err.Error())
 		return
 	}

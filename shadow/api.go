@@ -11,7 +11,7 @@ import (
 
 	"github.com/mlectl/mlectl/engine"
 	"github.com/mlectl/mlectl/internal/apienv"
-	"github.com/mlectl/mlectl/predlog"
+	"github.com/mlectl/mlectl/internal/timeparse"
 	"github.com/mlectl/mlectl/registry"
 )
 
@@ -100,8 +100,8 @@ type ReportRequest struct {
 	Options                  Options
 }
 
-// ParseReportRequest reads the query parameters: from, to (RFC 3339 or Unix
-// ms; default the last hour), candidate, source (logged|replay|live),
+// ParseReportRequest reads the query parameters: from, to (internal/timeparse:
+// RFC 3339, Unix seconds, now, -1h; default the last hour), candidate, source (logged|replay|live),
 // threshold, tolerance, top (1..20).
 func ParseReportRequest(r *http.Request, now time.Time) (ReportRequest, error) {
 	q := r.URL.Query()
@@ -119,17 +119,17 @@ func ParseReportRequest(r *http.Request, now time.Time) (ReportRequest, error) {
 	}
 	req.To = now
 	if s := q.Get("to"); s != "" {
-		t, err := predlog.ParseTime(s)
+		t, err := timeparse.Parse(s, now)
 		if err != nil {
-			return req, badRequest("to: %q is not RFC 3339 or Unix milliseconds", s)
+			return req, badRequest("to: %v", err)
 		}
 		req.To = t
 	}
 	req.From = req.To.Add(-DefaultReportRange)
 	if s := q.Get("from"); s != "" {
-		t, err := predlog.ParseTime(s)
+		t, err := timeparse.Parse(s, now)
 		if err != nil {
-			return req, badRequest("from: %q is not RFC 3339 or Unix milliseconds", s)
+			return req, badRequest("from: %v", err)
 		}
 		req.From = t
 	}
