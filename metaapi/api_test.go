@@ -543,21 +543,30 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 func TestEventsQuery(t *testing.T) {
 	e := newEnv(t, testTokens)
 	base := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	// Imported facts may name a model the registry does not hold; notes
+	// need a model it holds or that has events (alert_firing below).
+	a := e.call("POST", "/api/v1/events", responderToken, events.Event{Model: "frad", Text: "typo"})
+	assert.Equal(t, 404, a.code)
+	assert.Contains(t, a.Error, `model "frad" is unknown`)
 	for i, ev := range []events.Event{
+		{Kind: "alert_firing", Model: "churn", Labels: map[string]string{"alertname": "Import"}},
+		{Kind: "alert_firing", Model: "fraud", Labels: map[string]string{"alertname": "Import"}},
 		{Kind: "annotation", Model: "fraud", Text: "a"},
 		{Kind: "alert_firing", Model: "fraud", Labels: map[string]string{"alertname": "FeatureDrift"}},
 		{Kind: "annotation", Model: "churn", Text: "b"},
 		{Kind: "ack", Model: "fraud"},
 	} {
-		ev.Time = base.Add(time.Duration(i) * time.Minute)
-		e.mustOK("POST", "/api/v1/events", adminToken, ev, nil)
+		ev.Time = base.Add(time.Duration(i-2) * time.Minute)
+		var stored events.Event
+		e.mustOK("POST", "/api/v1/events", adminToken, ev, &stored)
+		assert.NotEmpty(t, stored.ID, "the answer is the event as stored, with its id")
 	}
 	tests := []struct {
 		query string
 		kinds []events.Kind
 	}{
-		{"model=fraud", []events.Kind{"annotation", "alert_firing", "ack"}},
-		{"model=fraud&kind=ack,alert_firing", []events.Kind{"alert_firing", "ack"}},
+		{"model=fraud&from=2026-11-20T10:00:00Z", []events.Kind{"annotation", "alert_firing", "ack"}},
+		{"model=fraud&kind=ack,alert_firing&from=2026-11-20T10:00:00Z", []events.Kind{"alert_firing", "ack"}},
 		{"from=2026-11-20T10:01:00Z&to=2026-11-20T10:03:00Z", []events.Kind{"alert_firing", "annotation"}},
 		{"from=1795168860&limit=1", []events.Kind{"alert_firing"}},
 	}
@@ -578,9 +587,12 @@ func TestEventsQuery(t *testing.T) {
 		assert.Equal(t, 400, a.code, q)
 		assert.Contains(t, a.Error, "parameter", q)
 	}
-	a := e.call("POST", "/api/v1/events", responderToken, events.Event{Model: "fraud"})
+	a = e.call("POST", "/api/v1/events", responderToken, events.Event{Model: "fraud"})
 	assert.Equal(t, 400, a.code)
 	assert.Contains(t, a.Error, "field text")
+	a = e.call("GET", "/api/v1/events?model=frad", "", nil)
+	assert.Equal(t, 404, a.code)
+	assert.Contains(t, a.Error, `model "frad" is unknown`)
 }
 
 func TestRunbookAPI(t *testing.T) {

@@ -363,6 +363,17 @@ func (a *api) listEvents(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusBadRequest, "parameter to must be after from")
 		return
 	}
+	if f.Model != "" {
+		known, err := a.knownModel(r.Context(), f.Model)
+		if err != nil {
+			a.failErr(w, r, err)
+			return
+		}
+		if !known {
+			fail(w, r, http.StatusNotFound, fmt.Sprintf("model %q is unknown: not in the registry and no events recorded for it", f.Model))
+			return
+		}
+	}
 	for _, k := range q["kind"] {
 		for _, part := range strings.Split(k, ",") {
 			if part = strings.TrimSpace(part); part != "" {
@@ -421,11 +432,45 @@ func (a *api) postEvent(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	if err := a.Events.Record(r.Context(), e); err != nil {
+	// A responder's note on a mistyped model would vanish from its
+	// timeline; imported facts (alerts, deploys: admin kinds) may name a
+	// model the registry does not hold.
+	if e.Model != "" && responderKinds[e.Kind] {
+		known, err := a.knownModel(r.Context(), e.Model)
+		if err != nil {
+			a.failErr(w, r, err)
+			return
+		}
+		if !known {
+			fail(w, r, http.StatusNotFound, fmt.Sprintf("model %q is unknown: not in the registry and no events recorded for it", e.Model))
+			return
+		}
+	}
+	stored, err := a.Events.Append(r.Context(), e)
+	if err != nil {
 		a.failErr(w, r, err)
 		return
 	}
-	ok(w, http.StatusCreated, e)
+	ok(w, http.StatusCreated, stored)
+}
+
+// knownModel reports whether model is in the registry or has events: a
+// typo in a model name is refused rather than answered with nothing.
+func (a *api) knownModel(ctx context.Context, model string) (bool, error) {
+	if a.Registry != nil {
+		_, err := a.Registry.Get(ctx, model)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, registry.ErrNotFound) {
+			return false, err
+		}
+	}
+	evs, err := a.Events.Query(ctx, events.Filter{Model: model, Limit: 1})
+	if err != nil {
+		return false, err
+	}
+	return len(evs) > 0, nil
 }
 
 // ---- runbooks ----

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-		"time"
+	"time"
 
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/internal/timeparse"
@@ -46,7 +46,7 @@ func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	evs, err := cl.Events(ctx, events.Filter{Model: *model, From: from, To: to, Limit: events.DefaultLimit})
 	if err != nil {
-		return err
+		return refusedAsUsage(err) // --model nosuch: 404 naming it, exit 2
 	}
 	if len(evs) >= events.DefaultLimit {
 		fmt.Fprintf(stderr, "warning: the window holds more than %d events; the timeline is truncated — narrow --from/--to\n", events.DefaultLimit)
