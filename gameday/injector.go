@@ -10,8 +10,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
-	"strings"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -188,11 +188,11 @@ var ErrStopping = errors.New("the collector is stopping: no injection can start"
 type Injector struct {
 	opts Options
 
-	mu        sync.Mutex
-	seq       int
-	injs      []*injection // in start order
-	stats     map[mvKey]map[string]featureStats
-	seenCats  map[mfKey]map[string]struct{}
+	mu       sync.Mutex
+	seq      int
+	injs     []*injection // in start order
+	stats    map[mvKey]map[string]featureStats
+	seenCats map[mfKey]map[string]struct{}
 	// seenFeats holds the feature names of each model's traffic (from one
 	// record per model and batch, at most maxSeenFeatures), so a typo in
 	// an injection's feature is refused instead of rewriting nothing.
