@@ -371,7 +371,8 @@ func TestActionPrechecksAndDryRun(t *testing.T) {
 		message string
 	}{
 		{"rollback to archived", "rollback", responderToken, metaapi.ActionBody{Version: "v3", Reason: "x"}, 422, "archived"},
-		{"rollback to unknown", "rollback", responderToken, metaapi.ActionBody{Version: "v9", Reason: "x"}, 422, "not registered"},
+		{"rollback to unknown", "rollback", responderToken, metaapi.ActionBody{Version: "v9", Reason: "x"}, 404, "target version v9 of model fraud is not registered (registered: v1, v2, v3, v4, v5)"},
+		{"rollback to a bad name", "rollback", responderToken, metaapi.ActionBody{Version: "../v1", Reason: "x"}, 400, `field version "../v1" is not a version name`},
 		{"rollback without baseline", "rollback", responderToken, metaapi.ActionBody{Version: "v4", Reason: "x"}, 422, "no baseline"},
 		{"rollback to production", "rollback", responderToken, metaapi.ActionBody{Version: "v2", Reason: "x"}, 422, "already production"},
 		{"rollback without reason", "rollback", responderToken, metaapi.ActionBody{}, 400, "field reason"},
