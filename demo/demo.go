@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"math/rand/v2"
@@ -130,6 +131,9 @@ type Demo struct {
 	running int // goroutines that report on done
 
 	backfilled chan struct{}
+	// clockBack moves the metadata store's clock back while the demo
+	// registers its versions (nanoseconds; 0 otherwise).
+	clockBack atomic.Int64
 }
 
 // Backfilled is closed once the simulated history is in storage and live
