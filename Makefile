@@ -54,7 +54,7 @@ peers:
 	scripts/peers.sh
 
 e2e: build peers
-	$(GO) test -tags e2e -count=1 -timeout 20m ./e2e/...
+	$(GO) test -tags e2e -count=1 -timeout 45m ./e2e/...
 
 clean:
 	rm -rf $(BIN)/mlectl $(BIN)/collector

@@ -100,9 +100,15 @@
 //	DatasetDrift:        last_over_time(mle_dataset_drift_share{S}[window]) > X
 //	TrainingServingSkew: as FeatureDrift on {S, against="baseline"}
 //
-// each followed by the guard "and on (model) sum by (model)
-// (increase(mle_predictions_total{S}[window])) >= min_events", so a model
-// that served fewer predictions in the last window never alerts on drift.
+// each followed by the guard "and on (model, version) sum by (model,
+// version) (increase(mle_predictions_total{S, role!="shadow"}[window])) >=
+// min_events", so a model version that served fewer predictions in the last
+// window never alerts on drift. Shadow predictions do not count: a shadow
+// version sees the serving version's inputs, so its drift is not a second
+// alert; and a version that stops serving (a rollback) resolves one window
+// after its traffic ends. Size min_events so that the drift statistic's
+// noise at that sample size stays under the threshold (see README, "Tuning
+// drift alerts").
 // increase() needs two samples of the counter inside the window, which the
 // prediction-log pipeline's per-flush counters give; a counter written less
 // often than twice per window keeps the guard closed.

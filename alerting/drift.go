@@ -22,6 +22,10 @@ const (
 	MetricPredictions    = "mle_predictions_total"
 )
 
+// RoleShadow is the role label of predictions a shadow version logged
+// beside production; the drift guard does not count them.
+const RoleShadow = "shadow"
+
 // Alert names of the generated drift rules; the shipped runbooks
 // (runbooks/library) match them.
 const (
@@ -45,9 +49,10 @@ type DriftConfig struct {
 	// Window is the length of one drift window: how often the drift series
 	// are written (default 5m).
 	Window model.Duration `yaml:"window,omitempty"`
-	// MinEvents is the low-traffic guard: no drift alert for a model that
-	// served fewer predictions than this in the last window (default 100;
-	// 0 keeps the default, -1 disables the guard).
+	// MinEvents is the low-traffic guard: no drift alert for a model version
+	// that served fewer predictions than this in the last window, shadow
+	// predictions not counted (default 100; 0 keeps the default, -1 disables
+	// the guard, and with it the shadow and stopped-version filter).
 	MinEvents int `yaml:"min_events,omitempty"`
 	// Defaults apply to every model; Models override them per model.
 	Defaults DriftRule   `yaml:"defaults,omitempty"`
@@ -207,12 +212,16 @@ func (c DriftConfig) YAML() ([]byte, error) {
 
 func driftGroup(name, sel string, window time.Duration, r DriftRule, interval model.Duration) rulefmt.RuleGroup {
 	w := model.Duration(window)
-	// The guard keeps a drift verdict only for models that served at least
-	// MinEvents predictions in the last window: drift statistics on a
-	// handful of rows are noise.
+	// The guard keeps a drift verdict only for a model version that served
+	// at least MinEvents predictions in the last window, shadow records not
+	// counted: drift statistics on a handful of rows are noise; a shadow
+	// version sees the production version's inputs, so its input drift is
+	// the serving version's alert, not a second one; and a version that
+	// stopped serving (rolled back, replaced) resolves one window after its
+	// traffic ends instead of firing on until its series go stale.
 	guard := ""
 	if r.MinEvents > 0 {
-		guard = fmt.Sprintf("\nand on (model)\n  sum by (model) (increase(%s{%s}[%s])) >= %d", MetricPredictions, sel, w, r.MinEvents)
+		guard = fmt.Sprintf("\nand on (model, version)\n  sum by (model, version) (increase(%s{%s, role!=%q}[%s])) >= %d", MetricPredictions, sel, RoleShadow, w, r.MinEvents)
 	}
 	// N consecutive windows: every sample in the last N windows is 1 and
 	// there are at least N of them (a series that appeared one window ago is

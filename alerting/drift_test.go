@@ -110,3 +110,48 @@ func TestDriftRulesPerModel(t *testing.T) {
 	assert.Contains(t, g.Groups[1].Rules[0].Expr, `model!~"fraud"`)
 	assert.Contains(t, g.Groups[1].Rules[0].Expr, MetricPredictions)
 }
+
+// TestDriftRulesServingVersionsOnly: the drift alerts follow the versions
+// that serve. A shadow version sees the serving version's inputs, so its
+// drift is not a second alert; a version rolled back (its production
+// traffic stopped at minute 10) resolves within a window, although its last
+// drift verdicts stay in storage.
+func TestDriftRulesServingVersionsOnly(t *testing.T) {
+	db := openDB(t, t.TempDir())
+	defer db.Close()
+	for _, v := range []string{"v12", "v13"} {
+		for m := 0; m <= 20; m += 5 {
+			drifted := 0.0
+			if m >= 5 {
+				drifted = 1
+			}
+			appendAt(t, db, labels.FromStrings("__name__", MetricFeatureDrifted, "model", "demand", "version", v, "feature", "temp", "against", "baseline"), m, drifted)
+		}
+	}
+	for m := 0; m <= 20; m++ {
+		served := float64(min(m, 10)) * 200 // v12 stops serving at minute 10
+		appendAt(t, db, labels.FromStrings("__name__", MetricPredictions, "model", "demand", "version", "v12", "role", "production", "status", "ok"), m, served)
+		appendAt(t, db, labels.FromStrings("__name__", MetricPredictions, "model", "demand", "version", "v13", "role", "shadow", "status", "ok"), m, float64(m)*200)
+	}
+	cfg, err := DecodeDriftConfig([]byte("interval: 1m\nwindow: 5m\nmin_events: 100\ndefaults: {feature_windows: 1, dataset_share: -1, skew_windows: -1}\n"))
+	require.NoError(t, err)
+	m, err := New(Options{Storage: db, Drift: &cfg})
+	require.NoError(t, err)
+	defer m.Stop()
+
+	firing := map[int][]string{}
+	for min := 0; min <= 20; min++ {
+		m.EvalAt(context.Background(), at(min))
+		for _, a := range m.Alerts() {
+			if a.State == "firing" {
+				firing[min] = append(firing[min], a.Labels["version"])
+			}
+		}
+	}
+	for min := 5; min <= 10; min++ {
+		assert.Equal(t, []string{"v12"}, firing[min], "minute %d: the serving version alone", min)
+	}
+	for min := 15; min <= 20; min++ {
+		assert.Empty(t, firing[min], "minute %d: v12 stopped serving at minute 10, v13 is a shadow", min)
+	}
+}

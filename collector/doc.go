@@ -76,9 +76,9 @@
 //	  timeout: 2m
 //	  max_samples: 50000000
 //	  lookback_delta: 5m
-//	rules: ...                     # reserved, kept raw (yaml.Node) for their owners
-//	tokens: ...
-//	models: ...
+//	rules: ...                     # kept raw (yaml.Node) and decoded by their
+//	tokens: ...                    # owners: alerting (rules), auth (tokens),
+//	models: ...                    # metaapi (models); cmd/collector wires them
 //
 // The Server holds no global state: its metrics live in its own registry and
 // its store can be attached after the listener is open (Attach), so that

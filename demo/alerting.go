@@ -7,14 +7,19 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/mlectl/mlectl/alerting"
+	"github.com/mlectl/mlectl/slo"
 )
 
 //go:embed config/*.yml
 var demoConfig embed.FS
 
 // newAlerting builds the demo's rule evaluation: Sloth-compatible SLO rules
-// for the demand model and drift rules on the demo's short drift windows.
+// for the demand model on time-compressed alert windows
+// (config/alert-windows.yml) and drift rules on the demo's drift windows
+// (config/drift.yml).
 // The SLO spec is written into the data dir because the rules manager loads
 // specs by path, as the collector's `rules.slo_specs` does.
 func (d *Demo) newAlerting(dir string) (*alerting.Manager, error) {
@@ -34,9 +39,22 @@ func (d *Demo) newAlerting(dir string) (*alerting.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: drift rules: %w", err)
 	}
+	// The rules count windows of the pipeline's drift window.
+	driftCfg.Window = model.Duration(d.opts.DriftWindow)
+	rawWindows, err := demoConfig.ReadFile("config/alert-windows.yml")
+	if err != nil {
+		return nil, fmt.Errorf("demo: read SLO alert windows: %w", err)
+	}
+	windows, err := slo.ParseAlertWindows(rawWindows)
+	if err != nil {
+		return nil, fmt.Errorf("demo: SLO alert windows: %w", err)
+	}
 	am, err := alerting.New(alerting.Options{
-		Storage:      d.db,
-		SLOSpecs:     []string{specPath},
+		Storage:  d.db,
+		SLOSpecs: []string{specPath},
+		// A demo hour lasts five minutes: the pages of a two-minute
+		// incident end minutes after the rollback, not hours.
+		SLOOptions:   slo.Options{Windows: &windows},
 		Drift:        &driftCfg,
 		EvalInterval: 5 * time.Second,
 		ExternalURL:  d.URL,

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"math/rand/v2"
@@ -39,9 +40,13 @@ type Options struct {
 	// Tick is the traffic resolution; default 1s.
 	Tick time.Duration
 	// DriftEvery is how often the pipeline writes its series; DriftWindow is
-	// the streaming drift window; defaults 5s and 20s (short, so the demo
-	// moves).
+	// the streaming drift window; defaults 5s and 30s (short, so the demo
+	// moves; long enough that the slowest model's window holds 450 rows).
 	DriftEvery, DriftWindow time.Duration
+	// DriftThreshold is the drift verdict's threshold on the normed
+	// Wasserstein / Jensen-Shannon score; default 0.2, above the sampling
+	// noise of the demo's 30s windows (see config/drift.yml).
+	DriftThreshold float64
 	// Backfill is how much history is simulated before now, so charts are
 	// not empty at start; default 10m.
 	Backfill time.Duration
@@ -79,7 +84,10 @@ func (o Options) withDefaults() Options {
 		o.DriftEvery = 5 * time.Second
 	}
 	if o.DriftWindow == 0 {
-		o.DriftWindow = 20 * time.Second
+		o.DriftWindow = 30 * time.Second
+	}
+	if o.DriftThreshold == 0 {
+		o.DriftThreshold = 0.2
 	}
 	if o.Backfill == 0 {
 		o.Backfill = 10 * time.Minute
@@ -123,6 +131,9 @@ type Demo struct {
 	running int // goroutines that report on done
 
 	backfilled chan struct{}
+	// clockBack moves the metadata store's clock back while the demo
+	// registers its versions (nanoseconds; 0 otherwise).
+	clockBack atomic.Int64
 }
 
 // Backfilled is closed once the simulated history is in storage and live
@@ -161,8 +172,11 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	d.srv = srv
 	d.gameday = newInjector(opts.Logger)
 	d.pipe, err = predapi.OpenPipeline(ctx, dir, predapi.PipelineOptions{
-		Logger:       opts.Logger.With("component", "predlog"),
-		Skew:         skew.Options{Window: opts.DriftWindow},
+		Logger: opts.Logger.With("component", "predlog"),
+		// A version that starts serving (after a rollback) is compared with
+		// its own history once it holds four windows: a one-window history
+		// would double the noise.
+		Skew:         skew.Options{Window: opts.DriftWindow, Threshold: opts.DriftThreshold, MinHistory: 4},
 		Quality:      quality.Options{Window: opts.QualityWindow},
 		RestoreJoins: -1,
 		Transformers: []predapi.Transformer{d.gameday},

@@ -45,7 +45,7 @@ func TestDemoIncidentShowsDriftAndRollbackEndsIt(t *testing.T) {
 		IncidentAfter: 3 * time.Second,
 		Tick:          100 * time.Millisecond,
 		DriftEvery:    time.Second,
-		DriftWindow:   4 * time.Second,
+		DriftWindow:   12 * time.Second, // 300 demand rows, the drift guard's minimum
 		Backfill:      20 * time.Second,
 		LabelLag:      time.Second,
 		QualityWindow: 100,
@@ -81,7 +81,7 @@ func TestDemoIncidentShowsDriftAndRollbackEndsIt(t *testing.T) {
 	require.Eventually(t, func() bool {
 		v, ok := queryScalar(t, d.URL, `mle_feature_drift_score{model="demand",feature="temp",version="v12"}`)
 		return ok && v > 2
-	}, 15*time.Second, 200*time.Millisecond, "temp never drifted (score before: %v)", before)
+	}, 40*time.Second, 200*time.Millisecond, "temp never drifted (score before: %v)", before)
 	drifted, _ := queryScalar(t, d.URL, `mle_feature_drifted{model="demand",feature="temp",version="v12"}`)
 	require.Equal(t, 1.0, drifted)
 

@@ -33,6 +33,9 @@ func (d *Demo) openMeta(ctx context.Context, dir string, silencer metaapi.Silenc
 	}
 	meta, err := metaapi.Open(ctx, metaapi.Config{
 		Dir: filepath.Join(dir, "meta"),
+		// registerVersions dates the demo's rollout before the simulated
+		// history, which the current production version served.
+		Now: func() time.Time { return time.Now().Add(-time.Duration(d.clockBack.Load())) },
 		// A local demo has no tokens; access control is explicitly off.
 		Auth:     auth.Config{Mode: auth.ModeDisabled},
 		Models:   models,
@@ -69,6 +72,10 @@ func (d *Demo) handleRoute(w http.ResponseWriter, r *http.Request) {
 // its history (what a rollback returns to).
 func (d *Demo) registerVersions(ctx context.Context) error {
 	const actor = "demo"
+	// The rollout happened before the backfilled history: v12 has served
+	// production for all of it (the shadow comparison starts there).
+	d.clockBack.Store(int64(d.opts.Backfill + time.Minute))
+	defer d.clockBack.Store(0)
 	for _, m := range d.Sim.Models() {
 		if st, err := d.meta.Registry.Get(ctx, m.Name); err == nil && len(st.Versions) > 0 {
 			continue // a reused data dir keeps its registry

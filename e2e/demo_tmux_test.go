@@ -89,8 +89,8 @@ func TestDemoIncidentInTmux(t *testing.T) {
 
 	m.waitScreen(30*time.Second, "Models", "collector ready", "demand", "fraud", "ranker")
 
-	// The incident: FeatureDrift fires for demand (drift windows are 10s).
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	// The incident: FeatureDrift fires for demand (two 30s drift windows).
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 	for !alertFiringAt(t, base, "FeatureDrift") {
 		select {

@@ -65,18 +65,24 @@ func eventKey(t time.Time, seq uint64) []byte {
 
 // Record appends e. A zero Time is replaced by the current time.
 func (s *Store) Record(ctx context.Context, e Event) error {
+	_, err := s.Append(ctx, e)
+	return err
+}
+
+// Append appends e and returns it as stored: with its ID and time.
+func (s *Store) Append(ctx context.Context, e Event) (Event, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return Event{}, err
 	}
 	if err := e.Validate(); err != nil {
-		return err
+		return Event{}, err
 	}
 	if e.Time.IsZero() {
 		e.Time = s.now()
 	}
 	e.Time = e.Time.UTC()
 	if e.Time.UnixNano() < 0 {
-		return fmt.Errorf("event field time %s is before 1970", e.Time)
+		return Event{}, fmt.Errorf("event field time %s is before 1970", e.Time)
 	}
 	s.mu.Lock()
 	s.seq++
@@ -86,12 +92,12 @@ func (s *Store) Record(ctx context.Context, e Event) error {
 	e.ID = hex.EncodeToString(key[len(keyPrefix):])
 	val, err := json.Marshal(e)
 	if err != nil {
-		return fmt.Errorf("encoding event: %w", err)
+		return Event{}, fmt.Errorf("encoding event: %w", err)
 	}
 	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(key, val) }); err != nil {
-		return fmt.Errorf("storing %s event: %w", e.Kind, err)
+		return Event{}, fmt.Errorf("storing %s event: %w", e.Kind, err)
 	}
-	return nil
+	return e, nil
 }
 
 // Query returns the events that match f, oldest first.

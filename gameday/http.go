@@ -191,6 +191,9 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	inj, err := h.inj.Start(r.Context(), spec, actor)
 	var fe *FieldError
 	switch {
+	case errors.As(err, &fe) && fe.NotFound:
+		h.fail(w, r, http.StatusNotFound, err.Error())
+		return
 	case errors.As(err, &fe):
 		h.fail(w, r, http.StatusBadRequest, err.Error())
 		return

@@ -73,7 +73,6 @@ func TestHTTPBadBodiesNameTheField(t *testing.T) {
 		{"missing magnitude", `{"model":"demand","feature":"temp","kind":"shift","duration":"5m"}`, "magnitude: is required"},
 		{"bad duration", `{"model":"demand","feature":"temp","kind":"shift","magnitude":3,"duration":"five minutes"}`, "duration: "},
 		{"negative duration", `{"model":"demand","feature":"temp","kind":"shift","magnitude":3,"duration":"-5m"}`, "duration: "},
-		{"unknown model", `{"model":"demnad","feature":"temp","kind":"shift","magnitude":3,"duration":"5m"}`, "model: "},
 		{"missing feature", `{"model":"demand","kind":"shift","magnitude":3,"duration":"5m"}`, "feature: "},
 		{"magnitude of the wrong type", `{"model":"demand","feature":"temp","kind":"shift","magnitude":"3","duration":"5m"}`, "magnitude: "},
 		{"unknown field", `{"model":"demand","feature":"temp","kind":"shift","magnitude":3,"duration":"5m","sigma":2}`, `"sigma"`},
@@ -88,6 +87,11 @@ func TestHTTPBadBodiesNameTheField(t *testing.T) {
 			assert.Contains(t, out["error"], tc.field)
 		})
 	}
+	// A typo in the model is an unknown thing, not a malformed body.
+	code, out := call(t, http.MethodPost, url, "responder-token", `{"model":"demnad","feature":"temp","kind":"shift","magnitude":3,"duration":"5m"}`)
+	assert.Equal(t, http.StatusNotFound, code)
+	assert.Equal(t, "not_found", out["errorType"])
+	assert.Contains(t, out["error"], `model: model "demnad" is not registered`)
 }
 
 func TestHTTPLifecycleAndRoles(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -80,6 +81,9 @@ type Spec struct {
 // FieldError is a Spec field that is not acceptable.
 type FieldError struct {
 	Field, Msg string
+	// NotFound marks a field naming something that does not exist (an
+	// unknown model or feature): HTTP 404 rather than 400.
+	NotFound bool
 }
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
@@ -184,11 +188,15 @@ var ErrStopping = errors.New("the collector is stopping: no injection can start"
 type Injector struct {
 	opts Options
 
-	mu        sync.Mutex
-	seq       int
-	injs      []*injection // in start order
-	stats     map[mvKey]map[string]featureStats
-	seenCats  map[mfKey]map[string]struct{}
+	mu       sync.Mutex
+	seq      int
+	injs     []*injection // in start order
+	stats    map[mvKey]map[string]featureStats
+	seenCats map[mfKey]map[string]struct{}
+	// seenFeats holds the feature names of each model's traffic (from one
+	// record per model and batch, at most maxSeenFeatures), so a typo in
+	// an injection's feature is refused instead of rewriting nothing.
+	seenFeats map[string]map[string]struct{}
 	recorder  EventRecorder
 	models    ModelChecker
 	stopEvent []events.Event // stop events not yet recorded
@@ -303,11 +311,14 @@ func (in *Injector) Start(ctx context.Context, spec Spec, actor string) (Injecti
 			return Injection{}, fmt.Errorf("checking model %q: %w", spec.Model, err)
 		}
 		if !ok {
-			return Injection{}, &FieldError{Field: "model", Msg: fmt.Sprintf("model %q is not registered and has no logged predictions", spec.Model)}
+			return Injection{}, &FieldError{Field: "model", Msg: fmt.Sprintf("model %q is not registered and has no logged predictions", spec.Model), NotFound: true}
 		}
 	}
 	if !spec.Kind.NeedsFeature() {
 		spec.Feature = ""
+	} else if known := in.features(spec.Model); len(known) > 0 && !slices.Contains(known, spec.Feature) {
+		return Injection{}, &FieldError{Field: "feature", NotFound: true,
+			Msg: fmt.Sprintf("model %s has no feature %q (its baselines and traffic have: %s)", spec.Model, spec.Feature, strings.Join(known, ", "))}
 	}
 	now := in.opts.Now().UTC()
 	in.mu.Lock()
@@ -625,6 +636,7 @@ func (in *Injector) Transform(recs []predlog.Record) (commit func()) {
 	var hits []hit
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	in.noteFeatures(recs)
 	for _, inj := range in.injs {
 		if inj.stopped || now.Before(inj.StartedAt) || !now.Before(inj.EndsAt) {
 			continue
@@ -654,6 +666,60 @@ func (in *Injector) Transform(recs []predlog.Record) (commit func()) {
 			h.inj.Records += h.n
 		}
 	}
+}
+
+// maxSeenFeatures bounds the feature names remembered per model.
+const maxSeenFeatures = 512
+
+// noteFeatures remembers the feature names of the first record of each
+// model in recs. The caller holds in.mu.
+func (in *Injector) noteFeatures(recs []predlog.Record) {
+	last := ""
+	for i := range recs {
+		r := &recs[i]
+		if r.Model == last {
+			continue
+		}
+		last = r.Model
+		seen := in.seenFeats[r.Model]
+		if seen == nil {
+			if in.seenFeats == nil {
+				in.seenFeats = map[string]map[string]struct{}{}
+			}
+			seen = map[string]struct{}{}
+			in.seenFeats[r.Model] = seen
+		}
+		for _, f := range r.Features {
+			if len(seen) >= maxSeenFeatures {
+				break
+			}
+			seen[f.Name] = struct{}{}
+		}
+	}
+}
+
+// features lists, sorted, the feature names model's baselines and traffic
+// have shown; empty when nothing is known about them.
+func (in *Injector) features(model string) []string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	set := map[string]struct{}{}
+	for k, st := range in.stats {
+		if k.model == model {
+			for name := range st {
+				set[name] = struct{}{}
+			}
+		}
+	}
+	for name := range in.seenFeats[model] {
+		set[name] = struct{}{}
+	}
+	out := make([]string, 0, len(set))
+	for name := range set {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func featureIndex(r *predlog.Record, name string) int {

@@ -470,3 +470,39 @@ func TestEventsRecordedAfterTheCallerHasGone(t *testing.T) {
 	}
 	assert.Equal(t, []string{started.ID + " start", started.ID + " stop"}, actions)
 }
+
+// TestStartRefusesUnknownFeature: an injection on a feature the model's
+// baselines and traffic never showed is refused (it would rewrite nothing),
+// naming the feature and the known ones; a model nothing is known about
+// yet is not judged.
+func TestStartRefusesUnknownFeature(t *testing.T) {
+	cases := []struct {
+		name    string
+		setup   func(*gameday.Injector)
+		feature string
+		wantErr string
+		refused bool
+	}{
+		{"baseline feature", func(in *gameday.Injector) { require.NoError(t, in.SetBaseline(demandBaseline())) }, "temp", "", false},
+		{"typo against the baseline", func(in *gameday.Injector) { require.NoError(t, in.SetBaseline(demandBaseline())) }, "tmep", `model demand has no feature "tmep" (its baselines and traffic have: city, temp)`, true},
+		{"feature seen in traffic", func(in *gameday.Injector) { in.Transform(records(4)) }, "city", "", false},
+		{"typo against the traffic", func(in *gameday.Injector) { in.Transform(records(4)) }, "nosuch", `no feature "nosuch"`, true},
+		{"nothing known yet", func(*gameday.Injector) {}, "anything", "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := gameday.New(gameday.Options{})
+			tc.setup(in)
+			_, err := in.Start(context.Background(), gameday.Spec{Model: "demand", Feature: tc.feature, Kind: gameday.KindShift, Magnitude: 3, Duration: time.Minute}, "test")
+			if !tc.refused {
+				require.NoError(t, err)
+				return
+			}
+			var fe *gameday.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, "feature", fe.Field)
+			assert.True(t, fe.NotFound)
+			assert.Contains(t, err.Error(), tc.wantErr)
+		})
+	}
+}

@@ -371,7 +371,8 @@ func TestActionPrechecksAndDryRun(t *testing.T) {
 		message string
 	}{
 		{"rollback to archived", "rollback", responderToken, metaapi.ActionBody{Version: "v3", Reason: "x"}, 422, "archived"},
-		{"rollback to unknown", "rollback", responderToken, metaapi.ActionBody{Version: "v9", Reason: "x"}, 422, "not registered"},
+		{"rollback to unknown", "rollback", responderToken, metaapi.ActionBody{Version: "v9", Reason: "x"}, 404, "target version v9 of model fraud is not registered (registered: v1, v2, v3, v4, v5)"},
+		{"rollback to a bad name", "rollback", responderToken, metaapi.ActionBody{Version: "../v1", Reason: "x"}, 400, `field version "../v1" is not a version name`},
 		{"rollback without baseline", "rollback", responderToken, metaapi.ActionBody{Version: "v4", Reason: "x"}, 422, "no baseline"},
 		{"rollback to production", "rollback", responderToken, metaapi.ActionBody{Version: "v2", Reason: "x"}, 422, "already production"},
 		{"rollback without reason", "rollback", responderToken, metaapi.ActionBody{}, 400, "field reason"},
@@ -543,21 +544,30 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 func TestEventsQuery(t *testing.T) {
 	e := newEnv(t, testTokens)
 	base := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	// Imported facts may name a model the registry does not hold; notes
+	// need a model it holds or that has events (alert_firing below).
+	a := e.call("POST", "/api/v1/events", responderToken, events.Event{Model: "frad", Text: "typo"})
+	assert.Equal(t, 404, a.code)
+	assert.Contains(t, a.Error, `model "frad" is unknown`)
 	for i, ev := range []events.Event{
+		{Kind: "alert_firing", Model: "churn", Labels: map[string]string{"alertname": "Import"}},
+		{Kind: "alert_firing", Model: "fraud", Labels: map[string]string{"alertname": "Import"}},
 		{Kind: "annotation", Model: "fraud", Text: "a"},
 		{Kind: "alert_firing", Model: "fraud", Labels: map[string]string{"alertname": "FeatureDrift"}},
 		{Kind: "annotation", Model: "churn", Text: "b"},
 		{Kind: "ack", Model: "fraud"},
 	} {
-		ev.Time = base.Add(time.Duration(i) * time.Minute)
-		e.mustOK("POST", "/api/v1/events", adminToken, ev, nil)
+		ev.Time = base.Add(time.Duration(i-2) * time.Minute)
+		var stored events.Event
+		e.mustOK("POST", "/api/v1/events", adminToken, ev, &stored)
+		assert.NotEmpty(t, stored.ID, "the answer is the event as stored, with its id")
 	}
 	tests := []struct {
 		query string
 		kinds []events.Kind
 	}{
-		{"model=fraud", []events.Kind{"annotation", "alert_firing", "ack"}},
-		{"model=fraud&kind=ack,alert_firing", []events.Kind{"alert_firing", "ack"}},
+		{"model=fraud&from=2026-11-20T10:00:00Z", []events.Kind{"annotation", "alert_firing", "ack"}},
+		{"model=fraud&kind=ack,alert_firing&from=2026-11-20T10:00:00Z", []events.Kind{"alert_firing", "ack"}},
 		{"from=2026-11-20T10:01:00Z&to=2026-11-20T10:03:00Z", []events.Kind{"alert_firing", "annotation"}},
 		{"from=1795168860&limit=1", []events.Kind{"alert_firing"}},
 	}
@@ -578,9 +588,12 @@ func TestEventsQuery(t *testing.T) {
 		assert.Equal(t, 400, a.code, q)
 		assert.Contains(t, a.Error, "parameter", q)
 	}
-	a := e.call("POST", "/api/v1/events", responderToken, events.Event{Model: "fraud"})
+	a = e.call("POST", "/api/v1/events", responderToken, events.Event{Model: "fraud"})
 	assert.Equal(t, 400, a.code)
 	assert.Contains(t, a.Error, "field text")
+	a = e.call("GET", "/api/v1/events?model=frad", "", nil)
+	assert.Equal(t, 404, a.code)
+	assert.Contains(t, a.Error, `model "frad" is unknown`)
 }
 
 func TestRunbookAPI(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/internal/apienv"
+	"github.com/mlectl/mlectl/internal/timeparse"
 	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/runbooks"
 )
@@ -348,19 +349,12 @@ func (a *api) act(w http.ResponseWriter, r *http.Request, req registry.ActionReq
 
 // ---- events ----
 
-func parseTime(s string) (time.Time, error) {
+// parseTime reads an optional query time (timeparse's forms); empty is zero.
+func parseTime(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		sec := int64(f)
-		return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor Unix seconds", s)
-	}
-	return t.UTC(), nil
+	return timeparse.Parse(s, now)
 }
 
 func (a *api) listEvents(w http.ResponseWriter, r *http.Request) {
@@ -368,17 +362,29 @@ func (a *api) listEvents(w http.ResponseWriter, r *http.Request) {
 	var f events.Filter
 	var err error
 	f.Model = q.Get("model")
-	if f.From, err = parseTime(q.Get("from")); err != nil {
+	now := a.Now()
+	if f.From, err = parseTime(q.Get("from"), now); err != nil {
 		fail(w, r, http.StatusBadRequest, "parameter from: "+err.Error())
 		return
 	}
-	if f.To, err = parseTime(q.Get("to")); err != nil {
+	if f.To, err = parseTime(q.Get("to"), now); err != nil {
 		fail(w, r, http.StatusBadRequest, "parameter to: "+err.Error())
 		return
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
 		fail(w, r, http.StatusBadRequest, "parameter to must be after from")
 		return
+	}
+	if f.Model != "" {
+		known, err := a.knownModel(r.Context(), f.Model)
+		if err != nil {
+			a.failErr(w, r, err)
+			return
+		}
+		if !known {
+			fail(w, r, http.StatusNotFound, fmt.Sprintf("model %q is unknown: not in the registry and no events recorded for it", f.Model))
+			return
+		}
 	}
 	for _, k := range q["kind"] {
 		for _, part := range strings.Split(k, ",") {
@@ -438,11 +444,45 @@ func (a *api) postEvent(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	if err := a.Events.Record(r.Context(), e); err != nil {
+	// A responder's note on a mistyped model would vanish from its
+	// timeline; imported facts (alerts, deploys: admin kinds) may name a
+	// model the registry does not hold.
+	if e.Model != "" && responderKinds[e.Kind] {
+		known, err := a.knownModel(r.Context(), e.Model)
+		if err != nil {
+			a.failErr(w, r, err)
+			return
+		}
+		if !known {
+			fail(w, r, http.StatusNotFound, fmt.Sprintf("model %q is unknown: not in the registry and no events recorded for it", e.Model))
+			return
+		}
+	}
+	stored, err := a.Events.Append(r.Context(), e)
+	if err != nil {
 		a.failErr(w, r, err)
 		return
 	}
-	ok(w, http.StatusCreated, e)
+	ok(w, http.StatusCreated, stored)
+}
+
+// knownModel reports whether model is in the registry or has events: a
+// typo in a model name is refused rather than answered with nothing.
+func (a *api) knownModel(ctx context.Context, model string) (bool, error) {
+	if a.Registry != nil {
+		_, err := a.Registry.Get(ctx, model)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, registry.ErrNotFound) {
+			return false, err
+		}
+	}
+	evs, err := a.Events.Query(ctx, events.Filter{Model: model, Limit: 1})
+	if err != nil {
+		return false, err
+	}
+	return len(evs) > 0, nil
 }
 
 // ---- runbooks ----

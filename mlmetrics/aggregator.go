@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
 )
 
@@ -29,18 +30,34 @@ type traffic struct {
 	ok, errors float64
 	buckets    []float64 // cumulative per LatencyBuckets, plus +Inf at the end
 	sum        float64
+	// observed is set by Observe and cleared by AppendTo, which keeps in
+	// active the last time it found it set.
+	observed bool
+	active   time.Time
 }
+
+// DefaultIdleAfter is how long a model version/role may receive nothing
+// before its series end: AppendTo writes Prometheus staleness markers
+// for them, as Prometheus does for a series its target stopped exporting.
+const DefaultIdleAfter = time.Minute
 
 // Aggregator keeps cumulative counters per model/version/role.
 // It is safe for concurrent use.
 type Aggregator struct {
-	mu      sync.Mutex
-	traffic map[trafficKey]*traffic
+	// IdleAfter is how long a model version/role may receive nothing
+	// before its series are ended with staleness markers and its counters
+	// forgotten (they restart from 0 if it serves again, which rate() and
+	// increase() read as a counter reset). Without it a version that a
+	// rollback replaced would be exported as serving, at rate 0, until
+	// the collector restarts. Default DefaultIdleAfter.
+	IdleAfter time.Duration
+	mu        sync.Mutex
+	traffic   map[trafficKey]*traffic
 }
 
 // NewAggregator returns an empty aggregator.
 func NewAggregator() *Aggregator {
-	return &Aggregator{traffic: map[trafficKey]*traffic{}}
+	return &Aggregator{IdleAfter: DefaultIdleAfter, traffic: map[trafficKey]*traffic{}}
 }
 
 // Observe adds one prediction.
@@ -53,6 +70,7 @@ func (a *Aggregator) Observe(p Prediction) {
 		tr = &traffic{buckets: make([]float64, len(LatencyBuckets)+1)}
 		a.traffic[k] = tr
 	}
+	tr.observed = true
 	if p.Status == "error" {
 		tr.errors++
 	} else {
@@ -69,14 +87,32 @@ func (a *Aggregator) Observe(p Prediction) {
 }
 
 // AppendTo writes the current cumulative values at time ts and commits.
+// The series of a model version/role that received nothing for IdleAfter
+// get a staleness marker instead, once, and are forgotten.
 func (a *Aggregator) AppendTo(ctx context.Context, db storage.Appendable, ts time.Time) error {
+	idleAfter := a.IdleAfter
+	if idleAfter <= 0 {
+		idleAfter = DefaultIdleAfter
+	}
 	a.mu.Lock()
 	keys := make([]trafficKey, 0, len(a.traffic))
 	snap := make(map[trafficKey]traffic, len(a.traffic))
 	for k, tr := range a.traffic {
+		if tr.observed || tr.active.IsZero() {
+			tr.observed, tr.active = false, ts
+		}
 		keys = append(keys, k)
 		c := *tr
 		c.buckets = append([]float64(nil), tr.buckets...)
+		if ts.Sub(tr.active) >= idleAfter {
+			// Ended: every value below is written as a staleness marker.
+			delete(a.traffic, k)
+			stale := math.Float64frombits(value.StaleNaN)
+			c.ok, c.errors, c.sum = stale, stale, stale
+			for i := range c.buckets {
+				c.buckets[i] = stale
+			}
+		}
 		snap[k] = c
 	}
 	a.mu.Unlock()

@@ -2,7 +2,6 @@ package predlog
 
 import (
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
 
@@ -170,12 +169,4 @@ func AppendCSVFields(cells []string, buf []byte, r *Record, features []string) (
 		cells = append(cells, mark(s))
 	}
 	return cells, buf
-}
-
-// ParseTime reads a query-string time: RFC 3339 or Unix milliseconds.
-func ParseTime(s string) (time.Time, error) {
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return time.UnixMilli(ms).UTC(), nil
-	}
-	return time.Parse(time.RFC3339Nano, s)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -107,9 +108,12 @@ func planAction(st ModelState, req ActionRequest) (plan, error) {
 	}
 	p.res.ToVersion = target
 
+	if !ValidName(target) {
+		return p, fmt.Errorf("%w: field version %q is not a version name", ErrInvalid, target)
+	}
 	tv := findVersion(&st, target)
 	if tv == nil {
-		return p, fmt.Errorf("%w: target version %s of model %s is not registered", ErrPrecheck, target, req.Model)
+		return p, fmt.Errorf("%w: target version %s of model %s is not registered (registered: %s)", ErrNotFound, target, req.Model, versionNames(st))
 	}
 	p.res.Checks = append(p.res.Checks, fmt.Sprintf("target %s exists", target))
 	if tv.Stage == StageArchived {
@@ -320,4 +324,17 @@ func validReason(s string) error {
 		}
 	}
 	return nil
+}
+
+// versionNames lists a model's registered versions, for an error naming
+// what could have been meant.
+func versionNames(st ModelState) string {
+	names := make([]string, 0, len(st.Versions))
+	for _, v := range st.Versions {
+		names = append(names, v.Version)
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }

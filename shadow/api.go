@@ -11,7 +11,7 @@ import (
 
 	"github.com/mlectl/mlectl/engine"
 	"github.com/mlectl/mlectl/internal/apienv"
-	"github.com/mlectl/mlectl/predlog"
+	"github.com/mlectl/mlectl/internal/timeparse"
 	"github.com/mlectl/mlectl/registry"
 )
 
@@ -100,8 +100,8 @@ type ReportRequest struct {
 	Options                  Options
 }
 
-// ParseReportRequest reads the query parameters: from, to (RFC 3339 or Unix
-// ms; default the last hour), candidate, source (logged|replay|live),
+// ParseReportRequest reads the query parameters: from, to (internal/timeparse:
+// RFC 3339, Unix seconds, now, -1h; default the last hour), candidate, source (logged|replay|live),
 // threshold, tolerance, top (1..20).
 func ParseReportRequest(r *http.Request, now time.Time) (ReportRequest, error) {
 	q := r.URL.Query()
@@ -119,17 +119,17 @@ func ParseReportRequest(r *http.Request, now time.Time) (ReportRequest, error) {
 	}
 	req.To = now
 	if s := q.Get("to"); s != "" {
-		t, err := predlog.ParseTime(s)
+		t, err := timeparse.Parse(s, now)
 		if err != nil {
-			return req, badRequest("to: %q is not RFC 3339 or Unix milliseconds", s)
+			return req, badRequest("to: %v", err)
 		}
 		req.To = t
 	}
 	req.From = req.To.Add(-DefaultReportRange)
 	if s := q.Get("from"); s != "" {
-		t, err := predlog.ParseTime(s)
+		t, err := timeparse.Parse(s, now)
 		if err != nil {
-			return req, badRequest("from: %q is not RFC 3339 or Unix milliseconds", s)
+			return req, badRequest("from: %v", err)
 		}
 		req.From = t
 	}
@@ -181,8 +181,10 @@ func (h *Handler) ServeReport(w http.ResponseWriter, r *http.Request) {
 type versions struct {
 	known      bool
 	production string
-	candidate  registry.Version
-	hasCand    bool
+	// since is when the production version took over (zero: unknown).
+	since     time.Time
+	candidate registry.Version
+	hasCand   bool
 }
 
 func (h *Handler) versions(ctx context.Context, model, candidate string) (versions, error) {
@@ -198,6 +200,11 @@ func (h *Handler) versions(ctx context.Context, model, candidate string) (versio
 		return v, fmt.Errorf("reading the registry: %w", err)
 	}
 	v.known, v.production = true, st.Production
+	for _, ver := range st.Versions {
+		if ver.Version == st.Production {
+			v.since = ver.StageChangedAt
+		}
+	}
 	if candidate != "" {
 		for _, ver := range st.Versions {
 			if ver.Version == candidate {
@@ -254,9 +261,17 @@ func (h *Handler) Report(ctx context.Context, req ReportRequest) (*Report, error
 		return rep, nil
 	}
 	if source == "" || source == SourceLogged {
+		// The comparison follows the registry: production records of its
+		// production version only, from when that version took over, so a
+		// rollback shows the restored version against the candidate at once
+		// instead of the replaced one until it leaves the range.
+		q := LoggedQuery{Model: req.Model, ProductionVersion: vs.production, CandidateVersion: candVersion, From: req.From, To: req.To}
+		if vs.since.After(q.From) && vs.since.Before(q.To) {
+			q.From = vs.since
+			rep.From = vs.since.UTC()
+		}
 		loggedAcc = NewAccumulator(req.Options)
-		info, err := PairLogged(ctx, h.cfg.Log, labels, LoggedQuery{Model: req.Model, CandidateVersion: candVersion,
-			From: req.From, To: req.To}, loggedAcc.Add)
+		info, err := PairLogged(ctx, h.cfg.Log, labels, q, loggedAcc.Add)
 		if err != nil {
 			return nil, err
 		}

@@ -37,8 +37,12 @@ const (
 
 // Options tune Generate. The zero value generates for a 30-day period.
 type Options struct {
-	// Period is the SLO time window; 30d (default) or 28d.
+	// Period is the SLO time window; 30d (default) or 28d, which use the
+	// SRE Workbook's windows (WorkbookWindows).
 	Period time.Duration
+	// Windows, when set, replaces Period and the Workbook windows with its
+	// own (Sloth's AlertWindows, see ParseAlertWindows).
+	Windows *AlertWindows
 	// ExtraLabels are added to every SLO's labels (Sloth's --extra-labels).
 	ExtraLabels map[string]string
 	// GeneratorVersion and Mode go into sloth_slo_info's sloth_version and
@@ -61,9 +65,15 @@ func Generate(specs []Spec, opts Options) (*RuleFile, error) {
 	if opts.Mode == "" {
 		opts.Mode = "cli-gen-prom"
 	}
-	windows, err := WorkbookWindows(opts.Period)
-	if err != nil {
-		return nil, err
+	var windows AlertWindows
+	if opts.Windows != nil {
+		windows = *opts.Windows
+	} else {
+		w, err := WorkbookWindows(opts.Period)
+		if err != nil {
+			return nil, err
+		}
+		windows = w
 	}
 	out := &RuleFile{}
 	for _, spec := range specs {

@@ -345,3 +345,56 @@ slos:
 		assert.Equal(t, "(avg_over_time(err_ratio[5m]))", f.Groups[0].Rules[0].Expr)
 	}
 }
+
+// TestAlertWindowsCustom: Sloth's AlertWindows document replaces the
+// Workbook windows; the burn-rate factors follow from its period.
+func TestAlertWindowsCustom(t *testing.T) {
+	doc := []byte(`apiVersion: sloth.slok.dev/v1
+kind: AlertWindows
+spec:
+  sloPeriod: 60h
+  page:
+    quick: {errorBudgetPercent: 2, shortWindow: 30s, longWindow: 5m}
+    slow: {errorBudgetPercent: 5, shortWindow: 2m, longWindow: 30m}
+  ticket:
+    quick: {errorBudgetPercent: 10, shortWindow: 10m, longWindow: 2h}
+    slow: {errorBudgetPercent: 10, shortWindow: 30m, longWindow: 6h}
+`)
+	w, err := slo.ParseAlertWindows(doc)
+	require.NoError(t, err)
+	assert.Equal(t, 60*time.Hour, w.Period)
+	for _, tc := range []struct {
+		win  slo.BurnWindow
+		rate float64
+	}{{w.PageQuick, 14.4}, {w.PageSlow, 6}, {w.TicketQuick, 3}, {w.TicketSlow, 1}} {
+		assert.InDelta(t, tc.rate, tc.win.BurnRate(w.Period), 1e-9)
+	}
+	assert.Equal(t, slo.SeverityPage, w.PageSlow.Severity)
+	assert.Equal(t, slo.SeverityTicket, w.TicketQuick.Severity)
+
+	specs, err := slo.Parse([]byte("version: mlectl/v1\nservice: demand\nslos:\n  - name: latency\n    objective: 99\n    ml: {model: demand, latency: {threshold: 0.1}}\n    alerting: {name: DemandModelSlow}\n"))
+	require.NoError(t, err)
+	rf, err := slo.Generate(specs, slo.Options{Windows: &w})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	_, err = rf.WriteTo(&buf)
+	require.NoError(t, err)
+	out := buf.String()
+	for _, want := range []string{"slo:sli_error:ratio_rate30s", "slo:sli_error:ratio_rate2h", "slo:sli_error:ratio_rate2d12h", "(14.4 * 0.01)", "vector(2.5)"} {
+		assert.Contains(t, out, want)
+	}
+	assert.NotContains(t, out, "ratio_rate30d")
+
+	for _, tc := range []struct{ edit, want string }{
+		{"kind: AlertWindows", "kind: Windows"},
+		{"sloPeriod: 60h", "sloPeriod: soon"},
+		{"shortWindow: 30s, longWindow: 5m", "shortWindow: 5m, longWindow: 30s"},
+		{"errorBudgetPercent: 2,", "errorBudgetPercent: 0,"},
+		{"longWindow: 6h", "longWindow: 6d"},
+		{"sloPeriod: 60h", "sloPeriod: 60h\n  extra: 1"},
+	} {
+		bad := bytes.Replace(doc, []byte(tc.edit), []byte(tc.want), 1)
+		_, err := slo.ParseAlertWindows(bad)
+		assert.Error(t, err, tc.want)
+	}
+}

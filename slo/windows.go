@@ -1,9 +1,13 @@
 package slo
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
 )
 
 // Severity is the routing class of a multiwindow multi-burn-rate alert.
@@ -124,4 +128,78 @@ func (a AlertWindows) SLIWindows() []time.Duration {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// alertWindowsDoc is Sloth's AlertWindows document (sloth.slok.dev/v1,
+// the files of `sloth generate --slo-period-windows-path`).
+type alertWindowsDoc struct {
+	APIVersion string `yaml:"apiVersion"`
+	Kind       string `yaml:"kind"`
+	Spec       struct {
+		SLOPeriod string `yaml:"sloPeriod"`
+		Page      struct {
+			Quick burnWindowDoc `yaml:"quick"`
+			Slow  burnWindowDoc `yaml:"slow"`
+		} `yaml:"page"`
+		Ticket struct {
+			Quick burnWindowDoc `yaml:"quick"`
+			Slow  burnWindowDoc `yaml:"slow"`
+		} `yaml:"ticket"`
+	} `yaml:"spec"`
+}
+
+type burnWindowDoc struct {
+	ErrorBudgetPercent float64 `yaml:"errorBudgetPercent"`
+	ShortWindow        string  `yaml:"shortWindow"`
+	LongWindow         string  `yaml:"longWindow"`
+}
+
+// ParseAlertWindows reads Sloth's AlertWindows document (apiVersion
+// sloth.slok.dev/v1, kind AlertWindows): an SLO period with its own page and
+// ticket window pairs, for periods other than 30d/28d or for windows scaled
+// to a test or demo. Unknown keys are errors; every window must be positive
+// and each short window shorter than its long one.
+func ParseAlertWindows(data []byte) (AlertWindows, error) {
+	var doc alertWindowsDoc
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		return AlertWindows{}, fmt.Errorf("alert windows: %w", err)
+	}
+	if doc.APIVersion != "sloth.slok.dev/v1" || doc.Kind != "AlertWindows" {
+		return AlertWindows{}, fmt.Errorf("alert windows: want apiVersion sloth.slok.dev/v1 and kind AlertWindows, got %q and %q", doc.APIVersion, doc.Kind)
+	}
+	period, err := model.ParseDuration(doc.Spec.SLOPeriod)
+	if err != nil || period <= 0 {
+		return AlertWindows{}, fmt.Errorf("alert windows: spec.sloPeriod %q is not a positive duration", doc.Spec.SLOPeriod)
+	}
+	w := AlertWindows{Period: time.Duration(period)}
+	for _, x := range []struct {
+		field string
+		doc   burnWindowDoc
+		sev   Severity
+		dst   *BurnWindow
+	}{
+		{"page.quick", doc.Spec.Page.Quick, SeverityPage, &w.PageQuick},
+		{"page.slow", doc.Spec.Page.Slow, SeverityPage, &w.PageSlow},
+		{"ticket.quick", doc.Spec.Ticket.Quick, SeverityTicket, &w.TicketQuick},
+		{"ticket.slow", doc.Spec.Ticket.Slow, SeverityTicket, &w.TicketSlow},
+	} {
+		short, err := model.ParseDuration(x.doc.ShortWindow)
+		if err != nil || short <= 0 {
+			return AlertWindows{}, fmt.Errorf("alert windows: spec.%s.shortWindow %q is not a positive duration", x.field, x.doc.ShortWindow)
+		}
+		long, err := model.ParseDuration(x.doc.LongWindow)
+		if err != nil || long <= short {
+			return AlertWindows{}, fmt.Errorf("alert windows: spec.%s.longWindow %q must be a duration longer than the short window", x.field, x.doc.LongWindow)
+		}
+		if time.Duration(long) > w.Period {
+			return AlertWindows{}, fmt.Errorf("alert windows: spec.%s.longWindow %s is longer than the SLO period %s", x.field, long, period)
+		}
+		if x.doc.ErrorBudgetPercent <= 0 || x.doc.ErrorBudgetPercent > 100 {
+			return AlertWindows{}, fmt.Errorf("alert windows: spec.%s.errorBudgetPercent must be in (0, 100], got %g", x.field, x.doc.ErrorBudgetPercent)
+		}
+		*x.dst = BurnWindow{Severity: x.sev, BudgetPercent: x.doc.ErrorBudgetPercent, Short: time.Duration(short), Long: time.Duration(long)}
+	}
+	return w, nil
 }

@@ -61,7 +61,11 @@ func (r *Report) Markdown() []byte {
 
 	b.WriteString("## Detection\n\n")
 	if m, ok := r.Milestone(Detected); ok {
-		fmt.Fprintf(&b, "- Detected: %s — %s (time to detect: %s)\n", ts(m.Time), m.Description, dur(r.Durations.TimeToDetect))
+		if r.Durations.TimeToDetect != nil {
+			fmt.Fprintf(&b, "- Detected: %s — %s (time to detect: %s)\n", ts(m.Time), m.Description, dur(r.Durations.TimeToDetect))
+		} else {
+			fmt.Fprintf(&b, "- Detected: %s — %s (time to detect: unknown — no event before the alert marks when impact began)\n", ts(m.Time), m.Description)
+		}
 	} else {
 		b.WriteString("- No alert fired in the window.\n")
 	}
@@ -71,7 +75,12 @@ func (r *Report) Markdown() []byte {
 	b.WriteString("\n")
 
 	b.WriteString("## Root cause\n\n_TODO: the chain of causes; link the change, data source or dependency._\n\n")
-	b.WriteString("## Trigger\n\n_TODO: what set it off (deploy, upstream data change, traffic shift)._\n\n")
+	b.WriteString("## Trigger\n\n")
+	if r.Trigger != nil {
+		fmt.Fprintf(&b, "- Last change before the impact: %s — %s\n\n_TODO: confirm it set the incident off, or name what did._\n\n", ts(r.Trigger.Time), r.Trigger.Description)
+	} else {
+		b.WriteString("_TODO: what set it off (deploy, upstream data change, traffic shift); no deploy, version change or promotion is in the window._\n\n")
+	}
 
 	b.WriteString("## Resolution\n\n")
 	if m, ok := r.Milestone(Mitigated); ok {

@@ -46,7 +46,22 @@ type Report struct {
 	GeneratedAt time.Time
 	Milestones  []Milestone
 	Durations   Durations
-	Events      []events.Event
+	// Trigger is the last change before the impact (a deploy, version
+	// change, promotion or traffic change), the likely trigger; nil when
+	// the window holds none.
+	Trigger *Milestone
+	Events  []events.Event
+}
+
+// isChange reports whether e changed what serves: a trigger candidate.
+func isChange(e events.Event) bool {
+	switch e.Kind {
+	case events.KindDeploy, events.KindVersionChange:
+		return true
+	case events.KindAction:
+		return e.Result == events.ResultOK && e.Action != "rollback"
+	}
+	return false
 }
 
 // Milestone returns the named milestone, if reached.
@@ -176,13 +191,55 @@ func Build(model string, from, to time.Time, evs []events.Event) Report {
 		d := b.Time.Sub(a.Time)
 		return &d
 	}
+	if impact != nil {
+		for i := range r.Events {
+			e := &r.Events[i]
+			if !e.Time.After(impact.Time) && isChange(*e) {
+				r.Trigger = &Milestone{Name: "trigger", Time: e.Time.UTC(), EventID: e.ID, Description: describeChange(*e)}
+			}
+		}
+	}
+	// Time to detect needs an event that marks the impact before the
+	// alert: a drift or breach event recorded as the alert fired says
+	// nothing of when impact began, and 0s would claim instant detection.
+	ttd := since(impact, firstAlert)
+	if ttd != nil && *ttd <= 0 {
+		ttd = nil
+	}
 	r.Durations = Durations{
-		TimeToDetect:      since(impact, firstAlert),
+		TimeToDetect:      ttd,
 		TimeToAcknowledge: since(firstAlert, ack),
 		TimeToMitigate:    since(impact, mitigation),
 		TimeToResolve:     since(impact, resolved),
 	}
 	return r
+}
+
+// describeChange says what a trigger candidate changed.
+func describeChange(e events.Event) string {
+	var b strings.Builder
+	if e.Kind == events.KindAction && e.Text != "" {
+		b.WriteString(e.Text) // the registry writes "promote fraud: v2 → v3"
+	} else {
+		b.WriteString(string(e.Kind))
+		if e.Kind == events.KindAction {
+			b.Reset()
+			b.WriteString(e.Action)
+		}
+		if e.Model != "" {
+			b.WriteString(" " + e.Model)
+		}
+		if e.Version != "" {
+			b.WriteString(" " + e.Version)
+		}
+		if e.Text != "" {
+			b.WriteString(": " + e.Text)
+		}
+	}
+	if e.Actor != "" {
+		fmt.Fprintf(&b, " (by %s)", e.Actor)
+	}
+	return b.String()
 }
 
 func orUnknown(s string) string {
@@ -201,8 +258,10 @@ func describe(e events.Event) string {
 			state = "resolved"
 		}
 		fmt.Fprintf(&b, "alert %s %s", alertName(e), state)
-		if e.Text != "" && e.Text != alertName(e) {
-			b.WriteString(": " + e.Text)
+		// The rules engine writes "NAME firing: summary"; say it once.
+		text := strings.TrimPrefix(strings.TrimPrefix(e.Text, alertName(e)+" "+state), ":")
+		if text = strings.TrimSpace(text); text != "" && text != alertName(e) {
+			b.WriteString(": " + text)
 		}
 	case events.KindAction:
 		fmt.Fprintf(&b, "%s %s", e.Action, orUnknown(e.Result))

@@ -134,3 +134,35 @@ func TestFormatDuration(t *testing.T) {
 		assert.Equal(t, want, timeline.FormatDuration(d))
 	}
 }
+
+// TestPostmortemAsTheDemoRecordsIt: the rules engine records a drift event
+// at the moment its alert fires ("FeatureDrift firing: summary"), after a
+// promotion. The postmortem names the promotion as the likely trigger,
+// says the time to detect is unknown instead of 0s, and writes the alert
+// text once.
+func TestPostmortemAsTheDemoRecordsIt(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 7, 0, 0, 0, time.UTC)
+	fired := t0.Add(2 * time.Minute)
+	lbl := map[string]string{"alertname": "FeatureDrift", "feature": "temp"}
+	evs := []events.Event{
+		{ID: "1", Time: t0, Kind: events.KindAction, Action: "promote", Result: events.ResultOK, Model: "demand", Version: "v12", Actor: "demo", Text: "promote demand: v11 → v12"},
+		{ID: "2", Time: fired, Kind: events.KindAlertFiring, Model: "demand", Version: "v12", Actor: "rules", Labels: lbl, Text: "FeatureDrift firing: Feature temp of model demand drifted"},
+		{ID: "3", Time: fired, Kind: events.KindDriftDetected, Model: "demand", Version: "v12", Actor: "rules", Labels: lbl, Text: "FeatureDrift firing: Feature temp of model demand drifted"},
+		{ID: "4", Time: fired.Add(time.Minute), Kind: events.KindAction, Action: "rollback", Result: events.ResultOK, Model: "demand", Version: "v11", Actor: "oncall", Text: "rollback demand: v12 → v11"},
+	}
+	r := timeline.Build("demand", t0.Add(-time.Hour), t0.Add(time.Hour), evs)
+	assert.Nil(t, r.Durations.TimeToDetect, "no event marks the impact before the alert")
+	require.NotNil(t, r.Trigger)
+	assert.Equal(t, t0, r.Trigger.Time)
+	md := string(r.Markdown())
+	for _, want := range []string{
+		"time to detect: unknown",
+		"- Last change before the impact: 2026-12-06 07:00:00Z — promote demand: v11 → v12 (by demo)",
+		"alert FeatureDrift firing: Feature temp of model demand drifted",
+	} {
+		assert.Contains(t, md, want)
+	}
+	assert.NotContains(t, md, "time to detect: 0s")
+	assert.NotContains(t, md, "firing: FeatureDrift firing:")
+	assert.NotContains(t, md, "TODO: what set it off")
+}

@@ -51,7 +51,7 @@ func TestRunbookPlainMarkdownASCII(t *testing.T) {
 	assert7bit(t, screen)
 	assert.NotContains(t, screen, "**")
 	assert.Contains(t, screen, "  * ID: feature-drift")
-	assert.Contains(t, screen, "registered baseline (against=")
+	assert.Contains(t, screen, `(against="baseline")`)
 	checkGolden(t, screen, 80, 24)
 }
 

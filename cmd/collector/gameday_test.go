@@ -43,7 +43,7 @@ func TestRunGameDayInjection(t *testing.T) {
 	code, msg = doReq(t, http.MethodPost, inj, "view-token", body)
 	assert.Equal(t, http.StatusForbidden, code, msg)
 	code, msg = doReq(t, http.MethodPost, inj, "resp-token", body)
-	assert.Equal(t, http.StatusBadRequest, code, "a model with no registration and no traffic is a typo")
+	assert.Equal(t, http.StatusNotFound, code, "a model with no registration and no traffic is a typo")
 	assert.Contains(t, msg, `"error":"model: `)
 
 	line := func(id string, temp string) string {

@@ -63,7 +63,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.listen, "listen", collector.DefaultListenAddress, "address to serve HTTP on")
 	fs.StringVar(&o.dataDir, "data-dir", "data", "directory of the TSDB")
 	retention := fs.String("retention", "15d", "how long samples are kept (Prometheus duration: 15d, 12h, 2w)")
-	fs.StringVar(&o.configFile, "config", "", "YAML config file (limits, query; rules, tokens, models reserved)")
+	fs.StringVar(&o.configFile, "config", "", "YAML config file: limits, query, auth, ingest_auth, drift, rules, tokens, models (see README, Collector)")
 	fs.StringVar(&o.runbooksDir, "runbooks", "", "directory of runbook *.md files (overlays the shipped library)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {

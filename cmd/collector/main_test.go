@@ -216,10 +216,13 @@ func TestRunMountsMetadataAPIWithAccessControl(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusOK, get("/api/v1/models"))
 	assert.Equal(t, http.StatusOK, get("/api/v1/runbooks"), "the shipped runbooks are served")
-	note := `{"kind":"annotation","model":"fraud","text":"looking into it"}`
+	// A note on no model (a registered one would need models: here; an
+	// unknown one is refused with 404).
+	note := `{"kind":"annotation","text":"looking into it"}`
 	assert.Equal(t, http.StatusUnauthorized, post("/api/v1/events", "", note))
 	assert.Equal(t, http.StatusForbidden, post("/api/v1/events", "look", note))
 	assert.Less(t, post("/api/v1/events", "s3cret", note), 300)
+	assert.Equal(t, http.StatusNotFound, post("/api/v1/events", "s3cret", `{"kind":"annotation","model":"frad","text":"typo"}`))
 	// The Prometheus API is still answered beside the mounted routes.
 	assert.Equal(t, http.StatusOK, get("/api/v1/labels"))
 	cancel()

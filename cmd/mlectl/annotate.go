@@ -26,7 +26,7 @@ func runAnnotate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	e, err := cl.PostEvent(ctx, events.Event{Kind: events.Kind(*kind), Model: pos[0], Version: *version, Text: pos[1]})
 	if err != nil {
-		return err
+		return refusedAsUsage(err) // an unknown model: 404 naming it, exit 2
 	}
 	fmt.Fprintf(stdout, "%s recorded for %s at %s by %s (id %s)\n", e.Kind, e.Model, e.Time.UTC().Format("2006-01-02 15:04:05Z"), e.Actor, e.ID)
 	return nil

@@ -53,7 +53,8 @@ func parseConsoleFlags(args []string, getenv func(string) string) (consoleOption
 	}
 	var o consoleOptions
 	fl.StringVar(&o.collector, "collector", def, "collector base URL")
-	fl.StringVar(&o.token, "token", getenv("MLECTL_TOKEN"), "bearer token for the collector")
+	o.token = getenv("MLECTL_TOKEN")
+	fl.Var(secretFlag{&o.token}, "token", "bearer token for the collector (default $MLECTL_TOKEN)")
 	fl.BoolVar(&o.readOnly, "read-only", false, "hide actions that change collector state")
 	fl.BoolVar(&o.ascii, "ascii", false, "no colour, 7-bit drawing")
 	fl.DurationVar(&o.refresh, "refresh", tui.DefaultRefresh, "background refresh period")

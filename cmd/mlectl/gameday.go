@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/gameday/scenario"
+	"github.com/mlectl/mlectl/internal/apiclient"
 )
 
 const gamedayUsage = `usage: mlectl gameday inject MODEL --feature F --kind K --magnitude X --duration D [--version V]
@@ -75,6 +77,23 @@ func gamedayError(err error) error {
 	return err
 }
 
+// refusedAsUsage makes the collector's refusal of what was asked a usage
+// error (exit 2): a bad request (400, 422) or an unknown model or feature
+// (404 in the API's envelope). A bare 404 (the collector does not serve
+// that API) and refused access (401, 403) stay failures (exit 1).
+func refusedAsUsage(err error) error {
+	var ae *apiclient.APIError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	switch {
+	case ae.StatusCode == http.StatusBadRequest, ae.StatusCode == http.StatusUnprocessableEntity,
+		ae.StatusCode == http.StatusNotFound && ae.Type != "":
+		return usagef("%v", err)
+	}
+	return err
+}
+
 func gamedayInject(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, mc := newMetaFlags("gameday inject", stderr)
 	feature := fs.String("feature", "", "feature to change (not for latency and errors)")
@@ -118,7 +137,7 @@ func gamedayInject(ctx context.Context, args []string, stdout, stderr io.Writer)
 	inj, err := cl.Start(ctx, gameday.Request{Model: spec.Model, Version: spec.Version, Feature: spec.Feature, Kind: spec.Kind,
 		Magnitude: magnitude, Duration: *duration, Seed: spec.Seed})
 	if err != nil {
-		return gamedayError(err)
+		return refusedAsUsage(gamedayError(err)) // an unknown model or feature: 404, exit 2
 	}
 	if *asJSON {
 		return printJSON(stdout, inj)

@@ -10,15 +10,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mlectl/mlectl/predlog"
+	"github.com/mlectl/mlectl/internal/timeparse"
 )
 
 const logsUsage = `usage: mlectl logs export MODEL [--version V] [--from T] [--to T] [--format ndjson|csv]
        [--injected include|exclude|only] [--collector URL]
 
 Streams the logged predictions of MODEL from the collector's prediction log to
-stdout, in time order. --from (inclusive) and --to (exclusive) take RFC 3339
-times, Unix milliseconds or a duration back from now ("24h"); both default to
+stdout, in time order. --from (inclusive) and --to (exclusive) take RFC 3339,
+Unix seconds, now, -1h or now-1h (as Prometheus and Grafana); both default to
 open. NDJSON lines can be posted back to /api/v1/predictions unchanged; CSV has
 one column per feature seen in the range. --injected exclude leaves out the
 records a game day rewrote (use it for training sets); only keeps just those.
@@ -37,8 +37,8 @@ func runLogs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fs, cli := newMetaFlags("logs export", stderr)
 	version := fs.String("version", "", "only this model version")
-	from := fs.String("from", "", "start time (RFC 3339, Unix ms or a duration back from now)")
-	to := fs.String("to", "", "end time, exclusive")
+	from := fs.String("from", "", "start time: "+timeparse.Formats)
+	to := fs.String("to", "", "end time, exclusive: "+timeparse.Formats)
 	format := fs.String("format", "ndjson", "ndjson or csv")
 	injected := fs.String("injected", "include", "game-day records: include, exclude or only")
 	pos, err := metaParse(fs, args[1:])
@@ -61,16 +61,15 @@ func runLogs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *version != "" {
 		q.Set("version", *version)
 	}
-	now := time.Now()
-	for _, p := range []struct{ flag, val string }{{"from", *from}, {"to", *to}} {
-		if p.val == "" {
-			continue
-		}
-		t, err := parseCLITime(p.val, now)
-		if err != nil {
-			return usagef("--%s: %v", p.flag, err)
-		}
-		q.Set(p.flag, fmt.Sprint(t.UnixMilli()))
+	start, end, err := timeparse.Range(*from, *to, time.Now(), time.Time{}, time.Time{})
+	if err != nil {
+		return usagef("--%v", err)
+	}
+	if !start.IsZero() {
+		q.Set("from", start.Format(time.RFC3339Nano))
+	}
+	if !end.IsZero() {
+		q.Set("to", end.Format(time.RFC3339Nano))
 	}
 	base, err := collectorBase(cli.collector)
 	if err != nil {
@@ -95,18 +94,6 @@ func runLogs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("export from %s was cut short: %w", base, err)
 	}
 	return nil
-}
-
-// parseCLITime reads RFC 3339, Unix milliseconds, or a duration before now.
-func parseCLITime(s string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		return now.Add(-d), nil
-	}
-	t, err := predlog.ParseTime(s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not RFC 3339, Unix milliseconds or a duration", s)
-	}
-	return t, nil
 }
 
 func collectorBase(raw string) (string, error) {

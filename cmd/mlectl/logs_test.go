@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -57,6 +59,23 @@ func TestLogsExport(t *testing.T) {
 	assert.Equal(t, "ts,model,version,role,request_id,latency_ms,status,injected,prediction,amount,country\n"+
 		"2026-11-26T11:00:00.000Z,fraud,v8,production,r-2,,error,false,fraud,3,FR\n", out)
 
+	// Relative times are before now, as in Prometheus and Grafana: a record
+	// logged now is inside --from -1m --to now, in every spelling.
+	fresh := fmt.Sprintf(`{"model":"fraud","version":"v7","request_id":"r-now","ts":%d,"features":{"amount":1},"prediction":0.5}`+"\n", time.Now().Add(-5*time.Second).UnixMilli())
+	resp, err = http.Post(url+"/api/v1/predictions", "application/x-ndjson", strings.NewReader(fresh))
+	require.NoError(t, err)
+	resp.Body.Close()
+	for _, rng := range [][2]string{{"-1m", "now"}, {"now-1m", "now+1m"}, {"-1m", ""}, {fmt.Sprint(time.Now().Add(-time.Minute).Unix()), "now"}} {
+		args := []string{"logs", "export", "fraud", "--collector", url, "--format", "csv", "--from", rng[0]}
+		if rng[1] != "" {
+			args = append(args, "--to", rng[1])
+		}
+		code, out, errs = predlogCLI(args...)
+		require.Equal(t, 0, code, errs)
+		assert.Equal(t, 2, strings.Count(out, "\n"), "--from %s --to %s: header and the fresh record:\n%s", rng[0], rng[1], out)
+		assert.Contains(t, out, "r-now", "--from %s --to %s", rng[0], rng[1])
+	}
+
 	code, out, _ = predlogCLI("logs", "export", "fraud", "--collector", url, "--version", "v9")
 	require.Equal(t, 0, code)
 	assert.Empty(t, out)
@@ -67,6 +86,9 @@ func TestLogsExport(t *testing.T) {
 		{"logs", "export"},
 		{"logs", "export", "fraud", "--format", "xml", "--collector", url},
 		{"logs", "export", "fraud", "--from", "last tuesday", "--collector", url},
+		{"logs", "export", "fraud", "--from", "1m", "--collector", url},
+		{"logs", "export", "fraud", "--from", "1795687200000", "--collector", url},
+		{"logs", "export", "fraud", "--from", "now", "--to", "-1h", "--collector", url},
 		{"logs", "export", "fraud", "--collector", "ftp://x"},
 	} {
 		code, _, errs := predlogCLI(args...)

@@ -6,11 +6,13 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -27,6 +29,17 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return usageError{msg: fmt.Sprintf(format, a...)} }
+
+// errHelpShown ends a command whose --help printed its usage: exit 0.
+var errHelpShown = errors.New("help shown")
+
+// helpRequested reports whether err ends a command because -h/--help was
+// asked for (the flag package has printed the usage): not a failure.
+func helpRequested(err error) bool {
+	var ue usageError
+	return errors.Is(err, errHelpShown) || errors.Is(err, flag.ErrHelp) ||
+		(errors.As(err, &ue) && strings.HasPrefix(ue.msg, flag.ErrHelp.Error()))
+}
 
 func commands() map[string]command {
 	return map[string]command{
@@ -75,6 +88,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err := cmd.run(ctx, args[1:], stdout, stderr); err != nil {
+		if helpRequested(err) {
+			return 0
+		}
 		var ue usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "mlectl %s: %v\n", args[0], err)

@@ -35,9 +35,21 @@ func newMetaFlags(name string, stderr io.Writer) (*flag.FlagSet, *metaCLI) {
 	if def == "" {
 		def = collectorDefaultURL
 	}
-	fs.StringVar(&c.collector, "collector", def, "collector base URL (default $MLECTL_COLLECTOR or "+collectorDefaultURL+")")
-	fs.StringVar(&c.token, "token", os.Getenv("MLECTL_TOKEN"), "API token (default $MLECTL_TOKEN)")
+	fs.StringVar(&c.collector, "collector", def, "collector base URL ($MLECTL_COLLECTOR sets the default)")
+	c.token = os.Getenv("MLECTL_TOKEN")
+	fs.Var(secretFlag{&c.token}, "token", "API token (default $MLECTL_TOKEN)")
 	return fs, c
+}
+
+// secretFlag is a string flag whose value --help never prints (the
+// default comes from the environment and may be a real token).
+type secretFlag struct{ v *string }
+
+func (f secretFlag) String() string { return "" }
+
+func (f secretFlag) Set(s string) error {
+	*f.v = s
+	return nil
 }
 
 func (c *metaCLI) client() (*metaapi.Client, error) {
@@ -56,7 +68,7 @@ func metaParse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, usagef("see the flags above")
+				return nil, errHelpShown
 			}
 			return nil, usagef("%v", err)
 		}

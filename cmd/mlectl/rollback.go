@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"strconv"
 
+	"github.com/mlectl/mlectl/internal/apiclient"
 	"github.com/mlectl/mlectl/registry"
 )
 
@@ -67,6 +70,13 @@ func doAction(ctx context.Context, mc *metaCLI, req registry.ActionRequest, stdo
 	}
 	res, err := cl.Act(ctx, req)
 	if err != nil {
+		// An unknown model or --to version, or a malformed request, is a
+		// usage error (exit 2); refused pre-checks and conflicts stay
+		// failures (exit 1).
+		var ae *apiclient.APIError
+		if errors.As(err, &ae) && (ae.StatusCode == http.StatusBadRequest || (ae.StatusCode == http.StatusNotFound && ae.Type != "")) {
+			return usagef("%v", err)
+		}
 		return err
 	}
 	printActionResult(stdout, res)

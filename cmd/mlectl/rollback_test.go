@@ -59,6 +59,10 @@ func TestRollbackPromoteSetTrafficCLI(t *testing.T) {
 	out = e.ok(cliAdmin, "promote", "fraud", "v2", "--reason", "canary healthy")
 	assert.Contains(t, out, "promote fraud: v1 → v2")
 
+	code, _, errs = e.mlectl(cliResponder, "rollback", "fraud", "--to", "v9", "--reason", "typo", "--dry-run")
+	assert.Equal(t, 2, code, "an unknown target is a usage error")
+	assert.Contains(t, errs, "target version v9 of model fraud is not registered")
+
 	for _, args := range [][]string{
 		{"set-traffic", "fraud", "v2"},
 		{"set-traffic", "fraud", "v2", "100"},

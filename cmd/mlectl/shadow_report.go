@@ -18,6 +18,7 @@ import (
 
 	"github.com/mlectl/mlectl/engine"
 	"github.com/mlectl/mlectl/internal/apiclient"
+	"github.com/mlectl/mlectl/internal/timeparse"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/store"
 	"github.com/mlectl/mlectl/shadow"
@@ -33,7 +34,7 @@ and the most disagreeing requests. --source picks the comparison: logged
 (shadow records logged beside production, paired by request id; the default
 when there are any), replay (the production records re-scored through the
 candidate's local model file on the collector) or live (the collector's
-rolling live shadow). Times: RFC 3339, Unix ms or a duration back from now.
+rolling live shadow). Times: RFC 3339, Unix seconds, now, -1h or now-1h.
 `
 
 const shadowReplayUsage = `usage: mlectl shadow replay MODEL --model FILE [--from T] [--to T] [--version V] [-o json]
@@ -50,27 +51,16 @@ joined here (use shadow report --source replay on the collector for quality).
 `
 
 func shadowTimeFlags(fs *flag.FlagSet) (from, to *string) {
-	from = fs.String("from", "1h", "start (RFC 3339, Unix ms, or a duration back from now)")
-	to = fs.String("to", "", "end, exclusive (default now)")
+	from = fs.String("from", "-1h", "start: "+timeparse.Formats)
+	to = fs.String("to", "now", "end, exclusive: "+timeparse.Formats)
 	return from, to
 }
 
 func parseShadowRange(from, to string) (time.Time, time.Time, error) {
 	now := time.Now()
-	end := now
-	if to != "" {
-		t, err := parseCLITime(to, now)
-		if err != nil {
-			return time.Time{}, time.Time{}, usagef("--to: %v", err)
-		}
-		end = t
-	}
-	start, err := parseCLITime(from, now)
+	start, end, err := timeparse.Range(from, to, now, now.Add(-time.Hour), now)
 	if err != nil {
-		return time.Time{}, time.Time{}, usagef("--from: %v", err)
-	}
-	if !start.Before(end) {
-		return time.Time{}, time.Time{}, usagef("--from %s is not before --to %s", start.Format(time.RFC3339), end.Format(time.RFC3339))
+		return time.Time{}, time.Time{}, usagef("--%v", err)
 	}
 	return start, end, nil
 }
@@ -283,10 +273,10 @@ func (e *exportScanner) Scan(ctx context.Context, q store.Query, fn func(*predlo
 		params.Set("version", q.Version)
 	}
 	if !q.From.IsZero() {
-		params.Set("from", strconv.FormatInt(q.From.UnixMilli(), 10))
+		params.Set("from", q.From.UTC().Format(time.RFC3339Nano))
 	}
 	if !q.To.IsZero() {
-		params.Set("to", strconv.FormatInt(q.To.UnixMilli(), 10))
+		params.Set("to", q.To.UTC().Format(time.RFC3339Nano))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.base+"/api/v1/predictions/export?"+params.Encode(), nil)
 	if err != nil {

@@ -100,7 +100,7 @@ func TestShadowReportAndReplayCLI(t *testing.T) {
 		tol    float64
 	}{
 		{"report logged", []string{"shadow", "report", "bike", "--collector", url, "-o", "json"}, "logged", 1e-12},
-		{"replay locally", []string{"shadow", "replay", "bike", "--model", model, "--collector", url, "--from", "2h", "-o", "json", "--batch", "64"}, "replay", 1e-5},
+		{"replay locally", []string{"shadow", "replay", "bike", "--model", model, "--collector", url, "--from", "-2h", "-o", "json", "--batch", "64"}, "replay", 1e-5},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/internal/timeparse"
 	"github.com/mlectl/mlectl/timeline"
 )
 
@@ -19,8 +18,8 @@ func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fs, mc := newMetaFlags("timeline export", stderr)
 	model := fs.String("model", "", "only events of this model (and global ones)")
-	fromS := fs.String("from", "", "window start: RFC 3339, Unix seconds, or relative like -6h (required)")
-	toS := fs.String("to", "now", "window end: RFC 3339, Unix seconds, relative, or now")
+	fromS := fs.String("from", "", "window start (required): "+timeparse.Formats)
+	toS := fs.String("to", "now", "window end: "+timeparse.Formats)
 	format := fs.String("format", "md", "md (postmortem draft) or json")
 	out := fs.String("o", "", "write to FILE instead of stdout")
 	pos, err := metaParse(fs, args[1:])
@@ -34,16 +33,9 @@ func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *fromS == "" {
 		return usagef("--from is required")
 	}
-	from, err := parseWhen(*fromS, now)
+	from, to, err := timeparse.Range(*fromS, *toS, now, time.Time{}, now)
 	if err != nil {
-		return usagef("--from: %v", err)
-	}
-	to, err := parseWhen(*toS, now)
-	if err != nil {
-		return usagef("--to: %v", err)
-	}
-	if !to.After(from) {
-		return usagef("--to %s must be after --from %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
+		return usagef("--%v", err)
 	}
 	if *format != "md" && *format != "json" {
 		return usagef("--format %q must be md or json", *format)
@@ -54,7 +46,7 @@ func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	evs, err := cl.Events(ctx, events.Filter{Model: *model, From: from, To: to, Limit: events.DefaultLimit})
 	if err != nil {
-		return err
+		return refusedAsUsage(err) // --model nosuch: 404 naming it, exit 2
 	}
 	if len(evs) >= events.DefaultLimit {
 		fmt.Fprintf(stderr, "warning: the window holds more than %d events; the timeline is truncated — narrow --from/--to\n", events.DefaultLimit)
@@ -78,26 +70,4 @@ func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintf(stderr, "wrote %s (%d events, %d milestones)\n", *out, len(r.Events), len(r.Milestones))
 	return nil
-}
-
-// parseWhen accepts RFC 3339, Unix seconds, "now", or a negative Go
-// duration relative to now ("-6h", "-90m").
-func parseWhen(s string, now time.Time) (time.Time, error) {
-	switch {
-	case s == "now":
-		return now, nil
-	case strings.HasPrefix(s, "-"):
-		if d, err := time.ParseDuration(s); err == nil {
-			return now.Add(d), nil
-		}
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		sec := int64(f)
-		return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not RFC 3339 (2026-11-20T14:00:00Z), Unix seconds, now, or -DURATION", s)
-	}
-	return t.UTC(), nil
 }

@@ -79,4 +79,23 @@ func TestTimelineExportCLI(t *testing.T) {
 		code, _, errs := e.mlectl("", args...)
 		assert.Equal(t, 2, code, "%v: %s", args, errs)
 	}
+
+	// Typos are refused naming the unknown model, instead of an empty
+	// postmortem or a note no timeline shows.
+	for _, tc := range []struct {
+		token, unknown string
+		args           []string
+	}{
+		{"", "nosuch", []string{"timeline", "export", "--model", "nosuch", "--from", "-1h"}},
+		{cliAdmin, "nosuchmodel", []string{"annotate", "nosuchmodel", "looked at it"}},
+	} {
+		code, out, errs := e.mlectl(tc.token, tc.args...)
+		assert.Equal(t, 2, code, "%v: %s", tc.args, errs)
+		assert.Contains(t, errs, `model "`+tc.unknown+`" is unknown`, "%v names the model", tc.args)
+		assert.Empty(t, out)
+	}
+	// A note on a known model answers with its id.
+	code, out, errs = e.mlectl(cliAdmin, "annotate", "fraud", "looked at it")
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `annotation recorded for fraud at .* \(id [0-9a-f]{32}\)`, out)
 }

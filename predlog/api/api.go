@@ -21,6 +21,7 @@ import (
 	"github.com/mlectl/mlectl/drift"
 	"github.com/mlectl/mlectl/internal/apienv"
 	"github.com/mlectl/mlectl/internal/diskguard"
+	"github.com/mlectl/mlectl/internal/timeparse"
 	"github.com/mlectl/mlectl/mlmetrics"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/baseline"
@@ -751,18 +752,10 @@ func (h *Handler) ServeExport(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "model: is required")
 		return
 	}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &query.From}, {"to", &query.To}} {
-		if s := q.Get(p.name); s != "" {
-			t, err := predlog.ParseTime(s)
-			if err != nil {
-				fail(w, http.StatusBadRequest, "%s: must be RFC 3339 or Unix milliseconds: %v", p.name, err)
-				return
-			}
-			*p.dst = t
-		}
+	var err error
+	if query.From, query.To, err = timeparse.Range(q.Get("from"), q.Get("to"), time.Now(), time.Time{}, time.Time{}); err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
 	}
 	format := q.Get("format")
 	if format == "" {

@@ -40,13 +40,14 @@ func TestIngestEncodingsAndExport(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(got[0]), &first))
 	assert.Equal(t, "e-0", first["request_id"])
 
-	code, body := e.export(url.Values{"model": {"fraud"}, "format": {"csv"}, "from": {"1795687200000"}, "to": {"1795687200002"}})
+	code, body := e.export(url.Values{"model": {"fraud"}, "format": {"csv"}, "from": {"1795687200"}, "to": {"1795687200.002"}})
 	require.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "ts,model,version,role,request_id,latency_ms,status,injected,prediction,amount,country\n"+
 		"2026-11-26T10:00:00.000Z,fraud,v7,production,e-0,0,ok,false,0.5,3,FR\n"+
 		"2026-11-26T10:00:00.001Z,fraud,v7,production,e-1,1,ok,false,0.5,3,FR\n", body)
 
-	for _, bad := range []url.Values{{}, {"model": {"fraud"}, "format": {"xml"}}, {"model": {"fraud"}, "from": {"yesterday"}}} {
+	for _, bad := range []url.Values{{}, {"model": {"fraud"}, "format": {"xml"}}, {"model": {"fraud"}, "from": {"yesterday"}},
+		{"model": {"fraud"}, "from": {"1795687200000"}}, {"model": {"fraud"}, "from": {"now"}, "to": {"-1h"}}} {
 		code, _ := e.export(bad)
 		assert.Equal(t, http.StatusBadRequest, code, bad.Encode())
 	}

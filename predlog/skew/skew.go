@@ -40,6 +40,13 @@ type Options struct {
 	Alpha       float64       // sketch accuracy, default drift.DefaultSketchAlpha
 	Threshold   float64
 	MaxFeatures int // per model version; more are ignored
+	// MinHistory is how many times the closed window's sample count the
+	// previous 24 hours must hold before the window is compared with them
+	// (default 1). A two-sample distance is as noisy as its smaller sample:
+	// a version that just started serving would otherwise be compared with
+	// one earlier window, at √2 the noise of the baseline comparison, and
+	// drift on noise. At 4 the noise is within 12% of the baseline's.
+	MinHistory float64
 }
 
 type mvKey struct{ model, version string }
@@ -94,6 +101,9 @@ func New(opts Options) *Tracker {
 	}
 	if opts.MaxFeatures <= 0 {
 		opts.MaxFeatures = DefaultMaxFeatures
+	}
+	if opts.MinHistory <= 0 {
+		opts.MinHistory = 1
 	}
 	return &Tracker{opts: opts, models: map[mvKey]*modelState{}}
 }
@@ -281,6 +291,15 @@ func (t *Tracker) compare(feature string, ref, cur *drift.Sketch, against string
 	return append(out, score{feature, "psi", against, b.PSI, false, false})
 }
 
+// enough returns hist when it holds at least MinHistory times w's samples,
+// else nil (no comparison with the previous 24 hours yet).
+func (t *Tracker) enough(hist, w *drift.Sketch) *drift.Sketch {
+	if hist == nil || w == nil || float64(hist.Count()) < t.opts.MinHistory*float64(w.Count()) {
+		return nil
+	}
+	return hist
+}
+
 // rotate closes every model's window that is at least Window old at now and
 // computes its scores.
 func (t *Tracker) rotate(now time.Time) {
@@ -301,12 +320,12 @@ func (t *Tracker) rotate(now time.Time) {
 			hist := t.history(s, hour)
 			w := t.close(s, hour)
 			scores = t.compare(name, m.baseline[name], w, AgainstBaseline, scores)
-			scores = t.compare(name, hist, w, AgainstHistory, scores)
+			scores = t.compare(name, t.enough(hist, w), w, AgainstHistory, scores)
 		}
 		if m.pred != nil {
 			hist := t.history(m.pred, hour)
 			w := t.close(m.pred, hour)
-			for _, sc := range t.compare("", hist, w, AgainstHistory, nil) {
+			for _, sc := range t.compare("", t.enough(hist, w), w, AgainstHistory, nil) {
 				sc.feature = "\x00prediction"
 				scores = append(scores, sc)
 			}

@@ -150,3 +150,29 @@ func readSeries(t *testing.T, db *tsdb.DB, at time.Time) map[string]float64 {
 	require.NoError(t, ss.Err())
 	return out
 }
+
+// TestMinHistory: a version that just started serving is compared with the
+// previous 24 hours only once they hold MinHistory times a window's
+// samples; before, a one-window history would double the noise.
+func TestMinHistory(t *testing.T) {
+	tr := New(Options{Window: time.Minute, MinHistory: 4})
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	require.NoError(t, err)
+	defer db.Close()
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	key := `mle_dataset_drift_share{against="previous_24h", model="bikes", version="v11"}`
+	for w := 0; w < 6; w++ {
+		var recs []predlog.Record
+		start := t0.Add(time.Duration(w) * time.Minute)
+		for i := range 100 {
+			recs = append(recs, predlog.Record{Model: "bikes", Version: "v11", Role: "production", Status: "ok", TS: start.UnixMilli() + int64(i),
+				Features: []predlog.Feature{{Name: "temp", Value: predlog.Float(float64(i % 10))}}})
+		}
+		tr.ObserveRecords(recs)
+		at := start.Add(time.Minute)
+		require.NoError(t, tr.AppendTo(context.Background(), db, at))
+		_, scored := readSeries(t, db, at)[key]
+		// Window w is compared once the w windows before it hold 4 windows' samples.
+		assert.Equal(t, w >= 4, scored, "window %d", w)
+	}
+}
