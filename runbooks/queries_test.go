@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/contract"
+	"github.com/mlectl/mlectl/internal/diskguard"
 	"github.com/mlectl/mlectl/mlmetrics"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/skew"
@@ -38,6 +39,8 @@ var emitted = struct {
 		quality.MetricMAE:                      {"model", "version", "role"},
 		slo.MetricSLIErrorPrefix + "5m":        {slo.LabelID, slo.LabelService, slo.LabelSLO, slo.LabelWindow},
 		slo.MetricCurrentBurnRate:              {slo.LabelID, slo.LabelService, slo.LabelSLO},
+		diskguard.MetricFreeBytes:              {"dir"},
+		diskguard.MetricReserveBytes:           {"dir"},
 	},
 	values: map[string][]string{
 		"against": {skew.AgainstBaseline, skew.AgainstHistory},
@@ -60,7 +63,7 @@ func TestRunbookQueriesMatchEmittedSeries(t *testing.T) {
 	require.Contains(t, mlmetrics.LatencyBuckets, 0.1) // the histogram this catalogue names exists
 	lib, err := runbooks.Default()
 	require.NoError(t, err)
-	vars := map[string]string{"model": "demand", "version": "v12", "feature": "temp", "text": "x"}
+	vars := map[string]string{"model": "demand", "version": "v12", "feature": "temp", "text": "x", "dir": "/var/lib/mlectl"}
 	for _, rb := range lib.All() {
 		for i, s := range rb.Steps {
 			if s.Action != runbooks.ActionQuery {
