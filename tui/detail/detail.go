@@ -205,12 +205,14 @@ func (v *View) KeyBindings() []key.Binding {
 	if v.Capturing() {
 		return v.dialog.KeyBindings()
 	}
-	out := []key.Binding{v.keys.Next, v.keys.Prev, v.keys.Jump, v.keys.Chart}
-	out = append(out, v.drift.KeyBindings()...)
+	// The actions first: at 80 columns the footer keeps only the first few,
+	// and "r roll back" is what on-call opens this view for.
+	var out []key.Binding
 	if !v.c.ReadOnly {
 		out = append(out, v.keys.Rollback, v.keys.Promote)
 	}
-	return out
+	out = append(out, v.keys.Next, v.keys.Prev, v.keys.Jump, v.keys.Chart)
+	return append(out, v.drift.KeyBindings()...)
 }
 
 // Update handles fetch and action results and keys.
