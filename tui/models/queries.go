@@ -17,8 +17,11 @@ const (
 	QueryTrend = `sum by (model) (rate(mle_predictions_total{role!="shadow"}[5m]))`
 	// QueryBurn1h yields the 1h error-budget burn rate per SLO owner, from
 	// Sloth-style recording rules (what `mlectl slo` generates): the 1h SLI
-	// error ratio over the SLO's error budget.
-	QueryBurn1h = `max by (model, sloth_service) (slo:sli_error:ratio_rate1h / ignoring (sloth_window) slo:error_budget:ratio)`
+	// error ratio over the SLO's error budget. Alert windows scaled down
+	// (the demo's, ÷12) record no 1h ratio: then Sloth's current burn rate
+	// (its shortest window) stands in rather than a blank column.
+	QueryBurn1h = `max by (model, sloth_service) (slo:sli_error:ratio_rate1h / ignoring (sloth_window) slo:error_budget:ratio)` +
+		` or max by (model, sloth_service) (slo:current_burn_rate:ratio)`
 	// QueryBudget yields the error budget left in the SLO period.
 	QueryBudget = `min by (model, sloth_service) (slo:period_error_budget_remaining:ratio)`
 	// QueryDrift yields the worst dataset drift share per model.

@@ -44,7 +44,7 @@ var columns = []common.Column{
 	colProd:     {Title: "PROD", Width: 8, Priority: 4},
 	colShadow:   {Title: "SHADOW", Width: 8, Priority: 7},
 	colSLO:      {Title: "SLO", Width: 5, Priority: 8},
-	colBurn:     {Title: "BURN1H", Width: 6, Priority: 9, Right: true},
+	colBurn:     {Title: "BURN", Width: 6, Priority: 9, Right: true},
 	colBudget:   {Title: "BUDGET", Width: 6, Priority: 10, Right: true},
 	colP95:      {Title: "P95", Width: 6, Priority: 3, Right: true},
 	colPredRate: {Title: "PRED/S", Width: 6, Priority: 2, Right: true},
