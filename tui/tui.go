@@ -743,7 +743,9 @@ func (m *Model) helpView() string {
 	for _, n := range m.order {
 		cmds = append(cmds, key.NewBinding(key.WithKeys(":"+n), key.WithHelp(":"+n, m.views[n].Title())))
 	}
-	cmds = append(cmds, key.NewBinding(key.WithKeys(":quit"), key.WithHelp(":quit", "quit")))
+	cmds = append(cmds,
+		key.NewBinding(key.WithKeys(":incident"), key.WithHelp(":incident", "Incident")),
+		key.NewBinding(key.WithKeys(":quit"), key.WithHelp(":quit", "quit")))
 	lines := []string{st.Title.Render("Keys in " + v.Title()), ""}
 	lines = append(lines, m.helpColumns(cols, cmds)...)
 	lines = append(lines, "", st.Muted.Render("esc or ? closes help"))

@@ -68,7 +68,7 @@ func TestHelpWrapsAtNarrowWidth(t *testing.T) {
 	screen := s.screen()
 	checkGolden(t, screen, 80, 24)
 	for _, want := range []string{"overview/drift/shadow/versions/events", "promote selected version",
-		":models", ":alerts", ":query", ":model", ":timeline", ":runbooks", ":gameday", ":quit", "esc or ? closes help"} {
+		":models", ":alerts", ":query", ":model", ":timeline", ":runbooks", ":gameday", ":incident", ":quit", "esc or ? closes help"} {
 		assert.Contains(t, screen, want)
 	}
 	lines := strings.Split(screen, "\n")
