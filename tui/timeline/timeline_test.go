@@ -20,6 +20,7 @@ import (
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/tui/common"
+	"github.com/mlectl/mlectl/tui/internal/viewtest"
 	"github.com/mlectl/mlectl/tui/styles"
 )
 
@@ -68,24 +69,9 @@ func plain() common.Common {
 	return common.Common{Ctx: context.Background(), Styles: styles.New(r), Now: func() time.Time { return now }}
 }
 
-// drain runs cmd and feeds every message it yields back into the view,
-// as the Bubble Tea loop would, until no command is left.
 func drain(t *testing.T, v *View, cmd tea.Cmd) {
 	t.Helper()
-	for i := 0; cmd != nil; i++ {
-		require.Less(t, i, 20, "the view keeps issuing commands")
-		msg := cmd()
-		if batch, ok := msg.(tea.BatchMsg); ok {
-			for _, c := range batch {
-				drain(t, v, c)
-			}
-			return
-		}
-		if msg == nil {
-			return
-		}
-		cmd = v.Update(msg)
-	}
+	viewtest.Drain(t, v, cmd)
 }
 
 func press(t *testing.T, v *View, keys ...string) {
