@@ -81,20 +81,3 @@ func Own(bs []key.Binding) []key.Binding {
 	}
 	return out
 }
-
-// Alerts are the Alerts view's own keys.
-type Alerts struct {
-	Detail, Runbook, Ack, Silence, Hide, Sort key.Binding
-}
-
-// NewAlerts returns the Alerts view's bindings.
-func NewAlerts() Alerts {
-	return Alerts{
-		Detail:  key.NewBinding(key.WithKeys("enter", "d"), key.WithHelp("enter/d", "details")),
-		Runbook: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "runbook")),
-		Ack:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "ack")),
-		Silence: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "silence")),
-		Hide:    key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "hide shadow")),
-		Sort:    key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "sort")),
-	}
-}
