@@ -116,6 +116,20 @@ func (b *Base) Answered(at time.Time, err error) bool {
 	return false
 }
 
+// Answer records a fetch's answer (see Answered) and returns the data the
+// view shows next: data on success, none when the endpoint is not
+// configured, and what it showed before (shown) on another error.
+func Answer[T any](b *Base, at time.Time, data T, err error, shown T) T {
+	var none T
+	switch {
+	case !b.Answered(at, err):
+		return shown
+	case err != nil:
+		return none
+	}
+	return data
+}
+
 // Settled opens the guard without recording an answer: for views whose
 // answer decides for itself whether it is data (the Models view waits
 // for series, not for the registry's list).

@@ -16,6 +16,7 @@ import (
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/tui/common"
 	"github.com/mlectl/mlectl/tui/confirm"
+	"github.com/mlectl/mlectl/tui/keys"
 )
 
 const fetchTimeout = 10 * time.Second
@@ -92,20 +93,16 @@ type doneMsg struct {
 
 // View is the Game day screen.
 type View struct {
+	common.Base
 	c     common.Common
 	api   API
 	table *common.Table
+	keys  keys.Gameday
+	form  keys.InjectionForm
 
-	newKey, stopKey key.Binding
+	list []client.Injection
 
-	list     []client.Injection
-	err      error
-	at       time.Time
-	loaded   bool
-	inflight bool
-	filter   string
-
-	form    bool
+	inForm  bool
 	fields  [numFields]textinput.Model
 	focus   int
 	kind    int
@@ -113,18 +110,14 @@ type View struct {
 	choices [numFields][]string // models seen, features of the model
 	featFor string              // model whose features are in choices
 	dialog  *confirm.Model
-	status  string
-	bad     bool
-
-	width, height int
 }
 
 // New returns the Game day view reading from api.
 func New(c common.Common, api API) *View {
 	v := &View{
-		c: c, api: api, table: common.NewTable(c, columns),
-		newKey:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new injection")),
-		stopKey: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "stop selected")),
+		Base: common.NewBase(c), c: c, api: api, table: common.NewTable(c, columns),
+		keys: keys.NewGameday(),
+		form: keys.NewInjectionForm(),
 	}
 	for i := range v.fields {
 		v.fields[i] = common.NewInput(c, "")
@@ -147,33 +140,26 @@ func (v *View) Init() tea.Cmd { return v.Refresh() }
 
 // Refresh starts a fetch unless one is running.
 func (v *View) Refresh() tea.Cmd {
-	if v.inflight {
-		return nil
-	}
-	v.inflight = true
 	c, api := v.c, v.api
-	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
+	return v.Fetch(fetchTimeout, func(ctx context.Context) tea.Msg {
 		at := c.Now()
 		list, err := api.Injections(ctx)
 		return fetchedMsg{list: list, err: err, at: at}
 	})
 }
 
-// LastUpdate is when the injections were last fetched.
-func (v *View) LastUpdate() time.Time { return v.at }
-
 // Capturing reports that the form or the confirm dialog owns the keyboard.
-func (v *View) Capturing() bool { return v.form || (v.dialog != nil && v.dialog.Capturing()) }
+func (v *View) Capturing() bool { return v.inForm || (v.dialog != nil && v.dialog.Capturing()) }
 
 // SetFilter keeps injections whose model, feature or kind contain f.
 func (v *View) SetFilter(f string) {
-	v.filter = strings.ToLower(f)
+	v.Base.SetFilter(f)
 	v.rebuild()
 }
 
 // SetSize sets the body area.
 func (v *View) SetSize(w, h int) {
-	v.width, v.height = w, h
+	v.Base.SetSize(w, h)
 	v.table.SetSize(w, max(h-1, 1))
 	for i := range v.fields {
 		v.fields[i].Width = max(min(w-20, 40), 8)
@@ -184,7 +170,7 @@ func (v *View) SetSize(w, h int) {
 }
 
 func (v *View) configured() bool {
-	return v.loaded && !errors.Is(v.err, client.ErrNotConfigured)
+	return v.Loaded && !v.NotConfigured()
 }
 
 // KeyBindings lists the view's keys for help.
@@ -192,17 +178,12 @@ func (v *View) KeyBindings() []key.Binding {
 	switch {
 	case v.dialog != nil && v.dialog.Capturing():
 		return v.dialog.KeyBindings()
-	case v.form:
-		return []key.Binding{
-			key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab/↓", "next field")),
-			key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "pick a value")),
-			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "start")),
-			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
-		}
+	case v.inForm:
+		return v.form.ShortHelp()
 	}
 	b := v.table.KeyBindings()
 	if v.configured() && !v.c.ReadOnly {
-		b = append(b, v.newKey, v.stopKey)
+		b = append(b, v.keys.ShortHelp()...)
 	}
 	return b
 }
@@ -211,20 +192,14 @@ func (v *View) KeyBindings() []key.Binding {
 func (v *View) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case fetchedMsg:
-		v.inflight, v.loaded = false, true
-		v.err = msg.err
-		if msg.err == nil {
-			v.list, v.at = msg.list, msg.at
-		} else if errors.Is(msg.err, client.ErrNotConfigured) {
-			v.list, v.at = nil, msg.at
-		}
+		v.list = common.Answer(&v.Base, msg.at, msg.list, msg.err, v.list)
 		v.rebuild()
 	case doneMsg:
 		if msg.err != nil {
-			v.status, v.bad = msg.verb+" failed: "+msg.err.Error(), true
+			v.SetStatus(msg.verb+" failed: "+msg.err.Error(), true)
 			return nil
 		}
-		v.status, v.bad = msg.verb+" "+msg.inj.ID+": "+describe(msg.inj), false
+		v.SetStatus(msg.verb+" "+msg.inj.ID+": "+describe(msg.inj), false)
 		return v.Refresh()
 	case choicesMsg:
 		if msg.field == fFeature && msg.model != strings.TrimSpace(v.fields[fModel].Value()) {
@@ -304,14 +279,14 @@ func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
 		switch {
 		case v.dialog.Cancelled():
 			v.dialog = nil
-			v.status, v.bad = "cancelled: nothing was injected", false
+			v.SetStatus("cancelled: nothing was injected", false)
 		case v.dialog.Done():
 			v.dialog = nil
-			v.status, v.bad = "starting the injection…", false
+			v.SetStatus("starting the injection…", false)
 		}
 		return cmd
 	}
-	if v.form {
+	if v.inForm {
 		return v.updateForm(msg)
 	}
 	if !v.configured() || v.c.ReadOnly {
@@ -319,20 +294,20 @@ func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case key.Matches(msg, v.newKey):
-		v.form, v.formErr, v.focus = true, "", fModel
+	case key.Matches(msg, v.keys.New):
+		v.inForm, v.formErr, v.focus = true, "", fModel
 		return tea.Batch(v.focusField(), v.fetchChoices(fModel, "", "model", "mle_predictions_total"))
-	case key.Matches(msg, v.stopKey):
+	case key.Matches(msg, v.keys.Stop):
 		row, ok := v.table.Selected()
 		if !ok {
 			return nil
 		}
 		if row.Cells[colState] != "active" {
-			v.status, v.bad = "injection "+row.Key+" has already ended", true
+			v.SetStatus("injection "+row.Key+" has already ended", true)
 			return nil
 		}
 		id, c, api := row.Key, v.c, v.api
-		v.status, v.bad = "stopping "+id+"…", false
+		v.SetStatus("stopping "+id+"…", false)
 		return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
 			inj, err := api.StopInjection(ctx, id)
 			return doneMsg{verb: "stopped", inj: inj, err: err}
@@ -353,39 +328,38 @@ func (v *View) focusField() tea.Cmd {
 }
 
 func (v *View) updateForm(msg tea.KeyMsg) tea.Cmd {
-	switch msg.Type {
-	case tea.KeyEsc:
-		v.form = false
+	k := v.form
+	picker := v.focus == fModel || v.focus == fFeature
+	switch {
+	case key.Matches(msg, k.Cancel):
+		v.inForm = false
 		v.focusField()
 		v.fields[v.focus].Blur()
 		return nil
-	case tea.KeyTab, tea.KeyDown:
+	case key.Matches(msg, k.Next):
 		v.focus = (v.focus + 1) % numFields
 		return tea.Batch(v.focusField(), v.featureChoices())
-	case tea.KeyShiftTab, tea.KeyUp:
+	case key.Matches(msg, k.Prev):
 		v.focus = (v.focus + numFields - 1) % numFields
 		return tea.Batch(v.focusField(), v.featureChoices())
-	case tea.KeyEnter:
+	case key.Matches(msg, k.Start):
 		if v.focus < numFields-1 {
 			v.focus++
 			return tea.Batch(v.focusField(), v.featureChoices())
 		}
 		return v.submit()
-	case tea.KeyLeft, tea.KeyRight:
-		if v.focus == fModel || v.focus == fFeature {
-			step := 1
-			if msg.Type == tea.KeyLeft {
-				step = -1
-			}
-			v.pick(v.focus, step)
-			return nil
-		}
+	case picker && key.Matches(msg, k.PickPrev):
+		v.pick(v.focus, -1)
+		return nil
+	case picker && key.Matches(msg, k.PickNext):
+		v.pick(v.focus, 1)
+		return nil
 	}
 	if v.focus == fKind {
-		switch msg.String() {
-		case "left", "h":
+		switch {
+		case key.Matches(msg, k.PickPrev, k.KindPrev):
 			v.kind = (v.kind + len(Kinds) - 1) % len(Kinds)
-		case "right", "l", " ":
+		case key.Matches(msg, k.PickNext, k.KindNext):
 			v.kind = (v.kind + 1) % len(Kinds)
 		}
 		return nil
@@ -436,7 +410,7 @@ func (v *View) submit() tea.Cmd {
 		}
 		return v.focusField()
 	}
-	v.form, v.formErr = false, ""
+	v.inForm, v.formErr = false, ""
 	v.focusField()
 	v.fields[v.focus].Blur()
 	c, api := v.c, v.api
@@ -453,7 +427,7 @@ func (v *View) submit() tea.Cmd {
 	v.dialog = confirm.New(v.c, "Inject a fault into "+req.Model+"?",
 		"A "+what+" of "+req.Model+"'s live traffic for "+req.Duration+". Alerts may fire; stop it with x.",
 		req.Model, start)
-	v.dialog.SetSize(v.width, v.height)
+	v.dialog.SetSize(v.Width, v.Height)
 	return nil
 }
 
@@ -462,7 +436,7 @@ func (v *View) rebuild() {
 	now := v.c.Now()
 	rows := make([]common.Row, 0, len(v.list))
 	for _, in := range v.list {
-		if v.filter != "" && !strings.Contains(strings.ToLower(in.Model+" "+in.Feature+" "+in.Kind), v.filter) {
+		if v.Filter != "" && !strings.Contains(strings.ToLower(in.Model+" "+in.Feature+" "+in.Kind), v.Filter) {
 			continue
 		}
 		cells := make([]string, numCols)
@@ -492,16 +466,11 @@ func (v *View) rebuild() {
 		cells[colRecords] = strconv.FormatInt(in.Records, 10)
 		rows = append(rows, common.Row{Key: in.ID, Cells: cells, Tones: tones})
 	}
-	switch {
-	case !v.loaded:
-		v.table.SetEmpty("loading injections…")
-	case v.filter != "":
-		v.table.SetEmpty("no injection matches /" + v.filter)
-	case v.c.ReadOnly:
-		v.table.SetEmpty("no injections")
-	default:
-		v.table.SetEmpty("no injections yet · n starts one")
+	none := "no injections yet · n starts one"
+	if v.c.ReadOnly {
+		none = "no injections"
 	}
+	v.table.SetEmpty(v.EmptyText(common.Empty{Items: "injections", Item: "injection", None: none}))
 	v.table.SetRows(rows)
 }
 
@@ -511,7 +480,7 @@ func (v *View) View() string {
 	if v.dialog != nil && v.dialog.Capturing() {
 		return v.dialog.View()
 	}
-	if v.loaded && !v.configured() {
+	if v.Loaded && !v.configured() {
 		lines := []string{
 			st.Title.Render("Game day"),
 			st.Muted.Render("fault injections into a model's live traffic, started and stopped from here"),
@@ -522,22 +491,20 @@ func (v *View) View() string {
 		// otherwise lose its end.
 		var wrapped []string
 		for _, l := range lines {
-			wrapped = append(wrapped, strings.Split(ansi.Wordwrap(l, max(v.width, 1), ""), "\n")...)
+			wrapped = append(wrapped, strings.Split(ansi.Wordwrap(l, max(v.Width, 1), ""), "\n")...)
 		}
-		return common.Body(wrapped, v.width, v.height)
+		return common.Body(wrapped, v.Width, v.Height)
 	}
-	if v.form {
+	if v.inForm {
 		return v.formView()
 	}
 	var note string
 	switch {
-	case v.status != "" && v.bad:
-		note = st.Error.Render(v.status)
-	case v.status != "":
-		note = st.StatusOK.Render(v.status)
-	case v.err != nil:
-		note = v.c.ErrorLine("injections fetch failed", v.err)
-	case v.loaded:
+	case v.Status != "":
+		note = v.StatusLine()
+	case v.Err != nil:
+		note = v.c.ErrorLine("injections fetch failed", v.Err)
+	case v.Loaded:
 		active := 0
 		for _, in := range v.list {
 			if in.Active {
@@ -546,9 +513,7 @@ func (v *View) View() string {
 		}
 		note = st.Muted.Render(strconv.Itoa(active) + " active · " + strconv.Itoa(len(v.list)-active) + " ended")
 	}
-	body := v.table.View()
-	pad := max(v.height-2-strings.Count(body, "\n"), 0)
-	return body + strings.Repeat("\n", pad+1) + common.Fit(note, v.width)
+	return v.Footnote(v.table.View(), note)
 }
 
 func (v *View) formView() string {
@@ -594,7 +559,7 @@ func (v *View) formView() string {
 	if v.formErr != "" {
 		lines = append(lines, "", st.Error.Render(v.formErr))
 	}
-	return common.Body(lines, v.width, v.height)
+	return common.Body(lines, v.Width, v.Height)
 }
 
 // hint says what magnitude means for a kind (the collector's contract).

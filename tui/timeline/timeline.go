@@ -15,10 +15,10 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/timeline"
 	"github.com/mlectl/mlectl/tui/common"
+	"github.com/mlectl/mlectl/tui/keys"
 )
 
 const fetchTimeout = 10 * time.Second
@@ -61,33 +61,27 @@ type exportedMsg struct {
 
 // View is the Timeline screen.
 type View struct {
-	c        common.Common
-	api      API
-	table    *common.Table
-	export   key.Binding
-	model    string // server-side model filter (:timeline MODEL)
-	filter   string // `/` filter on model, kind and summary
-	evs      []events.Event
-	shown    []events.Event
-	from, to time.Time
-	err      error
-	at       time.Time
-	loaded   bool
-	inflight bool
+	common.Base // Filter: on model, kind and summary
+	c           common.Common
+	api         API
+	table       *common.Table
+	keys        keys.Timeline
+	prompt      keys.Prompt
+	model       string // server-side model filter (:timeline MODEL)
+	evs         []events.Event
+	shown       []events.Event
+	from, to    time.Time
 
 	prompting bool
 	input     textinput.Model
-	status    string
-	statusErr bool
-	width     int
-	height    int
 }
 
 // New returns the Timeline view reading from api.
 func New(c common.Common, api API) *View {
 	v := &View{
-		c: c, api: api, table: common.NewTable(c, columns),
-		export: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export md/json")),
+		Base: common.NewBase(c), c: c, api: api, table: common.NewTable(c, columns),
+		keys:   keys.NewTimeline(),
+		prompt: keys.NewPrompt("write file"),
 		input:  common.NewInput(c, "export to: "),
 	}
 	v.table.SetEmpty("loading events…")
@@ -116,18 +110,14 @@ func (v *View) Open(model string, _ map[string]string) tea.Cmd {
 		return v.Refresh()
 	}
 	v.model = model
-	v.inflight = false // the answer in flight is for the other model
+	v.Forget() // the answer in flight is for the other model
 	return v.Refresh()
 }
 
 // Refresh starts a fetch unless one is running.
 func (v *View) Refresh() tea.Cmd {
-	if v.inflight {
-		return nil
-	}
-	v.inflight = true
 	c, api, model := v.c, v.api, v.model
-	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
+	return v.Fetch(fetchTimeout, func(ctx context.Context) tea.Msg {
 		to := c.Now()
 		from := to.Add(-Window)
 		// to is exclusive: the event recorded this instant still counts.
@@ -136,21 +126,18 @@ func (v *View) Refresh() tea.Cmd {
 	})
 }
 
-// LastUpdate is when the shown events were fetched.
-func (v *View) LastUpdate() time.Time { return v.at }
-
 // Capturing reports that the export path prompt owns the keyboard.
 func (v *View) Capturing() bool { return v.prompting }
 
 // SetFilter keeps events whose model, kind or summary contain f.
 func (v *View) SetFilter(f string) {
-	v.filter = strings.ToLower(f)
+	v.Base.SetFilter(f)
 	v.rebuild()
 }
 
 // SetSize sets the body area.
 func (v *View) SetSize(w, h int) {
-	v.width, v.height = w, h
+	v.Base.SetSize(w, h)
 	v.input.Width = max(w-len(v.input.Prompt)-2, 1)
 	v.table.SetSize(w, max(h-1, 1))
 }
@@ -158,12 +145,9 @@ func (v *View) SetSize(w, h int) {
 // KeyBindings lists the view's keys for help.
 func (v *View) KeyBindings() []key.Binding {
 	if v.prompting {
-		return []key.Binding{
-			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "write file")),
-			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
-		}
+		return v.prompt.ShortHelp()
 	}
-	return append(v.table.KeyBindings(), v.export)
+	return append(v.table.KeyBindings(), v.keys.ShortHelp()...)
 }
 
 // Events returns the events on screen, newest first.
@@ -176,31 +160,24 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 		if msg.model != v.model {
 			return nil
 		}
-		v.inflight, v.loaded = false, true
-		v.err = msg.err
-		if msg.err == nil {
-			evs := make([]events.Event, len(msg.evs))
-			for i, e := range msg.evs { // the API answers oldest first
-				evs[len(evs)-1-i] = e
-			}
-			v.evs, v.from, v.to, v.at = evs, msg.from, msg.to, msg.to
-		} else if errors.Is(msg.err, client.ErrNotConfigured) {
-			v.evs, v.at = nil, msg.to
+		if v.Answered(msg.to, msg.err) {
+			v.evs = newestFirst(msg.evs) // none when not configured
+			v.from, v.to = msg.from, msg.to
 		}
 		v.rebuild()
 	case exportedMsg:
 		if msg.err != nil {
-			v.status, v.statusErr = "export failed: "+msg.err.Error(), true
+			v.SetStatus("export failed: "+msg.err.Error(), true)
 		} else {
-			v.status, v.statusErr = "wrote "+msg.path+" ("+strconv.Itoa(msg.n)+" events)", false
+			v.SetStatus("wrote "+msg.path+" ("+strconv.Itoa(msg.n)+" events)", false)
 		}
 	case tea.KeyMsg:
 		if v.prompting {
 			return v.updatePrompt(msg)
 		}
-		if key.Matches(msg, v.export) {
-			if !v.loaded || v.err != nil {
-				v.status, v.statusErr = "nothing to export yet", true
+		if key.Matches(msg, v.keys.Export) {
+			if !v.Loaded || v.Err != nil {
+				v.SetStatus("nothing to export yet", true)
 				return nil
 			}
 			v.prompting = true
@@ -219,17 +196,17 @@ func (v *View) DefaultPath() string {
 }
 
 func (v *View) updatePrompt(msg tea.KeyMsg) tea.Cmd {
-	switch msg.Type {
-	case tea.KeyEsc:
+	switch {
+	case key.Matches(msg, v.prompt.Cancel):
 		v.prompting = false
 		v.input.Blur()
 		return nil
-	case tea.KeyEnter:
+	case key.Matches(msg, v.prompt.Confirm):
 		path := strings.TrimSpace(v.input.Value())
 		v.prompting = false
 		v.input.Blur()
 		if path == "" {
-			v.status, v.statusErr = "export cancelled: no path", true
+			v.SetStatus("export cancelled: no path", true)
 			return nil
 		}
 		return v.writeCmd(path)
@@ -245,15 +222,15 @@ func (v *View) exportModel() string {
 	if v.model != "" {
 		return v.model
 	}
-	if v.filter == "" || len(v.shown) == 0 {
+	if v.Filter == "" || len(v.shown) == 0 {
 		return ""
 	}
 	for _, e := range v.shown {
-		if e.Model != v.filter {
+		if e.Model != v.Filter {
 			return ""
 		}
 	}
-	return v.filter
+	return v.Filter
 }
 
 // writeCmd builds the report of the events on screen and writes it with
@@ -296,7 +273,7 @@ func (v *View) rebuild() {
 	rows := make([]common.Row, 0, len(v.evs))
 	for _, e := range v.evs {
 		summary := timeline.Describe(e)
-		if v.filter != "" && !strings.Contains(strings.ToLower(e.Model+" "+string(e.Kind)+" "+summary), v.filter) {
+		if v.Filter != "" && !strings.Contains(strings.ToLower(e.Model+" "+string(e.Kind)+" "+summary), v.Filter) {
 			continue
 		}
 		v.shown = append(v.shown, e)
@@ -325,16 +302,11 @@ func (v *View) rebuild() {
 		}
 		rows = append(rows, common.Row{Key: e.ID, Cells: cells, Tones: tones})
 	}
-	switch {
-	case errors.Is(v.err, client.ErrNotConfigured):
-		v.table.SetEmpty("timeline: " + common.NotConfigured + " (the collector does not serve /api/v1/events)")
-	case !v.loaded:
-		v.table.SetEmpty("loading events…")
-	case v.filter != "":
-		v.table.SetEmpty("no event matches /" + v.filter)
-	default:
-		v.table.SetEmpty("no events in the last " + strings.TrimSuffix(Window.String(), "0m0s"))
-	}
+	v.table.SetEmpty(v.EmptyText(common.Empty{
+		Source: "timeline", Endpoint: "/api/v1/events",
+		Items: "events", Item: "event",
+		None: "no events in the last " + strings.TrimSuffix(Window.String(), "0m0s"),
+	}))
 	v.table.SetRows(rows)
 }
 
@@ -345,20 +317,25 @@ func (v *View) View() string {
 	switch {
 	case v.prompting:
 		note = v.input.View()
-	case v.status != "" && v.statusErr:
-		note = v.c.Styles.Error.Render(v.status)
-	case v.status != "":
-		note = v.c.Styles.StatusOK.Render(v.status)
-	case v.err != nil && !errors.Is(v.err, client.ErrNotConfigured):
-		note = v.c.ErrorLine("events fetch failed", v.err)
-	case v.loaded && v.err == nil:
+	case v.Status != "":
+		note = v.StatusLine()
+	case v.Failed():
+		note = v.FetchFailed("events")
+	case v.Loaded && v.Err == nil:
 		scope := "all models"
 		if v.model != "" {
 			scope = v.model
 		}
 		note = v.c.Styles.Muted.Render(strconv.Itoa(len(v.shown)) + " of " + strconv.Itoa(len(v.evs)) + " events · last 24h · " + scope + " · newest first")
 	}
-	body := v.table.View()
-	pad := max(v.height-2-strings.Count(body, "\n"), 0)
-	return body + strings.Repeat("\n", pad+1) + common.Fit(note, v.width)
+	return v.Footnote(v.table.View(), note)
+}
+
+// newestFirst reverses the API's answer, which comes oldest first.
+func newestFirst(evs []events.Event) []events.Event {
+	out := make([]events.Event, len(evs))
+	for i, e := range evs {
+		out[len(out)-1-i] = e
+	}
+	return out
 }
