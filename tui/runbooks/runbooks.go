@@ -23,6 +23,7 @@ import (
 	rb "github.com/mlectl/mlectl/runbooks"
 	"github.com/mlectl/mlectl/tui/common"
 	"github.com/mlectl/mlectl/tui/confirm"
+	"github.com/mlectl/mlectl/tui/keys"
 )
 
 const fetchTimeout = 10 * time.Second
@@ -91,23 +92,16 @@ type stepMsg struct {
 	err error
 }
 
-type keyMap struct {
-	open, scrollUp, scrollDown, pageUp, pageDown, top, bottom, next, prev, run key.Binding
-}
-
 // View is the Runbooks screen: the list, or one runbook.
 type View struct {
-	c     common.Common
-	api   API
-	table *common.Table
-	keys  keyMap
+	common.Base // Err: the list's
+	c           common.Common
+	api         API
+	table       *common.Table
+	keys        keys.Runbooks
+	ask         keys.Prompt
 
-	list     []client.RunbookSummary
-	listErr  error
-	at       time.Time
-	loaded   bool
-	inflight bool
-	filter   string
+	list []client.RunbookSummary
 
 	// detail
 	detail   bool
@@ -120,8 +114,6 @@ type View struct {
 	vp       viewport.Model
 	sel      int               // selected step, 0-based
 	vars     map[string]string // from the alert that opened the runbook
-	status   string
-	bad      bool
 	running  bool
 
 	// running a step: values asked for, then the confirm dialog
@@ -129,26 +121,14 @@ type View struct {
 	input   textinput.Model
 	pending int // step being prepared, 1-based
 	dialog  *confirm.Model
-
-	width, height int
 }
 
 // New returns the Runbooks view reading from api.
 func New(c common.Common, api API) *View {
 	v := &View{
-		c: c, api: api, table: common.NewTable(c, columns),
-		keys: keyMap{
-			open:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open runbook")),
-			scrollUp:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
-			scrollDown: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
-			pageUp:     key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup/b", "page up")),
-			pageDown:   key.NewBinding(key.WithKeys("pgdown", "f", " "), key.WithHelp("pgdn/f", "page down")),
-			top:        key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "top")),
-			bottom:     key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "bottom")),
-			next:       key.NewBinding(key.WithKeys("n", "tab"), key.WithHelp("n/tab", "next step")),
-			prev:       key.NewBinding(key.WithKeys("p", "shift+tab"), key.WithHelp("p/shift+tab", "previous step")),
-			run:        key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run step")),
-		},
+		Base: common.NewBase(c), c: c, api: api, table: common.NewTable(c, columns),
+		keys:  keys.NewRunbooks(),
+		ask:   keys.NewPrompt("next"),
 		input: common.NewInput(c, ""),
 		vp:    viewport.New(0, 0),
 	}
@@ -174,12 +154,8 @@ func (v *View) Init() tea.Cmd { return v.Refresh() }
 // Refresh refetches the list unless a fetch is running; a runbook on
 // screen does not change while the collector runs.
 func (v *View) Refresh() tea.Cmd {
-	if v.inflight {
-		return nil
-	}
-	v.inflight = true
 	c, api := v.c, v.api
-	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
+	return v.Fetch(fetchTimeout, func(ctx context.Context) tea.Msg {
 		at := c.Now()
 		list, err := api.Runbooks(ctx, nil)
 		return listedMsg{list: list, err: err, at: at}
@@ -200,7 +176,7 @@ func (v *View) Open(ref string, labels map[string]string) tea.Cmd {
 	}
 	v.vars = maps.Clone(labels)
 	v.fromList = false
-	v.status, v.bad = "", false
+	v.SetStatus("", false)
 	params := maps.Clone(labels)
 	if params == nil {
 		params = map[string]string{}
@@ -226,9 +202,6 @@ func (v *View) Back() bool {
 	return false
 }
 
-// LastUpdate is when the list was last fetched.
-func (v *View) LastUpdate() time.Time { return v.at }
-
 // Capturing reports that a value prompt or the confirm dialog owns the
 // keyboard.
 func (v *View) Capturing() bool {
@@ -239,10 +212,10 @@ func (v *View) Capturing() bool {
 // With a runbook open it searches it instead: the text scrolls to the
 // first line holding f (it did nothing there).
 func (v *View) SetFilter(f string) {
-	v.filter = strings.ToLower(f)
+	v.Base.SetFilter(f)
 	v.rebuild()
-	if v.book != nil && v.filter != "" {
-		v.search(v.filter)
+	if v.book != nil && v.Filter != "" {
+		v.search(v.Filter)
 	}
 }
 
@@ -260,7 +233,7 @@ func (v *View) search(f string) bool {
 
 // SetSize sets the body area.
 func (v *View) SetSize(w, h int) {
-	v.width, v.height = w, h
+	v.Base.SetSize(w, h)
 	v.table.SetSize(w, max(h-1, 1))
 	v.input.Width = max(w-30, 10)
 	if v.dialog != nil {
@@ -276,31 +249,22 @@ func (v *View) KeyBindings() []key.Binding {
 	case v.dialog != nil && v.dialog.Capturing():
 		return v.dialog.KeyBindings()
 	case len(v.asking) > 0:
-		return []key.Binding{
-			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next")),
-			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
-		}
+		return v.ask.ShortHelp()
 	case v.detail:
-		b := []key.Binding{v.keys.scrollUp, v.keys.scrollDown, v.keys.pageUp, v.keys.pageDown, v.keys.top, v.keys.bottom, v.keys.next, v.keys.prev}
-		if !v.c.ReadOnly {
-			b = append(b, v.keys.run)
+		b := v.keys.Reading()
+		if v.c.ReadOnly {
+			b = b[:len(b)-1] // no Run
 		}
 		return b
 	}
-	return append(v.table.KeyBindings(), v.keys.open)
+	return append(v.table.KeyBindings(), v.keys.Open)
 }
 
 // Update handles fetch results, step results and keys.
 func (v *View) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case listedMsg:
-		v.inflight, v.loaded = false, true
-		v.listErr = msg.err
-		if msg.err == nil {
-			v.list, v.at = msg.list, msg.at
-		} else if errors.Is(msg.err, client.ErrNotConfigured) {
-			v.list, v.at = nil, msg.at
-		}
+		v.list = common.Answer(&v.Base, msg.at, msg.list, msg.err, v.list)
 		v.rebuild()
 	case resolvedMsg:
 		switch {
@@ -344,10 +308,10 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 	case stepMsg:
 		v.running = false
 		if msg.err != nil {
-			v.status, v.bad = "step "+strconv.Itoa(msg.n)+" failed: "+msg.err.Error(), true
+			v.SetStatus("step "+strconv.Itoa(msg.n)+" failed: "+msg.err.Error(), true)
 			return nil
 		}
-		v.status, v.bad = "step "+strconv.Itoa(msg.n)+" ("+stepKind(msg.res.Action)+"): "+msg.res.Outcome, false
+		v.SetStatus("step "+strconv.Itoa(msg.n)+" ("+stepKind(msg.res.Action)+"): "+msg.res.Outcome, false)
 		if msg.res.Query != "" && !strings.Contains(msg.res.Query, "${") {
 			q := msg.res.Query
 			return func() tea.Msg { return common.NavigateMsg{View: "query", Arg: q} }
@@ -405,11 +369,11 @@ func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
 		cmd := v.dialog.Update(msg)
 		if v.dialog.Cancelled() {
 			v.dialog = nil
-			v.status, v.bad = "cancelled: nothing was done", false
+			v.SetStatus("cancelled: nothing was done", false)
 		} else if v.dialog.Done() {
 			v.dialog = nil
 			v.running = true
-			v.status, v.bad = "running step "+strconv.Itoa(v.pending)+"…", false
+			v.SetStatus("running step "+strconv.Itoa(v.pending)+"…", false)
 		}
 		return cmd
 	}
@@ -417,12 +381,12 @@ func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return v.updateAsk(msg)
 	}
 	if !v.detail {
-		if key.Matches(msg, v.keys.open) {
+		if key.Matches(msg, v.keys.Open) {
 			if row, ok := v.table.Selected(); ok {
 				cmd := v.load(row.Key)
 				v.fromList = true
 				v.vars = nil
-				v.status = ""
+				v.SetStatus("", false)
 				return cmd
 			}
 			return nil
@@ -431,27 +395,27 @@ func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case key.Matches(msg, v.keys.scrollUp):
+	case key.Matches(msg, v.keys.ScrollUp):
 		v.vp.ScrollUp(1)
-	case key.Matches(msg, v.keys.scrollDown):
+	case key.Matches(msg, v.keys.ScrollDown):
 		v.vp.ScrollDown(1)
-	case key.Matches(msg, v.keys.pageUp):
+	case key.Matches(msg, v.keys.PageUp):
 		v.vp.PageUp()
-	case key.Matches(msg, v.keys.pageDown):
+	case key.Matches(msg, v.keys.PageDown):
 		v.vp.PageDown()
-	case key.Matches(msg, v.keys.top):
+	case key.Matches(msg, v.keys.Top):
 		v.vp.GotoTop()
-	case key.Matches(msg, v.keys.bottom):
+	case key.Matches(msg, v.keys.Bottom):
 		v.vp.GotoBottom()
-	case key.Matches(msg, v.keys.next):
+	case key.Matches(msg, v.keys.Next):
 		if v.book != nil && v.sel < len(v.book.Steps)-1 {
 			v.sel++
 		}
-	case key.Matches(msg, v.keys.prev):
+	case key.Matches(msg, v.keys.Prev):
 		if v.sel > 0 {
 			v.sel--
 		}
-	case key.Matches(msg, v.keys.run):
+	case key.Matches(msg, v.keys.Run):
 		if v.c.ReadOnly || v.book == nil || len(v.book.Steps) == 0 || v.running {
 			return nil
 		}
@@ -484,13 +448,13 @@ func boolRank(b bool) int {
 }
 
 func (v *View) updateAsk(msg tea.KeyMsg) tea.Cmd {
-	switch msg.Type {
-	case tea.KeyEsc:
+	switch {
+	case key.Matches(msg, v.ask.Cancel):
 		v.asking = nil
 		v.input.Blur()
-		v.status, v.bad = "cancelled: nothing was done", false
+		v.SetStatus("cancelled: nothing was done", false)
 		return nil
-	case tea.KeyEnter:
+	case key.Matches(msg, v.ask.Confirm):
 		val := strings.TrimSpace(v.input.Value())
 		if val == "" {
 			return nil
@@ -519,7 +483,7 @@ func (v *View) prepare() tea.Cmd {
 	run := v.runCmd(v.book.ID, n, maps.Clone(v.vars))
 	if step.Action != rb.ActionRollback && step.Action != rb.ActionPromote {
 		v.running = true
-		v.status, v.bad = "running step "+strconv.Itoa(n)+"…", false
+		v.SetStatus("running step "+strconv.Itoa(n)+"…", false)
 		return run
 	}
 	model := args["model"]
@@ -560,7 +524,7 @@ func (v *View) openDialog(n int, from, to, why string) {
 	}
 	detail += ". Reason: " + orNone(args["reason"]) + "."
 	v.dialog = confirm.New(v.c, title+"?", detail, model, run)
-	v.dialog.SetSize(v.width, v.height)
+	v.dialog.SetSize(v.Width, v.Height)
 }
 
 func (v *View) runCmd(id string, n int, vars map[string]string) tea.Cmd {
@@ -576,7 +540,7 @@ func (v *View) rebuild() {
 	rows := make([]common.Row, 0, len(v.list))
 	for _, r := range v.list {
 		alerts := strings.Join(r.Alerts, ", ")
-		if v.filter != "" && !strings.Contains(strings.ToLower(r.ID+" "+r.Title+" "+alerts+" "+r.Owner), v.filter) {
+		if v.Filter != "" && !strings.Contains(strings.ToLower(r.ID+" "+r.Title+" "+alerts+" "+r.Owner), v.Filter) {
 			continue
 		}
 		cells := make([]string, numCols)
@@ -592,16 +556,10 @@ func (v *View) rebuild() {
 		}
 		rows = append(rows, common.Row{Key: r.ID, Cells: cells})
 	}
-	switch {
-	case errors.Is(v.listErr, client.ErrNotConfigured):
-		v.table.SetEmpty("runbooks: " + common.NotConfigured + " (the collector does not serve /api/v1/runbooks)")
-	case !v.loaded:
-		v.table.SetEmpty("loading runbooks…")
-	case v.filter != "":
-		v.table.SetEmpty("no runbook matches /" + v.filter)
-	default:
-		v.table.SetEmpty("the collector has no runbooks")
-	}
+	v.table.SetEmpty(v.EmptyText(common.Empty{
+		Source: "runbooks", Endpoint: "/api/v1/runbooks",
+		Items: "runbooks", Item: "runbook", None: "the collector has no runbooks",
+	}))
 	v.table.SetRows(rows)
 }
 
@@ -610,12 +568,12 @@ func (v *View) stepsHeight() int {
 	if v.book == nil || len(v.book.Steps) == 0 {
 		return 0
 	}
-	return min(len(v.book.Steps)+1, max(v.height/3, 3))
+	return min(len(v.book.Steps)+1, max(v.Height/3, 3))
 }
 
 func (v *View) layout() {
-	v.vp.Width = max(v.width, 1)
-	v.vp.Height = max(v.height-v.stepsHeight()-1, 1)
+	v.vp.Width = max(v.Width, 1)
+	v.vp.Height = max(v.Height-v.stepsHeight()-1, 1)
 }
 
 // style picks glamour's fixed style: never detected from the terminal.
@@ -643,13 +601,13 @@ func PlainStyle() gansi.StyleConfig {
 // render lays the runbook's Markdown out for the width; it runs on
 // resize and load, never in View.
 func (v *View) render() {
-	if v.book == nil || v.width <= 0 {
+	if v.book == nil || v.Width <= 0 {
 		return
 	}
 	r, err := glamour.NewTermRenderer(
 		v.style(),
 		glamour.WithColorProfile(v.c.Styles.Renderer.ColorProfile()),
-		glamour.WithWordWrap(max(v.width-4, 20)),
+		glamour.WithWordWrap(max(v.Width-4, 20)),
 	)
 	var out string
 	if err == nil {
@@ -671,16 +629,11 @@ func (v *View) render() {
 // View renders the list, or the runbook with its steps panel and status.
 func (v *View) View() string {
 	if !v.detail {
-		var note string
-		switch {
-		case v.listErr != nil && !errors.Is(v.listErr, client.ErrNotConfigured):
-			note = v.c.ErrorLine("runbooks fetch failed", v.listErr)
-		case v.loaded && v.listErr == nil:
+		note := v.FetchFailed("runbooks")
+		if v.Loaded && v.Err == nil {
 			note = v.c.Styles.Muted.Render(strconv.Itoa(len(v.list)) + " runbooks · enter opens one")
 		}
-		body := v.table.View()
-		pad := max(v.height-2-strings.Count(body, "\n"), 0)
-		return body + strings.Repeat("\n", pad+1) + common.Fit(note, v.width)
+		return v.Footnote(v.table.View(), note)
 	}
 	if v.dialog != nil && v.dialog.Capturing() {
 		return v.dialog.View()
@@ -688,11 +641,11 @@ func (v *View) View() string {
 	st := v.c.Styles
 	switch {
 	case v.loading:
-		return common.Body([]string{st.Muted.Render("loading runbook " + v.id + "…")}, v.width, v.height)
+		return common.Body([]string{st.Muted.Render("loading runbook " + v.id + "…")}, v.Width, v.Height)
 	case v.docErr != nil && errors.Is(v.docErr, client.ErrNotConfigured):
-		return common.Body([]string{st.Warn.Render(common.NotConfigured) + ": the collector does not serve /api/v1/runbooks."}, v.width, v.height)
+		return common.Body([]string{st.Warn.Render(common.NotConfigured) + ": the collector does not serve /api/v1/runbooks."}, v.Width, v.Height)
 	case v.docErr != nil:
-		return common.Body([]string{v.c.ErrorLine("runbook "+orNone(v.id), v.docErr)}, v.width, v.height)
+		return common.Body([]string{v.c.ErrorLine("runbook "+orNone(v.id), v.docErr)}, v.Width, v.Height)
 	}
 	lines := strings.Split(v.vp.View(), "\n")
 	lines = append(lines, v.stepsPanel()...)
@@ -700,10 +653,8 @@ func (v *View) View() string {
 	switch {
 	case len(v.asking) > 0:
 		note = v.input.View()
-	case v.status != "" && v.bad:
-		note = st.Error.Render(v.status)
-	case v.status != "":
-		note = st.StatusOK.Render(v.status)
+	case v.Status != "":
+		note = v.StatusLine()
 	default:
 		pct := int(v.vp.ScrollPercent()*100 + 0.5)
 		note = st.Muted.Render(strconv.Itoa(pct) + "% · " + strconv.Itoa(len(v.book.Steps)) + " steps")
@@ -712,7 +663,7 @@ func (v *View) View() string {
 		}
 	}
 	lines = append(lines, note)
-	return common.Body(lines, v.width, v.height)
+	return common.Body(lines, v.Width, v.Height)
 }
 
 // context names the alert labels that fill the steps, e.g. model=demand.
@@ -747,7 +698,7 @@ func (v *View) stepsPanel() []string {
 		s := v.book.Steps[i]
 		line := strconv.Itoa(i+1) + ". " + s.Title
 		tag := "[" + stepKind(s.Action) + "]"
-		room := v.width - 4 - len(tag) - 1
+		room := v.Width - 4 - len(tag) - 1
 		line = common.Fit(line, max(room, 1))
 		line += strings.Repeat(" ", max(room-lenCells(line), 0)) + " " + tag
 		if i == v.sel {
