@@ -16,6 +16,7 @@ import (
 	"github.com/mlectl/mlectl/internal/apiclient"
 	"github.com/mlectl/mlectl/tui/chart"
 	"github.com/mlectl/mlectl/tui/common"
+	"github.com/mlectl/mlectl/tui/keys"
 )
 
 // fetchTimeout bounds one refresh so a hung collector cannot pin the
@@ -59,32 +60,29 @@ type fetchedMsg Snapshot
 
 // View is the Models screen.
 type View struct {
-	c      common.Common
-	api    API
-	table  *common.Table
-	open   key.Binding
-	query  key.Binding
-	snap   Snapshot
-	loaded bool
+	// Base: At is the shown snapshot's evaluation time, Loaded set by
+	// the first snapshot with data.
+	common.Base
+	c     common.Common
+	api   API
+	table *common.Table
+	keys  keys.Models
+	snap  Snapshot
 	// waiting: the collector answered with models (from the registry)
 	// but no traffic, latency or drift series yet (a demo still writing
 	// its history): their versions and "SLO: not configured" would be
 	// wrong facts, so the view keeps saying loading and asks again soon.
-	waiting  bool
-	inflight bool
-	filter   string
-	width    int
-	height   int
+	waiting bool
 }
 
 // New returns the Models view reading from api.
 func New(c common.Common, api API) *View {
 	v := &View{
+		Base:  common.NewBase(c),
 		c:     c,
 		api:   api,
 		table: common.NewTable(c, columns),
-		open:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "model detail")),
-		query: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "query model")),
+		keys:  keys.NewModels(),
 	}
 	v.table.SetEmpty("loading models…")
 	return v
@@ -99,53 +97,35 @@ func (v *View) Title() string { return "Models" }
 // Init starts the first fetch.
 func (v *View) Init() tea.Cmd { return v.Refresh() }
 
-// InFlight reports whether a refresh is running.
-func (v *View) InFlight() bool { return v.inflight }
-
 // Refresh starts a fetch unless one is already running; a dropped refresh
 // returns nil.
 func (v *View) Refresh() tea.Cmd {
-	if v.inflight {
-		return nil
-	}
-	v.inflight = true
 	c, api := v.c, v.api
-	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
+	return v.Fetch(fetchTimeout, func(ctx context.Context) tea.Msg {
 		return fetchedMsg(Fetch(ctx, api, c.Now()))
 	})
 }
 
-// LastUpdate is when the shown data was evaluated; zero before the first.
-func (v *View) LastUpdate() time.Time {
-	if !v.loaded {
-		return time.Time{}
-	}
-	return v.snap.At
-}
-
-// Capturing is always false: the view has no text input.
-func (v *View) Capturing() bool { return false }
-
 // SetFilter keeps rows whose name or versions contain f (case-insensitive).
 func (v *View) SetFilter(f string) {
-	v.filter = strings.ToLower(f)
+	v.Base.SetFilter(f)
 	v.rebuild()
 }
 
 // SetSize sets the body area.
 func (v *View) SetSize(w, h int) {
-	v.width, v.height = w, h
+	v.Base.SetSize(w, h)
 	v.table.SetSize(w, max(h-1, 1))
 }
 
 // KeyBindings lists the view's keys for help.
 func (v *View) KeyBindings() []key.Binding {
-	return append(v.table.KeyBindings(), v.open, v.query)
+	return append(v.table.KeyBindings(), v.keys.ShortHelp()...)
 }
 
 // SetSnapshot installs data directly; benchmarks and tests use it.
 func (v *View) SetSnapshot(s Snapshot) {
-	v.snap, v.loaded = s, true
+	v.snap, v.Loaded, v.At = s, true, s.At
 	v.rebuild()
 }
 
@@ -153,7 +133,7 @@ func (v *View) SetSnapshot(s Snapshot) {
 func (v *View) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case fetchedMsg:
-		v.inflight = false
+		v.Settled()
 		s := Snapshot(msg)
 		if len(s.Errs) > 0 && len(s.Models) == 0 {
 			// Nothing came back: keep the last good rows (and their age)
@@ -162,7 +142,7 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 			v.rebuild()
 			return nil
 		}
-		if !v.loaded && len(s.Errs) == 0 && len(s.Models) > 0 && !hasData(s) {
+		if !v.Loaded && len(s.Errs) == 0 && len(s.Models) > 0 && !hasData(s) {
 			v.waiting = true
 			v.rebuild()
 			return tea.Tick(waitRetry, func(time.Time) tea.Msg { return retryMsg{} })
@@ -170,18 +150,18 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 		v.waiting = false
 		v.SetSnapshot(s)
 	case retryMsg:
-		if !v.loaded {
+		if !v.Loaded {
 			return v.Refresh()
 		}
 	case tea.KeyMsg:
-		if key.Matches(msg, v.open) {
+		if key.Matches(msg, v.keys.Open) {
 			if row, ok := v.table.Selected(); ok {
 				name := row.Key
 				return func() tea.Msg { return common.NavigateMsg{View: "model", Arg: name} }
 			}
 			return nil
 		}
-		if key.Matches(msg, v.query) {
+		if key.Matches(msg, v.keys.Query) {
 			if row, ok := v.table.Selected(); ok {
 				q := DrillQuery(row.Key)
 				return func() tea.Msg { return common.NavigateMsg{View: "query", Arg: q} }
@@ -196,22 +176,21 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 func (v *View) rebuild() {
 	rows := make([]common.Row, 0, len(v.snap.Models))
 	for _, m := range v.snap.Models {
-		if v.filter != "" && !matches(m, v.filter) {
+		if v.Filter != "" && !matches(m, v.Filter) {
 			continue
 		}
 		rows = append(rows, v.row(m))
 	}
 	switch {
-	case !v.loaded && len(v.snap.Errs) > 0:
+	case !v.Loaded && len(v.snap.Errs) > 0:
 		v.table.SetEmpty("no data yet: the collector did not answer (see below)")
-	case !v.loaded && v.waiting:
+	case !v.Loaded && v.waiting:
 		v.table.SetEmpty("loading models… the collector holds no predictions, latency or drift series yet")
-	case !v.loaded:
-		v.table.SetEmpty("loading models…")
-	case v.filter != "":
-		v.table.SetEmpty("no model matches /" + v.filter)
 	default:
-		v.table.SetEmpty("no models: the collector holds no mle_predictions_total, latency or drift series")
+		v.table.SetEmpty(v.EmptyText(common.Empty{
+			Items: "models", Item: "model",
+			None: "no models: the collector holds no mle_predictions_total, latency or drift series",
+		}))
 	}
 	v.table.SetRows(rows)
 }
@@ -377,33 +356,33 @@ func (v *View) View() string {
 	if len(notes) == 0 {
 		var parts []string
 		switch {
-		case v.loaded && !v.snap.SLOConfigured && v.snap.SLORulesLoaded:
+		case v.Loaded && !v.snap.SLOConfigured && v.snap.SLORulesLoaded:
 			parts = append(parts, "SLO: no data yet") // rules loaded, not yet evaluated
-		case v.loaded && !v.snap.SLOConfigured:
+		case v.Loaded && !v.snap.SLOConfigured:
 			parts = append(parts, "SLO: "+common.NotConfigured)
 		}
-		if v.loaded && !v.snap.AlertsConfigured {
+		if v.Loaded && !v.snap.AlertsConfigured {
 			parts = append(parts, "alerts: "+common.NotConfigured)
 		}
-		if v.loaded && slices.ContainsFunc(v.snap.Models, func(m Model) bool { return len(m.Draining) > 0 }) {
+		if v.Loaded && slices.ContainsFunc(v.snap.Models, func(m Model) bool { return len(m.Draining) > 0 }) {
 			parts = append([]string{v.drainMark() + "v: old version draining"}, parts...)
 		}
-		if v.loaded {
+		if v.Loaded {
 			parts = append([]string{strconv.Itoa(len(v.table.Rows())) + " of " + strconv.Itoa(len(v.snap.Models)) + " models"}, parts...)
 		}
 		body := v.table.View()
 		// A second footnote line only where the table leaves a blank one.
-		free := max(v.height-strings.Count(body, "\n")-1, 1)
-		lines := packNotes(parts, v.width, min(free, 2))
+		free := max(v.Height-strings.Count(body, "\n")-1, 1)
+		lines := packNotes(parts, v.Width, min(free, 2))
 		for i, l := range lines {
 			lines[i] = v.c.Styles.Muted.Render(l)
 		}
-		pad := max(v.height-strings.Count(body, "\n")-1-len(lines), 0)
+		pad := max(v.Height-strings.Count(body, "\n")-1-len(lines), 0)
 		return body + strings.Repeat("\n", pad+1) + strings.Join(lines, "\n")
 	}
 	body := v.table.View()
-	pad := max(v.height-1-strings.Count(body, "\n")-1, 0)
-	return body + strings.Repeat("\n", pad+1) + common.Fit(notes[0], v.width)
+	pad := max(v.Height-1-strings.Count(body, "\n")-1, 0)
+	return body + strings.Repeat("\n", pad+1) + common.Fit(notes[0], v.Width)
 }
 
 // packNotes lays out footnotes, most important first, on at most maxLines
