@@ -128,25 +128,19 @@ type Group struct {
 
 // View is the Alerts screen.
 type View struct {
-	c        common.Common
-	api      API
-	table    *common.Table
-	keys     keys.Alerts
-	alerts   []client.Alert
-	err      error
-	states   map[string]client.AlertState // by label set
+	common.Base // Err: the alerts list's
+	c           common.Common
+	api         API
+	table       *common.Table
+	keys        keys.Alerts
+	silenceKeys keys.Prompt
+	alerts      []client.Alert
+	states      map[string]client.AlertState // by label set
 	stateErr error
 	models   map[string]client.ModelState
 	events   map[string][]events.Event
 	groups   []Group // the rows, in order
 	hidden   int     // alerts of shadow and canary versions hidden by h
-	at       time.Time
-	loaded   bool
-	seq      int
-	inflight bool
-	filter   string
-	width    int
-	height   int
 
 	sortBy     SortBy
 	hideShadow bool
@@ -160,9 +154,7 @@ type View struct {
 	prompting bool
 	promptErr string
 
-	status  string
-	statErr bool
-	acting  bool
+	acting bool
 }
 
 // silenceTarget is the alert a silence is being asked for.
@@ -173,9 +165,10 @@ type silenceTarget struct {
 // New returns the Alerts view reading from api.
 func New(c common.Common, api API) *View {
 	v := &View{
-		c: c, api: api, table: common.NewTable(c, columns),
-		keys:   keys.NewAlerts(),
-		prompt: common.NewInput(c, ""),
+		Base: common.NewBase(c), c: c, api: api, table: common.NewTable(c, columns),
+		keys:        keys.NewAlerts(),
+		silenceKeys: keys.NewPrompt("silence"),
+		prompt:      common.NewInput(c, ""),
 	}
 	if c.ReadOnly {
 		v.keys.Ack.SetEnabled(false)
@@ -218,7 +211,7 @@ func (v *View) Back() bool {
 
 // Refresh starts a fetch unless one is running.
 func (v *View) Refresh() tea.Cmd {
-	if v.inflight {
+	if v.InFlight() {
 		return nil
 	}
 	return v.fetch()
@@ -226,10 +219,8 @@ func (v *View) Refresh() tea.Cmd {
 
 // fetch starts a fetch now; an older one still running is then ignored.
 func (v *View) fetch() tea.Cmd {
-	v.seq++
-	v.inflight = true
-	c, api, seq := v.c, v.api, v.seq
-	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg { return load(ctx, api, seq, c.Now()) })
+	c, api := v.c, v.api
+	return v.Refetch(fetchTimeout, func(ctx context.Context, seq int) tea.Msg { return load(ctx, api, seq, c.Now()) })
 }
 
 // load reads everything the view shows: alerts, the engine's state, the
@@ -266,39 +257,33 @@ func load(ctx context.Context, api API, seq int, now time.Time) fetchedMsg {
 	}
 }
 
-// LastUpdate is when the shown alerts were fetched.
-func (v *View) LastUpdate() time.Time { return v.at }
-
 // Capturing reports whether the silence prompt owns the keyboard.
 func (v *View) Capturing() bool { return v.prompting }
 
 // SetFilter keeps alerts whose name, model, feature, versions or
 // severity contain f.
 func (v *View) SetFilter(f string) {
-	v.filter = strings.ToLower(f)
+	v.Base.SetFilter(f)
 	v.rebuild()
 }
 
 // SetSize sets the body area.
 func (v *View) SetSize(w, h int) {
-	v.width, v.height = w, h
+	v.Base.SetSize(w, h)
 	v.layoutTable()
 }
 
 // layoutTable gives the table what the incident summary and the
 // footnote leave.
 func (v *View) layoutTable() {
-	v.table.SetSize(v.width, max(v.height-1-len(v.summary()), 3))
+	v.table.SetSize(v.Width, max(v.Height-1-len(v.summary()), 3))
 }
 
 // KeyBindings lists the view's keys for help: in read-only mode without
 // ack and silence.
 func (v *View) KeyBindings() []key.Binding {
 	if v.prompting {
-		return []key.Binding{
-			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "silence")),
-			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
-		}
+		return v.silenceKeys.ShortHelp()
 	}
 	hide := v.keys.Hide
 	if v.hideShadow {
@@ -324,16 +309,10 @@ func (v *View) KeyBindings() []key.Binding {
 func (v *View) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case fetchedMsg:
-		if msg.seq != v.seq {
+		if !v.Current(msg.seq) {
 			return nil // an older fetch finished late
 		}
-		v.inflight, v.loaded = false, true
-		v.err = msg.err
-		if msg.err == nil {
-			v.alerts, v.at = msg.alerts, msg.at
-		} else if errors.Is(msg.err, client.ErrNotConfigured) {
-			v.alerts, v.at = nil, msg.at
-		}
+		v.alerts = common.Answer(&v.Base, msg.at, msg.alerts, msg.err, v.alerts)
 		v.stateErr = msg.stateErr
 		if msg.stateErr == nil {
 			v.states = make(map[string]client.AlertState, len(msg.states))
@@ -357,22 +336,21 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 		v.rebuild()
 	case doneMsg:
 		v.acting = false
-		v.status, v.statErr = msg.text, msg.err != nil
+		v.SetStatus(msg.text, msg.err != nil)
 		if msg.err != nil {
-			v.status = msg.err.Error()
+			v.Status = msg.err.Error()
 			return nil
 		}
 		if msg.fetched == nil {
 			return v.fetch()
 		}
-		v.seq++ // a fetch still running is older than this
-		msg.fetched.seq = v.seq
+		msg.fetched.seq = v.Supersede() // a fetch still running is older than this
 		return v.Update(*msg.fetched)
 	case tea.KeyMsg:
 		if v.prompting {
 			return v.updatePrompt(msg)
 		}
-		v.status = ""
+		v.Status = ""
 		switch {
 		case key.Matches(msg, v.keys.Ack):
 			return v.startAck()
@@ -408,11 +386,11 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 func (v *View) openRunbook() tea.Cmd {
 	g, ok := v.selected()
 	if !ok {
-		v.status, v.statErr = "no alert selected", true
+		v.SetStatus("no alert selected", true)
 		return nil
 	}
 	if g.Runbook == "" {
-		v.status, v.statErr = g.Name+" links no runbook", true
+		v.SetStatus(g.Name+" links no runbook", true)
 		return nil
 	}
 	rb, labels := g.Runbook, g.Members[0].Labels
@@ -627,7 +605,7 @@ func (v *View) rebuild() {
 		// The filter reads "NAME FEATURE MODEL VERSIONS SEVERITY STATE",
 		// so that "FeatureDrift demand" keeps matching one model's alerts.
 		text := strings.ToLower(g.Name + " " + g.Model + " " + g.Feature + " " + vers + " " + g.Severity + " " + g.State)
-		if v.filter != "" && !strings.Contains(text, v.filter) && !strings.Contains(strings.ToLower(name+" "+g.Model), v.filter) {
+		if v.Filter != "" && !strings.Contains(text, v.Filter) && !strings.Contains(strings.ToLower(name+" "+g.Model), v.Filter) {
 			continue
 		}
 		v.groups = append(v.groups, g)
@@ -655,20 +633,15 @@ func (v *View) rebuild() {
 		cells[colHandled], tones[colHandled] = v.handled(g)
 		rows = append(rows, common.Row{Key: g.Key, Cells: cells, Tones: tones})
 	}
-	switch {
-	case errors.Is(v.err, client.ErrNotConfigured):
-		v.table.SetEmpty("alerts: " + common.NotConfigured + " (the collector does not serve /api/v1/alerts)")
-	case v.err != nil:
-		v.table.SetEmpty("no alerts to show: the fetch failed (see below)") // not "no alerts"
-	case !v.loaded:
-		v.table.SetEmpty("loading alerts…")
-	case v.filter != "":
-		v.table.SetEmpty("no alert matches /" + v.filter)
-	case v.hidden > 0:
-		v.table.SetEmpty("only shadow and canary versions alert (h shows them)")
-	default:
-		v.table.SetEmpty("no pending or firing alerts")
+	none := "no pending or firing alerts"
+	if v.hidden > 0 {
+		none = "only shadow and canary versions alert (h shows them)"
 	}
+	v.table.SetEmpty(v.EmptyText(common.Empty{
+		Source: "alerts", Endpoint: "/api/v1/alerts",
+		Failed: "no alerts to show: the fetch failed (see below)", // not "no alerts"
+		Items:  "alerts", Item: "alert", None: none,
+	}))
 	v.layoutTable()
 	v.table.SetRows(rows)
 }
@@ -778,41 +751,39 @@ func (v *View) View() string {
 		note = v.promptLine()
 	case v.acting:
 		note = v.c.Styles.Warn.Render("working: waiting for the collector…")
-	case v.status != "" && v.statErr:
-		note = v.c.Styles.Error.Render(v.status)
-	case v.status != "":
-		note = v.c.Styles.StatusOK.Render(v.status)
-	case v.err != nil && !errors.Is(v.err, client.ErrNotConfigured):
-		note = v.c.ErrorLine("alerts fetch failed", v.err)
+	case v.Status != "":
+		note = v.StatusLine()
+	case v.Failed():
+		note = v.FetchFailed("alerts")
 	case v.detail != "":
 		note = v.c.Styles.Muted.Render("esc back to the list · j/k scroll")
-	case v.loaded && v.err == nil:
+	case v.Loaded && v.Err == nil:
 		note = v.c.Styles.Muted.Render(v.counts())
 	}
 	var lines []string
 	if v.detail == "" { // the pane needs the room
 		for _, l := range v.summary() {
-			lines = append(lines, common.Fit(l, v.width))
+			lines = append(lines, common.Fit(l, v.Width))
 		}
 	}
 	var body string
 	if v.detail != "" {
-		body = strings.Join(v.detailLines(max(v.height-1-len(lines), 1)), "\n")
+		body = strings.Join(v.detailLines(max(v.Height-1-len(lines), 1)), "\n")
 	} else {
 		body = v.table.View()
 	}
 	lines = append(lines, strings.Split(body, "\n")...)
-	for len(lines) < v.height-1 {
+	for len(lines) < v.Height-1 {
 		lines = append(lines, "")
 	}
-	lines = append(lines[:max(v.height-1, 0)], common.Fit(note, v.width))
+	lines = append(lines[:max(v.Height-1, 0)], common.Fit(note, v.Width))
 	if v.prompting && len(lines) >= 3 {
 		// The prompt's hint or error takes the line above it.
 		hint := v.c.Styles.Muted.Render("enter silences · esc cancels · durations like 30m, 1h, 2h30m")
 		if v.promptErr != "" {
 			hint = v.c.Styles.Error.Render(v.promptErr)
 		}
-		lines[len(lines)-2] = common.Fit(hint, v.width)
+		lines[len(lines)-2] = common.Fit(hint, v.Width)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -906,7 +877,7 @@ func clock(t time.Time) string { return t.UTC().Format("15:04") }
 // which version serves, what changed last, the runbook. No lines when
 // nothing fires and no model is pinned.
 func (v *View) summary() []string {
-	if !v.loaded || v.err != nil {
+	if !v.Loaded || v.Err != nil {
 		return nil
 	}
 	model := v.incidentModel()
@@ -989,7 +960,7 @@ func (v *View) detailLines(h int) []string {
 		out = out[:h]
 	}
 	for i := range out {
-		out[i] = common.Fit(out[i], v.width)
+		out[i] = common.Fit(out[i], v.Width)
 	}
 	return out
 }
@@ -1045,7 +1016,7 @@ func (v *View) detailText() []string {
 	for _, k := range sortedKeys(common_) {
 		ls = append(ls, k+"="+common_[k])
 	}
-	lines = append(lines, wrapWords(ls, v.width-2, "  ")...)
+	lines = append(lines, wrapWords(ls, v.Width-2, "  ")...)
 
 	lines = append(lines, "", st.Header.Render("ANNOTATIONS"))
 	ann := map[string]string{}
@@ -1060,7 +1031,7 @@ func (v *View) detailText() []string {
 		lines = append(lines, "  "+st.Muted.Render("none"))
 	}
 	for _, k := range sortedKeys(ann) {
-		lines = append(lines, wrapWords(strings.Fields(k+": "+ann[k]), v.width-2, "  ")...)
+		lines = append(lines, wrapWords(strings.Fields(k+": "+ann[k]), v.Width-2, "  ")...)
 	}
 
 	handled, _ := v.handled(g)
@@ -1123,9 +1094,9 @@ func (v *View) scrollDetail(msg tea.KeyMsg) {
 	case key.Matches(msg, nav.Down):
 		v.scroll++
 	case key.Matches(msg, nav.PageUp):
-		v.scroll -= max(v.height-2, 1)
+		v.scroll -= max(v.Height-2, 1)
 	case key.Matches(msg, nav.PageDown):
-		v.scroll += max(v.height-2, 1)
+		v.scroll += max(v.Height-2, 1)
 	case key.Matches(msg, nav.Top):
 		v.scroll = 0
 	case key.Matches(msg, nav.Bottom):
@@ -1292,13 +1263,13 @@ func (v *View) engineState(verb string) (Group, []client.AlertState, bool) {
 	g, ok := v.selected()
 	switch {
 	case v.acting:
-		v.status, v.statErr = "an action is already running", true
+		v.SetStatus("an action is already running", true)
 	case !ok:
-		v.status, v.statErr = "no alert selected", true
+		v.SetStatus("no alert selected", true)
 	case errors.Is(v.stateErr, client.ErrNotConfigured):
-		v.status, v.statErr = "cannot "+verb+": the collector does not serve /api/v1/alerts/state (its alerting engine is "+common.NotConfigured+")", true
+		v.SetStatus("cannot "+verb+": the collector does not serve /api/v1/alerts/state (its alerting engine is "+common.NotConfigured+")", true)
 	case v.stateErr != nil:
-		v.status, v.statErr = "cannot "+verb+": "+v.stateErr.Error(), true
+		v.SetStatus("cannot "+verb+": "+v.stateErr.Error(), true)
 	default:
 		var sts []client.AlertState
 		for _, a := range g.Members {
@@ -1307,7 +1278,7 @@ func (v *View) engineState(verb string) (Group, []client.AlertState, bool) {
 			}
 		}
 		if len(sts) == 0 {
-			v.status, v.statErr = "cannot "+verb+": the alerting engine no longer holds this alert (refresh with ctrl+r)", true
+			v.SetStatus("cannot "+verb+": the alerting engine no longer holds this alert (refresh with ctrl+r)", true)
 			return g, nil, false
 		}
 		return g, sts, true
@@ -1330,7 +1301,7 @@ func (v *View) startAck() tea.Cmd {
 		}
 	}
 	if len(ids) == 0 {
-		v.status, v.statErr = g.Name+" is already acknowledged by "+by, false
+		v.SetStatus(g.Name+" is already acknowledged by "+by, false)
 		return nil
 	}
 	v.acting = true
@@ -1389,13 +1360,13 @@ func (v *View) startSilence() tea.Cmd {
 }
 
 func (v *View) updatePrompt(msg tea.KeyMsg) tea.Cmd {
-	switch msg.Type {
-	case tea.KeyEsc:
+	switch {
+	case key.Matches(msg, v.silenceKeys.Cancel):
 		v.prompting = false
 		v.prompt.Blur()
-		v.status, v.statErr = "silence cancelled", false
+		v.SetStatus("silence cancelled", false)
 		return nil
-	case tea.KeyEnter:
+	case key.Matches(msg, v.silenceKeys.Confirm):
 		text := strings.TrimSpace(v.prompt.Value())
 		d, err := time.ParseDuration(text)
 		switch {

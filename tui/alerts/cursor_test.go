@@ -94,7 +94,7 @@ func deliver(v *View, as ...client.Alert) {
 		r.mu.Unlock()
 	}
 	v.Refresh()
-	v.Update(fetchedMsg{seq: v.seq, alerts: as, states: states(as...), at: now})
+	v.Update(fetchedMsg{seq: v.Seq(), alerts: as, states: states(as...), at: now})
 }
 
 func run(t *testing.T, cmd tea.Cmd) tea.Msg {

@@ -55,7 +55,7 @@ func deliverIncident(v *View, as ...client.Alert) {
 		r.mu.Unlock()
 	}
 	v.Refresh()
-	v.Update(fetchedMsg{seq: v.seq, alerts: as, states: states(as...), models: []client.ModelState{demandState},
+	v.Update(fetchedMsg{seq: v.Seq(), alerts: as, states: states(as...), models: []client.ModelState{demandState},
 		events: map[string][]events.Event{"demand": {promote}}, at: now})
 }
 

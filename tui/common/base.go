@@ -94,6 +94,9 @@ func (b *Base) Supersede() int {
 	return b.seq
 }
 
+// Seq is the sequence number of the latest fetch.
+func (b *Base) Seq() int { return b.seq }
+
 // Current reports whether an answer carrying seq is from the latest fetch.
 func (b *Base) Current(seq int) bool { return seq == b.seq }
 
