@@ -88,8 +88,8 @@ func BenchmarkDetailView(b *testing.B) {
 				v := New(c, nil)
 				v.SetSize(sz.w, sz.h)
 				v.model, v.tab = "demand", tab
-				v.Update(fetchedMsg{seq: v.seq, snap: snap})
-				if !v.loaded {
+				v.Update(fetchedMsg{seq: v.Seq(), snap: snap})
+				if !v.Loaded {
 					b.Fatal("the snapshot was not taken")
 				}
 				// The selected feature's open window beside its baseline,

@@ -13,6 +13,7 @@ import (
 	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/tui/common"
 	"github.com/mlectl/mlectl/tui/confirm"
+	"github.com/mlectl/mlectl/tui/keys"
 )
 
 const (
@@ -41,10 +42,6 @@ var tabNames = [numTabs]string{"overview", "drift", "shadow", "versions", "event
 
 func (t Tab) String() string { return tabNames[t] }
 
-type keyMap struct {
-	Next, Prev, Jump, Chart, Rollback, Promote key.Binding
-}
-
 type fetchedMsg struct {
 	seq  int
 	snap Snapshot
@@ -58,44 +55,30 @@ type actionMsg struct {
 
 // View is the model detail screen.
 type View struct {
-	c      common.Common
-	api    API
-	keys   keyMap
-	model  string
-	tab    Tab
-	snap   Snapshot
-	loaded bool
+	common.Base // At: the snapshot's; Loaded: by the model's first snapshot
+	c           common.Common
+	api         API
+	keys        keys.Detail
+	model       string
+	tab         Tab
+	snap        Snapshot
 
-	seq      int
-	inflight bool
-	hist     histState // the selected drift feature's current window
+	hist histState // the selected drift feature's current window
 
 	drift    *common.Table
 	versions *common.Table
 	events   *common.Table
 	shadow   *common.Table
 
-	dialog  *confirm.Model
-	acting  bool
-	status  string
-	statErr bool
-	filter  string
-	width   int
-	height  int
+	dialog *confirm.Model
+	acting bool
 }
 
 // New returns the detail view; SetModel chooses the model.
 func New(c common.Common, api API) *View {
 	v := &View{
-		c: c, api: api,
-		keys: keyMap{
-			Next:     key.NewBinding(key.WithKeys("tab", "right", "l"), key.WithHelp("tab/→", "next tab")),
-			Prev:     key.NewBinding(key.WithKeys("shift+tab", "left", "h"), key.WithHelp("shift+tab/←", "previous tab")),
-			Jump:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "overview/drift/shadow/versions/events")),
-			Chart:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "drift: chart the feature in Query")),
-			Rollback: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "roll back production")),
-			Promote:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "promote selected version")),
-		},
+		Base: common.NewBase(c), c: c, api: api,
+		keys: keys.NewDetail(),
 		drift:    common.NewTable(c, driftColumns),
 		versions: common.NewTable(c, versionColumns),
 		events:   common.NewTable(c, eventColumns),
@@ -131,9 +114,10 @@ func (v *View) Tab() Tab { return v.tab }
 // SetModel shows model, starting on the overview, and fetches its data.
 func (v *View) SetModel(model string) tea.Cmd {
 	if model != v.model {
-		v.model, v.tab, v.loaded, v.snap = model, TabOverview, false, Snapshot{}
+		v.model, v.tab, v.Loaded, v.At, v.snap = model, TabOverview, false, time.Time{}, Snapshot{}
 		v.hist = histState{seq: v.hist.seq} // later answers for the old model are dropped
-		v.status, v.statErr, v.dialog = "", false, nil
+		v.SetStatus("", false)
+		v.dialog = nil
 		v.rebuild()
 		return v.fetch()
 	}
@@ -145,7 +129,7 @@ func (v *View) Init() tea.Cmd { return v.Refresh() }
 
 // Refresh starts a fetch unless one is running or no model is chosen.
 func (v *View) Refresh() tea.Cmd {
-	if v.inflight || v.model == "" {
+	if v.InFlight() || v.model == "" {
 		return nil
 	}
 	return v.fetch()
@@ -156,23 +140,10 @@ func (v *View) fetch() tea.Cmd {
 	if v.model == "" {
 		return nil
 	}
-	v.seq++
-	v.inflight = true
-	c, api, model, seq, shadow := v.c, v.api, v.model, v.seq, v.tab == TabShadow
-	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
+	c, api, model, shadow := v.c, v.api, v.model, v.tab == TabShadow
+	return v.Refetch(fetchTimeout, func(ctx context.Context, seq int) tea.Msg {
 		return fetchedMsg{seq: seq, snap: Fetch(ctx, api, model, c.Now(), shadow)}
 	})
-}
-
-// InFlight reports whether a fetch is running.
-func (v *View) InFlight() bool { return v.inflight }
-
-// LastUpdate is when the shown data was fetched.
-func (v *View) LastUpdate() time.Time {
-	if !v.loaded {
-		return time.Time{}
-	}
-	return v.snap.At
 }
 
 // Capturing reports whether the confirmation dialog owns the keyboard.
@@ -180,13 +151,13 @@ func (v *View) Capturing() bool { return v.dialog != nil && v.dialog.Capturing()
 
 // SetFilter keeps drift features, versions and events containing f.
 func (v *View) SetFilter(f string) {
-	v.filter = strings.ToLower(f)
+	v.Base.SetFilter(f)
 	v.rebuild()
 }
 
 // SetSize sets the body area.
 func (v *View) SetSize(w, h int) {
-	v.width, v.height = w, h
+	v.Base.SetSize(w, h)
 	th := max(v.contentHeight(), 1)
 	v.drift.SetSize(w, max(th-driftNoteHeight(th), 1))
 	v.versions.SetSize(w, th)
@@ -198,7 +169,7 @@ func (v *View) SetSize(w, h int) {
 }
 
 // contentHeight is the body less the heading, tab bar and status line.
-func (v *View) contentHeight() int { return v.height - 3 }
+func (v *View) contentHeight() int { return v.Height - 3 }
 
 // KeyBindings lists the keys in force for help and the footer.
 func (v *View) KeyBindings() []key.Binding {
@@ -207,11 +178,10 @@ func (v *View) KeyBindings() []key.Binding {
 	}
 	// The actions first: at 80 columns the footer keeps only the first few,
 	// and "r roll back" is what on-call opens this view for.
-	var out []key.Binding
-	if !v.c.ReadOnly {
-		out = append(out, v.keys.Rollback, v.keys.Promote)
+	out := v.keys.ShortHelp()
+	if v.c.ReadOnly {
+		out = out[2:] // no Rollback, Promote
 	}
-	out = append(out, v.keys.Next, v.keys.Prev, v.keys.Jump, v.keys.Chart)
 	return append(out, v.drift.KeyBindings()...)
 }
 
@@ -219,14 +189,15 @@ func (v *View) KeyBindings() []key.Binding {
 func (v *View) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case fetchedMsg:
-		if msg.seq != v.seq {
+		if !v.Current(msg.seq) {
 			return nil // an older fetch finished late
 		}
 		if msg.snap.ShadowAt.IsZero() && msg.snap.Model == v.snap.Model {
 			// Keep the last shadow report: it is fetched with its tab.
 			msg.snap.Shadow, msg.snap.ShadowErr, msg.snap.ShadowAt = v.snap.Shadow, v.snap.ShadowErr, v.snap.ShadowAt
 		}
-		v.inflight, v.loaded, v.snap = false, true, msg.snap
+		v.Settled()
+		v.Loaded, v.At, v.snap = true, msg.snap.At, msg.snap
 		v.rebuild()
 		return v.syncHistogram(true) // the window moved on too
 	case histMsg:
@@ -240,10 +211,10 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 		}
 		v.acting = false
 		if msg.err != nil {
-			v.status, v.statErr = msg.verb+" failed: "+msg.err.Error(), true
+			v.SetStatus(msg.verb+" failed: "+msg.err.Error(), true)
 			return nil
 		}
-		v.status, v.statErr = actionText(msg.res), false
+		v.SetStatus(actionText(msg.res), false)
 		return v.fetch()
 	case tea.KeyMsg:
 		return v.handleKey(msg)
@@ -264,14 +235,15 @@ func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
 		cmd := v.dialog.Update(msg)
 		switch {
 		case v.dialog.Cancelled():
-			v.dialog, v.status, v.statErr = nil, "cancelled: nothing was done", false
+			v.dialog = nil
+			v.SetStatus("cancelled: nothing was done", false)
 		case v.dialog.Done():
 			v.dialog, v.acting = nil, true
 		}
 		return cmd
 	}
 	if !v.acting {
-		v.status, v.statErr = "", false // a key press dismisses the last result
+		v.SetStatus("", false) // a key press dismisses the last result
 	}
 	switch {
 	case key.Matches(msg, v.keys.Next):
@@ -323,7 +295,7 @@ func (v *View) notReady() string {
 	switch {
 	case v.acting:
 		return "an action is already running"
-	case !v.loaded:
+	case !v.Loaded:
 		return "the registry has not answered yet"
 	case errors.Is(v.snap.StateErr, client.ErrNotConfigured):
 		return "the collector has no model registry (/api/v1/models): " + common.NotConfigured
@@ -335,17 +307,17 @@ func (v *View) notReady() string {
 
 func (v *View) askRollback() {
 	if why := v.notReady(); why != "" {
-		v.status, v.statErr = "cannot roll back: "+why, true
+		v.SetStatus("cannot roll back: "+why, true)
 		return
 	}
 	st := v.snap.State
 	targets, notes := common.RollbackTargets(st)
 	if st.Production == "" {
-		v.status, v.statErr = "cannot roll back "+v.model+": it has no production version", true
+		v.SetStatus("cannot roll back "+v.model+": it has no production version", true)
 		return
 	}
 	if len(targets) == 0 {
-		v.status, v.statErr = "cannot roll back "+v.model+": the registry holds no other version that is not archived", true
+		v.SetStatus("cannot roll back "+v.model+": the registry holds no other version that is not archived", true)
 		return
 	}
 	api, ctx, model, from, actuator := v.api, v.c.Ctx, v.model, st.Production, st.Actuator.Kind
@@ -367,23 +339,23 @@ func (v *View) askRollback() {
 			}
 		},
 	})
-	v.dialog.SetSize(v.width, max(v.contentHeight(), 1))
-	v.status = ""
+	v.dialog.SetSize(v.Width, max(v.contentHeight(), 1))
+	v.Status = ""
 }
 
 func (v *View) askPromote() {
 	if why := v.notReady(); why != "" {
-		v.status, v.statErr = "cannot promote: "+why, true
+		v.SetStatus("cannot promote: "+why, true)
 		return
 	}
 	if v.tab != TabVersions {
 		v.tab = TabVersions
-		v.status, v.statErr = "select the shadow or canary version to promote, then press p", false
+		v.SetStatus("select the shadow or canary version to promote, then press p", false)
 		return
 	}
 	row, ok := v.versions.Selected()
 	if !ok {
-		v.status, v.statErr = "no version selected", true
+		v.SetStatus("no version selected", true)
 		return
 	}
 	var ver client.Version
@@ -393,7 +365,7 @@ func (v *View) askPromote() {
 		}
 	}
 	if ver.Stage != registry.StageShadow && ver.Stage != registry.StageCanary {
-		v.status, v.statErr = "cannot promote "+ver.Version+": it is "+string(ver.Stage)+"; select a shadow or canary version", true
+		v.SetStatus("cannot promote "+ver.Version+": it is "+string(ver.Stage)+"; select a shadow or canary version", true)
 		return
 	}
 	from := v.snap.State.Production
@@ -413,8 +385,8 @@ func (v *View) askPromote() {
 
 func (v *View) open(title, detail string, action tea.Cmd) {
 	v.dialog = confirm.New(v.c, title, detail, v.model, action)
-	v.dialog.SetSize(v.width, max(v.contentHeight(), 1))
-	v.status = ""
+	v.dialog.SetSize(v.Width, max(v.contentHeight(), 1))
+	v.Status = ""
 }
 
 // Open shows the model named by arg (`:model NAME`, enter on a model).

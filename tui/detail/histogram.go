@@ -89,7 +89,7 @@ func (v *View) driftNote(n int) []string {
 	out := make([]string, n)
 	for i := range out {
 		if i < len(lines) {
-			out[i] = common.Fit(lines[i], v.width)
+			out[i] = common.Fit(lines[i], v.Width)
 		}
 	}
 	return out
@@ -377,7 +377,7 @@ func (v *View) categoryNote(h *client.DriftHistogram, n int) []string {
 	}
 	nameW = min(nameW, 16)
 	// name, "baseline" bar pct, "current" bar pct
-	barW := max(min((v.width-nameW-2-2*(9+6)-2)/2, 24), 4)
+	barW := max(min((v.Width-nameW-2-2*(9+6)-2)/2, 24), 4)
 	out := []string{title}
 	avail := n - 1
 	for i, c := range h.Categories {

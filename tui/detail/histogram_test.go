@@ -23,7 +23,7 @@ func noteView(t *testing.T, ascii bool) *View {
 	r := lipgloss.NewRenderer(nil)
 	r.SetColorProfile(termenv.Ascii)
 	v := New(common.Common{Ctx: t.Context(), Styles: styles.New(r), Now: time.Now, ASCII: ascii}, nil)
-	v.width = 80
+	v.Width = 80
 	return v
 }
 

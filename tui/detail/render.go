@@ -131,7 +131,7 @@ const shadowSummaryLines = 6
 
 func (v *View) rebuild() {
 	dash := v.c.DashFor()
-	f := v.filter
+	f := v.Filter
 	keep := func(s ...string) bool {
 		return f == "" || strings.Contains(strings.ToLower(strings.Join(s, " ")), f)
 	}
@@ -224,10 +224,10 @@ func (v *View) emptyText(loaded string) string {
 	switch {
 	case v.model == "":
 		return "no model: open one from the models view (enter) or with :model NAME"
-	case !v.loaded:
+	case !v.Loaded:
 		return "loading " + v.model + "…"
-	case v.filter != "":
-		return "nothing matches /" + v.filter
+	case v.Filter != "":
+		return "nothing matches /" + v.Filter
 	}
 	return loaded
 }
@@ -293,9 +293,9 @@ func (v *View) View() string {
 	lines = append(lines, bl[:h]...)
 	lines = append(lines, v.statusLine())
 	for i := range lines {
-		lines[i] = common.Fit(lines[i], v.width)
+		lines[i] = common.Fit(lines[i], v.Width)
 	}
-	return strings.Join(lines[:min(len(lines), max(v.height, 1))], "\n")
+	return strings.Join(lines[:min(len(lines), max(v.Height, 1))], "\n")
 }
 
 func (v *View) heading() string {
@@ -305,7 +305,7 @@ func (v *View) heading() string {
 	}
 	parts := []string{st.Title.Render(v.model)}
 	s := v.snap.State
-	if v.loaded && v.snap.StateErr == nil {
+	if v.Loaded && v.snap.StateErr == nil {
 		prod := s.Production
 		if prod == "" {
 			prod = v.c.DashFor()
@@ -346,10 +346,8 @@ func (v *View) statusLine() string {
 		return "" // the dialog says what to do
 	case v.acting:
 		return st.Warn.Render("working: waiting for the collector…")
-	case v.status != "" && v.statErr:
-		return st.Error.Render(v.status)
-	case v.status != "":
-		return st.StatusOK.Render(v.status)
+	case v.Status != "":
+		return v.StatusLine()
 	}
 	switch v.tab {
 	case TabVersions:
@@ -358,7 +356,7 @@ func (v *View) statusLine() string {
 		}
 		return st.Muted.Render("r roll back production · p promote the selected shadow/canary version")
 	case TabDrift:
-		if v.loaded && v.snap.DriftErr != nil {
+		if v.Loaded && v.snap.DriftErr != nil {
 			return v.c.ErrorLine("drift", v.snap.DriftErr)
 		}
 	case TabOverview:
@@ -368,7 +366,7 @@ func (v *View) statusLine() string {
 			}
 		}
 	}
-	if v.loaded {
+	if v.Loaded {
 		return st.Muted.Render("data at " + v.snap.At.UTC().Format("15:04:05") + " UTC")
 	}
 	return ""
@@ -394,11 +392,11 @@ func (v *View) tabView(h int) string {
 
 // overview draws the four charts in a 2×2 grid.
 func (v *View) overview(h int) string {
-	if !v.loaded {
+	if !v.Loaded {
 		return v.c.Styles.Muted.Render(v.emptyText(""))
 	}
 	panels := Panels(v.model)
-	cw := (v.width - 1) / 2
+	cw := (v.Width - 1) / 2
 	ch := h / 2
 	blocks := make([][]string, len(panels))
 	for i, p := range panels {
@@ -453,7 +451,7 @@ func (v *View) shadowView(h int) string {
 	err := v.snap.ShadowErr
 	var apiErr *client.APIError
 	switch {
-	case !v.loaded || v.snap.ShadowAt.IsZero():
+	case !v.Loaded || v.snap.ShadowAt.IsZero():
 		return st.Muted.Render("fetching the shadow report of " + v.model + "…")
 	case errors.Is(err, client.ErrNotConfigured):
 		return st.Warn.Render(common.NotConfigured) + ": the collector does not serve /api/v1/shadow/" + v.model + "/report yet."
