@@ -623,13 +623,7 @@ func (m *Model) header() string {
 	default:
 		health = st.StatusOK.Render("collector ready")
 	}
-	// Words, not a dash: in --ascii a "-" placeholder next to the "-"
-	// separator read "data - - URL".
-	age := "no data yet"
-	if t := m.active().LastUpdate(); !t.IsZero() {
-		age = "data " + common.FormatAge(m.c.Now().Sub(t))
-	}
-	right := health + st.Muted.Render(" · "+age)
+	right := health + st.Muted.Render(" · "+m.c.DataAge(m.active().LastUpdate()))
 	if url := m.api.URL(); ansi.StringWidth(left)+ansi.StringWidth(right)+len(url)+4 <= m.width {
 		right += st.Muted.Render(" · " + url)
 	}

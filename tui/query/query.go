@@ -17,6 +17,7 @@ import (
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/tui/chart"
 	"github.com/mlectl/mlectl/tui/common"
+	"github.com/mlectl/mlectl/tui/keys"
 )
 
 const (
@@ -51,26 +52,18 @@ type resultMsg struct {
 	rerr    error
 }
 
-type keyMap struct {
-	Run, Toggle, Edit, Blur key.Binding
-}
-
 // View is the Query screen.
 type View struct {
-	c        common.Common
-	api      API
-	input    textinput.Model
-	keys     keyMap
-	table    *common.Table
-	mode     Mode
-	seq      int
-	inflight bool
-	ran      string // the expression of the last run started
-	last     *resultMsg
-	chart    []string // cached chart lines for the current size
-	filter   string   // lower case; keeps the series whose labels hold it
-	width    int
-	height   int
+	common.Base // Filter: keeps the series whose labels hold it
+	c           common.Common
+	api         API
+	input       textinput.Model
+	keys        keys.Query
+	table       *common.Table
+	mode        Mode
+	ran         string // the expression of the last run started
+	last        *resultMsg
+	chart       []string // cached chart lines for the current size
 }
 
 var columns = []common.Column{
@@ -95,16 +88,12 @@ func New(c common.Common, api API) *View {
 	in.Cursor.SetMode(cursor.CursorStatic)
 	in.Focus()
 	v := &View{
+		Base:  common.NewBase(c),
 		c:     c,
 		api:   api,
 		input: in,
 		table: common.NewTable(c, columns),
-		keys: keyMap{
-			Run:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run query")),
-			Toggle: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "table/chart")),
-			Edit:   key.NewBinding(key.WithKeys("i", "e"), key.WithHelp("i/e", "edit query")),
-			Blur:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave input")),
-		},
+		keys:  keys.NewQuery(),
 	}
 	v.table.SetEmpty("type an expression and press enter")
 	return v
@@ -125,7 +114,7 @@ func (v *View) Capturing() bool { return v.input.Focused() }
 // SetFilter keeps the table rows and chart lines whose series labels hold
 // f (case-insensitive), without running the expression again.
 func (v *View) SetFilter(f string) {
-	v.filter = strings.ToLower(f)
+	v.Base.SetFilter(f)
 	v.setRows()
 	v.renderChart()
 }
@@ -137,15 +126,15 @@ func (v *View) setRows() {
 	}
 	rows := tableRows(v.last.instant.Value, v.c.DashFor())
 	v.table.SetEmpty("no series")
-	if v.filter != "" {
+	if v.Filter != "" {
 		kept := rows[:0]
 		for _, r := range rows {
-			if strings.Contains(strings.ToLower(r.Key), v.filter) {
+			if strings.Contains(strings.ToLower(r.Key), v.Filter) {
 				kept = append(kept, r)
 			}
 		}
 		rows = kept
-		v.table.SetEmpty("no series matches /" + v.filter)
+		v.table.SetEmpty("no series matches /" + v.Filter)
 	}
 	v.table.SetRows(rows)
 }
@@ -153,22 +142,14 @@ func (v *View) setRows() {
 // Mode returns the current presentation.
 func (v *View) Mode() Mode { return v.mode }
 
-// LastUpdate is when the shown result was evaluated.
-func (v *View) LastUpdate() time.Time {
-	if v.last == nil {
-		return time.Time{}
-	}
-	return v.last.at
-}
-
 // KeyBindings lists the view's keys for help.
 func (v *View) KeyBindings() []key.Binding {
-	return append([]key.Binding{v.keys.Run, v.keys.Toggle, v.keys.Edit, v.keys.Blur}, v.table.KeyBindings()...)
+	return append(v.keys.ShortHelp(), v.table.KeyBindings()...)
 }
 
 // SetSize sets the body area.
 func (v *View) SetSize(w, h int) {
-	v.width, v.height = w, h
+	v.Base.SetSize(w, h)
 	v.input.Width = max(w-len(v.input.Prompt)-1, 1)
 	v.table.SetSize(w, max(h-2, 1))
 	v.renderChart()
@@ -191,7 +172,7 @@ func (v *View) Ran() string { return v.ran }
 
 // Refresh re-runs the last expression unless a run is in flight.
 func (v *View) Refresh() tea.Cmd {
-	if v.last == nil || v.inflight {
+	if v.last == nil || v.InFlight() {
 		return nil
 	}
 	return v.run()
@@ -202,12 +183,10 @@ func (v *View) run() tea.Cmd {
 	if q == "" {
 		return nil
 	}
-	v.seq++
-	v.inflight = true
 	v.ran = q
-	seq, c, api := v.seq, v.c, v.api
-	step := stepFor(v.width)
-	return c.Call(fetchTimeout, func(ctx context.Context) tea.Msg {
+	c, api := v.c, v.api
+	step := stepFor(v.Width)
+	return v.Refetch(fetchTimeout, func(ctx context.Context, seq int) tea.Msg {
 		at := c.Now()
 		msg := &resultMsg{seq: seq, query: q, at: at}
 		done := make(chan struct{})
@@ -232,11 +211,11 @@ func stepFor(width int) time.Duration {
 func (v *View) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case *resultMsg:
-		if msg.seq != v.seq {
+		if !v.Current(msg.seq) {
 			return nil // an older run finished after a newer one started
 		}
-		v.inflight = false
-		v.last = msg
+		v.Settled()
+		v.last, v.At = msg, msg.at
 		v.setRows()
 		v.renderChart()
 		return nil
@@ -290,7 +269,7 @@ func (v *View) renderChart() {
 	lines := make([]chart.Line, 0, len(m))
 	for _, s := range m {
 		label := s.Metric.String()
-		if v.filter != "" && !strings.Contains(strings.ToLower(label), v.filter) {
+		if v.Filter != "" && !strings.Contains(strings.ToLower(label), v.Filter) {
 			continue
 		}
 		pts := make([]chart.Point, len(s.Points))
@@ -299,7 +278,7 @@ func (v *View) renderChart() {
 		}
 		lines = append(lines, chart.Line{Label: label, Points: pts})
 	}
-	v.chart = chart.LineChart(lines, v.width, max(v.height-2, 0))
+	v.chart = chart.LineChart(lines, v.Width, max(v.Height-2, 0))
 }
 
 func tableRows(val client.Value, dash string) []common.Row {
@@ -345,12 +324,12 @@ func formatValue(f float64) string {
 // View renders input, a status line and the result area.
 func (v *View) View() string {
 	var b strings.Builder
-	b.WriteString(common.Fit(v.input.View(), v.width))
+	b.WriteString(common.Fit(v.input.View(), v.Width))
 	b.WriteByte('\n')
-	area := max(v.height-1, 0)
+	area := max(v.Height-1, 0)
 	var lines []string
 	switch {
-	case v.last == nil && v.inflight:
+	case v.last == nil && v.InFlight():
 		lines = []string{v.c.Styles.Muted.Render("running…")}
 	case v.last == nil:
 		lines = []string{v.c.Styles.Muted.Render("enter runs the expression · tab switches table/chart · esc leaves the input")}
@@ -373,7 +352,7 @@ func (v *View) View() string {
 	}
 	for i := 0; i < area; i++ {
 		if i < len(lines) {
-			b.WriteString(common.Fit(lines[i], v.width))
+			b.WriteString(common.Fit(lines[i], v.Width))
 		}
 		if i < area-1 {
 			b.WriteByte('\n')
@@ -418,7 +397,7 @@ func (v *View) errorLines(q string, err error) []string {
 	qline := strings.Split(q, "\n")[line]
 	// Keep the caret on screen for long queries: show a window around it.
 	start := 0
-	if room := v.width - 4; col > room-10 && room > 20 {
+	if room := v.Width - 4; col > room-10 && room > 20 {
 		start = col - room/2
 	}
 	shown := qline[start:]
