@@ -136,11 +136,11 @@ type View struct {
 	silenceKeys keys.Prompt
 	alerts      []client.Alert
 	states      map[string]client.AlertState // by label set
-	stateErr error
-	models   map[string]client.ModelState
-	events   map[string][]events.Event
-	groups   []Group // the rows, in order
-	hidden   int     // alerts of shadow and canary versions hidden by h
+	stateErr    error
+	models      map[string]client.ModelState
+	events      map[string][]events.Event
+	groups      []Group // the rows, in order
+	hidden      int     // alerts of shadow and canary versions hidden by h
 
 	sortBy     SortBy
 	hideShadow bool

@@ -78,7 +78,7 @@ type View struct {
 func New(c common.Common, api API) *View {
 	v := &View{
 		Base: common.NewBase(c), c: c, api: api,
-		keys: keys.NewDetail(),
+		keys:     keys.NewDetail(),
 		drift:    common.NewTable(c, driftColumns),
 		versions: common.NewTable(c, versionColumns),
 		events:   common.NewTable(c, eventColumns),
