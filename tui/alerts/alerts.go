@@ -165,7 +165,7 @@ type silenceTarget struct {
 // New returns the Alerts view reading from api.
 func New(c common.Common, api API) *View {
 	v := &View{
-		Base: common.NewBase(c), c: c, api: api, table: common.NewTable(c, columns),
+		Base: common.NewBase(c, "alerts", "Alerts"), c: c, api: api, table: common.NewTable(c, columns),
 		keys:        keys.NewAlerts(),
 		silenceKeys: keys.NewPrompt("silence"),
 		prompt:      common.NewInput(c, ""),
@@ -178,15 +178,12 @@ func New(c common.Common, api API) *View {
 	return v
 }
 
-// Name is the view's command name.
-func (v *View) Name() string { return "alerts" }
-
 // Title is the view's breadcrumb.
 func (v *View) Title() string {
 	if v.incident != "" {
 		return "Incident " + v.incident
 	}
-	return "Alerts"
+	return v.Base.Title()
 }
 
 // Init starts the first fetch.

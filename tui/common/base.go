@@ -41,13 +41,22 @@ type Base struct {
 	Status    string
 	StatusBad bool
 
-	c        Common
-	inflight bool
-	seq      int
+	c           Common
+	name, title string
+	inflight    bool
+	seq         int
 }
 
-// NewBase returns the base of a view built with c.
-func NewBase(c Common) Base { return Base{c: c} }
+// NewBase returns the base of a view built with c: name is its command
+// (`:name`), title its breadcrumb.
+func NewBase(c Common, name, title string) Base { return Base{c: c, name: name, title: title} }
+
+// Name is the view's command name.
+func (b *Base) Name() string { return b.name }
+
+// Title is the view's breadcrumb; views that name what they show (a
+// model, a runbook) add to it.
+func (b *Base) Title() string { return b.title }
 
 // SetSize records the body area; views with a layout of their own call it
 // first from their SetSize.

@@ -77,7 +77,7 @@ type View struct {
 // New returns the detail view; SetModel chooses the model.
 func New(c common.Common, api API) *View {
 	v := &View{
-		Base: common.NewBase(c), c: c, api: api,
+		Base: common.NewBase(c, "model", "Model"), c: c, api: api,
 		keys:     keys.NewDetail(),
 		drift:    common.NewTable(c, driftColumns),
 		versions: common.NewTable(c, versionColumns),
@@ -94,13 +94,10 @@ func New(c common.Common, api API) *View {
 	return v
 }
 
-// Name is the view's command name (`:model NAME`).
-func (v *View) Name() string { return "model" }
-
 // Title is the breadcrumb: the model's name.
 func (v *View) Title() string {
 	if v.model == "" {
-		return "Model"
+		return v.Base.Title()
 	}
 	return v.model
 }

@@ -115,7 +115,7 @@ type View struct {
 // New returns the Game day view reading from api.
 func New(c common.Common, api API) *View {
 	v := &View{
-		Base: common.NewBase(c), c: c, api: api, table: common.NewTable(c, columns),
+		Base: common.NewBase(c, "gameday", "Game day"), c: c, api: api, table: common.NewTable(c, columns),
 		keys: keys.NewGameday(),
 		form: keys.NewInjectionForm(),
 	}
@@ -128,12 +128,6 @@ func New(c common.Common, api API) *View {
 	v.table.SetEmpty("loading injections…")
 	return v
 }
-
-// Name is the view's command name.
-func (v *View) Name() string { return "gameday" }
-
-// Title is the view's breadcrumb.
-func (v *View) Title() string { return "Game day" }
 
 // Init starts the first fetch.
 func (v *View) Init() tea.Cmd { return v.Refresh() }

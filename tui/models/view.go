@@ -78,7 +78,7 @@ type View struct {
 // New returns the Models view reading from api.
 func New(c common.Common, api API) *View {
 	v := &View{
-		Base:  common.NewBase(c),
+		Base:  common.NewBase(c, "models", "Models"),
 		c:     c,
 		api:   api,
 		table: common.NewTable(c, columns),
@@ -87,12 +87,6 @@ func New(c common.Common, api API) *View {
 	v.table.SetEmpty("loading models…")
 	return v
 }
-
-// Name is the view's command name.
-func (v *View) Name() string { return "models" }
-
-// Title is the view's breadcrumb.
-func (v *View) Title() string { return "Models" }
 
 // Init starts the first fetch.
 func (v *View) Init() tea.Cmd { return v.Refresh() }

@@ -88,7 +88,7 @@ func New(c common.Common, api API) *View {
 	in.Cursor.SetMode(cursor.CursorStatic)
 	in.Focus()
 	v := &View{
-		Base:  common.NewBase(c),
+		Base:  common.NewBase(c, "query", "Query"),
 		c:     c,
 		api:   api,
 		input: in,
@@ -98,12 +98,6 @@ func New(c common.Common, api API) *View {
 	v.table.SetEmpty("type an expression and press enter")
 	return v
 }
-
-// Name is the view's command name.
-func (v *View) Name() string { return "query" }
-
-// Title is the view's breadcrumb.
-func (v *View) Title() string { return "Query" }
 
 // Init does nothing until a query is entered.
 func (v *View) Init() tea.Cmd { return nil }

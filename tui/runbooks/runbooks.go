@@ -126,7 +126,7 @@ type View struct {
 // New returns the Runbooks view reading from api.
 func New(c common.Common, api API) *View {
 	v := &View{
-		Base: common.NewBase(c), c: c, api: api, table: common.NewTable(c, columns),
+		Base: common.NewBase(c, "runbooks", "Runbooks"), c: c, api: api, table: common.NewTable(c, columns),
 		keys:  keys.NewRunbooks(),
 		ask:   keys.NewPrompt("next"),
 		input: common.NewInput(c, ""),
@@ -137,15 +137,12 @@ func New(c common.Common, api API) *View {
 	return v
 }
 
-// Name is the view's command name.
-func (v *View) Name() string { return "runbooks" }
-
 // Title is the view's breadcrumb.
 func (v *View) Title() string {
 	if v.detail {
 		return "Runbook " + v.id
 	}
-	return "Runbooks"
+	return v.Base.Title()
 }
 
 // Init starts the first fetch.

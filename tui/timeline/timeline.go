@@ -79,7 +79,7 @@ type View struct {
 // New returns the Timeline view reading from api.
 func New(c common.Common, api API) *View {
 	v := &View{
-		Base: common.NewBase(c), c: c, api: api, table: common.NewTable(c, columns),
+		Base: common.NewBase(c, "timeline", "Timeline"), c: c, api: api, table: common.NewTable(c, columns),
 		keys:   keys.NewTimeline(),
 		prompt: keys.NewPrompt("write file"),
 		input:  common.NewInput(c, "export to: "),
@@ -88,15 +88,12 @@ func New(c common.Common, api API) *View {
 	return v
 }
 
-// Name is the view's command name.
-func (v *View) Name() string { return "timeline" }
-
 // Title is the view's breadcrumb.
 func (v *View) Title() string {
 	if v.model != "" {
 		return "Timeline " + v.model
 	}
-	return "Timeline"
+	return v.Base.Title()
 }
 
 // Init starts the first fetch.
