@@ -121,8 +121,30 @@ func (m *Model) Done() bool { return m.done }
 // Cancelled reports that the operator pressed esc.
 func (m *Model) Cancelled() bool { return m.cancelled }
 
-// Capturing reports whether the dialog is open and owns the keyboard.
-func (m *Model) Capturing() bool { return !m.done && !m.cancelled }
+// Capturing reports whether the dialog is open and owns the keyboard; a
+// nil dialog (none open) does not.
+func (m *Model) Capturing() bool { return m != nil && !m.done && !m.cancelled }
+
+// Handle gives msg to the dialog *d while it is open and reports whether
+// it took msg. When the operator confirms or cancels, the dialog closes
+// (*d becomes nil) and done or cancelled runs: the view's status line
+// says what happens next.
+func Handle(d **Model, msg tea.Msg, done, cancelled func()) (tea.Cmd, bool) {
+	m := *d
+	if !m.Capturing() {
+		return nil, false
+	}
+	cmd := m.Update(msg)
+	switch {
+	case m.Cancelled():
+		*d = nil
+		cancelled()
+	case m.Done():
+		*d = nil
+		done()
+	}
+	return cmd, true
+}
 
 // Expect is the text the operator must type.
 func (m *Model) Expect() string { return m.expect }

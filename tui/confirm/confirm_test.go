@@ -115,3 +115,39 @@ func TestConfirmView(t *testing.T) {
 		}
 	}
 }
+
+// Handle closes the dialog the way the operator ended it and says which.
+func TestHandle(t *testing.T) {
+	tests := []struct {
+		name    string
+		open    bool
+		typed   string
+		key     tea.KeyMsg
+		took    bool
+		closed  bool
+		outcome string
+	}{
+		{"no dialog", false, "", tea.KeyMsg{Type: tea.KeyEnter}, false, true, ""},
+		{"still asking", true, "frau", tea.KeyMsg{Type: tea.KeyEnter}, true, false, ""},
+		{"confirmed", true, "fraud", tea.KeyMsg{Type: tea.KeyEnter}, true, true, "done"},
+		{"cancelled", true, "fraud", tea.KeyMsg{Type: tea.KeyEsc}, true, true, "cancelled"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var d *Model
+			if tc.open {
+				d = New(plain(false), "Roll back fraud", "", "fraud", func() tea.Msg { return ranMsg{} })
+				typeText(d, tc.typed)
+			}
+			outcome := ""
+			cmd, took := Handle(&d, tc.key, func() { outcome = "done" }, func() { outcome = "cancelled" })
+			assert.Equal(t, tc.took, took)
+			assert.Equal(t, tc.closed, d == nil)
+			assert.Equal(t, tc.outcome, outcome)
+			if tc.outcome == "done" {
+				require.NotNil(t, cmd)
+				assert.Equal(t, ranMsg{}, cmd())
+			}
+		})
+	}
+}

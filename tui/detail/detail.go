@@ -144,7 +144,7 @@ func (v *View) fetch() tea.Cmd {
 }
 
 // Capturing reports whether the confirmation dialog owns the keyboard.
-func (v *View) Capturing() bool { return v.dialog != nil && v.dialog.Capturing() }
+func (v *View) Capturing() bool { return v.dialog.Capturing() }
 
 // SetFilter keeps drift features, versions and events containing f.
 func (v *View) SetFilter(f string) {
@@ -228,15 +228,9 @@ func actionText(r client.ActionResult) string {
 }
 
 func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
-	if v.dialog != nil && v.dialog.Capturing() {
-		cmd := v.dialog.Update(msg)
-		switch {
-		case v.dialog.Cancelled():
-			v.dialog = nil
-			v.SetStatus("cancelled: nothing was done", false)
-		case v.dialog.Done():
-			v.dialog, v.acting = nil, true
-		}
+	if cmd, ok := confirm.Handle(&v.dialog, msg,
+		func() { v.acting = true },
+		func() { v.SetStatus("cancelled: nothing was done", false) }); ok {
 		return cmd
 	}
 	if !v.acting {

@@ -279,7 +279,7 @@ func (v *View) View() string {
 	h := max(v.contentHeight(), 1)
 	var body string
 	switch {
-	case v.dialog != nil && v.dialog.Capturing():
+	case v.dialog.Capturing():
 		body = v.dialog.View()
 	case v.model == "":
 		body = st.Muted.Render(v.emptyText(""))

@@ -143,7 +143,7 @@ func (v *View) Refresh() tea.Cmd {
 }
 
 // Capturing reports that the form or the confirm dialog owns the keyboard.
-func (v *View) Capturing() bool { return v.inForm || (v.dialog != nil && v.dialog.Capturing()) }
+func (v *View) Capturing() bool { return v.inForm || (v.dialog.Capturing()) }
 
 // SetFilter keeps injections whose model, feature or kind contain f.
 func (v *View) SetFilter(f string) {
@@ -170,7 +170,7 @@ func (v *View) configured() bool {
 // KeyBindings lists the view's keys for help.
 func (v *View) KeyBindings() []key.Binding {
 	switch {
-	case v.dialog != nil && v.dialog.Capturing():
+	case v.dialog.Capturing():
 		return v.dialog.KeyBindings()
 	case v.inForm:
 		return v.form.ShortHelp()
@@ -268,16 +268,9 @@ func describe(in client.Injection) string {
 func formatMag(f float64) string { return strconv.FormatFloat(f, 'g', 4, 64) }
 
 func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
-	if v.dialog != nil && v.dialog.Capturing() {
-		cmd := v.dialog.Update(msg)
-		switch {
-		case v.dialog.Cancelled():
-			v.dialog = nil
-			v.SetStatus("cancelled: nothing was injected", false)
-		case v.dialog.Done():
-			v.dialog = nil
-			v.SetStatus("starting the injection…", false)
-		}
+	if cmd, ok := confirm.Handle(&v.dialog, msg,
+		func() { v.SetStatus("starting the injection…", false) },
+		func() { v.SetStatus("cancelled: nothing was injected", false) }); ok {
 		return cmd
 	}
 	if v.inForm {
@@ -471,7 +464,7 @@ func (v *View) rebuild() {
 // View renders the injections, the form or the confirm dialog.
 func (v *View) View() string {
 	st := v.c.Styles
-	if v.dialog != nil && v.dialog.Capturing() {
+	if v.dialog.Capturing() {
 		return v.dialog.View()
 	}
 	if v.Loaded && !v.configured() {

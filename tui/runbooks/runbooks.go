@@ -202,7 +202,7 @@ func (v *View) Back() bool {
 // Capturing reports that a value prompt or the confirm dialog owns the
 // keyboard.
 func (v *View) Capturing() bool {
-	return len(v.asking) > 0 || (v.dialog != nil && v.dialog.Capturing())
+	return len(v.asking) > 0 || (v.dialog.Capturing())
 }
 
 // SetFilter keeps runbooks whose id, title, alerts or owner contain f.
@@ -243,7 +243,7 @@ func (v *View) SetSize(w, h int) {
 // KeyBindings lists the view's keys for help.
 func (v *View) KeyBindings() []key.Binding {
 	switch {
-	case v.dialog != nil && v.dialog.Capturing():
+	case v.dialog.Capturing():
 		return v.dialog.KeyBindings()
 	case len(v.asking) > 0:
 		return v.ask.ShortHelp()
@@ -362,16 +362,12 @@ func (v *View) load(id string) tea.Cmd {
 }
 
 func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
-	if v.dialog != nil && v.dialog.Capturing() {
-		cmd := v.dialog.Update(msg)
-		if v.dialog.Cancelled() {
-			v.dialog = nil
-			v.SetStatus("cancelled: nothing was done", false)
-		} else if v.dialog.Done() {
-			v.dialog = nil
+	if cmd, ok := confirm.Handle(&v.dialog, msg,
+		func() {
 			v.running = true
 			v.SetStatus("running step "+strconv.Itoa(v.pending)+"…", false)
-		}
+		},
+		func() { v.SetStatus("cancelled: nothing was done", false) }); ok {
 		return cmd
 	}
 	if len(v.asking) > 0 {
@@ -632,7 +628,7 @@ func (v *View) View() string {
 		}
 		return v.Footnote(v.table.View(), note)
 	}
-	if v.dialog != nil && v.dialog.Capturing() {
+	if v.dialog.Capturing() {
 		return v.dialog.View()
 	}
 	st := v.c.Styles
