@@ -143,7 +143,7 @@ func (v *View) Refresh() tea.Cmd {
 }
 
 // Capturing reports that the form or the confirm dialog owns the keyboard.
-func (v *View) Capturing() bool { return v.inForm || (v.dialog.Capturing()) }
+func (v *View) Capturing() bool { return v.inForm || v.dialog.Capturing() }
 
 // SetFilter keeps injections whose model, feature or kind contain f.
 func (v *View) SetFilter(f string) {

@@ -202,7 +202,7 @@ func (v *View) Back() bool {
 // Capturing reports that a value prompt or the confirm dialog owns the
 // keyboard.
 func (v *View) Capturing() bool {
-	return len(v.asking) > 0 || (v.dialog.Capturing())
+	return len(v.asking) > 0 || v.dialog.Capturing()
 }
 
 // SetFilter keeps runbooks whose id, title, alerts or owner contain f.
