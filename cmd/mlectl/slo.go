@@ -52,6 +52,9 @@ type sloLabelsFlag map[string]string
 
 func (l sloLabelsFlag) String() string { return "" }
 
+// Type says the flag repeats: --help shows it and completion offers it again.
+func (l sloLabelsFlag) Type() string { return "stringArray" }
+
 func (l sloLabelsFlag) Set(s string) error {
 	for _, kv := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(kv, "=")
@@ -66,6 +69,9 @@ func (l sloLabelsFlag) Set(s string) error {
 // sloParseArgs lets flags come before or after the one positional
 // argument (mlectl slo generate FILE -o OUT as well as -o OUT FILE).
 func sloParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	if err := describeFlags(fs, args); err != nil {
+		return nil, err
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
