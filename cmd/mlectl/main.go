@@ -43,8 +43,6 @@ func main() {
 // run runs mlectl with args (without the program name) and returns its exit
 // status: 0, 1 for a failure, 2 for bad input (see exitStatus).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRootCommand()
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root := newRootCommand(stdout, stderr)
 	return exitStatus(ctx, root, args, stderr)
 }

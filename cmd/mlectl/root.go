@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -8,8 +9,8 @@ import (
 
 // newRootCommand is mlectl's command tree. Without a command it opens the
 // console (its flags are the root's); `completion bash|zsh|fish|powershell`
-// and `help` are cobra's.
-func newRootCommand() *cobra.Command {
+// and `help` are cobra's. Commands write to stdout and stderr.
+func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root := newLeaf(&cobra.Command{
 		Use:   "mlectl",
 		Short: "the on-call console for production ML models",
@@ -26,7 +27,6 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 		SilenceErrors: true, // exitStatus prints them, with the exit status README documents
 		SilenceUsage:  true,
 	}, runConsole)
-	root.CompletionOptions.HiddenDefaultCmd = false
 	root.AddCommand(
 		newLeaf(&cobra.Command{
 			Use:   "console",
@@ -74,8 +74,9 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 		}, runSetTraffic),
 		runbookCommand(),
 		newGroup(&cobra.Command{
-			Use:   "timeline",
-			Short: "export an incident timeline as a postmortem draft (timeline export)",
+			Use:     "timeline",
+			Short:   "export an incident timeline as a postmortem draft (timeline export)",
+			Example: "  mlectl timeline export --model demand --from -1h --format md",
 		}, runTimeline, newLeaf(&cobra.Command{
 			Use:   "export",
 			Short: "write the events of a window as a Markdown postmortem draft or JSON",
@@ -90,8 +91,9 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 			ValidArgsFunction: completeModelName,
 		}, runAnnotate),
 		newGroup(&cobra.Command{
-			Use:   "audit",
-			Short: "verify or list the hash-chained audit log (audit verify|list)",
+			Use:     "audit",
+			Short:   "verify or list the hash-chained audit log (audit verify|list)",
+			Example: "  mlectl audit verify\n  mlectl audit list --limit 20",
 		}, runAudit,
 			newLeaf(&cobra.Command{
 				Use:     "verify",
@@ -105,9 +107,10 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 			}, runAudit, "list"),
 		),
 		newGroup(&cobra.Command{
-			Use:   "logs",
-			Short: "export logged predictions of a model (logs export MODEL --from --to --format csv|ndjson)",
-			Long:  logsUsage,
+			Use:     "logs",
+			Short:   "export logged predictions of a model (logs export MODEL --from --to --format csv|ndjson)",
+			Long:    logsUsage,
+			Example: "  mlectl logs export demand --from -1h --format csv > demand.csv",
 		}, runLogs, newLeaf(&cobra.Command{
 			Use:   "export MODEL",
 			Short: "stream a model's logged predictions as NDJSON or CSV",
@@ -117,9 +120,10 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 			ValidArgsFunction: completeModelName,
 		}, runLogs, "export")),
 		newGroup(&cobra.Command{
-			Use:   "baseline",
-			Short: "store a model version's training profile (baseline import MODEL VERSION FILE.csv)",
-			Long:  baselineUsage,
+			Use:     "baseline",
+			Short:   "store a model version's training profile (baseline import MODEL VERSION FILE.csv)",
+			Long:    baselineUsage,
+			Example: "  mlectl baseline import fraud v2 train.csv\n  mlectl baseline show fraud v2",
 		}, runBaseline,
 			newLeaf(&cobra.Command{
 				Use:               "import MODEL VERSION FILE.csv",
@@ -138,9 +142,10 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 		),
 		shadowCommand(),
 		newGroup(&cobra.Command{
-			Use:   "slo",
-			Short: "generate Prometheus SLO recording and burn-rate alert rules (Sloth compatible)",
-			Long:  sloUsage,
+			Use:     "slo",
+			Short:   "generate Prometheus SLO recording and burn-rate alert rules (Sloth compatible)",
+			Long:    sloUsage,
+			Example: "  mlectl slo generate slo/fraud.yml -o rules.yml\n  mlectl slo validate slo/fraud.yml",
 		}, runSLO,
 			newLeaf(&cobra.Command{
 				Use:     "generate FILE.yaml",
@@ -165,13 +170,30 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 			ValidArgsFunction: completeModelName,
 		}, runLoadgen),
 	)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	refuseUnknownShells(root) // after SetOut: the completion commands keep the writer they find
 	return root
+}
+
+// refuseUnknownShells makes `mlectl completion tcsh` bad input (exit 2):
+// cobra's completion command, having no body, would print its help and
+// exit 0. Its Args (none allowed) now run before the body does.
+func refuseUnknownShells(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		}
+	}
 }
 
 func alertsCommand() *cobra.Command {
 	return newGroup(&cobra.Command{
 		Use:   "alerts",
 		Short: "list, acknowledge and silence alerts (alerts list|ack ID|silence|silences|expire ID)",
+		Example: `  mlectl alerts list
+  mlectl alerts silence --matcher 'alertname="FeatureDrift"' --duration 1h --comment "retraining demand"`,
 	}, runAlerts,
 		newLeaf(&cobra.Command{
 			Use:     "list",
@@ -204,8 +226,9 @@ func alertsCommand() *cobra.Command {
 
 func modelsCommand() *cobra.Command {
 	return newGroup(&cobra.Command{
-		Use:   "models",
-		Short: "list and show registered models (models list|show|set)",
+		Use:     "models",
+		Short:   "list and show registered models (models list|show|set)",
+		Example: "  mlectl models list\n  mlectl models show fraud",
 	}, runModels,
 		newLeaf(&cobra.Command{
 			Use:     "list",
@@ -231,8 +254,9 @@ func modelsCommand() *cobra.Command {
 
 func versionsCommand() *cobra.Command {
 	return newGroup(&cobra.Command{
-		Use:   "versions",
-		Short: "register and list model versions (versions register|list|archive)",
+		Use:     "versions",
+		Short:   "register and list model versions (versions register|list|archive)",
+		Example: "  mlectl versions list fraud\n  mlectl versions register fraud v3 --artifact s3://models/fraud/v3.json --file ./v3.json --stage shadow",
 	}, runVersions,
 		newLeaf(&cobra.Command{
 			Use:   "register MODEL VERSION",
@@ -265,8 +289,9 @@ func versionsCommand() *cobra.Command {
 
 func runbookCommand() *cobra.Command {
 	return newGroup(&cobra.Command{
-		Use:   "runbook",
-		Short: "list, show and run runbook steps (runbook list|show|run)",
+		Use:     "runbook",
+		Short:   "list, show and run runbook steps (runbook list|show|run)",
+		Example: "  mlectl runbook list\n  mlectl runbook run feature-drift --step 1 --set model=fraud",
 	}, runRunbook,
 		newLeaf(&cobra.Command{
 			Use:     "list",
@@ -292,6 +317,9 @@ func shadowCommand() *cobra.Command {
 	return newGroup(&cobra.Command{
 		Use:   "shadow",
 		Short: "score inputs through a model file (shadow score) and compare models",
+		Example: `  mlectl shadow score --model model.json --input rows.csv
+  mlectl shadow report fraud --from -6h
+  mlectl shadow replay fraud --model v2.json`,
 	}, runShadow,
 		newLeaf(&cobra.Command{
 			Use:   "score",
@@ -321,9 +349,10 @@ func shadowCommand() *cobra.Command {
 
 func gamedayCommand() *cobra.Command {
 	return newGroup(&cobra.Command{
-		Use:   "gameday",
-		Short: "inject faults into a model's traffic and run scripted game days (gameday inject|list|stop|run)",
-		Long:  gamedayUsage,
+		Use:     "gameday",
+		Short:   "inject faults into a model's traffic and run scripted game days (gameday inject|list|stop|run)",
+		Long:    gamedayUsage,
+		Example: "  mlectl gameday inject demand --feature temp --kind shift --magnitude 3 --duration 10m\n  mlectl gameday run examples/gameday-temp-shift.yaml",
 	}, runGameday,
 		newLeaf(&cobra.Command{
 			Use:               "inject MODEL",

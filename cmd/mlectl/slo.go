@@ -69,9 +69,6 @@ func (l sloLabelsFlag) Set(s string) error {
 // sloParseArgs lets flags come before or after the one positional
 // argument (mlectl slo generate FILE -o OUT as well as -o OUT FILE).
 func sloParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	if err := describeFlags(fs, args); err != nil {
-		return nil, err
-	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -98,6 +95,9 @@ func runSLOGenerate(ctx context.Context, args []string, stdout, stderr io.Writer
 		period = fs.String("period", "30d", "SLO period: 30d or 28d")
 	)
 	fs.Var(extra, "l", "extra `key=value` label for every SLO (repeatable, comma-separated), like Sloth's --extra-labels")
+	if err := describeFlags(fs, args); err != nil {
+		return err
+	}
 	pos, err := sloParseArgs(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -134,6 +134,9 @@ func runSLOGenerate(ctx context.Context, args []string, stdout, stderr io.Writer
 func runSLOValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("slo validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	if err := describeFlags(fs, args); err != nil {
+		return err
+	}
 	pos, err := sloParseArgs(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
