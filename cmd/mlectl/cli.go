@@ -8,6 +8,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -125,6 +126,22 @@ func zeroString(zero flag.Value) (s string) {
 		}
 	}()
 	return zero.String()
+}
+
+// noCommandWord refuses a root command line with a word that is no flag
+// or flag value ("mlectl frobnicate"): the word was meant as a command.
+// cobra's own check would miss console flags in Go's single-dash form
+// (`mlectl -refresh 2s`) and take their values for commands.
+func noCommandWord(cmd *cobra.Command, args []string) error {
+	pos := positionalArgs(cmd, args)
+	if len(pos) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", pos[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(pos[0]); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
+	}
+	return errors.New(msg)
 }
 
 // wantsHelp reports whether args ask for help the way Go's flag package

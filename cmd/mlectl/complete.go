@@ -16,18 +16,29 @@ import (
 // the user nothing but the missing names.
 const completionTimeout = 2 * time.Second
 
-// completeModelName completes MODEL, a command's first positional argument,
-// with the names the collector's registry knows, and VERSION, the second
-// where the command takes one (Use "... MODEL VERSION ..."), with that
-// model's versions. The collector and token are the ones the command line
-// names, else $MLECTL_COLLECTOR and $MLECTL_TOKEN as for running it. Any
-// failure (no collector, a refused token) completes nothing, silently.
-func completeModelName(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+// completeModel completes MODEL, a command's first positional argument,
+// with the names the collector's registry knows.
+func completeModel(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return completeFromRegistry(cmd, args, toComplete, false)
+}
+
+// completeModelVersion completes MODEL as completeModel does and then
+// VERSION, an existing version of MODEL, with the registry's versions.
+func completeModelVersion(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return completeFromRegistry(cmd, args, toComplete, true)
+}
+
+// completeFromRegistry asks the collector's registry for model names, or for
+// the versions of the model named first when withVersion. The collector and
+// token are the ones the command line names, else $MLECTL_COLLECTOR and
+// $MLECTL_TOKEN as for running it. Any failure (no collector, a refused
+// token) completes nothing, silently.
+func completeFromRegistry(cmd *cobra.Command, args []string, toComplete string, withVersion bool) ([]cobra.Completion, cobra.ShellCompDirective) {
 	if strings.HasPrefix(toComplete, "-") {
 		return nil, cobra.ShellCompDirectiveNoFileComp // cobra has offered the flag names
 	}
 	pos := positionalArgs(cmd, args)
-	wantVersion := len(pos) == 1 && strings.HasPrefix(strings.TrimPrefix(cmd.Use, cmd.Name()), " MODEL VERSION")
+	wantVersion := withVersion && len(pos) == 1
 	if len(pos) > 1 || (len(pos) == 1 && !wantVersion) {
 		return nil, cobra.ShellCompDirectiveDefault // a file, a number or free text: the shell's own completion
 	}

@@ -24,8 +24,10 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
   mlectl --collector http://10.0.0.7:9710 --read-only --ascii
   mlectl demo                                     # collector, simulated models and an incident
   source <(mlectl completion bash)                # shell completion (see mlectl completion --help)`,
-		SilenceErrors: true, // exitStatus prints them, with the exit status README documents
-		SilenceUsage:  true,
+		SilenceErrors:              true, // exitStatus prints them, with the exit status README documents
+		SilenceUsage:               true,
+		Args:                       noCommandWord,
+		SuggestionsMinimumDistance: 2, // "rollbak" suggests rollback
 	}, runConsole)
 	root.AddCommand(
 		newLeaf(&cobra.Command{
@@ -58,19 +60,19 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 			Use:               "rollback MODEL",
 			Short:             "roll a model's production back to the previous or a given version",
 			Example:           `  mlectl rollback demand --reason "temp drifted after the v12 rollout"` + "\n" + `  mlectl rollback fraud --to v1 --reason "v2 rejects valid cards" --dry-run`,
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModel,
 		}, runRollback),
 		newLeaf(&cobra.Command{
 			Use:               "promote MODEL VERSION",
 			Short:             "promote a shadow or canary version to production",
 			Example:           "  mlectl promote fraud v2 --dry-run\n  mlectl promote fraud v2",
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModelVersion,
 		}, runPromote),
 		newLeaf(&cobra.Command{
 			Use:               "set-traffic MODEL VERSION PERCENT",
 			Short:             "send a percentage of traffic to a canary version",
 			Example:           "  mlectl set-traffic fraud v2 10\n  mlectl set-traffic fraud v2 0    # keep v2 a canary with no traffic",
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModelVersion,
 		}, runSetTraffic),
 		runbookCommand(),
 		newGroup(&cobra.Command{
@@ -88,7 +90,7 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 			Use:               "annotate MODEL TEXT",
 			Short:             "add a note to a model's event log",
 			Example:           `  mlectl annotate fraud "upstream started sending amount in cents"` + "\n" + `  mlectl annotate fraud "v2 rollout paused" --version v2`,
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModel,
 		}, runAnnotate),
 		newGroup(&cobra.Command{
 			Use:     "audit",
@@ -117,7 +119,7 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 			Long:  logsUsage,
 			Example: `  mlectl logs export demand --from -1h --format csv > demand.csv
   mlectl logs export fraud --from 2026-11-20T13:00:00Z --to 2026-11-20T16:00:00Z --injected exclude`,
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModel,
 		}, runLogs, "export")),
 		newGroup(&cobra.Command{
 			Use:     "baseline",
@@ -130,14 +132,14 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 				Short:             "profile the training data in FILE.csv and store it as MODEL VERSION's baseline",
 				Long:              baselineUsage,
 				Example:           "  mlectl baseline import fraud v2 train.csv\n  mlectl baseline import demand v12 train.csv --categorical season,weather",
-				ValidArgsFunction: completeModelName,
+				ValidArgsFunction: completeModelVersion,
 			}, runBaseline, "import"),
 			newLeaf(&cobra.Command{
 				Use:               "show MODEL VERSION",
 				Short:             "print MODEL VERSION's stored training profile as JSON",
 				Long:              baselineUsage,
 				Example:           "  mlectl baseline show fraud v2",
-				ValidArgsFunction: completeModelName,
+				ValidArgsFunction: completeModelVersion,
 			}, runBaseline, "show"),
 		),
 		shadowCommand(),
@@ -167,7 +169,7 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 			Long:  loadgenUsage,
 			Example: `  mlectl loadgen demand --rate 50 --from-csv day.csv
   mlectl loadgen fraud --rate 200 --from-csv cards.csv --version v2 --duration 10m --order sequential`,
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModel,
 		}, runLoadgen),
 	)
 	root.SetOut(stdout)
@@ -178,12 +180,16 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 
 // refuseUnknownShells makes `mlectl completion tcsh` bad input (exit 2):
 // cobra's completion command, having no body, would print its help and
-// exit 0. Its Args (none allowed) now run before the body does.
+// exit 0. Its Args (none allowed) now run before the body does. It gets
+// examples like every command (its shells' help says more).
 func refuseUnknownShells(root *cobra.Command) {
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
 			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+			c.Example = `  source <(mlectl completion bash)                # bash, this shell (needs bash-completion)
+  mlectl completion zsh > "${fpath[1]}/_mlectl"   # zsh, every new shell
+  mlectl completion fish | source                 # fish, this shell`
 		}
 	}
 }
@@ -239,7 +245,7 @@ func modelsCommand() *cobra.Command {
 			Use:               "show MODEL",
 			Short:             "show a model: actuator, rollback target, last action and versions",
 			Example:           "  mlectl models show fraud\n  mlectl models show fraud --json",
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModel,
 		}, runModels, "show"),
 		newLeaf(&cobra.Command{
 			Use:   "set MODEL",
@@ -247,7 +253,7 @@ func modelsCommand() *cobra.Command {
 			Example: `  mlectl models set fraud --actuator webhook --url http://rollouts.internal/hooks/fraud --owner risk-team
   mlectl models set fraud --actuator exec --command sh --command -c \
       --command 'kubectl -n serving rollout undo deploy/$MLECTL_MODEL'`,
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModel,
 		}, runModels, "set"),
 	)
 }
@@ -264,25 +270,25 @@ func versionsCommand() *cobra.Command {
 			Example: `  mlectl versions register fraud v1 --artifact s3://models/fraud/v1.json --file ./v1.json \
       --baseline s3://data/fraud/train-2026-10.parquet --metric auc=0.91 --stage production
   mlectl versions register fraud v2 --artifact s3://models/fraud/v2.json --sha256 HEX --stage shadow`,
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModel,
 		}, runVersions, "register"),
 		newLeaf(&cobra.Command{
 			Use:               "list MODEL",
 			Short:             "list a model's versions",
 			Example:           "  mlectl versions list fraud\n  mlectl versions list fraud --json",
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModel,
 		}, runVersions, "list"),
 		newLeaf(&cobra.Command{
 			Use:               "archive MODEL VERSION",
 			Short:             "retire a version: no action may target it",
 			Example:           "  mlectl versions archive fraud v1",
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModelVersion,
 		}, runVersions, "archive"),
 		newLeaf(&cobra.Command{
 			Use:               "unarchive MODEL VERSION",
 			Short:             "bring an archived version back",
 			Example:           "  mlectl versions unarchive fraud v1",
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModelVersion,
 		}, runVersions, "unarchive"),
 	)
 }
@@ -334,7 +340,7 @@ func shadowCommand() *cobra.Command {
 			Long:  shadowReportUsage,
 			Example: `  mlectl shadow report fraud
   mlectl shadow report fraud --from -6h --candidate v2 --source replay -o json`,
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModel,
 		}, runShadowReport),
 		newLeaf(&cobra.Command{
 			Use:   "replay MODEL",
@@ -342,7 +348,7 @@ func shadowCommand() *cobra.Command {
 			Long:  shadowReplayUsage,
 			Example: `  mlectl shadow replay fraud --model v2.json
   mlectl shadow replay bike --model bike.json --from -2h --batch 256 -o json`,
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModel,
 		}, runShadowReplay),
 	)
 }
@@ -359,7 +365,7 @@ func gamedayCommand() *cobra.Command {
 			Short:             "rewrite a model's incoming predictions for a while, marked injected",
 			Long:              gamedayUsage,
 			Example:           "  mlectl gameday inject demand --feature temp --kind shift --magnitude 3 --duration 10m\n  mlectl gameday inject fraud --kind errors --magnitude 0.2 --duration 5m --version v2",
-			ValidArgsFunction: completeModelName,
+			ValidArgsFunction: completeModel,
 		}, runGameday, "inject"),
 		newLeaf(&cobra.Command{
 			Use:     "list",
