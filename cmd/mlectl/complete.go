@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/mlectl/mlectl/metaapi"
 )
 
 // completionTimeout bounds the collector round trip behind one <TAB>: a
@@ -43,7 +41,7 @@ func completeFromRegistry(cmd *cobra.Command, args []string, toComplete string, 
 		return nil, cobra.ShellCompDirectiveDefault // a file, a number or free text: the shell's own completion
 	}
 	collector, token := collectorFromArgs(args)
-	cl, err := metaapi.NewClient(collector, token)
+	cl, err := (&metaCLI{collector: collector, token: token}).client() // the client the commands use
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
