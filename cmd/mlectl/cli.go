@@ -61,6 +61,7 @@ const annotationFlagsFromBody = "mlectl/flags-from-body"
 // body expects before the user's (its subcommand, as in runAlerts("list", ...)).
 func newLeaf(c *cobra.Command, run runFunc, words ...string) *cobra.Command {
 	c.DisableFlagParsing = true // the body parses; see runFunc
+	c.ValidArgsFunction = completeArgs(c.ValidArgsFunction)
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		if wantsHelp(args) {
 			return cmd.Help()

@@ -164,6 +164,11 @@ func TestCompletion(t *testing.T) {
 		{"subcommands", []string{"versions", "a"}, []string{"archive"}},
 		{"flags of the body", []string{"rollback", "fraud", "--re"}, []string{"--reason"}},
 		{"single-letter flag", []string{"slo", "generate", "spec.yaml", "-"}, []string{"-o", "--period", "-l"}},
+		{"flag words", []string{"gameday", "inject", "demand", "--kind", "s"}, []string{"shift", "scale", "swap"}},
+		{"flag words after =", []string{"logs", "export", "demand", "--injected=ex"}, []string{"--injected=exclude"}},
+		{"free flag value", []string{"rollback", "fraud", "--collector", e.url, "--token", cliViewer, "--reason", ""}, nil},
+		{"flag words of a single-letter flag", []string{"shadow", "report", "fraud", "-o", ""}, []string{"table", "json"}},
+		{"flag words of the console", []string{"--view", ""}, consoleViews},
 		{"model names", []string{"rollback", "--collector", e.url, "--token", cliViewer, ""}, []string{"fraud"}},
 		{"model names after a bool flag", []string{"promote", "--dry-run", "--collector", e.url, "--token", cliViewer, ""}, []string{"fraud"}},
 		{"versions of the model", []string{"promote", "fraud", "--collector", e.url, "--token", cliViewer, ""}, []string{"v1", "v2"}},
@@ -181,5 +186,24 @@ func TestCompletion(t *testing.T) {
 			}
 			assert.Subset(t, got, tc.want)
 		})
+	}
+}
+
+// TestFlagWordsAreDocumented: every word offered for a flag is named in the
+// flag's help or the command's description, so completion offers nothing
+// the command does not document.
+func TestFlagWordsAreDocumented(t *testing.T) {
+	root := newRootCommand(io.Discard, io.Discard)
+	for path, flags := range flagWords {
+		cmd, _, err := root.Find(strings.Fields(path)[1:])
+		require.NoError(t, err, path)
+		for name, words := range flags {
+			f := cmd.Flags().Lookup(name)
+			require.NotNil(t, f, "%s --%s", path, name)
+			for _, w := range words {
+				assert.True(t, strings.Contains(f.Usage, w) || strings.Contains(cmd.Long, w),
+					"%s --%s: %q is in neither the flag's help nor the command's", path, name, w)
+			}
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // completionTimeout bounds the collector round trip behind one <TAB>: a
@@ -118,4 +119,75 @@ func collectorFromArgs(args []string) (collector, token string) {
 		}
 	}
 	return collector, token
+}
+
+// flagWords are the values of the flags that take one of a few words, by
+// command path, for completion (completeArgs). A test checks that each flag
+// exists and that its help names each word.
+var flagWords = map[string]map[string][]string{
+	"mlectl":                   {"view": consoleViews},
+	"mlectl console":           {"view": consoleViews},
+	"mlectl drift":             {"output": {"table", "json"}, "method": {"auto", "ks", "chi2", "z", "jensen_shannon", "wasserstein_normed", "psi", "hellinger"}},
+	"mlectl annotate":          {"kind": {"annotation", "ack", "incident_resolved", "injection"}},
+	"mlectl models set":        {"actuator": {"webhook", "exec", "file"}},
+	"mlectl versions register": {"stage": {"none", "shadow", "production"}},
+	"mlectl timeline export":   {"format": {"md", "json"}},
+	"mlectl logs export":       {"format": {"ndjson", "csv"}, "injected": {"include", "exclude", "only"}},
+	"mlectl shadow report":     {"o": {"table", "json"}, "source": {"logged", "replay", "live"}},
+	"mlectl shadow replay":     {"o": {"table", "json"}},
+	"mlectl slo generate":      {"period": {"30d", "28d"}},
+	"mlectl gameday inject":    {"kind": {"shift", "scale", "nulls", "swap", "latency", "errors"}},
+	"mlectl gameday run":       {"o": {"md", "json"}},
+	"mlectl loadgen":           {"order": {"random", "sequential"}},
+}
+
+var consoleViews = []string{"models", "alerts", "query", "timeline", "runbooks", "gameday"}
+
+// completeArgs is the completion of every command whose body parses its
+// flags: cobra does not complete flag values there (it cannot tell which
+// flags take one), so this does: the words of flagWords after such a flag,
+// the shell's file names after any other; else the command's positional
+// completion (positional), else file names.
+func completeArgs(positional cobra.CompletionFunc) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if name, value, ok := strings.Cut(toComplete, "="); ok && strings.HasPrefix(name, "-") {
+			var words []cobra.Completion
+			for _, w := range flagWords[cmd.CommandPath()][strings.TrimLeft(name, "-")] {
+				if strings.HasPrefix(w, value) {
+					words = append(words, name+"="+w)
+				}
+			}
+			if words == nil {
+				return nil, cobra.ShellCompDirectiveDefault
+			}
+			return words, cobra.ShellCompDirectiveNoFileComp
+		}
+		if f := flagAwaitingValue(cmd, args); f != nil {
+			if words, ok := flagWords[cmd.CommandPath()][f.Name]; ok {
+				return words, cobra.ShellCompDirectiveNoFileComp
+			}
+			return nil, cobra.ShellCompDirectiveDefault
+		}
+		if positional != nil {
+			return positional(cmd, args, toComplete)
+		}
+		return nil, cobra.ShellCompDirectiveDefault
+	}
+}
+
+// flagAwaitingValue is the flag that args end with when it still needs its
+// value (`--kind` but not `--kind=shift` or the bool `--dry-run`), else nil.
+func flagAwaitingValue(cmd *cobra.Command, args []string) *pflag.Flag {
+	if len(args) == 0 {
+		return nil
+	}
+	last := args[len(args)-1]
+	if len(last) < 2 || last[0] != '-' || last == "--" || strings.Contains(last, "=") {
+		return nil
+	}
+	f := cmd.Flags().Lookup(strings.TrimLeft(last, "-"))
+	if f == nil || f.NoOptDefVal != "" {
+		return nil
+	}
+	return f
 }
