@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"strings"
 
@@ -174,6 +175,7 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 	)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	root.SetHelpCommand(helpCommand())
 	refuseUnknownShells(root) // after SetOut: the completion commands keep the writer they find
 	return root
 }
@@ -191,6 +193,39 @@ func refuseUnknownShells(root *cobra.Command) {
   mlectl completion zsh > "${fpath[1]}/_mlectl"   # zsh, every new shell
   mlectl completion fish | source                 # fish, this shell`
 		}
+	}
+}
+
+// helpCommand is cobra's help command, except that a topic that is no
+// command is bad input (exit 2) where cobra's prints the usage and exits 0.
+func helpCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "help [COMMAND...]",
+		Short:   "a command's description, examples and flags (the same as COMMAND --help)",
+		Example: "  mlectl help\n  mlectl help models list",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil {
+				return err
+			}
+			if len(rest) > 0 {
+				return fmt.Errorf("unknown help topic %q (see mlectl help)", strings.Join(args, " "))
+			}
+			return cmd.Help()
+		},
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			cmd, _, err := c.Root().Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []cobra.Completion
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					names = append(names, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
 	}
 }
 
