@@ -59,6 +59,9 @@ const annotationFlagsFromBody = "mlectl/flags-from-body"
 
 // newLeaf makes the cobra command for one body. words are the arguments the
 // body expects before the user's (its subcommand, as in runAlerts("list", ...)).
+// The body is asked for its flags here, on every start: it must call
+// describeFlags before any work (TestEveryCommandHasHelpWithExamples checks
+// that each command got its flags this way).
 func newLeaf(c *cobra.Command, run runFunc, words ...string) *cobra.Command {
 	c.DisableFlagParsing = true // the body parses; see runFunc
 	c.ValidArgsFunction = completeArgs(c.ValidArgsFunction)
