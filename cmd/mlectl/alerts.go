@@ -18,6 +18,9 @@ type matcherList []string
 func (m *matcherList) String() string     { return strings.Join(*m, ", ") }
 func (m *matcherList) Set(v string) error { *m = append(*m, v); return nil }
 
+// Type says the flag repeats: --help shows it and completion offers it again.
+func (m *matcherList) Type() string { return "stringArray" }
+
 func runAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usagef("usage: mlectl alerts list|ack ID|silence --matcher M --duration D --comment C|silences|expire ID")

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
@@ -38,12 +37,6 @@ type consoleOptions struct {
 	start     string
 }
 
-// isConsoleFlag reports whether a first argument is a console flag rather
-// than a command, so `mlectl --collector URL` opens the console.
-func isConsoleFlag(arg string) bool {
-	return strings.HasPrefix(arg, "-") && arg != "-h" && arg != "--help"
-}
-
 func parseConsoleFlags(args []string, getenv func(string) string) (consoleOptions, error) {
 	fl := flag.NewFlagSet("console", flag.ContinueOnError)
 	fl.SetOutput(io.Discard)
@@ -59,6 +52,9 @@ func parseConsoleFlags(args []string, getenv func(string) string) (consoleOption
 	fl.BoolVar(&o.ascii, "ascii", false, "no colour, 7-bit drawing")
 	fl.DurationVar(&o.refresh, "refresh", tui.DefaultRefresh, "background refresh period")
 	fl.StringVar(&o.start, "view", "models", "first view: models, alerts, query, timeline, runbooks, gameday")
+	if err := describeFlags(fl, args); err != nil {
+		return o, err
+	}
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err

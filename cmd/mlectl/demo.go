@@ -21,6 +21,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	headless := fs.Bool("headless", false, "run the collector and traffic without the console (for scripts and a second terminal)")
 	ascii := fs.Bool("ascii", false, "console: no colour, 7-bit characters only (for old terminals and SSH)")
 	readOnly := fs.Bool("read-only", false, "console: hide dangerous actions (rollback, promote, injection)")
+	if err := describeFlags(fs, args); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
 	}

@@ -30,6 +30,9 @@ func runDrift(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cols := fl.String("columns", "", "comma-separated columns to compare (default: all reference columns)")
 	method := fl.String("method", "auto", "drift test for every column (auto picks per column)")
 	output := fl.String("output", "table", "json or table")
+	if err := describeFlags(fl, args); err != nil {
+		return err
+	}
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, driftUsage)

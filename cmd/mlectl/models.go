@@ -47,6 +47,9 @@ type secretFlag struct{ v *string }
 
 func (f secretFlag) String() string { return "" }
 
+// Type names the value in --help ("--token string").
+func (f secretFlag) Type() string { return "string" }
+
 func (f secretFlag) Set(s string) error {
 	*f.v = s
 	return nil
@@ -64,6 +67,9 @@ func (c *metaCLI) client() (*metaapi.Client, error) {
 // positional arguments (`mlectl rollback fraud --reason x`), and returns the
 // positional ones.
 func metaParse(fs *flag.FlagSet, args []string) ([]string, error) {
+	if err := describeFlags(fs, args); err != nil {
+		return nil, err
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -234,6 +240,9 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// Type says the flag repeats: --help shows it and completion offers it again.
+func (s *stringList) Type() string { return "stringArray" }
 
 func modelsSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, mc := newMetaFlags("models set", stderr)

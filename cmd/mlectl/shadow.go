@@ -68,6 +68,9 @@ func runShadowScore(ctx context.Context, args []string, stdout, stderr io.Writer
 		labelColumn = fs.Int("label-column", -1, "0-based CSV/TSV column holding a label, dropped before scoring")
 		threads     = fs.Int("threads", 0, "scoring goroutines (default: all cores)")
 	)
+	if err := describeFlags(fs, args); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

@@ -52,6 +52,9 @@ type sloLabelsFlag map[string]string
 
 func (l sloLabelsFlag) String() string { return "" }
 
+// Type says the flag repeats: --help shows it and completion offers it again.
+func (l sloLabelsFlag) Type() string { return "stringArray" }
+
 func (l sloLabelsFlag) Set(s string) error {
 	for _, kv := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(kv, "=")
@@ -92,6 +95,9 @@ func runSLOGenerate(ctx context.Context, args []string, stdout, stderr io.Writer
 		period = fs.String("period", "30d", "SLO period: 30d or 28d")
 	)
 	fs.Var(extra, "l", "extra `key=value` label for every SLO (repeatable, comma-separated), like Sloth's --extra-labels")
+	if err := describeFlags(fs, args); err != nil {
+		return err
+	}
 	pos, err := sloParseArgs(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -128,6 +134,9 @@ func runSLOGenerate(ctx context.Context, args []string, stdout, stderr io.Writer
 func runSLOValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("slo validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	if err := describeFlags(fs, args); err != nil {
+		return err
+	}
 	pos, err := sloParseArgs(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
