@@ -84,7 +84,8 @@ func TestDemoAndCollectorMountTheSameRoutes(t *testing.T) {
 // TestGameDayRestore: an injection acknowledged before the process went
 // away without a graceful stop (Close without Run's shutdown, as after
 // kill -9) is active again after the next Assemble on the same data dir,
-// for a collector configuration and for the demo's.
+// for a collector configuration and for the demo's; after a graceful stop
+// it is over.
 func TestGameDayRestore(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -115,11 +116,27 @@ func TestGameDayRestore(t *testing.T) {
 
 			s, err = server.Assemble(context.Background(), tc.config(t, dir))
 			require.NoError(t, err)
-			t.Cleanup(func() { require.NoError(t, s.Close()) })
 			inj, err := s.Injector.Get(context.Background(), started.Data.ID)
 			require.NoError(t, err)
 			assert.True(t, inj.Active, "the injection did not resume")
 			assert.Equal(t, tc.model, inj.Model)
+
+			// A graceful stop (Run's shutdown) ends it, and it stays ended.
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- s.Run(ctx) }()
+			_, err = s.Storage(ctx)
+			require.NoError(t, err)
+			cancel()
+			require.NoError(t, <-done)
+			require.NoError(t, s.Close())
+			s, err = server.Assemble(context.Background(), tc.config(t, dir))
+			require.NoError(t, err)
+			t.Cleanup(func() { require.NoError(t, s.Close()) })
+			inj, err = s.Injector.Get(context.Background(), started.Data.ID)
+			require.NoError(t, err)
+			assert.False(t, inj.Active, "a graceful stop did not end the injection")
+			assert.NotNil(t, inj.StoppedAt)
 		})
 	}
 }
