@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -18,25 +19,14 @@ import (
 	"github.com/mlectl/mlectl/sim"
 )
 
-// collectorYAML is what an operator's collector.yaml might say: rules on,
-// a declared model and a token (cmd/collector parses it the same way).
-const collectorYAML = `
-drift: {window: 1m}
-rules:
-  evaluation_interval: 1m
-  drift: {}
-tokens:
-  - {name: ops, role: admin, token: ops-secret-token-0123456789}
-models:
-  - name: fraud
-    actuator: {kind: webhook, url: "http://127.0.0.1:1/route"}
-`
-
+// opsToken is the admin token of ../server/testdata/collector.yaml.
 const opsToken = "ops-secret-token-0123456789"
 
 func collectorServerConfig(t *testing.T, dir string) server.Config {
 	t.Helper()
-	cfg, err := collector.ParseConfigBytes([]byte(collectorYAML))
+	raw, err := os.ReadFile("../server/testdata/collector.yaml")
+	require.NoError(t, err)
+	cfg, err := collector.ParseConfigBytes(raw)
 	require.NoError(t, err)
 	return server.Config{Collector: cfg, DataDir: dir, Listen: "127.0.0.1:0"}
 }

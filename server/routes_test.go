@@ -20,24 +20,11 @@ import (
 	"github.com/mlectl/mlectl/server"
 )
 
-// collectorYAML is a collector configuration with every optional part on:
-// rules (so the alerting routes are mounted), a declared model, a token.
-const collectorYAML = `
-drift: {window: 1m}
-rules:
-  evaluation_interval: 1m
-  drift: {}
-tokens:
-  - {name: ops, role: admin, token: ops-secret-token-0123456789}
-models:
-  - name: fraud
-    owner: risk
-    actuator: {kind: webhook, url: "http://127.0.0.1:1/route"}
-`
-
 func collectorConfig(t *testing.T, dir string) server.Config {
 	t.Helper()
-	cfg, err := collector.ParseConfigBytes([]byte(collectorYAML))
+	raw, err := os.ReadFile("testdata/collector.yaml")
+	require.NoError(t, err)
+	cfg, err := collector.ParseConfigBytes(raw)
 	require.NoError(t, err)
 	return server.Config{Collector: cfg, DataDir: dir, Listen: "127.0.0.1:0"}
 }
