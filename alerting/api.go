@@ -13,12 +13,8 @@ import (
 	"github.com/mlectl/mlectl/audit"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/internal/apienv"
+	"github.com/mlectl/mlectl/internal/route"
 )
-
-// Prefixes are the URL patterns Handler serves; a server mounts it on each.
-// The alerts paths are exact: a "/api/v1/alerts/" subtree would make
-// http.ServeMux redirect Prometheus's own GET /api/v1/alerts.
-var Prefixes = []string{"/api/v1/alerts/state", "/api/v1/alerts/ack", "/api/v1/silences", "/api/v1/silences/"}
 
 // maxBody caps request bodies; acks and silences are small.
 const maxBody = 64 << 10
@@ -93,26 +89,50 @@ func noteAudit(r *http.Request, detail string) {
 	}
 }
 
+// Routes lists the API for the collector's route table, each route
+// served by AuditedHandler(authn, log).
+func (m *Manager) Routes(authn *auth.Authenticator, log Auditor) []route.Route {
+	h := m.AuditedHandler(authn, log)
+	routes := m.routes(authn, nil)
+	for i := range routes {
+		routes[i].Handler = h
+	}
+	return routes
+}
+
 func (m *Manager) handler(authn *auth.Authenticator, onRefuse auth.Refusal) http.Handler {
+	mux := http.NewServeMux()
+	route.Mount(mux, m.routes(authn, onRefuse))
+	return mux
+}
+
+// routes are the endpoints, each guarded for its role: viewer to read,
+// responder to write.
+func (m *Manager) routes(authn *auth.Authenticator, onRefuse auth.Refusal) []route.Route {
 	if authn == nil {
 		authn, _ = auth.New(auth.Config{}, "")
 	}
-	mux := http.NewServeMux()
-	read := func(h http.HandlerFunc) http.Handler { return authn.Require(auth.RoleViewer, h, onRefuse) }
-	write := func(h http.HandlerFunc) http.Handler {
-		return authn.Require(auth.RoleResponder, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			noteAudit(r, "") // the caller, even when the body is refused
-			h(w, r)
-		}), onRefuse)
+	var routes []route.Route
+	handle := func(method, pattern string, need auth.Role, h http.HandlerFunc) {
+		if need > auth.RoleViewer {
+			next := h
+			h = func(w http.ResponseWriter, r *http.Request) {
+				noteAudit(r, "") // the caller, even when the body is refused
+				next(w, r)
+			}
+		}
+		routes = append(routes, route.Route{Method: method, Pattern: pattern, Role: need, Handler: authn.Require(need, h, onRefuse)})
 	}
-	mux.Handle("GET /api/v1/alerts/state", read(func(w http.ResponseWriter, r *http.Request) {
+	read := func(method, pattern string, h http.HandlerFunc) { handle(method, pattern, auth.RoleViewer, h) }
+	write := func(method, pattern string, h http.HandlerFunc) { handle(method, pattern, auth.RoleResponder, h) }
+	read(http.MethodGet, "/api/v1/alerts/state", func(w http.ResponseWriter, r *http.Request) {
 		alerts := m.Alerts()
 		if alerts == nil {
 			alerts = []ActiveAlert{}
 		}
 		apienv.Data(w, http.StatusOK, alerts)
-	}))
-	mux.Handle("POST /api/v1/alerts/ack", write(func(w http.ResponseWriter, r *http.Request) {
+	})
+	write(http.MethodPost, "/api/v1/alerts/ack", func(w http.ResponseWriter, r *http.Request) {
 		var req AckRequest
 		if !decode(w, r, &req) {
 			return
@@ -132,11 +152,11 @@ func (m *Manager) handler(authn *auth.Authenticator, onRefuse auth.Refusal) http
 			return
 		}
 		apienv.Data(w, http.StatusOK, ack)
-	}))
-	mux.Handle("GET /api/v1/silences", read(func(w http.ResponseWriter, r *http.Request) {
+	})
+	read(http.MethodGet, "/api/v1/silences", func(w http.ResponseWriter, r *http.Request) {
 		apienv.Data(w, http.StatusOK, m.Silences())
-	}))
-	mux.Handle("POST /api/v1/silences", write(func(w http.ResponseWriter, r *http.Request) {
+	})
+	write(http.MethodPost, "/api/v1/silences", func(w http.ResponseWriter, r *http.Request) {
 		var req SilenceRequest
 		if !decode(w, r, &req) {
 			return
@@ -149,8 +169,8 @@ func (m *Manager) handler(authn *auth.Authenticator, onRefuse auth.Refusal) http
 		}
 		sil.Status = statusAt(&sil, m.opts.Now())
 		apienv.Data(w, http.StatusOK, sil)
-	}))
-	mux.Handle("DELETE /api/v1/silences/{id}", write(func(w http.ResponseWriter, r *http.Request) {
+	})
+	write(http.MethodDelete, "/api/v1/silences/{id}", func(w http.ResponseWriter, r *http.Request) {
 		sil, err := m.ExpireSilence(r.Context(), r.PathValue("id"), auth.FromContext(r.Context()).Name)
 		noteAudit(r, fmt.Sprintf("expire silence %s: %s", r.PathValue("id"), errText(err)))
 		if errors.Is(err, ErrNotFound) {
@@ -163,19 +183,15 @@ func (m *Manager) handler(authn *auth.Authenticator, onRefuse auth.Refusal) http
 		}
 		sil.Status = statusAt(&sil, m.opts.Now())
 		apienv.Data(w, http.StatusOK, sil)
-	}))
-	return mux
+	})
+	return routes
 }
 
-// Mux is the part of http.ServeMux that Mount needs.
-type Mux interface {
-	Handle(pattern string, h http.Handler)
-}
-
-// Mount registers h (from Handler) on mux for every prefix.
-func Mount(mux Mux, h http.Handler) {
-	for _, p := range Prefixes {
-		mux.Handle(p, h)
+// Mount registers h (from Handler or AuditedHandler) on mux for every
+// route (for tests and tools; the collector mounts its route table).
+func Mount(mux route.Mux, h http.Handler) {
+	for _, r := range (&Manager{}).routes(nil, nil) {
+		mux.Handle(r.MuxPattern(), h)
 	}
 }
 

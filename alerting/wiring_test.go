@@ -6,6 +6,7 @@ import (
 	v1 "github.com/prometheus/prometheus/web/api/v1"
 
 	"github.com/mlectl/mlectl/alerting"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/tsdb"
 )
@@ -16,5 +17,5 @@ var (
 	_ v1.AlertmanagerRetriever = (*alerting.Manager)(nil)
 	_ metaapi.Silencer         = (*alerting.Manager)(nil)
 	_ alerting.Store           = (*tsdb.DB)(nil)
-	_ alerting.Mux             = (*http.ServeMux)(nil)
+	_ route.Mux                = (*http.ServeMux)(nil)
 )

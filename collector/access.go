@@ -62,9 +62,10 @@ type Route struct {
 	Ruled bool
 }
 
-// Routes lists every route mounted by New: Prometheus's API, the remote
-// write receiver, /api/v1/status/tsdb, /metrics and the health probes (not
-// the ones added later with Handle). Tests walk it to check access control.
+// Routes lists every route on the server's mux: those New mounts
+// (Prometheus's API, the remote write receiver, /api/v1/status/tsdb,
+// /metrics and the health probes) and those added with Mount and Handle.
+// Tests walk it to check access control.
 func (s *Server) Routes() []Route {
 	out := append([]Route(nil), s.routeList...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Pattern < out[j].Pattern })
@@ -117,11 +118,12 @@ func (s *Server) promRoute(name string, h http.Handler) http.Handler {
 	return s.guard(role, false, h)
 }
 
-// addRoute records r once (a Prometheus route registered for several
-// methods is reported once per method by the router).
+// addRoute records r once per pattern and role (a Prometheus route
+// registered for several methods is reported once per method by the
+// router).
 func (s *Server) addRoute(r Route) {
 	for i := range s.routeList {
-		if s.routeList[i].Pattern == r.Pattern {
+		if s.routeList[i].Pattern == r.Pattern && s.routeList[i].Role == r.Role && s.routeList[i].Ruled == r.Ruled {
 			s.routeList[i].Methods = append(s.routeList[i].Methods, r.Methods...)
 			return
 		}

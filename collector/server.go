@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/internal/diskguard"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/tsdb"
 )
 
@@ -169,11 +171,36 @@ func (s *Server) GuardWrite(mw func(http.Handler) http.Handler) {
 	s.write = mw(s.write)
 }
 
-// Handle registers an extra handler (e.g. the metadata API) on the server's
-// mux, instrumented like the built-in routes. More specific patterns win over
+// Mount registers routes (the subsystems' endpoints from the collector's
+// route table, package server) on the server's mux, instrumented like the
+// built-in routes, and lists them in Routes with their roles. Their
+// handlers bring their own access control. More specific patterns win over
 // the "/api/v1/" catch-all. Call it before Serve.
+func (s *Server) Mount(routes ...route.Route) {
+	for _, r := range routes {
+		s.addRoute(Route{Pattern: r.Pattern, Methods: methods(r.Method), Role: r.Role, Ruled: r.Role != auth.RoleNone || r.Open})
+		s.mux.Handle(r.MuxPattern(), s.m.instrument(r.MuxPattern(), r.Handler))
+	}
+}
+
+// Handle registers an extra handler on the server's mux, instrumented like
+// the built-in routes, for tests and tools that serve one subsystem. Routes
+// lists it without a role (Ruled false): the collector mounts its route
+// table with Mount instead. Call it before Serve.
 func (s *Server) Handle(pattern string, h http.Handler) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "", pattern
+	}
+	s.addRoute(Route{Pattern: path, Methods: methods(method)})
 	s.mux.Handle(pattern, s.m.instrument(pattern, h))
+}
+
+func methods(m string) []string {
+	if m == "" {
+		return nil
+	}
+	return []string{m}
 }
 
 func (s *Server) routes() http.Handler {

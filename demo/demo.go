@@ -5,25 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"sync/atomic"
 	"time"
 
-	"math/rand/v2"
-
-	"github.com/mlectl/mlectl/alerting"
-	"github.com/mlectl/mlectl/auth"
-	"github.com/mlectl/mlectl/collector"
-	"github.com/mlectl/mlectl/gameday"
-	"github.com/mlectl/mlectl/metaapi"
-
 	"github.com/mlectl/mlectl/predlog"
-	predapi "github.com/mlectl/mlectl/predlog/api"
-	"github.com/mlectl/mlectl/predlog/skew"
-	"github.com/mlectl/mlectl/quality"
-	"github.com/mlectl/mlectl/shadow"
+	"github.com/mlectl/mlectl/server"
 	"github.com/mlectl/mlectl/sim"
 	"github.com/mlectl/mlectl/tsdb"
 )
@@ -117,19 +107,18 @@ type Demo struct {
 
 	opts    Options
 	tempDir string
+	// srv is the collector, assembled by server.Assemble as cmd/collector
+	// assembles it; db is its TSDB once Run opened it.
+	srv     *server.Server
 	db      *tsdb.DB
-	srv     *collector.Server
-	meta    *metaapi.Service
-	rules   *alerting.Manager
-	pipe    *predapi.Pipeline
-	shadow  *shadow.Service
-	gameday *gameday.Injector
+	router  *http.Server // the stand-in model server's routing endpoint
 	rng     *rand.Rand
 	pending []pendingLabel
 	cancel  context.CancelFunc
 	done    chan error
 	running int // goroutines that report on done
 
+	live       chan struct{} // closed when the history is in: series and rules run
 	backfilled chan struct{}
 	// clockBack moves the metadata store's clock back while the demo
 	// registers its versions (nanoseconds; 0 otherwise).
@@ -143,7 +132,7 @@ func (d *Demo) Backfilled() <-chan struct{} { return d.backfilled }
 // Start opens the storage, starts the collector and the traffic loop.
 func Start(ctx context.Context, opts Options) (*Demo, error) {
 	opts = opts.withDefaults()
-	d := &Demo{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 7)), backfilled: make(chan struct{})}
+	d := &Demo{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 7)), live: make(chan struct{}), backfilled: make(chan struct{})}
 	dir := opts.DataDir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "mlectl-demo-")
@@ -158,35 +147,6 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, err
 	}
 	d.Sim = sim.New(models, opts.Seed)
-	db, err := tsdb.Open(dir, tsdb.Options{Logger: opts.Logger.With("component", "tsdb")})
-	if err != nil {
-		d.cleanup()
-		return nil, fmt.Errorf("demo: open storage: %w", err)
-	}
-	d.db = db
-	srv, err := collector.New(collector.Config{Version: "demo"}, db, opts.Logger.With("component", "collector"))
-	if err != nil {
-		d.cleanup()
-		return nil, fmt.Errorf("demo: collector: %w", err)
-	}
-	d.srv = srv
-	d.gameday = newInjector(opts.Logger)
-	d.pipe, err = predapi.OpenPipeline(ctx, dir, predapi.PipelineOptions{
-		Logger: opts.Logger.With("component", "predlog"),
-		// A version that starts serving (after a rollback) is compared with
-		// its own history once it holds four windows: a one-window history
-		// would double the noise.
-		Skew:         skew.Options{Window: opts.DriftWindow, Threshold: opts.DriftThreshold, MinHistory: 4},
-		Quality:      quality.Options{Window: opts.QualityWindow},
-		RestoreJoins: -1,
-		Transformers: []predapi.Transformer{d.gameday},
-		Baselines:    []predapi.BaselineSink{d.gameday},
-	})
-	if err != nil {
-		d.cleanup()
-		return nil, fmt.Errorf("demo: prediction pipeline: %w", err)
-	}
-	d.pipe.Mount(srv)
 	l, err := opts.Listener, error(nil)
 	if l == nil {
 		l, err = net.Listen("tcp", opts.Listen)
@@ -196,43 +156,35 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, fmt.Errorf("demo: listen on %s: %w", opts.Listen, err)
 	}
 	d.URL = "http://" + l.Addr().String()
-	if d.rules, err = d.newAlerting(dir); err != nil {
+	routeURL, err := d.serveRouting()
+	if err != nil {
 		_ = l.Close()
 		d.cleanup()
 		return nil, err
 	}
-	if err := d.openMeta(ctx, dir, d.rules); err != nil {
+	cfg, err := d.serverConfig(dir, routeURL)
+	if err != nil {
 		_ = l.Close()
 		d.cleanup()
 		return nil, err
 	}
-	d.meta.Mount(srv)
-	d.mountGameday(srv)
-	// The console's drift tab reads the open windows' histograms.
-	skew.NewHandler(d.pipe.Skew, func(h http.Handler) http.Handler {
-		return d.meta.Auth.Require(auth.RoleViewer, h, nil)
-	}).Mount(srv)
-	// The simulator logs shadow records beside production ones, so the logged
-	// comparison works without model files; live scoring idles.
-	if d.shadow, err = shadow.StartOnPipeline(ctx, d.pipe, d.meta.Registry, func(h http.Handler) http.Handler {
-		return d.meta.Auth.Require(auth.RoleViewer, h, nil)
-	}, srv, opts.Logger); err != nil {
+	cfg.Listener = l
+	cfg.LiveAfter = d.live
+	if d.srv, err = server.Assemble(ctx, cfg); err != nil {
 		_ = l.Close()
 		d.cleanup()
-		return nil, err
+		return nil, fmt.Errorf("demo: %w", err)
 	}
-	srv.AttachRules(d.rules)
-	d.rules.AttachEvents(d.meta.Recorder(), d.meta.Events)
-	alerting.Mount(srv, d.rules.AuditedHandler(d.meta.Auth, d.meta.Audit))
-	srv.Handle("POST "+routePath, http.HandlerFunc(d.handleRoute))
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
-	d.done = make(chan error, 5)
+	d.done = make(chan error, 3)
 	d.running++
-	go func() { d.done <- srv.Serve(runCtx, l) }()
-	d.running++
-	go func() { d.gameday.Run(runCtx, time.Second); d.done <- nil }()
+	go func() { d.done <- d.srv.Run(runCtx) }()
+	if d.db, err = d.srv.Storage(ctx); err != nil {
+		_ = d.Close()
+		return nil, fmt.Errorf("demo: %w", err)
+	}
 	if err := d.registerVersions(ctx); err != nil {
 		_ = d.Close()
 		return nil, err
@@ -246,9 +198,8 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	d.IncidentAt = now.Add(opts.IncidentAfter)
 	d.Sim.Stage(sim.Incident{Model: "demand", Feature: "temp", ShiftSigmas: 3, LatencyFactor: 6, ErrorRate: 0.08, At: d.IncidentAt})
 	live := func() {
-		go func() { d.pipe.Run(runCtx, d.db, opts.DriftEvery); d.done <- nil }()
+		close(d.live) // the collector's series writes and rule evaluation
 		go func() { d.done <- d.loop(runCtx) }()
-		go func() { d.done <- d.rules.Run(runCtx) }()
 		close(d.backfilled)
 	}
 	if !opts.BackfillInBackground {
@@ -256,13 +207,13 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 			_ = d.Close()
 			return nil, err
 		}
-		d.running += 3
+		d.running++
 		live()
 		return d, nil
 	}
 	// The history and the live traffic share the simulator, so they run one
 	// after the other in one goroutine; every goroutine reports on done.
-	d.running += 3
+	d.running++
 	go func() {
 		if err := d.backfill(runCtx, now); err != nil && runCtx.Err() == nil {
 			opts.Logger.Warn("demo backfill failed; live traffic goes on without history", "err", err)
@@ -283,12 +234,12 @@ func (d *Demo) backfill(ctx context.Context, now time.Time) error {
 		for i, r := range sims {
 			recs[i] = toRecord(r)
 		}
-		if err := d.pipe.Ingest(ctx, recs); err != nil {
+		if err := d.srv.Pipeline.Ingest(ctx, recs); err != nil {
 			return fmt.Errorf("demo: backfill ingest: %w", err)
 		}
 		d.queueLabels(sims)
 		if t.Sub(lastSeries) >= d.opts.DriftEvery {
-			if err := d.pipe.AppendSeries(ctx, d.db, t); err != nil {
+			if err := d.srv.Pipeline.AppendSeries(ctx, d.db, t); err != nil {
 				return fmt.Errorf("demo: backfill series: %w", err)
 			}
 			lastSeries = t
@@ -345,31 +296,15 @@ func (d *Demo) Close() error {
 
 func (d *Demo) cleanup() error {
 	var errs []error
-	if d.rules != nil {
-		d.rules.Stop()
-		d.rules = nil
-	}
-	if d.pipe != nil {
-		if err := d.pipe.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("demo: close prediction log: %w", err))
+	if d.srv != nil {
+		if err := d.srv.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("demo: %w", err))
 		}
-		d.pipe = nil
+		d.srv = nil
 	}
-	if d.shadow != nil {
-		d.shadow.Close() // its worker reads the registry
-		d.shadow = nil
-	}
-	if d.meta != nil {
-		if err := d.meta.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("demo: close metadata store: %w", err))
-		}
-		d.meta = nil
-	}
-	if d.db != nil {
-		if err := d.db.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("demo: close storage: %w", err))
-		}
-		d.db = nil
+	if d.router != nil {
+		_ = d.router.Close()
+		d.router = nil
 	}
 	if d.tempDir != "" {
 		if err := os.RemoveAll(d.tempDir); err != nil {

@@ -1,5 +1,7 @@
 // Package demo owns `mlectl demo`: an in-process collector on a temporary
-// badger directory with the real prediction-log pipeline mounted, fed by the
+// badger directory, assembled by server.Assemble exactly as cmd/collector
+// assembles one (from a collector configuration the demo writes, plus the
+// tuning of a time-compressed run: see serverConfig), fed by the
 // simulator (package sim) with traffic from three models: predictions as
 // NDJSON to /api/v1/predictions, ground-truth labels later (80% coverage) to
 // /api/v1/feedback, training profiles as baselines, so traffic, quality and

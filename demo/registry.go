@@ -7,12 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"time"
 
 	"github.com/mlectl/mlectl/actuator"
-	"github.com/mlectl/mlectl/auth"
-	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/sim"
 )
@@ -20,34 +17,6 @@ import (
 // routePath is where the demo's stand-in model server takes routing changes
 // from the webhook actuator, as an Argo Rollouts or KServe controller would.
 const routePath = "/demo/route"
-
-// openMeta opens the metadata service with every demo model declared, each
-// actuated by a webhook that switches the simulator's production version.
-func (d *Demo) openMeta(ctx context.Context, dir string, silencer metaapi.Silencer) error {
-	var models []metaapi.ModelConfig
-	for _, m := range d.Sim.Models() {
-		models = append(models, metaapi.ModelConfig{
-			Name: m.Name, Owner: "ml-platform", Description: fmt.Sprintf("demo %s", m.Kind),
-			Actuator: actuator.Config{Kind: actuator.KindWebhook, URL: d.URL + routePath, TimeoutSeconds: 5},
-		})
-	}
-	meta, err := metaapi.Open(ctx, metaapi.Config{
-		Dir: filepath.Join(dir, "meta"),
-		// registerVersions dates the demo's rollout before the simulated
-		// history, which the current production version served.
-		Now: func() time.Time { return time.Now().Add(-time.Duration(d.clockBack.Load())) },
-		// A local demo has no tokens; access control is explicitly off.
-		Auth:     auth.Config{Mode: auth.ModeDisabled},
-		Models:   models,
-		Silencer: silencer,
-		Logger:   d.opts.Logger.With("component", "meta"),
-	})
-	if err != nil {
-		return fmt.Errorf("demo: open metadata store: %w", err)
-	}
-	d.meta = meta
-	return nil
-}
 
 // handleRoute applies a routing change sent by the webhook actuator.
 func (d *Demo) handleRoute(w http.ResponseWriter, r *http.Request) {
@@ -76,14 +45,15 @@ func (d *Demo) registerVersions(ctx context.Context) error {
 	// production for all of it (the shadow comparison starts there).
 	d.clockBack.Store(int64(d.opts.Backfill + time.Minute))
 	defer d.clockBack.Store(0)
+	reg := d.srv.Meta.Registry
 	for _, m := range d.Sim.Models() {
-		if st, err := d.meta.Registry.Get(ctx, m.Name); err == nil && len(st.Versions) > 0 {
+		if st, err := reg.Get(ctx, m.Name); err == nil && len(st.Versions) > 0 {
 			continue // a reused data dir keeps its registry
 		}
 		current := m.Production
 		register := func(version string, stage registry.Stage, created time.Time) error {
 			sum := sha256.Sum256([]byte(m.Name + "/" + version))
-			_, err := d.meta.Registry.Register(ctx, registry.Version{
+			_, err := reg.Register(ctx, registry.Version{
 				Model: m.Name, Version: version,
 				ArtifactURI: fmt.Sprintf("s3://models/%s/%s/model.json", m.Name, version),
 				SHA256:      hex.EncodeToString(sum[:]), Owner: "ml-platform", CreatedAt: created,
@@ -98,7 +68,7 @@ func (d *Demo) registerVersions(ctx context.Context) error {
 		if err := register(current, registry.StageShadow, now.Add(-2*24*time.Hour)); err != nil {
 			return fmt.Errorf("demo: register %s %s: %w", m.Name, current, err)
 		}
-		if _, err := d.meta.Registry.Act(ctx, registry.ActionRequest{
+		if _, err := reg.Act(ctx, registry.ActionRequest{
 			Action: registry.ActionPromote, Model: m.Name, Version: current, Actor: actor, Reason: "demo rollout",
 		}); err != nil {
 			return fmt.Errorf("demo: promote %s %s: %w", m.Name, current, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/mlectl/mlectl/audit"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/internal/apienv"
+	"github.com/mlectl/mlectl/internal/route"
 )
 
 // Routes of the game-day API.
@@ -93,18 +94,23 @@ func NewHandler(inj *Injector, opts HandlerOptions) *Handler {
 	return &Handler{inj: inj, opts: opts}
 }
 
-// Mux is where Mount registers the routes (http.ServeMux, collector.Server).
-type Mux interface {
-	Handle(pattern string, h http.Handler)
+// Routes lists the API behind its role checks: viewer for GET, responder
+// for POST and DELETE (every mutating call is audited).
+func (h *Handler) Routes() []route.Route {
+	routes := []route.Route{
+		{Method: http.MethodGet, Pattern: PathInjections, Role: auth.RoleViewer, Handler: http.HandlerFunc(h.list)},
+		{Method: http.MethodPost, Pattern: PathInjections, Role: auth.RoleResponder, Handler: http.HandlerFunc(h.start)},
+		{Method: http.MethodDelete, Pattern: PathInjections + "/{id}", Role: auth.RoleResponder, Handler: http.HandlerFunc(h.stop)},
+	}
+	for i := range routes {
+		routes[i].Handler = h.guard(routes[i].Role, routes[i].Handler)
+	}
+	return routes
 }
 
-// Mount registers the routes on m, behind the role checks: viewer for GET,
-// responder for POST and DELETE (every mutating call is audited).
-func (h *Handler) Mount(m Mux) {
-	m.Handle("GET "+PathInjections, h.guard(auth.RoleViewer, http.HandlerFunc(h.list)))
-	m.Handle("POST "+PathInjections, h.guard(auth.RoleResponder, http.HandlerFunc(h.start)))
-	m.Handle("DELETE "+PathInjections+"/{id}", h.guard(auth.RoleResponder, http.HandlerFunc(h.stop)))
-}
+// Mount registers Routes on m (for tests and tools; the collector mounts
+// its route table).
+func (h *Handler) Mount(m route.Mux) { route.Mount(m, h.Routes()) }
 
 type auditKey struct{}
 

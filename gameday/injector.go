@@ -237,21 +237,6 @@ func New(opts Options) *Injector {
 	return &Injector{opts: opts, recorder: opts.Events, models: opts.Models, stats: map[mvKey]map[string]featureStats{}, seenCats: map[mfKey]map[string]struct{}{}}
 }
 
-// SetRecorder sets the event log after New (for wiring where the event log
-// opens after the prediction pipeline).
-func (in *Injector) SetRecorder(r EventRecorder) {
-	in.mu.Lock()
-	in.recorder = r
-	in.mu.Unlock()
-}
-
-// SetModels sets the model check after New.
-func (in *Injector) SetModels(m ModelChecker) {
-	in.mu.Lock()
-	in.models = m
-	in.mu.Unlock()
-}
-
 // SetBaseline keeps the σ and categories of a model version's features
 // (the injector is a predlog/api BaselineSink).
 func (in *Injector) SetBaseline(p *baseline.Profile) error {

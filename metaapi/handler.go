@@ -17,6 +17,7 @@ import (
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/internal/apienv"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/internal/timeparse"
 	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/runbooks"
@@ -51,28 +52,49 @@ func New(d Deps) http.Handler {
 	}
 	a := &api{Deps: d}
 	mux := http.NewServeMux()
-	route := func(pattern string, need auth.Role, h http.HandlerFunc) {
-		mux.Handle(pattern, d.Auth.Require(need, h, a.auditRefusal))
-	}
-	route("GET /api/v1/models", auth.RoleViewer, a.listModels)
-	route("GET /api/v1/models/{model}", auth.RoleViewer, a.getModel)
-	route("PUT /api/v1/models/{model}", auth.RoleAdmin, a.putModel)
-	route("GET /api/v1/models/{model}/versions", auth.RoleViewer, a.listVersions)
-	route("POST /api/v1/models/{model}/versions", auth.RoleAdmin, a.registerVersion)
-	route("POST /api/v1/models/{model}/versions/{version}/archive", auth.RoleAdmin, a.archive(true))
-	route("POST /api/v1/models/{model}/versions/{version}/unarchive", auth.RoleAdmin, a.archive(false))
-	route("POST /api/v1/models/{model}/rollback", auth.RoleResponder, a.action(registry.ActionRollback))
-	route("POST /api/v1/models/{model}/promote", auth.RoleAdmin, a.action(registry.ActionPromote))
-	route("POST /api/v1/models/{model}/traffic", auth.RoleAdmin, a.action(registry.ActionSetTraffic))
-	route("GET /api/v1/events", auth.RoleViewer, a.listEvents)
-	route("POST /api/v1/events", auth.RoleResponder, a.postEvent)
-	route("GET /api/v1/runbooks", auth.RoleViewer, a.listRunbooks)
-	route("GET /api/v1/runbooks/{id}", auth.RoleViewer, a.getRunbook)
-	// The step's own action decides the role (promote needs admin).
-	route("POST /api/v1/runbooks/{id}/steps/{step}", auth.RoleResponder, a.runStep)
-	route("GET /api/v1/audit", auth.RoleViewer, a.listAudit)
-	route("GET /api/v1/audit/verify", auth.RoleViewer, a.verifyAudit)
+	route.Mount(mux, a.routes())
 	return a.audited(mux)
+}
+
+// routes are the endpoints, each guarded for its role (refusals audited).
+func (a *api) routes() []route.Route {
+	var routes []route.Route
+	add := func(method, pattern string, need auth.Role, h http.HandlerFunc) {
+		var guarded http.Handler = h
+		if a.Auth != nil {
+			guarded = a.Auth.Require(need, h, a.auditRefusal)
+		}
+		routes = append(routes, route.Route{Method: method, Pattern: pattern, Role: need, Handler: guarded})
+	}
+	add(http.MethodGet, "/api/v1/models", auth.RoleViewer, a.listModels)
+	add(http.MethodGet, "/api/v1/models/{model}", auth.RoleViewer, a.getModel)
+	add(http.MethodPut, "/api/v1/models/{model}", auth.RoleAdmin, a.putModel)
+	add(http.MethodGet, "/api/v1/models/{model}/versions", auth.RoleViewer, a.listVersions)
+	add(http.MethodPost, "/api/v1/models/{model}/versions", auth.RoleAdmin, a.registerVersion)
+	add(http.MethodPost, "/api/v1/models/{model}/versions/{version}/archive", auth.RoleAdmin, a.archive(true))
+	add(http.MethodPost, "/api/v1/models/{model}/versions/{version}/unarchive", auth.RoleAdmin, a.archive(false))
+	add(http.MethodPost, "/api/v1/models/{model}/rollback", auth.RoleResponder, a.action(registry.ActionRollback))
+	add(http.MethodPost, "/api/v1/models/{model}/promote", auth.RoleAdmin, a.action(registry.ActionPromote))
+	add(http.MethodPost, "/api/v1/models/{model}/traffic", auth.RoleAdmin, a.action(registry.ActionSetTraffic))
+	add(http.MethodGet, "/api/v1/events", auth.RoleViewer, a.listEvents)
+	add(http.MethodPost, "/api/v1/events", auth.RoleResponder, a.postEvent)
+	add(http.MethodGet, "/api/v1/runbooks", auth.RoleViewer, a.listRunbooks)
+	add(http.MethodGet, "/api/v1/runbooks/{id}", auth.RoleViewer, a.getRunbook)
+	// The step's own action decides the role (promote needs admin).
+	add(http.MethodPost, "/api/v1/runbooks/{id}/steps/{step}", auth.RoleResponder, a.runStep)
+	add(http.MethodGet, "/api/v1/audit", auth.RoleViewer, a.listAudit)
+	add(http.MethodGet, "/api/v1/audit/verify", auth.RoleViewer, a.verifyAudit)
+	return routes
+}
+
+// Routes lists the endpoints with their roles, each served by h (New's
+// handler: it routes, guards and audits).
+func Routes(h http.Handler) []route.Route {
+	routes := (&api{}).routes()
+	for i := range routes {
+		routes[i].Handler = h
+	}
+	return routes
 }
 
 // ---- envelope ----

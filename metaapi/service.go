@@ -13,6 +13,7 @@ import (
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/internal/apienv"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/runbooks"
 )
@@ -108,28 +109,18 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Handler serves the metadata API routes (see Prefixes).
+// Handler serves the metadata API routes (see Routes).
 func (s *Service) Handler() http.Handler { return s.handler }
 
 // Recorder is the event log for other writers (the rules engine).
 func (s *Service) Recorder() events.Recorder { return s.Events }
 
-// Prefixes are the URL paths the handler owns; a server mounts the handler
-// on each of them (with and without trailing slash).
-var Prefixes = []string{"/api/v1/models", "/api/v1/events", "/api/v1/runbooks", "/api/v1/audit"}
+// Routes lists the metadata API for the collector's route table.
+func (s *Service) Routes() []route.Route { return Routes(s.handler) }
 
-// Mux is the part of http.ServeMux that Mount needs.
-type Mux interface {
-	Handle(pattern string, h http.Handler)
-}
-
-// Mount registers the handler on mux for every prefix.
-func (s *Service) Mount(mux Mux) {
-	for _, p := range Prefixes {
-		mux.Handle(p, s.handler)
-		mux.Handle(p+"/", s.handler)
-	}
-}
+// Mount registers Routes on mux (for tests and tools; the collector mounts
+// its route table).
+func (s *Service) Mount(mux route.Mux) { route.Mount(mux, s.Routes()) }
 
 // Close writes the audit log's pending repeat counts and closes the
 // database.

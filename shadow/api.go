@@ -9,14 +9,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/engine"
 	"github.com/mlectl/mlectl/internal/apienv"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/internal/timeparse"
 	"github.com/mlectl/mlectl/registry"
 )
-
-// ReportPath is the report endpoint's pattern.
-const ReportPath = "GET /api/v1/shadow/{model}/report"
 
 // DefaultReportRange is the report's range when from is not given.
 const DefaultReportRange = time.Hour
@@ -58,18 +57,21 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	return &Handler{cfg: cfg}, nil
 }
 
-// Mux is where Mount registers the route (http.ServeMux, collector.Server).
-type Mux interface {
-	Handle(pattern string, h http.Handler)
+// Routes lists the report route (a read: viewer), bare; the collector's
+// route table guards it.
+func (h *Handler) Routes() []route.Route {
+	return []route.Route{{Method: http.MethodGet, Pattern: "/api/v1/shadow/{model}/report", Role: auth.RoleViewer, Handler: http.HandlerFunc(h.ServeReport)}}
 }
 
-// Mount registers the report route on m.
-func (h *Handler) Mount(m Mux) {
-	var hh http.Handler = http.HandlerFunc(h.ServeReport)
-	if h.cfg.Middleware != nil {
-		hh = h.cfg.Middleware(ReportPath, hh)
+// Mount registers the report route on m, wrapped in HandlerConfig.Middleware
+// (for tests and tools; the collector mounts its route table).
+func (h *Handler) Mount(m route.Mux) {
+	for _, r := range h.Routes() {
+		if h.cfg.Middleware != nil {
+			r.Handler = h.cfg.Middleware(r.MuxPattern(), r.Handler)
+		}
+		m.Handle(r.MuxPattern(), r.Handler)
 	}
-	m.Handle(ReportPath, hh)
 }
 
 func fail(w http.ResponseWriter, code int, format string, a ...any) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 
 	predapi "github.com/mlectl/mlectl/predlog/api"
@@ -72,20 +71,17 @@ func (s *Service) Close() {
 }
 
 // StartOnPipeline is how a process hosting the prediction pipeline (the
-// collector, the demo) runs shadow comparison: it serves
-// GET /api/v1/shadow/{model}/report on mux behind guard (access control for
-// a read), hooks live scoring into pipe and starts its worker. Close the
+// collector's assembly, package server) runs shadow comparison: it hooks
+// live scoring into pipe and starts its worker; the caller mounts Routes
+// (GET /api/v1/shadow/{model}/report) behind its access control. Close the
 // service before the registry and the log close.
-func StartOnPipeline(ctx context.Context, pipe *predapi.Pipeline, reg Registry, guard func(http.Handler) http.Handler, mux Mux, logger *slog.Logger) (*Service, error) {
+func StartOnPipeline(ctx context.Context, pipe *predapi.Pipeline, reg Registry, logger *slog.Logger) (*Service, error) {
 	svc, err := StartService(ctx, ServiceConfig{
 		HandlerConfig: HandlerConfig{
 			Log:      pipe.Log,
 			Labels:   func() Labels { return pipe.Labels() },
 			Registry: reg,
 			Logger:   logger.With("component", "shadow"),
-			Middleware: func(_ string, h http.Handler) http.Handler {
-				return guard(h)
-			},
 		},
 		Live: &LiveOptions{},
 	})
@@ -93,6 +89,5 @@ func StartOnPipeline(ctx context.Context, pipe *predapi.Pipeline, reg Registry, 
 		return nil, err
 	}
 	pipe.Attach(svc.Live, svc.Live)
-	svc.Mount(mux)
 	return svc, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -19,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mlectl/mlectl/collector"
+	"github.com/mlectl/mlectl/tsdb"
 )
 
 // syncBuffer is a log sink shared by the server goroutine and the test.
@@ -109,8 +108,8 @@ func TestRunFlushesOnShutdownAndDataSurvivesRestart(t *testing.T) {
 	_, err = net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	require.Error(t, err, "the listener must be closed after shutdown")
 
-	// Reopen the same directory as the command does and read the samples.
-	st, err := openStore(context.Background(), options{dataDir: dir, retention: 30 * 24 * time.Hour}, discardLogger(), mustServer(t))
+	// Reopen the same directory and read the samples.
+	st, err := tsdb.Open(dir, tsdb.Options{Retention: 30 * 24 * time.Hour})
 	require.NoError(t, err)
 	defer st.Close()
 	q, err := st.Querier(now.Add(-time.Minute).UnixMilli(), now.Add(time.Minute).UnixMilli())
@@ -181,14 +180,6 @@ func TestRunBadInvocation(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr.String(), "listen on 256.0.0.1:1")
 }
-
-func mustServer(t *testing.T) *collector.Server {
-	s, err := collector.New(collector.Config{}, nil, nil)
-	require.NoError(t, err)
-	return s
-}
-
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func TestRunMountsMetadataAPIWithAccessControl(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "collector.yaml")

@@ -17,10 +17,12 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/contract"
 	"github.com/mlectl/mlectl/drift"
 	"github.com/mlectl/mlectl/internal/apienv"
 	"github.com/mlectl/mlectl/internal/diskguard"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/internal/timeparse"
 	"github.com/mlectl/mlectl/mlmetrics"
 	"github.com/mlectl/mlectl/predlog"
@@ -173,41 +175,33 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// Route is one endpoint: a Go 1.22 method+path pattern and its handler.
-type Route struct {
-	Pattern string
-	Handler http.Handler
-}
-
-// Routes lists the endpoints. Patterns name a method and a path, so on a
-// shared mux they take precedence over a catch-all "/api/v1/" handler.
-func (h *Handler) Routes() []Route {
-	return []Route{
-		{"POST /api/v1/predictions", http.HandlerFunc(h.ServeIngest)},
-		{"GET /api/v1/predictions/export", http.HandlerFunc(h.ServeExport)},
-		{"POST /api/v1/feedback", http.HandlerFunc(h.ServeFeedback)},
-		{"PUT /api/v1/baselines/{model}/{version}", http.HandlerFunc(h.ServePutBaseline)},
-		{"GET /api/v1/baselines/{model}/{version}", http.HandlerFunc(h.ServeGetBaseline)},
-		{"PUT /api/v1/contracts/{model}", http.HandlerFunc(h.ServePutContract)},
-		{"GET /api/v1/contracts/{model}", http.HandlerFunc(h.ServeGetContract)},
+// Routes lists the endpoints, bare: reads need a viewer, ingest (records,
+// feedback, baseline and contract uploads) the ingest role. Patterns name
+// a method and a path, so on a shared mux they take precedence over a
+// catch-all "/api/v1/" handler. The collector's route table guards them.
+func (h *Handler) Routes() []route.Route {
+	r := func(method, pattern string, need auth.Role, f http.HandlerFunc) route.Route {
+		return route.Route{Method: method, Pattern: pattern, Role: need, Handler: f}
+	}
+	return []route.Route{
+		r(http.MethodPost, "/api/v1/predictions", auth.RoleIngest, h.ServeIngest),
+		r(http.MethodGet, "/api/v1/predictions/export", auth.RoleViewer, h.ServeExport),
+		r(http.MethodPost, "/api/v1/feedback", auth.RoleIngest, h.ServeFeedback),
+		r(http.MethodPut, "/api/v1/baselines/{model}/{version}", auth.RoleIngest, h.ServePutBaseline),
+		r(http.MethodGet, "/api/v1/baselines/{model}/{version}", auth.RoleViewer, h.ServeGetBaseline),
+		r(http.MethodPut, "/api/v1/contracts/{model}", auth.RoleIngest, h.ServePutContract),
+		r(http.MethodGet, "/api/v1/contracts/{model}", auth.RoleViewer, h.ServeGetContract),
 	}
 }
 
-// Mux is where Mount registers the endpoints: *http.ServeMux, or the
-// collector's Server (its Handle instruments each route).
-type Mux interface {
-	Handle(pattern string, h http.Handler)
-}
-
 // Mount registers every route on m, each wrapped by Config.Middleware when
-// set (the collector's access control).
-func (h *Handler) Mount(m Mux) {
+// set (for tests and tools; the collector mounts its route table).
+func (h *Handler) Mount(m route.Mux) {
 	for _, r := range h.Routes() {
-		hh := r.Handler
 		if h.cfg.Middleware != nil {
-			hh = h.cfg.Middleware(r.Pattern, hh)
+			r.Handler = h.cfg.Middleware(r.MuxPattern(), r.Handler)
 		}
-		m.Handle(r.Pattern, hh)
+		m.Handle(r.MuxPattern(), r.Handler)
 	}
 }
 

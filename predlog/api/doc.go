@@ -30,14 +30,15 @@
 // any Observer in Config.Observers (the streaming drift windows). Their
 // series are written by AppendSeries, which Run calls on an interval.
 //
-// Mounting in the collector: OpenPipeline(ctx, dataDir, PipelineOptions{})
-// opens <dataDir>/predlog and wires every part; then p.Mount(srv) with the
-// collector's *Server (its Handle instruments each route; the method+path
-// patterns win over its "/api/v1/" catch-all), go p.Run(ctx, store,
-// 15*time.Second) once the TSDB is attached to write the series, compact
-// small blocks and apply retention, and p.Close() after the HTTP server has
-// stopped. PipelineOptions.Middleware plugs in access control: the collector
-// guards the POST and PUT routes with auth.RequireIngest (open, or a token
-// of role ingest or higher with ingest_auth: token) and the GETs with the
-// viewer role.
+// Mounting in the collector (package server does it): OpenPipeline(ctx,
+// dataDir, PipelineOptions{}) opens <dataDir>/predlog and wires every part;
+// Routes lists the endpoints with the role each needs (viewer for the GETs,
+// ingest for the POSTs and PUTs), which the collector's route table guards
+// (auth.RequireIngest: open, or a token of role ingest or higher with
+// ingest_auth: token) and mounts (the method+path patterns win over its
+// "/api/v1/" catch-all); go p.Run(ctx, store, 15*time.Second) once the TSDB
+// is attached writes the series, compacts small blocks and applies
+// retention, and p.Close() comes after the HTTP server has stopped. Mount
+// (with PipelineOptions.Middleware) serves the routes on any mux, for tests
+// and tools.
 package api

@@ -6,17 +6,10 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/internal/apienv"
+	"github.com/mlectl/mlectl/internal/route"
 )
-
-// HistogramPattern is the route of ServeHistogram.
-const HistogramPattern = "GET /api/v1/drift/{model}/features/{feature}/histogram"
-
-// Mux is where Handler.Mount registers its route (http.ServeMux,
-// collector.Server).
-type Mux interface {
-	Handle(pattern string, h http.Handler)
-}
 
 // Handler serves a Tracker's windows over HTTP.
 type Handler struct {
@@ -30,13 +23,21 @@ func NewHandler(t *Tracker, guard func(http.Handler) http.Handler) *Handler {
 	return &Handler{t: t, guard: guard}
 }
 
-// Mount registers the histogram route on m.
-func (h *Handler) Mount(m Mux) {
-	var hh http.Handler = http.HandlerFunc(h.ServeHistogram)
-	if h.guard != nil {
-		hh = h.guard(hh)
+// Routes lists the histogram route (a read: viewer), bare; the collector's
+// route table guards it.
+func (h *Handler) Routes() []route.Route {
+	return []route.Route{{Method: http.MethodGet, Pattern: "/api/v1/drift/{model}/features/{feature}/histogram", Role: auth.RoleViewer, Handler: http.HandlerFunc(h.ServeHistogram)}}
+}
+
+// Mount registers the histogram route on m behind the guard given to
+// NewHandler (for tests and tools; the collector mounts its route table).
+func (h *Handler) Mount(m route.Mux) {
+	for _, r := range h.Routes() {
+		if h.guard != nil {
+			r.Handler = h.guard(r.Handler)
+		}
+		m.Handle(r.MuxPattern(), r.Handler)
 	}
-	m.Handle(HistogramPattern, hh)
 }
 
 // ServeHistogram is GET /api/v1/drift/{model}/features/{feature}/histogram
