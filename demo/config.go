@@ -124,7 +124,10 @@ func (d *Demo) serveRouting() (string, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+routePath, d.handleRoute)
-	d.router = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = d.router.Serve(l) }()
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	d.router = srv
+	// The goroutine serves its own copy: Close may clear d.router before
+	// the goroutine is scheduled.
+	go func() { _ = srv.Serve(l) }()
 	return "http://" + l.Addr().String() + routePath, nil
 }
