@@ -115,3 +115,60 @@ func TestDescribe(t *testing.T) {
 	legacy := readFixture(t, "xgboost_agaricus", "xgagaricus.model")
 	require.Equal(t, "xgboost (XGBoost binary model without header, pre-1.0)", Describe(legacy, Detect(legacy)))
 }
+
+// TestHostileModelErrors: corrupt binary and UBJSON files are errors naming
+// the byte offset and what was wrong, and no claimed count makes the
+// loaders allocate beyond the file.
+func TestHostileModelErrors(t *testing.T) {
+	bin := readFormatFixture(t, "dart_poisson", "model.bin")
+	patch := func(data []byte, at int, b ...byte) []byte {
+		out := append([]byte(nil), data...)
+		copy(out[at:], b)
+		return out
+	}
+	// Offsets in the binf fixture: header 4, learner params 136, objective
+	// string (8+13), booster string (8+4), then the gbtree params.
+	gbtree := 4 + 136 + 8 + len("count:poisson") + 8 + len("dart")
+	firstTree := gbtree + 160
+	cases := []struct {
+		name    string
+		data    []byte
+		format  Format
+		wantErr string
+	}{
+		{"binf truncated in the header", bin[:100], FormatXGBoostBinary, "xgboost binary: byte 4: learner model parameters needs 136 bytes, the file has 96 left"},
+		{"binf huge objective length", patch(bin, 140, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f), FormatXGBoostBinary, "byte 140: objective name claims 9223372036854775807 entries"},
+		{"binf huge tree count", patch(bin, gbtree, 0xff, 0xff, 0xff, 0x7f), FormatXGBoostBinary, "num_trees 2147483647 does not fit"},
+		{"binf huge node count", patch(bin, firstTree+4, 0xff, 0xff, 0xff, 0x7f), FormatXGBoostBinary, "tree 0 claims 2147483647 nodes"},
+		{"binf linear booster", patch(bin, 4+136+8+13, 8, 0, 0, 0, 0, 0, 0, 0), FormatXGBoostBinary, "byte"},
+		{"ubjson huge typed array", []byte("{i\x01a[$d#L\x7f\xff\xff\xff\xff\xff\xff\xff}"), FormatXGBoostUBJSON, "xgboost ubjson: byte 8: container count 9223372036854775807 does not fit in the 1 bytes left"},
+		{"ubjson huge string", []byte("{i\x01aSl\x7f\xff\xff\xff}"), FormatXGBoostUBJSON, "byte 5: string length 2147483647 does not fit"},
+		{"ubjson deep nesting", bytes.Repeat([]byte("["), 100), FormatXGBoostUBJSON, "nested deeper than 64 levels"},
+		{"ubjson unknown marker", []byte("{i\x01a?}"), FormatXGBoostUBJSON, `byte 4: unknown type marker '?'`},
+		{"ubjson trailing bytes", []byte("{}xx"), FormatXGBoostUBJSON, "byte 2: 2 bytes after the end of the document"},
+		{"ubjson not a model", []byte("{i\x01aZ}"), FormatXGBoostUBJSON, "no learner.gradient_booster"},
+		{"json truncated", []byte(`{"learner":{"gradient_booster":`), FormatXGBoostJSON, "xgboost json: byte 31: unexpected end of JSON input"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.data, tc.format, Options{})
+			require.ErrorContains(t, err, tc.wantErr)
+		})
+	}
+}
+
+func TestUBJSONToJSON(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"{i\x01aU\x05}", `{"a":5}`},
+		{"[$d#i\x02\x3f\x80\x00\x00\x7f\xc0\x00\x00", `[1,NaN]`},
+		{"[$U#i\x03\x01\x00\x01", `[1,0,1]`},
+		{"{#i\x01i\x01kSi\x02\"\\", `{"k":"\"\\"}`}, // counted: no closing brace
+		{"[TFZNl\xff\xff\xff\xfe]", `[true,false,null,-2]`},
+		{"[D\x7f\xf0\x00\x00\x00\x00\x00\x00]", `[Infinity]`},
+	}
+	for _, tc := range cases {
+		got, err := UBJSONToJSON([]byte(tc.in))
+		require.NoError(t, err, "%q", tc.in)
+		require.Equal(t, tc.want, string(got))
+	}
+}
