@@ -52,22 +52,6 @@ var parityModels = []struct {
 
 func repoPath(p string) string { return filepath.Join("..", "..", p) }
 
-// loadBench loads the bike regression model and its 2000 input rows.
-func loadBench(tb testing.TB) (*model.XGBoostJSON, engine.Batch) {
-	tb.Helper()
-	dir := "testdata/models/xgboost_bike_cnt_regression/"
-	data, err := os.ReadFile(repoPath(dir + "model.json"))
-	require.NoError(tb, err)
-	m, err := model.LoadXGBoostJSON(data, false)
-	require.NoError(tb, err)
-	f, err := os.Open(repoPath(dir + "input.csv"))
-	require.NoError(tb, err)
-	defer f.Close()
-	b, err := dataset.Read(f, dataset.Options{Format: dataset.FormatCSV, NumFeatures: m.NumFeatures(), LabelColumn: -1, Absent: math.NaN()})
-	require.NoError(tb, err)
-	return m, b
-}
-
 func loadParity(t *testing.T, modelPath, inputPath string, raw bool) (*model.XGBoostJSON, engine.Batch) {
 	t.Helper()
 	data, err := os.ReadFile(repoPath(modelPath))
