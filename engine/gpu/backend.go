@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 	"unsafe"
 
@@ -76,17 +77,52 @@ type deviceForest struct {
 	catOff, catLen, catWords            clHandle
 	ntrees, ngroups, cols               int
 	maxCategory, baseMargin             float32
-	x, margins                          clHandle
-	capRows                             int
-	hostX                               []float32
-	hostMargins                         []float32
+	// Two batch slots: while the device works on one chunk, the host
+	// narrows the next into the other and finishes the previous one.
+	slots [2]slot
+	seq   int
+}
+
+// slot is one chunk's device buffers and pinned host buffers (the device
+// reads and writes them asynchronously).
+type slot struct {
+	x, margins  clHandle
+	capRows     int
+	hostX       []float32
+	hostMargins []float32
+	pin         runtime.Pinner
+	// In flight: the read's event, the chunk's rows, output and position.
+	event   clHandle
+	pending bool
+	seq     int
+	rows    int
+	lo      int
+	out     []float64
 }
 
 func (f *deviceForest) release() {
 	a := f.dev.api
-	for _, h := range []clHandle{f.left, f.feature, f.value, f.roots, f.groups, f.catOff, f.catLen, f.catWords, f.x, f.margins} {
+	f.drain()
+	for _, h := range []clHandle{f.left, f.feature, f.value, f.roots, f.groups, f.catOff, f.catLen, f.catWords,
+		f.slots[0].x, f.slots[0].margins, f.slots[1].x, f.slots[1].margins} {
 		if h != 0 {
 			a.ReleaseMemObject(h)
+		}
+	}
+	f.slots[0].pin.Unpin()
+	f.slots[1].pin.Unpin()
+}
+
+// drain waits for everything queued and forgets the chunks in flight (after
+// an error, so that no host buffer is still in the device's hands).
+func (f *deviceForest) drain() {
+	a := f.dev.api
+	a.Finish(f.dev.queue)
+	for i := range f.slots {
+		s := &f.slots[i]
+		if s.pending {
+			a.ReleaseEvent(s.event)
+			s.pending, s.out = false, nil
 		}
 	}
 }
@@ -152,58 +188,101 @@ func (o *OpenCL) upload(m *model.XGBoostJSON) (*deviceForest, error) {
 	return f, nil
 }
 
-// ensure sizes the batch buffers for rows rows.
-func (f *deviceForest) ensure(rows int) error {
-	if rows <= f.capRows {
+// ensure sizes a slot's buffers for rows rows.
+func (f *deviceForest) ensure(s *slot, rows int) error {
+	if rows <= s.capRows {
 		return nil
 	}
 	a := f.dev.api
-	if f.x != 0 {
-		a.ReleaseMemObject(f.x)
-		a.ReleaseMemObject(f.margins)
-		f.x, f.margins = 0, 0
+	if s.x != 0 {
+		a.ReleaseMemObject(s.x)
+		a.ReleaseMemObject(s.margins)
+		s.x, s.margins, s.capRows = 0, 0, 0
 	}
 	var err error
-	if f.x, err = f.dev.buffer(clMemReadOnly, uintptr(4*rows*f.cols), nil); err != nil {
+	if s.x, err = f.dev.buffer(clMemReadOnly, uintptr(4*rows*f.cols), nil); err != nil {
 		return err
 	}
-	if f.margins, err = f.dev.buffer(clMemWriteOnly, uintptr(4*rows*f.ngroups), nil); err != nil {
+	if s.margins, err = f.dev.buffer(clMemWriteOnly, uintptr(4*rows*f.ngroups), nil); err != nil {
 		return err
 	}
-	f.capRows = rows
-	f.hostX = make([]float32, rows*f.cols)
-	f.hostMargins = make([]float32, rows*f.ngroups)
+	s.pin.Unpin()
+	s.hostX = make([]float32, rows*f.cols)
+	s.hostMargins = make([]float32, rows*f.ngroups)
+	s.pin.Pin(&s.hostX[0])
+	s.pin.Pin(&s.hostMargins[0])
+	s.capRows = rows
 	return nil
 }
 
-// run scores one chunk: copy in, launch, copy out, then the output link.
-func (f *deviceForest) run(b engine.Batch, out []float64) error {
+// score runs b through the device in chunks of chunk rows: for each, one
+// asynchronous copy in, one kernel launch and one asynchronous copy of the
+// margins out, then (when the chunk's copy has landed) the output link into
+// out. keep, if set, also receives each chunk's raw margins.
+func (f *deviceForest) score(ctx context.Context, b engine.Batch, out []float64, chunk int, keep func(lo int, margins []float32)) (err error) {
+	nOut := f.m.NumOutputs()
+	defer func() {
+		if err != nil {
+			f.drain()
+		}
+	}()
+	for lo := 0; lo < b.Rows; lo += chunk {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("scoring stopped after %d rows: %w", lo, err)
+		}
+		hi := min(lo+chunk, b.Rows)
+		s := &f.slots[f.seq%2]
+		if s.pending {
+			if err := f.complete(s, keep); err != nil {
+				return err
+			}
+		}
+		if err := f.submit(s, b.Slice(lo, hi), lo, out[lo*nOut:hi*nOut]); err != nil {
+			return err
+		}
+	}
+	// The older chunk first, so keep sees them in order.
+	first, second := &f.slots[0], &f.slots[1]
+	if first.pending && second.pending && second.seq < first.seq {
+		first, second = second, first
+	}
+	for _, s := range []*slot{first, second} {
+		if s.pending {
+			if err := f.complete(s, keep); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// submit narrows one chunk into a free slot and queues its copy in, kernel
+// and copy out without waiting.
+func (f *deviceForest) submit(s *slot, b engine.Batch, lo int, out []float64) error {
 	a, d := f.dev.api, f.dev
 	rows := b.Rows
-	if rows == 0 {
-		return nil
-	}
-	if err := f.ensure(rows); err != nil {
+	if err := f.ensure(s, rows); err != nil {
 		return err
 	}
-	xs := f.hostX[:rows*f.cols]
+	xs := s.hostX[:rows*f.cols]
 	for i, v := range b.Values {
 		xs[i] = float32(v)
 	}
-	if code := a.EnqueueWriteBuffer(d.queue, f.x, clTrue, 0, uintptr(4*len(xs)), unsafe.Pointer(&xs[0]), 0, 0, 0); code != clSuccess {
+	if code := a.EnqueueWriteBuffer(d.queue, s.x, clFalse, 0, uintptr(4*len(xs)), unsafe.Pointer(&xs[0]), 0, 0, nil); code != clSuccess {
 		return clError("clEnqueueWriteBuffer", code)
 	}
+	// Kernel arguments are captured when the kernel is enqueued.
 	rows32, cols32, ntrees32, ngroups32 := int32(rows), int32(f.cols), int32(f.ntrees), int32(f.ngroups)
 	args := []struct {
 		size uintptr
 		ptr  unsafe.Pointer
 	}{
-		{8, unsafe.Pointer(&f.x)}, {4, unsafe.Pointer(&rows32)}, {4, unsafe.Pointer(&cols32)},
+		{8, unsafe.Pointer(&s.x)}, {4, unsafe.Pointer(&rows32)}, {4, unsafe.Pointer(&cols32)},
 		{8, unsafe.Pointer(&f.left)}, {8, unsafe.Pointer(&f.feature)}, {8, unsafe.Pointer(&f.value)},
 		{8, unsafe.Pointer(&f.roots)}, {8, unsafe.Pointer(&f.groups)}, {4, unsafe.Pointer(&ntrees32)}, {4, unsafe.Pointer(&ngroups32)},
 		{8, unsafe.Pointer(&f.catOff)}, {8, unsafe.Pointer(&f.catLen)}, {8, unsafe.Pointer(&f.catWords)},
 		{4, unsafe.Pointer(&f.maxCategory)}, {4, unsafe.Pointer(&f.baseMargin)},
-		{8, unsafe.Pointer(&f.margins)},
+		{8, unsafe.Pointer(&s.margins)},
 	}
 	for i, arg := range args {
 		if code := a.SetKernelArg(d.kernel, uint32(i), arg.size, arg.ptr); code != clSuccess {
@@ -216,11 +295,30 @@ func (f *deviceForest) run(b engine.Batch, out []float64) error {
 	if code := a.EnqueueNDRangeKernel(d.queue, d.kernel, 1, 0, unsafe.Pointer(&global), unsafe.Pointer(&localSize), 0, 0, 0); code != clSuccess {
 		return clError("clEnqueueNDRangeKernel", code)
 	}
-	ms := f.hostMargins[:rows*f.ngroups]
-	if code := a.EnqueueReadBuffer(d.queue, f.margins, clTrue, 0, uintptr(4*len(ms)), unsafe.Pointer(&ms[0]), 0, 0, 0); code != clSuccess {
+	ms := s.hostMargins[:rows*f.ngroups]
+	if code := a.EnqueueReadBuffer(d.queue, s.margins, clFalse, 0, uintptr(4*len(ms)), unsafe.Pointer(&ms[0]), 0, 0, unsafe.Pointer(&s.event)); code != clSuccess {
 		return clError("clEnqueueReadBuffer", code)
 	}
-	f.m.FinishMargins(ms, rows, out)
+	s.pending, s.seq, s.rows, s.lo, s.out = true, f.seq, rows, lo, out
+	f.seq++
+	return nil
+}
+
+// complete waits for a slot's margins and applies the output link.
+func (f *deviceForest) complete(s *slot, keep func(lo int, margins []float32)) error {
+	a := f.dev.api
+	code := a.WaitForEvents(1, unsafe.Pointer(&s.event))
+	a.ReleaseEvent(s.event)
+	s.pending = false
+	if code != clSuccess {
+		return clError("clWaitForEvents", code)
+	}
+	ms := s.hostMargins[:s.rows*f.ngroups]
+	f.m.FinishMargins(ms, s.rows, s.out)
+	if keep != nil {
+		keep(s.lo, ms)
+	}
+	s.out = nil
 	return nil
 }
 
@@ -234,14 +332,13 @@ func (o *OpenCL) Margins(m *model.XGBoostJSON, b engine.Batch) ([]float32, error
 	if err != nil {
 		return nil, err
 	}
-	res := make([]float32, 0, b.Rows*f.ngroups)
-	for lo := 0; lo < b.Rows; lo += o.batchRows {
-		hi := min(lo+o.batchRows, b.Rows)
-		scratch := make([]float64, (hi-lo)*m.NumOutputs())
-		if err := f.run(b.Slice(lo, hi), scratch); err != nil {
-			return nil, err
-		}
-		res = append(res, f.hostMargins[:(hi-lo)*f.ngroups]...)
+	res := make([]float32, b.Rows*f.ngroups)
+	scratch := make([]float64, b.Rows*m.NumOutputs())
+	err = f.score(context.Background(), b, scratch, o.batchRows, func(lo int, ms []float32) {
+		copy(res[lo*f.ngroups:], ms)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -270,14 +367,8 @@ func (o *OpenCL) Score(ctx context.Context, m engine.Model, b engine.Batch, out 
 	if err != nil {
 		return err
 	}
-	for lo := 0; lo < b.Rows; lo += o.batchRows {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("scoring stopped after %d rows: %w", lo, err)
-		}
-		hi := min(lo+o.batchRows, b.Rows)
-		if err := f.run(b.Slice(lo, hi), out[lo*nOut:hi*nOut]); err != nil {
-			return fmt.Errorf("opencl on %s: %w", o.Device(), err)
-		}
+	if err := f.score(ctx, b, out, o.batchRows, nil); err != nil {
+		return fmt.Errorf("opencl on %s: %w", o.Device(), err)
 	}
 	return nil
 }

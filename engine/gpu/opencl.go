@@ -34,6 +34,7 @@ const (
 	clMemReadOnly         = 1 << 2
 	clMemCopyHostPtr      = 1 << 5
 	clTrue                = 1
+	clFalse               = 0
 	clPlatformNotFoundKHR = -1001
 )
 
@@ -55,8 +56,10 @@ type clAPI struct {
 	CreateKernel            func(prog clHandle, name unsafe.Pointer, errcode *clInt) clHandle
 	CreateBuffer            func(ctx clHandle, flags uint64, size uintptr, host unsafe.Pointer, errcode *clInt) clHandle
 	SetKernelArg            func(k clHandle, index uint32, size uintptr, value unsafe.Pointer) clInt
-	EnqueueWriteBuffer      func(q, buf clHandle, blocking uint32, offset, size uintptr, ptr unsafe.Pointer, nEvents uint32, events, event uintptr) clInt
-	EnqueueReadBuffer       func(q, buf clHandle, blocking uint32, offset, size uintptr, ptr unsafe.Pointer, nEvents uint32, events, event uintptr) clInt
+	EnqueueWriteBuffer      func(q, buf clHandle, blocking uint32, offset, size uintptr, ptr unsafe.Pointer, nEvents uint32, events uintptr, event unsafe.Pointer) clInt
+	EnqueueReadBuffer       func(q, buf clHandle, blocking uint32, offset, size uintptr, ptr unsafe.Pointer, nEvents uint32, events uintptr, event unsafe.Pointer) clInt
+	WaitForEvents           func(n uint32, events unsafe.Pointer) clInt
+	ReleaseEvent            func(ev clHandle) clInt
 	EnqueueNDRangeKernel    func(q, k clHandle, dims uint32, offset uintptr, global, local unsafe.Pointer, nEvents uint32, events, event uintptr) clInt
 	Finish                  func(q clHandle) clInt
 	ReleaseMemObject        func(h clHandle) clInt
@@ -101,6 +104,8 @@ func loadAPI() (*clAPI, error) {
 			{&a.EnqueueReadBuffer, "clEnqueueReadBuffer"},
 			{&a.EnqueueNDRangeKernel, "clEnqueueNDRangeKernel"},
 			{&a.Finish, "clFinish"},
+			{&a.WaitForEvents, "clWaitForEvents"},
+			{&a.ReleaseEvent, "clReleaseEvent"},
 			{&a.ReleaseMemObject, "clReleaseMemObject"},
 			{&a.ReleaseKernel, "clReleaseKernel"},
 			{&a.ReleaseProgram, "clReleaseProgram"},

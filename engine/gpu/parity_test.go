@@ -18,7 +18,7 @@ import (
 // openTestDevice opens any OpenCL device (POCL on a CPU counts) or skips.
 func openTestDevice(tb testing.TB) *OpenCL {
 	tb.Helper()
-	o, err := OpenOpenCL(Options{AllowCPU: true, BatchRows: 1000})
+	o, err := OpenOpenCL(Options{AllowCPU: true, BatchRows: 128}) // many chunks: both slots in flight
 	if err != nil {
 		if errors.Is(err, ErrNoDevice) || errors.Is(err, apiErr) {
 			tb.Skipf("no OpenCL platform here (install ocl-icd-libopencl1 and pocl-opencl-icd): %v", err)
