@@ -140,7 +140,7 @@ func TestHostileModelErrors(t *testing.T) {
 		{"binf huge objective length", patch(bin, 140, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f), FormatXGBoostBinary, "byte 140: objective name claims 9223372036854775807 entries"},
 		{"binf huge tree count", patch(bin, gbtree, 0xff, 0xff, 0xff, 0x7f), FormatXGBoostBinary, "num_trees 2147483647 does not fit"},
 		{"binf huge node count", patch(bin, firstTree+4, 0xff, 0xff, 0xff, 0x7f), FormatXGBoostBinary, "tree 0 claims 2147483647 nodes"},
-		{"binf linear booster", patch(bin, 4+136+8+13, 8, 0, 0, 0, 0, 0, 0, 0), FormatXGBoostBinary, "byte"},
+		{"binf unknown booster", patch(bin, 4+136+8+13+8, 'x', 'x', 'x', 'x'), FormatXGBoostBinary, `byte 173: unknown booster "xxxx"`},
 		{"ubjson huge typed array", []byte("{i\x01a[$d#L\x7f\xff\xff\xff\xff\xff\xff\xff}"), FormatXGBoostUBJSON, "xgboost ubjson: byte 8: container count 9223372036854775807 does not fit in the 1 bytes left"},
 		{"ubjson huge string", []byte("{i\x01aSl\x7f\xff\xff\xff}"), FormatXGBoostUBJSON, "byte 5: string length 2147483647 does not fit"},
 		{"ubjson deep nesting", bytes.Repeat([]byte("["), 100), FormatXGBoostUBJSON, "nested deeper than 64 levels"},
