@@ -59,8 +59,8 @@ func runShadowScore(ctx context.Context, args []string, stdout, stderr io.Writer
 		fs.PrintDefaults()
 	}
 	var (
-		modelPath   = fs.String("model", "", "model `file`: XGBoost JSON, legacy XGBoost binary, LightGBM text or JSON")
-		formatName  = fs.String("format", "", "model format: xgboost-json, xgboost, lightgbm, lightgbm-json (default: detect by content)")
+		modelPath   = fs.String("model", "", "model `file`: XGBoost JSON, UBJSON or binary (binf, legacy), LightGBM text or JSON")
+		formatName  = fs.String("format", "", "model format: xgboost-json, xgboost-ubj, xgboost (binary), lightgbm, lightgbm-json (default: detect by content)")
 		inputPath   = fs.String("input", "", "input `file` of rows to score: CSV/TSV (optional header of feature names) or libsvm; - for stdin")
 		inputFormat = fs.String("input-format", "", "input format: csv, tsv, libsvm (default: by extension, then by content)")
 		outputPath  = fs.String("output", "-", "where to write predictions, one line per row; - for stdout")
@@ -98,6 +98,10 @@ func runShadowScore(ctx context.Context, args []string, stdout, stderr io.Writer
 	modelBytes, err := os.ReadFile(*modelPath)
 	if err != nil {
 		return usagef("reading model: %v", err)
+	}
+	if format == model.FormatAuto {
+		format = model.Detect(modelBytes)
+		fmt.Fprintf(stderr, "mlectl: %s: detected format %s\n", *modelPath, model.Describe(modelBytes, format))
 	}
 	m, err := model.Load(modelBytes, format, model.Options{Raw: *raw})
 	if err != nil {

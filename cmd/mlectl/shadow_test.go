@@ -221,7 +221,7 @@ func TestShadowScoreBadInput(t *testing.T) {
 		{"unknown input format", []string{"score", "--model", bikeModel, "--input", goodCSV, "--input-format", "parquet"}, `unknown input format "parquet"`},
 		{"model file missing", []string{"score", "--model", filepath.Join(dir, "nope.json"), "--input", goodCSV}, "no such file"},
 		{"corrupt json model", []string{"score", "--model", truncated, "--input", goodCSV}, "xgboost json"},
-		{"corrupt binary model", []string{"score", "--model", garbage, "--input", goodCSV}, "xgboost model"},
+		{"corrupt binary model", []string{"score", "--model", garbage, "--input", goodCSV}, "xgboost binary: byte 0"},
 		{"json model given as lightgbm", []string{"score", "--model", bikeModel, "--format", "lightgbm", "--input", goodCSV}, "lightgbm model"},
 		{"too few features", []string{"score", "--model", bikeModel, "--input",
 			write("short.csv", "1,1,1,0,0,0,0,1,0.36,0.3788,0.66\n")}, "line 1 has 11 feature columns, the model expects 12"},

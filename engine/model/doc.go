@@ -1,8 +1,13 @@
 // Package model owns turning model files into engine.Model values: the
-// XGBoost JSON loader and tree evaluator (written here, with XGBoost's
-// float32 semantics), adapters around github.com/dmitryikh/leaves for
-// LightGBM text and legacy XGBoost binary models, and format detection by
-// content.
+// XGBoost loaders and tree evaluator (written here, with XGBoost's float32
+// semantics) for the JSON, UBJSON and binary ("binf" and pre-1.0) formats,
+// an adapter around github.com/dmitryikh/leaves for LightGBM text and JSON
+// models, and format detection by content.
+//
+// The three XGBoost formats decode into one xgbSpec (UBJSON by transcoding
+// to JSON text), which newXGBoost validates and flattens. The binary and
+// UBJSON readers check every count against the bytes left in the file
+// before allocating, and their errors name the byte offset.
 //
 // The XGBoost evaluator scores blocks of 64 rows tree by tree. Blocks whose
 // values are all finite take a fixed-depth, branch-free walk over a

@@ -5,10 +5,9 @@ import (
 )
 
 // FuzzLoadLightGBM feeds arbitrary bytes to the leaves-backed LightGBM
-// loaders, whose panics Load must turn into errors. The legacy XGBoost
-// binary reader is left out: leaves sizes its allocations from header
-// counts, so a crafted 1.5 KB file makes it allocate gigabytes, which is a
-// resource limit rather than a crash this package can catch.
+// loaders, whose panics Load must turn into errors. (XGBoost binary models,
+// legacy ones included, are read by this package's own bounded loader and
+// fuzzed by FuzzLoadXGBoostBinary.)
 func FuzzLoadLightGBM(f *testing.F) {
 	lg := readFixture(f, "lightgbm_breast_cancer_dart", "lg_dart_breast_cancer.model")
 	f.Add(lg[:4096])

@@ -25,28 +25,79 @@ func FuzzLoadXGBoostJSON(f *testing.F) {
 	f.Add([]byte(`[NaN, Infinity, "\"", -Infinity]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, raw := range []bool{false, true} {
-			m, err := LoadXGBoostJSON(data, raw)
-			if err != nil {
-				continue
+			if m, err := LoadXGBoostJSON(data, raw); err == nil {
+				fuzzScore(t, m)
 			}
-			nf := m.NumFeatures()
-			if nf > 1<<12 {
-				continue // valid but too wide to score cheaply here
+		}
+	})
+}
+
+// fuzzScore scores rows of every kind (finite, missing, infinite) through a
+// model a fuzz input loaded: loading must leave nothing that fails or
+// panics later.
+func fuzzScore(t *testing.T, m *XGBoostJSON) {
+	nf := m.NumFeatures()
+	if nf > 1<<12 {
+		return // valid but too wide to score cheaply here
+	}
+	b := engine.NewBatch(3, nf)
+	for j := 0; j < nf; j++ {
+		b.Row(0)[j] = float64(j) * 0.25
+		b.Row(1)[j] = nanOr(j)
+		b.Row(2)[j] = float64(j % 7)
+	}
+	b.Row(2)[0] = 1e300
+	out := make([]float64, 3*m.NumOutputs())
+	if err := m.PredictBatch(b, out); err != nil {
+		t.Fatalf("loaded model failed to score: %v", err)
+	}
+	finite := engine.NewBatch(1, nf)
+	if err := m.PredictBatch(finite, out[:m.NumOutputs()]); err != nil {
+		t.Fatalf("loaded model failed to score: %v", err)
+	}
+}
+
+// FuzzLoadXGBoostBinary feeds arbitrary bytes to the binary (binf and
+// legacy) loader, seeded with files XGBoost 1.7.4 wrote and a pre-1.0 one.
+// Every count in the file is checked against the bytes left before it sizes
+// an allocation, so no input may make it allocate more than a small
+// multiple of its own length.
+func FuzzLoadXGBoostBinary(f *testing.F) {
+	for _, dir := range []string{"dart_poisson", "multiclass", "binary_missing"} {
+		data := readFormatFixture(f, dir, "model.bin")
+		f.Add(data)
+		f.Add(data[:len(data)/2])
+	}
+	legacy := readFixture(f, "xgboost_agaricus", "xgagaricus.model")
+	f.Add(legacy[:min(len(legacy), 4096)])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, raw := range []bool{false, true} {
+			if m, err := LoadXGBoostBinary(data, raw); err == nil {
+				fuzzScore(t, m)
 			}
-			b := engine.NewBatch(3, nf)
-			for j := 0; j < nf; j++ {
-				b.Row(0)[j] = float64(j) * 0.25
-				b.Row(1)[j] = nanOr(j)
-				b.Row(2)[j] = float64(j % 7)
-			}
-			b.Row(2)[0] = 1e300
-			out := make([]float64, 3*m.NumOutputs())
-			if err := m.PredictBatch(b, out); err != nil {
-				t.Fatalf("loaded model failed to score: %v", err)
-			}
-			finite := engine.NewBatch(1, nf)
-			if err := m.PredictBatch(finite, out[:m.NumOutputs()]); err != nil {
-				t.Fatalf("loaded model failed to score: %v", err)
+		}
+	})
+}
+
+// FuzzLoadXGBoostUBJSON feeds arbitrary bytes to the UBJSON loader, seeded
+// with .ubj files XGBoost 1.7.4 wrote; the transcoded JSON is bounded by
+// ubjEmitBudget.
+func FuzzLoadXGBoostUBJSON(f *testing.F) {
+	for _, dir := range []string{"dart_poisson", "multiclass"} {
+		data := readFormatFixture(f, dir, "model.ubj")
+		f.Add(data)
+		f.Add(data[:len(data)/2])
+	}
+	f.Add([]byte("{i\x01a[$d#i\x02\x7f\xc0\x00\x00\x00\x00\x00\x00}"))
+	f.Add([]byte("[[[[[[[[]]]]]]]]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		text, err := UBJSONToJSON(data)
+		if err == nil && len(text) > ubjEmitBudget(len(data)) {
+			t.Fatalf("%d bytes of UBJSON became %d bytes of JSON", len(data), len(text))
+		}
+		for _, raw := range []bool{false, true} {
+			if m, err := LoadXGBoostUBJSON(data, raw); err == nil {
+				fuzzScore(t, m)
 			}
 		}
 	})

@@ -3,9 +3,9 @@ package model
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"strings"
 
@@ -21,6 +21,9 @@ type Format string
 const (
 	FormatAuto          Format = ""
 	FormatXGBoostJSON   Format = "xgboost-json"
+	FormatXGBoostUBJSON Format = "xgboost-ubj"
+	// FormatXGBoostBinary is XGBoost's binary format: "binf" (1.0 and
+	// later) or the headerless legacy format from before 1.0.
 	FormatXGBoostBinary Format = "xgboost"
 	FormatLightGBM      Format = "lightgbm"
 	FormatLightGBMJSON  Format = "lightgbm-json"
@@ -28,7 +31,7 @@ const (
 
 // Formats lists the explicit formats, for help texts.
 func Formats() []Format {
-	return []Format{FormatXGBoostJSON, FormatXGBoostBinary, FormatLightGBM, FormatLightGBMJSON}
+	return []Format{FormatXGBoostJSON, FormatXGBoostUBJSON, FormatXGBoostBinary, FormatLightGBM, FormatLightGBMJSON}
 }
 
 // ParseFormat validates a format name given by a user.
@@ -59,11 +62,16 @@ type Options struct {
 // lightGBMJSONHead matches the first key of LightGBM's dump_model JSON.
 var lightGBMJSONHead = regexp.MustCompile(`^\{\s*"name"\s*:\s*"tree"`)
 
-// Detect guesses a model's format from its content: a JSON object starting
-// with "name": "tree" is a LightGBM JSON dump, any other JSON object is
-// XGBoost JSON, text starting with "tree" is LightGBM's model.txt, and
-// anything else is tried as a legacy XGBoost binary model.
+// Detect guesses a model's format from its content: '{' followed by a
+// UBJSON length marker (a letter, as XGBoost itself tells them apart) is
+// XGBoost UBJSON, a JSON object starting with "name": "tree" is a LightGBM
+// JSON dump, any other JSON object is XGBoost JSON, text starting with
+// "tree" is LightGBM's model.txt, and anything else is tried as an XGBoost
+// binary model ("binf", or legacy without a header).
 func Detect(data []byte) Format {
+	if len(data) > 1 && data[0] == '{' && isASCIILetter(data[1]) {
+		return FormatXGBoostUBJSON
+	}
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '{':
@@ -79,16 +87,52 @@ func Detect(data []byte) Format {
 	}
 }
 
+func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// Describe names a detected format for the operator, with the variant the
+// content shows (binf or pre-1.0 binary and the XGBoost version it records).
+func Describe(data []byte, f Format) string {
+	switch f {
+	case FormatXGBoostJSON:
+		return "xgboost-json (XGBoost JSON model)"
+	case FormatXGBoostUBJSON:
+		return "xgboost-ubj (XGBoost UBJSON model)"
+	case FormatXGBoostBinary:
+		if bytes.HasPrefix(data, []byte(binfHeader)) {
+			if len(data) >= len(binfHeader)+learnerParamSize {
+				p := data[len(binfHeader):]
+				return fmt.Sprintf("xgboost (XGBoost binf binary model, saved by XGBoost %d.%d)",
+					binary.LittleEndian.Uint32(p[20:]), binary.LittleEndian.Uint32(p[24:]))
+			}
+			return "xgboost (XGBoost binf binary model)"
+		}
+		return "xgboost (XGBoost binary model without header, pre-1.0)"
+	case FormatLightGBM:
+		return "lightgbm (LightGBM model.txt)"
+	case FormatLightGBMJSON:
+		return "lightgbm-json (LightGBM JSON dump)"
+	}
+	return string(f)
+}
+
 // Load parses a model file in the given format (FormatAuto: detected).
 func Load(data []byte, format Format, opts Options) (m engine.Model, err error) {
 	if format == FormatAuto {
 		format = Detect(data)
 	}
-	if format == FormatXGBoostJSON {
-		x, err := LoadXGBoostJSON(data, opts.Raw)
-		if err != nil {
-			return nil, err
-		}
+	var x *XGBoostJSON
+	switch format {
+	case FormatXGBoostJSON:
+		x, err = LoadXGBoostJSON(data, opts.Raw)
+	case FormatXGBoostUBJSON:
+		x, err = LoadXGBoostUBJSON(data, opts.Raw)
+	case FormatXGBoostBinary:
+		x, err = LoadXGBoostBinary(data, opts.Raw)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if x != nil {
 		return x, nil
 	}
 	// leaves' readers index into the file without bounds checks in places; a
@@ -98,10 +142,7 @@ func Load(data []byte, format Format, opts Options) (m engine.Model, err error) 
 			m, err = nil, fmt.Errorf("%s model is corrupt: %v", format, r)
 		}
 	}()
-	var (
-		e      *leaves.Ensemble
-		absent = 0.0
-	)
+	var e *leaves.Ensemble
 	switch format {
 	case FormatLightGBM:
 		e, err = leaves.LGEnsembleFromReader(bufio.NewReader(bytes.NewReader(data)), true)
@@ -111,17 +152,6 @@ func Load(data []byte, format Format, opts Options) (m engine.Model, err error) 
 			return nil, errors.New("lightgbm-json model: only raw margins can be scored from a LightGBM JSON dump; pass --raw or use the model.txt file")
 		}
 		e, err = leaves.LGEnsembleFromJSON(bytes.NewReader(data), false)
-	case FormatXGBoostBinary:
-		absent = math.NaN()
-		e, err = leaves.XGEnsembleFromReader(bufio.NewReader(bytes.NewReader(data)), true)
-		if err != nil && strings.Contains(err.Error(), "unknown transformation") {
-			// leaves only knows binary:logistic; other objectives still
-			// score as raw margins.
-			if !opts.Raw {
-				return nil, fmt.Errorf("xgboost binary model: %w (use raw margins to score it)", err)
-			}
-			e, err = leaves.XGEnsembleFromReader(bufio.NewReader(bytes.NewReader(data)), false)
-		}
 	default:
 		return nil, fmt.Errorf("unknown model format %q", format)
 	}
@@ -131,5 +161,5 @@ func Load(data []byte, format Format, opts Options) (m engine.Model, err error) 
 	if e == nil || e.NFeatures() <= 0 {
 		return nil, errors.New(string(format) + " model has no features")
 	}
-	return newLeaves(e, opts.Raw, absent), nil
+	return newLeaves(e, opts.Raw, 0), nil
 }

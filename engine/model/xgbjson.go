@@ -251,82 +251,153 @@ func logit(p float64) float64 {
 	return float64(-float32(math.Log(float64(1/q - 1))))
 }
 
+// xgbSpec is an XGBoost model as every file format describes it, before
+// validation: the JSON, UBJSON and binary loaders fill it and newXGBoost
+// builds the evaluator from it.
+type xgbSpec struct {
+	numFeature, numClass, numTarget int
+	// baseScore is base_score as stored: a probability or mean in user space
+	// (XGBoost ≥ 1.0), or already a margin (binary models from before 1.0).
+	baseScore    float64
+	baseIsMargin bool
+	objective    string
+	booster      string
+	trees        []xgbTree
+	treeInfo     []int
+	weights      []float32 // dart weight_drop; nil for gbtree
+	features     []string
+}
+
 // LoadXGBoostJSON parses an XGBoost JSON model. With raw set, predictions are
 // the summed margins (XGBoost's output_margin=True); otherwise the
 // objective's transformation is applied (sigmoid, softmax, exp).
 func LoadXGBoostJSON(data []byte, raw bool) (*XGBoostJSON, error) {
+	spec, err := decodeXGBoostJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("xgboost json: %w", err)
+	}
+	m, err := newXGBoost(spec, raw)
+	if err != nil {
+		return nil, fmt.Errorf("xgboost json: %w", err)
+	}
+	return m, nil
+}
+
+// jsonError adds the byte offset to encoding/json's syntax and type errors,
+// whose messages leave it out.
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("byte %d: %w", se.Offset, err)
+	case errors.As(err, &te):
+		return fmt.Errorf("byte %d: %w", te.Offset, err)
+	}
+	return err
+}
+
+func decodeXGBoostJSON(data []byte) (*xgbSpec, error) {
 	var doc xgbDoc
 	data = quoteNonFinite(data)
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("xgboost json: %w", err)
+		return nil, jsonError(err)
 	}
 	if doc.Learner.GradientBooster == nil {
-		return nil, errors.New("xgboost json: no learner.gradient_booster (not an XGBoost JSON model?)")
+		return nil, errors.New("no learner.gradient_booster (not an XGBoost JSON model?)")
 	}
 	var booster xgbBooster
 	if err := json.Unmarshal(doc.Learner.GradientBooster, &booster); err != nil {
-		return nil, fmt.Errorf("xgboost json: gradient_booster: %w", err)
+		return nil, fmt.Errorf("gradient_booster: %w", err)
 	}
+	spec := &xgbSpec{booster: booster.Name, objective: doc.Learner.Objective.Name, features: doc.Learner.FeatureNames}
 	gbt := booster.Model
-	var weights []float32
 	switch booster.Name {
 	case "gbtree":
 	case "dart":
 		if booster.GBTree == nil {
-			return nil, errors.New("xgboost json: dart booster without gbtree section")
+			return nil, errors.New("dart booster without gbtree section")
 		}
 		gbt = booster.GBTree.Model
-		weights = booster.WeightDrop
+		spec.weights = booster.WeightDrop
 	case "gblinear":
-		return nil, errors.New("xgboost json: gblinear (linear) boosters are not supported, only tree boosters")
+		return nil, errors.New("gblinear (linear) boosters are not supported, only tree boosters")
 	default:
-		return nil, fmt.Errorf("xgboost json: unknown booster %q", booster.Name)
+		return nil, fmt.Errorf("unknown booster %q", booster.Name)
 	}
 	if gbt == nil {
-		return nil, errors.New("xgboost json: booster has no model section")
+		return nil, errors.New("booster has no model section")
 	}
+	spec.trees, spec.treeInfo = gbt.Trees, gbt.TreeInfo
 
 	p := doc.Learner.LearnerModelParm
-	numFeatures, err := paramInt("num_feature", p.NumFeature, 0)
-	if err != nil {
+	var err error
+	if spec.numFeature, err = paramInt("num_feature", p.NumFeature, 0); err != nil {
 		return nil, err
 	}
-	numClass, err := paramInt("num_class", p.NumClass, 0)
-	if err != nil {
+	if spec.numClass, err = paramInt("num_class", p.NumClass, 0); err != nil {
 		return nil, err
 	}
-	numTarget, err := paramInt("num_target", p.NumTarget, 1)
-	if err != nil {
+	if spec.numTarget, err = paramInt("num_target", p.NumTarget, 1); err != nil {
 		return nil, err
 	}
-	if numFeatures <= 0 || numFeatures > 1<<24 {
-		return nil, fmt.Errorf("xgboost json: num_feature %d is out of range", numFeatures)
+	if spec.baseScore, err = parseBaseScore(p.BaseScore); err != nil {
+		return nil, err
 	}
-	numGroups := max(numClass, numTarget, 1)
-	if numGroups > 1<<16 {
-		return nil, fmt.Errorf("xgboost json: %d output groups is out of range", numGroups)
+	return spec, nil
+}
+
+// maxNumFeature and maxGroups bound what a model file may declare; XGBoost
+// itself stores both as 32-bit counts.
+const (
+	maxNumFeature = 1 << 24
+	maxGroups     = 1 << 16
+)
+
+// newXGBoost validates a decoded model and builds its evaluator.
+func newXGBoost(spec *xgbSpec, raw bool) (*XGBoostJSON, error) {
+	switch spec.booster {
+	case "gbtree", "dart":
+	case "gblinear":
+		return nil, errors.New("gblinear (linear) boosters are not supported, only tree boosters")
+	default:
+		return nil, fmt.Errorf("unknown booster %q", spec.booster)
 	}
-	objName := doc.Learner.Objective.Name
+	numFeatures := spec.numFeature
+	if numFeatures <= 0 || numFeatures > maxNumFeature {
+		return nil, fmt.Errorf("num_feature %d is out of range", numFeatures)
+	}
+	if spec.numClass < 0 || spec.numTarget < 0 {
+		return nil, fmt.Errorf("num_class %d / num_target %d is negative", spec.numClass, spec.numTarget)
+	}
+	numGroups := max(spec.numClass, spec.numTarget, 1)
+	if numGroups > maxGroups {
+		return nil, fmt.Errorf("%d output groups is out of range", numGroups)
+	}
+	objName := spec.objective
 	obj, ok := objectives[objName]
 	if !ok {
-		return nil, fmt.Errorf("xgboost json: objective %q is not supported", objName)
+		return nil, fmt.Errorf("objective %q is not supported", objName)
 	}
-	baseScore, err := parseBaseScore(p.BaseScore)
-	if err != nil {
-		return nil, err
+	baseScore := spec.baseScore
+	if spec.baseIsMargin {
+		// Before 1.0 base_score was saved as a margin; XGBoost turns it back
+		// into user space (in float32) before taking the margin again.
+		baseScore = float64(applyLink(obj.link, float32(baseScore)))
 	}
 	margin := obj.baseMargin(baseScore)
 	if math.IsNaN(margin) || math.IsInf(margin, 0) {
-		return nil, fmt.Errorf("xgboost json: base_score %v is invalid for objective %s", baseScore, objName)
+		return nil, fmt.Errorf("base_score %v is invalid for objective %s", baseScore, objName)
 	}
-	if len(gbt.Trees) == 0 {
-		return nil, errors.New("xgboost json: model has no trees")
+	if len(spec.trees) == 0 {
+		return nil, errors.New("model has no trees")
 	}
-	if len(gbt.TreeInfo) != len(gbt.Trees) {
-		return nil, fmt.Errorf("xgboost json: tree_info has %d entries for %d trees", len(gbt.TreeInfo), len(gbt.Trees))
+	if len(spec.treeInfo) != len(spec.trees) {
+		return nil, fmt.Errorf("tree_info has %d entries for %d trees", len(spec.treeInfo), len(spec.trees))
 	}
-	if weights != nil && len(weights) != len(gbt.Trees) {
-		return nil, fmt.Errorf("xgboost json: dart weight_drop has %d entries for %d trees", len(weights), len(gbt.Trees))
+	weights := spec.weights
+	if weights != nil && len(weights) != len(spec.trees) {
+		return nil, fmt.Errorf("dart weight_drop has %d entries for %d trees", len(weights), len(spec.trees))
 	}
 
 	m := &XGBoostJSON{
@@ -336,23 +407,23 @@ func LoadXGBoostJSON(data []byte, raw bool) (*XGBoostJSON, error) {
 		objective:   objName,
 		link:        obj.link,
 		raw:         raw,
-		features:    doc.Learner.FeatureNames,
-		roots:       make([]int32, len(gbt.Trees)),
-		depths:      make([]int32, len(gbt.Trees)),
-		groups:      make([]int32, len(gbt.Trees)),
-		hasCat:      make([]bool, len(gbt.Trees)),
+		features:    spec.features,
+		roots:       make([]int32, len(spec.trees)),
+		depths:      make([]int32, len(spec.trees)),
+		groups:      make([]int32, len(spec.trees)),
+		hasCat:      make([]bool, len(spec.trees)),
 	}
-	for i := range gbt.Trees {
-		g := gbt.TreeInfo[i]
+	for i := range spec.trees {
+		g := spec.treeInfo[i]
 		if g < 0 || g >= numGroups {
-			return nil, fmt.Errorf("xgboost json: tree %d belongs to output group %d, the model has %d", i, g, numGroups)
+			return nil, fmt.Errorf("tree %d belongs to output group %d, the model has %d", i, g, numGroups)
 		}
 		m.groups[i] = int32(g)
 		w := float32(1)
 		if weights != nil {
 			w = weights[i]
 		}
-		if err := m.addTree(&gbt.Trees[i], i, w); err != nil {
+		if err := m.addTree(&spec.trees[i], i, w); err != nil {
 			return nil, err
 		}
 	}
@@ -370,6 +441,18 @@ func LoadXGBoostJSON(data []byte, raw bool) (*XGBoostJSON, error) {
 	return m, nil
 }
 
+// applyLink is the objective's output transformation of one margin, in
+// float32 as XGBoost's PredTransform computes it.
+func applyLink(l link, v float32) float32 {
+	switch l {
+	case linkSigmoid:
+		return sigmoid32(v)
+	case linkExp:
+		return float32(math.Exp(float64(v)))
+	}
+	return v
+}
+
 // checkInvariants re-verifies, on the final flattened forest, what the
 // unchecked loads in walkFlat rely on: every child index and its right
 // sibling are inside the forest, and every split feature is inside a row.
@@ -377,18 +460,18 @@ func (m *XGBoostJSON) checkInvariants() error {
 	n := int32(len(m.flat))
 	for i, nd := range m.flat {
 		if nd.feature < 0 || int(nd.feature) >= m.numFeatures {
-			return fmt.Errorf("xgboost json: internal error: node %d splits on feature %d of %d", i, nd.feature, m.numFeatures)
+			return fmt.Errorf("internal error: node %d splits on feature %d of %d", i, nd.feature, m.numFeatures)
 		}
 		if nd.left == int32(i) {
 			continue // leaf
 		}
 		if nd.left <= 0 || nd.left+1 >= n {
-			return fmt.Errorf("xgboost json: internal error: node %d has children outside the forest", i)
+			return fmt.Errorf("internal error: node %d has children outside the forest", i)
 		}
 	}
 	for _, r := range m.roots {
 		if r < 0 || r >= n {
-			return fmt.Errorf("xgboost json: internal error: tree root %d is outside the forest", r)
+			return fmt.Errorf("internal error: tree root %d is outside the forest", r)
 		}
 	}
 	return nil
@@ -400,7 +483,7 @@ func paramInt(name, s string, def int) (int, error) {
 	}
 	v, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, fmt.Errorf("xgboost json: learner_model_param.%s %q is not an integer", name, s)
+		return 0, fmt.Errorf("learner_model_param.%s %q is not an integer", name, s)
 	}
 	return v, nil
 }
@@ -418,7 +501,7 @@ func parseBaseScore(s string) (float64, error) {
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(t), 32)
 	if err != nil {
-		return 0, fmt.Errorf("xgboost json: base_score %q is not a number", s)
+		return 0, fmt.Errorf("base_score %q is not a number", s)
 	}
 	return v, nil
 }
@@ -428,18 +511,18 @@ func parseBaseScore(s string) (float64, error) {
 // the dart weight w.
 func (m *XGBoostJSON) addTree(t *xgbTree, idx int, w float32) error {
 	if v := t.TreeParam.SizeLeafVector; v != "" && v != "0" && v != "1" {
-		return fmt.Errorf("xgboost json: tree %d has vector leaves (multi_strategy=multi_output_tree), which are not supported", idx)
+		return fmt.Errorf("tree %d has vector leaves (multi_strategy=multi_output_tree), which are not supported", idx)
 	}
 	n := len(t.LeftChildren)
 	if n == 0 {
-		return fmt.Errorf("xgboost json: tree %d has no nodes", idx)
+		return fmt.Errorf("tree %d has no nodes", idx)
 	}
 	if len(t.RightChildren) != n || len(t.SplitIndices) != n || len(t.SplitConditions) != n || len(t.DefaultLeft) != n {
-		return fmt.Errorf("xgboost json: tree %d: node arrays have different lengths (left_children %d, right_children %d, split_indices %d, split_conditions %d, default_left %d)",
+		return fmt.Errorf("tree %d: node arrays have different lengths (left_children %d, right_children %d, split_indices %d, split_conditions %d, default_left %d)",
 			idx, n, len(t.RightChildren), len(t.SplitIndices), len(t.SplitConditions), len(t.DefaultLeft))
 	}
 	if len(t.SplitType) != 0 && len(t.SplitType) != n {
-		return fmt.Errorf("xgboost json: tree %d: split_type has %d entries for %d nodes", idx, len(t.SplitType), n)
+		return fmt.Errorf("tree %d: split_type has %d entries for %d nodes", idx, len(t.SplitType), n)
 	}
 	catOf, err := m.categorySets(t, idx, n)
 	if err != nil {
@@ -448,7 +531,7 @@ func (m *XGBoostJSON) addTree(t *xgbTree, idx int, w float32) error {
 
 	base := int32(len(m.nodes))
 	if len(m.nodes)+n > math.MaxInt32/2 {
-		return fmt.Errorf("xgboost json: model is too large (%d nodes)", len(m.nodes)+n)
+		return fmt.Errorf("model is too large (%d nodes)", len(m.nodes)+n)
 	}
 	m.roots[idx] = base
 	// queue holds original node ids in output order; pos maps them back.
@@ -463,7 +546,7 @@ func (m *XGBoostJSON) addTree(t *xgbTree, idx int, w float32) error {
 		node := xgbNode{}
 		if l == -1 {
 			if r != -1 {
-				return fmt.Errorf("xgboost json: tree %d node %d has a right child but no left child", idx, id)
+				return fmt.Errorf("tree %d node %d has a right child but no left child", idx, id)
 			}
 			node.value = float32(t.SplitConditions[id]) * w
 			m.nodes = append(m.nodes, node)
@@ -471,19 +554,19 @@ func (m *XGBoostJSON) addTree(t *xgbTree, idx int, w float32) error {
 			continue
 		}
 		if l <= 0 || r <= 0 || int(l) >= n || int(r) >= n || l == r {
-			return fmt.Errorf("xgboost json: tree %d node %d has invalid children %d and %d (tree has %d nodes)", idx, id, l, r, n)
+			return fmt.Errorf("tree %d node %d has invalid children %d and %d (tree has %d nodes)", idx, id, l, r, n)
 		}
 		if visited[l] || visited[r] {
-			return fmt.Errorf("xgboost json: tree %d node %d: child reached twice (cycle or shared node)", idx, id)
+			return fmt.Errorf("tree %d node %d: child reached twice (cycle or shared node)", idx, id)
 		}
 		if depth[id] >= maxTreeDepth {
-			return fmt.Errorf("xgboost json: tree %d is deeper than %d levels", idx, maxTreeDepth)
+			return fmt.Errorf("tree %d is deeper than %d levels", idx, maxTreeDepth)
 		}
 		visited[l], visited[r] = true, true
 		depth[l], depth[r] = depth[id]+1, depth[id]+1
 		f := t.SplitIndices[id]
 		if f < 0 || int(f) >= m.numFeatures {
-			return fmt.Errorf("xgboost json: tree %d node %d splits on feature %d, the model has %d features", idx, id, f, m.numFeatures)
+			return fmt.Errorf("tree %d node %d splits on feature %d, the model has %d features", idx, id, f, m.numFeatures)
 		}
 		node.feature = f
 		node.defaultLeft = bool(t.DefaultLeft[id])
@@ -494,7 +577,7 @@ func (m *XGBoostJSON) addTree(t *xgbTree, idx int, w float32) error {
 		if len(t.SplitType) != 0 && t.SplitType[id] == 1 {
 			set, ok := catOf[id]
 			if !ok {
-				return fmt.Errorf("xgboost json: tree %d node %d is a categorical split without categories", idx, id)
+				return fmt.Errorf("tree %d node %d is a categorical split without categories", idx, id)
 			}
 			node.categorical = true
 			node.value = math.Float32frombits(uint32(len(m.catSets)))
@@ -516,18 +599,18 @@ func (m *XGBoostJSON) categorySets(t *xgbTree, idx, n int) (map[int32][]uint64, 
 		return nil, nil
 	}
 	if len(t.CategoriesSegments) != k || len(t.CategoriesSizes) != k {
-		return nil, fmt.Errorf("xgboost json: tree %d: categories_nodes, categories_segments and categories_sizes differ in length", idx)
+		return nil, fmt.Errorf("tree %d: categories_nodes, categories_segments and categories_sizes differ in length", idx)
 	}
 	sets := make(map[int32][]uint64, k)
 	for i, node := range t.CategoriesNodes {
 		seg, size := t.CategoriesSegments[i], t.CategoriesSizes[i]
 		if node < 0 || int(node) >= n || seg < 0 || size < 0 || seg > int64(len(t.Categories)) || size > int64(len(t.Categories))-seg {
-			return nil, fmt.Errorf("xgboost json: tree %d: categorical split %d points outside the categories array", idx, i)
+			return nil, fmt.Errorf("tree %d: categorical split %d points outside the categories array", idx, i)
 		}
 		var set []uint64
 		for _, c := range t.Categories[seg : seg+size] {
 			if c < 0 || c >= maxCategory {
-				return nil, fmt.Errorf("xgboost json: tree %d: category %d is out of range", idx, c)
+				return nil, fmt.Errorf("tree %d: category %d is out of range", idx, c)
 			}
 			word := int(c) / 64
 			for len(set) <= word {

@@ -1,0 +1,374 @@
+package gpu
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"github.com/mlectl/mlectl/engine"
+	"github.com/mlectl/mlectl/engine/model"
+)
+
+// Options choose the OpenCL device.
+type Options struct {
+	// AllowCPU accepts a CPU device (POCL) when no GPU is present; the
+	// parity tests use it. Without it only GPU devices are taken.
+	AllowCPU bool
+	// BatchRows is how many rows go to the device per kernel launch;
+	// <= 0 means 65536.
+	BatchRows int
+}
+
+// OpenCL scores XGBoost models on an OpenCL device. It implements
+// engine.Backend: the first Score of a model uploads its forest once; every
+// batch of rows is then one host→device copy, one kernel launch and one
+// device→host copy of the margins, whose output link runs on the host.
+// Safe for concurrent use (calls are serialised on the device's queue).
+type OpenCL struct {
+	mu        sync.Mutex
+	dev       *device
+	batchRows int
+	models    map[*model.XGBoostJSON]*deviceForest
+}
+
+// OpenOpenCL opens the first OpenCL GPU (or, with AllowCPU, any device) and
+// builds the kernel for it. It returns ErrNoDevice (wrapped) when the
+// machine has no OpenCL platform, or an error naming the missing library.
+func OpenOpenCL(opts Options) (*OpenCL, error) {
+	d, err := openDevice(opts.AllowCPU)
+	if err != nil {
+		return nil, err
+	}
+	rows := opts.BatchRows
+	if rows <= 0 {
+		rows = 65536
+	}
+	return &OpenCL{dev: d, batchRows: rows, models: make(map[*model.XGBoostJSON]*deviceForest)}, nil
+}
+
+// Device names the platform and device, e.g. "Portable Computing Language:
+// cpu-haswell-...".
+func (o *OpenCL) Device() string { return o.dev.platform + ": " + o.dev.name }
+
+// IsGPU reports whether the device is a GPU (not a CPU driver such as POCL).
+func (o *OpenCL) IsGPU() bool { return o.dev.isGPU }
+
+// Close releases every uploaded model and the device.
+func (o *OpenCL) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for m, f := range o.models {
+		f.release()
+		delete(o.models, m)
+	}
+	o.dev.release()
+	return nil
+}
+
+// deviceForest is one model's forest in device memory, plus the batch
+// buffers reused across calls.
+type deviceForest struct {
+	dev                                 *device
+	m                                   *model.XGBoostJSON
+	left, feature, value, roots, groups clHandle
+	catOff, catLen, catWords            clHandle
+	ntrees, ngroups, cols               int
+	maxCategory, baseMargin             float32
+	// Two batch slots: while the device works on one chunk, the host
+	// narrows the next into the other and finishes the previous one.
+	slots [2]slot
+	seq   int
+}
+
+// slot is one chunk's device buffers and pinned host buffers (the device
+// reads and writes them asynchronously).
+type slot struct {
+	x, margins  clHandle
+	capRows     int
+	hostX       []float32
+	hostMargins []float32
+	pin         runtime.Pinner
+	// In flight: the read's event, the chunk's rows, output and position.
+	event   clHandle
+	pending bool
+	seq     int
+	rows    int
+	lo      int
+	out     []float64
+}
+
+func (f *deviceForest) release() {
+	a := f.dev.api
+	f.drain()
+	for _, h := range []clHandle{f.left, f.feature, f.value, f.roots, f.groups, f.catOff, f.catLen, f.catWords,
+		f.slots[0].x, f.slots[0].margins, f.slots[1].x, f.slots[1].margins} {
+		if h != 0 {
+			a.ReleaseMemObject(h)
+		}
+	}
+	f.slots[0].pin.Unpin()
+	f.slots[1].pin.Unpin()
+}
+
+// drain waits for everything queued and forgets the chunks in flight (after
+// an error, so that no host buffer is still in the device's hands).
+func (f *deviceForest) drain() {
+	a := f.dev.api
+	a.Finish(f.dev.queue)
+	for i := range f.slots {
+		s := &f.slots[i]
+		if s.pending {
+			a.ReleaseEvent(s.event)
+			s.pending, s.out = false, nil
+		}
+	}
+}
+
+// upload lays the model's forest out on the device (once per model).
+func (o *OpenCL) upload(m *model.XGBoostJSON) (*deviceForest, error) {
+	if f, ok := o.models[m]; ok {
+		return f, nil
+	}
+	fo := m.Forest()
+	n := len(fo.Left)
+	feature := make([]int32, n)
+	value := make([]float32, n)
+	for i := range fo.Left {
+		ft := uint32(fo.Feature[i])
+		if fo.DefaultLeft[i] {
+			ft |= 1 << 31
+		}
+		value[i] = fo.Value[i]
+		if fo.CatSet[i] >= 0 {
+			ft |= 1 << 30
+			value[i] = math.Float32frombits(uint32(fo.CatSet[i]))
+		}
+		feature[i] = int32(ft)
+	}
+	catOff := make([]uint32, len(fo.CatSets))
+	catLen := make([]uint32, len(fo.CatSets))
+	var catWords []uint32
+	for s, set := range fo.CatSets {
+		catOff[s] = uint32(len(catWords))
+		for _, w := range set {
+			catWords = append(catWords, uint32(w), uint32(w>>32))
+		}
+		catLen[s] = uint32(len(catWords)) - catOff[s]
+	}
+	f := &deviceForest{dev: o.dev, m: m, ntrees: len(fo.Roots), ngroups: fo.NumGroups, cols: fo.NumFeatures,
+		maxCategory: float32(fo.MaxCategory), baseMargin: fo.BaseMargin}
+	var err error
+	ro := func(data unsafe.Pointer, size int) clHandle {
+		if err != nil {
+			return 0
+		}
+		var h clHandle
+		if size == 0 {
+			data = nil
+		}
+		h, err = o.dev.buffer(clMemReadOnly, uintptr(size), data)
+		return h
+	}
+	f.left = ro(unsafe.Pointer(unsafe.SliceData(fo.Left)), 4*n)
+	f.feature = ro(unsafe.Pointer(unsafe.SliceData(feature)), 4*n)
+	f.value = ro(unsafe.Pointer(unsafe.SliceData(value)), 4*n)
+	f.roots = ro(unsafe.Pointer(unsafe.SliceData(fo.Roots)), 4*len(fo.Roots))
+	f.groups = ro(unsafe.Pointer(unsafe.SliceData(fo.Groups)), 4*len(fo.Groups))
+	f.catOff = ro(unsafe.Pointer(unsafe.SliceData(catOff)), 4*len(catOff))
+	f.catLen = ro(unsafe.Pointer(unsafe.SliceData(catLen)), 4*len(catLen))
+	f.catWords = ro(unsafe.Pointer(unsafe.SliceData(catWords)), 4*len(catWords))
+	if err != nil {
+		f.release()
+		return nil, fmt.Errorf("uploading the model to %s: %w", o.Device(), err)
+	}
+	o.models[m] = f
+	return f, nil
+}
+
+// ensure sizes a slot's buffers for rows rows.
+func (f *deviceForest) ensure(s *slot, rows int) error {
+	if rows <= s.capRows {
+		return nil
+	}
+	a := f.dev.api
+	if s.x != 0 {
+		a.ReleaseMemObject(s.x)
+		a.ReleaseMemObject(s.margins)
+		s.x, s.margins, s.capRows = 0, 0, 0
+	}
+	var err error
+	if s.x, err = f.dev.buffer(clMemReadOnly, uintptr(4*rows*f.cols), nil); err != nil {
+		return err
+	}
+	if s.margins, err = f.dev.buffer(clMemWriteOnly, uintptr(4*rows*f.ngroups), nil); err != nil {
+		return err
+	}
+	s.pin.Unpin()
+	s.hostX = make([]float32, rows*f.cols)
+	s.hostMargins = make([]float32, rows*f.ngroups)
+	s.pin.Pin(&s.hostX[0])
+	s.pin.Pin(&s.hostMargins[0])
+	s.capRows = rows
+	return nil
+}
+
+// score runs b through the device in chunks of chunk rows: for each, one
+// asynchronous copy in, one kernel launch and one asynchronous copy of the
+// margins out, then (when the chunk's copy has landed) the output link into
+// out. keep, if set, also receives each chunk's raw margins.
+func (f *deviceForest) score(ctx context.Context, b engine.Batch, out []float64, chunk int, keep func(lo int, margins []float32)) (err error) {
+	nOut := f.m.NumOutputs()
+	defer func() {
+		if err != nil {
+			f.drain()
+		}
+	}()
+	for lo := 0; lo < b.Rows; lo += chunk {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("scoring stopped after %d rows: %w", lo, err)
+		}
+		hi := min(lo+chunk, b.Rows)
+		s := &f.slots[f.seq%2]
+		if s.pending {
+			if err := f.complete(s, keep); err != nil {
+				return err
+			}
+		}
+		if err := f.submit(s, b.Slice(lo, hi), lo, out[lo*nOut:hi*nOut]); err != nil {
+			return err
+		}
+	}
+	// The older chunk first, so keep sees them in order.
+	first, second := &f.slots[0], &f.slots[1]
+	if first.pending && second.pending && second.seq < first.seq {
+		first, second = second, first
+	}
+	for _, s := range []*slot{first, second} {
+		if s.pending {
+			if err := f.complete(s, keep); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// submit narrows one chunk into a free slot and queues its copy in, kernel
+// and copy out without waiting.
+func (f *deviceForest) submit(s *slot, b engine.Batch, lo int, out []float64) error {
+	a, d := f.dev.api, f.dev
+	rows := b.Rows
+	if err := f.ensure(s, rows); err != nil {
+		return err
+	}
+	xs := s.hostX[:rows*f.cols]
+	for i, v := range b.Values {
+		xs[i] = float32(v)
+	}
+	if code := a.EnqueueWriteBuffer(d.queue, s.x, clFalse, 0, uintptr(4*len(xs)), unsafe.Pointer(&xs[0]), 0, 0, nil); code != clSuccess {
+		return clError("clEnqueueWriteBuffer", code)
+	}
+	// Kernel arguments are captured when the kernel is enqueued.
+	rows32, cols32, ntrees32, ngroups32 := int32(rows), int32(f.cols), int32(f.ntrees), int32(f.ngroups)
+	args := []struct {
+		size uintptr
+		ptr  unsafe.Pointer
+	}{
+		{8, unsafe.Pointer(&s.x)}, {4, unsafe.Pointer(&rows32)}, {4, unsafe.Pointer(&cols32)},
+		{8, unsafe.Pointer(&f.left)}, {8, unsafe.Pointer(&f.feature)}, {8, unsafe.Pointer(&f.value)},
+		{8, unsafe.Pointer(&f.roots)}, {8, unsafe.Pointer(&f.groups)}, {4, unsafe.Pointer(&ntrees32)}, {4, unsafe.Pointer(&ngroups32)},
+		{8, unsafe.Pointer(&f.catOff)}, {8, unsafe.Pointer(&f.catLen)}, {8, unsafe.Pointer(&f.catWords)},
+		{4, unsafe.Pointer(&f.maxCategory)}, {4, unsafe.Pointer(&f.baseMargin)},
+		{8, unsafe.Pointer(&s.margins)},
+	}
+	for i, arg := range args {
+		if code := a.SetKernelArg(d.kernel, uint32(i), arg.size, arg.ptr); code != clSuccess {
+			return fmt.Errorf("argument %d: %w", i, clError("clSetKernelArg", code))
+		}
+	}
+	const local = 64
+	global := uintptr((rows + local - 1) / local * local)
+	localSize := uintptr(local)
+	if code := a.EnqueueNDRangeKernel(d.queue, d.kernel, 1, 0, unsafe.Pointer(&global), unsafe.Pointer(&localSize), 0, 0, 0); code != clSuccess {
+		return clError("clEnqueueNDRangeKernel", code)
+	}
+	ms := s.hostMargins[:rows*f.ngroups]
+	if code := a.EnqueueReadBuffer(d.queue, s.margins, clFalse, 0, uintptr(4*len(ms)), unsafe.Pointer(&ms[0]), 0, 0, unsafe.Pointer(&s.event)); code != clSuccess {
+		return clError("clEnqueueReadBuffer", code)
+	}
+	s.pending, s.seq, s.rows, s.lo, s.out = true, f.seq, rows, lo, out
+	f.seq++
+	return nil
+}
+
+// complete waits for a slot's margins and applies the output link.
+func (f *deviceForest) complete(s *slot, keep func(lo int, margins []float32)) error {
+	a := f.dev.api
+	code := a.WaitForEvents(1, unsafe.Pointer(&s.event))
+	a.ReleaseEvent(s.event)
+	s.pending = false
+	if code != clSuccess {
+		return clError("clWaitForEvents", code)
+	}
+	ms := s.hostMargins[:s.rows*f.ngroups]
+	f.m.FinishMargins(ms, s.rows, s.out)
+	if keep != nil {
+		keep(s.lo, ms)
+	}
+	s.out = nil
+	return nil
+}
+
+// Margins scores b on the device and returns the raw float32 group sums
+// (rows × NumGroups), before any output link: what the parity tests compare
+// leaf for leaf with the CPU evaluator.
+func (o *OpenCL) Margins(m *model.XGBoostJSON, b engine.Batch) ([]float32, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f, err := o.upload(m)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]float32, b.Rows*f.ngroups)
+	scratch := make([]float64, b.Rows*m.NumOutputs())
+	err = f.score(context.Background(), b, scratch, o.batchRows, func(lo int, ms []float32) {
+		copy(res[lo*f.ngroups:], ms)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Score implements engine.Backend for XGBoost models (any format
+// engine/model reads); other models are refused, the caller keeps them on
+// the CPU backend.
+func (o *OpenCL) Score(ctx context.Context, m engine.Model, b engine.Batch, out []float64) error {
+	x, ok := m.(*model.XGBoostJSON)
+	if !ok {
+		return fmt.Errorf("opencl backend scores XGBoost models only, not %T (use the cpu backend)", m)
+	}
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if b.Cols != m.NumFeatures() {
+		return fmt.Errorf("input has %d feature columns, the model expects %d", b.Cols, m.NumFeatures())
+	}
+	nOut := m.NumOutputs()
+	if len(out) != b.Rows*nOut {
+		return fmt.Errorf("output buffer holds %d values, want %d rows x %d outputs", len(out), b.Rows, nOut)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f, err := o.upload(x)
+	if err != nil {
+		return err
+	}
+	if err := f.score(ctx, b, out, o.batchRows, nil); err != nil {
+		return fmt.Errorf("opencl on %s: %w", o.Device(), err)
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package gpu
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/engine"
+	"github.com/mlectl/mlectl/engine/model"
+)
+
+func TestSelect(t *testing.T) {
+	xgb, _ := loadParity(t, "testdata/models/xgboost_bike_binary_missing/model.json", "testdata/models/xgboost_bike_binary_missing/input.csv", false)
+	data, err := os.ReadFile(repoPath("testdata/models/lightgbm_multiclass/lgmulticlass.model"))
+	require.NoError(t, err)
+	lgb, err := model.Load(data, model.FormatAuto, model.Options{})
+	require.NoError(t, err)
+
+	s, err := Select("cpu", xgb, false)
+	require.NoError(t, err)
+	require.Equal(t, "cpu", s.Name)
+
+	s, err = Select("auto", lgb, true)
+	require.NoError(t, err)
+	require.Equal(t, "cpu", s.Name)
+	require.Contains(t, s.Reason, "only XGBoost models")
+
+	_, err = Select("opencl", lgb, true)
+	require.ErrorContains(t, err, "XGBoost models only")
+	_, err = Select("cuda", xgb, true)
+	require.ErrorContains(t, err, "not implemented yet")
+	_, err = Select("tpu", xgb, true)
+	require.ErrorContains(t, err, `unknown backend "tpu"`)
+
+	// auto takes GPUs only: under POCL (a CPU device) it stays on the CPU
+	// and says why.
+	s, err = Select("auto", xgb, true)
+	require.NoError(t, err)
+	if s.Name == "cpu" {
+		require.Contains(t, s.Reason, "auto: no OpenCL GPU")
+	}
+	require.NoError(t, s.Close())
+
+	s, err = Select("opencl", xgb, true)
+	if err != nil {
+		t.Skipf("no OpenCL platform here: %v", err)
+	}
+	defer s.Close()
+	require.Equal(t, "opencl", s.Name)
+	require.Contains(t, s.Reason, "opencl on ")
+}
+
+type failing struct{}
+
+func (failing) Score(context.Context, engine.Model, engine.Batch, []float64) error {
+	return errors.New("device lost")
+}
+
+func TestFallbackScoresOnCPUAndCounts(t *testing.T) {
+	m, b := loadParity(t, "testdata/models/xgboost_bike_binary_missing/model.json", "testdata/models/xgboost_bike_binary_missing/input.csv", false)
+	want := make([]float64, b.Rows*m.NumOutputs())
+	require.NoError(t, engine.CPU{}.Score(context.Background(), m, b, want))
+	f := &Fallback{Primary: failing{}, Secondary: engine.CPU{}}
+	got := make([]float64, len(want))
+	require.NoError(t, f.Score(context.Background(), m, b, got))
+	require.Equal(t, want, got)
+	require.EqualValues(t, 1, f.Fallbacks())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.Error(t, f.Score(ctx, m, b, got))
+	require.EqualValues(t, 1, f.Fallbacks())
+}
