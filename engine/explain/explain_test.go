@@ -1,0 +1,107 @@
+package explain
+
+import (
+	"context"
+	"encoding/csv"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/engine"
+	"github.com/mlectl/mlectl/engine/dataset"
+)
+
+// repoModel is a model fixture shared with engine/model's tests.
+func repoModel(parts ...string) string {
+	return filepath.Join(append([]string{"..", "..", "testdata", "models"}, parts...)...)
+}
+
+func loadFile(t testing.TB, path string) *Forest {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	f, err := Load(data, "")
+	require.NoError(t, err)
+	return f
+}
+
+// readInput reads up to rows rows of a CSV/TSV/libsvm input as the scorer does.
+func readInput(t testing.TB, path string, f *Forest, absent float64, format dataset.Format, labelColumn, rows int) engine.Batch {
+	t.Helper()
+	in, err := os.Open(path)
+	require.NoError(t, err)
+	defer in.Close()
+	b, err := dataset.Read(in, dataset.Options{Format: format, NumFeatures: f.NumFeatures(), FeatureNames: f.FeatureNames(), LabelColumn: labelColumn, Absent: absent})
+	require.NoError(t, err)
+	if rows > 0 && b.Rows > rows {
+		b = b.Slice(0, rows)
+	}
+	return b
+}
+
+// readContribs reads a reference contributions CSV (header, then numbers).
+func readContribs(t testing.TB, path string) (header []string, values []float64) {
+	t.Helper()
+	in, err := os.Open(path)
+	require.NoError(t, err)
+	defer in.Close()
+	recs, err := csv.NewReader(in).ReadAll()
+	require.NoError(t, err)
+	require.NotEmpty(t, recs)
+	for _, rec := range recs[1:] {
+		for _, s := range rec {
+			v, err := strconv.ParseFloat(s, 64)
+			require.NoError(t, err)
+			values = append(values, v)
+		}
+	}
+	return recs[0], values
+}
+
+// TestMatchesXGBoost compares TreeSHAP with XGBoost 1.7.4's own
+// pred_contribs (testdata/gen_contribs.py) value by value: within 1e-4
+// relative, or 1e-5 absolute for values near zero, since XGBoost sums
+// contributions in float32.
+func TestMatchesXGBoost(t *testing.T) {
+	cases := []struct {
+		name, model, input, contribs string
+	}{
+		{"bike regression", repoModel("xgboost_bike_cnt_regression", "model.json"), repoModel("xgboost_bike_cnt_regression", "input.csv"), "testdata/xgboost_bike_cnt_regression_contribs.csv"},
+		{"adult binary", "testdata/adult_binary/model.json", "testdata/adult_binary/input.csv", "testdata/adult_binary/contribs.csv"},
+		{"bike binary with missing values", repoModel("xgboost_bike_binary_missing", "model.json"), repoModel("xgboost_bike_binary_missing", "input.csv"), "testdata/xgboost_bike_binary_missing_contribs.csv"},
+		{"bike multiclass", repoModel("xgboost_bike_multiclass", "model.json"), repoModel("xgboost_bike_multiclass", "input.csv"), "testdata/xgboost_bike_multiclass_contribs.csv"},
+		{"bike categorical", repoModel("xgboost_bike_categorical", "model.json"), repoModel("xgboost_bike_categorical", "input.csv"), "testdata/xgboost_bike_categorical_contribs.csv"},
+		{"bike dart", repoModel("xgboost_bike_dart", "model.json"), repoModel("xgboost_bike_dart", "input.csv"), "testdata/xgboost_bike_dart_contribs.csv"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := loadFile(t, tc.model)
+			header, want := readContribs(t, tc.contribs)
+			require.Equal(t, append(append([]string(nil), f.FeatureNames()...), "bias"), header)
+			rows := len(want) / f.Width()
+			b := readInput(t, tc.input, f, math.NaN(), dataset.FormatCSV, -1, rows)
+			require.Equal(t, rows, b.Rows)
+			got := make([]float64, b.Rows*f.Width())
+			require.NoError(t, NewExplainer(f).Explain(context.Background(), b, got))
+			maxAbs, maxRel, worst := 0.0, 0.0, 0.0
+			for i := range want {
+				d := math.Abs(got[i] - want[i])
+				maxAbs = max(maxAbs, d)
+				if math.Abs(want[i]) >= 0.1 {
+					maxRel = max(maxRel, d/math.Abs(want[i]))
+				}
+				worst = max(worst, d/max(1e-5, 1e-4*math.Abs(want[i])))
+				if d > 1e-5 && d > 1e-4*math.Abs(want[i]) {
+					require.Failf(t, "contribution differs from XGBoost", "row %d column %s: got %.9g, XGBoost %.9g",
+						i/len(header), header[i%len(header)], got[i], want[i])
+				}
+			}
+			t.Logf("%d rows x %d values: max |diff| %.3g, max relative diff (|value| >= 0.1) %.3g, worst diff %.2f of the tolerance",
+				b.Rows, f.Width(), maxAbs, maxRel, worst)
+		})
+	}
+}

@@ -1,0 +1,24 @@
+package explain
+
+import (
+	"fmt"
+
+	"github.com/mlectl/mlectl/engine/model"
+)
+
+// Load reads a model file in the given format (model.FormatAuto: detected
+// by content, as engine/model does) into a Forest with its covers.
+func Load(data []byte, format model.Format) (*Forest, error) {
+	if format == model.FormatAuto {
+		format = model.Detect(data)
+	}
+	switch format {
+	case model.FormatXGBoostJSON:
+		return LoadXGBoostJSON(data)
+	case model.FormatLightGBM, model.FormatXGBoostBinary:
+		return nil, fmt.Errorf("%s model: explaining this format is not supported yet", format)
+	case model.FormatLightGBMJSON:
+		return nil, fmt.Errorf("lightgbm-json model: a JSON dump has no node counts to explain with; use the model.txt file")
+	}
+	return nil, fmt.Errorf("unknown model format %q", format)
+}
