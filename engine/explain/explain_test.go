@@ -13,6 +13,7 @@ import (
 
 	"github.com/mlectl/mlectl/engine"
 	"github.com/mlectl/mlectl/engine/dataset"
+	"github.com/mlectl/mlectl/engine/model"
 )
 
 // repoModel is a model fixture shared with engine/model's tests.
@@ -102,6 +103,58 @@ func TestMatchesXGBoost(t *testing.T) {
 			}
 			t.Logf("%d rows x %d values: max |diff| %.3g, max relative diff (|value| >= 0.1) %.3g, worst diff %.2f of the tolerance",
 				b.Rows, f.Width(), maxAbs, maxRel, worst)
+		})
+	}
+}
+
+// TestAdditivity checks, on every leaves/LightGBM fixture, that each row's
+// contributions plus the bias equal the raw margin engine/model scores for
+// it, within 1e-9 (both sides accumulate in float64).
+func TestAdditivity(t *testing.T) {
+	shared := filepath.Join("..", "..", "..", "shared", "data", "leaves")
+	cases := []struct {
+		name, model, input string
+		format             dataset.Format
+		labelColumn        int
+		absent             float64
+	}{
+		{"lightgbm breast cancer dart", repoModel("lightgbm_breast_cancer_dart", "lg_dart_breast_cancer.model"), repoModel("lightgbm_breast_cancer_dart", "breast_cancer_test.tsv"), dataset.FormatTSV, -1, 0},
+		{"lightgbm multiclass", repoModel("lightgbm_multiclass", "lgmulticlass.model"), repoModel("lightgbm_multiclass", "multiclass_test_head200.tsv"), dataset.FormatTSV, 0, 0},
+		{"xgboost legacy binary agaricus", repoModel("xgboost_agaricus", "xgagaricus.model"), repoModel("xgboost_agaricus", "agaricus_test_head400.libsvm"), dataset.FormatLibSVM, -1, math.NaN()},
+		{"lightgbm kddcup99 categorical (../shared)", filepath.Join(shared, "lightgbm_kddcup99_categorical", "lg_kddcup99.model"), filepath.Join(shared, "lightgbm_kddcup99_categorical", "kddcup99_test.tsv"), dataset.FormatTSV, -1, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := os.Stat(tc.model); err != nil && os.IsNotExist(err) {
+				t.Skipf("%s is absent (it lives in ../shared, outside the repository)", tc.model)
+			}
+			data, err := os.ReadFile(tc.model)
+			require.NoError(t, err)
+			f, err := Load(data, "")
+			require.NoError(t, err)
+			m, err := model.Load(data, "", model.Options{Raw: true})
+			require.NoError(t, err)
+			require.Equal(t, m.NumOutputs(), f.NumGroups())
+
+			b := readInput(t, tc.input, f, tc.absent, tc.format, tc.labelColumn, 0)
+			margins := make([]float64, b.Rows*m.NumOutputs())
+			require.NoError(t, engine.CPU{}.Score(context.Background(), m, b, margins))
+			contribs := make([]float64, b.Rows*f.Width())
+			require.NoError(t, NewExplainer(f).Explain(context.Background(), b, contribs))
+
+			stride := f.NumFeatures() + 1
+			worst := 0.0
+			for i, margin := range margins {
+				sum := 0.0
+				for _, c := range contribs[i*stride : (i+1)*stride] {
+					sum += c
+				}
+				d := math.Abs(sum - margin)
+				worst = max(worst, d)
+				require.LessOrEqualf(t, d, 1e-9*max(1, math.Abs(margin)), "row %d group %d: contributions sum to %.17g, margin %.17g",
+					i/f.NumGroups(), i%f.NumGroups(), sum, margin)
+			}
+			t.Logf("%d rows x %d groups: max |sum - margin| %.3g", b.Rows, f.NumGroups(), worst)
 		})
 	}
 }

@@ -15,8 +15,10 @@ func Load(data []byte, format model.Format) (*Forest, error) {
 	switch format {
 	case model.FormatXGBoostJSON:
 		return LoadXGBoostJSON(data)
-	case model.FormatLightGBM, model.FormatXGBoostBinary:
-		return nil, fmt.Errorf("%s model: explaining this format is not supported yet", format)
+	case model.FormatLightGBM:
+		return LoadLightGBM(data)
+	case model.FormatXGBoostBinary:
+		return LoadXGBoostBinary(data)
 	case model.FormatLightGBMJSON:
 		return nil, fmt.Errorf("lightgbm-json model: a JSON dump has no node counts to explain with; use the model.txt file")
 	}
