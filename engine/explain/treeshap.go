@@ -61,6 +61,7 @@ type Forest struct {
 	numFeatures int
 	numGroups   int
 	baseMargin  float64 // added to the bias of every group
+	absent      float64 // what an absent sparse entry means: NaN (XGBoost) or 0 (LightGBM)
 	features    []string
 	bias        []float64 // per group: baseMargin + Σ expected value of its trees
 	pathLen     int       // path buffer elements for the deepest tree
@@ -71,6 +72,10 @@ func (f *Forest) NumFeatures() int { return f.numFeatures }
 
 // NumGroups is the number of output groups (classes of a multi-class model).
 func (f *Forest) NumGroups() int { return f.numGroups }
+
+// AbsentValue is what an entry a sparse (libsvm) row leaves out means to
+// the model family: missing (NaN) for XGBoost, 0 for LightGBM.
+func (f *Forest) AbsentValue() float64 { return f.absent }
 
 // NumTrees is the number of trees.
 func (f *Forest) NumTrees() int { return len(f.trees) }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 )
 
 // Legacy (pre-1.0) XGBoost binary model layout, as github.com/dmitryikh/leaves
@@ -88,7 +89,7 @@ func loadXGBin(r *bytes.Reader) (*Forest, error) {
 	if lp.NumFeatures == 0 || lp.NumFeatures > maxXGBinNodes || gp.NumTrees <= 0 || gp.NumTrees > maxXGBinNodes || gp.NumOutputGroup <= 0 {
 		return nil, fmt.Errorf("header has %d features, %d trees, %d output groups", lp.NumFeatures, gp.NumTrees, gp.NumOutputGroup)
 	}
-	f := &Forest{numFeatures: int(lp.NumFeatures), numGroups: int(gp.NumOutputGroup), baseMargin: float64(lp.BaseScore)}
+	f := &Forest{numFeatures: int(lp.NumFeatures), numGroups: int(gp.NumOutputGroup), baseMargin: float64(lp.BaseScore), absent: math.NaN()}
 	for i := 0; i < int(gp.NumTrees); i++ {
 		var tp xgbinTreeParam
 		if err := binary.Read(r, le, &tp); err != nil {

@@ -136,7 +136,7 @@ func LoadXGBoostJSON(data []byte) (*Forest, error) {
 	case logObjectives[obj]:
 		base = float64(float32(math.Log(base)))
 	}
-	f := &Forest{numFeatures: numFeatures, numGroups: numGroups, baseMargin: base, features: l.FeatureNames}
+	f := &Forest{numFeatures: numFeatures, numGroups: numGroups, baseMargin: base, features: l.FeatureNames, absent: math.NaN()}
 	if len(f.features) != 0 && len(f.features) != numFeatures {
 		f.features = nil
 	}
