@@ -158,3 +158,30 @@ func TestAdditivity(t *testing.T) {
 		})
 	}
 }
+
+// TestExplainRowAllocatesNothing: after setup, a row costs no allocation.
+func TestExplainRowAllocatesNothing(t *testing.T) {
+	f := loadFile(t, "testdata/adult_binary/model.json")
+	b := readInput(t, "testdata/adult_binary/input.csv", f, math.NaN(), dataset.FormatCSV, -1, 0)
+	out := make([]float64, f.Width())
+	path := make([]pathElement, f.pathLen)
+	r := 0
+	allocs := testing.AllocsPerRun(100, func() {
+		f.explainRow(b.Row(r%b.Rows), out, path)
+		r++
+	})
+	require.Zero(t, allocs)
+}
+
+// TestWorkersAgree: splitting rows over workers changes nothing.
+func TestWorkersAgree(t *testing.T) {
+	f := loadFile(t, "testdata/adult_binary/model.json")
+	b := readInput(t, "testdata/adult_binary/input.csv", f, math.NaN(), dataset.FormatCSV, -1, 0)
+	want := make([]float64, b.Rows*f.Width())
+	require.NoError(t, (&Explainer{forest: f, Workers: 1}).Explain(context.Background(), b, want))
+	for _, workers := range []int{0, 3, 7} {
+		got := make([]float64, len(want))
+		require.NoError(t, (&Explainer{forest: f, Workers: workers}).Explain(context.Background(), b, got))
+		require.Equal(t, want, got, "workers=%d", workers)
+	}
+}

@@ -324,9 +324,25 @@ func (f *Forest) treeShap(t *tree, x, phi []float64, i int32, parent []pathEleme
 	extendPath(path, depth, parentZero, parentOne, parentFeature)
 
 	if nd.kind == kindLeaf {
+		// For elements the row did not follow (oneFraction 0), the unwound
+		// sum is Σ pweight[i]/(depth-i) scaled by (depth+1)/zeroFraction:
+		// the sum is the same for all of them, so it is computed once.
+		coldSum := -1.0
 		for k := 1; k <= depth; k++ {
-			w := unwoundPathSum(path, depth, k)
 			el := &path[k]
+			var w float64
+			switch {
+			case el.oneFraction != 0:
+				w = unwoundPathSum(path, depth, k)
+			case el.zeroFraction != 0:
+				if coldSum < 0 {
+					coldSum = 0
+					for i := depth - 1; i >= 0; i-- {
+						coldSum += path[i].pweight * reciprocal[depth-i]
+					}
+				}
+				w = coldSum * float64(depth+1) / el.zeroFraction
+			}
 			phi[el.feature] += w * (el.oneFraction - el.zeroFraction) * nd.value
 		}
 		return
@@ -356,33 +372,51 @@ func (f *Forest) treeShap(t *tree, x, phi []float64, i int32, parent []pathEleme
 	f.treeShap(t, x, phi, cold, path, depth+1, coldZero*incomingZero, 0, nd.feature)
 }
 
+// reciprocal[k] is 1/k: the path updates divide by small integers in
+// their inner loops, and a multiplication is several times cheaper.
+var reciprocal = func() (r [maxTreeDepth + 3]float64) {
+	for k := 1; k < len(r); k++ {
+		r[k] = 1 / float64(k)
+	}
+	return r
+}()
+
 // extendPath is EXTEND: grow the path by one feature with the given
 // fractions, updating the permutation weights.
 func extendPath(path []pathElement, depth int, zero, one float64, feature int32) {
+	path = path[:depth+1]
 	path[depth] = pathElement{feature: feature, zeroFraction: zero, oneFraction: one}
 	if depth == 0 {
 		path[depth].pweight = 1
+		return
 	}
-	d1 := float64(depth + 1)
+	inv := reciprocal[depth+1]
 	for i := depth - 1; i >= 0; i-- {
-		path[i+1].pweight += one * path[i].pweight * float64(i+1) / d1
-		path[i].pweight = zero * path[i].pweight * float64(depth-i) / d1
+		w := path[i].pweight * inv
+		path[i+1].pweight += one * w * float64(i+1)
+		path[i].pweight = zero * w * float64(depth-i)
 	}
 }
 
 // unwindPath is UNWIND: remove element k from the path, restoring the
 // weights as if it had never been added.
 func unwindPath(path []pathElement, depth, k int) {
+	path = path[:depth+1]
 	one, zero := path[k].oneFraction, path[k].zeroFraction
 	next := path[depth].pweight
 	d1 := float64(depth + 1)
-	for i := depth - 1; i >= 0; i-- {
-		if one != 0 {
+	if one != 0 {
+		scale := d1 / one
+		inv := reciprocal[depth+1]
+		for i := depth - 1; i >= 0; i-- {
 			tmp := path[i].pweight
-			path[i].pweight = next * d1 / (float64(i+1) * one)
-			next = tmp - path[i].pweight*zero*float64(depth-i)/d1
-		} else {
-			path[i].pweight = path[i].pweight * d1 / (zero * float64(depth-i))
+			path[i].pweight = next * scale * reciprocal[i+1]
+			next = tmp - path[i].pweight*zero*float64(depth-i)*inv
+		}
+	} else {
+		scale := d1 / zero
+		for i := depth - 1; i >= 0; i-- {
+			path[i].pweight *= scale * reciprocal[depth-i]
 		}
 	}
 	for i := k; i < depth; i++ {
@@ -395,18 +429,25 @@ func unwindPath(path []pathElement, depth, k int) {
 // unwoundPathSum is the total permutation weight the path would have with
 // element k unwound, without modifying the path.
 func unwoundPathSum(path []pathElement, depth, k int) float64 {
+	path = path[:depth+1]
 	one, zero := path[k].oneFraction, path[k].zeroFraction
-	next := path[depth].pweight
 	d1 := float64(depth + 1)
 	total := 0.0
-	for i := depth - 1; i >= 0; i-- {
-		if one != 0 {
-			tmp := next * d1 / (float64(i+1) * one)
+	switch {
+	case one != 0:
+		next := path[depth].pweight
+		scale := d1 / one
+		zs := zero * reciprocal[depth+1]
+		for i := depth - 1; i >= 0; i-- {
+			tmp := next * scale * reciprocal[i+1]
 			total += tmp
-			next = path[i].pweight - tmp*zero*float64(depth-i)/d1
-		} else if zero != 0 {
-			total += path[i].pweight / zero / (float64(depth-i) / d1)
+			next = path[i].pweight - tmp*zs*float64(depth-i)
 		}
+	case zero != 0:
+		for i := depth - 1; i >= 0; i-- {
+			total += path[i].pweight * reciprocal[depth-i]
+		}
+		total *= d1 / zero
 	}
 	return total
 }
