@@ -97,3 +97,12 @@ func TestShadowExplainBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestShadowExplainHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"shadow", "explain", "--help"}, &stdout, &stderr)
+	require.Equal(t, 0, code)
+	help := stdout.String() + stderr.String()
+	require.Contains(t, help, "usage: mlectl shadow explain --model FILE --input FILE")
+	require.Contains(t, help, "-label-column")
+}
