@@ -164,13 +164,16 @@ func TestExplainRowAllocatesNothing(t *testing.T) {
 	f := loadFile(t, "testdata/adult_binary/model.json")
 	b := readInput(t, "testdata/adult_binary/input.csv", f, math.NaN(), dataset.FormatCSV, -1, 0)
 	out := make([]float64, f.Width())
-	path := make([]pathElement, f.pathLen)
+	s := f.NewScratch()
 	r := 0
 	allocs := testing.AllocsPerRun(100, func() {
-		f.explainRow(b.Row(r%b.Rows), out, path)
+		if err := f.ExplainRow(b.Row(r%b.Rows), out, s); err != nil {
+			t.Fatal(err)
+		}
 		r++
 	})
 	require.Zero(t, allocs)
+	require.ErrorContains(t, f.ExplainRow(b.Row(0)[:3], out, s), "row of 3 values")
 }
 
 // TestWorkersAgree: splitting rows over workers changes nothing.

@@ -97,8 +97,8 @@ func (f *Forest) finish() error {
 	if f.numFeatures <= 0 {
 		return fmt.Errorf("model has no features")
 	}
-	if f.numGroups <= 0 {
-		return fmt.Errorf("model has no output groups")
+	if f.numGroups <= 0 || f.numGroups > len(f.trees) {
+		return fmt.Errorf("model has %d output groups for %d trees", f.numGroups, len(f.trees))
 	}
 	f.bias = make([]float64, f.numGroups)
 	for g := range f.bias {
@@ -110,7 +110,7 @@ func (f *Forest) finish() error {
 		if t.group < 0 || t.group >= f.numGroups {
 			return fmt.Errorf("tree %d belongs to output group %d, the model has %d", i, t.group, f.numGroups)
 		}
-		mean, depth, err := t.check(f, 0, 0)
+		mean, depth, err := t.check(f, 0, 0, make([]bool, len(t.nodes)))
 		if err != nil {
 			return fmt.Errorf("tree %d: %w", i, err)
 		}
@@ -128,16 +128,21 @@ func (f *Forest) finish() error {
 // maxTreeDepth bounds recursion on malformed files.
 const maxTreeDepth = 1 << 10
 
-// check walks the subtree at i: indices in range, features in range, covers
-// positive at splits, acyclic (by depth bound). It returns the subtree's
-// cover-weighted mean leaf value and its depth.
-func (t *tree) check(f *Forest, i int32, depth int) (mean float64, maxDepth int, err error) {
+// check walks the subtree at i: indices in range, every node reached once
+// (no cycles or shared subtrees), features in range, covers positive at
+// splits, depth bounded. It returns the subtree's cover-weighted mean leaf
+// value and its depth.
+func (t *tree) check(f *Forest, i int32, depth int, seen []bool) (mean float64, maxDepth int, err error) {
 	if depth > maxTreeDepth {
-		return 0, 0, fmt.Errorf("deeper than %d levels (cycle?)", maxTreeDepth)
+		return 0, 0, fmt.Errorf("deeper than %d levels", maxTreeDepth)
 	}
 	if i < 0 || int(i) >= len(t.nodes) {
 		return 0, 0, fmt.Errorf("child index %d outside the tree's %d nodes", i, len(t.nodes))
 	}
+	if seen[i] {
+		return 0, 0, fmt.Errorf("node %d is reached twice (cycle or shared node)", i)
+	}
+	seen[i] = true
 	nd := &t.nodes[i]
 	if nd.kind == kindLeaf {
 		return nd.value, depth, nil
@@ -151,11 +156,11 @@ func (t *tree) check(f *Forest, i int32, depth int) (mean float64, maxDepth int,
 	if !(nd.cover > 0) || math.IsInf(nd.cover, 0) {
 		return 0, 0, fmt.Errorf("node %d has cover %g; TreeSHAP needs the positive training cover of every split", i, nd.cover)
 	}
-	lm, ld, err := t.check(f, nd.left, depth+1)
+	lm, ld, err := t.check(f, nd.left, depth+1, seen)
 	if err != nil {
 		return 0, 0, err
 	}
-	rm, rd, err := t.check(f, nd.right, depth+1)
+	rm, rd, err := t.check(f, nd.right, depth+1, seen)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -280,6 +285,26 @@ func (e *Explainer) Explain(ctx context.Context, b engine.Batch, out []float64) 
 	return nil
 }
 
+// Scratch is one goroutine's working memory for ExplainRow.
+type Scratch struct{ path []pathElement }
+
+// NewScratch returns scratch sized for this forest's deepest tree.
+func (f *Forest) NewScratch() *Scratch { return &Scratch{path: make([]pathElement, f.pathLen)} }
+
+// ExplainRow writes Width() values for one row of NumFeatures() values into
+// out, without allocating. s must come from NewScratch of this forest and
+// must not be shared between goroutines.
+func (f *Forest) ExplainRow(x, out []float64, s *Scratch) error {
+	if len(x) != f.numFeatures || len(out) != f.Width() {
+		return fmt.Errorf("row of %d values and %d outputs, want %d and %d", len(x), len(out), f.numFeatures, f.Width())
+	}
+	if len(s.path) != f.pathLen {
+		return fmt.Errorf("scratch is for another model")
+	}
+	f.explainRow(x, out, s.path)
+	return nil
+}
+
 // explainRange explains rows sequentially with one path buffer.
 func (f *Forest) explainRange(ctx context.Context, b engine.Batch, out []float64) error {
 	path := make([]pathElement, f.pathLen)
@@ -295,8 +320,7 @@ func (f *Forest) explainRange(ctx context.Context, b engine.Batch, out []float64
 	return nil
 }
 
-// ExplainRow writes Width() values for one row into out. path is scratch
-// from NewPath; reuse it across rows to stay allocation-free.
+// explainRow is ExplainRow without the checks.
 func (f *Forest) explainRow(x []float64, out []float64, path []pathElement) {
 	clear(out)
 	stride := f.numFeatures + 1

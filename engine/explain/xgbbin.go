@@ -98,6 +98,9 @@ func loadXGBin(r *bytes.Reader) (*Forest, error) {
 		if tp.NumRoots != 1 || tp.NumNodes <= 0 || tp.NumNodes > maxXGBinNodes {
 			return nil, fmt.Errorf("tree %d has %d roots and %d nodes", i, tp.NumRoots, tp.NumNodes)
 		}
+		if int(tp.NumNodes)*(20+16) > r.Len() {
+			return nil, fmt.Errorf("tree %d claims %d nodes, more than the file holds", i, tp.NumNodes)
+		}
 		nodes := make([]xgbinNode, tp.NumNodes)
 		stats := make([]xgbinStat, tp.NumNodes)
 		if err := binary.Read(r, le, nodes); err != nil {
