@@ -19,6 +19,7 @@ type xgbDoc struct {
 			BaseScore  string `json:"base_score"`
 			NumClass   string `json:"num_class"`
 			NumFeature string `json:"num_feature"`
+			NumTarget  string `json:"num_target"`
 		} `json:"learner_model_param"`
 		Objective struct {
 			Name string `json:"name"`
@@ -123,6 +124,11 @@ func LoadXGBoostJSON(data []byte) (*Forest, error) {
 	if s := l.Param.NumClass; s != "" && s != "0" {
 		if numGroups, err = strconv.Atoi(s); err != nil || numGroups < 1 {
 			return nil, fmt.Errorf("xgboost json: learner_model_param.num_class %q is not a positive integer", s)
+		}
+	}
+	if s := l.Param.NumTarget; s != "" && s != "0" && s != "1" {
+		if numGroups, err = strconv.Atoi(s); err != nil || numGroups < 1 {
+			return nil, fmt.Errorf("xgboost json: learner_model_param.num_target %q is not a positive integer", s)
 		}
 	}
 	base, err := parseBaseScore(l.Param.BaseScore)
