@@ -17,11 +17,13 @@
 // (and github.com/dmitryikh/leaves behind them) drop them, so this package
 // reads the tree structure and covers from the file itself; Detect from
 // engine/model picks the format. Split decisions copy the scorers' semantics
-// (XGBoost: float32 and "<"; LightGBM: float64, "<=", missing types and
-// categorical bitsets as leaves has them), so the contributions of a row add
-// up to the margin engine/model scores for it.
+// (XGBoost JSON: float32 and "<", categorical sets as XGBoost; LightGBM text
+// and legacy XGBoost binary: float64, "<=", missing types and categorical
+// bitsets as leaves has them), so the contributions of a row add up to the
+// margin engine/model scores for it.
 //
-// Explaining a row allocates nothing: each worker reuses one path buffer
-// sized for the deepest tree. Rows are split across workers like the CPU
-// scorer's.
+// Explaining a row allocates nothing: Explainer.Explain gives each worker
+// one path buffer sized for the deepest tree and splits rows across workers
+// like the CPU scorer; Forest.ExplainRow does one row with a caller-held
+// Scratch (one per goroutine), for callers that explain records one by one.
 package explain
