@@ -359,6 +359,7 @@ func shadowCommand() *cobra.Command {
 		Use:   "shadow",
 		Short: "score inputs through a model file (shadow score) and compare models",
 		Example: `  mlectl shadow score --model model.json --input rows.csv
+  mlectl shadow explain --model model.json --input rows.csv --output contribs.csv
   mlectl shadow report fraud --from -6h
   mlectl shadow replay fraud --model v2.json`,
 	}, runShadow,
@@ -369,6 +370,13 @@ func shadowCommand() *cobra.Command {
 			Example: `  mlectl shadow score --model model.json --input rows.csv --output predictions.txt
   mlectl shadow score --model model.txt --format lightgbm --input rows.libsvm --raw`,
 		}, runShadowScore),
+		newLeaf(&cobra.Command{
+			Use:   "explain",
+			Short: "write each input row's per-feature TreeSHAP contributions (bias last)",
+			Long:  strings.TrimSuffix(shadowExplainUsage, "\nflags:\n"),
+			Example: `  mlectl shadow explain --model model.json --input rows.csv --output contribs.csv
+  mlectl shadow explain --model model.txt --format lightgbm --input rows.csv --label-column 0`,
+		}, runShadowExplain),
 		newLeaf(&cobra.Command{
 			Use:   "report MODEL",
 			Short: "compare a model's production version with its candidate on the collector",

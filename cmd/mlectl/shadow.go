@@ -27,9 +27,9 @@ flags:
 
 func runShadow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, "usage: mlectl shadow score|report|replay [flags]  (see mlectl shadow SUBCOMMAND --help)\n")
+		fmt.Fprint(stdout, "usage: mlectl shadow score|report|replay|explain [flags]  (see mlectl shadow SUBCOMMAND --help)\n")
 		if len(args) == 0 {
-			return usagef("missing subcommand (want: score, report or replay)")
+			return usagef("missing subcommand (want: score, report, replay or explain)")
 		}
 		return nil
 	}
@@ -40,8 +40,10 @@ func runShadow(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return runShadowReport(ctx, args[1:], stdout, stderr)
 	case "replay":
 		return runShadowReplay(ctx, args[1:], stdout, stderr)
+	case "explain":
+		return runShadowExplain(ctx, args[1:], stdout, stderr)
 	}
-	return usagef("unknown shadow subcommand %q (want: score, report or replay)", args[0])
+	return usagef("unknown shadow subcommand %q (want: score, report, replay or explain)", args[0])
 }
 
 // absentValuer is implemented by models that know what an absent sparse

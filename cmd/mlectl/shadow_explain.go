@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/mlectl/mlectl/engine/dataset"
+	"github.com/mlectl/mlectl/engine/explain"
+	"github.com/mlectl/mlectl/engine/model"
+)
+
+const shadowExplainUsage = `usage: mlectl shadow explain --model FILE --input FILE [--output FILE] [flags]
+
+Writes, for every input row, the contribution of each feature to the model's
+raw margin (exact TreeSHAP, as XGBoost's predict(pred_contribs=True)) as CSV:
+a header of the feature names then "bias", one row per input row. The
+contributions of a row plus its bias add up to the row's raw margin.
+Multi-class models get one block of columns per class ("class<k>:<name>").
+
+flags:
+`
+
+func runShadowExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("shadow explain", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, shadowExplainUsage)
+		fs.PrintDefaults()
+	}
+	var (
+		modelPath   = fs.String("model", "", "model `file`: XGBoost JSON, UBJSON or binary (binf or pre-1.0), or LightGBM text")
+		formatName  = fs.String("format", "", "model format: xgboost-json, xgboost-ubj, xgboost, lightgbm (default: detect by content)")
+		inputPath   = fs.String("input", "", "input `file` of rows to explain: CSV/TSV (optional header of feature names) or libsvm; - for stdin")
+		inputFormat = fs.String("input-format", "", "input format: csv, tsv, libsvm (default: by extension, then by content)")
+		outputPath  = fs.String("output", "-", "where to write the contributions CSV; - for stdout")
+		labelColumn = fs.Int("label-column", -1, "0-based CSV/TSV column holding a label, dropped before explaining")
+		threads     = fs.Int("threads", 0, "goroutines (default: all cores)")
+	)
+	if err := describeFlags(fs, args); err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usagef("%v", err)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usagef("unexpected argument %q", fs.Arg(0))
+	case *modelPath == "":
+		return usagef("--model is required")
+	case *inputPath == "":
+		return usagef("--input is required")
+	}
+	format, err := model.ParseFormat(*formatName)
+	if err != nil {
+		return usagef("--format: %v", err)
+	}
+	inFormat, err := dataset.ParseFormat(*inputFormat)
+	if err != nil {
+		return usagef("--input-format: %v", err)
+	}
+	data, err := os.ReadFile(*modelPath)
+	if err != nil {
+		return usagef("reading model: %v", err)
+	}
+	forest, err := explain.Load(data, format)
+	if err != nil {
+		return usagef("loading model %s: %v", *modelPath, err)
+	}
+
+	var in io.Reader = os.Stdin
+	if *inputPath != "-" {
+		f, err := os.Open(*inputPath)
+		if err != nil {
+			return usagef("reading input: %v", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	br := bufio.NewReaderSize(in, 1<<16)
+	if inFormat == dataset.FormatAuto {
+		head, _ := br.Peek(4096)
+		inFormat = dataset.DetectFormat(*inputPath, head)
+	}
+	batch, err := dataset.Read(br, dataset.Options{Format: inFormat, NumFeatures: forest.NumFeatures(),
+		FeatureNames: forest.FeatureNames(), LabelColumn: *labelColumn, Absent: forest.AbsentValue()})
+	if err != nil {
+		return usagef("input %s: %v", *inputPath, err)
+	}
+	if batch.Rows == 0 {
+		return usagef("input %s has no rows to explain", *inputPath)
+	}
+	out := make([]float64, batch.Rows*forest.Width())
+	e := explain.NewExplainer(forest)
+	e.Workers = *threads
+	if err := e.Explain(ctx, batch, out); err != nil {
+		return fmt.Errorf("explaining %s: %w", *inputPath, err)
+	}
+	return writeContributions(*outputPath, stdout, contributionHeader(forest), out)
+}
+
+// contributionHeader names the columns: features (f0, f1, … when the model
+// has no names) then bias, per class for multi-class models.
+func contributionHeader(f *explain.Forest) []string {
+	names := f.FeatureNames()
+	if len(names) != f.NumFeatures() {
+		names = make([]string, f.NumFeatures())
+		for i := range names {
+			names[i] = "f" + strconv.Itoa(i)
+		}
+	}
+	names = append(append([]string(nil), names...), "bias")
+	if f.NumGroups() == 1 {
+		return names
+	}
+	var header []string
+	for g := 0; g < f.NumGroups(); g++ {
+		for _, n := range names {
+			header = append(header, "class"+strconv.Itoa(g)+":"+n)
+		}
+	}
+	return header
+}
+
+// writeContributions writes the CSV next to its destination and renames it
+// into place, so a failed run never leaves a truncated file behind.
+func writeContributions(path string, stdout io.Writer, header []string, out []float64) error {
+	write := func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<16)
+		line := make([]byte, 0, 24*len(header))
+		for i, h := range header {
+			if i > 0 {
+				line = append(line, ',')
+			}
+			line = append(line, h...)
+		}
+		bw.Write(append(line, '\n'))
+		for r := 0; r < len(out); r += len(header) {
+			line = line[:0]
+			for k, v := range out[r : r+len(header)] {
+				if k > 0 {
+					line = append(line, ',')
+				}
+				line = strconv.AppendFloat(line, v, 'g', -1, 64)
+			}
+			bw.Write(append(line, '\n'))
+		}
+		return bw.Flush()
+	}
+	if path == "-" || path == "" {
+		return write(stdout)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("writing contributions: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing contributions to %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing contributions to %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing contributions to %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// explainFixture is a file of engine/explain's XGBoost oracle.
+func explainFixture(parts ...string) string {
+	return filepath.Join(append([]string{shadowRepoRoot, "engine", "explain", "testdata"}, parts...)...)
+}
+
+func readCSVRecords(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	return recs
+}
+
+// TestShadowExplainMatchesXGBoost runs the command on the adult model and
+// compares its CSV with XGBoost 1.7.4's pred_contribs.
+func TestShadowExplainMatchesXGBoost(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "contribs.csv")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"shadow", "explain", "--model", explainFixture("adult_binary", "model.json"),
+		"--input", explainFixture("adult_binary", "input.csv"), "--output", out}, &stdout, &stderr)
+	require.Equal(t, 0, code, "stderr: %s", stderr.String())
+	got, want := readCSVRecords(t, out), readCSVRecords(t, explainFixture("adult_binary", "contribs.csv"))
+	require.Equal(t, want[0], got[0], "header: feature names then bias")
+	require.Len(t, got, len(want))
+	for i := 1; i < len(want); i++ {
+		require.Len(t, got[i], len(want[i]))
+		for k := range want[i] {
+			g, err := strconv.ParseFloat(got[i][k], 64)
+			require.NoError(t, err)
+			w, err := strconv.ParseFloat(want[i][k], 64)
+			require.NoError(t, err)
+			require.LessOrEqualf(t, math.Abs(g-w), max(1e-5, 1e-4*math.Abs(w)), "row %d column %s", i, want[0][k])
+		}
+	}
+}
+
+func TestShadowExplainMultiClassHeader(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, runShadow(context.Background(), []string{"explain", "--model", shadowFixture("lightgbm_multiclass", "lgmulticlass.model"),
+		"--input", shadowFixture("lightgbm_multiclass", "multiclass_test_head200.tsv"), "--label-column", "0"}, &stdout, &stderr), stderr.String())
+	recs, err := csv.NewReader(&stdout).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, recs, 201, "header and one row per input row")
+	require.Len(t, recs[0], 5*29, "5 classes x (28 features + bias)")
+	require.Equal(t, "class0:Column_0", recs[0][0])
+	require.Equal(t, "class4:bias", recs[0][len(recs[0])-1])
+}
+
+func TestShadowExplainBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+		return p
+	}
+	adult := explainFixture("adult_binary", "model.json")
+	good := explainFixture("adult_binary", "input.csv")
+	cases := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"missing model flag", []string{"--input", good}, "--model is required"},
+		{"missing input flag", []string{"--model", adult}, "--input is required"},
+		{"unknown format", []string{"--model", adult, "--input", good, "--format", "onnx"}, `unknown model format "onnx"`},
+		{"lightgbm json dump has no counts", []string{"--model", write("lg.json", `{"name":"tree","tree_info":[]}`), "--input", good}, "no node counts"},
+		{"json without covers", []string{"--model", write("nocover.json", `{"learner":{"learner_model_param":{"num_feature":"1"},"gradient_booster":{"name":"gbtree","model":{"tree_info":[0],"trees":[{"left_children":[1,-1,-1],"right_children":[2,-1,-1],"split_indices":[0,0,0],"split_conditions":[0.5,1,2],"default_left":[0,0,0]}]}}}}`), "--input", good}, "sum_hessian"},
+		{"too few features", []string{"--model", adult, "--input", write("short.csv", "1,2,3\n")}, "the model expects 13"},
+		{"empty input", []string{"--model", adult, "--input", write("empty.csv", "age,workclass,fnlwgt,education_num,marital_status,occupation,relationship,race,sex,capital_gain,capital_loss,hours_per_week,native_country\n")}, "no rows to explain"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := runShadow(context.Background(), append([]string{"explain"}, tc.args...), &stdout, &stderr)
+			require.Error(t, err)
+			var ue usageError
+			require.True(t, errors.As(err, &ue), "want a usage error (exit 2), got %T: %v", err, err)
+			require.Contains(t, err.Error(), tc.wantErr)
+		})
+	}
+}
+
+func TestShadowExplainHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"shadow", "explain", "--help"}, &stdout, &stderr)
+	require.Equal(t, 0, code)
+	help := stdout.String() + stderr.String()
+	require.Contains(t, help, "usage: mlectl shadow explain --model FILE --input FILE")
+	require.Contains(t, help, "-label-column")
+}

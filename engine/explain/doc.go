@@ -1,0 +1,29 @@
+// Package explain computes per-feature contributions of tree-ensemble
+// predictions with exact path-dependent TreeSHAP (Lundberg, Erion & Lee,
+// "Consistent Individualized Feature Attribution for Tree Ensembles", 2018,
+// Algorithm 2: EXTEND and UNWIND over the decision path, weighted by the
+// training cover of each node).
+//
+// The output follows XGBoost's predict(..., pred_contribs=True): per row and
+// output group, one contribution per feature followed by the bias (the
+// expected margin over the training data, base score included), so that the
+// contributions plus the bias sum to the raw margin the model predicts for
+// the row. Missing values (NaN) follow the split's default direction, as in
+// scoring.
+//
+// Covers are the per-node sums the model files record: sum_hessian in
+// XGBoost JSON, the node statistics in legacy XGBoost binary models,
+// internal_count/leaf_count in LightGBM text models. engine/model's loaders
+// (and github.com/dmitryikh/leaves behind them) drop them, so this package
+// reads the tree structure and covers from the file itself; Detect from
+// engine/model picks the format. Split decisions copy the scorers' semantics
+// (XGBoost JSON: float32 and "<", categorical sets as XGBoost; LightGBM text
+// and legacy XGBoost binary: float64, "<=", missing types and categorical
+// bitsets as leaves has them), so the contributions of a row add up to the
+// margin engine/model scores for it.
+//
+// Explaining a row allocates nothing: Explainer.Explain gives each worker
+// one path buffer sized for the deepest tree and splits rows across workers
+// like the CPU scorer; Forest.ExplainRow does one row with a caller-held
+// Scratch (one per goroutine), for callers that explain records one by one.
+package explain
