@@ -254,7 +254,7 @@ func runShadowReplay(ctx context.Context, args []string, stdout, stderr io.Write
 	rep := shadow.Report{Model: pos[0], ProductionVersion: info.ProductionVersion, CandidateVersion: filepath.Base(*modelPath),
 		Source: shadow.SourceReplay, From: start.UTC(), To: end.UTC(), Skipped: info.Skipped,
 		RowsPerSecond: shadow.Num(info.RowsPerSecond)}
-	rep.Fill(acc.Result())
+	shadow.Fill(&rep, acc.Result())
 	if *output == "json" {
 		return printJSON(stdout, rep)
 	}

@@ -126,7 +126,7 @@ func (t *Tracker) SetBaseline(p *baseline.Profile) error {
 		f := &p.Features[i]
 		fc := *f
 		prof[f.Name] = &fc
-		s, err := f.Sketch(t.opts.Alpha)
+		s, err := baseline.Sketch(f, t.opts.Alpha)
 		if err != nil {
 			return fmt.Errorf("feature %s: %w", f.Name, err)
 		}
