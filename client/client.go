@@ -43,6 +43,12 @@ type Option func(*options)
 // WithToken sends "Authorization: Bearer <token>" with every request.
 func WithToken(token string) Option { return func(o *options) { o.token = token } }
 
+// WithTimeout bounds one call (DefaultTimeout otherwise); the command line
+// uses minutes for actions that wait on an actuator and for exports.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) { o.hc = &http.Client{Timeout: d} }
+}
+
 // WithHTTPClient replaces the default HTTP client (DefaultTimeout).
 func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = hc } }
 

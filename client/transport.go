@@ -40,31 +40,18 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 // answer's bytes (at most 64 MiB) and HTTP status, whatever the status: the
 // caller interprets it. Only transport failures are errors.
 func (c *Client) send(ctx context.Context, method, path string, params url.Values, body any) ([]byte, int, error) {
-	u := *c.base
-	u.Path += path
-	u.RawQuery = params.Encode()
-	var rd io.Reader
+	var b []byte
+	ctype := ""
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
 			return nil, 0, fmt.Errorf("encoding request for %s: %w", path, err)
 		}
-		rd = bytes.NewReader(b)
+		ctype = "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	resp, err := c.do(ctx, method, path, params, ctype, b)
 	if err != nil {
-		return nil, 0, fmt.Errorf("building request for %s: %w", path, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, 0, &UnreachableError{Host: c.base.Host, Err: err}
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
@@ -72,4 +59,31 @@ func (c *Client) send(ctx context.Context, method, path string, params url.Value
 		return nil, resp.StatusCode, fmt.Errorf("reading %s answer: %w", path, err)
 	}
 	return raw, resp.StatusCode, nil
+}
+
+// do sends one request and returns the response unread; only transport
+// failures are errors.
+func (c *Client) do(ctx context.Context, method, path string, params url.Values, ctype string, body []byte) (*http.Response, error) {
+	u := *c.base
+	u.Path += path
+	u.RawQuery = params.Encode()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("building request for %s: %w", path, err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, &UnreachableError{Host: c.base.Host, Err: err}
+	}
+	return resp, nil
 }
