@@ -27,14 +27,16 @@ const DefaultTimeout = 10 * time.Second
 
 // Client talks to one collector. It is safe for concurrent use.
 type Client struct {
-	base  *url.URL
-	token string
-	hc    *http.Client
+	base     *url.URL
+	token    string
+	hc       *http.Client
+	operator bool
 }
 
 type options struct {
-	token string
-	hc    *http.Client
+	token    string
+	hc       *http.Client
+	operator bool
 }
 
 // Option configures a Client.
@@ -42,6 +44,12 @@ type Option func(*options)
 
 // WithToken sends "Authorization: Bearer <token>" with every request.
 func WithToken(token string) Option { return func(o *options) { o.token = token } }
+
+// WithOperatorErrors words the collector's refusals for a command line
+// ("forbidden (403): …", "not authorized (401): … — pass --token or set
+// MLECTL_TOKEN") and reports a route the collector does not serve as an
+// *APIError saying so, where the console gets ErrNotConfigured.
+func WithOperatorErrors() Option { return func(o *options) { o.operator = true } }
 
 // WithTimeout bounds one call (DefaultTimeout otherwise); the command line
 // uses minutes for actions that wait on an actuator and for exports.
@@ -66,7 +74,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("collector URL %q must look like http://host:port", baseURL)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	return &Client{base: u, token: o.token, hc: o.hc}, nil
+	return &Client{base: u, token: o.token, hc: o.hc, operator: o.operator}, nil
 }
 
 // URL returns the collector base URL, for display.

@@ -22,6 +22,9 @@ func (c *Client) call(ctx context.Context, method, path string, params url.Value
 	if err != nil {
 		return err
 	}
+	if c.operator {
+		return decodeForOperator(path, raw, status, out)
+	}
 	env, err := decodeEnvelope(raw, status)
 	if err != nil {
 		var apiErr *APIError
@@ -77,9 +80,7 @@ func (c *Client) Runbook(ctx context.Context, id string) (Runbook, error) {
 // RunStep runs step n (1-based) of runbook id with vars filling its
 // ${placeholders}.
 func (c *Client) RunStep(ctx context.Context, id string, n int, vars map[string]string) (StepResult, error) {
-	var out StepResult
-	path := "/api/v1/runbooks/" + url.PathEscape(id) + "/steps/" + strconv.Itoa(n)
-	return out, c.call(ctx, http.MethodPost, path, nil, api.StepBody{Vars: vars}, &out)
+	return c.RunStepWith(ctx, id, n, api.StepBody{Vars: vars})
 }
 
 // EventLog lists events of model ("" for all) in [from, to), oldest first,

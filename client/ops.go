@@ -71,8 +71,7 @@ func (c *Client) AlertStates(ctx context.Context) ([]AlertState, error) {
 
 // Ack acknowledges the alert with id (from AlertStates).
 func (c *Client) Ack(ctx context.Context, id, comment string) error {
-	body := api.AckRequest{ID: id, Comment: comment}
-	if err := c.call(ctx, http.MethodPost, "/api/v1/alerts/ack", nil, body, nil); err != nil {
+	if _, err := c.AckAlert(ctx, id, comment); err != nil {
 		return fmt.Errorf("acknowledging the alert: %w", withAuthHint(err))
 	}
 	return nil
@@ -162,4 +161,12 @@ func (c *Client) Baseline(ctx context.Context, model, version string) (*Baseline
 		return nil, fmt.Errorf("decoding the %s baseline of %s: %w", version, model, err)
 	}
 	return p, nil
+}
+
+// ShadowReportQuery fetches the shadow comparison of model with the
+// report's query parameters as given (from, to, candidate, source,
+// threshold, tolerance, top).
+func (c *Client) ShadowReportQuery(ctx context.Context, model string, params url.Values) (ShadowReport, error) {
+	var out ShadowReport
+	return out, c.call(ctx, http.MethodGet, "/api/v1/shadow/"+url.PathEscape(model)+"/report", params, nil, &out)
 }

@@ -62,7 +62,6 @@ func (c *Client) sendRaw(ctx context.Context, method, path string, params url.Va
 	return raw, nil
 }
 
-
 // PostPredictions sends prediction records as NDJSON (POST
 // /api/v1/predictions), as a model server does.
 func (c *Client) PostPredictions(ctx context.Context, ndjson []byte) error {
