@@ -18,7 +18,6 @@ import (
 
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/engine"
-	"github.com/mlectl/mlectl/internal/apiclient"
 	"github.com/mlectl/mlectl/internal/timeparse"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/store"
@@ -101,7 +100,7 @@ func runShadowReport(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	cl, err := apiclient.New(cli.collector, cli.token, 5*time.Minute)
+	cl, err := newCLIClient(cli.collector, cli.token)
 	if err != nil {
 		return usagef("--collector: %v", err)
 	}
@@ -121,9 +120,9 @@ func runShadowReport(ctx context.Context, args []string, stdout, stderr io.Write
 	if *top > 0 {
 		q.Set("top", strconv.Itoa(*top))
 	}
-	var rep shadow.Report
-	if err := cl.Do(ctx, http.MethodGet, "/api/v1/shadow/"+url.PathEscape(pos[0])+"/report", q, nil, &rep); err != nil {
-		var ae *apiclient.APIError
+	rep, err := cl.ShadowReportQuery(ctx, pos[0], q)
+	if err != nil {
+		var ae *client.APIError
 		if errors.As(err, &ae) && ae.StatusCode == http.StatusBadRequest {
 			return usagef("%v", err)
 		}
