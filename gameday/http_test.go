@@ -1,7 +1,6 @@
 package gameday_test
 
 import (
-	"github.com/mlectl/mlectl/client"
 	"context"
 	"encoding/json"
 	"io"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/mlectl/mlectl/actuator"
 	"github.com/mlectl/mlectl/auth"
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/metaapi"

@@ -158,7 +158,7 @@ type Options struct {
 	// Seed seeds the random draws (default 1).
 	Seed uint64
 	// RunID prefixes request ids (default the start time in base 36).
-	RunID  string
+	RunID string
 	// HTTP sends the batches (default: a client with a 30 s timeout).
 	HTTP   *http.Client
 	Now    func() time.Time
