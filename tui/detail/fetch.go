@@ -64,7 +64,7 @@ func Panels(model string) []Panel {
 		{Title: "traffic /s", Format: common.FormatNumber,
 			Query: `sum by (version, role) (rate(mle_predictions_total{` + m + `}[5m]))`},
 		{Title: "live quality", Format: common.FormatNumber, Prefer: qualityMetrics,
-			Query: `{__name__=~"mle_model_(` + strings.Join(qualityMetrics, "|") + `)",` + m + `}`},
+			Query: `{__name__=~"` + wire.MetricModelQualityPrefix + `(` + strings.Join(qualityMetrics, "|") + `)",` + m + `}`},
 	}
 }
 
@@ -238,7 +238,7 @@ func fetchPanel(ctx context.Context, api API, p Panel, r client.Range) PanelData
 	}
 	m = preferred(m, p.Prefer)
 	if len(p.Prefer) > 0 && len(m) > 0 {
-		d.Metric = strings.TrimPrefix(m[0].Metric["__name__"], "mle_model_")
+		d.Metric = strings.TrimPrefix(m[0].Metric["__name__"], wire.MetricModelQualityPrefix)
 	}
 	slices.SortFunc(m, func(a, b client.Series) int { return strings.Compare(label(a.Metric), label(b.Metric)) })
 	for _, s := range m {
@@ -260,7 +260,7 @@ func preferred(m client.Matrix, prefer []string) client.Matrix {
 	for _, name := range prefer {
 		var out client.Matrix
 		for _, s := range m {
-			if s.Metric["__name__"] == "mle_model_"+name {
+			if s.Metric["__name__"] == wire.MetricModelQualityPrefix+name {
 				out = append(out, s)
 			}
 		}
@@ -275,7 +275,7 @@ func preferred(m client.Matrix, prefer []string) client.Matrix {
 func label(m client.Metric) string {
 	var parts []string
 	if n := m["__name__"]; n != "" {
-		parts = append(parts, strings.TrimPrefix(n, "mle_model_"))
+		parts = append(parts, strings.TrimPrefix(n, wire.MetricModelQualityPrefix))
 	}
 	for _, k := range []string{"version", "role"} {
 		if v := m[k]; v != "" {
