@@ -6,78 +6,32 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mlectl/mlectl/api"
+	"github.com/mlectl/mlectl/internal/atomicfile"
 )
 
 // Kinds of actuator.
 const (
-	KindWebhook = "webhook"
-	KindExec    = "exec"
-	KindFile    = "file"
+	KindWebhook = api.ActuatorWebhook
+	KindExec    = api.ActuatorExec
+	KindFile    = api.ActuatorFile
 )
 
 // DefaultTimeout bounds one actuation when the config sets none.
-const DefaultTimeout = 30 * time.Second
+const DefaultTimeout = api.DefaultActuatorTimeout
 
-// Config is a model's actuator, as stored in the registry.
-type Config struct {
-	Kind string `json:"kind" yaml:"kind"`
-	// URL is the webhook endpoint.
-	URL string `json:"url,omitempty" yaml:"url,omitempty"`
-	// Headers are sent with the webhook request (e.g. an Authorization).
-	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
-	// Command is the exec argv; it is not run through a shell unless it
-	// names one (["sh", "-c", "kubectl rollout undo deploy/$MLECTL_MODEL"]).
-	Command []string `json:"command,omitempty" yaml:"command,omitempty"`
-	// Path is the routing file the file actuator rewrites.
-	Path string `json:"path,omitempty" yaml:"path,omitempty"`
-	// TimeoutSeconds bounds one actuation (DefaultTimeout when 0).
-	TimeoutSeconds float64 `json:"timeout_seconds,omitempty" yaml:"timeout_seconds,omitempty"`
-}
+// Config is a model's actuator, as stored in the registry and served by the
+// API (package api holds the type and its validation and redaction).
+type Config = api.ActuatorConfig
 
-// Validate reports the first field that makes c unusable.
-func (c Config) Validate() error {
-	switch c.Kind {
-	case KindWebhook:
-		u, err := url.Parse(c.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("actuator.url %q is not an http(s) URL", redactURL(c.URL))
-		}
-		if ip := net.ParseIP(strings.Trim(u.Hostname(), "[]")); ip != nil && forbiddenIP(ip) {
-			return fmt.Errorf("actuator.url %q points at a link-local or cloud metadata address (169.254.0.0/16, fe80::/10): webhooks may not reach it", redactURL(c.URL))
-		}
-		if err := validateHeaders(c.Headers); err != nil {
-			return err
-		}
-	case KindExec:
-		if len(c.Command) == 0 || c.Command[0] == "" {
-			return fmt.Errorf("actuator.command is empty")
-		}
-
-	case KindFile:
-		if c.Path == "" || !filepath.IsAbs(c.Path) {
-			return fmt.Errorf("actuator.path %q must be an absolute file path", c.Path)
-		}
-	case "":
-		return fmt.Errorf("actuator.kind is empty (webhook, exec or file)")
-	default:
-		return fmt.Errorf("actuator.kind %q is not one of webhook, exec, file", c.Kind)
-	}
-	if c.TimeoutSeconds < 0 || c.TimeoutSeconds > 3600 {
-		return fmt.Errorf("actuator.timeout_seconds %v is outside 0..3600", c.TimeoutSeconds)
-	}
-	return nil
-}
-
-func (c Config) timeout() time.Duration {
+func timeoutOf(c Config) time.Duration {
 	if c.TimeoutSeconds > 0 {
 		return time.Duration(c.TimeoutSeconds * float64(time.Second))
 	}
@@ -85,27 +39,11 @@ func (c Config) timeout() time.Duration {
 }
 
 // Route is one version's share of traffic after the action.
-type Route struct {
-	Version     string  `json:"version"`
-	Stage       string  `json:"stage"`
-	ArtifactURI string  `json:"artifact_uri"`
-	SHA256      string  `json:"sha256"`
-	Weight      float64 `json:"weight"`
-}
+type Route = api.ActuatorRoute
 
 // Request is the action handed to an actuator: what to do, and the complete
 // routing the serving system should end up with.
-type Request struct {
-	Action         string    `json:"action"`
-	Model          string    `json:"model"`
-	FromVersion    string    `json:"from_version,omitempty"`
-	ToVersion      string    `json:"to_version"`
-	TrafficPercent float64   `json:"traffic_percent"`
-	Reason         string    `json:"reason,omitempty"`
-	Actor          string    `json:"actor,omitempty"`
-	RequestedAt    time.Time `json:"requested_at"`
-	Routes         []Route   `json:"routes"`
-}
+type Request = api.ActuatorRequest
 
 // Actuator carries out a Request.
 type Actuator interface {
@@ -135,7 +73,7 @@ type Webhook struct {
 
 // Apply implements Actuator.
 func (w *Webhook) Apply(ctx context.Context, req Request) error {
-	ctx, cancel := context.WithTimeout(ctx, w.cfg.timeout())
+	ctx, cancel := context.WithTimeout(ctx, timeoutOf(w.cfg))
 	defer cancel()
 	body, err := json.Marshal(req)
 	if err != nil {
@@ -181,7 +119,7 @@ func Env(req Request) []string {
 
 // Apply implements Actuator.
 func (e *Exec) Apply(ctx context.Context, req Request) error {
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.timeout())
+	ctx, cancel := context.WithTimeout(ctx, timeoutOf(e.cfg))
 	defer cancel()
 	body, err := json.Marshal(req)
 	if err != nil {
@@ -195,7 +133,7 @@ func (e *Exec) Apply(ctx context.Context, req Request) error {
 	cmd.WaitDelay = time.Second
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("command %s did not finish within %s: %s", e.cfg.Command[0], e.cfg.timeout(), out.String())
+			return fmt.Errorf("command %s did not finish within %s: %s", e.cfg.Command[0], timeoutOf(e.cfg), out.String())
 		}
 		return fmt.Errorf("command %s failed (%v): %s", e.cfg.Command[0], err, out.String())
 	}
@@ -248,41 +186,8 @@ func (f *File) Apply(ctx context.Context, req Request) error {
 	return nil
 }
 
-// WriteFileAtomic replaces path with data via temp file + fsync + rename.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("%s: creating temporary file: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("%s: writing: %w", path, err)
-	}
-	if err = tmp.Chmod(perm); err != nil {
-		return fmt.Errorf("%s: chmod: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("%s: fsync: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("%s: closing: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("%s: rename: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("%s: opening directory for fsync: %w", path, err)
-	}
-	defer d.Close()
-	if err = d.Sync(); err != nil {
-		return fmt.Errorf("%s: fsync directory: %w", path, err)
-	}
-	return nil
+// WriteFileAtomic replaces path with data via temp file + fsync + rename
+// (see package atomicfile).
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return atomicfile.Write(path, data, perm)
 }

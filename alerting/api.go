@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/audit"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/internal/apienv"
@@ -19,11 +20,8 @@ import (
 // maxBody caps request bodies; acks and silences are small.
 const maxBody = 64 << 10
 
-// AckRequest is the body of POST /api/v1/alerts/ack.
-type AckRequest struct {
-	ID      string `json:"id"`
-	Comment string `json:"comment,omitempty"`
-}
+// AckRequest is the body of POST /api/v1/alerts/ack (api.AckRequest).
+type AckRequest = api.AckRequest
 
 // Handler serves acknowledgements and silences:
 //

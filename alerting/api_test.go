@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlectl/mlectl/audit"
 	"github.com/mlectl/mlectl/auth"
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/events"
 )
 
@@ -114,9 +115,9 @@ func TestAckAndSilenceAPI(t *testing.T) {
 	// Ack: recorded with actor; listed; stops webhook repeats.
 	code, out := f.call(t, "POST", "/api/v1/alerts/ack", "alice-token", `{"id":"`+id+`","comment":"looking"}`)
 	require.Equal(t, 200, code, "%v", out)
-	cl, err := NewClient(f.srv.URL, "viewer-token")
+	cl, err := client.New(f.srv.URL, client.WithToken("viewer-token"), client.WithOperatorErrors())
 	require.NoError(t, err)
-	listed, err := cl.Alerts(context.Background())
+	listed, err := cl.AlertStates(context.Background())
 	require.NoError(t, err)
 	require.Len(t, listed, 1)
 	require.NotNil(t, listed[0].Ack)
@@ -127,19 +128,19 @@ func TestAckAndSilenceAPI(t *testing.T) {
 
 	// Silence through the client as alice; it suppresses the resolved
 	// notification of the matching alert.
-	rc, err := NewClient(f.srv.URL, "alice-token")
+	rc, err := client.New(f.srv.URL, client.WithToken("alice-token"), client.WithOperatorErrors())
 	require.NoError(t, err)
-	sil, err := rc.CreateSilence(context.Background(), SilenceRequest{Matchers: `alertname="ModelDown", model="fraud"`, Duration: "1h", Comment: "maintenance"})
+	sil, err := rc.PostSilence(context.Background(), SilenceRequest{Matchers: `alertname="ModelDown", model="fraud"`, Duration: "1h", Comment: "maintenance"})
 	require.NoError(t, err)
 	assert.Equal(t, "active", sil.Status)
 	assert.Equal(t, "alice", sil.CreatedBy)
 	assert.Equal(t, at(68), sil.EndsAt)
-	listed, err = cl.Alerts(context.Background())
+	listed, err = cl.AlertStates(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, []string{sil.ID}, listed[0].SilencedBy)
 
-	_, err = cl.CreateSilence(context.Background(), SilenceRequest{Matchers: `model="x"`, Duration: "1h", Comment: "x"})
-	var apiErr *APIError
+	_, err = cl.PostSilence(context.Background(), SilenceRequest{Matchers: `model="x"`, Duration: "1h", Comment: "x"})
+	var apiErr *client.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusForbidden, apiErr.StatusCode)
 

@@ -13,13 +13,15 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"gopkg.in/yaml.v3"
+
+	"github.com/mlectl/mlectl/api"
 )
 
 // Drift series written by the prediction-log pipeline (and the demo).
 const (
-	MetricFeatureDrifted = "mle_feature_drifted"
-	MetricDriftShare     = "mle_dataset_drift_share"
-	MetricPredictions    = "mle_predictions_total"
+	MetricFeatureDrifted = api.MetricFeatureDrifted
+	MetricDriftShare     = api.MetricDatasetDriftShare
+	MetricPredictions    = api.MetricPredictionsTotal
 )
 
 // RoleShadow is the role label of predictions a shadow version logged

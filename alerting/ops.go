@@ -10,23 +10,12 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/rules"
 
+	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/events"
 )
 
-// ActiveAlert is a pending or firing alert with its id, ack and silences.
-type ActiveAlert struct {
-	ID              string            `json:"id"`
-	Name            string            `json:"name"`
-	State           string            `json:"state"`
-	Labels          map[string]string `json:"labels"`
-	Annotations     map[string]string `json:"annotations"`
-	Value           float64           `json:"value"`
-	ActiveAt        time.Time         `json:"activeAt"`
-	FiredAt         *time.Time        `json:"firedAt,omitempty"`
-	KeepFiringSince *time.Time        `json:"keepFiringSince,omitempty"`
-	Ack             *Ack              `json:"ack,omitempty"`
-	SilencedBy      []string          `json:"silencedBy,omitempty"`
-}
+// ActiveAlert is an active alert with its id, ack and silences (api.ActiveAlert).
+type ActiveAlert = api.ActiveAlert
 
 // Alerts returns the pending and firing alerts, firing first, then by name
 // and id.
@@ -108,16 +97,8 @@ func (m *Manager) Ack(ctx context.Context, id, actor, comment string) (Ack, erro
 	return ack, nil
 }
 
-// SilenceRequest is a silence to create: matchers in PromQL selector syntax
-// (`alertname="X", model=~"a|b"`), from StartsAt (zero: now) for Duration
-// or until EndsAt.
-type SilenceRequest struct {
-	Matchers string    `json:"matchers"`
-	StartsAt time.Time `json:"startsAt,omitzero"`
-	EndsAt   time.Time `json:"endsAt,omitzero"`
-	Duration string    `json:"duration,omitempty"`
-	Comment  string    `json:"comment"`
-}
+// SilenceRequest is the body of POST /api/v1/silences (api.SilenceRequest).
+type SilenceRequest = api.SilenceRequest
 
 // CreateSilence validates and stores a silence by actor and records a
 // silence event.

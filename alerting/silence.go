@@ -15,6 +15,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/mlectl/mlectl/api"
 )
 
 // Silence suppresses notifications for the alerts its matchers select
@@ -34,14 +36,8 @@ type Silence struct {
 	matchers []*labels.Matcher
 }
 
-// Ack records that a responder has taken an alert. It lasts until the alert
-// resolves.
-type Ack struct {
-	AlertID string    `json:"alertId"`
-	By      string    `json:"by"`
-	At      time.Time `json:"at"`
-	Comment string    `json:"comment,omitempty"`
-}
+// Ack records that a responder has taken an alert (api.Ack).
+type Ack = api.Ack
 
 // ErrNotFound is returned for an unknown silence or alert id.
 var ErrNotFound = errors.New("not found")

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/mlectl/mlectl/api"
 )
 
 var (
@@ -23,25 +25,8 @@ var (
 // genesisHash is the PrevHash of the first entry.
 const genesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
 
-// Entry is one audited call. Field order is the canonical JSON order.
-type Entry struct {
-	Seq    uint64    `json:"seq"`
-	Time   time.Time `json:"time"`
-	Actor  string    `json:"actor"`
-	Role   string    `json:"role"`
-	Method string    `json:"method"`
-	Path   string    `json:"path"`
-	Status int       `json:"status"`
-	Detail string    `json:"detail,omitempty"`
-	// Source is the caller's address; Repeats, on a summary entry, how many
-	// more refusals like an earlier entry came in its window (see Append).
-	// Both are left out of the JSON when empty, so entries written before
-	// they existed hash as they did.
-	Source   string `json:"source,omitempty"`
-	Repeats  uint64 `json:"repeats,omitempty"`
-	PrevHash string `json:"prev_hash"`
-	Hash     string `json:"hash"`
-}
+// Entry is one audit record (api.AuditEntry).
+type Entry = api.AuditEntry
 
 // computeHash returns sha256 over the canonical JSON of e with Hash empty.
 // encoding/json writes struct fields in declaration order and times in
@@ -216,17 +201,8 @@ func (l *Log) List(ctx context.Context, from uint64, limit int) ([]Entry, error)
 	return out, err
 }
 
-// Report is the outcome of Verify.
-type Report struct {
-	OK       bool   `json:"ok"`
-	Entries  uint64 `json:"entries"`
-	HeadSeq  uint64 `json:"head_seq"`
-	HeadHash string `json:"head_hash"`
-	// BadSeq is the sequence number of the first entry that fails, or where
-	// an entry is missing; 0 when OK.
-	BadSeq  uint64 `json:"bad_seq,omitempty"`
-	Problem string `json:"problem,omitempty"`
-}
+// Report is the outcome of Verify (api.AuditReport).
+type Report = api.AuditReport
 
 // Verify walks the whole chain. A broken chain is reported in Report, not as
 // an error; err is only for failures to read the database.

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mlectl/mlectl/internal/apiclient"
+	"github.com/mlectl/mlectl/api"
 )
 
 // DefaultURL is where a local collector listens.
@@ -21,14 +21,22 @@ const DefaultURL = "http://127.0.0.1:9710"
 // cannot exhaust the console's memory.
 const maxBody = 64 << 20
 
+// DefaultTimeout bounds one call when the caller's HTTP client sets none
+// of its own; the caller's context can end it sooner.
+const DefaultTimeout = 10 * time.Second
+
 // Client talks to one collector. It is safe for concurrent use.
 type Client struct {
-	t *apiclient.Client
+	base     *url.URL
+	token    string
+	hc       *http.Client
+	operator bool
 }
 
 type options struct {
-	token string
-	hc    *http.Client
+	token    string
+	hc       *http.Client
+	operator bool
 }
 
 // Option configures a Client.
@@ -37,29 +45,48 @@ type Option func(*options)
 // WithToken sends "Authorization: Bearer <token>" with every request.
 func WithToken(token string) Option { return func(o *options) { o.token = token } }
 
-// WithHTTPClient replaces the default HTTP client (10 s timeout).
+// WithOperatorErrors words the collector's refusals for a command line
+// ("forbidden (403): …", "not authorized (401): … — pass --token or set
+// MLECTL_TOKEN") and reports a route the collector does not serve as an
+// *APIError saying so, where the console gets ErrNotConfigured.
+func WithOperatorErrors() Option { return func(o *options) { o.operator = true } }
+
+// WithTimeout bounds one call (DefaultTimeout otherwise); the command line
+// uses minutes for actions that wait on an actuator and for exports.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) { o.hc = &http.Client{Timeout: d} }
+}
+
+// WithHTTPClient replaces the default HTTP client (DefaultTimeout).
 func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = hc } }
 
 // New returns a client for the collector at baseURL (scheme://host[:port][/prefix]).
 func New(baseURL string, opts ...Option) (*Client, error) {
-	o := options{hc: &http.Client{Timeout: 10 * time.Second}}
+	o := options{}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	t, err := apiclient.NewWithHTTPClient(baseURL, o.token, o.hc)
-	if err != nil {
-		return nil, err
+	if o.hc == nil {
+		o.hc = &http.Client{Timeout: DefaultTimeout}
 	}
-	return &Client{t: t}, nil
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("collector URL %q must look like http://host:port", baseURL)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return &Client{base: u, token: o.token, hc: o.hc, operator: o.operator}, nil
 }
 
 // URL returns the collector base URL, for display.
-func (c *Client) URL() string { return c.t.URL() }
+func (c *Client) URL() string { return c.base.String() }
+
+// Host is the collector's host:port, for messages.
+func (c *Client) Host() string { return c.base.Host }
 
 // get performs one GET and returns the body and HTTP status. A 404 maps to
 // ErrNotConfigured; transport failures are wrapped with the endpoint.
 func (c *Client) get(ctx context.Context, path string, params url.Values) ([]byte, int, error) {
-	body, status, err := c.t.Send(ctx, http.MethodGet, path, params, nil)
+	body, status, err := c.send(ctx, http.MethodGet, path, params, nil)
 	if err != nil {
 		return nil, status, err
 	}
@@ -185,14 +212,22 @@ func (c *Client) LabelValues(ctx context.Context, name string, matchers []string
 }
 
 // BuildInfo is the collector's /api/v1/status/buildinfo answer.
-type BuildInfo struct {
-	Version   string `json:"version"`
-	Revision  string `json:"revision"`
-	Branch    string `json:"branch"`
-	BuildUser string `json:"buildUser"`
-	BuildDate string `json:"buildDate"`
-	GoVersion string `json:"goVersion"`
-}
+type BuildInfo = api.BuildInfo
+
+// TSDBStat is one "name: count" entry of the TSDB status.
+type TSDBStat = api.TSDBStat
+
+// TSDBStatus is the collector's /api/v1/status/tsdb answer.
+type TSDBStatus = api.TSDBStatus
+
+// Alert is one entry of /api/v1/alerts.
+type Alert = api.Alert
+
+// Rule is one recording or alerting rule of /api/v1/rules.
+type Rule = api.Rule
+
+// RuleGroup is one group of /api/v1/rules.
+type RuleGroup = api.RuleGroup
 
 // BuildInfo fetches the collector's version information.
 func (c *Client) BuildInfo(ctx context.Context) (BuildInfo, error) {
@@ -200,40 +235,10 @@ func (c *Client) BuildInfo(ctx context.Context) (BuildInfo, error) {
 	return out, c.getInto(ctx, "/api/v1/status/buildinfo", nil, &out)
 }
 
-// TSDBStat is one "name: count" entry of the TSDB status.
-type TSDBStat struct {
-	Name  string `json:"name"`
-	Value uint64 `json:"value"`
-}
-
-// TSDBStatus is the collector's /api/v1/status/tsdb answer.
-type TSDBStatus struct {
-	HeadStats struct {
-		NumSeries     uint64 `json:"numSeries"`
-		NumLabelPairs int    `json:"numLabelPairs"`
-		ChunkCount    int64  `json:"chunkCount"`
-		MinTime       int64  `json:"minTime"`
-		MaxTime       int64  `json:"maxTime"`
-	} `json:"headStats"`
-	SeriesCountByMetricName     []TSDBStat `json:"seriesCountByMetricName"`
-	LabelValueCountByLabelName  []TSDBStat `json:"labelValueCountByLabelName"`
-	MemoryInBytesByLabelName    []TSDBStat `json:"memoryInBytesByLabelName"`
-	SeriesCountByLabelValuePair []TSDBStat `json:"seriesCountByLabelValuePair"`
-}
-
 // TSDBStatus fetches cardinality statistics.
 func (c *Client) TSDBStatus(ctx context.Context) (TSDBStatus, error) {
 	var out TSDBStatus
 	return out, c.getInto(ctx, "/api/v1/status/tsdb", nil, &out)
-}
-
-// Alert is one entry of /api/v1/alerts.
-type Alert struct {
-	Labels      map[string]string `json:"labels"`
-	Annotations map[string]string `json:"annotations"`
-	State       string            `json:"state"` // firing, pending
-	ActiveAt    time.Time         `json:"activeAt"`
-	Value       string            `json:"value"`
 }
 
 // Alerts lists active (pending and firing) alerts. The error wraps
@@ -244,29 +249,6 @@ func (c *Client) Alerts(ctx context.Context) ([]Alert, error) {
 	}
 	err := c.getInto(ctx, "/api/v1/alerts", nil, &out)
 	return out.Alerts, err
-}
-
-// Rule is one recording or alerting rule of /api/v1/rules.
-type Rule struct {
-	Name           string            `json:"name"`
-	Query          string            `json:"query"`
-	Type           string            `json:"type"` // alerting, recording
-	Health         string            `json:"health"`
-	LastError      string            `json:"lastError"`
-	State          string            `json:"state"`
-	Labels         map[string]string `json:"labels"`
-	Annotations    map[string]string `json:"annotations"`
-	Alerts         []Alert           `json:"alerts"`
-	LastEvaluation time.Time         `json:"lastEvaluation"`
-}
-
-// RuleGroup is one group of /api/v1/rules.
-type RuleGroup struct {
-	Name           string    `json:"name"`
-	File           string    `json:"file"`
-	Interval       float64   `json:"interval"`
-	Rules          []Rule    `json:"rules"`
-	LastEvaluation time.Time `json:"lastEvaluation"`
 }
 
 // Rules lists rule groups. The error wraps ErrNotConfigured when the

@@ -9,19 +9,18 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/mlectl/mlectl/predlog/baseline"
-	"github.com/mlectl/mlectl/predlog/skew"
+	"github.com/mlectl/mlectl/api"
 )
 
 // DriftHistogram is one feature's distribution in a collector drift window
 // beside its training profile's: numerical counts over the profile's bins,
-// or category counts. Window.Kind says which window: skew.WindowScored, the
+// or category counts. Window.Kind says which window: api.WindowScored, the
 // last closed one the drift scores were computed from (with its start, end
-// and sample count), or skew.WindowOpen, the one still filling (before the
+// and sample count), or api.WindowOpen, the one still filling (before the
 // first window closes, or from a collector that serves only the open
-// window). See package skew for the accuracy of the numerical counts
+// window). See api.NumericBins for the accuracy of the numerical counts
 // (Numeric.Uncertain).
-type DriftHistogram = skew.Histogram
+type DriftHistogram = api.DriftHistogram
 
 // DriftHistogram fetches GET /api/v1/drift/{model}/features/{feature}/histogram,
 // the collector's default window (the scored one once a window has closed).
@@ -38,7 +37,7 @@ func (c *Client) DriftHistogram(ctx context.Context, model, version, feature str
 	if bins != 0 {
 		params.Set("bins", strconv.Itoa(bins))
 	}
-	raw, status, err := c.t.Send(ctx, http.MethodGet, path, params, nil)
+	raw, status, err := c.send(ctx, http.MethodGet, path, params, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -73,17 +72,17 @@ func DecodeDriftHistogram(body []byte, httpStatus int) (*DriftHistogram, error) 
 	}
 	switch h.Window.Kind {
 	case "":
-		h.Window.Kind = skew.WindowOpen // a collector from before scored windows
-	case skew.WindowOpen:
-	case skew.WindowScored:
+		h.Window.Kind = api.WindowOpen // a collector from before scored windows
+	case api.WindowOpen:
+	case api.WindowScored:
 		if h.Window.Start == nil || h.Window.End == nil {
 			return nil, fmt.Errorf("decoding drift histogram: scored window of %q without its start and end", h.Feature)
 		}
 	default:
-		return nil, fmt.Errorf("decoding drift histogram: window kind %q, want %q or %q", h.Window.Kind, skew.WindowScored, skew.WindowOpen)
+		return nil, fmt.Errorf("decoding drift histogram: window kind %q, want %q or %q", h.Window.Kind, api.WindowScored, api.WindowOpen)
 	}
 	switch h.Type {
-	case baseline.Numerical:
+	case api.Numerical:
 		n := h.Numeric
 		if n == nil {
 			return nil, fmt.Errorf("decoding drift histogram: numerical feature %q without bins", h.Feature)
@@ -94,7 +93,7 @@ func DecodeDriftHistogram(body []byte, httpStatus int) (*DriftHistogram, error) 
 		if len(n.BaselineProportions) != 0 && len(n.BaselineProportions) != len(n.Counts) {
 			return nil, fmt.Errorf("decoding drift histogram: %d baseline proportions for %d bins", len(n.BaselineProportions), len(n.Counts))
 		}
-	case baseline.Categorical:
+	case api.Categorical:
 		if h.Numeric != nil {
 			return nil, fmt.Errorf("decoding drift histogram: categorical feature %q with numerical bins", h.Feature)
 		}

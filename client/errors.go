@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,14 +19,39 @@ type APIError struct {
 	StatusCode int    // HTTP status of the answer
 	Type       string // Prometheus errorType: bad_data, execution, timeout, ...
 	Message    string // the collector's own words
+
+	// operator words the error for a command line (WithOperatorErrors).
+	operator bool
 }
 
 func (e *APIError) Error() string {
+	if e.operator {
+		return e.operatorText()
+	}
 	typ := e.Type
 	if typ == "" {
 		typ = "HTTP " + strconv.Itoa(e.StatusCode)
 	}
 	return fmt.Sprintf("collector rejected the request (%s): %s", typ, e.Message)
+}
+
+// operatorText is the command line's wording: the status first, with what
+// to do about a missing token.
+func (e *APIError) operatorText() string {
+	switch e.StatusCode {
+	case http.StatusUnauthorized:
+		return fmt.Sprintf("not authorized (401): %s — pass --token or set MLECTL_TOKEN", e.Message)
+	case http.StatusForbidden:
+		return fmt.Sprintf("forbidden (403): %s", e.Message)
+	case http.StatusNotFound:
+		return fmt.Sprintf("not found (404): %s", e.Message)
+	case http.StatusConflict:
+		return fmt.Sprintf("conflict (409): %s", strings.TrimPrefix(e.Message, "conflict: "))
+	}
+	if e.Type != "" {
+		return fmt.Sprintf("collector answered %d %s: %s", e.StatusCode, e.Type, e.Message)
+	}
+	return fmt.Sprintf("collector answered %d: %s", e.StatusCode, e.Message)
 }
 
 // lineCol matches the "line:col: parse error" prefix PromQL parse errors

@@ -10,9 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mlectl/mlectl/events"
-	"github.com/mlectl/mlectl/metaapi"
-	"github.com/mlectl/mlectl/runbooks"
+	"github.com/mlectl/mlectl/api"
 )
 
 // call sends one request to an /api/v1 endpoint with an optional JSON body
@@ -20,9 +18,12 @@ import (
 // (the route is not mounted) wraps ErrNotConfigured; a 404 in the envelope
 // (an unknown runbook, injection, ...) is an *APIError like any refusal.
 func (c *Client) call(ctx context.Context, method, path string, params url.Values, body, out any) error {
-	raw, status, err := c.t.Send(ctx, method, path, params, body)
+	raw, status, err := c.send(ctx, method, path, params, body)
 	if err != nil {
 		return err
+	}
+	if c.operator {
+		return decodeForOperator(path, raw, status, out)
 	}
 	env, err := decodeEnvelope(raw, status)
 	if err != nil {
@@ -48,10 +49,16 @@ func (c *Client) call(ctx context.Context, method, path string, params url.Value
 }
 
 // RunbookSummary is one entry of GET /api/v1/runbooks.
-type RunbookSummary = metaapi.RunbookSummary
+type RunbookSummary = api.RunbookSummary
 
 // StepResult is what running a runbook step did.
-type StepResult = metaapi.StepResult
+type StepResult = api.StepResult
+
+// Runbook is one runbook with its Markdown body and steps.
+type Runbook = api.Runbook
+
+// Event is one entry of the collector's event log.
+type Event = api.Event
 
 // Runbooks lists the collector's runbooks; with labels (an alert's labels
 // and its runbook annotation) only the runbooks linked to that alert.
@@ -65,23 +72,21 @@ func (c *Client) Runbooks(ctx context.Context, labels map[string]string) ([]Runb
 }
 
 // Runbook fetches one runbook with its Markdown body and steps.
-func (c *Client) Runbook(ctx context.Context, id string) (runbooks.Runbook, error) {
-	var out runbooks.Runbook
+func (c *Client) Runbook(ctx context.Context, id string) (Runbook, error) {
+	var out Runbook
 	return out, c.call(ctx, http.MethodGet, "/api/v1/runbooks/"+url.PathEscape(id), nil, nil, &out)
 }
 
 // RunStep runs step n (1-based) of runbook id with vars filling its
 // ${placeholders}.
 func (c *Client) RunStep(ctx context.Context, id string, n int, vars map[string]string) (StepResult, error) {
-	var out StepResult
-	path := "/api/v1/runbooks/" + url.PathEscape(id) + "/steps/" + strconv.Itoa(n)
-	return out, c.call(ctx, http.MethodPost, path, nil, metaapi.StepBody{Vars: vars}, &out)
+	return c.RunStepWith(ctx, id, n, api.StepBody{Vars: vars})
 }
 
 // EventLog lists events of model ("" for all) in [from, to), oldest first,
-// at most limit (0: the collector's default), as the events package types
-// them so the timeline package can build reports from them.
-func (c *Client) EventLog(ctx context.Context, model string, from, to time.Time, limit int) ([]events.Event, error) {
+// at most limit (0: the collector's default), as api.Event, so the
+// timeline package can build reports from them.
+func (c *Client) EventLog(ctx context.Context, model string, from, to time.Time, limit int) ([]Event, error) {
 	p := url.Values{}
 	if model != "" {
 		p.Set("model", model)
@@ -95,37 +100,17 @@ func (c *Client) EventLog(ctx context.Context, model string, from, to time.Time,
 	if limit > 0 {
 		p.Set("limit", strconv.Itoa(limit))
 	}
-	var out []events.Event
+	var out []Event
 	return out, c.call(ctx, http.MethodGet, "/api/v1/events", p, nil, &out)
 }
 
 // Injection is one game-day fault injection.
-type Injection struct {
-	ID        string     `json:"id"`
-	Model     string     `json:"model"`
-	Version   string     `json:"version,omitempty"`
-	Feature   string     `json:"feature,omitempty"`
-	Kind      string     `json:"kind"`
-	Magnitude float64    `json:"magnitude"`
-	Duration  string     `json:"duration"`
-	StartedAt time.Time  `json:"started_at"`
-	EndsAt    time.Time  `json:"ends_at"`
-	StoppedAt *time.Time `json:"stopped_at,omitempty"`
-	Active    bool       `json:"active"`
-	Records   int64      `json:"records"`
-}
+type Injection = api.Injection
 
 // InjectionRequest is the body of POST /api/v1/gameday/injections.
-type InjectionRequest struct {
-	Model     string  `json:"model"`
-	Version   string  `json:"version,omitempty"`
-	Feature   string  `json:"feature,omitempty"`
-	Kind      string  `json:"kind"`
-	Magnitude float64 `json:"magnitude"`
-	Duration  string  `json:"duration"`
-}
+type InjectionRequest = api.InjectionRequest
 
-const injectionsPath = "/api/v1/gameday/injections"
+const injectionsPath = api.PathInjections
 
 // Injections lists active and ended injections, newest first. The error
 // wraps ErrNotConfigured when the collector runs no game days.

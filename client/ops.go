@@ -9,10 +9,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/mlectl/mlectl/alerting"
-	"github.com/mlectl/mlectl/predlog/baseline"
-	"github.com/mlectl/mlectl/registry"
-	"github.com/mlectl/mlectl/shadow"
+	"github.com/mlectl/mlectl/api"
 )
 
 // This file holds the calls the console makes beyond the Prometheus API:
@@ -35,21 +32,16 @@ func withAuthHint(err error) error {
 }
 
 // Version is one registry version of a model.
-type Version = registry.Version
+type Version = api.Version
 
 // ActionResult is what a rollback or promote did.
-type ActionResult = registry.ActionResult
-
-type actionBody struct {
-	Version string `json:"version,omitempty"`
-	Reason  string `json:"reason,omitempty"`
-}
+type ActionResult = api.ActionResult
 
 // Rollback returns a model's production to version ("" for the previous
 // production version); reason goes into the event log.
 func (c *Client) Rollback(ctx context.Context, model, version, reason string) (ActionResult, error) {
 	var out ActionResult
-	err := c.call(ctx, http.MethodPost, "/api/v1/models/"+url.PathEscape(model)+"/rollback", nil, actionBody{Version: version, Reason: reason}, &out)
+	err := c.call(ctx, http.MethodPost, "/api/v1/models/"+url.PathEscape(model)+"/rollback", nil, api.ActionBody{Version: version, Reason: reason}, &out)
 	if err != nil {
 		return out, fmt.Errorf("rollback of %s: %w", model, withAuthHint(err))
 	}
@@ -59,7 +51,7 @@ func (c *Client) Rollback(ctx context.Context, model, version, reason string) (A
 // Promote sends all of a model's production traffic to version.
 func (c *Client) Promote(ctx context.Context, model, version, reason string) (ActionResult, error) {
 	var out ActionResult
-	err := c.call(ctx, http.MethodPost, "/api/v1/models/"+url.PathEscape(model)+"/promote", nil, actionBody{Version: version, Reason: reason}, &out)
+	err := c.call(ctx, http.MethodPost, "/api/v1/models/"+url.PathEscape(model)+"/promote", nil, api.ActionBody{Version: version, Reason: reason}, &out)
 	if err != nil {
 		return out, fmt.Errorf("promotion of %s %s: %w", model, version, withAuthHint(err))
 	}
@@ -68,7 +60,7 @@ func (c *Client) Promote(ctx context.Context, model, version, reason string) (Ac
 
 // AlertState is an active alert as the collector's alerting engine holds
 // it: with the id that acks use, the ack and the silences muting it.
-type AlertState = alerting.ActiveAlert
+type AlertState = api.ActiveAlert
 
 // AlertStates lists active alerts with ids, acks and silences. The error
 // wraps ErrNotConfigured when the collector evaluates no rules.
@@ -79,27 +71,19 @@ func (c *Client) AlertStates(ctx context.Context) ([]AlertState, error) {
 
 // Ack acknowledges the alert with id (from AlertStates).
 func (c *Client) Ack(ctx context.Context, id, comment string) error {
-	body := struct {
-		ID      string `json:"id"`
-		Comment string `json:"comment,omitempty"`
-	}{id, comment}
-	if err := c.call(ctx, http.MethodPost, "/api/v1/alerts/ack", nil, body, nil); err != nil {
+	if _, err := c.AckAlert(ctx, id, comment); err != nil {
 		return fmt.Errorf("acknowledging the alert: %w", withAuthHint(err))
 	}
 	return nil
 }
 
 // Silence is one alert silence.
-type Silence = alerting.Silence
+type Silence = api.Silence
 
 // CreateSilence mutes alerts matching matchers (a PromQL selector such as
 // {alertname="X",model="fraud"}) for d.
 func (c *Client) CreateSilence(ctx context.Context, matchers string, d time.Duration, comment string) (Silence, error) {
-	body := struct {
-		Matchers string `json:"matchers"`
-		Duration string `json:"duration"`
-		Comment  string `json:"comment"`
-	}{matchers, d.String(), comment}
+	body := api.SilenceRequest{Matchers: matchers, Duration: d.String(), Comment: comment}
 	var out Silence
 	if err := c.call(ctx, http.MethodPost, "/api/v1/silences", nil, body, &out); err != nil {
 		return out, fmt.Errorf("creating the silence: %w", withAuthHint(err))
@@ -109,7 +93,7 @@ func (c *Client) CreateSilence(ctx context.Context, matchers string, d time.Dura
 
 // ShadowReport compares a model's production version with its candidate;
 // figures that could not be computed are NaN.
-type ShadowReport = shadow.Report
+type ShadowReport = api.ShadowReport
 
 // ShadowReport fetches the shadow comparison of model over [from, to).
 // The error wraps ErrNotConfigured when the collector has no shadow
@@ -127,7 +111,7 @@ func (c *Client) ShadowReport(ctx context.Context, model string, from, to time.T
 }
 
 // ModelState is a registry model with its versions and production history.
-type ModelState = registry.ModelState
+type ModelState = api.ModelState
 
 // Model fetches one registry model with its versions. The error wraps
 // ErrNotConfigured when the collector has no registry, and is an *APIError
@@ -147,14 +131,14 @@ func (c *Client) Models(ctx context.Context) ([]ModelState, error) {
 
 // Baseline is a model version's training profile: per feature a sorted
 // sample and quantiles (numerical) or category counts (categorical).
-type Baseline = baseline.Profile
+type Baseline = api.Profile
 
 // Baseline fetches the training profile of model version. The error
 // wraps ErrNotConfigured when the collector has no prediction pipeline,
 // and is an *APIError with status 404 when no profile was registered.
 func (c *Client) Baseline(ctx context.Context, model, version string) (*Baseline, error) {
 	path := "/api/v1/baselines/" + url.PathEscape(model) + "/" + url.PathEscape(version)
-	raw, status, err := c.t.Send(ctx, http.MethodGet, path, nil, nil)
+	raw, status, err := c.send(ctx, http.MethodGet, path, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -172,9 +156,17 @@ func (c *Client) Baseline(ctx context.Context, model, version string) (*Baseline
 		}
 		return nil, &APIError{StatusCode: status, Message: e.Error}
 	}
-	p, err := baseline.Unmarshal(raw)
+	p, err := api.UnmarshalProfile(raw)
 	if err != nil {
 		return nil, fmt.Errorf("decoding the %s baseline of %s: %w", version, model, err)
 	}
 	return p, nil
+}
+
+// ShadowReportQuery fetches the shadow comparison of model with the
+// report's query parameters as given (from, to, candidate, source,
+// threshold, tolerance, top).
+func (c *Client) ShadowReportQuery(ctx context.Context, model string, params url.Values) (ShadowReport, error) {
+	var out ShadowReport
+	return out, c.call(ctx, http.MethodGet, "/api/v1/shadow/"+url.PathEscape(model)+"/report", params, nil, &out)
 }

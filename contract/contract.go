@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"gopkg.in/yaml.v3"
 
+	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/baseline"
 )
@@ -40,7 +41,7 @@ const (
 )
 
 // MetricViolations is the series name the Checker writes.
-const MetricViolations = "mle_schema_violations_total"
+const MetricViolations = api.MetricSchemaViolationsTotal
 
 // Contract is the schema of one model's inputs.
 type Contract struct {

@@ -1,14 +1,12 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"sort"
 	"time"
 
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/drift"
 	"github.com/mlectl/mlectl/predlog"
 	predapi "github.com/mlectl/mlectl/predlog/api"
@@ -80,7 +78,14 @@ func (d *Demo) sendDueLabels(ctx context.Context, now time.Time) error {
 		buf = append(buf, '\n')
 	}
 	d.pending = append(d.pending[:0], d.pending[n:]...)
-	return d.post(ctx, http.MethodPost, "/api/v1/feedback", "application/x-ndjson", buf)
+	cl, err := d.client()
+	if err != nil {
+		return err
+	}
+	if err := cl.PostFeedback(ctx, buf); err != nil {
+		return fmt.Errorf("demo: POST /api/v1/feedback: %w", err)
+	}
+	return nil
 }
 
 // postPredictions sends one tick's records as NDJSON, like a model server.
@@ -93,30 +98,33 @@ func (d *Demo) postPredictions(ctx context.Context, recs []predlog.Record) error
 		buf = predlog.AppendJSON(buf, &recs[i])
 		buf = append(buf, '\n')
 	}
-	return d.post(ctx, http.MethodPost, "/api/v1/predictions", "application/x-ndjson", buf)
-}
-
-func (d *Demo) post(ctx context.Context, method, path, ctype string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, method, d.URL+path, bytes.NewReader(body))
+	cl, err := d.client()
 	if err != nil {
-		return fmt.Errorf("demo: %s %s: %w", method, path, err)
+		return err
 	}
-	req.Header.Set("Content-Type", ctype)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("demo: %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("demo: %s %s: %s: %s", method, path, resp.Status, msg)
+	if err := cl.PostPredictions(ctx, buf); err != nil {
+		return fmt.Errorf("demo: POST /api/v1/predictions: %w", err)
 	}
 	return nil
+}
+
+// client is the collector client the demo feeds the pipeline through,
+// like a model server would; each call is bounded by client.DefaultTimeout.
+func (d *Demo) client() (*client.Client, error) {
+	cl, err := client.New(d.URL)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	return cl, nil
 }
 
 // importBaselines PUTs each model version's training profile as its
 // baseline, so streaming drift has something to compare against.
 func (d *Demo) importBaselines(ctx context.Context, now time.Time) error {
+	cl, err := d.client()
+	if err != nil {
+		return err
+	}
 	for _, m := range d.Sim.Models() {
 		frame, categorical := profileFrame(m)
 		for _, v := range []string{m.Production, m.Previous, m.Shadow} {
@@ -131,8 +139,8 @@ func (d *Demo) importBaselines(ctx context.Context, now time.Time) error {
 			if err != nil {
 				return fmt.Errorf("demo: baseline of %s/%s: %w", m.Name, v, err)
 			}
-			if err := d.post(ctx, http.MethodPut, "/api/v1/baselines/"+m.Name+"/"+v, "application/json", b); err != nil {
-				return err
+			if err := cl.PutBaseline(ctx, m.Name, v, b); err != nil {
+				return fmt.Errorf("demo: PUT baseline of %s/%s: %w", m.Name, v, err)
 			}
 		}
 	}

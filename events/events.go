@@ -2,73 +2,42 @@ package events
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
+
+	"github.com/mlectl/mlectl/api"
 )
 
-// Kind classifies an event. The set is open: writers may add kinds, readers
-// must ignore the ones they do not know.
-type Kind string
+// Kind classifies an event; the wire type lives in package api.
+type Kind = api.EventKind
 
-// Event kinds written by mlectl itself.
+// Event kinds written by mlectl itself (see package api).
 const (
-	KindDeploy        Kind = "deploy"
-	KindVersionChange Kind = "version_change"
-	KindAlertFiring   Kind = "alert_firing"
-	KindAlertResolved Kind = "alert_resolved"
-	KindAck           Kind = "ack"
-	KindSilence       Kind = "silence"
-	KindAction        Kind = "action"
-	KindRunbookStep   Kind = "runbook_step"
-	// KindInjection is a game-day fault injection starting or stopping
-	// (Action "start" or "stop", label injection_id; package gameday).
-	KindInjection       Kind = "injection"
-	KindAnnotation      Kind = "annotation"
-	KindDriftDetected   Kind = "drift_detected"
-	KindSLOBreach       Kind = "slo_breach"
-	KindIncidentResolve Kind = "incident_resolved"
+	KindDeploy          = api.KindDeploy
+	KindVersionChange   = api.KindVersionChange
+	KindAlertFiring     = api.KindAlertFiring
+	KindAlertResolved   = api.KindAlertResolved
+	KindAck             = api.KindAck
+	KindSilence         = api.KindSilence
+	KindAction          = api.KindAction
+	KindRunbookStep     = api.KindRunbookStep
+	KindInjection       = api.KindInjection
+	KindAnnotation      = api.KindAnnotation
+	KindDriftDetected   = api.KindDriftDetected
+	KindSLOBreach       = api.KindSLOBreach
+	KindIncidentResolve = api.KindIncidentResolve
 )
 
 // Result values for action and runbook_step events.
 const (
-	ResultOK     = "ok"
-	ResultFailed = "failed"
-	ResultDryRun = "dry_run"
+	ResultOK     = api.ResultOK
+	ResultFailed = api.ResultFailed
+	ResultDryRun = api.ResultDryRun
 )
 
-// Event is one thing that happened to a model or to the system. Time is UTC
-// with nanosecond precision; ID is assigned by the store and orders events
-// that share a timestamp.
-type Event struct {
-	ID      string            `json:"id,omitempty"`
-	Time    time.Time         `json:"time"`
-	Kind    Kind              `json:"kind"`
-	Model   string            `json:"model,omitempty"`
-	Version string            `json:"version,omitempty"`
-	Actor   string            `json:"actor,omitempty"`
-	Text    string            `json:"text,omitempty"`
-	Action  string            `json:"action,omitempty"`
-	Result  string            `json:"result,omitempty"`
-	Labels  map[string]string `json:"labels,omitempty"`
-}
-
-// Validate reports the first field that makes e unfit for the log.
-func (e Event) Validate() error {
-	if e.Kind == "" {
-		return fmt.Errorf("event field kind is empty")
-	}
-	if len(e.Kind) > 64 {
-		return fmt.Errorf("event field kind is longer than 64 bytes")
-	}
-	if len(e.Text) > 16<<10 {
-		return fmt.Errorf("event field text is longer than 16 KiB")
-	}
-	if len(e.Labels) > 64 {
-		return fmt.Errorf("event field labels has more than 64 entries")
-	}
-	return nil
-}
+// Event is one thing that happened to a model or to the system; the wire
+// type lives in package api.
+type Event = api.Event
 
 // Recorder appends events. The rules engine, the registry actions and the
 // API write through it.
@@ -89,7 +58,7 @@ type Filter struct {
 
 // DefaultLimit bounds a query that sets no limit, so one request cannot pull
 // an unbounded history into memory.
-const DefaultLimit = 10000
+const DefaultLimit = api.DefaultEventLimit
 
 func (f Filter) match(e *Event) bool {
 	if f.Model != "" && e.Model != f.Model {

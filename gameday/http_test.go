@@ -16,6 +16,7 @@ import (
 
 	"github.com/mlectl/mlectl/actuator"
 	"github.com/mlectl/mlectl/auth"
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/metaapi"
@@ -174,21 +175,20 @@ func TestHTTPLifecycleAndRoles(t *testing.T) {
 func TestClientAgainstHandler(t *testing.T) {
 	srv, _ := apiServer(t)
 	ctx := context.Background()
-	cl, err := gameday.NewClient(srv.URL, "responder-token", nil)
+	cl, err := client.New(srv.URL, client.WithToken("responder-token"), client.WithOperatorErrors())
 	require.NoError(t, err)
-	mag := 0.5
-	inj, err := cl.Start(ctx, gameday.Request{Model: "demand", Feature: "temp", Kind: gameday.KindNulls, Magnitude: &mag, Duration: "2m"})
+	inj, err := cl.StartInjection(ctx, client.InjectionRequest{Model: "demand", Feature: "temp", Kind: string(gameday.KindNulls), Magnitude: 0.5, Duration: "2m"})
 	require.NoError(t, err)
 	assert.Equal(t, "2m", inj.Duration)
-	list, err := cl.List(ctx)
+	list, err := cl.Injections(ctx)
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 	assert.Equal(t, inj.ID, list[0].ID)
-	stopped, err := cl.Stop(ctx, inj.ID)
+	stopped, err := cl.StopInjection(ctx, inj.ID)
 	require.NoError(t, err)
 	assert.False(t, stopped.Active)
-	_, err = cl.Start(ctx, gameday.Request{Model: "demand", Feature: "temp", Kind: "melt", Magnitude: &mag, Duration: "2m"})
-	var ae *gameday.APIError
+	_, err = cl.StartInjection(ctx, client.InjectionRequest{Model: "demand", Feature: "temp", Kind: "melt", Magnitude: 0.5, Duration: "2m"})
+	var ae *client.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, http.StatusBadRequest, ae.StatusCode)
 	assert.Contains(t, ae.Message, "kind: ")

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mlectl/mlectl/actuator"
+	wire "github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/audit"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/events"
@@ -270,11 +270,7 @@ func (a *api) listVersions(w http.ResponseWriter, r *http.Request) {
 }
 
 // ModelSpec is the body of PUT /api/v1/models/{model}.
-type ModelSpec struct {
-	Owner       string          `json:"owner,omitempty"`
-	Description string          `json:"description,omitempty"`
-	Actuator    actuator.Config `json:"actuator"`
-}
+type ModelSpec = wire.ModelSpec
 
 func (a *api) putModel(w http.ResponseWriter, r *http.Request) {
 	p := notePrincipal(r)
@@ -331,12 +327,7 @@ func (a *api) archive(archived bool) http.HandlerFunc {
 }
 
 // ActionBody is the body of rollback, promote and traffic calls.
-type ActionBody struct {
-	Version        string   `json:"version,omitempty"`
-	TrafficPercent *float64 `json:"traffic_percent,omitempty"`
-	Reason         string   `json:"reason,omitempty"`
-	DryRun         bool     `json:"dry_run,omitempty"`
-}
+type ActionBody = wire.ActionBody
 
 func (a *api) action(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -510,15 +501,7 @@ func (a *api) knownModel(ctx context.Context, model string) (bool, error) {
 // ---- runbooks ----
 
 // RunbookSummary is one entry of GET /api/v1/runbooks.
-type RunbookSummary struct {
-	ID     string   `json:"id"`
-	Title  string   `json:"title"`
-	Alerts []string `json:"alerts,omitempty"`
-	Models []string `json:"models,omitempty"`
-	Owner  string   `json:"owner,omitempty"`
-	Steps  int      `json:"steps"`
-	Source string   `json:"source"`
-}
+type RunbookSummary = wire.RunbookSummary
 
 // listRunbooks lists every runbook, or, when query parameters are given,
 // the runbooks linked to the alert they describe: runbook and runbook_url
@@ -559,25 +542,10 @@ func (a *api) getRunbook(w http.ResponseWriter, r *http.Request) {
 }
 
 // StepBody is the body of POST /api/v1/runbooks/{id}/steps/{n}.
-type StepBody struct {
-	Vars   map[string]string `json:"vars,omitempty"`
-	DryRun bool              `json:"dry_run,omitempty"`
-}
+type StepBody = wire.StepBody
 
 // StepResult is what running a step did.
-type StepResult struct {
-	Runbook string                 `json:"runbook"`
-	Step    int                    `json:"step"`
-	Title   string                 `json:"title"`
-	Action  string                 `json:"action,omitempty"`
-	Args    map[string]string      `json:"args,omitempty"`
-	Outcome string                 `json:"outcome"`
-	Result  *registry.ActionResult `json:"result,omitempty"`
-	// Query is the expanded PromQL of a query step; the client evaluates it
-	// against /api/v1/query.
-	Query     string `json:"query,omitempty"`
-	SilenceID string `json:"silence_id,omitempty"`
-}
+type StepResult = wire.StepResult
 
 func (a *api) runStep(w http.ResponseWriter, r *http.Request) {
 	p := notePrincipal(r)

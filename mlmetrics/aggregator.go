@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/mlectl/mlectl/api"
 )
 
 // LatencyBuckets are the upper bounds (seconds) of the latency histogram;
@@ -141,13 +143,13 @@ func (a *Aggregator) AppendTo(ctx context.Context, db storage.Appendable, ts tim
 			status string
 			v      float64
 		}{{"ok", tr.ok}, {"error", tr.errors}} {
-			if err := add(labels.FromStrings(append([]string{"__name__", "mle_predictions_total", "status", st.status}, base...)...), st.v); err != nil {
+			if err := add(labels.FromStrings(append([]string{"__name__", api.MetricPredictionsTotal, "status", st.status}, base...)...), st.v); err != nil {
 				_ = app.Rollback()
 				return err
 			}
 		}
 		for i, le := range LatencyBuckets {
-			lset := labels.FromStrings(append([]string{"__name__", "mle_inference_latency_seconds_bucket", "le", formatLE(le)}, base...)...)
+			lset := labels.FromStrings(append([]string{"__name__", api.MetricInferenceLatencyBucket, "le", formatLE(le)}, base...)...)
 			if err := add(lset, tr.buckets[i]); err != nil {
 				_ = app.Rollback()
 				return err
@@ -158,9 +160,9 @@ func (a *Aggregator) AppendTo(ctx context.Context, db storage.Appendable, ts tim
 			name, le string
 			v        float64
 		}{
-			{"mle_inference_latency_seconds_bucket", "+Inf", count},
-			{"mle_inference_latency_seconds_sum", "", tr.sum},
-			{"mle_inference_latency_seconds_count", "", count},
+			{api.MetricInferenceLatencyBucket, "+Inf", count},
+			{api.MetricInferenceLatencySum, "", tr.sum},
+			{api.MetricInferenceLatencyCount, "", count},
 		}
 		for _, s := range series {
 			ls := append([]string{"__name__", s.name}, base...)

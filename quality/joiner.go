@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/predlog"
 )
 
@@ -386,17 +387,17 @@ func classify(ps []pair, q *Quality) {
 
 // Series names written by AppendTo.
 const (
-	MetricAccuracy  = "mle_model_accuracy"
-	MetricPrecision = "mle_model_precision"
-	MetricRecall    = "mle_model_recall"
-	MetricF1        = "mle_model_f1"
-	MetricROCAUC    = "mle_model_roc_auc"
-	MetricLogLoss   = "mle_model_log_loss"
-	MetricMAE       = "mle_model_mae"
-	MetricRMSE      = "mle_model_rmse"
-	MetricMAPE      = "mle_model_mape"
-	MetricLabelLag  = "mle_label_lag_seconds"
-	MetricCoverage  = "mle_label_coverage_ratio"
+	MetricAccuracy  = api.MetricModelAccuracy
+	MetricPrecision = api.MetricModelPrecision
+	MetricRecall    = api.MetricModelRecall
+	MetricF1        = api.MetricModelF1
+	MetricROCAUC    = api.MetricModelROCAUC
+	MetricLogLoss   = api.MetricModelLogLoss
+	MetricMAE       = api.MetricModelMAE
+	MetricRMSE      = api.MetricModelRMSE
+	MetricMAPE      = api.MetricModelMAPE
+	MetricLabelLag  = api.MetricLabelLagSeconds
+	MetricCoverage  = api.MetricLabelCoverageRatio
 )
 
 // AppendTo writes the current metrics at ts. Undefined metrics are not

@@ -11,53 +11,25 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/mlectl/mlectl/actuator"
+	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/events"
 )
 
 // Action kinds.
 const (
-	ActionRollback   = "rollback"
-	ActionPromote    = "promote"
-	ActionSetTraffic = "set_traffic"
+	ActionRollback   = api.ActionRollback
+	ActionPromote    = api.ActionPromote
+	ActionSetTraffic = api.ActionSetTraffic
 )
 
 // ActionRequest asks for one stage change.
-type ActionRequest struct {
-	Action string `json:"action"`
-	Model  string `json:"model"`
-	// Version is the target; a rollback without one returns to the previous
-	// production version.
-	Version        string  `json:"version,omitempty"`
-	TrafficPercent float64 `json:"traffic_percent,omitempty"`
-	Reason         string  `json:"reason,omitempty"`
-	Actor          string  `json:"actor,omitempty"`
-	DryRun         bool    `json:"dry_run,omitempty"`
-}
+type ActionRequest = api.ActionRequest
 
 // Change is one version's stage before and after an action.
-type Change struct {
-	Version     string  `json:"version"`
-	FromStage   Stage   `json:"from_stage"`
-	ToStage     Stage   `json:"to_stage"`
-	FromTraffic float64 `json:"from_traffic_percent"`
-	ToTraffic   float64 `json:"to_traffic_percent"`
-	ArtifactURI string  `json:"artifact_uri"`
-	SHA256      string  `json:"sha256"`
-}
+type Change = api.StageChange
 
 // ActionResult says what an action did (or, with DryRun, would do).
-type ActionResult struct {
-	Action      string           `json:"action"`
-	Model       string           `json:"model"`
-	FromVersion string           `json:"from_version,omitempty"`
-	ToVersion   string           `json:"to_version"`
-	DryRun      bool             `json:"dry_run"`
-	Actuator    string           `json:"actuator"`
-	Checks      []string         `json:"checks"`
-	Changes     []Change         `json:"changes"`
-	Request     actuator.Request `json:"actuator_request"`
-	Revision    uint64           `json:"revision"`
-}
+type ActionResult = api.ActionResult
 
 type plan struct {
 	res      ActionResult

@@ -2,113 +2,47 @@ package registry
 
 import (
 	"errors"
-	"fmt"
-	"regexp"
-	"time"
 
-	"github.com/mlectl/mlectl/actuator"
+	"github.com/mlectl/mlectl/api"
 )
 
-// Stage is where a version serves.
-type Stage string
+// Stage is where a version serves (the wire type lives in package api).
+type Stage = api.Stage
 
 // Stages. StageNone is a registered version that serves nothing.
 const (
-	StageNone       Stage = "none"
-	StageProduction Stage = "production"
-	StageShadow     Stage = "shadow"
-	StageCanary     Stage = "canary"
-	StageArchived   Stage = "archived"
+	StageNone       = api.StageNone
+	StageProduction = api.StageProduction
+	StageShadow     = api.StageShadow
+	StageCanary     = api.StageCanary
+	StageArchived   = api.StageArchived
 )
 
 // ParseStage accepts the stage names (and "" for none).
-func ParseStage(s string) (Stage, error) {
-	switch Stage(s) {
-	case "", StageNone:
-		return StageNone, nil
-	case StageProduction, StageShadow, StageCanary, StageArchived:
-		return Stage(s), nil
-	}
-	return "", fmt.Errorf("stage %q is not one of none, production, shadow, canary, archived", s)
-}
+func ParseStage(s string) (Stage, error) { return api.ParseStage(s) }
 
 // Model is a named model and how actions on it are carried out.
-type Model struct {
-	Name        string          `json:"name"`
-	Owner       string          `json:"owner,omitempty"`
-	Description string          `json:"description,omitempty"`
-	Actuator    actuator.Config `json:"actuator"`
-	// ProductionHistory lists earlier production versions, oldest first; a
-	// rollback without --to returns to the last one.
-	ProductionHistory []string `json:"production_history,omitempty"`
-	// LastAction is the last action that changed stages, for the
-	// double-rollback guard and for display.
-	LastAction *ActionRecord `json:"last_action,omitempty"`
-	Revision   uint64        `json:"revision"`
-	CreatedAt  time.Time     `json:"created_at"`
-	UpdatedAt  time.Time     `json:"updated_at"`
-}
+type Model = api.Model
 
 // ActionRecord is a committed action.
-type ActionRecord struct {
-	Action      string    `json:"action"`
-	FromVersion string    `json:"from_version,omitempty"`
-	ToVersion   string    `json:"to_version"`
-	Actor       string    `json:"actor,omitempty"`
-	Reason      string    `json:"reason,omitempty"`
-	At          time.Time `json:"at"`
-}
+type ActionRecord = api.ActionRecord
 
-// Version is one trained artifact of a model.
-type Version struct {
-	Model       string             `json:"model"`
-	Version     string             `json:"version"`
-	ArtifactURI string             `json:"artifact_uri"`
-	SHA256      string             `json:"sha256"`
-	Owner       string             `json:"owner,omitempty"`
-	CreatedAt   time.Time          `json:"created_at"`
-	Metrics     map[string]float64 `json:"metrics,omitempty"`
-	// Baseline is the reference data set drift is measured against.
-	Baseline       string    `json:"baseline,omitempty"`
-	Stage          Stage     `json:"stage"`
-	TrafficPercent float64   `json:"traffic_percent"`
-	StageChangedAt time.Time `json:"stage_changed_at,omitempty"`
-}
+// Version is one trained artifact of a model; Validate checks it for
+// registration.
+type Version = api.Version
 
 // ModelState is a model with all its versions, oldest first.
-type ModelState struct {
-	Model
-	Production string    `json:"production,omitempty"`
-	Versions   []Version `json:"versions"`
-}
+type ModelState = api.ModelState
 
 // Errors callers map to HTTP statuses.
 var (
-	ErrNotFound   = errors.New("not found")
-	ErrExists     = errors.New("already exists")
-	ErrConflict   = errors.New("conflict")
-	ErrPrecheck   = errors.New("pre-check failed")
-	ErrInvalid    = errors.New("invalid request")
-	ErrActuator   = errors.New("actuator failed")
-	errNameSyntax = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+	ErrConflict = errors.New("conflict")
+	ErrPrecheck = errors.New("pre-check failed")
+	ErrInvalid  = api.ErrInvalid
+	ErrActuator = errors.New("actuator failed")
 )
 
 // ValidName reports whether s can name a model or version.
-func ValidName(s string) bool { return errNameSyntax.MatchString(s) }
-
-var sha256Syntax = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-// Validate reports the first field that makes v unfit for registration.
-func (v Version) Validate() error {
-	switch {
-	case !ValidName(v.Model):
-		return fmt.Errorf("%w: field model %q must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}", ErrInvalid, v.Model)
-	case !ValidName(v.Version):
-		return fmt.Errorf("%w: field version %q must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}", ErrInvalid, v.Version)
-	case v.ArtifactURI == "":
-		return fmt.Errorf("%w: field artifact_uri is empty", ErrInvalid)
-	case !sha256Syntax.MatchString(v.SHA256):
-		return fmt.Errorf("%w: field sha256 must be 64 lowercase hex digits", ErrInvalid)
-	}
-	return nil
-}
+func ValidName(s string) bool { return api.ValidName(s) }

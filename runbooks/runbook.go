@@ -10,29 +10,24 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
+
+	"github.com/mlectl/mlectl/api"
 )
 
 // Step actions.
 const (
-	ActionRollback = "rollback"
-	ActionPromote  = "promote"
-	ActionSilence  = "silence"
-	ActionAnnotate = "annotate"
-	ActionQuery    = "query"
+	ActionRollback = api.StepRollback
+	ActionPromote  = api.StepPromote
+	ActionSilence  = api.StepSilence
+	ActionAnnotate = api.StepAnnotate
+	ActionQuery    = api.StepQuery
 )
 
 var knownActions = []string{ActionRollback, ActionPromote, ActionSilence, ActionAnnotate, ActionQuery}
 
-// Step is one numbered step of a runbook.
-type Step struct {
-	Title string `yaml:"title" json:"title"`
-	Text  string `yaml:"text,omitempty" json:"text,omitempty"`
-	// Action, when set, is what `mlectl runbook run --step N` carries out.
-	Action string `yaml:"action,omitempty" json:"action,omitempty"`
-	// Args of the action; values may use ${var} placeholders (model,
-	// version, feature, ...) filled in when the step is run.
-	Args map[string]string `yaml:"args,omitempty" json:"args,omitempty"`
-}
+// Step is one step of a runbook (api.RunbookStep: Expand fills its
+// ${placeholders}).
+type Step = api.RunbookStep
 
 // Runbook is one parsed runbook file.
 type Runbook struct {
@@ -140,78 +135,15 @@ func (rb *Runbook) MatchesAlert(lset map[string]string) bool {
 	return false
 }
 
-var placeholder = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// Expand substitutes ${var} in the step's args from vars and returns the
-// names that had no value.
-func (s Step) Expand(vars map[string]string) (map[string]string, []string) {
-	out := make(map[string]string, len(s.Args))
-	var missing []string
-	for k, v := range s.Args {
-		out[k] = placeholder.ReplaceAllStringFunc(v, func(m string) string {
-			name := m[2 : len(m)-1]
-			val, ok := vars[name]
-			if !ok || val == "" {
-				if !slices.Contains(missing, name) {
-					missing = append(missing, name)
-				}
-				return m
-			}
-			return val
-		})
-	}
-	slices.Sort(missing)
-	return out, missing
+// Wire returns the runbook as the API serves it (the same JSON).
+func (rb *Runbook) Wire() api.Runbook {
+	return api.Runbook{ID: rb.ID, Title: rb.Title, Alerts: rb.Alerts, Models: rb.Models, Owner: rb.Owner,
+		Steps: rb.Steps, Body: rb.Body, Source: rb.Source}
 }
 
-// Markdown renders the runbook for a terminal or a wiki page.
+// Markdown renders the runbook for a terminal or a wiki page
+// (api.Runbook.Markdown).
 func (rb *Runbook) Markdown() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\n", rb.Title)
-	fmt.Fprintf(&b, "- **ID:** `%s`\n", rb.ID)
-	if rb.Owner != "" {
-		fmt.Fprintf(&b, "- **Owner:** %s\n", rb.Owner)
-	}
-	if len(rb.Alerts) > 0 {
-		fmt.Fprintf(&b, "- **Alerts:** `%s`\n", strings.Join(rb.Alerts, "` · `"))
-	}
-	if len(rb.Models) > 0 {
-		fmt.Fprintf(&b, "- **Models:** %s\n", strings.Join(rb.Models, ", "))
-	}
-	if rb.Body != "" {
-		fmt.Fprintf(&b, "\n%s\n", rb.Body)
-	}
-	if len(rb.Steps) > 0 {
-		b.WriteString("\n## Steps\n\n")
-		for i, s := range rb.Steps {
-			fmt.Fprintf(&b, "%d. **%s**", i+1, s.Title)
-			if s.Action != "" {
-				fmt.Fprintf(&b, " — action `%s`", s.Action)
-			}
-			b.WriteString("\n")
-			if s.Text != "" {
-				for _, line := range strings.Split(strings.TrimSpace(s.Text), "\n") {
-					fmt.Fprintf(&b, "   %s\n", line)
-				}
-			}
-			if len(s.Args) > 0 {
-				keys := make([]string, 0, len(s.Args))
-				for k := range s.Args {
-					keys = append(keys, k)
-				}
-				slices.Sort(keys)
-				b.WriteString("\n")
-				for _, k := range keys {
-					fmt.Fprintf(&b, "   - `%s`: `%s`\n", k, s.Args[k])
-				}
-			}
-			_, vars := s.Expand(nil)
-			run := fmt.Sprintf("mlectl runbook run %s --step %d", rb.ID, i+1)
-			for _, v := range vars {
-				run += fmt.Sprintf(" --set %s=…", v)
-			}
-			fmt.Fprintf(&b, "\n   Run: `%s`\n\n", run)
-		}
-	}
-	return strings.TrimRight(b.String(), "\n") + "\n"
+	w := rb.Wire()
+	return w.Markdown()
 }

@@ -259,7 +259,7 @@ func (h *Handler) Report(ctx context.Context, req ReportRequest) (*Report, error
 			rep.ProductionVersion = info.ProductionVersion
 		}
 		rep.Unpaired, rep.Skipped = info.Unpaired, info.NonNumeric
-		rep.Fill(loggedAcc.Result())
+		Fill(rep, loggedAcc.Result())
 		return rep, nil
 	}
 	if source == "" || source == SourceLogged {
@@ -298,7 +298,7 @@ func (h *Handler) Report(ctx context.Context, req ReportRequest) (*Report, error
 					rep.From, rep.To = ls.From, ls.To
 				}
 				rep.RowsPerSecond = Num(ls.RowsPerSecond)
-				rep.Fill(ls.Stats)
+				Fill(rep, ls.Stats)
 				return rep, nil
 			}
 		}
@@ -348,6 +348,6 @@ func (h *Handler) Report(ctx context.Context, req ReportRequest) (*Report, error
 	}
 	rep.Skipped = info.Skipped
 	rep.RowsPerSecond = Num(info.RowsPerSecond)
-	rep.Fill(acc.Result())
+	Fill(rep, acc.Result())
 	return rep, nil
 }

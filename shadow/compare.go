@@ -7,18 +7,19 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/drift"
 )
 
-// Task says how scores are compared.
-type Task string
+// Task is what a comparison treats the scores as (api.ShadowTask).
+type Task = api.ShadowTask
 
 // Tasks. TaskAuto detects: classification when every score of both sides
 // lies in [0, 1] and every label (if any) is 0 or 1, regression otherwise.
 const (
-	TaskAuto           Task = ""
-	TaskClassification Task = "classification"
-	TaskRegression     Task = "regression"
+	TaskAuto           = api.ShadowTaskAuto
+	TaskClassification = api.ShadowTaskClassification
+	TaskRegression     = api.ShadowTaskRegression
 )
 
 // Defaults of Options.
@@ -78,21 +79,11 @@ type Pair struct {
 	Labelled bool
 }
 
-// Disagreement is one of the most disagreeing pairs.
-type Disagreement struct {
-	RequestID  string    `json:"request_id"`
-	TS         time.Time `json:"ts"`
-	Production Num       `json:"production"`
-	Candidate  Num       `json:"candidate"`
-	AbsDiff    Num       `json:"abs_diff"`
-}
+// Disagreement is one of the most disagreeing pairs (api.Disagreement).
+type Disagreement = api.Disagreement
 
 // Quality is one side's quality on the labelled pairs.
-type Quality struct {
-	Metric   string `json:"metric"` // auc or rmse
-	Value    Num    `json:"value"`
-	Labelled int    `json:"labelled"`
-}
+type Quality = api.ShadowQuality
 
 // Stats are the figures of a comparison. Figures that cannot be computed
 // (no pairs, a constant side for Spearman, one label class for AUC) are NaN.

@@ -352,7 +352,7 @@ func TestAccumulatorReservoirAndReset(t *testing.T) {
 
 func TestReportJSONNullsForNaN(t *testing.T) {
 	var r Report
-	r.Fill(Compare(nil, Options{}))
+	Fill(&r, Compare(nil, Options{}))
 	b, err := json.Marshal(r)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"spearman":null`)

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/engine"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/registry"
@@ -23,13 +24,13 @@ import (
 // Series written by Live.AppendTo, labelled model, production_version,
 // candidate_version and source="live".
 const (
-	MetricAgreement   = "mle_shadow_agreement_ratio"
-	MetricAbsDiffMean = "mle_shadow_abs_diff_mean"
-	MetricAbsDiffP99  = "mle_shadow_abs_diff_p99"
-	MetricSpearman    = "mle_shadow_spearman"
-	MetricPSI         = "mle_shadow_psi"
-	MetricRows        = "mle_shadow_rows_total"
-	MetricDropped     = "mle_shadow_dropped_total"
+	MetricAgreement   = api.MetricShadowAgreementRatio
+	MetricAbsDiffMean = api.MetricShadowAbsDiffMean
+	MetricAbsDiffP99  = api.MetricShadowAbsDiffP99
+	MetricSpearman    = api.MetricShadowSpearman
+	MetricPSI         = api.MetricShadowPSI
+	MetricRows        = api.MetricShadowRowsTotal
+	MetricDropped     = api.MetricShadowDroppedTotal
 )
 
 // Registry is the part of the model registry live shadow reads

@@ -6,17 +6,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mlectl/mlectl/api"
 )
 
 // Metric names the ML shorthands query. They are what the mlectl collector
 // and the model servers it scrapes export.
 const (
-	MetricLatencyBucket = "mle_inference_latency_seconds_bucket"
-	MetricLatencyCount  = "mle_inference_latency_seconds_count"
-	MetricPredictions   = "mle_predictions_total"
-	MetricAccuracy      = "mle_model_accuracy"
-	MetricMAE           = "mle_model_mae"
-	MetricDriftShare    = "mle_dataset_drift_share"
+	MetricLatencyBucket = api.MetricInferenceLatencyBucket
+	MetricLatencyCount  = api.MetricInferenceLatencyCount
+	MetricPredictions   = api.MetricPredictionsTotal
+	MetricAccuracy      = api.MetricModelAccuracy
+	MetricMAE           = api.MetricModelMAE
+	MetricDriftShare    = api.MetricDatasetDriftShare
 )
 
 // EvalWindow is the evaluation window of the gauge-based shorthands (quality,

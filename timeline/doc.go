@@ -2,5 +2,7 @@
 // incident window into milestones (impact started, detected, acknowledged,
 // mitigated, resolved), the durations between them, and a Markdown draft in
 // the shape of Google's postmortem template or the same content as JSON.
-// It is pure: callers fetch the events (from the event store or the API).
+// It is pure and imports only package api and the standard library (the
+// console builds timelines client-side): callers fetch the events (from the
+// event store or the API).
 package timeline

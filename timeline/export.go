@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/mlectl/mlectl/actuator"
-	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/api"
+	"github.com/mlectl/mlectl/internal/atomicfile"
 )
 
 // Export formats.
@@ -43,7 +43,7 @@ func (r *Report) WriteFile(path, format string) error {
 	if err != nil {
 		return err
 	}
-	if err := actuator.WriteFileAtomic(path, b, 0o644); err != nil {
+	if err := atomicfile.Write(path, b, 0o644); err != nil {
 		return fmt.Errorf("writing timeline: %w", err)
 	}
 	return nil
@@ -51,4 +51,4 @@ func (r *Report) WriteFile(path, format string) error {
 
 // Describe is the one-line summary of an event the exports use in their
 // Details column.
-func Describe(e events.Event) string { return eventDetails(e) }
+func Describe(e api.Event) string { return eventDetails(e) }

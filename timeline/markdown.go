@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/api"
 )
 
 const tsLayout = "2006-01-02 15:04:05Z"
@@ -129,7 +129,7 @@ func (r *Report) Markdown() []byte {
 	return []byte(b.String())
 }
 
-func eventDetails(e events.Event) string {
+func eventDetails(e api.Event) string {
 	d := describe(e)
 	if e.Actor != "" {
 		d = strings.TrimSuffix(d, " (by "+e.Actor+")")

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/api"
 )
 
 // Milestone is one key moment of an incident and the event that marks it.
@@ -50,16 +50,16 @@ type Report struct {
 	// change, promotion or traffic change), the likely trigger; nil when
 	// the window holds none.
 	Trigger *Milestone
-	Events  []events.Event
+	Events  []api.Event
 }
 
 // isChange reports whether e changed what serves: a trigger candidate.
-func isChange(e events.Event) bool {
+func isChange(e api.Event) bool {
 	switch e.Kind {
-	case events.KindDeploy, events.KindVersionChange:
+	case api.KindDeploy, api.KindVersionChange:
 		return true
-	case events.KindAction:
-		return e.Result == events.ResultOK && e.Action != "rollback"
+	case api.KindAction:
+		return e.Result == api.ResultOK && e.Action != "rollback"
 	}
 	return false
 }
@@ -74,7 +74,7 @@ func (r *Report) Milestone(name string) (Milestone, bool) {
 	return Milestone{}, false
 }
 
-func alertKey(e events.Event) string {
+func alertKey(e api.Event) string {
 	keys := slices.Sorted(maps.Keys(e.Labels))
 	var b strings.Builder
 	b.WriteString(e.Model)
@@ -84,19 +84,19 @@ func alertKey(e events.Event) string {
 	return b.String()
 }
 
-func alertName(e events.Event) string {
+func alertName(e api.Event) string {
 	if n := e.Labels["alertname"]; n != "" {
 		return n
 	}
 	return e.Text
 }
 
-func isMitigation(e events.Event) bool {
-	return e.Kind == events.KindAction && e.Result == events.ResultOK
+func isMitigation(e api.Event) bool {
+	return e.Kind == api.KindAction && e.Result == api.ResultOK
 }
 
 // Build computes the timeline of evs (any order) within [from, to).
-func Build(model string, from, to time.Time, evs []events.Event) Report {
+func Build(model string, from, to time.Time, evs []api.Event) Report {
 	r := Report{Model: model, From: from.UTC(), To: to.UTC()}
 	for _, e := range evs {
 		if model != "" && e.Model != "" && e.Model != model {
@@ -111,35 +111,35 @@ func Build(model string, from, to time.Time, evs []events.Event) Report {
 		return r.Events[i].ID < r.Events[j].ID
 	})
 
-	var impact, firstAlert, ack, mitigation, rollback, resolved *events.Event
+	var impact, firstAlert, ack, mitigation, rollback, resolved *api.Event
 	firing := map[string]bool{}
 	for i := range r.Events {
 		e := &r.Events[i]
 		switch e.Kind {
-		case events.KindDriftDetected, events.KindSLOBreach:
+		case api.KindDriftDetected, api.KindSLOBreach:
 			if impact == nil {
 				impact = e
 			}
-		case events.KindAlertFiring:
+		case api.KindAlertFiring:
 			if firstAlert == nil {
 				firstAlert = e
 			}
 			firing[alertKey(*e)] = true
 			resolved = nil
-		case events.KindAlertResolved:
+		case api.KindAlertResolved:
 			delete(firing, alertKey(*e))
 			if firstAlert != nil && len(firing) == 0 {
 				resolved = e
 			}
-		case events.KindIncidentResolve:
+		case api.KindIncidentResolve:
 			if firstAlert != nil || impact != nil {
 				resolved = e
 			}
-		case events.KindAck:
+		case api.KindAck:
 			if ack == nil && firstAlert != nil {
 				ack = e
 			}
-		case events.KindAction:
+		case api.KindAction:
 			if isMitigation(*e) && (firstAlert != nil || impact != nil) {
 				if mitigation == nil {
 					mitigation = e
@@ -156,7 +156,7 @@ func Build(model string, from, to time.Time, evs []events.Event) Report {
 	if impact == nil && firstAlert != nil {
 		impact = firstAlert
 	}
-	add := func(name string, e *events.Event, desc string) {
+	add := func(name string, e *api.Event, desc string) {
 		if e != nil {
 			r.Milestones = append(r.Milestones, Milestone{Name: name, Time: e.Time.UTC(), EventID: e.ID, Description: desc})
 		}
@@ -179,12 +179,12 @@ func Build(model string, from, to time.Time, evs []events.Event) Report {
 	}
 	if resolved != nil {
 		desc := "all alerts resolved"
-		if resolved.Kind == events.KindIncidentResolve {
+		if resolved.Kind == api.KindIncidentResolve {
 			desc = "incident marked resolved by " + orUnknown(resolved.Actor)
 		}
 		add(Resolved, resolved, desc)
 	}
-	since := func(a, b *events.Event) *time.Duration {
+	since := func(a, b *api.Event) *time.Duration {
 		if a == nil || b == nil {
 			return nil
 		}
@@ -216,13 +216,13 @@ func Build(model string, from, to time.Time, evs []events.Event) Report {
 }
 
 // describeChange says what a trigger candidate changed.
-func describeChange(e events.Event) string {
+func describeChange(e api.Event) string {
 	var b strings.Builder
-	if e.Kind == events.KindAction && e.Text != "" {
+	if e.Kind == api.KindAction && e.Text != "" {
 		b.WriteString(e.Text) // the registry writes "promote fraud: v2 → v3"
 	} else {
 		b.WriteString(string(e.Kind))
-		if e.Kind == events.KindAction {
+		if e.Kind == api.KindAction {
 			b.Reset()
 			b.WriteString(e.Action)
 		}
@@ -249,12 +249,12 @@ func orUnknown(s string) string {
 	return s
 }
 
-func describe(e events.Event) string {
+func describe(e api.Event) string {
 	var b strings.Builder
 	switch e.Kind {
-	case events.KindAlertFiring, events.KindAlertResolved:
+	case api.KindAlertFiring, api.KindAlertResolved:
 		state := "firing"
-		if e.Kind == events.KindAlertResolved {
+		if e.Kind == api.KindAlertResolved {
 			state = "resolved"
 		}
 		fmt.Fprintf(&b, "alert %s %s", alertName(e), state)
@@ -263,7 +263,7 @@ func describe(e events.Event) string {
 		if text = strings.TrimSpace(text); text != "" && text != alertName(e) {
 			b.WriteString(": " + text)
 		}
-	case events.KindAction:
+	case api.KindAction:
 		fmt.Fprintf(&b, "%s %s", e.Action, orUnknown(e.Result))
 		if e.Text != "" {
 			b.WriteString(": " + e.Text)
@@ -274,7 +274,7 @@ func describe(e events.Event) string {
 			b.WriteString(string(e.Kind))
 		}
 	}
-	if e.Actor != "" && e.Kind != events.KindAlertFiring && e.Kind != events.KindAlertResolved {
+	if e.Actor != "" && e.Kind != api.KindAlertFiring && e.Kind != api.KindAlertResolved {
 		fmt.Fprintf(&b, " (by %s)", e.Actor)
 	}
 	return b.String()
@@ -315,7 +315,7 @@ type jsonReport struct {
 	GeneratedAt *time.Time               `json:"generated_at,omitempty"`
 	Milestones  []Milestone              `json:"milestones"`
 	Durations   map[string]*jsonDuration `json:"durations"`
-	Events      []events.Event           `json:"events"`
+	Events      []api.Event              `json:"events"`
 }
 
 func jd(d *time.Duration) *jsonDuration {
@@ -342,7 +342,7 @@ func (r *Report) JSON() ([]byte, error) {
 		jr.Milestones = []Milestone{}
 	}
 	if jr.Events == nil {
-		jr.Events = []events.Event{}
+		jr.Events = []api.Event{}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -17,7 +17,6 @@ import (
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/collector"
 	"github.com/mlectl/mlectl/events"
-	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/runbooks"
 	"github.com/mlectl/mlectl/timeline"
 	tltui "github.com/mlectl/mlectl/tui/timeline"
@@ -123,7 +122,7 @@ func TestRunbookStepRollback(t *testing.T) {
 	s.keys("churn", "enter")
 	s.waitFor("does not match fraud; nothing was done")
 
-	meta, err := metaapi.NewClient(w.url, adminToken)
+	meta, err := client.New(w.url, client.WithToken(adminToken))
 	require.NoError(t, err)
 	st, err := meta.Model(t.Context(), "fraud")
 	require.NoError(t, err)
@@ -139,7 +138,7 @@ func TestRunbookStepRollback(t *testing.T) {
 	st, err = meta.Model(t.Context(), "fraud")
 	require.NoError(t, err)
 	assert.Equal(t, "v6", st.Production)
-	evs, err := meta.Events(t.Context(), events.Filter{Model: "fraud", Kinds: []events.Kind{events.KindRunbookStep}})
+	evs, err := meta.Events(t.Context(), client.EventFilter{Model: "fraud", Kinds: []events.Kind{events.KindRunbookStep}})
 	require.NoError(t, err)
 	require.Len(t, evs, 1)
 	assert.Equal(t, "feature-drift", evs[0].Labels["runbook"])
@@ -191,10 +190,10 @@ func TestTimelineExport(t *testing.T) {
 			got, err := os.ReadFile(path)
 			require.NoError(t, err)
 
-			meta, err := metaapi.NewClient(env.urls[alertsRecorded], "")
+			meta, err := client.New(env.urls[alertsRecorded])
 			require.NoError(t, err)
 			from, to := clock.Add(-tltui.Window), clock
-			fetched, err := meta.Events(t.Context(), events.Filter{Model: "fraud", From: from, To: to.Add(time.Millisecond)})
+			fetched, err := meta.Events(t.Context(), client.EventFilter{Model: "fraud", From: from, To: to.Add(time.Millisecond)})
 			require.NoError(t, err)
 			require.NotEmpty(t, fetched)
 			want := timeline.Build("fraud", from, to, fetched)
@@ -283,9 +282,9 @@ func TestRunbookQueryStepOpensQuery(t *testing.T) {
 	s.keys("v7", "enter")
 	s.waitFor(`mle_feature_drift_score{model="fraud", version="v7"}`, "Runbook feature-drift › Query")
 	require.NoError(t, s.tm.Quit())
-	meta, err := metaapi.NewClient(w.url, adminToken)
+	meta, err := client.New(w.url, client.WithToken(adminToken))
 	require.NoError(t, err)
-	evs, err := meta.Events(t.Context(), events.Filter{Kinds: []events.Kind{events.KindRunbookStep}})
+	evs, err := meta.Events(t.Context(), client.EventFilter{Kinds: []events.Kind{events.KindRunbookStep}})
 	require.NoError(t, err)
 	require.Len(t, evs, 1)
 	assert.Equal(t, "1", evs[0].Labels["step"])

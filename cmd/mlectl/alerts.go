@@ -44,13 +44,13 @@ func runAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(pos) != n {
 		return usagef("alerts %s takes %d argument(s), got %q", sub, n, pos)
 	}
-	cl, err := alerting.NewClient(mc.collector, mc.token)
+	cl, err := newCLIClient(mc.collector, mc.token)
 	if err != nil {
 		return usagef("--collector: %v", err)
 	}
 	switch sub {
 	case "list":
-		as, err := cl.Alerts(ctx)
+		as, err := cl.AlertStates(ctx)
 		if err != nil {
 			return err
 		}
@@ -59,7 +59,7 @@ func runAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return printAlerts(stdout, as)
 	case "ack":
-		ack, err := cl.Ack(ctx, pos[0], *comment)
+		ack, err := cl.AckAlert(ctx, pos[0], *comment)
 		if err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func runAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if strings.TrimSpace(*comment) == "" {
 			return usagef("--comment is required: say why the alerts are silenced")
 		}
-		sil, err := cl.CreateSilence(ctx, alerting.SilenceRequest{Matchers: matchers.String(), Duration: *duration, Comment: *comment})
+		sil, err := cl.PostSilence(ctx, alerting.SilenceRequest{Matchers: matchers.String(), Duration: *duration, Comment: *comment})
 		if err != nil {
 			return err
 		}

@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/drift"
 	"github.com/mlectl/mlectl/predlog/baseline"
 )
@@ -57,9 +55,12 @@ func runBaseline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	model, version := pos[0], pos[1]
-	endpoint := base + "/api/v1/baselines/" + url.PathEscape(model) + "/" + url.PathEscape(version)
+	cl, err := collectorClient(cli, baselineTimeout)
+	if err != nil {
+		return err
+	}
 	if sub == "show" {
-		return baselineShow(ctx, endpoint, cli.token, stdout)
+		return baselineShow(ctx, cl, model, version, stdout)
 	}
 
 	path := pos[2]
@@ -87,21 +88,8 @@ func runBaseline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, endpoint, bytes.NewReader(body))
-	if err != nil {
-		return usagef("--collector: %v", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if cli.token != "" {
-		req.Header.Set("Authorization", "Bearer "+cli.token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("store baseline on %s: %w", base, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return collectorError(resp, "baseline import")
+	if err := cl.PutBaseline(ctx, model, version, body); err != nil {
+		return collectorError(err, "baseline import", "store baseline on "+base)
 	}
 	nNum, nCat := 0, 0
 	for _, f := range p.Features {
@@ -115,24 +103,13 @@ func runBaseline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-func baselineShow(ctx context.Context, endpoint, token string, stdout io.Writer) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+func baselineShow(ctx context.Context, cl *client.Client, model, version string, stdout io.Writer) error {
+	raw, err := cl.BaselineJSON(ctx, model, version)
 	if err != nil {
-		return usagef("--collector: %v", err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("read baseline: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return collectorError(resp, "baseline show")
+		return collectorError(err, "baseline show", "read baseline")
 	}
 	var v any
-	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+	if err := json.Unmarshal(raw, &v); err != nil {
 		return fmt.Errorf("read baseline: %w", err)
 	}
 	enc := json.NewEncoder(stdout)

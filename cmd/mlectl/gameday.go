@@ -13,9 +13,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/gameday/scenario"
-	"github.com/mlectl/mlectl/internal/apiclient"
 )
 
 const gamedayUsage = `usage: mlectl gameday inject MODEL --feature F --kind K --magnitude X --duration D [--version V]
@@ -57,11 +57,11 @@ func runGameday(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return usagef("unknown gameday subcommand %q (inject, list, stop, run)\n%s", args[0], gamedayUsage)
 }
 
-func gamedayClient(mc *metaCLI) (*gameday.Client, error) {
+func gamedayClient(mc *metaCLI) (*client.Client, error) {
 	if _, err := collectorBase(mc.collector); err != nil {
 		return nil, err
 	}
-	cl, err := gameday.NewClient(mc.collector, mc.token, nil)
+	cl, err := newCLIClient(mc.collector, mc.token)
 	if err != nil {
 		return nil, usagef("--collector: %v", err)
 	}
@@ -70,7 +70,7 @@ func gamedayClient(mc *metaCLI) (*gameday.Client, error) {
 
 // gamedayError makes a 4xx answer of the collector a usage error (exit 2).
 func gamedayError(err error) error {
-	var ae *gameday.APIError
+	var ae *client.APIError
 	if errors.As(err, &ae) && ae.StatusCode >= 400 && ae.StatusCode < 500 && ae.StatusCode != 404 {
 		return usagef("%v", err)
 	}
@@ -82,7 +82,7 @@ func gamedayError(err error) error {
 // (404 in the API's envelope). A bare 404 (the collector does not serve
 // that API) and refused access (401, 403) stay failures (exit 1).
 func refusedAsUsage(err error) error {
-	var ae *apiclient.APIError
+	var ae *client.APIError
 	if !errors.As(err, &ae) {
 		return err
 	}
@@ -134,8 +134,8 @@ func gamedayInject(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	inj, err := cl.Start(ctx, gameday.Request{Model: spec.Model, Version: spec.Version, Feature: spec.Feature, Kind: spec.Kind,
-		Magnitude: magnitude, Duration: *duration, Seed: spec.Seed})
+	inj, err := cl.StartInjection(ctx, client.InjectionRequest{Model: spec.Model, Version: spec.Version, Feature: spec.Feature, Kind: string(spec.Kind),
+		Magnitude: *magnitude, Duration: *duration, Seed: spec.Seed})
 	if err != nil {
 		return refusedAsUsage(gamedayError(err)) // an unknown model or feature: 404, exit 2
 	}
@@ -147,8 +147,8 @@ func gamedayInject(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-func describeInjection(inj gameday.Injection) string {
-	switch inj.Kind {
+func describeInjection(inj client.Injection) string {
+	switch gameday.Kind(inj.Kind) {
 	case gameday.KindShift:
 		return fmt.Sprintf("shift %s by %gσ", inj.Feature, inj.Magnitude)
 	case gameday.KindScale:
@@ -179,7 +179,7 @@ func gamedayList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	list, err := cl.List(ctx)
+	list, err := cl.Injections(ctx)
 	if err != nil {
 		return gamedayError(err)
 	}
@@ -218,7 +218,7 @@ func gamedayStop(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	inj, err := cl.Stop(ctx, pos[0])
+	inj, err := cl.StopInjection(ctx, pos[0])
 	if err != nil {
 		return gamedayError(err)
 	}

@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/gameday/loadgen"
-	"github.com/mlectl/mlectl/metaapi"
 )
 
 const loadgenUsage = `usage: mlectl loadgen MODEL --rate R --from-csv FILE [--version V] [--duration D]
@@ -65,12 +65,12 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef("--from-csv: %v", err)
 	}
 	if *version == "" {
-		cl, err := metaapi.NewClient(base, mc.token)
+		cl, err := newCLIClient(base, mc.token)
 		if err != nil {
 			return usagef("--collector: %v", err)
 		}
 		st, err := cl.Model(ctx, pos[0])
-		var ae *metaapi.APIError
+		var ae *client.APIError
 		switch {
 		case errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound, err == nil && st.Production == "":
 			return usagef("--version is required: the registry names no production version of %s", pos[0])

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/internal/timeparse"
 )
 
@@ -75,22 +76,16 @@ func runLogs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/predictions/export?"+q.Encode(), nil)
+	cl, err := collectorClient(cli, exportTimeout)
 	if err != nil {
-		return usagef("--collector: %v", err)
+		return err
 	}
-	if cli.token != "" {
-		req.Header.Set("Authorization", "Bearer "+cli.token)
-	}
-	resp, err := http.DefaultClient.Do(req)
+	body, err := cl.ExportPredictions(ctx, q)
 	if err != nil {
-		return fmt.Errorf("export from %s: %w", base, err)
+		return collectorError(err, "export", "export from "+base)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return collectorError(resp, "export")
-	}
-	if _, err := io.Copy(stdout, resp.Body); err != nil {
+	defer body.Close()
+	if _, err := io.Copy(stdout, body); err != nil {
 		return fmt.Errorf("export from %s was cut short: %w", base, err)
 	}
 	return nil
@@ -104,22 +99,41 @@ func collectorBase(raw string) (string, error) {
 	return strings.TrimRight(raw, "/"), nil
 }
 
-// collectorError turns a non-2xx answer into an error quoting the
-// collector's message.
-func collectorError(resp *http.Response, what string) error {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	var e struct {
-		Error string `json:"error"`
+// Timeouts of the collector calls that move data: a whole export (the
+// command's context, ended by Ctrl-C, can stop it sooner) and a baseline.
+const (
+	exportTimeout   = 30 * time.Minute
+	baselineTimeout = 5 * time.Minute
+)
+
+// collectorClient is the client of the collector named by --collector and
+// --token, with timeout bounding each call.
+func collectorClient(cli *metaCLI, timeout time.Duration) (*client.Client, error) {
+	base, err := collectorBase(cli.collector)
+	if err != nil {
+		return nil, err
 	}
-	msg := strings.TrimSpace(string(b))
-	if json.Unmarshal(b, &e) == nil && e.Error != "" {
-		msg = e.Error
+	cl, err := client.New(base, client.WithToken(cli.token), client.WithTimeout(timeout))
+	if err != nil {
+		return nil, usagef("--collector: %v", err)
 	}
-	if resp.StatusCode == http.StatusNotFound && msg == "404 page not found" {
+	return cl, nil
+}
+
+// collectorError words a failed call for the operator: a refusal quotes
+// the collector's message (a 4xx other than 404 is a usage error, exit 2);
+// a transport failure is prefixed with failed, which says what was tried.
+func collectorError(err error, what, failed string) error {
+	var se *client.StatusError
+	if !errors.As(err, &se) {
+		return fmt.Errorf("%s: %w", failed, err)
+	}
+	msg := se.Message
+	if se.NotServed() {
 		msg = "this collector does not serve the prediction log"
 	}
-	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusNotFound {
-		return usagef("%s refused (HTTP %d): %s", what, resp.StatusCode, msg)
+	if se.StatusCode >= 400 && se.StatusCode < 500 && se.StatusCode != http.StatusNotFound {
+		return usagef("%s refused (HTTP %d): %s", what, se.StatusCode, msg)
 	}
-	return fmt.Errorf("%s failed (HTTP %d): %s", what, resp.StatusCode, msg)
+	return fmt.Errorf("%s failed (HTTP %d): %s", what, se.StatusCode, msg)
 }

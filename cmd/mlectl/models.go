@@ -11,8 +11,10 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/mlectl/mlectl/actuator"
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/registry"
 )
@@ -55,8 +57,18 @@ func (f secretFlag) Set(s string) error {
 	return nil
 }
 
-func (c *metaCLI) client() (*metaapi.Client, error) {
-	cl, err := metaapi.NewClient(c.collector, c.token)
+// actionTimeout bounds one call of the command line: actions wait for the
+// model's actuator, which may take its full timeout.
+const actionTimeout = 5 * time.Minute
+
+// newCLIClient is the collector client of the command line: refusals
+// worded for a terminal, minutes for actions.
+func newCLIClient(base, token string) (*client.Client, error) {
+	return client.New(base, client.WithToken(token), client.WithTimeout(actionTimeout), client.WithOperatorErrors())
+}
+
+func (c *metaCLI) client() (*client.Client, error) {
+	cl, err := newCLIClient(c.collector, c.token)
 	if err != nil {
 		return nil, usagef("--collector: %v", err)
 	}

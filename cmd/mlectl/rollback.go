@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/mlectl/mlectl/internal/apiclient"
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/registry"
 )
 
@@ -73,7 +73,7 @@ func doAction(ctx context.Context, mc *metaCLI, req registry.ActionRequest, stdo
 		// An unknown model or --to version, or a malformed request, is a
 		// usage error (exit 2); refused pre-checks and conflicts stay
 		// failures (exit 1).
-		var ae *apiclient.APIError
+		var ae *client.APIError
 		if errors.As(err, &ae) && (ae.StatusCode == http.StatusBadRequest || (ae.StatusCode == http.StatusNotFound && ae.Type != "")) {
 			return usagef("%v", err)
 		}

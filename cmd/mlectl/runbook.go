@@ -12,7 +12,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/mlectl/mlectl/metaapi"
+	"github.com/mlectl/mlectl/api"
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/runbooks"
 )
 
@@ -44,7 +45,7 @@ func runbookMain(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		if len(pos) != 0 {
 			return usagef("runbook list takes no arguments")
 		}
-		list, err := cl.Runbooks(ctx)
+		list, err := cl.Runbooks(ctx, nil)
 		if err != nil {
 			return err
 		}
@@ -88,7 +89,7 @@ func runbookMain(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	return usagef("unknown runbook subcommand %q (list, show, run)", args[0])
 }
 
-func runStep(ctx context.Context, cl *metaapi.Client, rb *runbooks.Runbook, n int, vars map[string]string, yes, dry bool, stdin io.Reader, stdout io.Writer) error {
+func runStep(ctx context.Context, cl *client.Client, rb *client.Runbook, n int, vars map[string]string, yes, dry bool, stdin io.Reader, stdout io.Writer) error {
 	s := rb.Steps[n-1]
 	fmt.Fprintf(stdout, "Step %d/%d: %s\n", n, len(rb.Steps), s.Title)
 	if s.Text != "" {
@@ -123,14 +124,14 @@ func runStep(ctx context.Context, cl *metaapi.Client, rb *runbooks.Runbook, n in
 			return nil
 		}
 	}
-	res, err := cl.RunStep(ctx, rb.ID, n, vars, dry)
+	res, err := cl.RunStepWith(ctx, rb.ID, n, api.StepBody{Vars: vars, DryRun: dry})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout)
 	switch {
 	case res.Query != "":
-		data, err := cl.Query(ctx, res.Query)
+		data, err := cl.QueryData(ctx, res.Query)
 		if err != nil {
 			fmt.Fprintf(stdout, "query: %s\n(could not evaluate it here: %v)\n", res.Query, err)
 			return nil

@@ -16,8 +16,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/engine"
-	"github.com/mlectl/mlectl/internal/apiclient"
 	"github.com/mlectl/mlectl/internal/timeparse"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/store"
@@ -100,7 +100,7 @@ func runShadowReport(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	cl, err := apiclient.New(cli.collector, cli.token, 5*time.Minute)
+	cl, err := newCLIClient(cli.collector, cli.token)
 	if err != nil {
 		return usagef("--collector: %v", err)
 	}
@@ -120,9 +120,9 @@ func runShadowReport(ctx context.Context, args []string, stdout, stderr io.Write
 	if *top > 0 {
 		q.Set("top", strconv.Itoa(*top))
 	}
-	var rep shadow.Report
-	if err := cl.Do(ctx, http.MethodGet, "/api/v1/shadow/"+url.PathEscape(pos[0])+"/report", q, nil, &rep); err != nil {
-		var ae *apiclient.APIError
+	rep, err := cl.ShadowReportQuery(ctx, pos[0], q)
+	if err != nil {
+		var ae *client.APIError
 		if errors.As(err, &ae) && ae.StatusCode == http.StatusBadRequest {
 			return usagef("%v", err)
 		}
@@ -244,7 +244,11 @@ func runShadowReplay(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return usagef("--model: %v", err)
 	}
-	src := &exportScanner{base: base, token: cli.token}
+	cl, err := collectorClient(cli, exportTimeout)
+	if err != nil {
+		return err
+	}
+	src := &exportScanner{base: base, cl: cl}
 	acc := shadow.NewAccumulator(shadow.Options{Threshold: *threshold, Tolerance: *tolerance, TopN: *top})
 	info, err := shadow.Replay(ctx, src, nil, cand, engine.CPU{Workers: *threads},
 		shadow.ReplayQuery{Model: pos[0], ProductionVersion: *version, From: start, To: end, BatchRows: *batch}, acc.Add)
@@ -254,7 +258,7 @@ func runShadowReplay(ctx context.Context, args []string, stdout, stderr io.Write
 	rep := shadow.Report{Model: pos[0], ProductionVersion: info.ProductionVersion, CandidateVersion: filepath.Base(*modelPath),
 		Source: shadow.SourceReplay, From: start.UTC(), To: end.UTC(), Skipped: info.Skipped,
 		RowsPerSecond: shadow.Num(info.RowsPerSecond)}
-	rep.Fill(acc.Result())
+	shadow.Fill(&rep, acc.Result())
 	if *output == "json" {
 		return printJSON(stdout, rep)
 	}
@@ -264,7 +268,8 @@ func runShadowReplay(ctx context.Context, args []string, stdout, stderr io.Write
 // exportScanner reads a model's records from the collector's export API, in
 // time order, for shadow.Replay.
 type exportScanner struct {
-	base, token string
+	base string
+	cl   *client.Client
 }
 
 func (e *exportScanner) Scan(ctx context.Context, q store.Query, fn func(*predlog.Record) error) error {
@@ -278,23 +283,13 @@ func (e *exportScanner) Scan(ctx context.Context, q store.Query, fn func(*predlo
 	if !q.To.IsZero() {
 		params.Set("to", q.To.UTC().Format(time.RFC3339Nano))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.base+"/api/v1/predictions/export?"+params.Encode(), nil)
+	body, err := e.cl.ExportPredictions(ctx, params)
 	if err != nil {
-		return usagef("--collector: %v", err)
+		return collectorError(err, "export", "export from "+e.base)
 	}
-	if e.token != "" {
-		req.Header.Set("Authorization", "Bearer "+e.token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("export from %s: %w", e.base, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return collectorError(resp, "export")
-	}
+	defer body.Close()
 	dec := predlog.NewDecoder(nil)
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 0, 1<<16), predlogMaxLine)
 	var rec predlog.Record
 	line := 0

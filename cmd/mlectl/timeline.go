@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/internal/timeparse"
 	"github.com/mlectl/mlectl/timeline"
@@ -44,7 +45,7 @@ func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	evs, err := cl.Events(ctx, events.Filter{Model: *model, From: from, To: to, Limit: events.DefaultLimit})
+	evs, err := cl.Events(ctx, client.EventFilter{Model: *model, From: from, To: to, Limit: events.DefaultLimit})
 	if err != nil {
 		return refusedAsUsage(err) // --model nosuch: 404 naming it, exit 2
 	}

@@ -12,14 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/events"
-	"github.com/mlectl/mlectl/metaapi"
 )
 
 // The CLI export of the scripted incident recorded through the real API
 // yields the milestones and durations of the timeline package's golden file.
 func TestTimelineExportCLI(t *testing.T) {
 	e := newCLIEnv(t)
-	cl, err := metaapi.NewClient(e.url, cliAdmin)
+	cl, err := newCLIClient(e.url, cliAdmin)
 	require.NoError(t, err)
 	t0 := time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) time.Time { return t0.Add(d) }

@@ -158,7 +158,8 @@ type Options struct {
 	// Seed seeds the random draws (default 1).
 	Seed uint64
 	// RunID prefixes request ids (default the start time in base 36).
-	RunID  string
+	RunID string
+	// HTTP sends the batches (default: a client with a 30 s timeout).
 	HTTP   *http.Client
 	Now    func() time.Time
 	Logger interface {
@@ -210,7 +211,8 @@ func New(rows *Rows, opts Options) (*Generator, error) {
 		opts.Flush = 100 * time.Millisecond
 	}
 	if opts.HTTP == nil {
-		opts.HTTP = http.DefaultClient
+		// A collector that stops answering must not hang a sender forever.
+		opts.HTTP = &http.Client{Timeout: 30 * time.Second}
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

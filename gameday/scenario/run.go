@@ -14,10 +14,8 @@ import (
 	"time"
 
 	"github.com/mlectl/mlectl/client"
-	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/gameday/loadgen"
-	"github.com/mlectl/mlectl/metaapi"
 )
 
 // DefaultPoll is how often alerts are read when the scenario sets no poll.
@@ -56,15 +54,11 @@ func (r *Runner) Run(ctx context.Context, sc *Scenario) (*Report, error) {
 	if base == "" {
 		return nil, errors.New("no collector: set collector in the scenario or pass --collector")
 	}
-	gd, err := gameday.NewClient(base, r.Token, r.HTTP)
+	gd, err := client.New(base, client.WithToken(r.Token), client.WithHTTPClient(r.HTTP), client.WithOperatorErrors())
 	if err != nil {
 		return nil, err
 	}
 	pc, err := client.New(base, client.WithToken(r.Token), client.WithHTTPClient(r.HTTP))
-	if err != nil {
-		return nil, err
-	}
-	mc, err := metaapi.NewClient(base, r.Token)
 	if err != nil {
 		return nil, err
 	}
@@ -111,10 +105,10 @@ func (r *Runner) Run(ctx context.Context, sc *Scenario) (*Report, error) {
 		rep.Loadgen = &st
 	}
 	rep.Ended = r.Now().UTC()
-	if all, err := gd.List(cctx); err == nil {
+	if all, err := gd.Injections(cctx); err == nil {
 		for _, inj := range all {
 			if slices.Contains(run.started, inj.ID) {
-				rep.Injections = append(rep.Injections, inj)
+				rep.Injections = append(rep.Injections, fromWire(inj))
 			}
 		}
 		sort.Slice(rep.Injections, func(i, j int) bool { return rep.Injections[i].StartedAt.Before(rep.Injections[j].StartedAt) })
@@ -130,7 +124,7 @@ func (r *Runner) Run(ctx context.Context, sc *Scenario) (*Report, error) {
 		}
 		return rep.AlertsFired[i].key < rep.AlertsFired[j].key
 	})
-	evs, err := mc.Events(cctx, events.Filter{Model: sc.Model, From: rep.Started, To: rep.Ended.Add(time.Millisecond)})
+	evs, err := gd.Events(cctx, client.EventFilter{Model: sc.Model, From: rep.Started, To: rep.Ended.Add(time.Millisecond)})
 	if err != nil {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("events could not be read: %v", err))
 	}
@@ -167,7 +161,7 @@ func (r *Runner) loadgen(sc *Scenario, base string) (*loadgen.Generator, error) 
 type run struct {
 	r       *Runner
 	sc      *Scenario
-	gd      *gameday.Client
+	gd      *client.Client
 	alerts  *client.Client
 	poll    time.Duration
 	start   time.Time
@@ -201,8 +195,8 @@ func (ru *run) steps(ctx context.Context, rep *Report) error {
 				version = ru.sc.Version
 			}
 			mag := in.Magnitude
-			inj, err := ru.gd.Start(ctx, gameday.Request{Model: ru.sc.Model, Version: version, Feature: in.Feature,
-				Kind: in.Kind, Magnitude: &mag, Duration: time.Duration(in.Duration).String(), Seed: in.Seed})
+			inj, err := ru.gd.StartInjection(ctx, client.InjectionRequest{Model: ru.sc.Model, Version: version, Feature: in.Feature,
+				Kind: string(in.Kind), Magnitude: mag, Duration: time.Duration(in.Duration).String(), Seed: in.Seed})
 			if err != nil {
 				return fmt.Errorf("steps[%d].inject: %w", i, err)
 			}
@@ -232,7 +226,7 @@ func (ru *run) stopInjections(ctx context.Context, which string) error {
 	}
 	var errs []error
 	for _, id := range ids {
-		if _, err := ru.gd.Stop(ctx, id); err != nil {
+		if _, err := ru.gd.StopInjection(ctx, id); err != nil {
 			errs = append(errs, fmt.Errorf("stop injection %s: %w", id, err))
 		}
 	}
@@ -395,4 +389,12 @@ func (ru *run) expect(ctx context.Context, i int, ex *Expect) (ExpectResult, err
 		case <-t.C:
 		}
 	}
+}
+
+// fromWire is an injection as the API served it, typed as the game-day
+// engine types it (the report's JSON is the same).
+func fromWire(in client.Injection) gameday.Injection {
+	return gameday.Injection{ID: in.ID, Model: in.Model, Version: in.Version, Feature: in.Feature, Kind: gameday.Kind(in.Kind),
+		Magnitude: in.Magnitude, Duration: in.Duration, StartedAt: in.StartedAt, EndsAt: in.EndsAt, StoppedAt: in.StoppedAt,
+		Active: in.Active, Records: in.Records}
 }

@@ -3,5 +3,5 @@
 // {"status":"success","data":...} or
 // {"status":"error","errorType":...,"error":...}, the errorType each HTTP
 // status maps to, and the status recorder the audit and metrics wrappers
-// read the answer's status from. internal/apiclient is the client side.
+// read the answer's status from. Package client is the client side.
 package apienv

@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/mlectl/mlectl/api"
 )
 
 // DefaultReserve is the free space kept back when the configuration names
@@ -23,8 +25,8 @@ const DefaultReserve = 256 << 20
 // Series and metric names of the free space and the reserve (bytes, label
 // dir).
 const (
-	MetricFreeBytes    = "mle_collector_disk_free_bytes"
-	MetricReserveBytes = "mle_collector_disk_reserve_bytes"
+	MetricFreeBytes    = api.MetricCollectorDiskFreeBytes
+	MetricReserveBytes = api.MetricCollectorDiskReserveBytes
 )
 
 // ErrFull is wrapped by every refusal of a Guard (errors.Is).

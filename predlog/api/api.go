@@ -247,7 +247,7 @@ func (h *Handler) restore(ctx context.Context) error {
 // contract.
 func (h *Handler) checkBaseline(p *baseline.Profile) error {
 	for i := range p.Features {
-		if _, err := p.Features[i].Sketch(drift.DefaultSketchAlpha); err != nil {
+		if _, err := baseline.Sketch(&p.Features[i], drift.DefaultSketchAlpha); err != nil {
 			return fmt.Errorf("baseline %s/%s: feature %s: %w", p.Model, p.Version, p.Features[i].Name, err)
 		}
 	}

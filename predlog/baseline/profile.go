@@ -1,7 +1,6 @@
 package baseline
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -9,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/drift"
 )
 
@@ -17,41 +17,18 @@ const MaxSample = 10000
 
 // Feature types.
 const (
-	Numerical   = "numerical"
-	Categorical = "categorical"
+	Numerical   = api.Numerical
+	Categorical = api.Categorical
 )
 
-// Profile is a training profile of one model version.
-type Profile struct {
-	Model    string    `json:"model"`
-	Version  string    `json:"version"`
-	Rows     int       `json:"rows"`
-	Created  time.Time `json:"created"`
-	Features []Feature `json:"features"`
-}
+// Profile is a training profile of one model version (api.Profile).
+type Profile = api.Profile
 
-// Feature profiles one column.
-type Feature struct {
-	Name    string `json:"name"`
-	Type    string `json:"type"`
-	Count   int    `json:"count"`
-	Missing int    `json:"missing"`
-	// Numerical.
-	Min       float64   `json:"min,omitempty"`
-	Max       float64   `json:"max,omitempty"`
-	Mean      float64   `json:"mean,omitempty"`
-	Std       float64   `json:"std,omitempty"`
-	Quantiles []float64 `json:"quantiles,omitempty"` // 0, 0.1, ..., 1
-	Sample    []float64 `json:"sample,omitempty"`    // sorted
-	// Categorical.
-	Categories []Category `json:"categories,omitempty"`
-}
+// Feature profiles one column (api.FeatureProfile).
+type Feature = api.FeatureProfile
 
 // Category is one categorical value and how often it occurred.
-type Category struct {
-	Value string `json:"value"`
-	Count int    `json:"count"`
-}
+type Category = api.Category
 
 // FromFrame profiles every column of f; columns named in categorical are
 // profiled as categories even when numeric (their text is the category, the
@@ -144,19 +121,9 @@ func quantile(s []float64, q float64) float64 {
 	return s[lo] + frac*(s[lo+1]-s[lo])
 }
 
-// Feature returns the named feature's profile, or nil.
-func (p *Profile) Feature(name string) *Feature {
-	for i := range p.Features {
-		if p.Features[i].Name == name {
-			return &p.Features[i]
-		}
-	}
-	return nil
-}
-
 // Sketch builds the drift sketch of a feature's training distribution, the
 // reference streaming skew is measured against.
-func (f *Feature) Sketch(alpha float64) (*drift.Sketch, error) {
+func Sketch(f *Feature, alpha float64) (*drift.Sketch, error) {
 	if f.Type == Categorical {
 		s := drift.NewCategoricalSketch()
 		for _, c := range f.Categories {
@@ -180,22 +147,5 @@ func (f *Feature) Sketch(alpha float64) (*drift.Sketch, error) {
 	return s, nil
 }
 
-// Marshal encodes p as JSON, the form the API and the store use.
-func (p *Profile) Marshal() ([]byte, error) { return json.Marshal(p) }
-
 // Unmarshal decodes a profile written by Marshal and checks it.
-func Unmarshal(b []byte) (*Profile, error) {
-	var p Profile
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("baseline profile: %w", err)
-	}
-	if p.Model == "" || p.Version == "" {
-		return nil, errors.New("baseline profile: model and version are required")
-	}
-	for _, f := range p.Features {
-		if f.Name == "" || (f.Type != Numerical && f.Type != Categorical) {
-			return nil, fmt.Errorf("baseline profile: feature %q has type %q, want numerical or categorical", f.Name, f.Type)
-		}
-	}
-	return &p, nil
-}
+func Unmarshal(b []byte) (*Profile, error) { return api.UnmarshalProfile(b) }

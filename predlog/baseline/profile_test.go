@@ -38,10 +38,10 @@ func TestFromFrame(t *testing.T) {
 	assert.Equal(t, []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, x.Quantiles)
 	city := p.Feature("city")
 	assert.Equal(t, Categorical, city.Type)
-	assert.Equal(t, []Category{{"Paris", 7}, {"Berlin", 5}}, city.Categories)
+	assert.Equal(t, []Category{{Value: "Paris", Count: 7}, {Value: "Berlin", Count: 5}}, city.Categories)
 	code := p.Feature("code")
 	assert.Equal(t, Categorical, code.Type)
-	assert.ElementsMatch(t, []Category{{"1", 5}, {"2", 4}, {"0", 3}}, code.Categories)
+	assert.ElementsMatch(t, []Category{{Value: "1", Count: 5}, {Value: "2", Count: 4}, {Value: "0", Count: 3}}, code.Categories)
 
 	b, err := p.Marshal()
 	require.NoError(t, err)
@@ -49,10 +49,10 @@ func TestFromFrame(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, p, back)
 
-	s, err := x.Sketch(drift.DefaultSketchAlpha)
+	s, err := Sketch(x, drift.DefaultSketchAlpha)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(11), s.Count())
-	cs, err := city.Sketch(drift.DefaultSketchAlpha)
+	cs, err := Sketch(city, drift.DefaultSketchAlpha)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(12), cs.Count())
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/drift"
 	"github.com/mlectl/mlectl/predlog/baseline"
 )
@@ -33,76 +34,26 @@ func (e *ParamError) Error() string { return e.Field + ": " + e.Msg }
 
 // Window names of Histogram.
 const (
-	// WindowScored is the last closed window, the one the drift scores
-	// (mle_feature_drift_score) were computed from: the default.
-	WindowScored = "scored"
-	// WindowOpen is the window still filling.
-	WindowOpen = "open"
+	WindowScored = api.WindowScored
+	WindowOpen   = api.WindowOpen
 )
 
 // Histogram is one feature's distribution in a window of its model version
-// (the scored window by default) beside its training profile's.
-type Histogram struct {
-	Model   string `json:"model"`
-	Version string `json:"version"`
-	Feature string `json:"feature"`
-	Type    string `json:"type"` // baseline.Numerical or baseline.Categorical
-	Window  Window `json:"window"`
-	// Baseline is nil when no training profile names the feature.
-	Baseline *BaselineInfo `json:"baseline"`
-	// Numeric is set for numerical features, Categories for categorical.
-	Numeric    *NumericBins    `json:"numeric,omitempty"`
-	Categories []CategoryCount `json:"categories,omitempty"`
-}
+// beside its training profile's (api.DriftHistogram).
+type Histogram = api.DriftHistogram
 
-// Window is the window the counts come from. Kind is WindowScored for the
-// last closed window (Start to End: when it opened and when it was closed
-// and scored, at the first series write at or after Start plus the window
-// length) or WindowOpen for the open window (it opened at Start, the model
-// version's first record or when its previous window closed, and is closed
-// at the first series write at or after End). An answer asked for the
-// scored window is the open one, saying so, until the first window closes.
-// Start and End are absent before the model version's first record. Length
-// is End minus Start. Samples are the values seen (missing ones apart).
-type Window struct {
-	Kind    string     `json:"kind"`
-	Start   *time.Time `json:"start,omitempty"`
-	End     *time.Time `json:"end,omitempty"`
-	Length  float64    `json:"length_seconds"`
-	Samples uint64     `json:"samples"`
-	Missing uint64     `json:"missing"`
-}
+// Window is the window the counts come from (api.DriftWindow).
+type Window = api.DriftWindow
 
 // BaselineInfo summarises the training profile the bins come from.
-type BaselineInfo struct {
-	Rows    int `json:"rows"`    // the feature's profiled count
-	Sampled int `json:"sampled"` // values its proportions are computed from
-}
+type BaselineInfo = api.BaselineInfo
 
-// NumericBins are the window's counts over the baseline's bins: Bins equal
-// bins over the profile's [min, max] (over the window's own range without a
-// profile). Below and Above count window values outside the edges. The
-// counts come from the window's sketch: a sketch bucket (about 1% of |x|
-// wide) straddling an edge is split by linear interpolation and counted in
-// Uncertain, so the counts are exact when Uncertain is 0 and otherwise off
-// by at most 2*Uncertain in total (L1). BaselineProportions bin the
-// profile's sample (exact for profiles of up to baseline.MaxSample rows).
-type NumericBins struct {
-	Edges               []float64 `json:"edges"`
-	Counts              []float64 `json:"counts"`
-	Below               float64   `json:"below"`
-	Above               float64   `json:"above"`
-	Uncertain           float64   `json:"uncertain"`
-	BaselineProportions []float64 `json:"baseline_proportions"`
-}
+// NumericBins are the window's counts over the baseline's bins.
+type NumericBins = api.NumericBins
 
-// CategoryCount is one category: its exact count in the window and its
-// share of the training profile (nil without a profile).
-type CategoryCount struct {
-	Value              string   `json:"value"`
-	Count              uint64   `json:"count"`
-	BaselineProportion *float64 `json:"baseline_proportion"`
-}
+// CategoryCount is one category's count in the window and share of the
+// training profile.
+type CategoryCount = api.CategoryCount
 
 // Histogram returns feature's distribution in a window of model's version
 // beside its baseline. window is WindowScored (or empty) for the last closed

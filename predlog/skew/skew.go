@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/drift"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/baseline"
@@ -19,17 +20,17 @@ import (
 // Defaults of Options.
 const (
 	DefaultWindow      = 5 * time.Minute
-	DefaultThreshold   = 0.1
+	DefaultThreshold   = api.DefaultDriftThreshold
 	DefaultMaxFeatures = 512
 	historyHours       = 24
 )
 
 // Series names.
 const (
-	MetricScore      = "mle_feature_drift_score"
-	MetricDrifted    = "mle_feature_drifted"
-	MetricShare      = "mle_dataset_drift_share"
-	MetricPrediction = "mle_prediction_drift_score"
+	MetricScore      = api.MetricFeatureDriftScore
+	MetricDrifted    = api.MetricFeatureDrifted
+	MetricShare      = api.MetricDatasetDriftShare
+	MetricPrediction = api.MetricPredictionDriftScore
 	AgainstBaseline  = "baseline"
 	AgainstHistory   = "previous_24h"
 )
@@ -126,7 +127,7 @@ func (t *Tracker) SetBaseline(p *baseline.Profile) error {
 		f := &p.Features[i]
 		fc := *f
 		prof[f.Name] = &fc
-		s, err := f.Sketch(t.opts.Alpha)
+		s, err := baseline.Sketch(f, t.opts.Alpha)
 		if err != nil {
 			return fmt.Errorf("feature %s: %w", f.Name, err)
 		}

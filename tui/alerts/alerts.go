@@ -14,9 +14,8 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	wire "github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/client"
-	"github.com/mlectl/mlectl/events"
-	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/tui/common"
 	"github.com/mlectl/mlectl/tui/keys"
 )
@@ -33,7 +32,7 @@ type API interface {
 	Ack(ctx context.Context, id, comment string) error
 	CreateSilence(ctx context.Context, matchers string, d time.Duration, comment string) (client.Silence, error)
 	Models(ctx context.Context) ([]client.ModelState, error)
-	EventLog(ctx context.Context, model string, from, to time.Time, limit int) ([]events.Event, error)
+	EventLog(ctx context.Context, model string, from, to time.Time, limit int) ([]wire.Event, error)
 }
 
 // DefaultSilence is the duration the silence prompt starts with.
@@ -102,7 +101,7 @@ type fetchedMsg struct {
 	stateErr  error
 	models    []client.ModelState
 	modelsErr error
-	events    map[string][]events.Event // by model
+	events    map[string][]wire.Event // by model
 	at        time.Time
 }
 
@@ -138,7 +137,7 @@ type View struct {
 	states      map[string]client.AlertState // by label set
 	stateErr    error
 	models      map[string]client.ModelState
-	events      map[string][]events.Event
+	events      map[string][]wire.Event
 	groups      []Group // the rows, in order
 	hidden      int     // alerts of shadow and canary versions hidden by h
 
@@ -237,7 +236,7 @@ func load(ctx context.Context, api API, seq int, now time.Time) fetchedMsg {
 				names = append(names, m)
 			}
 		}
-		msg.events = map[string][]events.Event{}
+		msg.events = map[string][]wire.Event{}
 		var mu sync.Mutex
 		for _, m := range names {
 			wg.Go(func() {
@@ -514,7 +513,7 @@ func (v *View) stage(a client.Alert) string {
 	ver := a.Labels["version"]
 	if m, ok := v.models[a.Labels["model"]]; ok && ver != "" {
 		if m.Production == ver {
-			return string(registry.StageProduction)
+			return string(wire.StageProduction)
 		}
 		for _, x := range m.Versions {
 			if x.Version == ver {
@@ -524,7 +523,7 @@ func (v *View) stage(a client.Alert) string {
 	}
 	switch r := a.Labels["role"]; r {
 	case "prod", "production":
-		return string(registry.StageProduction)
+		return string(wire.StageProduction)
 	case "":
 		return ""
 	default:
@@ -536,7 +535,7 @@ func (v *View) stage(a client.Alert) string {
 // production traffic: a shadow or canary candidate.
 func (v *View) notLive(a client.Alert) bool {
 	st := v.stage(a)
-	return st == string(registry.StageShadow) || st == string(registry.StageCanary)
+	return st == string(wire.StageShadow) || st == string(wire.StageCanary)
 }
 
 // VersionLabel names an alert's version with its stage where that is not
@@ -547,9 +546,9 @@ func (v *View) VersionLabel(a client.Alert) string {
 		return ""
 	}
 	switch st := v.stage(a); st {
-	case "", string(registry.StageProduction):
+	case "", string(wire.StageProduction):
 		return ver
-	case string(registry.StageShadow), string(registry.StageCanary):
+	case string(wire.StageShadow), string(wire.StageCanary):
 		return st + " " + ver
 	default:
 		return "old " + ver // archived or none: no longer serves
@@ -825,15 +824,15 @@ func (v *View) incidentModel() string {
 }
 
 // changeKinds are the events that change what serves.
-var changeKinds = map[events.Kind]bool{
-	events.KindDeploy: true, events.KindVersionChange: true, events.KindAction: true,
-	events.KindInjection: true, events.KindRunbookStep: true,
+var changeKinds = map[wire.EventKind]bool{
+	wire.KindDeploy: true, wire.KindVersionChange: true, wire.KindAction: true,
+	wire.KindInjection: true, wire.KindRunbookStep: true,
 }
 
 // LastChange is the newest event of evs that changed what serves
 // (deploy, promote, rollback, injection), and whether there is one.
-func LastChange(evs []events.Event) (events.Event, bool) {
-	var last events.Event
+func LastChange(evs []wire.Event) (wire.Event, bool) {
+	var last wire.Event
 	found := false
 	for _, e := range evs {
 		if changeKinds[e.Kind] && (!found || !e.Time.Before(last.Time)) {
@@ -844,7 +843,7 @@ func LastChange(evs []events.Event) (events.Event, bool) {
 }
 
 // eventWhat is an event's kind (or action) and version: "promote v12".
-func eventWhat(e events.Event) string {
+func eventWhat(e wire.Event) string {
 	s := string(e.Kind)
 	if e.Action != "" {
 		s = e.Action
@@ -856,7 +855,7 @@ func eventWhat(e events.Event) string {
 }
 
 // eventWho is " by ACTOR: TEXT", each part where the event has it.
-func eventWho(e events.Event) string {
+func eventWho(e wire.Event) string {
 	var s string
 	if e.Actor != "" {
 		s += " by " + e.Actor
@@ -917,7 +916,7 @@ func (v *View) summary() []string {
 		serving = "serving " + orDash(m.Production, v.c.DashFor())
 		var cands []string
 		for _, x := range m.Versions {
-			if x.Stage == registry.StageShadow || x.Stage == registry.StageCanary {
+			if x.Stage == wire.StageShadow || x.Stage == wire.StageCanary {
 				cands = append(cands, string(x.Stage)+" "+x.Version)
 			}
 		}
@@ -1072,14 +1071,14 @@ func (v *View) detailText() []string {
 
 // Related returns the changes among evs from RelatedWindow before since
 // on, newest first.
-func Related(evs []events.Event, since time.Time) []events.Event {
-	var out []events.Event
+func Related(evs []wire.Event, since time.Time) []wire.Event {
+	var out []wire.Event
 	for _, e := range evs {
 		if changeKinds[e.Kind] && (since.IsZero() || !e.Time.Before(since.Add(-RelatedWindow))) {
 			out = append(out, e)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b events.Event) int { return b.Time.Compare(a.Time) })
+	slices.SortStableFunc(out, func(a, b wire.Event) int { return b.Time.Compare(a.Time) })
 	return out
 }
 

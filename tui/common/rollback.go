@@ -3,8 +3,8 @@ package common
 import (
 	"slices"
 
+	wire "github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/client"
-	"github.com/mlectl/mlectl/registry"
 )
 
 // RollbackTargets are the versions a rollback of st may go to, the
@@ -14,13 +14,13 @@ import (
 func RollbackTargets(st client.ModelState) ([]string, map[string]string) {
 	var out []string
 	notes := map[string]string{}
-	stage := map[string]registry.Stage{}
+	stage := map[string]wire.Stage{}
 	for _, x := range st.Versions {
 		stage[x.Version] = x.Stage
 	}
 	for i := len(st.ProductionHistory) - 1; i >= 0; i-- {
 		ver := st.ProductionHistory[i]
-		if ver == st.Production || stage[ver] == registry.StageArchived || slices.Contains(out, ver) {
+		if ver == st.Production || stage[ver] == wire.StageArchived || slices.Contains(out, ver) {
 			continue
 		}
 		if len(out) == 0 {
@@ -32,7 +32,7 @@ func RollbackTargets(st client.ModelState) ([]string, map[string]string) {
 	}
 	for i := len(st.Versions) - 1; i >= 0; i-- {
 		x := st.Versions[i]
-		if x.Version == st.Production || x.Stage == registry.StageArchived || slices.Contains(out, x.Version) {
+		if x.Version == st.Production || x.Stage == wire.StageArchived || slices.Contains(out, x.Version) {
 			continue
 		}
 		notes[x.Version] = string(x.Stage)

@@ -9,8 +9,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	wire "github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/client"
-	"github.com/mlectl/mlectl/registry"
 	"github.com/mlectl/mlectl/tui/common"
 	"github.com/mlectl/mlectl/tui/confirm"
 	"github.com/mlectl/mlectl/tui/keys"
@@ -355,7 +355,7 @@ func (v *View) askPromote() {
 			ver = x
 		}
 	}
-	if ver.Stage != registry.StageShadow && ver.Stage != registry.StageCanary {
+	if ver.Stage != wire.StageShadow && ver.Stage != wire.StageCanary {
 		v.SetStatus("cannot promote "+ver.Version+": it is "+string(ver.Stage)+"; select a shadow or canary version", true)
 		return
 	}

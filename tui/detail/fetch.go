@@ -10,9 +10,8 @@ import (
 	"sync"
 	"time"
 
+	wire "github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/client"
-	"github.com/mlectl/mlectl/events"
-	"github.com/mlectl/mlectl/predlog/skew"
 	"github.com/mlectl/mlectl/tui/chart"
 	"github.com/mlectl/mlectl/tui/common"
 )
@@ -22,7 +21,7 @@ type API interface {
 	Query(ctx context.Context, query string, ts time.Time) (client.Result, error)
 	QueryRange(ctx context.Context, query string, r client.Range) (client.Result, error)
 	Model(ctx context.Context, name string) (client.ModelState, error)
-	EventLog(ctx context.Context, model string, from, to time.Time, limit int) ([]events.Event, error)
+	EventLog(ctx context.Context, model string, from, to time.Time, limit int) ([]wire.Event, error)
 	ShadowReport(ctx context.Context, model string, from, to time.Time) (client.ShadowReport, error)
 	Rollback(ctx context.Context, model, version, reason string) (client.ActionResult, error)
 	Promote(ctx context.Context, model, version, reason string) (client.ActionResult, error)
@@ -65,7 +64,7 @@ func Panels(model string) []Panel {
 		{Title: "traffic /s", Format: common.FormatNumber,
 			Query: `sum by (version, role) (rate(mle_predictions_total{` + m + `}[5m]))`},
 		{Title: "live quality", Format: common.FormatNumber, Prefer: qualityMetrics,
-			Query: `{__name__=~"mle_model_(` + strings.Join(qualityMetrics, "|") + `)",` + m + `}`},
+			Query: `{__name__=~"` + wire.MetricModelQualityPrefix + `(` + strings.Join(qualityMetrics, "|") + `)",` + m + `}`},
 	}
 }
 
@@ -75,18 +74,18 @@ var qualityMetrics = []string{"roc_auc", "f1", "accuracy", "rmse", "mae"}
 
 // DriftQuery selects the model's per-feature drift scores.
 func DriftQuery(model string) string {
-	return skew.MetricScore + `{model="` + escape(model) + `"}`
+	return wire.MetricFeatureDriftScore + `{model="` + escape(model) + `"}`
 }
 
 // FeatureQuery selects one drift row's scores under every method.
 func FeatureQuery(model, version, feature, against string) string {
-	return skew.MetricScore + `{model="` + escape(model) + `",version="` + escape(version) +
+	return wire.MetricFeatureDriftScore + `{model="` + escape(model) + `",version="` + escape(version) +
 		`",feature="` + escape(feature) + `",against="` + escape(against) + `"}`
 }
 
 // DriftedQuery selects the model's per-feature drifted flags.
 func DriftedQuery(model string) string {
-	return skew.MetricDrifted + `{model="` + escape(model) + `"}`
+	return wire.MetricFeatureDrifted + `{model="` + escape(model) + `"}`
 }
 
 func escape(s string) string {
@@ -129,7 +128,7 @@ type Snapshot struct {
 	State    client.ModelState
 	StateErr error
 
-	Events    []events.Event // newest first
+	Events    []wire.Event // newest first
 	EventsErr error
 
 	// The shadow report scans the prediction log, so it is fetched only
@@ -239,7 +238,7 @@ func fetchPanel(ctx context.Context, api API, p Panel, r client.Range) PanelData
 	}
 	m = preferred(m, p.Prefer)
 	if len(p.Prefer) > 0 && len(m) > 0 {
-		d.Metric = strings.TrimPrefix(m[0].Metric["__name__"], "mle_model_")
+		d.Metric = strings.TrimPrefix(m[0].Metric["__name__"], wire.MetricModelQualityPrefix)
 	}
 	slices.SortFunc(m, func(a, b client.Series) int { return strings.Compare(label(a.Metric), label(b.Metric)) })
 	for _, s := range m {
@@ -261,7 +260,7 @@ func preferred(m client.Matrix, prefer []string) client.Matrix {
 	for _, name := range prefer {
 		var out client.Matrix
 		for _, s := range m {
-			if s.Metric["__name__"] == "mle_model_"+name {
+			if s.Metric["__name__"] == wire.MetricModelQualityPrefix+name {
 				out = append(out, s)
 			}
 		}
@@ -276,7 +275,7 @@ func preferred(m client.Matrix, prefer []string) client.Matrix {
 func label(m client.Metric) string {
 	var parts []string
 	if n := m["__name__"]; n != "" {
-		parts = append(parts, strings.TrimPrefix(n, "mle_model_"))
+		parts = append(parts, strings.TrimPrefix(n, wire.MetricModelQualityPrefix))
 	}
 	for _, k := range []string{"version", "role"} {
 		if v := m[k]; v != "" {
@@ -314,7 +313,7 @@ func Features(scores, flags client.Vector, history client.Matrix, at time.Time) 
 		f := byKey[k]
 		for _, m := range defaultMethods {
 			if v, ok := f.Others[m]; ok {
-				f.Method, f.Score, f.Threshold = m, v, skew.DefaultThreshold
+				f.Method, f.Score, f.Threshold = m, v, wire.DefaultDriftThreshold
 				delete(f.Others, m)
 				break
 			}

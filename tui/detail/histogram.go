@@ -11,8 +11,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	wire "github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/client"
-	"github.com/mlectl/mlectl/predlog/skew"
 	"github.com/mlectl/mlectl/tui/common"
 )
 
@@ -132,7 +132,7 @@ func (v *View) ellipsis() string {
 // windowName says which window the histogram shows: the scored one (the
 // last closed window, the drift scores' own) or the open one.
 func windowName(h *client.DriftHistogram) string {
-	if h.Window.Kind == skew.WindowScored {
+	if h.Window.Kind == wire.WindowScored {
 		return "scored window"
 	}
 	return "open window"

@@ -10,10 +10,8 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	wire "github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/client"
-	"github.com/mlectl/mlectl/predlog/baseline"
-	"github.com/mlectl/mlectl/registry"
-	"github.com/mlectl/mlectl/shadow"
 	"github.com/mlectl/mlectl/tui/chart"
 	"github.com/mlectl/mlectl/tui/common"
 )
@@ -90,14 +88,14 @@ func (v *View) baselineLine(version, feature string) string {
 
 // describeBaseline renders a profiled feature: a histogram of its sample
 // with its range and median, or its most frequent categories.
-func describeBaseline(f *baseline.Feature, ascii bool) string {
-	if f.Type == baseline.Categorical {
+func describeBaseline(f *wire.FeatureProfile, ascii bool) string {
+	if f.Type == wire.Categorical {
 		total := 0
 		for _, c := range f.Categories {
 			total += c.Count
 		}
 		cats := slices.Clone(f.Categories)
-		slices.SortStableFunc(cats, func(a, b baseline.Category) int { return b.Count - a.Count })
+		slices.SortStableFunc(cats, func(a, b wire.Category) int { return b.Count - a.Count })
 		var parts []string
 		for i, c := range cats {
 			if i == 4 {
@@ -167,15 +165,15 @@ func (v *View) rebuild() {
 		}
 		cells := []string{x.Version, string(x.Stage), dash, metrics(x.Metrics, dash), stamp(x.CreatedAt, dash), stamp(x.StageChangedAt, dash), orDash(x.ArtifactURI, dash)}
 		tones := make([]common.Tone, len(cells))
-		if x.Stage == registry.StageProduction || x.TrafficPercent > 0 {
+		if x.Stage == wire.StageProduction || x.TrafficPercent > 0 {
 			cells[2] = strconv.FormatFloat(x.TrafficPercent, 'f', -1, 64) + "%"
 		}
 		switch x.Stage {
-		case registry.StageProduction:
+		case wire.StageProduction:
 			tones[1] = common.ToneGood
-		case registry.StageShadow, registry.StageCanary:
+		case wire.StageShadow, wire.StageCanary:
 			tones[1] = common.ToneWarn
-		case registry.StageArchived, registry.StageNone:
+		case wire.StageArchived, wire.StageNone:
 			tones[1] = common.ToneMuted
 		}
 		rows = append(rows, common.Row{Key: x.Version, Cells: cells, Tones: tones})
@@ -313,7 +311,7 @@ func (v *View) heading() string {
 		parts = append(parts, "production "+prod)
 		var shadow []string
 		for _, x := range s.Versions {
-			if x.Stage == registry.StageShadow || x.Stage == registry.StageCanary {
+			if x.Stage == wire.StageShadow || x.Stage == wire.StageCanary {
 				shadow = append(shadow, string(x.Stage)+" "+x.Version)
 			}
 		}
@@ -492,7 +490,7 @@ func pct(x float64, dash string) string {
 
 // agreeAt says what agreement means for the report's task.
 func agreeAt(r client.ShadowReport) string {
-	if r.Task == shadow.TaskRegression {
+	if r.Task == wire.ShadowTaskRegression {
 		return " within ±" + common.FormatNumber(float64(r.Tolerance))
 	}
 	if math.IsNaN(float64(r.Threshold)) {

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
+	wire "github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/client"
-	"github.com/mlectl/mlectl/registry"
 )
 
 // API is what the view needs from the collector.
@@ -282,7 +282,7 @@ func applyRegistry(ms []Model, reg []client.ModelState) []Model {
 		}
 		routed := map[string]bool{st.Production: true}
 		for _, v := range st.Versions {
-			if v.TrafficPercent > 0 || v.Stage == registry.StageProduction || v.Stage == registry.StageCanary {
+			if v.TrafficPercent > 0 || v.Stage == wire.StageProduction || v.Stage == wire.StageCanary {
 				routed[v.Version] = true
 			}
 		}

@@ -13,7 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/mlectl/mlectl/internal/apiclient"
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/tui/chart"
 	"github.com/mlectl/mlectl/tui/common"
 	"github.com/mlectl/mlectl/tui/keys"
@@ -340,7 +340,7 @@ func (v *View) View() string {
 	for _, err := range v.snap.Errs {
 		// One unreachable collector fails every query: say that, not
 		// the first query's text with the reason cut off at its end.
-		var ue *apiclient.UnreachableError
+		var ue *client.UnreachableError
 		if errors.As(err, &ue) {
 			notes = append([]string{v.c.ErrorLine("no data", ue)}, notes...)
 			break

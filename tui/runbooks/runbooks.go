@@ -19,8 +19,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
+	wire "github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/client"
-	rb "github.com/mlectl/mlectl/runbooks"
 	"github.com/mlectl/mlectl/tui/common"
 	"github.com/mlectl/mlectl/tui/confirm"
 	"github.com/mlectl/mlectl/tui/keys"
@@ -34,7 +34,7 @@ const stepTimeout = 2 * time.Minute
 // API is what the view needs from the collector.
 type API interface {
 	Runbooks(ctx context.Context, labels map[string]string) ([]client.RunbookSummary, error)
-	Runbook(ctx context.Context, id string) (rb.Runbook, error)
+	Runbook(ctx context.Context, id string) (wire.Runbook, error)
 	RunStep(ctx context.Context, id string, n int, vars map[string]string) (client.StepResult, error)
 	// Model names the versions a rollback step moves between.
 	Model(ctx context.Context, name string) (client.ModelState, error)
@@ -80,7 +80,7 @@ type resolvedMsg struct {
 
 type loadedMsg struct {
 	id  string
-	rb  rb.Runbook
+	rb  wire.Runbook
 	err error
 	at  time.Time
 }
@@ -107,7 +107,7 @@ type View struct {
 	detail   bool
 	fromList bool // esc returns to the list rather than the previous view
 	id       string
-	book     *rb.Runbook
+	book     *wire.Runbook
 	docErr   error
 	loading  bool
 	rendered string
@@ -335,9 +335,9 @@ func stepKind(action string) string {
 
 // firstAction selects the first step that acts (rollback, promote,
 // silence), else the first step.
-func firstAction(steps []rb.Step) int {
+func firstAction(steps []wire.RunbookStep) int {
 	for i, s := range steps {
-		if s.Action == rb.ActionRollback || s.Action == rb.ActionPromote {
+		if s.Action == wire.StepRollback || s.Action == wire.StepPromote {
 			return i
 		}
 	}
@@ -474,13 +474,13 @@ func (v *View) prepare() tea.Cmd {
 	step := v.book.Steps[n-1]
 	args, _ := step.Expand(v.vars)
 	run := v.runCmd(v.book.ID, n, maps.Clone(v.vars))
-	if step.Action != rb.ActionRollback && step.Action != rb.ActionPromote {
+	if step.Action != wire.StepRollback && step.Action != wire.StepPromote {
 		v.running = true
 		v.SetStatus("running step "+strconv.Itoa(n)+"…", false)
 		return run
 	}
 	model := args["model"]
-	if step.Action == rb.ActionRollback && args["version"] == "" {
+	if step.Action == wire.StepRollback && args["version"] == "" {
 		// Name the target: ask the registry first.
 		c, api := v.c, v.api
 		return c.Call(stepTimeout, func(ctx context.Context) tea.Msg {
@@ -509,7 +509,7 @@ func (v *View) openDialog(n int, from, to, why string) {
 	case to != "":
 		detail += " from " + from + " to " + to + ", its previous production version (another target: :model " + model + ", r)"
 		title += ": " + from + " → " + to
-	case step.Action == rb.ActionRollback:
+	case step.Action == wire.StepRollback:
 		detail += " to its previous production version"
 		if why != "" {
 			detail += " (the registry did not name it: " + why + ")"

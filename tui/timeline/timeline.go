@@ -15,7 +15,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/mlectl/mlectl/events"
+	wire "github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/timeline"
 	"github.com/mlectl/mlectl/tui/common"
 	"github.com/mlectl/mlectl/tui/keys"
@@ -28,7 +28,7 @@ const Window = 24 * time.Hour
 
 // API is what the view needs from the collector.
 type API interface {
-	EventLog(ctx context.Context, model string, from, to time.Time, limit int) ([]events.Event, error)
+	EventLog(ctx context.Context, model string, from, to time.Time, limit int) ([]wire.Event, error)
 }
 
 const (
@@ -48,7 +48,7 @@ var columns = []common.Column{
 
 type fetchedMsg struct {
 	model    string
-	evs      []events.Event
+	evs      []wire.Event
 	from, to time.Time
 	err      error
 }
@@ -68,8 +68,8 @@ type View struct {
 	keys        keys.Timeline
 	prompt      keys.Prompt
 	model       string // server-side model filter (:timeline MODEL)
-	evs         []events.Event
-	shown       []events.Event
+	evs         []wire.Event
+	shown       []wire.Event
 	from, to    time.Time
 
 	prompting bool
@@ -118,7 +118,7 @@ func (v *View) Refresh() tea.Cmd {
 		to := c.Now()
 		from := to.Add(-Window)
 		// to is exclusive: the event recorded this instant still counts.
-		evs, err := api.EventLog(ctx, model, from, to.Add(time.Millisecond), events.DefaultLimit)
+		evs, err := api.EventLog(ctx, model, from, to.Add(time.Millisecond), wire.DefaultEventLimit)
 		return fetchedMsg{model: model, evs: evs, from: from, to: to, err: err}
 	})
 }
@@ -148,7 +148,7 @@ func (v *View) KeyBindings() []key.Binding {
 }
 
 // Events returns the events on screen, newest first.
-func (v *View) Events() []events.Event { return v.shown }
+func (v *View) Events() []wire.Event { return v.shown }
 
 // Update handles fetch and export results and keys.
 func (v *View) Update(msg tea.Msg) tea.Cmd {
@@ -233,7 +233,7 @@ func (v *View) exportModel() string {
 // writeCmd builds the report of the events on screen and writes it with
 // the timeline package's exporter, off the UI goroutine.
 func (v *View) writeCmd(path string) tea.Cmd {
-	evs := append([]events.Event(nil), v.shown...)
+	evs := append([]wire.Event(nil), v.shown...)
 	model, from, to, now := v.exportModel(), v.from, v.to, v.c.Now()
 	return func() tea.Msg {
 		r := timeline.Build(model, from, to, evs)
@@ -279,14 +279,14 @@ func (v *View) rebuild() {
 		cells[colTime] = e.Time.UTC().Format("01-02 15:04:05")
 		cells[colKind] = string(e.Kind)
 		switch e.Kind {
-		case events.KindAlertFiring, events.KindSLOBreach, events.KindDriftDetected:
+		case wire.KindAlertFiring, wire.KindSLOBreach, wire.KindDriftDetected:
 			tones[colKind] = common.ToneBad
-		case events.KindAlertResolved, events.KindIncidentResolve:
+		case wire.KindAlertResolved, wire.KindIncidentResolve:
 			tones[colKind] = common.ToneGood
-		case events.KindAction, events.KindRunbookStep:
+		case wire.KindAction, wire.KindRunbookStep:
 			tones[colKind] = common.ToneWarn
 		}
-		if e.Result == events.ResultFailed {
+		if e.Result == wire.ResultFailed {
 			tones[colSummary] = common.ToneBad
 		}
 		cells[colModel] = e.Model
@@ -329,8 +329,8 @@ func (v *View) View() string {
 }
 
 // newestFirst reverses the API's answer, which comes oldest first.
-func newestFirst(evs []events.Event) []events.Event {
-	out := make([]events.Event, len(evs))
+func newestFirst(evs []wire.Event) []wire.Event {
+	out := make([]wire.Event, len(evs))
 	for i, e := range evs {
 		out[len(out)-1-i] = e
 	}

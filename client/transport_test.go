@@ -1,4 +1,4 @@
-package apiclient
+package client
 
 import (
 	"context"
@@ -8,13 +8,15 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func TestDo(t *testing.T) {
+// The command line's wording (WithOperatorErrors): the token goes out, the
+// body and parameters arrive, a refusal names its status first and a route
+// the collector lacks says so.
+func TestOperatorErrors(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/ok":
@@ -29,14 +31,14 @@ func TestDo(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c, err := New(srv.URL+"/", "t0k", time.Second)
+	c, err := New(srv.URL+"/", WithToken("t0k"), WithOperatorErrors())
 	require.NoError(t, err)
 
 	var out struct {
 		Auth, Q string
 		Body    map[string]int
 	}
-	require.NoError(t, c.Do(context.Background(), http.MethodPost, "/ok", url.Values{"q": {"x"}}, map[string]int{"n": 3}, &out))
+	require.NoError(t, c.call(context.Background(), http.MethodPost, "/ok", url.Values{"q": {"x"}}, map[string]int{"n": 3}, &out))
 	assert.Equal(t, "Bearer t0k", out.Auth)
 	assert.Equal(t, "x", out.Q)
 	assert.Equal(t, 3, out.Body["n"])
@@ -49,14 +51,15 @@ func TestDo(t *testing.T) {
 		{"/missing", "not found (404): /missing is not served by this collector (404 page not found)", http.StatusNotFound},
 	}
 	for _, tc := range tests {
-		err := c.Do(context.Background(), http.MethodGet, tc.path, nil, nil, nil)
+		err := c.call(context.Background(), http.MethodGet, tc.path, nil, nil, nil)
 		var apiErr *APIError
 		require.True(t, errors.As(err, &apiErr), "%v", err)
 		assert.Equal(t, tc.wantCode, apiErr.StatusCode)
 		assert.Equal(t, tc.wantMsg, err.Error())
+		assert.NotErrorIs(t, err, ErrNotConfigured, "the command line reports the route, not 'not configured'")
 	}
 
-	_, err = New("ftp://x", "", time.Second)
+	_, err = New("ftp://x")
 	require.Error(t, err)
 }
 
@@ -66,9 +69,9 @@ func TestUnreachableWording(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	host := srv.Listener.Addr().String()
 	srv.Close() // nothing listens there now
-	c, err := New("http://"+host, "", time.Second)
+	c, err := New("http://" + host)
 	require.NoError(t, err)
-	err = c.Do(context.Background(), http.MethodGet, "/-/ready", nil, nil, nil)
+	err = c.Ready(context.Background())
 	require.Error(t, err)
 	assert.Equal(t, "collector "+host+" unreachable: connect: connection refused", err.Error())
 	var ue *UnreachableError

@@ -1,0 +1,50 @@
+package api
+
+// The mle_* series the collector writes. Server packages define their
+// Metric* constants from these; the console builds its queries from them.
+// A series name is part of the API: dashboards, alert rules and SLOs in the
+// field query it by name.
+const (
+	// Serving (mlmetrics: aggregated from prediction logs).
+	MetricPredictionsTotal          = "mle_predictions_total"
+	MetricInferenceLatencyBucket    = "mle_inference_latency_seconds_bucket"
+	MetricInferenceLatencySum       = "mle_inference_latency_seconds_sum"
+	MetricInferenceLatencyCount     = "mle_inference_latency_seconds_count"
+	MetricSchemaViolationsTotal     = "mle_schema_violations_total"
+	MetricCollectorDiskFreeBytes    = "mle_collector_disk_free_bytes"
+	MetricCollectorDiskReserveBytes = "mle_collector_disk_reserve_bytes"
+
+	// Drift (predlog/skew).
+	MetricFeatureDriftScore    = "mle_feature_drift_score"
+	MetricFeatureDrifted       = "mle_feature_drifted"
+	MetricDatasetDriftShare    = "mle_dataset_drift_share"
+	MetricPredictionDriftScore = "mle_prediction_drift_score"
+
+	// Quality against ground truth (quality). Every model quality series
+	// starts with MetricModelQualityPrefix.
+	MetricModelQualityPrefix = "mle_model_"
+	MetricModelAccuracy      = "mle_model_accuracy"
+	MetricModelPrecision     = "mle_model_precision"
+	MetricModelRecall        = "mle_model_recall"
+	MetricModelF1            = "mle_model_f1"
+	MetricModelROCAUC        = "mle_model_roc_auc"
+	MetricModelLogLoss       = "mle_model_log_loss"
+	MetricModelMAE           = "mle_model_mae"
+	MetricModelRMSE          = "mle_model_rmse"
+	MetricModelMAPE          = "mle_model_mape"
+	MetricLabelLagSeconds    = "mle_label_lag_seconds"
+	MetricLabelCoverageRatio = "mle_label_coverage_ratio"
+
+	// Shadow comparison (shadow).
+	MetricShadowAgreementRatio = "mle_shadow_agreement_ratio"
+	MetricShadowAbsDiffMean    = "mle_shadow_abs_diff_mean"
+	MetricShadowAbsDiffP99     = "mle_shadow_abs_diff_p99"
+	MetricShadowSpearman       = "mle_shadow_spearman"
+	MetricShadowPSI            = "mle_shadow_psi"
+	MetricShadowRowsTotal      = "mle_shadow_rows_total"
+	MetricShadowDroppedTotal   = "mle_shadow_dropped_total"
+)
+
+// DefaultDriftThreshold is the drift score at or above which a feature
+// counts as drifted when the collector's configuration sets none.
+const DefaultDriftThreshold = 0.1
