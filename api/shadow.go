@@ -53,15 +53,19 @@ type ShadowReport struct {
 	Task              ShadowTask `json:"task"`
 	Threshold         Num        `json:"threshold"`
 	// Tolerance is the regressors' agreement tolerance (absolute).
-	Tolerance        Num              `json:"tolerance,omitempty"`
-	Agreement        Num              `json:"agreement"`
-	MeanAbsDiff      Num              `json:"mean_abs_diff"`
-	P99AbsDiff       Num              `json:"p99_abs_diff"`
-	Spearman         Num              `json:"spearman"`
-	PSI              Num              `json:"psi"`
-	Quality          *ShadowQualities `json:"quality,omitempty"`
-	RowsPerSecond    Num              `json:"rows_per_second,omitempty"`
-	TopDisagreements []Disagreement   `json:"top_disagreements"`
+	Tolerance     Num              `json:"tolerance,omitempty"`
+	Agreement     Num              `json:"agreement"`
+	MeanAbsDiff   Num              `json:"mean_abs_diff"`
+	P99AbsDiff    Num              `json:"p99_abs_diff"`
+	Spearman      Num              `json:"spearman"`
+	PSI           Num              `json:"psi"`
+	Quality       *ShadowQualities `json:"quality,omitempty"`
+	RowsPerSecond Num              `json:"rows_per_second,omitempty"`
+	// Backend names the scoring backend and device of a replay run here
+	// (mlectl shadow replay --backend), e.g. "opencl on Portable Computing
+	// Language: pthread-…".
+	Backend          string         `json:"backend,omitempty"`
+	TopDisagreements []Disagreement `json:"top_disagreements"`
 	// Unpaired counts records of either side that found no partner
 	// (logged), Skipped pairs or records that could not be compared
 	// (non-numeric prediction, non-finite score).

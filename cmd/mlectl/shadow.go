@@ -69,6 +69,7 @@ func runShadowScore(ctx context.Context, args []string, stdout, stderr io.Writer
 		raw         = fs.Bool("raw", false, "write raw margins instead of transformed predictions (probabilities)")
 		labelColumn = fs.Int("label-column", -1, "0-based CSV/TSV column holding a label, dropped before scoring")
 		threads     = fs.Int("threads", 0, "scoring goroutines (default: all cores)")
+		backendName = fs.String("backend", "cpu", backendFlagHelp)
 	)
 	if err := describeFlags(fs, args); err != nil {
 		return err
@@ -114,8 +115,13 @@ func runShadowScore(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	backend, _, done, err := scoringBackend(*backendName, m, *threads, stderr)
+	if err != nil {
+		return err
+	}
+	defer done()
 	out := make([]float64, batch.Rows*m.NumOutputs())
-	if err := (engine.CPU{Workers: *threads}).Score(ctx, m, batch, out); err != nil {
+	if err := backend.Score(ctx, m, batch, out); err != nil {
 		return fmt.Errorf("scoring %s: %w", *inputPath, err)
 	}
 	return writeShadowPredictions(*outputPath, stdout, out, m.NumOutputs())

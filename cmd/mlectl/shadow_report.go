@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/mlectl/mlectl/client"
-	"github.com/mlectl/mlectl/engine"
 	"github.com/mlectl/mlectl/internal/timeparse"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/store"
@@ -174,6 +173,9 @@ func writeShadowReport(w io.Writer, r *shadow.Report) error {
 	if f := float64(r.RowsPerSecond); f > 0 {
 		fmt.Fprintf(tw, "rows/s\t%s\n", strconv.FormatFloat(f, 'f', 0, 64))
 	}
+	if r.Backend != "" {
+		fmt.Fprintf(tw, "backend\t%s\n", r.Backend)
+	}
 	if r.Sampled {
 		fmt.Fprintf(tw, "note\tp99, spearman, psi and auc from a uniform sample of the pairs\n")
 	}
@@ -205,6 +207,7 @@ func runShadowReplay(ctx context.Context, args []string, stdout, stderr io.Write
 	top := fs.Int("top", 0, "disagreements to list, 1..20 (default 20)")
 	batch := fs.Int("batch", shadow.DefaultBatchRows, "rows per scoring batch")
 	threads := fs.Int("threads", 0, "scoring goroutines (default: all cores)")
+	backendName := fs.String("backend", "cpu", backendFlagHelp)
 	output := fs.String("o", "table", "output: table or json")
 	pos, err := metaParse(fs, args)
 	if err != nil {
@@ -248,16 +251,21 @@ func runShadowReplay(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
+	backend, reason, done, err := scoringBackend(*backendName, cand.Model, *threads, stderr)
+	if err != nil {
+		return err
+	}
+	defer done()
 	src := &exportScanner{base: base, cl: cl}
 	acc := shadow.NewAccumulator(shadow.Options{Threshold: *threshold, Tolerance: *tolerance, TopN: *top})
-	info, err := shadow.Replay(ctx, src, nil, cand, engine.CPU{Workers: *threads},
+	info, err := shadow.Replay(ctx, src, nil, cand, backend,
 		shadow.ReplayQuery{Model: pos[0], ProductionVersion: *version, From: start, To: end, BatchRows: *batch}, acc.Add)
 	if err != nil {
 		return err
 	}
 	rep := shadow.Report{Model: pos[0], ProductionVersion: info.ProductionVersion, CandidateVersion: filepath.Base(*modelPath),
 		Source: shadow.SourceReplay, From: start.UTC(), To: end.UTC(), Skipped: info.Skipped,
-		RowsPerSecond: shadow.Num(info.RowsPerSecond)}
+		RowsPerSecond: shadow.Num(info.RowsPerSecond), Backend: reason}
 	shadow.Fill(&rep, acc.Result())
 	if *output == "json" {
 		return printJSON(stdout, rep)
