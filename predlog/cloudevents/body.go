@@ -336,7 +336,11 @@ func (p *parser) tensor(path string, v []byte, t jsonparser.ValueType) {
 			p.fail(idx(path+".shape", d), "must be a size (a whole number ≥ 0), not %s", dv)
 		}
 		tn.shape = append(tn.shape, n)
-		if size <= 1<<30 {
+		switch {
+		case size < 0:
+		case n > 0 && size > (1<<40)/n:
+			size = -1 // more values than any body within the limit holds
+		default:
 			size *= n
 		}
 		d++
@@ -375,6 +379,10 @@ func (p *parser) tensor(path string, v []byte, t jsonparser.ValueType) {
 		return
 	}
 	if len(tn.leaves) != size {
+		if size < 0 {
+			p.fail(path+".shape", "%v holds more values than any request may carry; data has %d", tn.shape, len(tn.leaves))
+			return
+		}
 		p.fail(path+".shape", "%v holds %d values but data has %d", tn.shape, size, len(tn.leaves))
 		return
 	}

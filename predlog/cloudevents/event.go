@@ -3,6 +3,7 @@ package cloudevents
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -143,6 +144,9 @@ func parseEvent(h http.Header, body []byte) (*event, error) {
 	e.namespace, e.component, e.endpoint = get("namespace"), get("component"), get("endpoint")
 	if a := get("annotations"); a != "" {
 		v, err := jsonparser.GetString([]byte(a), VersionAnnotation)
+		if !jsonObject([]byte(a)) || !json.Valid([]byte(a)) {
+			err = errors.New("not an object")
+		}
 		if err != nil && !errors.Is(err, jsonparser.KeyPathNotFoundError) {
 			return nil, bad(e.attr("annotations"), "is not a JSON object of strings: %v", err)
 		}
