@@ -128,7 +128,7 @@ func TestJoinWindow(t *testing.T) {
 		require.Equal(t, http.StatusAccepted, code)
 	}
 	assert.Equal(t, map[string]float64{
-		`{__name__="mle_cloudevents_pending"}`:                                   3,
+		`{__name__="mle_cloudevents_pending"}`:                                  3,
 		`{__name__="mle_cloudevents_unmatched_total", reason="batch_mismatch"}`: 0,
 		`{__name__="mle_cloudevents_unmatched_total", reason="duplicate"}`:      2,
 		`{__name__="mle_cloudevents_unmatched_total", reason="no_request"}`:     1,
