@@ -131,6 +131,7 @@ func TestJoinWindow(t *testing.T) {
 		`{__name__="mle_cloudevents_pending"}`:                                  3,
 		`{__name__="mle_cloudevents_unmatched_total", reason="batch_mismatch"}`: 0,
 		`{__name__="mle_cloudevents_unmatched_total", reason="duplicate"}`:      2,
+		`{__name__="mle_cloudevents_unmatched_total", reason="invalid"}`:        0,
 		`{__name__="mle_cloudevents_unmatched_total", reason="no_request"}`:     1,
 		`{__name__="mle_cloudevents_unmatched_total", reason="no_response"}`:    2,
 	}, e.series())
@@ -256,5 +257,26 @@ func TestBadEvents(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, code)
 	assert.Contains(t, r.Error, "the request has 1 instances but the response 2 predictions")
 	assert.Equal(t, uint64(1), e.ce.Stats().Unmatched[ReasonBatchMismatch])
+	assert.Empty(t, e.records("iris"))
+
+	// Pairs whose records the NDJSON path refuses: a class score that is
+	// not a number, a request time past max_future_skew.
+	invalid := []struct {
+		req, resp fixture
+		want      string
+	}{
+		{ok.with("Ce-Id", "inv1"), newEvent("inv1", TypeKServeResponse, "sklearn-iris", `{"predictions":[{"setosa":"high"}]}`),
+			"predictions[0] (prediction.setosa): class score must be a number"},
+		{ok.with("Ce-Id", "inv2", "Ce-Time", "2099-01-01T00:00:00Z"), newEvent("inv2", TypeKServeResponse, "sklearn-iris", `{"predictions":[1]}`),
+			"Ce-Time of the request (ts): too_far_in_future"},
+	}
+	for _, tc := range invalid {
+		code, _ := e.post(tc.req)
+		require.Equal(t, http.StatusAccepted, code)
+		code, r := e.post(tc.resp)
+		assert.Equal(t, http.StatusBadRequest, code, "%+v", r)
+		assert.Contains(t, r.Error, tc.want)
+	}
+	assert.Equal(t, uint64(2), e.ce.Stats().Unmatched[ReasonInvalid])
 	assert.Empty(t, e.records("iris"))
 }

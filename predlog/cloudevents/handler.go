@@ -90,9 +90,10 @@ func DecodeConfig(n *yaml.Node) (Config, error) {
 }
 
 // Ingester stores records the way POST /api/v1/predictions does
-// (api.Handler.Ingest).
+// (api.Handler.Ingest) and applies its time bounds (api.Handler.CheckTime).
 type Ingester interface {
 	Ingest(ctx context.Context, recs []predlog.Record) error
+	CheckTime(ts int64) error
 }
 
 // Handler serves POST /api/v1/ingest/cloudevents.
@@ -272,7 +273,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req, resp = hf, other
 	}
 	if req.rows.len() != resp.rows.len() {
-		h.win.mismatch()
+		h.win.count(ReasonBatchMismatch)
 		fail(w, http.StatusBadRequest, bad("body", "event %s: the request has %d instances but the response %d predictions; the pair was dropped", hf.id, req.rows.len(), resp.rows.len()))
 		return
 	}
@@ -281,6 +282,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var fe *predlog.FieldError
 		if errors.As(err, &fe) {
 			// A value the NDJSON path refuses: the pair cannot be stored.
+			h.win.count(ReasonInvalid)
 			fail(w, http.StatusBadRequest, err)
 			return
 		}
@@ -365,6 +367,14 @@ func (h *Handler) store(ctx context.Context, sc *scratch, req, resp *half) (int,
 					path = "predictions[" + strconv.Itoa(i) + "]"
 				}
 				return 0, &predlog.FieldError{Field: fe.Field, Msg: path + " (" + fe.Field + "): " + fe.Msg}
+			}
+			return 0, err
+		}
+		if err := ing.CheckTime(recs[len(recs)-1].TS); err != nil {
+			sc.recs = recs
+			var fe *predlog.FieldError
+			if errors.As(err, &fe) {
+				return 0, &predlog.FieldError{Field: "ts", Msg: "Ce-Time of the request (ts): " + fe.Msg}
 			}
 			return 0, err
 		}

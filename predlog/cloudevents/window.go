@@ -12,6 +12,7 @@ const (
 	ReasonNoRequest     = "no_request"     // a response whose request never came
 	ReasonDuplicate     = "duplicate"      // a redelivered event (id and type seen before)
 	ReasonBatchMismatch = "batch_mismatch" // request and response of different batch sizes
+	ReasonInvalid       = "invalid"        // a pair with a value or time the NDJSON path refuses
 )
 
 // half is one event waiting for its pair.
@@ -50,7 +51,7 @@ type joinedID struct {
 func newWindow(maxPending int, maxAge time.Duration) *window {
 	return &window{maxPending: maxPending, maxAge: maxAge, pending: map[string]*half{},
 		joined: map[string]*list.Element{}, unmatched: map[string]uint64{
-			ReasonNoResponse: 0, ReasonNoRequest: 0, ReasonDuplicate: 0, ReasonBatchMismatch: 0,
+			ReasonNoResponse: 0, ReasonNoRequest: 0, ReasonDuplicate: 0, ReasonBatchMismatch: 0, ReasonInvalid: 0,
 		}}
 }
 
@@ -98,10 +99,10 @@ func (w *window) putBack(h *half, now time.Time) {
 	w.pending[h.id] = h
 }
 
-// mismatch counts a pair dropped because its batch sizes differ.
-func (w *window) mismatch() {
+// count counts a pair dropped for reason.
+func (w *window) count(reason string) {
 	w.mu.Lock()
-	w.unmatched[ReasonBatchMismatch]++
+	w.unmatched[reason]++
 	w.mu.Unlock()
 }
 
