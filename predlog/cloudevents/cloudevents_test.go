@@ -280,3 +280,20 @@ func TestBadEvents(t *testing.T) {
 	assert.Equal(t, uint64(2), e.ce.Stats().Unmatched[ReasonInvalid])
 	assert.Empty(t, e.records("iris"))
 }
+
+// TestPendingBytes: the waiting halves are bounded by memory too; the
+// oldest goes first.
+func TestPendingBytes(t *testing.T) {
+	e := newEnv(t, Config{Models: irisConfig.Models, MaxPendingBytes: 3000})
+	big := `{"instances":[` + strings.Repeat(`{"amount":123456.789,"country":"DE"},`, 30) + `{"amount":1,"country":"FR"}]}`
+	for i := range 3 {
+		code, _ := e.post(newEvent(fmt.Sprint("p", i), TypeKServeRequest, "fraud", big))
+		require.Equal(t, http.StatusAccepted, code)
+	}
+	st := e.ce.Stats()
+	assert.Less(t, st.Pending, 3)
+	assert.Equal(t, uint64(3-st.Pending), st.Unmatched[ReasonNoResponse])
+	code, r := e.post(newEvent("p2", TypeKServeResponse, "fraud", `{"predictions":[`+strings.Repeat(`1,`, 30)+`0]}`))
+	require.Equal(t, http.StatusOK, code, "%+v", r)
+	assert.Equal(t, 31, r.Accepted, "the newest half stays")
+}

@@ -29,9 +29,10 @@ const Path = "/api/v1/ingest/cloudevents"
 
 // Defaults of Config.
 const (
-	DefaultMaxPending   = 100_000
-	DefaultMaxAge       = 2 * time.Minute
-	DefaultMaxBodyBytes = 32 << 20
+	DefaultMaxPending      = 100_000
+	DefaultMaxPendingBytes = 256 << 20
+	DefaultMaxAge          = 2 * time.Minute
+	DefaultMaxBodyBytes    = 32 << 20
 )
 
 // ModelConfig maps one InferenceService to a model of the log.
@@ -55,9 +56,12 @@ type Config struct {
 	// here nor with a baseline of its version is refused.
 	Models map[string]ModelConfig `yaml:"models,omitempty"`
 	// MaxPending and MaxAge bound the halves waiting for their pair
-	// (defaults 100000 and 2m).
+	// (defaults 100000 and 2m), as does MaxPendingBytes.
 	MaxPending int           `yaml:"max_pending,omitempty"`
 	MaxAge     time.Duration `yaml:"max_age,omitempty"`
+	// MaxPendingBytes bounds the memory the waiting halves hold (default
+	// 256 MiB; the oldest go first).
+	MaxPendingBytes int64 `yaml:"max_pending_bytes,omitempty"`
 	// MaxBodyBytes bounds one event (default 32 MiB, the NDJSON limit).
 	MaxBodyBytes int64 `yaml:"max_body_bytes,omitempty"`
 }
@@ -124,6 +128,9 @@ func New(cfg Config, logger *slog.Logger, now func() time.Time) *Handler {
 	if cfg.MaxPending <= 0 {
 		cfg.MaxPending = DefaultMaxPending
 	}
+	if cfg.MaxPendingBytes <= 0 {
+		cfg.MaxPendingBytes = DefaultMaxPendingBytes
+	}
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = DefaultMaxAge
 	}
@@ -136,7 +143,7 @@ func New(cfg Config, logger *slog.Logger, now func() time.Time) *Handler {
 	if now == nil {
 		now = time.Now
 	}
-	h := &Handler{cfg: cfg, log: logger, now: now, win: newWindow(cfg.MaxPending, cfg.MaxAge),
+	h := &Handler{cfg: cfg, log: logger, now: now, win: newWindow(cfg.MaxPending, cfg.MaxPendingBytes, cfg.MaxAge),
 		baselines: map[string]map[string]*featureNames{}, configured: map[string]*featureNames{}}
 	for name, m := range cfg.Models {
 		if len(m.FeatureNames) > 0 {

@@ -30,10 +30,13 @@ type half struct {
 }
 
 // window joins halves by id. Pending halves are bounded by count
-// (maxPending: the oldest is dropped first) and by age (maxAge); so are
-// the ids recently joined, kept to recognise a redelivered event.
+// (maxPending: the oldest is dropped first), by the bytes their rows hold
+// (maxBytes) and by age (maxAge); the ids recently joined, kept to
+// recognise a redelivered event, by count and age.
 type window struct {
 	mu         sync.Mutex
+	maxBytes   int64 // of the pending halves' rows
+	bytes      int64
 	maxPending int
 	maxAge     time.Duration
 	pending    map[string]*half
@@ -48,8 +51,8 @@ type joinedID struct {
 	at time.Time
 }
 
-func newWindow(maxPending int, maxAge time.Duration) *window {
-	return &window{maxPending: maxPending, maxAge: maxAge, pending: map[string]*half{},
+func newWindow(maxPending int, maxBytes int64, maxAge time.Duration) *window {
+	return &window{maxPending: maxPending, maxBytes: maxBytes, maxAge: maxAge, pending: map[string]*half{},
 		joined: map[string]*list.Element{}, unmatched: map[string]uint64{
 			ReasonNoResponse: 0, ReasonNoRequest: 0, ReasonDuplicate: 0, ReasonBatchMismatch: 0, ReasonInvalid: 0,
 		}}
@@ -75,9 +78,7 @@ func (w *window) offer(h *half, now time.Time) (other *half, duplicate bool) {
 		w.joined[h.id] = w.joinOrder.PushBack(joinedID{id: h.id, at: now})
 		return p, false
 	}
-	h.arrived = now
-	h.elem = w.order.PushBack(h)
-	w.pending[h.id] = h
+	w.addLocked(h, now)
 	w.sweepLocked(now)
 	return nil, false
 }
@@ -94,9 +95,7 @@ func (w *window) putBack(h *half, now time.Time) {
 	if _, ok := w.pending[h.id]; ok {
 		return
 	}
-	h.arrived = now
-	h.elem = w.order.PushBack(h)
-	w.pending[h.id] = h
+	w.addLocked(h, now)
 }
 
 // count counts a pair dropped for reason.
@@ -109,6 +108,19 @@ func (w *window) count(reason string) {
 func (w *window) removeLocked(h *half) {
 	w.order.Remove(h.elem)
 	delete(w.pending, h.id)
+	w.bytes -= h.size()
+}
+
+func (w *window) addLocked(h *half, now time.Time) {
+	h.arrived = now
+	h.elem = w.order.PushBack(h)
+	w.pending[h.id] = h
+	w.bytes += h.size()
+}
+
+// size is what a pending half holds in memory, roughly.
+func (h *half) size() int64 {
+	return int64(cap(h.rows.buf)+8*cap(h.rows.ends)) + 256
 }
 
 // sweepLocked expires pending halves older than maxAge or beyond
@@ -117,7 +129,7 @@ func (w *window) sweepLocked(now time.Time) {
 	cut := now.Add(-w.maxAge)
 	for e := w.order.Front(); e != nil; e = w.order.Front() {
 		h := e.Value.(*half)
-		if w.order.Len() <= w.maxPending && !h.arrived.Before(cut) {
+		if w.order.Len() <= w.maxPending && w.bytes <= w.maxBytes && !h.arrived.Before(cut) {
 			break
 		}
 		w.removeLocked(h)
