@@ -15,6 +15,10 @@ import (
 type rows struct {
 	buf  []byte
 	ends []int
+	// failed marks a response that is the server's error ({"error": "…"},
+	// as both protocols answer one): its pair's records have status error
+	// and no prediction.
+	failed bool
 }
 
 func (r *rows) len() int { return len(r.ends) }
@@ -429,8 +433,10 @@ func (p *parser) response(data []byte) (*rows, error) {
 			return nil, bad("outputs", "must be an array of tensors, not a %s", t)
 		}
 		p.v2("outputs", v, false)
+	} else if _, t, _, err := jsonparser.Get(data, "error"); err == nil && t == jsonparser.String {
+		return &rows{failed: true}, nil
 	} else {
-		return nil, bad("predictions", `missing: a v1 response has "predictions", an Open Inference Protocol v2 response "outputs"`)
+		return nil, bad("predictions", `missing: a v1 response has "predictions", an Open Inference Protocol v2 response "outputs", a failed one "error"`)
 	}
 	if p.err != nil {
 		return nil, p.err
@@ -521,6 +527,9 @@ func appendLine(dst []byte, model, version, role, requestID string, ts int64, la
 	}
 	dst = append(dst, `,"features":{`...)
 	dst = append(dst, features...)
+	if prediction == nil {
+		return append(dst, `},"status":"error"}`...)
+	}
 	dst = append(dst, `},"prediction":`...)
 	dst = append(dst, bytes.TrimSpace(prediction)...)
 	return append(dst, `,"status":"ok"}`...)

@@ -98,9 +98,20 @@ func TestJoinWindow(t *testing.T) {
 	assert.True(t, r.Duplicate, "the first event of an id wins")
 	code, r = e.post(resp("c1", `{"predictions":["fraud"]}`, "Ce-Endpoint", "canary"))
 	require.Equal(t, http.StatusOK, code, "%+v", r)
+	// A failed inference: the server's {"error": …} gives records of status error.
+	code, _ = e.post(req("e1", `{"instances":[{"amount":-1,"country":"DE"},{"amount":2,"country":"DE"}]}`))
+	require.Equal(t, http.StatusAccepted, code)
+	code, r = e.post(resp("e1", `{"error":"Model fraud failed: amount must be positive"}`))
+	require.Equal(t, http.StatusOK, code, "%+v", r)
+	assert.Equal(t, 2, r.Accepted)
 
 	recs := e.records("fraud")
-	require.Len(t, recs, 4, "each instance once, duplicates dropped")
+	require.Len(t, recs, 6, "each instance once, duplicates dropped")
+	for _, rec := range recs[4:] {
+		assert.Equal(t, "error", rec["status"], rec["request_id"])
+		assert.NotContains(t, rec, "prediction")
+	}
+	recs = recs[:4]
 	assert.Equal(t, []string{"b1#0", "b1#1", "b1#2", "c1"}, []string{recs[0]["request_id"].(string), recs[1]["request_id"].(string), recs[2]["request_id"].(string), recs[3]["request_id"].(string)})
 	assert.Equal(t, map[string]any{"amount": json.Number("7"), "country": "FR"}, recs[1]["features"])
 	assert.Equal(t, map[string]any{"0": json.Number("0.2"), "1": json.Number("0.8")}, recs[1]["prediction"])
@@ -135,7 +146,7 @@ func TestJoinWindow(t *testing.T) {
 		`{__name__="mle_cloudevents_unmatched_total", reason="no_request"}`:     1,
 		`{__name__="mle_cloudevents_unmatched_total", reason="no_response"}`:    2,
 	}, e.series())
-	assert.Len(t, e.records("fraud"), 4, "unmatched halves store nothing")
+	assert.Len(t, e.records("fraud"), 6, "unmatched halves store nothing")
 }
 
 // TestStructuredMode posts application/cloudevents+json events, data as

@@ -279,7 +279,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hf.isResponse == false {
 		req, resp = hf, other
 	}
-	if req.rows.len() != resp.rows.len() {
+	if !resp.rows.failed && req.rows.len() != resp.rows.len() {
 		h.win.count(ReasonBatchMismatch)
 		fail(w, http.StatusBadRequest, bad("body", "event %s: the request has %d instances but the response %d predictions; the pair was dropped", hf.id, req.rows.len(), resp.rows.len()))
 		return
@@ -363,7 +363,7 @@ func (h *Handler) store(ctx context.Context, sc *scratch, req, resp *half) (int,
 		if n > 1 {
 			id = req.id + "#" + strconv.Itoa(i)
 		}
-		sc.line = appendLine(sc.line[:0], req.model, req.version, req.role, id, req.at.UnixMilli(), latency, req.rows.row(i), resp.rows.row(i))
+		sc.line = appendLine(sc.line[:0], req.model, req.version, req.role, id, req.at.UnixMilli(), latency, req.rows.row(i), resp.prediction(i))
 		recs = append(recs, predlog.Record{})
 		if err := sc.dec.Decode(sc.line, &recs[len(recs)-1]); err != nil {
 			sc.recs = recs
@@ -388,6 +388,14 @@ func (h *Handler) store(ctx context.Context, sc *scratch, req, resp *half) (int,
 	}
 	sc.recs = recs
 	return n, ing.Ingest(ctx, recs)
+}
+
+// prediction is row i of a response, nil for a failed one.
+func (h *half) prediction(i int) []byte {
+	if h.rows.failed {
+		return nil
+	}
+	return h.rows.row(i)
 }
 
 func readBody(w http.ResponseWriter, r *http.Request, limit int64, buf []byte) ([]byte, error) {
