@@ -62,6 +62,9 @@ type Config struct {
 	Rules  yaml.Node `yaml:"rules,omitempty"`
 	Tokens yaml.Node `yaml:"tokens,omitempty"`
 	Models yaml.Node `yaml:"models,omitempty"`
+	// CloudEvents configures the KServe/Seldon payload-logger ingest
+	// (package predlog/cloudevents).
+	CloudEvents yaml.Node `yaml:"cloudevents,omitempty"`
 
 	// Version is reported by /api/v1/status/buildinfo and Flags by
 	// /api/v1/status/flags. Neither is read from YAML.

@@ -47,6 +47,7 @@ func (s *Server) mounted() []route.Route {
 		t = append(t, s.Rules.Routes(s.Meta.Auth, s.Meta.Audit)...)
 	}
 	t = append(t, s.guard(s.Pipeline.Handler.Routes())...)
+	t = append(t, s.guard(s.CloudEvents.Routes())...)
 	t = append(t, s.guard(skew.NewHandler(s.Pipeline.Skew, nil).Routes())...)
 	t = append(t, s.guard(s.Shadow.Routes())...)
 	t = append(t, gameday.NewHandler(s.Injector, gameday.HandlerOptions{Auth: s.Meta.Auth, Audit: s.Meta.Audit,

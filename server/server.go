@@ -23,6 +23,7 @@ import (
 	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/metaapi"
 	predapi "github.com/mlectl/mlectl/predlog/api"
+	"github.com/mlectl/mlectl/predlog/cloudevents"
 	"github.com/mlectl/mlectl/predlog/skew"
 	"github.com/mlectl/mlectl/predlog/store"
 	"github.com/mlectl/mlectl/quality"
@@ -92,6 +93,8 @@ type Server struct {
 	Rules *alerting.Manager
 	// Pipeline is the prediction log with its drift, quality and contracts.
 	Pipeline *predapi.Pipeline
+	// CloudEvents ingests KServe/Seldon payload loggers into the Pipeline.
+	CloudEvents *cloudevents.Handler
 	// Injector is the game-day injector (restored from the log).
 	Injector *gameday.Injector
 	// Shadow is the shadow-scoring service.
@@ -159,6 +162,13 @@ func Assemble(ctx context.Context, cfg Config) (_ *Server, err error) {
 	// Game days: the injector rewrites matching records before they are
 	// stored and records start/stop in the event log. A model is known
 	// when registered or logged (the log is set once open, below).
+	ceCfg, err := cloudevents.DecodeConfig(&cfg.Collector.CloudEvents)
+	if err != nil {
+		return nil, err
+	}
+	// The payload-logger ingest learns feature names from baselines, so it
+	// is a baseline sink of the pipeline, opened before it.
+	s.CloudEvents = cloudevents.New(ceCfg, logger.With("component", "cloudevents"), nil)
 	known := &gameday.KnownModels{Registry: s.Meta.Registry}
 	s.Injector = gameday.New(gameday.Options{Events: s.Meta.Recorder(), Models: known, Logger: logger.With("component", "gameday")})
 	if s.Pipeline, err = predapi.OpenPipeline(ctx, cfg.DataDir, predapi.PipelineOptions{
@@ -170,11 +180,12 @@ func Assemble(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Skew:         skew.Options{Window: cfg.Collector.Drift.Window, Threshold: cfg.DriftThreshold, MinHistory: cfg.DriftMinHistory},
 		Quality:      quality.Options{Window: cfg.QualityWindow},
 		RestoreJoins: cfg.RestoreJoins,
-		Transformers: []predapi.Transformer{s.Injector}, Baselines: []predapi.BaselineSink{s.Injector},
+		Transformers: []predapi.Transformer{s.Injector}, Baselines: []predapi.BaselineSink{s.Injector, s.CloudEvents},
 	}); err != nil {
 		return nil, fmt.Errorf("open prediction log: %w", err)
 	}
 	known.Log = s.Pipeline.Log
+	s.CloudEvents.SetIngester(s.Pipeline.Handler)
 	// Injections acknowledged before a crash resume (or end, if their time
 	// is over) before ingest is served.
 	if err := s.Injector.Restore(ctx, s.Pipeline.Log); err != nil {
@@ -353,6 +364,7 @@ func (s *Server) runStorage(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { writeDiskSeries(ctx, s.disk, db, s.cfg.SeriesInterval, s.logger) })
 	wg.Go(func() { s.Pipeline.Run(ctx, db, s.cfg.SeriesInterval) })
+	wg.Go(func() { s.CloudEvents.Run(ctx, db, s.cfg.SeriesInterval) })
 	if s.Rules != nil {
 		wg.Go(func() { _ = s.Rules.Run(ctx) })
 	}

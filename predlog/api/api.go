@@ -602,6 +602,10 @@ func (h *Handler) transform(recs []predlog.Record) (commit func()) {
 	}
 }
 
+// CheckTime is checkTime for the other HTTP ingest paths (CloudEvents),
+// so that their records meet the same time bounds as NDJSON lines.
+func (h *Handler) CheckTime(ts int64) error { return h.checkTime(ts) }
+
 // checkTime applies Limits.MaxAge and Limits.MaxFutureSkew to a record's
 // ts (Unix ms), the bounds remote write applies to samples. It guards the
 // HTTP endpoint; in-process producers (Ingest) are trusted.

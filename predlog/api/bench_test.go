@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/mlectl/mlectl/contract"
 	"github.com/mlectl/mlectl/mlmetrics"
+	"github.com/mlectl/mlectl/predlog/cloudevents"
 	"github.com/mlectl/mlectl/predlog/skew"
 	"github.com/mlectl/mlectl/predlog/store"
 	"github.com/mlectl/mlectl/quality"
@@ -134,40 +136,166 @@ func BenchmarkPredictionIngest(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) { benchIngest(b, sketches, rawPerRecord, post) })
 	}
+	// The same records as KServe payload-logger CloudEvents: per body one
+	// request event (1000 object instances) and one response event (1000
+	// predictions), joined by Ce-Id into the same records, into the same
+	// pipeline as "ingest" (no drift sketches).
+	b.Run("cloudevents_ingest", func(b *testing.B) { benchCloudEvents(b, bodies) })
+}
+
+// ceEvent is one pre-built CloudEvents body and its Ce-Type and Ce-Time.
+type ceEvent struct {
+	typ, time string
+	body      []byte
+}
+
+// cloudEventsOf turns NDJSON bodies into KServe v1 request/response pairs.
+func cloudEventsOf(b *testing.B, bodies [][]byte) [][2]ceEvent {
+	pairs := make([][2]ceEvent, len(bodies))
+	for i, body := range bodies {
+		var inst, preds bytes.Buffer
+		inst.WriteString(`{"instances":[`)
+		preds.WriteString(`{"predictions":[`)
+		var first int64
+		for j, line := range bytes.Split(bytes.TrimSpace(body), []byte("\n")) {
+			var rec struct {
+				TS         int64           `json:"ts"`
+				Features   json.RawMessage `json:"features"`
+				Prediction json.RawMessage `json:"prediction"`
+			}
+			if err := json.Unmarshal(line, &rec); err != nil {
+				b.Fatal(err)
+			}
+			if j == 0 {
+				first = rec.TS
+			} else {
+				inst.WriteByte(',')
+				preds.WriteByte(',')
+			}
+			inst.Write(rec.Features)
+			preds.Write(rec.Prediction)
+		}
+		inst.WriteString("]}")
+		preds.WriteString("]}")
+		at := time.UnixMilli(first).UTC()
+		pairs[i] = [2]ceEvent{
+			{cloudevents.TypeKServeRequest, at.Format(time.RFC3339Nano), inst.Bytes()},
+			{cloudevents.TypeKServeResponse, at.Add(7 * time.Millisecond).Format(time.RFC3339Nano), preds.Bytes()},
+		}
+	}
+	return pairs
+}
+
+func benchCloudEvents(b *testing.B, bodies [][]byte) {
+	const clients = 2
+	pairs := cloudEventsOf(b, bodies)
+	perBody := bytes.Count(bodies[0], []byte("\n"))
+	h, lg := benchHandler(b, false)
+	ce := cloudevents.New(cloudevents.Config{Models: map[string]cloudevents.ModelConfig{"fraud": {Version: "v7"}}}, nil, nil)
+	ce.SetIngester(h)
+	mux := http.NewServeMux()
+	for _, r := range ce.Routes() {
+		mux.Handle(r.MuxPattern(), r.Handler)
+	}
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	defer client.CloseIdleConnections()
+	send := func(id string, ev ceEvent, want int) error {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+cloudevents.Path, bytes.NewReader(ev.body))
+		if err != nil {
+			return err
+		}
+		req.Header = http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {id}, "Ce-Type": {ev.typ}, "Ce-Source": {"http://localhost:9081/"},
+			"Ce-Time": {ev.time}, "Ce-Inferenceservicename": {"fraud"}, "Ce-Namespace": {"default"}, "Ce-Component": {"predictor"},
+			"Ce-Endpoint": {"default"}, "Content-Type": {"application/json"}}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			return fmt.Errorf("status %d, want %d", resp.StatusCode, want)
+		}
+		return nil
+	}
+	b.ResetTimer()
+	start, cpu0 := time.Now(), processCPU()
+	for n := range b.N {
+		var wg sync.WaitGroup
+		var failed atomic.Bool
+		for c := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := c; i < len(pairs); i += clients {
+					id := fmt.Sprintf("op%d-ev%d", n, i)
+					if err := send(id, pairs[i][0], http.StatusAccepted); err != nil {
+						b.Error(err)
+						failed.Store(true)
+						return
+					}
+					if err := send(id, pairs[i][1], http.StatusOK); err != nil {
+						b.Error(err)
+						failed.Store(true)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if failed.Load() {
+			return
+		}
+	}
+	b.StopTimer()
+	records := float64(b.N * len(pairs) * perBody)
+	b.ReportMetric(records/time.Since(start).Seconds(), "records/s")
+	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/records, "cpu_µs/record")
+	if st := lg.Stats(); float64(st.Records) != records {
+		b.Fatalf("%d records stored, want %.0f", st.Records, records)
+	}
+}
+
+// benchHandler is the ingest side of a collector for the benchmarks: a
+// badger log, traffic, a contract on every feature, label joins and, with
+// sketches, the streaming drift windows.
+func benchHandler(b *testing.B, sketches bool) (*Handler, *store.Store) {
+	lg, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = lg.Close() })
+	checker := contract.NewChecker()
+	c, err := contract.ParseBytes([]byte(benchContract))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := checker.Set(c); err != nil {
+		b.Fatal(err)
+	}
+	cfg := Config{Log: lg, Traffic: mlmetrics.NewAggregator(), Contracts: checker,
+		Joiner: quality.NewJoiner(quality.Options{MaxPending: 100_000})}
+	if sketches {
+		tr := skew.New(skew.Options{})
+		cfg.Observers, cfg.Series, cfg.Baselines = []Observer{tr}, []SeriesWriter{tr}, []BaselineSink{tr}
+	}
+	h, err := New(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h, lg
 }
 
 func benchIngest(b *testing.B, sketches bool, rawPerRecord float64, post func(*testing.B, string)) {
-	{
-		lg, err := store.Open(b.TempDir(), store.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer lg.Close()
-		checker := contract.NewChecker()
-		c, err := contract.ParseBytes([]byte(benchContract))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := checker.Set(c); err != nil {
-			b.Fatal(err)
-		}
-		cfg := Config{Log: lg, Traffic: mlmetrics.NewAggregator(), Contracts: checker,
-			Joiner: quality.NewJoiner(quality.Options{MaxPending: 100_000})}
-		if sketches {
-			tr := skew.New(skew.Options{})
-			cfg.Observers, cfg.Series, cfg.Baselines = []Observer{tr}, []SeriesWriter{tr}, []BaselineSink{tr}
-		}
-		h, err := New(context.Background(), cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		srv := httptest.NewServer(h)
-		defer srv.Close()
-		post(b, srv.URL+"/api/v1/predictions")
-		st := lg.Stats()
-		b.ReportMetric(float64(st.StoredBytes)/float64(st.Records), "stored_bytes/record")
-		b.ReportMetric(float64(st.StoredBytes)/float64(st.Records)/rawPerRecord, "stored/raw")
-	}
+	h, lg := benchHandler(b, sketches)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	post(b, srv.URL+"/api/v1/predictions")
+	st := lg.Stats()
+	b.ReportMetric(float64(st.StoredBytes)/float64(st.Records), "stored_bytes/record")
+	b.ReportMetric(float64(st.StoredBytes)/float64(st.Records)/rawPerRecord, "stored/raw")
 }
 
 const benchContract = `
