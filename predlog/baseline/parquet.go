@@ -88,9 +88,11 @@ func ReadParquet(r io.ReaderAt, size int64) (frame *drift.Frame, err error) {
 		cols[i] = pc
 	}
 	rows := pf.NumRows()
-	// Preallocate for the claimed rows only as far as the file could hold
-	// them: RLE packs many rows per byte, but not unboundedly many.
-	prealloc := int(min(rows, 64*size, 1<<27))
+	// Preallocate for the rows the footer claims, but never more than
+	// twice the file's size in all: a damaged footer's row count must not
+	// become an allocation (a real file past this bound just grows by
+	// append; run-length encoding packs many rows per byte).
+	prealloc := int(min(rows, 2*size/(8*int64(max(len(cols), 1))), 1<<27))
 	for _, c := range cols {
 		if c.object {
 			c.col.Codes = make([]uint32, 0, prealloc)
@@ -105,7 +107,7 @@ func ReadParquet(r io.ReaderAt, size int64) (frame *drift.Frame, err error) {
 			return nil, fmt.Errorf("parquet: row group %d has %d columns, the schema %d", g, len(chunks), len(cols))
 		}
 		for i, chunk := range chunks {
-			n, err := cols[i].readChunk(chunk, buf)
+			n, err := cols[i].readChunk(chunk, rg.NumRows(), buf)
 			if err != nil {
 				return nil, fmt.Errorf("parquet: column %q, row group %d: %w", cols[i].col.Name, g, err)
 			}
@@ -195,8 +197,10 @@ func newParquetColumn(c *parquet.Column) (*parquetColumn, error) {
 }
 
 // readChunk appends a column chunk's values page by page and returns how
-// many values (nulls included) it held.
-func (pc *parquetColumn) readChunk(chunk parquet.ColumnChunk, buf []parquet.Value) (int64, error) {
+// many values (nulls included) it held. A page claiming more values than
+// the row group has rows left is refused before it is decoded: a few bytes
+// of run-length levels can claim billions of nulls.
+func (pc *parquetColumn) readChunk(chunk parquet.ColumnChunk, rows int64, buf []parquet.Value) (int64, error) {
 	pages := chunk.Pages()
 	defer pages.Close()
 	var n int64
@@ -208,11 +212,18 @@ func (pc *parquetColumn) readChunk(chunk parquet.ColumnChunk, buf []parquet.Valu
 		if err != nil {
 			return n, err
 		}
+		if k := page.NumValues(); k < 0 || k > rows-n {
+			parquet.Release(page)
+			return n, fmt.Errorf("a page claims %d values, more than the %d rows left in the row group", k, rows-n)
+		}
 		values := page.Values()
 		for {
 			k, err := values.ReadValues(buf)
+			if n += int64(k); n > rows {
+				parquet.Release(page)
+				return n, fmt.Errorf("pages hold more values than the row group's %d rows", rows)
+			}
 			pc.add(buf[:k])
-			n += int64(k)
 			if errors.Is(err, io.EOF) {
 				break
 			}
