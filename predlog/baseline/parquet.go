@@ -1,6 +1,7 @@
 package baseline
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/mlectl/mlectl/drift"
@@ -76,6 +78,9 @@ func ReadParquet(r io.ReaderAt, size int64) (frame *drift.Frame, err error) {
 		return nil, fmt.Errorf("parquet: %w", err)
 	}
 	if err := checkParquetLayout(pf, size); err != nil {
+		return nil, fmt.Errorf("parquet: %w", err)
+	}
+	if err := checkPageHeaders(r, pf.Metadata()); err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
 	}
 	leaves := pf.Root().Columns()
@@ -160,6 +165,60 @@ func checkParquetLayout(pf *parquet.File, size int64) error {
 		return fmt.Errorf("row groups hold %d rows, the footer claims %d", sum, md.NumRows)
 	}
 	return nil
+}
+
+// MaxParquetPageBytes bounds one page's decompressed size. Writers cut
+// pages at about 1 MiB (pyarrow, parquet-go: 256 KiB); a larger claim is
+// a damaged or hostile file, refused before the decoder allocates it.
+const MaxParquetPageBytes = 256 << 20
+
+// checkPageHeaders walks every column chunk's page headers before the
+// decoder reads them: parquet-go allocates a page's compressed and
+// decompressed sizes as its header claims them, so each page must fit in
+// what is left of its chunk and decompress to at most MaxParquetPageBytes.
+func checkPageHeaders(r io.ReaderAt, md *format.FileMetaData) error {
+	var proto thrift.CompactProtocol
+	br := bufio.NewReaderSize(nil, 4096)
+	for g, rg := range md.RowGroups {
+		for _, cc := range rg.Columns {
+			m := cc.MetaData
+			name := strings.Join(m.PathInSchema, ".")
+			pos := m.DataPageOffset
+			if m.DictionaryPageOffset > 0 && m.DictionaryPageOffset < pos {
+				pos = m.DictionaryPageOffset
+			}
+			end := pos + m.TotalCompressedSize
+			for pos < end {
+				sec := &countingReader{r: io.NewSectionReader(r, pos, end-pos)}
+				br.Reset(sec)
+				var h format.PageHeader
+				if err := thrift.NewDecoder(proto.NewReader(br)).Decode(&h); err != nil {
+					return fmt.Errorf("row group %d, column %q: page header at offset %d: %w", g, name, pos, err)
+				}
+				headerLen := sec.n - int64(br.Buffered())
+				left := end - pos - headerLen
+				switch {
+				case h.CompressedPageSize < 0 || int64(h.CompressedPageSize) > left:
+					return fmt.Errorf("row group %d, column %q: page at offset %d claims %d bytes, its chunk has %d left", g, name, pos, h.CompressedPageSize, left)
+				case h.UncompressedPageSize < 0 || h.UncompressedPageSize > MaxParquetPageBytes:
+					return fmt.Errorf("row group %d, column %q: page at offset %d claims %d bytes decompressed, over the %d-byte limit", g, name, pos, h.UncompressedPageSize, MaxParquetPageBytes)
+				}
+				pos += headerLen + int64(h.CompressedPageSize)
+			}
+		}
+	}
+	return nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // parquetColumn accumulates one leaf column into a drift.Column.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -212,4 +213,41 @@ func FuzzReadParquet(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCheckPageHeaders: a page header claiming more than its chunk holds,
+// or a decompressed size past MaxParquetPageBytes, is refused before the
+// decoder would allocate it.
+func TestCheckPageHeaders(t *testing.T) {
+	tests := []struct {
+		name                     string
+		compressed, uncompressed int32
+		want                     string
+	}{
+		{"fits", 10, 10, ""},
+		{"compressed past the chunk", 1 << 30, 10, "claims 1073741824 bytes, its chunk has 10 left"},
+		{"decompression bomb", 10, 1<<31 - 1, "over the 268435456-byte limit"},
+		{"negative", -5, 10, "claims -5 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var proto thrift.CompactProtocol
+			header, err := thrift.Marshal(&proto, &format.PageHeader{
+				Type: format.DataPage, CompressedPageSize: tt.compressed, UncompressedPageSize: tt.uncompressed,
+			})
+			require.NoError(t, err)
+			file := append(append([]byte(ParquetMagic), header...), make([]byte, 10)...)
+			md := &format.FileMetaData{RowGroups: []format.RowGroup{{Columns: []format.ColumnChunk{{MetaData: format.ColumnMetaData{
+				PathInSchema: []string{"x"}, DataPageOffset: 4, TotalCompressedSize: int64(len(header) + 10),
+			}}}}}}
+			err = checkPageHeaders(bytes.NewReader(file), md)
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Contains(t, err.Error(), `column "x"`)
+		})
+	}
 }
