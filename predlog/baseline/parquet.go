@@ -93,11 +93,12 @@ func ReadParquet(r io.ReaderAt, size int64) (frame *drift.Frame, err error) {
 		cols[i] = pc
 	}
 	rows := pf.NumRows()
-	// Preallocate for the rows the footer claims, but never more than
-	// twice the file's size in all: a damaged footer's row count must not
-	// become an allocation (a real file past this bound just grows by
-	// append; run-length encoding packs many rows per byte).
-	prealloc := int(min(rows, 2*size/(8*int64(max(len(cols), 1))), 1<<27))
+	// Preallocate for the rows the footer claims, so the columns never
+	// grow by copying, but never more than four times the file's size in
+	// all: a damaged footer's row count must not become an allocation (a
+	// real file past this bound, say a column of one repeated value that
+	// run-length encoding packs into a few bytes, grows by append).
+	prealloc := int(min(rows, 4*size/(8*int64(max(len(cols), 1)))))
 	for _, c := range cols {
 		if c.object {
 			c.col.Codes = make([]uint32, 0, prealloc)
@@ -228,9 +229,7 @@ type parquetColumn struct {
 	object bool // strings, or booleans turned to text by a null
 	scale  float64
 	labels map[string]uint32
-	// bools holds a boolean column's values until its nulls are known.
-	bools []bool
-	nulls bool
+	nulls  bool
 }
 
 func newParquetColumn(c *parquet.Column) (*parquetColumn, error) {
@@ -297,24 +296,57 @@ func (pc *parquetColumn) readChunk(chunk parquet.ColumnChunk, rows int64, buf []
 
 func (pc *parquetColumn) add(vals []parquet.Value) {
 	c := pc.col
-	for _, v := range vals {
-		if v.IsNull() {
-			c.Missing++
-			pc.nulls = true
-			continue
+	// One loop per kind: the kind switch stays out of the per-value path.
+	switch pc.kind {
+	case parquet.Boolean:
+		for _, v := range vals {
+			switch {
+			case v.IsNull():
+				c.Missing++
+			case v.Boolean():
+				c.Values = append(c.Values, 1)
+			default:
+				c.Values = append(c.Values, 0)
+			}
 		}
-		switch pc.kind {
-		case parquet.Boolean:
-			pc.bools = append(pc.bools, v.Boolean())
-		case parquet.Int32:
-			c.Values = append(c.Values, float64(v.Int32())/pc.scale)
-		case parquet.Int64:
-			c.Values = append(c.Values, float64(v.Int64())/pc.scale)
-		case parquet.Float:
-			c.Values = append(c.Values, float64(v.Float()))
-		case parquet.Double:
-			c.Values = append(c.Values, v.Double())
-		default:
+	case parquet.Int32:
+		for _, v := range vals {
+			if v.IsNull() {
+				c.Missing++
+			} else {
+				c.Values = append(c.Values, float64(v.Int32())/pc.scale)
+			}
+		}
+	case parquet.Int64:
+		for _, v := range vals {
+			if v.IsNull() {
+				c.Missing++
+			} else {
+				c.Values = append(c.Values, float64(v.Int64())/pc.scale)
+			}
+		}
+	case parquet.Float:
+		for _, v := range vals {
+			if v.IsNull() {
+				c.Missing++
+			} else {
+				c.Values = append(c.Values, float64(v.Float()))
+			}
+		}
+	case parquet.Double:
+		for _, v := range vals {
+			if v.IsNull() {
+				c.Missing++
+			} else {
+				c.Values = append(c.Values, v.Double())
+			}
+		}
+	default:
+		for _, v := range vals {
+			if v.IsNull() {
+				c.Missing++
+				continue
+			}
 			b := v.ByteArray()
 			code, ok := pc.labels[string(b)]
 			if !ok {
@@ -326,6 +358,7 @@ func (pc *parquetColumn) add(vals []parquet.Value) {
 			c.Codes = append(c.Codes, code)
 		}
 	}
+	pc.nulls = c.Missing > 0
 }
 
 // finish types the column as drift.ParseCSV types the same cells.
@@ -337,30 +370,25 @@ func (pc *parquetColumn) finish() *drift.Column {
 	case pc.kind == parquet.Boolean && pc.nulls:
 		// pandas reads True/False with missing cells as text.
 		c.DType = drift.DTypeObject
-		c.Values = nil
-		index := map[bool]uint32{}
-		for _, b := range pc.bools {
+		index := map[float64]uint32{}
+		c.Codes = make([]uint32, 0, len(c.Values))
+		for _, b := range c.Values {
 			code, ok := index[b]
 			if !ok {
 				code = uint32(len(c.Labels))
 				index[b] = code
-				c.Labels = append(c.Labels, map[bool]string{true: "True", false: "False"}[b])
+				c.Labels = append(c.Labels, map[float64]string{1: "True", 0: "False"}[b])
 			}
 			c.Codes = append(c.Codes, code)
 		}
+		c.Values = nil
 	case pc.kind == parquet.Boolean:
 		c.DType = drift.DTypeBool
-		c.Values = make([]float64, len(pc.bools))
-		for i, b := range pc.bools {
-			if b {
-				c.Values[i] = 1
-			}
-		}
 	case (pc.kind == parquet.Int32 || pc.kind == parquet.Int64) && pc.scale == 1 && !pc.nulls && len(c.Values) > 0:
 		c.DType = drift.DTypeInt
 	default:
 		c.DType = drift.DTypeFloat
 	}
-	pc.bools, pc.labels = nil, nil
+	pc.labels = nil
 	return c
 }
