@@ -5,19 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/mlectl/mlectl/client"
-	"github.com/mlectl/mlectl/drift"
 	"github.com/mlectl/mlectl/predlog/baseline"
 )
 
-const baselineUsage = `usage: mlectl baseline import MODEL VERSION FILE.csv [--categorical a,b] [--collector URL] [--token T]
+const baselineUsage = `usage: mlectl baseline import MODEL VERSION FILE.csv|FILE.parquet [--categorical a,b] [--collector URL] [--token T]
        mlectl baseline show MODEL VERSION [--collector URL] [--token T]
 
-import profiles every column of the training data in FILE.csv (numerical:
+import profiles every column of the training data in FILE (CSV, or Parquet
+read row group by row group; numerical:
 range, mean, deciles and a sample of at most 10000 order statistics;
 categorical: every category with its count) and stores the profile on the
 collector. Serving traffic of MODEL VERSION is then compared against it
@@ -64,10 +63,7 @@ func runBaseline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 
 	path := pos[2]
-	if ext := strings.ToLower(filepath.Ext(path)); ext != ".csv" {
-		return usagef("%s: only CSV training files are supported (got %q); convert Parquet with e.g. `duckdb -c \"COPY (FROM 'f.parquet') TO 'f.csv'\"`", path, ext)
-	}
-	frame, err := drift.ReadCSVFile(path)
+	frame, err := readTrainingFile(path)
 	if err != nil {
 		return usagef("%s: %v", path, err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -38,4 +39,47 @@ func TestBaselineImport(t *testing.T) {
 		assert.NotEqual(t, 0, code, "%v", args)
 		assert.NotEmpty(t, errs)
 	}
+}
+
+// TestBaselineImportParquet: the Parquet copy of a training set stores the
+// same profile as its CSV, found by extension or by the PAR1 magic.
+func TestBaselineImportParquet(t *testing.T) {
+	url, _ := predlogCollector(t)
+	dir := t.TempDir()
+	parquetBytes, err := os.ReadFile("../../predlog/baseline/testdata/adult.parquet")
+	require.NoError(t, err)
+	noExt := filepath.Join(dir, "adult-train")
+	require.NoError(t, os.WriteFile(noExt, parquetBytes, 0o644))
+	bad := filepath.Join(dir, "broken.parquet")
+	require.NoError(t, os.WriteFile(bad, parquetBytes[:len(parquetBytes)/2], 0o644))
+
+	tests := []struct {
+		version, file string
+	}{
+		{"csv", "../../sim/profiles/adult.csv"},
+		{"parquet", "../../predlog/baseline/testdata/adult.parquet"},
+		{"magic", noExt},
+	}
+	profiles := map[string]map[string]any{}
+	for _, tt := range tests {
+		code, out, errs := predlogCLI("baseline", "import", "adult", tt.version, tt.file, "--categorical", "education_num", "--collector", url)
+		require.Equal(t, 0, code, errs)
+		assert.Equal(t, "baseline adult/"+tt.version+" stored: 3257 rows, 3 numerical and 6 categorical features\n", out)
+		code, out, errs = predlogCLI("baseline", "show", "adult", tt.version, "--collector", url)
+		require.Equal(t, 0, code, errs)
+		var p map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &p))
+		delete(p, "created")
+		delete(p, "version")
+		profiles[tt.version] = p
+	}
+	assert.Equal(t, profiles["csv"], profiles["parquet"])
+	assert.Equal(t, profiles["csv"], profiles["magic"])
+
+	code, _, errs := predlogCLI("baseline", "import", "adult", "bad", bad, "--collector", url)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "parquet")
+	code, _, errs = predlogCLI("baseline", "import", "adult", "bad", filepath.Join(dir, "train.xlsx"), "--collector", url)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, `CSV (.csv) or Parquet (.parquet), got ".xlsx"`)
 }

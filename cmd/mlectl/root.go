@@ -124,15 +124,15 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 		}, runLogs, "export")),
 		newGroup(&cobra.Command{
 			Use:     "baseline",
-			Short:   "store a model version's training profile (baseline import MODEL VERSION FILE.csv)",
+			Short:   "store a model version's training profile (baseline import MODEL VERSION FILE.csv|.parquet)",
 			Long:    baselineUsage,
 			Example: "  mlectl baseline import fraud v2 train.csv\n  mlectl baseline show fraud v2",
 		}, runBaseline,
 			newLeaf(&cobra.Command{
-				Use:               "import MODEL VERSION FILE.csv",
-				Short:             "profile the training data in FILE.csv and store it as MODEL VERSION's baseline",
+				Use:               "import MODEL VERSION FILE.csv|FILE.parquet",
+				Short:             "profile the training data in FILE (CSV or Parquet) and store it as MODEL VERSION's baseline",
 				Long:              baselineUsage,
-				Example:           "  mlectl baseline import fraud v2 train.csv\n  mlectl baseline import demand v12 train.csv --categorical season,weather",
+				Example:           "  mlectl baseline import fraud v2 train.csv\n  mlectl baseline import demand v12 train.parquet --categorical season,weather",
 				ValidArgsFunction: completeModelVersion,
 			}, runBaseline, "import"),
 			newLeaf(&cobra.Command{

@@ -117,8 +117,13 @@ type Config struct {
 	// ServeIngest and Ingest alike.
 	Transformers []Transformer
 	Limits       Limits
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// SpoolDir holds a Parquet baseline upload while it is profiled
+	// (Parquet is read from its footer, so the body cannot be streamed);
+	// at most Limits.MaxBodyBytes per upload, removed after. Default
+	// os.TempDir(); OpenPipeline sets <dataDir>/spool.
+	SpoolDir string
+	Logger   *slog.Logger
+	Now      func() time.Time
 	// Middleware, when set, wraps each route's handler in Mount (e.g. token
 	// checks: ingest and feedback are writes, export and GETs are reads).
 	Middleware func(pattern string, h http.Handler) http.Handler
@@ -858,23 +863,41 @@ func appendCSVRow(dst []byte, cells []string) []byte {
 func baselineKey(model, version string) string { return model + "\x00" + version }
 
 // ServePutBaseline is PUT /api/v1/baselines/{model}/{version}: the body is
-// a profile as baseline.Profile.Marshal writes it.
+// a profile as baseline.Profile.Marshal writes it, or the training set
+// itself as Parquet (Content-Type application/vnd.apache.parquet, or
+// application/octet-stream with the PAR1 magic; ?categorical=a,b as
+// `mlectl baseline import --categorical`), profiled here as the CLI
+// profiles it.
 func (h *Handler) ServePutBaseline(w http.ResponseWriter, r *http.Request) {
 	model, version := r.PathValue("model"), r.PathValue("version")
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.Limits.MaxBodyBytes))
-	if err != nil {
-		code, msg := classify(err)
-		fail(w, code, "%s", msg)
-		return
-	}
-	p, err := baseline.Unmarshal(b)
-	if err != nil {
-		fail(w, http.StatusBadRequest, "%v", err)
-		return
-	}
-	if p.Model != model || p.Version != version {
-		fail(w, http.StatusBadRequest, "profile is for %s/%s but the URL names %s/%s", p.Model, p.Version, model, version)
-		return
+	body := bufio.NewReader(http.MaxBytesReader(w, r.Body, h.cfg.Limits.MaxBodyBytes))
+	var (
+		p   *baseline.Profile
+		b   []byte
+		err error
+	)
+	if isParquetUpload(r.Header.Get("Content-Type"), body) {
+		p, b, err = h.profileParquet(r, body, model, version)
+		if err != nil {
+			failParquet(w, err)
+			return
+		}
+	} else {
+		b, err = io.ReadAll(body)
+		if err != nil {
+			code, msg := classify(err)
+			fail(w, code, "%s", msg)
+			return
+		}
+		p, err = baseline.Unmarshal(b)
+		if err != nil {
+			fail(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		if p.Model != model || p.Version != version {
+			fail(w, http.StatusBadRequest, "profile is for %s/%s but the URL names %s/%s", p.Model, p.Version, model, version)
+			return
+		}
 	}
 	// Check before storing: a refused profile must not come back at the
 	// next restart.

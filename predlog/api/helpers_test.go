@@ -61,7 +61,7 @@ func (e *env) open(limits Limits) {
 	require.NoError(t, err)
 	e.log = lg
 	e.checker, e.joiner, e.traffic = contract.NewChecker(), quality.NewJoiner(quality.Options{}), mlmetrics.NewAggregator()
-	h, err := New(context.Background(), Config{Log: lg, Traffic: e.traffic, Contracts: e.checker, Joiner: e.joiner, Limits: limits})
+	h, err := New(context.Background(), Config{Log: lg, Traffic: e.traffic, Contracts: e.checker, Joiner: e.joiner, Limits: limits, SpoolDir: e.dir + "/spool"})
 	require.NoError(t, err)
 	e.h = h
 	e.srv = httptest.NewServer(h)

@@ -85,6 +85,7 @@ func OpenPipeline(ctx context.Context, dataDir string, opts PipelineOptions) (*P
 		Baselines:    append([]BaselineSink{p.Skew}, opts.Baselines...),
 		Transformers: opts.Transformers,
 		Limits:       opts.Limits, Logger: opts.Logger, Middleware: opts.Middleware,
+		SpoolDir: filepath.Join(dataDir, "spool"),
 	})
 	if err != nil {
 		_ = lg.Close()

@@ -8,4 +8,8 @@
 // MaxSample values (every k-th value of the sorted column, so the sample
 // is itself a quantile summary with rank error below 1/MaxSample). A
 // categorical feature keeps every category with its count.
+//
+// A training set is a CSV file (drift.ParseCSV) or a Parquet file
+// (ReadParquet, parquet-go), read into the same drift.Frame, so the same
+// table in either format gives a byte-identical profile.
 package baseline

@@ -38,6 +38,10 @@ func FromFrame(model, version string, f *drift.Frame, categorical []string, now 
 		return nil, errors.New("baseline: model and version are required")
 	}
 	p := &Profile{Model: model, Version: version, Rows: f.Rows, Created: now.UTC()}
+	// One sort buffer serves every numerical column: a training set of
+	// many columns then costs one column's copy, not one per column
+	// waiting for the collector.
+	var scratch []float64
 	for _, c := range f.Columns {
 		fp := Feature{Name: c.Name, Count: c.Len(), Missing: c.Missing}
 		switch {
@@ -65,7 +69,7 @@ func FromFrame(model, version string, f *drift.Frame, categorical []string, now 
 			}
 		default:
 			fp.Type = Numerical
-			numeric(&fp, c.Values)
+			scratch = numeric(&fp, c.Values, scratch)
 		}
 		p.Features = append(p.Features, fp)
 	}
@@ -79,11 +83,13 @@ func numberText(v float64) string {
 	return fmt.Sprintf("%g", v)
 }
 
-func numeric(fp *Feature, values []float64) {
+// numeric profiles values, sorting a copy in scratch, which it returns
+// for the next column; the profile keeps nothing of scratch.
+func numeric(fp *Feature, values, scratch []float64) []float64 {
 	if len(values) == 0 {
-		return
+		return scratch
 	}
-	s := append([]float64(nil), values...)
+	s := append(scratch[:0], values...)
 	sort.Float64s(s)
 	fp.Min, fp.Max = s[0], s[len(s)-1]
 	var sum float64
@@ -100,14 +106,15 @@ func numeric(fp *Feature, values []float64) {
 		fp.Quantiles = append(fp.Quantiles, quantile(s, float64(i)/10))
 	}
 	if len(s) <= MaxSample {
-		fp.Sample = s
-		return
+		fp.Sample = slices.Clone(s)
+		return s
 	}
 	fp.Sample = make([]float64, MaxSample)
 	for i := range fp.Sample {
 		// The midpoint order statistic of each of MaxSample equal slices.
 		fp.Sample[i] = s[int((float64(i)+0.5)*float64(len(s))/MaxSample)]
 	}
+	return s
 }
 
 // quantile is numpy's default (linear) quantile of sorted s.

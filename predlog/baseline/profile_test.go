@@ -64,7 +64,7 @@ func TestSampleIsOrderStatistics(t *testing.T) {
 		vals[i] = float64((i * 7919) % n) // a permutation of 0..n-1
 	}
 	var f Feature
-	numeric(&f, vals)
+	numeric(&f, vals, nil)
 	require.Len(t, f.Sample, MaxSample)
 	for i, v := range f.Sample {
 		// Sample i is the order statistic at rank (i+0.5)*n/MaxSample.
