@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	v1 "github.com/prometheus/prometheus/web/api/v1"
 
 	"github.com/mlectl/mlectl/auth"
+	"github.com/mlectl/mlectl/internal/apienv"
 	"github.com/mlectl/mlectl/internal/diskguard"
 	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/tsdb"
@@ -59,9 +61,13 @@ type Server struct {
 	write     http.Handler // POST /api/v1/write; GuardWrite wraps it
 	handler   http.Handler
 	mux       *http.ServeMux
-	bufPool   sync.Pool                       // *[]byte scratch for decompressed payloads; see putDecodeBuffer
-	disk      atomic.Pointer[diskguard.Guard] // nil: no free-space check
-	start     time.Time
+	// allowed lists the methods mounted per path shape (wildcard names
+	// blanked), for the 405 answer to any other method; written by Mount
+	// before Serve, read by requests after.
+	allowed map[string][]string
+	bufPool sync.Pool                       // *[]byte scratch for decompressed payloads; see putDecodeBuffer
+	disk    atomic.Pointer[diskguard.Guard] // nil: no free-space check
+	start   time.Time
 }
 
 type storeBox struct{ Store }
@@ -180,7 +186,35 @@ func (s *Server) Mount(routes ...route.Route) {
 	for _, r := range routes {
 		s.addRoute(Route{Pattern: r.Pattern, Methods: methods(r.Method), Role: r.Role, Ruled: r.Role != auth.RoleNone || r.Open})
 		s.mux.Handle(r.MuxPattern(), s.m.instrument(r.MuxPattern(), r.Handler))
+		s.answerOtherMethods(r)
 	}
+}
+
+// wildcardName matches a ServeMux wildcard, so patterns that differ only in
+// wildcard names share one method list.
+var wildcardName = regexp.MustCompile(`\{[^}]*\}`)
+
+// answerOtherMethods makes a request with a method the path has no route
+// for a 405 naming the allowed methods (as Prometheus's own router answers),
+// rather than the "/api/v1/" catch-all's 404.
+func (s *Server) answerOtherMethods(r route.Route) {
+	if r.Method == "" {
+		return
+	}
+	if s.allowed == nil {
+		s.allowed = make(map[string][]string)
+	}
+	shape := wildcardName.ReplaceAllString(r.Pattern, "{}")
+	methods, seen := s.allowed[shape]
+	s.allowed[shape] = append(methods, r.Method)
+	if seen {
+		return
+	}
+	s.mux.Handle(r.Pattern, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		allow := strings.Join(s.allowed[shape], ", ")
+		w.Header().Set("Allow", allow)
+		apienv.Error(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", req.Method, req.URL.Path, allow))
+	}))
 }
 
 // Handle registers an extra handler on the server's mux, instrumented like

@@ -104,6 +104,23 @@ func TestRouteTable(t *testing.T) {
 		status, _ := probe(t, client, http.MethodGet, s.URL()+p)
 		assert.Equal(t, http.StatusNotFound, status, p)
 	}
+	// A mounted path called with a method it has no route for is a 405
+	// naming the methods it has, as on Prometheus's own routes.
+	for _, tc := range []struct{ method, path, allow string }{
+		{http.MethodDelete, "/api/v1/models", "GET"},
+		{http.MethodPatch, "/api/v1/gameday/injections", "GET, POST"},
+		{http.MethodGet, "/api/v1/models/fraud/rollback", "POST"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		req, err := http.NewRequestWithContext(ctx, tc.method, s.URL()+tc.path, nil)
+		require.NoError(t, err)
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		cancel()
+		assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, "%s %s", tc.method, tc.path)
+		assert.ElementsMatch(t, strings.Split(tc.allow, ", "), strings.Split(resp.Header.Get("Allow"), ", "), "%s %s", tc.method, tc.path)
+	}
 
 	readme := readmeAPITable(t)
 	for _, r := range table {
