@@ -57,11 +57,14 @@ type Server struct {
 	api       *v1.API
 	rw2       http.Handler
 	write     http.Handler // POST /api/v1/write; GuardWrite wraps it
-	handler   http.Handler
-	mux       *http.ServeMux
-	bufPool   sync.Pool                       // *[]byte scratch for decompressed payloads; see putDecodeBuffer
-	disk      atomic.Pointer[diskguard.Guard] // nil: no free-space check
-	start     time.Time
+	// ingestGuard is GuardWrite's middleware, applied at request time to
+	// the ingest routes of Prometheus's API (the OTLP receiver).
+	ingestGuard atomic.Pointer[func(http.Handler) http.Handler]
+	handler     http.Handler
+	mux         *http.ServeMux
+	bufPool     sync.Pool                       // *[]byte scratch for decompressed payloads; see putDecodeBuffer
+	disk        atomic.Pointer[diskguard.Guard] // nil: no free-space check
+	start       time.Time
 }
 
 type storeBox struct{ Store }
@@ -164,11 +167,13 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	return nil
 }
 
-// GuardWrite wraps the remote-write handler in mw (the collector's ingest
-// access control, see auth.RequireIngest). Call it before Serve; the route
-// stays instrumented, so refusals are counted by code.
+// GuardWrite wraps the remote-write handler and the OTLP receiver in mw
+// (the collector's ingest access control, see auth.RequireIngest). Call it
+// before Serve; the routes stay instrumented, so refusals are counted by
+// code.
 func (s *Server) GuardWrite(mw func(http.Handler) http.Handler) {
 	s.write = mw(s.write)
+	s.ingestGuard.Store(&mw)
 }
 
 // Mount registers routes (the subsystems' endpoints from the collector's
