@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/mlectl/mlectl/internal/otlpfixture"
 )
@@ -48,14 +49,32 @@ func TestOTLPMetricsMatchPrometheus(t *testing.T) {
 	js, err := otlpfixture.JSON(second)
 	require.NoError(t, err)
 	for _, base := range []string{collectorURL, promURL} {
-		postOTLPMetrics(t, base, otlpfixture.ContentTypeProtobuf, pb)
-		postOTLPMetrics(t, base, otlpfixture.ContentTypeJSON, js)
+		require.Equal(t, http.StatusOK, postOTLPMetrics(t, base, otlpfixture.ContentTypeProtobuf, pb))
+		require.Equal(t, http.StatusOK, postOTLPMetrics(t, base, otlpfixture.ContentTypeJSON, js))
+	}
+	// Refusals answer alike and store nothing: a delta sum (no delta
+	// feature flag), samples older than the out-of-order window.
+	delta := otlpfixture.Metrics(t0.Add(12 * time.Minute))
+	ms := delta.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	for i := range ms.Len() {
+		if ms.At(i).Type() == pmetric.MetricTypeSum {
+			ms.At(i).Sum().SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+		}
+	}
+	deltaPB, err := otlpfixture.Protobuf(delta)
+	require.NoError(t, err)
+	oldPB, err := otlpfixture.Protobuf(otlpfixture.Metrics(t0.Add(-3 * time.Hour)))
+	require.NoError(t, err)
+	for _, body := range [][]byte{deltaPB, oldPB} {
+		want := postOTLPMetrics(t, promURL, otlpfixture.ContentTypeProtobuf, body)
+		require.GreaterOrEqual(t, want, 400)
+		require.Equal(t, want, postOTLPMetrics(t, collectorURL, otlpfixture.ContentTypeProtobuf, body))
 	}
 
-	at := t0.Add(11 * time.Minute)
+	at := t0.Add(13 * time.Minute)
 	for _, q := range []string{
-		`{job="ml/fraud-scorer"}[15m]`,
-		`target_info[15m]`,
+		`{job="ml/fraud-scorer"}[16m]`,
+		`target_info[16m]`,
 	} {
 		want := rawSamples(t, promURL, q, at)
 		got := rawSamples(t, collectorURL, q, at)
@@ -65,7 +84,7 @@ func TestOTLPMetricsMatchPrometheus(t *testing.T) {
 	}
 }
 
-func postOTLPMetrics(t *testing.T, base, contentType string, body []byte) {
+func postOTLPMetrics(t *testing.T, base, contentType string, body []byte) int {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/otlp/v1/metrics", bytes.NewReader(body))
 	require.NoError(t, err)
@@ -74,7 +93,8 @@ func postOTLPMetrics(t *testing.T, base, contentType string, body []byte) {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", base, b)
+	t.Logf("%s: %d %s", base, resp.StatusCode, bytes.TrimSpace(b))
+	return resp.StatusCode
 }
 
 // rawSamples runs a range-vector query and returns each series (as
