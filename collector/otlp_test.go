@@ -93,7 +93,8 @@ func TestOTLPMetricsRefusals(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
 	pb, err := otlpfixture.Protobuf(otlpfixture.Metrics(now.Add(-time.Minute), now))
 	require.NoError(t, err)
-	old, err := otlpfixture.Protobuf(otlpfixture.Metrics(now.Add(-72 * time.Hour)))
+	// A too-old point before a good one: the request fails whole.
+	old, err := otlpfixture.Protobuf(otlpfixture.Metrics(now.Add(-72*time.Hour), now.Add(30*time.Second)))
 	require.NoError(t, err)
 
 	srv := newTestServer(t, Config{})
@@ -107,6 +108,9 @@ func TestOTLPMetricsRefusals(t *testing.T) {
 	r = postOTLP(t, srv.url, otlpfixture.ContentTypeProtobuf, old)
 	require.Equal(t, http.StatusBadRequest, r.code, r.body)
 	require.Contains(t, r.body, "too old sample: series {__name__=\"process_memory_usage_bytes\"")
+	v := queryVector(t, srv.url, `count_over_time(process_memory_usage_bytes[10m])`, now.Add(30*time.Second))
+	require.Len(t, v.Result, 1)
+	require.Equal(t, "2", v.Result[0].Value[1], "the refused request stored nothing")
 }
 
 // TestOTLPMetricsFollowIngestGuard: the OTLP receiver is guarded by
