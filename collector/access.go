@@ -119,7 +119,7 @@ func (s *Server) promRoute(name string, h http.Handler) http.Handler {
 	if role == auth.RoleIngest {
 		// Ingest follows ingest_auth as remote write does, not the
 		// read roles of Authorize.
-		h = s.queries.ingesting(h)
+		h = s.queries.ingesting(refuseWhenFull(s, h))
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if g := s.ingestGuard.Load(); g != nil {
 				(*g)(h).ServeHTTP(w, r)
@@ -142,4 +142,16 @@ func (s *Server) addRoute(r Route) {
 		}
 	}
 	s.routeList = append(s.routeList, r)
+}
+
+// refuseWhenFull answers 507 before h when the data dir is below
+// limits.min_free_disk_bytes, as remote write does.
+func refuseWhenFull(s *Server, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.disk.Load().Check(); err != nil {
+			s.refuseFull(w, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -144,3 +144,22 @@ func TestOTLPMetricsFollowIngestGuard(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.NotEmpty(t, queryVector(t, srv.url, `{__name__!=""}`, now).Result)
 }
+
+// TestOTLPMetricsRefusedWhenDiskFull: below min_free_disk_bytes the OTLP
+// receiver answers 507 as remote write does, and stores nothing.
+func TestOTLPMetricsRefusedWhenDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	st := openTestStore(t, dir)
+	t.Cleanup(func() { _ = st.Close() })
+	srv, err := New(Config{Limits: Limits{MinFreeDiskBytes: 4 << 20}}, st, nil)
+	require.NoError(t, err)
+	srv.GuardDisk(dir, func(string) (uint64, error) { return 2 << 20, nil })
+	base := newHTTPServer(t, srv)
+	now := time.Now().Truncate(time.Second)
+	pb, err := otlpfixture.Protobuf(otlpfixture.Metrics(now))
+	require.NoError(t, err)
+	r := postOTLP(t, base, otlpfixture.ContentTypeProtobuf, pb)
+	require.Equal(t, http.StatusInsufficientStorage, r.code, r.body)
+	require.Contains(t, r.body, "data dir "+dir)
+	require.Empty(t, queryVector(t, base, `{__name__!=""}`, now).Result)
+}
