@@ -17,6 +17,7 @@ import (
 
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/internal/apienv"
+	"github.com/mlectl/mlectl/internal/diskguard"
 	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/predlog"
 )
@@ -179,7 +180,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(kept) > 0 {
 		if err := ing.Ingest(r.Context(), kept); err != nil {
 			h.log.Error("storing OTLP prediction records failed", "records", len(kept), "err", err)
-			fail(w, http.StatusServiceUnavailable, fmt.Errorf("storing %d records failed, none is acknowledged: %w", len(kept), err))
+			// 507 when the disk guard refused (retry once space is
+			// freed), else 503: as POST /api/v1/predictions.
+			code := http.StatusServiceUnavailable
+			if errors.Is(err, diskguard.ErrFull) {
+				code = http.StatusInsufficientStorage
+			}
+			fail(w, code, fmt.Errorf("storing %d records failed, none is acknowledged: %w", len(kept), err))
 			return
 		}
 	}

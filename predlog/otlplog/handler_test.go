@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
 	"github.com/mlectl/mlectl/contract"
+	"github.com/mlectl/mlectl/internal/diskguard"
 	"github.com/mlectl/mlectl/mlmetrics"
 	predapi "github.com/mlectl/mlectl/predlog/api"
 	"github.com/mlectl/mlectl/predlog/store"
@@ -32,9 +33,11 @@ type env struct {
 	srv *httptest.Server
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvWith(t, store.Options{}) }
+
+func newEnvWith(t testing.TB, opts store.Options) *env {
 	t.Helper()
-	lg, err := store.Open(t.TempDir(), store.Options{})
+	lg, err := store.Open(t.TempDir(), opts)
 	require.NoError(t, err)
 	pred, err := predapi.New(context.Background(), predapi.Config{Log: lg, Traffic: mlmetrics.NewAggregator(),
 		Limits:    predapi.Limits{MaxFutureSkew: 5 * time.Minute, MaxAge: predapi.DefaultRetention},
@@ -153,8 +156,8 @@ func TestOTLPLogsBecomePredictionRecords(t *testing.T) {
 			require.Equal(t, "v4", r2["version"])
 			require.Equal(t, "canary", r2["role"])
 			require.Equal(t, map[string]any{"fraud": json.Number("0.2"), "legit": json.Number("0.8")}, r2["prediction"])
-			require.Equal(t, at.UTC().Format(time.RFC3339Nano), r1["ts"], "the log record's Timestamp")
-			require.Equal(t, at.Add(time.Second).UTC().Format(time.RFC3339Nano), r2["ts"], "else its ObservedTimestamp")
+			require.Equal(t, at.UTC().Format("2006-01-02T15:04:05.000Z"), r1["ts"], "the log record's Timestamp")
+			require.Equal(t, at.Add(time.Second).UTC().Format("2006-01-02T15:04:05.000Z"), r2["ts"], "else its ObservedTimestamp")
 		})
 	}
 }
@@ -238,4 +241,16 @@ func TestOTLPLogsRefuseBadRequests(t *testing.T) {
 	// An empty request is fine (nothing to store).
 	code, body := e.post(ContentTypeJSON, []byte("{}"))
 	require.Equal(t, http.StatusOK, code, string(body))
+}
+
+// TestOTLPLogsDiskFullIs507: when the log's disk guard refuses, the answer
+// is 507 (retry later) as for NDJSON, and nothing is acknowledged.
+func TestOTLPLogsDiskFullIs507(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnvWith(t, store.Options{DiskGuard: diskguard.New(dir, 4<<20, func(string) (uint64, error) { return 2 << 20, nil })})
+	pb, err := plogotlp.NewExportRequestFromLogs(predictionLogs(time.Now().Add(-time.Minute))).MarshalProto()
+	require.NoError(t, err)
+	code, body := e.post(ContentTypeProtobuf, pb)
+	require.Equal(t, http.StatusInsufficientStorage, code, string(body))
+	require.Contains(t, string(body), "none is acknowledged")
 }
