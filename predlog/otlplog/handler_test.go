@@ -2,6 +2,7 @@ package otlplog
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -253,4 +254,38 @@ func TestOTLPLogsDiskFullIs507(t *testing.T) {
 	code, body := e.post(ContentTypeProtobuf, pb)
 	require.Equal(t, http.StatusInsufficientStorage, code, string(body))
 	require.Contains(t, string(body), "none is acknowledged")
+}
+
+// TestOTLPLogsGzip: otlphttp's default compression is gzip.
+func TestOTLPLogsGzip(t *testing.T) {
+	pb, err := plogotlp.NewExportRequestFromLogs(predictionLogs(time.Now().Add(-time.Minute))).MarshalProto()
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, err = zw.Write(pb)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name, encoding string
+		body           []byte
+		code           int
+	}{
+		{"gzip", "gzip", buf.Bytes(), http.StatusOK},
+		{"not gzip", "gzip", pb, http.StatusBadRequest},
+		{"zstd", "zstd", pb, http.StatusUnsupportedMediaType},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, e.srv.URL+Path, bytes.NewReader(tc.body))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", ContentTypeProtobuf)
+			req.Header.Set("Content-Encoding", tc.encoding)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			b, _ := io.ReadAll(resp.Body)
+			require.NoError(t, resp.Body.Close())
+			require.Equal(t, tc.code, resp.StatusCode, string(b))
+		})
+	}
+	require.Len(t, e.records("fraud"), 2)
 }
