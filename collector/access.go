@@ -31,8 +31,9 @@ var promAPIRoles = map[string]auth.Role{
 	"/status/walreplay": auth.RoleViewer, "/status/self_metrics": auth.RoleViewer,
 	"/notifications": auth.RoleViewer, "/notifications/live": auth.RoleViewer,
 	"/features": auth.RoleViewer, "/openapi.yaml": auth.RoleViewer,
-	// Ingest receivers Prometheus's API would serve (off here: the
-	// collector's own POST /api/v1/write takes precedence on its mux).
+	// Ingest receivers: remote write is off in Prometheus's API (the
+	// collector's own POST /api/v1/write takes precedence on its mux);
+	// the OTLP receiver is on. Both follow ingest_auth (see GuardWrite).
 	"/write": auth.RoleIngest, "/otlp/v1/metrics": auth.RoleIngest,
 	// TSDB admin (turned off, refused with 403 by the guard as well).
 	"/admin/tsdb/delete_series": auth.RoleAdmin, "/admin/tsdb/clean_tombstones": auth.RoleAdmin, "/admin/tsdb/snapshot": auth.RoleAdmin,
@@ -115,6 +116,18 @@ func (s *Server) promRoute(name string, h http.Handler) http.Handler {
 	if storageReads[name] {
 		h = s.queries.reading(h)
 	}
+	if role == auth.RoleIngest {
+		// Ingest follows ingest_auth as remote write does, not the
+		// read roles of Authorize.
+		h = s.queries.ingesting(refuseWhenFull(s, h))
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if g := s.ingestGuard.Load(); g != nil {
+				(*g)(h).ServeHTTP(w, r)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
 	return s.guard(role, false, h)
 }
 
@@ -129,4 +142,16 @@ func (s *Server) addRoute(r Route) {
 		}
 	}
 	s.routeList = append(s.routeList, r)
+}
+
+// refuseWhenFull answers 507 before h when the data dir is below
+// limits.min_free_disk_bytes, as remote write does.
+func refuseWhenFull(s *Server, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.disk.Load().Check(); err != nil {
+			s.refuseFull(w, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -95,8 +95,8 @@ func TestPrometheusAPIAccess(t *testing.T) {
 				if rt.Pattern == "/metrics" {
 					need = mode.metrics
 				}
-				if rt.Pattern == "/api/v1/write" {
-					continue // GuardWrite's (ingest_auth): TestRunIngestAuth in cmd/collector
+				if rt.Pattern == "/api/v1/write" || rt.Pattern == "/api/v1/otlp/v1/metrics" {
+					continue // GuardWrite's (ingest_auth): TestRunIngestAuth in cmd/collector, TestOTLPMetricsFollowIngestGuard
 				}
 				methods := rt.Methods
 				if len(methods) == 0 {

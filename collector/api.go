@@ -70,7 +70,7 @@ func (s *Server) buildAPI() error {
 		GoVersion: runtime.Version(),
 	}
 	s.api = v1.NewAPI(
-		withExpander{s.engine}, yieldingQueryable{proxy, s.queries}, nil, emptyExemplars{},
+		withExpander{s.engine}, yieldingQueryable{proxy, s.queries}, proxy, emptyExemplars{},
 		func(context.Context) v1.ScrapePoolsRetriever { return noScrape{} },
 		func(context.Context) v1.TargetRetriever { return noScrape{} },
 		func(context.Context) v1.AlertmanagerRetriever {
@@ -79,7 +79,7 @@ func (s *Server) buildAPI() error {
 			}
 			return noAlertmanagers{}
 		},
-		func() config.Config { return config.Config{} },
+		promConfig,
 		s.cfg.Flags,
 		v1.GlobalURLOptions{Scheme: "http"},
 		func(h http.HandlerFunc) http.HandlerFunc { return s.whenReady(h).ServeHTTP },
@@ -106,7 +106,10 @@ func (s *Server) buildAPI() error {
 		nil,   // stats renderer: Prometheus's default
 		false, // remote write: served by the collector's own handler
 		nil,
-		false, false, false, // OTLP
+		// OTLP: Prometheus's own receiver (--web.enable-otlp-receiver)
+		// on the collector's store, cumulative temporality only, as
+		// Prometheus's default.
+		true, false, false,
 		s.cfg.Query.LookbackDelta,
 		false, // type and unit labels
 		false, // append metadata
@@ -120,6 +123,14 @@ func (s *Server) buildAPI() error {
 	s.rw2 = remote.NewWriteHandler(s.logger.With("component", "remote write v2"), s.reg, proxy,
 		remoteapi.MessageTypes{remoteapi.WriteV2MessageType}, false, false)
 	return nil
+}
+
+// promConfig is the configuration Prometheus's handlers read: Prometheus's
+// defaults, so that its OTLP receiver translates names, units and resource
+// attributes (target_info) exactly as a Prometheus started with
+// --web.enable-otlp-receiver and no otlp: section does.
+func promConfig() config.Config {
+	return config.Config{OTLPConfig: config.DefaultOTLPConfig}
 }
 
 func (s *Server) apiHandler() http.Handler {

@@ -6,6 +6,8 @@
 //
 //	POST /api/v1/write                remote write 1.0 (snappy protobuf prompb.WriteRequest)
 //	                                  and 2.0 (Content-Type application/x-protobuf;proto=io.prometheus.write.v2.Request)
+//	POST /api/v1/otlp/v1/metrics      OTLP/HTTP metrics (protobuf or JSON) through Prometheus's own
+//	                                  OTLP receiver and translation (default OTLP config); ingest role
 //	GET|POST /api/v1/query            \
 //	GET|POST /api/v1/query_range       |
 //	GET|POST /api/v1/series            |  Prometheus's own web/api/v1 handlers: identical

@@ -59,8 +59,11 @@ type Server struct {
 	api       *v1.API
 	rw2       http.Handler
 	write     http.Handler // POST /api/v1/write; GuardWrite wraps it
-	handler   http.Handler
-	mux       *http.ServeMux
+	// ingestGuard is GuardWrite's middleware, applied at request time to
+	// the ingest routes of Prometheus's API (the OTLP receiver).
+	ingestGuard atomic.Pointer[func(http.Handler) http.Handler]
+	handler     http.Handler
+	mux         *http.ServeMux
 	// allowed lists the methods mounted per path shape (wildcard names
 	// blanked), for the 405 answer to any other method; written by Mount
 	// before Serve, read by requests after.
@@ -170,11 +173,13 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	return nil
 }
 
-// GuardWrite wraps the remote-write handler in mw (the collector's ingest
-// access control, see auth.RequireIngest). Call it before Serve; the route
-// stays instrumented, so refusals are counted by code.
+// GuardWrite wraps the remote-write handler and the OTLP receiver in mw
+// (the collector's ingest access control, see auth.RequireIngest). Call it
+// before Serve; the routes stay instrumented, so refusals are counted by
+// code.
 func (s *Server) GuardWrite(mw func(http.Handler) http.Handler) {
 	s.write = mw(s.write)
+	s.ingestGuard.Store(&mw)
 }
 
 // Mount registers routes (the subsystems' endpoints from the collector's

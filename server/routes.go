@@ -48,6 +48,7 @@ func (s *Server) mounted() []route.Route {
 	}
 	t = append(t, s.guard(s.Pipeline.Handler.Routes())...)
 	t = append(t, s.guard(s.CloudEvents.Routes())...)
+	t = append(t, s.guard(s.OTLPLogs.Routes())...)
 	t = append(t, s.guard(skew.NewHandler(s.Pipeline.Skew, nil).Routes())...)
 	t = append(t, s.guard(s.Shadow.Routes())...)
 	t = append(t, gameday.NewHandler(s.Injector, gameday.HandlerOptions{Auth: s.Meta.Auth, Audit: s.Meta.Audit,

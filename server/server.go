@@ -24,6 +24,7 @@ import (
 	"github.com/mlectl/mlectl/metaapi"
 	predapi "github.com/mlectl/mlectl/predlog/api"
 	"github.com/mlectl/mlectl/predlog/cloudevents"
+	"github.com/mlectl/mlectl/predlog/otlplog"
 	"github.com/mlectl/mlectl/predlog/skew"
 	"github.com/mlectl/mlectl/predlog/store"
 	"github.com/mlectl/mlectl/quality"
@@ -95,6 +96,8 @@ type Server struct {
 	Pipeline *predapi.Pipeline
 	// CloudEvents ingests KServe/Seldon payload loggers into the Pipeline.
 	CloudEvents *cloudevents.Handler
+	// OTLPLogs ingests prediction records sent as OpenTelemetry logs.
+	OTLPLogs *otlplog.Handler
 	// Injector is the game-day injector (restored from the log).
 	Injector *gameday.Injector
 	// Shadow is the shadow-scoring service.
@@ -186,6 +189,8 @@ func Assemble(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	known.Log = s.Pipeline.Log
 	s.CloudEvents.SetIngester(s.Pipeline.Handler)
+	s.OTLPLogs = otlplog.New(logger.With("component", "otlp logs"), nil, 0)
+	s.OTLPLogs.SetIngester(s.Pipeline.Handler)
 	// Injections acknowledged before a crash resume (or end, if their time
 	// is over) before ingest is served.
 	if err := s.Injector.Restore(ctx, s.Pipeline.Log); err != nil {
