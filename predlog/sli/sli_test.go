@@ -11,7 +11,7 @@ import (
 
 func TestQuantileNearestRank(t *testing.T) {
 	cases := []struct {
-		sample []float64
+		sample  []float64
 		q, want float64
 	}{
 		{[]float64{7}, 0.5, 7},
