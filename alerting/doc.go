@@ -89,6 +89,9 @@
 //	  for: 0s             # pending period of each alert
 //	  severity: ticket    # FeatureDrift, DatasetDrift
 //	  skew_severity: page # TrainingServingSkew
+//	  explanation_coverage: 0.95 # ExplanationCoverageLow (-1: off)
+//	  feature_freshness: 1h      # FeatureStale: p99 feature age; 1s for online features (-1s: off)
+//	  label_coverage: 0.5        # LabelCoverageLow (-1: off)
 //	models:               # per-model overrides (same keys plus model, min_events)
 //	  - model: fraud
 //	    feature_windows: 2
@@ -99,6 +102,10 @@
 //	                     and count_over_time(mle_feature_drifted{S}[N*window]) >= N
 //	DatasetDrift:        last_over_time(mle_dataset_drift_share{S}[window]) > X
 //	TrainingServingSkew: as FeatureDrift on {S, against="baseline"}
+//	ExplanationCoverageLow: last_over_time(mle_explanation_coverage_ratio{S}[window]) < X
+//	FeatureStale:        last_over_time(mle_feature_freshness_seconds{S, quantile="0.99"}[window]) > seconds
+//	LabelCoverageLow:    last_over_time(mle_label_coverage_ratio{S, role!="shadow"}[window]) < X
+//	                     and on (model, version, role) max_over_time(...[1d]) > 0
 //
 // each followed by the guard "and on (model, version) sum by (model,
 // version) (increase(mle_predictions_total{S, role!="shadow"}[window])) >=
@@ -116,5 +123,7 @@
 // verdict seen early. Every alert carries labels severity and model (from
 // the series) and a runbook annotation naming a shipped runbook:
 // feature-drift for FeatureDrift and DatasetDrift, training-serving-skew
-// for TrainingServingSkew.
+// for TrainingServingSkew. The three SLI tickets (severity ticket, not
+// configurable: none of them is an outage) point at feature-explanations,
+// feature-freshness and label-coverage.
 package alerting

@@ -22,6 +22,9 @@ const (
 	MetricFeatureDrifted = api.MetricFeatureDrifted
 	MetricDriftShare     = api.MetricDatasetDriftShare
 	MetricPredictions    = api.MetricPredictionsTotal
+	MetricExplCoverage   = api.MetricExplanationCoverageRatio
+	MetricFreshness      = api.MetricFeatureFreshnessSeconds
+	MetricLabelCoverage  = api.MetricLabelCoverageRatio
 )
 
 // RoleShadow is the role label of predictions a shadow version logged
@@ -34,12 +37,18 @@ const (
 	AlertFeatureDrift        = "FeatureDrift"
 	AlertDatasetDrift        = "DatasetDrift"
 	AlertTrainingServingSkew = "TrainingServingSkew"
+	AlertExplanationCoverage = "ExplanationCoverageLow"
+	AlertFeatureStale        = "FeatureStale"
+	AlertLabelCoverage       = "LabelCoverageLow"
 )
 
 // Runbook ids the drift alerts point at through their runbook annotation.
 const (
 	RunbookFeatureDrift = "feature-drift"
 	RunbookSkew         = "training-serving-skew"
+	RunbookExplCoverage = "feature-explanations"
+	RunbookFreshness    = "feature-freshness"
+	RunbookLabelCover   = "label-coverage"
 )
 
 // DriftConfig is the `drift_rules:` part of the configuration: defaults plus
@@ -83,6 +92,22 @@ type DriftRule struct {
 	SkewSeverity string `yaml:"skew_severity,omitempty"`
 	// MinEvents overrides DriftConfig.MinEvents for this model.
 	MinEvents int `yaml:"min_events,omitempty"`
+	// ExplanationCoverage: ExplanationCoverageLow fires when fewer than
+	// this share of a window's predictions were logged with explanations
+	// (default 0.95, -1 disables). Only model versions that log
+	// explanations at all have the series.
+	ExplanationCoverage float64 `yaml:"explanation_coverage,omitempty"`
+	// FeatureFreshness: FeatureStale fires when a feature's p99 age at
+	// prediction time exceeds it (default 1h, the batch-feature template;
+	// set 1s for a model served from an online feature store; -1s
+	// disables).
+	// A Go duration string, as deploy_silence, since Prometheus durations
+	// cannot be negative.
+	FeatureFreshness string `yaml:"feature_freshness,omitempty"`
+	// LabelCoverage: LabelCoverageLow fires when the share of production
+	// predictions joined to a label falls below it, for a model version
+	// that has received labels in the last 24h (default 0.5, -1 disables).
+	LabelCoverage float64 `yaml:"label_coverage,omitempty"`
 }
 
 // DecodeDriftConfig decodes the drift rule configuration strictly: an
@@ -135,6 +160,17 @@ func (c DriftConfig) validate() error {
 		if r.For < 0 {
 			return fmt.Errorf("drift rules configuration: %s.for must not be negative", field)
 		}
+		if r.ExplanationCoverage > 1 {
+			return fmt.Errorf("drift rules configuration: %s.explanation_coverage must be at most 1, got %g", field, r.ExplanationCoverage)
+		}
+		if r.FeatureFreshness != "" {
+			if _, err := time.ParseDuration(r.FeatureFreshness); err != nil {
+				return fmt.Errorf("drift rules configuration: %s.feature_freshness %q is not a duration (1s for online features, 1h for batch, -1s disables)", field, r.FeatureFreshness)
+			}
+		}
+		if r.LabelCoverage > 1 {
+			return fmt.Errorf("drift rules configuration: %s.label_coverage must be at most 1, got %g", field, r.LabelCoverage)
+		}
 	}
 	return nil
 }
@@ -163,6 +199,18 @@ func (r DriftRule) withDefaults(d DriftRule, minEvents int) DriftRule {
 	if r.For == 0 {
 		r.For = d.For
 	}
+	pickF := func(v, dv, builtin float64) float64 {
+		if v != 0 {
+			return v
+		}
+		if dv != 0 {
+			return dv
+		}
+		return builtin
+	}
+	r.ExplanationCoverage = pickF(r.ExplanationCoverage, d.ExplanationCoverage, 0.95)
+	r.LabelCoverage = pickF(r.LabelCoverage, d.LabelCoverage, 0.5)
+	r.FeatureFreshness = cmp(r.FeatureFreshness, d.FeatureFreshness, "1h")
 	r.Severity = cmp(r.Severity, d.Severity, "ticket")
 	r.SkewSeverity = cmp(r.SkewSeverity, d.SkewSeverity, "page")
 	return r
@@ -277,5 +325,53 @@ func driftGroup(name, sel string, window time.Duration, r DriftRule, interval mo
 			},
 		})
 	}
-	return rulefmt.RuleGroup{Name: name, Interval: interval, Rules: rules}
+	return rulefmt.RuleGroup{Name: name, Interval: interval, Rules: append(rules, sliRules(sel, w, guard, r)...)}
+}
+
+// sliRules are the ticket rules on the per-record SLIs: explanation
+// coverage, feature freshness and label coverage.
+func sliRules(sel string, w model.Duration, guard string, r DriftRule) []rulefmt.Rule {
+	var rules []rulefmt.Rule
+	num := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+	if r.ExplanationCoverage > 0 {
+		rules = append(rules, rulefmt.Rule{
+			Alert:  AlertExplanationCoverage,
+			Expr:   fmt.Sprintf("last_over_time(%s{%s}[%s]) < %s", MetricExplCoverage, sel, w, num(r.ExplanationCoverage)) + guard,
+			For:    r.For,
+			Labels: map[string]string{"severity": "ticket"},
+			Annotations: map[string]string{
+				"runbook": RunbookExplCoverage,
+				"summary": fmt.Sprintf("Only {{ $value | humanizePercentage }} of model {{ $labels.model }}'s predictions were logged with explanations (threshold %s%%)", num(r.ExplanationCoverage*100)),
+			},
+		})
+	}
+	if fresh, _ := time.ParseDuration(r.FeatureFreshness); fresh > 0 {
+		rules = append(rules, rulefmt.Rule{
+			Alert:  AlertFeatureStale,
+			Expr:   fmt.Sprintf("last_over_time(%s{%s, quantile=\"0.99\"}[%s]) > %s", MetricFreshness, sel, w, num(fresh.Seconds())) + guard,
+			For:    r.For,
+			Labels: map[string]string{"severity": "ticket"},
+			Annotations: map[string]string{
+				"runbook": RunbookFreshness,
+				"summary": fmt.Sprintf("Feature {{ $labels.feature }} of model {{ $labels.model }} was {{ $value | humanizeDuration }} old at prediction time (p99; limit %s)", model.Duration(fresh)),
+			},
+		})
+	}
+	if r.LabelCoverage > 0 {
+		// Only versions that did get labels in the last day: a model whose
+		// ground truth is never posted has nothing to lose.
+		labelled := fmt.Sprintf("%s{%s, role!=%q}", MetricLabelCoverage, sel, RoleShadow)
+		rules = append(rules, rulefmt.Rule{
+			Alert: AlertLabelCoverage,
+			Expr: fmt.Sprintf("last_over_time(%[1]s[%[2]s]) < %[3]s\nand on (model, version, role)\n  max_over_time(%[1]s[1d]) > 0",
+				labelled, w, num(r.LabelCoverage)) + guard,
+			For:    r.For,
+			Labels: map[string]string{"severity": "ticket"},
+			Annotations: map[string]string{
+				"runbook": RunbookLabelCover,
+				"summary": fmt.Sprintf("Only {{ $value | humanizePercentage }} of model {{ $labels.model }}'s predictions have a label (threshold %s%%)", num(r.LabelCoverage*100)),
+			},
+		})
+	}
+	return rules
 }

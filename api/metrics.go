@@ -20,6 +20,12 @@ const (
 	MetricDatasetDriftShare    = "mle_dataset_drift_share"
 	MetricPredictionDriftScore = "mle_prediction_drift_score"
 
+	// Explanations and feature freshness (predlog/sli).
+	MetricFeatureAttributionMeanAbs = "mle_feature_attribution_mean_abs"
+	MetricFeatureAttributionChange  = "mle_feature_attribution_change"
+	MetricExplanationCoverageRatio  = "mle_explanation_coverage_ratio"
+	MetricFeatureFreshnessSeconds   = "mle_feature_freshness_seconds"
+
 	// Quality against ground truth (quality). Every model quality series
 	// starts with MetricModelQualityPrefix.
 	MetricModelQualityPrefix = "mle_model_"

@@ -85,6 +85,17 @@ func TestDemoIncidentShowsDriftAndRollbackEndsIt(t *testing.T) {
 	drifted, _ := queryScalar(t, d.URL, `mle_feature_drifted{model="demand",feature="temp",version="v12"}`)
 	require.Equal(t, 1.0, drifted)
 
+	// demand logs explanations: the shifted feature is the one whose
+	// attribution grew most against the first window.
+	require.Eventually(t, func() bool {
+		temp, ok := queryScalar(t, d.URL, `mle_feature_attribution_change{model="demand",feature="temp",version="v12"}`)
+		others, ok2 := queryScalar(t, d.URL, `max(mle_feature_attribution_change{model="demand",feature!="temp",version="v12"})`)
+		return ok && ok2 && temp > 0 && temp > others
+	}, 20*time.Second, 200*time.Millisecond, "temp does not rank first by attribution change")
+	expl, ok := queryScalar(t, d.URL, `mle_explanation_coverage_ratio{model="demand",version="v12"}`)
+	require.True(t, ok, "no explanation coverage series")
+	require.Equal(t, 1.0, expl)
+
 	// The shifted input makes the model worse: the live MAE rises.
 	require.Eventually(t, func() bool {
 		v, ok := queryScalar(t, d.URL, maeQuery)

@@ -42,10 +42,22 @@ func toRecord(r sim.Record) predlog.Record {
 			feats = append(feats, predlog.Feature{Name: n, Value: predlog.String(v)})
 		}
 	}
+	var expl []predlog.Feature
+	if r.Explanations != nil {
+		names = names[:0]
+		for k := range r.Explanations {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		expl = make([]predlog.Feature, 0, len(names))
+		for _, n := range names {
+			expl = append(expl, predlog.Feature{Name: n, Value: predlog.Float(r.Explanations[n])})
+		}
+	}
 	return predlog.Record{
 		Model: r.Model, Version: r.Version, Role: r.Role, RequestID: r.RequestID, Status: r.Status,
 		TS: r.TS.UnixMilli(), LatencyMS: predlog.Float(r.LatencyMS), Features: feats,
-		Prediction: predlog.Prediction{Value: predlog.Float(r.Prediction)},
+		Prediction: predlog.Prediction{Value: predlog.Float(r.Prediction)}, Explanations: expl,
 	}
 }
 

@@ -168,6 +168,10 @@ func (d *Decoder) record(r *Record) error {
 			r.Features, err = d.features()
 		case "prediction":
 			r.Prediction, err = d.prediction()
+		case "explanations":
+			r.Explanations, err = d.explanations()
+		case "feature_ts":
+			r.FeatureTS, err = d.featureTimes()
 		case "injected":
 			var v Value
 			v, err = d.scalar("injected")
@@ -218,6 +222,10 @@ func fieldBit(key []byte) uint16 {
 		return 256
 	case "injected":
 		return 512
+	case "explanations":
+		return 1024
+	case "feature_ts":
+		return 2048
 	}
 	return 0
 }
@@ -612,25 +620,116 @@ func (d *Decoder) text(field string, max int) (string, error) {
 }
 
 // timestamp accepts RFC 3339 text or Unix milliseconds.
-func (d *Decoder) timestamp() (int64, error) {
-	v, err := d.scalar("ts")
+func (d *Decoder) timestamp() (int64, error) { return d.timestampField("ts") }
+
+func (d *Decoder) timestampField(field string) (int64, error) {
+	v, err := d.scalar(field)
 	if err != nil {
 		return 0, err
 	}
 	switch v.Kind {
 	case KindNumber:
 		if v.Num < -1e15 || v.Num > 1e15 || math.IsNaN(v.Num) {
-			return 0, fieldErr("ts", "Unix milliseconds %v out of range", v.Num)
+			return 0, fieldErr(field, "Unix milliseconds %v out of range", v.Num)
 		}
 		return int64(math.Floor(v.Num)), nil
 	case KindString:
 		t, err := time.Parse(time.RFC3339Nano, v.Str)
 		if err != nil {
-			return 0, fieldErr("ts", "must be RFC 3339 text or Unix milliseconds: %v", err)
+			return 0, fieldErr(field, "must be RFC 3339 text or Unix milliseconds: %v", err)
 		}
 		return t.UnixMilli(), nil
 	}
-	return 0, fieldErr("ts", "must be RFC 3339 text or Unix milliseconds, got a %s", v.Kind)
+	return 0, fieldErr(field, "must be RFC 3339 text or Unix milliseconds, got a %s", v.Kind)
+}
+
+// namedObject parses an object of at most MaxFeatures members keyed by
+// feature name, calling member for each value (the decoder is at it).
+// Whether a name is a feature of the model is the caller's business: the
+// decoder sees one line, not the model's baseline.
+func (d *Decoder) namedObject(field string, member func(name string) error) error {
+	if !d.eat('{') {
+		return fieldErr(field, "must be an object keyed by feature name %s", d.near())
+	}
+	seen := make(map[string]struct{})
+	first := true
+	for {
+		d.ws()
+		if d.eat('}') {
+			return nil
+		}
+		if !first && !d.eat(',') {
+			return fieldErr(field, "malformed JSON: expected ',' or '}' %s", d.near())
+		}
+		first = false
+		d.ws()
+		key, err := d.stringBytes()
+		if err != nil {
+			return fieldErr(field, "malformed JSON: expected a feature name %s", d.near())
+		}
+		if len(key) == 0 || len(key) > MaxNameBytes {
+			return fieldErr(field, "feature name must be 1 to %d bytes long", MaxNameBytes)
+		}
+		name := d.str(key)
+		d.ws()
+		if !d.eat(':') {
+			return fieldErr(field+"."+name, "malformed JSON: expected ':' %s", d.near())
+		}
+		d.ws()
+		if _, dup := seen[name]; dup {
+			return fieldErr(field+"."+name, "feature given twice")
+		}
+		if len(seen) == MaxFeatures {
+			return fieldErr(field, "more than %d features", MaxFeatures)
+		}
+		seen[name] = struct{}{}
+		if err := member(name); err != nil {
+			return err
+		}
+	}
+}
+
+// explanations parses {"feature": contribution, ...}: finite numbers only.
+func (d *Decoder) explanations() ([]Feature, error) {
+	if d.lit("null") {
+		return nil, nil
+	}
+	out := []Feature{}
+	err := d.namedObject("explanations", func(name string) error {
+		v, err := d.scalarIn("explanations.", name)
+		if err != nil {
+			return err
+		}
+		if v.Kind != KindNumber || math.IsNaN(v.Num) || math.IsInf(v.Num, 0) {
+			return fieldErr("explanations."+name, "contribution must be a finite number, got a %s", v.Kind)
+		}
+		out = append(out, Feature{Name: name, Value: v})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// featureTimes parses {"feature": RFC 3339 time or Unix ms, ...}.
+func (d *Decoder) featureTimes() ([]FeatureTime, error) {
+	if d.lit("null") {
+		return nil, nil
+	}
+	out := []FeatureTime{}
+	err := d.namedObject("feature_ts", func(name string) error {
+		ts, err := d.timestampField("feature_ts." + name)
+		if err != nil {
+			return err
+		}
+		out = append(out, FeatureTime{Name: name, TS: ts})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (d *Decoder) latency() (Value, error) {

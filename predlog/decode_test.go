@@ -111,6 +111,15 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 		{`{"model":"m","model":"n","version":"1"}`, "model", "twice"},
 		{`{"model":"m\u0000","version":"1"}`, "model", "NUL"},
 		{"{\"model\":\"m\xff\",\"version\":\"1\"}", "model", "malformed string"},
+		{`{"model":"m","version":"1","explanations":[1]}`, "explanations", "object keyed by feature name"},
+		{`{"model":"m","version":"1","explanations":{"a":1e999}}`, "explanations.a", "out of float64 range"},
+		{`{"model":"m","version":"1","explanations":{"a":"NaN"}}`, "explanations.a", "finite number"},
+		{`{"model":"m","version":"1","explanations":{"a":null}}`, "explanations.a", "finite number"},
+		{`{"model":"m","version":"1","explanations":{"a":1,"a":2}}`, "explanations.a", "twice"},
+		{`{"model":"m","version":"1","explanations":{},"explanations":{}}`, "explanations", "twice"},
+		{`{"model":"m","version":"1","feature_ts":{"a":"soon"}}`, "feature_ts.a", "RFC 3339"},
+		{`{"model":"m","version":"1","feature_ts":{"a":true}}`, "feature_ts.a", "RFC 3339"},
+		{`{"model":"m","version":"1","feature_ts":{"a":1,"a":2}}`, "feature_ts.a", "twice"},
 	}
 	d := NewDecoder(fixedNow)
 	for _, c := range cases {
@@ -124,6 +133,27 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 			assert.Contains(t, fe.Msg, c.msg)
 		})
 	}
+}
+
+func TestDecodeExplanationsAndFeatureTimes(t *testing.T) {
+	line := `{"model":"m","version":"1","ts":"2026-11-26T10:00:00Z","features":{"a":1,"b":"x"},` +
+		`"explanations":{"a":-0.25,"b":1.5e-3},"feature_ts":{"a":"2026-11-26T09:59:58.5Z","b":1764151190000}}`
+	d := NewDecoder(fixedNow)
+	var r, back Record
+	require.NoError(t, d.Decode([]byte(line), &r))
+	assert.Equal(t, []Feature{{"a", Number(-25, -2)}, {"b", Number(15, -4)}}, r.Explanations)
+	at := time.Date(2026, 11, 26, 9, 59, 58, 500e6, time.UTC).UnixMilli()
+	assert.Equal(t, []FeatureTime{{"a", at}, {"b", 1764151190000}}, r.FeatureTS)
+	c, ok := r.Explanation("b")
+	assert.True(t, ok)
+	assert.InDelta(t, 0.0015, c, 1e-15)
+	out := AppendJSON(nil, &r)
+	require.NoError(t, d.Decode(out[:len(out)-1], &back))
+	assert.Equal(t, r.Explanations, back.Explanations)
+	assert.Equal(t, r.FeatureTS, back.FeatureTS)
+
+	require.NoError(t, d.Decode([]byte(`{"model":"m","version":"1","explanations":null}`), &r))
+	assert.Nil(t, r.Explanations)
 }
 
 func TestJSONRoundTrip(t *testing.T) {

@@ -8,6 +8,11 @@
 //	 "ts":"2026-11-26T10:00:00.123Z","latency_ms":12.5,
 //	 "features":{"amount":12.5,"country":"DE"},"prediction":0.83,"status":"ok"}
 //
+// A record may also carry "explanations" ({"feature": contribution}, finite
+// numbers) and "feature_ts" ({"feature": RFC 3339 or Unix ms}, when the
+// value was computed); the decoder checks their shape, the ingest handler
+// that they name features of the record or its baseline.
+//
 // Numbers are kept as the decimal the client wrote (mantissa and exponent)
 // next to their float64 value, so that storage can compress them as small
 // integers and export can print exactly what was sent. Feature values may be

@@ -2,6 +2,7 @@ package predlog
 
 import (
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -43,6 +44,31 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	dst = AppendQuoted(dst, r.Status)
 	if r.Injected {
 		dst = append(dst, `,"injected":true`...)
+	}
+	if r.Explanations != nil {
+		dst = append(dst, `,"explanations":{`...)
+		for i := range r.Explanations {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendQuoted(dst, r.Explanations[i].Name)
+			dst = append(dst, ':')
+			dst = AppendValueJSON(dst, r.Explanations[i].Value)
+		}
+		dst = append(dst, '}')
+	}
+	if r.FeatureTS != nil {
+		dst = append(dst, `,"feature_ts":{`...)
+		for i := range r.FeatureTS {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendQuoted(dst, r.FeatureTS[i].Name)
+			dst = append(dst, `:"`...)
+			dst = time.UnixMilli(r.FeatureTS[i].TS).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00")
+			dst = append(dst, '"')
+		}
+		dst = append(dst, '}')
 	}
 	return append(dst, "}\n"...)
 }

@@ -17,6 +17,7 @@ func FuzzDecode(f *testing.F) {
 		`{"model":"m","version":"1","features":{"a":null,"b":true,"c":"x\"\u00e9\ud83d\ude00"}}`,
 		`{"model":"m","version":"1","ts":1764151200123,"features":{"a":1e3,"b":-0.0001}}`,
 		`{"model":"m","version":"1","features":{"a":"NaN"}}`,
+		`{"model":"m","version":"1","features":{"a":1},"explanations":{"a":-0.5},"feature_ts":{"a":"2026-11-26T09:59:58Z"}}`,
 		`{"extra":[{"x":[]}],"model":"m","version":"1"}`,
 		`{"model":"m"`, `[]`, `{}`, `{"model":"m","version":"1","features":{"a":[1]}}`,
 	} {

@@ -121,6 +121,29 @@ type Record struct {
 	Prediction Prediction
 	// Injected marks a record sent by a game day or a test, not by a model.
 	Injected bool
+	// Explanations are the per-feature contributions (SHAP values) logged
+	// with the prediction, nil when none were sent; every Value is a
+	// finite KindNumber.
+	Explanations []Feature
+	// FeatureTS says when each feature value was computed, nil when not
+	// sent; freshness is the prediction time minus it.
+	FeatureTS []FeatureTime
+}
+
+// FeatureTime is when one feature value was computed, in Unix milliseconds.
+type FeatureTime struct {
+	Name string
+	TS   int64
+}
+
+// Explanation returns the logged contribution of the named feature.
+func (r *Record) Explanation(name string) (float64, bool) {
+	for i := range r.Explanations {
+		if r.Explanations[i].Name == name {
+			return r.Explanations[i].Num, true
+		}
+	}
+	return 0, false
 }
 
 // Time returns TS as a time.Time in UTC.

@@ -16,6 +16,7 @@ import (
 	"github.com/mlectl/mlectl/mlmetrics"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/skew"
+	"github.com/mlectl/mlectl/predlog/sli"
 	"github.com/mlectl/mlectl/quality"
 	"github.com/mlectl/mlectl/runbooks"
 	"github.com/mlectl/mlectl/slo"
@@ -37,16 +38,23 @@ var emitted = struct {
 		contract.MetricViolations:              {"model", "version", "feature", "kind"},
 		quality.MetricAccuracy:                 {"model", "version", "role"},
 		quality.MetricMAE:                      {"model", "version", "role"},
+		quality.MetricCoverage:                 {"model", "version", "role"},
+		quality.MetricLabelLag:                 {"model", "version", "role"},
+		sli.MetricExplanationCover:             {"model", "version"},
+		sli.MetricAttributionMeanAbs:           {"model", "version", "feature"},
+		sli.MetricAttributionChange:            {"model", "version", "feature"},
+		sli.MetricFreshness:                    {"model", "version", "feature", "quantile"},
 		slo.MetricSLIErrorPrefix + "5m":        {slo.LabelID, slo.LabelService, slo.LabelSLO, slo.LabelWindow},
 		slo.MetricCurrentBurnRate:              {slo.LabelID, slo.LabelService, slo.LabelSLO},
 		diskguard.MetricFreeBytes:              {"dir"},
 		diskguard.MetricReserveBytes:           {"dir"},
 	},
 	values: map[string][]string{
-		"against": {skew.AgainstBaseline, skew.AgainstHistory},
-		"method":  {"ks", "wasserstein_normed", "psi", "jensen_shannon"},
-		"role":    {predlog.RoleProduction, predlog.RoleShadow, predlog.RoleCanary},
-		"status":  {predlog.StatusOK, predlog.StatusError},
+		"against":  {skew.AgainstBaseline, skew.AgainstHistory},
+		"method":   {"ks", "wasserstein_normed", "psi", "jensen_shannon"},
+		"role":     {predlog.RoleProduction, predlog.RoleShadow, predlog.RoleCanary},
+		"status":   {predlog.StatusOK, predlog.StatusError},
+		"quantile": {"0.5", "0.99"},
 		"kind": {contract.KindUnknownFeature, contract.KindMissing, contract.KindNull, contract.KindWrongType,
 			contract.KindNonFinite, contract.KindOutOfRange, contract.KindUnseenCategory, contract.KindNullRate},
 	},

@@ -60,15 +60,50 @@ func DemoModels() ([]*Model, error) {
 		Profile: bike, Target: "cnt", RatePerSec: 25, LatencyMS: 25, ErrorRate: 0.003,
 		Features: []string{"season", "hr", "weekday", "workingday", "weathersit", "temp", "atemp", "hum", "windspeed"},
 	}
+	// demand's score is additive before its clip at 0: 20 + Σ g_f(x_f).
+	peak := func(hr float64) float64 { return math.Exp(-(hr-8)*(hr-8)/6) + math.Exp(-(hr-17.5)*(hr-17.5)/8) }
+	// A slice, not a map: the sum's order must not vary between runs.
+	terms := []struct {
+		f string
+		g func(x float64) float64
+	}{
+		{"hr", func(x float64) float64 { return 320 * peak(x) }},
+		{"temp", func(x float64) float64 { return 250 * x }},
+		{"hum", func(x float64) float64 { return -90 * x }},
+		{"weathersit", func(x float64) float64 { return -25 * (x - 1) }},
+	}
 	demand.score = func(row int, p *Profile, shift map[string]float64, version string) float64 {
-		hr := num(p, "hr", row, shift)
-		peak := math.Exp(-(hr-8)*(hr-8)/6) + math.Exp(-(hr-17.5)*(hr-17.5)/8)
-		y := 20 + 320*peak + 250*num(p, "temp", row, shift) - 90*num(p, "hum", row, shift) -
-			25*(num(p, "weathersit", row, shift)-1)
+		y := 20.0
+		for _, t := range terms {
+			y += t.g(num(p, t.f, row, shift))
+		}
 		if version == "v13" {
 			y *= 1.03
 		}
 		return math.Max(0, y)
+	}
+	// Exact Shapley values of an additive score against the training
+	// profile as background (interventional): φ_f = g_f(x_f) − E[g_f(X_f)],
+	// computed on the score before its clip at 0.
+	means := map[string]float64{}
+	for _, t := range terms {
+		c := bike.ColumnIndex(t.f)
+		sum := 0.0
+		for _, x := range bike.Numeric[c] {
+			sum += t.g(x)
+		}
+		means[t.f] = sum / float64(len(bike.Numeric[c]))
+	}
+	demand.explain = func(row int, p *Profile, shift map[string]float64, version string) map[string]float64 {
+		scale := 1.0
+		if version == "v13" {
+			scale = 1.03
+		}
+		out := make(map[string]float64, len(terms))
+		for _, t := range terms {
+			out[t.f] = scale * (t.g(num(p, t.f, row, shift)) - means[t.f])
+		}
+		return out
 	}
 
 	ranker := &Model{

@@ -21,6 +21,9 @@ type Record struct {
 	Prediction float64
 	Label      float64 // ground truth (known to the simulator; sent later as feedback)
 	Status     string  // ok | error
+	// Explanations are the per-feature contributions of the prediction,
+	// for models that explain (nil otherwise).
+	Explanations map[string]float64
 }
 
 // Kind says what a model predicts.
@@ -46,6 +49,9 @@ type Model struct {
 	LatencyMS  float64 // median latency
 	ErrorRate  float64
 	score      func(row int, p *Profile, shift map[string]float64, version string) float64
+	// explain, when set, returns the Shapley values of score's input (nil:
+	// the model logs no explanations).
+	explain func(row int, p *Profile, shift map[string]float64, version string) map[string]float64
 }
 
 // Incident is a staged failure: a feature shift (in standard deviations of
@@ -158,6 +164,9 @@ func (s *Simulator) Tick(now time.Time, dt time.Duration) []Record {
 					TS:        ts, LatencyMS: lat, Features: features,
 					Prediction: m.score(row, m.Profile, shift, role.version),
 					Label:      label, Status: status,
+				}
+				if m.explain != nil {
+					rec.Explanations = m.explain(row, m.Profile, shift, role.version)
 				}
 				if role.role == "shadow" {
 					rec.LatencyMS = m.LatencyMS * 1.1 * math.Exp(0.35*s.rng.NormFloat64())

@@ -63,3 +63,50 @@ func TestSameSeedSameTraffic(t *testing.T) {
 	require.Equal(t, a, b)
 	require.Error(t, New(m1, 7).SetProduction("nope", "v1"))
 }
+
+// meanAbsExplanation is the mean |contribution| of each feature over the
+// production records of model.
+func meanAbsExplanation(recs []Record, model string) map[string]float64 {
+	sum, n := map[string]float64{}, 0
+	for _, r := range recs {
+		if r.Model != model || r.Role != "production" {
+			continue
+		}
+		n++
+		for f, c := range r.Explanations {
+			sum[f] += math.Abs(c)
+		}
+	}
+	for f := range sum {
+		sum[f] /= float64(n)
+	}
+	return sum
+}
+
+// TestStagedShiftRanksFirstByAttributionChange: demand logs the Shapley
+// values of its additive score, and under the staged temp shift temp's
+// mean |contribution| grows more than any other feature's.
+func TestStagedShiftRanksFirstByAttributionChange(t *testing.T) {
+	models, err := DemoModels()
+	require.NoError(t, err)
+	s := New(models, 42)
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	before := s.Tick(t0.Add(100*time.Second), 100*time.Second)
+	for _, r := range before {
+		if r.Model == "demand" {
+			require.Len(t, r.Explanations, 4)
+		} else {
+			require.Nil(t, r.Explanations, "only demand explains")
+		}
+	}
+	s.Stage(Incident{Model: "demand", Feature: "temp", ShiftSigmas: 3, LatencyFactor: 4, ErrorRate: 0.2, At: t0.Add(100 * time.Second)})
+	during := s.Tick(t0.Add(200*time.Second), 100*time.Second)
+	a, b := meanAbsExplanation(before, "demand"), meanAbsExplanation(during, "demand")
+	best, bestChange := "", math.Inf(-1)
+	for f := range b {
+		if c := b[f] - a[f]; c > bestChange {
+			best, bestChange = f, c
+		}
+	}
+	require.Equal(t, "temp", best, "changes: before %v during %v", a, b)
+}

@@ -93,6 +93,10 @@ type Limits struct {
 	// remote write refuses samples (the collector's max_future_skew).
 	// Default DefaultMaxFutureSkew; negative disables.
 	MaxFutureSkew time.Duration
+	// MaxFeatureTSSkew refuses (a per-line error on feature_ts.<name>) a
+	// feature time later than the prediction's ts by more than this.
+	// Default DefaultMaxFeatureTSSkew; negative disables.
+	MaxFeatureTSSkew time.Duration
 }
 
 // DefaultMaxAge is Limits.MaxAge's default.
@@ -137,6 +141,7 @@ type Handler struct {
 	bufs     sync.Pool // *bufio.Reader
 	batches  sync.Pool // *batch
 	zstdPool sync.Pool // *zstd.Decoder
+	known    knownFeatures
 }
 
 // New builds a Handler and restores stored contracts and baselines into the
@@ -163,6 +168,9 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 	}
 	if l.MaxFutureSkew == 0 {
 		l.MaxFutureSkew = DefaultMaxFutureSkew
+	}
+	if l.MaxFeatureTSSkew == 0 {
+		l.MaxFeatureTSSkew = DefaultMaxFeatureTSSkew
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -265,6 +273,7 @@ func (h *Handler) checkBaseline(p *baseline.Profile) error {
 }
 
 func (h *Handler) applyBaseline(p *baseline.Profile) error {
+	_ = h.known.SetBaseline(p)
 	for _, s := range h.cfg.Baselines {
 		if err := s.SetBaseline(p); err != nil {
 			return fmt.Errorf("baseline %s/%s: %w", p.Model, p.Version, err)
@@ -536,6 +545,10 @@ func (h *Handler) ServeIngest(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		if err := h.checkTime(recs[len(recs)-1].TS); err != nil {
+			recs = recs[:len(recs)-1]
+			return err
+		}
+		if err := h.checkExtras(&recs[len(recs)-1]); err != nil {
 			recs = recs[:len(recs)-1]
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/mlectl/mlectl/mlmetrics"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/skew"
+	"github.com/mlectl/mlectl/predlog/sli"
 	"github.com/mlectl/mlectl/predlog/store"
 	"github.com/mlectl/mlectl/quality"
 )
@@ -23,8 +24,11 @@ type PipelineOptions struct {
 	Store   store.Options
 	Quality quality.Options
 	Skew    skew.Options
-	Limits  Limits
-	Logger  *slog.Logger
+	// SLI configures the explanation and freshness windows; its Window
+	// defaults to Skew.Window, so both series move together.
+	SLI    sli.Options
+	Limits Limits
+	Logger *slog.Logger
 	// Middleware wraps each route in Mount; see Config.Middleware.
 	Middleware func(pattern string, h http.Handler) http.Handler
 	// Transformers rewrite records before they are stored (the game-day
@@ -56,6 +60,7 @@ type Pipeline struct {
 	Contracts *contract.Checker
 	Joiner    *quality.Joiner
 	Skew      *skew.Tracker
+	SLI       *sli.Tracker
 	*Handler
 	compactEvery time.Duration
 	retention    time.Duration
@@ -79,9 +84,13 @@ func OpenPipeline(ctx context.Context, dataDir string, opts PipelineOptions) (*P
 		Joiner:    quality.NewJoiner(opts.Quality),
 		Skew:      skew.New(opts.Skew),
 	}
+	if opts.SLI.Window == 0 {
+		opts.SLI.Window = opts.Skew.Window
+	}
+	p.SLI = sli.New(opts.SLI)
 	h, err := New(ctx, Config{
 		Log: lg, Traffic: p.Traffic, Contracts: p.Contracts, Joiner: p.Joiner,
-		Observers: []Observer{p.Skew}, Series: []SeriesWriter{p.Skew},
+		Observers: []Observer{p.Skew, p.SLI}, Series: []SeriesWriter{p.Skew, p.SLI},
 		Baselines:    append([]BaselineSink{p.Skew}, opts.Baselines...),
 		Transformers: opts.Transformers,
 		Limits:       opts.Limits, Logger: opts.Logger, Middleware: opts.Middleware,

@@ -9,7 +9,21 @@ import (
 	"github.com/mlectl/mlectl/predlog"
 )
 
-const blockFormat = 1
+// Block formats: 1 has no explanation or feature-time columns; 2 adds
+// them after the feature columns (names in the header). Blocks whose
+// records carry neither are still written as 1, so old readers and old
+// blocks stay as they were.
+const (
+	blockFormat       = 1
+	blockFormatExtras = 2
+)
+
+// Flag bits of a record beyond role (bits 0-1), error (4), injected (8)
+// and scores (16).
+const (
+	flagExplanations = 32 // the record carried an explanations object
+	flagFeatureTS    = 64 // the record carried a feature_ts object
+)
 
 // Value tags in a value column's tag stream.
 const (
@@ -102,6 +116,35 @@ type blockEncoder struct {
 	idBytes  []byte
 	featCols []colWriter
 	payload  []byte
+	// explanation and feature-time columns of a format-2 block
+	xNames, tNames []string
+	xCols, tCols   []colWriter
+}
+
+// extraNames lists, in first-seen order, the names of one kind of extra
+// column (explanations or feature times) across recs.
+func extraNames(dst []string, recs []predlog.Record, names func(r *predlog.Record, fn func(string))) []string {
+	dst = dst[:0]
+	seen := map[string]bool{}
+	for i := range recs {
+		names(&recs[i], func(n string) {
+			if !seen[n] {
+				seen[n] = true
+				dst = append(dst, n)
+			}
+		})
+	}
+	return dst
+}
+
+func resetCols(cols []colWriter, n int) []colWriter {
+	for len(cols) < n {
+		cols = append(cols, colWriter{})
+	}
+	for i := range cols[:n] {
+		cols[i].reset()
+	}
+	return cols
 }
 
 // encode writes the header into hdr and the uncompressed columns into
@@ -131,6 +174,25 @@ func (e *blockEncoder) encode(hdr []byte, recs []predlog.Record) ([]byte, error)
 	e.pred.reset()
 	e.classes.reset()
 	e.scoreN, e.ts, e.flags, e.idLens, e.idBytes = e.scoreN[:0], e.ts[:0], e.flags[:0], e.idLens[:0], e.idBytes[:0]
+	e.xNames = extraNames(e.xNames, recs, func(r *predlog.Record, fn func(string)) {
+		for _, x := range r.Explanations {
+			fn(x.Name)
+		}
+	})
+	e.tNames = extraNames(e.tNames, recs, func(r *predlog.Record, fn func(string)) {
+		for _, x := range r.FeatureTS {
+			fn(x.Name)
+		}
+	})
+	extras := false
+	for i := range recs {
+		if recs[i].Explanations != nil || recs[i].FeatureTS != nil {
+			extras = true
+			break
+		}
+	}
+	e.xCols = resetCols(e.xCols, len(e.xNames))
+	e.tCols = resetCols(e.tCols, len(e.tNames))
 
 	prev := recs[0].TS
 	for i := range recs {
@@ -156,7 +218,37 @@ func (e *blockEncoder) encode(hdr []byte, recs []predlog.Record) ([]byte, error)
 		if r.Prediction.Scores != nil {
 			fl |= 16
 		}
+		if r.Explanations != nil {
+			fl |= flagExplanations
+		}
+		if r.FeatureTS != nil {
+			fl |= flagFeatureTS
+		}
 		e.flags = append(e.flags, fl)
+		if extras {
+			for j, name := range e.xNames {
+				v := predlog.Value{}
+				for _, x := range r.Explanations {
+					if x.Name == name {
+						v = x.Value
+						break
+					}
+				}
+				e.xCols[j].add(v)
+			}
+			// Feature times are kept as their age at prediction time
+			// (small varints), not as absolute milliseconds.
+			for j, name := range e.tNames {
+				v := predlog.Value{}
+				for _, x := range r.FeatureTS {
+					if x.Name == name {
+						v = predlog.Number(r.TS-x.TS, 0)
+						break
+					}
+				}
+				e.tCols[j].add(v)
+			}
+		}
 		e.idLens = binary.AppendUvarint(e.idLens, uint64(len(r.RequestID)))
 		e.idBytes = append(e.idBytes, r.RequestID...)
 		e.latency.add(r.LatencyMS)
@@ -183,12 +275,24 @@ func (e *blockEncoder) encode(hdr []byte, recs []predlog.Record) ([]byte, error)
 		}
 	}
 
-	hdr = append(hdr, blockFormat)
+	appendNames := func(hdr []byte, names []string) []byte {
+		hdr = binary.AppendUvarint(hdr, uint64(len(names)))
+		for _, n := range names {
+			hdr = binary.AppendUvarint(hdr, uint64(len(n)))
+			hdr = append(hdr, n...)
+		}
+		return hdr
+	}
+	if extras {
+		hdr = append(hdr, blockFormatExtras)
+	} else {
+		hdr = append(hdr, blockFormat)
+	}
 	hdr = binary.AppendUvarint(hdr, uint64(len(recs)))
-	hdr = binary.AppendUvarint(hdr, uint64(len(e.names)))
-	for _, n := range e.names {
-		hdr = binary.AppendUvarint(hdr, uint64(len(n)))
-		hdr = append(hdr, n...)
+	hdr = appendNames(hdr, e.names)
+	if extras {
+		hdr = appendNames(hdr, e.xNames)
+		hdr = appendNames(hdr, e.tNames)
 	}
 
 	p := e.payload[:0]
@@ -200,6 +304,14 @@ func (e *blockEncoder) encode(hdr []byte, recs []predlog.Record) ([]byte, error)
 	p = e.classes.appendTo(p)
 	for i := range cols {
 		p = cols[i].appendTo(p)
+	}
+	if extras {
+		for i := range e.xNames {
+			p = e.xCols[i].appendTo(p)
+		}
+		for i := range e.tNames {
+			p = e.tCols[i].appendTo(p)
+		}
 	}
 	e.payload = p
 	return hdr, nil
@@ -220,23 +332,39 @@ var errCorrupt = errors.New("corrupt prediction-log block")
 type blockHeader struct {
 	n        int
 	features []string
+	// explanations and featureTS name the extra columns of a format-2
+	// block (nil in format 1).
+	explanations, featureTS []string
 }
 
 func decodeHeader(v []byte) (blockHeader, []byte, error) {
 	var h blockHeader
-	if len(v) == 0 || v[0] != blockFormat {
+	if len(v) == 0 || (v[0] != blockFormat && v[0] != blockFormatExtras) {
 		return h, nil, fmt.Errorf("%w: unknown format", errCorrupt)
 	}
 	r := reader{b: v[1:]}
 	// Compare before converting: a huge uvarint turns negative as an int.
-	n, nf := r.uvarint(), r.uvarint()
-	if r.err != nil || nf > uint64(len(r.b)) || n > 1<<24 {
+	n := r.uvarint()
+	if r.err != nil || n > 1<<24 {
 		return h, nil, fmt.Errorf("%w: bad header", errCorrupt)
 	}
 	h.n = int(n)
-	h.features = make([]string, nf)
-	for i := range h.features {
-		h.features[i] = string(r.bytes(int(r.uvarint())))
+	names := func() []string {
+		nf := r.uvarint()
+		if r.err != nil || nf > uint64(len(r.b)) {
+			r.fail()
+			return nil
+		}
+		out := make([]string, nf)
+		for i := range out {
+			out[i] = string(r.bytes(int(r.uvarint())))
+		}
+		return out
+	}
+	h.features = names()
+	if v[0] == blockFormatExtras {
+		h.explanations = names()
+		h.featureTS = names()
 	}
 	if r.err != nil {
 		return h, nil, fmt.Errorf("%w: bad header", errCorrupt)
@@ -360,6 +488,14 @@ func decodeBlock(model, version string, h blockHeader, minTS int64, payload []by
 	for i := range cols {
 		cols[i] = r.column()
 	}
+	xCols := make([]colReader, len(h.explanations))
+	for i := range xCols {
+		xCols[i] = r.column()
+	}
+	tCols := make([]colReader, len(h.featureTS))
+	for i := range tCols {
+		tCols[i] = r.column()
+	}
 	if r.err != nil {
 		return nil, fmt.Errorf("%w: truncated columns", errCorrupt)
 	}
@@ -420,9 +556,42 @@ func decodeBlock(model, version string, h blockHeader, minTS int64, payload []by
 			}
 		}
 		rec.Features = arena[start:len(arena):len(arena)]
+		if err := decodeExtras(rec, fl, h, xCols, tCols); err != nil {
+			return nil, err
+		}
 		if ts.err != nil || flags.err != nil || idLens.err != nil || idBytes.err != nil || scoreN.err != nil {
 			return nil, fmt.Errorf("%w: record %d", errCorrupt, i)
 		}
 	}
 	return recs, nil
+}
+
+// decodeExtras reads one record's explanation and feature-time cells of a
+// format-2 block (a format-1 block has no such columns).
+func decodeExtras(rec *predlog.Record, fl byte, h blockHeader, xCols, tCols []colReader) error {
+	if fl&flagExplanations != 0 {
+		rec.Explanations = []predlog.Feature{}
+	}
+	for j := range xCols {
+		v, err := xCols[j].next()
+		if err != nil {
+			return err
+		}
+		if v.Kind == predlog.KindNumber && rec.Explanations != nil {
+			rec.Explanations = append(rec.Explanations, predlog.Feature{Name: h.explanations[j], Value: v})
+		}
+	}
+	if fl&flagFeatureTS != 0 {
+		rec.FeatureTS = []predlog.FeatureTime{}
+	}
+	for j := range tCols {
+		v, err := tCols[j].next()
+		if err != nil {
+			return err
+		}
+		if v.Kind == predlog.KindNumber && rec.FeatureTS != nil {
+			rec.FeatureTS = append(rec.FeatureTS, predlog.FeatureTime{Name: h.featureTS[j], TS: rec.TS - int64(v.Num)})
+		}
+	}
+	return nil
 }

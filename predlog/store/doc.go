@@ -20,6 +20,13 @@
 // dictionary codes for strings. Grouping like with like is what gets the
 // stored bytes per record to a small fraction of the NDJSON.
 //
+// Format 2, used only for a block in which some record carries
+// explanations or feature times, adds two name lists to the header and,
+// after the feature columns, one value column per explained feature and
+// one per timed feature (the feature's age at the record's ts, in ms);
+// flag bits 32 and 64 say that a record carried the object at all. Blocks
+// without them are written as format 1, byte for byte as before.
+//
 // Durability: Append returns after badger has committed the batch to its
 // write-ahead log (a memory-mapped file, so the write survives kill -9 of the
 // process); Options.SyncWrites adds an fsync per batch for power loss.
