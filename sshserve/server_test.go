@@ -107,6 +107,10 @@ func dial(addr string, p person) (*gossh.Client, error) {
 	})
 }
 
+// waitLimit bounds each wait for a session's output; it is a deadlock
+// guard, not a speed requirement.
+const waitLimit, pollEvery = 30 * time.Second, 20 * time.Millisecond
+
 // syncBuffer collects a session's output while the test reads it.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -151,7 +155,7 @@ func openConsole(t *testing.T, c *gossh.Client, w, h int) *console {
 func (c *console) waitFor(t *testing.T, want string) {
 	t.Helper()
 	require.Eventually(t, func() bool { return strings.Contains(c.out.Text(), want) },
-		20*time.Second, 20*time.Millisecond, "never saw %q; output:\n%s", want, c.out.Text())
+		waitLimit, pollEvery, "never saw %q; output:\n%s", want, c.out.Text())
 }
 
 func TestUnknownKeyIsRefusedBeforeASession(t *testing.T) {
