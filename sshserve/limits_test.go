@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muesli/termenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	gossh "golang.org/x/crypto/ssh"
@@ -200,5 +201,24 @@ func TestWantsASCII(t *testing.T) {
 		{"TERM=", true},
 	} {
 		assert.Equal(t, tc.want, wantsASCII(sessionEnv(strings.Fields(tc.env))), tc.env)
+	}
+}
+
+func TestSessionRendererProfile(t *testing.T) {
+	for _, tc := range []struct {
+		env       string
+		want      termenv.Profile
+		wantASCII bool
+	}{
+		{"TERM=xterm-256color", termenv.ANSI256, false},
+		{"TERM=xterm-256color COLORTERM=truecolor", termenv.TrueColor, false},
+		{"TERM=xterm-256color NO_COLOR=1", termenv.Ascii, false},
+		{"TERM=xterm-256color LANG=C", termenv.Ascii, true},
+		{"TERM=dumb", termenv.Ascii, true},
+	} {
+		r, ascii := sessionRenderer(io.Discard, sessionEnv(strings.Fields(tc.env)))
+		assert.Equal(t, tc.want, r.ColorProfile(), tc.env)
+		assert.Equal(t, tc.wantASCII, ascii, tc.env)
+		assert.True(t, r.HasDarkBackground(), tc.env)
 	}
 }

@@ -218,15 +218,7 @@ func (s *Server) console(sess ssh.Session) *tea.Program {
 		return nil
 	}
 	pty, _, _ := sess.Pty()
-	env := sessionEnv(append(sess.Environ(), "TERM="+pty.Term))
-	ascii := wantsASCII(env)
-	r := lipgloss.NewRenderer(sess, termenv.WithEnvironment(env), termenv.WithUnsafe(), termenv.WithColorCache(true))
-	// Never ask the terminal for its background colour: a client that does
-	// not answer would stall the first frame. Assume dark, as most are.
-	r.SetHasDarkBackground(true)
-	if ascii || env.Getenv("NO_COLOR") != "" {
-		r.SetColorProfile(termenv.Ascii)
-	}
+	r, ascii := sessionRenderer(sess, sessionEnv(append(sess.Environ(), "TERM="+pty.Term)))
 	m := tui.New(sess.Context(), tui.Config{
 		API: c, Renderer: r, Refresh: s.cfg.Refresh, ASCII: ascii,
 		ReadOnly: u.Role < auth.RoleResponder,
@@ -243,6 +235,21 @@ func (s *Server) console(sess ssh.Session) *tea.Program {
 		p.Quit()
 	})
 	return p
+}
+
+// sessionRenderer is a session's own lipgloss renderer, its colour profile
+// from the session's environment (TERM, COLORTERM, NO_COLOR), and whether
+// the session draws in 7-bit characters.
+func sessionRenderer(w io.Writer, env sessionEnv) (r *lipgloss.Renderer, ascii bool) {
+	ascii = wantsASCII(env)
+	r = lipgloss.NewRenderer(w, termenv.WithEnvironment(env), termenv.WithUnsafe(), termenv.WithColorCache(true))
+	// Never ask the terminal for its background colour: a client that does
+	// not answer would stall the first frame. Assume dark, as most are.
+	r.SetHasDarkBackground(true)
+	if ascii || env.Getenv("NO_COLOR") != "" {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	return r, ascii
 }
 
 // sessionEnv is a session's environment for termenv.
