@@ -222,3 +222,19 @@ func TestSessionRendererProfile(t *testing.T) {
 		assert.True(t, r.HasDarkBackground(), tc.env)
 	}
 }
+
+func TestShutdownTellsConsoles(t *testing.T) {
+	url := startDemo(t)
+	alice := newPerson(t, "alice", "viewer")
+	srv, addr := startServer(t, Config{KeysFile: writeKeys(t, t.TempDir(), nil, alice), Collector: url})
+	c, err := dial(addr, alice)
+	require.NoError(t, err)
+	defer c.Close()
+	con := openConsole(t, c, 80, 24)
+	con.waitFor(t, "mlectl › Models")
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	require.NoError(t, srv.Shutdown(ctx))
+	_ = con.sess.Wait()
+	assert.Contains(t, con.out.Text(), "mlectl: the server is shutting down")
+}

@@ -57,15 +57,16 @@ type Config struct {
 
 // Server is the SSH server.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	ssh     *ssh.Server
-	keys    atomic.Pointer[Keyring]
-	active  atomic.Int64
-	mu      sync.Mutex
-	closed  bool
-	sessCtx context.Context
-	stop    context.CancelFunc
+	cfg      Config
+	log      *slog.Logger
+	ssh      *ssh.Server
+	keys     atomic.Pointer[Keyring]
+	active   atomic.Int64
+	mu       sync.Mutex // guards closed and sessions.Add
+	closed   bool
+	sessions sync.WaitGroup
+	sessCtx  context.Context
+	stop     context.CancelFunc
 }
 
 // ctxKeyUser carries the session's User from the identity middleware on.
@@ -141,11 +142,25 @@ func (s *Server) Serve(ln net.Listener) error {
 // Active is the number of sessions open now.
 func (s *Server) Active() int { return int(s.active.Load()) }
 
-// Shutdown stops accepting connections, ends the open sessions and waits
-// for them until ctx ends.
+// Shutdown stops accepting connections, closes the open consoles (telling
+// their users why), lets running commands finish, and waits for them all
+// until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	s.stop()
-	return s.ssh.Shutdown(ctx)
+	done := make(chan struct{})
+	go func() { s.sessions.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("ssh sessions still running at shutdown: %w", ctx.Err())
+	}
+	// Close, not the ssh package's Shutdown: that waits for the clients to
+	// hang up, and a client may keep its connection open for more sessions.
+	return errors.Join(err, s.ssh.Close())
 }
 
 // identify refuses a session whose authenticated key is not (or no
@@ -165,6 +180,15 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 
 func (s *Server) limit(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			wish.Fatalln(sess, "mlectl: the server is shutting down; reconnect in a moment")
+			return
+		}
+		s.sessions.Add(1)
+		s.mu.Unlock()
+		defer s.sessions.Done()
 		if n := s.active.Add(1); n > int64(s.cfg.MaxSessions) {
 			s.active.Add(-1)
 			wish.Fatalf(sess, "mlectl: the server is at its limit of %d concurrent sessions; try again later\r\n", s.cfg.MaxSessions)
@@ -203,6 +227,8 @@ func (s *Server) dispatch(next ssh.Handler) ssh.Handler {
 		next(sess)
 		if reason, ok := sess.Context().Value(ctxKeyCloseReason{}).(string); ok {
 			wish.Println(sess, "mlectl: "+reason)
+		} else if s.sessCtx.Err() != nil {
+			wish.Println(sess, "mlectl: the server is shutting down; reconnect in a moment")
 		}
 		_ = sess.Exit(0)
 	}
