@@ -238,3 +238,19 @@ func TestShutdownTellsConsoles(t *testing.T) {
 	_ = con.sess.Wait()
 	assert.Contains(t, con.out.Text(), "mlectl: the server is shutting down")
 }
+
+// TestAuthFailuresAreRateLimitedPerSource: after three unknown keys from
+// 127.0.0.1 even a known key from there is refused.
+func TestAuthFailuresAreRateLimitedPerSource(t *testing.T) {
+	alice, mallory := newPerson(t, "alice", "viewer"), newPerson(t, "mallory", "viewer")
+	_, addr := startServer(t, Config{KeysFile: writeKeys(t, t.TempDir(), nil, alice), AuthFailureBurst: 3})
+	c, err := dial(addr, alice)
+	require.NoError(t, err)
+	c.Close()
+	for range 3 {
+		_, err := dial(addr, mallory)
+		require.ErrorContains(t, err, "unable to authenticate")
+	}
+	_, err = dial(addr, alice)
+	require.ErrorContains(t, err, "unable to authenticate", "a known key got in past the limit")
+}

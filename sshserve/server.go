@@ -50,6 +50,10 @@ type Config struct {
 	IdleTimeout time.Duration
 	// Refresh is the console's refresh period (0: tui.DefaultRefresh).
 	Refresh time.Duration
+	// AuthFailureBurst is how many unknown keys one source address may
+	// offer before all its keys are refused (0: DefaultAuthFailureBurst);
+	// one more is allowed every AuthFailureRefill.
+	AuthFailureBurst int
 	// Exec runs non-interactive commands; nil refuses them.
 	Exec   ExecFunc
 	Logger *slog.Logger
@@ -57,16 +61,17 @@ type Config struct {
 
 // Server is the SSH server.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	ssh      *ssh.Server
-	keys     atomic.Pointer[Keyring]
-	active   atomic.Int64
-	mu       sync.Mutex // guards closed and sessions.Add
-	closed   bool
-	sessions sync.WaitGroup
-	sessCtx  context.Context
-	stop     context.CancelFunc
+	cfg       Config
+	log       *slog.Logger
+	ssh       *ssh.Server
+	keys      atomic.Pointer[Keyring]
+	authLimit *authLimiter
+	active    atomic.Int64
+	mu        sync.Mutex // guards closed and sessions.Add
+	closed    bool
+	sessions  sync.WaitGroup
+	sessCtx   context.Context
+	stop      context.CancelFunc
 }
 
 // ctxKeyUser carries the session's User from the identity middleware on.
@@ -90,18 +95,28 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	if cfg.AuthFailureBurst <= 0 {
+		cfg.AuthFailureBurst = DefaultAuthFailureBurst
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, authLimit: newAuthLimiter(cfg.AuthFailureBurst)}
 	s.sessCtx, s.stop = context.WithCancel(context.Background())
 	if err := s.Reload(); err != nil {
 		return nil, err
 	}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPEM(cfg.HostKey),
-		wish.WithPublicKeyAuth(func(_ ssh.Context, key ssh.PublicKey) bool {
+		wish.WithPublicKeyAuth(func(ctx ssh.Context, key ssh.PublicKey) bool {
 			// Runs for every key the client offers: it only says whether
 			// the key may log in. Who the session is comes from the key it
 			// authenticated with (see identify).
+			src := sourceOf(ctx.RemoteAddr())
+			if s.authLimit.blocked(src) {
+				return false
+			}
 			_, ok := s.keys.Load().Lookup(key)
+			if !ok {
+				s.authLimit.failed(src)
+			}
 			return ok
 		}),
 		wish.WithMiddleware(
