@@ -165,6 +165,13 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 		),
 		gamedayCommand(),
 		newLeaf(&cobra.Command{
+			Use:   "serve",
+			Short: "serve the console over SSH: one session per engineer, the role by key",
+			Long:  serveUsage,
+			Example: `  mlectl serve --ssh 127.0.0.1:2222 --collector http://127.0.0.1:9710 --keys keys.yaml
+  mlectl serve --ssh :2222 --keys /etc/mlectl/keys.yaml --host-key /var/lib/mlectl/ssh_host_ed25519 --idle-timeout 1h`,
+		}, runServe),
+		newLeaf(&cobra.Command{
 			Use:   "loadgen MODEL",
 			Short: "post CSV rows as predictions at a fixed rate (loadgen MODEL --rate R --from-csv FILE)",
 			Long:  loadgenUsage,
