@@ -68,6 +68,17 @@ func (o *OpenCL) Close() error {
 	return nil
 }
 
+// Forget releases m's forest and batch buffers on the device (a model that
+// will not be scored again); a later Score uploads it anew.
+func (o *OpenCL) Forget(m *model.XGBoostJSON) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if f, ok := o.models[m]; ok {
+		f.release()
+		delete(o.models, m)
+	}
+}
+
 // deviceForest is one model's forest in device memory, plus the batch
 // buffers reused across calls.
 type deviceForest struct {
