@@ -48,12 +48,13 @@ func (s Selection) Close() error {
 	return s.close()
 }
 
-// Select picks the backend for m. "cpu" is the CPU backend; "opencl" opens
-// an OpenCL device (a GPU, or with allowCPU any device such as POCL) and
-// fails if there is none or m is not an XGBoost model; "auto" (or "") takes
-// an OpenCL GPU when there is one and m can run on it, else the CPU, and
-// says why; "cuda" is not implemented yet. OpenCL selections fall back to
-// the CPU for a batch whose device run fails (see Fallback). Close the
+// Select picks the backend for m. "cpu" is the CPU backend; "cuda" opens
+// the first CUDA GPU (libcuda.so.1) and "opencl" an OpenCL device (a GPU,
+// or with allowCPU any device such as POCL), each failing with the reason
+// if there is none or m is not an XGBoost model; "auto" (or "") takes a
+// CUDA GPU, else an OpenCL GPU, else the CPU, and says why. Device
+// selections fall back to the CPU for a batch whose device run fails (see
+// Fallback). Close the
 // selection to release its device.
 func Select(name string, m engine.Model, allowCPU bool) (Selection, error) {
 	d := &Devices{AllowCPU: allowCPU}
@@ -79,11 +80,28 @@ type Devices struct {
 
 	mu     sync.Mutex
 	opencl map[bool]*openResult // by "CPU devices allowed"
+	cuda   *cudaResult
 }
 
 type openResult struct {
 	o   *OpenCL
 	err error
+}
+
+type cudaResult struct {
+	c   *CUDA
+	err error
+}
+
+// openCUDA opens (once) the first CUDA device.
+func (d *Devices) openCUDA() (*CUDA, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cuda == nil {
+		c, err := OpenCUDA(0)
+		d.cuda = &cudaResult{c: c, err: err}
+	}
+	return d.cuda.c, d.cuda.err
 }
 
 // openCL opens (once) the first OpenCL GPU or, with anyDevice, any device.
@@ -111,12 +129,11 @@ func (d *Devices) Probe(name string) error {
 		_, err := d.openCL(d.AllowCPU)
 		return err
 	case BackendCUDA:
-		return errCUDANotImplemented
+		_, err := d.openCUDA()
+		return err
 	}
 	return ParseBackend(name)
 }
-
-var errCUDANotImplemented = errors.New("the cuda backend is not implemented yet (use opencl, which also runs on NVIDIA GPUs, or cpu)")
 
 // Select picks the backend for m as the package's Select does, on the
 // devices d has opened. Closing the selection does not close the device.
@@ -126,33 +143,42 @@ func (d *Devices) Select(name string, m engine.Model) (Selection, error) {
 	switch name {
 	case BackendCPU:
 		return cpu, nil
-	case BackendCUDA:
-		return Selection{}, errCUDANotImplemented
-	case BackendOpenCL, BackendAuto, "":
+	case BackendCUDA, BackendOpenCL:
+		if !isXGB {
+			return Selection{}, fmt.Errorf("the %s backend scores XGBoost models only, not %T (use cpu)", name, m)
+		}
+		if name == BackendCUDA {
+			c, err := d.openCUDA()
+			if err != nil {
+				return Selection{}, err
+			}
+			return Selection{Backend: d.fallback(c, BackendCUDA), Name: BackendCUDA, Reason: "cuda on " + c.Device()}, nil
+		}
+		o, err := d.openCL(d.AllowCPU)
+		if err != nil {
+			return Selection{}, err
+		}
+		return Selection{Backend: d.fallback(o, BackendOpenCL), Name: BackendOpenCL, Reason: "opencl on " + o.Device()}, nil
+	case BackendAuto, "":
 	default:
 		return Selection{}, ParseBackend(name)
 	}
-	explicit := name == BackendOpenCL
+	// auto: cuda, then an OpenCL GPU, then the CPU, saying why.
 	if !isXGB {
-		if explicit {
-			return Selection{}, fmt.Errorf("the opencl backend scores XGBoost models only, not %T (use cpu)", m)
-		}
-		cpu.Reason = "cpu (auto: only XGBoost models run on OpenCL)"
+		cpu.Reason = "cpu (auto: only XGBoost models run on a GPU)"
 		return cpu, nil
 	}
-	o, err := d.openCL(d.AllowCPU && explicit)
-	if err != nil {
-		if explicit {
-			return Selection{}, err
-		}
-		cpu.Reason = fmt.Sprintf("cpu (auto: no OpenCL GPU: %v)", err)
-		return cpu, nil
+	c, cudaErr := d.openCUDA()
+	if cudaErr == nil {
+		return Selection{Backend: d.fallback(c, BackendCUDA), Name: BackendCUDA, Reason: "cuda on " + c.Device() + " (auto: a CUDA GPU)"}, nil
 	}
-	return Selection{
-		Backend: d.fallback(o, BackendOpenCL),
-		Name:    BackendOpenCL,
-		Reason:  "opencl on " + o.Device(),
-	}, nil
+	o, err := d.openCL(false)
+	if err == nil {
+		return Selection{Backend: d.fallback(o, BackendOpenCL), Name: BackendOpenCL,
+			Reason: fmt.Sprintf("opencl on %s (auto: no CUDA: %v)", o.Device(), cudaErr)}, nil
+	}
+	cpu.Reason = fmt.Sprintf("cpu (auto: no CUDA: %v; no OpenCL GPU: %v)", cudaErr, err)
+	return cpu, nil
 }
 
 // fallback wraps a device backend so that a failed batch is scored on the
@@ -179,6 +205,9 @@ func (d *Devices) forget(m engine.Model) {
 			r.o.Forget(x)
 		}
 	}
+	if d.cuda != nil && d.cuda.c != nil {
+		d.cuda.c.Forget(x)
+	}
 }
 
 // Close releases every device d opened.
@@ -192,6 +221,10 @@ func (d *Devices) Close() error {
 		}
 		delete(d.opencl, k)
 	}
+	if d.cuda != nil && d.cuda.c != nil {
+		errs = append(errs, d.cuda.c.Close())
+	}
+	d.cuda = nil
 	return errors.Join(errs...)
 }
 
