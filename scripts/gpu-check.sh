@@ -67,7 +67,7 @@ grep -E 'device:|no cuda rows|skipping|no XGBoost' "$out.bench" | sed 's/^ *//' 
 say ""
 say "| model | rows | backend | rows/s | XGBoost rows/s | x XGBoost |"
 say "|---|---:|---|---:|---:|---:|"
-awk '/^BenchmarkScoreBackends\// {
+awk '/^BenchmarkScoreBackends\// && /rows\/s/ {
   split($1, p, "/"); model = p[2]; rows = p[3]; be = p[4]
   sub(/^rows=/, "", rows); sub(/^backend=/, "", be); sub(/-[0-9]+$/, "", be)
   rate = ""; xr = ""; xx = ""

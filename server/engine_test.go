@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -63,7 +64,7 @@ func TestEngineBackendConfig(t *testing.T) {
 			s := start(t, cfg)
 			got := s.Engine.Describe(bikeModel(t))
 			if tc.describe == "" {
-				assert.True(t, got == "cpu" || len(got) > len("opencl on "), got)
+				assert.True(t, strings.HasPrefix(got, "cpu (auto: no CUDA: ") || strings.Contains(got, " on "), got)
 			} else {
 				assert.Contains(t, got, tc.describe)
 			}
