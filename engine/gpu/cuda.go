@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -257,6 +258,10 @@ type cudaForest struct {
 	x, margins                          cuPtr
 	capRows                             int
 	hostX, hostMargins                  []float32
+	// checked: the first batch was compared with the CPU evaluator;
+	// mismatch: it disagreed, and the device is not used for this model.
+	checked  bool
+	mismatch error
 }
 
 func (c *CUDA) free(f *cudaForest) {
@@ -416,9 +421,46 @@ func (c *CUDA) Score(ctx context.Context, m engine.Model, b engine.Batch, out []
 	if len(out) != b.Rows*nOut {
 		return fmt.Errorf("output buffer holds %d values, want %d rows x %d outputs", len(out), b.Rows, nOut)
 	}
-	return c.margins(ctx, x, b, func(lo, rows int, ms []float32) {
+	c.mu.Lock()
+	f := c.models[x]
+	c.mu.Unlock()
+	if f != nil && f.mismatch != nil {
+		return f.mismatch
+	}
+	if err := c.margins(ctx, x, b, func(lo, rows int, ms []float32) {
 		x.FinishMargins(ms, rows, out[lo*nOut:(lo+rows)*nOut])
-	})
+	}); err != nil {
+		return err
+	}
+	return c.selfCheck(x, b, out)
+}
+
+// selfCheck compares the first rows of a model's first device batch with
+// the CPU evaluator (the kernel has not run on a GPU in this project's
+// tests): a disagreement beyond 1e-6 relative is an error for this and
+// every later batch of the model, so Fallback scores them on the CPU and
+// counts them instead of reporting wrong scores.
+func (c *CUDA) selfCheck(m *model.XGBoostJSON, b engine.Batch, out []float64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.models[m]
+	if f == nil || f.checked {
+		return nil
+	}
+	f.checked = true
+	k := min(b.Rows, 256)
+	nOut := m.NumOutputs()
+	want := make([]float64, k*nOut)
+	if err := m.PredictBatch(b.Slice(0, k), want); err != nil {
+		return nil // the CPU cannot score it either; nothing to compare
+	}
+	for i, w := range want {
+		if d := math.Abs(out[i] - w); d > 1e-6*math.Abs(w) && !(math.IsNaN(w) && math.IsNaN(out[i])) {
+			f.mismatch = fmt.Errorf("cuda on %s: the kernel disagrees with the CPU evaluator (row %d: %v, cpu %v); this model is scored on the CPU", c.name, i/nOut, out[i], w)
+			return f.mismatch
+		}
+	}
+	return nil
 }
 
 // Forget releases m's device memory.

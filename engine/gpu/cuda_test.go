@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/engine/model"
 )
 
 // The CUDA backend cannot run without an NVIDIA GPU; these tests check what
@@ -94,4 +96,24 @@ func TestPTXWellFormed(t *testing.T) {
 	}
 	assert.Contains(t, ptx, "add.rn.f32", "sums round to nearest, never fused")
 	assert.NotContains(t, ptx, "fma.", "no fused multiply-add: XGBoost adds")
+}
+
+// TestCUDASelfCheck: a model's first device batch is compared with the CPU
+// evaluator; a disagreeing kernel is refused for that model (Fallback then
+// scores it on the CPU), an agreeing one is used.
+func TestCUDASelfCheck(t *testing.T) {
+	m, b := loadParity(t, "testdata/models/xgboost_bike_binary_missing/model.json", "testdata/models/xgboost_bike_binary_missing/input.csv", false)
+	want := make([]float64, b.Rows*m.NumOutputs())
+	require.NoError(t, m.PredictBatch(b, want))
+
+	c := &CUDA{name: "test GPU", models: map[*model.XGBoostJSON]*cudaForest{m: {}}}
+	require.NoError(t, c.selfCheck(m, b, want))
+
+	c = &CUDA{name: "test GPU", models: map[*model.XGBoostJSON]*cudaForest{m: {}}}
+	bad := append([]float64(nil), want...)
+	bad[5] += 1e-3
+	err := c.selfCheck(m, b, bad)
+	require.ErrorContains(t, err, "row 5")
+	require.ErrorContains(t, err, "scored on the CPU")
+	require.Equal(t, err, c.models[m].mismatch, "later batches are refused too")
 }
