@@ -49,6 +49,10 @@ const (
 	MetricShadowPSI            = "mle_shadow_psi"
 	MetricShadowRowsTotal      = "mle_shadow_rows_total"
 	MetricShadowDroppedTotal   = "mle_shadow_dropped_total"
+
+	// Scoring engine (engine/gpu), on the collector's /metrics: batches a
+	// device failed on and the CPU scored instead, by backend.
+	MetricEngineFallbacksTotal = "mle_engine_fallbacks_total"
 )
 
 // DefaultDriftThreshold is the drift score at or above which a feature

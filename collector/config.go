@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mlectl/mlectl/auth"
+	"github.com/mlectl/mlectl/engine/gpu"
 	"github.com/mlectl/mlectl/internal/diskguard"
 )
 
@@ -57,6 +58,9 @@ type Config struct {
 	// viewer token); "" is token under auth: strict, open otherwise. See
 	// auth.Authenticator.MetricsNeed.
 	MetricsAuth string `yaml:"metrics_auth,omitempty"`
+
+	// Engine configures the scoring engine of live and replay shadow.
+	Engine EngineConfig `yaml:"engine,omitempty"`
 
 	// Reserved sections, decoded by their owners.
 	Rules  yaml.Node `yaml:"rules,omitempty"`
@@ -127,6 +131,25 @@ type DriftConfig struct {
 	Window time.Duration `yaml:"window,omitempty"`
 }
 
+// EngineConfig configures shadow scoring (package engine, engine/gpu).
+type EngineConfig struct {
+	// Backend is auto, cpu, opencl or cuda (gpu.Select's rules, per
+	// candidate model); "" is DefaultEngineBackend.
+	Backend string `yaml:"backend,omitempty"`
+}
+
+// DefaultEngineBackend is the shadow scoring backend when engine.backend is
+// not set: the CPU, which needs no driver.
+const DefaultEngineBackend = gpu.BackendCPU
+
+// BackendName is Backend with the default applied.
+func (e EngineConfig) BackendName() string {
+	if e.Backend == "" {
+		return DefaultEngineBackend
+	}
+	return e.Backend
+}
+
 // Bounds of DriftConfig.Window. Windows are folded into hourly history
 // buckets, so a window longer than an hour would straddle them.
 const (
@@ -171,6 +194,11 @@ func (c Config) validate() error {
 	}
 	if c.Query.LookbackDelta < 0 {
 		return fmt.Errorf("collector config: query.lookback_delta must not be negative, got %s", c.Query.LookbackDelta)
+	}
+	if c.Engine.Backend != "" {
+		if err := gpu.ParseBackend(c.Engine.Backend); err != nil {
+			return fmt.Errorf("collector config: engine.backend: %w", err)
+		}
 	}
 	if w := c.Drift.Window; w != 0 && (w < MinDriftWindow || w > MaxDriftWindow) {
 		return fmt.Errorf("collector config: drift.window must be between %s and %s, got %s", MinDriftWindow, MaxDriftWindow, w)

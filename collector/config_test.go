@@ -81,3 +81,31 @@ func TestParseConfigDriftWindow(t *testing.T) {
 		assert.Equal(t, tc.want, cfg.Drift.Window, tc.doc)
 	}
 }
+
+func TestParseConfigEngineBackend(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want string
+		err  []string
+	}{
+		{"", "cpu", nil},
+		{"engine: {backend: auto}\n", "auto", nil},
+		{"engine:\n  backend: cpu\n", "cpu", nil},
+		{"engine:\n  backend: opencl\n", "opencl", nil},
+		{"engine:\n  backend: cuda\n", "cuda", nil},
+		{"engine:\n  backend: gpu\n", "", []string{"engine.backend", `unknown backend "gpu"`, "auto, cpu, opencl or cuda"}},
+		{"engine:\n  backend: CUDA\n", "", []string{"engine.backend", `"CUDA"`}},
+		{"engine:\n  backends: cpu\n", "", []string{"backends"}},
+	} {
+		cfg, err := ParseConfigBytes([]byte(tc.doc))
+		if tc.err != nil {
+			require.Error(t, err, tc.doc)
+			for _, w := range tc.err {
+				assert.Contains(t, err.Error(), w, tc.doc)
+			}
+			continue
+		}
+		require.NoError(t, err, tc.doc)
+		assert.Equal(t, tc.want, cfg.Engine.BackendName(), tc.doc)
+	}
+}

@@ -12,12 +12,15 @@ import (
 	"time"
 
 	"github.com/oklog/run"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/mlectl/mlectl/alerting"
+	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/collector"
+	"github.com/mlectl/mlectl/engine/gpu"
 	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/internal/diskguard"
 	"github.com/mlectl/mlectl/internal/route"
@@ -102,6 +105,9 @@ type Server struct {
 	Injector *gameday.Injector
 	// Shadow is the shadow-scoring service.
 	Shadow *shadow.Service
+	// Engine scores shadow candidates on the backend engine.backend names,
+	// chosen per model (engine/gpu.PerModel).
+	Engine *gpu.PerModel
 
 	cfg      Config
 	logger   *slog.Logger
@@ -110,7 +116,8 @@ type Server struct {
 	listener net.Listener
 	routes   []route.Route
 
-	storeOpened chan struct{} // closed once Run opened the TSDB (or failed to)
+	fallbacks   *prometheus.CounterVec // mle_engine_fallbacks_total{backend}
+	storeOpened chan struct{}          // closed once Run opened the TSDB (or failed to)
 	db          *tsdb.DB
 	storeErr    error
 	closeOnce   sync.Once
@@ -196,7 +203,10 @@ func Assemble(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.Injector.Restore(ctx, s.Pipeline.Log); err != nil {
 		return nil, err
 	}
-	if s.Shadow, err = shadow.StartOnPipeline(ctx, s.Pipeline, s.Meta.Registry, logger); err != nil {
+	if err := s.openEngine(); err != nil {
+		return nil, err
+	}
+	if s.Shadow, err = shadow.StartOnPipeline(ctx, s.Pipeline, s.Meta.Registry, s.Engine, logger); err != nil {
 		return nil, err
 	}
 	mounted := s.mounted()
@@ -212,6 +222,39 @@ func Assemble(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 	return s, nil
+}
+
+// openEngine opens the shadow scoring backend of engine.backend (a device
+// named explicitly must open now) and registers mle_engine_fallbacks_total
+// on /metrics.
+func (s *Server) openEngine() error {
+	name := s.cfg.Collector.Engine.BackendName()
+	s.fallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: api.MetricEngineFallbacksTotal,
+		Help: "Shadow scoring batches a device (backend) failed on and the CPU scored instead.",
+	}, []string{"backend"})
+	if err := s.http.Registry().Register(s.fallbacks); err != nil {
+		return fmt.Errorf("register %s: %w", api.MetricEngineFallbacksTotal, err)
+	}
+	if name != gpu.BackendCPU {
+		for _, b := range []string{gpu.BackendOpenCL, gpu.BackendCUDA} {
+			s.fallbacks.WithLabelValues(b) // present at 0 for rate()
+		}
+	}
+	var err error
+	s.Engine, err = gpu.NewPerModel(gpu.PerModelOptions{Name: name, AllowCPU: true, OnFallback: s.CountEngineFallback,
+		Logger: s.logger.With("component", "engine")})
+	if err != nil {
+		return fmt.Errorf("--config engine.backend %s: %w", name, err)
+	}
+	s.logger.Info("shadow scoring backend", "engine.backend", name)
+	return nil
+}
+
+// CountEngineFallback counts one batch the named device backend failed on
+// (mle_engine_fallbacks_total); engine/gpu calls it through Fallback.
+func (s *Server) CountEngineFallback(backend string) {
+	s.fallbacks.WithLabelValues(backend).Inc()
 }
 
 // openRules builds the rules manager when the configuration has rules.
@@ -387,6 +430,11 @@ func (s *Server) Close() error {
 		var errs []error
 		if s.Shadow != nil {
 			s.Shadow.Close()
+		}
+		if s.Engine != nil {
+			if err := s.Engine.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close scoring devices: %w", err))
+			}
 		}
 		if s.Pipeline != nil {
 			if err := s.Pipeline.Close(); err != nil {

@@ -298,6 +298,7 @@ func (h *Handler) Report(ctx context.Context, req ReportRequest) (*Report, error
 					rep.From, rep.To = ls.From, ls.To
 				}
 				rep.RowsPerSecond = Num(ls.RowsPerSecond)
+				rep.Backend = ls.Backend
 				Fill(rep, ls.Stats)
 				return rep, nil
 			}
@@ -337,8 +338,10 @@ func (h *Handler) Report(ctx context.Context, req ReportRequest) (*Report, error
 		return nil, notFound("candidate %s of %s cannot be replayed: %v", vs.candidate.Version, req.Model, err)
 	}
 	acc := NewAccumulator(req.Options)
+	rep.Backend = describeBackend(h.cfg.Backend, cand.Model)
 	info, err := Replay(ctx, h.cfg.Log, labels, cand, h.cfg.Backend, ReplayQuery{Model: req.Model, ProductionVersion: vs.production,
 		From: req.From, To: req.To}, acc.Add)
+	forgetModel(h.cfg.Backend, cand.Model) // loaded for this report only
 	if err != nil {
 		return nil, err
 	}

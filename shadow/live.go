@@ -113,6 +113,7 @@ type liveModel struct {
 	filler      *rowFiller
 	win         *window // the rolling comparison of scored pairs
 	busy        time.Duration
+	backend     string // which backend and device scored it (describeBackend)
 }
 
 // Live scores arriving production records through each model's registered
@@ -516,6 +517,7 @@ func (l *Live) scoreModel(ctx context.Context, items []liveItem, rbp **replayBat
 		m.win.add(p)
 	}
 	m.busy += busy
+	m.backend = describeBackend(l.opts.Backend, c.Model)
 	return nil
 }
 
@@ -559,6 +561,9 @@ func (l *Live) resolve(ctx context.Context, name string) *liveModel {
 			nm.filler = newRowFiller(nm.cand.Features)
 			nm.win = newWindow(l.opts.Window, l.opts.Compare)
 		}
+		if m != nil && m.cand != nil && (nm.cand == nil || nm.cand.Model != m.cand.Model) {
+			forgetModel(l.opts.Backend, m.cand.Model) // the replaced candidate's device memory
+		}
 		l.models[name] = nm
 	}
 	old := *l.active.Load()
@@ -597,6 +602,8 @@ type LiveStats struct {
 	Stats
 	Rows, Dropped uint64
 	RowsPerSecond float64
+	// Backend says which backend and device scored the candidate.
+	Backend string
 }
 
 // Stats returns the rolling comparison of model; ok is false when it has no
@@ -628,7 +635,7 @@ func (l *Live) StatsWith(model string, opts Options) (LiveStats, bool) {
 func (l *Live) statsLocked(name string, m *liveModel) LiveStats {
 	w := m.win
 	s := LiveStats{ProductionVersion: w.production, CandidateVersion: m.cand.Version, Stats: w.result(),
-		Rows: w.rows, Dropped: l.Dropped(name)}
+		Rows: w.rows, Dropped: l.Dropped(name), Backend: m.backend}
 	s.From, s.To = w.span()
 	if s.ProductionVersion == "" {
 		s.ProductionVersion = m.production

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/mlectl/mlectl/engine"
 	predapi "github.com/mlectl/mlectl/predlog/api"
 )
 
@@ -74,13 +75,15 @@ func (s *Service) Close() {
 // collector's assembly, package server) runs shadow comparison: it hooks
 // live scoring into pipe and starts its worker; the caller mounts Routes
 // (GET /api/v1/shadow/{model}/report) behind its access control. Close the
-// service before the registry and the log close.
-func StartOnPipeline(ctx context.Context, pipe *predapi.Pipeline, reg Registry, logger *slog.Logger) (*Service, error) {
+// service before the registry and the log close. backend scores the
+// candidates of live and replay shadow (nil: the CPU).
+func StartOnPipeline(ctx context.Context, pipe *predapi.Pipeline, reg Registry, backend engine.Backend, logger *slog.Logger) (*Service, error) {
 	svc, err := StartService(ctx, ServiceConfig{
 		HandlerConfig: HandlerConfig{
 			Log:      pipe.Log,
 			Labels:   func() Labels { return pipe.Labels() },
 			Registry: reg,
+			Backend:  backend,
 			Logger:   logger.With("component", "shadow"),
 		},
 		Live: &LiveOptions{},

@@ -9,7 +9,7 @@ import (
 )
 
 // backendFlagHelp is the --backend flag's help on shadow score and replay.
-const backendFlagHelp = "scoring backend: auto (an OpenCL GPU when there is one, else cpu), cpu, opencl (any OpenCL device, POCL included) or cuda (not implemented yet)"
+const backendFlagHelp = "scoring backend: auto (a CUDA GPU, else an OpenCL GPU, else cpu), cpu, opencl (any OpenCL device, POCL included) or cuda (an NVIDIA GPU through libcuda.so.1)"
 
 // scoringBackend opens the backend --backend names for m and says on
 // stderr which one runs, on which device and, for auto, why. done reports

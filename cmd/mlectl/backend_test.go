@@ -36,12 +36,23 @@ func TestShadowScoreBackend(t *testing.T) {
 	require.Contains(t, stderr, "backend cpu")
 
 	for _, tc := range []struct{ backend, want string }{
-		{"cuda", "--backend: the cuda backend is not implemented yet"},
 		{"gpu", `--backend: unknown backend "gpu"`},
 	} {
 		code, _, stderr := score(tc.backend)
 		require.Equal(t, 2, code, tc.backend)
 		require.Contains(t, stderr, tc.want)
+	}
+	// cuda: exit 2 with the reason where there is no NVIDIA driver, the
+	// CPU's predictions where there is one.
+	code, cu, stderr := score("cuda")
+	if c, err := gpu.OpenCUDA(0); err != nil {
+		require.Equal(t, 2, code, stderr)
+		require.Contains(t, stderr, "--backend: cuda: ")
+	} else {
+		_ = c.Close()
+		require.Equal(t, 0, code, stderr)
+		require.Contains(t, stderr, "backend cuda on ")
+		require.Equal(t, cpu, cu, "cuda and cpu predictions differ")
 	}
 
 	if o, err := gpu.OpenOpenCL(gpu.Options{AllowCPU: true}); err != nil {

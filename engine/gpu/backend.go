@@ -3,7 +3,6 @@ package gpu
 import (
 	"context"
 	"fmt"
-	"math"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -66,6 +65,17 @@ func (o *OpenCL) Close() error {
 	}
 	o.dev.release()
 	return nil
+}
+
+// Forget releases m's forest and batch buffers on the device (a model that
+// will not be scored again); a later Score uploads it anew.
+func (o *OpenCL) Forget(m *model.XGBoostJSON) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if f, ok := o.models[m]; ok {
+		f.release()
+		delete(o.models, m)
+	}
 }
 
 // deviceForest is one model's forest in device memory, plus the batch
@@ -132,34 +142,9 @@ func (o *OpenCL) upload(m *model.XGBoostJSON) (*deviceForest, error) {
 	if f, ok := o.models[m]; ok {
 		return f, nil
 	}
-	fo := m.Forest()
-	n := len(fo.Left)
-	feature := make([]int32, n)
-	value := make([]float32, n)
-	for i := range fo.Left {
-		ft := uint32(fo.Feature[i])
-		if fo.DefaultLeft[i] {
-			ft |= 1 << 31
-		}
-		value[i] = fo.Value[i]
-		if fo.CatSet[i] >= 0 {
-			ft |= 1 << 30
-			value[i] = math.Float32frombits(uint32(fo.CatSet[i]))
-		}
-		feature[i] = int32(ft)
-	}
-	catOff := make([]uint32, len(fo.CatSets))
-	catLen := make([]uint32, len(fo.CatSets))
-	var catWords []uint32
-	for s, set := range fo.CatSets {
-		catOff[s] = uint32(len(catWords))
-		for _, w := range set {
-			catWords = append(catWords, uint32(w), uint32(w>>32))
-		}
-		catLen[s] = uint32(len(catWords)) - catOff[s]
-	}
-	f := &deviceForest{dev: o.dev, m: m, ntrees: len(fo.Roots), ngroups: fo.NumGroups, cols: fo.NumFeatures,
-		maxCategory: float32(fo.MaxCategory), baseMargin: fo.BaseMargin}
+	l := layoutForest(m)
+	f := &deviceForest{dev: o.dev, m: m, ntrees: l.ntrees, ngroups: l.ngroups, cols: l.cols,
+		maxCategory: l.maxCategory, baseMargin: l.baseMargin}
 	var err error
 	ro := func(data unsafe.Pointer, size int) clHandle {
 		if err != nil {
@@ -172,14 +157,14 @@ func (o *OpenCL) upload(m *model.XGBoostJSON) (*deviceForest, error) {
 		h, err = o.dev.buffer(clMemReadOnly, uintptr(size), data)
 		return h
 	}
-	f.left = ro(unsafe.Pointer(unsafe.SliceData(fo.Left)), 4*n)
-	f.feature = ro(unsafe.Pointer(unsafe.SliceData(feature)), 4*n)
-	f.value = ro(unsafe.Pointer(unsafe.SliceData(value)), 4*n)
-	f.roots = ro(unsafe.Pointer(unsafe.SliceData(fo.Roots)), 4*len(fo.Roots))
-	f.groups = ro(unsafe.Pointer(unsafe.SliceData(fo.Groups)), 4*len(fo.Groups))
-	f.catOff = ro(unsafe.Pointer(unsafe.SliceData(catOff)), 4*len(catOff))
-	f.catLen = ro(unsafe.Pointer(unsafe.SliceData(catLen)), 4*len(catLen))
-	f.catWords = ro(unsafe.Pointer(unsafe.SliceData(catWords)), 4*len(catWords))
+	f.left = ro(unsafe.Pointer(unsafe.SliceData(l.left)), 4*len(l.left))
+	f.feature = ro(unsafe.Pointer(unsafe.SliceData(l.feature)), 4*len(l.feature))
+	f.value = ro(unsafe.Pointer(unsafe.SliceData(l.value)), 4*len(l.value))
+	f.roots = ro(unsafe.Pointer(unsafe.SliceData(l.roots)), 4*len(l.roots))
+	f.groups = ro(unsafe.Pointer(unsafe.SliceData(l.groups)), 4*len(l.groups))
+	f.catOff = ro(unsafe.Pointer(unsafe.SliceData(l.catOff)), 4*len(l.catOff))
+	f.catLen = ro(unsafe.Pointer(unsafe.SliceData(l.catLen)), 4*len(l.catLen))
+	f.catWords = ro(unsafe.Pointer(unsafe.SliceData(l.catWords)), 4*len(l.catWords))
 	if err != nil {
 		f.release()
 		return nil, fmt.Errorf("uploading the model to %s: %w", o.Device(), err)

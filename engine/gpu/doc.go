@@ -1,5 +1,7 @@
-// Package gpu holds the accelerator backends of the scoring engine. Today:
-// OpenCL, bound at run time through github.com/ebitengine/purego (dlopen of
+// Package gpu holds the accelerator backends of the scoring engine: CUDA
+// (the NVIDIA driver API, libcuda.so.1, running hand-written PTX that the
+// driver JIT-compiles: cuda/predict_margins.ptx, from cuda/predict_margins.cu)
+// and OpenCL, both bound at run time through github.com/ebitengine/purego (dlopen of
 // the ICD loader libOpenCL.so.1, no cgo), so one binary runs on NVIDIA, AMD
 // and Intel GPUs and, through POCL, on CPUs — which is how the parity tests
 // run on machines without a GPU.
@@ -14,8 +16,15 @@
 // narrows chunk n+1 and finishes chunk n-1 while the device runs chunk n. Only XGBoost models (JSON, UBJSON, binary)
 // are laid out for the device; LightGBM models stay on the CPU backend.
 //
+// Select picks a backend for one model (auto: cuda, then an OpenCL GPU,
+// then the CPU, saying why); PerModel does it for every model a process
+// scores (the collector's engine.backend), opening each device once.
+//
+// The CUDA backend is UNTESTED on a GPU: no GPU was lent to the work that
+// wrote it. Its tests here check the loader's errors and the PTX's form;
+// scripts/gpu-check.sh runs TestCUDAParity and the benchmark on a GPU.
+//
 // Not done yet: a second command queue, so that on a GPU the copy of chunk
 // n+1 also overlaps the kernel of chunk n (one in-order queue serialises
-// them on the device), a CUDA driver API backend, and the --backend
-// flag/collector setting that would use Select.
+// them on the device); the CUDA backend's chunks are not pipelined at all.
 package gpu

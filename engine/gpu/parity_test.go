@@ -121,3 +121,40 @@ func TestOpenCLRefusesOtherModels(t *testing.T) {
 	err = o.Score(context.Background(), m, b, make([]float64, m.NumOutputs()))
 	require.ErrorContains(t, err, "XGBoost models only")
 }
+
+// TestCUDAParity is TestOpenCLParity on the CUDA backend: raw margins bit
+// equal to the CPU evaluator's, predictions within 1e-6 relative. It runs
+// only where libcuda.so.1 and a GPU are present (scripts/gpu-check.sh).
+func TestCUDAParity(t *testing.T) {
+	c, err := OpenCUDA(128) // many chunks
+	if err != nil {
+		t.Skipf("no CUDA device here: %v", err)
+	}
+	defer c.Close()
+	t.Logf("CUDA device: %s", c.Device())
+	ctx := context.Background()
+	for _, pm := range parityModels {
+		t.Run(pm.model, func(t *testing.T) {
+			m, b := loadParity(t, pm.model, pm.input, true)
+			for i := 7; i < len(b.Values); i += 53 {
+				b.Values[i] = [3]float64{math.NaN(), math.Inf(1), math.Inf(-1)}[i%3]
+			}
+			cpu := make([]float64, b.Rows*m.NumOutputs())
+			require.NoError(t, engine.CPU{}.Score(ctx, m, b, cpu))
+			margins, err := c.Margins(m, b)
+			require.NoError(t, err)
+			require.Len(t, margins, len(cpu))
+			for i := range cpu {
+				require.Equal(t, math.Float32bits(float32(cpu[i])), math.Float32bits(margins[i]), "row %d: cpu %v, cuda %v", i/m.NumOutputs(), cpu[i], margins[i])
+			}
+			mt, bt := loadParity(t, pm.model, pm.input, false)
+			want := make([]float64, bt.Rows*mt.NumOutputs())
+			require.NoError(t, engine.CPU{}.Score(ctx, mt, bt, want))
+			got := make([]float64, len(want))
+			require.NoError(t, c.Score(ctx, mt, bt, got))
+			for i := range want {
+				require.LessOrEqual(t, math.Abs(got[i]-want[i]), 1e-6*math.Abs(want[i]), "row %d", i/mt.NumOutputs())
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/mlectl/mlectl/engine"
@@ -18,10 +19,20 @@ const (
 	BackendCUDA   = "cuda"
 )
 
+// ParseBackend checks a backend name: auto, cpu, opencl or cuda ("" is
+// auto).
+func ParseBackend(name string) error {
+	switch name {
+	case "", BackendAuto, BackendCPU, BackendOpenCL, BackendCUDA:
+		return nil
+	}
+	return fmt.Errorf("unknown backend %q (want auto, cpu, opencl or cuda)", name)
+}
+
 // Selection is the backend chosen for a model and why.
 type Selection struct {
 	Backend engine.Backend
-	// Name is "cpu" or "opencl".
+	// Name is "cpu", "opencl" or "cuda".
 	Name string
 	// Reason says which device runs and, for auto, why it was picked.
 	Reason string
@@ -37,46 +48,184 @@ func (s Selection) Close() error {
 	return s.close()
 }
 
-// Select picks the backend for m. "cpu" is the CPU backend; "opencl" opens
-// an OpenCL device (a GPU, or with allowCPU any device such as POCL) and
-// fails if there is none or m is not an XGBoost model; "auto" (or "") takes
-// an OpenCL GPU when there is one and m can run on it, else the CPU, and
-// says why; "cuda" is not implemented yet. OpenCL selections fall back to
-// the CPU for a batch whose device run fails (see Fallback).
+// Select picks the backend for m. "cpu" is the CPU backend; "cuda" opens
+// the first CUDA GPU (libcuda.so.1) and "opencl" an OpenCL device (a GPU,
+// or with allowCPU any device such as POCL), each failing with the reason
+// if there is none or m is not an XGBoost model; "auto" (or "") takes a
+// CUDA GPU, else an OpenCL GPU, else the CPU, and says why. Device
+// selections fall back to the CPU for a batch whose device run fails (see
+// Fallback). Close the
+// selection to release its device.
 func Select(name string, m engine.Model, allowCPU bool) (Selection, error) {
+	d := &Devices{AllowCPU: allowCPU}
+	s, err := d.Select(name, m)
+	if err != nil {
+		_ = d.Close()
+		return Selection{}, err
+	}
+	s.close = d.Close
+	return s, nil
+}
+
+// Devices opens each accelerator at most once and shares it among every
+// model selected through it (a process scoring many models opens the
+// device once). The zero value is ready; Close releases what was opened.
+type Devices struct {
+	// AllowCPU lets an explicit "opencl" take a CPU device (POCL) when
+	// there is no GPU; "auto" only ever takes GPUs.
+	AllowCPU bool
+	// OnFallback, when set, is called with the backend's name each time a
+	// device fails on a batch and the CPU scores it instead.
+	OnFallback func(backend string)
+
+	mu     sync.Mutex
+	opencl map[bool]*openResult // by "CPU devices allowed"
+	cuda   *cudaResult
+}
+
+type openResult struct {
+	o   *OpenCL
+	err error
+}
+
+type cudaResult struct {
+	c   *CUDA
+	err error
+}
+
+// openCUDA opens (once) the first CUDA device.
+func (d *Devices) openCUDA() (*CUDA, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cuda == nil {
+		c, err := OpenCUDA(0)
+		d.cuda = &cudaResult{c: c, err: err}
+	}
+	return d.cuda.c, d.cuda.err
+}
+
+// openCL opens (once) the first OpenCL GPU or, with anyDevice, any device.
+func (d *Devices) openCL(anyDevice bool) (*OpenCL, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.opencl == nil {
+		d.opencl = map[bool]*openResult{}
+	}
+	r, ok := d.opencl[anyDevice]
+	if !ok {
+		o, err := OpenOpenCL(Options{AllowCPU: anyDevice})
+		r = &openResult{o: o, err: err}
+		d.opencl[anyDevice] = r
+	}
+	return r.o, r.err
+}
+
+// Probe opens the device name would use for an XGBoost model ("opencl" or
+// "cuda"; nothing for cpu and auto) so that a missing device is reported
+// at start-up rather than on the first model.
+func (d *Devices) Probe(name string) error {
+	switch name {
+	case BackendOpenCL:
+		_, err := d.openCL(d.AllowCPU)
+		return err
+	case BackendCUDA:
+		_, err := d.openCUDA()
+		return err
+	}
+	return ParseBackend(name)
+}
+
+// Select picks the backend for m as the package's Select does, on the
+// devices d has opened. Closing the selection does not close the device.
+func (d *Devices) Select(name string, m engine.Model) (Selection, error) {
 	cpu := Selection{Backend: engine.CPU{}, Name: BackendCPU, Reason: "cpu"}
 	_, isXGB := m.(*model.XGBoostJSON)
 	switch name {
 	case BackendCPU:
 		return cpu, nil
-	case BackendCUDA:
-		return Selection{}, errors.New("the cuda backend is not implemented yet (use opencl, which also runs on NVIDIA GPUs, or cpu)")
-	case BackendOpenCL, BackendAuto, "":
-	default:
-		return Selection{}, fmt.Errorf("unknown backend %q (want auto, cpu, opencl or cuda)", name)
-	}
-	explicit := name == BackendOpenCL
-	if !isXGB {
-		if explicit {
-			return Selection{}, fmt.Errorf("the opencl backend scores XGBoost models only, not %T (use cpu)", m)
+	case BackendCUDA, BackendOpenCL:
+		if !isXGB {
+			return Selection{}, fmt.Errorf("the %s backend scores XGBoost models only, not %T (use cpu)", name, m)
 		}
-		cpu.Reason = "cpu (auto: only XGBoost models run on OpenCL)"
-		return cpu, nil
-	}
-	o, err := OpenOpenCL(Options{AllowCPU: allowCPU && explicit})
-	if err != nil {
-		if explicit {
+		if name == BackendCUDA {
+			c, err := d.openCUDA()
+			if err != nil {
+				return Selection{}, err
+			}
+			return Selection{Backend: d.fallback(c, BackendCUDA), Name: BackendCUDA, Reason: "cuda on " + c.Device()}, nil
+		}
+		o, err := d.openCL(d.AllowCPU)
+		if err != nil {
 			return Selection{}, err
 		}
-		cpu.Reason = fmt.Sprintf("cpu (auto: no OpenCL GPU: %v)", err)
+		return Selection{Backend: d.fallback(o, BackendOpenCL), Name: BackendOpenCL, Reason: "opencl on " + o.Device()}, nil
+	case BackendAuto, "":
+	default:
+		return Selection{}, ParseBackend(name)
+	}
+	// auto: cuda, then an OpenCL GPU, then the CPU, saying why.
+	if !isXGB {
+		cpu.Reason = "cpu (auto: only XGBoost models run on a GPU)"
 		return cpu, nil
 	}
-	return Selection{
-		Backend: &Fallback{Primary: o, Secondary: engine.CPU{}},
-		Name:    BackendOpenCL,
-		Reason:  "opencl on " + o.Device(),
-		close:   o.Close,
-	}, nil
+	c, cudaErr := d.openCUDA()
+	if cudaErr == nil {
+		return Selection{Backend: d.fallback(c, BackendCUDA), Name: BackendCUDA, Reason: "cuda on " + c.Device() + " (auto: a CUDA GPU)"}, nil
+	}
+	o, err := d.openCL(false)
+	if err == nil {
+		return Selection{Backend: d.fallback(o, BackendOpenCL), Name: BackendOpenCL,
+			Reason: fmt.Sprintf("opencl on %s (auto: no CUDA: %v)", o.Device(), cudaErr)}, nil
+	}
+	cpu.Reason = fmt.Sprintf("cpu (auto: no CUDA: %v; no OpenCL GPU: %v)", cudaErr, err)
+	return cpu, nil
+}
+
+// fallback wraps a device backend so that a failed batch is scored on the
+// CPU and counted.
+func (d *Devices) fallback(primary engine.Backend, name string) *Fallback {
+	f := &Fallback{Primary: primary, Secondary: engine.CPU{}, Name: name}
+	if d.OnFallback != nil {
+		cb := d.OnFallback
+		f.OnFallback = func() { cb(name) }
+	}
+	return f
+}
+
+// forget releases m's device memory on every opened device.
+func (d *Devices) forget(m engine.Model) {
+	x, ok := m.(*model.XGBoostJSON)
+	if !ok {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, r := range d.opencl {
+		if r.o != nil {
+			r.o.Forget(x)
+		}
+	}
+	if d.cuda != nil && d.cuda.c != nil {
+		d.cuda.c.Forget(x)
+	}
+}
+
+// Close releases every device d opened.
+func (d *Devices) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var errs []error
+	for k, r := range d.opencl {
+		if r.o != nil {
+			errs = append(errs, r.o.Close())
+		}
+		delete(d.opencl, k)
+	}
+	if d.cuda != nil && d.cuda.c != nil {
+		errs = append(errs, d.cuda.c.Close())
+	}
+	d.cuda = nil
+	return errors.Join(errs...)
 }
 
 // Fallback scores on Primary and, when Primary fails on a batch (a device
@@ -84,7 +233,12 @@ func Select(name string, m engine.Model, allowCPU bool) (Selection, error) {
 // not retried.
 type Fallback struct {
 	Primary, Secondary engine.Backend
-	fallbacks          atomic.Int64
+	// Name is Primary's backend name ("opencl", "cuda").
+	Name string
+	// OnFallback, when set, is called once per batch Secondary scored
+	// (the collector's mle_engine_fallbacks_total).
+	OnFallback func()
+	fallbacks  atomic.Int64
 }
 
 // Fallbacks is how many batches Secondary scored after Primary failed.
@@ -97,6 +251,9 @@ func (f *Fallback) Score(ctx context.Context, m engine.Model, b engine.Batch, ou
 		return err
 	}
 	f.fallbacks.Add(1)
+	if f.OnFallback != nil {
+		f.OnFallback()
+	}
 	if err2 := f.Secondary.Score(ctx, m, b, out); err2 != nil {
 		return fmt.Errorf("%w (and on the fallback backend: %v)", err, err2)
 	}

@@ -30,8 +30,8 @@ func TestSelect(t *testing.T) {
 
 	_, err = Select("opencl", lgb, true)
 	require.ErrorContains(t, err, "XGBoost models only")
-	_, err = Select("cuda", xgb, true)
-	require.ErrorContains(t, err, "not implemented yet")
+	_, err = Select("cuda", lgb, true)
+	require.ErrorContains(t, err, "cuda backend scores XGBoost models only")
 	_, err = Select("tpu", xgb, true)
 	require.ErrorContains(t, err, `unknown backend "tpu"`)
 
@@ -40,7 +40,8 @@ func TestSelect(t *testing.T) {
 	s, err = Select("auto", xgb, true)
 	require.NoError(t, err)
 	if s.Name == "cpu" {
-		require.Contains(t, s.Reason, "auto: no OpenCL GPU")
+		require.Contains(t, s.Reason, "auto: no CUDA: ")
+		require.Contains(t, s.Reason, "; no OpenCL GPU")
 	}
 	require.NoError(t, s.Close())
 

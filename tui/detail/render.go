@@ -465,7 +465,7 @@ func (v *View) shadowView(h int) string {
 			" · " + strconv.Itoa(r.Pairs) + " pairs · " + r.From.UTC().Format("15:04") + "-" + r.To.UTC().Format("15:04") + " UTC",
 		"agreement " + pct(float64(r.Agreement), dash) + agreeAt(r) +
 			" · mean |diff| " + num(float64(r.MeanAbsDiff), dash) + " · p99 |diff| " + num(float64(r.P99AbsDiff), dash),
-		"spearman " + num(float64(r.Spearman), dash) + " · psi " + num(float64(r.PSI), dash),
+		"spearman " + num(float64(r.Spearman), dash) + " · psi " + num(float64(r.PSI), dash) + backendOf(r),
 	}
 	if q := r.Quality; q != nil {
 		lines = append(lines, "live "+q.Production.Metric+": production "+num(float64(q.Production.Value), dash)+
@@ -486,6 +486,14 @@ func pct(x float64, dash string) string {
 		return dash
 	}
 	return common.FormatPercent(x)
+}
+
+// backendOf says which backend scored a replay or live report's candidate.
+func backendOf(r client.ShadowReport) string {
+	if r.Backend == "" {
+		return ""
+	}
+	return " · backend " + r.Backend
 }
 
 // agreeAt says what agreement means for the report's task.
