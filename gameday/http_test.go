@@ -2,8 +2,6 @@ package gameday_test
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -19,6 +17,7 @@ import (
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/gameday"
+	"github.com/mlectl/mlectl/internal/testutil"
 	"github.com/mlectl/mlectl/metaapi"
 )
 
@@ -47,19 +46,7 @@ func apiServer(t *testing.T) (*httptest.Server, *metaapi.Service) {
 
 func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	require.NoError(t, err)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	var out map[string]any
-	require.NoError(t, json.Unmarshal(b, &out), string(b))
-	return resp.StatusCode, out
+	return testutil.DoJSON(t, method, url, token, body)
 }
 
 func TestHTTPBadBodiesNameTheField(t *testing.T) {
