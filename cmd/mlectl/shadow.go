@@ -26,12 +26,9 @@ flags:
 `
 
 func runShadow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, "usage: mlectl shadow score|report|replay|explain [flags]  (see mlectl shadow SUBCOMMAND --help)\n")
-		if len(args) == 0 {
-			return usagef("missing subcommand (want: score, report, replay or explain)")
-		}
-		return nil
+	if done, err := groupHelp(args, stdout, "usage: mlectl shadow score|report|replay|explain [flags]  (see mlectl shadow SUBCOMMAND --help)\n",
+		"score, report, replay or explain"); done {
+		return err
 	}
 	switch args[0] {
 	case "score":

@@ -31,12 +31,8 @@ availability, quality and drift. - reads stdin.
 `
 
 func runSLO(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, sloUsage)
-		if len(args) == 0 {
-			return usagef("missing subcommand (want: generate, validate)")
-		}
-		return nil
+	if done, err := groupHelp(args, stdout, sloUsage, "generate, validate"); done {
+		return err
 	}
 	switch args[0] {
 	case "generate":
