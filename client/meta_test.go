@@ -15,6 +15,7 @@ import (
 	"github.com/mlectl/mlectl/actuator"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/registry"
 )
@@ -33,7 +34,7 @@ func TestMetaCalls(t *testing.T) {
 			Kind: events.KindAnnotation, Model: []string{"a", "b", "a"}[i], Text: text}))
 	}
 	mux := http.NewServeMux()
-	svc.Mount(mux)
+	route.Mount(mux, svc.Routes())
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	c, err := New(hs.URL)
@@ -99,7 +100,7 @@ func TestModelsList(t *testing.T) {
 		SHA256: strings.Repeat("a", 64), Stage: registry.StageProduction}, "test")
 	require.NoError(t, err)
 	mux := http.NewServeMux()
-	svc.Mount(mux)
+	route.Mount(mux, svc.Routes())
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	c, err := New(hs.URL)

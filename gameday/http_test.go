@@ -17,6 +17,7 @@ import (
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/gameday"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/internal/testutil"
 	"github.com/mlectl/mlectl/metaapi"
 )
@@ -38,7 +39,7 @@ func apiServer(t *testing.T) (*httptest.Server, *metaapi.Service) {
 	t.Cleanup(func() { _ = meta.Close() })
 	inj := gameday.New(gameday.Options{Events: meta.Recorder(), Models: gameday.KnownModels{Registry: meta.Registry}})
 	mux := http.NewServeMux()
-	gameday.NewHandler(inj, gameday.HandlerOptions{Auth: meta.Auth, Audit: meta.Audit}).Mount(mux)
+	route.Mount(mux, gameday.NewHandler(inj, gameday.HandlerOptions{Auth: meta.Auth, Audit: meta.Audit}).Routes())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv, meta
@@ -188,7 +189,7 @@ func TestHTTPRefusesTooManyActive(t *testing.T) {
 	clk := &clock{t: t0}
 	inj := gameday.New(gameday.Options{Now: clk.Now, MaxActive: 2})
 	mux := http.NewServeMux()
-	gameday.NewHandler(inj, gameday.HandlerOptions{}).Mount(mux)
+	route.Mount(mux, gameday.NewHandler(inj, gameday.HandlerOptions{}).Routes())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	url := srv.URL + gameday.PathInjections
@@ -217,7 +218,7 @@ func TestHTTPRefusesStartsAfterShutdown(t *testing.T) {
 	ev := openEvents(t)
 	inj := gameday.New(gameday.Options{Events: ev})
 	mux := http.NewServeMux()
-	gameday.NewHandler(inj, gameday.HandlerOptions{}).Mount(mux)
+	route.Mount(mux, gameday.NewHandler(inj, gameday.HandlerOptions{}).Routes())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	inj.Shutdown(context.Background())
