@@ -2,7 +2,6 @@ package alerting
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/internal/testutil"
 )
 
 type apiFixture struct {
@@ -62,17 +62,7 @@ func newAPIFixture(t *testing.T, stateDir string) *apiFixture {
 
 func (f *apiFixture) call(t *testing.T, method, path, token, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
-	require.NoError(t, err)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var out map[string]any
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
-	return resp.StatusCode, out
+	return testutil.DoJSON(t, method, f.srv.URL+path, token, body)
 }
 
 func TestAckAndSilenceAPI(t *testing.T) {

@@ -26,7 +26,7 @@ func TestDriftHistogram(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Close() })
 	mux := http.NewServeMux()
-	p.Register(mux)
+	p.Mount(mux)
 	skew.NewHandler(p.Skew, nil).Mount(mux)
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)

@@ -15,6 +15,7 @@ import (
 	"github.com/mlectl/mlectl/actuator"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/registry"
 )
@@ -32,12 +33,7 @@ func TestMetaCalls(t *testing.T) {
 		require.NoError(t, svc.Events.Record(t.Context(), events.Event{Time: at.Add(time.Duration(i-3) * time.Minute),
 			Kind: events.KindAnnotation, Model: []string{"a", "b", "a"}[i], Text: text}))
 	}
-	mux := http.NewServeMux()
-	svc.Mount(mux)
-	hs := httptest.NewServer(mux)
-	t.Cleanup(hs.Close)
-	c, err := New(hs.URL)
-	require.NoError(t, err)
+	c := serveMeta(t, svc)
 
 	list, err := c.Runbooks(t.Context(), nil)
 	require.NoError(t, err)
@@ -98,12 +94,7 @@ func TestModelsList(t *testing.T) {
 	_, err = svc.Registry.Register(t.Context(), registry.Version{Model: "demand", Version: "v11", ArtifactURI: "s3://m/v11",
 		SHA256: strings.Repeat("a", 64), Stage: registry.StageProduction}, "test")
 	require.NoError(t, err)
-	mux := http.NewServeMux()
-	svc.Mount(mux)
-	hs := httptest.NewServer(mux)
-	t.Cleanup(hs.Close)
-	c, err := New(hs.URL)
-	require.NoError(t, err)
+	c := serveMeta(t, svc)
 
 	ms, err := c.Models(t.Context())
 	require.NoError(t, err)
@@ -118,4 +109,17 @@ func TestModelsList(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Models(t.Context())
 	assert.ErrorIs(t, err, ErrNotConfigured, "a collector without the registry")
+}
+
+// serveMeta serves svc's routes (only) on 127.0.0.1 for the test and
+// returns a client of them.
+func serveMeta(t *testing.T, svc *metaapi.Service) *Client {
+	t.Helper()
+	mux := http.NewServeMux()
+	route.Mount(mux, svc.Routes())
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	c, err := New(hs.URL)
+	require.NoError(t, err)
+	return c
 }

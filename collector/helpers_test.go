@@ -25,6 +25,7 @@ import (
 	promtsdb "github.com/prometheus/prometheus/tsdb"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mlectl/mlectl/internal/testutil"
 	"github.com/mlectl/mlectl/tsdb"
 )
 
@@ -128,11 +129,7 @@ func postWrite(t testing.TB, base, contentType string, body []byte) writeReply {
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Content-Encoding", "snappy")
 	req.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	resp, b := testutil.Send(t, req)
 	return writeReply{resp.StatusCode, string(b), resp.Header}
 }
 

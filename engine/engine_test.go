@@ -11,6 +11,7 @@ import (
 
 	"github.com/mlectl/mlectl/engine"
 	"github.com/mlectl/mlectl/engine/dataset"
+	"github.com/mlectl/mlectl/engine/internal/enginebench"
 	"github.com/mlectl/mlectl/engine/model"
 )
 
@@ -33,7 +34,7 @@ func loadBike(tb testing.TB) (engine.Model, engine.Batch) {
 // gives bit-identical predictions to one worker scoring it in one piece.
 func TestCPUWorkersAgree(t *testing.T) {
 	m, batch := loadBike(t)
-	batch = replicate(batch, 5003) // not a multiple of any chunk or block size
+	batch = enginebench.Replicate(batch, 5003) // not a multiple of any chunk or block size
 	want := make([]float64, batch.Rows)
 	require.NoError(t, m.PredictBatch(batch, want))
 	for _, backend := range []engine.CPU{{}, {Workers: 1}, {Workers: 3, ChunkRows: 100}, {Workers: 8, ChunkRows: 1}} {
@@ -101,7 +102,7 @@ func TestNoPerRowAllocation(t *testing.T) {
 		large := engine.NewBatch(1280, m.NumFeatures())
 		if m == bike {
 			small = batch.Slice(0, 64)
-			large = replicate(batch, 1280)
+			large = enginebench.Replicate(batch, 1280)
 		}
 		out := make([]float64, large.Rows*m.NumOutputs())
 		allocs := func(b engine.Batch) float64 {

@@ -108,10 +108,6 @@ func (h *Handler) Routes() []route.Route {
 	return routes
 }
 
-// Mount registers Routes on m (for tests and tools; the collector mounts
-// its route table).
-func (h *Handler) Mount(m route.Mux) { route.Mount(m, h.Routes()) }
-
 type auditKey struct{}
 
 type auditState struct {

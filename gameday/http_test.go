@@ -2,8 +2,6 @@ package gameday_test
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -19,6 +17,8 @@ import (
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/gameday"
+	"github.com/mlectl/mlectl/internal/route"
+	"github.com/mlectl/mlectl/internal/testutil"
 	"github.com/mlectl/mlectl/metaapi"
 )
 
@@ -39,7 +39,7 @@ func apiServer(t *testing.T) (*httptest.Server, *metaapi.Service) {
 	t.Cleanup(func() { _ = meta.Close() })
 	inj := gameday.New(gameday.Options{Events: meta.Recorder(), Models: gameday.KnownModels{Registry: meta.Registry}})
 	mux := http.NewServeMux()
-	gameday.NewHandler(inj, gameday.HandlerOptions{Auth: meta.Auth, Audit: meta.Audit}).Mount(mux)
+	route.Mount(mux, gameday.NewHandler(inj, gameday.HandlerOptions{Auth: meta.Auth, Audit: meta.Audit}).Routes())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv, meta
@@ -47,19 +47,7 @@ func apiServer(t *testing.T) (*httptest.Server, *metaapi.Service) {
 
 func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	require.NoError(t, err)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	var out map[string]any
-	require.NoError(t, json.Unmarshal(b, &out), string(b))
-	return resp.StatusCode, out
+	return testutil.DoJSON(t, method, url, token, body)
 }
 
 func TestHTTPBadBodiesNameTheField(t *testing.T) {
@@ -201,7 +189,7 @@ func TestHTTPRefusesTooManyActive(t *testing.T) {
 	clk := &clock{t: t0}
 	inj := gameday.New(gameday.Options{Now: clk.Now, MaxActive: 2})
 	mux := http.NewServeMux()
-	gameday.NewHandler(inj, gameday.HandlerOptions{}).Mount(mux)
+	route.Mount(mux, gameday.NewHandler(inj, gameday.HandlerOptions{}).Routes())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	url := srv.URL + gameday.PathInjections
@@ -230,7 +218,7 @@ func TestHTTPRefusesStartsAfterShutdown(t *testing.T) {
 	ev := openEvents(t)
 	inj := gameday.New(gameday.Options{Events: ev})
 	mux := http.NewServeMux()
-	gameday.NewHandler(inj, gameday.HandlerOptions{}).Mount(mux)
+	route.Mount(mux, gameday.NewHandler(inj, gameday.HandlerOptions{}).Routes())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	inj.Shutdown(context.Background())

@@ -23,6 +23,7 @@ import (
 	"github.com/mlectl/mlectl/audit"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/internal/testutil"
 	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/registry"
 )
@@ -79,11 +80,7 @@ func (e *env) call(method, path, token string, body any) answer {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(e.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(e.t, err)
+	resp, raw := testutil.Send(e.t, req)
 	var a answer
 	require.NoError(e.t, json.Unmarshal(raw, &a), "body: %s", raw)
 	a.code, a.header = resp.StatusCode, resp.Header

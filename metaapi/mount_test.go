@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mlectl/mlectl/actuator"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/metaapi"
 )
 
@@ -23,7 +24,7 @@ func TestMountBesideCatchAll(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) }))
 	mux.Handle("POST /api/v1/write", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
-	svc.Mount(mux)
+	route.Mount(mux, svc.Routes())
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	for path, want := range map[string]int{

@@ -118,10 +118,6 @@ func (s *Service) Recorder() events.Recorder { return s.Events }
 // Routes lists the metadata API for the collector's route table.
 func (s *Service) Routes() []route.Route { return Routes(s.handler) }
 
-// Mount registers Routes on mux (for tests and tools; the collector mounts
-// its route table).
-func (s *Service) Mount(mux route.Mux) { route.Mount(mux, s.Routes()) }
-
 // Close writes the audit log's pending repeat counts and closes the
 // database.
 func (s *Service) Close() error {

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bufio"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/collector"
+	"github.com/mlectl/mlectl/internal/testutil"
 	"github.com/mlectl/mlectl/server"
 )
 
@@ -61,10 +61,7 @@ cloudevents:
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
+		resp, out := testutil.Send(t, req)
 		return resp.StatusCode, string(out)
 	}
 	const token = "ops-secret-token-0123456789"
@@ -79,11 +76,7 @@ cloudevents:
 	req, err := http.NewRequest(http.MethodGet, s.URL()+"/api/v1/predictions/export?"+url.Values{"model": {"iris"}, "from": {"-1h"}}.Encode(), nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	resp, out := testutil.Send(t, req)
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(out))
 	ts := recorded.Add(shift).Add(78 * time.Millisecond).Format("2006-01-02T15:04:05.000Z")
 	assert.Equal(t,

@@ -65,14 +65,7 @@ func (h *Handler) Routes() []route.Route {
 
 // Mount registers the report route on m, wrapped in HandlerConfig.Middleware
 // (for tests and tools; the collector mounts its route table).
-func (h *Handler) Mount(m route.Mux) {
-	for _, r := range h.Routes() {
-		if h.cfg.Middleware != nil {
-			r.Handler = h.cfg.Middleware(r.MuxPattern(), r.Handler)
-		}
-		m.Handle(r.MuxPattern(), r.Handler)
-	}
-}
+func (h *Handler) Mount(m route.Mux) { route.MountWrapped(m, h.Routes(), h.cfg.Middleware) }
 
 func fail(w http.ResponseWriter, code int, format string, a ...any) {
 	apienv.Error(w, code, fmt.Sprintf(format, a...))

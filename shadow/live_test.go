@@ -119,15 +119,9 @@ func TestLiveScoresAndWritesSeries(t *testing.T) {
 	}, 10*time.Second, 5*time.Millisecond)
 	s, _ := l.Stats("bike")
 	assert.Equal(t, 1000, s.Pairs, "the window keeps the last 1000 pairs")
-	var meanAbs, agree float64
-	for i := 2000; i < 3000; i++ {
-		meanAbs += math.Abs(cand[i]-prod[i]) / 1000
-		if (prod[i] >= 0.5) == (cand[i] >= 0.5) {
-			agree++
-		}
-	}
+	meanAbs, agreement := expectedAgreement(prod[2000:3000], cand[2000:3000])
 	assert.InDelta(t, meanAbs, s.MeanAbsDiff, 1e-5)
-	assert.InDelta(t, agree/1000, s.Agreement, 1e-12)
+	assert.InDelta(t, agreement, s.Agreement, 1e-12)
 	assert.Greater(t, s.RowsPerSecond, 0.0)
 
 	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
@@ -139,7 +133,7 @@ func TestLiveScoresAndWritesSeries(t *testing.T) {
 	require.NoError(t, err)
 	defer q.Close()
 	want := map[string]float64{
-		MetricRows: 3000, MetricDropped: 0, MetricAgreement: agree / 1000, MetricAbsDiffMean: s.MeanAbsDiff,
+		MetricRows: 3000, MetricDropped: 0, MetricAgreement: agreement, MetricAbsDiffMean: s.MeanAbsDiff,
 		MetricAbsDiffP99: s.P99AbsDiff, MetricSpearman: s.Spearman, MetricPSI: s.PSI,
 	}
 	for name, v := range want {
@@ -237,15 +231,9 @@ func TestLiveLoggedWindows(t *testing.T) {
 	s, _ := l.LoggedStats("bike", "v2")
 	assert.Equal(t, 500, s.Pairs)
 	assert.Equal(t, "v1", s.ProductionVersion)
-	var meanAbs, agree float64
-	for i := 300; i < 800; i++ {
-		meanAbs += math.Abs(c[i]-p[i]) / 500
-		if (p[i] >= 0.5) == (c[i] >= 0.5) {
-			agree++
-		}
-	}
+	meanAbs, agreement := expectedAgreement(p[300:800], c[300:800])
 	assert.InDelta(t, meanAbs, s.MeanAbsDiff, 1e-12)
-	assert.InDelta(t, agree/500, s.Agreement, 1e-12)
+	assert.InDelta(t, agreement, s.Agreement, 1e-12)
 	_, ok := l.Stats("bike")
 	assert.False(t, ok, "no live candidate without a registry")
 
@@ -334,4 +322,19 @@ func TestLiveLoggedCandidatesAreBounded(t *testing.T) {
 		require.True(t, ok, "c%d", v)
 		assert.Equal(t, 1, s.Pairs, "c%d", v)
 	}
+}
+
+// expectedAgreement recomputes what the scorer reports over paired scores:
+// the mean absolute difference and the share of pairs on the same side of
+// the 0.5 threshold.
+func expectedAgreement(prod, cand []float64) (meanAbs, agreement float64) {
+	n := float64(len(prod))
+	var agree float64
+	for i := range prod {
+		meanAbs += math.Abs(cand[i]-prod[i]) / n
+		if (prod[i] >= 0.5) == (cand[i] >= 0.5) {
+			agree++
+		}
+	}
+	return meanAbs, agree / n
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/stretchr/testify/require"
@@ -25,27 +24,7 @@ func loadSharedNAB(b *testing.B, now int64) []nabSeries {
 	if !ok {
 		b.Skip("the full NAB set (../shared/data/nab) is absent; this benchmark needs all of it")
 	}
-	files, err := nab.Files(dir)
-	require.NoError(b, err)
-	// A present but empty data set would measure nothing: fail, not skip.
-	require.NotEmpty(b, files, "no NAB files under %s", dir)
-	var out []nabSeries
-	for _, f := range files {
-		ts, vs, err := nab.Load(f)
-		require.NoError(b, err)
-		ts, vs = nab.SortDedup(ts, vs)
-		if len(ts) == 0 {
-			continue
-		}
-		shift := now - ts[len(ts)-1]
-		for i := range ts {
-			ts[i] += shift
-		}
-		name := strings.TrimSuffix(filepath.Base(f), ".csv")
-		out = append(out, nabSeries{lset: labels.FromStrings("__name__", "nab", "file", name), ts: ts, vs: vs})
-	}
-	require.NotEmpty(b, out, "every NAB file under %s is empty", dir)
-	return out
+	return readNABDir(b, dir, "nab", now)
 }
 
 // xorBytes is the size of Prometheus XOR chunks of 120 samples (the head's

@@ -40,9 +40,16 @@ func loadNAB(b testing.TB, now int64) []nabSeries {
 		require.NoError(b, err)
 		dir = td
 	}
+	return readNABDir(b, dir, "x", now)
+}
+
+// readNABDir reads every NAB file under dir as one series named metric
+// (label file=<name>), sorted, deduplicated and shifted to end at now.
+// A present but empty data set would measure nothing: it fails, not skips.
+func readNABDir(b testing.TB, dir, metric string, now int64) []nabSeries {
+	b.Helper()
 	files, err := nab.Files(dir)
 	require.NoError(b, err)
-	// A present but empty data set would measure nothing: fail, not skip.
 	require.NotEmpty(b, files, "no NAB files under %s", dir)
 	out := make([]nabSeries, 0, len(files))
 	for _, f := range files {
@@ -57,7 +64,7 @@ func loadNAB(b testing.TB, now int64) []nabSeries {
 			ts[i] += shift
 		}
 		name := strings.TrimSuffix(filepath.Base(f), ".csv")
-		out = append(out, nabSeries{lset: labels.FromStrings("__name__", "x", "file", name), ts: ts, vs: vs})
+		out = append(out, nabSeries{lset: labels.FromStrings("__name__", metric, "file", name), ts: ts, vs: vs})
 	}
 	require.NotEmpty(b, out, "every NAB file under %s is empty", dir)
 	return out

@@ -23,6 +23,19 @@ func actSession(t *testing.T, w *writable, token string, readOnly bool, width, h
 	return &session{t: t, tm: tm}
 }
 
+// openFraud starts a console as token on a fresh writable collector, waits
+// for it to be ready (and for ready, when given) and opens fraud's detail
+// view at production v7.
+func openFraud(t *testing.T, token string, width, height int, ready ...string) (*writable, *session) {
+	t.Helper()
+	w := newWritable(t)
+	s := actSession(t, w, token, false, width, height, "")
+	s.waitFor(append([]string{"collector ready"}, ready...)...)
+	s.keys(":", "model fraud", "enter")
+	s.waitFor("production v7", "data at 12:00:00")
+	return w, s
+}
+
 func (s *session) press(k tea.KeyType) { s.tm.Send(tea.KeyMsg{Type: k}) }
 
 func (s *session) backspace(n int) {
@@ -39,11 +52,7 @@ func production(t *testing.T, w *writable, model string) string {
 }
 
 func TestRollbackNeedsTheModelName(t *testing.T) {
-	w := newWritable(t)
-	s := actSession(t, w, adminToken, false, 80, 24, "")
-	s.waitFor("collector ready", "428ms")
-	s.keys(":", "model fraud", "enter")
-	s.waitFor("production v7", "data at 12:00:00")
+	w, s := openFraud(t, adminToken, 80, 24, "428ms")
 	s.keys("r")
 	s.waitFor("Roll back fraud: v7 → v6", "Type fraud to confirm")
 	s.keys("fraus", "enter")
@@ -66,11 +75,7 @@ func TestRollbackNeedsTheModelName(t *testing.T) {
 }
 
 func TestRollbackCancelled(t *testing.T) {
-	w := newWritable(t)
-	s := actSession(t, w, adminToken, false, 80, 24, "")
-	s.waitFor("collector ready")
-	s.keys(":", "model fraud", "enter")
-	s.waitFor("production v7", "data at 12:00:00")
+	w, s := openFraud(t, adminToken, 80, 24)
 	s.keys("r")
 	s.waitFor("Type fraud to confirm")
 	s.keys("fraud", "esc")
@@ -80,11 +85,7 @@ func TestRollbackCancelled(t *testing.T) {
 }
 
 func TestPromoteSelectedShadow(t *testing.T) {
-	w := newWritable(t)
-	s := actSession(t, w, adminToken, false, 80, 24, "")
-	s.waitFor("collector ready")
-	s.keys(":", "model fraud", "enter")
-	s.waitFor("production v7", "data at 12:00:00")
+	w, s := openFraud(t, adminToken, 80, 24)
 	s.keys("4", "down", "p") // v7, the production version
 	s.waitFor("cannot promote v7: it is production")
 	s.press(tea.KeyUp)
@@ -97,11 +98,7 @@ func TestPromoteSelectedShadow(t *testing.T) {
 }
 
 func TestActionRefusedForViewer(t *testing.T) {
-	w := newWritable(t)
-	s := actSession(t, w, viewerToken, false, 160, 48, "")
-	s.waitFor("collector ready")
-	s.keys(":", "model fraud", "enter")
-	s.waitFor("production v7", "data at 12:00:00")
+	w, s := openFraud(t, viewerToken, 160, 48)
 	s.keys("r", "fraud", "enter")
 	s.waitFor("rollback failed", "rejected the request (Forbidden)")
 	s.screen()
@@ -201,10 +198,7 @@ func TestReadOnlyHidesActions(t *testing.T) {
 }
 
 func TestModelDetailHelpListsActions(t *testing.T) {
-	s := newSession(t, alertsRecorded, 160, 48, "")
-	s.waitFor("collector ready")
-	s.keys(":", "model fraud", "enter")
-	s.waitFor("production v7")
+	s := openCommand(t, 160, 48, "model fraud", "production v7")
 	s.keys("?")
 	s.waitFor("closes help")
 	screen := s.screen()
@@ -216,11 +210,7 @@ func TestModelDetailHelpListsActions(t *testing.T) {
 
 func TestRollbackDialog(t *testing.T) {
 	eachNarrowSize(t, func(t *testing.T, width, height int) {
-		w := newWritable(t)
-		s := actSession(t, w, adminToken, false, width, height, "")
-		s.waitFor("collector ready")
-		s.keys(":", "model fraud", "enter")
-		s.waitFor("production v7", "data at 12:00:00")
+		w, s := openFraud(t, adminToken, width, height)
 		s.keys("4", "r", "fraus", "enter")
 		s.waitFor(`"fraus" does not match fraud; nothing was done`)
 		checkGolden(t, s.screen(), width, height)
@@ -231,11 +221,7 @@ func TestRollbackDialog(t *testing.T) {
 // The rollback dialog names from → to and lets the operator pick another
 // target (the CLI's --to), still behind the typed model name.
 func TestRollbackPicksTarget(t *testing.T) {
-	w := newWritable(t)
-	s := actSession(t, w, adminToken, false, 80, 24, "")
-	s.waitFor("collector ready")
-	s.keys(":", "model fraud", "enter")
-	s.waitFor("production v7", "data at 12:00:00")
+	w, s := openFraud(t, adminToken, 80, 24)
 	s.keys("r")
 	s.waitFor("Roll back fraud: v7 → v6", "v6 (previous production)", "v8 (shadow)")
 	s.tm.Send(tea.KeyMsg{Type: tea.KeyDown})

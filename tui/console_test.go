@@ -36,6 +36,17 @@ func newSession(t *testing.T, mode alertsMode, w, h int, start string) *session 
 	return &session{t: t, tm: tm}
 }
 
+// openCommand starts a console on the recorded collector, waits for it to
+// be ready, runs the `:command` and waits for every string in want.
+func openCommand(t *testing.T, w, h int, command string, want ...string) *session {
+	t.Helper()
+	s := newSession(t, alertsRecorded, w, h, "")
+	s.waitFor("collector ready")
+	s.keys(":", command, "enter")
+	s.waitFor(want...)
+	return s
+}
+
 // waitFor blocks until every string has appeared in the output.
 func (s *session) waitFor(want ...string) {
 	s.t.Helper()

@@ -53,10 +53,7 @@ func TestModelDetailView(t *testing.T) {
 }
 
 func TestModelCommandOpensDetail(t *testing.T) {
-	s := newSession(t, alertsRecorded, 80, 24, "")
-	s.waitFor("collector ready")
-	s.keys(":", "model churn", "enter")
-	s.waitFor("mlectl › churn", "production v3")
+	s := openCommand(t, 80, 24, "model churn", "mlectl › churn", "production v3")
 	s.keys("tab", "tab", "tab") // versions
 	s.waitFor("[4 versions]")
 	screen := s.screen()

@@ -20,6 +20,7 @@ import (
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/collector"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/tsdb"
 )
 
@@ -191,7 +192,7 @@ func runWithCollector(m *testing.M) (int, error) {
 		return 0, err
 	}
 	defer meta.Close()
-	meta.Mount(srv)
+	route.Mount(srv, meta.Routes())
 	closeBaselines, err := mountBaselines(context.Background(), dir, srv)
 	if err != nil {
 		return 0, err

@@ -17,6 +17,7 @@ import (
 	"github.com/mlectl/mlectl/collector"
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/gameday"
+	"github.com/mlectl/mlectl/internal/route"
 )
 
 // gamedayCollector is a collector of its own that runs game days: the
@@ -36,8 +37,8 @@ func newGamedayCollector(t *testing.T) *gamedayCollector {
 	srv, err := collector.New(collector.Config{Version: "test"}, env.db, nil)
 	require.NoError(t, err)
 	inj := gameday.New(gameday.Options{Now: fixedNow, Events: meta.Recorder()})
-	gameday.NewHandler(inj, gameday.HandlerOptions{}).Mount(srv)
-	meta.Mount(srv)
+	route.Mount(srv, gameday.NewHandler(inj, gameday.HandlerOptions{}).Routes())
+	route.Mount(srv, meta.Routes())
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return &gamedayCollector{url: hs.URL, inj: inj, ev: meta.Events}
@@ -192,7 +193,7 @@ func TestGamedayViewEndedVersusStopped(t *testing.T) {
 	inj := gameday.New(gameday.Options{Now: func() time.Time { return clk }})
 	g.inj = inj
 	mux := http.NewServeMux()
-	gameday.NewHandler(inj, gameday.HandlerOptions{}).Mount(mux)
+	route.Mount(mux, gameday.NewHandler(inj, gameday.HandlerOptions{}).Routes())
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	g.url = hs.URL

@@ -83,10 +83,7 @@ func TestRunesAreSplitAtTheRoot(t *testing.T) {
 // A `:` command replaces the breadcrumbs (k9s): they grew with every
 // command ("Models › Runbook feature-drift › Query › Timeline").
 func TestColonCommandReplacesBreadcrumbs(t *testing.T) {
-	s := newSession(t, alertsRecorded, 160, 24, "")
-	s.waitFor("collector ready")
-	s.keys(":", "runbooks feature-drift", "enter")
-	s.waitFor("Runbook feature-drift")
+	s := openCommand(t, 160, 24, "runbooks feature-drift", "Runbook feature-drift")
 	s.keys(":", "query up", "enter")
 	s.keys(":", "timeline fraud", "enter")
 	s.waitFor("Timeline fraud")
@@ -115,10 +112,7 @@ func TestBreadcrumbsCutFromTheLeft(t *testing.T) {
 // instead of opening an empty view; a model known only by its traffic
 // (ranker has no registry entry) still opens.
 func TestModelCommandRefusesUnknownModel(t *testing.T) {
-	s := newSession(t, alertsRecorded, 120, 24, "")
-	s.waitFor("collector ready")
-	s.keys(":", "model nosuch", "enter")
-	s.waitFor(`unknown model "nosuch"`)
+	s := openCommand(t, 120, 24, "model nosuch", `unknown model "nosuch"`)
 	s.keys(":", "model ranker", "enter")
 	s.waitFor("mlectl › ranker")
 	s.keys(":", "model", "enter")

@@ -23,6 +23,7 @@ import (
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/collector"
 	"github.com/mlectl/mlectl/events"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/predlog"
 	predapi "github.com/mlectl/mlectl/predlog/api"
@@ -163,7 +164,7 @@ func openWritable(t *testing.T, withShadow bool) *writable {
 	am.EvalAt(t.Context(), clock)
 	srv.AttachRules(am)
 	alerting.Mount(srv, am.AuditedHandler(meta.Auth, meta.Audit))
-	meta.Mount(srv)
+	route.Mount(srv, meta.Routes())
 	w := &writable{meta: meta, alerts: am}
 	if withShadow {
 		w.mountShadow(t, srv)

@@ -164,10 +164,7 @@ func TestAlertsShowDistinguishingLabels(t *testing.T) {
 // atomic writer's temporary file name (it used to say "routing file").
 func TestTimelineExportMissingDirectory(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "missing")
-	s := newSession(t, alertsRecorded, 160, 48, "")
-	s.waitFor("collector ready")
-	s.keys(":", "timeline fraud", "enter")
-	s.waitFor("· fraud · newest first")
+	s := openCommand(t, 160, 48, "timeline fraud", "· fraud · newest first")
 	s.keys("e")
 	s.waitFor("export to:")
 	s.ctrl(tea.KeyCtrlU)
@@ -263,10 +260,7 @@ func TestQueryFilter(t *testing.T) {
 // `/` in an open runbook searches it: the text scrolls to the first line
 // holding the words (the filter applied to the hidden list only).
 func TestRunbookSearch(t *testing.T) {
-	s := newSession(t, alertsRecorded, 80, 24, "")
-	s.waitFor("collector ready")
-	s.keys(":", "runbooks feature-drift", "enter")
-	s.waitFor("STEPS", "0% · 5 steps")
+	s := openCommand(t, 80, 24, "runbooks feature-drift", "STEPS", "0% · 5 steps")
 	s.keys("/", "decision", "enter")
 	s.waitFor("Runbook feature-drift › /decision")
 	screen := s.screen()

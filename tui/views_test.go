@@ -39,10 +39,7 @@ func TestRunbooksList(t *testing.T) {
 	lib, err := runbooks.Default()
 	require.NoError(t, err)
 	eachSize(t, func(t *testing.T, w, h int) {
-		s := newSession(t, alertsRecorded, w, h, "")
-		s.waitFor("collector ready")
-		s.keys(":", "runbooks", "enter")
-		s.waitFor("runbooks · enter opens one")
+		s := openCommand(t, w, h, "runbooks", "runbooks · enter opens one")
 		screen := s.screen()
 		checkGolden(t, screen, w, h)
 		// Every shipped runbook is listed, in ID order.
@@ -57,10 +54,7 @@ func TestRunbooksList(t *testing.T) {
 
 func TestRunbookDetail(t *testing.T) {
 	eachSize(t, func(t *testing.T, w, h int) {
-		s := newSession(t, alertsRecorded, w, h, "")
-		s.waitFor("collector ready")
-		s.keys(":", "runbooks", "enter")
-		s.waitFor("runbooks · enter opens one")
+		s := openCommand(t, w, h, "runbooks", "runbooks · enter opens one")
 		s.keys("down", "enter") // error-rate-slo-burn, then feature-drift
 		s.waitFor("Runbook feature-drift", "Feature drift on a production model", "STEPS")
 		screen := s.screen()
@@ -72,10 +66,7 @@ func TestRunbookDetail(t *testing.T) {
 }
 
 func TestRunbookScrollAndBack(t *testing.T) {
-	s := newSession(t, alertsRecorded, 80, 24, "")
-	s.waitFor("collector ready")
-	s.keys(":", "runbooks", "enter")
-	s.waitFor("runbooks · enter opens one")
+	s := openCommand(t, 80, 24, "runbooks", "runbooks · enter opens one")
 	s.keys("down", "enter")
 	s.waitFor("STEPS", "0% · 5 steps")
 	s.keys("f") // a page down
@@ -147,10 +138,7 @@ func TestRunbookStepRollback(t *testing.T) {
 
 func TestTimelineView(t *testing.T) {
 	eachSize(t, func(t *testing.T, w, h int) {
-		s := newSession(t, alertsRecorded, w, h, "")
-		s.waitFor("collector ready")
-		s.keys(":", "timeline", "enter")
-		s.waitFor("events · last 24h")
+		s := openCommand(t, w, h, "timeline", "events · last 24h")
 		screen := s.screen()
 		checkGolden(t, screen, w, h)
 		lines := strings.Split(screen, "\n")
@@ -160,10 +148,7 @@ func TestTimelineView(t *testing.T) {
 }
 
 func TestTimelineModelFilter(t *testing.T) {
-	s := newSession(t, alertsRecorded, 80, 24, "")
-	s.waitFor("collector ready")
-	s.keys(":", "timeline churn", "enter")
-	s.waitFor("Timeline churn", "· churn · newest first")
+	s := openCommand(t, 80, 24, "timeline churn", "Timeline churn", "· churn · newest first")
 	screen := s.screen()
 	assert.Contains(t, screen, "churn is fine")
 	assert.NotContains(t, screen, "fraud")
@@ -177,10 +162,7 @@ func TestTimelineExport(t *testing.T) {
 	for _, name := range []string{"tl.json", "tl.md"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name)
-			s := newSession(t, alertsRecorded, 160, 48, "")
-			s.waitFor("collector ready")
-			s.keys(":", "timeline fraud", "enter")
-			s.waitFor("· fraud · newest first")
+			s := openCommand(t, 160, 48, "timeline fraud", "· fraud · newest first")
 			s.keys("e")
 			s.waitFor("export to: ./timeline-20260101T120000Z.md")
 			s.ctrl(tea.KeyCtrlU)
@@ -225,10 +207,7 @@ func TestTimelineExport(t *testing.T) {
 
 func TestGamedayNotConfigured(t *testing.T) {
 	eachSize(t, func(t *testing.T, w, h int) {
-		s := newSession(t, alertsRecorded, w, h, "")
-		s.waitFor("collector ready")
-		s.keys(":", "gameday", "enter")
-		s.waitFor("not configured")
+		s := openCommand(t, w, h, "gameday", "not configured")
 		screen := s.screen()
 		checkGolden(t, screen, w, h)
 		assert.NotContains(t, screen, "new injection")
@@ -238,10 +217,7 @@ func TestGamedayNotConfigured(t *testing.T) {
 // At the minimum size (60x12) the game-day "not configured" reason wraps
 // at word boundaries instead of losing its end.
 func TestGamedayNotConfiguredMinWidth(t *testing.T) {
-	s := newSession(t, alertsRecorded, MinWidth, MinHeight, "")
-	s.waitFor("collector ready")
-	s.keys(":", "gameday", "enter")
-	s.waitFor("not configured")
+	s := openCommand(t, MinWidth, MinHeight, "gameday", "not configured")
 	screen := s.screen()
 	checkGolden(t, screen, MinWidth, MinHeight)
 	assert.NotContains(t, screen, "…", "nothing is cut")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/internal/testfs"
+	"github.com/mlectl/mlectl/internal/testutil"
 )
 
 // TestCollectorOnFullTmpfs runs the whole collector on a real tmpfs and
@@ -95,10 +95,6 @@ func get(t *testing.T, u string) (int, string) {
 
 func do(t *testing.T, req *http.Request) (int, string) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	resp, b := testutil.Send(t, req)
 	return resp.StatusCode, string(b)
 }

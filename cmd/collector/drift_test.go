@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/internal/testutil"
 )
 
 func TestRunRefusesBadDriftWindow(t *testing.T) {
@@ -38,16 +40,7 @@ func TestRunServesDriftHistogram(t *testing.T) {
 	require.NoError(t, os.WriteFile(cfg, []byte("auth: strict\ndrift: {window: 2m}\ntokens:\n  - {name: watcher, token: look, role: viewer}\n  - {name: feeder, token: feed, role: admin}\n"), 0o600))
 	base, cancel, done, _ := startRun(t, "--data-dir", filepath.Join(t.TempDir(), "d"), "--config", cfg)
 	do := func(method, path, token, body string) (int, []byte) {
-		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-		require.NoError(t, err)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
+		return testutil.Do(t, method, base+path, token, body)
 	}
 	ts := time.Now().UTC().Truncate(time.Millisecond)
 	var lines strings.Builder

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mlectl/mlectl/internal/testutil"
 	"github.com/mlectl/mlectl/predlog/store"
 )
 
@@ -48,11 +49,7 @@ func ingestDo(t *testing.T, method, u, token, contentType string, body []byte, h
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	resp, b := testutil.Send(t, req)
 	return resp.StatusCode, string(b), resp.Header
 }
 

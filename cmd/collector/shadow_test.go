@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -21,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/internal/testutil"
 )
 
 // shadowFixture is the binary XGBoost model of testdata/models (features
@@ -260,10 +261,7 @@ models:
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		resp, b := testutil.Send(t, req)
 		return resp.StatusCode, b
 	}
 	modelPath, err := filepath.Abs(filepath.Join(shadowFixture, "model.json"))

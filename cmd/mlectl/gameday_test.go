@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/gameday"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/predlog/api"
 	"github.com/mlectl/mlectl/predlog/store"
@@ -31,7 +32,7 @@ func gamedayCollector(t *testing.T) (string, *store.Store) {
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	h.Mount(mux)
-	gameday.NewHandler(inj, gameday.HandlerOptions{}).Mount(mux)
+	route.Mount(mux, gameday.NewHandler(inj, gameday.HandlerOptions{}).Routes())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() { srv.Close(); _ = lg.Close() })
 	return srv.URL, lg

@@ -7,8 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -228,13 +229,8 @@ func printVersions(w io.Writer, vs []registry.Version) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VERSION\tSTAGE\tTRAFFIC\tCREATED\tOWNER\tSHA256\tBASELINE\tMETRICS\tARTIFACT")
 	for _, v := range vs {
-		keys := make([]string, 0, len(v.Metrics))
-		for k := range v.Metrics {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
 		var ms []string
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(v.Metrics)) {
 			ms = append(ms, fmt.Sprintf("%s=%.4g", k, v.Metrics[k]))
 		}
 		short := v.SHA256

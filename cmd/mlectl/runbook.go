@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -171,13 +173,8 @@ func printQueryResult(w io.Writer, data json.RawMessage) {
 		fmt.Fprintln(w, "(no series)")
 	}
 	for _, s := range vec {
-		keys := make([]string, 0, len(s.Metric))
-		for k := range s.Metric {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
 		var parts []string
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(s.Metric)) {
 			parts = append(parts, fmt.Sprintf("%s=%q", k, s.Metric[k]))
 		}
 		fmt.Fprintf(w, "{%s}  %v\n", strings.Join(parts, ", "), s.Value[1])

@@ -26,12 +26,9 @@ flags:
 `
 
 func runShadow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, "usage: mlectl shadow score|report|replay|explain [flags]  (see mlectl shadow SUBCOMMAND --help)\n")
-		if len(args) == 0 {
-			return usagef("missing subcommand (want: score, report, replay or explain)")
-		}
-		return nil
+	if done, err := groupHelp(args, stdout, "usage: mlectl shadow score|report|replay|explain [flags]  (see mlectl shadow SUBCOMMAND --help)\n",
+		"score, report, replay or explain"); done {
+		return err
 	}
 	switch args[0] {
 	case "score":
@@ -89,13 +86,9 @@ func runShadowScore(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *inputPath == "" {
 		return usagef("--input is required")
 	}
-	format, err := model.ParseFormat(*formatName)
+	format, inFormat, err := parseShadowFormats(*formatName, *inputFormat)
 	if err != nil {
-		return usagef("--format: %v", err)
-	}
-	inFormat, err := dataset.ParseFormat(*inputFormat)
-	if err != nil {
-		return usagef("--input-format: %v", err)
+		return err
 	}
 
 	modelBytes, err := os.ReadFile(*modelPath)
@@ -111,7 +104,7 @@ func runShadowScore(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usagef("loading model %s: %v", *modelPath, err)
 	}
 
-	batch, err := readShadowInput(*inputPath, inFormat, *labelColumn, m)
+	batch, err := readShadowInput(*inputPath, inFormat, *labelColumn, m, "score")
 	if err != nil {
 		return err
 	}
@@ -127,7 +120,23 @@ func runShadowScore(ctx context.Context, args []string, stdout, stderr io.Writer
 	return writeShadowPredictions(*outputPath, stdout, out, m.NumOutputs())
 }
 
-func readShadowInput(path string, format dataset.Format, labelColumn int, m engine.Model) (engine.Batch, error) {
+// parseShadowFormats parses the --format and --input-format flags.
+func parseShadowFormats(modelFormat, inputFormat string) (model.Format, dataset.Format, error) {
+	mf, err := model.ParseFormat(modelFormat)
+	if err != nil {
+		return model.FormatAuto, dataset.FormatAuto, usagef("--format: %v", err)
+	}
+	df, err := dataset.ParseFormat(inputFormat)
+	if err != nil {
+		return model.FormatAuto, dataset.FormatAuto, usagef("--input-format: %v", err)
+	}
+	return mf, df, nil
+}
+
+// readShadowInput reads the rows to score or explain (verb, for the error
+// on an empty input) for m, which may also be an absentValuer and a
+// featureNamer.
+func readShadowInput(path string, format dataset.Format, labelColumn int, m interface{ NumFeatures() int }, verb string) (engine.Batch, error) {
 	var r io.Reader
 	if path == "-" {
 		r = os.Stdin
@@ -161,7 +170,7 @@ func readShadowInput(path string, format dataset.Format, labelColumn int, m engi
 		return engine.Batch{}, usagef("input %s: %v", path, err)
 	}
 	if b.Rows == 0 {
-		return engine.Batch{}, usagef("input %s has no rows to score", path)
+		return engine.Batch{}, usagef("input %s has no rows to %s", path, verb)
 	}
 	return b, nil
 }

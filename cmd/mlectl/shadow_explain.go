@@ -11,9 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/mlectl/mlectl/engine/dataset"
 	"github.com/mlectl/mlectl/engine/explain"
-	"github.com/mlectl/mlectl/engine/model"
 )
 
 const shadowExplainUsage = `usage: mlectl shadow explain --model FILE --input FILE [--output FILE] [flags]
@@ -60,13 +58,9 @@ func runShadowExplain(ctx context.Context, args []string, stdout, stderr io.Writ
 	case *inputPath == "":
 		return usagef("--input is required")
 	}
-	format, err := model.ParseFormat(*formatName)
+	format, inFormat, err := parseShadowFormats(*formatName, *inputFormat)
 	if err != nil {
-		return usagef("--format: %v", err)
-	}
-	inFormat, err := dataset.ParseFormat(*inputFormat)
-	if err != nil {
-		return usagef("--input-format: %v", err)
+		return err
 	}
 	data, err := os.ReadFile(*modelPath)
 	if err != nil {
@@ -77,27 +71,9 @@ func runShadowExplain(ctx context.Context, args []string, stdout, stderr io.Writ
 		return usagef("loading model %s: %v", *modelPath, err)
 	}
 
-	var in io.Reader = os.Stdin
-	if *inputPath != "-" {
-		f, err := os.Open(*inputPath)
-		if err != nil {
-			return usagef("reading input: %v", err)
-		}
-		defer f.Close()
-		in = f
-	}
-	br := bufio.NewReaderSize(in, 1<<16)
-	if inFormat == dataset.FormatAuto {
-		head, _ := br.Peek(4096)
-		inFormat = dataset.DetectFormat(*inputPath, head)
-	}
-	batch, err := dataset.Read(br, dataset.Options{Format: inFormat, NumFeatures: forest.NumFeatures(),
-		FeatureNames: forest.FeatureNames(), LabelColumn: *labelColumn, Absent: forest.AbsentValue()})
+	batch, err := readShadowInput(*inputPath, inFormat, *labelColumn, forest, "explain")
 	if err != nil {
-		return usagef("input %s: %v", *inputPath, err)
-	}
-	if batch.Rows == 0 {
-		return usagef("input %s has no rows to explain", *inputPath)
+		return err
 	}
 	out := make([]float64, batch.Rows*forest.Width())
 	e := explain.NewExplainer(forest)

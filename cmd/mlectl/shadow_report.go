@@ -64,15 +64,32 @@ func parseShadowRange(from, to string) (time.Time, time.Time, error) {
 	return start, end, nil
 }
 
+// shadowCompareFlags declares the agreement flags report and replay share.
+func shadowCompareFlags(fs *flag.FlagSet) (threshold, tolerance *float64, top *int) {
+	threshold = fs.Float64("threshold", 0, "classification threshold (default 0.5)")
+	tolerance = fs.Float64("tolerance", 0, "regression agreement tolerance, absolute (default 5% of the mean production score)")
+	top = fs.Int("top", 0, "disagreements to list, 1..20 (default 20)")
+	return threshold, tolerance, top
+}
+
+// checkShadowCompare validates the agreement flags and parses the time range.
+func checkShadowCompare(threshold, tolerance float64, top int, from, to string) (time.Time, time.Time, error) {
+	if top < 0 || top > shadow.MaxTopDisagreements {
+		return time.Time{}, time.Time{}, usagef("--top must be from 1 to %d", shadow.MaxTopDisagreements)
+	}
+	if threshold < 0 || tolerance < 0 {
+		return time.Time{}, time.Time{}, usagef("--threshold and --tolerance must be positive")
+	}
+	return parseShadowRange(from, to)
+}
+
 func runShadowReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, cli := newMetaFlags("shadow report", stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, shadowReportUsage); fs.PrintDefaults() }
 	from, to := shadowTimeFlags(fs)
 	candidate := fs.String("candidate", "", "candidate version (default: the shadow, else canary, version)")
 	source := fs.String("source", "", "logged, replay or live (default: logged when shadow records exist)")
-	threshold := fs.Float64("threshold", 0, "classification threshold (default 0.5)")
-	tolerance := fs.Float64("tolerance", 0, "regression agreement tolerance, absolute (default 5% of the mean production score)")
-	top := fs.Int("top", 0, "disagreements to list, 1..20 (default 20)")
+	threshold, tolerance, top := shadowCompareFlags(fs)
 	output := fs.String("o", "table", "output: table or json")
 	pos, err := metaParse(fs, args)
 	if err != nil {
@@ -89,13 +106,7 @@ func runShadowReport(ctx context.Context, args []string, stdout, stderr io.Write
 	default:
 		return usagef("--source must be logged, replay or live, not %q", *source)
 	}
-	if *top < 0 || *top > shadow.MaxTopDisagreements {
-		return usagef("--top must be from 1 to %d", shadow.MaxTopDisagreements)
-	}
-	if *threshold < 0 || *tolerance < 0 {
-		return usagef("--threshold and --tolerance must be positive")
-	}
-	start, end, err := parseShadowRange(*from, *to)
+	start, end, err := checkShadowCompare(*threshold, *tolerance, *top, *from, *to)
 	if err != nil {
 		return err
 	}
@@ -202,9 +213,7 @@ func runShadowReplay(ctx context.Context, args []string, stdout, stderr io.Write
 	modelPath := fs.String("model", "", "candidate model `file` (XGBoost JSON, legacy XGBoost binary, LightGBM text)")
 	version := fs.String("version", "", "production version to replay (default: every production record)")
 	features := fs.String("features", "", "comma-separated record feature names in model column order (default: the names in the model file)")
-	threshold := fs.Float64("threshold", 0, "classification threshold (default 0.5)")
-	tolerance := fs.Float64("tolerance", 0, "regression agreement tolerance, absolute (default 5% of the mean production score)")
-	top := fs.Int("top", 0, "disagreements to list, 1..20 (default 20)")
+	threshold, tolerance, top := shadowCompareFlags(fs)
 	batch := fs.Int("batch", shadow.DefaultBatchRows, "rows per scoring batch")
 	threads := fs.Int("threads", 0, "scoring goroutines (default: all cores)")
 	backendName := fs.String("backend", "cpu", backendFlagHelp)
@@ -225,13 +234,7 @@ func runShadowReplay(ctx context.Context, args []string, stdout, stderr io.Write
 	if *batch <= 0 {
 		return usagef("--batch must be positive")
 	}
-	if *top < 0 || *top > shadow.MaxTopDisagreements {
-		return usagef("--top must be from 1 to %d", shadow.MaxTopDisagreements)
-	}
-	if *threshold < 0 || *tolerance < 0 {
-		return usagef("--threshold and --tolerance must be positive")
-	}
-	start, end, err := parseShadowRange(*from, *to)
+	start, end, err := checkShadowCompare(*threshold, *tolerance, *top, *from, *to)
 	if err != nil {
 		return err
 	}

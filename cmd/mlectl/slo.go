@@ -31,12 +31,8 @@ availability, quality and drift. - reads stdin.
 `
 
 func runSLO(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, sloUsage)
-		if len(args) == 0 {
-			return usagef("missing subcommand (want: generate, validate)")
-		}
-		return nil
+	if done, err := groupHelp(args, stdout, sloUsage, "generate, validate"); done {
+		return err
 	}
 	switch args[0] {
 	case "generate":
@@ -98,27 +94,21 @@ func runSLOGenerate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := describeFlags(fs, args); err != nil {
 		return err
 	}
-	pos, err := sloParseArgs(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
-	}
-	if len(pos) != 1 {
-		return usagef("want exactly one spec file, got %d arguments (see mlectl slo --help)", len(pos))
+	path, done, err := sloSpecArg(fs, args, " (see mlectl slo --help)")
+	if done || err != nil {
+		return err
 	}
 	p, err := model.ParseDuration(*period)
 	if err != nil {
 		return usagef("-period: %v", err)
 	}
-	specs, err := sloReadSpecs(pos[0])
+	specs, err := sloReadSpecs(path)
 	if err != nil {
 		return err
 	}
 	rules, err := slo.Generate(specs, slo.Options{Period: time.Duration(p), ExtraLabels: extra})
 	if err != nil {
-		return usagef("%s: %v", pos[0], err)
+		return usagef("%s: %v", path, err)
 	}
 	var buf bytes.Buffer
 	if _, err := rules.WriteTo(&buf); err != nil {
@@ -131,23 +121,33 @@ func runSLOGenerate(ctx context.Context, args []string, stdout, stderr io.Writer
 	return sloWriteFileAtomic(*out, buf.Bytes())
 }
 
+// sloSpecArg parses args and returns the one spec file they name; done
+// reports that -h printed the usage and there is nothing left to run.
+func sloSpecArg(fs *flag.FlagSet, args []string, hint string) (path string, done bool, err error) {
+	pos, err := sloParseArgs(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", true, nil
+		}
+		return "", false, usagef("%v", err)
+	}
+	if len(pos) != 1 {
+		return "", false, usagef("want exactly one spec file, got %d arguments%s", len(pos), hint)
+	}
+	return pos[0], false, nil
+}
+
 func runSLOValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("slo validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	if err := describeFlags(fs, args); err != nil {
 		return err
 	}
-	pos, err := sloParseArgs(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
+	path, done, err := sloSpecArg(fs, args, "")
+	if done || err != nil {
+		return err
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one spec file, got %d arguments", len(pos))
-	}
-	specs, err := sloReadSpecs(pos[0])
+	specs, err := sloReadSpecs(path)
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,14 @@
 package explain
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/mlectl/mlectl/engine/internal/xgbjson"
 )
 
 // xgbDoc is the part of XGBoost's JSON model schema TreeSHAP needs: the
@@ -91,7 +92,7 @@ var (
 // sum_hessian covers.
 func LoadXGBoostJSON(data []byte) (*Forest, error) {
 	var doc xgbDoc
-	if err := json.Unmarshal(quoteNonFinite(data), &doc); err != nil {
+	if err := json.Unmarshal(xgbjson.QuoteNonFinite(data), &doc); err != nil {
 		return nil, fmt.Errorf("xgboost json: %w", err)
 	}
 	l := &doc.Learner
@@ -131,9 +132,9 @@ func LoadXGBoostJSON(data []byte) (*Forest, error) {
 			return nil, fmt.Errorf("xgboost json: learner_model_param.num_target %q is not a positive integer", s)
 		}
 	}
-	base, err := parseBaseScore(l.Param.BaseScore)
+	base, err := xgbjson.ParseBaseScore(l.Param.BaseScore)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("xgboost json: %w", err)
 	}
 	switch obj := l.Objective.Name; {
 	case logisticObjectives[obj]:
@@ -162,21 +163,6 @@ func LoadXGBoostJSON(data []byte) (*Forest, error) {
 		return nil, fmt.Errorf("xgboost json: %w", err)
 	}
 	return f, nil
-}
-
-func parseBaseScore(s string) (float64, error) {
-	if s == "" {
-		return 0.5, nil
-	}
-	t := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
-	if i := strings.IndexByte(t, ','); i >= 0 {
-		t = t[:i]
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(t), 32)
-	if err != nil {
-		return 0, fmt.Errorf("xgboost json: base_score %q is not a number", s)
-	}
-	return v, nil
 }
 
 func (f *Forest) xgbTree(x *xgbTree, w float64) (tree, error) {
@@ -243,57 +229,4 @@ func (f *Forest) xgbTree(x *xgbTree, w float64) (tree, error) {
 		}
 	}
 	return t, nil
-}
-
-// quoteNonFinite rewrites the bare NaN, Infinity and -Infinity tokens
-// XGBoost writes (invalid JSON) into strings, leaving string contents
-// alone. (engine/model has the same rewrite for its own decoder.)
-func quoteNonFinite(data []byte) []byte {
-	var out []byte
-	last := 0
-	inString, escaped := false, false
-	for i := 0; i < len(data); i++ {
-		c := data[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		var tok string
-		switch c {
-		case '"':
-			inString = true
-			continue
-		case 'N':
-			tok = "NaN"
-		case 'I':
-			tok = "Infinity"
-		case '-':
-			tok = "-Infinity"
-		default:
-			continue
-		}
-		if !bytes.HasPrefix(data[i:], []byte(tok)) {
-			continue
-		}
-		if out == nil {
-			out = make([]byte, 0, len(data)+len(data)/64)
-		}
-		out = append(out, data[last:i]...)
-		out = append(out, '"')
-		out = append(out, tok...)
-		out = append(out, '"')
-		i += len(tok) - 1
-		last = i + 1
-	}
-	if out == nil {
-		return data
-	}
-	return append(out, data[last:]...)
 }

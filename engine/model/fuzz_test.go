@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mlectl/mlectl/engine"
+	"github.com/mlectl/mlectl/engine/internal/xgbjson"
 )
 
 // FuzzLoadXGBoostJSON feeds arbitrary bytes to the XGBoost JSON loader; a
@@ -115,7 +116,7 @@ func nanOr(j int) float64 {
 func firstTrees(tb testing.TB, data []byte, n int) []byte {
 	tb.Helper()
 	var doc map[string]any
-	if err := json.Unmarshal(quoteNonFinite(data), &doc); err != nil {
+	if err := json.Unmarshal(xgbjson.QuoteNonFinite(data), &doc); err != nil {
 		tb.Fatal(err)
 	}
 	booster := doc["learner"].(map[string]any)["gradient_booster"].(map[string]any)

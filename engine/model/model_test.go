@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/engine"
+	"github.com/mlectl/mlectl/engine/internal/xgbjson"
 )
 
 func fixture(parts ...string) string {
@@ -149,7 +150,7 @@ func TestQuoteNonFinite(t *testing.T) {
 		{`[-1,N]`, `[-1,N]`},
 	}
 	for _, tc := range cases {
-		require.Equal(t, tc.want, string(quoteNonFinite([]byte(tc.in))))
+		require.Equal(t, tc.want, string(xgbjson.QuoteNonFinite([]byte(tc.in))))
 	}
 }
 

@@ -1,16 +1,15 @@
 package model
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"unsafe"
 
 	"github.com/mlectl/mlectl/engine"
+	"github.com/mlectl/mlectl/engine/internal/xgbjson"
 )
 
 // xgbDoc mirrors the parts of XGBoost's JSON model schema (1.x and 2.x) that
@@ -63,7 +62,7 @@ type xgbTree struct {
 }
 
 // float32x is a float32 that also accepts the non-JSON tokens XGBoost writes
-// for non-finite values (NaN on categorical splits), which quoteNonFinite
+// for non-finite values (NaN on categorical splits), which xgbjson.QuoteNonFinite
 // turns into strings before decoding.
 type float32x float32
 
@@ -81,59 +80,6 @@ func (f *float32x) UnmarshalJSON(p []byte) error {
 	}
 	*f = float32x(v)
 	return nil
-}
-
-// quoteNonFinite rewrites the bare NaN, Infinity and -Infinity tokens that
-// XGBoost emits (invalid JSON) into strings, leaving string contents alone.
-// It returns data itself when there is nothing to rewrite.
-func quoteNonFinite(data []byte) []byte {
-	var out []byte
-	last := 0
-	inString, escaped := false, false
-	for i := 0; i < len(data); i++ {
-		c := data[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		var tok string
-		switch c {
-		case '"':
-			inString = true
-			continue
-		case 'N':
-			tok = "NaN"
-		case 'I':
-			tok = "Infinity"
-		case '-':
-			tok = "-Infinity"
-		default:
-			continue
-		}
-		if !bytes.HasPrefix(data[i:], []byte(tok)) {
-			continue
-		}
-		if out == nil {
-			out = make([]byte, 0, len(data)+len(data)/64)
-		}
-		out = append(out, data[last:i]...)
-		out = append(out, '"')
-		out = append(out, tok...)
-		out = append(out, '"')
-		i += len(tok) - 1
-		last = i + 1
-	}
-	if out == nil {
-		return data
-	}
-	return append(out, data[last:]...)
 }
 
 // flexBool accepts both encodings XGBoost has used for default_left: 0/1
@@ -299,7 +245,7 @@ func jsonError(err error) error {
 
 func decodeXGBoostJSON(data []byte) (*xgbSpec, error) {
 	var doc xgbDoc
-	data = quoteNonFinite(data)
+	data = xgbjson.QuoteNonFinite(data)
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, jsonError(err)
 	}
@@ -341,7 +287,7 @@ func decodeXGBoostJSON(data []byte) (*xgbSpec, error) {
 	if spec.numTarget, err = paramInt("num_target", p.NumTarget, 1); err != nil {
 		return nil, err
 	}
-	if spec.baseScore, err = parseBaseScore(p.BaseScore); err != nil {
+	if spec.baseScore, err = xgbjson.ParseBaseScore(p.BaseScore); err != nil {
 		return nil, err
 	}
 	return spec, nil
@@ -484,24 +430,6 @@ func paramInt(name, s string, def int) (int, error) {
 	v, err := strconv.Atoi(s)
 	if err != nil {
 		return 0, fmt.Errorf("learner_model_param.%s %q is not an integer", name, s)
-	}
-	return v, nil
-}
-
-// parseBaseScore reads base_score, written as "5E-1" by XGBoost 1.x and as
-// "[5E-1]" (one entry per target) by 2.x.
-func parseBaseScore(s string) (float64, error) {
-	if s == "" {
-		return 0.5, nil
-	}
-	t := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
-	if i := strings.IndexByte(t, ','); i >= 0 {
-		// Vector base scores (multi-target) all equal in practice; use the first.
-		t = t[:i]
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(t), 32)
-	if err != nil {
-		return 0, fmt.Errorf("base_score %q is not a number", s)
 	}
 	return v, nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/mlectl/mlectl/events"
 	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/gameday/scenario"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/predlog"
 	predapi "github.com/mlectl/mlectl/predlog/api"
@@ -80,11 +81,11 @@ func startStack(t *testing.T) *stack {
 	require.NoError(t, err)
 	known.Log = pipe.Log
 	pipe.Mount(srv)
-	meta.Mount(srv)
+	route.Mount(srv, meta.Routes())
 	srv.AttachRules(am)
 	am.AttachEvents(meta.Recorder(), meta.Events)
 	alerting.Mount(srv, am.AuditedHandler(meta.Auth, meta.Audit))
-	gameday.NewHandler(inj, gameday.HandlerOptions{Auth: meta.Auth, Audit: meta.Audit}).Mount(srv)
+	route.Mount(srv, gameday.NewHandler(inj, gameday.HandlerOptions{Auth: meta.Auth, Audit: meta.Audit}).Routes())
 
 	done := make(chan struct{}, 4)
 	go func() { _ = srv.Serve(ctx, l); done <- struct{}{} }()

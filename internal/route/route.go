@@ -51,8 +51,17 @@ type Mux interface {
 
 // Mount registers every route on m, for callers without a route table
 // (tests, tools that serve one subsystem).
-func Mount(m Mux, routes []Route) {
+func Mount(m Mux, routes []Route) { MountWrapped(m, routes, nil) }
+
+// MountWrapped is Mount with each handler passed through wrap (with its mux
+// pattern) first, when wrap is not nil: a subsystem's own middleware for
+// tests and tools that mount it without the collector's route table.
+func MountWrapped(m Mux, routes []Route, wrap func(pattern string, h http.Handler) http.Handler) {
 	for _, r := range routes {
-		m.Handle(r.MuxPattern(), r.Handler)
+		h := r.Handler
+		if wrap != nil {
+			h = wrap(r.MuxPattern(), h)
+		}
+		m.Handle(r.MuxPattern(), h)
 	}
 }

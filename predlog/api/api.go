@@ -183,7 +183,7 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	h.Register(mux)
+	h.Mount(mux)
 	h.mux = mux
 	return h, nil
 }
@@ -209,17 +209,7 @@ func (h *Handler) Routes() []route.Route {
 
 // Mount registers every route on m, each wrapped by Config.Middleware when
 // set (for tests and tools; the collector mounts its route table).
-func (h *Handler) Mount(m route.Mux) {
-	for _, r := range h.Routes() {
-		if h.cfg.Middleware != nil {
-			r.Handler = h.cfg.Middleware(r.MuxPattern(), r.Handler)
-		}
-		m.Handle(r.MuxPattern(), r.Handler)
-	}
-}
-
-// Register mounts every endpoint on mux; see Mount.
-func (h *Handler) Register(mux *http.ServeMux) { h.Mount(mux) }
+func (h *Handler) Mount(m route.Mux) { route.MountWrapped(m, h.Routes(), h.cfg.Middleware) }
 
 // ServeHTTP serves the endpoints Register mounts.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/drift"
+	"github.com/mlectl/mlectl/internal/testutil"
 	"github.com/mlectl/mlectl/predlog/baseline"
 )
 
@@ -20,10 +21,7 @@ func (e *env) putBytes(path, contentType string, body []byte) (int, string) {
 	req, err := http.NewRequest(http.MethodPut, e.srv.URL+path, bytes.NewReader(body))
 	require.NoError(e.t, err)
 	req.Header.Set("Content-Type", contentType)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(e.t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := testutil.Send(e.t, req)
 	return resp.StatusCode, string(b)
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/contract"
+	"github.com/mlectl/mlectl/internal/testutil"
 	"github.com/mlectl/mlectl/mlmetrics"
 	"github.com/mlectl/mlectl/predlog/store"
 	"github.com/mlectl/mlectl/quality"
@@ -114,11 +115,7 @@ func (e *env) post(path string, enc encoding, body string) (int, IngestResponse)
 
 func (e *env) do(req *http.Request) (int, IngestResponse) {
 	e.t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(e.t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(e.t, err)
+	resp, b := testutil.Send(e.t, req)
 	var out IngestResponse
 	require.NoError(e.t, json.Unmarshal(b, &out), "body %s", b)
 	return resp.StatusCode, out
@@ -128,10 +125,7 @@ func (e *env) put(path, body string) (int, string) {
 	e.t.Helper()
 	req, err := http.NewRequest(http.MethodPut, e.srv.URL+path, strings.NewReader(body))
 	require.NoError(e.t, err)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(e.t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := testutil.Send(e.t, req)
 	return resp.StatusCode, string(b)
 }
 

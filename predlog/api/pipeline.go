@@ -69,7 +69,7 @@ type Pipeline struct {
 }
 
 // OpenPipeline opens the prediction log under dataDir and builds the
-// pipeline. Mount it with Register(mux) (or serve it as an http.Handler) and
+// pipeline. Mount it with Mount(mux) (or serve it as an http.Handler) and
 // run Run(ctx, store, interval) to write its series into the TSDB.
 func OpenPipeline(ctx context.Context, dataDir string, opts PipelineOptions) (*Pipeline, error) {
 	opts.Store.Logger = opts.Logger

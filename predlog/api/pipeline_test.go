@@ -32,7 +32,7 @@ func TestPipelineMountsNextToPrometheusAPI(t *testing.T) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
-	p.Register(mux)
+	p.Mount(mux)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 

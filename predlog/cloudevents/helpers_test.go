@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/contract"
+	"github.com/mlectl/mlectl/internal/testutil"
 	"github.com/mlectl/mlectl/mlmetrics"
 	predapi "github.com/mlectl/mlectl/predlog/api"
 	"github.com/mlectl/mlectl/predlog/store"
@@ -135,11 +136,7 @@ func (e *env) post(f fixture) (int, Response) {
 	req, err := http.NewRequest(http.MethodPost, e.srv.URL+Path, strings.NewReader(f.body))
 	require.NoError(e.t, err)
 	req.Header = f.header.Clone()
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(e.t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(e.t, err)
+	resp, b := testutil.Send(e.t, req)
 	var out Response
 	require.NoError(e.t, json.Unmarshal(b, &out), "body %s", b)
 	return resp.StatusCode, out

@@ -38,7 +38,7 @@ func histogramPipeline(t *testing.T, opts skew.Options) (string, *predapi.Pipeli
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Close() })
 	mux := http.NewServeMux()
-	p.Register(mux)
+	p.Mount(mux)
 	skew.NewHandler(p.Skew, nil).Mount(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

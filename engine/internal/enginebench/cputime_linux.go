@@ -1,4 +1,4 @@
-package explain
+package enginebench
 
 import (
 	"syscall"
@@ -8,8 +8,8 @@ import (
 // rusageThread is RUSAGE_THREAD (Linux): usage of the calling thread only.
 const rusageThread = 1
 
-// threadCPUTime is the user+system CPU time of the calling OS thread.
-func threadCPUTime() (time.Duration, bool) {
+// ThreadCPUTime is the user+system CPU time of the calling OS thread.
+func ThreadCPUTime() (time.Duration, bool) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
 		return 0, false

@@ -1,9 +1,0 @@
-//go:build !linux
-
-package engine_test
-
-import "time"
-
-// threadCPUTime is unavailable off Linux; the benchmark then reports wall
-// clock figures only.
-func threadCPUTime() (time.Duration, bool) { return 0, false }
