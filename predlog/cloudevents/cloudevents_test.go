@@ -30,7 +30,10 @@ func TestKServeFixtures(t *testing.T) {
 	cases := []struct {
 		name, model, fixture string
 		responseFirst        bool
-		want                 []map[string]any
+		// seldon re-types the pair as Seldon Core's executor sends it
+		// (io.seldon.* types, no Ce-Component).
+		seldon bool
+		want   []map[string]any
 	}{
 		{name: "v1 request then response", model: "iris", fixture: "kserve_v1", want: []map[string]any{
 			{"model": "iris", "version": "1.0", "role": "production", "request_id": "0009174a-24a8-4603-b098-09c8799950e9#0",
@@ -48,11 +51,23 @@ func TestKServeFixtures(t *testing.T) {
 				"ts": "2024-05-02T09:15:03.112Z", "latency_ms": json.Number("13.5"), "features": features("6.0", "3.4", "4.5", "1.6"),
 				"prediction": json.Number("1"), "status": "ok"},
 		}},
+		{name: "Seldon Core types, v2 bodies", model: "iris-v2", fixture: "kserve_v2", seldon: true, want: []map[string]any{
+			{"model": "iris-v2", "version": "1.0", "role": "production", "request_id": "5e5a2b16-7c1c-4d39-9a2e-3c2f1b0d8e41#0",
+				"ts": "2024-05-02T09:15:03.112Z", "latency_ms": json.Number("13.5"), "features": features("6.8", "2.8", "4.8", "1.4"),
+				"prediction": json.Number("1"), "status": "ok"},
+			{"model": "iris-v2", "version": "1.0", "role": "production", "request_id": "5e5a2b16-7c1c-4d39-9a2e-3c2f1b0d8e41#1",
+				"ts": "2024-05-02T09:15:03.112Z", "latency_ms": json.Number("13.5"), "features": features("6.0", "3.4", "4.5", "1.6"),
+				"prediction": json.Number("1"), "status": "ok"},
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, irisConfig)
 			first, second := readFixture(t, tc.fixture+"_request.http"), readFixture(t, tc.fixture+"_response.http")
+			if tc.seldon {
+				first = first.with("Ce-Type", "io.seldon.serving.inference.request", "Ce-Component", "")
+				second = second.with("Ce-Type", "io.seldon.serving.inference.response", "Ce-Component", "")
+			}
 			if tc.responseFirst {
 				first, second = second, first
 			}
