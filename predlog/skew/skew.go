@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
+	appendseries "github.com/mlectl/mlectl/internal/series"
+
 	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/drift"
 	"github.com/mlectl/mlectl/predlog"
@@ -342,11 +344,7 @@ func (t *Tracker) rotate(now time.Time) {
 func (t *Tracker) AppendTo(ctx context.Context, db storage.Appendable, ts time.Time) error {
 	t.mu.Lock()
 	t.rotate(ts)
-	type out struct {
-		lset labels.Labels
-		v    float64
-	}
-	var samples []out
+	var samples []appendseries.Sample
 	keys := make([]mvKey, 0, len(t.models))
 	for k := range t.models {
 		keys = append(keys, k)
@@ -363,10 +361,10 @@ func (t *Tracker) AppendTo(ctx context.Context, db storage.Appendable, ts time.T
 		total := map[string]int{}
 		for _, s := range m.scores {
 			if s.feature == "\x00prediction" {
-				samples = append(samples, out{labels.FromStrings("__name__", MetricPrediction, "against", s.against, "method", s.method, "model", k.model, "version", k.version), s.v})
+				samples = append(samples, appendseries.Sample{Labels: labels.FromStrings("__name__", MetricPrediction, "against", s.against, "method", s.method, "model", k.model, "version", k.version), V: s.v})
 				continue
 			}
-			samples = append(samples, out{labels.FromStrings("__name__", MetricScore, "against", s.against, "feature", s.feature, "method", s.method, "model", k.model, "version", k.version), s.v})
+			samples = append(samples, appendseries.Sample{Labels: labels.FromStrings("__name__", MetricScore, "against", s.against, "feature", s.feature, "method", s.method, "model", k.model, "version", k.version), V: s.v})
 			if s.isDefault {
 				v := 0.0
 				if s.drifted {
@@ -374,33 +372,15 @@ func (t *Tracker) AppendTo(ctx context.Context, db storage.Appendable, ts time.T
 					drifted[s.against]++
 				}
 				total[s.against]++
-				samples = append(samples, out{labels.FromStrings("__name__", MetricDrifted, "against", s.against, "feature", s.feature, "model", k.model, "version", k.version), v})
+				samples = append(samples, appendseries.Sample{Labels: labels.FromStrings("__name__", MetricDrifted, "against", s.against, "feature", s.feature, "model", k.model, "version", k.version), V: v})
 			}
 		}
 		for _, against := range []string{AgainstBaseline, AgainstHistory} {
 			if total[against] > 0 {
-				samples = append(samples, out{labels.FromStrings("__name__", MetricShare, "against", against, "model", k.model, "version", k.version),
-					float64(drifted[against]) / float64(total[against])})
+				samples = append(samples, appendseries.Sample{Labels: labels.FromStrings("__name__", MetricShare, "against", against, "model", k.model, "version", k.version), V: float64(drifted[against]) / float64(total[against])})
 			}
 		}
 	}
 	t.mu.Unlock()
-	if len(samples) == 0 {
-		return nil
-	}
-	app := db.Appender(ctx)
-	ms := ts.UnixMilli()
-	for _, s := range samples {
-		if math.IsNaN(s.v) || math.IsInf(s.v, 0) {
-			continue
-		}
-		if _, err := app.Append(0, s.lset, ms, s.v); err != nil {
-			_ = app.Rollback()
-			return fmt.Errorf("append %s: %w", s.lset, err)
-		}
-	}
-	if err := app.Commit(); err != nil {
-		return fmt.Errorf("commit drift series: %w", err)
-	}
-	return nil
+	return appendseries.AppendFinite(ctx, db, ts, "drift series", samples)
 }

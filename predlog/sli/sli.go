@@ -2,7 +2,6 @@ package sli
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/mlectl/mlectl/internal/series"
 
 	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/predlog"
@@ -215,11 +216,7 @@ func (t *Tracker) rotate(now time.Time) {
 // AppendTo closes windows that are due at ts and writes the values of every
 // model version's last closed window.
 func (t *Tracker) AppendTo(ctx context.Context, db storage.Appendable, ts time.Time) error {
-	type sample struct {
-		lset labels.Labels
-		v    float64
-	}
-	var samples []sample
+	var samples []series.Sample
 	t.mu.Lock()
 	t.rotate(ts)
 	keys := make([]mvKey, 0, len(t.models))
@@ -236,40 +233,22 @@ func (t *Tracker) AppendTo(ctx context.Context, db storage.Appendable, ts time.T
 		m := t.models[k]
 		c := &m.last
 		if m.everExplained && c.records > 0 {
-			samples = append(samples, sample{labels.FromStrings("__name__", MetricExplanationCover, "model", k.model, "version", k.version),
-				float64(c.explained) / float64(c.records)})
+			samples = append(samples, series.Sample{Labels: labels.FromStrings("__name__", MetricExplanationCover, "model", k.model, "version", k.version), V: float64(c.explained) / float64(c.records)})
 		}
 		for _, name := range sortedKeys(c.meanAbs) {
 			samples = append(samples,
-				sample{labels.FromStrings("__name__", MetricAttributionMeanAbs, "feature", name, "model", k.model, "version", k.version), c.meanAbs[name]},
-				sample{labels.FromStrings("__name__", MetricAttributionChange, "feature", name, "model", k.model, "version", k.version), c.change[name]})
+				series.Sample{Labels: labels.FromStrings("__name__", MetricAttributionMeanAbs, "feature", name, "model", k.model, "version", k.version), V: c.meanAbs[name]},
+				series.Sample{Labels: labels.FromStrings("__name__", MetricAttributionChange, "feature", name, "model", k.model, "version", k.version), V: c.change[name]})
 		}
 		for _, name := range sortedKeys(c.fresh) {
 			for i, q := range Quantiles {
-				samples = append(samples, sample{labels.FromStrings("__name__", MetricFreshness, "feature", name, "model", k.model,
-					"quantile", strconv.FormatFloat(q, 'g', -1, 64), "version", k.version), c.fresh[name][i]})
+				samples = append(samples, series.Sample{Labels: labels.FromStrings("__name__", MetricFreshness, "feature", name, "model", k.model,
+					"quantile", strconv.FormatFloat(q, 'g', -1, 64), "version", k.version), V: c.fresh[name][i]})
 			}
 		}
 	}
 	t.mu.Unlock()
-	if len(samples) == 0 {
-		return nil
-	}
-	app := db.Appender(ctx)
-	ms := ts.UnixMilli()
-	for _, s := range samples {
-		if math.IsNaN(s.v) || math.IsInf(s.v, 0) {
-			continue
-		}
-		if _, err := app.Append(0, s.lset, ms, s.v); err != nil {
-			_ = app.Rollback()
-			return fmt.Errorf("append %s: %w", s.lset, err)
-		}
-	}
-	if err := app.Commit(); err != nil {
-		return fmt.Errorf("commit explanation and freshness series: %w", err)
-	}
-	return nil
+	return series.AppendFinite(ctx, db, ts, "explanation and freshness series", samples)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
