@@ -68,23 +68,9 @@ func runShadowScore(ctx context.Context, args []string, stdout, stderr io.Writer
 		threads     = fs.Int("threads", 0, "scoring goroutines (default: all cores)")
 		backendName = fs.String("backend", "cpu", backendFlagHelp)
 	)
-	if err := describeFlags(fs, args); err != nil {
+	helped, err := parseModelInputFlags(fs, args, modelPath, inputPath)
+	if helped || err != nil {
 		return err
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
-	if *modelPath == "" {
-		return usagef("--model is required")
-	}
-	if *inputPath == "" {
-		return usagef("--input is required")
 	}
 	format, inFormat, err := parseShadowFormats(*formatName, *inputFormat)
 	if err != nil {
@@ -121,6 +107,30 @@ func runShadowScore(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // parseShadowFormats parses the --format and --input-format flags.
+// parseModelInputFlags parses the flags of a command that reads a model
+// file and an input file (shadow score, shadow explain): no positional
+// arguments, --model and --input required. helped: -h printed the usage.
+func parseModelInputFlags(fs *flag.FlagSet, args []string, modelPath, inputPath *string) (helped bool, err error) {
+	if err := describeFlags(fs, args); err != nil {
+		return false, err
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return true, nil
+		}
+		return false, usagef("%v", err)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return false, usagef("unexpected argument %q", fs.Arg(0))
+	case *modelPath == "":
+		return false, usagef("--model is required")
+	case *inputPath == "":
+		return false, usagef("--input is required")
+	}
+	return false, nil
+}
+
 func parseShadowFormats(modelFormat, inputFormat string) (model.Format, dataset.Format, error) {
 	mf, err := model.ParseFormat(modelFormat)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,22 +40,9 @@ func runShadowExplain(ctx context.Context, args []string, stdout, stderr io.Writ
 		labelColumn = fs.Int("label-column", -1, "0-based CSV/TSV column holding a label, dropped before explaining")
 		threads     = fs.Int("threads", 0, "goroutines (default: all cores)")
 	)
-	if err := describeFlags(fs, args); err != nil {
+	helped, err := parseModelInputFlags(fs, args, modelPath, inputPath)
+	if helped || err != nil {
 		return err
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
-	}
-	switch {
-	case fs.NArg() > 0:
-		return usagef("unexpected argument %q", fs.Arg(0))
-	case *modelPath == "":
-		return usagef("--model is required")
-	case *inputPath == "":
-		return usagef("--input is required")
 	}
 	format, inFormat, err := parseShadowFormats(*formatName, *inputFormat)
 	if err != nil {
