@@ -328,23 +328,33 @@ func (o *OpenCL) Margins(m *model.XGBoostJSON, b engine.Batch) ([]float32, error
 	return res, nil
 }
 
+// deviceArgs checks a device backend's Score arguments: an XGBoost model
+// (the kernels' only kind), a valid batch of its width and an output buffer
+// of its size.
+func deviceArgs(backend string, m engine.Model, b engine.Batch, out []float64) (*model.XGBoostJSON, error) {
+	x, ok := m.(*model.XGBoostJSON)
+	if !ok {
+		return nil, fmt.Errorf("%s backend scores XGBoost models only, not %T (use the cpu backend)", backend, m)
+	}
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	if b.Cols != m.NumFeatures() {
+		return nil, fmt.Errorf("input has %d feature columns, the model expects %d", b.Cols, m.NumFeatures())
+	}
+	if nOut := m.NumOutputs(); len(out) != b.Rows*nOut {
+		return nil, fmt.Errorf("output buffer holds %d values, want %d rows x %d outputs", len(out), b.Rows, nOut)
+	}
+	return x, nil
+}
+
 // Score implements engine.Backend for XGBoost models (any format
 // engine/model reads); other models are refused, the caller keeps them on
 // the CPU backend.
 func (o *OpenCL) Score(ctx context.Context, m engine.Model, b engine.Batch, out []float64) error {
-	x, ok := m.(*model.XGBoostJSON)
-	if !ok {
-		return fmt.Errorf("opencl backend scores XGBoost models only, not %T (use the cpu backend)", m)
-	}
-	if err := b.Validate(); err != nil {
+	x, err := deviceArgs("opencl", m, b, out)
+	if err != nil {
 		return err
-	}
-	if b.Cols != m.NumFeatures() {
-		return fmt.Errorf("input has %d feature columns, the model expects %d", b.Cols, m.NumFeatures())
-	}
-	nOut := m.NumOutputs()
-	if len(out) != b.Rows*nOut {
-		return fmt.Errorf("output buffer holds %d values, want %d rows x %d outputs", len(out), b.Rows, nOut)
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()

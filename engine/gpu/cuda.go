@@ -407,20 +407,11 @@ func (c *CUDA) Margins(m *model.XGBoostJSON, b engine.Batch) ([]float32, error) 
 
 // Score implements engine.Backend for XGBoost models.
 func (c *CUDA) Score(ctx context.Context, m engine.Model, b engine.Batch, out []float64) error {
-	x, ok := m.(*model.XGBoostJSON)
-	if !ok {
-		return fmt.Errorf("cuda backend scores XGBoost models only, not %T (use the cpu backend)", m)
-	}
-	if err := b.Validate(); err != nil {
+	x, err := deviceArgs("cuda", m, b, out)
+	if err != nil {
 		return err
 	}
-	if b.Cols != m.NumFeatures() {
-		return fmt.Errorf("input has %d feature columns, the model expects %d", b.Cols, m.NumFeatures())
-	}
 	nOut := m.NumOutputs()
-	if len(out) != b.Rows*nOut {
-		return fmt.Errorf("output buffer holds %d values, want %d rows x %d outputs", len(out), b.Rows, nOut)
-	}
 	c.mu.Lock()
 	f := c.models[x]
 	c.mu.Unlock()
