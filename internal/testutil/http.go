@@ -1,9 +1,13 @@
 package testutil
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"sort"
 	"strings"
 	"testing"
 
@@ -44,4 +48,24 @@ func DoJSON(t testing.TB, method, url, token, body string) (int, map[string]any)
 	var out map[string]any
 	require.NoError(t, json.Unmarshal(b, &out), string(b))
 	return code, out
+}
+
+// ExportedRecords reads a model's prediction records back through the
+// collector's NDJSON export at base (from 2000 on), as JSON objects with
+// numbers kept as json.Number, sorted by request id.
+func ExportedRecords(t testing.TB, base, model string) []map[string]any {
+	t.Helper()
+	q := url.Values{"model": {model}, "from": {"2000-01-01T00:00:00Z"}}
+	code, b := Do(t, http.MethodGet, base+"/api/v1/predictions/export?"+q.Encode(), "", "")
+	require.Equal(t, http.StatusOK, code, string(b))
+	var out []map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	for dec.More() {
+		var m map[string]any
+		require.NoError(t, dec.Decode(&m))
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i]["request_id"]) < fmt.Sprint(out[j]["request_id"]) })
+	return out
 }

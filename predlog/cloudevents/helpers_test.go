@@ -2,15 +2,11 @@ package cloudevents
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -145,22 +141,7 @@ func (e *env) post(f fixture) (int, Response) {
 // records exports model's records as decoded JSON objects, sorted by request id.
 func (e *env) records(model string) []map[string]any {
 	e.t.Helper()
-	resp, err := http.Get(e.srv.URL + "/api/v1/predictions/export?" + url.Values{"model": {model}, "from": {"2000-01-01T00:00:00Z"}}.Encode())
-	require.NoError(e.t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(e.t, err)
-	require.Equal(e.t, http.StatusOK, resp.StatusCode, string(b))
-	var out []map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	for dec.More() {
-		var m map[string]any
-		require.NoError(e.t, dec.Decode(&m))
-		out = append(out, m)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i]["request_id"].(string) < out[j]["request_id"].(string) })
-	return out
+	return testutil.ExportedRecords(e.t, e.srv.URL, model)
 }
 
 // series writes the handler's series into a fresh TSDB at the clock's time

@@ -8,12 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/internal/testutil"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
@@ -72,22 +72,7 @@ func (e *env) post(contentType string, body []byte) (int, []byte) {
 // records exports model's records as JSON objects, sorted by request id.
 func (e *env) records(model string) []map[string]any {
 	e.t.Helper()
-	resp, err := http.Get(e.srv.URL + "/api/v1/predictions/export?" + url.Values{"model": {model}, "from": {"2000-01-01T00:00:00Z"}}.Encode())
-	require.NoError(e.t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(e.t, err)
-	require.Equal(e.t, http.StatusOK, resp.StatusCode, string(b))
-	var out []map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	for dec.More() {
-		var m map[string]any
-		require.NoError(e.t, dec.Decode(&m))
-		out = append(out, m)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i]["request_id"].(string) < out[j]["request_id"].(string) })
-	return out
+	return testutil.ExportedRecords(e.t, e.srv.URL, model)
 }
 
 // predictionLogs is what an OpenTelemetry SDK logger of a model server
