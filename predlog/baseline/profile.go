@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/mlectl/mlectl/api"
@@ -38,10 +37,6 @@ func FromFrame(model, version string, f *drift.Frame, categorical []string, now 
 		return nil, errors.New("baseline: model and version are required")
 	}
 	p := &Profile{Model: model, Version: version, Rows: f.Rows, Created: now.UTC()}
-	// One sort buffer serves every numerical column: a training set of
-	// many columns then costs one column's copy, not one per column
-	// waiting for the collector.
-	var scratch []float64
 	for _, c := range f.Columns {
 		fp := Feature{Name: c.Name, Count: c.Len(), Missing: c.Missing}
 		switch {
@@ -69,7 +64,13 @@ func FromFrame(model, version string, f *drift.Frame, categorical []string, now 
 			}
 		default:
 			fp.Type = Numerical
-			scratch = numeric(&fp, c.Values, scratch)
+			var sum exactSum
+			for _, v := range c.Values {
+				sum.add(v)
+			}
+			if _, err := numeric(&fp, int64(len(c.Values)), &sum, sliceSource(c.Values)); err != nil {
+				return nil, fmt.Errorf("baseline: column %q: %w", c.Name, err)
+			}
 		}
 		p.Features = append(p.Features, fp)
 	}
@@ -83,49 +84,88 @@ func numberText(v float64) string {
 	return fmt.Sprintf("%g", v)
 }
 
-// numeric profiles values, sorting a copy in scratch, which it returns
-// for the next column; the profile keeps nothing of scratch.
-func numeric(fp *Feature, values, scratch []float64) []float64 {
-	if len(values) == 0 {
-		return scratch
+// numeric profiles a numerical column of n present values, which src
+// replays and whose exact sum is sum. The CSV path (FromFrame, values in
+// memory) and the Parquet path (ProfileParquet, column chunks re-read)
+// both come here, so the same table gives the same profile to the bit:
+// the mean is the exact sum rounded once, the standard deviation the
+// exact sum of the rounded squared deviations, and the order statistics
+// (min, max, numpy's linear deciles, the sample) exact, none depending on
+// the order the values arrive in.
+func numeric(fp *Feature, n int64, sum *exactSum, src valueSource) (passes int, err error) {
+	if n == 0 {
+		return 0, nil
 	}
-	s := append(scratch[:0], values...)
-	sort.Float64s(s)
-	fp.Min, fp.Max = s[0], s[len(s)-1]
-	var sum float64
-	for _, v := range s {
-		sum += v
-	}
-	fp.Mean = sum / float64(len(s))
-	var ss float64
-	for _, v := range s {
-		ss += (v - fp.Mean) * (v - fp.Mean)
-	}
-	fp.Std = math.Sqrt(ss / float64(len(s)))
+	fp.Mean = sum.Float64() / float64(n)
+	ranks := []int64{0, n - 1}
 	for i := 0; i <= 10; i++ {
-		fp.Quantiles = append(fp.Quantiles, quantile(s, float64(i)/10))
+		lo, _ := quantilePos(n, float64(i)/10)
+		ranks = append(ranks, lo, min(lo+1, n-1))
 	}
-	if len(s) <= MaxSample {
-		fp.Sample = slices.Clone(s)
-		return s
+	sample := min(n, MaxSample)
+	for i := range sample {
+		ranks = append(ranks, sampleRank(n, i))
 	}
-	fp.Sample = make([]float64, MaxSample)
+	slices.Sort(ranks)
+	ranks = slices.Compact(ranks)
+
+	var ss exactSum
+	mean := fp.Mean
+	vals, passes, err := orderStatistics(n, ranks, src, func(batch []float64) {
+		for _, v := range batch {
+			d := v - mean
+			ss.add(float64(d * d)) // the conversion keeps d*d from fusing into the addition
+		}
+	})
+	if err != nil {
+		return passes, err
+	}
+	at := func(r int64) float64 {
+		i, _ := slices.BinarySearch(ranks, r)
+		return vals[i]
+	}
+	fp.Std = math.Sqrt(ss.Float64() / float64(n))
+	fp.Min, fp.Max = at(0), at(n-1)
+	for i := 0; i <= 10; i++ {
+		lo, frac := quantilePos(n, float64(i)/10)
+		if lo >= n-1 {
+			fp.Quantiles = append(fp.Quantiles, at(n-1))
+			continue
+		}
+		a, b := at(lo), at(lo+1)
+		fp.Quantiles = append(fp.Quantiles, a+frac*(b-a))
+	}
+	fp.Sample = make([]float64, sample)
 	for i := range fp.Sample {
-		// The midpoint order statistic of each of MaxSample equal slices.
-		fp.Sample[i] = s[int((float64(i)+0.5)*float64(len(s))/MaxSample)]
+		fp.Sample[i] = at(sampleRank(n, int64(i)))
 	}
-	return s
+	return passes, nil
 }
 
-// quantile is numpy's default (linear) quantile of sorted s.
-func quantile(s []float64, q float64) float64 {
-	pos := q * float64(len(s)-1)
-	lo := int(math.Floor(pos))
-	if lo >= len(s)-1 {
-		return s[len(s)-1]
+// quantilePos is where numpy's default (linear) quantile q of n sorted
+// values lies: between ranks lo and lo+1, frac of the way.
+func quantilePos(n int64, q float64) (lo int64, frac float64) {
+	pos := q * float64(n-1)
+	lo = int64(math.Floor(pos))
+	return lo, pos - float64(lo)
+}
+
+// sampleRank is the rank of sample value i: every value when there are at
+// most MaxSample, else the midpoint order statistic of each of MaxSample
+// equal slices.
+func sampleRank(n, i int64) int64 {
+	if n <= MaxSample {
+		return i
 	}
-	frac := pos - float64(lo)
-	return s[lo] + frac*(s[lo+1]-s[lo])
+	return int64((float64(i) + 0.5) * float64(n) / MaxSample)
+}
+
+// sliceSource replays an in-memory column.
+func sliceSource(values []float64) valueSource {
+	return func(visit func([]float64)) error {
+		visit(values)
+		return nil
+	}
 }
 
 // Sketch builds the drift sketch of a feature's training distribution, the

@@ -64,7 +64,12 @@ func TestSampleIsOrderStatistics(t *testing.T) {
 		vals[i] = float64((i * 7919) % n) // a permutation of 0..n-1
 	}
 	var f Feature
-	numeric(&f, vals, nil)
+	var sum exactSum
+	for _, v := range vals {
+		sum.add(v)
+	}
+	_, err := numeric(&f, int64(n), &sum, sliceSource(vals))
+	require.NoError(t, err)
 	require.Len(t, f.Sample, MaxSample)
 	for i, v := range f.Sample {
 		// Sample i is the order statistic at rank (i+0.5)*n/MaxSample.
