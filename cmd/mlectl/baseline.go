@@ -63,20 +63,13 @@ func runBaseline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 
 	path := pos[2]
-	frame, err := readTrainingFile(path)
-	if err != nil {
-		return usagef("%s: %v", path, err)
-	}
 	var categorical []string
 	for _, c := range strings.Split(*cats, ",") {
 		if c = strings.TrimSpace(c); c != "" {
-			if frame.Column(c) == nil {
-				return usagef("--categorical: %s has no column %q", path, c)
-			}
 			categorical = append(categorical, c)
 		}
 	}
-	p, err := baseline.FromFrame(model, version, frame, categorical, time.Now())
+	p, err := profileTrainingFile(model, version, path, categorical, time.Now())
 	if err != nil {
 		return usagef("%v", err)
 	}

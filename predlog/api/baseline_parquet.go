@@ -68,23 +68,21 @@ func (h *Handler) profileParquet(r *http.Request, body io.Reader, model, version
 	if !baseline.IsParquet(firstBytes(f)) {
 		return nil, nil, errBadParquet{"body: not a Parquet file (no PAR1 magic at its start)"}
 	}
-	frame, err := baseline.ReadParquet(f, size)
-	if err != nil {
-		return nil, nil, errBadParquet{"body: " + err.Error()}
-	}
 	var categorical []string
 	for _, c := range strings.Split(r.URL.Query().Get("categorical"), ",") {
-		if c = strings.TrimSpace(c); c == "" {
-			continue
+		if c = strings.TrimSpace(c); c != "" {
+			categorical = append(categorical, c)
 		}
-		if frame.Column(c) == nil {
-			return nil, nil, errBadParquet{fmt.Sprintf("categorical: the Parquet file has no column %q", c)}
-		}
-		categorical = append(categorical, c)
 	}
-	p, err := baseline.FromFrame(model, version, frame, categorical, h.cfg.Now())
-	if err != nil {
-		return nil, nil, errBadParquet{err.Error()}
+	// Profiled straight from the spooled file, in memory that does not
+	// grow with its rows.
+	p, err := baseline.ProfileParquet(model, version, f, size, categorical, h.cfg.Now())
+	var unknown *baseline.UnknownColumnError
+	switch {
+	case errors.As(err, &unknown):
+		return nil, nil, errBadParquet{fmt.Sprintf("categorical: the Parquet file has no column %q", unknown.Column)}
+	case err != nil:
+		return nil, nil, errBadParquet{"body: " + err.Error()}
 	}
 	b, err := p.Marshal()
 	if err != nil {

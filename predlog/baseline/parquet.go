@@ -8,7 +8,9 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
@@ -24,9 +26,17 @@ const ParquetMagic = "PAR1"
 // the start of a Parquet file.
 func IsParquet(head []byte) bool { return bytes.HasPrefix(head, []byte(ParquetMagic)) }
 
-// ReadParquetFile reads a Parquet training set into the frame the CSV path
-// builds; see ReadParquet. Malformed content is a *drift.InputError.
-func ReadParquetFile(path string) (*drift.Frame, error) {
+// UnknownColumnError is a column named in categorical that the training
+// set does not have (a typo, refused rather than ignored).
+type UnknownColumnError struct{ Column string }
+
+func (e *UnknownColumnError) Error() string {
+	return fmt.Sprintf("the training set has no column %q", e.Column)
+}
+
+// ProfileParquetFile profiles the Parquet training set at path; see
+// ProfileParquet. Malformed content is a *drift.InputError naming the path.
+func ProfileParquetFile(model, version, path string, categorical []string, now time.Time) (*Profile, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
@@ -36,39 +46,49 @@ func ReadParquetFile(path string) (*drift.Frame, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	f, err := ReadParquet(fh, st.Size())
-	if err != nil {
+	p, err := ProfileParquet(model, version, fh, st.Size(), categorical, now)
+	var unknown *UnknownColumnError
+	if err != nil && !errors.As(err, &unknown) {
 		return nil, &drift.InputError{Msg: fmt.Sprintf("parse %s: %v", path, err)}
 	}
-	return f, nil
+	return p, err
 }
 
-// ReadParquet reads a flat Parquet table of size bytes from r into a
-// drift.Frame typed as drift.ParseCSV types the same table written as CSV,
-// so FromFrame gives the same profile for both:
+// ProfileParquet profiles a flat Parquet table of size bytes read from r,
+// giving the profile FromFrame gives for the same table read by
+// drift.ParseCSV, byte for byte once marshalled:
 //   - BOOLEAN, INT32, INT64 (DECIMAL scaled), FLOAT and DOUBLE columns are
-//     numerical; an integer column with nulls is float, as in pandas, and a
-//     boolean column with nulls is text ("True"/"False"), as pandas reads
-//     such a CSV column;
+//     numerical, except a boolean column with nulls, which is text
+//     ("True"/"False") as pandas reads such a CSV column;
 //   - BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY columns (strings, dictionary
 //     encoded or not) are categorical, every value kept as written (a
 //     Parquet string "NA" is a category; only null is missing);
-//   - a null is a missing cell, as an empty CSV cell is.
+//   - a null, or a floating-point NaN, is a missing cell, as an empty or
+//     NaN CSV cell is;
+//   - a column named in categorical is categorical even when numeric;
+//     naming a column the file lacks is an *UnknownColumnError.
 //
-// It streams: one column chunk's pages at a time, row group by row group,
-// through r's ReadAt; the file is never held in memory, only the frame's
-// values (8 bytes per numerical cell, 4 per categorical one) and one page.
-// Sizes the footer claims are checked against size before anything is
-// allocated from them, and a file the decoder cannot read is an error
-// naming the column and row group, never a panic.
-func ReadParquet(r io.ReaderAt, size int64) (frame *drift.Frame, err error) {
+// Its memory does not depend on the number of rows: one sequential pass
+// over the row groups counts every column (categories with their counts,
+// numbers with an exact sum), then each numerical column's chunks are
+// re-read, one column at a time, to find its order statistics exactly
+// (orderStatistics: a few passes of bounded buckets; Parquet's column
+// layout makes a pass over one column read only that column's bytes). At
+// most one page per column is decoded at a time. Sizes the footer claims
+// are checked against size before anything is allocated from them, and a
+// file the decoder cannot read is an error naming the column and row
+// group, never a panic.
+func ProfileParquet(model, version string, r io.ReaderAt, size int64, categorical []string, now time.Time) (p *Profile, err error) {
 	defer func() {
 		// parquet-go's decoders trust some lengths inside pages; a damaged
 		// page must be an error for the operator, not a crashed collector.
-		if p := recover(); p != nil {
-			frame, err = nil, fmt.Errorf("parquet: malformed file: %v", p)
+		if x := recover(); x != nil {
+			p, err = nil, fmt.Errorf("parquet: malformed file: %v", x)
 		}
 	}()
+	if model == "" || version == "" {
+		return nil, errors.New("baseline: model and version are required")
+	}
 	if size < 12 {
 		return nil, fmt.Errorf("parquet: file of %d bytes is too short (a Parquet file has at least 12)", size)
 	}
@@ -86,24 +106,15 @@ func ReadParquet(r io.ReaderAt, size int64) (frame *drift.Frame, err error) {
 	leaves := pf.Root().Columns()
 	cols := make([]*parquetColumn, len(leaves))
 	for i, c := range leaves {
-		pc, err := newParquetColumn(c)
+		pc, err := newParquetColumn(c, slices.Contains(categorical, c.Name()))
 		if err != nil {
 			return nil, fmt.Errorf("parquet: %w", err)
 		}
 		cols[i] = pc
 	}
-	rows := pf.NumRows()
-	// Preallocate for the rows the footer claims, so the columns never
-	// grow by copying, but never more than four times the file's size in
-	// all: a damaged footer's row count must not become an allocation (a
-	// real file past this bound, say a column of one repeated value that
-	// run-length encoding packs into a few bytes, grows by append).
-	prealloc := int(min(rows, 4*size/(8*int64(max(len(cols), 1)))))
-	for _, c := range cols {
-		if c.object {
-			c.col.Codes = make([]uint32, 0, prealloc)
-		} else {
-			c.col.Values = make([]float64, 0, prealloc)
+	for _, name := range categorical {
+		if !slices.ContainsFunc(cols, func(c *parquetColumn) bool { return c.name == name }) {
+			return nil, &UnknownColumnError{Column: name}
 		}
 	}
 	buf := make([]parquet.Value, 4096)
@@ -113,20 +124,32 @@ func ReadParquet(r io.ReaderAt, size int64) (frame *drift.Frame, err error) {
 			return nil, fmt.Errorf("parquet: row group %d has %d columns, the schema %d", g, len(chunks), len(cols))
 		}
 		for i, chunk := range chunks {
-			n, err := cols[i].readChunk(chunk, rg.NumRows(), buf)
-			if err != nil {
-				return nil, fmt.Errorf("parquet: column %q, row group %d: %w", cols[i].col.Name, g, err)
-			}
-			if n != rg.NumRows() {
-				return nil, fmt.Errorf("parquet: column %q, row group %d: %d values for %d rows", cols[i].col.Name, g, n, rg.NumRows())
+			if err := readChunk(chunk, rg.NumRows(), buf, cols[i].add); err != nil {
+				return nil, fmt.Errorf("parquet: column %q, row group %d: %w", cols[i].name, g, err)
 			}
 		}
 	}
-	frame = &drift.Frame{Rows: int(rows), Columns: make([]*drift.Column, len(cols))}
+	p = &Profile{Model: model, Version: version, Rows: int(pf.NumRows()), Created: now.UTC()}
 	for i, c := range cols {
-		frame.Columns[i] = c.finish()
+		fp, err := c.profile(func(visit func([]float64)) error {
+			fbuf := make([]float64, 0, len(buf))
+			for g, rg := range pf.RowGroups() {
+				err := readChunk(rg.ColumnChunks()[i], rg.NumRows(), buf, func(vals []parquet.Value) {
+					fbuf, _ = c.numbers(vals, fbuf[:0])
+					visit(fbuf)
+				})
+				if err != nil {
+					return fmt.Errorf("row group %d: %w", g, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("parquet: column %q: %w", c.name, err)
+		}
+		p.Features = append(p.Features, fp)
 	}
-	return frame, nil
+	return p, nil
 }
 
 // checkParquetLayout refuses a footer whose row counts or column chunk
@@ -222,18 +245,30 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// parquetColumn accumulates one leaf column into a drift.Column.
+// parquetColumn profiles one leaf column: the first pass counts, the
+// order statistics re-read it.
 type parquetColumn struct {
-	col    *drift.Column
-	kind   parquet.Kind
-	object bool // strings, or booleans turned to text by a null
-	scale  float64
-	labels map[string]uint32
-	nulls  bool
+	name        string
+	kind        parquet.Kind
+	scale       float64
+	categorical bool // named in categorical: numbers counted by their text
+	present     int64
+	missing     int64
+	sum         exactSum
+	// cats are the categories in order of first appearance, index finds
+	// a string's, numIndex a categorical number's.
+	cats     []Category
+	index    map[string]int
+	numIndex map[float64]int
+	// A boolean column is numerical without nulls and text with: both
+	// are kept until the pass ends; boolFirst is the first value seen.
+	trues, falses int64
+	boolFirst     float64
+	fbuf          []float64
 }
 
-func newParquetColumn(c *parquet.Column) (*parquetColumn, error) {
-	pc := &parquetColumn{col: &drift.Column{Name: c.Name()}, kind: c.Type().Kind(), scale: 1}
+func newParquetColumn(c *parquet.Column, categorical bool) (*parquetColumn, error) {
+	pc := &parquetColumn{name: c.Name(), kind: c.Type().Kind(), scale: 1, categorical: categorical}
 	switch pc.kind {
 	case parquet.Boolean, parquet.Float, parquet.Double:
 	case parquet.Int32, parquet.Int64:
@@ -246,149 +281,194 @@ func newParquetColumn(c *parquet.Column) (*parquetColumn, error) {
 			}
 		}
 	case parquet.ByteArray, parquet.FixedLenByteArray:
-		pc.object = true
-		pc.labels = map[string]uint32{}
+		pc.index = map[string]int{}
 	default:
 		return nil, fmt.Errorf("column %q has physical type %s, which a training profile cannot use (want boolean, int32, int64, float, double or a string)", c.Name(), pc.kind)
+	}
+	if categorical {
+		pc.numIndex = map[float64]int{}
 	}
 	return pc, nil
 }
 
-// readChunk appends a column chunk's values page by page and returns how
-// many values (nulls included) it held. A page claiming more values than
-// the row group has rows left is refused before it is decoded: a few bytes
-// of run-length levels can claim billions of nulls.
-func (pc *parquetColumn) readChunk(chunk parquet.ColumnChunk, rows int64, buf []parquet.Value) (int64, error) {
+// readChunk hands a column chunk's values to add page by page, checking
+// the chunk holds exactly rows values (nulls included). A page claiming
+// more values than the row group has rows left is refused before it is
+// decoded: a few bytes of run-length levels can claim billions of nulls.
+func readChunk(chunk parquet.ColumnChunk, rows int64, buf []parquet.Value, add func([]parquet.Value)) error {
 	pages := chunk.Pages()
 	defer pages.Close()
 	var n int64
 	for {
 		page, err := pages.ReadPage()
 		if errors.Is(err, io.EOF) {
-			return n, nil
+			break
 		}
 		if err != nil {
-			return n, err
+			return err
 		}
 		if k := page.NumValues(); k < 0 || k > rows-n {
 			parquet.Release(page)
-			return n, fmt.Errorf("a page claims %d values, more than the %d rows left in the row group", k, rows-n)
+			return fmt.Errorf("a page claims %d values, more than the %d rows left in the row group", k, rows-n)
 		}
 		values := page.Values()
 		for {
 			k, err := values.ReadValues(buf)
 			if n += int64(k); n > rows {
 				parquet.Release(page)
-				return n, fmt.Errorf("pages hold more values than the row group's %d rows", rows)
+				return fmt.Errorf("pages hold more values than the row group's %d rows", rows)
 			}
-			pc.add(buf[:k])
+			add(buf[:k])
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
 				parquet.Release(page)
-				return n, err
+				return err
 			}
 		}
 		parquet.Release(page)
 	}
+	if n != rows {
+		return fmt.Errorf("%d values for %d rows", n, rows)
+	}
+	return nil
 }
 
-func (pc *parquetColumn) add(vals []parquet.Value) {
-	c := pc.col
+// numbers appends the present values of a numerical column's vals to dst
+// as float64 (booleans 1 and 0, decimals scaled) and counts the missing
+// ones: nulls and NaNs.
+func (pc *parquetColumn) numbers(vals []parquet.Value, dst []float64) ([]float64, int) {
+	missing := 0
 	// One loop per kind: the kind switch stays out of the per-value path.
 	switch pc.kind {
 	case parquet.Boolean:
 		for _, v := range vals {
 			switch {
 			case v.IsNull():
-				c.Missing++
+				missing++
 			case v.Boolean():
-				c.Values = append(c.Values, 1)
+				dst = append(dst, 1)
 			default:
-				c.Values = append(c.Values, 0)
+				dst = append(dst, 0)
 			}
 		}
 	case parquet.Int32:
 		for _, v := range vals {
 			if v.IsNull() {
-				c.Missing++
+				missing++
 			} else {
-				c.Values = append(c.Values, float64(v.Int32())/pc.scale)
+				dst = append(dst, float64(v.Int32())/pc.scale)
 			}
 		}
 	case parquet.Int64:
 		for _, v := range vals {
 			if v.IsNull() {
-				c.Missing++
+				missing++
 			} else {
-				c.Values = append(c.Values, float64(v.Int64())/pc.scale)
+				dst = append(dst, float64(v.Int64())/pc.scale)
 			}
 		}
 	case parquet.Float:
 		for _, v := range vals {
-			if v.IsNull() {
-				c.Missing++
+			if f := v.Float(); v.IsNull() || f != f {
+				missing++
 			} else {
-				c.Values = append(c.Values, float64(v.Float()))
+				dst = append(dst, float64(f))
 			}
 		}
 	case parquet.Double:
 		for _, v := range vals {
-			if v.IsNull() {
-				c.Missing++
+			if f := v.Double(); v.IsNull() || f != f {
+				missing++
 			} else {
-				c.Values = append(c.Values, v.Double())
+				dst = append(dst, f)
 			}
 		}
-	default:
+	}
+	return dst, missing
+}
+
+// add counts one batch of the first pass.
+func (pc *parquetColumn) add(vals []parquet.Value) {
+	if pc.index != nil {
 		for _, v := range vals {
 			if v.IsNull() {
-				c.Missing++
+				pc.missing++
 				continue
 			}
 			b := v.ByteArray()
-			code, ok := pc.labels[string(b)]
+			i, ok := pc.index[string(b)]
 			if !ok {
-				code = uint32(len(c.Labels))
+				i = len(pc.cats)
 				label := string(b)
-				c.Labels = append(c.Labels, label)
-				pc.labels[label] = code
+				pc.index[label] = i
+				pc.cats = append(pc.cats, Category{Value: label})
 			}
-			c.Codes = append(c.Codes, code)
+			pc.cats[i].Count++
+			pc.present++
+		}
+		return
+	}
+	var missing int
+	pc.fbuf, missing = pc.numbers(vals, pc.fbuf[:0])
+	pc.missing += int64(missing)
+	pc.present += int64(len(pc.fbuf))
+	if pc.kind == parquet.Boolean {
+		for _, v := range pc.fbuf {
+			if pc.trues+pc.falses == 0 {
+				pc.boolFirst = v
+			}
+			if v == 1 {
+				pc.trues++
+			} else {
+				pc.falses++
+			}
 		}
 	}
-	pc.nulls = c.Missing > 0
+	if pc.categorical {
+		for _, v := range pc.fbuf {
+			i, ok := pc.numIndex[v]
+			if !ok {
+				i = len(pc.cats)
+				pc.numIndex[v] = i
+				pc.cats = append(pc.cats, Category{Value: numberText(v)})
+			}
+			pc.cats[i].Count++
+		}
+		return
+	}
+	for _, v := range pc.fbuf {
+		pc.sum.add(v)
+	}
 }
 
-// finish types the column as drift.ParseCSV types the same cells.
-func (pc *parquetColumn) finish() *drift.Column {
-	c := pc.col
+// profile is the column's feature once the first pass is done; src
+// re-reads a numerical column for its order statistics.
+func (pc *parquetColumn) profile(src valueSource) (Feature, error) {
+	fp := Feature{Name: pc.name, Count: int(pc.present), Missing: int(pc.missing)}
 	switch {
-	case pc.object:
-		c.DType = drift.DTypeObject
-	case pc.kind == parquet.Boolean && pc.nulls:
+	case pc.index != nil:
+		fp.Type, fp.Categories = Categorical, pc.cats
+	case pc.kind == parquet.Boolean && pc.missing > 0:
 		// pandas reads True/False with missing cells as text.
-		c.DType = drift.DTypeObject
-		index := map[float64]uint32{}
-		c.Codes = make([]uint32, 0, len(c.Values))
-		for _, b := range c.Values {
-			code, ok := index[b]
-			if !ok {
-				code = uint32(len(c.Labels))
-				index[b] = code
-				c.Labels = append(c.Labels, map[float64]string{1: "True", 0: "False"}[b])
-			}
-			c.Codes = append(c.Codes, code)
+		fp.Type = Categorical
+		cats := []Category{{Value: "True", Count: int(pc.trues)}, {Value: "False", Count: int(pc.falses)}}
+		if pc.boolFirst == 0 {
+			cats[0], cats[1] = cats[1], cats[0]
 		}
-		c.Values = nil
-	case pc.kind == parquet.Boolean:
-		c.DType = drift.DTypeBool
-	case (pc.kind == parquet.Int32 || pc.kind == parquet.Int64) && pc.scale == 1 && !pc.nulls && len(c.Values) > 0:
-		c.DType = drift.DTypeInt
+		for _, c := range cats {
+			if c.Count > 0 {
+				fp.Categories = append(fp.Categories, c)
+			}
+		}
+	case pc.categorical:
+		fp.Type, fp.Categories = Categorical, pc.cats
 	default:
-		c.DType = drift.DTypeFloat
+		fp.Type = Numerical
+		if _, err := numeric(&fp, pc.present, &pc.sum, src); err != nil {
+			return fp, err
+		}
 	}
-	pc.labels = nil
-	return c
+	return fp, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"flag"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -58,17 +59,41 @@ func profileJSON(t *testing.T, frame *drift.Frame, categorical []string) string 
 	return string(b)
 }
 
+// parquetProfileJSON profiles a Parquet table as the CLI does and returns
+// the stored JSON.
+func parquetProfileJSON(t *testing.T, data []byte, categorical []string) string {
+	t.Helper()
+	p, err := ProfileParquet("m", "v1", bytes.NewReader(data), int64(len(data)), categorical, time.Unix(1700000000, 0))
+	require.NoError(t, err)
+	b, err := p.Marshal()
+	require.NoError(t, err)
+	return string(b)
+}
+
 func TestParquetProfileMatchesCSV(t *testing.T) {
+	budgets := []struct {
+		name    string
+		keys    int64
+		buckets int
+	}{
+		{"as shipped", selectCollectKeys, selectBuckets},
+		// A training set of millions of rows takes several passes over
+		// the column chunks; small budgets make these ones do the same.
+		{"multi-pass", 2000, 1 << 12},
+	}
 	for _, fx := range parquetFixtures {
-		t.Run(fx.name, func(t *testing.T) {
-			fromCSV, err := drift.ReadCSVFile(fx.csv)
-			require.NoError(t, err)
-			fromParquet, err := ReadParquetFile(fx.parquet)
-			require.NoError(t, err)
-			want := profileJSON(t, fromCSV, fx.categorical)
-			got := profileJSON(t, fromParquet, fx.categorical)
-			require.Equal(t, want, got, "profile JSON of %s differs from %s's", fx.parquet, fx.csv)
-		})
+		for _, bd := range budgets {
+			t.Run(fx.name+"/"+bd.name, func(t *testing.T) {
+				smallSelectBudgets(t, bd.keys, bd.buckets)
+				fromCSV, err := drift.ReadCSVFile(fx.csv)
+				require.NoError(t, err)
+				data, err := os.ReadFile(fx.parquet)
+				require.NoError(t, err)
+				want := profileJSON(t, fromCSV, fx.categorical)
+				got := parquetProfileJSON(t, data, fx.categorical)
+				require.Equal(t, want, got, "profile JSON of %s differs from %s's", fx.parquet, fx.csv)
+			})
+		}
 	}
 }
 
@@ -104,32 +129,66 @@ func TestParquetNullsAndTypes(t *testing.T) {
 		"7,4.5,Paris,false,True,x\n"
 	var buf bytes.Buffer
 	require.NoError(t, csvToParquet([]byte(table), &buf, 3, 64))
-	fromParquet, err := ReadParquet(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	require.NoError(t, err)
 	fromCSV, err := drift.ParseCSV([]byte(table))
 	require.NoError(t, err)
-	assert.Equal(t, profileJSON(t, fromCSV, nil), profileJSON(t, fromParquet, nil))
-	assert.Equal(t, profileJSON(t, fromCSV, []string{"id"}), profileJSON(t, fromParquet, []string{"id"}))
+	for _, cats := range [][]string{nil, {"id"}, {"flag", "ok"}} {
+		assert.Equal(t, profileJSON(t, fromCSV, cats), parquetProfileJSON(t, buf.Bytes(), cats), "categorical %v", cats)
+	}
 
+	p, err := ProfileParquet("m", "v1", bytes.NewReader(buf.Bytes()), int64(buf.Len()), nil, time.Unix(0, 0))
+	require.NoError(t, err)
 	tests := []struct {
 		col     string
-		dtype   drift.DType
+		typ     string
 		missing int
 	}{
-		{"id", drift.DTypeFloat, 1}, // an int column with a null is float, as in pandas
-		{"score", drift.DTypeFloat, 2},
-		{"city", drift.DTypeObject, 2},
-		{"flag", drift.DTypeBool, 0},
-		{"ok", drift.DTypeObject, 1}, // True/False with a null is text, as in pandas
-		{"note", drift.DTypeObject, 2},
+		{"id", Numerical, 1},
+		{"score", Numerical, 2},
+		{"city", Categorical, 2},
+		{"flag", Numerical, 0},
+		{"ok", Categorical, 1}, // True/False with a null is text, as in pandas
+		{"note", Categorical, 2},
 	}
 	for _, tt := range tests {
-		c := fromParquet.Column(tt.col)
-		require.NotNil(t, c, tt.col)
-		assert.Equal(t, tt.dtype, c.DType, tt.col)
-		assert.Equal(t, tt.missing, c.Missing, tt.col)
+		f := p.Feature(tt.col)
+		require.NotNil(t, f, tt.col)
+		assert.Equal(t, tt.typ, f.Type, tt.col)
+		assert.Equal(t, tt.missing, f.Missing, tt.col)
+		assert.Equal(t, 7, f.Count+f.Missing, tt.col)
 	}
-	assert.Equal(t, 7, fromParquet.Rows)
+	assert.Equal(t, 7, p.Rows)
+}
+
+// TestParquetNaNIsMissing: a NaN stored in a Parquet double column (pandas
+// writes one for a missing float unless told otherwise) is a missing cell,
+// as the CSV reader reads a NaN cell; before, it was profiled as a number
+// and its mean was NaN.
+func TestParquetNaNIsMissing(t *testing.T) {
+	type row struct {
+		X float64 `parquet:"x"`
+		Y float32 `parquet:"y"`
+	}
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[row](&buf)
+	_, err := w.Write([]row{{1, 1}, {math.NaN(), float32(math.NaN())}, {3, 2}})
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	fromCSV, err := drift.ParseCSV([]byte("x,y\n1,1\nNaN,nan\n3,2\n"))
+	require.NoError(t, err)
+	assert.Equal(t, profileJSON(t, fromCSV, nil), parquetProfileJSON(t, buf.Bytes(), nil))
+	p, err := ProfileParquet("m", "v1", bytes.NewReader(buf.Bytes()), int64(buf.Len()), nil, time.Unix(0, 0))
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.Feature("x").Missing)
+	assert.Equal(t, 2.0, p.Feature("x").Mean)
+}
+
+func TestProfileParquetRefusesAnUnknownCategoricalColumn(t *testing.T) {
+	_, err := ProfileParquetFile("m", "v1", "testdata/bike_hour.parquet", []string{"season", "seasn"}, time.Unix(0, 0))
+	var unknown *UnknownColumnError
+	require.ErrorAs(t, err, &unknown)
+	assert.Equal(t, "seasn", unknown.Column)
+	_, err = ProfileParquetFile("", "v1", "testdata/bike_hour.parquet", nil, time.Unix(0, 0))
+	assert.ErrorContains(t, err, "model and version are required")
 }
 
 func TestIsParquet(t *testing.T) {
@@ -174,7 +233,7 @@ func TestReadParquetRefusesHostileFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadParquet(bytes.NewReader(tt.data), int64(len(tt.data)))
+			_, err := ProfileParquet("m", "v1", bytes.NewReader(tt.data), int64(len(tt.data)), nil, time.Unix(0, 0))
 			require.Error(t, err)
 			t.Log(err)
 			assert.Contains(t, err.Error(), tt.want)
@@ -185,13 +244,13 @@ func TestReadParquetRefusesHostileFiles(t *testing.T) {
 func TestReadParquetFileNamesThePath(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "train.parquet")
 	require.NoError(t, os.WriteFile(path, []byte("PAR1 not really"), 0o644))
-	_, err := ReadParquetFile(path)
+	_, err := ProfileParquetFile("m", "v1", path, nil, time.Unix(0, 0))
 	var ie *drift.InputError
 	require.ErrorAs(t, err, &ie)
 	assert.True(t, strings.HasPrefix(err.Error(), "parse "+path), err.Error())
 }
 
-// FuzzReadParquet: any bytes give a frame or an error, never a panic or an
+// FuzzReadParquet: any bytes give a profile or an error, never a panic or an
 // allocation the input cannot justify.
 func FuzzReadParquet(f *testing.F) {
 	for _, path := range []string{"testdata/bike_hour.parquet", "testdata/adult.parquet"} {
@@ -203,13 +262,13 @@ func FuzzReadParquet(f *testing.F) {
 	require.NoError(f, csvToParquet([]byte("a,b,c\n1,,x\n,2.5,\n3,1,y\n"), &buf, 2, 64))
 	f.Add(buf.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
-		frame, err := ReadParquet(bytes.NewReader(data), int64(len(data)))
+		p, err := ProfileParquet("m", "v1", bytes.NewReader(data), int64(len(data)), nil, time.Unix(0, 0))
 		if err != nil {
 			return
 		}
-		for _, c := range frame.Columns {
-			if c.Len()+c.Missing != frame.Rows {
-				t.Fatalf("column %q: %d values and %d missing for %d rows", c.Name, c.Len(), c.Missing, frame.Rows)
+		for _, f := range p.Features {
+			if f.Count+f.Missing != p.Rows {
+				t.Fatalf("column %q: %d values and %d missing for %d rows", f.Name, f.Count, f.Missing, p.Rows)
 			}
 		}
 	})
