@@ -67,6 +67,13 @@ type selInterval struct {
 	nsub    int
 }
 
+// selBucket is one histogram bucket: how many keys fell in it and the
+// lowest and highest of them (kept together: one cache line per visit).
+type selBucket struct {
+	count  int64
+	lo, hi uint64
+}
+
 // orderStatistics returns the values at the given ranks (0-based, sorted,
 // distinct, each below n) of the n values src replays — exactly, as
 // sorting them would, in memory that does not depend on n: a radix
@@ -100,10 +107,10 @@ func orderStatistics(n int64, ranks []int64, src valueSource, firstPass func([]f
 	}
 	ivs := []*selInterval{{lo: 0, hi: math.MaxUint64, count: n, nr: len(ranks)}}
 	var (
-		keyBuf     []uint64
-		counts     []int64
-		lows, high []uint64
-		his        []uint64
+		keyBuf  []uint64
+		buckets []selBucket
+		los     []uint64
+		his     []uint64
 	)
 	passes := 0
 	for len(ivs) > 0 {
@@ -136,10 +143,10 @@ func orderStatistics(n int64, ranks []int64, src valueSource, firstPass func([]f
 			b = max(bits.Len(uint(selectBuckets/split))-1, 1)
 		}
 		var off int64
-		buckets := 0
-		his = his[:0]
+		nb := 0
+		los, his = los[:0], his[:0]
 		for _, iv := range ivs {
-			his = append(his, iv.hi)
+			los, his = append(los, iv.lo), append(his, iv.hi)
 			if iv.collect {
 				iv.keys = keyBuf[off:off:(off + iv.count)]
 				off += iv.count
@@ -150,13 +157,13 @@ func orderStatistics(n int64, ranks []int64, src valueSource, firstPass func([]f
 			if nb := bits.Len64(w); nb > b {
 				iv.shift = uint(nb - b)
 			}
-			iv.base, iv.nsub = buckets, int(w>>iv.shift)+1
-			buckets += iv.nsub
+			iv.base, iv.nsub = nb, int(w>>iv.shift)+1
+			nb += iv.nsub
 		}
-		if len(counts) < buckets {
-			counts, lows, high = make([]int64, buckets), make([]uint64, buckets), make([]uint64, buckets)
+		if len(buckets) < nb {
+			buckets = make([]selBucket, nb)
 		}
-		clear(counts[:buckets])
+		clear(buckets[:nb])
 
 		var overflow bool
 		visit := func(batch []float64) {
@@ -165,28 +172,25 @@ func orderStatistics(n int64, ranks []int64, src valueSource, firstPass func([]f
 			}
 			for _, v := range batch {
 				k := sortKey(v)
-				var iv *selInterval
-				if len(ivs) == 1 {
-					iv = ivs[0]
-				} else {
-					// The first interval whose hi is at least k.
-					i, j := 0, len(his)
-					for i < j {
-						h := int(uint(i+j) >> 1)
-						if his[h] < k {
-							i = h + 1
-						} else {
-							j = h
+				i := 0
+				if len(ivs) > 1 {
+					// The first interval whose hi is at least k, by a
+					// branch-free binary search (a conditional move per
+					// step: the keys come in no order a predictor learns).
+					base, m := 0, len(his)
+					for m > 1 {
+						half := m >> 1
+						if his[base+half-1] < k {
+							base += half
 						}
+						m -= half
 					}
-					if i == len(his) {
-						continue
-					}
-					iv = ivs[i]
+					i = base
 				}
-				if k < iv.lo || k > iv.hi {
-					continue
+				if k < los[i] || k > his[i] {
+					continue // in no wanted interval
 				}
+				iv := ivs[i]
 				if iv.collect {
 					if int64(len(iv.keys)) == iv.count {
 						overflow = true
@@ -195,15 +199,15 @@ func orderStatistics(n int64, ranks []int64, src valueSource, firstPass func([]f
 					iv.keys = append(iv.keys, k)
 					continue
 				}
-				j := iv.base + int((k-iv.lo)>>iv.shift)
-				if counts[j] == 0 {
-					lows[j], high[j] = k, k
-				} else if k < lows[j] {
-					lows[j] = k
-				} else if k > high[j] {
-					high[j] = k
+				bk := &buckets[iv.base+int((k-iv.lo)>>iv.shift)]
+				if bk.count == 0 {
+					bk.lo, bk.hi = k, k
+				} else if k < bk.lo {
+					bk.lo = k
+				} else if k > bk.hi {
+					bk.hi = k
 				}
-				counts[j]++
+				bk.count++
 			}
 		}
 		if err := src(visit); err != nil {
@@ -229,7 +233,8 @@ func orderStatistics(n int64, ranks []int64, src valueSource, firstPass func([]f
 			}
 			below, r, end := iv.below, iv.first, iv.first+iv.nr
 			for j := iv.base; j < iv.base+iv.nsub; j++ {
-				c := counts[j]
+				bk := buckets[j]
+				c := bk.count
 				if c == 0 {
 					continue
 				}
@@ -239,12 +244,12 @@ func orderStatistics(n int64, ranks []int64, src valueSource, firstPass func([]f
 				}
 				switch {
 				case r == start:
-				case lows[j] == high[j]:
+				case bk.lo == bk.hi:
 					for q := start; q < r; q++ {
-						out[q] = keyValue(lows[j])
+						out[q] = keyValue(bk.lo)
 					}
 				default:
-					next = append(next, &selInterval{lo: lows[j], hi: high[j], below: below, count: c, first: start, nr: r - start})
+					next = append(next, &selInterval{lo: bk.lo, hi: bk.hi, below: below, count: c, first: start, nr: r - start})
 				}
 				below += c
 			}
