@@ -131,8 +131,8 @@ func (p *parser) request(data []byte) (*rows, error) {
 			return nil, bad("inputs", "must be an array of tensors, not a %s", t)
 		}
 		p.v2("inputs", v, true)
-	} else {
-		return nil, bad("instances", `missing: a v1 request has "instances", an Open Inference Protocol v2 request "inputs"`)
+	} else if !p.seldonRequest(data) {
+		return nil, bad("instances", `missing: a v1 request has "instances", an Open Inference Protocol v2 request "inputs", a Seldon Core SeldonMessage "data", "jsonData" or "strData"`)
 	}
 	if p.err != nil {
 		return nil, p.err
@@ -435,8 +435,10 @@ func (p *parser) response(data []byte) (*rows, error) {
 		p.v2("outputs", v, false)
 	} else if _, t, _, err := jsonparser.Get(data, "error"); err == nil && t == jsonparser.String {
 		return &rows{failed: true}, nil
-	} else {
-		return nil, bad("predictions", `missing: a v1 response has "predictions", an Open Inference Protocol v2 response "outputs", a failed one "error"`)
+	} else if failed, ok := p.seldonResponse(data); failed {
+		return &rows{failed: true}, nil
+	} else if !ok {
+		return nil, bad("predictions", `missing: a v1 response has "predictions", an Open Inference Protocol v2 response "outputs", a Seldon Core SeldonMessage "data", "jsonData" or "strData", a failed one "error"`)
 	}
 	if p.err != nil {
 		return nil, p.err

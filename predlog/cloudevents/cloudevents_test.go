@@ -241,7 +241,7 @@ func TestBadEvents(t *testing.T) {
 		{"bad annotations", ok.with("Ce-Annotations", "[1]"), 400, "Ce-Annotations is not a JSON object"},
 		{"not json", fixture{ok.header, `{"instances":[[1,2,3,4]]`}, 400, "body is not valid JSON"},
 		{"not an object", fixture{ok.header, `[1]`}, 400, "body must be a JSON object"},
-		{"neither v1 nor v2", fixture{ok.header, `{"data":{"ndarray":[[1]]}}`}, 400, `instances missing: a v1 request has "instances"`},
+		{"neither v1, v2 nor Seldon", fixture{ok.header, `{"rows":[[1]]}`}, 400, `instances missing: a v1 request has "instances"`},
 		{"instances not array", fixture{ok.header, `{"instances":{"a":1}}`}, 400, "instances must be an array"},
 		{"short instance", fixture{ok.header, `{"instances":[[1,2,3,4],[1,2,3]]}`}, 400, `instances[1] has 3 values but model "iris" has 4 feature names`},
 		{"nested value", fixture{ok.header, `{"instances":[[1,2,[3],4]]}`}, 400, "instances[0][2] must be a number, string, boolean or null"},

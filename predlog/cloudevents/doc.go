@@ -2,7 +2,8 @@
 // InferenceService logger (spec.predictor.logger) and Seldon Core's request
 // logger POST every inference request and response as two CloudEvents that
 // share their id (Ce-Id). The handler decodes both bodies (KServe's v1
-// protocol and the Open Inference Protocol v2), joins the two halves by id
+// protocol, the Open Inference Protocol v2 and Seldon Core's SeldonMessage),
+// joins the two halves by id
 // within a bounded window, and turns each instance of the batch into the
 // prediction record a POST /api/v1/predictions line would give: it writes
 // that NDJSON line and decodes it with predlog.Decoder, so numbers keep the
