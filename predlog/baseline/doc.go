@@ -9,7 +9,11 @@
 // is itself a quantile summary with rank error below 1/MaxSample). A
 // categorical feature keeps every category with its count.
 //
-// A training set is a CSV file (drift.ParseCSV) or a Parquet file
-// (ReadParquet, parquet-go), read into the same drift.Frame, so the same
-// table in either format gives a byte-identical profile.
+// A training set is a CSV file (drift.ParseCSV, then FromFrame) or a
+// Parquet file (ProfileParquet, parquet-go). Both compute every statistic
+// through numeric — an exact, order-independent sum for the mean and
+// deviation, an exact multi-pass selection for the order statistics — so
+// the same table in either format gives a byte-identical profile, while
+// the Parquet path re-reads column chunks instead of keeping the values
+// and needs memory independent of the number of rows.
 package baseline
