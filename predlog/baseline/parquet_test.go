@@ -199,7 +199,7 @@ func TestIsParquet(t *testing.T) {
 	assert.False(t, IsParquet(nil))
 }
 
-func TestReadParquetRefusesHostileFiles(t *testing.T) {
+func TestProfileParquetRefusesHostileFiles(t *testing.T) {
 	good, err := os.ReadFile("testdata/bike_hour.parquet")
 	require.NoError(t, err)
 	hugeFooter := bytes.Clone(good)
@@ -241,7 +241,7 @@ func TestReadParquetRefusesHostileFiles(t *testing.T) {
 	}
 }
 
-func TestReadParquetFileNamesThePath(t *testing.T) {
+func TestProfileParquetFileNamesThePath(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "train.parquet")
 	require.NoError(t, os.WriteFile(path, []byte("PAR1 not really"), 0o644))
 	_, err := ProfileParquetFile("m", "v1", path, nil, time.Unix(0, 0))
@@ -250,9 +250,9 @@ func TestReadParquetFileNamesThePath(t *testing.T) {
 	assert.True(t, strings.HasPrefix(err.Error(), "parse "+path), err.Error())
 }
 
-// FuzzReadParquet: any bytes give a profile or an error, never a panic or an
+// FuzzProfileParquet: any bytes give a profile or an error, never a panic or an
 // allocation the input cannot justify.
-func FuzzReadParquet(f *testing.F) {
+func FuzzProfileParquet(f *testing.F) {
 	for _, path := range []string{"testdata/bike_hour.parquet", "testdata/adult.parquet"} {
 		b, err := os.ReadFile(path)
 		require.NoError(f, err)
