@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	rtrace "runtime/trace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -130,6 +131,7 @@ func (g *queryGate) ingesting(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.enterIngest()
 		defer g.leaveIngest()
+		defer rtrace.StartRegion(r.Context(), "ingest").End()
 		h.ServeHTTP(w, r)
 	})
 }

@@ -2,12 +2,16 @@ package collector
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/mlectl/mlectl/auth"
+	"github.com/mlectl/mlectl/internal/route"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/prompb"
 	"github.com/stretchr/testify/assert"
@@ -109,4 +113,45 @@ func TestQueryGateTurnsUnderConcurrentReads(t *testing.T) {
 	assert.Empty(t, ts.queries.cpu, "every CPU turn was handed back")
 	assert.Empty(t, ts.queries.slots, "every query slot was handed back")
 	assert.Zero(t, ts.queries.ingest.Load())
+}
+
+// Prediction records and the other mounted ingest routes count as ingest
+// in flight, as remote write does, so running queries yield to them;
+// mounted reads do not.
+func TestQueryGateMountedIngestRoutesCountAsIngest(t *testing.T) {
+	srv, err := New(Config{}, nil, nil)
+	require.NoError(t, err)
+	inFlight := map[string]int64{}
+	probe := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			inFlight[name] = srv.queries.ingest.Load()
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}
+	srv.Mount(
+		route.Route{Method: http.MethodPost, Pattern: "/api/v1/predictions", Role: auth.RoleIngest, Handler: probe("predictions")},
+		route.Route{Method: http.MethodPut, Pattern: "/api/v1/baselines/{model}/{version}", Role: auth.RoleIngest, Handler: probe("baseline")},
+		route.Route{Method: http.MethodGet, Pattern: "/api/v1/predictions/export", Role: auth.RoleViewer, Handler: probe("export")},
+	)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	for _, tc := range []struct {
+		name, method, path string
+		want               int64
+	}{
+		{"predictions", http.MethodPost, "/api/v1/predictions", 1},
+		{"baseline", http.MethodPut, "/api/v1/baselines/m/v1", 1},
+		{"export", http.MethodGet, "/api/v1/predictions/export", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, hs.URL+tc.path, nil)
+			require.NoError(t, err)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusNoContent, resp.StatusCode)
+			assert.Equal(t, tc.want, inFlight[tc.name])
+			assert.Zero(t, srv.queries.ingest.Load(), "ingest left the gate")
+		})
+	}
 }
