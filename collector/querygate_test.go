@@ -13,6 +13,7 @@ import (
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/internal/route"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/prometheus/prompb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -154,4 +155,50 @@ func TestQueryGateMountedIngestRoutesCountAsIngest(t *testing.T) {
 			assert.Zero(t, srv.queries.ingest.Load(), "ingest left the gate")
 		})
 	}
+}
+
+// A query pauses for ingest within its budget: half its time so far plus
+// a grace, less what it has paused, each pause at most maxYield.
+func TestQueryPauseBudget(t *testing.T) {
+	start := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		elapsed time.Duration
+		paused  time.Duration
+		want    time.Duration
+	}{
+		{"a fresh query has the grace", 0, 0, pauseGrace},
+		{"half of its time, capped at maxYield", 100 * time.Millisecond, 0, maxYield},
+		{"less what it paused", 10 * time.Millisecond, 7 * time.Millisecond, 5*time.Millisecond + pauseGrace - 7*time.Millisecond},
+		{"spent", 100 * time.Millisecond, 55 * time.Millisecond, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := pauseBudget{start: start, paused: tc.paused}
+			assert.Equal(t, tc.want, b.allowance(start.Add(tc.elapsed), maxYield))
+		})
+	}
+	fresh := pauseBudget{}
+	assert.Equal(t, pauseGrace, fresh.allowance(start, maxYield), "the first check starts the clock")
+	assert.Equal(t, start, fresh.start)
+}
+
+// A query whose pause budget is spent does not pause, however long ingest
+// stays in flight; without ingest in flight none pauses.
+func TestQueryYieldWithinBudget(t *testing.T) {
+	g := newQueryGate(2, prometheus.NewRegistry())
+	ctx := context.Background()
+	g.yield(ctx, &pauseBudget{})
+	assert.Zero(t, testutil.ToFloat64(g.yielded), "no ingest in flight")
+	g.enterIngest()
+	defer g.leaveIngest()
+	spent := pauseBudget{start: time.Now(), paused: time.Hour}
+	g.yield(ctx, &spent)
+	assert.Zero(t, testutil.ToFloat64(g.yielded), "budget spent")
+	assert.Equal(t, time.Hour, spent.paused)
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	fresh := pauseBudget{}
+	g.yield(cancelled, &fresh)
+	assert.Equal(t, 1.0, testutil.ToFloat64(g.yielded), "a fresh query pauses (here until its context ends)")
+	assert.Positive(t, fresh.paused)
 }
