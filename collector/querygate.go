@@ -221,7 +221,11 @@ type turnKey struct{}
 
 // turn is one read's CPU turn; only the read's own goroutine touches it
 // (the engine evaluates a query on the goroutine that serves it).
-type turn struct{ held bool }
+type turn struct {
+	held bool
+	// budget is the read's pauses for ingest, over all its selectors.
+	budget pauseBudget
+}
 
 // reading wraps a read route that touches storage: it runs in a CPU turn.
 func (g *queryGate) reading(h http.Handler) http.Handler {
@@ -293,7 +297,12 @@ type yieldingQuerier struct {
 
 func (q yieldingQuerier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
 	t, _ := ctx.Value(turnKey{}).(*turn)
-	return &yieldingSeriesSet{SeriesSet: q.Querier.Select(ctx, sortSeries, hints, ms...), ctx: ctx, gate: q.gate, turn: t}
+	set := &yieldingSeriesSet{SeriesSet: q.Querier.Select(ctx, sortSeries, hints, ms...), ctx: ctx, gate: q.gate, turn: t}
+	set.budget = &set.own
+	if t != nil {
+		set.budget = &t.budget
+	}
+	return set
 }
 
 type yieldingSeriesSet struct {
@@ -303,8 +312,11 @@ type yieldingSeriesSet struct {
 	turn *turn // the read's CPU turn; nil outside reading
 	// n counts the samples read through all of this set's iterators (they
 	// run on the query's goroutine, one after another).
-	n      int
-	budget pauseBudget
+	n int
+	// budget is the read's (its turn's) pause budget, or own outside
+	// reading (rule evaluation).
+	budget *pauseBudget
+	own    pauseBudget
 }
 
 func (s *yieldingSeriesSet) At() storage.Series {
@@ -347,7 +359,7 @@ func (s *yieldingSeriesSet) advance(k int) {
 	if before/handOverEvery != s.n/handOverEvery {
 		s.gate.handOver(s.turn)
 	}
-	s.gate.yield(s.ctx, &s.budget)
+	s.gate.yield(s.ctx, s.budget)
 }
 
 func (it *yieldingIterator) Next() chunkenc.ValueType {

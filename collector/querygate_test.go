@@ -14,6 +14,7 @@ import (
 	"github.com/mlectl/mlectl/internal/route"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -201,4 +202,24 @@ func TestQueryYieldWithinBudget(t *testing.T) {
 	g.yield(cancelled, &fresh)
 	assert.Equal(t, 1.0, testutil.ToFloat64(g.yielded), "a fresh query pauses (here until its context ends)")
 	assert.Positive(t, fresh.paused)
+}
+
+// The selectors of one read share its pause budget (a query with many
+// selectors pauses no longer than one with one); outside a read each
+// selector has its own.
+func TestQueryPauseBudgetPerRead(t *testing.T) {
+	st := openTestStore(t, t.TempDir())
+	t.Cleanup(func() { _ = st.Close() })
+	q, err := yieldingQueryable{st, newQueryGate(2, prometheus.NewRegistry())}.Querier(0, 1000)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = q.Close() })
+	m := labels.MustNewMatcher(labels.MatchEqual, "__name__", "up")
+	read := &turn{held: true}
+	ctx := context.WithValue(context.Background(), turnKey{}, read)
+	a := q.Select(ctx, false, nil, m).(*yieldingSeriesSet)
+	b := q.Select(ctx, false, nil, m).(*yieldingSeriesSet)
+	assert.Same(t, &read.budget, a.budget)
+	assert.Same(t, &read.budget, b.budget)
+	c := q.Select(context.Background(), false, nil, m).(*yieldingSeriesSet)
+	assert.Same(t, &c.own, c.budget)
 }
