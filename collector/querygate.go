@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	rtrace "runtime/trace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,9 +28,16 @@ import (
 //   - of the reads that touch storage (query, query_range, series, labels,
 //     remote read, …) at most cpuShare run on a CPU at once: half of
 //     GOMAXPROCS, at least one. The others wait their turn, and a running
-//     one hands its turn over every yieldEvery samples when another is
+//     one hands its turn over every handOverEvery samples when another is
 //     waiting. So at least half the CPUs are always free for ingest, the
-//     HTTP server and the garbage collector, however many queries come in.
+//     HTTP server and the garbage collector, however many queries come in;
+//   - a running query pauses while ingest requests are in flight (checked
+//     every yieldEvery samples), for as long as they are, within a budget:
+//     its pauses add up to at most maxPausedShare of its time (plus
+//     pauseGrace), each at most maxYield. A burst of remote writes (a
+//     sender's shards flushing together) thus gets every CPU, as when no
+//     query runs, while under ingest that never stops a query still runs
+//     at least half the time.
 type queryGate struct {
 	slots    chan struct{}
 	cpu      chan struct{} // turns on a CPU (half of GOMAXPROCS, at least 1)
@@ -45,13 +53,24 @@ type queryGate struct {
 
 const (
 	// yieldEvery is how many samples a query's iterator reads between
-	// checks for ingest in flight (a check is one atomic load).
-	yieldEvery = 1024
+	// checks for ingest in flight (a check is one atomic load), a fraction
+	// of a millisecond of evaluation.
+	yieldEvery = 256
+	// handOverEvery is how many samples a read evaluates in its CPU turn
+	// before it hands the turn to a waiting read.
+	handOverEvery = 1024
 	// seriesCost is what opening a series' iterator counts for: the store
 	// may read and decode the series' whole range there.
 	seriesCost = 64
-	// maxYield bounds one pause of a query for ingest.
-	maxYield = 2 * time.Millisecond
+	// maxYield bounds one pause of a query for ingest: long enough for a
+	// burst of concurrent remote writes to finish on a loaded machine.
+	maxYield = 20 * time.Millisecond
+	// maxPausedShare bounds the share of a query's time spent paused for
+	// ingest, so that ingest that never stops slows queries at most 2×.
+	maxPausedShare = 0.5
+	// pauseGrace is what a query may pause before it has run long enough
+	// to have earned pauses.
+	pauseGrace = 5 * time.Millisecond
 )
 
 func newQueryGate(maxConcurrency int, reg prometheus.Registerer) *queryGate {
@@ -130,6 +149,7 @@ func (g *queryGate) ingesting(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.enterIngest()
 		defer g.leaveIngest()
+		defer rtrace.StartRegion(r.Context(), "ingest").End()
 		h.ServeHTTP(w, r)
 	})
 }
@@ -154,23 +174,46 @@ func (g *queryGate) leaveIngest() {
 	g.ingest.Store(int64(g.n))
 }
 
-// yield pauses the calling query while ingest is in flight, at most
-// maxYield or until ctx ends.
-func (g *queryGate) yield(ctx context.Context) {
+// pauseBudget is what one query has paused for ingest so far; only the
+// query's own goroutine touches it.
+type pauseBudget struct {
+	start  time.Time
+	paused time.Duration
+}
+
+// allowance is how long the query may pause now: maxPausedShare of its
+// time so far plus pauseGrace, less what it has paused, at most maxYield.
+func (b *pauseBudget) allowance(now time.Time, maxYield time.Duration) time.Duration {
+	if b.start.IsZero() {
+		b.start = now
+	}
+	earned := time.Duration(maxPausedShare*float64(now.Sub(b.start))) + pauseGrace - b.paused
+	return min(earned, maxYield)
+}
+
+// yield pauses the calling query while ingest is in flight, within the
+// query's pause budget b, or until ctx ends.
+func (g *queryGate) yield(ctx context.Context, b *pauseBudget) {
 	if g.ingest.Load() == 0 {
+		return
+	}
+	now := time.Now()
+	wait := b.allowance(now, g.maxYield)
+	if wait <= 0 {
 		return
 	}
 	g.mu.Lock()
 	idle := g.idle
 	g.mu.Unlock()
 	g.yielded.Inc()
-	t := time.NewTimer(g.maxYield)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-idle:
 	case <-t.C:
 	case <-ctx.Done():
 	}
+	b.paused += time.Since(now)
 }
 
 // turnKey carries a read's *turn in its request context.
@@ -178,7 +221,11 @@ type turnKey struct{}
 
 // turn is one read's CPU turn; only the read's own goroutine touches it
 // (the engine evaluates a query on the goroutine that serves it).
-type turn struct{ held bool }
+type turn struct {
+	held bool
+	// budget is the read's pauses for ingest, over all its selectors.
+	budget pauseBudget
+}
 
 // reading wraps a read route that touches storage: it runs in a CPU turn.
 func (g *queryGate) reading(h http.Handler) http.Handler {
@@ -250,7 +297,12 @@ type yieldingQuerier struct {
 
 func (q yieldingQuerier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
 	t, _ := ctx.Value(turnKey{}).(*turn)
-	return &yieldingSeriesSet{SeriesSet: q.Querier.Select(ctx, sortSeries, hints, ms...), ctx: ctx, gate: q.gate, turn: t}
+	set := &yieldingSeriesSet{SeriesSet: q.Querier.Select(ctx, sortSeries, hints, ms...), ctx: ctx, gate: q.gate, turn: t}
+	set.budget = &set.own
+	if t != nil {
+		set.budget = &t.budget
+	}
+	return set
 }
 
 type yieldingSeriesSet struct {
@@ -261,6 +313,10 @@ type yieldingSeriesSet struct {
 	// n counts the samples read through all of this set's iterators (they
 	// run on the query's goroutine, one after another).
 	n int
+	// budget is the read's (its turn's) pause budget, or own outside
+	// reading (rule evaluation).
+	budget *pauseBudget
+	own    pauseBudget
 }
 
 func (s *yieldingSeriesSet) At() storage.Series {
@@ -291,15 +347,19 @@ type yieldingIterator struct {
 
 func (it *yieldingIterator) tick() { it.set.advance(1) }
 
-// advance counts k units of work and yields to ingest each time the count
-// passes a multiple of yieldEvery.
+// advance counts k units of work, hands the CPU turn over each time the
+// count passes a multiple of handOverEvery and yields to ingest each time
+// it passes one of yieldEvery.
 func (s *yieldingSeriesSet) advance(k int) {
 	before := s.n
 	s.n += k
-	if before/yieldEvery != s.n/yieldEvery {
-		s.gate.handOver(s.turn)
-		s.gate.yield(s.ctx)
+	if before/yieldEvery == s.n/yieldEvery {
+		return
 	}
+	if before/handOverEvery != s.n/handOverEvery {
+		s.gate.handOver(s.turn)
+	}
+	s.gate.yield(s.ctx, s.budget)
 }
 
 func (it *yieldingIterator) Next() chunkenc.ValueType {

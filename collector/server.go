@@ -186,11 +186,18 @@ func (s *Server) GuardWrite(mw func(http.Handler) http.Handler) {
 // route table, package server) on the server's mux, instrumented like the
 // built-in routes, and lists them in Routes with their roles. Their
 // handlers bring their own access control. More specific patterns win over
-// the "/api/v1/" catch-all. Call it before Serve.
+// the "/api/v1/" catch-all. Routes of the ingest role (prediction records,
+// feedback, OTLP logs, uploads) count as ingest in flight for the query
+// gate, as remote write does, so that running queries yield to them too.
+// Call it before Serve.
 func (s *Server) Mount(routes ...route.Route) {
 	for _, r := range routes {
 		s.addRoute(Route{Pattern: r.Pattern, Methods: methods(r.Method), Role: r.Role, Ruled: r.Role != auth.RoleNone || r.Open})
-		s.mux.Handle(r.MuxPattern(), s.m.instrument(r.MuxPattern(), r.Handler))
+		h := r.Handler
+		if r.Role == auth.RoleIngest {
+			h = s.queries.ingesting(h)
+		}
+		s.mux.Handle(r.MuxPattern(), s.m.instrument(r.MuxPattern(), h))
 		s.answerOtherMethods(r)
 	}
 }

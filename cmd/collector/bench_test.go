@@ -56,8 +56,10 @@ func BenchmarkIngestUnderQueryLoad(b *testing.B) {
 	if err := os.WriteFile(filepath.Join(dir, "collector.yaml"), nil, 0o600); err != nil {
 		b.Fatal(err)
 	}
+	b.Setenv(benchRuntimeEnv, "1")
 	cmd, base := startCrashChild(b, dir)
 	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	probe := newRuntimeProbe(dir, client)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 
@@ -83,7 +85,7 @@ func BenchmarkIngestUnderQueryLoad(b *testing.B) {
 	var idle, loaded, qlat []time.Duration
 	qerrs := 0
 	for range rounds {
-		idle = append(idle, ingestPhase(ctx, b, client, base, "idle")...)
+		probe.phase(ctx, "ingest, idle", func() { idle = append(idle, ingestPhase(ctx, b, client, base, "idle")...) })
 		var wg sync.WaitGroup
 		qctx, stopQueries := context.WithCancel(ctx)
 		var qmu sync.Mutex
@@ -104,7 +106,9 @@ func BenchmarkIngestUnderQueryLoad(b *testing.B) {
 			}()
 		}
 		time.Sleep(300 * time.Millisecond) // the queries are running before ingest is timed
-		loaded = append(loaded, ingestPhase(ctx, b, client, base, "under queries")...)
+		probe.phase(ctx, "ingest, under queries", func() {
+			loaded = append(loaded, ingestPhase(ctx, b, client, base, "under queries")...)
+		})
 		stopQueries()
 		wg.Wait()
 	}
@@ -124,7 +128,8 @@ func BenchmarkIngestUnderQueryLoad(b *testing.B) {
 	fmt.Printf("  %-22s %10s %10s %10s\n", "ingest, under queries", ms(pct(loaded, 0.5)), ms(lp99), ms(pct(loaded, 1)))
 	fmt.Printf("  %-22s %10s %10s %10s   (%d queries, %d failed)\n", "queries", ms(pct(qlat, 0.5)), ms(pct(qlat, 0.99)), ms(pct(qlat, 1)), len(qlat), qerrs)
 	fmt.Printf("  ingest p99 under load / idle = %.2f× (goal ≤ 2×: %s)\n", ratio, verdict)
-	fmt.Printf("  collector peak RSS: %s after preload, %s at the end\n\n", mib(rssPreloaded), mib(rss))
+	fmt.Printf("  collector peak RSS: %s after preload, %s at the end\n", mib(rssPreloaded), mib(rss))
+	fmt.Printf("%s\n", probe.report("ingest, idle", "ingest, under queries"))
 	b.ReportMetric(float64(ip99.Microseconds())/1000, "ingest-p99-idle-ms")
 	b.ReportMetric(float64(lp99.Microseconds())/1000, "ingest-p99-loaded-ms")
 	b.ReportMetric(ratio, "p99-ratio")

@@ -26,6 +26,9 @@ func TestCollectorCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("child process of TestInjectionSurvivesKill9")
 	}
+	if os.Getenv(benchRuntimeEnv) != "" {
+		serveBenchRuntime(dir)
+	}
 	ready := make(chan net.Addr, 1)
 	go func() {
 		addr := <-ready
