@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,6 +46,13 @@ func startCluster(t *testing.T) (a, b *member) {
 	require.NoError(t, err)
 	urlA, urlB := "http://"+la.Addr().String(), "http://"+lb.Addr().String()
 	routing := t.TempDir()
+	fleetRules := filepath.Join(routing, "fleet.yml")
+	require.NoError(t, os.WriteFile(fleetRules, []byte(`groups:
+  - name: fleet-slo
+    rules:
+      - record: fleet:mle_predictions:rate5m
+        expr: sum(rate(mle_predictions_total[5m]))
+`), 0o600))
 	conf := func(name, url, model, peer, peerURL, peerModel string) collector.Config {
 		raw := fmt.Sprintf(`
 tokens:
@@ -58,8 +66,9 @@ cluster:
   models: [%s]
   peers: [{name: %s, url: %s, models: [%s]}]
   fleet_rules: collector-a
+  fleet_rule_files: [%q]
   timeout: 5s
-`, clusterAdmin, clusterResponder, model, filepath.Join(routing, model+".json"), name, url, model, peer, peerURL, peerModel)
+`, clusterAdmin, clusterResponder, model, filepath.Join(routing, model+".json"), name, url, model, peer, peerURL, peerModel, fleetRules)
 		cfg, err := collector.ParseConfigBytes([]byte(raw))
 		require.NoError(t, err)
 		return cfg
@@ -146,6 +155,29 @@ func TestClusterOfTwoCollectors(t *testing.T) {
 			assert.Equal(t, &api.ModelCollector{Name: "collector-a", URL: a.url, Reachable: true}, ms["demand"].Collector, c.name)
 			assert.Equal(t, &api.ModelCollector{Name: "collector-b", URL: b.url, Reachable: true}, ms["fraud"].Collector, c.name)
 			assert.Equal(t, "v2", ms["fraud"].Production, c.name)
+		}
+	})
+
+	t.Run("fleet rules are evaluated by collector-a only", func(t *testing.T) {
+		require.NotNil(t, a.s.Rules)
+		var names []string
+		for _, g := range a.s.Rules.RuleGroups() {
+			names = append(names, g.Name())
+		}
+		assert.Contains(t, names, "fleet-slo")
+		assert.Nil(t, b.s.Rules, "b has no rules of its own and skips the fleet's")
+	})
+
+	t.Run("each collector announces itself and its models as series", func(t *testing.T) {
+		for _, c := range []*member{a, b} {
+			model := map[string]string{"collector-a": "demand", "collector-b": "fraud"}[c.name]
+			require.Eventually(t, func() bool {
+				code, body := testutil.Do(t, http.MethodGet, c.url+"/api/v1/query?query=mle_model_owner", "", "")
+				return code == http.StatusOK && strings.Contains(string(body), `"collector":"`+c.name+`","model":"`+model+`"`)
+			}, 10*time.Second, 20*time.Millisecond, "%s announces %s", c.name, model)
+			code, body := testutil.Do(t, http.MethodGet, c.url+"/api/v1/query?query=mle_collector_info", "", "")
+			require.Equal(t, http.StatusOK, code)
+			assert.Contains(t, string(body), `"collector":"`+c.name+`","url":"`+c.url+`"`)
 		}
 	})
 
