@@ -215,6 +215,23 @@ func TestClusterOfTwoCollectors(t *testing.T) {
 		assert.Contains(t, string(body), "/api/v1/models/fraud/rollback", "?collector= reads b's audit through a")
 	})
 
+	t.Run("a model's events are posted and read on its owner through either collector", func(t *testing.T) {
+		req, err := http.NewRequest(http.MethodPost, a.url+"/api/v1/events", strings.NewReader(`{"model":"fraud","text":"feature store lagging"}`))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+clusterResponder)
+		resp, body := testutil.Send(t, req)
+		require.Equal(t, http.StatusCreated, resp.StatusCode, string(body))
+		assert.Equal(t, "collector-b", resp.Header.Get(cluster.HeaderServedBy))
+		for _, c := range []*member{a, b} {
+			code, body := testutil.Do(t, http.MethodGet, c.url+"/api/v1/events?model=fraud", "", "")
+			require.Equal(t, http.StatusOK, code, string(body))
+			assert.Contains(t, string(body), "feature store lagging", c.name)
+		}
+		code, body := testutil.Do(t, http.MethodGet, a.url+"/api/v1/events", "", "")
+		require.Equal(t, http.StatusOK, code, string(body))
+		assert.NotContains(t, string(body), "feature store lagging", "a's own events hold none of b's")
+	})
+
 	t.Run("records of another collector's model are refused naming the owner", func(t *testing.T) {
 		ts := time.Now().UTC().Format(time.RFC3339Nano)
 		lines := `{"model":"demand","version":"v2","role":"production","request_id":"r1","ts":"` + ts + `","latency_ms":2,"features":{"x":1},"prediction":1,"status":"ok"}` + "\n" +
