@@ -23,8 +23,9 @@ const (
 
 // Defaults of Config's durations.
 const (
-	DefaultTimeout = 10 * time.Second
-	DefaultRefresh = 30 * time.Second
+	DefaultTimeout        = 10 * time.Second
+	DefaultForwardTimeout = 2 * time.Minute
+	DefaultRefresh        = 30 * time.Second
 )
 
 // Config is the collector configuration's `cluster:` block:
@@ -38,7 +39,8 @@ const (
 //	    - {name: collector-b, url: http://10.0.0.2:9710, models: [fraud]}
 //	  fleet_rules: collector-a          # evaluates fleet_rule_files
 //	  fleet_rule_files: [rules/fleet.yml]
-//	  timeout: 10s                      # a forwarded call
+//	  timeout: 10s                      # connecting; a peer's models list
+//	  forward_timeout: 2m               # a forwarded call's answer
 //	  refresh: 30s                      # re-reading the owner series
 //
 // Every collector of a cluster should carry the same peers, lists and
@@ -55,8 +57,13 @@ type Config struct {
 	// skips those files; rules.rule_files stay per collector.
 	FleetRules     string   `yaml:"fleet_rules,omitempty"`
 	FleetRuleFiles []string `yaml:"fleet_rule_files,omitempty"`
-	// Timeout bounds one forwarded call or one peer's models list.
+	// Timeout bounds connecting to a peer and one peer's models list
+	// (the console waits on it).
 	Timeout time.Duration `yaml:"timeout,omitempty"`
+	// ForwardTimeout bounds how long a forwarded call waits for the
+	// owner's answer: longer than an actuator may take (30s by default),
+	// since giving up would cancel a rollback midway on the owner.
+	ForwardTimeout time.Duration `yaml:"forward_timeout,omitempty"`
 	// Refresh is how often the owner series are written and read back.
 	Refresh time.Duration `yaml:"refresh,omitempty"`
 }
@@ -139,8 +146,8 @@ func (c *Config) Validate() error {
 	if len(c.FleetRuleFiles) > 0 && c.FleetRules == "" {
 		return errors.New("cluster.fleet_rule_files is set without cluster.fleet_rules: name the collector that evaluates them")
 	}
-	if c.Timeout < 0 || c.Refresh < 0 {
-		return errors.New("cluster.timeout and cluster.refresh must not be negative")
+	if c.Timeout < 0 || c.ForwardTimeout < 0 || c.Refresh < 0 {
+		return errors.New("cluster.timeout, cluster.forward_timeout and cluster.refresh must not be negative")
 	}
 	return nil
 }
@@ -180,6 +187,13 @@ func (c *Config) timeout() time.Duration {
 		return DefaultTimeout
 	}
 	return c.Timeout
+}
+
+func (c *Config) forwardTimeout() time.Duration {
+	if c.ForwardTimeout == 0 {
+		return DefaultForwardTimeout
+	}
+	return c.ForwardTimeout
 }
 
 func (c *Config) refresh() time.Duration {

@@ -89,17 +89,18 @@ type target struct {
 	base   *url.URL
 }
 
-// NewProxy builds the proxy of dir's cluster: calls time out after
-// cluster.timeout without response headers (the body then streams).
+// NewProxy builds the proxy of dir's cluster: connecting to the owner
+// times out after cluster.timeout, its answer after
+// cluster.forward_timeout without response headers (the body then
+// streams); the caller going away cancels the call.
 func NewProxy(dir *Directory, logger *slog.Logger) *Proxy {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	timeout := dir.cfg.timeout()
 	transport := &http.Transport{
 		Proxy:                 nil, // collectors talk directly
-		DialContext:           (&net.Dialer{Timeout: min(timeout, 5*time.Second), KeepAlive: 30 * time.Second}).DialContext,
-		ResponseHeaderTimeout: timeout,
+		DialContext:           (&net.Dialer{Timeout: dir.cfg.timeout(), KeepAlive: 30 * time.Second}).DialContext,
+		ResponseHeaderTimeout: dir.cfg.forwardTimeout(),
 		MaxIdleConnsPerHost:   16,
 		IdleConnTimeout:       90 * time.Second,
 	}
