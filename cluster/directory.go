@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -35,6 +36,20 @@ type Directory struct {
 	announced map[string]announcement // model → newest owner announcement
 	urls      map[string]string       // collector → URL, announced
 	readErr   error                   // the last read of the series failed
+
+	// owners caches Owner's answers (model → ownerAnswer): ingest asks
+	// for every record. Read replaces it with an empty one.
+	owners  atomic.Pointer[sync.Map]
+	cached  atomic.Int64 // answers stored in owners (or tried to)
+	members []Member     // this collector and its peers, the hash's candidates
+}
+
+// maxCachedOwners bounds Owner's cache.
+const maxCachedOwners = 100_000
+
+type ownerAnswer struct {
+	m   Member
+	err error
 }
 
 type announcement struct {
@@ -47,7 +62,9 @@ func NewDirectory(cfg Config, logger *slog.Logger) *Directory {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Directory{cfg: cfg, logger: logger, announced: map[string]announcement{}, urls: map[string]string{}}
+	d := &Directory{cfg: cfg, logger: logger, announced: map[string]announcement{}, urls: map[string]string{}, members: cfg.Members()}
+	d.owners.Store(&sync.Map{})
+	return d
 }
 
 // Self is this collector.
@@ -58,6 +75,20 @@ func (d *Directory) Config() Config { return d.cfg }
 
 // Owner is the collector that owns model.
 func (d *Directory) Owner(model string) (Member, error) {
+	cache := d.owners.Load()
+	if a, ok := cache.Load(model); ok {
+		return a.(ownerAnswer).m, a.(ownerAnswer).err
+	}
+	m, err := d.owner(model)
+	// Bounded: records naming ever new models must not grow it until the
+	// next Read.
+	if d.cached.Add(1) <= maxCachedOwners {
+		cache.Store(model, ownerAnswer{m, err})
+	}
+	return m, err
+}
+
+func (d *Directory) owner(model string) (Member, error) {
 	if d.cfg.ownsStatically(model) {
 		return d.cfg.Self(), nil
 	}
@@ -79,7 +110,7 @@ func (d *Directory) Owner(model string) (Member, error) {
 	if d.cfg.Ownership == OwnershipList {
 		return Member{}, fmt.Errorf("%w: model %q is in no collector's cluster.models (ownership: list); add it to the models of the collector that should own it", ErrNoOwner, model)
 	}
-	return *HashOwner(model, d.cfg.Members()), nil
+	return *HashOwner(model, d.members), nil
 }
 
 // Owns reports whether this collector owns model.
@@ -191,6 +222,8 @@ func (d *Directory) Read(ctx context.Context, q storage.Queryable, now time.Time
 		return fmt.Errorf("read the model owner series: %w", err)
 	}
 	d.announced, d.urls = owners, urls
+	d.owners.Store(&sync.Map{})
+	d.cached.Store(0)
 	return nil
 }
 

@@ -1,7 +1,5 @@
 package cluster
 
-import "hash/fnv"
-
 // HashOwner is the rendezvous (highest random weight) owner of model among
 // members: the member whose hash of (member name, model name) is highest.
 // Every collector configured with the same members computes the same
@@ -22,11 +20,15 @@ func HashOwner(model string, members []Member) *Member {
 // score mixes FNV-1a of "member\x00model" through splitmix64's finalizer:
 // FNV alone spreads names that differ in their last bytes poorly.
 func score(member, model string) uint64 {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(member))
-	_, _ = h.Write([]byte{0})
-	_, _ = h.Write([]byte(model))
-	x := h.Sum64()
+	const offset, prime = 14695981039346656037, 1099511628211
+	x := uint64(offset)
+	for i := 0; i < len(member); i++ {
+		x = (x ^ uint64(member[i])) * prime
+	}
+	x *= prime // the 0 separator
+	for i := 0; i < len(model); i++ {
+		x = (x ^ uint64(model[i])) * prime
+	}
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9
 	x ^= x >> 27
