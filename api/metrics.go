@@ -53,6 +53,12 @@ const (
 	// Scoring engine (engine/gpu), on the collector's /metrics: batches a
 	// device failed on and the CPU scored instead, by backend.
 	MetricEngineFallbacksTotal = "mle_engine_fallbacks_total"
+
+	// Cluster directory (cluster): each collector announces itself
+	// (mle_collector_info{collector,url}) and the models it owns
+	// (mle_model_owner{model,collector}), value 1, every cluster.refresh.
+	MetricCollectorInfo = "mle_collector_info"
+	MetricModelOwner    = "mle_model_owner"
 )
 
 // DefaultDriftThreshold is the drift score at or above which a feature

@@ -79,6 +79,8 @@ type ModelState struct {
 	Model
 	Production string    `json:"production,omitempty"`
 	Versions   []Version `json:"versions"`
+	// Collector is the model's owner in a cluster (see ModelCollector).
+	Collector *ModelCollector `json:"collector,omitempty"`
 }
 
 // ErrInvalid is wrapped by the validation errors of request bodies.

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mlectl/mlectl/auth"
+	"github.com/mlectl/mlectl/cluster"
 	"github.com/mlectl/mlectl/engine/gpu"
 	"github.com/mlectl/mlectl/internal/diskguard"
 )
@@ -69,6 +70,9 @@ type Config struct {
 	// CloudEvents configures the KServe/Seldon payload-logger ingest
 	// (package predlog/cloudevents).
 	CloudEvents yaml.Node `yaml:"cloudevents,omitempty"`
+	// Cluster shards models across collectors (package cluster); nil for a
+	// collector on its own.
+	Cluster *cluster.Config `yaml:"cluster,omitempty"`
 
 	// Version is reported by /api/v1/status/buildinfo and Flags by
 	// /api/v1/status/flags. Neither is read from YAML.
@@ -199,6 +203,9 @@ func (c Config) validate() error {
 		if err := gpu.ParseBackend(c.Engine.Backend); err != nil {
 			return fmt.Errorf("collector config: engine.backend: %w", err)
 		}
+	}
+	if err := c.Cluster.Validate(); err != nil {
+		return fmt.Errorf("collector config: %w", err)
 	}
 	if w := c.Drift.Window; w != 0 && (w < MinDriftWindow || w > MaxDriftWindow) {
 		return fmt.Errorf("collector config: drift.window must be between %s and %s, got %s", MinDriftWindow, MaxDriftWindow, w)

@@ -115,6 +115,7 @@ type Server struct {
 	disk     *diskguard.Guard
 	listener net.Listener
 	routes   []route.Route
+	cluster  *clusterParts // nil without cluster:
 
 	fallbacks   *prometheus.CounterVec // mle_engine_fallbacks_total{backend}
 	storeOpened chan struct{}          // closed once Run opened the TSDB (or failed to)
@@ -152,6 +153,7 @@ func Assemble(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.http, err = collector.New(cfg.Collector, nil, logger); err != nil {
 		return nil, err
 	}
+	s.openCluster()
 	if err := s.openRules(); err != nil {
 		return nil, err
 	}
@@ -191,6 +193,7 @@ func Assemble(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Quality:      quality.Options{Window: cfg.QualityWindow},
 		RestoreJoins: cfg.RestoreJoins,
 		Transformers: []predapi.Transformer{s.Injector}, Baselines: []predapi.BaselineSink{s.Injector, s.CloudEvents},
+		Owner: s.ownerCheck(),
 	}); err != nil {
 		return nil, fmt.Errorf("open prediction log: %w", err)
 	}
@@ -209,7 +212,7 @@ func Assemble(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.Shadow, err = shadow.StartOnPipeline(ctx, s.Pipeline, s.Meta.Registry, s.Engine, logger); err != nil {
 		return nil, err
 	}
-	mounted := s.mounted()
+	mounted := s.routeByOwner(s.mounted())
 	s.routes = s.table(mounted)
 	s.http.Mount(mounted...)
 	// Remote write is ingest (ingest_auth); the Prometheus API,
@@ -262,6 +265,10 @@ func (s *Server) openRules() error {
 	rulesCfg, err := alerting.DecodeConfig(&s.cfg.Collector.Rules)
 	if err != nil {
 		return fmt.Errorf("--config %w", err)
+	}
+	if c := s.cfg.Collector.Cluster; c.EvaluatesFleetRules() {
+		// Rules that span models: evaluated here only (cluster.fleet_rules).
+		rulesCfg.RuleFiles = append(rulesCfg.RuleFiles, c.FleetRuleFiles...)
 	}
 	if err := alignDriftWindows(&rulesCfg, s.cfg.Collector.Drift.Window); err != nil {
 		return fmt.Errorf("--config: %w", err)
@@ -413,6 +420,7 @@ func (s *Server) runStorage(ctx context.Context) error {
 	wg.Go(func() { writeDiskSeries(ctx, s.disk, db, s.cfg.SeriesInterval, s.logger) })
 	wg.Go(func() { s.Pipeline.Run(ctx, db, s.cfg.SeriesInterval) })
 	wg.Go(func() { s.CloudEvents.Run(ctx, db, s.cfg.SeriesInterval) })
+	wg.Go(func() { s.runCluster(ctx, db) })
 	if s.Rules != nil {
 		wg.Go(func() { _ = s.Rules.Run(ctx) })
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mlectl/mlectl/actuator"
+	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/metaapi"
 	"github.com/mlectl/mlectl/registry"
@@ -147,7 +148,14 @@ func modelsList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return printJSON(stdout, ms)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODEL\tPRODUCTION\tCANARY\tSHADOW\tVERSIONS\tACTUATOR\tOWNER")
+	// A collector of a cluster marks each model with the collector that
+	// owns it: one more column, only then.
+	clustered := slices.ContainsFunc(ms, func(m client.ModelState) bool { return m.Collector != nil })
+	header := "MODEL\tPRODUCTION\tCANARY\tSHADOW\tVERSIONS\tACTUATOR\tOWNER"
+	if clustered {
+		header += "\tCOLLECTOR"
+	}
+	fmt.Fprintln(tw, header)
 	for _, m := range ms {
 		var canary, shadow []string
 		for _, v := range m.Versions {
@@ -158,10 +166,26 @@ func modelsList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				shadow = append(shadow, v.Version)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.Name, dash(m.Production), dash(strings.Join(canary, ",")),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s", m.Name, dash(m.Production), dash(strings.Join(canary, ",")),
 			dash(strings.Join(shadow, ",")), len(m.Versions), m.Actuator.Kind, dash(m.Owner))
+		if clustered {
+			fmt.Fprintf(tw, "\t%s", collectorCell(m.Collector))
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
+}
+
+// collectorCell names a model's owner collector, "(down)" when the
+// collector asked could not reach it.
+func collectorCell(c *api.ModelCollector) string {
+	switch {
+	case c == nil:
+		return "-"
+	case !c.Reachable:
+		return c.Name + " (down)"
+	}
+	return c.Name
 }
 
 func dash(s string) string {

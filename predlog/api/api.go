@@ -120,7 +120,12 @@ type Config struct {
 	// Transformers run, in order, on every batch before it is stored, in
 	// ServeIngest and Ingest alike.
 	Transformers []Transformer
-	Limits       Limits
+	// Owner, when set, is asked about every NDJSON record's model: an
+	// error refuses the line (field model, the error's text), so a
+	// collector of a cluster keeps only the models it owns and names the
+	// owner of the others.
+	Owner  func(model string) error
+	Limits Limits
 	// SpoolDir holds a Parquet baseline upload while it is profiled
 	// (Parquet is read from its footer, so the body cannot be streamed);
 	// at most Limits.MaxBodyBytes per upload, removed after. Default
@@ -541,6 +546,12 @@ func (h *Handler) ServeIngest(w http.ResponseWriter, r *http.Request) {
 		if err := h.checkExtras(&recs[len(recs)-1]); err != nil {
 			recs = recs[:len(recs)-1]
 			return err
+		}
+		if h.cfg.Owner != nil {
+			if err := h.cfg.Owner(recs[len(recs)-1].Model); err != nil {
+				recs = recs[:len(recs)-1]
+				return &predlog.FieldError{Field: "model", Msg: err.Error()}
+			}
 		}
 		return nil
 	}) {

@@ -36,6 +36,9 @@ type PipelineOptions struct {
 	// the streaming drift windows. See Config.
 	Transformers []Transformer
 	Baselines    []BaselineSink
+	// Owner, when set, refuses records of models another collector owns
+	// (see Config.Owner).
+	Owner func(model string) error
 	// CompactEvery is how often Run merges small blocks and applies
 	// retention; default 1m.
 	CompactEvery time.Duration
@@ -93,6 +96,7 @@ func OpenPipeline(ctx context.Context, dataDir string, opts PipelineOptions) (*P
 		Observers: []Observer{p.Skew, p.SLI}, Series: []SeriesWriter{p.Skew, p.SLI},
 		Baselines:    append([]BaselineSink{p.Skew}, opts.Baselines...),
 		Transformers: opts.Transformers,
+		Owner:        opts.Owner,
 		Limits:       opts.Limits, Logger: opts.Logger, Middleware: opts.Middleware,
 		SpoolDir: filepath.Join(dataDir, "spool"),
 	})

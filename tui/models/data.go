@@ -61,6 +61,11 @@ type Model struct {
 	// Trend is the prediction rate over TrendWindow, one value per
 	// TrendStep (NaN where there was no traffic).
 	Trend []float64
+	// OwnerDown names the collector that owns the model when the
+	// collector the console is connected to could not reach it (a
+	// cluster: the registry lists the model as last seen): the model's
+	// calls fail until it is back; the rest of the view works.
+	OwnerDown string
 }
 
 // Snapshot is the result of one refresh.
@@ -276,6 +281,9 @@ func applyRegistry(ms []Model, reg []client.ModelState) []Model {
 			ms = append(ms, Model{Name: st.Name, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan, Burn1h: nan, Budget: nan})
 			i = len(ms) - 1
 			idx[st.Name] = i
+		}
+		if c := st.Collector; c != nil && !c.Reachable {
+			ms[i].OwnerDown = c.Name
 		}
 		if st.Production == "" {
 			continue

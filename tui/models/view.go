@@ -206,6 +206,11 @@ func (v *View) row(m Model) common.Row {
 	cells := make([]string, numCols)
 	tones := make([]common.Tone, numCols)
 	cells[colName] = m.Name
+	if m.OwnerDown != "" {
+		// Its figures are the last seen: say why before anything else.
+		cells[colName] = m.Name + " (owner " + m.OwnerDown + " down)"
+		tones[colName] = common.ToneBad
+	}
 	cells[colProd] = v.prodCell(m, dash)
 	cells[colShadow] = joinOr(m.Shadow, dash)
 	cells[colSLO] = SLOState(m)
@@ -358,6 +363,9 @@ func (v *View) View() string {
 		if v.Loaded && !v.snap.AlertsConfigured {
 			parts = append(parts, "alerts: "+common.NotConfigured)
 		}
+		if down := ownersDown(v.snap.Models); len(down) > 0 {
+			parts = append([]string{"owner unreachable: " + strings.Join(down, ", ") + " (its models' calls fail; the rest works)"}, parts...)
+		}
 		if v.Loaded && slices.ContainsFunc(v.snap.Models, func(m Model) bool { return len(m.Draining) > 0 }) {
 			parts = append([]string{v.drainMark() + "v: old version draining"}, parts...)
 		}
@@ -377,6 +385,19 @@ func (v *View) View() string {
 	body := v.table.View()
 	pad := max(v.Height-1-strings.Count(body, "\n")-1, 0)
 	return body + strings.Repeat("\n", pad+1) + common.Fit(notes[0], v.Width)
+}
+
+// ownersDown are the collectors, sorted, that own a listed model and did
+// not answer the collector the console is connected to.
+func ownersDown(ms []Model) []string {
+	var out []string
+	for _, m := range ms {
+		if m.OwnerDown != "" && !slices.Contains(out, m.OwnerDown) {
+			out = append(out, m.OwnerDown)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // packNotes lays out footnotes, most important first, on at most maxLines
