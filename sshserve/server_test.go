@@ -34,7 +34,7 @@ type person struct {
 	signer     gossh.Signer
 }
 
-func newPerson(t *testing.T, name, role string) person {
+func newPerson(t testing.TB, name, role string) person {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
@@ -49,7 +49,7 @@ func (p person) authorizedKey() string {
 
 // writeKeys writes keys.yaml for people, with a token file per role, and
 // returns its path.
-func writeKeys(t *testing.T, dir string, tokens map[string]string, people ...person) string {
+func writeKeys(t testing.TB, dir string, tokens map[string]string, people ...person) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("tokens:\n")
@@ -68,7 +68,7 @@ func writeKeys(t *testing.T, dir string, tokens map[string]string, people ...per
 
 // startDemo runs the demo (collector, simulated models, a short history;
 // auth off) until the test ends and returns its URL.
-func startDemo(t *testing.T) string {
+func startDemo(t testing.TB) string {
 	t.Helper()
 	d, err := demo.Start(context.Background(), demo.Options{Backfill: time.Minute, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
