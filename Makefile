@@ -33,6 +33,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 300x -count 3 ./collector/...
 	$(GO) test -run '^$$' -bench IngestUnderQueryLoad -benchtime 1x -timeout 10m ./cmd/collector/
 	$(GO) test -run '^$$' -bench DemoFirstFrame -benchtime 10x ./cmd/mlectl/
+	$(GO) test -run '^$$' -bench IdleSessions -benchtime 1x -timeout 10m ./sshserve/
 	$(GO) test -run '^$$' -bench 'Replay|PairLogged' -benchtime 3x ./shadow/
 
 # The store at fleet scale: a node-exporter-like fleet at 10k and 100k series

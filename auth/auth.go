@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/mlectl/mlectl/api"
 )
 
 // Role orders what a caller may do.
@@ -113,6 +115,11 @@ type TokenSpec struct {
 	TokenFile string `yaml:"token_file,omitempty" json:"token_file,omitempty"`
 	SHA256    string `yaml:"sha256,omitempty" json:"sha256,omitempty"`
 	Role      string `yaml:"role" json:"role"`
+	// Delegate lets the token's caller name the person it acts for in the
+	// HeaderActingFor header (an SSH gateway acting for the key's owner);
+	// the audit log, events and timeline then record "NAME via TOKEN".
+	// Every other token that sends the header is refused with 403.
+	Delegate bool `yaml:"delegate,omitempty" json:"delegate,omitempty"`
 }
 
 // Config is the access-control part of the collector configuration.
@@ -128,17 +135,29 @@ type Config struct {
 
 // Principal is who made a request.
 type Principal struct {
+	// Name is who acted, as the audit log, events and timeline record it:
+	// the token's name, or "PERSON via TOKEN" when a delegating token acts
+	// for a person (see ActingFor).
 	Name string
 	Role Role
+	// ActingFor and Via are set when a delegating token acted for someone:
+	// the person (from HeaderActingFor) and the token's name.
+	ActingFor string
+	Via       string
 }
+
+// HeaderActingFor is the request header a delegating token names its
+// person in (api.HeaderActingFor).
+const HeaderActingFor = api.HeaderActingFor
 
 // Anonymous is the principal of a request without a token.
 const Anonymous = "anonymous"
 
 type token struct {
-	name   string
-	role   Role
-	digest [sha256.Size]byte
+	name     string
+	role     Role
+	delegate bool
+	digest   [sha256.Size]byte
 }
 
 // Authenticator resolves bearer tokens to principals. Immutable after New.
@@ -197,7 +216,7 @@ func New(cfg Config, baseDir string) (*Authenticator, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tokens[%d] (%s): %w", i, s.Name, err)
 		}
-		t := token{name: s.Name, role: role}
+		t := token{name: s.Name, role: role, delegate: s.Delegate}
 		n := 0
 		if s.Token != "" {
 			n++
@@ -257,21 +276,65 @@ func (a *Authenticator) MetricsNeed() Role {
 var (
 	ErrUnknownToken = errors.New("unknown API token")
 	ErrMalformed    = errors.New("Authorization header is not \"Bearer <token>\"")
+	// ErrNotDelegating: the caller named someone to act for, but its token
+	// (or the lack of one) is not configured with delegate: true. Decide
+	// answers 403.
+	ErrNotDelegating = errors.New("acting for someone else (" + HeaderActingFor + ") needs a token configured with delegate: true")
+	// ErrActingForName: the acting-for name is not a plain name. Decide
+	// answers 400.
+	ErrActingForName = errors.New(HeaderActingFor + " is not a name of 1 to 64 letters, digits and . _ - @")
 )
 
 // Identify resolves the request's bearer token. A request without one is
 // Anonymous with RoleNone (RoleAdmin when auth is disabled).
+//
+// A request with HeaderActingFor is identified as that person via the
+// token when the token is a delegating one; from any other caller it is
+// an error wrapping ErrNotDelegating, so nobody writes someone else's name
+// into the audit log. Under auth: disabled no check refuses anything: a
+// delegating token's acting-for name is recorded, any other is ignored.
 func (a *Authenticator) Identify(r *http.Request) (Principal, error) {
+	actFor, hasActFor := actingFor(r)
 	if a.mode == ModeDisabled {
-		return Principal{Name: Anonymous, Role: RoleAdmin}, nil
+		p := Principal{Name: Anonymous, Role: RoleAdmin}
+		if t := a.lookup(r); t != nil && t.delegate && hasActFor && validActingFor(actFor) {
+			p = delegated(actFor, t.name, RoleAdmin)
+		}
+		return p, nil
 	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
+		if hasActFor {
+			return Principal{Name: Anonymous}, fmt.Errorf("%w; this request has no token", ErrNotDelegating)
+		}
 		return Principal{Name: Anonymous, Role: RoleNone}, nil
 	}
 	scheme, secret, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 		return Principal{Name: Anonymous}, ErrMalformed
+	}
+	found := a.lookup(r)
+	if found == nil {
+		return Principal{Name: Anonymous}, ErrUnknownToken
+	}
+	p := Principal{Name: found.name, Role: found.role}
+	switch {
+	case !hasActFor:
+		return p, nil
+	case !found.delegate:
+		return p, fmt.Errorf("%w; token %q is not one, so it may not act for %q", ErrNotDelegating, found.name, actFor)
+	case !validActingFor(actFor):
+		return p, fmt.Errorf("%w: %q", ErrActingForName, actFor)
+	}
+	return delegated(actFor, found.name, found.role), nil
+}
+
+// lookup returns the configured token the request's bearer token is, or
+// nil (none, malformed or unknown).
+func (a *Authenticator) lookup(r *http.Request) *token {
+	scheme, secret, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+		return nil
 	}
 	d := sha256.Sum256([]byte(strings.TrimSpace(secret)))
 	var found *token
@@ -281,11 +344,47 @@ func (a *Authenticator) Identify(r *http.Request) (Principal, error) {
 			found = &a.tokens[i]
 		}
 	}
-	if found == nil {
-		return Principal{Name: Anonymous}, ErrUnknownToken
-	}
-	return Principal{Name: found.name, Role: found.role}, nil
+	return found
 }
+
+func delegated(person, via string, role Role) Principal {
+	return Principal{Name: person + " via " + via, Role: role, ActingFor: person, Via: via}
+}
+
+// actingFor returns the request's acting-for name and whether it sent the
+// header at all (an empty or repeated header counts as sent: it is
+// refused as a bad name, not ignored).
+func actingFor(r *http.Request) (string, bool) {
+	vs := r.Header.Values(HeaderActingFor)
+	switch len(vs) {
+	case 0:
+		return "", false
+	case 1:
+		return strings.TrimSpace(vs[0]), true
+	}
+	return strings.Join(vs, ","), true
+}
+
+// validActingFor reports whether name may be recorded as a person: 1 to
+// api.MaxActingForLen letters, digits and . _ - @ (no spaces, so
+// "a via b" cannot be forged from a name).
+func validActingFor(name string) bool {
+	if name == "" || len(name) > api.MaxActingForLen {
+		return false
+	}
+	for _, c := range name {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-', c == '@':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// ValidActingFor reports whether name can be sent as an acting-for name
+// (what sshserve checks keys.yaml's user names against).
+func ValidActingFor(name string) bool { return validActingFor(name) }
 
 // Decide returns the HTTP status that refuses p for an action needing need,
 // with a message, or 0 when p may proceed. need RoleNone is a public
@@ -294,7 +393,12 @@ func (a *Authenticator) Decide(p Principal, idErr error, need Role) (int, string
 	if a.mode == ModeDisabled || need == RoleNone {
 		return 0, ""
 	}
-	if idErr != nil {
+	switch {
+	case errors.Is(idErr, ErrNotDelegating):
+		return http.StatusForbidden, idErr.Error()
+	case errors.Is(idErr, ErrActingForName):
+		return http.StatusBadRequest, idErr.Error()
+	case idErr != nil:
 		return http.StatusUnauthorized, idErr.Error()
 	}
 	if need <= RoleViewer && a.mode != ModeStrict && p.Role == RoleNone {

@@ -27,16 +27,18 @@ const DefaultTimeout = 10 * time.Second
 
 // Client talks to one collector. It is safe for concurrent use.
 type Client struct {
-	base     *url.URL
-	token    string
-	hc       *http.Client
-	operator bool
+	base      *url.URL
+	token     string
+	actingFor string
+	hc        *http.Client
+	operator  bool
 }
 
 type options struct {
-	token    string
-	hc       *http.Client
-	operator bool
+	token     string
+	actingFor string
+	hc        *http.Client
+	operator  bool
 }
 
 // Option configures a Client.
@@ -44,6 +46,29 @@ type Option func(*options)
 
 // WithToken sends "Authorization: Bearer <token>" with every request.
 func WithToken(token string) Option { return func(o *options) { o.token = token } }
+
+// WithActingFor sends name as the person the token acts for
+// (api.HeaderActingFor) with every request, as the SSH console does with
+// the session key's name. The collector accepts it only from a token
+// configured with delegate: true and then records "NAME via TOKEN"; any
+// other token gets 403. See also ContextWithActingFor.
+func WithActingFor(name string) Option { return func(o *options) { o.actingFor = name } }
+
+type ctxKeyActingFor struct{}
+
+// ContextWithActingFor returns ctx carrying name: every request made with
+// it (by any Client without WithActingFor) names that person, as
+// WithActingFor does. The SSH server runs command-line commands this way.
+func ContextWithActingFor(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, ctxKeyActingFor{}, name)
+}
+
+// ActingForFrom returns the name ContextWithActingFor put in ctx ("" for
+// none).
+func ActingForFrom(ctx context.Context) string {
+	name, _ := ctx.Value(ctxKeyActingFor{}).(string)
+	return name
+}
 
 // WithOperatorErrors words the collector's refusals for a command line
 // ("forbidden (403): …", "not authorized (401): … — pass --token or set
@@ -74,7 +99,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("collector URL %q must look like http://host:port", baseURL)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	return &Client{base: u, token: o.token, hc: o.hc, operator: o.operator}, nil
+	return &Client{base: u, token: o.token, actingFor: o.actingFor, hc: o.hc, operator: o.operator}, nil
 }
 
 // URL returns the collector base URL, for display.

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+
+	"github.com/mlectl/mlectl/api"
 )
 
 // UnreachableError is a request that got no answer from the collector.
@@ -80,6 +82,11 @@ func (c *Client) do(ctx context.Context, method, path string, params url.Values,
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if name := c.actingFor; name != "" {
+		req.Header.Set(api.HeaderActingFor, name)
+	} else if name := ActingForFrom(ctx); name != "" {
+		req.Header.Set(api.HeaderActingFor, name)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

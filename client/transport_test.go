@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/api"
 )
 
 // The command line's wording (WithOperatorErrors): the token goes out, the
@@ -78,4 +81,38 @@ func TestUnreachableWording(t *testing.T) {
 	require.ErrorAs(t, err, &ue)
 	var uerr *url.Error
 	assert.ErrorAs(t, err, &uerr, "the transport's error is kept")
+}
+
+// The acting-for name goes out on every request: from the option, else
+// from the request's context; without either, no header at all.
+func TestActingForHeader(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		vs := r.Header.Values(api.HeaderActingFor)
+		got = append(got, strings.Join(vs, ","))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"success","data":{}}`)
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name string
+		opts []Option
+		ctx  context.Context
+		want string
+	}{
+		{"none", nil, context.Background(), ""},
+		{"option", []Option{WithToken("gw"), WithActingFor("oncall-alice")}, context.Background(), "oncall-alice"},
+		{"context", []Option{WithToken("gw")}, ContextWithActingFor(context.Background(), "oncall-bob"), "oncall-bob"},
+		{"option wins over context", []Option{WithActingFor("oncall-alice")}, ContextWithActingFor(context.Background(), "oncall-bob"), "oncall-alice"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got = nil
+			c, err := New(srv.URL, tc.opts...)
+			require.NoError(t, err)
+			require.NoError(t, c.call(tc.ctx, http.MethodGet, "/x", nil, nil, nil))
+			require.NoError(t, c.call(tc.ctx, http.MethodPost, "/y", nil, map[string]int{}, nil))
+			assert.Equal(t, []string{tc.want, tc.want}, got)
+		})
+	}
 }

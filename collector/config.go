@@ -63,6 +63,10 @@ type Config struct {
 	// Engine configures the scoring engine of live and replay shadow.
 	Engine EngineConfig `yaml:"engine,omitempty"`
 
+	// SSH serves the console over SSH from this process (nil: off); see
+	// SSHConfig. cmd/collector validates and runs it.
+	SSH *SSHConfig `yaml:"ssh,omitempty"`
+
 	// Reserved sections, decoded by their owners.
 	Rules  yaml.Node `yaml:"rules,omitempty"`
 	Tokens yaml.Node `yaml:"tokens,omitempty"`

@@ -53,7 +53,7 @@ func (d *Demo) serverConfig(dir, routeURL string) (server.Config, error) {
 			Actuator: actuator.Config{Kind: actuator.KindWebhook, URL: routeURL, TimeoutSeconds: 5},
 		})
 	}
-	file, err := yaml.Marshal(map[string]any{
+	doc := map[string]any{
 		// A local demo has no tokens; access control is explicitly off.
 		"auth":   auth.ModeDisabled,
 		"drift":  map[string]any{"window": window},
@@ -67,7 +67,11 @@ func (d *Demo) serverConfig(dir, routeURL string) (server.Config, error) {
 			// would silence the staged incident's notifications.
 			"deploy_silence": "-1s",
 		},
-	})
+	}
+	if len(d.opts.Tokens) > 0 {
+		doc["tokens"] = d.opts.Tokens
+	}
+	file, err := yaml.Marshal(doc)
 	if err != nil {
 		return server.Config{}, fmt.Errorf("demo: configuration: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/server"
 	"github.com/mlectl/mlectl/sim"
@@ -56,8 +57,13 @@ type Options struct {
 	// while Start runs — requests wait in the accept queue until it serves.
 	// Start owns it from then on.
 	Listener net.Listener
-	Seed     uint64
-	Logger   *slog.Logger
+	// Tokens are API tokens the demo collector knows. Access control stays
+	// off (every caller acts as admin), but a delegating token's
+	// acting-for name is recorded: `mlectl demo --ssh` gives its SSH
+	// console one, so the audit log names the key's owner.
+	Tokens []auth.TokenSpec
+	Seed   uint64
+	Logger *slog.Logger
 }
 
 func (o Options) withDefaults() Options {

@@ -120,6 +120,9 @@ func (f KeysFile) keyring(dir string) (*Keyring, error) {
 			return nil, fmt.Errorf("%s.name: missing", where)
 		}
 		where = fmt.Sprintf("users[%d] (%s)", i, u.Name)
+		if !auth.ValidActingFor(u.Name) {
+			return nil, fmt.Errorf("%s.name: the collector records it as who acted: use 1 to 64 letters, digits and . _ - @", where)
+		}
 		if names[u.Name] {
 			return nil, fmt.Errorf("%s.name: listed twice", where)
 		}

@@ -149,6 +149,7 @@ func TestLoadKeyringRefusesBadEntries(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"no users", "users: []\n", "no users"},
+		{"a name the audit log cannot take", "users:\n  - {name: \"bob via root\", role: viewer, keys: [\"" + key + "\"]}\n", "users[0] (bob via root).name: the collector records it as who acted"},
 		{"unknown field", "users:\n  - {name: a, role: viewer, keys: [\"" + key + "\"], colour: red}\n", "field colour not found"},
 		{"bad role", "users:\n  - {name: a, role: root, keys: [\"" + key + "\"]}\n", `users[0] (a).role: "root" is not one of viewer, responder, admin`},
 		{"ingest is no person", "users:\n  - {name: a, role: ingest, keys: [\"" + key + "\"]}\n", "is not one of viewer"},

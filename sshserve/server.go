@@ -231,7 +231,13 @@ func (s *Server) dispatch(next ssh.Handler) ssh.Handler {
 			}
 			ctx, cancel := context.WithCancel(sess.Context())
 			defer cancel()
-			code := s.cfg.Exec(ctx, args, sess, sess.Stderr(), s.cfg.Collector, s.keys.Load().Token(u.Role))
+			token := s.keys.Load().Token(u.Role)
+			if token != "" {
+				// The command's calls name the key's owner (the token must
+				// be delegating; see package auth).
+				ctx = client.ContextWithActingFor(ctx, u.Name)
+			}
+			code := s.cfg.Exec(ctx, args, sess, sess.Stderr(), s.cfg.Collector, token)
 			_ = sess.Exit(code)
 			return
 		}
@@ -253,7 +259,7 @@ func (s *Server) dispatch(next ssh.Handler) ssh.Handler {
 // client with the role's token, read-only for viewers.
 func (s *Server) console(sess ssh.Session) *tea.Program {
 	u := userOf(sess)
-	c, err := client.New(s.cfg.Collector, client.WithToken(s.keys.Load().Token(u.Role)))
+	c, err := client.New(s.cfg.Collector, s.clientOptions(u)...)
 	if err != nil {
 		wish.Fatalln(sess, "mlectl: "+err.Error())
 		return nil
@@ -276,6 +282,20 @@ func (s *Server) console(sess ssh.Session) *tea.Program {
 		p.Quit()
 	})
 	return p
+}
+
+// clientOptions are the collector client options of u's session: the
+// role's token, and u's name as the person the token acts for, so the
+// audit log, events and timeline say "NAME via TOKEN" (the collector
+// accepts the name only from a token with delegate: true). A session
+// without a token (a viewer reading anonymously) names nobody: the
+// collector refuses a name without a delegating token.
+func (s *Server) clientOptions(u User) []client.Option {
+	token := s.keys.Load().Token(u.Role)
+	if token == "" {
+		return nil
+	}
+	return []client.Option{client.WithToken(token), client.WithActingFor(u.Name)}
 }
 
 // sessionRenderer is a session's own lipgloss renderer, its colour profile

@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +23,8 @@ import (
 	"github.com/stretchr/testify/require"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/mlectl/mlectl/api"
+	"github.com/mlectl/mlectl/client"
 	"github.com/mlectl/mlectl/demo"
 )
 
@@ -30,7 +34,7 @@ type person struct {
 	signer     gossh.Signer
 }
 
-func newPerson(t *testing.T, name, role string) person {
+func newPerson(t testing.TB, name, role string) person {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
@@ -45,7 +49,7 @@ func (p person) authorizedKey() string {
 
 // writeKeys writes keys.yaml for people, with a token file per role, and
 // returns its path.
-func writeKeys(t *testing.T, dir string, tokens map[string]string, people ...person) string {
+func writeKeys(t testing.TB, dir string, tokens map[string]string, people ...person) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("tokens:\n")
@@ -64,7 +68,7 @@ func writeKeys(t *testing.T, dir string, tokens map[string]string, people ...per
 
 // startDemo runs the demo (collector, simulated models, a short history;
 // auth off) until the test ends and returns its URL.
-func startDemo(t *testing.T) string {
+func startDemo(t testing.TB) string {
 	t.Helper()
 	d, err := demo.Start(context.Background(), demo.Options{Backfill: time.Minute, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
@@ -198,14 +202,15 @@ func TestIdentityIsTheAuthenticatedKey(t *testing.T) {
 }
 
 // TestExecGetsTheRoleToken runs a command per role: each runs with its
-// role's collector token and its exit status comes back.
+// role's collector token, acting for the key's owner, and its exit status
+// comes back.
 func TestExecGetsTheRoleToken(t *testing.T) {
 	viewer, responder := newPerson(t, "vic", "viewer"), newPerson(t, "rita", "responder")
 	keys := writeKeys(t, t.TempDir(), map[string]string{"viewer": "view-tok", "responder": "resp-tok"}, viewer, responder)
 	_, addr := startServer(t, Config{
 		KeysFile: keys, Collector: "http://127.0.0.1:9999",
-		Exec: func(_ context.Context, args []string, stdout, stderr io.Writer, collector, token string) int {
-			fmt.Fprintf(stdout, "%s %s %s", strings.Join(args, " "), collector, token)
+		Exec: func(ctx context.Context, args []string, stdout, stderr io.Writer, collector, token string) int {
+			fmt.Fprintf(stdout, "%s %s %s for %s", strings.Join(args, " "), collector, token, client.ActingForFrom(ctx))
 			if args[0] == "fail" {
 				return 3
 			}
@@ -218,9 +223,9 @@ func TestExecGetsTheRoleToken(t *testing.T) {
 		wantOut  string
 		wantCode int
 	}{
-		{viewer, "alerts list", "alerts list http://127.0.0.1:9999 view-tok", 0},
-		{responder, "rollback fraud --reason 'bad deploy'", "rollback fraud --reason bad deploy http://127.0.0.1:9999 resp-tok", 0},
-		{viewer, "fail now", "fail now http://127.0.0.1:9999 view-tok", 3},
+		{viewer, "alerts list", "alerts list http://127.0.0.1:9999 view-tok for vic", 0},
+		{responder, "rollback fraud --reason 'bad deploy'", "rollback fraud --reason bad deploy http://127.0.0.1:9999 resp-tok for rita", 0},
+		{viewer, "fail now", "fail now http://127.0.0.1:9999 view-tok for vic", 3},
 	} {
 		t.Run(tc.who.name+" "+tc.cmd, func(t *testing.T) {
 			c, err := dial(addr, tc.who)
@@ -270,5 +275,47 @@ func TestConsoleByRole(t *testing.T) {
 				assert.NotContains(t, con.out.Text(), "read-only console")
 			}
 		})
+	}
+}
+
+// TestConsoleCallsNameTheKeysOwner: every call of a responder's console
+// carries the role's token and the key's name as the person it acts for;
+// a viewer without a token names nobody (the collector would refuse it).
+func TestConsoleCallsNameTheKeysOwner(t *testing.T) {
+	type seen struct{ auth, actingFor string }
+	var mu sync.Mutex
+	calls := map[string][]seen{}
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls[r.Header.Get(api.HeaderActingFor)] = append(calls[r.Header.Get(api.HeaderActingFor)], seen{r.Header.Get("Authorization"), r.Header.Get(api.HeaderActingFor)})
+		mu.Unlock()
+		http.NotFound(w, r)
+	}))
+	defer collector.Close()
+	viewer, responder := newPerson(t, "vic", "viewer"), newPerson(t, "oncall-rita", "responder")
+	keys := writeKeys(t, t.TempDir(), map[string]string{"responder": "gw-tok"}, viewer, responder)
+	_, addr := startServer(t, Config{KeysFile: keys, Collector: collector.URL})
+	for _, who := range []person{responder, viewer} {
+		c, err := dial(addr, who)
+		require.NoError(t, err)
+		con := openConsole(t, c, 100, 30)
+		con.waitFor(t, "mlectl › Models")
+		require.Eventually(t, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(calls[map[string]string{"viewer": "", "responder": who.name}[who.role]]) > 0
+		}, waitLimit, pollEvery, "no call from %s's console", who.name)
+		c.Close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range calls["oncall-rita"] {
+		assert.Equal(t, seen{"Bearer gw-tok", "oncall-rita"}, s)
+	}
+	for _, s := range calls[""] {
+		assert.Equal(t, seen{}, s, "the viewer's calls carry neither token nor name")
+	}
+	for name := range calls {
+		assert.Contains(t, []string{"", "oncall-rita"}, name)
 	}
 }

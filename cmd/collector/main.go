@@ -89,6 +89,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		fmt.Fprintf(stderr, "collector: %v\n", err)
 		return 2
 	}
+	if err := cfg.SSH.Validate(); err != nil {
+		fmt.Fprintf(stderr, "collector: %v\n", err)
+		return 2
+	}
 	cfg.Flags = map[string]string{
 		"listen": o.listen, "data-dir": o.dataDir, "retention": model.Duration(o.retention).String(), "config": o.configFile,
 	}
@@ -133,6 +137,30 @@ func serve(ctx context.Context, o options, cfg collector.Config, logger *slog.Lo
 	}
 	defer func() { err = errors.Join(err, srv.Close()) }()
 	logger.Info("collector listening", "addr", srv.Addr().String(), "data_dir", o.dataDir, "retention", model.Duration(o.retention).String())
+	if cfg.SSH != nil {
+		stopSSH, err := startSSH(cfg.SSH, baseDir, srv.Addr(), logger)
+		if err != nil {
+			return err
+		}
+		// The SSH sessions stop first: their in-flight actions still
+		// reach the collector.
+		parent := ctx
+		runCtx, stopRun := context.WithCancel(context.WithoutCancel(parent))
+		sshDone := make(chan struct{})
+		go func() {
+			defer close(sshDone)
+			select {
+			case <-parent.Done():
+			case <-runCtx.Done(): // Run failed on its own
+			}
+			if err := stopSSH(); err != nil {
+				logger.Warn("ssh console shutdown", "err", err)
+			}
+			stopRun()
+		}()
+		defer func() { stopRun(); <-sshDone }()
+		ctx = runCtx
+	}
 	if ready != nil {
 		ready <- srv.Addr()
 	}

@@ -49,6 +49,8 @@ groups:
 	authn, err := auth.New(auth.Config{Tokens: []auth.TokenSpec{
 		{Name: "oncall", Token: cliResponder, Role: "responder"},
 		{Name: "viewer", Token: cliViewer, Role: "viewer"},
+		{Name: "ssh-gateway-viewer", Token: cliGatewayViewer, Role: "viewer", Delegate: true},
+		{Name: "ssh-gateway", Token: cliGatewayResponder, Role: "responder", Delegate: true},
 	}}, "")
 	require.NoError(t, err)
 	srv := httptest.NewServer(m.Handler(authn, nil))

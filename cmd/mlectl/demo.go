@@ -21,6 +21,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	headless := fs.Bool("headless", false, "run the collector and traffic without the console (for scripts and a second terminal)")
 	ascii := fs.Bool("ascii", false, "console: no colour, 7-bit characters only (for old terminals and SSH)")
 	readOnly := fs.Bool("read-only", false, "console: hide dangerous actions (rollback, promote, injection)")
+	sshAddr := fs.String("ssh", "", "also serve the console over SSH on this address (e.g. :2222), with a generated demo key printed at start")
 	if err := describeFlags(fs, args); err != nil {
 		return err
 	}
@@ -32,6 +33,19 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opts := demo.Options{Listen: *listen, DataDir: *dataDir, IncidentAfter: *incident, Logger: logger}
+	var sshDemo *demoSSH
+	if *sshAddr != "" {
+		var err error
+		if sshDemo, err = prepareDemoSSH(); err != nil {
+			return err
+		}
+		defer func() {
+			if err := sshDemo.close(); err != nil {
+				logger.Warn("demo --ssh shutdown", "err", err)
+			}
+		}()
+		opts.Tokens = append(opts.Tokens, sshDemo.token)
+	}
 	if !*headless && isTerminal(stdout) {
 		var consoleArgs []string
 		if *ascii {
@@ -46,6 +60,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintf(stdout, "mlectl demo: collector on http://%s; incident (demand model, feature temp +3σ) at about %s\n",
 			l.Addr(), time.Now().Add(*incident).UTC().Format(time.TimeOnly))
+		if sshDemo != nil {
+			if err := sshDemo.serve(*sshAddr, "http://"+l.Addr().String(), stdout, logger); err != nil {
+				_ = l.Close()
+				return err
+			}
+		}
 		return runDemoConsole(ctx, l, opts, func(ctx context.Context, url string) error {
 			return runConsole(ctx, append([]string{"--collector", url}, consoleArgs...), stdout, stderr)
 		})
@@ -57,6 +77,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer d.Close()
 	fmt.Fprintf(stdout, "mlectl demo: collector on %s; incident (demand model, feature temp +3σ) at %s\n",
 		d.URL, d.IncidentAt.UTC().Format(time.TimeOnly))
+	if sshDemo != nil {
+		if err := sshDemo.serve(*sshAddr, d.URL, stdout, logger); err != nil {
+			return err
+		}
+		defer func() { _ = sshDemo.stop() }() // before d.Close
+	}
 	if *headless {
 		fmt.Fprintln(stdout, "headless: press Ctrl-C to stop")
 	} else {

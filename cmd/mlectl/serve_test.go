@@ -37,12 +37,23 @@ func newSSHUser(t *testing.T, name, role string) sshUser {
 	return sshUser{name: name, role: role, signer: s}
 }
 
-// writeSSHKeys writes keys.yaml with the CLI tests' viewer and responder
-// tokens.
+// The delegating tokens of the SSH gateway (newAlertsEnv knows them).
+const (
+	cliGatewayViewer    = "cli-gateway-viewer-token"
+	cliGatewayResponder = "cli-gateway-responder-token"
+)
+
+// writeSSHKeys writes keys.yaml with the gateway's delegating viewer and
+// responder tokens.
 func writeSSHKeys(t *testing.T, dir string, users ...sshUser) string {
 	t.Helper()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "viewer.token"), []byte(cliViewer), 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "responder.token"), []byte(cliResponder), 0o600))
+	return writeSSHKeysWith(t, dir, cliGatewayViewer, cliGatewayResponder, users...)
+}
+
+func writeSSHKeysWith(t *testing.T, dir, viewerToken, responderToken string, users ...sshUser) string {
+	t.Helper()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "viewer.token"), []byte(viewerToken), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "responder.token"), []byte(responderToken), 0o600))
 	var b strings.Builder
 	b.WriteString("tokens: {viewer: viewer.token, responder: responder.token}\nusers:\n")
 	for _, u := range users {
@@ -139,6 +150,25 @@ func TestServeRunsCommandsWithTheKeysRole(t *testing.T) {
 			assert.Contains(t, errs, tc.wantErr)
 		})
 	}
+	// The ack names the key's owner, through the gateway's token.
+	code, out, errs, err = sshRun(t, addr, vic, "alerts list --json")
+	require.NoError(t, err)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, `"by": "rita via ssh-gateway"`)
+}
+
+// TestServeWithAnOrdinaryTokenIsRefused: keys.yaml holding a token that is
+// not delegating gets every call refused by the collector (403 naming
+// delegate: true), rather than actions recorded under the token's name.
+func TestServeWithAnOrdinaryTokenIsRefused(t *testing.T) {
+	url, _ := newAlertsEnv(t)
+	rita := newSSHUser(t, "rita", "responder")
+	addr := startServe(t, url, writeSSHKeysWith(t, t.TempDir(), cliViewer, cliResponder, rita))
+	code, _, errs, err := sshRun(t, addr, rita, "alerts list")
+	require.NoError(t, err)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "forbidden (403)")
+	assert.Contains(t, errs, "delegate: true")
 }
 
 // alertID is the id of the first alert of `alerts list --json`.
