@@ -39,7 +39,9 @@ func TestSampleRecord(t *testing.T) {
 		{"collector without the route", 404, "404 page not found\n",
 			func(t *testing.T, _ *PredictionRecord, err error) { assert.ErrorIs(t, err, ErrNotConfigured) }},
 		{"bad body", 200, `{"ts":"yesterday"}`,
-			func(t *testing.T, _ *PredictionRecord, err error) { assert.ErrorContains(t, err, "decoding the sampled record of demand") }},
+			func(t *testing.T, _ *PredictionRecord, err error) {
+				assert.ErrorContains(t, err, "decoding the sampled record of demand")
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var query string
