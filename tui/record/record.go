@@ -204,6 +204,9 @@ func value(raw json.RawMessage, dash string) string {
 	case nil:
 		return dash
 	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e6 {
+			return strconv.FormatFloat(x, 'f', 0, 64) // a count, an hour, an id
+		}
 		return common.FormatNumber(x)
 	case string:
 		return x
