@@ -50,12 +50,12 @@ func seedOverviewSeries(db *tsdb.DB) error {
 		add(ms, 0, "__name__", "mle_rollbacks_total", "model", "ranker")
 		add(ms, 0.042, "__name__", "mle_cost_per_1k_predictions", "model", "fraud", "version", "v7")
 		add(ms, 0.85, "__name__", "mle_cost_per_1k_predictions", "model", "fraud", "version", "v8") // shadow: not production's
-		// merchant_category drifts less than amount but moved the
-		// predictions more: it ranks first on the drift tab.
+		// amount, the most drifted feature, also moved the predictions
+		// most (package detail's tests rank a case where the two differ).
 		for _, a := range []struct {
 			feature        string
 			meanAbs, first float64
-		}{{"amount", 0.40, 0.35}, {"merchant_category", 0.35, 0.14}, {"hour", 0.05, 0.06}} {
+		}{{"amount", 0.56, 0.35}, {"merchant_category", 0.19, 0.14}, {"hour", 0.05, 0.06}} {
 			now := a.first + (a.meanAbs-a.first)*f
 			add(ms, now, "__name__", "mle_feature_attribution_mean_abs", "model", "fraud", "version", "v7", "feature", a.feature)
 			add(ms, now-a.first, "__name__", "mle_feature_attribution_change", "model", "fraud", "version", "v7", "feature", a.feature)
@@ -133,19 +133,18 @@ func TestOverviewOpensModelDetail(t *testing.T) {
 	s.waitFor("Overview › fraud", "production v7")
 }
 
-// The drift tab ranks features by attribution change beside the drift
-// score: merchant_category, whose contributions grew most, comes first
-// although amount drifts more.
+// The drift tab ranks features by attribution change, shown beside the
+// drift score: amount, whose contributions grew most, first.
 func TestDriftTabRanksByAttribution(t *testing.T) {
 	eachSize(t, func(t *testing.T, w, h int) {
 		s := openCommand(t, w, h, "model fraud", "production v7", "data at 12:00:00")
 		s.keys("2")
-		s.waitFor("ATTR CHG", "+0.21", "open window")
+		s.waitFor("ATTR CHG", "+0.21", "open window", "top bar")
 		screen := s.screen()
 		checkGolden(t, screen, w, h)
 		rows := featureRows(screen, "merchant_cate", "amount", "hour") // merchant_category is cut at 80 columns
 		require.Len(t, rows, 3)
-		assert.Equal(t, []string{"merchant_cate", "amount", "hour"}, []string{rows[0].name, rows[1].name, rows[2].name})
+		assert.Equal(t, []string{"amount", "merchant_cate", "hour"}, []string{rows[0].name, rows[1].name, rows[2].name})
 		assert.Contains(t, rows[0].line, "+0.21")
 		assert.Contains(t, rows[1].line, "+0.05")
 		assert.Contains(t, rows[2].line, "-0.01")
