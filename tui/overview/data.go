@@ -38,6 +38,9 @@ const (
 	QueryBudgetLeft  = `slo:period_error_budget_remaining:ratio`
 	QueryErrorBudget = `slo:error_budget:ratio`
 	QueryPeriod      = `slo:time_period:days`
+	// QueryBudgetWarm holds the SLOs whose period budget was recorded
+	// models.PeriodWarmUp ago; the others are warming up.
+	QueryBudgetWarm = `slo:period_error_budget_remaining:ratio offset 10m`
 	// QueryQuality is the live quality of every non-shadow version.
 	QueryQuality = `{__name__=~"mle_model_(roc_auc|f1|accuracy|rmse|mae)",role!="shadow"}`
 	// QueryPairs is how many labelled predictions the quality is over.
@@ -78,6 +81,9 @@ type Row struct {
 
 	// SLO over its period: the worst of the model's SLOs by budget left.
 	Compliance, Objective, BudgetLeft, PeriodDays float64
+	// WarmingUp: that SLO's period budget was first recorded less than
+	// 10 minutes ago; too few windows to judge the period by.
+	WarmingUp bool
 
 	Metric          string // quality metric's short name, "" without one
 	Live, Offline   float64
@@ -125,7 +131,7 @@ type Snapshot struct {
 // Fetch runs the queries concurrently and joins them by model.
 func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
 	queries := []string{QueryTraffic, QueryBudgetLeft, QueryErrorBudget, QueryPeriod, QueryQuality, QueryPairs,
-		QueryLabelLag, QueryLabelCoverage, QueryDrift, QueryDeploys, QueryRollbacks, QueryCost}
+		QueryLabelLag, QueryLabelCoverage, QueryDrift, QueryDeploys, QueryRollbacks, QueryCost, QueryBudgetWarm}
 	vecs := make([]client.Vector, len(queries))
 	errs := make([]error, len(queries))
 	var wg sync.WaitGroup
@@ -164,8 +170,8 @@ func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
 }
 
 func join(v []client.Vector, reg []client.ModelState) ([]Row, bool) {
-	traffic, budgetLeft, errorBudget, period, quality, pairs, lag, coverage, drift, deploys, rollbacks, cost :=
-		v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]
+	traffic, budgetLeft, errorBudget, period, quality, pairs, lag, coverage, drift, deploys, rollbacks, cost, warm :=
+		v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]
 	rows := map[string]*Row{}
 	get := func(name string) *Row {
 		if r, ok := rows[name]; ok {
@@ -201,7 +207,7 @@ func join(v []client.Vector, reg []client.ModelState) ([]Row, bool) {
 		}
 		return out
 	}
-	budgets, periods := byID(errorBudget), byID(period)
+	budgets, periods, warmed := byID(errorBudget), byID(period), byID(warm)
 	slo := false
 	for _, s := range budgetLeft {
 		r, ok := rows[owner(s.Metric)]
@@ -213,6 +219,8 @@ func join(v []client.Vector, reg []client.ModelState) ([]Row, bool) {
 			continue // the worst SLO speaks for the model
 		}
 		r.BudgetLeft, r.Compliance, r.Objective, r.PeriodDays = s.V, math.NaN(), math.NaN(), math.NaN()
+		_, ok = warmed[s.Metric["sloth_id"]]
+		r.WarmingUp = !ok
 		if b, ok := budgets[s.Metric["sloth_id"]]; ok {
 			// Budget left = 1 - period error ratio / budget.
 			r.Compliance = 1 - (1-s.V)*b

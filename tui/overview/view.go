@@ -156,6 +156,9 @@ func (v *View) row(r Row) common.Row {
 		cells[i] = dash
 	}
 	cells[colName] = r.Name
+	if r.WarmingUp {
+		r.Compliance, r.BudgetLeft = math.NaN(), math.NaN() // the footnote says why
+	}
 	if !math.IsNaN(r.Compliance) {
 		cells[colSLO] = compliance(r.Compliance)
 		tones[colSLO] = common.ToneGood
@@ -295,6 +298,9 @@ func (v *View) notes() []string {
 		parts = append(parts, "SLO: "+common.NotConfigured)
 	case p != "":
 		parts = append(parts, "SLO, budget: "+p+" period")
+	}
+	if slices.ContainsFunc(v.snap.Rows, func(r Row) bool { return r.WarmingUp }) {
+		parts = append(parts[:1], append([]string{"SLO warming up: under 10m of its period recorded"}, parts[1:]...)...)
 	}
 	parts = append(parts, "DEP/WK, RB%: last 7 days", "LAG: label lag", "LBL%: labelled share")
 	lines := pack(parts, v.Width, 2)
