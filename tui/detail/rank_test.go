@@ -28,8 +28,8 @@ func TestRankByAttributionChange(t *testing.T) {
 		want   []string // version/feature in order
 	}{
 		{
-			name: "attribution change over score",
-			rows: []Feature{row("v12", "hum", 0.9), row("v12", "temp", 0.4), row("v12", "hour", 0.1)},
+			name:   "attribution change over score",
+			rows:   []Feature{row("v12", "hum", 0.9), row("v12", "temp", 0.4), row("v12", "hour", 0.1)},
 			change: client.Vector{attr("v12", "hum", 0.02), attr("v12", "temp", 31.5), attr("v12", "hour", -4)},
 			want:   []string{"v12/temp", "v12/hum", "v12/hour"},
 		},

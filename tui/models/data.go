@@ -60,8 +60,8 @@ type Model struct {
 	// PeriodWarmUp ago, so it rests on too few windows to judge the
 	// period by (no OUT, no BUDGET figure).
 	WarmingUp bool
-	Firing   int
-	Pending  int
+	Firing    int
+	Pending   int
 	// Trend is the prediction rate over TrendWindow, one value per
 	// TrendStep (NaN where there was no traffic).
 	Trend []float64
