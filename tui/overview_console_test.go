@@ -174,6 +174,9 @@ func TestRecordView(t *testing.T) {
 		s := openCommand(t, 80, 24, "record fraud v7", "request w-299")
 		s.keys("n")
 		s.waitFor("request w-199", "+0.32")
+		s.keys("N")
+		s.waitFor("request w-299")
+		assert.Contains(t, s.screen(), "request w-299", "N is back to the newest")
 	})
 	t.Run("model without records", func(t *testing.T) {
 		s := openCommand(t, 80, 24, "record churn", "no record of churn")

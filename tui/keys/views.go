@@ -121,16 +121,19 @@ func (k Overview) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHel
 
 // Record are the Record view's own keys.
 type Record struct {
-	Older key.Binding
+	Older, Newest key.Binding
 }
 
 // NewRecord returns the Record view's bindings.
 func NewRecord() Record {
-	return Record{Older: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "an older record"))}
+	return Record{
+		Older:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "an older record")),
+		Newest: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "the newest record")),
+	}
 }
 
 // ShortHelp implements help.KeyMap.
-func (k Record) ShortHelp() []key.Binding { return []key.Binding{k.Older} }
+func (k Record) ShortHelp() []key.Binding { return []key.Binding{k.Older, k.Newest} }
 
 // FullHelp implements help.KeyMap.
 func (k Record) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }

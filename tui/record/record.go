@@ -90,9 +90,9 @@ func (v *View) Open(arg string, _ map[string]string) tea.Cmd {
 // Init fetches the model set by Open.
 func (v *View) Init() tea.Cmd { return v.Refresh() }
 
-// Refresh asks for the newest sample again (ctrl+r); the background
-// refresh leaves the record on screen alone: one reads it, it should not
-// change under the reader.
+// Refresh fetches the first sample; later refreshes (the background tick,
+// ctrl+r) leave the record on screen alone: one reads it, it should not
+// change under the reader (N asks for the newest).
 func (v *View) Refresh() tea.Cmd {
 	if v.model == "" || v.InFlight() || v.Loaded {
 		return nil
@@ -150,6 +150,9 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 				return nil
 			}
 			return v.fetch(v.rec.TS.Add(-time.Millisecond))
+		}
+		if key.Matches(msg, v.keys.Newest) && v.model != "" {
+			return v.fetch(time.Time{})
 		}
 		v.table.Update(msg)
 	}
@@ -315,7 +318,7 @@ func (v *View) View() string {
 	case v.Loaded && v.rec != nil && v.Err != nil:
 		status = v.c.ErrorLine("sample fetch failed", v.Err)
 	case v.rec != nil:
-		status = st.Muted.Render("contributions as the model logged them with the prediction; n an older record, ctrl+r the newest")
+		status = st.Muted.Render("contributions as the model logged them with the prediction; n an older record, N the newest")
 	}
 	lines = append(lines, status)
 	for i := range lines {
