@@ -40,6 +40,10 @@ const (
 	MetricModelMAPE          = "mle_model_mape"
 	MetricLabelLagSeconds    = "mle_label_lag_seconds"
 	MetricLabelCoverageRatio = "mle_label_coverage_ratio"
+	// MetricQualityWindowPairs is how many joined prediction/label pairs
+	// the quality series of a version are computed over (the window the
+	// console's overview names beside them).
+	MetricQualityWindowPairs = "mle_quality_window_pairs"
 
 	// Shadow comparison (shadow).
 	MetricShadowAgreementRatio = "mle_shadow_agreement_ratio"

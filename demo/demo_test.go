@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/client"
+	"github.com/mlectl/mlectl/tui/detail"
 )
 
 // queryScalar runs an instant PromQL query against the demo's collector and
@@ -92,6 +95,13 @@ func TestDemoIncidentShowsDriftAndRollbackEndsIt(t *testing.T) {
 		others, ok2 := queryScalar(t, d.URL, `max(mle_feature_attribution_change{model="demand",feature!="temp",version="v12"})`)
 		return ok && ok2 && temp > 0 && temp > others
 	}, 20*time.Second, 200*time.Millisecond, "temp does not rank first by attribution change")
+	// The console's drift tab shows it: temp is its first row.
+	c, err := client.New(d.URL)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		snap := detail.Fetch(context.Background(), c, "demand", time.Now(), false)
+		return snap.DriftErr == nil && len(snap.Features) > 0 && snap.Features[0].Name == "temp" && snap.Features[0].AttrChange > 0
+	}, 10*time.Second, 200*time.Millisecond, "the drift tab does not list temp first")
 	expl, ok := queryScalar(t, d.URL, `mle_explanation_coverage_ratio{model="demand",version="v12"}`)
 	require.True(t, ok, "no explanation coverage series")
 	require.Equal(t, 1.0, expl)

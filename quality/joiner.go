@@ -398,6 +398,7 @@ const (
 	MetricMAPE      = api.MetricModelMAPE
 	MetricLabelLag  = api.MetricLabelLagSeconds
 	MetricCoverage  = api.MetricLabelCoverageRatio
+	MetricPairs     = api.MetricQualityWindowPairs
 )
 
 // AppendTo writes the current metrics at ts. Undefined metrics are not
@@ -421,6 +422,10 @@ func (j *Joiner) AppendTo(ctx context.Context, db storage.Appendable, ts time.Ti
 	t := ts.UnixMilli()
 	for _, k := range keys {
 		q := snap[k]
+		pairs := math.NaN() // no pairs: no window to name
+		if q.Pairs > 0 {
+			pairs = float64(q.Pairs)
+		}
 		for _, s := range []struct {
 			name string
 			v    float64
@@ -428,7 +433,7 @@ func (j *Joiner) AppendTo(ctx context.Context, db storage.Appendable, ts time.Ti
 			{MetricAccuracy, q.Accuracy}, {MetricPrecision, q.Precision}, {MetricRecall, q.Recall},
 			{MetricF1, q.F1}, {MetricROCAUC, q.ROCAUC}, {MetricLogLoss, q.LogLoss},
 			{MetricMAE, q.MAE}, {MetricRMSE, q.RMSE}, {MetricMAPE, q.MAPE},
-			{MetricLabelLag, q.MeanLagSeconds}, {MetricCoverage, q.Coverage},
+			{MetricLabelLag, q.MeanLagSeconds}, {MetricCoverage, q.Coverage}, {MetricPairs, pairs},
 		} {
 			if math.IsNaN(s.v) || math.IsInf(s.v, 0) {
 				continue

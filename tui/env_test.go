@@ -181,6 +181,9 @@ func runWithCollector(m *testing.M) (int, error) {
 	if err := seedModelSeries(db); err != nil {
 		return 0, err
 	}
+	if err := seedOverviewSeries(db); err != nil {
+		return 0, err
+	}
 	srv, err := collector.New(collector.Config{Version: "test"}, db, nil)
 	if err != nil {
 		return 0, err

@@ -320,8 +320,14 @@ func seedWindow() []byte {
 			amount = "null"
 		}
 		ts := clock.Add(-3*time.Minute + time.Duration(i)*500*time.Millisecond)
-		fmt.Fprintf(&b, `{"model":"fraud","version":"v7","role":"production","request_id":"w-%d","ts":%q,"latency_ms":4,"features":{"amount":%s,"merchant_category":%q,"hour":%d},"prediction":0.2,"status":"ok"}`+"\n",
-			i, ts.Format(time.RFC3339Nano), amount, merchants[rng.IntN(len(merchants))], rng.IntN(24))
+		// Every hundredth record carries the model's contributions (the
+		// record view samples the newest of them).
+		expl := ""
+		if i%100 == 99 {
+			expl = fmt.Sprintf(`,"explanations":{"amount":%g,"merchant_category":-0.12,"hour":0.02}`, 0.3+float64(i)/10000)
+		}
+		fmt.Fprintf(&b, `{"model":"fraud","version":"v7","role":"production","request_id":"w-%d","ts":%q,"latency_ms":4,"features":{"amount":%s,"merchant_category":%q,"hour":%d},"prediction":0.2,"status":"ok"%s}`+"\n",
+			i, ts.Format(time.RFC3339Nano), amount, merchants[rng.IntN(len(merchants))], rng.IntN(24), expl)
 	}
 	return b.Bytes()
 }

@@ -24,7 +24,9 @@ import (
 	"github.com/mlectl/mlectl/tui/gameday"
 	"github.com/mlectl/mlectl/tui/keys"
 	"github.com/mlectl/mlectl/tui/models"
+	"github.com/mlectl/mlectl/tui/overview"
 	"github.com/mlectl/mlectl/tui/query"
+	"github.com/mlectl/mlectl/tui/record"
 	"github.com/mlectl/mlectl/tui/runbooks"
 	"github.com/mlectl/mlectl/tui/styles"
 	"github.com/mlectl/mlectl/tui/timeline"
@@ -52,6 +54,8 @@ type API interface {
 	timeline.API
 	runbooks.API
 	gameday.API
+	overview.API
+	record.API
 	Ready(ctx context.Context) error
 	URL() string
 }
@@ -182,7 +186,7 @@ func New(ctx context.Context, cfg Config) *Model {
 		filters: map[string]string{},
 		keys:    keys.NewGlobal(),
 		aliases: map[string]string{
-			"m": "models", "a": "alerts", "alert": "alerts",
+			"m": "models", "a": "alerts", "alert": "alerts", "o": "overview",
 			"runbook": "runbooks", "rb": "runbooks", "events": "timeline", "game": "gameday",
 			"q": "quit", "q!": "quit", "exit": "quit",
 		},
@@ -195,12 +199,14 @@ func New(ctx context.Context, cfg Config) *Model {
 		m.order = append(m.order, v.Name())
 	}
 	add(models.New(c, cfg.API))
+	add(overview.New(c, cfg.API))
 	add(alerts.New(c, cfg.API))
 	add(query.New(c, cfg.API))
 	add(detail.New(c, cfg.API))
 	add(timeline.New(c, cfg.API))
 	add(runbooks.New(c, cfg.API))
 	add(gameday.New(c, cfg.API))
+	add(record.New(c, cfg.API))
 	start := cfg.Start
 	if _, ok := m.views[start]; !ok {
 		start = "models"
@@ -586,7 +592,7 @@ var asciiGlyphs = strings.NewReplacer(
 	"…", "~", "·", "-", "•", "|", "›", ">", "—", "-", "µ", "u", "↑", "^", "↓", "v",
 	"▁", "_", "▂", ".", "▃", "-", "▄", "~", "▅", "=", "▆", "*", "▇", "#", "█", "@",
 	"→", ">", "–", "-", "σ", "s", "←", "<", "±", "~", "×", "x", "≤", "<", "²", "2",
-	"▏", "|", "▎", "|", "▍", "|", "▌", "|", "▋", "|", "▊", "|", "▉", "|",
+	"│", "|", "▏", "|", "▎", "|", "▍", "|", "▌", "|", "▋", "|", "▊", "|", "▉", "|",
 )
 
 func (m *Model) header() string {

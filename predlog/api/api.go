@@ -204,6 +204,7 @@ func (h *Handler) Routes() []route.Route {
 	return []route.Route{
 		r(http.MethodPost, "/api/v1/predictions", auth.RoleIngest, h.ServeIngest),
 		r(http.MethodGet, "/api/v1/predictions/export", auth.RoleViewer, h.ServeExport),
+		r(http.MethodGet, "/api/v1/predictions/sample", auth.RoleViewer, h.ServeSample),
 		r(http.MethodPost, "/api/v1/feedback", auth.RoleIngest, h.ServeFeedback),
 		r(http.MethodPut, "/api/v1/baselines/{model}/{version}", auth.RoleIngest, h.ServePutBaseline),
 		r(http.MethodGet, "/api/v1/baselines/{model}/{version}", auth.RoleViewer, h.ServeGetBaseline),

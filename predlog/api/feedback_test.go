@@ -62,6 +62,8 @@ func TestFeedbackQualitySeries(t *testing.T) {
 	ll := -(math.Log(0.9) + math.Log(0.6) + math.Log(0.35) + math.Log(0.8)) / 4
 	assert.InDelta(t, ll, get("mle_model_log_loss"), 1e-12)
 	assert.InDelta(t, 1.0, get("mle_label_coverage_ratio"), 1e-12)
+	// The four joined pairs are the window the metrics above are over.
+	assert.Equal(t, 4.0, get("mle_quality_window_pairs"))
 	// Lags: 60 s, 120 s, 180 s, 86400 s.
 	assert.InDelta(t, (60+120+180+86400)/4.0, get("mle_label_lag_seconds"), 1e-9)
 	_, hasMAE := e.series(ts, "mle_model_mae")[key]

@@ -245,6 +245,8 @@ func (v *View) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return v.setTab(Tab(msg.Runes[0] - '1'))
 	case key.Matches(msg, v.keys.Chart) && v.tab == TabDrift:
 		return v.chartFeature()
+	case key.Matches(msg, v.keys.Record) && v.tab == TabDrift:
+		return v.openRecord()
 	case key.Matches(msg, v.keys.Rollback):
 		v.askRollback()
 		return nil
@@ -396,4 +398,19 @@ func (v *View) chartFeature() tea.Cmd {
 	}
 	q := FeatureQuery(v.model, parts[0], parts[1], parts[2])
 	return func() tea.Msg { return common.NavigateMsg{View: "query", Arg: q} }
+}
+
+// openRecord opens the Record view on a sampled prediction of the
+// selected drift row's version: its inputs beside their contributions.
+func (v *View) openRecord() tea.Cmd {
+	if v.model == "" {
+		return nil
+	}
+	arg := v.model
+	if row, ok := v.drift.Selected(); ok {
+		if version, _, ok := strings.Cut(row.Key, "\x00"); ok && version != "" {
+			arg += " " + version
+		}
+	}
+	return func() tea.Msg { return common.NavigateMsg{View: "record", Arg: arg} }
 }

@@ -83,6 +83,18 @@ func FeatureQuery(model, version, feature, against string) string {
 		`",feature="` + escape(feature) + `",against="` + escape(against) + `"}`
 }
 
+// AttributionChangeQuery selects the model's per-feature attribution
+// change: mean |contribution| in the last window minus the version's first
+// (what ranks the drift tab).
+func AttributionChangeQuery(model string) string {
+	return wire.MetricFeatureAttributionChange + `{model="` + escape(model) + `"}`
+}
+
+// AttributionQuery selects the model's per-feature mean |contribution|.
+func AttributionQuery(model string) string {
+	return wire.MetricFeatureAttributionMeanAbs + `{model="` + escape(model) + `"}`
+}
+
 // DriftedQuery selects the model's per-feature drifted flags.
 func DriftedQuery(model string) string {
 	return wire.MetricFeatureDrifted + `{model="` + escape(model) + `"}`
@@ -110,6 +122,10 @@ type Feature struct {
 	Drifted                int                // 1, 0, or -1 when the collector wrote no flag
 	Others                 map[string]float64 // the other methods' scores
 	History                []float64          // default method over Window, one per HistoryStep
+	// AttrChange is the feature's attribution change (mean |contribution|
+	// now minus in the version's first window), AttrMeanAbs its mean
+	// |contribution| now; NaN when the model logs no explanations.
+	AttrChange, AttrMeanAbs float64
 }
 
 // Snapshot is one fetch of everything the view shows for a model.
@@ -149,11 +165,13 @@ func Fetch(ctx context.Context, api API, model string, at time.Time, withShadow 
 	for i, p := range panels {
 		wg.Go(func() { s.Panels[i] = fetchPanel(ctx, api, p, rng) })
 	}
-	var scores, flags client.Vector
+	var scores, flags, attrChange, attrMean client.Vector
 	var history client.Matrix
-	var scoreErr, flagErr, histErr error
+	var scoreErr, flagErr, histErr, attrErr, meanErr error
 	wg.Go(func() { scores, scoreErr = vector(ctx, api, DriftQuery(model), at) })
 	wg.Go(func() { flags, flagErr = vector(ctx, api, DriftedQuery(model), at) })
+	wg.Go(func() { attrChange, attrErr = vector(ctx, api, AttributionChangeQuery(model), at) })
+	wg.Go(func() { attrMean, meanErr = vector(ctx, api, AttributionQuery(model), at) })
 	wg.Go(func() {
 		res, err := api.QueryRange(ctx, DriftQuery(model), client.Range{Start: at.Add(-Window), End: at, Step: HistoryStep})
 		if err != nil {
@@ -176,13 +194,14 @@ func Fetch(ctx context.Context, api API, model string, at time.Time, withShadow 
 		})
 	}
 	wg.Wait()
-	for _, err := range []error{scoreErr, flagErr, histErr} {
+	for _, err := range []error{scoreErr, flagErr, histErr, attrErr, meanErr} {
 		if err != nil {
 			s.DriftErr = err
 			break
 		}
 	}
 	s.Features = Features(scores, flags, history, at)
+	AddAttributions(s.Features, attrChange, attrMean)
 	fetchBaselines(ctx, api, &s)
 	return s
 }
@@ -355,15 +374,53 @@ func Features(scores, flags client.Vector, history client.Matrix, at time.Time) 
 	}
 	out := make([]Feature, 0, len(order))
 	for _, k := range order {
-		out = append(out, *byKey[k])
+		f := *byKey[k]
+		f.AttrChange, f.AttrMeanAbs = math.NaN(), math.NaN()
+		out = append(out, f)
 	}
-	slices.SortFunc(out, func(a, b Feature) int {
+	Rank(out)
+	return out
+}
+
+// AddAttributions sets each feature's attribution change and mean
+// |contribution| from the model's series (by version and feature) and
+// ranks the features again.
+func AddAttributions(fs []Feature, change, meanAbs client.Vector) {
+	type key struct{ version, feature string }
+	index := func(v client.Vector) map[key]float64 {
+		m := make(map[key]float64, len(v))
+		for _, s := range v {
+			m[key{s.Metric["version"], s.Metric["feature"]}] = s.V
+		}
+		return m
+	}
+	ch, ma := index(change), index(meanAbs)
+	for i := range fs {
+		k := key{fs[i].Version, fs[i].Name}
+		if v, ok := ch[k]; ok {
+			fs[i].AttrChange = v
+		}
+		if v, ok := ma[k]; ok {
+			fs[i].AttrMeanAbs = v
+		}
+	}
+	Rank(fs)
+}
+
+// Rank orders drift rows as the tab lists them: by attribution change,
+// largest growth first (the drifted feature that actually moved the
+// predictions), features without attribution after those with; then by
+// drift score, highest first; then by name, reference and version.
+func Rank(fs []Feature) {
+	slices.SortStableFunc(fs, func(a, b Feature) int {
+		if c := cmp.Compare(nanLow(b.AttrChange), nanLow(a.AttrChange)); c != 0 {
+			return c
+		}
 		if c := cmp.Compare(nanLow(b.Score), nanLow(a.Score)); c != 0 {
 			return c
 		}
 		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Against, b.Against), strings.Compare(a.Version, b.Version))
 	})
-	return out
 }
 
 func nanLow(v float64) float64 {

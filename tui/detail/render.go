@@ -24,6 +24,10 @@ var driftColumns = []common.Column{
 	{Title: "AGAINST", Width: 12, Priority: 3},
 	{Title: "METHOD", Width: 18, Priority: 5},
 	{Title: "SCORE", Width: 6, Right: true},
+	// The rows rank by attribution change: beside the score it says which
+	// drifted feature actually moved the predictions.
+	{Title: "ATTR CHG", Width: 8, Right: true},
+	{Title: "ATTR", Width: 6, Priority: 7, Right: true},
 	{Title: "THRESH", Width: 6, Priority: 2, Right: true},
 	{Title: "DRIFT", Width: 5},
 	{Title: "HISTORY 1H", Width: 13, Priority: 1},
@@ -140,16 +144,20 @@ func (v *View) rebuild() {
 		if !keep(ft.Name, ft.Version, ft.Against, ft.Method) {
 			continue
 		}
-		cells := []string{ft.Name, orDash(ft.Version, dash), ft.Against, ft.Method, num(ft.Score, dash), num(ft.Threshold, dash), dash, dash, others(ft.Others, dash)}
+		cells := []string{ft.Name, orDash(ft.Version, dash), ft.Against, ft.Method, num(ft.Score, dash),
+			signed(ft.AttrChange, dash), num(ft.AttrMeanAbs, dash), num(ft.Threshold, dash), dash, dash, others(ft.Others, dash)}
 		tones := make([]common.Tone, len(cells))
 		switch ft.Drifted {
 		case 1:
-			cells[6], tones[6], tones[4] = "yes", common.ToneBad, common.ToneBad
+			cells[8], tones[8], tones[4] = "yes", common.ToneBad, common.ToneBad
+			if ft.AttrChange > 0 {
+				tones[5] = common.ToneWarn // drifted and moving the predictions
+			}
 		case 0:
-			cells[6] = "no"
+			cells[8] = "no"
 		}
 		if len(ft.History) > 0 {
-			cells[7] = chart.Sparkline(ft.History, v.c.ASCII)
+			cells[9] = chart.Sparkline(ft.History, v.c.ASCII)
 		}
 		rows = append(rows, common.Row{Key: ft.Version + "\x00" + ft.Name + "\x00" + ft.Against, Cells: cells, Tones: tones})
 	}
@@ -235,6 +243,17 @@ func orDash(s, dash string) string {
 		return dash
 	}
 	return s
+}
+
+// signed renders a change with its sign: +0.42, -0.07, 0.
+func signed(x float64, dash string) string {
+	if math.IsNaN(x) {
+		return dash
+	}
+	if x > 0 {
+		return "+" + common.FormatNumber(x)
+	}
+	return common.FormatNumber(x)
 }
 
 func num(x float64, dash string) string {

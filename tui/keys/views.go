@@ -77,7 +77,7 @@ func (k Alerts) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp(
 
 // Detail are the Model detail view's own keys.
 type Detail struct {
-	Rollback, Promote, Next, Prev, Jump, Chart key.Binding
+	Rollback, Promote, Next, Prev, Jump, Chart, Record key.Binding
 }
 
 // NewDetail returns the Model detail view's bindings.
@@ -89,6 +89,7 @@ func NewDetail() Detail {
 		Prev:     key.NewBinding(key.WithKeys("shift+tab", "left", "h"), key.WithHelp("shift+tab/←", "previous tab")),
 		Jump:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "overview/drift/shadow/versions/events")),
 		Chart:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "drift: chart the feature in Query")),
+		Record:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "drift: a sampled record's contributions")),
 	}
 }
 
@@ -96,11 +97,46 @@ func NewDetail() Detail {
 // columns the footer keeps only the first few and "r roll back" is what
 // on-call opens the view for.
 func (k Detail) ShortHelp() []key.Binding {
-	return []key.Binding{k.Rollback, k.Promote, k.Next, k.Prev, k.Jump, k.Chart}
+	return []key.Binding{k.Rollback, k.Promote, k.Next, k.Prev, k.Jump, k.Chart, k.Record}
 }
 
 // FullHelp implements help.KeyMap.
 func (k Detail) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// Overview are the Overview view's own keys.
+type Overview struct {
+	Open key.Binding
+}
+
+// NewOverview returns the Overview view's bindings.
+func NewOverview() Overview {
+	return Overview{Open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "model detail"))}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k Overview) ShortHelp() []key.Binding { return []key.Binding{k.Open} }
+
+// FullHelp implements help.KeyMap.
+func (k Overview) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// Record are the Record view's own keys.
+type Record struct {
+	Older, Newest key.Binding
+}
+
+// NewRecord returns the Record view's bindings.
+func NewRecord() Record {
+	return Record{
+		Older:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "an older record")),
+		Newest: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "the newest record")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k Record) ShortHelp() []key.Binding { return []key.Binding{k.Older, k.Newest} }
+
+// FullHelp implements help.KeyMap.
+func (k Record) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 
 // Query are the Query view's own keys.
 type Query struct {
@@ -259,6 +295,8 @@ func Views() []ViewKeys {
 	}
 	return []ViewKeys{
 		{View: "models", Doc: "Models", Keys: NewModels(), Overrides: map[string]string{"enter": enterOpens}},
+		{View: "overview", Doc: "Overview", Keys: NewOverview(), Overrides: map[string]string{"enter": enterOpens}},
+		{View: "record", Doc: "Record", Keys: NewRecord()},
 		{View: "alerts", Doc: "Alerts", Keys: NewAlerts(), Overrides: map[string]string{"enter": enterOpens}},
 		{View: "alerts", Doc: "Alerts", Keys: NewPrompt("silence"), Capturing: true, Overrides: prompt},
 		{View: "model", Doc: "Model detail", Keys: NewDetail(), Overrides: map[string]string{"enter": "enter charts the drift tab's feature"}},

@@ -41,7 +41,7 @@ func TestViewKeys(t *testing.T) {
 	for _, vk := range views {
 		names[vk.View] = true
 	}
-	assert.Len(t, names, 7, "one or more keymaps for each of the seven views")
+	assert.Len(t, names, 9, "one or more keymaps for each of the nine views")
 	for _, vk := range views {
 		t.Run(vk.View+"/"+strings.Join(helpKeys(vk.Keys.ShortHelp()), ","), func(t *testing.T) {
 			bs := flat(vk.Keys)

@@ -56,8 +56,12 @@ type Model struct {
 	Drift    float64  // share of drifted features, 0..1
 	Burn1h   float64  // worst 1h burn rate over the model's SLOs
 	Budget   float64  // least error budget left over the model's SLOs, 0..1
-	Firing   int
-	Pending  int
+	// WarmingUp: the period budget was first recorded less than
+	// PeriodWarmUp ago, so it rests on too few windows to judge the
+	// period by (no OUT, no BUDGET figure).
+	WarmingUp bool
+	Firing    int
+	Pending   int
 	// Trend is the prediction rate over TrendWindow, one value per
 	// TrendStep (NaN where there was no traffic).
 	Trend []float64
@@ -87,7 +91,7 @@ type Snapshot struct {
 
 // Fetch runs the view's queries concurrently and joins them into models.
 func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
-	queries := []string{QueryPredRate, QueryErrRate, QueryP95, QueryDrift, QueryBurn1h, QueryBudget}
+	queries := []string{QueryPredRate, QueryErrRate, QueryP95, QueryDrift, QueryBurn1h, QueryBudget, QueryBudgetWarm}
 	vecs := make([]client.Vector, len(queries))
 	errs := make([]error, len(queries)+1)
 	var alerts []client.Alert
@@ -187,6 +191,7 @@ func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
 		SortByUrgency(snap.Models)
 	}
 	snap.SLOConfigured = addSLOs(snap.Models, vecs[4], vecs[5])
+	markWarmingUp(snap.Models, vecs[6])
 	addTrends(snap.Models, trend, at)
 	return snap
 }
@@ -413,6 +418,18 @@ func addSLOs(ms []Model, burn, budget client.Vector) bool {
 	return found
 }
 
+// markWarmingUp marks the models with a period budget that warm (the
+// SLOs recorded PeriodWarmUp ago) does not hold.
+func markWarmingUp(ms []Model, warm client.Vector) {
+	seen := map[string]bool{}
+	for _, s := range warm {
+		seen[sloOwner(s.Metric)] = true
+	}
+	for i := range ms {
+		ms[i].WarmingUp = !math.IsNaN(ms[i].Budget) && !seen[ms[i].Name]
+	}
+}
+
 func maxKnown(a, b float64) float64 {
 	switch {
 	case math.IsNaN(a):
@@ -425,12 +442,13 @@ func maxKnown(a, b float64) float64 {
 
 // SLOState summarises a model's SLOs for the SLO column: "" without SLO
 // data, then OUT (budget spent), PAGE (fast burn), BURN (burning faster
-// than the period allows) or OK.
+// than the period allows) or OK. A period still warming up is not judged:
+// no OUT, and without a burn rate "".
 func SLOState(m Model) string {
 	switch {
-	case math.IsNaN(m.Burn1h) && math.IsNaN(m.Budget):
+	case math.IsNaN(m.Burn1h) && (math.IsNaN(m.Budget) || m.WarmingUp):
 		return ""
-	case m.Budget <= 0:
+	case m.Budget <= 0 && !m.WarmingUp:
 		return "OUT"
 	case m.Burn1h >= PageBurnRate:
 		return "PAGE"

@@ -2,6 +2,7 @@ package models
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,6 +140,44 @@ func TestSLOs(t *testing.T) {
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, SLOState(Model{Burn1h: tc.burn, Budget: tc.budget}), "burn %v budget %v", tc.burn, tc.budget)
 	}
+}
+
+// A period budget first recorded less than PeriodWarmUp ago (the demo's
+// first seconds: one or two 30-s windows) is not judged: no OUT, no
+// BUDGET figure; the burn rate still pages.
+func TestSLOPeriodWarmingUp(t *testing.T) {
+	nan := math.NaN()
+	ms := []Model{
+		{Name: "demand", Burn1h: nan, Budget: nan},
+		{Name: "fraud", Burn1h: nan, Budget: nan},
+		{Name: "churn", Burn1h: nan, Budget: nan},
+	}
+	addSLOs(ms, client.Vector{sample(0.2, "sloth_service", "demand"), sample(20, "sloth_service", "fraud")},
+		client.Vector{sample(-3, "sloth_service", "demand"), sample(-1, "sloth_service", "fraud"), sample(-1, "sloth_service", "churn")})
+	markWarmingUp(ms, client.Vector{sample(-1, "sloth_service", "churn")}) // only churn's was recorded 10m ago
+	for _, tc := range []struct {
+		model, state string
+		warming      bool
+	}{
+		{"demand", "OK", true},  // spent on paper, from a handful of windows
+		{"fraud", "PAGE", true}, // the fast burn still pages
+		{"churn", "OUT", false}, // recorded long enough: judged
+	} {
+		i := slices.IndexFunc(ms, func(m Model) bool { return m.Name == tc.model })
+		assert.Equal(t, tc.warming, ms[i].WarmingUp, tc.model)
+		assert.Equal(t, tc.state, SLOState(ms[i]), tc.model)
+	}
+	assert.Equal(t, "", SLOState(Model{Burn1h: nan, Budget: -1, WarmingUp: true}), "no burn rate, a period warming up: no verdict")
+
+	v := New(benchCommon(), nil)
+	v.SetSize(100, 10)
+	v.Update(fetchedMsg(Snapshot{AlertsConfigured: true, SLOConfigured: true, Models: []Model{
+		{Name: "demand", Prod: []string{"v12"}, PredRate: 25, ErrShare: 0.01, P95: 0.05, Drift: nan, Burn1h: 0.2, Budget: -3, WarmingUp: true},
+	}}))
+	screen := v.View()
+	assert.NotContains(t, screen, "OUT")
+	assert.NotContains(t, screen, "-300%")
+	assert.Contains(t, screen, "SLO budget: warming up (under 10m of its period recorded)")
 }
 
 func TestApplyRegistry(t *testing.T) {

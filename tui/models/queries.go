@@ -24,6 +24,10 @@ const (
 		` or max by (model, sloth_service) (slo:current_burn_rate:ratio)`
 	// QueryBudget yields the error budget left in the SLO period.
 	QueryBudget = `min by (model, sloth_service) (slo:period_error_budget_remaining:ratio)`
+	// QueryBudgetWarm yields the SLOs whose period budget was already
+	// recorded PeriodWarmUp ago: the others rest on a handful of short
+	// windows (a collector that just started), too few to judge a period.
+	QueryBudgetWarm = `min by (model, sloth_service) (slo:period_error_budget_remaining:ratio offset 10m)`
 	// QueryDrift yields the worst dataset drift share per model.
 	QueryDrift = `max by (model) (mle_dataset_drift_share)`
 )
@@ -43,6 +47,12 @@ func escape(s string) string {
 	}
 	return string(out)
 }
+
+// PeriodWarmUp is how long an SLO's period budget must have been recorded
+// before the view judges the period by it (OUT, BUDGET): 20 of the demo's
+// 30-s windows, two of the Workbook's 5-m ones. It is the offset of
+// QueryBudgetWarm.
+const PeriodWarmUp = 10 * time.Minute
 
 // TrendWindow and TrendStep shape the sparkline: one character per step.
 const (

@@ -231,11 +231,13 @@ func (v *View) row(m Model) common.Row {
 		tones[colBurn] = tones[colSLO]
 	}
 	cells[colBudget] = orDash(m.Budget, common.FormatPercent, dash)
-	if m.Budget <= 0.25 {
-		tones[colBudget] = common.ToneWarn
-	}
-	if m.Budget <= 0 {
+	switch {
+	case m.WarmingUp:
+		cells[colBudget], tones[colBudget] = dash, common.ToneMuted // see the footnote
+	case m.Budget <= 0:
 		tones[colBudget] = common.ToneBad
+	case m.Budget <= 0.25:
+		tones[colBudget] = common.ToneWarn
 	}
 	cells[colP95] = orDash(m.P95, common.FormatSeconds, dash)
 	cells[colPredRate] = orDash(m.PredRate, common.FormatNumber, dash)
@@ -359,6 +361,9 @@ func (v *View) View() string {
 			parts = append(parts, "SLO: no data yet") // rules loaded, not yet evaluated
 		case v.Loaded && !v.snap.SLOConfigured:
 			parts = append(parts, "SLO: "+common.NotConfigured)
+		}
+		if v.Loaded && slices.ContainsFunc(v.snap.Models, func(m Model) bool { return m.WarmingUp }) {
+			parts = append(parts, "SLO budget: warming up (under "+common.FormatAge(PeriodWarmUp)+" of its period recorded)")
 		}
 		if v.Loaded && !v.snap.AlertsConfigured {
 			parts = append(parts, "alerts: "+common.NotConfigured)
