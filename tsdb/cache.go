@@ -3,6 +3,7 @@ package tsdb
 import (
 	"container/list"
 	"sync"
+	"sync/atomic"
 )
 
 // blockCache keeps encoded block values, exactly as stored in badger, in
@@ -33,12 +34,15 @@ type cacheKey struct{ ref, seq uint64 }
 type cacheEntry struct {
 	key cacheKey
 	val []byte
-	hit bool // read since it last reached the eviction end
+	el  *list.Element // its place in the eviction order (write lock)
+	hit atomic.Bool   // read since it last reached the eviction end
 }
 
+// cacheShard: gets share the read lock (a hit only sets its entry's flag),
+// so concurrent queries over many series do not serialise on the shard.
 type cacheShard struct {
-	mu    sync.Mutex
-	byKey map[cacheKey]*list.Element
+	mu    sync.RWMutex
+	byKey map[cacheKey]*cacheEntry
 	lru   list.List // front: most recently put or given a second chance
 	bytes int64
 }
@@ -51,7 +55,7 @@ func newBlockCache(maxBytes int64) *blockCache {
 	}
 	c := &blockCache{maxBytes: max(maxBytes/blockCacheShards, 1)}
 	for i := range c.shards {
-		c.shards[i].byKey = map[cacheKey]*list.Element{}
+		c.shards[i].byKey = map[cacheKey]*cacheEntry{}
 	}
 	return c
 }
@@ -65,14 +69,15 @@ func (c *blockCache) get(ref, seq uint64) ([]byte, bool) {
 		return nil, false
 	}
 	sh := c.shard(ref)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	el, ok := sh.byKey[cacheKey{ref, seq}]
-	if !ok {
+	sh.mu.RLock()
+	e := sh.byKey[cacheKey{ref, seq}]
+	sh.mu.RUnlock()
+	if e == nil {
 		return nil, false
 	}
-	e := el.Value.(*cacheEntry)
-	e.hit = true
+	if !e.hit.Load() {
+		e.hit.Store(true)
+	}
 	return e.val, true
 }
 
@@ -90,16 +95,18 @@ func (c *blockCache) put(ref, seq uint64, val []byte) {
 	sh := c.shard(ref)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if el, ok := sh.byKey[k]; ok {
-		el.Value.(*cacheEntry).hit = true
+	if e, ok := sh.byKey[k]; ok {
+		e.hit.Store(true)
 		return
 	}
-	sh.byKey[k] = sh.lru.PushFront(&cacheEntry{key: k, val: val})
+	e := &cacheEntry{key: k, val: val}
+	sh.byKey[k] = e
+	e.el = sh.lru.PushFront(e)
 	sh.bytes += cost
 	for sh.bytes > c.maxBytes {
 		el := sh.lru.Back()
-		if e := el.Value.(*cacheEntry); e.hit {
-			e.hit = false // second chance
+		if e := el.Value.(*cacheEntry); e.hit.Load() {
+			e.hit.Store(false) // second chance
 			sh.lru.MoveToFront(el)
 			continue
 		}
@@ -115,8 +122,8 @@ func (c *blockCache) drop(ref, seq uint64) {
 	sh := c.shard(ref)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if el, ok := sh.byKey[cacheKey{ref, seq}]; ok {
-		sh.removeElement(el)
+	if e, ok := sh.byKey[cacheKey{ref, seq}]; ok {
+		sh.removeElement(e.el)
 	}
 }
 
@@ -133,10 +140,10 @@ func (c *blockCache) size() (bytes int64, entries int) {
 	}
 	for i := range c.shards {
 		sh := &c.shards[i]
-		sh.mu.Lock()
+		sh.mu.RLock()
 		bytes += sh.bytes
 		entries += len(sh.byKey)
-		sh.mu.Unlock()
+		sh.mu.RUnlock()
 	}
 	return bytes, entries
 }
