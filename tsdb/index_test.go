@@ -2,6 +2,7 @@ package tsdb
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	ptsdb "github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/chunks"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -154,4 +156,30 @@ func TestGetOrCreateRefCollision(t *testing.T) {
 	ix.remove(sa)
 	require.Nil(t, ix.getByRef(5))
 	require.Equal(t, []uint64{sb.ref}, ix.postingsForMatchers(re("__name__", ".+")))
+}
+
+// getByRef finds series through the ref page table, across page
+// boundaries, forgets removed ones, and falls back to the stripes' maps for
+// refs beyond the table.
+func TestSeriesIndexGetByRefPages(t *testing.T) {
+	ix := newSeriesIndex()
+	var made []*memSeries
+	for i := range 2*(1<<refPageBits) + 3 {
+		ls := labels.FromStrings("__name__", "m", "i", fmt.Sprint(i))
+		s, created := ix.getOrCreate(ls.Hash(), ls, 0)
+		require.True(t, created)
+		made = append(made, s)
+	}
+	for _, s := range made {
+		require.Same(t, s, ix.getByRef(s.ref), "ref %d", s.ref)
+	}
+	ix.remove(made[5000])
+	assert.Nil(t, ix.getByRef(made[5000].ref), "removed")
+	assert.Nil(t, ix.getByRef(uint64(len(made))+1<<refPageBits), "past the table")
+
+	ls := labels.FromStrings("__name__", "far")
+	far, created := ix.getOrCreate(ls.Hash(), ls, maxPagedRef+7)
+	require.True(t, created)
+	require.Equal(t, uint64(maxPagedRef+7), far.ref)
+	assert.Same(t, far, ix.getByRef(far.ref))
 }
