@@ -47,19 +47,7 @@ type frozenChunk struct {
 type openChunk struct {
 	c   *chunkenc.XORChunk
 	app chunkenc.Appender
-	buf *xorBuf // the pool's holder of c's bytes, returned when c is packed
 }
-
-// xorBuf carries an open chunk's byte buffer back to xorBufPool once the
-// chunk is packed, so the next open chunk appends into memory already sized
-// for 120 samples instead of growing a fresh buffer by doubling: at 100k
-// series that growth was most of the garbage of ingest, and so of its heap
-// peak. Nothing else holds a full chunk's XOR bytes: readers copy the open
-// chunk under the series lock, and a seal's snapshot is done with them
-// before freezing (hence packing) resumes.
-type xorBuf struct{ b []byte }
-
-var xorBufPool = sync.Pool{New: func() any { return &xorBuf{} }}
 
 // insertResult classifies what insertHead did.
 type insertResult uint8
@@ -159,22 +147,12 @@ func (s *memSeries) maybeFreeze() {
 // the open chunk, opening one when there is none or it is full.
 func (s *memSeries) freezeOne(t int64, v float64) {
 	if s.open == nil {
-		buf := xorBufPool.Get().(*xorBuf)
-		var c *chunkenc.XORChunk
-		if cap(buf.b) >= 2 {
-			d := buf.b[:2]
-			d[0], d[1] = 0, 0 // the sample count: an empty chunk
-			c = &chunkenc.XORChunk{}
-			c.Reset(d)
-		} else {
-			c = chunkenc.NewXORChunk()
-		}
-		buf.b = nil
+		c := chunkenc.NewXORChunk()
 		app, err := c.Appender()
 		if err != nil {
 			panic("tsdb: new XOR chunk has no appender: " + err.Error()) // cannot fail on an empty chunk
 		}
-		s.open = &openChunk{c: c, app: app, buf: buf}
+		s.open = &openChunk{c: c, app: app}
 		s.frozen = append(s.frozen, frozenChunk{minT: t})
 	}
 	s.open.app.Append(0, t, v)
@@ -183,9 +161,7 @@ func (s *memSeries) freezeOne(t int64, v float64) {
 	fc.maxT = t
 	fc.n++
 	if fc.n >= frozenChunkSamples {
-		fc.pack() // fc.data is now a copy: the XOR bytes are free
-		s.open.buf.b = s.open.c.Bytes()[:0]
-		xorBufPool.Put(s.open.buf)
+		fc.pack()
 		s.open = nil
 	}
 }
