@@ -11,26 +11,30 @@ import (
 
 // memSeries is one series: its labels, its unsealed head samples and the
 // metadata of its sealed blocks. mu guards head, blocks and deleted.
+//
+// The fields a query reads per series (maxT, mu, blocks, the head, lset)
+// come first, so at 100k series a Select touches two cache lines of each
+// series rather than three.
 type memSeries struct {
-	ref  uint64
-	hash uint64
-	lset labels.Labels
-
 	// maxT is the highest timestamp ever accepted (head or blocks); it
 	// anchors the out-of-order window. Read without mu.
 	maxT atomic.Int64
+
+	mu     sync.Mutex
+	blocks []blockMeta   // in seq order
+	frozen []frozenChunk // oldest head samples, compressed; all older than head
+	open   *openChunk    // appendable state of the last frozen chunk; nil when full or none
+	head   []sample      // sorted by t, unique t
+	lset   labels.Labels
+
+	ref  uint64
+	hash uint64
+	mods uint64 // bumped by every non-append change to frozen or head
 	// walLogged is set once the series record is in the WAL.
 	walLogged atomic.Bool
-
-	mu      sync.Mutex
-	frozen  []frozenChunk // oldest head samples, compressed; all older than head
-	open    *openChunk    // appendable state of the last frozen chunk; nil when full or none
-	head    []sample      // sorted by t, unique t
-	mods    uint64        // bumped by every non-append change to frozen or head
-	sealing bool          // a seal holds a snapshot: do not freeze
-	blocks  []blockMeta   // in seq order
-	indexed bool          // series record persisted in badger
-	deleted bool          // removed by retention; appenders must re-resolve
+	sealing   bool // a seal holds a snapshot: do not freeze
+	indexed   bool // series record persisted in badger
+	deleted   bool // removed by retention; appenders must re-resolve
 
 	nextSameHash *memSeries
 }

@@ -115,6 +115,10 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 	refs := q.db.ix.postingsForMatchers(ms...)
 	out := make([]selected, 0, len(refs))
 	var ar selectArena
+	if !labelsOnly {
+		// Most series have one block in a short range: one allocation.
+		ar.blocks = make([]blockMeta, 0, len(refs))
+	}
 	for i, ref := range refs {
 		if i%256 == 0 && ctx.Err() != nil {
 			return storage.ErrSeriesSet(ctx.Err())
