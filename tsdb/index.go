@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"math/bits"
 	"slices"
 	"sort"
 	"sync"
@@ -309,7 +310,7 @@ func (ix *seriesIndex) postingsForMatchers(ms ...*labels.Matcher) []uint64 {
 				}
 			}
 			if len(not) > 0 {
-				notIts = append(notIts, unionPostings(not))
+				notIts = append(notIts, ix.unionPostings(not))
 			}
 			continue
 		}
@@ -337,7 +338,7 @@ func (ix *seriesIndex) postingsForMatchers(ms ...*labels.Matcher) []uint64 {
 		if len(sel) == 0 {
 			return nil
 		}
-		its = append(its, unionPostings(sel))
+		its = append(its, ix.unionPostings(sel))
 	}
 	var res []uint64
 	if len(its) == 0 {
@@ -358,7 +359,14 @@ func (ix *seriesIndex) postingsForMatchers(ms ...*labels.Matcher) []uint64 {
 	return res
 }
 
-func unionPostings(ps [][]uint64) []uint64 {
+// unionPostings returns the sorted union of the postings lists of several
+// values of one label. A series has one value per label, so the lists are
+// disjoint: when their lengths add up to every series, the union is all of
+// them (`{__name__=~".+"}`), and otherwise it is collected in a bitmap over
+// the refs (dense from 1), already in order, where sorting the
+// concatenation cost a regex over many values O(n log n). The result may
+// share memory with the index: callers do not modify it.
+func (ix *seriesIndex) unionPostings(ps [][]uint64) []uint64 {
 	if len(ps) == 1 {
 		return ps[0]
 	}
@@ -366,12 +374,35 @@ func unionPostings(ps [][]uint64) []uint64 {
 	for _, p := range ps {
 		n += len(p)
 	}
-	out := make([]uint64, 0, n)
-	for _, p := range ps {
-		out = append(out, p...)
+	if n == len(ix.all) {
+		return ix.all
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	if n == 0 {
+		return nil
+	}
+	maxRef := ix.all[len(ix.all)-1]
+	if maxRef/64 > uint64(8*n) { // sparse refs: the bitmap would be mostly empty
+		out := make([]uint64, 0, n)
+		for _, p := range ps {
+			out = append(out, p...)
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	set := make([]uint64, maxRef/64+1)
+	for _, p := range ps {
+		for _, r := range p {
+			set[r>>6] |= 1 << (r & 63)
+		}
+	}
+	out := make([]uint64, 0, n)
+	for w, word := range set {
+		for word != 0 {
+			out = append(out, uint64(w)<<6|uint64(bits.TrailingZeros64(word)))
+			word &= word - 1
+		}
+	}
+	return out
 }
 
 // intersectInto keeps the elements of a (owned) that are in b.

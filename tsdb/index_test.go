@@ -183,3 +183,54 @@ func TestSeriesIndexGetByRefPages(t *testing.T) {
 	require.Equal(t, uint64(maxPagedRef+7), far.ref)
 	assert.Same(t, far, ix.getByRef(far.ref))
 }
+
+// Regex matchers over many values (unions of many postings lists, by
+// bitmap, or all series when every value matches) select exactly the
+// series a brute-force check of each series' labels selects.
+func TestPostingsForManyValueRegexMatchers(t *testing.T) {
+	ix := newSeriesIndex()
+	var all []*memSeries
+	for h := range 300 {
+		for _, name := range []string{"cpu", "mem", "net"} {
+			lb := labels.NewScratchBuilder(3)
+			lb.Add("__name__", name)
+			lb.Add("instance", fmt.Sprintf("host-%03d", h))
+			if h%3 == 0 {
+				lb.Add("device", fmt.Sprintf("eth%d", h%7))
+			}
+			lb.Sort()
+			ls := lb.Labels()
+			s, _ := ix.getOrCreate(ls.Hash(), ls, 0)
+			all = append(all, s)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		ms   []*labels.Matcher
+	}{
+		{"every name", []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+")}},
+		{"half the instances", []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "instance", ".*[02468]")}},
+		{"instances and name", []*labels.Matcher{
+			labels.MustNewMatcher(labels.MatchEqual, "__name__", "net"),
+			labels.MustNewMatcher(labels.MatchRegexp, "instance", ".*[13579]"),
+			labels.MustNewMatcher(labels.MatchRegexp, "device", "eth[0-3]"),
+		}},
+		{"not some devices", []*labels.Matcher{labels.MustNewMatcher(labels.MatchNotRegexp, "device", "eth[0-2]")}},
+		{"every device", []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "device", ".+")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want []uint64
+			for _, s := range all {
+				ok := true
+				for _, m := range tc.ms {
+					ok = ok && m.Matches(s.lset.Get(m.Name))
+				}
+				if ok {
+					want = append(want, s.ref)
+				}
+			}
+			require.NotEmpty(t, want)
+			require.Equal(t, want, ix.postingsForMatchers(tc.ms...))
+		})
+	}
+}
