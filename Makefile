@@ -39,9 +39,14 @@ bench:
 # The store at fleet scale: a node-exporter-like fleet at 10k and 100k series
 # (TSDB_SCALE_1M=1 adds 1M: with TSDB_SCALE_MINUTES=10 it took 6 GB of RAM
 # and 26 minutes on 2 cores), mlectl beside Prometheus's TSDB and engine in
-# the same run. `make bench` runs it too (the tsdb line).
+# the same run. `make bench` runs it too (the tsdb line). With a
+# VictoriaMetrics binary at bin/victoria-metrics (copy it from a peers build)
+# BenchmarkScaleVictoriaMetrics also runs the fleet (100k series) into it over
+# remote write and queries its HTTP API; without one it skips.
+VM_BIN := $(abspath $(wildcard bin/victoria-metrics))
 bench-scale:
 	$(GO) test -run '^$$' -bench ScaleNodeExporter -benchtime 1x -timeout 60m ./tsdb/
+	TSDB_SCALE_VM=$(VM_BIN) $(GO) test -run '^$$' -bench ScaleVictoriaMetrics -benchtime 1x -timeout 60m ./tsdb/
 
 bench-deps:
 	apt-get update && apt-get install -y python3-scipy python3-pandas python3-xgboost

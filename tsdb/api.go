@@ -18,6 +18,11 @@ const (
 	DefaultHeadMaxSamples   = 1 << 25
 	DefaultWALSyncInterval  = time.Second
 	DefaultBlockCacheBytes  = 64 << 20
+	// With the default cache size the bound grows with the series count
+	// (blockCacheBytesPerSeries each, at most maxAutoBlockCacheBytes), so
+	// a million series' latest blocks stay in memory as 100k series' do.
+	blockCacheBytesPerSeries = 512
+	maxAutoBlockCacheBytes   = 1 << 30
 )
 
 // Options configures a DB. The zero value gives the documented defaults.
@@ -47,8 +52,10 @@ type Options struct {
 	HeadMaxSamples int
 	// BlockCacheBytes bounds the in-memory cache of encoded blocks (those
 	// just sealed or compacted, and those queries read), which lets
-	// queries of the recent past skip badger. Default 64 MiB; negative
-	// turns the cache off.
+	// queries of the recent past skip badger. Default (zero): 64 MiB or
+	// 512 bytes per series, whichever is larger, up to 1 GiB (at 1M series
+	// 512 MiB, about one recent block per series); negative turns the
+	// cache off; a positive value is a fixed bound.
 	BlockCacheBytes int64
 	// WALSyncInterval: how often the WAL is fsynced (it is always written
 	// with one write(2) per Commit, which survives kill -9). Default 1s.

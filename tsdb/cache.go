@@ -1,8 +1,8 @@
 package tsdb
 
 import (
-	"container/list"
 	"sync"
+	"sync/atomic"
 )
 
 // blockCache keeps encoded block values, exactly as stored in badger, in
@@ -18,28 +18,42 @@ import (
 // lookup and SST block decompression entirely.
 type blockCache struct {
 	shards   [blockCacheShards]cacheShard
-	maxBytes int64 // per shard
+	maxBytes atomic.Int64 // per shard
 }
 
 const (
 	blockCacheShards = 16
-	// cacheEntryOverhead approximates an entry's bookkeeping (list element,
-	// map slot, entry struct) so many tiny blocks cannot exceed the bound.
+	// cacheEntryOverhead approximates an entry's bookkeeping (map slot,
+	// ring slot) so many tiny blocks cannot exceed the bound.
 	cacheEntryOverhead = 120
 )
 
 type cacheKey struct{ ref, seq uint64 }
 
-type cacheEntry struct {
-	key cacheKey
-	val []byte
-	hit bool // read since it last reached the eviction end
+// cacheVal is held in the map itself, so a hit reads the value's location
+// from the map's own slot: at 100k series every extra pointer followed is
+// a cache miss per series per query.
+type cacheVal struct {
+	val  []byte
+	slot uint32 // its place in the CLOCK ring
 }
 
+// Ring slot states.
+const (
+	slotFree uint32 = iota
+	slotUsed
+	slotHit // read since the hand last passed
+)
+
+// cacheShard: gets share the read lock (a hit only sets its slot's state
+// atomically), so concurrent queries do not serialise on the shard.
 type cacheShard struct {
-	mu    sync.Mutex
-	byKey map[cacheKey]*list.Element
-	lru   list.List // front: most recently put or given a second chance
+	mu    sync.RWMutex
+	byKey map[cacheKey]cacheVal
+	ring  []cacheKey // slot -> key, for eviction
+	state []uint32   // slot -> slotFree/slotUsed/slotHit (atomic under the read lock)
+	free  []uint32   // free slots
+	hand  int
 	bytes int64
 }
 
@@ -49,11 +63,20 @@ func newBlockCache(maxBytes int64) *blockCache {
 	if maxBytes <= 0 {
 		return nil
 	}
-	c := &blockCache{maxBytes: max(maxBytes/blockCacheShards, 1)}
+	c := &blockCache{}
+	c.setBound(maxBytes)
 	for i := range c.shards {
-		c.shards[i].byKey = map[cacheKey]*list.Element{}
+		c.shards[i].byKey = map[cacheKey]cacheVal{}
 	}
 	return c
+}
+
+// setBound changes the cache's byte bound; a lower bound takes effect as
+// puts evict.
+func (c *blockCache) setBound(maxBytes int64) {
+	if c != nil {
+		c.maxBytes.Store(max(maxBytes/blockCacheShards, 1))
+	}
 }
 
 func (c *blockCache) shard(ref uint64) *cacheShard { return &c.shards[ref%blockCacheShards] }
@@ -65,46 +88,80 @@ func (c *blockCache) get(ref, seq uint64) ([]byte, bool) {
 		return nil, false
 	}
 	sh := c.shard(ref)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	el, ok := sh.byKey[cacheKey{ref, seq}]
-	if !ok {
-		return nil, false
+	sh.mu.RLock()
+	v, ok := sh.byKey[cacheKey{ref, seq}]
+	if ok {
+		if st := &sh.state[v.slot]; atomic.LoadUint32(st) == slotUsed {
+			atomic.StoreUint32(st, slotHit)
+		}
 	}
-	e := el.Value.(*cacheEntry)
-	e.hit = true
-	return e.val, true
+	sh.mu.RUnlock()
+	return v.val, ok
 }
 
 // put caches val (which the caller must no longer modify) for block seq of
-// series ref, evicting the least recently used entries over the bound.
+// series ref, first evicting by second chance until it fits the bound.
 func (c *blockCache) put(ref, seq uint64, val []byte) {
 	if c == nil {
 		return
 	}
 	cost := int64(len(val) + cacheEntryOverhead)
-	if cost > c.maxBytes {
+	bound := c.maxBytes.Load()
+	if cost > bound {
 		return
 	}
 	k := cacheKey{ref, seq}
 	sh := c.shard(ref)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if el, ok := sh.byKey[k]; ok {
-		el.Value.(*cacheEntry).hit = true
+	if v, ok := sh.byKey[k]; ok {
+		sh.state[v.slot] = slotHit
 		return
 	}
-	sh.byKey[k] = sh.lru.PushFront(&cacheEntry{key: k, val: val})
-	sh.bytes += cost
-	for sh.bytes > c.maxBytes {
-		el := sh.lru.Back()
-		if e := el.Value.(*cacheEntry); e.hit {
-			e.hit = false // second chance
-			sh.lru.MoveToFront(el)
-			continue
-		}
-		sh.removeElement(el)
+	for sh.bytes+cost > bound {
+		sh.evictOne()
 	}
+	var slot uint32
+	if n := len(sh.free); n > 0 {
+		slot = sh.free[n-1]
+		sh.free = sh.free[:n-1]
+		sh.ring[slot] = k
+	} else {
+		slot = uint32(len(sh.ring))
+		sh.ring = append(sh.ring, k)
+		sh.state = append(sh.state, slotFree)
+	}
+	sh.state[slot] = slotUsed
+	sh.byKey[k] = cacheVal{val: val, slot: slot}
+	sh.bytes += cost
+}
+
+// evictOne advances the hand to the first entry not read since its last
+// pass, clearing the marks it passes, and evicts it. The caller holds the
+// write lock and knows the shard is not empty.
+func (sh *cacheShard) evictOne() {
+	for {
+		if sh.hand >= len(sh.ring) {
+			sh.hand = 0
+		}
+		i := sh.hand
+		sh.hand++
+		switch sh.state[i] {
+		case slotHit:
+			sh.state[i] = slotUsed // second chance
+		case slotUsed:
+			sh.remove(sh.ring[i], sh.byKey[sh.ring[i]])
+			return
+		}
+	}
+}
+
+func (sh *cacheShard) remove(k cacheKey, v cacheVal) {
+	delete(sh.byKey, k)
+	sh.state[v.slot] = slotFree
+	sh.ring[v.slot] = cacheKey{}
+	sh.free = append(sh.free, v.slot)
+	sh.bytes -= int64(len(v.val) + cacheEntryOverhead)
 }
 
 // drop forgets block seq of series ref (compaction deleted it).
@@ -115,15 +172,10 @@ func (c *blockCache) drop(ref, seq uint64) {
 	sh := c.shard(ref)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if el, ok := sh.byKey[cacheKey{ref, seq}]; ok {
-		sh.removeElement(el)
+	k := cacheKey{ref, seq}
+	if v, ok := sh.byKey[k]; ok {
+		sh.remove(k, v)
 	}
-}
-
-func (sh *cacheShard) removeElement(el *list.Element) {
-	e := sh.lru.Remove(el).(*cacheEntry)
-	delete(sh.byKey, e.key)
-	sh.bytes -= int64(len(e.val) + cacheEntryOverhead)
 }
 
 // size returns the cached bytes (values plus bookkeeping) and entries.
@@ -133,10 +185,10 @@ func (c *blockCache) size() (bytes int64, entries int) {
 	}
 	for i := range c.shards {
 		sh := &c.shards[i]
-		sh.mu.Lock()
+		sh.mu.RLock()
 		bytes += sh.bytes
 		entries += len(sh.byKey)
-		sh.mu.Unlock()
+		sh.mu.RUnlock()
 	}
 	return bytes, entries
 }

@@ -111,3 +111,29 @@ func TestDecodeBlockRangeKeepsOnlyTheRange(t *testing.T) {
 		assert.Equal(t, tc.want, got, "[%d, %d]", tc.mint, tc.maxt)
 	}
 }
+
+func TestAutoBlockCacheBound(t *testing.T) {
+	for _, tc := range []struct {
+		series int64
+		want   int64
+	}{
+		{0, DefaultBlockCacheBytes},
+		{100_000, DefaultBlockCacheBytes}, // 100k x 512 B is below the floor
+		{1_000_000, 1_000_000 * blockCacheBytesPerSeries},
+		{10_000_000, maxAutoBlockCacheBytes},
+	} {
+		assert.Equal(t, tc.want, autoBlockCacheBytes(tc.series), "%d series", tc.series)
+	}
+
+	// A lowered bound evicts on the next put until the shard fits.
+	per := int64(100 + cacheEntryOverhead)
+	c := newBlockCache(4 * per * blockCacheShards)
+	for i := range uint64(4) {
+		c.put(i*blockCacheShards, 1, make([]byte, 100))
+	}
+	c.setBound(2 * per * blockCacheShards)
+	c.put(4*blockCacheShards, 1, make([]byte, 100))
+	bytes, n := c.size()
+	assert.Equal(t, 2, n)
+	assert.Equal(t, 2*per, bytes)
+}

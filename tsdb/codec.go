@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
@@ -409,16 +411,34 @@ func decodeBlockRange(dst []sample, src []byte, tsBuf []int64, vsBuf []float64, 
 		if len(tsBuf) != len(vsBuf) {
 			return dst, tsBuf, vsBuf, fmt.Errorf("%w: float block length mismatch", errCorrupt)
 		}
+		if kind == blockFloat {
+			// Timestamps are strictly increasing within a block: the
+			// range is one contiguous run, found by binary search.
+			lo, hi := 0, len(tsBuf)
+			if len(tsBuf) > 0 && tsBuf[0] < mint {
+				lo = sort.Search(len(tsBuf), func(i int) bool { return tsBuf[i] >= mint })
+			}
+			if len(tsBuf) > 0 && tsBuf[len(tsBuf)-1] > maxt {
+				hi = sort.Search(len(tsBuf), func(i int) bool { return tsBuf[i] > maxt })
+			}
+			if lo < hi {
+				n := len(dst)
+				dst = slices.Grow(dst, hi-lo)[:n+hi-lo]
+				out := dst[n:]
+				for i := range out {
+					out[i] = sample{t: tsBuf[lo+i], v: vsBuf[lo+i]}
+				}
+			}
+			return dst, tsBuf, vsBuf, nil
+		}
 		for i := range tsBuf {
 			s := sample{t: tsBuf[i], v: vsBuf[i]}
-			if kind == blockFloatST {
-				s.st = s.t - d.varint("start timestamp")
-			}
+			s.st = s.t - d.varint("start timestamp")
 			if s.t >= mint && s.t <= maxt {
 				dst = append(dst, s)
 			}
 		}
-		if d.err == nil && kind == blockFloatST && len(d.b) != 0 {
+		if d.err == nil && len(d.b) != 0 {
 			d.fail("block trailer")
 		}
 		return dst, tsBuf, vsBuf, d.err

@@ -70,6 +70,9 @@ type DB struct {
 	// sealDeferred: a seal was put off for lack of disk space; run retries
 	// it on every WAL sync tick until it goes through.
 	sealDeferred atomic.Bool
+	// autoCache: the block cache's bound follows the series count (see
+	// Options.BlockCacheBytes); seals adjust it.
+	autoCache bool
 }
 
 var _ storage.Storage = (*DB)(nil)
@@ -95,7 +98,8 @@ func Open(dir string, opts Options) (*DB, error) {
 	if opts.HeadMaxSamples <= 0 {
 		opts.HeadMaxSamples = DefaultHeadMaxSamples
 	}
-	if opts.BlockCacheBytes == 0 {
+	autoCache := opts.BlockCacheBytes == 0
+	if autoCache {
 		opts.BlockCacheBytes = DefaultBlockCacheBytes
 	}
 	if opts.WALSyncInterval <= 0 {
@@ -115,6 +119,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		oooWindow: opts.OutOfOrderWindow.Milliseconds(),
 		ix:        newSeriesIndex(),
 		cache:     newBlockCache(opts.BlockCacheBytes),
+		autoCache: autoCache,
 		days:      map[int32]int{},
 		sealCh:    make(chan struct{}, 1),
 		compactCh: make(chan struct{}, 1),
@@ -152,6 +157,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	if err := db.load(); err != nil {
 		bdb.Close()
 		return nil, err
+	}
+	if db.autoCache {
+		db.cache.setBound(autoBlockCacheBytes(db.ix.count.Load()))
 	}
 	walDir := filepath.Join(dir, "wal")
 	if err := os.MkdirAll(walDir, 0o755); err != nil {
@@ -482,6 +490,9 @@ func (db *DB) seal(ctx context.Context) error {
 	if err := db.bdb.Sync(); err != nil {
 		return fmt.Errorf("sync badger: %w", err)
 	}
+	if db.autoCache {
+		db.cache.setBound(autoBlockCacheBytes(db.ix.count.Load()))
+	}
 	for _, p := range pend {
 		s := p.s
 		s.mu.Lock()
@@ -711,6 +722,11 @@ func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error("badger: " + fmt.
 func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn("badger: " + fmt.Sprintf(f, a...)) }
 func (b badgerLogger) Infof(string, ...any)        {}
 func (b badgerLogger) Debugf(string, ...any)       {}
+
+// autoBlockCacheBytes is the default block cache bound for n series.
+func autoBlockCacheBytes(n int64) int64 {
+	return min(max(DefaultBlockCacheBytes, n*blockCacheBytesPerSeries), maxAutoBlockCacheBytes)
+}
 
 // removeSealed removes from head (sorted) the samples identical to one in
 // sealed (sorted); a sample overwritten since the snapshot stays.

@@ -2,6 +2,7 @@ package tsdb
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	ptsdb "github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/chunks"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -154,4 +156,81 @@ func TestGetOrCreateRefCollision(t *testing.T) {
 	ix.remove(sa)
 	require.Nil(t, ix.getByRef(5))
 	require.Equal(t, []uint64{sb.ref}, ix.postingsForMatchers(re("__name__", ".+")))
+}
+
+// getByRef finds series through the ref page table, across page
+// boundaries, forgets removed ones, and falls back to the stripes' maps for
+// refs beyond the table.
+func TestSeriesIndexGetByRefPages(t *testing.T) {
+	ix := newSeriesIndex()
+	var made []*memSeries
+	for i := range 2*(1<<refPageBits) + 3 {
+		ls := labels.FromStrings("__name__", "m", "i", fmt.Sprint(i))
+		s, created := ix.getOrCreate(ls.Hash(), ls, 0)
+		require.True(t, created)
+		made = append(made, s)
+	}
+	for _, s := range made {
+		require.Same(t, s, ix.getByRef(s.ref), "ref %d", s.ref)
+	}
+	ix.remove(made[5000])
+	assert.Nil(t, ix.getByRef(made[5000].ref), "removed")
+	assert.Nil(t, ix.getByRef(uint64(len(made))+1<<refPageBits), "past the table")
+
+	ls := labels.FromStrings("__name__", "far")
+	far, created := ix.getOrCreate(ls.Hash(), ls, maxPagedRef+7)
+	require.True(t, created)
+	require.Equal(t, uint64(maxPagedRef+7), far.ref)
+	assert.Same(t, far, ix.getByRef(far.ref))
+}
+
+// Regex matchers over many values (unions of many postings lists, by
+// bitmap, or all series when every value matches) select exactly the
+// series a brute-force check of each series' labels selects.
+func TestPostingsForManyValueRegexMatchers(t *testing.T) {
+	ix := newSeriesIndex()
+	var all []*memSeries
+	for h := range 300 {
+		for _, name := range []string{"cpu", "mem", "net"} {
+			lb := labels.NewScratchBuilder(3)
+			lb.Add("__name__", name)
+			lb.Add("instance", fmt.Sprintf("host-%03d", h))
+			if h%3 == 0 {
+				lb.Add("device", fmt.Sprintf("eth%d", h%7))
+			}
+			lb.Sort()
+			ls := lb.Labels()
+			s, _ := ix.getOrCreate(ls.Hash(), ls, 0)
+			all = append(all, s)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		ms   []*labels.Matcher
+	}{
+		{"every name", []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+")}},
+		{"half the instances", []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "instance", ".*[02468]")}},
+		{"instances and name", []*labels.Matcher{
+			labels.MustNewMatcher(labels.MatchEqual, "__name__", "net"),
+			labels.MustNewMatcher(labels.MatchRegexp, "instance", ".*[13579]"),
+			labels.MustNewMatcher(labels.MatchRegexp, "device", "eth[0-3]"),
+		}},
+		{"not some devices", []*labels.Matcher{labels.MustNewMatcher(labels.MatchNotRegexp, "device", "eth[0-2]")}},
+		{"every device", []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "device", ".+")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want []uint64
+			for _, s := range all {
+				ok := true
+				for _, m := range tc.ms {
+					ok = ok && m.Matches(s.lset.Get(m.Name))
+				}
+				if ok {
+					want = append(want, s.ref)
+				}
+			}
+			require.NotEmpty(t, want)
+			require.Equal(t, want, ix.postingsForMatchers(tc.ms...))
+		})
+	}
 }

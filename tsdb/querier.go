@@ -115,6 +115,10 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 	refs := q.db.ix.postingsForMatchers(ms...)
 	out := make([]selected, 0, len(refs))
 	var ar selectArena
+	if !labelsOnly {
+		// Most series have one block in a short range: one allocation.
+		ar.blocks = make([]blockMeta, 0, len(refs))
+	}
 	for i, ref := range refs {
 		if i%256 == 0 && ctx.Err() != nil {
 			return storage.ErrSeriesSet(ctx.Err())
@@ -225,18 +229,22 @@ func (db *DB) materialize(dst []sample, sel *selected, mint, maxt int64, sc *dec
 	base := len(dst)
 	ordered := true
 	if len(sel.blocks) > 0 {
-		txn := db.bdb.NewTransaction(false)
+		// The first read's transaction opens on its first cache miss: a
+		// series whose blocks are all cached costs no badger transaction.
+		var txn *badger.Txn
 		var missing bool
 		var err error
-		dst, ordered, missing, err = db.readBlocks(dst, txn, sel, mint, maxt, false, sc)
-		txn.Discard()
+		dst, ordered, missing, err = db.readBlocks(dst, &txn, sel, mint, maxt, false, sc)
+		if txn != nil {
+			txn.Discard()
+		}
 		if err == nil && missing {
 			db.blocksMu.RLock()
 			sel.blocks = db.overlappingBlocks(sel.ref, mint, maxt)
 			txn = db.bdb.NewTransaction(false)
 			db.blocksMu.RUnlock()
 			// Only a day dropped by retention can be missing now: its data expired.
-			dst, ordered, _, err = db.readBlocks(dst[:base], txn, sel, mint, maxt, true, sc)
+			dst, ordered, _, err = db.readBlocks(dst[:base], &txn, sel, mint, maxt, true, sc)
 			txn.Discard()
 		}
 		if err != nil {
@@ -261,8 +269,9 @@ func (db *DB) materialize(dst []sample, sel *selected, mint, maxt int64, sc *dec
 // readBlocks decodes sel's blocks into dst. Blocks that do not overlap each
 // other are read in time order, so ordered reports a sorted result; others
 // are read in write order for dedupLastWins. A missing block makes it stop
-// and report missing, unless skipMissing.
-func (db *DB) readBlocks(dst []sample, txn *badger.Txn, sel *selected, mint, maxt int64, skipMissing bool, sc *decodeScratch) (_ []sample, ordered, missing bool, err error) {
+// and report missing, unless skipMissing. Blocks not in the cache are read
+// in *txn, opened here on the first miss when nil (the caller discards it).
+func (db *DB) readBlocks(dst []sample, txn **badger.Txn, sel *selected, mint, maxt int64, skipMissing bool, sc *decodeScratch) (_ []sample, ordered, missing bool, err error) {
 	blocks := sel.blocks
 	byTime := slices.IsSortedFunc(blocks, func(a, b blockMeta) int { return cmp.Compare(a.minT, b.minT) })
 	if !byTime {
@@ -286,7 +295,10 @@ func (db *DB) readBlocks(dst []sample, txn *badger.Txn, sel *selected, mint, max
 		v, ok := db.cache.get(sel.ref, m.seq)
 		if !ok {
 			sc.key = appendBlockKey(sc.key[:0], sel.ref, m)
-			item, err := txn.Get(sc.key)
+			if *txn == nil {
+				*txn = db.bdb.NewTransaction(false)
+			}
+			item, err := (*txn).Get(sc.key)
 			if err == badger.ErrKeyNotFound {
 				if skipMissing {
 					continue

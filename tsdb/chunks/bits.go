@@ -141,6 +141,34 @@ func readRice(r *bitReader, k uint) uint64 {
 	return q<<k | r.read(k)
 }
 
+// readRiceRun fills xs with order-k Rice codes. It is readRice unrolled
+// over a stream: each code whose bits lie in the eight bytes at the read
+// position decodes from one load with no call, which is what a sealed
+// query spends its time on (a mantissa stream per series); an escaped or
+// long code, or one near the end of the buffer, takes readRice's path.
+func (r *bitReader) readRiceRun(xs []uint64, k uint) bool {
+	b := r.b
+	for i := range xs {
+		pos := r.pos
+		if byteIdx := pos >> 3; byteIdx+8 <= uint(len(b)) {
+			off := pos & 7
+			// The top 64-off bits (at least 57) are the stream's next bits.
+			v := binary.BigEndian.Uint64(b[byteIdx:]) << off
+			q := uint(bits.LeadingZeros64(^v))
+			if q < riceEscape && q+1+k <= 64-off {
+				r.pos = pos + q + 1 + k
+				xs[i] = uint64(q)<<k | v<<(q+1)>>(64-k)
+				continue
+			}
+		}
+		xs[i] = readRice(r, k)
+		if r.err {
+			return false
+		}
+	}
+	return true
+}
+
 // expGolombLen is the length of the order-k Exp-Golomb code of x.
 func expGolombLen(x uint64, k uint) int {
 	q := x>>k + 1

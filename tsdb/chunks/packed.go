@@ -99,13 +99,21 @@ func decodeBitPacked(body []byte, flags byte, e int, outT []int64, outV []float6
 	}
 	if n >= 3 {
 		u := scratch[:n-2]
-		if !readStream(&br, u) {
-			return false
-		}
-		d := d1
-		for i := 2; i < n; i++ {
-			d += unzigzag(u[i-2])
-			outT[i] = outT[i-1] + d
+		kind := uint(br.read(kindBits))
+		if kind == kindZero && !br.err {
+			// Regular scrapes: every interval equals the first.
+			for i := 2; i < n; i++ {
+				outT[i] = outT[i-1] + d1
+			}
+		} else {
+			if !readStreamOf(&br, kind, u) {
+				return false
+			}
+			d := d1
+			for i := 2; i < n; i++ {
+				d += unzigzag(u[i-2])
+				outT[i] = outT[i-1] + d
+			}
 		}
 	}
 	mant := scratch[:n]
@@ -116,32 +124,49 @@ func decodeBitPacked(body []byte, flags byte, e int, outT []int64, outV []float6
 		if mode > predictFirst || !readStream(&br, u) {
 			return false
 		}
-		m, d := m0, int64(0)
-		for i := range u {
-			x := unzigzag(u[i])
-			switch {
-			case mode == predictFirst:
-				m = m0 + x
-			case mode == predictDoD && i > 0:
-				d += x
-				m += d
-			default:
-				d = x
-				m += d
+		// One loop per predictor (u aliases mant[1:]).
+		switch mode {
+		case predictFirst:
+			for i := range u {
+				u[i] = uint64(m0 + unzigzag(u[i]))
 			}
-			u[i] = uint64(m) // u aliases mant[1:]
+		case predictDoD:
+			m, d := m0, unzigzag(u[0])
+			m += d
+			u[0] = uint64(m)
+			for i := 1; i < len(u); i++ {
+				d += unzigzag(u[i])
+				m += d
+				u[i] = uint64(m)
+			}
+		default:
+			m := m0
+			for i := range u {
+				m += unzigzag(u[i])
+				u[i] = uint64(m)
+			}
 		}
 	}
-	for i, m := range mant {
-		outV[i] = reconstruct(int64(m), e)
+	if e < 0 {
+		div := pow10[-e]
+		for i, m := range mant {
+			outV[i] = float64(int64(m)) / div
+		}
+	} else {
+		for i, m := range mant {
+			outV[i] = reconstruct(int64(m), e)
+		}
 	}
-	corr := scratch[:n]
-	if !readStream(&br, corr) {
-		return false
-	}
-	for i, c := range corr {
-		if c != 0 {
-			outV[i] = math.Float64frombits(uint64(int64(math.Float64bits(outV[i])) + unzigzag(c)))
+	kind := uint(br.read(kindBits))
+	if kind != kindZero {
+		corr := scratch[:n]
+		if !readStreamOf(&br, kind, corr) {
+			return false
+		}
+		for i, c := range corr {
+			if c != 0 {
+				outV[i] = math.Float64frombits(uint64(int64(math.Float64bits(outV[i])) + unzigzag(c)))
+			}
 		}
 	}
 	if flags&flagExceptions != 0 {

@@ -152,18 +152,23 @@ func writeStream(w *bitWriter, xs []uint64, p streamPlan) {
 // readStream fills xs (its length is the stream length); it reports false
 // on a truncated or malformed stream.
 func readStream(r *bitReader, xs []uint64) bool {
-	kind := uint(r.read(kindBits))
+	return readStreamOf(r, uint(r.read(kindBits)), xs)
+}
+
+// readStreamOf is readStream after the stream's kind was read.
+func readStreamOf(r *bitReader, kind uint, xs []uint64) bool {
+	if r.err {
+		return false
+	}
 	switch kind {
 	case kindZero:
 		clear(xs)
 	case kindRice:
 		k := uint(r.read(kBits))
-		for i := range xs {
-			xs[i] = readRice(r, k)
-			if r.err {
-				return false
-			}
+		if r.err {
+			return false
 		}
+		return r.readRiceRun(xs, k)
 	case kindExpGol:
 		k := uint(r.read(kBits))
 		for i := range xs {
