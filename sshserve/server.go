@@ -268,8 +268,8 @@ func (s *Server) console(sess ssh.Session) *tea.Program {
 	r, ascii := sessionRenderer(sess, sessionEnv(append(sess.Environ(), "TERM="+pty.Term)))
 	m := tui.New(sess.Context(), tui.Config{
 		API: c, Renderer: r, Refresh: s.cfg.Refresh, ASCII: ascii,
-		ReadOnly: u.Role < auth.RoleResponder,
-		Width:    pty.Window.Width, Height: pty.Window.Height,
+		ReadOnly: u.Role < auth.RoleResponder, RemoteSession: true,
+		Width: pty.Window.Width, Height: pty.Window.Height,
 	})
 	idle := newIdleWatch(s.cfg.IdleTimeout)
 	opts := append([]tea.ProgramOption{

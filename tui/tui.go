@@ -103,6 +103,9 @@ type Config struct {
 	Refresh  time.Duration
 	ASCII    bool
 	ReadOnly bool
+	// RemoteSession marks a console served to a remote terminal (SSH):
+	// file exports are refused, since they would write on this machine.
+	RemoteSession bool
 	// Start is the first view's command name; "" means models.
 	Start string
 	// Width and Height, when set, size the first frame without waiting
@@ -175,7 +178,7 @@ func New(ctx context.Context, cfg Config) *Model {
 		now = time.Now
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	c := common.Common{Ctx: ctx, Styles: styles.New(r), Now: now, ASCII: cfg.ASCII, ReadOnly: cfg.ReadOnly}
+	c := common.Common{Ctx: ctx, Styles: styles.New(r), Now: now, ASCII: cfg.ASCII, ReadOnly: cfg.ReadOnly, RemoteSession: cfg.RemoteSession}
 	m := &Model{
 		c:       c,
 		cancel:  cancel,

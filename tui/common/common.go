@@ -21,6 +21,10 @@ type Common struct {
 	ASCII bool
 	// ReadOnly hides actions that change collector state.
 	ReadOnly bool
+	// RemoteSession is set when the console runs for someone else's
+	// terminal (an SSH session): a file the console wrote would land on the
+	// server's disk, not the user's, so file exports are refused.
+	RemoteSession bool
 }
 
 // NotConfigured is the text views show for a data source the collector

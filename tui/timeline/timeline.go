@@ -173,6 +173,10 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 			return v.updatePrompt(msg)
 		}
 		if key.Matches(msg, v.keys.Export) {
+			if v.c.RemoteSession {
+				v.SetStatus("over SSH, export with: ssh … timeline export --model M --format md > pm.md", true)
+				return nil
+			}
 			if !v.Loaded || v.Err != nil {
 				v.SetStatus("nothing to export yet", true)
 				return nil

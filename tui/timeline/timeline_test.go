@@ -273,3 +273,28 @@ func TestExportBeforeLoad(t *testing.T) {
 		})
 	}
 }
+
+// Over SSH a file the console wrote would land on the server, not on the
+// engineer's machine: the export is refused and names the command that
+// writes to the user's own terminal instead.
+func TestExportRefusedInRemoteSession(t *testing.T) {
+	dir := t.TempDir()
+	c := plain()
+	c.RemoteSession = true
+	api := &fakeAPI{evs: seeded()}
+	v := New(c, api)
+	v.SetSize(100, 10)
+	drain(t, v, v.Init())
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	require.NoError(t, os.Chdir(dir))
+	t.Cleanup(func() { _ = os.Chdir(wd) })
+
+	press(t, v, "e")
+	assert.False(t, v.Capturing(), "no path prompt")
+	press(t, v, "enter")
+	assert.Contains(t, v.View(), "timeline export")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing written on the server")
+}
