@@ -12,6 +12,7 @@ import (
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/engine/gpu"
 	"github.com/mlectl/mlectl/internal/diskguard"
+	"github.com/mlectl/mlectl/remotestore"
 )
 
 // Defaults applied by New to zero-valued Limits and Query fields.
@@ -61,6 +62,10 @@ type Config struct {
 
 	// Engine configures the scoring engine of live and replay shadow.
 	Engine EngineConfig `yaml:"engine,omitempty"`
+
+	// Storage picks the metrics store: the embedded TSDB or the user's
+	// Prometheus-compatible backend (package remotestore).
+	Storage remotestore.Config `yaml:"storage,omitempty"`
 
 	// Reserved sections, decoded by their owners.
 	Rules  yaml.Node `yaml:"rules,omitempty"`
@@ -199,6 +204,9 @@ func (c Config) validate() error {
 		if err := gpu.ParseBackend(c.Engine.Backend); err != nil {
 			return fmt.Errorf("collector config: engine.backend: %w", err)
 		}
+	}
+	if err := c.Storage.Validate(); err != nil {
+		return fmt.Errorf("collector config: %w", err)
 	}
 	if w := c.Drift.Window; w != 0 && (w < MinDriftWindow || w > MaxDriftWindow) {
 		return fmt.Errorf("collector config: drift.window must be between %s and %s, got %s", MinDriftWindow, MaxDriftWindow, w)

@@ -316,8 +316,12 @@ func (q *Queue) labelsOf(ls labels.Labels, ref chunks.HeadSeriesRef) labels.Labe
 // the log. Stop Run (its context) first.
 func (q *Queue) Close() error {
 	q.mu.Lock()
+	wasClosed := q.closed
 	q.closed = true
 	q.mu.Unlock()
+	if wasClosed {
+		return nil
+	}
 	q.posMu.Lock()
 	err := q.savePosition(q.pos)
 	q.posMu.Unlock()
