@@ -83,15 +83,32 @@ func (e *BackendError) Error() string {
 	return fmt.Sprintf("metrics backend answered %d (%s): %s", e.Status, e.ErrorType, e.Msg)
 }
 
-// call POSTs form to path (under the base URL) and decodes the envelope.
-func (c *QueryClient) call(ctx context.Context, path string, form url.Values) (*apiResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
+// newRequest sends form to path under the base URL: in the body of a POST,
+// or in the URL of a GET (Prometheus serves label values on GET only).
+func (c *QueryClient) newRequest(ctx context.Context, method, path string, form url.Values) (*http.Request, error) {
+	if method == http.MethodGet {
+		return http.NewRequestWithContext(ctx, http.MethodGet, c.base+path+"?"+form.Encode(), nil)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req, nil
+}
+
+// call sends form to path and decodes the envelope.
+func (c *QueryClient) call(ctx context.Context, path string, form url.Values) (*apiResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	method := http.MethodPost
+	if strings.HasPrefix(path, "/api/v1/label/") {
+		method = http.MethodGet
+	}
+	req, err := c.newRequest(ctx, method, path, form)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return nil, &BackendError{Msg: err.Error()}
@@ -330,12 +347,15 @@ func (c *QueryClient) QueryProxy(expand func(string) (string, error)) http.Handl
 		path := "/api/v1" + strings.TrimPrefix(r.URL.Path, "/api/v1")
 		ctx, cancel := context.WithTimeout(r.Context(), c.timeout)
 		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, strings.NewReader(form.Encode()))
+		method := http.MethodPost
+		if r.Method == http.MethodGet {
+			method = http.MethodGet
+		}
+		req, err := c.newRequest(ctx, method, path, form)
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "internal", err.Error())
 			return
 		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		resp, err := c.client.Do(req)
 		if err != nil {
 			writeError(w, http.StatusServiceUnavailable, "unavailable", fmt.Sprintf("metrics backend %s unreachable: %v", c.base, err))
@@ -354,10 +374,39 @@ func (c *QueryClient) QueryProxy(expand func(string) (string, error)) http.Handl
 			writeError(w, http.StatusBadGateway, "unavailable", fmt.Sprintf("metrics backend %s%s answered %s, not a Prometheus API answer (is storage.remote.query.url the Prometheus API base?): %.200s", c.base, path, resp.Status, bytes.TrimSpace(body)))
 			return
 		}
+		if t := promErrorType(env.ErrorType, resp.StatusCode); env.Status == "error" && t != env.ErrorType {
+			// VictoriaMetrics names the error by its HTTP status ("400");
+			// clients of the collector expect Prometheus's types.
+			writeError(w, resp.StatusCode, t, env.Error)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(resp.StatusCode)
 		_, _ = w.Write(body)
 	})
+}
+
+// promErrorType maps an error type that is an HTTP status (as
+// VictoriaMetrics answers) to Prometheus's error type for that status.
+func promErrorType(t string, status int) string {
+	if _, err := strconv.Atoi(t); err != nil && t != "" {
+		return t
+	}
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_data"
+	case http.StatusUnprocessableEntity:
+		return "execution"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	case http.StatusGatewayTimeout:
+		return "timeout"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusNotAcceptable:
+		return "not_acceptable"
+	}
+	return "internal"
 }
 
 func writeError(w http.ResponseWriter, code int, errType, msg string) {
