@@ -122,10 +122,10 @@ type Server struct {
 	db          *tsdb.DB
 	storeErr    error
 	// Remote mode (storage.metrics: remote; both nil otherwise).
-	queue *remotestore.Queue
-	reads *remotestore.QueryClient
-	closeOnce   sync.Once
-	closeErr    error
+	queue     *remotestore.Queue
+	reads     *remotestore.QueryClient
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Assemble builds every part of the collector and listens; nothing is
