@@ -145,7 +145,7 @@ func Open(opts QueueOptions) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	if q.wl, err = wlog.NewSize(opts.Logger, nil, walDir, opts.SegmentSize, compression.Snappy); err != nil {
+	if q.wl, err = wlog.NewSize(opts.Logger, nil, walDir, opts.SegmentSize, compression.None); err != nil {
 		return nil, fmt.Errorf("open forwarding queue in %s: %w", walDir, err)
 	}
 	_, last, err := wlog.Segments(walDir)
@@ -230,11 +230,18 @@ func (q *Queue) Append(samples []Sample) error {
 		hists     []record.RefHistogramSample
 		fhists    []record.RefFloatHistogramSample
 	)
-	for _, s := range samples {
-		ref := q.ref(s.Labels)
-		if _, ok := q.inSegment[ref]; !ok {
-			q.inSegment[ref] = struct{}{}
-			newSeries = append(newSeries, record.RefSeries{Ref: ref, Labels: q.labelsOf(s.Labels, ref)})
+	var prev labels.Labels
+	var ref chunks.HeadSeriesRef
+	for i, s := range samples {
+		// A series' samples usually come together: same labels, same ref.
+		if i == 0 || !labels.Equal(prev, s.Labels) {
+			var copied labels.Labels
+			ref, copied = q.ref(s.Labels)
+			prev = s.Labels
+			if _, ok := q.inSegment[ref]; !ok {
+				q.inSegment[ref] = struct{}{}
+				newSeries = append(newSeries, record.RefSeries{Ref: ref, Labels: copied})
+			}
 		}
 		switch {
 		case s.FH != nil:
@@ -291,25 +298,19 @@ func (q *Queue) Append(samples []Sample) error {
 	return nil
 }
 
-func (q *Queue) ref(ls labels.Labels) chunks.HeadSeriesRef {
+// ref is the series' ref in this segment and the queue's own copy of its
+// labels (callers may reuse theirs).
+func (q *Queue) ref(ls labels.Labels) (chunks.HeadSeriesRef, labels.Labels) {
 	h := ls.Hash()
 	for _, r := range q.refs[h] {
 		if labels.Equal(r.ls, ls) {
-			return r.ref
+			return r.ref, r.ls
 		}
 	}
 	q.nextRef++
-	q.refs[h] = append(q.refs[h], seriesRef{ls: ls.Copy(), ref: q.nextRef})
-	return q.nextRef
-}
-
-func (q *Queue) labelsOf(ls labels.Labels, ref chunks.HeadSeriesRef) labels.Labels {
-	for _, r := range q.refs[ls.Hash()] {
-		if r.ref == ref {
-			return r.ls
-		}
-	}
-	return ls
+	c := ls.Copy()
+	q.refs[h] = append(q.refs[h], seriesRef{ls: c, ref: q.nextRef})
+	return q.nextRef, c
 }
 
 // Close stops accepting samples, saves the sender's position and closes

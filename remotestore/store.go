@@ -74,17 +74,23 @@ type appender struct {
 	samples []Sample
 }
 
-func (a *appender) add(l labels.Labels, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram) storage.SeriesRef {
+// add buffers a sample; the queue assigns its own series refs, so the
+// ref returned is the labels' hash, computed once per series when the
+// caller hands it back.
+func (a *appender) add(ref storage.SeriesRef, l labels.Labels, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram) storage.SeriesRef {
 	a.samples = append(a.samples, Sample{Labels: l, T: t, V: v, H: h, FH: fh})
+	if ref != 0 {
+		return ref
+	}
 	return storage.SeriesRef(l.Hash())
 }
 
-func (a *appender) Append(_ storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
-	return a.add(l, t, v, nil, nil), nil
+func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
+	return a.add(ref, l, t, v, nil, nil), nil
 }
 
-func (a *appender) AppendHistogram(_ storage.SeriesRef, l labels.Labels, t int64, h *histogram.Histogram, fh *histogram.FloatHistogram) (storage.SeriesRef, error) {
-	return a.add(l, t, 0, h, fh), nil
+func (a *appender) AppendHistogram(ref storage.SeriesRef, l labels.Labels, t int64, h *histogram.Histogram, fh *histogram.FloatHistogram) (storage.SeriesRef, error) {
+	return a.add(ref, l, t, 0, h, fh), nil
 }
 
 // Exemplars, metadata and start-time zero samples are not forwarded.
@@ -142,8 +148,8 @@ func (a *appender) Rollback() error {
 
 type appenderV2 struct{ a *appender }
 
-func (v appenderV2) Append(_ storage.SeriesRef, ls labels.Labels, _, t int64, f float64, h *histogram.Histogram, fh *histogram.FloatHistogram, _ storage.AppendV2Options) (storage.SeriesRef, error) {
-	return v.a.add(ls, t, f, h, fh), nil
+func (v appenderV2) Append(ref storage.SeriesRef, ls labels.Labels, _, t int64, f float64, h *histogram.Histogram, fh *histogram.FloatHistogram, _ storage.AppendV2Options) (storage.SeriesRef, error) {
+	return v.a.add(ref, ls, t, f, h, fh), nil
 }
 func (v appenderV2) Commit() error   { return v.a.Commit() }
 func (v appenderV2) Rollback() error { return v.a.Rollback() }

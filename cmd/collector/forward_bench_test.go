@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -99,6 +100,24 @@ func fwdLoad(ctx context.Context, b *testing.B, client *http.Client, base string
 	wg.Wait()
 }
 
+// cpuSeconds is the user+system CPU time of process pid (Linux).
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces): utime is
+	// the 14th field, stime the 15th, in clock ticks (100 Hz).
+	rest := b[bytes.LastIndexByte(b, ')')+2:]
+	f := bytes.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(string(f[11]), 64)
+	st, _ := strconv.ParseFloat(string(f[12]), 64)
+	return (ut + st) / 100
+}
+
 var forwardGauge = regexp.MustCompile(`(?m)^(mle_forward_pending_samples|mle_forward_oldest_pending_seconds) (\S+)$`)
 
 func forwardGauges(client *http.Client, base string) (pending, oldest float64) {
@@ -139,9 +158,10 @@ func BenchmarkForwarding(b *testing.B) {
 		b.Fatal(err)
 	}
 	embedded, embeddedBase := startCrashChild(b, embeddedDir)
-	t0 := time.Now()
+	t0, cpu0 := time.Now(), cpuSeconds(embedded.Process.Pid)
 	fwdLoad(ctx, b, client, embeddedBase, 0, 0)
 	embeddedRate := float64(total) / time.Since(t0).Seconds()
+	embeddedPerCPU := float64(total) / (cpuSeconds(embedded.Process.Pid) - cpu0)
 	_ = embedded.Process.Kill()
 	_ = embedded.Wait()
 
@@ -151,9 +171,9 @@ func BenchmarkForwarding(b *testing.B) {
 	if err := os.WriteFile(filepath.Join(remoteDir, "collector.yaml"), []byte(cfg), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	_, remoteBase := startCrashChild(b, remoteDir)
+	remote, remoteBase := startCrashChild(b, remoteDir)
 	before := recv.samples.Load() // the collector's own series
-	t0 = time.Now()
+	t0, cpu0 = time.Now(), cpuSeconds(remote.Process.Pid)
 	fwdLoad(ctx, b, client, remoteBase, 1, 0)
 	ackRate := float64(total) / time.Since(t0).Seconds()
 	for recv.samples.Load()-before < total {
@@ -163,6 +183,7 @@ func BenchmarkForwarding(b *testing.B) {
 		time.Sleep(time.Millisecond)
 	}
 	forwardRate := float64(total) / time.Since(t0).Seconds()
+	forwardPerCPU := float64(total) / (cpuSeconds(remote.Process.Pid) - cpu0)
 
 	// Lag at half the embedded rate: each writer paced to rate/2/writers.
 	perReq := float64(fwdSeriesPerReq * fwdSamplesPerSer)
@@ -195,6 +216,8 @@ func BenchmarkForwarding(b *testing.B) {
 		embeddedRate, ackRate, forwardRate, forwardRate/embeddedRate)
 	fmt.Printf("forwarding lag at 50%% of embedded (%.0f samples/s for %s): oldest pending p50 %.2fs p99 %.2fs max %.2fs; pending samples p50 %.0f max %.0f\n",
 		embeddedRate/2, pacedFor.Round(time.Millisecond), q(oldest, 0.5), q(oldest, 0.99), q(oldest, 1), q(pending, 0.5), q(pending, 1))
+	fmt.Printf("forwarding per collector CPU-second (ingest + forwarding, the receiver and writers excluded): embedded %.0f samples/CPU-s | remote %.0f samples/CPU-s = %.2f×\n",
+		embeddedPerCPU, forwardPerCPU, forwardPerCPU/embeddedPerCPU)
 	b.ReportMetric(embeddedRate, "embedded-samples/s")
 	b.ReportMetric(forwardRate, "forwarded-samples/s")
 	b.ReportMetric(forwardRate/embeddedRate, "forward/embedded")
