@@ -93,7 +93,7 @@ type QueueConfig struct {
 	// more samples before it is sent.
 	BatchSendDeadline time.Duration `yaml:"batch_send_deadline,omitempty"`
 	// MinBackoff and MaxBackoff bound the wait between retries of a
-	// failed request (doubling from min to max; a Retry-After wins).
+	// failed request (doubling from min to max).
 	MinBackoff time.Duration `yaml:"min_backoff,omitempty"`
 	MaxBackoff time.Duration `yaml:"max_backoff,omitempty"`
 }
