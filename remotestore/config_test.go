@@ -50,3 +50,20 @@ func TestQueueDefaults(t *testing.T) {
 		BatchSendDeadline: DefaultBatchSendDeadline, MinBackoff: DefaultMinBackoff, MaxBackoff: DefaultMaxBackoff}, q)
 	require.Equal(t, 30*time.Second, Endpoint{}.timeout())
 }
+
+func TestPromErrorType(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		status int
+		want   string
+	}{
+		{"bad_data", 400, "bad_data"}, // Prometheus, Mimir, Thanos: kept
+		{"400", 400, "bad_data"},      // VictoriaMetrics names the status
+		{"422", 422, "execution"},
+		{"503", 503, "unavailable"},
+		{"", 504, "timeout"},
+		{"500", 500, "internal"},
+	} {
+		require.Equal(t, tc.want, promErrorType(tc.in, tc.status), tc.in)
+	}
+}

@@ -15,9 +15,13 @@ import (
 	"time"
 
 	"github.com/golang/snappy"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/prompb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/remotestore"
 )
 
 func TestRunRemoteStorageBadConfig(t *testing.T) {
@@ -120,4 +124,30 @@ func TestRunRemoteStoreWritesAndReadsThroughBackend(t *testing.T) {
 	metrics.Body.Close()
 	assert.Contains(t, string(mb), "mle_forward_pending_samples ")
 	assert.Contains(t, string(mb), "mle_forward_oldest_pending_seconds ")
+
+	// What rule evaluation and the storage reads of remote mode use.
+	reads, err := remotestore.NewQueryClient(remotestore.Endpoint{URL: backend}, "")
+	require.NoError(t, err)
+	vec, err := reads.InstantQuery(context.Background(), `sum(fwd_test)`, now)
+	require.NoError(t, err)
+	require.Len(t, vec, 1)
+	assert.Equal(t, 3.0, vec[0].F)
+	_, err = reads.InstantQuery(context.Background(), `sum(`, now)
+	assert.ErrorContains(t, err, "bad_data")
+	q, err := reads.Querier(dayAgo.Add(-time.Minute).UnixMilli(), now.UnixMilli())
+	require.NoError(t, err)
+	ss := q.Select(context.Background(), true, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", "fwd_test"))
+	var got []string
+	for ss.Next() {
+		it := ss.At().Iterator(nil)
+		for it.Next() == chunkenc.ValFloat {
+			ts, v := it.At()
+			got = append(got, fmt.Sprintf("%s@%d=%g", ss.At().Labels().Get("job"), ts, v))
+		}
+	}
+	require.NoError(t, ss.Err())
+	assert.Equal(t, []string{fmt.Sprintf("a@%d=3", now.UnixMilli()), fmt.Sprintf("b@%d=5", dayAgo.UnixMilli())}, got, "raw samples of the whole range")
+	values, _, err := q.LabelValues(context.Background(), "job", nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "b"}, values)
 }
