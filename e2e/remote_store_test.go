@@ -331,4 +331,3 @@ func TestRemoteStoreBackendOutage(t *testing.T) {
 	t.Logf("pending peaked at %.0f samples during the 60 s outage, then drained", peak)
 	requireAllAcknowledged(t, v, &w)
 }
-
