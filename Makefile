@@ -31,7 +31,7 @@ test-all:
 bench:
 	DRIFT_BENCH_ORACLE=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./tsdb/... ./drift/... ./predlog/... ./engine/... ./alerting/... ./tui/...
 	$(GO) test -run '^$$' -bench . -benchtime 300x -count 3 ./collector/...
-	$(GO) test -run '^$$' -bench IngestUnderQueryLoad -benchtime 1x -timeout 10m ./cmd/collector/
+	$(GO) test -run '^$$' -bench 'IngestUnderQueryLoad|Forwarding' -benchtime 1x -timeout 20m ./cmd/collector/
 	$(GO) test -run '^$$' -bench DemoFirstFrame -benchtime 10x ./cmd/mlectl/
 	$(GO) test -run '^$$' -bench IdleSessions -benchtime 1x -timeout 10m ./sshserve/
 	$(GO) test -run '^$$' -bench 'Replay|PairLogged' -benchtime 3x ./shadow/

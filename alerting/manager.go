@@ -104,7 +104,10 @@ type Options struct {
 	Recorder events.Recorder
 	// Engine runs the rule queries; nil builds one with QueryTimeout,
 	// MaxSamples and LookbackDelta (Prometheus's defaults when zero).
-	Engine        promql.QueryEngine
+	Engine promql.QueryEngine
+	// QueryFunc, when set, evaluates the rule queries instead of Engine
+	// (storage.metrics: remote: the metrics backend's query API).
+	QueryFunc     rules.QueryFunc
 	QueryTimeout  time.Duration
 	MaxSamples    int
 	LookbackDelta time.Duration
@@ -227,9 +230,13 @@ func New(o Options) (*Manager, error) {
 		m.webhooks = append(m.webhooks, newWebhook(u, o.Webhook, o.Logger, wm))
 	}
 
+	queryFunc := o.QueryFunc
+	if queryFunc == nil {
+		queryFunc = rules.EngineQueryFunc(o.Engine, o.Storage)
+	}
 	m.rules = rules.NewManager(&rules.ManagerOptions{
 		ExternalURL:     &url.URL{},
-		QueryFunc:       rules.EngineQueryFunc(o.Engine, o.Storage),
+		QueryFunc:       queryFunc,
 		NotifyFunc:      m.notify,
 		Context:         context.Background(),
 		AppendableV2:    o.Storage,

@@ -63,6 +63,17 @@ const (
 	// (mle_model_owner{model,collector}), value 1, every cluster.refresh.
 	MetricCollectorInfo = "mle_collector_info"
 	MetricModelOwner    = "mle_model_owner"
+
+	// Forwarding to the metrics backend (remotestore, storage.metrics:
+	// remote), on the collector's /metrics: the durable queue's lag and
+	// the remote-write requests behind it.
+	MetricForwardPendingSamples       = "mle_forward_pending_samples"
+	MetricForwardOldestPendingSeconds = "mle_forward_oldest_pending_seconds"
+	MetricForwardSentSamplesTotal     = "mle_forward_sent_samples_total"
+	MetricForwardFailedSamplesTotal   = "mle_forward_failed_samples_total"
+	MetricForwardRetriesTotal         = "mle_forward_retries_total"
+	MetricForwardSentBytesTotal       = "mle_forward_sent_bytes_total"
+	MetricForwardSendDurationSeconds  = "mle_forward_send_duration_seconds"
 )
 
 // DefaultDriftThreshold is the drift score at or above which a feature

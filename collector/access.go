@@ -113,6 +113,9 @@ func (s *Server) promRoute(name string, h http.Handler) http.Handler {
 		role = auth.RoleAdmin // fail closed
 	}
 	s.addRoute(Route{Pattern: "/api/v1" + name, Role: role, Ruled: ruled})
+	if backendReads[name] {
+		h = s.viaBackend(h)
+	}
 	if storageReads[name] {
 		h = s.queries.reading(h)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/mlectl/mlectl/cluster"
 	"github.com/mlectl/mlectl/engine/gpu"
 	"github.com/mlectl/mlectl/internal/diskguard"
+	"github.com/mlectl/mlectl/remotestore"
 )
 
 // Defaults applied by New to zero-valued Limits and Query fields.
@@ -66,6 +67,10 @@ type Config struct {
 	// SSH serves the console over SSH from this process (nil: off); see
 	// SSHConfig. cmd/collector validates and runs it.
 	SSH *SSHConfig `yaml:"ssh,omitempty"`
+
+	// Storage picks the metrics store: the embedded TSDB or the user's
+	// Prometheus-compatible backend (package remotestore).
+	Storage remotestore.Config `yaml:"storage,omitempty"`
 
 	// Reserved sections, decoded by their owners.
 	Rules  yaml.Node `yaml:"rules,omitempty"`
@@ -209,6 +214,9 @@ func (c Config) validate() error {
 		}
 	}
 	if err := c.Cluster.Validate(); err != nil {
+		return fmt.Errorf("collector config: %w", err)
+	}
+	if err := c.Storage.Validate(); err != nil {
 		return fmt.Errorf("collector config: %w", err)
 	}
 	if w := c.Drift.Window; w != 0 && (w < MinDriftWindow || w > MaxDriftWindow) {

@@ -51,6 +51,8 @@ type Server struct {
 	store  atomic.Pointer[storeBox] // nil until the store is attached
 	rules  atomic.Pointer[rulesBox] // nil until a rules engine is attached
 	access atomic.Pointer[access]   // nil until Authorize
+	// backend answers the query routes in remote mode (see ReadThrough).
+	backend atomic.Pointer[http.Handler]
 	// routeList is what New mounted (see Routes); written only in New.
 	routeList []Route
 	limiter   *seriesLimiter

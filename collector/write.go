@@ -285,7 +285,7 @@ func (s *Server) checkLabels(n int, at labelAt) *rejection {
 // admitSeries applies the per-metric and global series limits.
 func (s *Server) admitSeries(ctx context.Context, ls labels.Labels) (rej *rejection, isNew bool, err error) {
 	name := ls.Get(labels.MetricName)
-	verdict, isNew, count, err := s.limiter.admit(ctx, storeProxy{s}, name, ls.Hash(), s.storedSeries)
+	verdict, isNew, count, err := s.limiter.admit(ctx, s.limiterQueryable(), name, ls.Hash(), s.storedSeries)
 	if err != nil {
 		return nil, false, err
 	}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the real peers used by `make e2e` into bin/ once per machine:
 # promtool and prometheus (v0.316.0), alertmanager (v0.35.0), and the
-# remote-write compliance suite's test binary. See ../shared/PEERS.md.
+# remote-write compliance suite's test binary, and VictoriaMetrics
+# single-node (v1.151.0, the storage.metrics: remote backend of the e2e).
+# See ../shared/PEERS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$PWD/bin"
@@ -9,6 +11,7 @@ mkdir -p "$BIN"
 PROM_VER=v0.316.0
 AM_VER=v0.35.0
 COMPLIANCE_VER=v0.0.0-20260806071727-67b8327a2e93
+VM_VER=v1.151.0
 
 build_prom() { # name
   [[ -x "$BIN/$1" ]] && return 0
@@ -43,12 +46,19 @@ build_compliance() {
   rm -rf "$work"
 }
 
-want=${*:-promtool prometheus alertmanager compliance}
+build_victoriametrics() {
+  [[ -x "$BIN/victoria-metrics" ]] && return 0
+  echo "building victoria-metrics $VM_VER (several minutes on 2 cores)..." >&2
+  (cd /tmp && GOBIN="$BIN" go install "github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics@$VM_VER")
+}
+
+want=${*:-promtool prometheus alertmanager compliance victoria-metrics}
 for p in $want; do
   case $p in
     promtool|prometheus) build_prom "$p" ;;
     alertmanager) build_alertmanager ;;
     compliance) build_compliance ;;
+    victoria-metrics) build_victoriametrics ;;
     *) echo "unknown peer $p" >&2; exit 2 ;;
   esac
 done

@@ -31,6 +31,7 @@ import (
 	"github.com/mlectl/mlectl/predlog/skew"
 	"github.com/mlectl/mlectl/predlog/store"
 	"github.com/mlectl/mlectl/quality"
+	"github.com/mlectl/mlectl/remotestore"
 	"github.com/mlectl/mlectl/shadow"
 	"github.com/mlectl/mlectl/slo"
 	"github.com/mlectl/mlectl/tsdb"
@@ -121,8 +122,11 @@ type Server struct {
 	storeOpened chan struct{}          // closed once Run opened the TSDB (or failed to)
 	db          *tsdb.DB
 	storeErr    error
-	closeOnce   sync.Once
-	closeErr    error
+	// Remote mode (storage.metrics: remote; both nil otherwise).
+	queue     *remotestore.Queue
+	reads     *remotestore.QueryClient
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Assemble builds every part of the collector and listens; nothing is
@@ -152,6 +156,11 @@ func Assemble(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}()
 	if s.http, err = collector.New(cfg.Collector, nil, logger); err != nil {
 		return nil, err
+	}
+	if cfg.Collector.Storage.IsRemote() {
+		if err := s.openRemote(); err != nil {
+			return nil, err
+		}
 	}
 	s.openCluster()
 	if err := s.openRules(); err != nil {
@@ -284,6 +293,7 @@ func (s *Server) openRules() error {
 		ao.SLOOptions.Windows = s.cfg.SLOWindows
 	}
 	ao.Storage = s.http.RuleStore()
+	ao.QueryFunc = s.ruleQueryFunc()
 	ao.StateDir = filepath.Join(s.cfg.DataDir, "alerting")
 	ao.CollectorRules = true // CollectorDiskLow/Full on mle_collector_disk_free_bytes
 	ao.Logger = s.logger.With("component", "alerting")
@@ -385,6 +395,13 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Add(func() error { return s.runStorage(loopCtx) }, func(error) { stopLoops() })
 
 	err := g.Run()
+	if s.queue != nil {
+		// After the HTTP server drained: every acknowledged sample is in
+		// the queue's log; the sender's position is saved.
+		if cerr := s.queue.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close forwarding queue: %w", cerr))
+		}
+	}
 	if s.db != nil {
 		err = errors.Join(err, closeStore(s.db, s.logger))
 	}
@@ -394,8 +411,12 @@ func (s *Server) Run(ctx context.Context) error {
 // runStorage opens the TSDB, attaches it, and runs the loops that write
 // into it until ctx is done.
 func (s *Server) runStorage(ctx context.Context) error {
+	retention := s.cfg.Retention
+	if r := s.cfg.Collector.Storage.LocalRetention; s.queue != nil && r > 0 {
+		retention = r // the embedded TSDB is a short-term cache
+	}
 	db, err := tsdb.Open(s.cfg.DataDir, tsdb.Options{
-		Retention:  s.cfg.Retention,
+		Retention:  retention,
 		Logger:     s.logger.With("component", "tsdb"),
 		Registerer: s.http.Registry(),
 		DiskGuard:  s.disk, // seals wait while the disk is below its reserve
@@ -407,8 +428,12 @@ func (s *Server) runStorage(ctx context.Context) error {
 	}
 	s.db = db
 	close(s.storeOpened)
-	s.http.Attach(db)
+	store := s.metricsStore(db)
+	s.http.Attach(store)
 	s.logger.Info("collector ready: storage open")
+	var forwarding sync.WaitGroup
+	defer forwarding.Wait()
+	forwarding.Go(func() { s.runForwarding(ctx) })
 	if s.cfg.LiveAfter != nil {
 		select {
 		case <-ctx.Done():
@@ -417,10 +442,10 @@ func (s *Server) runStorage(ctx context.Context) error {
 		}
 	}
 	var wg sync.WaitGroup
-	wg.Go(func() { writeDiskSeries(ctx, s.disk, db, s.cfg.SeriesInterval, s.logger) })
-	wg.Go(func() { s.Pipeline.Run(ctx, db, s.cfg.SeriesInterval) })
-	wg.Go(func() { s.CloudEvents.Run(ctx, db, s.cfg.SeriesInterval) })
-	wg.Go(func() { s.runCluster(ctx, db) })
+	wg.Go(func() { writeDiskSeries(ctx, s.disk, store, s.cfg.SeriesInterval, s.logger) })
+	wg.Go(func() { s.Pipeline.Run(ctx, store, s.cfg.SeriesInterval) })
+	wg.Go(func() { s.CloudEvents.Run(ctx, store, s.cfg.SeriesInterval) })
+	wg.Go(func() { s.runCluster(ctx, store) })
 	if s.Rules != nil {
 		wg.Go(func() { _ = s.Rules.Run(ctx) })
 	}
@@ -456,6 +481,11 @@ func (s *Server) Close() error {
 		}
 		if s.Rules != nil {
 			s.Rules.Stop()
+		}
+		if s.queue != nil {
+			if err := s.queue.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close forwarding queue: %w", err))
+			}
 		}
 		if s.listener != nil {
 			_ = s.listener.Close() // Serve closed it already after Run

@@ -1,0 +1,169 @@
+package remotestore
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/prometheus/prometheus/model/exemplar"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/metadata"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/util/annotations"
+)
+
+// Store is the collector's storage in remote mode: appends go to the
+// forwarding queue (acknowledged once logged) and, when set, to a local
+// cache; queries go to the backend's Prometheus API.
+type Store struct {
+	queue  *Queue
+	cache  storage.Storage // nil: no local copy
+	reads  *QueryClient
+	logger *slog.Logger
+}
+
+// NewStore builds the remote-mode store. cache may be nil.
+func NewStore(queue *Queue, reads *QueryClient, cache storage.Storage, logger *slog.Logger) *Store {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Store{queue: queue, cache: cache, reads: reads, logger: logger}
+}
+
+// Querier reads from the backend.
+func (s *Store) Querier(mint, maxt int64) (storage.Querier, error) {
+	return s.reads.Querier(mint, maxt)
+}
+
+// ChunkQuerier reads from the backend (for remote read of the collector).
+func (s *Store) ChunkQuerier(mint, maxt int64) (storage.ChunkQuerier, error) {
+	q, err := s.reads.Querier(mint, maxt)
+	if err != nil {
+		return nil, err
+	}
+	return chunkQuerier{q}, nil
+}
+
+// LimiterQueryable is what the collector's series limits count existing
+// series from: the local cache (empty without one), so that ingest never
+// waits on the backend.
+func (s *Store) LimiterQueryable() storage.Queryable {
+	if s.cache == nil {
+		return storage.QueryableFunc(func(int64, int64) (storage.Querier, error) { return storage.NoopQuerier(), nil })
+	}
+	return s.cache
+}
+
+// StartTime is unknown: the backend keeps its own retention.
+func (*Store) StartTime() (int64, error) { return 0, nil }
+
+// Close does nothing: the queue and the cache have their own owners.
+func (*Store) Close() error { return nil }
+
+// Appender collects samples until Commit logs them to the queue.
+func (s *Store) Appender(ctx context.Context) storage.Appender { return &appender{s: s, ctx: ctx} }
+
+// AppenderV2 is Appender for the V2 interface.
+func (s *Store) AppenderV2(ctx context.Context) storage.AppenderV2 {
+	return appenderV2{&appender{s: s, ctx: ctx}}
+}
+
+type appender struct {
+	s       *Store
+	ctx     context.Context
+	samples []Sample
+}
+
+// add buffers a sample; the queue assigns its own series refs, so the
+// ref returned is the labels' hash, computed once per series when the
+// caller hands it back.
+func (a *appender) add(ref storage.SeriesRef, l labels.Labels, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram) storage.SeriesRef {
+	a.samples = append(a.samples, Sample{Labels: l, T: t, V: v, H: h, FH: fh})
+	if ref != 0 {
+		return ref
+	}
+	return storage.SeriesRef(l.Hash())
+}
+
+func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
+	return a.add(ref, l, t, v, nil, nil), nil
+}
+
+func (a *appender) AppendHistogram(ref storage.SeriesRef, l labels.Labels, t int64, h *histogram.Histogram, fh *histogram.FloatHistogram) (storage.SeriesRef, error) {
+	return a.add(ref, l, t, 0, h, fh), nil
+}
+
+// Exemplars, metadata and start-time zero samples are not forwarded.
+func (*appender) AppendExemplar(ref storage.SeriesRef, _ labels.Labels, _ exemplar.Exemplar) (storage.SeriesRef, error) {
+	return ref, nil
+}
+func (*appender) UpdateMetadata(ref storage.SeriesRef, _ labels.Labels, _ metadata.Metadata) (storage.SeriesRef, error) {
+	return ref, nil
+}
+func (*appender) AppendSTZeroSample(ref storage.SeriesRef, _ labels.Labels, _, _ int64) (storage.SeriesRef, error) {
+	return ref, nil
+}
+func (*appender) AppendHistogramSTZeroSample(ref storage.SeriesRef, _ labels.Labels, _, _ int64, _ *histogram.Histogram, _ *histogram.FloatHistogram) (storage.SeriesRef, error) {
+	return ref, nil
+}
+func (*appender) SetOptions(*storage.AppendOptions) {}
+
+// Commit acknowledges the samples once they are in the queue's log; the
+// local cache is best effort (a sample it refuses, e.g. out of order for
+// it, is still forwarded).
+func (a *appender) Commit() error {
+	samples := a.samples
+	a.samples = nil
+	if err := a.s.queue.Append(samples); err != nil {
+		return err
+	}
+	if a.s.cache == nil || len(samples) == 0 {
+		return nil
+	}
+	app := a.s.cache.Appender(a.ctx)
+	refused := 0
+	for _, smp := range samples {
+		var err error
+		if smp.H != nil || smp.FH != nil {
+			_, err = app.AppendHistogram(0, smp.Labels, smp.T, smp.H, smp.FH)
+		} else {
+			_, err = app.Append(0, smp.Labels, smp.T, smp.V)
+		}
+		if err != nil {
+			refused++
+		}
+	}
+	if err := app.Commit(); err != nil {
+		a.s.logger.Warn("local cache: commit failed (the samples are forwarded all the same)", "err", err)
+	} else if refused > 0 {
+		a.s.logger.Debug("local cache refused samples (they are forwarded all the same)", "samples", refused)
+	}
+	return nil
+}
+
+func (a *appender) Rollback() error {
+	a.samples = nil
+	return nil
+}
+
+type appenderV2 struct{ a *appender }
+
+func (v appenderV2) Append(ref storage.SeriesRef, ls labels.Labels, _, t int64, f float64, h *histogram.Histogram, fh *histogram.FloatHistogram, _ storage.AppendV2Options) (storage.SeriesRef, error) {
+	return v.a.add(ref, ls, t, f, h, fh), nil
+}
+func (v appenderV2) Commit() error   { return v.a.Commit() }
+func (v appenderV2) Rollback() error { return v.a.Rollback() }
+
+// chunkQuerier serves chunk reads from a sample querier.
+type chunkQuerier struct{ q storage.Querier }
+
+func (c chunkQuerier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.ChunkSeriesSet {
+	return storage.NewSeriesSetToChunkSet(c.q.Select(ctx, sortSeries, hints, ms...))
+}
+func (c chunkQuerier) LabelValues(ctx context.Context, name string, hints *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
+	return c.q.LabelValues(ctx, name, hints, ms...)
+}
+func (c chunkQuerier) LabelNames(ctx context.Context, hints *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
+	return c.q.LabelNames(ctx, hints, ms...)
+}
+func (c chunkQuerier) Close() error { return c.q.Close() }
