@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mlectl/mlectl/auth"
+	"github.com/mlectl/mlectl/cost"
 	"github.com/mlectl/mlectl/engine/gpu"
 	"github.com/mlectl/mlectl/internal/diskguard"
 )
@@ -61,6 +62,12 @@ type Config struct {
 
 	// Engine configures the scoring engine of live and replay shadow.
 	Engine EngineConfig `yaml:"engine,omitempty"`
+
+	// Cost prices serving per model (package cost): mle_cost_* series and
+	// the CostOverBudget rule.
+	Cost cost.Config `yaml:"cost,omitempty"`
+	// Delivery configures the deploy/rollback series (package delivery).
+	Delivery DeliveryConfig `yaml:"delivery,omitempty"`
 
 	// Reserved sections, decoded by their owners.
 	Rules  yaml.Node `yaml:"rules,omitempty"`
@@ -199,6 +206,12 @@ func (c Config) validate() error {
 		if err := gpu.ParseBackend(c.Engine.Backend); err != nil {
 			return fmt.Errorf("collector config: engine.backend: %w", err)
 		}
+	}
+	if err := c.Cost.Validate(); err != nil {
+		return fmt.Errorf("collector config: %w", err)
+	}
+	if err := c.Delivery.validate(); err != nil {
+		return fmt.Errorf("collector config: %w", err)
 	}
 	if w := c.Drift.Window; w != 0 && (w < MinDriftWindow || w > MaxDriftWindow) {
 		return fmt.Errorf("collector config: drift.window must be between %s and %s, got %s", MinDriftWindow, MaxDriftWindow, w)
