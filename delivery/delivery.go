@@ -34,7 +34,9 @@ type Options struct {
 	// times (default DefaultPeriod; the collector's delivery.period).
 	Period time.Duration
 	// Recompute is how often the period figures are recomputed from the
-	// log (default DefaultRecompute); the counters are always current.
+	// log when no event they read arrived (default DefaultRecompute: the
+	// period slides); an event that they read makes the next write
+	// recompute them. The counters are always current.
 	Recompute time.Duration
 }
 
@@ -67,6 +69,7 @@ type Tracker struct {
 
 	computedAt time.Time
 	period     map[string]figures
+	dirty      bool // an event the period figures read arrived since computedAt
 }
 
 // IsDeploy reports whether e deployed a version to production.
@@ -110,11 +113,17 @@ func Open(ctx context.Context, log Log, opts Options) (*Tracker, error) {
 
 func (t *Tracker) observe(e events.Event) {
 	deploy, rollback := IsDeploy(e), IsRollback(e)
-	if (!deploy && !rollback) || e.Model == "" {
+	if e.Model == "" {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if slices.Contains(periodKinds, e.Kind) {
+		t.dirty = true // the period figures are recomputed at the next write
+	}
+	if !deploy && !rollback {
+		return
+	}
 	if _, dup := t.seen[e.ID]; dup && e.ID != "" {
 		return
 	}
@@ -257,7 +266,8 @@ func Restores(model string, evs []events.Event) []time.Duration {
 // they are older than Options.Recompute.
 func (t *Tracker) AppendTo(ctx context.Context, db storage.Appendable, ts time.Time) error {
 	t.mu.Lock()
-	stale := t.period == nil || ts.Sub(t.computedAt) >= t.opts.Recompute || ts.Before(t.computedAt)
+	stale := t.period == nil || t.dirty || ts.Sub(t.computedAt) >= t.opts.Recompute || ts.Before(t.computedAt)
+	t.dirty = false // an event arriving during the recomputation sets it again
 	t.mu.Unlock()
 	if stale {
 		period, err := t.recompute(ctx, ts)

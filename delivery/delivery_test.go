@@ -171,3 +171,21 @@ func TestPeriodFigures(t *testing.T) {
 	got = written(t, short, now, api.MetricChangeFailureRatio)
 	assert.Equal(t, map[string]float64{`{model="fraud"}`: 0.0}, got[api.MetricChangeFailureRatio], "7 days: only v3, not rolled back")
 }
+
+// TestNewEventsRecomputeThePeriod: a rollback that arrives between two
+// writes shows in the next one, without waiting for Options.Recompute.
+func TestNewEventsRecomputeThePeriod(t *testing.T) {
+	db, log := openLog(t, t.TempDir())
+	defer db.Close()
+	record(t, log, promote("fraud", "v2", events.ResultOK, -time.Hour))
+	tr, err := delivery.Open(context.Background(), log, delivery.Options{Recompute: time.Hour})
+	require.NoError(t, err)
+	tdb, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	require.NoError(t, err)
+	defer tdb.Close()
+	require.NoError(t, tr.AppendTo(context.Background(), tdb, now))
+	assert.Equal(t, map[string]float64{`{model="fraud"}`: 0}, testutil.LastValues(t, tdb, api.MetricChangeFailureRatio))
+	record(t, log, rollback("fraud", "v1", events.ResultOK, 0))
+	require.NoError(t, tr.AppendTo(context.Background(), tdb, now.Add(time.Second)))
+	assert.Equal(t, map[string]float64{`{model="fraud"}`: 1}, testutil.LastValues(t, tdb, api.MetricChangeFailureRatio))
+}
