@@ -11,10 +11,10 @@ const (
 
 // The serving-cost alert, on the series package cost writes from the
 // collector's cost: block: a ticket, not a page (money, not users, is
-// burning). Its runbook is runbooks/library/cost-overrun.md.
+// burning). Its runbook is runbooks/library/serving-cost-overrun.md.
 const (
 	AlertCostOverBudget = "CostOverBudget"
-	RunbookCostOverrun  = "cost-overrun"
+	RunbookCostOverrun  = "serving-cost-overrun"
 )
 
 // CollectorRules is the rule file of the collector's own groups, as

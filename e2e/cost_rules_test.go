@@ -55,7 +55,7 @@ tests:
         exp_alerts:
           - exp_labels: {model: fraud, severity: ticket}
             exp_annotations:
-              runbook: cost-overrun
+              runbook: serving-cost-overrun
               summary: Model fraud costs 15.00 an hour, over its budget_hourly of 12.00
 `
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "collector.test.yml"), []byte(test), 0o644))

@@ -33,7 +33,7 @@ func TestEmbeddedLibrary(t *testing.T) {
 		}
 		assert.True(t, hasQuery, "%s has at least one query step", rb.ID)
 	}
-	assert.Equal(t, []string{"cost-overrun", "error-rate-slo-burn", "feature-drift", "feature-explanations", "feature-freshness", "label-coverage", "latency-slo-burn", "quality-drop", "schema-violation", "shadow-disagreement", "training-serving-skew", "volume-full"}, ids)
+	assert.Equal(t, []string{"error-rate-slo-burn", "feature-drift", "feature-explanations", "feature-freshness", "label-coverage", "latency-slo-burn", "quality-drop", "schema-violation", "serving-cost-overrun", "shadow-disagreement", "training-serving-skew", "volume-full"}, ids)
 }
 
 func TestForAlert(t *testing.T) {
