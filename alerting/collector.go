@@ -9,6 +9,18 @@ const (
 	RunbookCollectorDisk   = "volume-full"
 )
 
+// The serving-cost alert, on the series package cost writes from the
+// collector's cost: block: a ticket, not a page (money, not users, is
+// burning). Its runbook is runbooks/library/serving-cost-overrun.md.
+const (
+	AlertCostOverBudget = "CostOverBudget"
+	RunbookCostOverrun  = "serving-cost-overrun"
+)
+
+// CollectorRules is the rule file of the collector's own groups, as
+// Prometheus would read it (make e2e checks it with promtool).
+func CollectorRules() string { return collectorRules }
+
 // collectorFile is the rule-file name of the collector's own group.
 const collectorFile = "mlectl:collector-rules"
 
@@ -33,4 +45,14 @@ const collectorRules = `groups:
         annotations:
           runbook: ` + RunbookCollectorDisk + `
           summary: 'Collector data dir {{ $labels.dir }} has {{ $value | humanize1024 }}B free, under its reserve: remote write and prediction ingest answer 507'
+  - name: mlectl-cost
+    rules:
+      - alert: ` + AlertCostOverBudget + `
+        expr: mle_cost_hourly > on (model) mle_cost_budget_hourly
+        for: 15m
+        labels:
+          severity: ticket
+        annotations:
+          runbook: ` + RunbookCostOverrun + `
+          summary: 'Model {{ $labels.model }} costs {{ $value | printf "%.2f" }} an hour, over its budget_hourly of {{ with printf "mle_cost_budget_hourly{model=%q}" $labels.model | query }}{{ . | first | value | printf "%.2f" }}{{ end }}'
 `

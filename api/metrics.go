@@ -54,6 +54,22 @@ const (
 	MetricShadowRowsTotal      = "mle_shadow_rows_total"
 	MetricShadowDroppedTotal   = "mle_shadow_dropped_total"
 
+	// Delivery (package delivery: counted from the event log, rebuilt
+	// from it at start, so they continue across restarts).
+	MetricDeploymentsTotal      = "mle_deployments_total"
+	MetricRollbacksTotal        = "mle_rollbacks_total"
+	MetricChangeFailureRatio    = "mle_change_failure_ratio"
+	MetricTimeToRestoreSeconds  = "mle_time_to_restore_seconds"
+	MetricMeanTimeToRestore     = "mle_mean_time_to_restore_seconds"
+	MetricDeliveryPeriodSeconds = "mle_delivery_period_seconds"
+
+	// Serving cost (package cost) and training runs (package training).
+	MetricCostPer1kPredictions = "mle_cost_per_1k_predictions"
+	MetricCostHourly           = "mle_cost_hourly"
+	MetricCostBudgetHourly     = "mle_cost_budget_hourly"
+	MetricTrainingRunsTotal    = "mle_training_runs_total"
+	MetricTrainingCostTotal    = "mle_training_cost_total"
+
 	// Scoring engine (engine/gpu), on the collector's /metrics: batches a
 	// device failed on and the CPU scored instead, by backend.
 	MetricEngineFallbacksTotal = "mle_engine_fallbacks_total"

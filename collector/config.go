@@ -11,6 +11,7 @@ import (
 
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/cluster"
+	"github.com/mlectl/mlectl/cost"
 	"github.com/mlectl/mlectl/engine/gpu"
 	"github.com/mlectl/mlectl/internal/diskguard"
 	"github.com/mlectl/mlectl/remotestore"
@@ -71,6 +72,12 @@ type Config struct {
 	// Storage picks the metrics store: the embedded TSDB or the user's
 	// Prometheus-compatible backend (package remotestore).
 	Storage remotestore.Config `yaml:"storage,omitempty"`
+
+	// Cost prices serving per model (package cost): mle_cost_* series and
+	// the CostOverBudget rule.
+	Cost cost.Config `yaml:"cost,omitempty"`
+	// Delivery configures the deploy/rollback series (package delivery).
+	Delivery DeliveryConfig `yaml:"delivery,omitempty"`
 
 	// Reserved sections, decoded by their owners.
 	Rules  yaml.Node `yaml:"rules,omitempty"`
@@ -217,6 +224,12 @@ func (c Config) validate() error {
 		return fmt.Errorf("collector config: %w", err)
 	}
 	if err := c.Storage.Validate(); err != nil {
+		return fmt.Errorf("collector config: %w", err)
+	}
+	if err := c.Cost.Validate(); err != nil {
+		return fmt.Errorf("collector config: %w", err)
+	}
+	if err := c.Delivery.validate(); err != nil {
 		return fmt.Errorf("collector config: %w", err)
 	}
 	if w := c.Drift.Window; w != 0 && (w < MinDriftWindow || w > MaxDriftWindow) {

@@ -53,11 +53,17 @@ func (d *Demo) serverConfig(dir, routeURL string) (server.Config, error) {
 			Actuator: actuator.Config{Kind: actuator.KindWebhook, URL: routeURL, TimeoutSeconds: 5},
 		})
 	}
+	var prices map[string]any
+	if err := yamlFile("config/cost.yml", &prices); err != nil {
+		return server.Config{}, err
+	}
 	doc := map[string]any{
 		// A local demo has no tokens; access control is explicitly off.
 		"auth":   auth.ModeDisabled,
 		"drift":  map[string]any{"window": window},
 		"models": models,
+		// Serving prices: mle_cost_* for the overview.
+		"cost": prices,
 		"rules": map[string]any{
 			"evaluation_interval": "5s",
 			"slo_specs":           []string{"demo-slos.yml"},

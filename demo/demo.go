@@ -197,6 +197,10 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}
 
 	now := time.Now()
+	if err := d.recordTrainingRuns(ctx, now); err != nil {
+		_ = d.Close()
+		return nil, err
+	}
 	if err := d.importBaselines(ctx, now); err != nil {
 		_ = d.Close()
 		return nil, err

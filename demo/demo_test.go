@@ -141,6 +141,14 @@ func TestDemoIncidentShowsDriftAndRollbackEndsIt(t *testing.T) {
 		v, ok := queryScalar(t, d.URL, `mle_feature_drift_score{model="demand",feature="temp",version="v11"}`)
 		return ok && v < 0.5
 	}, 15*time.Second, 200*time.Millisecond)
+
+	// The rollback is counted, and marks v12's promotion, one of demand's
+	// two deploys (v11 registered into production, v12 promoted), failed.
+	require.Eventually(t, func() bool {
+		n, ok := queryScalar(t, d.URL, `mle_rollbacks_total{model="demand"}`)
+		r, ok2 := queryScalar(t, d.URL, `mle_change_failure_ratio{model="demand"}`)
+		return ok && ok2 && n == 1 && r == 0.5
+	}, 15*time.Second, 200*time.Millisecond, "the rollback is not in mle_rollbacks_total / mle_change_failure_ratio")
 }
 
 // alertFiring reports whether /api/v1/alerts lists alertname for model as

@@ -21,8 +21,19 @@ type Store struct {
 	db  *badger.DB
 	now func() time.Time
 
-	mu  sync.Mutex
-	seq uint64
+	mu        sync.Mutex
+	seq       uint64
+	observers []func(Event)
+}
+
+// Observe calls fn with every event appended from now on, as stored (with
+// its ID and time), after it is committed. Counters derived from the log
+// (package delivery) count the log once at start and follow it this way.
+// fn must be quick and must not append to the log.
+func (s *Store) Observe(fn func(Event)) {
+	s.mu.Lock()
+	s.observers = append(s.observers, fn)
+	s.mu.Unlock()
 }
 
 // NewStore returns the event log kept in db. now supplies the time of events
@@ -87,6 +98,7 @@ func (s *Store) Append(ctx context.Context, e Event) (Event, error) {
 	s.mu.Lock()
 	s.seq++
 	seq := s.seq
+	observers := s.observers
 	s.mu.Unlock()
 	key := eventKey(e.Time, seq)
 	e.ID = hex.EncodeToString(key[len(keyPrefix):])
@@ -96,6 +108,9 @@ func (s *Store) Append(ctx context.Context, e Event) (Event, error) {
 	}
 	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(key, val) }); err != nil {
 		return Event{}, fmt.Errorf("storing %s event: %w", e.Kind, err)
+	}
+	for _, fn := range observers {
+		fn(e)
 	}
 	return e, nil
 }

@@ -602,7 +602,7 @@ func TestRunbookAPI(t *testing.T) {
 	for _, rb := range list {
 		ids = append(ids, rb.ID)
 	}
-	assert.Equal(t, []string{"error-rate-slo-burn", "feature-drift", "feature-explanations", "feature-freshness", "label-coverage", "latency-slo-burn", "quality-drop", "schema-violation", "shadow-disagreement", "training-serving-skew", "volume-full"}, ids)
+	assert.Equal(t, []string{"error-rate-slo-burn", "feature-drift", "feature-explanations", "feature-freshness", "label-coverage", "latency-slo-burn", "quality-drop", "schema-violation", "serving-cost-overrun", "shadow-disagreement", "training-serving-skew", "volume-full"}, ids)
 
 	var linked []metaapi.RunbookSummary
 	e.mustOK("GET", "/api/v1/runbooks?alertname=FeatureDrift&model=fraud", "", nil, &linked)

@@ -13,6 +13,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/mlectl/mlectl/actuator"
+	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/events"
 )
 
@@ -254,8 +255,11 @@ func (r *Registry) Register(ctx context.Context, v Version, actor string) (Versi
 	if err != nil {
 		return Version{}, err
 	}
+	// The stage label tells a deploy to production from a registration
+	// as shadow or none (package delivery counts only the former).
 	r.record(ctx, events.Event{Time: now, Kind: events.KindDeploy, Model: v.Model, Version: v.Version, Actor: actor,
-		Text: fmt.Sprintf("registered %s %s (%s) as %s", v.Model, v.Version, v.ArtifactURI, v.Stage)})
+		Labels: map[string]string{api.LabelStage: string(stage)},
+		Text:   fmt.Sprintf("registered %s %s (%s) as %s", v.Model, v.Version, v.ArtifactURI, v.Stage)})
 	return v, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/contract"
 	"github.com/mlectl/mlectl/internal/diskguard"
 	"github.com/mlectl/mlectl/mlmetrics"
@@ -46,6 +47,15 @@ var emitted = struct {
 		sli.MetricFreshness:                    {"model", "version", "feature", "quantile"},
 		slo.MetricSLIErrorPrefix + "5m":        {slo.LabelID, slo.LabelService, slo.LabelSLO, slo.LabelWindow},
 		slo.MetricCurrentBurnRate:              {slo.LabelID, slo.LabelService, slo.LabelSLO},
+		api.MetricCostHourly:                   {"model"},
+		api.MetricCostBudgetHourly:             {"model"},
+		api.MetricCostPer1kPredictions:         {"model", "version"},
+		api.MetricDeploymentsTotal:             {"model", "version"},
+		api.MetricRollbacksTotal:               {"model"},
+		api.MetricChangeFailureRatio:           {"model"},
+		api.MetricTimeToRestoreSeconds:         {"model"},
+		api.MetricTrainingRunsTotal:            {"model", "status"},
+		api.MetricTrainingCostTotal:            {"model"},
 		diskguard.MetricFreeBytes:              {"dir"},
 		diskguard.MetricReserveBytes:           {"dir"},
 	},

@@ -33,7 +33,7 @@ func TestEmbeddedLibrary(t *testing.T) {
 		}
 		assert.True(t, hasQuery, "%s has at least one query step", rb.ID)
 	}
-	assert.Equal(t, []string{"error-rate-slo-burn", "feature-drift", "feature-explanations", "feature-freshness", "label-coverage", "latency-slo-burn", "quality-drop", "schema-violation", "shadow-disagreement", "training-serving-skew", "volume-full"}, ids)
+	assert.Equal(t, []string{"error-rate-slo-burn", "feature-drift", "feature-explanations", "feature-freshness", "label-coverage", "latency-slo-burn", "quality-drop", "schema-violation", "serving-cost-overrun", "shadow-disagreement", "training-serving-skew", "volume-full"}, ids)
 }
 
 func TestForAlert(t *testing.T) {
@@ -89,7 +89,7 @@ func TestLoadDirOverridesAndModels(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "Our own drift runbook", rb.Title)
 	assert.Equal(t, filepath.Join(dir, "drift.md"), rb.Source)
-	assert.Len(t, lib.All(), 11)
+	assert.Len(t, lib.All(), 12)
 	assert.True(t, rb.MatchesAlert(map[string]string{"alertname": "FeatureDrift", "model": "fraud"}))
 	assert.False(t, rb.MatchesAlert(map[string]string{"alertname": "FeatureDrift", "model": "churn"}), "runbook is for fraud only")
 

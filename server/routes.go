@@ -8,6 +8,7 @@ import (
 	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/internal/route"
 	"github.com/mlectl/mlectl/predlog/skew"
+	"github.com/mlectl/mlectl/training"
 )
 
 // table is the collector's route table: every endpoint it serves, with
@@ -51,6 +52,7 @@ func (s *Server) mounted() []route.Route {
 	t = append(t, s.guard(s.OTLPLogs.Routes())...)
 	t = append(t, s.guard(skew.NewHandler(s.Pipeline.Skew, nil).Routes())...)
 	t = append(t, s.guard(s.Shadow.Routes())...)
+	t = append(t, s.guard(training.NewHandler(s.Training, s.logger.With("component", "training")).Routes())...)
 	t = append(t, gameday.NewHandler(s.Injector, gameday.HandlerOptions{Auth: s.Meta.Auth, Audit: s.Meta.Audit,
 		Logger: s.logger.With("component", "gameday")}).Routes()...)
 	return t

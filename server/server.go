@@ -20,6 +20,8 @@ import (
 	"github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/auth"
 	"github.com/mlectl/mlectl/collector"
+	"github.com/mlectl/mlectl/cost"
+	"github.com/mlectl/mlectl/delivery"
 	"github.com/mlectl/mlectl/engine/gpu"
 	"github.com/mlectl/mlectl/gameday"
 	"github.com/mlectl/mlectl/internal/diskguard"
@@ -34,6 +36,7 @@ import (
 	"github.com/mlectl/mlectl/remotestore"
 	"github.com/mlectl/mlectl/shadow"
 	"github.com/mlectl/mlectl/slo"
+	"github.com/mlectl/mlectl/training"
 	"github.com/mlectl/mlectl/tsdb"
 )
 
@@ -109,6 +112,8 @@ type Server struct {
 	// Engine scores shadow candidates on the backend engine.backend names,
 	// chosen per model (engine/gpu.PerModel).
 	Engine *gpu.PerModel
+	// Training is the training-run log (POST /api/v1/training-runs).
+	Training *training.Store
 
 	cfg      Config
 	logger   *slog.Logger
@@ -118,6 +123,8 @@ type Server struct {
 	routes   []route.Route
 	cluster  *clusterParts // nil without cluster:
 
+	delivery    *delivery.Tracker      // mle_deployments_total, mle_rollbacks_total, ...
+	cost        *cost.Tracker          // mle_cost_*; nil without a cost: block
 	fallbacks   *prometheus.CounterVec // mle_engine_fallbacks_total{backend}
 	storeOpened chan struct{}          // closed once Run opened the TSDB (or failed to)
 	db          *tsdb.DB
@@ -176,6 +183,9 @@ func Assemble(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.Rules != nil {
 		s.Rules.AttachEvents(s.Meta.Recorder(), s.Meta.Events)
 		s.http.AttachRules(s.Rules)
+	}
+	if err := s.openSLISeries(ctx); err != nil {
+		return nil, err
 	}
 	// Below limits.min_free_disk_bytes free, ingest answers 507 and badger
 	// writes wait, instead of badger dying of SIGBUS on a full disk.
@@ -446,6 +456,7 @@ func (s *Server) runStorage(ctx context.Context) error {
 	wg.Go(func() { s.Pipeline.Run(ctx, store, s.cfg.SeriesInterval) })
 	wg.Go(func() { s.CloudEvents.Run(ctx, store, s.cfg.SeriesInterval) })
 	wg.Go(func() { s.runCluster(ctx, store) })
+	wg.Go(func() { s.writeSLISeries(ctx, store) })
 	if s.Rules != nil {
 		wg.Go(func() { _ = s.Rules.Run(ctx) })
 	}

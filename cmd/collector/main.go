@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/mlectl/mlectl/collector"
+	"github.com/mlectl/mlectl/cost"
 	"github.com/mlectl/mlectl/server"
 )
 
@@ -98,6 +99,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	}
 	if err := serve(ctx, o, cfg, logger, ready); err != nil {
 		fmt.Fprintf(stderr, "collector: %v\n", err)
+		if errors.Is(err, cost.ErrUnknownModel) {
+			return 2 // a cost: entry for a model the registry does not know: bad config
+		}
 		return 1
 	}
 	return 0

@@ -164,6 +164,7 @@ URL (default $MLECTL_COLLECTOR, else ` + collectorDefaultURL + `) and --token
 			}, runSLOValidate),
 		),
 		gamedayCommand(),
+		trainingRunsCommand(),
 		newLeaf(&cobra.Command{
 			Use:   "serve",
 			Short: "serve the console over SSH: one session per engineer, the role by key",
