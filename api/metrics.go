@@ -56,8 +56,14 @@ const (
 
 	// Delivery (package delivery: counted from the event log, rebuilt
 	// from it at start, so they continue across restarts).
-	MetricDeploymentsTotal      = "mle_deployments_total"
-	MetricRollbacksTotal        = "mle_rollbacks_total"
+	MetricDeploymentsTotal = "mle_deployments_total"
+	MetricRollbacksTotal   = "mle_rollbacks_total"
+	// Deploys and rollbacks of the last 7 days per model (gauges from the
+	// event log): the overview's deploys per week. increase() over the
+	// counters above cannot give it: each version's deploy counter is a new
+	// series that starts at 1, and increase() takes a first sample as base.
+	MetricDeploymentsLastWeek   = "mle_deployments_last_7d"
+	MetricRollbacksLastWeek     = "mle_rollbacks_last_7d"
 	MetricChangeFailureRatio    = "mle_change_failure_ratio"
 	MetricTimeToRestoreSeconds  = "mle_time_to_restore_seconds"
 	MetricMeanTimeToRestore     = "mle_mean_time_to_restore_seconds"

@@ -51,9 +51,12 @@ type mv struct{ model, version string }
 // figures are the period values of one model.
 type figures struct {
 	deploys, failed int
-	lastRestore     time.Duration
-	meanRestore     time.Duration
-	restored        int
+	// weekDeploys and weekRollbacks are counted over the last 7 days,
+	// whatever the period.
+	weekDeploys, weekRollbacks int
+	lastRestore                time.Duration
+	meanRestore                time.Duration
+	restored                   int
 }
 
 // Tracker keeps the counters and the period figures. It is safe for
@@ -142,22 +145,53 @@ func (t *Tracker) observe(e events.Event) {
 var periodKinds = []events.Kind{events.KindDeploy, events.KindAction, events.KindAlertFiring, events.KindAlertResolved,
 	events.KindIncidentResolve, events.KindDriftDetected, events.KindSLOBreach, events.KindAck}
 
-// recompute reads the period before now from the log.
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// week is the window of the deploys-per-week gauges.
+const week = 7 * 24 * time.Hour
+
+// recompute reads the period (and at least the week) before now from the log.
 func (t *Tracker) recompute(ctx context.Context, now time.Time) (map[string]figures, error) {
-	evs, err := t.log.Query(ctx, events.Filter{Kinds: periodKinds, From: now.Add(-t.opts.Period), To: now.Add(time.Nanosecond), Limit: maxPeriodEvents})
+	from, weekFrom := now.Add(-t.opts.Period), now.Add(-week)
+	evs, err := t.log.Query(ctx, events.Filter{Kinds: periodKinds, From: earliest(from, weekFrom), To: now.Add(time.Nanosecond), Limit: maxPeriodEvents})
 	if err != nil {
 		return nil, err
 	}
 	byModel := map[string][]events.Event{}
+	weeks := map[string]figures{}
 	for _, e := range evs {
-		if e.Model != "" {
+		if e.Model == "" {
+			continue
+		}
+		if !e.Time.Before(weekFrom) {
+			w := weeks[e.Model]
+			switch {
+			case IsDeploy(e):
+				w.weekDeploys++
+			case IsRollback(e):
+				w.weekRollbacks++
+			}
+			weeks[e.Model] = w
+		}
+		if !e.Time.Before(from) {
 			byModel[e.Model] = append(byModel[e.Model], e)
 		}
 	}
 	out := map[string]figures{}
+	for model, w := range weeks {
+		if w.weekDeploys > 0 || w.weekRollbacks > 0 {
+			out[model] = w
+		}
+	}
 	for model, evs := range byModel {
 		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
 		f := changeFailures(evs)
+		f.weekDeploys, f.weekRollbacks = weeks[model].weekDeploys, weeks[model].weekRollbacks
 		restores := Restores(model, evs)
 		if len(restores) > 0 {
 			var sum time.Duration
@@ -166,7 +200,7 @@ func (t *Tracker) recompute(ctx context.Context, now time.Time) (map[string]figu
 			}
 			f.restored, f.lastRestore, f.meanRestore = len(restores), restores[len(restores)-1], sum/time.Duration(len(restores))
 		}
-		if f.deploys > 0 || f.restored > 0 {
+		if f.deploys > 0 || f.restored > 0 || f.weekDeploys > 0 || f.weekRollbacks > 0 {
 			out[model] = f
 		}
 	}
@@ -287,6 +321,11 @@ func (t *Tracker) AppendTo(ctx context.Context, db storage.Appendable, ts time.T
 		samples = append(samples, series.Sample{Labels: labels.FromStrings("__name__", api.MetricRollbacksTotal, "model", m), V: float64(n)})
 	}
 	for m, f := range t.period {
+		if f.weekDeploys > 0 || f.weekRollbacks > 0 {
+			samples = append(samples,
+				series.Sample{Labels: labels.FromStrings("__name__", api.MetricDeploymentsLastWeek, "model", m), V: float64(f.weekDeploys)},
+				series.Sample{Labels: labels.FromStrings("__name__", api.MetricRollbacksLastWeek, "model", m), V: float64(f.weekRollbacks)})
+		}
 		if f.deploys > 0 {
 			samples = append(samples, series.Sample{Labels: labels.FromStrings("__name__", api.MetricChangeFailureRatio, "model", m), V: float64(f.failed) / float64(f.deploys)})
 		}

@@ -170,6 +170,16 @@ func TestPeriodFigures(t *testing.T) {
 	require.NoError(t, err)
 	got = written(t, short, now, api.MetricChangeFailureRatio)
 	assert.Equal(t, map[string]float64{`{model="fraud"}`: 0.0}, got[api.MetricChangeFailureRatio], "7 days: only v3, not rolled back")
+
+	// The week's gauges whatever the period: in the last 7 days fraud had
+	// the v1 rollback (-5d) and the v3 promote (-1d); v1 and v2 are older.
+	for _, p := range []time.Duration{7 * day, 0, 2 * day} {
+		tr, err := delivery.Open(context.Background(), log, delivery.Options{Period: p})
+		require.NoError(t, err)
+		got = written(t, tr, now, api.MetricDeploymentsLastWeek, api.MetricRollbacksLastWeek)
+		assert.Equal(t, map[string]float64{`{model="fraud"}`: 1}, got[api.MetricDeploymentsLastWeek], "period %s", p)
+		assert.Equal(t, map[string]float64{`{model="fraud"}`: 1}, got[api.MetricRollbacksLastWeek], "period %s", p)
+	}
 }
 
 // TestNewEventsRecomputeThePeriod: a rollback that arrives between two

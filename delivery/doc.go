@@ -4,6 +4,8 @@
 //
 //	mle_deployments_total{model,version}   deploys of the version
 //	mle_rollbacks_total{model}             rollbacks (0 once the model has a deploy)
+//	mle_deployments_last_7d{model}         deploys of the last 7 days (gauge)
+//	mle_rollbacks_last_7d{model}           rollbacks of the last 7 days (gauge)
 //	mle_change_failure_ratio{model}        share of the period's deploys that were rolled back
 //	mle_time_to_restore_seconds{model}     impact start to resolution of the last incident
 //	                                       resolved in the period
@@ -20,8 +22,10 @@
 // once when the tracker opens (the log survives restarts) and followed as
 // events are appended (events.Store.Observe), each event counted once by
 // its ID, so after a restart they continue where they were: no reset to 0,
-// no deploy counted twice. increase(mle_deployments_total[7d]) is the
-// deploys of the week.
+// no deploy counted twice. Deploys per week are the gauge
+// mle_deployments_last_7d, not increase(mle_deployments_total[7d]): each
+// version's counter is a new series that starts at 1, and increase() takes
+// a series' first sample as its base, so it would miss every first deploy.
 //
 // A deploy counts as failed when a rollback follows it: each rollback
 // marks the latest deploy of the model before it that is not yet marked.

@@ -41,13 +41,12 @@ func seedOverviewSeries(db *tsdb.DB) error {
 		add(ms, 500, append([]string{"__name__", "mle_quality_window_pairs"}, v7...)...)
 		add(ms, 1800, append([]string{"__name__", "mle_label_lag_seconds"}, v7...)...)
 		add(ms, 0.42, append([]string{"__name__", "mle_label_coverage_ratio"}, v7...)...)
-		// Counters: fraud deployed three times this week and rolled one
-		// back; ranker deployed once. The increase over 7d is the counter's
-		// rise over the 90 seeded minutes, extrapolated to their edges.
-		add(ms, 10+3*f, "__name__", "mle_deployments_total", "model", "fraud", "version", "v7")
-		add(ms, 2+1*f, "__name__", "mle_rollbacks_total", "model", "fraud")
-		add(ms, 4+1*f, "__name__", "mle_deployments_total", "model", "ranker", "version", "v12")
-		add(ms, 0, "__name__", "mle_rollbacks_total", "model", "ranker")
+		// The week's changes: fraud deployed three times and rolled one
+		// back; ranker deployed once.
+		add(ms, 3, "__name__", "mle_deployments_last_7d", "model", "fraud")
+		add(ms, 1, "__name__", "mle_rollbacks_last_7d", "model", "fraud")
+		add(ms, 1, "__name__", "mle_deployments_last_7d", "model", "ranker")
+		add(ms, 0, "__name__", "mle_rollbacks_last_7d", "model", "ranker")
 		add(ms, 0.042, "__name__", "mle_cost_per_1k_predictions", "model", "fraud", "version", "v7")
 		add(ms, 0.85, "__name__", "mle_cost_per_1k_predictions", "model", "fraud", "version", "v8") // shadow: not production's
 		// amount, the most drifted feature, also moved the predictions

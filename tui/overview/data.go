@@ -51,8 +51,10 @@ const (
 	// QueryDrift is the worst dataset drift share per model.
 	QueryDrift = `max by (model) (mle_dataset_drift_share)`
 	// QueryDeploys and QueryRollbacks count the week's changes.
-	QueryDeploys   = `sum by (model) (increase(mle_deployments_total[7d]))`
-	QueryRollbacks = `sum by (model) (increase(mle_rollbacks_total[7d]))`
+	// (gauges the collector counts from its event log: increase() over
+	// the counters would miss each version's first deploy).
+	QueryDeploys   = `sum by (model) (mle_deployments_last_7d)`
+	QueryRollbacks = `sum by (model) (mle_rollbacks_last_7d)`
 	// QueryCost is the serving cost per 1000 predictions per version.
 	QueryCost = `mle_cost_per_1k_predictions`
 )
