@@ -603,7 +603,8 @@ type shardBuf struct {
 // sendShard sends the round's series of shard i of n in requests of at
 // most max_samples_per_send samples, one after the other.
 func (q *Queue) sendShard(ctx context.Context, r *round, shard, shards int, buf *shardBuf) error {
-	raw, n := buf.raw[:0], 0
+	// A request's bytes: the labels once per series, ~20 bytes a sample.
+	raw, n := slices.Grow(buf.raw[:0], 64*1024+24*q.q.MaxSamplesPerSend), 0
 	defer func() { buf.raw = raw[:0] }()
 	flush := func() error {
 		if n == 0 {
