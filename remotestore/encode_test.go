@@ -72,7 +72,7 @@ func TestSenderEncodingDecodesAsPrompb(t *testing.T) {
 			r.reset()
 			tt.add(&r)
 			q := &Queue{q: QueueConfig{MaxShards: 1, MaxSamplesPerSend: 100}.withDefaults(),
-				opts: QueueOptions{Client: writeClient(t, srv.URL, nil), Logger: slog.New(slog.DiscardHandler)}}
+				opts: QueueOptions{Dir: t.TempDir(), Client: writeClient(t, srv.URL, nil), Logger: slog.New(slog.DiscardHandler)}}
 			q.registerMetrics(nil)
 			require.NoError(t, q.send(t.Context(), &r, position{}))
 			require.Len(t, bodies, 1)
