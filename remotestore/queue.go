@@ -2,6 +2,7 @@ package remotestore
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -87,12 +89,21 @@ type Queue struct {
 	cutBytes  int
 	inSegment map[chunks.HeadSeriesRef]struct{}
 	marks     []enqueueMark
-	closed    bool
+	// Append's reused buffers.
+	appSeries             []record.RefSeries
+	appFloats             []record.RefSample
+	appRecs               [][]byte
+	seriesRec, samplesRec []byte
+	closed                bool
 
 	writerSeg atomic.Int64
 	appended  atomic.Int64 // samples logged since Open, plus the backlog found then
 	done      atomic.Int64 // samples sent or dropped since Open
 	notify    chan struct{}
+
+	// The sender's reused buffers (Run's goroutine and its shards).
+	grouped   []int32
+	shardBufs []*shardBuf
 
 	posMu     sync.Mutex
 	pos       position
@@ -224,12 +235,16 @@ func (q *Queue) Append(samples []Sample) error {
 		clear(q.inSegment)
 		clear(q.refs) // refs restart per segment: memory follows the live series
 	}
+	// The record buffers are reused: wl.Log copies the records.
+	newSeries, floats := q.appSeries[:0], q.appFloats[:0]
 	var (
-		newSeries []record.RefSeries
-		floats    []record.RefSample
-		hists     []record.RefHistogramSample
-		fhists    []record.RefFloatHistogramSample
+		hists  []record.RefHistogramSample
+		fhists []record.RefFloatHistogramSample
 	)
+	defer func() {
+		clear(newSeries) // the labels are the refs' own; keep none alive here
+		q.appSeries, q.appFloats = newSeries[:0], floats[:0]
+	}()
 	var prev labels.Labels
 	var ref chunks.HeadSeriesRef
 	for i, s := range samples {
@@ -252,12 +267,14 @@ func (q *Queue) Append(samples []Sample) error {
 			floats = append(floats, record.RefSample{Ref: ref, T: s.T, V: s.V})
 		}
 	}
-	var recs [][]byte
+	recs := q.appRecs[:0]
 	if len(newSeries) > 0 {
-		recs = append(recs, q.enc.Series(newSeries, nil))
+		q.seriesRec = q.enc.Series(newSeries, q.seriesRec[:0])
+		recs = append(recs, q.seriesRec)
 	}
 	if len(floats) > 0 {
-		recs = append(recs, q.enc.Samples(floats, nil))
+		q.samplesRec = q.enc.Samples(floats, q.samplesRec[:0])
+		recs = append(recs, q.samplesRec)
 	}
 	if len(hists) > 0 {
 		rec, custom := q.enc.HistogramSamples(hists, nil)
@@ -277,6 +294,7 @@ func (q *Queue) Append(samples []Sample) error {
 			recs = append(recs, q.enc.CustomBucketsFloatHistogramSamples(custom, nil))
 		}
 	}
+	q.appRecs = recs[:0]
 	if err := q.wl.Log(recs...); err != nil {
 		// The segment may hold part of this append: start the next one
 		// with every series record again.
@@ -329,33 +347,78 @@ func (q *Queue) Close() error {
 	return errors.Join(err, q.wl.Close())
 }
 
-// round is what the sender reads ahead before sending: samples grouped by
-// series, in log order per series.
+// round is what the sender reads ahead before sending: the samples in
+// log order, each naming its series' slot; send groups them by series.
 type round struct {
-	series  map[chunks.HeadSeriesRef]*prompb.TimeSeries
-	order   []chunks.HeadSeriesRef
+	slotOf  map[chunks.HeadSeriesRef]int32
+	slots   []roundSeries
+	entries []roundEntry
+	hists   []prompb.Histogram
 	n       int
 	started time.Time
+	// The last series looked up: a series' samples usually come together.
+	lastRef  chunks.HeadSeriesRef
+	lastSlot int32
+}
+
+// roundSeries is one series of a round.
+type roundSeries struct {
+	ref    chunks.HeadSeriesRef
+	labels []byte // marshalled TimeSeries.labels
+	n      int32  // samples of the round
+	next   int32  // send: where its next sample goes in the grouped order
+}
+
+// roundEntry is a float sample (hist < 0) or a histogram (hists[hist]).
+type roundEntry struct {
+	slot int32
+	hist int32
+	t    int64
+	v    float64
 }
 
 func (r *round) reset() {
-	r.series = map[chunks.HeadSeriesRef]*prompb.TimeSeries{}
-	r.order = r.order[:0]
+	if r.slotOf == nil {
+		r.slotOf = map[chunks.HeadSeriesRef]int32{}
+	}
+	clear(r.slotOf)
+	r.slots = r.slots[:0]
+	r.entries = r.entries[:0]
+	clear(r.hists) // drop the buckets for the GC
+	r.hists = r.hists[:0]
 	r.n = 0
+	r.lastSlot = -1
 }
 
-func (r *round) get(ref chunks.HeadSeriesRef, series map[chunks.HeadSeriesRef]labels.Labels) *prompb.TimeSeries {
-	ts, ok := r.series[ref]
-	if !ok {
-		ts = &prompb.TimeSeries{Labels: prompb.FromLabels(series[ref], nil)}
-		r.series[ref] = ts
-		r.order = append(r.order, ref)
-	}
+// slot is the series' index in the round; series maps the segment's refs
+// to their marshalled labels.
+func (r *round) slot(ref chunks.HeadSeriesRef, series map[chunks.HeadSeriesRef][]byte) int32 {
 	if r.n == 0 {
 		r.started = time.Now()
 	}
 	r.n++
-	return ts
+	if r.lastSlot >= 0 && r.lastRef == ref {
+		r.slots[r.lastSlot].n++
+		return r.lastSlot
+	}
+	i, ok := r.slotOf[ref]
+	if !ok {
+		i = int32(len(r.slots))
+		r.slots = append(r.slots, roundSeries{ref: ref, labels: series[ref]})
+		r.slotOf[ref] = i
+	}
+	r.slots[i].n++
+	r.lastRef, r.lastSlot = ref, i
+	return i
+}
+
+func (r *round) addFloat(ref chunks.HeadSeriesRef, series map[chunks.HeadSeriesRef][]byte, t int64, v float64) {
+	r.entries = append(r.entries, roundEntry{slot: r.slot(ref, series), hist: -1, t: t, v: v})
+}
+
+func (r *round) addHistogram(ref chunks.HeadSeriesRef, series map[chunks.HeadSeriesRef][]byte, h prompb.Histogram) {
+	r.entries = append(r.entries, roundEntry{slot: r.slot(ref, series), hist: int32(len(r.hists)), t: h.Timestamp})
+	r.hists = append(r.hists, h)
 }
 
 // Run forwards the log to the backend until ctx is done.
@@ -392,7 +455,7 @@ func (q *Queue) Run(ctx context.Context) error {
 			return fmt.Errorf("forwarding queue: open segment %d: %w", seg, err)
 		}
 		lr := wlog.NewLiveReader(q.opts.Logger, nil, f)
-		series := map[chunks.HeadSeriesRef]labels.Labels{}
+		series := map[chunks.HeadSeriesRef][]byte{} // marshalled labels
 		rec := 0
 		for {
 			complete := q.writerSeg.Load() > int64(seg)
@@ -406,7 +469,7 @@ func (q *Queue) Run(ctx context.Context) error {
 						break
 					}
 					for _, s := range ss {
-						series[s.Ref] = s.Labels.Copy()
+						series[s.Ref] = marshalLabels(s.Labels)
 					}
 				case record.Samples, record.SamplesV2:
 					if rec < skip {
@@ -417,8 +480,7 @@ func (q *Queue) Run(ctx context.Context) error {
 						break
 					}
 					for _, s := range floats {
-						ts := r.get(s.Ref, series)
-						ts.Samples = append(ts.Samples, prompb.Sample{Timestamp: s.T, Value: s.V})
+						r.addFloat(s.Ref, series, s.T, s.V)
 					}
 				case record.HistogramSamples, record.HistogramSamplesV2, record.CustomBucketsHistogramSamples:
 					if rec < skip {
@@ -429,8 +491,7 @@ func (q *Queue) Run(ctx context.Context) error {
 						break
 					}
 					for _, s := range hists {
-						ts := r.get(s.Ref, series)
-						ts.Histograms = append(ts.Histograms, prompb.FromIntHistogram(s.T, s.H))
+						r.addHistogram(s.Ref, series, prompb.FromIntHistogram(s.T, s.H))
 					}
 				case record.FloatHistogramSamples, record.FloatHistogramSamplesV2, record.CustomBucketsFloatHistogramSamples:
 					if rec < skip {
@@ -441,8 +502,7 @@ func (q *Queue) Run(ctx context.Context) error {
 						break
 					}
 					for _, s := range fhists {
-						ts := r.get(s.Ref, series)
-						ts.Histograms = append(ts.Histograms, prompb.FromFloatHistogram(s.T, s.FH))
+						r.addHistogram(s.Ref, series, prompb.FromFloatHistogram(s.T, s.FH))
 					}
 				}
 				rec++
@@ -504,15 +564,26 @@ func (q *Queue) wait(ctx context.Context, d time.Duration) bool {
 // or ctx ends; then the position moves to end.
 func (q *Queue) send(ctx context.Context, r *round, end position) error {
 	shards := min(q.q.MaxShards, (r.n+q.q.MaxSamplesPerSend-1)/q.q.MaxSamplesPerSend)
-	perShard := make([][]*prompb.TimeSeries, shards)
-	for _, ref := range r.order {
-		i := int(uint64(ref) % uint64(shards))
-		perShard[i] = append(perShard[i], r.series[ref])
+	// Group the entries by series, each series' in log order (a counting
+	// sort: slots in first-seen order, then their samples).
+	at := int32(0)
+	for i := range r.slots {
+		r.slots[i].next = at
+		at += r.slots[i].n
+	}
+	q.grouped = slices.Grow(q.grouped[:0], len(r.entries))[:len(r.entries)]
+	for i := range r.entries {
+		s := &r.slots[r.entries[i].slot]
+		q.grouped[s.next] = int32(i)
+		s.next++
+	}
+	for len(q.shardBufs) < shards {
+		q.shardBufs = append(q.shardBufs, &shardBuf{})
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, shards)
-	for i, ss := range perShard {
-		wg.Go(func() { errs[i] = q.sendShard(ctx, ss) })
+	for i := range shards {
+		wg.Go(func() { errs[i] = q.sendShard(ctx, r, i, shards, q.shardBufs[i]) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -524,31 +595,38 @@ func (q *Queue) send(ctx context.Context, r *round, end position) error {
 	return nil
 }
 
-// sendShard sends one shard's series in requests of at most
-// max_samples_per_send samples, one after the other.
-func (q *Queue) sendShard(ctx context.Context, ss []*prompb.TimeSeries) error {
-	var req prompb.WriteRequest
-	n := 0
+// shardBuf is a shard's reused request buffers.
+type shardBuf struct {
+	raw, body []byte
+}
+
+// sendShard sends the round's series of shard i of n in requests of at
+// most max_samples_per_send samples, one after the other.
+func (q *Queue) sendShard(ctx context.Context, r *round, shard, shards int, buf *shardBuf) error {
+	// A request's bytes: the labels once per series, ~20 bytes a sample.
+	raw, n := slices.Grow(buf.raw[:0], 64*1024+24*q.q.MaxSamplesPerSend), 0
+	defer func() { buf.raw = raw[:0] }()
 	flush := func() error {
 		if n == 0 {
 			return nil
 		}
-		err := q.sendRequest(ctx, &req, n)
-		req.Timeseries, n = req.Timeseries[:0], 0
+		buf.body = snappy.Encode(buf.body[:cap(buf.body)], raw)
+		err := q.sendRequest(ctx, buf.body, n)
+		raw, n = raw[:0], 0
 		return err
 	}
-	for _, ts := range ss {
-		samples, hists := ts.Samples, ts.Histograms
-		for len(samples)+len(hists) > 0 {
-			room := q.q.MaxSamplesPerSend - n
-			part := prompb.TimeSeries{Labels: ts.Labels}
-			take := min(room, len(samples))
-			part.Samples, samples = samples[:take], samples[take:]
-			room -= take
-			take = min(room, len(hists))
-			part.Histograms, hists = hists[:take], hists[take:]
-			req.Timeseries = append(req.Timeseries, part)
-			n += len(part.Samples) + len(part.Histograms)
+	var first int32 // the series' first sample in q.grouped
+	for si := range r.slots {
+		s := &r.slots[si]
+		idx := q.grouped[first : first+s.n]
+		first += s.n
+		if uint64(s.ref)%uint64(shards) != uint64(shard) {
+			continue
+		}
+		for len(idx) > 0 {
+			take := min(q.q.MaxSamplesPerSend-n, len(idx))
+			raw = q.appendTimeSeries(raw, r, s.labels, idx[:take])
+			idx, n = idx[take:], n+take
 			if n >= q.q.MaxSamplesPerSend {
 				if err := flush(); err != nil {
 					return err
@@ -559,12 +637,34 @@ func (q *Queue) sendShard(ctx context.Context, ss []*prompb.TimeSeries) error {
 	return flush()
 }
 
-func (q *Queue) sendRequest(ctx context.Context, req *prompb.WriteRequest, n int) error {
-	raw, err := req.Marshal()
-	if err != nil {
-		return fmt.Errorf("forwarding queue: encode request: %w", err)
+// appendTimeSeries appends a WriteRequest.timeseries field: the labels
+// and the entries idx of the round.
+func (q *Queue) appendTimeSeries(b []byte, r *round, lbls []byte, idx []int32) []byte {
+	size := len(lbls)
+	for _, i := range idx {
+		e := &r.entries[i]
+		if e.hist < 0 {
+			size += fieldLen(sampleSize(e.t, e.v))
+		} else {
+			size += fieldLen(r.hists[e.hist].Size())
+		}
 	}
-	body := snappy.Encode(nil, raw)
+	b = append(b, tagWriteRequestTimeseries)
+	b = binary.AppendUvarint(b, uint64(size))
+	b = append(b, lbls...)
+	for _, i := range idx {
+		e := &r.entries[i]
+		if e.hist < 0 {
+			b = appendSample(b, e.t, e.v)
+		} else {
+			b = appendHistogram(b, &r.hists[e.hist])
+		}
+	}
+	return b
+}
+
+// sendRequest sends one snappy-compressed request body.
+func (q *Queue) sendRequest(ctx context.Context, body []byte, n int) error {
 	start := time.Now()
 	defer func() { q.sendDur.Observe(time.Since(start).Seconds()) }()
 	backoff := q.q.MinBackoff

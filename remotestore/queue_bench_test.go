@@ -1,6 +1,7 @@
 package remotestore
 
 import (
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -32,6 +33,22 @@ func BenchmarkQueueAppend(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(float64(walBytes(b, q.wl.Dir()))/float64(b.N*1000), "wal-bytes/sample")
+}
+
+// walBytes is the size of the log's segments on disk.
+func walBytes(b *testing.B, dir string) int64 {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+	}
+	return n
 }
 
 // BenchmarkQueueSend is the sender alone: the log read, requests built,

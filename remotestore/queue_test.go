@@ -165,6 +165,13 @@ func TestQueueResumesAfterRestartAcrossSegments(t *testing.T) {
 	runQueue(t, q2)
 	waitForwarded(t, r, q2, 2*perAppend*appends)
 	require.Equal(t, 2*perAppend*appends, r.count(), "each sample sent once: the position was saved on close")
+	for j := range perAppend { // requests split series across shards: each series' samples still arrive in order
+		got := r.series(labels.FromStrings("__name__", "m", "i", string(rune('a'+j%26)), "j", string(rune('a'+j/26))))
+		require.Len(t, got, 2*appends)
+		for i, s := range got {
+			require.Equal(t, int64(i), s.Timestamp, "series %d, sample %d", j, i)
+		}
+	}
 	require.Zero(t, q2.OldestPending())
 }
 

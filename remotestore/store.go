@@ -3,6 +3,7 @@ package remotestore
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/histogram"
@@ -78,6 +79,9 @@ type appender struct {
 // ref returned is the labels' hash, computed once per series when the
 // caller hands it back.
 func (a *appender) add(ref storage.SeriesRef, l labels.Labels, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram) storage.SeriesRef {
+	if a.samples == nil {
+		a.samples = getSamples()
+	}
 	a.samples = append(a.samples, Sample{Labels: l, T: t, V: v, H: h, FH: fh})
 	if ref != 0 {
 		return ref
@@ -114,6 +118,7 @@ func (*appender) SetOptions(*storage.AppendOptions) {}
 func (a *appender) Commit() error {
 	samples := a.samples
 	a.samples = nil
+	defer putSamples(samples)
 	if err := a.s.queue.Append(samples); err != nil {
 		return err
 	}
@@ -142,8 +147,30 @@ func (a *appender) Commit() error {
 }
 
 func (a *appender) Rollback() error {
+	putSamples(a.samples)
 	a.samples = nil
 	return nil
+}
+
+// samplesPool keeps appenders' sample buffers: a remote-write request's
+// samples pass through one on their way into the queue's log.
+var samplesPool sync.Pool
+
+func getSamples() []Sample {
+	if p, ok := samplesPool.Get().(*[]Sample); ok {
+		return (*p)[:0]
+	}
+	return make([]Sample, 0, 1024)
+}
+
+// putSamples gives a buffer back, unless it is too big to keep.
+func putSamples(s []Sample) {
+	if s == nil || cap(s) > 1<<16 {
+		return
+	}
+	clear(s) // drop the labels and histograms for the GC
+	s = s[:0]
+	samplesPool.Put(&s)
 }
 
 type appenderV2 struct{ a *appender }

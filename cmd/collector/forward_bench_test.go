@@ -171,8 +171,18 @@ func BenchmarkForwarding(b *testing.B) {
 	if err := os.WriteFile(filepath.Join(remoteDir, "collector.yaml"), []byte(cfg), 0o600); err != nil {
 		b.Fatal(err)
 	}
+	profileTo := os.Getenv("FWD_BENCH_PROFILE") // a file: the remote child's CPU profile over the forwarding phase
+	if profileTo != "" {
+		b.Setenv(benchRuntimeEnv, "1")
+	}
 	remote, remoteBase := startCrashChild(b, remoteDir)
 	before := recv.samples.Load() // the collector's own series
+	profiled := make(chan struct{})
+	if profileTo != "" {
+		go fetchProfile(ctx, newRuntimeProbe(remoteDir, client).base, profileTo, profiled)
+	} else {
+		close(profiled)
+	}
 	t0, cpu0 = time.Now(), cpuSeconds(remote.Process.Pid)
 	fwdLoad(ctx, b, client, remoteBase, 1, 0)
 	ackRate := float64(total) / time.Since(t0).Seconds()
@@ -184,6 +194,7 @@ func BenchmarkForwarding(b *testing.B) {
 	}
 	forwardRate := float64(total) / time.Since(t0).Seconds()
 	forwardPerCPU := float64(total) / (cpuSeconds(remote.Process.Pid) - cpu0)
+	<-profiled
 
 	// Lag at half the embedded rate: each writer paced to rate/2/writers.
 	perReq := float64(fwdSeriesPerReq * fwdSamplesPerSer)
@@ -222,4 +233,24 @@ func BenchmarkForwarding(b *testing.B) {
 	b.ReportMetric(forwardRate, "forwarded-samples/s")
 	b.ReportMetric(forwardRate/embeddedRate, "forward/embedded")
 	b.ReportMetric(q(oldest, 0.99), "lag-p99-s")
+}
+
+// fetchProfile saves the child's CPU profile of the next few seconds (the
+// forwarding phase) to path.
+func fetchProfile(ctx context.Context, base, path string, done chan<- struct{}) {
+	defer close(done)
+	if base == "" {
+		return
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/debug/pprof/profile?seconds=3", nil)
+	if err != nil {
+		return
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	_ = os.WriteFile(path, body, 0o644)
 }
