@@ -241,6 +241,18 @@ func TestScaleTwoCollectorsOverVictoriaMetrics(t *testing.T) {
 		t.Logf("FeatureDrift for fraud in VictoriaMetrics %s after the baseline", time.Since(deadline.Add(-90*time.Second)).Round(time.Second))
 		assert.Positive(t, vmSeries(t, v, `mle_feature_drifted{model="fraud",collector="collector-b"} == 1`), "collector-b's drift series are in VictoriaMetrics")
 		assert.Zero(t, vmSeries(t, v, `ALERTS{alertname="FeatureDrift",collector="collector-a"}`), "collector-a evaluates no rules of collector-b's model")
+		// The console on collector-a shows fraud's traffic and drift, read
+		// from VictoriaMetrics (its records went to collector-b only).
+		snap := models.Fetch(ctx, cl, time.Now())
+		var fraud *models.Model
+		for i := range snap.Models {
+			if snap.Models[i].Name == "fraud" {
+				fraud = &snap.Models[i]
+			}
+		}
+		require.NotNil(t, fraud, "fraud in collector-a's models view")
+		assert.Positive(t, fraud.PredRate, "fraud's prediction rate on collector-a's console")
+		assert.Positive(t, fraud.Drift, "fraud's drifted share on collector-a's console")
 		code, _, body := call(t, http.MethodPost, b.base+"/api/v1/predictions", "", records("demand", "v1", 1, 0, rng))
 		assert.Equal(t, http.StatusBadRequest, code, "records of collector-a's model are refused by collector-b")
 		assert.Contains(t, string(body), "owned by collector collector-a")
@@ -262,6 +274,9 @@ func TestScaleTwoCollectorsOverVictoriaMetrics(t *testing.T) {
 		require.NoError(t, err)
 		for _, m := range ms {
 			assert.Equal(t, m.Name == "demand", m.Collector.Reachable, m.Name)
+		}
+		for _, m := range models.Fetch(ctx, cl, time.Now()).Models {
+			assert.Equal(t, map[string]string{"demand": "", "fraud": "collector-b"}[m.Name], m.OwnerDown, "the console on collector-a: %s", m.Name)
 		}
 		b.start()
 		b.asRemote().waitDrained(60 * time.Second)
