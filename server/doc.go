@@ -12,4 +12,9 @@
 // the HTTP server drains, rule evaluation, series writes and the game-day
 // injector stop, then the TSDB is flushed and closed. Close releases the
 // rest (shadow worker, prediction log, metadata store, rules manager).
+//
+// A cluster over a shared metrics store (storage.metrics: remote with
+// cluster:, scale.go): every forwarded sample carries collector=<name>
+// (Prometheus's external_labels rule), and the rules of this collector
+// evaluate on its own series only, the fleet's rule files on all.
 package server

@@ -63,6 +63,15 @@ func (s *Server) ruleQueryFunc() func(context.Context, string, time.Time) (promq
 	if s.reads == nil {
 		return nil
 	}
+	if c := s.cfg.Collector.Cluster; c != nil {
+		// A shared store: this collector's rules see its own series only;
+		// the fleet's rules (on the collector that evaluates them) see all.
+		var fleet []string
+		if c.EvaluatesFleetRules() {
+			fleet = s.resolveRuleFiles(c.FleetRuleFiles)
+		}
+		return scopeRuleQueries(s.reads.InstantQuery, c.Name, fleet)
+	}
 	return s.reads.InstantQuery
 }
 
@@ -77,7 +86,13 @@ func (s *Server) metricsStore(db *tsdb.DB) collector.Store {
 	if s.cfg.Collector.Storage.LocalRetention > 0 {
 		cache = db
 	}
-	return remotestore.NewStore(s.queue, s.reads, cache, s.logger.With("component", "remote store"))
+	var store collector.Store = remotestore.NewStore(s.queue, s.reads, cache, s.logger.With("component", "remote store"))
+	if c := s.cfg.Collector.Cluster; c != nil {
+		// A store shared by the cluster's collectors: each one's samples
+		// carry its name (LabelCollector).
+		store = withExternalLabel(store, LabelCollector, c.Name)
+	}
+	return store
 }
 
 // runForwarding sends the queue to the backend until ctx ends.
