@@ -11,7 +11,28 @@ import (
 	"strconv"
 
 	"github.com/mlectl/mlectl/engine/explain"
+	"github.com/mlectl/mlectl/engine/gpu"
+	"github.com/mlectl/mlectl/engine/model"
 )
+
+const explainBackendFlagHelp = "backend for the contributions: cpu, or auto (cpu: TreeSHAP has no device kernel yet); opencl and cuda are refused"
+
+// explainBackend checks --backend for explain. TreeSHAP runs on the CPU
+// only: there is no OpenCL or CUDA kernel for it yet, so naming a device
+// is refused (exit 2) rather than silently explaining on the CPU, and
+// auto says why it picked the CPU.
+func explainBackend(name string) (reason string, err error) {
+	if err := gpu.ParseBackend(name); err != nil {
+		return "", usagef("--backend: %v", err)
+	}
+	switch name {
+	case gpu.BackendCPU:
+		return "cpu", nil
+	case gpu.BackendOpenCL, gpu.BackendCUDA:
+		return "", usagef("--backend %s: TreeSHAP has no %s kernel yet, contributions are computed on the CPU only; use --backend cpu (or auto)", name, name)
+	}
+	return "cpu (auto: TreeSHAP has no device kernel yet)", nil
+}
 
 const shadowExplainUsage = `usage: mlectl shadow explain --model FILE --input FILE [--output FILE] [flags]
 
@@ -39,6 +60,7 @@ func runShadowExplain(ctx context.Context, args []string, stdout, stderr io.Writ
 		outputPath  = fs.String("output", "-", "where to write the contributions CSV; - for stdout")
 		labelColumn = fs.Int("label-column", -1, "0-based CSV/TSV column holding a label, dropped before explaining")
 		threads     = fs.Int("threads", 0, "goroutines (default: all cores)")
+		backendName = fs.String("backend", "cpu", explainBackendFlagHelp)
 	)
 	helped, err := parseModelInputFlags(fs, args, modelPath, inputPath)
 	if helped || err != nil {
@@ -48,9 +70,18 @@ func runShadowExplain(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	reason, err := explainBackend(*backendName)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "mlectl: backend %s\n", reason)
 	data, err := os.ReadFile(*modelPath)
 	if err != nil {
 		return usagef("reading model: %v", err)
+	}
+	if format == model.FormatAuto {
+		format = model.Detect(data)
+		fmt.Fprintf(stderr, "mlectl: %s: detected format %s\n", *modelPath, model.Describe(data, format))
 	}
 	forest, err := explain.Load(data, format)
 	if err != nil {

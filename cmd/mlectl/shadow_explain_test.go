@@ -82,8 +82,11 @@ func TestShadowExplainBadInput(t *testing.T) {
 		{"missing input flag", []string{"--model", adult}, "--input is required"},
 		{"unknown format", []string{"--model", adult, "--input", good, "--format", "onnx"}, `unknown model format "onnx"`},
 		{"lightgbm json dump has no counts", []string{"--model", write("lg.json", `{"name":"tree","tree_info":[]}`), "--input", good}, "no node counts"},
-		{"json without covers", []string{"--model", write("nocover.json", `{"learner":{"learner_model_param":{"num_feature":"1"},"gradient_booster":{"name":"gbtree","model":{"tree_info":[0],"trees":[{"left_children":[1,-1,-1],"right_children":[2,-1,-1],"split_indices":[0,0,0],"split_conditions":[0.5,1,2],"default_left":[0,0,0]}]}}}}`), "--input", good}, "sum_hessian"},
+		{"json without covers", []string{"--model", write("nocover.json", `{"learner":{"learner_model_param":{"num_feature":"1","base_score":"5E-1"},"objective":{"name":"reg:squarederror"},"gradient_booster":{"name":"gbtree","model":{"tree_info":[0],"trees":[{"left_children":[1,-1,-1],"right_children":[2,-1,-1],"split_indices":[0,0,0],"split_conditions":[0.5,1,2],"default_left":[0,0,0]}]}}}}`), "--input", good}, "sum_hessian"},
 		{"too few features", []string{"--model", adult, "--input", write("short.csv", "1,2,3\n")}, "the model expects 13"},
+		{"unknown backend", []string{"--model", adult, "--input", good, "--backend", "tpu"}, `unknown backend "tpu"`},
+		{"opencl backend has no TreeSHAP kernel", []string{"--model", adult, "--input", good, "--backend", "opencl"}, "--backend opencl: TreeSHAP has no opencl kernel yet"},
+		{"cuda backend has no TreeSHAP kernel", []string{"--model", adult, "--input", good, "--backend", "cuda"}, "--backend cuda: TreeSHAP has no cuda kernel yet"},
 		{"empty input", []string{"--model", adult, "--input", write("empty.csv", "age,workclass,fnlwgt,education_num,marital_status,occupation,relationship,race,sex,capital_gain,capital_loss,hours_per_week,native_country\n")}, "no rows to explain"},
 	}
 	for _, tc := range cases {
@@ -98,6 +101,19 @@ func TestShadowExplainBadInput(t *testing.T) {
 	}
 }
 
+// TestShadowExplainBackendAuto: auto explains on the CPU and says why on
+// stderr, with the detected model format.
+func TestShadowExplainBackendAuto(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, runShadow(context.Background(), []string{"explain", "--backend", "auto", "--model", explainFixture("adult_binary", "model.json"),
+		"--input", explainFixture("adult_binary", "input.csv")}, &stdout, &stderr), stderr.String())
+	require.Contains(t, stderr.String(), "mlectl: backend cpu (auto: TreeSHAP has no device kernel yet)")
+	require.Contains(t, stderr.String(), "detected format xgboost-json")
+	recs, err := csv.NewReader(&stdout).ReadAll()
+	require.NoError(t, err)
+	require.Greater(t, len(recs), 1)
+}
+
 func TestShadowExplainHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"shadow", "explain", "--help"}, &stdout, &stderr)
@@ -105,4 +121,5 @@ func TestShadowExplainHelp(t *testing.T) {
 	help := stdout.String() + stderr.String()
 	require.Contains(t, help, "usage: mlectl shadow explain --model FILE --input FILE")
 	require.Contains(t, help, "-label-column")
+	require.Contains(t, help, "-backend")
 }

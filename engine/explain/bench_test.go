@@ -3,6 +3,7 @@ package explain
 import (
 	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -42,6 +43,44 @@ func BenchmarkExplainBike(b *testing.B) {
 			e.Workers = workers
 			ctx := context.Background()
 			enginebench.Measure(b, batch.Rows, workers, baseline, "contribs", func() error {
+				return e.Explain(ctx, batch, out)
+			})
+		})
+	}
+}
+
+// BenchmarkExplainRows measures contributions at 10k and 100k rows (1M with
+// ENGINE_BENCH_EXPLAIN_1M=1: about a quarter of an hour per side on two
+// cores) of the bike model's 2,000 input rows replicated, on every core,
+// each row count beside XGBoost 1.7.4's pred_contribs on the same rows and
+// thread count, run right before it (from 100k rows one timed XGBoost call
+// instead of the best of three). Only the CPU backend has a TreeSHAP
+// implementation: there is no opencl or cuda row.
+func BenchmarkExplainRows(b *testing.B) {
+	f := loadFile(b, repoModel("xgboost_bike_cnt_regression", "model.json"))
+	src := readInput(b, repoModel("xgboost_bike_cnt_regression", "input.csv"), f, math.NaN(), dataset.FormatCSV, -1, 0)
+	threads := runtime.GOMAXPROCS(0)
+	ctx := context.Background()
+	counts := []int{10_000, 100_000}
+	if os.Getenv("ENGINE_BENCH_EXPLAIN_1M") != "" {
+		counts = append(counts, 1_000_000)
+	}
+	baselines := make(map[int]map[string]float64)
+	for _, rows := range counts {
+		b.Run("rows="+strconv.Itoa(rows)+"/backend=cpu", func(b *testing.B) {
+			baseline, ok := baselines[rows]
+			if !ok {
+				if rows >= 100_000 {
+					b.Setenv("XGB_BENCH_REPEATS", "1")
+				}
+				baseline = enginebench.XGBoostBaseline(b, filepath.Join("testdata", "xgboost_contribs_bench.py"),
+					[]string{repoModel("xgboost_bike_cnt_regression", "model.json"), repoModel("xgboost_bike_cnt_regression", "input.csv"), strconv.Itoa(rows)}, threads)
+				baselines[rows] = baseline
+			}
+			batch := enginebench.Replicate(src, rows)
+			out := make([]float64, batch.Rows*f.Width())
+			e := NewExplainer(f)
+			enginebench.Measure(b, batch.Rows, threads, baseline, "contribs", func() error {
 				return e.Explain(ctx, batch, out)
 			})
 		})

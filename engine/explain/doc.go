@@ -12,13 +12,12 @@
 // scoring.
 //
 // Covers are the per-node sums the model files record: sum_hessian in
-// XGBoost JSON, the node statistics in legacy XGBoost binary models,
-// internal_count/leaf_count in LightGBM text models. engine/model's loaders
-// (and github.com/dmitryikh/leaves behind them) drop them, so this package
-// reads the tree structure and covers from the file itself; Detect from
-// engine/model picks the format. Split decisions copy the scorers' semantics
-// (XGBoost JSON: float32 and "<", categorical sets as XGBoost; LightGBM text
-// and legacy XGBoost binary: float64, "<=", missing types and categorical
+// XGBoost JSON and UBJSON, the node statistics (sum_hess) in XGBoost binary
+// models, internal_count/leaf_count in LightGBM text models. engine/model's
+// loaders keep them (model.LoadTrees), so this package reads no file
+// itself: it lays out model.Trees for the algorithm. The split kinds there
+// copy the scorers' semantics (XGBoost: float32 and "<", categorical sets as
+// XGBoost; LightGBM text: float64, "<=", missing types and categorical
 // bitsets as leaves has them), so the contributions of a row add up to the
 // margin engine/model scores for it.
 //

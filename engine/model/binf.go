@@ -27,7 +27,9 @@ import (
 //	                                       max_depth i32, num_feature i32, size_leaf_vector i32
 //	  num_nodes × Node, 20 bytes           parent i32, cleft i32, cright i32,
 //	                                       sindex u32 (bit 31: default left), value f32
-//	  num_nodes × RTreeNodeStat, 16 bytes  (training statistics, skipped)
+//	  num_nodes × RTreeNodeStat, 16 bytes  loss_chg f32, sum_hess f32 (the node's
+//	                                       cover, kept for TreeSHAP), base_weight f32,
+//	                                       leaf_child_cnt i32
 //	num_trees × int32 tree_info            output group of each tree
 //	dart only: vector<float> weight_drop
 //	if contain_extra_attrs: vector<pair<string, string>> attributes
@@ -224,13 +226,15 @@ func (r *binfReader) tree(t *xgbTree, idx int) error {
 		return fmt.Errorf("byte %d: tree %d: size_leaf_vector %d (vector leaves) is not supported", start+20, idx, v)
 	}
 	nodes, _ := r.take(n*binfNodeSize, "nodes")
-	r.off += n * binfStatSize // checked above
+	stats, _ := r.take(n*binfStatSize, "node statistics") // room checked above
 	t.LeftChildren = make([]int32, n)
 	t.RightChildren = make([]int32, n)
 	t.SplitIndices = make([]int32, n)
 	t.SplitConditions = make([]float32x, n)
 	t.DefaultLeft = make([]flexBool, n)
+	t.SumHessian = make([]float32x, n)
 	for i := 0; i < n; i++ {
+		t.SumHessian[i] = float32x(lef32(stats, i*binfStatSize+4))
 		nd := nodes[i*binfNodeSize:]
 		left, right := le32(nd, 4), le32(nd, 8)
 		sindex := binary.LittleEndian.Uint32(nd[12:])

@@ -9,6 +9,12 @@
 // UBJSON readers check every count against the bytes left in the file
 // before allocating, and their errors name the byte offset.
 //
+// LoadTrees gives the same loaders' trees with every node's training cover
+// (XGBoost sum_hessian, or the binary format's sum_hess statistic; LightGBM
+// internal_count and leaf_count, read by LoadLightGBMTrees), the structure
+// engine/explain runs TreeSHAP on, so that no other package parses model
+// files.
+//
 // The XGBoost evaluator scores blocks of 64 rows tree by tree. Blocks whose
 // values are all finite take a fixed-depth, branch-free walk over a
 // flattened forest (leaves point to themselves); blocks with NaN (missing)

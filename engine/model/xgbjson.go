@@ -51,6 +51,7 @@ type xgbTree struct {
 	SplitIndices       []int32    `json:"split_indices"`
 	SplitConditions    []float32x `json:"split_conditions"`
 	DefaultLeft        []flexBool `json:"default_left"`
+	SumHessian         []float32x `json:"sum_hessian"` // node covers, for TreeSHAP
 	SplitType          []int      `json:"split_type"`
 	Categories         []int32    `json:"categories"`
 	CategoriesNodes    []int32    `json:"categories_nodes"`
@@ -134,13 +135,17 @@ const maxFlatDepth = 16
 
 // XGBoostJSON is an XGBoost tree ensemble loaded from the JSON model format.
 type XGBoostJSON struct {
-	nodes       []xgbNode
-	flat        []flatNode // same indices as nodes
-	depths      []int32    // max depth per tree
-	roots       []int32    // root node per tree
-	groups      []int32    // output group per tree
-	hasCat      []bool     // tree has categorical splits
-	catSets     [][]uint64
+	nodes   []xgbNode
+	flat    []flatNode // same indices as nodes
+	depths  []int32    // max depth per tree
+	roots   []int32    // root node per tree
+	groups  []int32    // output group per tree
+	hasCat  []bool     // tree has categorical splits
+	catSets [][]uint64
+	// covers holds each node's training cover (sum_hessian), same indices
+	// as nodes, for TreeSHAP (Trees); nil when a tree of the file has none.
+	covers      []float32
+	noCovers    bool
 	numFeatures int
 	numGroups   int
 	baseMargin  float32
@@ -373,6 +378,9 @@ func newXGBoost(spec *xgbSpec, raw bool) (*XGBoostJSON, error) {
 			return nil, err
 		}
 	}
+	if m.noCovers {
+		m.covers = nil
+	}
 	m.flat = make([]flatNode, len(m.nodes))
 	for i, nd := range m.nodes {
 		if nd.left == 0 {
@@ -456,6 +464,8 @@ func (m *XGBoostJSON) addTree(t *xgbTree, idx int, w float32) error {
 	if err != nil {
 		return err
 	}
+	hasCovers := len(t.SumHessian) == n
+	m.noCovers = m.noCovers || !hasCovers
 
 	base := int32(len(m.nodes))
 	if len(m.nodes)+n > math.MaxInt32/2 {
@@ -472,6 +482,9 @@ func (m *XGBoostJSON) addTree(t *xgbTree, idx int, w float32) error {
 		id := queue[head]
 		l, r := t.LeftChildren[id], t.RightChildren[id]
 		node := xgbNode{}
+		if !m.noCovers {
+			m.covers = append(m.covers, float32(t.SumHessian[id]))
+		}
 		if l == -1 {
 			if r != -1 {
 				return fmt.Errorf("tree %d node %d has a right child but no left child", idx, id)

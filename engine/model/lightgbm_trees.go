@@ -1,4 +1,4 @@
-package explain
+package model
 
 import (
 	"bufio"
@@ -9,10 +9,15 @@ import (
 	"strings"
 )
 
-// LoadLightGBM reads a LightGBM text model (model.txt, version v2/v3) with
-// its internal_count and leaf_count covers. Split semantics follow
-// github.com/dmitryikh/leaves, which engine/model scores these files with.
-func LoadLightGBM(data []byte) (*Forest, error) {
+// maxLightGBMLine bounds one line of model.txt (a tree's longest list).
+const maxLightGBMLine = 1 << 28
+
+// LoadLightGBMTrees reads a LightGBM text model (model.txt, v2/v3) into
+// Trees with its internal_count and leaf_count covers. Split semantics
+// follow github.com/dmitryikh/leaves, which Load scores these files with.
+// Every list is checked against the count the tree declares, so what it
+// allocates is bounded by the file's size.
+func LoadLightGBMTrees(data []byte) (*Trees, error) {
 	header, trees, err := lightGBMBlocks(data)
 	if err != nil {
 		return nil, fmt.Errorf("lightgbm model: %w", err)
@@ -36,32 +41,31 @@ func LoadLightGBM(data []byte) (*Forest, error) {
 	if err != nil {
 		return nil, err
 	}
-	if numClass < 1 || perIter != numClass {
-		return nil, fmt.Errorf("lightgbm model: num_class %d and num_tree_per_iteration %d must be equal and positive", numClass, perIter)
+	if numClass < 1 || numClass > maxGroups || perIter != numClass {
+		return nil, fmt.Errorf("lightgbm model: num_class %d and num_tree_per_iteration %d must be equal and in 1..%d", numClass, perIter, maxGroups)
+	}
+	if maxFeature < 0 || maxFeature >= maxNumFeature {
+		return nil, fmt.Errorf("lightgbm model: max_feature_idx %d is out of range", maxFeature)
 	}
 	if len(trees) == 0 || len(trees)%numClass != 0 {
 		return nil, fmt.Errorf("lightgbm model: %d trees for %d classes", len(trees), numClass)
 	}
-	f := &Forest{numFeatures: maxFeature + 1, numGroups: numClass}
-	if names := strings.Fields(header["feature_names"]); len(names) == f.numFeatures {
-		f.features = names
+	out := &Trees{NumFeatures: maxFeature + 1, NumGroups: numClass, Trees: make([]Tree, len(trees))}
+	if names := strings.Fields(header["feature_names"]); len(names) == out.NumFeatures {
+		out.Features = names
 	}
 	scale := 1.0
 	if _, ok := header["average_output"]; ok {
 		scale = 1 / float64(len(trees)/numClass) // random forest: trees are averaged
 	}
 	for i, params := range trees {
-		t, err := f.lightGBMTree(params, scale)
+		nodes, err := out.lightGBMTree(params, scale)
 		if err != nil {
 			return nil, fmt.Errorf("lightgbm model: tree %d: %w", i, err)
 		}
-		t.group = i % numClass
-		f.trees = append(f.trees, t)
+		out.Trees[i] = Tree{Nodes: nodes, Group: i % numClass}
 	}
-	if err := f.finish(); err != nil {
-		return nil, fmt.Errorf("lightgbm model: %w", err)
-	}
-	return f, nil
+	return out, nil
 }
 
 // lightGBMBlocks splits model.txt into the header's key=value pairs and one
@@ -70,7 +74,7 @@ func lightGBMBlocks(data []byte) (header map[string]string, trees []map[string]s
 	header = make(map[string]string)
 	cur := header
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 1<<16), 1<<28)
+	sc.Buffer(make([]byte, 0, 1<<16), min(maxLightGBMLine, len(data)+1))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		switch {
@@ -95,99 +99,105 @@ func lightGBMBlocks(data []byte) (header map[string]string, trees []map[string]s
 	return header, trees, nil
 }
 
-func (f *Forest) lightGBMTree(p map[string]string, scale float64) (tree, error) {
+func (m *Trees) lightGBMTree(p map[string]string, scale float64) ([]TreeNode, error) {
 	numLeaves, err := strconv.Atoi(p["num_leaves"])
 	if err != nil || numLeaves < 1 {
-		return tree{}, fmt.Errorf("num_leaves %q is not a positive integer", p["num_leaves"])
+		return nil, fmt.Errorf("num_leaves %q is not a positive integer", p["num_leaves"])
 	}
 	leafValues, err := floatList(p, "leaf_value", numLeaves)
 	if err != nil {
-		return tree{}, err
+		return nil, err
 	}
 	if numLeaves == 1 {
-		return tree{nodes: []node{{kind: kindLeaf, value: leafValues[0] * scale, cover: 1}}}, nil
+		return []TreeNode{{Left: -1, Right: -1, CatSet: -1, Value: leafValues[0] * scale, Cover: 1}}, nil
 	}
 	splits := numLeaves - 1
 	leafCounts, err := floatList(p, "leaf_count", numLeaves)
 	if err != nil {
-		return tree{}, fmt.Errorf("%w; TreeSHAP needs the node counts", err)
+		return nil, fmt.Errorf("%w; TreeSHAP needs the node counts", err)
 	}
 	internalCounts, err := floatList(p, "internal_count", splits)
 	if err != nil {
-		return tree{}, fmt.Errorf("%w; TreeSHAP needs the node counts", err)
+		return nil, fmt.Errorf("%w; TreeSHAP needs the node counts", err)
 	}
 	thresholds, err := floatList(p, "threshold", splits)
 	if err != nil {
-		return tree{}, err
+		return nil, err
 	}
 	var lists [4][]float64
 	for k, key := range []string{"split_feature", "decision_type", "left_child", "right_child"} {
 		if lists[k], err = floatList(p, key, splits); err != nil {
-			return tree{}, err
+			return nil, err
 		}
 	}
 	features, decisions, lefts, rights := lists[0], lists[1], lists[2], lists[3]
 	var catBoundaries, catWords []float64
 	if p["num_cat"] != "" && p["num_cat"] != "0" {
 		if catBoundaries, err = floatList(p, "cat_boundaries", -1); err != nil {
-			return tree{}, err
+			return nil, err
 		}
 		if catWords, err = floatList(p, "cat_threshold", -1); err != nil {
-			return tree{}, err
+			return nil, err
 		}
 	}
-	// Splits keep their indices; leaf j becomes node splits+j.
+	// Splits keep their indices; leaf j becomes node splits+j. Indices out
+	// of range are left for the caller's structural check to refuse.
 	child := func(c float64) int32 {
 		if c < 0 {
+			if c < -float64(numLeaves) {
+				return -2
+			}
 			return int32(splits) + int32(-c-1)
+		}
+		if c >= float64(splits) {
+			return -2
 		}
 		return int32(c)
 	}
-	t := tree{nodes: make([]node, splits+numLeaves)}
+	nodes := make([]TreeNode, splits+numLeaves)
 	for i := 0; i < splits; i++ {
-		nd := &t.nodes[i]
-		nd.cover = internalCounts[i]
-		nd.feature = int32(features[i])
-		nd.left, nd.right = child(lefts[i]), child(rights[i])
+		nd := &nodes[i]
+		nd.Cover = internalCounts[i]
+		nd.Feature = int32(max(-1, min(features[i], float64(maxNumFeature))))
+		nd.Left, nd.Right = child(lefts[i]), child(rights[i])
+		nd.CatSet = -1
 		dt := uint32(decisions[i])
-		if dt&2 != 0 {
-			nd.flags |= flagDefaultLeft
-		}
+		nd.DefaultLeft = dt&2 != 0
 		switch (dt >> 2) & 3 {
 		case 0:
 		case 1:
-			nd.flags |= flagMissingZero
+			nd.Missing = MissingZero
 		case 2:
-			nd.flags |= flagMissingNaN
+			nd.Missing = MissingNaN
 		default:
-			return tree{}, fmt.Errorf("node %d has unknown missing type in decision_type %d", i, dt)
+			return nil, fmt.Errorf("node %d has unknown missing type in decision_type %d", i, dt)
 		}
 		if dt&1 == 0 {
-			nd.kind, nd.threshold = kindLGB, thresholds[i]
+			nd.Split, nd.Threshold = SplitLightGBM, thresholds[i]
 			continue
 		}
 		// Categorical: threshold indexes cat_boundaries, whose range of
 		// cat_threshold holds a bitset of 32-bit words of the categories
 		// that go left.
-		ci := int(thresholds[i])
-		if ci < 0 || ci+1 >= len(catBoundaries) {
-			return tree{}, fmt.Errorf("node %d: categorical split %d outside cat_boundaries", i, ci)
+		ci := thresholds[i]
+		if !(ci >= 0 && ci+1 < float64(len(catBoundaries))) {
+			return nil, fmt.Errorf("node %d: categorical split %g outside cat_boundaries", i, ci)
 		}
-		lo, hi := int(catBoundaries[ci]), int(catBoundaries[ci+1])
-		if lo < 0 || hi < lo || hi > len(catWords) {
-			return tree{}, fmt.Errorf("node %d: categorical split %d outside cat_threshold", i, ci)
+		lo, hi := catBoundaries[int(ci)], catBoundaries[int(ci)+1]
+		if !(lo >= 0 && hi >= lo && hi <= float64(len(catWords))) {
+			return nil, fmt.Errorf("node %d: categorical split %d outside cat_threshold", i, int(ci))
 		}
-		set := make([]uint64, (hi-lo+1)/2)
-		for k, w := range catWords[lo:hi] {
+		set := make([]uint64, (int(hi)-int(lo)+1)/2)
+		for k, w := range catWords[int(lo):int(hi)] {
 			set[k/2] |= uint64(uint32(w)) << (32 * (k % 2))
 		}
-		nd.kind, nd.cat = kindLGBCat, int32(len(f.catSets))
-		f.catSets = append(f.catSets, set)
+		nd.Split, nd.CatSet = SplitLightGBMCategory, int32(len(m.CatSets))
+		m.CatSets = append(m.CatSets, set)
 	}
 	for j := 0; j < numLeaves; j++ {
-		t.nodes[splits+j] = node{kind: kindLeaf, value: leafValues[j] * scale, cover: leafCounts[j]}
+		nodes[splits+j] = TreeNode{Left: -1, Right: -1, CatSet: -1, Value: leafValues[j] * scale, Cover: leafCounts[j]}
 	}
-	return t, nil
+	return nodes, nil
 }
 
 // floatList parses a space-separated list of n numbers (n < 0: any length).
