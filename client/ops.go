@@ -143,18 +143,7 @@ func (c *Client) Baseline(ctx context.Context, model, version string) (*Baseline
 		return nil, err
 	}
 	if status/100 != 2 {
-		// The prediction pipeline answers {"error": "..."}; a route the
-		// collector lacks answers a plain-text 404.
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(raw, &e) != nil || e.Error == "" {
-			if status == http.StatusNotFound {
-				return nil, fmt.Errorf("%s: %w", path, ErrNotConfigured)
-			}
-			e.Error = firstLine(raw)
-		}
-		return nil, &APIError{StatusCode: status, Message: e.Error}
+		return nil, pipelineError(path, status, raw)
 	}
 	p, err := api.UnmarshalProfile(raw)
 	if err != nil {
@@ -169,4 +158,20 @@ func (c *Client) Baseline(ctx context.Context, model, version string) (*Baseline
 func (c *Client) ShadowReportQuery(ctx context.Context, model string, params url.Values) (ShadowReport, error) {
 	var out ShadowReport
 	return out, c.call(ctx, http.MethodGet, "/api/v1/shadow/"+url.PathEscape(model)+"/report", params, nil, &out)
+}
+
+// pipelineError is the error of a prediction-pipeline call that did not
+// succeed: the pipeline answers {"error": "..."}; a collector without the
+// route answers a plain-text 404, which wraps ErrNotConfigured.
+func pipelineError(path string, status int, raw []byte) error {
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(raw, &e) != nil || e.Error == "" {
+		if status == http.StatusNotFound {
+			return fmt.Errorf("%s: %w", path, ErrNotConfigured)
+		}
+		e.Error = firstLine(raw)
+	}
+	return &APIError{StatusCode: status, Message: e.Error}
 }

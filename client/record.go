@@ -39,18 +39,7 @@ func (c *Client) SampleRecord(ctx context.Context, model, version string, at tim
 		return nil, err
 	}
 	if status/100 != 2 {
-		// The prediction pipeline answers {"error": "..."}; a collector
-		// without the route a plain-text 404.
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(raw, &e) != nil || e.Error == "" {
-			if status == http.StatusNotFound {
-				return nil, fmt.Errorf("%s: %w", path, ErrNotConfigured)
-			}
-			e.Error = firstLine(raw)
-		}
-		return nil, &APIError{StatusCode: status, Message: e.Error}
+		return nil, pipelineError(path, status, raw)
 	}
 	var rec PredictionRecord
 	if err := json.Unmarshal(raw, &rec); err != nil {
