@@ -327,33 +327,8 @@ func (p *parser) tensor(path string, v []byte, t jsonparser.ValueType) {
 		return
 	}
 	tn.name = name
-	shape, st, _, err := jsonparser.Get(v, "shape")
-	if err != nil || st != jsonparser.Array {
-		p.fail(path+".shape", "missing or not an array of sizes")
-		return
-	}
-	size := 1
-	d := 0
-	_, _ = jsonparser.ArrayEach(shape, func(dv []byte, dt jsonparser.ValueType, _ int, _ error) {
-		n, err := strconv.Atoi(string(dv))
-		if dt != jsonparser.Number || err != nil || n < 0 {
-			p.fail(idx(path+".shape", d), "must be a size (a whole number ≥ 0), not %s", dv)
-		}
-		tn.shape = append(tn.shape, n)
-		switch {
-		case size < 0:
-		case n > 0 && size > (1<<40)/n:
-			size = -1 // more values than any body within the limit holds
-		default:
-			size *= n
-		}
-		d++
-	})
-	if p.err != nil {
-		return
-	}
-	if len(tn.shape) == 0 {
-		p.fail(path+".shape", "is empty: the first dimension is the batch size")
+	var size int
+	if tn.shape, size = p.shape(v, path, tn.shape); p.err != nil {
 		return
 	}
 	dtype, err := jsonparser.GetString(v, "datatype")
@@ -535,4 +510,37 @@ func appendLine(dst []byte, model, version, role, requestID string, ts int64, la
 	dst = append(dst, `},"prediction":`...)
 	dst = append(dst, bytes.TrimSpace(prediction)...)
 	return append(dst, `,"status":"ok"}`...)
+}
+
+// shape reads the "shape" array of the tensor object v at path into dst:
+// the dimensions, and the number of values they hold (-1 when more than
+// any body within the size limit could carry). It fails p on a missing,
+// malformed or empty shape (the first dimension is the batch size).
+func (p *parser) shape(v []byte, path string, dst []int) ([]int, int) {
+	sv, st, _, err := jsonparser.Get(v, "shape")
+	if err != nil || st != jsonparser.Array {
+		p.fail(path+".shape", "missing or not an array of sizes")
+		return dst, 0
+	}
+	size := 1
+	d := 0
+	_, _ = jsonparser.ArrayEach(sv, func(dv []byte, dt jsonparser.ValueType, _ int, _ error) {
+		n, err := strconv.Atoi(string(dv))
+		if p.err == nil && (dt != jsonparser.Number || err != nil || n < 0) {
+			p.fail(idx(path+".shape", d), "must be a size (a whole number ≥ 0), not %s", dv)
+		}
+		dst = append(dst, n)
+		switch {
+		case size < 0:
+		case n > 0 && size > (1<<40)/n:
+			size = -1 // more values than any body within the limit holds
+		default:
+			size *= n
+		}
+		d++
+	})
+	if p.err == nil && len(dst) == 0 {
+		p.fail(path+".shape", "is empty: the first dimension is the batch size")
+	}
+	return dst, size
 }

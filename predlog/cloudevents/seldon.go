@@ -263,34 +263,8 @@ func (p *parser) seldonTensor(v []byte, row func(string, []leaf)) {
 		p.fail(path, `must be an object {"shape", "values"}, not a %s`, t)
 		return
 	}
-	sv, st, _, err := jsonparser.Get(tv, "shape")
-	if err != nil || st != jsonparser.Array {
-		p.fail(path+".shape", "missing or not an array of sizes")
-		return
-	}
-	var shape []int
-	size := 1
-	d := 0
-	_, _ = jsonparser.ArrayEach(sv, func(dv []byte, dt jsonparser.ValueType, _ int, _ error) {
-		n, err := strconv.Atoi(string(dv))
-		if p.err == nil && (dt != jsonparser.Number || err != nil || n < 0) {
-			p.fail(idx(path+".shape", d), "must be a size (a whole number ≥ 0), not %s", dv)
-		}
-		shape = append(shape, n)
-		switch {
-		case size < 0:
-		case n > 0 && size > (1<<40)/n:
-			size = -1 // more values than any body within the limit holds
-		default:
-			size *= n
-		}
-		d++
-	})
+	shape, size := p.shape(tv, path, nil)
 	if p.err != nil {
-		return
-	}
-	if len(shape) == 0 {
-		p.fail(path+".shape", "is empty: the first dimension is the batch size")
 		return
 	}
 	vv, vt, _, err := jsonparser.Get(tv, "values")
