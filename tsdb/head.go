@@ -43,12 +43,6 @@ type frozenChunk struct {
 	packed     bool // data is a tsdb/chunks block, else an XOR chunk
 }
 
-// openChunk is the appendable state of a series' last frozen chunk.
-type openChunk struct {
-	c   *chunkenc.XORChunk
-	app chunkenc.Appender
-}
-
 // insertResult classifies what insertHead did.
 type insertResult uint8
 
@@ -147,20 +141,17 @@ func (s *memSeries) maybeFreeze() {
 // the open chunk, opening one when there is none or it is full.
 func (s *memSeries) freezeOne(t int64, v float64) {
 	if s.open == nil {
-		c := chunkenc.NewXORChunk()
-		app, err := c.Appender()
-		if err != nil {
-			panic("tsdb: new XOR chunk has no appender: " + err.Error()) // cannot fail on an empty chunk
-		}
-		s.open = &openChunk{c: c, app: app}
+		s.open = newXORAppender(int(s.lastChunkBytes))
 		s.frozen = append(s.frozen, frozenChunk{minT: t})
 	}
-	s.open.app.Append(0, t, v)
 	fc := &s.frozen[len(s.frozen)-1]
-	fc.data = s.open.c.Bytes()
+	s.open.reserve(fc.n, frozenChunkSamples)
+	s.open.append(t, v)
+	fc.data = s.open.b
 	fc.maxT = t
 	fc.n++
 	if fc.n >= frozenChunkSamples {
+		s.lastChunkBytes = uint16(min(len(fc.data), math.MaxUint16))
 		fc.pack()
 		s.open = nil
 	}

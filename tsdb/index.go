@@ -24,7 +24,7 @@ type memSeries struct {
 	mu     sync.Mutex
 	blocks []blockMeta   // in seq order
 	frozen []frozenChunk // oldest head samples, compressed; all older than head
-	open   *openChunk    // appendable state of the last frozen chunk; nil when full or none
+	open   *xorAppender  // appendable state of the last frozen chunk; nil when full or none
 	head   []sample      // sorted by t, unique t
 	lset   labels.Labels
 
@@ -36,6 +36,9 @@ type memSeries struct {
 	sealing   bool // a seal holds a snapshot: do not freeze
 	indexed   bool // series record persisted in badger
 	deleted   bool // removed by retention; appenders must re-resolve
+	// lastChunkBytes is the size of the series' last full XOR chunk: the
+	// next one's buffer starts there rather than growing by doubling.
+	lastChunkBytes uint16
 
 	nextSameHash *memSeries
 }
