@@ -152,7 +152,14 @@ func (s *memSeries) freezeOne(t int64, v float64) {
 	fc.n++
 	if fc.n >= frozenChunkSamples {
 		s.lastChunkBytes = uint16(min(len(fc.data), math.MaxUint16))
-		fc.pack()
+		tryZstd := s.packZstdSkips == 0
+		if fc.pack(tryZstd) {
+			s.packZstdSkips = 0
+		} else if tryZstd {
+			s.packZstdSkips = packZstdReprobe
+		} else {
+			s.packZstdSkips--
+		}
 		s.open = nil
 	}
 }
@@ -167,9 +174,19 @@ type packScratch struct {
 
 var packPool = sync.Pool{New: func() any { return &packScratch{} }}
 
+// packZstdReprobe is how many chunks of a series skip the block codec's
+// zstd trial after a trial that lost. zstd is tried on every block of 64
+// samples or more, and on head chunks it rarely wins (1% of a
+// node-exporter fleet's 120-sample chunks, saving 0.2% of their bytes; 8%
+// of NAB's) while the trial costs about a quarter of a chunk's pack; a
+// series whose last trial won keeps trying. Head chunks only: sealed
+// blocks, which are what disk holds, always try it.
+const packZstdReprobe = 3
+
 // pack re-encodes a full XOR chunk with the block codec, keeping XOR (with
-// its append headroom dropped) if that fails or does not save space.
-func (c *frozenChunk) pack() {
+// its append headroom dropped) if that fails or does not save space. It
+// reports whether the packed chunk is a zstd frame.
+func (c *frozenChunk) pack(tryZstd bool) (usedZstd bool) {
 	sc := packPool.Get().(*packScratch)
 	defer packPool.Put(sc)
 	sc.ts, sc.vs = sc.ts[:0], sc.vs[:0]
@@ -179,11 +196,12 @@ func (c *frozenChunk) pack() {
 		sc.ts, sc.vs = append(sc.ts, t), append(sc.vs, v)
 	}
 	var err error
-	if sc.buf, err = chunks.AppendEncoded(sc.buf[:0], sc.ts, sc.vs); err != nil || len(sc.buf) >= len(c.data) {
+	if sc.buf, usedZstd, err = chunks.AppendEncodedZstd(sc.buf[:0], sc.ts, sc.vs, tryZstd); err != nil || len(sc.buf) >= len(c.data) {
 		c.data = slices.Clone(c.data)
-		return
+		return false
 	}
 	c.data, c.packed = slices.Clone(sc.buf), true
+	return usedZstd
 }
 
 // appendSamples decodes the chunk onto dst.

@@ -39,6 +39,9 @@ type memSeries struct {
 	// lastChunkBytes is the size of the series' last full XOR chunk: the
 	// next one's buffer starts there rather than growing by doubling.
 	lastChunkBytes uint16
+	// packZstdSkips counts the series' next full head chunks that pack
+	// without trying zstd (see packZstdReprobe).
+	packZstdSkips uint8
 
 	nextSameHash *memSeries
 }

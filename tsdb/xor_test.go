@@ -79,3 +79,28 @@ func TestXORAppenderGrowsOnce(t *testing.T) {
 		next.append(int64(i)*15_000, float64(i*i))
 	}
 }
+
+// TestPackZstdTrialBackoff: a series whose chunk lost its zstd trial packs
+// its next packZstdReprobe chunks without one, then tries again; every
+// chunk still reads back.
+func TestPackZstdTrialBackoff(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	s := &memSeries{}
+	var want []sample
+	var skips []uint8
+	for i := range 6 * frozenChunkSamples {
+		smp := sample{t: int64(i) * 15_000, v: math.Round(rng.Float64()*1e6) / 100} // noisy: zstd loses
+		s.freezeOne(smp.t, smp.v)
+		want = append(want, smp)
+		if (i+1)%frozenChunkSamples == 0 {
+			skips = append(skips, s.packZstdSkips)
+		}
+	}
+	require.Equal(t, []uint8{3, 2, 1, 0, 3, 2}, skips)
+	var got []sample
+	for i := range s.frozen {
+		require.True(t, s.frozen[i].packed, "chunk %d", i)
+		got = s.frozen[i].appendSamples(got, nil)
+	}
+	require.Equal(t, want, got)
+}
