@@ -67,7 +67,8 @@ type seriesIndex struct {
 	// eight series) where byRef costs a hash and a random probe per series.
 	// The directory only grows, copy-on-write under createMu; slots are
 	// set and cleared atomically. Refs at or past maxPagedRef (only a
-	// corrupt WAL could hand out such) live in byRef alone.
+	// corrupt WAL could hand out such) live in byRef instead, which holds
+	// no others (a map entry per series is ~30 B of heap at 100k series).
 	refPages atomic.Pointer[[]*refPage]
 
 	createMu sync.Mutex // serialises series creation
@@ -175,10 +176,12 @@ func (ix *seriesIndex) getOrCreate(hash uint64, lset labels.Labels, ref uint64) 
 	s = &memSeries{ref: ref, hash: hash, lset: lset.Copy()}
 	s.maxT.Store(minInt64)
 
-	rs := &ix.stripes[ref%seriesStripes]
-	rs.mu.Lock()
-	rs.byRef[ref] = s
-	rs.mu.Unlock()
+	if ref >= maxPagedRef {
+		rs := &ix.stripes[ref%seriesStripes]
+		rs.mu.Lock()
+		rs.byRef[ref] = s
+		rs.mu.Unlock()
+	}
 	ix.setPaged(ref, s)
 
 	ix.mu.Lock()
@@ -265,16 +268,18 @@ func removeSorted(p []uint64, ref uint64) []uint64 {
 	return slices.Delete(p, i, i+1)
 }
 
-// allSeries returns every series (a snapshot).
+// allSeries returns every series (a snapshot), in ref order. A series is
+// findable by ref before its ref enters ix.all and stops being findable
+// before it leaves, so a ref found there without a series is one being
+// removed.
 func (ix *seriesIndex) allSeries() []*memSeries {
-	out := make([]*memSeries, 0, ix.count.Load())
-	for i := range ix.stripes {
-		st := &ix.stripes[i]
-		st.mu.RLock()
-		for _, s := range st.byRef {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]*memSeries, 0, len(ix.all))
+	for _, ref := range ix.all {
+		if s := ix.getByRef(ref); s != nil {
 			out = append(out, s)
 		}
-		st.mu.RUnlock()
 	}
 	return out
 }
