@@ -63,8 +63,11 @@
 // unique timestamps (a duplicate overwrites: last write wins). At the end
 // of each Commit the slice's leading plain floats move into the series'
 // open Prometheus XOR chunk, cut every 120 samples as Prometheus's head
-// does; a full chunk is re-encoded with the block codec (3-4 times smaller
-// than XOR on decimal-valued metrics), so a series fed in-order floats
+// does (written by the store's own appender, byte for byte chunkenc's, into
+// a buffer sized from the series' previous chunk rather than grown by
+// doubling); a full chunk is re-encoded with the block codec (3-4 times
+// smaller than XOR on decimal-valued metrics; its zstd trial skipped for
+// three chunks after one that lost it), so a series fed in-order floats
 // keeps its head at about the bytes per sample of its blocks on disk, with
 // an empty slice; samples with a start timestamp and histograms stay in
 // the slice (40 bytes each). An insert at or before a

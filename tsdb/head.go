@@ -43,12 +43,6 @@ type frozenChunk struct {
 	packed     bool // data is a tsdb/chunks block, else an XOR chunk
 }
 
-// openChunk is the appendable state of a series' last frozen chunk.
-type openChunk struct {
-	c   *chunkenc.XORChunk
-	app chunkenc.Appender
-}
-
 // insertResult classifies what insertHead did.
 type insertResult uint8
 
@@ -147,21 +141,25 @@ func (s *memSeries) maybeFreeze() {
 // the open chunk, opening one when there is none or it is full.
 func (s *memSeries) freezeOne(t int64, v float64) {
 	if s.open == nil {
-		c := chunkenc.NewXORChunk()
-		app, err := c.Appender()
-		if err != nil {
-			panic("tsdb: new XOR chunk has no appender: " + err.Error()) // cannot fail on an empty chunk
-		}
-		s.open = &openChunk{c: c, app: app}
+		s.open = newXORAppender(int(s.lastChunkBytes))
 		s.frozen = append(s.frozen, frozenChunk{minT: t})
 	}
-	s.open.app.Append(0, t, v)
 	fc := &s.frozen[len(s.frozen)-1]
-	fc.data = s.open.c.Bytes()
+	s.open.reserve(fc.n, frozenChunkSamples)
+	s.open.append(t, v)
+	fc.data = s.open.b
 	fc.maxT = t
 	fc.n++
 	if fc.n >= frozenChunkSamples {
-		fc.pack()
+		s.lastChunkBytes = uint16(min(len(fc.data), math.MaxUint16))
+		tryZstd := s.packZstdSkips == 0
+		if fc.pack(tryZstd) {
+			s.packZstdSkips = 0
+		} else if tryZstd {
+			s.packZstdSkips = packZstdReprobe
+		} else {
+			s.packZstdSkips--
+		}
 		s.open = nil
 	}
 }
@@ -176,9 +174,19 @@ type packScratch struct {
 
 var packPool = sync.Pool{New: func() any { return &packScratch{} }}
 
+// packZstdReprobe is how many chunks of a series skip the block codec's
+// zstd trial after a trial that lost. zstd is tried on every block of 64
+// samples or more, and on head chunks it rarely wins (1% of a
+// node-exporter fleet's 120-sample chunks, saving 0.2% of their bytes; 8%
+// of NAB's) while the trial costs about a quarter of a chunk's pack; a
+// series whose last trial won keeps trying. Head chunks only: sealed
+// blocks, which are what disk holds, always try it.
+const packZstdReprobe = 3
+
 // pack re-encodes a full XOR chunk with the block codec, keeping XOR (with
-// its append headroom dropped) if that fails or does not save space.
-func (c *frozenChunk) pack() {
+// its append headroom dropped) if that fails or does not save space. It
+// reports whether the packed chunk is a zstd frame.
+func (c *frozenChunk) pack(tryZstd bool) (usedZstd bool) {
 	sc := packPool.Get().(*packScratch)
 	defer packPool.Put(sc)
 	sc.ts, sc.vs = sc.ts[:0], sc.vs[:0]
@@ -188,11 +196,12 @@ func (c *frozenChunk) pack() {
 		sc.ts, sc.vs = append(sc.ts, t), append(sc.vs, v)
 	}
 	var err error
-	if sc.buf, err = chunks.AppendEncoded(sc.buf[:0], sc.ts, sc.vs); err != nil || len(sc.buf) >= len(c.data) {
+	if sc.buf, usedZstd, err = chunks.AppendEncodedZstd(sc.buf[:0], sc.ts, sc.vs, tryZstd); err != nil || len(sc.buf) >= len(c.data) {
 		c.data = slices.Clone(c.data)
-		return
+		return false
 	}
 	c.data, c.packed = slices.Clone(sc.buf), true
+	return usedZstd
 }
 
 // appendSamples decodes the chunk onto dst.

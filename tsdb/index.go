@@ -24,7 +24,7 @@ type memSeries struct {
 	mu     sync.Mutex
 	blocks []blockMeta   // in seq order
 	frozen []frozenChunk // oldest head samples, compressed; all older than head
-	open   *openChunk    // appendable state of the last frozen chunk; nil when full or none
+	open   *xorAppender  // appendable state of the last frozen chunk; nil when full or none
 	head   []sample      // sorted by t, unique t
 	lset   labels.Labels
 
@@ -36,6 +36,12 @@ type memSeries struct {
 	sealing   bool // a seal holds a snapshot: do not freeze
 	indexed   bool // series record persisted in badger
 	deleted   bool // removed by retention; appenders must re-resolve
+	// lastChunkBytes is the size of the series' last full XOR chunk: the
+	// next one's buffer starts there rather than growing by doubling.
+	lastChunkBytes uint16
+	// packZstdSkips counts the series' next full head chunks that pack
+	// without trying zstd (see packZstdReprobe).
+	packZstdSkips uint8
 
 	nextSameHash *memSeries
 }
@@ -61,7 +67,8 @@ type seriesIndex struct {
 	// eight series) where byRef costs a hash and a random probe per series.
 	// The directory only grows, copy-on-write under createMu; slots are
 	// set and cleared atomically. Refs at or past maxPagedRef (only a
-	// corrupt WAL could hand out such) live in byRef alone.
+	// corrupt WAL could hand out such) live in byRef instead, which holds
+	// no others (a map entry per series is ~30 B of heap at 100k series).
 	refPages atomic.Pointer[[]*refPage]
 
 	createMu sync.Mutex // serialises series creation
@@ -169,10 +176,12 @@ func (ix *seriesIndex) getOrCreate(hash uint64, lset labels.Labels, ref uint64) 
 	s = &memSeries{ref: ref, hash: hash, lset: lset.Copy()}
 	s.maxT.Store(minInt64)
 
-	rs := &ix.stripes[ref%seriesStripes]
-	rs.mu.Lock()
-	rs.byRef[ref] = s
-	rs.mu.Unlock()
+	if ref >= maxPagedRef {
+		rs := &ix.stripes[ref%seriesStripes]
+		rs.mu.Lock()
+		rs.byRef[ref] = s
+		rs.mu.Unlock()
+	}
 	ix.setPaged(ref, s)
 
 	ix.mu.Lock()
@@ -259,16 +268,18 @@ func removeSorted(p []uint64, ref uint64) []uint64 {
 	return slices.Delete(p, i, i+1)
 }
 
-// allSeries returns every series (a snapshot).
+// allSeries returns every series (a snapshot), in ref order. A series is
+// findable by ref before its ref enters ix.all and stops being findable
+// before it leaves, so a ref found there without a series is one being
+// removed.
 func (ix *seriesIndex) allSeries() []*memSeries {
-	out := make([]*memSeries, 0, ix.count.Load())
-	for i := range ix.stripes {
-		st := &ix.stripes[i]
-		st.mu.RLock()
-		for _, s := range st.byRef {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]*memSeries, 0, len(ix.all))
+	for _, ref := range ix.all {
+		if s := ix.getByRef(ref); s != nil {
 			out = append(out, s)
 		}
-		st.mu.RUnlock()
 	}
 	return out
 }

@@ -154,17 +154,33 @@ func NumSamples(src []byte) (int, error) {
 	return int(n), nil
 }
 
+// AppendEncodedZstd is AppendEncoded with the zstd trial up to the
+// caller: with tryZstd false the block is what AppendEncoded writes
+// whenever zstd does not win, and no zstd encoder runs (a quarter of a
+// block's encode time where it would lose). usedZstd reports whether the
+// block is a zstd frame, which callers use to decide the next trial.
+func AppendEncodedZstd(dst []byte, ts []int64, vs []float64, tryZstd bool) (_ []byte, usedZstd bool, err error) {
+	e := encoderPool.Get().(*Encoder)
+	defer encoderPool.Put(e)
+	return e.appendEncoded(dst, ts, vs, tryZstd)
+}
+
 // AppendEncoded is the method form of the package function AppendEncoded.
 func (enc *Encoder) AppendEncoded(dst []byte, ts []int64, vs []float64) ([]byte, error) {
+	dst, _, err := enc.appendEncoded(dst, ts, vs, true)
+	return dst, err
+}
+
+func (enc *Encoder) appendEncoded(dst []byte, ts []int64, vs []float64, tryZstd bool) ([]byte, bool, error) {
 	n := len(ts)
 	if n != len(vs) {
-		return dst, fmt.Errorf("encode block: %d timestamps but %d values", len(ts), len(vs))
+		return dst, false, fmt.Errorf("encode block: %d timestamps but %d values", len(ts), len(vs))
 	}
 	if n > MaxBlockSamples {
-		return dst, fmt.Errorf("encode block: %d samples exceed the block limit of %d", n, MaxBlockSamples)
+		return dst, false, fmt.Errorf("encode block: %d samples exceed the block limit of %d", n, MaxBlockSamples)
 	}
 	if n == 0 {
-		return append(dst, formatV1, 0, 0), nil
+		return append(dst, formatV1, 0, 0), false, nil
 	}
 
 	exp, dod := enc.chooseExponent(vs)
@@ -190,7 +206,7 @@ func (enc *Encoder) AppendEncoded(dst []byte, ts []int64, vs []float64) ([]byte,
 	enc.payload = p
 
 	body := p
-	if n >= minZstdSamples {
+	if tryZstd && n >= minZstdSamples {
 		enc.frameBuf = enc.zenc.EncodeAll(p, enc.frameBuf[:0])
 		if len(enc.frameBuf) < len(p) {
 			body = enc.frameBuf
@@ -218,7 +234,7 @@ func (enc *Encoder) AppendEncoded(dst []byte, ts []int64, vs []float64) ([]byte,
 	if flags&flagZstd != 0 {
 		dst = binary.AppendUvarint(dst, uint64(len(p)))
 	}
-	return append(dst, body...), nil
+	return append(dst, body...), flags&flagZstd != 0, nil
 }
 
 // appendVarintPayload appends the varint layout's streams, the input of

@@ -320,3 +320,44 @@ func TestDecodeDamagedBlocks(t *testing.T) {
 		})
 	}
 }
+
+// TestAppendEncodedZstdTrial: with the trial on, AppendEncodedZstd writes
+// what AppendEncoded writes; with it off, the same bytes wherever zstd
+// does not win, and a block without zstd (still round-tripping) where it
+// does; usedZstd says which layout came out.
+func TestAppendEncodedZstdTrial(t *testing.T) {
+	tests := []struct {
+		name     string
+		vs       []float64
+		zstdWins bool
+	}{
+		{"noisy", noisy(720), false},
+		{"counter", counter(120), false},
+		{"zstd-friendly", zstdValues(720), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := steps(len(tc.vs), 1.7e12, 15000)
+			want, err := AppendEncoded(nil, ts, tc.vs)
+			require.NoError(t, err)
+			require.Equal(t, tc.zstdWins, want[1]&flagZstd != 0, "fixture")
+
+			got, used, err := AppendEncodedZstd(nil, ts, tc.vs, true)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+			assert.Equal(t, tc.zstdWins, used)
+
+			got, used, err = AppendEncodedZstd(nil, ts, tc.vs, false)
+			require.NoError(t, err)
+			assert.False(t, used)
+			assert.Zero(t, got[1]&flagZstd)
+			if !tc.zstdWins {
+				assert.Equal(t, want, got)
+			}
+			tsOut, vsOut, err := Decode(got, nil, nil)
+			require.NoError(t, err)
+			assert.Equal(t, ts, tsOut)
+			assert.Equal(t, math.Float64bits(tc.vs[len(tc.vs)-1]), math.Float64bits(vsOut[len(vsOut)-1]))
+		})
+	}
+}

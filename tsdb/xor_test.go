@@ -1,0 +1,106 @@
+package tsdb
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/stretchr/testify/require"
+)
+
+// TestXORAppenderMatchesChunkenc checks the head's XOR appender writes
+// exactly the bytes chunkenc's appender writes, over timestamp jitters that
+// reach every delta-of-delta bucket and values that hit every XOR case.
+func TestXORAppenderMatchesChunkenc(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	tests := []struct {
+		name   string
+		jitter int64 // max timestamp jitter, ms
+		value  func(i int, last float64) float64
+	}{
+		{"regular counter", 0, func(i int, last float64) float64 { return last + 3 }},
+		{"constant", 0, func(int, float64) float64 { return 42 }},
+		{"jittered gauge", 50, func(int, float64) float64 { return rng.Float64() * 100 }},
+		{"14-bit dod", 5_000, func(i int, last float64) float64 { return last + float64(rng.IntN(4)) }},
+		{"17-bit dod", 60_000, func(i int, _ float64) float64 { return float64(i) * 0.1 }},
+		{"20-bit dod", 500_000, func(i int, _ float64) float64 { return math.Float64frombits(rng.Uint64()) }},
+		{"64-bit dod", 1 << 40, func(i int, last float64) float64 { return -last + 1 }},
+		{"special values", 0, func(i int, _ float64) float64 {
+			return []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0, math.Copysign(0, -1), math.MaxFloat64, math.SmallestNonzeroFloat64}[i%7]
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, hint := range []int{0, 16, 300} {
+				ref := chunkenc.NewXORChunk()
+				app, err := ref.Appender()
+				require.NoError(t, err)
+				ours := newXORAppender(hint)
+				ts, v := int64(1_700_000_000_000), 1.0
+				for i := range frozenChunkSamples {
+					ts += 15_000
+					if tc.jitter > 0 {
+						ts += rng.Int64N(2*tc.jitter) - tc.jitter
+					}
+					v = tc.value(i, v)
+					app.Append(0, ts, v)
+					ours.reserve(i, frozenChunkSamples)
+					ours.append(ts, v)
+					require.Equal(t, ref.Bytes(), ours.b, "after sample %d (hint %d)", i, hint)
+				}
+			}
+		})
+	}
+}
+
+// TestXORAppenderGrowsOnce checks a first chunk grows its buffer once, to
+// about its final size, where doubling from 128 bytes would end at 512.
+func TestXORAppenderGrowsOnce(t *testing.T) {
+	a := newXORAppender(0)
+	grows := 0
+	for i := range frozenChunkSamples {
+		before := cap(a.b)
+		a.reserve(i, frozenChunkSamples)
+		if cap(a.b) != before {
+			grows++
+		}
+		a.append(int64(i)*15_000, float64(i*i)) // ~2.5 bytes a sample
+	}
+	require.Equal(t, 1, grows)
+	require.Less(t, cap(a.b), 2*len(a.b), "cap %d for %d bytes", cap(a.b), len(a.b))
+	require.Less(t, cap(a.b), 512)
+
+	next := newXORAppender(len(a.b))
+	for i := range frozenChunkSamples {
+		before := cap(next.b)
+		next.reserve(i, frozenChunkSamples)
+		require.Equal(t, before, cap(next.b), "sized from the previous chunk: no growth at sample %d", i)
+		next.append(int64(i)*15_000, float64(i*i))
+	}
+}
+
+// TestPackZstdTrialBackoff: a series whose chunk lost its zstd trial packs
+// its next packZstdReprobe chunks without one, then tries again; every
+// chunk still reads back.
+func TestPackZstdTrialBackoff(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	s := &memSeries{}
+	var want []sample
+	var skips []uint8
+	for i := range 6 * frozenChunkSamples {
+		smp := sample{t: int64(i) * 15_000, v: math.Round(rng.Float64()*1e6) / 100} // noisy: zstd loses
+		s.freezeOne(smp.t, smp.v)
+		want = append(want, smp)
+		if (i+1)%frozenChunkSamples == 0 {
+			skips = append(skips, s.packZstdSkips)
+		}
+	}
+	require.Equal(t, []uint8{3, 2, 1, 0, 3, 2}, skips)
+	var got []sample
+	for i := range s.frozen {
+		require.True(t, s.frozen[i].packed, "chunk %d", i)
+		got = s.frozen[i].appendSamples(got, nil)
+	}
+	require.Equal(t, want, got)
+}
