@@ -86,8 +86,10 @@ rules:
 	for _, g := range rules.Data.Groups {
 		groups = append(groups, g.Name)
 	}
-	// The rule file's group and the collector's own (disk space alerts).
-	assert.ElementsMatch(t, []string{"e2e", "mlectl-collector"}, groups)
+	// The rule file's group and the collector's own: disk space alerts and
+	// the cost budget (quiet without a cost: block: it compares series
+	// only a cost block writes).
+	assert.ElementsMatch(t, []string{"e2e", "mlectl-collector", "mlectl-cost"}, groups)
 	var ams struct {
 		Data struct {
 			Active []struct {
