@@ -3,38 +3,19 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/mlectl/mlectl/internal/testutil"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// lockedOutput collects a child's output while the test reads it.
-type lockedOutput struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedOutput) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedOutput) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestSSHResponderRollsBackWithOpenSSH runs `mlectl demo --ssh` and the
 // real OpenSSH client in tmux with the demo's printed key (a responder,
@@ -51,7 +32,7 @@ func TestSSHResponderRollsBackWithOpenSSH(t *testing.T) {
 	mlectl := binary(t, "mlectl")
 	demoPort, sshPort := freePort(t), freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", demoPort)
-	out := &lockedOutput{}
+	out := &testutil.SyncBuffer{}
 	demo := exec.Command(mlectl, "demo", "--headless", "--listen", fmt.Sprintf("127.0.0.1:%d", demoPort),
 		"--ssh", fmt.Sprintf("127.0.0.1:%d", sshPort), "--incident-after", "5s")
 	demo.Stdout, demo.Stderr = out, out

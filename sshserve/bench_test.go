@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/mlectl/mlectl/internal/testutil"
 	"io"
 	"log/slog"
 	"net"
@@ -138,7 +139,7 @@ func BenchmarkIdleSessions(b *testing.B) {
 		}
 		// The server's log (wish logs each console the shutdown ends) is
 		// shown only when the benchmark fails.
-		childErr := &syncBuffer{}
+		childErr := &testutil.SyncBuffer{}
 		child.Stderr = childErr
 		b.Cleanup(func() {
 			if b.Failed() {

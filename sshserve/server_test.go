@@ -1,11 +1,11 @@
 package sshserve
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
+	"github.com/mlectl/mlectl/internal/testutil"
 	"io"
 	"log/slog"
 	"net"
@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	gossh "golang.org/x/crypto/ssh"
@@ -115,30 +114,11 @@ func dial(addr string, p person) (*gossh.Client, error) {
 // guard, not a speed requirement.
 const waitLimit, pollEvery = 30 * time.Second, 20 * time.Millisecond
 
-// syncBuffer collects a session's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// Text is the output so far without escape sequences.
-func (s *syncBuffer) Text() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return ansi.Strip(s.b.String())
-}
-
 // console opens an interactive session of w×h on a pty.
 type console struct {
 	sess *gossh.Session
 	in   io.WriteCloser
-	out  *syncBuffer
+	out  *testutil.SyncBuffer
 }
 
 func openConsole(t *testing.T, c *gossh.Client, w, h int) *console {
@@ -149,7 +129,7 @@ func openConsole(t *testing.T, c *gossh.Client, w, h int) *console {
 	require.NoError(t, sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}))
 	in, err := sess.StdinPipe()
 	require.NoError(t, err)
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	sess.Stdout, sess.Stderr = out, out
 	require.NoError(t, sess.Shell())
 	return &console{sess: sess, in: in, out: out}

@@ -6,37 +6,19 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
+	"github.com/mlectl/mlectl/internal/testutil"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	gossh "golang.org/x/crypto/ssh"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return ansi.Strip(l.b.String())
-}
 
 // TestRunServesTheSSHConsole: with an `ssh:` block one collector process
 // also serves the console over SSH: a key from keys.yaml opens it (talking
@@ -94,11 +76,11 @@ ssh:
 	require.NoError(t, sess.RequestPty("xterm-256color", 30, 100, gossh.TerminalModes{}))
 	stdin, err := sess.StdinPipe()
 	require.NoError(t, err)
-	screen := &lockedBuffer{}
+	screen := &testutil.SyncBuffer{}
 	sess.Stdout, sess.Stderr = screen, screen
 	require.NoError(t, sess.Shell())
 	require.Eventually(t, func() bool {
-		s := screen.String()
+		s := screen.Text()
 		return strings.Contains(s, "mlectl › Models") && strings.Contains(s, "0 of 0 models")
 	}, 30*time.Second, 20*time.Millisecond, "the console never showed this collector's (empty) registry:\n%s", screen)
 	_, _ = io.WriteString(stdin, "q")

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"github.com/mlectl/mlectl/internal/testutil"
 	"os"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,23 +13,6 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 )
 
-type lockedOut struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedOut) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedOut) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestDemoServesTheConsoleOverSSH runs `mlectl demo --headless --ssh`: it
 // prints the generated private key and the ssh command; that key runs
 // commands as demo-oncall, and what it does is recorded as "demo-oncall
@@ -38,7 +20,7 @@ func (l *lockedOut) String() string {
 // directory is gone when the demo ends.
 func TestDemoServesTheConsoleOverSSH(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errs := &lockedOut{}, &lockedOut{}
+	out, errs := &testutil.SyncBuffer{}, &testutil.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- runDemo(ctx, []string{"--headless", "--listen", "127.0.0.1:0", "--ssh", "127.0.0.1:0", "--incident-after", "1h"}, out, errs)
