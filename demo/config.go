@@ -65,7 +65,7 @@ func (d *Demo) serverConfig(dir, routeURL string) (server.Config, error) {
 		// Serving prices: mle_cost_* for the overview.
 		"cost": prices,
 		"rules": map[string]any{
-			"evaluation_interval": "5s",
+			"evaluation_interval": model.Duration(ruleInterval).String(),
 			"slo_specs":           []string{"demo-slos.yml"},
 			"drift":               drift,
 			"external_url":        d.URL,
@@ -94,6 +94,10 @@ func (d *Demo) serverConfig(dir, routeURL string) (server.Config, error) {
 	if err != nil {
 		return server.Config{}, fmt.Errorf("demo: SLO alert windows: %w", err)
 	}
+	if d.sloSpecs, err = slo.Parse(spec); err != nil {
+		return server.Config{}, fmt.Errorf("demo: SLO spec: %w", err)
+	}
+	d.sloWindows = &windows
 	return server.Config{
 		Collector: cfg, BaseDir: dir, DataDir: dir, Logger: d.opts.Logger,
 		SeriesInterval: d.opts.DriftEvery,

@@ -16,6 +16,7 @@ import (
 	"github.com/mlectl/mlectl/predlog"
 	"github.com/mlectl/mlectl/server"
 	"github.com/mlectl/mlectl/sim"
+	"github.com/mlectl/mlectl/slo"
 	"github.com/mlectl/mlectl/tsdb"
 )
 
@@ -39,7 +40,9 @@ type Options struct {
 	// noise of the demo's 30s windows (see config/drift.yml).
 	DriftThreshold float64
 	// Backfill is how much history is simulated before now, so charts are
-	// not empty at start; default 10m.
+	// not empty at start; default 10m. The SLOs' recorded error ratios go
+	// back the whole SLO period (backfillSLOHistory): this history's windows
+	// repeated, as a deployment that served them would have recorded.
 	Backfill time.Duration
 	// LabelLag is the longest delay before a prediction's ground truth
 	// arrives as feedback (the shortest is 2s, or LabelLag when smaller);
@@ -126,6 +129,10 @@ type Demo struct {
 
 	live       chan struct{} // closed when the history is in: series and rules run
 	backfilled chan struct{}
+	// sloSpecs and sloWindows are the demo's SLOs, whose period history
+	// backfillSLOHistory writes.
+	sloSpecs   []slo.Spec
+	sloWindows *slo.AlertWindows
 	// clockBack moves the metadata store's clock back while the demo
 	// registers its versions (nanoseconds; 0 otherwise).
 	clockBack atomic.Int64
@@ -255,7 +262,10 @@ func (d *Demo) backfill(ctx context.Context, now time.Time) error {
 			lastSeries = t
 		}
 	}
-	return d.sendDueLabels(ctx, now)
+	if err := d.sendDueLabels(ctx, now); err != nil {
+		return err
+	}
+	return d.backfillSLOHistory(ctx, now)
 }
 
 func (d *Demo) loop(ctx context.Context) error {
