@@ -17,16 +17,21 @@ import (
 type PredictionRecord = api.PredictionRecord
 
 // SampleRecord fetches GET /api/v1/predictions/sample: the newest record of
-// model (version may be empty: any) in the span before at that carries
-// explanations, else the newest record; span 0 is the collector's default
-// (5 minutes). A collector without the route gives an error wrapping
-// ErrNotConfigured; a span without records an *APIError with status 404
-// and the collector's words.
-func (c *Client) SampleRecord(ctx context.Context, model, version string, at time.Time, span time.Duration) (*PredictionRecord, error) {
+// model in the span before at that carries explanations, else the newest
+// record; span 0 is the collector's default (5 minutes). version and role
+// may be empty: without either, the collector samples the serving
+// versions (production, canary), not the shadow; role is serving,
+// production, canary or shadow. A collector without the route gives an
+// error wrapping ErrNotConfigured; a span without records an *APIError
+// with status 404 and the collector's words.
+func (c *Client) SampleRecord(ctx context.Context, model, version, role string, at time.Time, span time.Duration) (*PredictionRecord, error) {
 	const path = "/api/v1/predictions/sample"
 	params := url.Values{"model": {model}}
 	if version != "" {
 		params.Set("version", version)
+	}
+	if role != "" {
+		params.Set("role", role)
 	}
 	if !at.IsZero() {
 		params.Set("to", strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64))

@@ -53,9 +53,29 @@ func TestSampleRecord(t *testing.T) {
 			defer srv.Close()
 			c, err := New(srv.URL)
 			require.NoError(t, err)
-			rec, err := c.SampleRecord(t.Context(), "demand", "v12", at, time.Minute)
+			rec, err := c.SampleRecord(t.Context(), "demand", "v12", "", at, time.Minute)
 			assert.Equal(t, "from=1767268740.000&model=demand&to=1767268800.000&version=v12", query)
 			tc.check(t, rec, err)
 		})
 	}
+}
+
+// A role is sent as the role parameter; none leaves the collector's
+// default (the serving versions).
+func TestSampleRecordRole(t *testing.T) {
+	var query string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query = r.URL.RawQuery
+		_, _ = w.Write([]byte(`{"model":"demand","version":"v13","role":"shadow","ts":"2026-01-01T11:59:58.000Z","features":{}}`))
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL)
+	require.NoError(t, err)
+	rec, err := c.SampleRecord(t.Context(), "demand", "", "shadow", time.Time{}, 0)
+	require.NoError(t, err)
+	assert.Equal(t, "model=demand&role=shadow", query)
+	assert.Equal(t, "v13", rec.Version)
+	_, err = c.SampleRecord(t.Context(), "demand", "", "", time.Time{}, 0)
+	require.NoError(t, err)
+	assert.Equal(t, "model=demand", query)
 }

@@ -177,6 +177,15 @@ func TestRecordView(t *testing.T) {
 		s.waitFor("request w-299")
 		assert.Contains(t, s.screen(), "request w-299", "N is back to the newest")
 	})
+	t.Run("serving by default, s the shadow's", func(t *testing.T) {
+		// The seed logged fraud's serving v7 only: the shadow's sample is
+		// asked for (role shadow) and found missing, then s comes back.
+		s := openCommand(t, 80, 24, "record fraud", "fraud v7 · serving (production)", "s the shadow's")
+		s.keys("s")
+		s.waitFor("Record · fraud shadow", "no record of fraud (role shadow)")
+		s.keys("s")
+		s.waitFor("fraud v7 · serving (production)", "request w-299")
+	})
 	t.Run("model without records", func(t *testing.T) {
 		s := openCommand(t, 80, 24, "record churn", "no record of churn")
 		assert.Contains(t, s.screen(), "no record of churn")

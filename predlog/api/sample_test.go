@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -79,6 +80,58 @@ func TestSampleRecord(t *testing.T) {
 			assert.Equal(t, tc.id, got.RequestID)
 			assert.Equal(t, tc.expl, got.Explanations)
 			assert.Contains(t, got.Features, "temp")
+		})
+	}
+}
+
+// The sample shows what users got: without a version or role, the newest
+// serving (production or canary) record, even when the shadow scored the
+// same request later; role picks the shadow's, an unknown role is refused.
+func TestSampleRecordRole(t *testing.T) {
+	e := newSLIEnv(t)
+	t0 := time.Now().Add(-time.Minute).UnixMilli()
+	var lines string
+	for i, r := range []struct{ version, role string }{
+		{"v12", "production"}, {"v13", "shadow"}, {"v12", "production"}, {"v13", "shadow"},
+	} {
+		lines += fmt.Sprintf(`{"model":"demand","version":%q,"role":%q,"request_id":"r-%d","ts":%d,"features":{"temp":1},"prediction":1,"explanations":{"temp":0.5}}`+"\n",
+			r.version, r.role, i, t0+int64(i))
+	}
+	code, res := e.post("/api/v1/predictions", lines)
+	require.Equal(t, http.StatusOK, code, "%+v", res)
+
+	for _, tc := range []struct {
+		name            string
+		params          url.Values
+		status          int
+		id, version     string
+		role, errorText string
+	}{
+		{name: "default: the serving version", params: url.Values{"model": {"demand"}}, status: 200, id: "r-2", version: "v12", role: "production"},
+		{name: "role serving", params: url.Values{"model": {"demand"}, "role": {"serving"}}, status: 200, id: "r-2", version: "v12", role: "production"},
+		{name: "role shadow", params: url.Values{"model": {"demand"}, "role": {"shadow"}}, status: 200, id: "r-3", version: "v13", role: "shadow"},
+		{name: "a version: its records", params: url.Values{"model": {"demand"}, "version": {"v13"}}, status: 200, id: "r-3", version: "v13", role: "shadow"},
+		{name: "no canary", params: url.Values{"model": {"demand"}, "role": {"canary"}}, status: 404, errorText: "model: no record of demand (role canary)"},
+		{name: "a typo", params: url.Values{"model": {"demand"}, "role": {"shadwo"}}, status: 400, errorText: `role: "shadwo" is not one of serving, production, canary, shadow`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := e.sample(tc.params)
+			require.Equal(t, tc.status, status, "%s", body)
+			if tc.status != 200 {
+				var ie IngestResponse
+				require.NoError(t, json.Unmarshal(body, &ie), "%s", body)
+				assert.Contains(t, ie.Error, tc.errorText)
+				return
+			}
+			var got struct {
+				RequestID string `json:"request_id"`
+				Version   string `json:"version"`
+				Role      string `json:"role"`
+			}
+			require.NoError(t, json.Unmarshal(body, &got), "%s", body)
+			assert.Equal(t, tc.id, got.RequestID)
+			assert.Equal(t, tc.version, got.Version)
+			assert.Equal(t, tc.role, got.Role)
 		})
 	}
 }

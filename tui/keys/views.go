@@ -121,7 +121,7 @@ func (k Overview) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHel
 
 // Record are the Record view's own keys.
 type Record struct {
-	Older, Newest key.Binding
+	Older, Newest, Shadow key.Binding
 }
 
 // NewRecord returns the Record view's bindings.
@@ -129,11 +129,12 @@ func NewRecord() Record {
 	return Record{
 		Older:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "an older record")),
 		Newest: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "the newest record")),
+		Shadow: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "shadow/serving version's record")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
-func (k Record) ShortHelp() []key.Binding { return []key.Binding{k.Older, k.Newest} }
+func (k Record) ShortHelp() []key.Binding { return []key.Binding{k.Older, k.Newest, k.Shadow} }
 
 // FullHelp implements help.KeyMap.
 func (k Record) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }

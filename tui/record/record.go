@@ -21,7 +21,7 @@ import (
 
 // API is what the view needs from the collector.
 type API interface {
-	SampleRecord(ctx context.Context, model, version string, at time.Time, span time.Duration) (*client.PredictionRecord, error)
+	SampleRecord(ctx context.Context, model, version, role string, at time.Time, span time.Duration) (*client.PredictionRecord, error)
 }
 
 const fetchTimeout = 10 * time.Second
@@ -53,8 +53,12 @@ type View struct {
 	api            API
 	keys           keys.Record
 	model, version string
-	rec            *client.PredictionRecord
-	table          *common.Table
+	// shadow asks for the shadow version's records; otherwise the
+	// collector samples the serving version's (production or canary),
+	// what users got, unless Open named a version.
+	shadow bool
+	rec    *client.PredictionRecord
+	table  *common.Table
 }
 
 // New returns the Record view; Open chooses the model.
@@ -82,7 +86,7 @@ func (v *View) Open(arg string, _ map[string]string) tea.Cmd {
 	if len(f) > 1 {
 		version = f[1]
 	}
-	v.model, v.version, v.rec, v.Loaded, v.At, v.Err = model, version, nil, false, time.Time{}, nil
+	v.model, v.version, v.shadow, v.rec, v.Loaded, v.At, v.Err = model, version, false, nil, false, time.Time{}, nil
 	v.rebuild()
 	return v.fetch(time.Time{})
 }
@@ -102,14 +106,17 @@ func (v *View) Refresh() tea.Cmd {
 
 // fetch samples the newest record before end (zero: now).
 func (v *View) fetch(end time.Time) tea.Cmd {
-	c, api, model, version := v.c, v.api, v.model, v.version
+	c, api, model, version, role := v.c, v.api, v.model, v.version, ""
+	if v.shadow {
+		role = "shadow"
+	}
 	return v.Refetch(fetchTimeout, func(ctx context.Context, seq int) tea.Msg {
 		at := c.Now()
 		to := end
 		if to.IsZero() {
 			to = at
 		}
-		rec, err := api.SampleRecord(ctx, model, version, to, Span)
+		rec, err := api.SampleRecord(ctx, model, version, role, to, Span)
 		return fetchedMsg{seq: seq, rec: rec, err: err, at: at}
 	})
 }
@@ -152,6 +159,13 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 			return v.fetch(v.rec.TS.Add(-time.Millisecond))
 		}
 		if key.Matches(msg, v.keys.Newest) && v.model != "" {
+			return v.fetch(time.Time{})
+		}
+		if key.Matches(msg, v.keys.Shadow) && v.model != "" {
+			// The other side's newest record: the shadow's, or back to the
+			// serving version's; a version Open named no longer applies.
+			v.shadow, v.version, v.rec = !v.shadow, "", nil
+			v.rebuild()
 			return v.fetch(time.Time{})
 		}
 		v.table.Update(msg)
@@ -318,7 +332,11 @@ func (v *View) View() string {
 	case v.Loaded && v.rec != nil && v.Err != nil:
 		status = v.c.ErrorLine("sample fetch failed", v.Err)
 	case v.rec != nil:
-		status = st.Muted.Render("contributions as the model logged them with the prediction; n an older record, N the newest")
+		other := "s the shadow's"
+		if v.shadow || v.rec.Role == "shadow" {
+			other = "s the serving version's"
+		}
+		status = st.Muted.Render("contributions as logged with it · n older · N newest · " + other)
 	}
 	lines = append(lines, status)
 	for i := range lines {
@@ -333,8 +351,13 @@ func (v *View) heading() string {
 		title := "Record"
 		if v.model != "" {
 			title += " · " + v.model
-			if v.version != "" {
+			switch {
+			case v.version != "":
 				title += " " + v.version
+			case v.shadow:
+				title += " shadow"
+			default:
+				title += " serving"
 			}
 		}
 		return st.Title.Render(title)
@@ -342,8 +365,12 @@ func (v *View) heading() string {
 	r := v.rec
 	sep := st.Muted.Render(" · ")
 	parts := []string{st.Title.Render(r.Model + " " + r.Version)}
-	if r.Role != "" && r.Role != "production" {
-		parts = append(parts, r.Role)
+	switch r.Role {
+	case "shadow":
+		parts = append(parts, st.Warn.Render("shadow (not served)"))
+	case "":
+	default:
+		parts = append(parts, "serving ("+r.Role+")")
 	}
 	if r.RequestID != "" {
 		parts = append(parts, "request "+r.RequestID)
