@@ -59,6 +59,11 @@ type RunbookSummary struct {
 type StepBody struct {
 	Vars   map[string]string `json:"vars,omitempty"`
 	DryRun bool              `json:"dry_run,omitempty"`
+	// To is the version a rollback step rolls back to, as the CLI's
+	// `rollback --to`; empty: the step's own version arg, else the
+	// registry's default (the previous production version). The registry
+	// refuses a version it does not hold.
+	To string `json:"to,omitempty"`
 }
 
 // StepResult is what running a runbook step did.

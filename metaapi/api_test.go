@@ -647,3 +647,38 @@ func TestRunbookAPI(t *testing.T) {
 	assert.Equal(t, "feature-drift", evs[1].Labels["runbook"])
 	assert.Equal(t, "rollback", evs[1].Action)
 }
+
+// TestRunbookStepRollbackTarget: a rollback step goes where the operator
+// says (to, as `mlectl rollback --to`), an unknown version is refused with
+// nothing changed, and to on a step that is not a rollback is an error
+// rather than ignored.
+func TestRunbookStepRollbackTarget(t *testing.T) {
+	e := newEnv(t, testTokens)
+	e.setupModel("fraud", actuator.Config{Kind: "file", Path: filepath.Join(t.TempDir(), "r.json")})
+	e.mustOK("POST", "/api/v1/models/fraud/versions", adminToken, registry.Version{Version: "v4", ArtifactURI: "s3://models/fraud/v4", SHA256: sha('d'), Baseline: "s3://data/train-2026-12.parquet"}, nil)
+	fraud := map[string]string{"model": "fraud"}
+
+	for _, tc := range []struct {
+		name, step, to string
+		code           int
+		msg            string
+	}{
+		{"a typo", "5", "v9", 404, "target version v9 of model fraud is not registered"},
+		{"a query step", "2", "v1", 400, "to: step 2 (query) is not a rollback; only a rollback step takes a target version"},
+		{"an annotate step", "4", "v1", 400, "to: step 4 (annotate) is not a rollback"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := map[string]string{"model": "fraud", "version": "v2", "text": "found it"}
+			a := e.call("POST", "/api/v1/runbooks/feature-drift/steps/"+tc.step, responderToken, metaapi.StepBody{Vars: vars, To: tc.to})
+			assert.Equal(t, tc.code, a.code, a.Error)
+			assert.Contains(t, a.Error, tc.msg)
+			assert.Equal(t, "v2", e.state("fraud").Production, "a refused step changes nothing")
+		})
+	}
+
+	var rb metaapi.StepResult
+	e.mustOK("POST", "/api/v1/runbooks/feature-drift/steps/5", responderToken, metaapi.StepBody{Vars: fraud, To: "v4"}, &rb)
+	require.NotNil(t, rb.Result)
+	assert.Equal(t, "v4", rb.Result.ToVersion, "the operator's target, not the previous production v1")
+	assert.Equal(t, "v4", e.state("fraud").Production)
+}

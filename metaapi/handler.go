@@ -571,6 +571,11 @@ func (a *api) runStep(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusBadRequest, fmt.Sprintf("step %d needs values for %s (pass them as vars)", n, strings.Join(missing, ", ")))
 		return
 	}
+	version, err := stepTarget(step.Action, n, args["version"], body.To)
+	if err != nil {
+		fail(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
 	record := func(outcome, result string) {
 		res.Outcome = outcome
 		if err := a.Events.Record(r.Context(), events.Event{Kind: events.KindRunbookStep, Model: args["model"], Actor: p.Name,
@@ -615,7 +620,7 @@ func (a *api) runStep(w http.ResponseWriter, r *http.Request) {
 		if reason == "" {
 			reason = fmt.Sprintf("runbook %s step %d", rb.ID, n)
 		}
-		ar, err := a.Registry.Act(r.Context(), registry.ActionRequest{Action: kind, Model: args["model"], Version: args["version"],
+		ar, err := a.Registry.Act(r.Context(), registry.ActionRequest{Action: kind, Model: args["model"], Version: version,
 			Reason: reason, Actor: p.Name, DryRun: body.DryRun})
 		if err != nil {
 			record("failed: "+err.Error(), events.ResultFailed)
@@ -649,6 +654,29 @@ func (a *api) runStep(w http.ResponseWriter, r *http.Request) {
 		record("silenced "+args["matchers"], resultFor(body.DryRun))
 	}
 	ok(w, http.StatusOK, res)
+}
+
+// stepTarget is the version step n acts on: the operator's to (a rollback
+// target, as `mlectl rollback --to`), else the step's own version arg. A
+// to on a step that is not a rollback, or that contradicts the version the
+// step names, is refused rather than ignored.
+func stepTarget(action string, n int, stepVersion, to string) (string, error) {
+	switch {
+	case to == "":
+		return stepVersion, nil
+	case action != runbooks.ActionRollback:
+		return "", fmt.Errorf("to: step %d (%s) is not a rollback; only a rollback step takes a target version", n, stepName(action))
+	case stepVersion != "" && stepVersion != to:
+		return "", fmt.Errorf("to: step %d rolls back to %s, as the runbook says; it cannot be sent to %s", n, stepVersion, to)
+	}
+	return to, nil
+}
+
+func stepName(action string) string {
+	if action == "" {
+		return "read-only"
+	}
+	return action
 }
 
 // ActionQueryName is the step action whose placeholders may stay unfilled

@@ -136,6 +136,33 @@ func TestRunbookStepRollback(t *testing.T) {
 	assert.Equal(t, "alice", evs[0].Actor, "the step ran with the console's token")
 }
 
+// TestRunbookStepRollbackPicksTarget: the rollback step's dialog offers
+// the registry's targets, its default (the previous production version)
+// first, and rolls back to the one picked, behind the typed model name,
+// as the model view's rollback and `mlectl rollback --to` do.
+func TestRunbookStepRollbackPicksTarget(t *testing.T) {
+	w := newWritable(t)
+	s := writableSession(t, w, adminToken, 80, 24, nil)
+	s.waitFor("collector ready")
+	s.keys(":", "runbooks feature-drift", "enter")
+	s.waitFor("Runbook feature-drift", "STEPS")
+	s.keys("r")
+	s.waitFor("value for ${model}")
+	s.keys("fraud", "enter")
+	s.waitFor("Rollback fraud: v7 → v6?", "v6 (previous production)", "v8 (shadow)")
+	s.tm.Send(tea.KeyMsg{Type: tea.KeyDown})
+	s.waitFor("Rollback fraud: v7 → v8?", "will roll fraud back from v7 to v8")
+	s.keys("fraud", "enter")
+	s.waitFor("step 5 (rollback): rollback fraud → v8")
+	require.NoError(t, s.tm.Quit())
+
+	meta, err := client.New(w.url, client.WithToken(adminToken))
+	require.NoError(t, err)
+	st, err := meta.Model(t.Context(), "fraud")
+	require.NoError(t, err)
+	assert.Equal(t, "v8", st.Production, "the picked target serves, not the previous production v6")
+}
+
 func TestTimelineView(t *testing.T) {
 	eachSize(t, func(t *testing.T, w, h int) {
 		s := openCommand(t, w, h, "timeline", "events · last 24h")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"os"
 	"slices"
 	"sort"
@@ -26,12 +27,13 @@ func runRunbook(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // runbookMain is runRunbook with stdin injectable for tests.
 func runbookMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("usage: mlectl runbook list | show ID | run ID --step N [--yes] [--set var=value]")
+		return usagef("usage: mlectl runbook list | show ID | run ID --step N [--yes] [--set var=value] [--to VERSION]")
 	}
 	fs, mc := newMetaFlags("runbook "+args[0], stderr)
 	step := fs.Int("step", 0, "step number to run (run)")
 	yes := fs.Bool("yes", false, "do not ask for confirmation before a step's action (run)")
 	dry := fs.Bool("dry-run", false, "run pre-checks only; change nothing (run)")
+	to := fs.String("to", "", "version a rollback step rolls back to, as rollback --to (run; default: the previous production version)")
 	var sets stringList
 	fs.Var(&sets, "set", "value for a ${var} placeholder, var=value, repeatable (run), e.g. --set model=fraud")
 	pos, err := metaParse(fs, args[1:])
@@ -69,7 +71,7 @@ func runbookMain(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		return err
 	case "run":
 		if len(pos) != 1 {
-			return usagef("usage: mlectl runbook run ID --step N [--yes] [--set var=value]")
+			return usagef("usage: mlectl runbook run ID --step N [--yes] [--set var=value] [--to VERSION]")
 		}
 		vars := map[string]string{}
 		for _, s := range sets {
@@ -86,12 +88,21 @@ func runbookMain(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		if *step < 1 || *step > len(rb.Steps) {
 			return usagef("--step %d: runbook %s has steps 1..%d", *step, rb.ID, len(rb.Steps))
 		}
-		return runStep(ctx, cl, &rb, *step, vars, *yes, *dry, stdin, stdout)
+		return runStep(ctx, cl, &rb, *step, stepRun{vars: vars, to: *to, yes: *yes, dry: *dry}, stdin, stdout)
 	}
 	return usagef("unknown runbook subcommand %q (list, show, run)", args[0])
 }
 
-func runStep(ctx context.Context, cl *client.Client, rb *client.Runbook, n int, vars map[string]string, yes, dry bool, stdin io.Reader, stdout io.Writer) error {
+// stepRun is how a step runs: its ${var} values, a rollback's target, and
+// whether to skip the prompt or only dry-run.
+type stepRun struct {
+	vars     map[string]string
+	to       string
+	yes, dry bool
+}
+
+func runStep(ctx context.Context, cl *client.Client, rb *client.Runbook, n int, how stepRun, stdin io.Reader, stdout io.Writer) error {
+	vars, yes, dry := how.vars, how.yes, how.dry
 	s := rb.Steps[n-1]
 	fmt.Fprintf(stdout, "Step %d/%d: %s\n", n, len(rb.Steps), s.Title)
 	if s.Text != "" {
@@ -104,6 +115,13 @@ func runStep(ctx context.Context, cl *client.Client, rb *client.Runbook, n int, 
 	}
 	if len(missing) > 0 {
 		return usagef("step %d (%s) needs --set for: %s", n, s.Action, strings.Join(missing, ", "))
+	}
+	if how.to != "" {
+		if s.Action != runbooks.ActionRollback {
+			return usagef("--to: step %d (%s) is not a rollback; only a rollback step takes a target version", n, s.Action)
+		}
+		args = maps.Clone(args)
+		args["to"] = how.to
 	}
 	keys := make([]string, 0, len(args))
 	for k := range args {
@@ -126,8 +144,13 @@ func runStep(ctx context.Context, cl *client.Client, rb *client.Runbook, n int, 
 			return nil
 		}
 	}
-	res, err := cl.RunStepWith(ctx, rb.ID, n, api.StepBody{Vars: vars, DryRun: dry})
+	res, err := cl.RunStepWith(ctx, rb.ID, n, api.StepBody{Vars: vars, DryRun: dry, To: how.to})
 	if err != nil {
+		// An unknown --to version is a usage error (exit 2), as rollback --to.
+		var ae *client.APIError
+		if how.to != "" && errors.As(err, &ae) && (ae.StatusCode == http.StatusBadRequest || (ae.StatusCode == http.StatusNotFound && ae.Type != "")) {
+			return usagef("%v", err)
+		}
 		return err
 	}
 	fmt.Fprintln(stdout)

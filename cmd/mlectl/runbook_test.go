@@ -31,6 +31,21 @@ func TestRunbookCLI(t *testing.T) {
 	assert.Contains(t, out, "rollback fraud: v2 → v1 done")
 	assert.Contains(t, e.ok("", "models", "show", "fraud"), "Production:  v1")
 
+	// --to picks the rollback's target as rollback --to does: a version the
+	// registry does not hold is a usage error and changes nothing.
+	code, _, errs = e.mlectlIn(cliResponder, "", "runbook", "run", "feature-drift", "--step", "5", "--set", "model=fraud", "--to", "v9", "--yes")
+	assert.Equal(t, 2, code, errs)
+	assert.Contains(t, errs, "target version v9 of model fraud is not registered")
+	code, _, errs = e.mlectlIn(cliResponder, "", "runbook", "run", "feature-drift", "--step", "2", "--set", "model=fraud", "--set", "version=v1", "--to", "v1")
+	assert.Equal(t, 2, code, errs)
+	assert.Contains(t, errs, "--to: step 2 (query) is not a rollback")
+	assert.Contains(t, e.ok("", "models", "show", "fraud"), "Production:  v1")
+	code, out, errs = e.mlectlIn(cliResponder, "y\n", "runbook", "run", "feature-drift", "--step", "5", "--set", "model=fraud", "--to", "v2")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "  to: v2")
+	assert.Contains(t, out, "rollback fraud: v1 → v2 done")
+	assert.Contains(t, e.ok("", "models", "show", "fraud"), "Production:  v2")
+
 	// A query step needs no confirmation; this server has no /api/v1/query,
 	// so the CLI prints the expanded query and says why it could not run it.
 	code, out, errs = e.mlectlIn(cliResponder, "", "runbook", "run", "feature-drift", "--step", "2", "--set", "model=fraud", "--set", "version=v1")

@@ -35,8 +35,9 @@ const stepTimeout = 2 * time.Minute
 type API interface {
 	Runbooks(ctx context.Context, labels map[string]string) ([]client.RunbookSummary, error)
 	Runbook(ctx context.Context, id string) (wire.Runbook, error)
-	RunStep(ctx context.Context, id string, n int, vars map[string]string) (client.StepResult, error)
-	// Model names the versions a rollback step moves between.
+	// RunStepWith runs a step; its To is a rollback step's target.
+	RunStepWith(ctx context.Context, id string, n int, body wire.StepBody) (client.StepResult, error)
+	// Model names the versions a rollback step may move to.
 	Model(ctx context.Context, name string) (client.ModelState, error)
 }
 
@@ -292,15 +293,15 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.err != nil {
-			v.openDialog(msg.n, "", "", msg.err.Error())
+			v.openDialog(msg.n, msg.err.Error())
 			return nil
 		}
-		targets, _ := common.RollbackTargets(msg.state)
+		targets, notes := common.RollbackTargets(msg.state)
 		if len(targets) == 0 || msg.state.Production == "" {
-			v.openDialog(msg.n, "", "", "it holds no other version that is not archived")
+			v.openDialog(msg.n, "it holds no other version that is not archived")
 			return nil
 		}
-		v.openDialog(msg.n, msg.state.Production, targets[0], "")
+		v.openTargetDialog(msg.n, msg.state.Production, targets, notes)
 		return nil
 	case stepMsg:
 		v.running = false
@@ -473,7 +474,7 @@ func (v *View) prepare() tea.Cmd {
 	n := v.pending
 	step := v.book.Steps[n-1]
 	args, _ := step.Expand(v.vars)
-	run := v.runCmd(v.book.ID, n, maps.Clone(v.vars))
+	run := v.runCmd(v.book.ID, n, maps.Clone(v.vars), "")
 	if step.Action != wire.StepRollback && step.Action != wire.StepPromote {
 		v.running = true
 		v.SetStatus("running step "+strconv.Itoa(n)+"…", false)
@@ -488,17 +489,40 @@ func (v *View) prepare() tea.Cmd {
 			return targetMsg{n: n, model: model, state: st, err: err}
 		})
 	}
-	v.openDialog(n, "", "", "")
+	v.openDialog(n, "")
 	return nil
 }
 
-// openDialog asks for step n's model name before it runs; from and to
-// name the versions a rollback moves between, why says why they are
-// unknown.
-func (v *View) openDialog(n int, from, to, why string) {
+// openTargetDialog asks for a rollback step's target among the registry's
+// targets (its default, the previous production version, first; ↑/↓ picks
+// another, as the model view's rollback does) and for the model's name
+// before it runs. Only versions the registry holds are offered, and the
+// collector refuses any other (as `mlectl rollback --to`).
+func (v *View) openTargetDialog(n int, from string, targets []string, notes map[string]string) {
 	step := v.book.Steps[n-1]
 	args, _ := step.Expand(v.vars)
-	run := v.runCmd(v.book.ID, n, maps.Clone(v.vars))
+	model, id, vars := args["model"], v.book.ID, maps.Clone(v.vars)
+	title := strings.ToUpper(step.Action[:1]) + step.Action[1:] + " " + model
+	v.dialog = confirm.NewChoice(v.c, model, confirm.Choice{
+		Label:   "to",
+		Options: targets,
+		Notes:   notes,
+		Title:   func(to string) string { return title + ": " + from + " → " + to + "?" },
+		Detail: func(to string) string {
+			return "Step " + strconv.Itoa(n) + " of runbook " + id + " will roll " + model + " back from " + from + " to " + to +
+				" (" + notes[to] + "). Reason: " + orNone(args["reason"]) + "."
+		},
+		Action: func(to string) tea.Cmd { return v.runCmd(id, n, vars, to) },
+	})
+	v.dialog.SetSize(v.Width, v.Height)
+}
+
+// openDialog asks for step n's model name before it runs; why says why
+// the registry named no rollback target.
+func (v *View) openDialog(n int, why string) {
+	step := v.book.Steps[n-1]
+	args, _ := step.Expand(v.vars)
+	run := v.runCmd(v.book.ID, n, maps.Clone(v.vars), "")
 	model := args["model"]
 	detail := "Step " + strconv.Itoa(n) + " of runbook " + v.book.ID + " will " + step.Action + " " + model
 	title := strings.ToUpper(step.Action[:1]) + step.Action[1:] + " " + model
@@ -506,9 +530,6 @@ func (v *View) openDialog(n int, from, to, why string) {
 	case ver != "":
 		detail += " to " + ver
 		title += " to " + ver
-	case to != "":
-		detail += " from " + from + " to " + to + ", its previous production version (another target: :model " + model + ", r)"
-		title += ": " + from + " → " + to
 	case step.Action == wire.StepRollback:
 		detail += " to its previous production version"
 		if why != "" {
@@ -520,10 +541,12 @@ func (v *View) openDialog(n int, from, to, why string) {
 	v.dialog.SetSize(v.Width, v.Height)
 }
 
-func (v *View) runCmd(id string, n int, vars map[string]string) tea.Cmd {
+// runCmd runs step n with vars; to is a rollback's target ("" the
+// step's own or the registry's default).
+func (v *View) runCmd(id string, n int, vars map[string]string, to string) tea.Cmd {
 	c, api := v.c, v.api
 	return c.Call(stepTimeout, func(ctx context.Context) tea.Msg {
-		res, err := api.RunStep(ctx, id, n, vars)
+		res, err := api.RunStepWith(ctx, id, n, wire.StepBody{Vars: vars, To: to})
 		return stepMsg{id: id, n: n, res: res, err: err}
 	})
 }
