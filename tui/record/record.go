@@ -162,9 +162,11 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 			return v.fetch(time.Time{})
 		}
 		if key.Matches(msg, v.keys.Shadow) && v.model != "" {
-			// The other side's newest record: the shadow's, or back to the
-			// serving version's; a version Open named no longer applies.
-			v.shadow, v.version, v.rec = !v.shadow, "", nil
+			// The other side of what is on screen: the shadow's newest
+			// record, or the serving version's (also from a shadow version
+			// Open named); the version named no longer applies.
+			onShadow := v.shadow || (v.rec != nil && v.rec.Role == "shadow")
+			v.shadow, v.version, v.rec = !onShadow, "", nil
 			v.rebuild()
 			return v.fetch(time.Time{})
 		}
