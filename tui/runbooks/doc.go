@@ -4,5 +4,7 @@
 // detected from the terminal), word-wrapped to the width and scrollable,
 // with its steps runnable through the collector. A step that acts on a
 // model (rollback, promote) runs only after the model's name is typed in
-// the confirm dialog; --read-only hides running steps.
+// the confirm dialog; a rollback step's dialog names from → to and offers
+// the registry's targets, the previous production version first (↑/↓
+// picks another, sent as the step's to); --read-only hides running steps.
 package runbooks
