@@ -199,3 +199,24 @@ func BenchmarkLightGBM(b *testing.B) {
 		b.ReportMetric(float64(batch.Rows*b.N)/b.Elapsed().Seconds(), "rows/s")
 	})
 }
+
+// TestLightGBMTruncated: model.txt cut anywhere — inside a tree, or right
+// between two trees, where every tree read is whole — is refused, for
+// scoring and for explaining.
+func TestLightGBMTruncated(t *testing.T) {
+	data := string(readFixture(t, "lightgbm_breast_cancer_dart", "lg_dart_breast_cancer.model"))
+	betweenTrees := data[:strings.Index(data, "Tree=3\n")]
+	cases := []struct{ name, text, want string }{
+		{"between two trees", betweenTrees, `no "end of trees" line after 3 trees: the file is truncated`},
+		{"inside a tree", data[:len(data)/2], "lightgbm model"},
+		{"fewer trees than tree_sizes", betweenTrees + "end of trees\n", "3 trees, but tree_sizes lists 10"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadLightGBM([]byte(tc.text), false)
+			require.ErrorContains(t, err, tc.want)
+			_, err = LoadTrees([]byte(tc.text), FormatLightGBM)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}

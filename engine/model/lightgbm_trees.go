@@ -3,7 +3,6 @@ package model
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -56,6 +55,9 @@ func lightGBMTrees(header map[string]string, trees []map[string]string, needCove
 	if maxFeature < 0 || maxFeature >= maxNumFeature {
 		return nil, false, fmt.Errorf("lightgbm model: max_feature_idx %d is out of range", maxFeature)
 	}
+	if sizes := strings.Fields(header["tree_sizes"]); len(sizes) != 0 && len(sizes) != len(trees) {
+		return nil, false, fmt.Errorf("lightgbm model: %d trees, but tree_sizes lists %d", len(trees), len(sizes))
+	}
 	if len(trees) == 0 || len(trees)%numClass != 0 {
 		return nil, false, fmt.Errorf("lightgbm model: %d trees for %d classes", len(trees), numClass)
 	}
@@ -107,10 +109,9 @@ func lightGBMBlocks(data []byte) (header map[string]string, trees []map[string]s
 	if err := sc.Err(); err != nil {
 		return nil, nil, err
 	}
-	if len(trees) == 0 {
-		return nil, nil, errors.New("no trees")
-	}
-	return header, trees, nil
+	// LightGBM ends the trees with this line (v2 and later); without it
+	// the file was cut, maybe right between two trees.
+	return nil, nil, fmt.Errorf("no \"end of trees\" line after %d trees: the file is truncated", len(trees))
 }
 
 // lightGBMTree reads one tree block. Its node counts (the covers) are
