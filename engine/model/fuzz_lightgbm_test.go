@@ -1,6 +1,8 @@
 package model
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -16,6 +18,10 @@ func FuzzLoadLightGBM(f *testing.F) {
 	}
 	f.Add([]byte("tree\nversion=v2\nnum_class=1\n"))
 	f.Add([]byte(`{"name":"tree","version":"v2","num_class":1,"tree_info":[{"tree_structure":{"leaf_value":1}}]}`))
+	// A real JSON dump (dump_model), in the shared workspace only.
+	if dump, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "data", "leaves", "lightgbm_breast_cancer_dart", "lg_dart_breast_cancer.json")); err == nil {
+		f.Add(dump)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, format := range []Format{FormatLightGBM, FormatLightGBMJSON} {
 			for _, raw := range []bool{false, true} {
