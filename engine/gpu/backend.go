@@ -304,7 +304,11 @@ func (f *deviceForest) submit(s *slot, b engine.Batch, lo int, out []float64) er
 	const local = 64
 	global := uintptr((rows + local - 1) / local * local)
 	localSize := uintptr(local)
-	if code := a.EnqueueNDRangeKernel(s.queue, d.kernel, 1, 0, unsafe.Pointer(&global), unsafe.Pointer(&localSize), 0, 0, 0); code != clSuccess {
+	code := a.EnqueueNDRangeKernel(s.queue, d.kernel, 1, 0, unsafe.Pointer(&global), unsafe.Pointer(&localSize), 0, 0, 0)
+	if d.launchFault != nil && code == clSuccess {
+		code = d.launchFault()
+	}
+	if code != clSuccess {
 		return clError("clEnqueueNDRangeKernel", code)
 	}
 	ms := s.hostMargins[:rows*f.ngroups]

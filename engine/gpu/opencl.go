@@ -180,6 +180,9 @@ type device struct {
 	queue2  clHandle
 	program clHandle
 	kernel  clHandle
+	// launchFault, set by tests only, replaces a kernel launch's status:
+	// a device error in the middle of a batch, with chunks in flight.
+	launchFault func() clInt
 }
 
 // pickDevice returns the first GPU device of any platform, or, when allowCPU

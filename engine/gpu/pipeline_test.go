@@ -96,3 +96,49 @@ func TestOpenCLPipelineParity(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenCLDeviceErrorMidBatch: a kernel launch that fails in the middle
+// of a batch (CL_OUT_OF_RESOURCES on its 5th chunk, with the chunks before
+// it still in flight on both queues) fails that batch only: Fallback scores
+// it on the CPU and counts it (the collector's mle_engine_fallbacks_total),
+// and the next batch runs on the device again with the results it gave
+// before the error.
+func TestOpenCLDeviceErrorMidBatch(t *testing.T) {
+	const chunk = 97
+	o := openQueues(t, 2, chunk)
+	m, src := loadParity(t, "testdata/models/xgboost_bike_binary_missing/model.json", "testdata/models/xgboost_bike_binary_missing/input.csv", false)
+	b := replicate(src, 20*chunk+31)
+	ctx := context.Background()
+	counted := 0
+	fb := &Fallback{Primary: o, Secondary: engine.CPU{}, Name: BackendOpenCL, OnFallback: func() { counted++ }}
+
+	cpu := make([]float64, b.Rows*m.NumOutputs())
+	require.NoError(t, engine.CPU{}.Score(ctx, m, b, cpu))
+	before := make([]float64, len(cpu))
+	require.NoError(t, fb.Score(ctx, m, b, before))
+	require.Zero(t, counted)
+
+	launches := 0
+	o.dev.launchFault = func() clInt {
+		if launches++; launches == 5 {
+			return -5 // CL_OUT_OF_RESOURCES
+		}
+		return clSuccess
+	}
+	err := o.Score(ctx, m, b, make([]float64, len(cpu)))
+	require.ErrorContains(t, err, "clEnqueueNDRangeKernel failed with status -5")
+	launches = 0
+	during := make([]float64, len(cpu))
+	require.NoError(t, fb.Score(ctx, m, b, during), "the fallback scores the failed batch")
+	require.Equal(t, 1, counted)
+	require.Equal(t, cpu, during, "the CPU scored the batch the device failed")
+
+	o.dev.launchFault = nil
+	after := make([]float64, len(cpu))
+	require.NoError(t, fb.Score(ctx, m, b, after))
+	require.Equal(t, 1, counted, "the device runs again after the error")
+	require.Equal(t, before, after)
+	for i := range cpu {
+		require.LessOrEqual(t, math.Abs(after[i]-cpu[i]), 1e-6*math.Abs(cpu[i]), "row %d", i)
+	}
+}
