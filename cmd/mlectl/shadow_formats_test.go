@@ -87,9 +87,9 @@ func TestShadowScoreCorruptModels(t *testing.T) {
 		{"lightgbm", "", "lightgbm model"},
 		{"lightgbm-json", "", "lightgbm-json model"},
 		{"", "tree\nversion=v3\n", "lightgbm model"}, // detected as model.txt
-		{"", "binf", "xgboost binary: byte"},  // detected as binf
-		{"", "{L", "xgboost ubjson: byte"},    // detected as UBJSON
-		{"", "{\"learner\":", "xgboost json"}, // detected as JSON
+		{"", "binf", "xgboost binary: byte"},         // detected as binf
+		{"", "{L", "xgboost ubjson: byte"},           // detected as UBJSON
+		{"", "{\"learner\":", "xgboost json"},        // detected as JSON
 	} {
 		i := len(cases)
 		data := append([]byte(f.prefix), random...)

@@ -489,7 +489,7 @@ func (c *CUDA) margins(ctx context.Context, m *model.XGBoostJSON, b engine.Batch
 			return err
 		}
 	}
-	// The older chunk first: slot n%2 holds the last one.
+	// The older chunk first: slot n%2 holds chunk n-2, slot (n+1)%2 the last.
 	for _, s := range []*cudaSlot{&f.slots[n%2], &f.slots[(n+1)%2]} {
 		if s.pending {
 			if err := c.complete(f, s, done); err != nil {
