@@ -39,7 +39,10 @@ func TestShadowScoreModelFormats(t *testing.T) {
 }
 
 // TestShadowScoreCorruptModels: truncated files and random bytes in every
-// model format exit 2 with a message naming the format, never a crash.
+// model format (XGBoost JSON, UBJSON, binf and pre-1.0 binary, LightGBM
+// model.txt and JSON dump) exit 2 with a message naming the format, never a
+// crash. e2e's TestShadowScoreHostileModelsUnderMemoryLimit runs the built
+// binary on the same kinds of file under ulimit -v.
 func TestShadowScoreCorruptModels(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {
@@ -56,14 +59,25 @@ func TestShadowScoreCorruptModels(t *testing.T) {
 	}
 	var cases []tc
 	for _, f := range []struct{ file, format, wantErr string }{
-		{"model.json", "", "xgboost json: byte"},
-		{"model.ubj", "", "xgboost ubjson: byte"},
-		{"model.bin", "", "xgboost binary: byte"},
+		{formatsFixture("regression", "model.json"), "", "xgboost json: byte"},
+		{formatsFixture("regression", "model.ubj"), "", "xgboost ubjson: byte"},
+		{formatsFixture("regression", "model.bin"), "", "xgboost binary: byte"},
+		{shadowFixture("xgboost_agaricus", "xgagaricus.model"), "", "xgboost binary: byte"}, // pre-1.0, no header
+		{shadowFixture("lightgbm_breast_cancer_dart", "lg_dart_breast_cancer.model"), "", "lightgbm model"},
+		{lightGBMJSONDump(t, dir), "lightgbm-json", "lightgbm-json model"},
 	} {
-		data, err := os.ReadFile(formatsFixture("regression", f.file))
+		data, err := os.ReadFile(f.file)
 		require.NoError(t, err)
-		for _, cut := range []int{len(data) / 2, len(data) - 1, 200, 9} {
-			cases = append(cases, tc{f.file + " truncated", write(f.file+"-cut", data[:cut]), f.format, f.wantErr})
+		name := filepath.Base(f.file)
+		cuts := []int{len(data) / 2, len(data) - 1, 200, 9}
+		if end := bytes.Index(data, []byte("end of trees")); end > 0 {
+			// model.txt: what follows the trees (feature importances,
+			// parameters) is not read; cut right before the end line, where
+			// every tree read is whole.
+			cuts[1] = end
+		}
+		for _, cut := range cuts {
+			cases = append(cases, tc{fmt.Sprintf("%s truncated to %d bytes", name, cut), write(fmt.Sprintf("%s-cut-%d", name, cut), data[:cut]), f.format, f.wantErr})
 		}
 	}
 	for _, f := range []struct{ format, prefix, wantErr string }{
@@ -71,9 +85,11 @@ func TestShadowScoreCorruptModels(t *testing.T) {
 		{"xgboost-ubj", "", "xgboost ubjson: byte"},
 		{"xgboost", "", "xgboost binary: byte"},
 		{"lightgbm", "", "lightgbm model"},
-		{"", "binf", "xgboost binary: byte"},  // detected as binf
-		{"", "{L", "xgboost ubjson: byte"},    // detected as UBJSON
-		{"", "{\"learner\":", "xgboost json"}, // detected as JSON
+		{"lightgbm-json", "", "lightgbm-json model"},
+		{"", "tree\nversion=v3\n", "lightgbm model"}, // detected as model.txt
+		{"", "binf", "xgboost binary: byte"},         // detected as binf
+		{"", "{L", "xgboost ubjson: byte"},           // detected as UBJSON
+		{"", "{\"learner\":", "xgboost json"},        // detected as JSON
 	} {
 		i := len(cases)
 		data := append([]byte(f.prefix), random...)
@@ -81,7 +97,8 @@ func TestShadowScoreCorruptModels(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			args := []string{"shadow", "score", "--model", c.model, "--input", input}
+			// --raw: a LightGBM JSON dump is read only for raw margins.
+			args := []string{"shadow", "score", "--model", c.model, "--input", input, "--raw"}
 			if c.format != "" {
 				args = append(args, "--format", c.format)
 			}
@@ -92,4 +109,19 @@ func TestShadowScoreCorruptModels(t *testing.T) {
 			require.Empty(t, stdout.String())
 		})
 	}
+}
+
+// lightGBMJSONDump writes a LightGBM JSON dump (dump_model) of a depth-one
+// tree into dir and returns its path.
+func lightGBMJSONDump(t *testing.T, dir string) string {
+	t.Helper()
+	dump := `{"name":"tree","version":"v2","num_class":1,"num_tree_per_iteration":1,"label_index":0,"max_feature_idx":1,` +
+		`"objective":"regression","average_output":false,"feature_names":["a","b"],` +
+		`"tree_info":[{"tree_index":0,"num_leaves":2,"num_cat":0,"shrinkage":1,"tree_structure":` +
+		`{"split_index":0,"split_feature":1,"split_gain":1,"threshold":0.5,"decision_type":"<=","default_left":true,` +
+		`"missing_type":"None","internal_value":0,"internal_count":10,` +
+		`"left_child":{"leaf_index":0,"leaf_value":1.5,"leaf_count":4},"right_child":{"leaf_index":1,"leaf_value":-2.5,"leaf_count":6}}}]}`
+	p := filepath.Join(dir, "lightgbm-dump.json")
+	require.NoError(t, os.WriteFile(p, []byte(dump), 0o644))
+	return p
 }

@@ -119,6 +119,36 @@ func TestShadowReportAndReplayCLI(t *testing.T) {
 			}
 		})
 	}
+	// --backend on replay: the report and stderr name the backend and
+	// device that scored the candidate; opencl (POCL here) scores as the CPU.
+	t.Run("replay --backend", func(t *testing.T) {
+		replay := func(backend string) (int, shadow.Report, string) {
+			code, out, errs := predlogCLI("shadow", "replay", "bike", "--model", model, "--collector", url, "--from", "-2h", "-o", "json", "--batch", "64", "--backend", backend)
+			var rep shadow.Report
+			if code == 0 {
+				require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+			}
+			return code, rep, errs
+		}
+		code, cpu, errs := replay("cpu")
+		require.Equal(t, 0, code, errs)
+		assert.Equal(t, "cpu", cpu.Backend)
+		assert.Contains(t, errs, "mlectl: backend cpu")
+		code, _, errs = replay("gpu")
+		assert.Equal(t, 2, code)
+		assert.Contains(t, errs, `--backend: unknown backend "gpu"`)
+		code, ocl, errs := replay("opencl")
+		if code == 2 && strings.Contains(errs, "no OpenCL platform") {
+			t.Skipf("no OpenCL platform here: %s", errs)
+		}
+		require.Equal(t, 0, code, errs)
+		assert.True(t, strings.HasPrefix(ocl.Backend, "opencl on "), ocl.Backend)
+		assert.Contains(t, errs, "mlectl: backend opencl on ")
+		assert.Equal(t, cpu.Pairs, ocl.Pairs)
+		assert.InDelta(t, float64(cpu.MeanAbsDiff), float64(ocl.MeanAbsDiff), 1e-6)
+		assert.Equal(t, cpu.Agreement, ocl.Agreement)
+	})
+
 	code, out, errs := predlogCLI("shadow", "report", "bike", "--collector", url)
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "production v1 vs candidate v2")

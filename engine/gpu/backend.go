@@ -19,17 +19,27 @@ type Options struct {
 	// BatchRows is how many rows go to the device per kernel launch;
 	// <= 0 means 65536.
 	BatchRows int
+	// Queues is how many in-order command queues a batch's chunks
+	// alternate over: 2 (the default, <= 0) pipelines them on the device
+	// (chunk n+1's copy in runs while chunk n's kernel does); 1 puts every
+	// copy and kernel on one queue, where the device runs them one after
+	// another (the benchmark's baseline). The host side is double-buffered
+	// either way.
+	Queues int
 }
 
 // OpenCL scores XGBoost models on an OpenCL device. It implements
 // engine.Backend: the first Score of a model uploads its forest once; every
-// batch of rows is then one host→device copy, one kernel launch and one
+// chunk of a batch is then one host→device copy, one kernel launch and one
 // device→host copy of the margins, whose output link runs on the host.
-// Safe for concurrent use (calls are serialised on the device's queue).
+// Consecutive chunks go to alternate queues (Options.Queues), so the copy
+// of chunk n+1 overlaps the kernel of chunk n.
+// Safe for concurrent use (calls are serialised).
 type OpenCL struct {
 	mu        sync.Mutex
 	dev       *device
 	batchRows int
+	queues    int
 	models    map[*model.XGBoostJSON]*deviceForest
 }
 
@@ -45,8 +55,15 @@ func OpenOpenCL(opts Options) (*OpenCL, error) {
 	if rows <= 0 {
 		rows = 65536
 	}
-	return &OpenCL{dev: d, batchRows: rows, models: make(map[*model.XGBoostJSON]*deviceForest)}, nil
+	queues := opts.Queues
+	if queues <= 0 || queues > 2 {
+		queues = 2
+	}
+	return &OpenCL{dev: d, batchRows: rows, queues: queues, models: make(map[*model.XGBoostJSON]*deviceForest)}, nil
 }
+
+// Pipelined reports whether chunks alternate between two queues.
+func (o *OpenCL) Pipelined() bool { return o.queues == 2 }
 
 // Device names the platform and device, e.g. "Portable Computing Language:
 // cpu-haswell-...".
@@ -87,8 +104,9 @@ type deviceForest struct {
 	catOff, catLen, catWords            clHandle
 	ntrees, ngroups, cols               int
 	maxCategory, baseMargin             float32
-	// Two batch slots: while the device works on one chunk, the host
-	// narrows the next into the other and finishes the previous one.
+	// Two batch slots, each on its own queue when pipelined: while the
+	// device works on one chunk, the other's copy in runs, and the host
+	// narrows the next chunk and finishes the previous one.
 	slots [2]slot
 	seq   int
 }
@@ -96,6 +114,7 @@ type deviceForest struct {
 // slot is one chunk's device buffers and pinned host buffers (the device
 // reads and writes them asynchronously).
 type slot struct {
+	queue       clHandle // the in-order queue its copies and kernel go to
 	x, margins  clHandle
 	capRows     int
 	hostX       []float32
@@ -128,6 +147,7 @@ func (f *deviceForest) release() {
 func (f *deviceForest) drain() {
 	a := f.dev.api
 	a.Finish(f.dev.queue)
+	a.Finish(f.dev.queue2)
 	for i := range f.slots {
 		s := &f.slots[i]
 		if s.pending {
@@ -145,6 +165,10 @@ func (o *OpenCL) upload(m *model.XGBoostJSON) (*deviceForest, error) {
 	l := layoutForest(m)
 	f := &deviceForest{dev: o.dev, m: m, ntrees: l.ntrees, ngroups: l.ngroups, cols: l.cols,
 		maxCategory: l.maxCategory, baseMargin: l.baseMargin}
+	f.slots[0].queue, f.slots[1].queue = o.dev.queue, o.dev.queue
+	if o.queues == 2 {
+		f.slots[1].queue = o.dev.queue2
+	}
 	var err error
 	ro := func(data unsafe.Pointer, size int) clHandle {
 		if err != nil {
@@ -242,7 +266,10 @@ func (f *deviceForest) score(ctx context.Context, b engine.Batch, out []float64,
 }
 
 // submit narrows one chunk into a free slot and queues its copy in, kernel
-// and copy out without waiting.
+// and copy out on the slot's queue without waiting. The slot's commands
+// are ordered by its in-order queue; the two slots share nothing on the
+// device but the forest, which is only read, so they need no events
+// between them.
 func (f *deviceForest) submit(s *slot, b engine.Batch, lo int, out []float64) error {
 	a, d := f.dev.api, f.dev
 	rows := b.Rows
@@ -253,7 +280,7 @@ func (f *deviceForest) submit(s *slot, b engine.Batch, lo int, out []float64) er
 	for i, v := range b.Values {
 		xs[i] = float32(v)
 	}
-	if code := a.EnqueueWriteBuffer(d.queue, s.x, clFalse, 0, uintptr(4*len(xs)), unsafe.Pointer(&xs[0]), 0, 0, nil); code != clSuccess {
+	if code := a.EnqueueWriteBuffer(s.queue, s.x, clFalse, 0, uintptr(4*len(xs)), unsafe.Pointer(&xs[0]), 0, 0, nil); code != clSuccess {
 		return clError("clEnqueueWriteBuffer", code)
 	}
 	// Kernel arguments are captured when the kernel is enqueued.
@@ -277,12 +304,22 @@ func (f *deviceForest) submit(s *slot, b engine.Batch, lo int, out []float64) er
 	const local = 64
 	global := uintptr((rows + local - 1) / local * local)
 	localSize := uintptr(local)
-	if code := a.EnqueueNDRangeKernel(d.queue, d.kernel, 1, 0, unsafe.Pointer(&global), unsafe.Pointer(&localSize), 0, 0, 0); code != clSuccess {
+	code := a.EnqueueNDRangeKernel(s.queue, d.kernel, 1, 0, unsafe.Pointer(&global), unsafe.Pointer(&localSize), 0, 0, 0)
+	if d.launchFault != nil && code == clSuccess {
+		code = d.launchFault()
+	}
+	if code != clSuccess {
 		return clError("clEnqueueNDRangeKernel", code)
 	}
 	ms := s.hostMargins[:rows*f.ngroups]
-	if code := a.EnqueueReadBuffer(d.queue, s.margins, clFalse, 0, uintptr(4*len(ms)), unsafe.Pointer(&ms[0]), 0, 0, unsafe.Pointer(&s.event)); code != clSuccess {
+	if code := a.EnqueueReadBuffer(s.queue, s.margins, clFalse, 0, uintptr(4*len(ms)), unsafe.Pointer(&ms[0]), 0, 0, unsafe.Pointer(&s.event)); code != clSuccess {
 		return clError("clEnqueueReadBuffer", code)
+	}
+	// Hand the chunk to the device now: some drivers (NVIDIA's) hold
+	// queued commands until a flush, and the host next waits on the other
+	// queue, which would leave this one idle instead of overlapping.
+	if code := a.Flush(s.queue); code != clSuccess {
+		return clError("clFlush", code)
 	}
 	s.pending, s.seq, s.rows, s.lo, s.out = true, f.seq, rows, lo, out
 	f.seq++

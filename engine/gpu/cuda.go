@@ -46,7 +46,7 @@ const (
 	cuDeviceAttrComputeMajor = 75
 	cuDeviceAttrComputeMinor = 76
 	cudaThreadsPerBlock      = 128
-	cudaDefaultBatchRows     = 1 << 20
+	cudaDefaultBatchRows     = 1 << 17 // 1,024 blocks of 128 threads fill a GPU; smaller than a batch so that chunks pipeline
 )
 
 type cuAPI struct {
@@ -66,6 +66,13 @@ type cuAPI struct {
 	MemFree            func(p cuPtr) cuResult
 	MemcpyHtoD         func(dst cuPtr, src unsafe.Pointer, size uintptr) cuResult
 	MemcpyDtoH         func(dst unsafe.Pointer, src cuPtr, size uintptr) cuResult
+	MemAllocHost       func(p *unsafe.Pointer, size uintptr) cuResult
+	MemFreeHost        func(p unsafe.Pointer) cuResult
+	MemcpyHtoDAsync    func(dst cuPtr, src unsafe.Pointer, size uintptr, stream cuHandle) cuResult
+	MemcpyDtoHAsync    func(dst unsafe.Pointer, src cuPtr, size uintptr, stream cuHandle) cuResult
+	StreamCreate       func(stream *cuHandle, flags uint32) cuResult
+	StreamDestroy      func(stream cuHandle) cuResult
+	StreamSynchronize  func(stream cuHandle) cuResult
 	LaunchKernel       func(fn cuHandle, gx, gy, gz, bx, by, bz, shared uint32, stream cuHandle, params, extra unsafe.Pointer) cuResult
 	GetErrorName       func(code cuResult, name **byte) cuResult
 }
@@ -112,6 +119,13 @@ func bindCUDA(lib string) (*cuAPI, error) {
 		{&a.MemFree, "cuMemFree_v2"},
 		{&a.MemcpyHtoD, "cuMemcpyHtoD_v2"},
 		{&a.MemcpyDtoH, "cuMemcpyDtoH_v2"},
+		{&a.MemAllocHost, "cuMemAllocHost_v2"},
+		{&a.MemFreeHost, "cuMemFreeHost"},
+		{&a.MemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2"},
+		{&a.MemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2"},
+		{&a.StreamCreate, "cuStreamCreate"},
+		{&a.StreamDestroy, "cuStreamDestroy_v2"},
+		{&a.StreamSynchronize, "cuStreamSynchronize"},
 		{&a.LaunchKernel, "cuLaunchKernel"},
 		{&a.GetErrorName, "cuGetErrorName"},
 	} {
@@ -157,10 +171,11 @@ func goString(p *byte) string {
 
 // CUDA scores XGBoost models on an NVIDIA GPU through the CUDA driver API
 // (bound with purego, no cgo): the forest is uploaded once per model, and
-// each chunk of a batch is one host→device copy, one kernel launch (one
-// thread per row) and one device→host copy of the margins, whose output
-// link runs on the host. Unlike the OpenCL backend it does not pipeline
-// chunks (the copies are synchronous). Safe for concurrent use (calls are
+// each chunk of a batch is one asynchronous host→device copy, one kernel
+// launch (one thread per row) and one asynchronous device→host copy of the
+// margins, whose output link runs on the host. Consecutive chunks go to two
+// streams, so the copy of chunk n+1 overlaps the kernel of chunk n (as the
+// OpenCL backend's two queues do). Safe for concurrent use (calls are
 // serialised). UNTESTED on a GPU: no GPU was lent to the work that wrote it.
 type CUDA struct {
 	mu        sync.Mutex
@@ -170,7 +185,11 @@ type CUDA struct {
 	fn        cuHandle
 	name      string
 	batchRows int
-	models    map[*model.XGBoostJSON]*cudaForest
+	// streams: chunk n runs on streams[n%nstreams]; nstreams is 2
+	// (pipelined) or 1 (the benchmark's one-stream baseline).
+	streams  [2]cuHandle
+	nstreams int
+	models   map[*model.XGBoostJSON]*cudaForest
 }
 
 // OpenCUDA opens the first CUDA device and JIT-compiles the kernel for it.
@@ -219,6 +238,13 @@ func openCUDA(a *cuAPI, batchRows int) (*CUDA, error) {
 		a.CtxDestroy(c.ctx)
 		return nil, err
 	}
+	for i := range c.streams {
+		if err := a.check("cuStreamCreate", a.StreamCreate(&c.streams[i], 0)); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+	}
+	c.nstreams = len(c.streams)
 	return c, nil
 }
 
@@ -248,28 +274,57 @@ func (c *CUDA) loadKernel() error {
 // Device names the GPU, e.g. "NVIDIA H100 80GB HBM3 (sm_90)".
 func (c *CUDA) Device() string { return c.name }
 
-// cudaForest is one model's forest in device memory and its batch buffers.
+// cudaForest is one model's forest in device memory and its two chunk
+// slots.
 type cudaForest struct {
 	m                                   *model.XGBoostJSON
 	left, feature, value, roots, groups cuPtr
 	catOff, catLen, catWords            cuPtr
 	ntrees, ngroups, cols               int
 	maxCategory, baseMargin             float32
-	x, margins                          cuPtr
-	capRows                             int
-	hostX, hostMargins                  []float32
+	slots                               [2]cudaSlot
 	// checked: the first batch was compared with the CPU evaluator;
 	// mismatch: it disagreed, and the device is not used for this model.
 	checked  bool
 	mismatch error
 }
 
+// cudaSlot is one chunk's device buffers and page-locked host buffers
+// (cuMemAllocHost: an asynchronous copy from pageable Go memory would be
+// staged by the driver and not overlap), and the chunk in flight in it.
+type cudaSlot struct {
+	x, margins         cuPtr
+	hostX, hostMargins []float32 // views of page-locked C memory
+	capRows            int
+	pending            bool
+	stream             cuHandle // the stream its chunk was queued on
+	lo, rows           int
+}
+
 func (c *CUDA) free(f *cudaForest) {
-	for _, p := range []cuPtr{f.left, f.feature, f.value, f.roots, f.groups, f.catOff, f.catLen, f.catWords, f.x, f.margins} {
+	for _, p := range []cuPtr{f.left, f.feature, f.value, f.roots, f.groups, f.catOff, f.catLen, f.catWords} {
 		if p != 0 {
 			c.api.MemFree(p)
 		}
 	}
+	for i := range f.slots {
+		c.freeSlot(&f.slots[i])
+	}
+}
+
+func (c *CUDA) freeSlot(s *cudaSlot) {
+	a := c.api
+	for _, p := range []cuPtr{s.x, s.margins} {
+		if p != 0 {
+			a.MemFree(p)
+		}
+	}
+	for _, h := range [][]float32{s.hostX, s.hostMargins} {
+		if len(h) != 0 {
+			a.MemFreeHost(unsafe.Pointer(unsafe.SliceData(h)))
+		}
+	}
+	*s = cudaSlot{}
 }
 
 // upload copies m's forest to the device once (under c.mu, context current).
@@ -309,27 +364,40 @@ func (c *CUDA) upload(m *model.XGBoostJSON) (*cudaForest, error) {
 	return f, nil
 }
 
-// chunk scores rows of b (already narrowed into f.hostX) and leaves the
-// margins in f.hostMargins.
-func (c *CUDA) chunk(f *cudaForest, rows int) error {
-	a := c.api
-	if rows > f.capRows {
-		for _, p := range []*cuPtr{&f.x, &f.margins} {
-			if *p != 0 {
-				a.MemFree(*p)
-				*p = 0
-			}
-		}
-		f.capRows = 0
-		if err := a.check("cuMemAlloc", a.MemAlloc(&f.x, uintptr(4*rows*f.cols))); err != nil {
-			return err
-		}
-		if err := a.check("cuMemAlloc", a.MemAlloc(&f.margins, uintptr(4*rows*f.ngroups))); err != nil {
-			return err
-		}
-		f.capRows = rows
+// ensure sizes a slot's device and page-locked host buffers for rows rows.
+func (c *CUDA) ensure(f *cudaForest, s *cudaSlot, rows int) error {
+	if rows <= s.capRows {
+		return nil
 	}
-	if err := a.check("cuMemcpyHtoD", a.MemcpyHtoD(f.x, unsafe.Pointer(&f.hostX[0]), uintptr(4*rows*f.cols))); err != nil {
+	c.freeSlot(s)
+	a := c.api
+	if err := a.check("cuMemAlloc", a.MemAlloc(&s.x, uintptr(4*rows*f.cols))); err != nil {
+		return err
+	}
+	if err := a.check("cuMemAlloc", a.MemAlloc(&s.margins, uintptr(4*rows*f.ngroups))); err != nil {
+		return err
+	}
+	for _, h := range []struct {
+		view *[]float32
+		n    int
+	}{{&s.hostX, rows * f.cols}, {&s.hostMargins, rows * f.ngroups}} {
+		var p unsafe.Pointer
+		if err := a.check("cuMemAllocHost", a.MemAllocHost(&p, uintptr(4*h.n))); err != nil {
+			return err
+		}
+		*h.view = unsafe.Slice((*float32)(p), h.n)
+	}
+	s.capRows = rows
+	return nil
+}
+
+// submit queues one chunk (already narrowed into s.hostX) on stream: the
+// asynchronous copy in, the kernel and the asynchronous copy of the
+// margins out, without waiting. A stream runs its commands in order; the
+// other slot's chunk, on the other stream, overlaps them.
+func (c *CUDA) submit(f *cudaForest, s *cudaSlot, stream cuHandle, lo, rows int) error {
+	a := c.api
+	if err := a.check("cuMemcpyHtoDAsync", a.MemcpyHtoDAsync(s.x, unsafe.Pointer(&s.hostX[0]), uintptr(4*rows*f.cols), stream)); err != nil {
 		return err
 	}
 	args := struct {
@@ -340,8 +408,8 @@ func (c *CUDA) chunk(f *cudaForest, rows int) error {
 		catOff, catLen, catWords            cuPtr
 		maxCategory, baseMargin             float32
 		margins                             cuPtr
-	}{f.x, int32(rows), int32(f.cols), f.left, f.feature, f.value, f.roots, f.groups, int32(f.ntrees), int32(f.ngroups),
-		f.catOff, f.catLen, f.catWords, f.maxCategory, f.baseMargin, f.margins}
+	}{s.x, int32(rows), int32(f.cols), f.left, f.feature, f.value, f.roots, f.groups, int32(f.ntrees), int32(f.ngroups),
+		f.catOff, f.catLen, f.catWords, f.maxCategory, f.baseMargin, s.margins}
 	params := [ptxParams]unsafe.Pointer{
 		unsafe.Pointer(&args.x), unsafe.Pointer(&args.rows), unsafe.Pointer(&args.cols),
 		unsafe.Pointer(&args.left), unsafe.Pointer(&args.feature), unsafe.Pointer(&args.value),
@@ -349,50 +417,85 @@ func (c *CUDA) chunk(f *cudaForest, rows int) error {
 		unsafe.Pointer(&args.catOff), unsafe.Pointer(&args.catLen), unsafe.Pointer(&args.catWords),
 		unsafe.Pointer(&args.maxCategory), unsafe.Pointer(&args.baseMargin), unsafe.Pointer(&args.margins),
 	}
+	// cuLaunchKernel copies the parameter values before it returns.
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	pin.Pin(&args)
 	pin.Pin(&params[0])
 	blocks := uint32((rows + cudaThreadsPerBlock - 1) / cudaThreadsPerBlock)
-	if err := a.check("cuLaunchKernel", a.LaunchKernel(c.fn, blocks, 1, 1, cudaThreadsPerBlock, 1, 1, 0, 0, unsafe.Pointer(&params[0]), nil)); err != nil {
+	if err := a.check("cuLaunchKernel", a.LaunchKernel(c.fn, blocks, 1, 1, cudaThreadsPerBlock, 1, 1, 0, stream, unsafe.Pointer(&params[0]), nil)); err != nil {
 		return err
 	}
-	if err := a.check("cuCtxSynchronize", a.CtxSynchronize()); err != nil {
+	if err := a.check("cuMemcpyDtoHAsync", a.MemcpyDtoHAsync(unsafe.Pointer(&s.hostMargins[0]), s.margins, uintptr(4*rows*f.ngroups), stream)); err != nil {
 		return err
 	}
-	return a.check("cuMemcpyDtoH", a.MemcpyDtoH(unsafe.Pointer(&f.hostMargins[0]), f.margins, uintptr(4*rows*f.ngroups)))
+	s.pending, s.stream, s.lo, s.rows = true, stream, lo, rows
+	return nil
 }
 
-// margins scores b in chunks, calling done with each chunk's raw margins.
-func (c *CUDA) margins(ctx context.Context, m *model.XGBoostJSON, b engine.Batch, done func(lo, rows int, ms []float32)) error {
+// complete waits for a slot's chunk and hands its margins to done.
+func (c *CUDA) complete(f *cudaForest, s *cudaSlot, done func(lo, rows int, ms []float32)) error {
+	s.pending = false
+	if err := c.api.check("cuStreamSynchronize", c.api.StreamSynchronize(s.stream)); err != nil {
+		return err
+	}
+	done(s.lo, s.rows, s.hostMargins[:s.rows*f.ngroups])
+	return nil
+}
+
+// margins scores b in chunks, calling done with each chunk's raw margins in
+// row order. Chunk n goes to slot n%2 and, when pipelined, stream n%2:
+// before reusing a slot the host waits for its previous chunk (n-2) only,
+// so chunk n's copy in runs while chunk n-1's kernel does.
+func (c *CUDA) margins(ctx context.Context, m *model.XGBoostJSON, b engine.Batch, done func(lo, rows int, ms []float32)) (err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if err := c.api.check("cuCtxSetCurrent", c.api.CtxSetCurrent(c.ctx)); err != nil {
+	a := c.api
+	if err := a.check("cuCtxSetCurrent", a.CtxSetCurrent(c.ctx)); err != nil {
 		return err
 	}
 	f, err := c.upload(m)
 	if err != nil {
 		return err
 	}
-	n := min(c.batchRows, b.Rows)
-	if len(f.hostX) < n*f.cols {
-		f.hostX = make([]float32, n*f.cols)
-		f.hostMargins = make([]float32, n*f.ngroups)
-	}
-	for lo := 0; lo < b.Rows; lo += c.batchRows {
+	defer func() {
+		if err != nil { // leave no chunk in flight in the slots' buffers
+			_ = a.CtxSynchronize()
+			f.slots[0].pending, f.slots[1].pending = false, false
+			err = fmt.Errorf("cuda on %s: %w", c.name, err)
+		}
+	}()
+	n := 0
+	for lo := 0; lo < b.Rows; lo, n = lo+c.batchRows, n+1 {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("scoring stopped after %d rows: %w", lo, err)
 		}
 		hi := min(lo+c.batchRows, b.Rows)
+		s := &f.slots[n%2]
+		if s.pending {
+			if err := c.complete(f, s, done); err != nil {
+				return err
+			}
+		}
+		if err := c.ensure(f, s, hi-lo); err != nil {
+			return err
+		}
 		for i, v := range b.Slice(lo, hi).Values {
-			f.hostX[i] = float32(v)
+			s.hostX[i] = float32(v)
 		}
-		if err := c.chunk(f, hi-lo); err != nil {
-			return fmt.Errorf("cuda on %s: %w", c.name, err)
+		if err := c.submit(f, s, c.streams[n%c.nstreams], lo, hi-lo); err != nil {
+			return err
 		}
-		done(lo, hi-lo, f.hostMargins[:(hi-lo)*f.ngroups])
+	}
+	// The older chunk first: slot n%2 holds chunk n-2, slot (n+1)%2 the last.
+	for _, s := range []*cudaSlot{&f.slots[n%2], &f.slots[(n+1)%2]} {
+		if s.pending {
+			if err := c.complete(f, s, done); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -400,8 +503,14 @@ func (c *CUDA) margins(ctx context.Context, m *model.XGBoostJSON, b engine.Batch
 // Margins returns the raw float32 group sums (rows × NumGroups), as
 // OpenCL.Margins does, for the parity tests.
 func (c *CUDA) Margins(m *model.XGBoostJSON, b engine.Batch) ([]float32, error) {
-	res := make([]float32, 0, b.Rows*max(m.NumOutputs(), 1))
-	err := c.margins(context.Background(), m, b, func(_, _ int, ms []float32) { res = append(res, ms...) })
+	var res []float32
+	err := c.margins(context.Background(), m, b, func(lo, rows int, ms []float32) {
+		groups := len(ms) / rows
+		if res == nil {
+			res = make([]float32, b.Rows*groups)
+		}
+		copy(res[lo*groups:], ms)
+	})
 	return res, err
 }
 
@@ -474,9 +583,15 @@ func (c *CUDA) Close() error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	c.api.CtxSetCurrent(c.ctx)
+	c.api.CtxSynchronize()
 	for m, f := range c.models {
 		c.free(f)
 		delete(c.models, m)
+	}
+	for _, st := range c.streams {
+		if st != 0 {
+			c.api.StreamDestroy(st)
+		}
 	}
 	c.api.ModuleUnload(c.module)
 	return c.api.check("cuCtxDestroy", c.api.CtxDestroy(c.ctx))

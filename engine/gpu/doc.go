@@ -12,8 +12,12 @@
 // work-item per row, trees in order, float32 sums exactly as XGBoost), and
 // its margins come back in one transfer; the objective's output link runs
 // on the host with the CPU evaluator's code. Two chunk slots are in flight
-// at once: the copies and kernels are queued without waiting, so the host
-// narrows chunk n+1 and finishes chunk n-1 while the device runs chunk n. Only XGBoost models (JSON, UBJSON, binary)
+// at once, each on its own in-order command queue (OpenCL) or stream
+// (CUDA, with page-locked host buffers and asynchronous copies): the copy
+// in of chunk n+1 overlaps the kernel of chunk n on a device that has a
+// copy engine, while the host finishes chunk n-1 and narrows chunk n+1
+// into the slot it freed. Options.Queues = 1 puts both slots on one queue, the
+// benchmark's baseline. Only XGBoost models (JSON, UBJSON, binary)
 // are laid out for the device; LightGBM models stay on the CPU backend.
 //
 // Select picks a backend for one model (auto: cuda, then an OpenCL GPU,
@@ -21,10 +25,8 @@
 // scores (the collector's engine.backend), opening each device once.
 //
 // The CUDA backend is UNTESTED on a GPU: no GPU was lent to the work that
-// wrote it. Its tests here check the loader's errors and the PTX's form;
-// scripts/gpu-check.sh runs TestCUDAParity and the benchmark on a GPU.
-//
-// Not done yet: a second command queue, so that on a GPU the copy of chunk
-// n+1 also overlaps the kernel of chunk n (one in-order queue serialises
-// them on the device); the CUDA backend's chunks are not pipelined at all.
+// wrote it (sessions 4-6). Its tests here check the loader's errors and the
+// PTX's form; scripts/gpu-check.sh runs TestCUDAParity and the benchmark on
+// a GPU, and the backend compares each model's first batch with the CPU
+// evaluator and scores the model on the CPU if they disagree.
 package gpu

@@ -62,6 +62,7 @@ type clAPI struct {
 	ReleaseEvent            func(ev clHandle) clInt
 	EnqueueNDRangeKernel    func(q, k clHandle, dims uint32, offset uintptr, global, local unsafe.Pointer, nEvents uint32, events, event uintptr) clInt
 	Finish                  func(q clHandle) clInt
+	Flush                   func(q clHandle) clInt
 	ReleaseMemObject        func(h clHandle) clInt
 	ReleaseKernel           func(h clHandle) clInt
 	ReleaseProgram          func(h clHandle) clInt
@@ -104,6 +105,7 @@ func loadAPI() (*clAPI, error) {
 			{&a.EnqueueReadBuffer, "clEnqueueReadBuffer"},
 			{&a.EnqueueNDRangeKernel, "clEnqueueNDRangeKernel"},
 			{&a.Finish, "clFinish"},
+			{&a.Flush, "clFlush"},
 			{&a.WaitForEvents, "clWaitForEvents"},
 			{&a.ReleaseEvent, "clReleaseEvent"},
 			{&a.ReleaseMemObject, "clReleaseMemObject"},
@@ -162,7 +164,7 @@ func infoString(get func(size uintptr, value unsafe.Pointer, sizeRet *uintptr) c
 	return string(buf)
 }
 
-// device is one OpenCL device with its context, queue and built program.
+// device is one OpenCL device with its context, queues and built program.
 type device struct {
 	api      *clAPI
 	platform string
@@ -171,8 +173,16 @@ type device struct {
 	id       clHandle
 	ctx      clHandle
 	queue    clHandle
-	program  clHandle
-	kernel   clHandle
+	// queue2 is a second in-order queue on the same device: chunks
+	// alternate between queue and queue2, so that a device with a copy
+	// engine moves chunk n+1 in while chunk n's kernel runs (commands of
+	// one in-order queue never overlap).
+	queue2  clHandle
+	program clHandle
+	kernel  clHandle
+	// launchFault, set by tests only, replaces a kernel launch's status:
+	// a device error in the middle of a batch, with chunks in flight.
+	launchFault func() clInt
 }
 
 // pickDevice returns the first GPU device of any platform, or, when allowCPU
@@ -209,7 +219,7 @@ func pickDevice(a *clAPI, allowCPU bool) (platform, dev clHandle, isGPU bool, er
 	return 0, 0, false, ErrNoDevice
 }
 
-// openDevice creates a context and queue on the chosen device and builds
+// openDevice creates a context and two queues on the chosen device and builds
 // the kernel source for it.
 func openDevice(allowCPU bool) (*device, error) {
 	a, err := loadAPI()
@@ -232,10 +242,12 @@ func openDevice(allowCPU bool) (*device, error) {
 	if code != clSuccess {
 		return nil, clError("clCreateContext", code)
 	}
-	d.queue = a.CreateCommandQueue(d.ctx, id, 0, &code)
-	if code != clSuccess {
-		d.release()
-		return nil, clError("clCreateCommandQueue", code)
+	for _, q := range []*clHandle{&d.queue, &d.queue2} {
+		*q = a.CreateCommandQueue(d.ctx, id, 0, &code)
+		if code != clSuccess {
+			d.release()
+			return nil, clError("clCreateCommandQueue", code)
+		}
 	}
 	if err := d.build(kernelSource); err != nil {
 		d.release()
@@ -279,8 +291,10 @@ func (d *device) release() {
 	if d.program != 0 {
 		a.ReleaseProgram(d.program)
 	}
-	if d.queue != 0 {
-		a.ReleaseCommandQueue(d.queue)
+	for _, q := range []clHandle{d.queue, d.queue2} {
+		if q != 0 {
+			a.ReleaseCommandQueue(q)
+		}
 	}
 	if d.ctx != 0 {
 		a.ReleaseContext(d.ctx)

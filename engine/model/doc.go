@@ -1,8 +1,12 @@
 // Package model owns turning model files into engine.Model values: the
 // XGBoost loaders and tree evaluator (written here, with XGBoost's float32
 // semantics) for the JSON, UBJSON and binary ("binf" and pre-1.0) formats,
-// an adapter around github.com/dmitryikh/leaves for LightGBM text and JSON
-// models, and format detection by content.
+// a LightGBM evaluator over the Trees that LoadLightGBMTrees reads from
+// model.txt (LightGBM's float64 decisions and output links; one reader of
+// the file for scoring and explaining), an adapter around
+// github.com/dmitryikh/leaves for LightGBM JSON dumps (raw margins only; a
+// dump is a different document and records no node counts), and format
+// detection by content.
 //
 // The three XGBoost formats decode into one xgbSpec (UBJSON by transcoding
 // to JSON text), which newXGBoost validates and flattens. The binary and
@@ -13,7 +17,8 @@
 // (XGBoost sum_hessian, or the binary format's sum_hess statistic; LightGBM
 // internal_count and leaf_count, read by LoadLightGBMTrees), the structure
 // engine/explain runs TreeSHAP on, so that no other package parses model
-// files.
+// files; a loaded model's Trees method gives the same value without a
+// second read.
 //
 // The XGBoost evaluator scores blocks of 64 rows tree by tree. Blocks whose
 // values are all finite take a fixed-depth, branch-free walk over a

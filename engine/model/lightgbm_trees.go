@@ -3,7 +3,6 @@ package model
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,9 +11,10 @@ import (
 // maxLightGBMLine bounds one line of model.txt (a tree's longest list).
 const maxLightGBMLine = 1 << 28
 
-// LoadLightGBMTrees reads a LightGBM text model (model.txt, v2/v3) into
+// LoadLightGBMTrees reads a LightGBM text model (model.txt, v2 to v4) into
 // Trees with its internal_count and leaf_count covers. Split semantics
-// follow github.com/dmitryikh/leaves, which Load scores these files with.
+// are LightGBM's (as github.com/dmitryikh/leaves has them); Load scores
+// these files from the same Trees (LoadLightGBM).
 // Every list is checked against the count the tree declares, so what it
 // allocates is bounded by the file's size.
 func LoadLightGBMTrees(data []byte) (*Trees, error) {
@@ -22,6 +22,14 @@ func LoadLightGBMTrees(data []byte) (*Trees, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lightgbm model: %w", err)
 	}
+	t, _, err := lightGBMTrees(header, trees, true)
+	return t, err
+}
+
+// lightGBMTrees builds Trees from model.txt's header and tree blocks. With
+// needCovers a tree without internal_count and leaf_count is an error;
+// without, its covers are left 0 and covers reports false.
+func lightGBMTrees(header map[string]string, trees []map[string]string, needCovers bool) (out *Trees, covers bool, err error) {
 	ints := func(key string) (int, error) {
 		v, err := strconv.Atoi(header[key])
 		if err != nil {
@@ -31,26 +39,29 @@ func LoadLightGBMTrees(data []byte) (*Trees, error) {
 	}
 	numClass, err := ints("num_class")
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	perIter, err := ints("num_tree_per_iteration")
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	maxFeature, err := ints("max_feature_idx")
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if numClass < 1 || numClass > maxGroups || perIter != numClass {
-		return nil, fmt.Errorf("lightgbm model: num_class %d and num_tree_per_iteration %d must be equal and in 1..%d", numClass, perIter, maxGroups)
+		return nil, false, fmt.Errorf("lightgbm model: num_class %d and num_tree_per_iteration %d must be equal and in 1..%d", numClass, perIter, maxGroups)
 	}
 	if maxFeature < 0 || maxFeature >= maxNumFeature {
-		return nil, fmt.Errorf("lightgbm model: max_feature_idx %d is out of range", maxFeature)
+		return nil, false, fmt.Errorf("lightgbm model: max_feature_idx %d is out of range", maxFeature)
+	}
+	if sizes := strings.Fields(header["tree_sizes"]); len(sizes) != 0 && len(sizes) != len(trees) {
+		return nil, false, fmt.Errorf("lightgbm model: %d trees, but tree_sizes lists %d", len(trees), len(sizes))
 	}
 	if len(trees) == 0 || len(trees)%numClass != 0 {
-		return nil, fmt.Errorf("lightgbm model: %d trees for %d classes", len(trees), numClass)
+		return nil, false, fmt.Errorf("lightgbm model: %d trees for %d classes", len(trees), numClass)
 	}
-	out := &Trees{NumFeatures: maxFeature + 1, NumGroups: numClass, Trees: make([]Tree, len(trees))}
+	out = &Trees{NumFeatures: maxFeature + 1, NumGroups: numClass, Trees: make([]Tree, len(trees))}
 	if names := strings.Fields(header["feature_names"]); len(names) == out.NumFeatures {
 		out.Features = names
 	}
@@ -58,14 +69,19 @@ func LoadLightGBMTrees(data []byte) (*Trees, error) {
 	if _, ok := header["average_output"]; ok {
 		scale = 1 / float64(len(trees)/numClass) // random forest: trees are averaged
 	}
+	covers = true
 	for i, params := range trees {
-		nodes, err := out.lightGBMTree(params, scale)
+		if params["is_linear"] != "" && params["is_linear"] != "0" {
+			return nil, false, fmt.Errorf("lightgbm model: tree %d is a linear tree (linear_tree=true), which is not supported", i)
+		}
+		nodes, hasCovers, err := out.lightGBMTree(params, scale, needCovers)
+		covers = covers && hasCovers
 		if err != nil {
-			return nil, fmt.Errorf("lightgbm model: tree %d: %w", i, err)
+			return nil, false, fmt.Errorf("lightgbm model: tree %d: %w", i, err)
 		}
 		out.Trees[i] = Tree{Nodes: nodes, Group: i % numClass}
 	}
-	return out, nil
+	return out, covers, nil
 }
 
 // lightGBMBlocks splits model.txt into the header's key=value pairs and one
@@ -93,51 +109,61 @@ func lightGBMBlocks(data []byte) (header map[string]string, trees []map[string]s
 	if err := sc.Err(); err != nil {
 		return nil, nil, err
 	}
-	if len(trees) == 0 {
-		return nil, nil, errors.New("no trees")
-	}
-	return header, trees, nil
+	// LightGBM ends the trees with this line (v2 and later); without it
+	// the file was cut, maybe right between two trees.
+	return nil, nil, fmt.Errorf("no \"end of trees\" line after %d trees: the file is truncated", len(trees))
 }
 
-func (m *Trees) lightGBMTree(p map[string]string, scale float64) ([]TreeNode, error) {
+// lightGBMTree reads one tree block. Its node counts (the covers) are
+// required with needCovers; without, a tree lacking them has zero covers
+// and covers is false.
+func (m *Trees) lightGBMTree(p map[string]string, scale float64, needCovers bool) (nodes []TreeNode, covers bool, err error) {
 	numLeaves, err := strconv.Atoi(p["num_leaves"])
 	if err != nil || numLeaves < 1 {
-		return nil, fmt.Errorf("num_leaves %q is not a positive integer", p["num_leaves"])
+		return nil, false, fmt.Errorf("num_leaves %q is not a positive integer", p["num_leaves"])
 	}
 	leafValues, err := floatList(p, "leaf_value", numLeaves)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if numLeaves == 1 {
-		return []TreeNode{{Left: -1, Right: -1, CatSet: -1, Value: leafValues[0] * scale, Cover: 1}}, nil
+		return []TreeNode{{Left: -1, Right: -1, CatSet: -1, Value: leafValues[0] * scale, Cover: 1}}, true, nil
 	}
 	splits := numLeaves - 1
+	covers = true
 	leafCounts, err := floatList(p, "leaf_count", numLeaves)
-	if err != nil {
-		return nil, fmt.Errorf("%w; TreeSHAP needs the node counts", err)
+	if err == nil {
+		var internal []float64
+		if internal, err = floatList(p, "internal_count", splits); err == nil {
+			leafCounts = append(internal, leafCounts...) // splits first, as the nodes
+		}
 	}
-	internalCounts, err := floatList(p, "internal_count", splits)
 	if err != nil {
-		return nil, fmt.Errorf("%w; TreeSHAP needs the node counts", err)
+		if needCovers {
+			return nil, false, fmt.Errorf("%w; TreeSHAP needs the node counts", err)
+		}
+		covers, leafCounts = false, make([]float64, splits+numLeaves)
 	}
+	internalCounts := leafCounts[:splits]
+	leafCounts = leafCounts[splits:]
 	thresholds, err := floatList(p, "threshold", splits)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var lists [4][]float64
 	for k, key := range []string{"split_feature", "decision_type", "left_child", "right_child"} {
 		if lists[k], err = floatList(p, key, splits); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	features, decisions, lefts, rights := lists[0], lists[1], lists[2], lists[3]
 	var catBoundaries, catWords []float64
 	if p["num_cat"] != "" && p["num_cat"] != "0" {
 		if catBoundaries, err = floatList(p, "cat_boundaries", -1); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if catWords, err = floatList(p, "cat_threshold", -1); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	// Splits keep their indices; leaf j becomes node splits+j. Indices out
@@ -154,7 +180,7 @@ func (m *Trees) lightGBMTree(p map[string]string, scale float64) ([]TreeNode, er
 		}
 		return int32(c)
 	}
-	nodes := make([]TreeNode, splits+numLeaves)
+	nodes = make([]TreeNode, splits+numLeaves)
 	for i := 0; i < splits; i++ {
 		nd := &nodes[i]
 		nd.Cover = internalCounts[i]
@@ -170,7 +196,7 @@ func (m *Trees) lightGBMTree(p map[string]string, scale float64) ([]TreeNode, er
 		case 2:
 			nd.Missing = MissingNaN
 		default:
-			return nil, fmt.Errorf("node %d has unknown missing type in decision_type %d", i, dt)
+			return nil, false, fmt.Errorf("node %d has unknown missing type in decision_type %d", i, dt)
 		}
 		if dt&1 == 0 {
 			nd.Split, nd.Threshold = SplitLightGBM, thresholds[i]
@@ -181,11 +207,11 @@ func (m *Trees) lightGBMTree(p map[string]string, scale float64) ([]TreeNode, er
 		// that go left.
 		ci := thresholds[i]
 		if !(ci >= 0 && ci+1 < float64(len(catBoundaries))) {
-			return nil, fmt.Errorf("node %d: categorical split %g outside cat_boundaries", i, ci)
+			return nil, false, fmt.Errorf("node %d: categorical split %g outside cat_boundaries", i, ci)
 		}
 		lo, hi := catBoundaries[int(ci)], catBoundaries[int(ci)+1]
 		if !(lo >= 0 && hi >= lo && hi <= float64(len(catWords))) {
-			return nil, fmt.Errorf("node %d: categorical split %d outside cat_threshold", i, int(ci))
+			return nil, false, fmt.Errorf("node %d: categorical split %d outside cat_threshold", i, int(ci))
 		}
 		set := make([]uint64, (int(hi)-int(lo)+1)/2)
 		for k, w := range catWords[int(lo):int(hi)] {
@@ -197,7 +223,7 @@ func (m *Trees) lightGBMTree(p map[string]string, scale float64) ([]TreeNode, er
 	for j := 0; j < numLeaves; j++ {
 		nodes[splits+j] = TreeNode{Left: -1, Right: -1, CatSet: -1, Value: leafValues[j] * scale, Cover: leafCounts[j]}
 	}
-	return nodes, nil
+	return nodes, covers, nil
 }
 
 // floatList parses a space-separated list of n numbers (n < 0: any length).

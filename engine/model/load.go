@@ -1,7 +1,6 @@
 package model
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -135,8 +134,15 @@ func Load(data []byte, format Format, opts Options) (m engine.Model, err error) 
 	if x != nil {
 		return x, nil
 	}
-	// leaves' readers index into the file without bounds checks in places; a
-	// corrupt file must become an error, not a crash of the caller.
+	if format == FormatLightGBM {
+		l, err := LoadLightGBM(data, opts.Raw)
+		if err != nil {
+			return nil, err
+		}
+		return l, nil
+	}
+	// leaves (LightGBM JSON dumps only) indexes into the file without bounds
+	// checks in places; a corrupt file must become an error, not a crash.
 	defer func() {
 		if r := recover(); r != nil {
 			m, err = nil, fmt.Errorf("%s model is corrupt: %v", format, r)
@@ -144,8 +150,6 @@ func Load(data []byte, format Format, opts Options) (m engine.Model, err error) 
 	}()
 	var e *leaves.Ensemble
 	switch format {
-	case FormatLightGBM:
-		e, err = leaves.LGEnsembleFromReader(bufio.NewReader(bytes.NewReader(data)), true)
 	case FormatLightGBMJSON:
 		// leaves reads JSON dumps only without their output transformation.
 		if !opts.Raw {

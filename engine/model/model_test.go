@@ -154,12 +154,13 @@ func TestQuoteNonFinite(t *testing.T) {
 	}
 }
 
-func TestLeavesAdapter(t *testing.T) {
+func TestLightGBMModelShape(t *testing.T) {
 	m, err := Load(readFixture(t, "lightgbm_multiclass", "lgmulticlass.model"), FormatAuto, Options{})
 	require.NoError(t, err)
 	require.Equal(t, 28, m.NumFeatures())
 	require.Equal(t, 5, m.NumOutputs())
-	l := m.(*Leaves)
+	l := m.(*LightGBM)
+	require.Equal(t, "lightgbm.gbdt", l.Name())
 	require.Equal(t, 0.0, l.AbsentValue())
 	require.Equal(t, 10, l.NumTrees())
 
