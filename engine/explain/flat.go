@@ -74,3 +74,13 @@ func (f *Forest) Flat() *Flat {
 	}
 	return fl
 }
+
+// MaxDepth is the deepest tree's root-to-leaf edge count: how large a
+// device kernel's path buffer must be.
+func (f *Forest) MaxDepth() int {
+	d := 0
+	for _, t := range f.trees {
+		d = max(d, t.depth)
+	}
+	return d
+}
