@@ -25,7 +25,7 @@ import (
 // model (1,000 trees of depth 8, testdata/large_model.py) at 1k rows (10k
 // with ENGINE_BENCH_EXPLAIN_LARGE=1, 100k and 1M with
 // ENGINE_BENCH_EXPLAIN_LARGE=all: TreeSHAP on it runs at tens of rows per
-// second on two cores). ENGINE_BENCH_EXPLAIN_ROWS=10000,100000 replaces
+// second on two cores; =none leaves it out). ENGINE_BENCH_EXPLAIN_ROWS=10000,100000 replaces
 // the bike model's row counts. Rows are each model's 2,000 input rows
 // replicated. Under POCL the OpenCL device is this machine's CPU, so the
 // opencl rows measure the kernel, not a GPU; on a CUDA GPU a cuda row is
@@ -72,12 +72,16 @@ func BenchmarkExplainBackends(b *testing.B) {
 	largeRows := []int{1_000}
 	switch os.Getenv("ENGINE_BENCH_EXPLAIN_LARGE") {
 	case "":
+	case "none":
+		largeRows = nil
 	case "all":
 		largeRows = []int{10_000, 100_000, 1_000_000}
 	default:
 		largeRows = []int{10_000}
 	}
-	if dir := largeModel(b); dir != "" {
+	if len(largeRows) == 0 {
+		b.Log("the large model is left out (ENGINE_BENCH_EXPLAIN_LARGE=none)")
+	} else if dir := largeModel(b); dir != "" {
 		cases = append(cases, struct {
 			name, dir string
 			rows      []int

@@ -102,6 +102,28 @@ func TestOpenCLExplainParity(t *testing.T) {
 	e := NewOpenCLExplainer(o, ExplainOptions{BatchRows: 64}) // several chunks per case
 	defer e.Close()
 	t.Logf("OpenCL device: %s, %s", e.Device(), e.Precision())
+	checkExplainParity(t, "opencl", e)
+}
+
+// TestCUDAExplainParity is TestOpenCLExplainParity on a CUDA GPU (skipped
+// without one, as here: the CUDA kernel has not run in this project).
+func TestCUDAExplainParity(t *testing.T) {
+	c, err := OpenCUDA(0)
+	if err != nil {
+		t.Skipf("no CUDA device: %v", err)
+	}
+	defer c.Close()
+	e, err := NewCUDAExplainer(c)
+	require.NoError(t, err)
+	defer e.Close()
+	e.BatchRows = 64
+	t.Logf("CUDA device: %s", e.Device())
+	checkExplainParity(t, "cuda", e)
+}
+
+// checkExplainParity compares e with the CPU TreeSHAP and XGBoost's
+// pred_contribs on every model of shapModels.
+func checkExplainParity(t *testing.T, backend string, e Explainer) {
 	ctx := context.Background()
 	for _, tc := range shapModels {
 		t.Run(tc.model, func(t *testing.T) {
@@ -121,7 +143,7 @@ func TestOpenCLExplainParity(t *testing.T) {
 					equal++
 				}
 				if r > 1e-9 {
-					require.Failf(t, "device contribution differs from the CPU's", "row %d value %d: opencl %.17g, cpu %.17g", i/f.Width(), i%f.Width(), got[i], want[i])
+					require.Failf(t, "device contribution differs from the CPU's", "row %d value %d: %s %.17g, cpu %.17g", i/f.Width(), i%f.Width(), backend, got[i], want[i])
 				}
 			}
 			t.Logf("%d rows x %d values: worst relative difference %.3g, %d of %d bit-equal", b.Rows, f.Width(), worst, equal, len(want))
@@ -135,7 +157,7 @@ func TestOpenCLExplainParity(t *testing.T) {
 			for i := 0; i < n; i++ {
 				d := math.Abs(got[i] - oracle[i])
 				worstX = max(worstX, d/max(1e-5, 1e-4*math.Abs(oracle[i])))
-				require.Truef(t, d <= 1e-5 || d <= 1e-4*math.Abs(oracle[i]), "row %d value %d: opencl %.9g, XGBoost %.9g", i/f.Width(), i%f.Width(), got[i], oracle[i])
+				require.Truef(t, d <= 1e-5 || d <= 1e-4*math.Abs(oracle[i]), "row %d value %d: %s %.9g, XGBoost %.9g", i/f.Width(), i%f.Width(), backend, got[i], oracle[i])
 			}
 			t.Logf("against XGBoost 1.7.4 pred_contribs (%d values): worst difference %.2f of the tolerance", n, worstX)
 		})
