@@ -143,9 +143,9 @@ func TestShadowExplainBackendAuto(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.NoError(t, runShadow(context.Background(), []string{"explain", "--backend", "auto", "--model", explainFixture("adult_binary", "model.json"),
 		"--input", explainFixture("adult_binary", "input.csv")}, &stdout, &stderr), stderr.String())
-	if !strings.Contains(stderr.String(), "(auto: a CUDA GPU)") && !strings.Contains(stderr.String(), "(auto: no CUDA:") {
-		require.Contains(t, stderr.String(), "mlectl: backend cpu (auto: no CUDA:")
-		require.Contains(t, stderr.String(), "no OpenCL GPU")
+	if !strings.Contains(stderr.String(), "(auto: a CUDA GPU)") && !strings.Contains(stderr.String(), "(auto: no usable CUDA GPU:") {
+		require.Contains(t, stderr.String(), "mlectl: backend cpu (auto: no usable CUDA GPU:")
+		require.Contains(t, stderr.String(), "no usable OpenCL GPU")
 	}
 	require.Contains(t, stderr.String(), "detected format xgboost-json")
 	recs, err := csv.NewReader(&stdout).ReadAll()

@@ -156,6 +156,20 @@ func (e *CUDAExplainer) upload(f *explain.Forest) (*cudaShapForest, error) {
 	return sf, nil
 }
 
+// Prepare uploads f, so that a model the kernel cannot take is refused
+// before any row is.
+func (e *CUDAExplainer) Prepare(f *explain.Forest) error {
+	e.c.mu.Lock()
+	defer e.c.mu.Unlock()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := e.c.api.check("cuCtxSetCurrent", e.c.api.CtxSetCurrent(e.c.ctx)); err != nil {
+		return err
+	}
+	_, err := e.upload(f)
+	return err
+}
+
 // Explain writes f.Width() contributions per row of b into out.
 func (e *CUDAExplainer) Explain(ctx context.Context, f *explain.Forest, b engine.Batch, out []float64) error {
 	if err := explainArgs(f, b, out); err != nil {

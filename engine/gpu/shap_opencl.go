@@ -239,6 +239,16 @@ func (e *OpenCLExplainer) Explain(ctx context.Context, f *explain.Forest, b engi
 	return nil
 }
 
+// Prepare builds the kernel for f and uploads f, so that a model the
+// device cannot explain (too deep; LightGBM on a device without double) is
+// refused before any row is.
+func (e *OpenCLExplainer) Prepare(f *explain.Forest) error {
+	e.o.mu.Lock()
+	defer e.o.mu.Unlock()
+	_, err := e.upload(f)
+	return err
+}
+
 // explainArgs checks a batch and output buffer against the forest.
 func explainArgs(f *explain.Forest, b engine.Batch, out []float64) error {
 	if err := b.Validate(); err != nil {

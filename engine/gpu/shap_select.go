@@ -107,8 +107,9 @@ type ExplainSelectOptions struct {
 // SelectExplainer picks where f's contributions are computed, as Select
 // does for scoring: "cpu"; "cuda" (the first CUDA GPU) or "opencl" (an
 // OpenCL GPU, or with AllowCPU any device such as POCL), each failing with
-// the reason if there is no such device or f is deeper than the kernel's
-// bound; "auto" (or "") a CUDA GPU, else an OpenCL GPU, else the CPU,
+// the reason if there is no such device or it cannot take f (deeper than
+// the kernel's bound; LightGBM on a device without double): the model is
+// uploaded here; "auto" (or "") a CUDA GPU, else an OpenCL GPU, else the CPU,
 // saying why. Device selections explain a batch the device fails on with
 // the CPU and count it. Close the selection to release its device.
 func SelectExplainer(name string, f *explain.Forest, opts ExplainSelectOptions) (ExplainSelection, error) {
@@ -126,6 +127,11 @@ func SelectExplainer(name string, f *explain.Forest, opts ExplainSelectOptions) 
 			return ExplainSelection{}, err
 		}
 		e, err := NewCUDAExplainer(c)
+		if err == nil {
+			if err = e.Prepare(f); err != nil {
+				e.Close()
+			}
+		}
 		if err != nil {
 			c.Close()
 			return ExplainSelection{}, err
@@ -140,6 +146,11 @@ func SelectExplainer(name string, f *explain.Forest, opts ExplainSelectOptions) 
 			return ExplainSelection{}, err
 		}
 		e := NewOpenCLExplainer(o, ExplainOptions{})
+		if err := e.Prepare(f); err != nil {
+			e.Close()
+			o.Close()
+			return ExplainSelection{}, fmt.Errorf("opencl on %s: %w", o.Device(), err)
+		}
 		return ExplainSelection{Explainer: wrap(e, BackendOpenCL), Name: BackendOpenCL,
 			Reason: fmt.Sprintf("opencl on %s (%s)", o.Device(), e.Precision()),
 			close:  func() error { return errors.Join(e.Close(), o.Close()) }}, nil
@@ -174,9 +185,9 @@ func SelectExplainer(name string, f *explain.Forest, opts ExplainSelectOptions) 
 	}
 	s, err := openCL(false)
 	if err == nil {
-		s.Reason += fmt.Sprintf(" (auto: no CUDA: %v)", cudaErr)
+		s.Reason += fmt.Sprintf(" (auto: no usable CUDA GPU: %v)", cudaErr)
 		return s, nil
 	}
-	cpu.Reason = fmt.Sprintf("cpu (auto: no CUDA: %v; no OpenCL GPU: %v)", cudaErr, err)
+	cpu.Reason = fmt.Sprintf("cpu (auto: no usable CUDA GPU: %v; no usable OpenCL GPU: %v)", cudaErr, err)
 	return cpu, nil
 }

@@ -105,8 +105,8 @@ func TestSelectExplainer(t *testing.T) {
 		t.Logf("this machine has a GPU: auto chose %s", s.Reason)
 		return
 	}
-	require.Contains(t, s.Reason, "cpu (auto: no CUDA:")
-	require.Contains(t, s.Reason, "no OpenCL GPU")
+	require.Contains(t, s.Reason, "cpu (auto: no usable CUDA GPU:")
+	require.Contains(t, s.Reason, "no usable OpenCL GPU")
 }
 
 type failingExplainer struct{ calls int }
