@@ -15,23 +15,33 @@ import (
 	"github.com/mlectl/mlectl/engine/model"
 )
 
-const explainBackendFlagHelp = "backend for the contributions: cpu, or auto (cpu: TreeSHAP has no device kernel yet); opencl and cuda are refused"
+const explainBackendFlagHelp = "backend for the contributions: cpu, auto (a CUDA GPU, else an OpenCL GPU, else cpu), opencl (any OpenCL device, POCL included) or cuda (an NVIDIA GPU; its kernel is untested)"
 
-// explainBackend checks --backend for explain. TreeSHAP runs on the CPU
-// only: there is no OpenCL or CUDA kernel for it yet, so naming a device
-// is refused (exit 2) rather than silently explaining on the CPU, and
-// auto says why it picked the CPU.
-func explainBackend(name string) (reason string, err error) {
+// explainBatchRows is how many rows go to the explainer per call: a batch
+// a device fails on is explained again on the CPU, so a device error costs
+// one batch, not the run.
+const explainBatchRows = 1 << 16
+
+// explainer picks where the contributions are computed (gpu.SelectExplainer)
+// and says on stderr which backend and device and, for auto, why. done
+// reports the batches a device failed on (explained again on the CPU) and
+// releases the device.
+func explainer(name string, f *explain.Forest, threads int, stderr io.Writer) (e gpu.Explainer, done func(), err error) {
 	if err := gpu.ParseBackend(name); err != nil {
-		return "", usagef("--backend: %v", err)
+		return nil, nil, usagef("--backend: %v", err)
 	}
-	switch name {
-	case gpu.BackendCPU:
-		return "cpu", nil
-	case gpu.BackendOpenCL, gpu.BackendCUDA:
-		return "", usagef("--backend %s: TreeSHAP has no %s kernel yet, contributions are computed on the CPU only; use --backend cpu (or auto)", name, name)
+	sel, err := gpu.SelectExplainer(name, f, gpu.ExplainSelectOptions{AllowCPU: true, Workers: threads})
+	if err != nil {
+		return nil, nil, usagef("--backend %s: %v", name, err)
 	}
-	return "cpu (auto: TreeSHAP has no device kernel yet)", nil
+	fmt.Fprintf(stderr, "mlectl: backend %s\n", sel.Reason)
+	done = func() {
+		if fb, ok := sel.Explainer.(*gpu.ExplainFallback); ok && fb.Fallbacks() > 0 {
+			fmt.Fprintf(stderr, "mlectl: %d batches failed on the %s device and were explained on the CPU (last error: %v)\n", fb.Fallbacks(), fb.Name, fb.LastError())
+		}
+		_ = sel.Close()
+	}
+	return sel.Explainer, done, nil
 }
 
 const shadowExplainUsage = `usage: mlectl shadow explain --model FILE --input FILE [--output FILE] [flags]
@@ -70,11 +80,9 @@ func runShadowExplain(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	reason, err := explainBackend(*backendName)
-	if err != nil {
-		return err
+	if err := gpu.ParseBackend(*backendName); err != nil {
+		return usagef("--backend: %v", err)
 	}
-	fmt.Fprintf(stderr, "mlectl: backend %s\n", reason)
 	data, err := os.ReadFile(*modelPath)
 	if err != nil {
 		return usagef("reading model: %v", err)
@@ -92,11 +100,18 @@ func runShadowExplain(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	e, done, err := explainer(*backendName, forest, *threads, stderr)
+	if err != nil {
+		return err
+	}
+	defer done()
 	out := make([]float64, batch.Rows*forest.Width())
-	e := explain.NewExplainer(forest)
-	e.Workers = *threads
-	if err := e.Explain(ctx, batch, out); err != nil {
-		return fmt.Errorf("explaining %s: %w", *inputPath, err)
+	width := forest.Width()
+	for lo := 0; lo < batch.Rows; lo += explainBatchRows {
+		hi := min(lo+explainBatchRows, batch.Rows)
+		if err := e.Explain(ctx, forest, batch.Slice(lo, hi), out[lo*width:hi*width]); err != nil {
+			return fmt.Errorf("explaining %s: %w", *inputPath, err)
+		}
 	}
 	return writeContributions(*outputPath, stdout, contributionHeader(forest), out)
 }

@@ -25,4 +25,7 @@
 // one path buffer sized for the deepest tree and splits rows across workers
 // like the CPU scorer; Forest.ExplainRow does one row with a caller-held
 // Scratch (one per goroutine), for callers that explain records one by one.
+//
+// Forest.Flat lays a forest out as struct-of-arrays for engine/gpu's
+// device kernels, which follow treeShap operation for operation.
 package explain
