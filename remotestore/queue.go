@@ -54,6 +54,9 @@ type QueueOptions struct {
 	SegmentSize int
 	// Now is the clock of the pending-age metric (time.Now when nil).
 	Now func() time.Time
+
+	// sleep replaces the retry waits in tests (nil: a timer).
+	sleep func(ctx context.Context, d time.Duration) bool
 }
 
 // position is where the sender resumes: the next record of a segment.
@@ -669,7 +672,8 @@ func (q *Queue) sendRequest(ctx context.Context, body []byte, n int) error {
 	defer func() { q.sendDur.Observe(time.Since(start).Seconds()) }()
 	backoff := q.q.MinBackoff
 	for attempt := 0; ; attempt++ {
-		_, err := q.opts.Client.Store(ctx, body, attempt)
+		actx, ra := withRetryAfter(ctx)
+		_, err := q.opts.Client.Store(actx, body, attempt)
 		if err == nil {
 			q.sent.Add(float64(n))
 			q.sentBytes.Add(float64(len(body)))
@@ -687,17 +691,33 @@ func (q *Queue) sendRequest(ctx context.Context, body []byte, n int) error {
 			return nil
 		}
 		q.retries.Inc()
+		// The backend's Retry-After (429, 503) when it asks for longer
+		// than the backoff, within max_backoff: a longer wait would
+		// stall every shard behind this request.
+		wait := retryWait(backoff, ra, q.q.MaxBackoff)
 		if attempt == 0 || attempt%10 == 0 {
-			q.opts.Logger.Warn("forwarding: the backend failed, retrying", "samples", n, "attempt", attempt+1, "backoff", backoff, "err", err)
+			q.opts.Logger.Warn("forwarding: the backend failed, retrying", "samples", n, "attempt", attempt+1, "wait", wait, "err", err)
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !q.sleep(ctx, wait) {
 			return ctx.Err()
-		case <-t.C:
 		}
 		backoff = min(2*backoff, q.q.MaxBackoff)
+	}
+}
+
+// sleep waits d or until ctx is done (false); tests replace it through
+// QueueOptions.sleep to see the waits without spending them.
+func (q *Queue) sleep(ctx context.Context, d time.Duration) bool {
+	if q.opts.sleep != nil {
+		return q.opts.sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

@@ -36,7 +36,7 @@ func (s *Server) openRemote() error {
 	if timeout == 0 {
 		timeout = remotestore.DefaultRemoteTimeout
 	}
-	client, err := remote.NewWriteClient("mlectl-forward", &remote.ClientConfig{
+	client, err := remotestore.NewWriteClient("mlectl-forward", &remote.ClientConfig{
 		URL: &config_util.URL{URL: u}, Timeout: model.Duration(timeout), HTTPClientConfig: hc, Headers: w.Headers,
 		RetryOnRateLimit: true,
 	})
