@@ -53,6 +53,7 @@ func (s *Server) openRemote() error {
 		return err
 	}
 	s.http.ReadThrough(s.reads.QueryProxy(collector.ExpandWith))
+	s.http.StatusThrough(s.reads.TSDBStatusProxy())
 	s.logger.Info("metrics store: remote", "write", w.URL, "query", sc.Remote.Query.URL, "local_retention", sc.LocalRetention)
 	return nil
 }
