@@ -460,7 +460,7 @@ func (c *QueryClient) TSDBStatusProxy() http.Handler {
 			return
 		}
 		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented {
-			writeError(w, http.StatusNotImplemented, "not_found", fmt.Sprintf(
+			writeError(w, http.StatusNotImplemented, "unavailable", fmt.Sprintf(
 				"storage.metrics is remote and the metrics store %s does not serve %s (it answered %s): the series live there, not in the collector, so ask the store for its statistics (VictoriaMetrics serves this endpoint; Mimir has /api/v1/cardinality/label_names and label_values; Thanos Receive serves /api/v1/status/tsdb, Thanos Query does not)",
 				c.base, path, resp.Status))
 			return
