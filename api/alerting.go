@@ -17,6 +17,12 @@ type ActiveAlert struct {
 	KeepFiringSince *time.Time        `json:"keepFiringSince,omitempty"`
 	Ack             *Ack              `json:"ack,omitempty"`
 	SilencedBy      []string          `json:"silencedBy,omitempty"`
+	// Collector is the collector whose alerting engine holds the alert,
+	// when the collector is one of a cluster (absent otherwise): the
+	// list merges every collector's, and acks and silences of the alert
+	// go to this collector. Reachable false: it did not answer this
+	// listing, and the alert is as last seen from it.
+	Collector *ModelCollector `json:"collector,omitempty"`
 }
 
 // Ack records that a responder has taken an alert. It lasts until the

@@ -43,6 +43,10 @@ type Alert struct {
 	State       string            `json:"state"` // firing, pending
 	ActiveAt    time.Time         `json:"activeAt"`
 	Value       string            `json:"value"`
+	// Collector is never in Prometheus's answer: the console sets it on
+	// alerts it takes from a cluster's merged alert state
+	// (ActiveAlert.Collector).
+	Collector *ModelCollector `json:"collector,omitempty"`
 }
 
 // Rule is one recording or alerting rule of /api/v1/rules.

@@ -175,3 +175,32 @@ func pipelineError(path string, status int, raw []byte) error {
 	}
 	return &APIError{StatusCode: status, Message: e.Error}
 }
+
+// AckOn acknowledges the alert with id on the named collector of a
+// cluster (?collector=: the collector whose engine holds it, from
+// AlertState.Collector); "" is the collector this client talks to.
+func (c *Client) AckOn(ctx context.Context, collector, id, comment string) error {
+	var out api.Ack
+	if err := c.call(ctx, http.MethodPost, "/api/v1/alerts/ack", collectorParam(collector), api.AckRequest{ID: id, Comment: comment}, &out); err != nil {
+		return fmt.Errorf("acknowledging the alert: %w", withAuthHint(err))
+	}
+	return nil
+}
+
+// CreateSilenceOn is CreateSilence on the named collector of a cluster
+// ("" is the collector this client talks to).
+func (c *Client) CreateSilenceOn(ctx context.Context, collector, matchers string, d time.Duration, comment string) (Silence, error) {
+	body := api.SilenceRequest{Matchers: matchers, Duration: d.String(), Comment: comment}
+	var out Silence
+	if err := c.call(ctx, http.MethodPost, "/api/v1/silences", collectorParam(collector), body, &out); err != nil {
+		return out, fmt.Errorf("creating the silence: %w", withAuthHint(err))
+	}
+	return out, nil
+}
+
+func collectorParam(name string) url.Values {
+	if name == "" {
+		return nil
+	}
+	return url.Values{"collector": {name}}
+}

@@ -10,5 +10,8 @@
 // falls back to the static configuration. Any collector lists every model
 // (ModelsHandler merges the peers' lists) and forwards a model's calls to
 // its owner (Proxy), with the caller's Authorization header unchanged so
-// the owner authenticates and audits the real caller.
+// the owner authenticates and audits the real caller. Alerts stay on the
+// collector whose rules raised them; Alerts merges every collector's
+// active alerts into one list and forwards an ack to the collector holding
+// the alert, found by its id.
 package cluster

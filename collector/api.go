@@ -184,6 +184,10 @@ func (s *Server) handleTSDBStatus(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
+	if b := s.backendStatus.Load(); b != nil {
+		(*b).ServeHTTP(w, r)
+		return
+	}
 	store := s.store.Load().Store
 	var st TSDBStatus
 	switch src := store.(type) {

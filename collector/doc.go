@@ -56,9 +56,11 @@
 // `WITH (...)` template is expanded to plain PromQL first (ExpandWith);
 // Prometheus's parser then reports any error with its line:column position.
 //
-// Exemplars and metric metadata in remote-write requests are accepted and
-// discarded: the store keeps neither, and /api/v1/metadata and
-// /api/v1/query_exemplars answer empty, as Grafana expects.
+// Exemplars and metric metadata in remote-write 1.0 requests are accepted
+// and handed to the store with their series' first sample: the embedded
+// TSDB keeps neither, the remote store (package remotestore) forwards
+// them; /api/v1/metadata and /api/v1/query_exemplars answer empty, as
+// Grafana expects.
 //
 // # Config file
 //

@@ -19,6 +19,11 @@ var backendReads = map[string]bool{
 // gate and instrumentation stay in front of it. Call it before Serve.
 func (s *Server) ReadThrough(backend http.Handler) { s.backend.Store(&backend) }
 
+// StatusThrough makes /api/v1/status/tsdb answer from backend
+// (storage.metrics: remote: the statistics of the store that holds the
+// series, not of the embedded TSDB); the limit is checked here first.
+func (s *Server) StatusThrough(backend http.Handler) { s.backendStatus.Store(&backend) }
+
 func (s *Server) viaBackend(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if b := s.backend.Load(); b != nil {

@@ -53,6 +53,9 @@ type Server struct {
 	access atomic.Pointer[access]   // nil until Authorize
 	// backend answers the query routes in remote mode (see ReadThrough).
 	backend atomic.Pointer[http.Handler]
+	// backendStatus answers /api/v1/status/tsdb in remote mode (see
+	// StatusThrough).
+	backendStatus atomic.Pointer[http.Handler]
 	// routeList is what New mounted (see Routes); written only in New.
 	routeList []Route
 	limiter   *seriesLimiter

@@ -18,8 +18,11 @@ import (
 
 	"github.com/golang/snappy"
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/metadata"
 	"github.com/prometheus/prometheus/prompb"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 	"github.com/prometheus/prometheus/storage"
@@ -379,6 +382,15 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 		}
 	}
 	sb := labels.NewScratchBuilder(16)
+	// The request's metric metadata, by family, for the store to keep or
+	// forward with the family's series (storage.metrics: remote).
+	var meta map[string]metadata.Metadata
+	for _, m := range req.Metadata {
+		if meta == nil {
+			meta = make(map[string]metadata.Metadata, len(req.Metadata))
+		}
+		meta[m.MetricFamilyName] = metadata.Metadata{Type: model.MetricType(strings.ToLower(m.Type.String())), Unit: m.Unit, Help: m.Help}
+	}
 	for i := range req.Timeseries {
 		ts := &req.Timeseries[i]
 		raw := ts.Labels
@@ -431,7 +443,11 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 			}
 			if reason, bad = s.checkTime(t, minT, maxT); reason == "" {
 				var err error
-				ref, err = app.Append(ref, ls, 0, t, v, h, fh, storage.AOptions{})
+				var opts storage.AOptions
+				if p == 0 && (len(ts.Exemplars) > 0 || meta != nil) {
+					opts = v1Options(ls, ts.Exemplars, meta)
+				}
+				ref, err = app.Append(ref, ls, 0, t, v, h, fh, opts)
 				if err == nil {
 					accepted++
 					continue
@@ -476,6 +492,27 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 		return nil, fmt.Errorf("commit remote-write samples: %w", err)
 	}
 	return res, nil
+}
+
+// v1Options carries a remote-write 1.0 series' exemplars and its family's
+// metadata to the store with its first sample.
+func v1Options(ls labels.Labels, exs []prompb.Exemplar, meta map[string]metadata.Metadata) storage.AOptions {
+	var opts storage.AOptions
+	name := ls.Get(labels.MetricName)
+	for _, fam := range []string{name, strings.TrimSuffix(name, "_bucket"), strings.TrimSuffix(name, "_sum"), strings.TrimSuffix(name, "_count")} {
+		if m, ok := meta[fam]; ok {
+			opts.Metadata, opts.MetricFamilyName = m, fam
+			break
+		}
+	}
+	if len(exs) > 0 {
+		b := labels.NewScratchBuilder(4)
+		opts.Exemplars = make([]exemplar.Exemplar, len(exs))
+		for i, e := range exs {
+			opts.Exemplars[i] = e.ToExemplar(&b, nil)
+		}
+	}
+	return opts
 }
 
 // writeV2 applies the collector's limits to a remote-write 2.0 request,

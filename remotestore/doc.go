@@ -9,7 +9,9 @@
 // only once it is in the log. A sender reads the log from a persisted
 // position and forwards it by remote write 1.0 through storage/remote's
 // write client (headers, basic/bearer auth, TLS, recoverable-error
-// classification), with retries and backoff. Unlike the agent-mode
+// classification), with retries and backoff (the backend's Retry-After
+// honoured on 429 and 503, within max_backoff); exemplars and metric
+// metadata go in the same log and requests. Unlike the agent-mode
 // forwarder (tsdb/agent + the WAL watcher), the queue keeps its own read
 // position instead of a start timestamp, so backfilled and out-of-order
 // samples are forwarded too, and samples acknowledged before a crash are

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
@@ -22,7 +23,9 @@ const (
 	tagWriteRequestTimeseries = 1<<3 | 2 // WriteRequest.timeseries
 	tagTimeSeriesLabels       = 1<<3 | 2 // TimeSeries.labels
 	tagTimeSeriesSamples      = 2<<3 | 2 // TimeSeries.samples
+	tagTimeSeriesExemplars    = 3<<3 | 2 // TimeSeries.exemplars
 	tagTimeSeriesHistograms   = 4<<3 | 2 // TimeSeries.histograms
+	tagWriteRequestMetadata   = 3<<3 | 2 // WriteRequest.metadata
 	tagLabelName              = 1<<3 | 2 // Label.name
 	tagLabelValue             = 2<<3 | 2 // Label.value
 	tagSampleValue            = 1<<3 | 1 // Sample.value (fixed64)
@@ -105,4 +108,25 @@ func appendHistogram(b []byte, h *prompb.Histogram) []byte {
 	b = append(b, make([]byte, n)...)
 	_, _ = h.MarshalToSizedBuffer(b[start:])
 	return b
+}
+
+// sizedMessage is a gogo-protobuf message of prompb.
+type sizedMessage interface {
+	Size() int
+	MarshalToSizedBuffer([]byte) (int, error)
+}
+
+// appendMessage appends m as the length-delimited field tag.
+func appendMessage(b []byte, tag byte, m sizedMessage) []byte {
+	n := m.Size()
+	b = append(b, tag)
+	b = binary.AppendUvarint(b, uint64(n))
+	b = slices.Grow(b, n)
+	_, _ = m.MarshalToSizedBuffer(b[len(b) : len(b)+n]) // sized exactly: cannot fail
+	return b[:len(b)+n]
+}
+
+// appendMetadata appends a WriteRequest.metadata field.
+func appendMetadata(b []byte, m prompb.MetricMetadata) []byte {
+	return appendMessage(b, tagWriteRequestMetadata, &m)
 }

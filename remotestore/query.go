@@ -421,3 +421,61 @@ func IsUnreachable(err error) bool {
 	var be *BackendError
 	return errors.As(err, &be) && be.Status == 0
 }
+
+// TSDBStatusProxy serves the collector's /api/v1/status/tsdb from the
+// backend's (VictoriaMetrics answers it in Prometheus's shape with its
+// own additions; the limit is sent as its topN too). A backend without
+// one (Mimir, Thanos Query: 404 or 405) is a 501 naming the store and
+// where its statistics are instead; an unreachable backend a 503.
+func (c *QueryClient) TSDBStatusProxy() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeError(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("invalid parameters: %v", err))
+			return
+		}
+		form := url.Values{}
+		for k, v := range r.Form {
+			form[k] = v
+		}
+		if l := form.Get("limit"); l != "" && !form.Has("topN") {
+			form.Set("topN", l)
+		}
+		const path = "/api/v1/status/tsdb"
+		ctx, cancel := context.WithTimeout(r.Context(), c.timeout)
+		defer cancel()
+		req, err := c.newRequest(ctx, http.MethodGet, path, form)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "internal", err.Error())
+			return
+		}
+		resp, err := c.client.Do(req)
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, "unavailable", fmt.Sprintf("metrics backend %s unreachable: %v", c.base, err))
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		if err != nil {
+			writeError(w, http.StatusBadGateway, "unavailable", fmt.Sprintf("metrics backend %s: reading the answer: %v", c.base, err))
+			return
+		}
+		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented {
+			writeError(w, http.StatusNotImplemented, "unavailable", fmt.Sprintf(
+				"storage.metrics is remote and the metrics store %s does not serve %s (it answered %s): the series live there, not in the collector, so ask the store for its statistics (VictoriaMetrics serves this endpoint; Mimir has /api/v1/cardinality/label_names and label_values; Thanos Receive serves /api/v1/status/tsdb, Thanos Query does not)",
+				c.base, path, resp.Status))
+			return
+		}
+		var env apiResponse
+		if json.Unmarshal(body, &env) != nil || env.Status == "" {
+			writeError(w, http.StatusBadGateway, "unavailable", fmt.Sprintf("metrics backend %s%s answered %s, not a Prometheus API answer: %.200s", c.base, path, resp.Status, bytes.TrimSpace(body)))
+			return
+		}
+		if t := promErrorType(env.ErrorType, resp.StatusCode); env.Status == "error" && t != env.ErrorType {
+			writeError(w, resp.StatusCode, t, env.Error)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(body)
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,8 +19,10 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/metadata"
 	"github.com/prometheus/prometheus/prompb"
 	"github.com/prometheus/prometheus/storage/remote"
 	"github.com/prometheus/prometheus/tsdb/chunks"
@@ -38,6 +41,18 @@ type Sample struct {
 	V      float64
 	H      *histogram.Histogram
 	FH     *histogram.FloatHistogram
+	// Exemplars are forwarded with the series (TimeSeries.exemplars).
+	Exemplars []exemplar.Exemplar
+	// Metadata, when set, is the metric metadata of the sample's family,
+	// forwarded in the request's WriteRequest.metadata.
+	Metadata *FamilyMetadata
+}
+
+// FamilyMetadata is a metric family's metadata as remote write 1.0 sends
+// it (prompb.MetricMetadata).
+type FamilyMetadata struct {
+	Family string // the metric family name (__name__ when unknown)
+	metadata.Metadata
 }
 
 // QueueOptions configures a Queue.
@@ -54,6 +69,9 @@ type QueueOptions struct {
 	SegmentSize int
 	// Now is the clock of the pending-age metric (time.Now when nil).
 	Now func() time.Time
+
+	// sleep replaces the retry waits in tests (nil: a timer).
+	sleep func(ctx context.Context, d time.Duration) bool
 }
 
 // position is where the sender resumes: the next record of a segment.
@@ -89,6 +107,7 @@ type Queue struct {
 	cutBytes  int
 	inSegment map[chunks.HeadSeriesRef]struct{}
 	marks     []enqueueMark
+	lastMeta  map[string]metadata.Metadata // per family, logged in this segment
 	// Append's reused buffers.
 	appSeries             []record.RefSeries
 	appFloats             []record.RefSample
@@ -234,12 +253,15 @@ func (q *Queue) Append(samples []Sample) error {
 		q.segBytes = 0
 		clear(q.inSegment)
 		clear(q.refs) // refs restart per segment: memory follows the live series
+		clear(q.lastMeta)
 	}
 	// The record buffers are reused: wl.Log copies the records.
 	newSeries, floats := q.appSeries[:0], q.appFloats[:0]
 	var (
 		hists  []record.RefHistogramSample
 		fhists []record.RefFloatHistogramSample
+		exs    []record.RefExemplar
+		metas  []record.RefMetadata
 	)
 	defer func() {
 		clear(newSeries) // the labels are the refs' own; keep none alive here
@@ -258,6 +280,27 @@ func (q *Queue) Append(samples []Sample) error {
 				newSeries = append(newSeries, record.RefSeries{Ref: ref, Labels: copied})
 			}
 		}
+		for _, e := range s.Exemplars {
+			t := s.T
+			if e.HasTs {
+				t = e.Ts
+			}
+			exs = append(exs, record.RefExemplar{Ref: ref, T: t, V: e.Value, Labels: e.Labels})
+		}
+		if m := s.Metadata; m != nil && q.lastMeta[m.Family] != m.Metadata {
+			if q.lastMeta == nil {
+				q.lastMeta = map[string]metadata.Metadata{}
+			}
+			q.lastMeta[m.Family] = m.Metadata
+			// Metadata belongs to a family, not a series: it rides on a
+			// series of the family's name alone (no samples of its own).
+			fref, copied := q.ref(labels.FromStrings(labels.MetricName, m.Family))
+			if _, ok := q.inSegment[fref]; !ok {
+				q.inSegment[fref] = struct{}{}
+				newSeries = append(newSeries, record.RefSeries{Ref: fref, Labels: copied})
+			}
+			metas = append(metas, record.RefMetadata{Ref: fref, Type: uint8(record.GetMetricType(m.Type)), Unit: m.Unit, Help: m.Help})
+		}
 		switch {
 		case s.FH != nil:
 			fhists = append(fhists, record.RefFloatHistogramSample{Ref: ref, T: s.T, FH: s.FH})
@@ -271,6 +314,14 @@ func (q *Queue) Append(samples []Sample) error {
 	if len(newSeries) > 0 {
 		q.seriesRec = q.enc.Series(newSeries, q.seriesRec[:0])
 		recs = append(recs, q.seriesRec)
+	}
+	// Metadata and exemplars before the samples: the sender sends them in
+	// the round of the samples they came with.
+	if len(metas) > 0 {
+		recs = append(recs, q.enc.Metadata(metas, nil))
+	}
+	if len(exs) > 0 {
+		recs = append(recs, q.enc.Exemplars(exs, nil))
 	}
 	if len(floats) > 0 {
 		q.samplesRec = q.enc.Samples(floats, q.samplesRec[:0])
@@ -354,8 +405,12 @@ type round struct {
 	slots   []roundSeries
 	entries []roundEntry
 	hists   []prompb.Histogram
-	n       int
-	started time.Time
+	// exemplars are TimeSeries.exemplars by slot; metadata the round's
+	// WriteRequest.metadata, by family.
+	exemplars map[int32][]prompb.Exemplar
+	metadata  map[string]prompb.MetricMetadata
+	n         int
+	started   time.Time
 	// The last series looked up: a series' samples usually come together.
 	lastRef  chunks.HeadSeriesRef
 	lastSlot int32
@@ -386,6 +441,8 @@ func (r *round) reset() {
 	r.entries = r.entries[:0]
 	clear(r.hists) // drop the buckets for the GC
 	r.hists = r.hists[:0]
+	clear(r.exemplars)
+	clear(r.metadata)
 	r.n = 0
 	r.lastSlot = -1
 }
@@ -397,8 +454,13 @@ func (r *round) slot(ref chunks.HeadSeriesRef, series map[chunks.HeadSeriesRef][
 		r.started = time.Now()
 	}
 	r.n++
+	return r.slotOf0(ref, series, 1)
+}
+
+// slotOf0 is the series' slot, counting n samples to it.
+func (r *round) slotOf0(ref chunks.HeadSeriesRef, series map[chunks.HeadSeriesRef][]byte, n int32) int32 {
 	if r.lastSlot >= 0 && r.lastRef == ref {
-		r.slots[r.lastSlot].n++
+		r.slots[r.lastSlot].n += n
 		return r.lastSlot
 	}
 	i, ok := r.slotOf[ref]
@@ -407,7 +469,7 @@ func (r *round) slot(ref chunks.HeadSeriesRef, series map[chunks.HeadSeriesRef][
 		r.slots = append(r.slots, roundSeries{ref: ref, labels: series[ref]})
 		r.slotOf[ref] = i
 	}
-	r.slots[i].n++
+	r.slots[i].n += n
 	r.lastRef, r.lastSlot = ref, i
 	return i
 }
@@ -419,6 +481,24 @@ func (r *round) addFloat(ref chunks.HeadSeriesRef, series map[chunks.HeadSeriesR
 func (r *round) addHistogram(ref chunks.HeadSeriesRef, series map[chunks.HeadSeriesRef][]byte, h prompb.Histogram) {
 	r.entries = append(r.entries, roundEntry{slot: r.slot(ref, series), hist: int32(len(r.hists)), t: h.Timestamp})
 	r.hists = append(r.hists, h)
+}
+
+// addExemplar attaches an exemplar to its series in the round (a slot
+// without samples when they come in a later round).
+func (r *round) addExemplar(ref chunks.HeadSeriesRef, series map[chunks.HeadSeriesRef][]byte, e prompb.Exemplar) {
+	if r.exemplars == nil {
+		r.exemplars = map[int32][]prompb.Exemplar{}
+	}
+	i := r.slotOf0(ref, series, 0)
+	r.exemplars[i] = append(r.exemplars[i], e)
+}
+
+// addMetadata keeps a family's newest metadata for the round's request.
+func (r *round) addMetadata(m prompb.MetricMetadata) {
+	if r.metadata == nil {
+		r.metadata = map[string]prompb.MetricMetadata{}
+	}
+	r.metadata[m.MetricFamilyName] = m
 }
 
 // Run forwards the log to the backend until ctx is done.
@@ -434,6 +514,8 @@ func (q *Queue) Run(ctx context.Context) error {
 		floats []record.RefSample
 		hists  []record.RefHistogramSample
 		fhists []record.RefFloatHistogramSample
+		exs    []record.RefExemplar
+		metas  []record.RefMetadata
 	)
 	for seg := pos.Segment; ; seg++ {
 		skip := 0
@@ -455,7 +537,8 @@ func (q *Queue) Run(ctx context.Context) error {
 			return fmt.Errorf("forwarding queue: open segment %d: %w", seg, err)
 		}
 		lr := wlog.NewLiveReader(q.opts.Logger, nil, f)
-		series := map[chunks.HeadSeriesRef][]byte{} // marshalled labels
+		series := map[chunks.HeadSeriesRef][]byte{}   // marshalled labels
+		families := map[chunks.HeadSeriesRef]string{} // metric names, for metadata records
 		rec := 0
 		for {
 			complete := q.writerSeg.Load() > int64(seg)
@@ -470,6 +553,33 @@ func (q *Queue) Run(ctx context.Context) error {
 					}
 					for _, s := range ss {
 						series[s.Ref] = marshalLabels(s.Labels)
+						if s.Labels.Len() == 1 {
+							families[s.Ref] = s.Labels.Get(labels.MetricName) // a family's metadata series
+						}
+					}
+				case record.Exemplars:
+					if rec < skip {
+						break
+					}
+					if exs, err = dec.Exemplars(b, exs[:0]); err != nil {
+						q.opts.Logger.Error("forwarding queue: undecodable exemplar record, skipped", "segment", seg, "record", rec, "err", err)
+						break
+					}
+					for _, e := range exs {
+						r.addExemplar(e.Ref, series, prompb.Exemplar{Labels: prompb.FromLabels(e.Labels, nil), Value: e.V, Timestamp: e.T})
+					}
+				case record.Metadata:
+					if rec < skip {
+						break
+					}
+					if metas, err = dec.Metadata(b, metas[:0]); err != nil {
+						q.opts.Logger.Error("forwarding queue: undecodable metadata record, skipped", "segment", seg, "record", rec, "err", err)
+						break
+					}
+					for _, m := range metas {
+						if fam, ok := families[m.Ref]; ok {
+							r.addMetadata(prompb.MetricMetadata{Type: prompb.FromMetadataType(record.ToMetricType(m.Type)), MetricFamilyName: fam, Help: m.Help, Unit: m.Unit})
+						}
 					}
 				case record.Samples, record.SamplesV2:
 					if rec < skip {
@@ -607,13 +717,19 @@ func (q *Queue) sendShard(ctx context.Context, r *round, shard, shards int, buf 
 	raw, n := slices.Grow(buf.raw[:0], 64*1024+24*q.q.MaxSamplesPerSend), 0
 	defer func() { buf.raw = raw[:0] }()
 	flush := func() error {
-		if n == 0 {
+		if len(raw) == 0 {
 			return nil
 		}
 		buf.body = snappy.Encode(buf.body[:cap(buf.body)], raw)
 		err := q.sendRequest(ctx, buf.body, n)
 		raw, n = raw[:0], 0
 		return err
+	}
+	if shard == 0 {
+		// The round's metadata goes with shard 0's first request.
+		for _, fam := range slices.Sorted(maps.Keys(r.metadata)) {
+			raw = appendMetadata(raw, r.metadata[fam])
+		}
 	}
 	var first int32 // the series' first sample in q.grouped
 	for si := range r.slots {
@@ -623,9 +739,14 @@ func (q *Queue) sendShard(ctx context.Context, r *round, shard, shards int, buf 
 		if uint64(s.ref)%uint64(shards) != uint64(shard) {
 			continue
 		}
+		exs := r.exemplars[int32(si)]
+		if len(idx) == 0 && len(exs) > 0 {
+			raw = appendTimeSeries(raw, r, s.labels, nil, exs) // exemplars whose samples came earlier
+		}
 		for len(idx) > 0 {
 			take := min(q.q.MaxSamplesPerSend-n, len(idx))
-			raw = q.appendTimeSeries(raw, r, s.labels, idx[:take])
+			raw = appendTimeSeries(raw, r, s.labels, idx[:take], exs)
+			exs = nil // with the series' first samples only
 			idx, n = idx[take:], n+take
 			if n >= q.q.MaxSamplesPerSend {
 				if err := flush(); err != nil {
@@ -637,10 +758,13 @@ func (q *Queue) sendShard(ctx context.Context, r *round, shard, shards int, buf 
 	return flush()
 }
 
-// appendTimeSeries appends a WriteRequest.timeseries field: the labels
-// and the entries idx of the round.
-func (q *Queue) appendTimeSeries(b []byte, r *round, lbls []byte, idx []int32) []byte {
+// appendTimeSeries appends a WriteRequest.timeseries field: the labels,
+// the entries idx of the round and exs.
+func appendTimeSeries(b []byte, r *round, lbls []byte, idx []int32, exs []prompb.Exemplar) []byte {
 	size := len(lbls)
+	for i := range exs {
+		size += fieldLen(exs[i].Size())
+	}
 	for _, i := range idx {
 		e := &r.entries[i]
 		if e.hist < 0 {
@@ -660,6 +784,9 @@ func (q *Queue) appendTimeSeries(b []byte, r *round, lbls []byte, idx []int32) [
 			b = appendHistogram(b, &r.hists[e.hist])
 		}
 	}
+	for i := range exs {
+		b = appendMessage(b, tagTimeSeriesExemplars, &exs[i])
+	}
 	return b
 }
 
@@ -669,7 +796,8 @@ func (q *Queue) sendRequest(ctx context.Context, body []byte, n int) error {
 	defer func() { q.sendDur.Observe(time.Since(start).Seconds()) }()
 	backoff := q.q.MinBackoff
 	for attempt := 0; ; attempt++ {
-		_, err := q.opts.Client.Store(ctx, body, attempt)
+		actx, ra := withRetryAfter(ctx)
+		_, err := q.opts.Client.Store(actx, body, attempt)
 		if err == nil {
 			q.sent.Add(float64(n))
 			q.sentBytes.Add(float64(len(body)))
@@ -687,17 +815,33 @@ func (q *Queue) sendRequest(ctx context.Context, body []byte, n int) error {
 			return nil
 		}
 		q.retries.Inc()
+		// The backend's Retry-After (429, 503) when it asks for longer
+		// than the backoff, within max_backoff: a longer wait would
+		// stall every shard behind this request.
+		wait := retryWait(backoff, ra, q.q.MaxBackoff)
 		if attempt == 0 || attempt%10 == 0 {
-			q.opts.Logger.Warn("forwarding: the backend failed, retrying", "samples", n, "attempt", attempt+1, "backoff", backoff, "err", err)
+			q.opts.Logger.Warn("forwarding: the backend failed, retrying", "samples", n, "attempt", attempt+1, "wait", wait, "err", err)
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !q.sleep(ctx, wait) {
 			return ctx.Err()
-		case <-t.C:
 		}
 		backoff = min(2*backoff, q.q.MaxBackoff)
+	}
+}
+
+// sleep waits d or until ctx is done (false); tests replace it through
+// QueueOptions.sleep to see the waits without spending them.
+func (q *Queue) sleep(ctx context.Context, d time.Duration) bool {
+	if q.opts.sleep != nil {
+		return q.opts.sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

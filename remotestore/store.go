@@ -3,6 +3,7 @@ package remotestore
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/prometheus/prometheus/model/exemplar"
@@ -97,13 +98,25 @@ func (a *appender) AppendHistogram(ref storage.SeriesRef, l labels.Labels, t int
 	return a.add(ref, l, t, 0, h, fh), nil
 }
 
-// Exemplars, metadata and start-time zero samples are not forwarded.
-func (*appender) AppendExemplar(ref storage.SeriesRef, _ labels.Labels, _ exemplar.Exemplar) (storage.SeriesRef, error) {
+// AppendExemplar forwards e with the series' last sample appended here
+// (an exemplar of no sample of this append is dropped).
+func (a *appender) AppendExemplar(ref storage.SeriesRef, l labels.Labels, e exemplar.Exemplar) (storage.SeriesRef, error) {
+	if n := len(a.samples); n > 0 && labels.Equal(a.samples[n-1].Labels, l) {
+		a.samples[n-1].Exemplars = append(a.samples[n-1].Exemplars, e)
+	}
 	return ref, nil
 }
-func (*appender) UpdateMetadata(ref storage.SeriesRef, _ labels.Labels, _ metadata.Metadata) (storage.SeriesRef, error) {
+
+// UpdateMetadata forwards m as the metadata of the series' metric name,
+// with the series' last sample appended here.
+func (a *appender) UpdateMetadata(ref storage.SeriesRef, l labels.Labels, m metadata.Metadata) (storage.SeriesRef, error) {
+	if n := len(a.samples); n > 0 && labels.Equal(a.samples[n-1].Labels, l) {
+		a.samples[n-1].Metadata = &FamilyMetadata{Family: l.Get(labels.MetricName), Metadata: m}
+	}
 	return ref, nil
 }
+
+// Start-time zero samples are not forwarded.
 func (*appender) AppendSTZeroSample(ref storage.SeriesRef, _ labels.Labels, _, _ int64) (storage.SeriesRef, error) {
 	return ref, nil
 }
@@ -175,8 +188,24 @@ func putSamples(s []Sample) {
 
 type appenderV2 struct{ a *appender }
 
-func (v appenderV2) Append(ref storage.SeriesRef, ls labels.Labels, _, t int64, f float64, h *histogram.Histogram, fh *histogram.FloatHistogram, _ storage.AppendV2Options) (storage.SeriesRef, error) {
-	return v.a.add(ref, ls, t, f, h, fh), nil
+// Append buffers a sample with the exemplars and metadata of opts (the
+// queue logs a family's metadata only when it changes).
+func (v appenderV2) Append(ref storage.SeriesRef, ls labels.Labels, _, t int64, f float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AppendV2Options) (storage.SeriesRef, error) {
+	ref = v.a.add(ref, ls, t, f, h, fh)
+	if len(opts.Exemplars) > 0 || !opts.Metadata.IsEmpty() {
+		smp := &v.a.samples[len(v.a.samples)-1]
+		if len(opts.Exemplars) > 0 {
+			smp.Exemplars = slices.Clone(opts.Exemplars) // the caller's slice is not ours to keep
+		}
+		if !opts.Metadata.IsEmpty() {
+			fam := opts.MetricFamilyName
+			if fam == "" {
+				fam = ls.Get(labels.MetricName)
+			}
+			smp.Metadata = &FamilyMetadata{Family: fam, Metadata: opts.Metadata}
+		}
+	}
+	return ref, nil
 }
 func (v appenderV2) Commit() error   { return v.a.Commit() }
 func (v appenderV2) Rollback() error { return v.a.Rollback() }

@@ -18,6 +18,7 @@ type clusterParts struct {
 	dir    *cluster.Directory
 	proxy  *cluster.Proxy
 	models *cluster.Models
+	alerts *cluster.Alerts
 }
 
 // openCluster builds the owner directory, the proxy and the merged models
@@ -29,7 +30,8 @@ func (s *Server) openCluster() {
 	}
 	logger := s.logger.With("component", "cluster")
 	dir := cluster.NewDirectory(*c, logger)
-	s.cluster = &clusterParts{dir: dir, proxy: cluster.NewProxy(dir, logger), models: cluster.NewModels(dir)}
+	proxy := cluster.NewProxy(dir, logger)
+	s.cluster = &clusterParts{dir: dir, proxy: proxy, models: cluster.NewModels(dir), alerts: cluster.NewAlerts(dir, proxy)}
 	logger.Info("collector of a cluster", "name", c.Name, "url", c.URL, "peers", len(c.Peers), "fleet_rules", c.FleetRules)
 }
 
@@ -64,7 +66,8 @@ func (s *Server) ownerCheck() func(model string) error {
 }
 
 // routeByOwner puts the cluster's routing in front of the mounted routes:
-// GET /api/v1/models merges every collector's list; a route about one
+// GET /api/v1/models and GET /api/v1/alerts/state merge every collector's
+// list; an ack of another collector's alert goes to it; a route about one
 // model (in its path, its model parameter or its JSON body) is served by
 // the model's owner; ?collector=NAME sends any call to that collector.
 // Prediction ingest stays local (ownerCheck refuses foreign models).
@@ -78,6 +81,10 @@ func (s *Server) routeByOwner(routes []route.Route) []route.Route {
 		switch {
 		case r.Method == http.MethodGet && r.Pattern == "/api/v1/models":
 			r.Handler = p.Wrap(s.cluster.models.Wrap(r.Handler), nil)
+		case r.Method == http.MethodGet && r.Pattern == "/api/v1/alerts/state":
+			r.Handler = p.Wrap(s.cluster.alerts.WrapList(r.Handler), nil)
+		case r.Method == http.MethodPost && r.Pattern == "/api/v1/alerts/ack":
+			r.Handler = p.Wrap(s.cluster.alerts.WrapAck(r.Handler, s.holdsAlert), nil)
 		case strings.Contains(r.Pattern, "{model}"):
 			r.Handler = p.Wrap(r.Handler, cluster.ByPath)
 		case r.Method == http.MethodGet && (r.Pattern == "/api/v1/events" || r.Pattern == "/api/v1/predictions/export"):
@@ -92,6 +99,20 @@ func (s *Server) routeByOwner(routes []route.Route) []route.Route {
 		out[i] = r
 	}
 	return out
+}
+
+// holdsAlert reports whether this collector's alerting engine holds the
+// active alert with id.
+func (s *Server) holdsAlert(id string) bool {
+	if s.Rules == nil {
+		return false
+	}
+	for _, a := range s.Rules.Alerts() {
+		if a.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // runCluster announces this collector and its models and reads the

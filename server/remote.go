@@ -36,7 +36,7 @@ func (s *Server) openRemote() error {
 	if timeout == 0 {
 		timeout = remotestore.DefaultRemoteTimeout
 	}
-	client, err := remote.NewWriteClient("mlectl-forward", &remote.ClientConfig{
+	client, err := remotestore.NewWriteClient("mlectl-forward", &remote.ClientConfig{
 		URL: &config_util.URL{URL: u}, Timeout: model.Duration(timeout), HTTPClientConfig: hc, Headers: w.Headers,
 		RetryOnRateLimit: true,
 	})
@@ -53,6 +53,7 @@ func (s *Server) openRemote() error {
 		return err
 	}
 	s.http.ReadThrough(s.reads.QueryProxy(collector.ExpandWith))
+	s.http.StatusThrough(s.reads.TSDBStatusProxy())
 	s.logger.Info("metrics store: remote", "write", w.URL, "query", sc.Remote.Query.URL, "local_retention", sc.LocalRetention)
 	return nil
 }

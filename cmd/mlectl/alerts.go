@@ -117,8 +117,27 @@ func runAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func printAlerts(w io.Writer, as []alerting.ActiveAlert) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tALERT\tSTATE\tSINCE\tMODEL\tSEVERITY\tACK\tSILENCED\tLABELS")
+	// A cluster's list is every collector's: say whose each alert is.
+	clustered := false
 	for _, a := range as {
+		clustered = clustered || a.Collector != nil
+	}
+	head := "ID\tALERT\tSTATE\tSINCE\tMODEL\tSEVERITY\tACK\tSILENCED\tLABELS"
+	if clustered {
+		head = "COLLECTOR\t" + head
+	}
+	fmt.Fprintln(tw, head)
+	for _, a := range as {
+		if clustered {
+			c := "-"
+			if a.Collector != nil {
+				c = a.Collector.Name
+				if !a.Collector.Reachable {
+					c += " (down)"
+				}
+			}
+			fmt.Fprintf(tw, "%s\t", c)
+		}
 		ack := "-"
 		if a.Ack != nil {
 			ack = a.Ack.By

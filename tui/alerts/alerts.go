@@ -35,6 +35,14 @@ type API interface {
 	EventLog(ctx context.Context, model string, from, to time.Time, limit int) ([]wire.Event, error)
 }
 
+// ClusterAPI is what the view uses, when its API has it, to act on an
+// alert another collector of a cluster holds: the call names the alert's
+// collector, which acks or silences it (*client.Client implements it).
+type ClusterAPI interface {
+	AckOn(ctx context.Context, collector, id, comment string) error
+	CreateSilenceOn(ctx context.Context, collector, matchers string, d time.Duration, comment string) (client.Silence, error)
+}
+
 // DefaultSilence is the duration the silence prompt starts with.
 const DefaultSilence = "1h"
 
@@ -64,6 +72,10 @@ const (
 	numCols
 )
 
+// colCollector is where a cluster's alerts list puts the COLLECTOR column
+// (after MODEL); a collector on its own has none.
+const colCollector = colModel + 1
+
 // The columns narrow terminals keep: MODEL is never dropped; ALERT (name
 // and feature) is cut before it.
 var columns = []common.Column{
@@ -76,6 +88,9 @@ var columns = []common.Column{
 	colRunbook:  {Title: "RUNBOOK", Width: 20, Priority: 6},
 	colHandled:  {Title: "HANDLED", Width: 9, Priority: 5}, // "ack alice", "silenced"
 }
+
+// clusterColumns are columns with COLLECTOR ("collector-b (down)").
+var clusterColumns = slices.Insert(slices.Clone(columns), colCollector, common.Column{Title: "COLLECTOR", Width: 18, Priority: 1})
 
 // SortBy is the order of the list.
 type SortBy int
@@ -113,11 +128,12 @@ type doneMsg struct {
 	fetched *fetchedMsg
 }
 
-// Group is one row: the alerts of one name, model and feature, their
-// versions (and references) folded in.
+// Group is one row: the alerts of one name, model and feature (and, in a
+// cluster, collector), their versions (and references) folded in.
 type Group struct {
 	Key                  string
 	Name, Model, Feature string
+	Collector            *wire.ModelCollector // in a cluster: who holds the alerts
 	Members              []client.Alert
 	State                string    // the worst: firing over pending
 	Severity             string    // the worst
@@ -154,11 +170,16 @@ type View struct {
 	promptErr string
 
 	acting bool
+
+	// clustered: the collector is one of a cluster, the list is every
+	// collector's (from the merged alert state) and has a COLLECTOR column.
+	clustered bool
 }
 
 // silenceTarget is the alert a silence is being asked for.
 type silenceTarget struct {
 	name, matchers string
+	collector      string // in a cluster: the collector holding the alert, when not this one
 }
 
 // New returns the Alerts view reading from api.
@@ -229,6 +250,11 @@ func load(ctx context.Context, api API, seq int, now time.Time) fetchedMsg {
 		wg.Go(func() { msg.states, msg.stateErr = api.AlertStates(ctx) })
 		wg.Go(func() { msg.models, msg.modelsErr = api.Models(ctx) })
 		wg.Wait()
+		if msg.stateErr == nil && clustered(msg.states) {
+			// A cluster's merged alert state lists every collector's
+			// alerts; Prometheus's /api/v1/alerts only this one's.
+			msg.alerts, msg.err = alertsOf(msg.states), nil
+		}
 		// The event log of the models that have alerts: what changed.
 		var names []string
 		for _, a := range msg.alerts {
@@ -251,6 +277,29 @@ func load(ctx context.Context, api API, seq int, now time.Time) fetchedMsg {
 		wg.Wait()
 		return msg
 	}
+}
+
+// clustered reports whether states come from a cluster's merged list.
+func clustered(states []client.AlertState) bool {
+	return slices.ContainsFunc(states, func(st client.AlertState) bool { return st.Collector != nil })
+}
+
+// alertsOf is the alerts list of a cluster's merged alert state.
+func alertsOf(states []client.AlertState) []client.Alert {
+	out := make([]client.Alert, len(states))
+	for i, st := range states {
+		out[i] = client.Alert{Labels: st.Labels, Annotations: st.Annotations, State: st.State, ActiveAt: st.ActiveAt,
+			Value: strconv.FormatFloat(st.Value, 'g', -1, 64), Collector: st.Collector}
+	}
+	return out
+}
+
+// collectorName is the collector holding a (in a cluster), else "".
+func collectorName(c *wire.ModelCollector) string {
+	if c == nil {
+		return ""
+	}
+	return c.Name
 }
 
 // Capturing reports whether the silence prompt owns the keyboard.
@@ -313,7 +362,10 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 		if msg.stateErr == nil {
 			v.states = make(map[string]client.AlertState, len(msg.states))
 			for _, st := range msg.states {
-				v.states[labelKey(st.Labels)] = st
+				v.states[stateKey(st.Collector, st.Labels)] = st
+			}
+			if c := clustered(msg.states); c != v.clustered {
+				v.setClustered(c)
 			}
 		} else if errors.Is(msg.stateErr, client.ErrNotConfigured) {
 			v.states = nil
@@ -468,9 +520,14 @@ func Runbook(a client.Alert) string {
 	return a.Labels["runbook"]
 }
 
-// GroupKey is a row's identity: alert name, model and feature.
+// GroupKey is a row's identity: alert name, model and feature, and in a
+// cluster the collector holding it.
 func GroupKey(a client.Alert) string {
-	return a.Labels["alertname"] + "\x00" + a.Labels["model"] + "\x00" + a.Labels["feature"]
+	k := a.Labels["alertname"] + "\x00" + a.Labels["model"] + "\x00" + a.Labels["feature"]
+	if a.Collector != nil {
+		k += "\x00" + a.Collector.Name
+	}
+	return k
 }
 
 // GroupAlerts folds alerts into one group per name, model and feature,
@@ -487,7 +544,7 @@ func GroupAlerts(alerts []client.Alert) []Group {
 			i = len(out)
 			idx[k] = i
 			out = append(out, Group{Key: k, Name: a.Labels["alertname"], Model: a.Labels["model"], Feature: a.Labels["feature"],
-				State: a.State, Severity: a.Labels["severity"], ActiveAt: a.ActiveAt})
+				Collector: a.Collector, State: a.State, Severity: a.Labels["severity"], ActiveAt: a.ActiveAt})
 		}
 		g := &out[i]
 		g.Members = append(g.Members, a)
@@ -627,6 +684,17 @@ func (v *View) rebuild() {
 		cells[colVersions] = orDash(vers, dash)
 		cells[colRunbook] = orDash(g.Runbook, dash)
 		cells[colHandled], tones[colHandled] = v.handled(g)
+		if v.clustered {
+			c, tone := dash, common.ToneMuted
+			if g.Collector != nil {
+				c, tone = g.Collector.Name, common.ToneNone
+				if !g.Collector.Reachable {
+					c, tone = c+" (down)", common.ToneBad
+				}
+			}
+			cells = slices.Insert(cells, colCollector, c)
+			tones = slices.Insert(tones, colCollector, tone)
+		}
 		rows = append(rows, common.Row{Key: g.Key, Cells: cells, Tones: tones})
 	}
 	none := "no pending or firing alerts"
@@ -804,7 +872,23 @@ func (v *View) counts() string {
 	if v.hidden > 0 {
 		out += " · " + strconv.Itoa(v.hidden) + " shadow/canary hidden"
 	}
+	if down := v.downCollectors(); len(down) > 0 {
+		out += " · " + strings.Join(down, ", ") + " down: alerts as last seen"
+	}
 	return out + " · by " + v.sortBy.String()
+}
+
+// downCollectors are the collectors of a cluster that did not answer the
+// last listing.
+func (v *View) downCollectors() []string {
+	var out []string
+	for _, a := range v.alerts {
+		if a.Collector != nil && !a.Collector.Reachable && !slices.Contains(out, a.Collector.Name) {
+			out = append(out, a.Collector.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // incidentModel is the model the summary is about: the pinned one, else
@@ -984,6 +1068,13 @@ func (v *View) detailText() []string {
 		since = clock(g.ActiveAt) + " UTC (" + common.FormatAge(now.Sub(g.ActiveAt)) + " ago)"
 	}
 	lines = append(lines, g.State+" since "+since+" · severity "+orDash(g.Severity, dash)+" · runbook "+orDash(g.Runbook, dash))
+	if c := g.Collector; c != nil {
+		held := "held by collector " + c.Name + " (" + c.URL + ")"
+		if !c.Reachable {
+			held += st.Error.Render(" · unreachable, as last seen: " + c.Error)
+		}
+		lines = append(lines, held)
+	}
 
 	// One line per series: its version and the labels that tell it
 	// from the group's other series.
@@ -1035,7 +1126,7 @@ func (v *View) detailText() []string {
 	var sil []string
 	acks := 0
 	for _, a := range g.Members {
-		if s, ok := v.states[labelKey(a.Labels)]; ok {
+		if s, ok := v.states[stateKey(a.Collector, a.Labels)]; ok {
 			for _, id := range s.SilencedBy {
 				if !slices.Contains(sil, id) {
 					sil = append(sil, id)
@@ -1168,6 +1259,24 @@ func formatValue(s string) string {
 	return strconv.FormatFloat(f, 'g', 4, 64)
 }
 
+// stateKey identifies an alert in the engine's state: its collector (in
+// a cluster: two collectors may hold alerts of the same labels) and its
+// label set.
+func stateKey(c *wire.ModelCollector, l map[string]string) string {
+	return collectorName(c) + "\x00" + labelKey(l)
+}
+
+// setClustered switches the table to (or from) the cluster's columns.
+func (v *View) setClustered(on bool) {
+	v.clustered = on
+	cols := columns
+	if on {
+		cols = clusterColumns
+	}
+	v.table = common.NewTable(v.c, cols)
+	v.layoutTable()
+}
+
 // labelKey identifies an alert by its label set, the same in the
 // Prometheus alerts list and the alerting engine's state.
 func labelKey(l map[string]string) string {
@@ -1195,7 +1304,7 @@ func (v *View) handled(g Group) (string, common.Tone) {
 	found, silenced, acked := 0, 0, 0
 	by := ""
 	for _, a := range g.Members {
-		st, ok := v.states[labelKey(a.Labels)]
+		st, ok := v.states[stateKey(a.Collector, a.Labels)]
 		if !ok {
 			continue
 		}
@@ -1269,7 +1378,7 @@ func (v *View) engineState(verb string) (Group, []client.AlertState, bool) {
 	default:
 		var sts []client.AlertState
 		for _, a := range g.Members {
-			if st, found := v.states[labelKey(a.Labels)]; found {
+			if st, found := v.states[stateKey(a.Collector, a.Labels)]; found {
 				sts = append(sts, st)
 			}
 		}
@@ -1302,11 +1411,18 @@ func (v *View) startAck() tea.Cmd {
 	}
 	v.acting = true
 	api, ctx, what, now := v.api, v.c.Ctx, describe(g), v.c.Now
+	owner := v.foreignCollector(g)
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 		defer cancel()
 		for _, id := range ids {
-			if err := api.Ack(ctx, id, Comment); err != nil {
+			var err error
+			if ca, ok := api.(ClusterAPI); ok && owner != "" {
+				err = ca.AckOn(ctx, owner, id, Comment) // the alert's own collector acks it
+			} else {
+				err = api.Ack(ctx, id, Comment)
+			}
+			if err != nil {
 				return doneMsg{err: err}
 			}
 		}
@@ -1316,6 +1432,15 @@ func (v *View) startAck() tea.Cmd {
 		f := load(ctx, api, 0, now())
 		return doneMsg{text: "acknowledged " + what, fetched: &f}
 	}
+}
+
+// foreignCollector names the collector holding g's alerts when the view
+// knows it (a cluster): acks and silences are asked of it by name.
+func (v *View) foreignCollector(g Group) string {
+	if !v.clustered {
+		return ""
+	}
+	return collectorName(g.Collector)
 }
 
 func describe(g Group) string {
@@ -1348,7 +1473,7 @@ func (v *View) startSilence() tea.Cmd {
 	if !ok {
 		return nil
 	}
-	v.target = silenceTarget{name: describe(g), matchers: Matchers(g)}
+	v.target = silenceTarget{name: describe(g), matchers: Matchers(g), collector: v.foreignCollector(g)}
 	v.prompting, v.promptErr = true, ""
 	v.prompt.SetValue(DefaultSilence)
 	v.prompt.CursorEnd()
@@ -1379,7 +1504,13 @@ func (v *View) updatePrompt(msg tea.KeyMsg) tea.Cmd {
 		return func() tea.Msg {
 			ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 			defer cancel()
-			sil, err := api.CreateSilence(ctx, t.matchers, d, Comment)
+			var sil client.Silence
+			var err error
+			if ca, ok := api.(ClusterAPI); ok && t.collector != "" {
+				sil, err = ca.CreateSilenceOn(ctx, t.collector, t.matchers, d, Comment)
+			} else {
+				sil, err = api.CreateSilence(ctx, t.matchers, d, Comment)
+			}
 			if err != nil {
 				return doneMsg{err: err}
 			}
