@@ -452,6 +452,7 @@ func (db *DB) seal(ctx context.Context) error {
 			continue
 		}
 		p := sealPending{s: s, n: s.headLen(), tailN: len(s.head), mods: s.mods}
+		s.syncOpen() // the snapshot shares the open chunk's data
 		if p.n > 0 {
 			p.chunks, p.tail = slices.Clone(s.frozen), slices.Clone(s.head)
 		}

@@ -24,7 +24,6 @@ type memSeries struct {
 	mu     sync.Mutex
 	blocks []blockMeta   // in seq order
 	frozen []frozenChunk // oldest head samples, compressed; all older than head
-	open   *xorAppender  // appendable state of the last frozen chunk; nil when full or none
 	head   []sample      // sorted by t, unique t
 	lset   labels.Labels
 
@@ -33,15 +32,18 @@ type memSeries struct {
 	mods uint64 // bumped by every non-append change to frozen or head
 	// walLogged is set once the series record is in the WAL.
 	walLogged atomic.Bool
+	open      bool // the last frozen chunk is appendable, its state in app
 	sealing   bool // a seal holds a snapshot: do not freeze
 	indexed   bool // series record persisted in badger
 	deleted   bool // removed by retention; appenders must re-resolve
 	// lastChunkBytes is the size of the series' last full XOR chunk: the
 	// next one's buffer starts there rather than growing by doubling.
 	lastChunkBytes uint16
-	// packZstdSkips counts the series' next full head chunks that pack
-	// without trying zstd (see packZstdReprobe).
-	packZstdSkips uint8
+	// app appends to the open chunk. It lives inline, next to the flags a
+	// commit reads, rather than behind a pointer: at 100k series every
+	// sample goes to a different series, and each pointer followed is a
+	// cache miss (and the separate object cost 64 bytes of heap).
+	app xorAppender
 
 	nextSameHash *memSeries
 }
