@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -427,6 +428,29 @@ func (db *DB) seal(ctx context.Context) error {
 	}
 	wb := db.bdb.NewWriteBatch()
 	defer wb.Cancel()
+	// Encoding the blocks is nearly all of a seal's CPU and each series is
+	// independent, so it runs on every core: contiguous shares of the
+	// series, one per worker, each with its own scratch (badger's write
+	// batch takes its own lock). Seqs come from one atomic counter, so a
+	// series' new blocks still outrank its older ones.
+	series := db.ix.allSeries()
+	workers := min(runtime.GOMAXPROCS(0), maxSealWorkers, max(len(series)/sealSeriesPerWorker, 1))
+	shares := make([]sealShare, workers)
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for w := range shares {
+		lo, hi := w*len(series)/workers, (w+1)*len(series)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sh := &shares[w]
+			if sh.err = db.sealSeries(ctx, wb, series[lo:hi], sh, &failed); sh.err != nil {
+				failed.Store(true)
+			}
+		}()
+	}
+	wg.Wait()
+	var pend []sealPending
 	var marked []*memSeries // series whose s.sealing this seal set
 	defer func() {
 		for _, s := range marked { // cleared already unless the seal failed
@@ -435,56 +459,16 @@ func (db *DB) seal(ctx context.Context) error {
 			s.mu.Unlock()
 		}
 	}()
-	var (
-		pend  []sealPending
-		snap  []sample
-		dsc   decodeScratch
-		tsBuf []int64
-		vsBuf []float64
-	)
-	for i, s := range db.ix.allSeries() {
-		if i%1024 == 0 && ctx.Err() != nil {
-			return fmt.Errorf("seal head: %w", ctx.Err())
-		}
-		s.mu.Lock()
-		if s.deleted {
-			s.mu.Unlock()
-			continue
-		}
-		p := sealPending{s: s, n: s.headLen(), tailN: len(s.head), mods: s.mods}
-		s.syncOpen() // the snapshot shares the open chunk's data
-		if p.n > 0 {
-			p.chunks, p.tail = slices.Clone(s.frozen), slices.Clone(s.head)
-		}
-		if p.n > 0 {
-			s.sealing = true
-			marked = append(marked, s)
-		}
-		needIndex := !s.indexed
-		s.mu.Unlock()
-		snap = snapshotSamples(snap[:0], p.chunks, p.tail, &dsc)
-		if needIndex {
-			if err := wb.Set(appendSeriesKey(nil, s.ref), appendLabels(nil, s.lset)); err != nil {
-				return fmt.Errorf("write series index: %w", err)
-			}
-		}
-		err := db.encodeBlocks(snap, &tsBuf, &vsBuf, func(m blockMeta, val []byte) error {
-			key := appendBlockKey(nil, s.ref, m)
-			m.bytes = uint32(len(key) + len(val))
-			if err := wb.Set(key, val); err != nil {
-				return fmt.Errorf("write block: %w", err)
-			}
-			p.metas = append(p.metas, m)
-			p.vals = append(p.vals, val)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("seal series %s: %w", s.lset, err)
-		}
-		if needIndex || p.n > 0 {
-			pend = append(pend, p)
-		}
+	for i := range shares {
+		marked = append(marked, shares[i].marked...)
 	}
+	for i := range shares {
+		if err := shares[i].err; err != nil {
+			return err
+		}
+		pend = append(pend, shares[i].pend...)
+	}
+	var dsc decodeScratch
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("write blocks to badger: %w", err)
 	}
@@ -526,6 +510,80 @@ func (db *DB) seal(ctx context.Context) error {
 	}
 	if err := db.wal.removeBefore(newSeg); err != nil {
 		return fmt.Errorf("truncate WAL after sealing: %w", err)
+	}
+	return nil
+}
+
+// maxSealWorkers bounds a seal's encoding goroutines; sealSeriesPerWorker
+// is the least work worth a goroutine.
+const (
+	maxSealWorkers      = 8
+	sealSeriesPerWorker = 1024
+)
+
+// sealShare is one seal worker's output.
+type sealShare struct {
+	pend   []sealPending
+	marked []*memSeries // series whose s.sealing this worker set
+	err    error
+}
+
+// sealSeries snapshots each series' head, encodes it into blocks and stages
+// them (and missing series records) in wb, collecting in sh what the seal
+// applies once the batch is written. It stops early when failed is set (by
+// another worker's error).
+func (db *DB) sealSeries(ctx context.Context, wb *badger.WriteBatch, series []*memSeries, sh *sealShare, failed *atomic.Bool) error {
+	var (
+		snap  []sample
+		dsc   decodeScratch
+		tsBuf []int64
+		vsBuf []float64
+	)
+	for i, s := range series {
+		if i%1024 == 0 {
+			if ctx.Err() != nil {
+				return fmt.Errorf("seal head: %w", ctx.Err())
+			}
+			if failed.Load() {
+				return nil
+			}
+		}
+		s.mu.Lock()
+		if s.deleted {
+			s.mu.Unlock()
+			continue
+		}
+		p := sealPending{s: s, n: s.headLen(), tailN: len(s.head), mods: s.mods}
+		s.syncOpen() // the snapshot shares the open chunk's data
+		if p.n > 0 {
+			p.chunks, p.tail = slices.Clone(s.frozen), slices.Clone(s.head)
+			s.sealing = true
+			sh.marked = append(sh.marked, s)
+		}
+		needIndex := !s.indexed
+		s.mu.Unlock()
+		snap = snapshotSamples(snap[:0], p.chunks, p.tail, &dsc)
+		if needIndex {
+			if err := wb.Set(appendSeriesKey(nil, s.ref), appendLabels(nil, s.lset)); err != nil {
+				return fmt.Errorf("write series index: %w", err)
+			}
+		}
+		err := db.encodeBlocks(snap, &tsBuf, &vsBuf, func(m blockMeta, val []byte) error {
+			key := appendBlockKey(nil, s.ref, m)
+			m.bytes = uint32(len(key) + len(val))
+			if err := wb.Set(key, val); err != nil {
+				return fmt.Errorf("write block: %w", err)
+			}
+			p.metas = append(p.metas, m)
+			p.vals = append(p.vals, val)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("seal series %s: %w", s.lset, err)
+		}
+		if needIndex || p.n > 0 {
+			sh.pend = append(sh.pend, p)
+		}
 	}
 	return nil
 }
