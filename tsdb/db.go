@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/mlectl/mlectl/internal/diskguard"
+	"github.com/mlectl/mlectl/tsdb/chunks"
 )
 
 // DB is an embedded time-series store implementing storage.Storage.
@@ -562,13 +563,12 @@ func (db *DB) sealSeries(ctx context.Context, wb *badger.WriteBatch, series []*m
 		}
 		needIndex := !s.indexed
 		s.mu.Unlock()
-		snap = snapshotSamples(snap[:0], p.chunks, p.tail, &dsc)
 		if needIndex {
 			if err := wb.Set(appendSeriesKey(nil, s.ref), appendLabels(nil, s.lset)); err != nil {
 				return fmt.Errorf("write series index: %w", err)
 			}
 		}
-		err := db.encodeBlocks(snap, &tsBuf, &vsBuf, func(m blockMeta, val []byte) error {
+		emit := func(m blockMeta, val []byte) error {
 			key := appendBlockKey(nil, s.ref, m)
 			m.bytes = uint32(len(key) + len(val))
 			if err := wb.Set(key, val); err != nil {
@@ -577,7 +577,14 @@ func (db *DB) sealSeries(ctx context.Context, wb *badger.WriteBatch, series []*m
 			p.metas = append(p.metas, m)
 			p.vals = append(p.vals, val)
 			return nil
-		})
+		}
+		var err error
+		if c, ok := db.sealsAsIs(p.chunks, p.tail); ok {
+			tsBuf, vsBuf, err = db.sealChunk(c, tsBuf, vsBuf, emit)
+		} else {
+			snap = snapshotSamples(snap[:0], p.chunks, p.tail, &dsc)
+			err = db.encodeBlocks(snap, &tsBuf, &vsBuf, emit)
+		}
 		if err != nil {
 			return fmt.Errorf("seal series %s: %w", s.lset, err)
 		}
@@ -586,6 +593,36 @@ func (db *DB) sealSeries(ctx context.Context, wb *badger.WriteBatch, series []*m
 		}
 	}
 	return nil
+}
+
+// sealsAsIs returns the head's one chunk when a head snapshot is a single
+// full chunk the block codec packed and that fits one block (one UTC day,
+// at most BlockSamples samples): the block an encode of its samples would
+// write is that chunk plus the zstd trial its packing skipped, so the seal
+// reuses it rather than decoding and re-encoding (at 100k series the
+// encode was most of a seal's CPU).
+func (db *DB) sealsAsIs(frozen []frozenChunk, tail []sample) (*frozenChunk, bool) {
+	if len(tail) != 0 || len(frozen) != 1 {
+		return nil, false
+	}
+	c := &frozen[0]
+	return c, c.packed && c.n > 0 && c.n <= db.opts.BlockSamples && dayOf(c.minT) == dayOf(c.maxT)
+}
+
+// sealChunk writes packed head chunk c as one block through emit: c's bytes,
+// or the zstd frame of its samples where zstd wins, exactly what
+// appendBlock writes for them.
+func (db *DB) sealChunk(c *frozenChunk, tsBuf []int64, vsBuf []float64, emit func(m blockMeta, val []byte) error) ([]int64, []float64, error) {
+	tsBuf, vsBuf, err := chunks.Decode(c.data, tsBuf[:0], vsBuf[:0])
+	if err != nil {
+		panic("tsdb: packed head chunk unreadable: " + err.Error()) // encoded in memory by pack
+	}
+	val := append(make([]byte, 0, 1+len(c.data)), blockFloat)
+	if val, _, err = chunks.AppendWithZstdTrial(val, c.data, tsBuf, vsBuf); err != nil {
+		return tsBuf, vsBuf, fmt.Errorf("encode block: %w", err)
+	}
+	m := blockMeta{minT: c.minT, maxT: c.maxT, seq: db.blockSeq.Add(1), day: dayOf(c.minT), count: uint32(c.n)}
+	return tsBuf, vsBuf, emit(m, val)
 }
 
 // ApplyRetention deletes every UTC day of data that lies entirely before

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/stretchr/testify/require"
 )
@@ -74,4 +75,56 @@ func TestSealInParallelKeepsEverySample(t *testing.T) {
 	db = openTestDB(t, dir, Options{Now: nowFunc(&fixedNow)})
 	defer db.Close()
 	check(db, "after a reopen")
+}
+
+// TestSealReusesPackedChunk: a head that is one full packed chunk seals
+// into a block byte for byte what encoding its samples writes, zstd frame
+// included where zstd wins (head chunks pack without trying it).
+func TestSealReusesPackedChunk(t *testing.T) {
+	tests := []struct {
+		name string
+		v    func(i int) float64
+		zstd bool
+	}{
+		{"counter", func(i int) float64 { return math.Round((1000+2.5*float64(i)+3*math.Sin(float64(i)/5))*100) / 100 }, false},
+		{"repeating pattern", func(i int) float64 { return []float64{1, 5000, 2, 90000, 3, 12, 77777, 4}[i%8] }, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openTestDB(t, t.TempDir(), Options{Now: nowFunc(&fixedNow)})
+			defer db.Close()
+			ls := labels.FromStrings("__name__", "m")
+			base := fixedNow.Add(-time.Hour).UnixMilli()
+			var samples []sample
+			app := db.Appender(context.Background())
+			for i := range frozenChunkSamples {
+				smp := sample{t: base + int64(i)*15_000, v: tc.v(i)}
+				_, err := app.Append(0, ls, smp.t, smp.v)
+				require.NoError(t, err)
+				samples = append(samples, smp)
+			}
+			require.NoError(t, app.Commit())
+			s := db.ix.getByHash(ls.Hash(), ls)
+			s.mu.Lock()
+			_, asIs := db.sealsAsIs(s.frozen, s.head)
+			s.mu.Unlock()
+			require.True(t, asIs, "the head is one packed chunk")
+			require.NoError(t, db.Flush(context.Background()))
+
+			want, _, _, err := appendBlock(nil, samples, nil, nil)
+			require.NoError(t, err)
+			require.Len(t, s.blocks, 1)
+			var got []byte
+			require.NoError(t, db.bdb.View(func(txn *badger.Txn) error {
+				item, err := txn.Get(appendBlockKey(nil, s.ref, s.blocks[0]))
+				if err != nil {
+					return err
+				}
+				got, err = item.ValueCopy(nil)
+				return err
+			}))
+			require.Equal(t, want, got)
+			require.Equal(t, tc.zstd, got[2]&1 != 0, "zstd flag of the block")
+		})
+	}
 }
