@@ -289,10 +289,16 @@ func (db *DB) replay(walDir string) (int, error) {
 			unknown++
 			return nil
 		}
-		if s.insertHead(e.smp) != replacedDuplicate {
+		// As Commit does, so a replayed head is as compact as a live one.
+		if s.appendsToOpenChunk(&e.smp) {
+			s.freezeOne(e.smp.t, e.smp.v)
 			db.headSamples.Add(1)
+		} else {
+			if s.insertHead(e.smp) != replacedDuplicate {
+				db.headSamples.Add(1)
+			}
+			s.maybeFreeze()
 		}
-		s.maybeFreeze() // as Commit does, so a replayed head is as compact as a live one
 		s.bumpMaxT(e.smp.t)
 		samples++
 		return nil
