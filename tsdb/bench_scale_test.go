@@ -307,11 +307,13 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	db, err := Open(filepath.Join(dir, "mlectl"), Options{})
 	require.NoError(b, err)
 	defer db.Close()
+	prof := scaleProfile(b, "ingest-mlectl")
 	stop := heapPeak()
 	t0 := time.Now()
 	samples := scaleIngest(b, db, fleet, steps, start.UnixMilli())
 	ourIngest := time.Since(t0)
 	ourPeak := stop() - heap0
+	prof()
 	heap1 := liveHeap()
 	ourLive := heap1 - heap0
 	ourHWM := vmHWM() // the process so far: the generator and mlectl alone
@@ -321,11 +323,13 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	pdb, err := ptsdb.Open(filepath.Join(dir, "prom"), nil, nil, popts, nil)
 	require.NoError(b, err)
 	defer pdb.Close()
+	prof = scaleProfile(b, "ingest-prom")
 	stop = heapPeak()
 	t0 = time.Now()
 	scaleIngest(b, pdb, fleet, steps, start.UnixMilli())
 	promIngest := time.Since(t0)
 	promPeak := stop() - heap1
+	prof()
 	heap2 := liveHeap()
 	promLive := heap2 - heap1
 
@@ -374,13 +378,17 @@ func runScale(b *testing.B, nSeries, minutes int) {
 
 	// Settle: mlectl seals everything and compacts; Prometheus compacts
 	// its head into a persistent block.
+	prof = scaleProfile(b, "seal-mlectl")
 	t0 = time.Now()
 	require.NoError(b, db.Flush(context.Background()))
 	require.NoError(b, db.Compact(context.Background()))
 	ourSettle := time.Since(t0)
+	prof()
+	prof = scaleProfile(b, "compact-prom")
 	t0 = time.Now()
 	require.NoError(b, pdb.CompactHead(ptsdb.NewRangeHead(pdb.Head(), start.UnixMilli(), end.UnixMilli())))
 	promSettle := time.Since(t0)
+	prof()
 	runPhase("sealed")
 	heap3 := liveHeap()
 	st := db.Stats()

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/mlectl/mlectl/internal/diskguard"
+	"github.com/mlectl/mlectl/tsdb/chunks"
 )
 
 // DB is an embedded time-series store implementing storage.Storage.
@@ -287,10 +289,16 @@ func (db *DB) replay(walDir string) (int, error) {
 			unknown++
 			return nil
 		}
-		if s.insertHead(e.smp) != replacedDuplicate {
+		// As Commit does, so a replayed head is as compact as a live one.
+		if s.appendsToOpenChunk(&e.smp) {
+			s.freezeOne(e.smp.t, e.smp.v)
 			db.headSamples.Add(1)
+		} else {
+			if s.insertHead(e.smp) != replacedDuplicate {
+				db.headSamples.Add(1)
+			}
+			s.maybeFreeze()
 		}
-		s.maybeFreeze() // as Commit does, so a replayed head is as compact as a live one
 		s.bumpMaxT(e.smp.t)
 		samples++
 		return nil
@@ -427,6 +435,29 @@ func (db *DB) seal(ctx context.Context) error {
 	}
 	wb := db.bdb.NewWriteBatch()
 	defer wb.Cancel()
+	// Encoding the blocks is nearly all of a seal's CPU and each series is
+	// independent, so it runs on every core: contiguous shares of the
+	// series, one per worker, each with its own scratch (badger's write
+	// batch takes its own lock). Seqs come from one atomic counter, so a
+	// series' new blocks still outrank its older ones.
+	series := db.ix.allSeries()
+	workers := min(runtime.GOMAXPROCS(0), maxSealWorkers, max(len(series)/sealSeriesPerWorker, 1))
+	shares := make([]sealShare, workers)
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for w := range shares {
+		lo, hi := w*len(series)/workers, (w+1)*len(series)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sh := &shares[w]
+			if sh.err = db.sealSeries(ctx, wb, series[lo:hi], sh, &failed); sh.err != nil {
+				failed.Store(true)
+			}
+		}()
+	}
+	wg.Wait()
+	var pend []sealPending
 	var marked []*memSeries // series whose s.sealing this seal set
 	defer func() {
 		for _, s := range marked { // cleared already unless the seal failed
@@ -435,55 +466,16 @@ func (db *DB) seal(ctx context.Context) error {
 			s.mu.Unlock()
 		}
 	}()
-	var (
-		pend  []sealPending
-		snap  []sample
-		dsc   decodeScratch
-		tsBuf []int64
-		vsBuf []float64
-	)
-	for i, s := range db.ix.allSeries() {
-		if i%1024 == 0 && ctx.Err() != nil {
-			return fmt.Errorf("seal head: %w", ctx.Err())
-		}
-		s.mu.Lock()
-		if s.deleted {
-			s.mu.Unlock()
-			continue
-		}
-		p := sealPending{s: s, n: s.headLen(), tailN: len(s.head), mods: s.mods}
-		if p.n > 0 {
-			p.chunks, p.tail = slices.Clone(s.frozen), slices.Clone(s.head)
-		}
-		if p.n > 0 {
-			s.sealing = true
-			marked = append(marked, s)
-		}
-		needIndex := !s.indexed
-		s.mu.Unlock()
-		snap = snapshotSamples(snap[:0], p.chunks, p.tail, &dsc)
-		if needIndex {
-			if err := wb.Set(appendSeriesKey(nil, s.ref), appendLabels(nil, s.lset)); err != nil {
-				return fmt.Errorf("write series index: %w", err)
-			}
-		}
-		err := db.encodeBlocks(snap, &tsBuf, &vsBuf, func(m blockMeta, val []byte) error {
-			key := appendBlockKey(nil, s.ref, m)
-			m.bytes = uint32(len(key) + len(val))
-			if err := wb.Set(key, val); err != nil {
-				return fmt.Errorf("write block: %w", err)
-			}
-			p.metas = append(p.metas, m)
-			p.vals = append(p.vals, val)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("seal series %s: %w", s.lset, err)
-		}
-		if needIndex || p.n > 0 {
-			pend = append(pend, p)
-		}
+	for i := range shares {
+		marked = append(marked, shares[i].marked...)
 	}
+	for i := range shares {
+		if err := shares[i].err; err != nil {
+			return err
+		}
+		pend = append(pend, shares[i].pend...)
+	}
+	var dsc decodeScratch
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("write blocks to badger: %w", err)
 	}
@@ -527,6 +519,116 @@ func (db *DB) seal(ctx context.Context) error {
 		return fmt.Errorf("truncate WAL after sealing: %w", err)
 	}
 	return nil
+}
+
+// maxSealWorkers bounds a seal's encoding goroutines; sealSeriesPerWorker
+// is the least work worth a goroutine.
+const (
+	maxSealWorkers      = 8
+	sealSeriesPerWorker = 1024
+)
+
+// sealShare is one seal worker's output.
+type sealShare struct {
+	pend   []sealPending
+	marked []*memSeries // series whose s.sealing this worker set
+	err    error
+}
+
+// sealSeries snapshots each series' head, encodes it into blocks and stages
+// them (and missing series records) in wb, collecting in sh what the seal
+// applies once the batch is written. It stops early when failed is set (by
+// another worker's error).
+func (db *DB) sealSeries(ctx context.Context, wb *badger.WriteBatch, series []*memSeries, sh *sealShare, failed *atomic.Bool) error {
+	var (
+		snap  []sample
+		dsc   decodeScratch
+		tsBuf []int64
+		vsBuf []float64
+	)
+	for i, s := range series {
+		if i%1024 == 0 {
+			if ctx.Err() != nil {
+				return fmt.Errorf("seal head: %w", ctx.Err())
+			}
+			if failed.Load() {
+				return nil
+			}
+		}
+		s.mu.Lock()
+		if s.deleted {
+			s.mu.Unlock()
+			continue
+		}
+		p := sealPending{s: s, n: s.headLen(), tailN: len(s.head), mods: s.mods}
+		s.syncOpen() // the snapshot shares the open chunk's data
+		if p.n > 0 {
+			p.chunks, p.tail = slices.Clone(s.frozen), slices.Clone(s.head)
+			s.sealing = true
+			sh.marked = append(sh.marked, s)
+		}
+		needIndex := !s.indexed
+		s.mu.Unlock()
+		if needIndex {
+			if err := wb.Set(appendSeriesKey(nil, s.ref), appendLabels(nil, s.lset)); err != nil {
+				return fmt.Errorf("write series index: %w", err)
+			}
+		}
+		emit := func(m blockMeta, val []byte) error {
+			key := appendBlockKey(nil, s.ref, m)
+			m.bytes = uint32(len(key) + len(val))
+			if err := wb.Set(key, val); err != nil {
+				return fmt.Errorf("write block: %w", err)
+			}
+			p.metas = append(p.metas, m)
+			p.vals = append(p.vals, val)
+			return nil
+		}
+		var err error
+		if c, ok := db.sealsAsIs(p.chunks, p.tail); ok {
+			tsBuf, vsBuf, err = db.sealChunk(c, tsBuf, vsBuf, emit)
+		} else {
+			snap = snapshotSamples(snap[:0], p.chunks, p.tail, &dsc)
+			err = db.encodeBlocks(snap, &tsBuf, &vsBuf, emit)
+		}
+		if err != nil {
+			return fmt.Errorf("seal series %s: %w", s.lset, err)
+		}
+		if needIndex || p.n > 0 {
+			sh.pend = append(sh.pend, p)
+		}
+	}
+	return nil
+}
+
+// sealsAsIs returns the head's one chunk when a head snapshot is a single
+// full chunk the block codec packed and that fits one block (one UTC day,
+// at most BlockSamples samples): the block an encode of its samples would
+// write is that chunk plus the zstd trial its packing skipped, so the seal
+// reuses it rather than decoding and re-encoding (at 100k series the
+// encode was most of a seal's CPU).
+func (db *DB) sealsAsIs(frozen []frozenChunk, tail []sample) (*frozenChunk, bool) {
+	if len(tail) != 0 || len(frozen) != 1 {
+		return nil, false
+	}
+	c := &frozen[0]
+	return c, c.packed && c.n > 0 && c.n <= db.opts.BlockSamples && dayOf(c.minT) == dayOf(c.maxT)
+}
+
+// sealChunk writes packed head chunk c as one block through emit: c's bytes,
+// or the zstd frame of its samples where zstd wins, exactly what
+// appendBlock writes for them.
+func (db *DB) sealChunk(c *frozenChunk, tsBuf []int64, vsBuf []float64, emit func(m blockMeta, val []byte) error) ([]int64, []float64, error) {
+	tsBuf, vsBuf, err := chunks.Decode(c.data, tsBuf[:0], vsBuf[:0])
+	if err != nil {
+		panic("tsdb: packed head chunk unreadable: " + err.Error()) // encoded in memory by pack
+	}
+	val := append(make([]byte, 0, 1+len(c.data)), blockFloat)
+	if val, _, err = chunks.AppendWithZstdTrial(val, c.data, tsBuf, vsBuf); err != nil {
+		return tsBuf, vsBuf, fmt.Errorf("encode block: %w", err)
+	}
+	m := blockMeta{minT: c.minT, maxT: c.maxT, seq: db.blockSeq.Add(1), day: dayOf(c.minT), count: uint32(c.n)}
+	return tsBuf, vsBuf, emit(m, val)
 }
 
 // ApplyRetention deletes every UTC day of data that lies entirely before

@@ -66,11 +66,12 @@
 // does (written by the store's own appender, byte for byte chunkenc's, into
 // a buffer sized from the series' previous chunk rather than grown by
 // doubling); a full chunk is re-encoded with the block codec (3-4 times
-// smaller than XOR on decimal-valued metrics; its zstd trial skipped for
-// three chunks after one that lost it), so a series fed in-order floats
+// smaller than XOR on decimal-valued metrics; without the codec's zstd
+// trial, which rarely wins on 120 samples), so a series fed in-order floats
 // keeps its head at about the bytes per sample of its blocks on disk, with
 // an empty slice; samples with a start timestamp and histograms stay in
-// the slice (40 bytes each). An insert at or before a
+// the slice (40 bytes each); a plain float newer than the head goes
+// straight into the open chunk. An insert at or before a
 // frozen timestamp thaws the chunks it touches back into the slice first
 // (the Commit refreezes them), and a seal in progress pauses freezing so
 // its bookkeeping of head positions stays valid. An appender buffers
@@ -111,7 +112,10 @@
 // and on Close) rotates the WAL under an exclusive lock that commits hold
 // shared across their WAL write and head insert, so every record in the old
 // segments is already in the head. It then encodes every head sample into
-// blocks, writes them and any unpersisted series records in one badger
+// blocks, on every core (each worker a contiguous share of the series; a
+// head that is one full packed chunk becomes that chunk's bytes after the
+// zstd trial alone, the block an encode would write), writes them and any
+// unpersisted series records in one badger
 // write batch, syncs badger, drops the sealed prefix from each head, and
 // deletes the old WAL segments. A crash anywhere in between only replays
 // samples that are also in blocks, which the read path deduplicates.

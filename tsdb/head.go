@@ -80,6 +80,7 @@ func (s *memSeries) insertHead(smp sample) insertResult {
 // thawFrom decodes the frozen chunks whose newest sample is at or after t
 // back into the front of head. It counts as a non-append change.
 func (s *memSeries) thawFrom(t int64) {
+	s.syncOpen()
 	k := len(s.frozen)
 	for k > 0 && s.frozen[k-1].maxT >= t {
 		k--
@@ -90,7 +91,7 @@ func (s *memSeries) thawFrom(t int64) {
 	}
 	clear(s.frozen[k:])
 	s.frozen = s.frozen[:k]
-	s.open = nil // the open chunk is always the last one, so it was thawed
+	s.closeOpen() // the open chunk is always the last one, so it was thawed
 	s.head = append(thawed, s.head...)
 	s.mods++
 }
@@ -106,7 +107,23 @@ func (s *memSeries) thawAll() {
 func (s *memSeries) dropFrozen() {
 	clear(s.frozen)
 	s.frozen = s.frozen[:0]
-	s.open = nil
+	s.closeOpen()
+}
+
+// closeOpen forgets the open chunk's appender state (its chunk was packed,
+// thawed or dropped).
+func (s *memSeries) closeOpen() {
+	s.open = false
+	s.app = xorAppender{}
+}
+
+// syncOpen makes the open chunk's data a complete XOR chunk (its sample
+// count is written lazily, see xorAppender). Whoever reads frozen chunk
+// data calls it first; the caller holds s.mu.
+func (s *memSeries) syncOpen() {
+	if s.open {
+		s.frozen[len(s.frozen)-1].data = s.app.sync()
+	}
 }
 
 // maybeFreeze moves the head slice's leading plain float samples into the
@@ -137,30 +154,37 @@ func (s *memSeries) maybeFreeze() {
 	}
 }
 
+// appendsToOpenChunk reports whether smp can go straight into the frozen
+// chunks (freezeOne) with the same outcome as insertHead then maybeFreeze:
+// a plain float newer than every head sample, the head slice empty, and no
+// seal holding a snapshot. The caller holds s.mu.
+func (s *memSeries) appendsToOpenChunk(smp *sample) bool {
+	if s.sealing || len(s.head) > 0 || smp.st != 0 || smp.h != nil || smp.fh != nil {
+		return false
+	}
+	k := len(s.frozen)
+	return k == 0 || smp.t > s.frozen[k-1].maxT
+}
+
 // freezeOne appends a plain float sample, newer than every frozen one, to
 // the open chunk, opening one when there is none or it is full.
 func (s *memSeries) freezeOne(t int64, v float64) {
-	if s.open == nil {
-		s.open = newXORAppender(int(s.lastChunkBytes))
+	if !s.open {
+		s.app.start(int(s.lastChunkBytes))
+		s.open = true
 		s.frozen = append(s.frozen, frozenChunk{minT: t})
 	}
 	fc := &s.frozen[len(s.frozen)-1]
-	s.open.reserve(fc.n, frozenChunkSamples)
-	s.open.append(t, v)
-	fc.data = s.open.b
+	s.app.reserve(fc.n, frozenChunkSamples)
+	s.app.append(t, v)
+	fc.data = s.app.b
 	fc.maxT = t
 	fc.n++
 	if fc.n >= frozenChunkSamples {
+		fc.data = s.app.sync()
 		s.lastChunkBytes = uint16(min(len(fc.data), math.MaxUint16))
-		tryZstd := s.packZstdSkips == 0
-		if fc.pack(tryZstd) {
-			s.packZstdSkips = 0
-		} else if tryZstd {
-			s.packZstdSkips = packZstdReprobe
-		} else {
-			s.packZstdSkips--
-		}
-		s.open = nil
+		fc.pack()
+		s.closeOpen()
 	}
 }
 
@@ -174,19 +198,15 @@ type packScratch struct {
 
 var packPool = sync.Pool{New: func() any { return &packScratch{} }}
 
-// packZstdReprobe is how many chunks of a series skip the block codec's
-// zstd trial after a trial that lost. zstd is tried on every block of 64
-// samples or more, and on head chunks it rarely wins (1% of a
-// node-exporter fleet's 120-sample chunks, saving 0.2% of their bytes; 8%
-// of NAB's) while the trial costs about a quarter of a chunk's pack; a
-// series whose last trial won keeps trying. Head chunks only: sealed
-// blocks, which are what disk holds, always try it.
-const packZstdReprobe = 3
-
 // pack re-encodes a full XOR chunk with the block codec, keeping XOR (with
-// its append headroom dropped) if that fails or does not save space. It
-// reports whether the packed chunk is a zstd frame.
-func (c *frozenChunk) pack(tryZstd bool) (usedZstd bool) {
+// its append headroom dropped) if that fails or does not save space.
+//
+// It never tries zstd. The codec tries it on every block of 64 samples or
+// more, and on head chunks it rarely wins (1% of a node-exporter fleet's
+// 120-sample chunks, saving 0.2% of their bytes; 8% of NAB's) while the
+// trial was an eighth of ingest's CPU at 100k series, in the commit path.
+// Sealed blocks, which are what disk holds, always try it.
+func (c *frozenChunk) pack() {
 	sc := packPool.Get().(*packScratch)
 	defer packPool.Put(sc)
 	sc.ts, sc.vs = sc.ts[:0], sc.vs[:0]
@@ -196,12 +216,11 @@ func (c *frozenChunk) pack(tryZstd bool) (usedZstd bool) {
 		sc.ts, sc.vs = append(sc.ts, t), append(sc.vs, v)
 	}
 	var err error
-	if sc.buf, usedZstd, err = chunks.AppendEncodedZstd(sc.buf[:0], sc.ts, sc.vs, tryZstd); err != nil || len(sc.buf) >= len(c.data) {
+	if sc.buf, _, err = chunks.AppendEncodedZstd(sc.buf[:0], sc.ts, sc.vs, false); err != nil || len(sc.buf) >= len(c.data) {
 		c.data = slices.Clone(c.data)
-		return false
+		return
 	}
 	c.data, c.packed = slices.Clone(sc.buf), true
-	return usedZstd
 }
 
 // appendSamples decodes the chunk onto dst.
@@ -268,12 +287,13 @@ func snapshotSamples(dst []sample, chunks []frozenChunk, tail []sample, sc *deco
 // one's onto arena (appends rewrite its last bytes). The caller holds s.mu;
 // the result stays valid without it.
 func (s *memSeries) headChunksInRange(dst []frozenChunk, arena []byte, mint, maxt int64) ([]frozenChunk, []byte) {
+	s.syncOpen()
 	for i := range s.frozen {
 		c := s.frozen[i]
 		if c.maxT < mint || c.minT > maxt {
 			continue
 		}
-		if s.open != nil && i == len(s.frozen)-1 {
+		if s.open && i == len(s.frozen)-1 {
 			if cap(arena)-len(arena) < len(c.data) {
 				arena = make([]byte, 0, max(64<<10, len(c.data)))
 			}
@@ -304,6 +324,7 @@ func (s *memSeries) headSliceRange(dst []sample, mint, maxt int64) []sample {
 // hasHeadSamplesIn reports whether the head holds a sample in [mint, maxt],
 // decoding a chunk only when it straddles a range end.
 func (s *memSeries) hasHeadSamplesIn(mint, maxt int64) bool {
+	s.syncOpen()
 	var it chunkenc.Iterator
 	for i := range s.frozen {
 		c := &s.frozen[i]

@@ -24,7 +24,6 @@ type memSeries struct {
 	mu     sync.Mutex
 	blocks []blockMeta   // in seq order
 	frozen []frozenChunk // oldest head samples, compressed; all older than head
-	open   *xorAppender  // appendable state of the last frozen chunk; nil when full or none
 	head   []sample      // sorted by t, unique t
 	lset   labels.Labels
 
@@ -33,26 +32,27 @@ type memSeries struct {
 	mods uint64 // bumped by every non-append change to frozen or head
 	// walLogged is set once the series record is in the WAL.
 	walLogged atomic.Bool
+	open      bool // the last frozen chunk is appendable, its state in app
 	sealing   bool // a seal holds a snapshot: do not freeze
 	indexed   bool // series record persisted in badger
 	deleted   bool // removed by retention; appenders must re-resolve
 	// lastChunkBytes is the size of the series' last full XOR chunk: the
 	// next one's buffer starts there rather than growing by doubling.
 	lastChunkBytes uint16
-	// packZstdSkips counts the series' next full head chunks that pack
-	// without trying zstd (see packZstdReprobe).
-	packZstdSkips uint8
-
-	nextSameHash *memSeries
+	// app appends to the open chunk. It lives inline, next to the flags a
+	// commit reads, rather than behind a pointer: at 100k series every
+	// sample goes to a different series, and each pointer followed is a
+	// cache miss (and the separate object cost 64 bytes of heap).
+	app xorAppender
 }
 
 const seriesStripes = 256
 
 type seriesStripe struct {
 	mu     sync.RWMutex
-	byHash map[uint64]*memSeries
+	byHash seriesTable
 	byRef  map[uint64]*memSeries
-	_      [40]byte // keep stripes on separate cache lines
+	_      [16]byte // keep stripes on separate cache lines
 }
 
 // seriesIndex maps label hashes and refs to series (striped locks) and keeps
@@ -78,10 +78,98 @@ type seriesIndex struct {
 	count    atomic.Int64
 }
 
+// seriesTable finds a stripe's series by label hash: open addressing with
+// linear probing over (hash, series) slots. Every appended sample that
+// comes by labels (remote write) does one lookup; at 100k series each is a
+// cache miss, and a slot holding the full hash next to its series costs
+// one, where a Go map read its control word and then the slot, often on
+// another line. Series whose labels hash alike take separate slots (the
+// lookup compares labels on every hash match). Not safe for concurrent
+// use: the stripe's lock guards it.
+type seriesTable struct {
+	slots []seriesSlot // a power of two long; s == nil marks a free slot
+	used  int
+}
+
+type seriesSlot struct {
+	hash uint64
+	s    *memSeries
+}
+
+// seriesTableShift drops the hash bits that picked the stripe.
+const seriesTableShift = 8
+
+func (t *seriesTable) get(hash uint64, lset labels.Labels) *memSeries {
+	if len(t.slots) == 0 {
+		return nil
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := (hash >> seriesTableShift) & mask; ; i = (i + 1) & mask {
+		sl := &t.slots[i]
+		if sl.s == nil {
+			return nil
+		}
+		if sl.hash == hash && labels.Equal(sl.s.lset, lset) {
+			return sl.s
+		}
+	}
+}
+
+// insert adds s (not in the table) under hash, growing the table to keep
+// it at most 7/8 full.
+func (t *seriesTable) insert(hash uint64, s *memSeries) {
+	if (t.used+1)*8 > len(t.slots)*7 {
+		old := t.slots
+		t.slots = make([]seriesSlot, max(16, 2*len(old)))
+		for _, sl := range old {
+			if sl.s != nil {
+				t.place(sl)
+			}
+		}
+	}
+	t.place(seriesSlot{hash: hash, s: s})
+	t.used++
+}
+
+func (t *seriesTable) place(sl seriesSlot) {
+	mask := uint64(len(t.slots) - 1)
+	i := (sl.hash >> seriesTableShift) & mask
+	for t.slots[i].s != nil {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = sl
+}
+
+// remove deletes s, shifting back the slots after it that probed past its
+// slot, so lookups need no tombstones.
+func (t *seriesTable) remove(s *memSeries) {
+	if len(t.slots) == 0 {
+		return
+	}
+	mask := uint64(len(t.slots) - 1)
+	i := (s.hash >> seriesTableShift) & mask
+	for t.slots[i].s != s {
+		if t.slots[i].s == nil {
+			return // not in the table
+		}
+		i = (i + 1) & mask
+	}
+	// Backward-shift deletion: move up every later slot of the probe run
+	// whose home position is not between the hole and itself.
+	for j := (i + 1) & mask; t.slots[j].s != nil; j = (j + 1) & mask {
+		home := (t.slots[j].hash >> seriesTableShift) & mask
+		if (j-home)&mask >= (j-i)&mask {
+			t.slots[i] = t.slots[j]
+			i = j
+		}
+	}
+	t.slots[i] = seriesSlot{}
+	t.used--
+}
+
 func newSeriesIndex() *seriesIndex {
 	ix := &seriesIndex{postings: map[string]map[string][]uint64{}}
 	for i := range ix.stripes {
-		ix.stripes[i].byHash = map[uint64]*memSeries{}
 		ix.stripes[i].byRef = map[uint64]*memSeries{}
 	}
 	return ix
@@ -138,10 +226,7 @@ func (ix *seriesIndex) getByRef(ref uint64) *memSeries {
 func (ix *seriesIndex) getByHash(hash uint64, lset labels.Labels) *memSeries {
 	st := &ix.stripes[hash%seriesStripes]
 	st.mu.RLock()
-	s := st.byHash[hash]
-	for s != nil && !labels.Equal(s.lset, lset) {
-		s = s.nextSameHash
-	}
+	s := st.byHash.get(hash, lset)
 	st.mu.RUnlock()
 	return s
 }
@@ -199,8 +284,7 @@ func (ix *seriesIndex) getOrCreate(hash uint64, lset labels.Labels, ref uint64) 
 
 	hs := &ix.stripes[hash%seriesStripes]
 	hs.mu.Lock()
-	s.nextSameHash = hs.byHash[hash]
-	hs.byHash[hash] = s
+	hs.byHash.insert(hash, s)
 	hs.mu.Unlock()
 	return s, true
 }
@@ -209,21 +293,7 @@ func (ix *seriesIndex) getOrCreate(hash uint64, lset labels.Labels, ref uint64) 
 func (ix *seriesIndex) remove(s *memSeries) {
 	hs := &ix.stripes[s.hash%seriesStripes]
 	hs.mu.Lock()
-	var prev *memSeries
-	for cur := hs.byHash[s.hash]; cur != nil; prev, cur = cur, cur.nextSameHash {
-		if cur == s {
-			if prev == nil {
-				if cur.nextSameHash == nil {
-					delete(hs.byHash, s.hash)
-				} else {
-					hs.byHash[s.hash] = cur.nextSameHash
-				}
-			} else {
-				prev.nextSameHash = cur.nextSameHash
-			}
-			break
-		}
-	}
+	hs.byHash.remove(s)
 	hs.mu.Unlock()
 	rs := &ix.stripes[s.ref%seriesStripes]
 	rs.mu.Lock()

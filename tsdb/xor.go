@@ -16,8 +16,15 @@ import (
 // up to half of every open chunk's memory is headroom. Here the buffer
 // starts at the series' previous chunk's size and, when it runs short,
 // grows once to what the samples so far predict for a full chunk.
+//
+// The 2-byte sample count at the front of b is written by sync, not by
+// every append: at 100k series each sample lands in a different chunk, and
+// the count's cache line is rarely the one the bit stream's tail is on, so
+// rewriting it per sample cost a cache miss per sample. Whoever reads b
+// calls sync first (memSeries.syncOpen does, under the series lock).
 type xorAppender struct {
-	b        []byte  // 2-byte sample count, then the bit stream
+	b        []byte  // 2-byte sample count (as of the last sync), then the bit stream
+	n        uint16  // samples appended
 	free     uint8   // unused low bits of b's last byte
 	leading  uint8   // of the last value XOR; 0xff before the first
 	trailing uint8   // of the last value XOR
@@ -38,13 +45,31 @@ const (
 // newXORAppender starts an empty chunk in a buffer of about sizeHint bytes
 // (the previous chunk's final size; 0 when there is none).
 func newXORAppender(sizeHint int) *xorAppender {
+	a := &xorAppender{}
+	a.start(sizeHint)
+	return a
+}
+
+// start begins an empty chunk in a fresh buffer of about sizeHint bytes,
+// as newXORAppender does, reusing a's memory (a series keeps its appender
+// inline).
+func (a *xorAppender) start(sizeHint int) {
 	want := xorFirstChunkBytes
 	if sizeHint > 0 {
 		want = sizeHint + sizeHint/16 + xorSampleMaxBytes
 	}
-	a := &xorAppender{leading: 0xff}
+	*a = xorAppender{leading: 0xff}
 	a.b = append(slices.Grow([]byte(nil), want), 0, 0)
-	return a
+}
+
+// sync writes the sample count into b's header and returns b, a complete
+// chunkenc.EncXOR chunk. It writes only when the count changed, so
+// concurrent readers of a chunk nobody appends to never see a write.
+func (a *xorAppender) sync() []byte {
+	if binary.BigEndian.Uint16(a.b) != a.n {
+		binary.BigEndian.PutUint16(a.b, a.n)
+	}
+	return a.b
 }
 
 // reserve makes room for one more sample of a chunk that already holds n
@@ -65,9 +90,8 @@ func (a *xorAppender) reserve(n, total int) {
 
 // append adds a sample newer than the last; the caller reserved room.
 func (a *xorAppender) append(t int64, v float64) {
-	num := binary.BigEndian.Uint16(a.b)
 	var tDelta uint64
-	switch num {
+	switch a.n {
 	case 0:
 		var buf [binary.MaxVarintLen64]byte
 		for _, c := range buf[:binary.PutVarint(buf[:], t)] {
@@ -103,7 +127,7 @@ func (a *xorAppender) append(t int64, v float64) {
 		a.writeValue(v)
 	}
 	a.t, a.v, a.tDelta = t, v, tDelta
-	binary.BigEndian.PutUint16(a.b, num+1)
+	a.n++
 }
 
 // xorBitRange reports whether x fits the nbits bucket of XOR's

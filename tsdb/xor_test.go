@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlectl/mlectl/tsdb/chunks"
 )
 
 // TestXORAppenderMatchesChunkenc checks the head's XOR appender writes
@@ -47,7 +49,7 @@ func TestXORAppenderMatchesChunkenc(t *testing.T) {
 					app.Append(0, ts, v)
 					ours.reserve(i, frozenChunkSamples)
 					ours.append(ts, v)
-					require.Equal(t, ref.Bytes(), ours.b, "after sample %d (hint %d)", i, hint)
+					require.Equal(t, ref.Bytes(), ours.sync(), "after sample %d (hint %d)", i, hint)
 				}
 			}
 		})
@@ -80,27 +82,36 @@ func TestXORAppenderGrowsOnce(t *testing.T) {
 	}
 }
 
-// TestPackZstdTrialBackoff: a series whose chunk lost its zstd trial packs
-// its next packZstdReprobe chunks without one, then tries again; every
-// chunk still reads back.
-func TestPackZstdTrialBackoff(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
+// TestHeadChunkPackSkipsZstd: a full head chunk is packed with the block
+// codec but never as a zstd frame, even where zstd would win (a repeating
+// pattern), and reads back exactly.
+func TestHeadChunkPackSkipsZstd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	pattern := make([]float64, 8)
+	for i := range pattern {
+		pattern[i] = math.Round(rng.Float64()*1e6) / 100
+	}
 	s := &memSeries{}
 	var want []sample
-	var skips []uint8
-	for i := range 6 * frozenChunkSamples {
-		smp := sample{t: int64(i) * 15_000, v: math.Round(rng.Float64()*1e6) / 100} // noisy: zstd loses
+	var ts []int64
+	var vs []float64
+	for i := range 2 * frozenChunkSamples {
+		smp := sample{t: int64(i) * 15_000, v: pattern[i%len(pattern)]}
 		s.freezeOne(smp.t, smp.v)
 		want = append(want, smp)
-		if (i+1)%frozenChunkSamples == 0 {
-			skips = append(skips, s.packZstdSkips)
+		if i < frozenChunkSamples {
+			ts, vs = append(ts, smp.t), append(vs, smp.v)
 		}
 	}
-	require.Equal(t, []uint8{3, 2, 1, 0, 3, 2}, skips)
+	_, zstdWins, err := chunks.AppendEncodedZstd(nil, ts, vs, true)
+	require.NoError(t, err)
+	require.True(t, zstdWins, "the test's data must be a case where zstd wins")
 	var got []sample
 	for i := range s.frozen {
-		require.True(t, s.frozen[i].packed, "chunk %d", i)
-		got = s.frozen[i].appendSamples(got, nil)
+		c := s.frozen[i]
+		require.True(t, c.packed, "chunk %d", i)
+		require.Zero(t, c.data[1]&1, "chunk %d is a zstd frame (flag bit 0 of the codec's header)", i)
+		got = c.appendSamples(got, nil)
 	}
 	require.Equal(t, want, got)
 }

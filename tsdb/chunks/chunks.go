@@ -647,3 +647,92 @@ func (r *reader) fail() {
 	}
 	r.b = nil
 }
+
+// AppendWithZstdTrial appends to dst the block AppendEncoded writes for
+// ts and vs, given block: what AppendEncodedZstd wrote for the same
+// samples with tryZstd false (ts and vs are its decoded samples). That is
+// block itself unless zstd wins, which it finds without re-running the
+// exponent search or the bit-packed layout's planning — most of an
+// encode, and the part the trial does not change. usedZstd reports that
+// the result is a zstd frame.
+func AppendWithZstdTrial(dst, block []byte, ts []int64, vs []float64) (_ []byte, usedZstd bool, err error) {
+	e := encoderPool.Get().(*Encoder)
+	defer encoderPool.Put(e)
+	return e.appendWithZstdTrial(dst, block, ts, vs)
+}
+
+func (enc *Encoder) appendWithZstdTrial(dst, block []byte, ts []int64, vs []float64) ([]byte, bool, error) {
+	n := len(ts)
+	if n != len(vs) {
+		return dst, false, fmt.Errorf("zstd trial: %d timestamps but %d values", len(ts), len(vs))
+	}
+	if len(block) < 3 || block[0] != formatV1 {
+		return dst, false, fmt.Errorf("%w: not a block", ErrCorrupt)
+	}
+	flags := block[1]
+	r := reader{b: block[2:]}
+	bn := r.uvarint()
+	exp := r.varint()
+	t0 := r.varint()
+	if r.err != nil || bn != uint64(n) || exp < -maxExp || exp > maxExp || (n > 0 && t0 != ts[0]) {
+		return dst, false, fmt.Errorf("%w: block header does not match its %d samples", ErrCorrupt, n)
+	}
+	if n < minZstdSamples || flags&flagZstd != 0 {
+		return append(dst, block...), flags&flagZstd != 0, nil
+	}
+	body := r.b
+	// The encode that wrote block chose exp and, at exp, delta or
+	// delta-of-delta mantissas by the same estimate tryExponent makes.
+	e := int(exp)
+	t := enc.tryExponent(vs, e, math.MaxInt)
+	dod := t.dod < t.delta
+	enc.fill(vs, e)
+	hasCorr := false
+	for _, c := range enc.corr {
+		if c != 0 {
+			hasCorr = true
+			break
+		}
+	}
+	p := enc.appendVarintPayload(enc.payload[:0], ts, vs, dod, hasCorr)
+	enc.payload = p
+	if flags&flagBitPacked == 0 && string(body) != string(p) {
+		// Not the block this encoder writes for these samples: encode
+		// from scratch rather than guess.
+		return enc.appendEncoded(dst, ts, vs, true)
+	}
+	enc.frameBuf = enc.zenc.EncodeAll(p, enc.frameBuf[:0])
+	if len(enc.frameBuf) >= len(p) {
+		return append(dst, block...), false, nil
+	}
+	zstdCost := len(enc.frameBuf) + uvarintLen(uint64(len(p)))
+	// An encode keeps the bit-packed body when it is smaller than the
+	// zstd body; block's layout tells its size, or (varint layout) that
+	// it is at least len(p).
+	packedLen := len(body)
+	if flags&flagBitPacked == 0 && zstdCost > len(p) {
+		enc.packed = enc.appendBitPacked(enc.packed[:0], ts, vs)
+		packedLen = len(enc.packed)
+	} else if flags&flagBitPacked == 0 {
+		packedLen = len(p)
+	}
+	if packedLen < zstdCost {
+		return append(dst, block...), false, nil
+	}
+	zflags := byte(flagZstd)
+	if dod {
+		zflags |= flagMantissaDoD
+	}
+	if hasCorr {
+		zflags |= flagCorrections
+	}
+	if len(enc.excIdx) > 0 {
+		zflags |= flagExceptions
+	}
+	dst = append(dst, formatV1, zflags)
+	dst = binary.AppendUvarint(dst, uint64(n))
+	dst = binary.AppendVarint(dst, exp)
+	dst = binary.AppendVarint(dst, ts[0])
+	dst = binary.AppendUvarint(dst, uint64(len(p)))
+	return append(dst, enc.frameBuf...), true, nil
+}
