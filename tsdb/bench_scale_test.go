@@ -312,6 +312,7 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	t0 := time.Now()
 	samples := scaleIngest(b, db, fleet, steps, start.UnixMilli())
 	ourIngest := time.Since(t0)
+	progress("mlectl ingest: %d samples in %.1fs, process peak RSS %s MB", samples, ourIngest.Seconds(), mb(vmHWM()))
 	ourPeak := stop() - heap0
 	heap1 := liveHeap()
 	ourLive := heap1 - heap0
@@ -326,6 +327,7 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	t0 = time.Now()
 	scaleIngest(b, pdb, fleet, steps, start.UnixMilli())
 	promIngest := time.Since(t0)
+	progress("prometheus ingest: %.1fs, process peak RSS %s MB", promIngest.Seconds(), mb(vmHWM()))
 	promPeak := stop() - heap1
 	heap2 := liveHeap()
 	promLive := heap2 - heap1
@@ -342,6 +344,9 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	var gcDuring [2]uint32 // GC cycles that ran during timed queries: mlectl, Prometheus
 	runPhase := func(phase string) {
 		for _, q := range scaleQueries {
+			if only := os.Getenv("TSDB_SCALE_ONLY"); only != "" && !slices.Contains(strings.Split(only, ","), q.name) {
+				continue
+			}
 			for _, kind := range []string{"instant", "range"} {
 				r := scaleResult{phase: phase, query: q.name, kind: kind}
 				// The result is valid until the query is closed (the engine
@@ -391,6 +396,7 @@ func runScale(b *testing.B, nSeries, minutes int) {
 					r.oursCPU, r.promCPU = append(r.oursCPU, oc), append(r.promCPU, pc)
 				}
 				results = append(results, r)
+				progress("%s %s %s: mlectl %s ms, prometheus %s ms (answers equal)", phase, kind, q.name, fmtMs(r.ours), fmtMs(r.prom))
 			}
 		}
 	}
@@ -402,6 +408,7 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	require.NoError(b, db.Flush(context.Background()))
 	require.NoError(b, db.Compact(context.Background()))
 	ourSettle := time.Since(t0)
+	progress("mlectl seal+compact: %.1fs, process peak RSS %s MB", ourSettle.Seconds(), mb(vmHWM()))
 	t0 = time.Now()
 	require.NoError(b, pdb.CompactHead(ptsdb.NewRangeHead(pdb.Head(), start.UnixMilli(), end.UnixMilli())))
 	promSettle := time.Since(t0)
@@ -451,6 +458,14 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	b.ReportMetric(float64(ourLive)/float64(nSeries), "mlectl-heap-B/series")
 	b.ReportMetric(float64(promLive)/float64(nSeries), "prom-heap-B/series")
 	b.ReportMetric(worst, "worst-query-latency-ratio-vs-prom")
+}
+
+// progress prints a line as a long run (TSDB_SCALE_PROGRESS=1) goes, so a
+// run cut off by its timeout still reports what it measured.
+func progress(format string, args ...any) {
+	if os.Getenv("TSDB_SCALE_PROGRESS") == "1" {
+		fmt.Printf("%s "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)
+	}
 }
 
 func mb(v int64) string { return fmt.Sprintf("%.0f", float64(v)/(1<<20)) }
