@@ -143,6 +143,9 @@ func BenchmarkScaleQueryProfile(b *testing.B) {
 				writeHeapProfile(b, filepath.Join(profDir, fmt.Sprintf("%s-%s.heap1", phase, sysName)))
 			}
 		}
+		if bytes, entries := db.cache.size(); entries > 0 {
+			fmt.Printf("%-7s mlectl block cache: %d entries, %.1f MB\n", phase, entries, float64(bytes)/(1<<20))
+		}
 		for _, j := range jobs {
 			k := j.kind + " " + j.name
 			t := times[k]
