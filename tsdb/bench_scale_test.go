@@ -256,10 +256,11 @@ var scaleQueries = []scaleQuery{
 	{"count (cardinality)", `count({__name__=~".+"})`},
 }
 
-// scaleResult is one query's latencies on both systems.
+// scaleResult is one query's latencies and CPU times on both systems.
 type scaleResult struct {
 	phase, query, kind string
 	ours, prom         []time.Duration
+	oursCPU, promCPU   []time.Duration
 }
 
 // BenchmarkScaleNodeExporter: the node-exporter fleet at 10k and 100k series
@@ -312,6 +313,7 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	t0 := time.Now()
 	samples := scaleIngest(b, db, fleet, steps, start.UnixMilli())
 	ourIngest := time.Since(t0)
+	progress("mlectl ingest: %d samples in %.1fs, process peak RSS %s MB", samples, ourIngest.Seconds(), mb(vmHWM()))
 	ourPeak := stop() - heap0
 	prof()
 	heap1 := liveHeap()
@@ -328,6 +330,7 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	t0 = time.Now()
 	scaleIngest(b, pdb, fleet, steps, start.UnixMilli())
 	promIngest := time.Since(t0)
+	progress("prometheus ingest: %.1fs, process peak RSS %s MB", promIngest.Seconds(), mb(vmHWM()))
 	promPeak := stop() - heap1
 	prof()
 	heap2 := liveHeap()
@@ -336,13 +339,30 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	ng := promql.NewEngine(promql.EngineOpts{MaxSamples: 500_000_000, Timeout: 10 * time.Minute, LookbackDelta: 5 * time.Minute})
 	defer ng.Close()
 	var results []scaleResult
+	// Each timed query starts from a collected heap (TSDB_SCALE_QUERY_GC=0
+	// turns this off): both stores share one Go heap, so otherwise a GC
+	// cycle owed to the other system's work (its ingest, its compaction,
+	// its previous query) runs during whichever query the pacer picks,
+	// and on 2 cores a cycle over both heaps costs as much as a query.
+	gcFirst := os.Getenv("TSDB_SCALE_QUERY_GC") != "0"
+	var gcDuring [2]uint32 // GC cycles that ran during timed queries: mlectl, Prometheus
 	runPhase := func(phase string) {
 		for _, q := range scaleQueries {
+			if only := os.Getenv("TSDB_SCALE_ONLY"); only != "" && !slices.Contains(strings.Split(only, ","), q.name) {
+				continue
+			}
 			for _, kind := range []string{"instant", "range"} {
 				r := scaleResult{phase: phase, query: q.name, kind: kind}
 				// The result is valid until the query is closed (the engine
 				// pools its slices), so exec returns the query to close.
-				exec := func(s storage.Queryable) (parser.Value, time.Duration, promql.Query) {
+				exec := func(s storage.Queryable) (parser.Value, time.Duration, promql.Query, time.Duration) {
+					if gcFirst {
+						runtime.GC()
+					}
+					var ms runtime.MemStats
+					runtime.ReadMemStats(&ms)
+					gc0 := ms.NumGC
+					c0 := processCPU()
 					t0 := time.Now()
 					var qry promql.Query
 					var err error
@@ -353,24 +373,34 @@ func runScale(b *testing.B, nSeries, minutes int) {
 					}
 					require.NoError(b, err)
 					res := qry.Exec(context.Background())
+					d, cpu := time.Since(t0), processCPU()-c0
 					require.NoError(b, res.Err, "%s %s on %T", kind, q.expr, s)
-					return res.Value, time.Since(t0), qry
+					runtime.ReadMemStats(&ms)
+					if s == storage.Queryable(db) {
+						gcDuring[0] += ms.NumGC - gc0
+					} else {
+						gcDuring[1] += ms.NumGC - gc0
+					}
+					return res.Value, d, qry, cpu
 				}
 				// First run of each: check the answers agree (and warm up).
-				ov, od, oq := exec(db)
-				pv, pd, pq := exec(pdb)
+				ov, od, oq, oc := exec(db)
+				pv, pd, pq, pc := exec(pdb)
 				requireSameValue(b, pv, ov, "%s %s query %s", phase, kind, q.expr)
 				oq.Close()
 				pq.Close()
 				r.ours, r.prom = append(r.ours, od), append(r.prom, pd)
+				r.oursCPU, r.promCPU = append(r.oursCPU, oc), append(r.promCPU, pc)
 				for range reps - 1 {
-					_, od, oq = exec(db)
+					_, od, oq, oc = exec(db)
 					oq.Close()
-					_, pd, pq = exec(pdb)
+					_, pd, pq, pc = exec(pdb)
 					pq.Close()
 					r.ours, r.prom = append(r.ours, od), append(r.prom, pd)
+					r.oursCPU, r.promCPU = append(r.oursCPU, oc), append(r.promCPU, pc)
 				}
 				results = append(results, r)
+				progress("%s %s %s: mlectl %s ms, prometheus %s ms (answers equal)", phase, kind, q.name, fmtMs(r.ours), fmtMs(r.prom))
 			}
 		}
 	}
@@ -384,6 +414,7 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	require.NoError(b, db.Compact(context.Background()))
 	ourSettle := time.Since(t0)
 	prof()
+	progress("mlectl seal+compact: %.1fs, process peak RSS %s MB", ourSettle.Seconds(), mb(vmHWM()))
 	prof = scaleProfile(b, "compact-prom")
 	t0 = time.Now()
 	require.NoError(b, pdb.CompactHead(ptsdb.NewRangeHead(pdb.Head(), start.UnixMilli(), end.UnixMilli())))
@@ -402,8 +433,10 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\nscale: %d series (%d hosts), %d min at 15s = %d samples, %d senders x %d samples/commit, GOMAXPROCS=%d\n",
 		nSeries, nSeries/scaleSeriesPerHost, minutes, samples, scaleSenders, scaleBatch, runtime.GOMAXPROCS(0))
-	fmt.Fprintf(&sb, "| %-34s | %14s | %14s | %8s |\n", "measure", "mlectl", "prometheus", "ratio")
-	row := func(name, a, p, r string) { fmt.Fprintf(&sb, "| %-34s | %14s | %14s | %8s |\n", name, a, p, r) }
+	fmt.Fprintf(&sb, "| %-34s | %14s | %14s | %8s | %9s |\n", "measure", "mlectl", "prometheus", "ratio", "CPU ratio")
+	row := func(name, a, p, r string, cpu ...string) {
+		fmt.Fprintf(&sb, "| %-34s | %14s | %14s | %8s | %9s |\n", name, a, p, r, strings.Join(cpu, ""))
+	}
 	ourRate, promRate := float64(samples)/ourIngest.Seconds(), float64(samples)/promIngest.Seconds()
 	row("ingest samples/s", fmt.Sprintf("%.0f", ourRate), fmt.Sprintf("%.0f", promRate), ratio(ourRate, promRate))
 	row("heap peak during ingest, MB", mb(ourPeak), mb(promPeak), ratio(float64(ourPeak), float64(promPeak)))
@@ -416,8 +449,13 @@ func runScale(b *testing.B, nSeries, minutes int) {
 		o, p := medianDur(r.ours), medianDur(r.prom)
 		rt := o.Seconds() / p.Seconds()
 		worst = max(worst, rt)
-		row(fmt.Sprintf("%s %s %s, ms", r.phase, r.kind, r.query), fmtMs(r.ours), fmtMs(r.prom), fmt.Sprintf("%.2fx", rt))
+		row(fmt.Sprintf("%s %s %s, ms", r.phase, r.kind, r.query), fmtMs(r.ours), fmtMs(r.prom), fmt.Sprintf("%.2fx", rt),
+			fmt.Sprintf("%.2fx", medianDur(r.oursCPU).Seconds()/medianDur(r.promCPU).Seconds()))
 	}
+	// CPU ratio: the medians of the process's CPU time (user+system, all
+	// goroutines) during each query, which a loaded machine's scheduling
+	// delays do not inflate as they do wall time.
+	fmt.Fprintf(&sb, "queries timed after a GC: %v; GC cycles during timed queries: mlectl %d, Prometheus %d\n", gcFirst, gcDuring[0], gcDuring[1])
 	if hwm := vmHWM(); hwm > 0 {
 		fmt.Fprintf(&sb, "process peak RSS: %s MB after mlectl's ingest (before Prometheus's), %s MB at the end (both systems)\n", mb(ourHWM), mb(hwm))
 	}
@@ -428,6 +466,14 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	b.ReportMetric(float64(ourLive)/float64(nSeries), "mlectl-heap-B/series")
 	b.ReportMetric(float64(promLive)/float64(nSeries), "prom-heap-B/series")
 	b.ReportMetric(worst, "worst-query-latency-ratio-vs-prom")
+}
+
+// progress prints a line as a long run (TSDB_SCALE_PROGRESS=1) goes, so a
+// run cut off by its timeout still reports what it measured.
+func progress(format string, args ...any) {
+	if os.Getenv("TSDB_SCALE_PROGRESS") == "1" {
+		fmt.Printf("%s "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)
+	}
 }
 
 func mb(v int64) string { return fmt.Sprintf("%.0f", float64(v)/(1<<20)) }

@@ -131,7 +131,10 @@
 // the engine asks for a series' iterator, which reuses its buffers from
 // series to series, decodes only the overlapping blocks and chunks, and
 // merges them: blocks in write order, then the head, keeping the last
-// write of each timestamp.
+// write of each timestamp. A series of plain floats with nothing to merge
+// (cached float blocks that do not overlap, then head chunks, then plain
+// head samples, each newer than the last) skips the merge: its blocks and
+// chunks decode straight into the iterator's timestamp and value columns.
 // Native histogram runs are passed through Prometheus's chunkenc histogram
 // chunks so their counter-reset hints match what Prometheus's TSDB reports.
 // LabelValues and LabelNames only consider series with a block or head

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/util/annotations"
+
+	"github.com/mlectl/mlectl/tsdb/chunks"
 )
 
 // Querier returns a querier over [mint, maxt] (ms, inclusive).
@@ -115,10 +117,6 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 	refs := q.db.ix.postingsForMatchers(ms...)
 	out := make([]selected, 0, len(refs))
 	var ar selectArena
-	if !labelsOnly {
-		// Most series have one block in a short range: one allocation.
-		ar.blocks = make([]blockMeta, 0, len(refs))
-	}
 	for i, ref := range refs {
 		if i%256 == 0 && ctx.Err() != nil {
 			return storage.ErrSeriesSet(ctx.Err())
@@ -135,6 +133,11 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 			if m.maxT >= mint && m.minT <= maxt {
 				has = true
 				if !labelsOnly {
+					if ar.blocks == nil {
+						// Most series have one block in a short range:
+						// one allocation, made only once one is seen.
+						ar.blocks = make([]blockMeta, 0, len(refs)-i)
+					}
 					ar.blocks = append(ar.blocks, m)
 				}
 			}
@@ -142,6 +145,10 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 		if labelsOnly {
 			has = has || s.hasHeadSamplesIn(mint, maxt)
 		} else {
+			if ar.chunks == nil && len(s.frozen) > 0 {
+				// Likewise one head chunk each, or a few over a long range.
+				ar.chunks = make([]frozenChunk, 0, len(refs)-i)
+			}
 			c0, h0 := len(ar.chunks), len(ar.head)
 			ar.chunks, ar.bytes = s.headChunksInRange(ar.chunks, ar.bytes, mint, maxt)
 			ar.head = s.headSliceRange(ar.head, mint, maxt)
@@ -201,9 +208,95 @@ func (s *series) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
 	if !ok {
 		si = &sampleIterator{}
 	}
+	ts, vs, ok := s.ss.q.db.materializeFloats(si.tsBuf[:0], si.vsBuf[:0], s.sel, &si.scratch)
+	if ok {
+		si.resetFloats(ts, vs, s.ss.mint, s.ss.maxt)
+		return si
+	}
+	si.tsBuf, si.vsBuf = ts[:0], vs[:0]
 	samples, err := s.ss.q.db.materialize(si.samples[:0], s.sel, s.ss.mint, s.ss.maxt, &si.scratch)
 	si.reset(samples, err)
 	return si
+}
+
+// materializeFloats decodes sel's data straight into timestamp and value
+// columns when there is nothing to merge: plain float blocks all in the
+// block cache that do not overlap each other, then head chunks, then plain
+// float head samples, each newer than everything before it — what almost
+// every series of a fleet holds. That skips materialize's copy of every
+// sample into 40-byte sample structs, its dedup and its histogram pass. ok
+// is false when sel needs the general merge (histograms, start timestamps,
+// overlaps, out-of-order head samples, a block not cached); then nothing
+// is consumed and the caller runs materialize.
+func (db *DB) materializeFloats(ts []int64, vs []float64, sel *selected, sc *decodeScratch) (_ []int64, _ []float64, ok bool) {
+	last, seen := int64(0), false
+	newer := func(minT, maxT int64) bool {
+		if seen && minT <= last {
+			return false
+		}
+		last, seen = maxT, true
+		return true
+	}
+	for _, m := range sel.blocks {
+		if !newer(m.minT, m.maxT) {
+			return ts, vs, false
+		}
+	}
+	for i := range sel.chunks {
+		if !newer(sel.chunks[i].minT, sel.chunks[i].maxT) {
+			return ts, vs, false
+		}
+	}
+	if len(sel.head) > 0 {
+		if !newer(sel.head[0].t, sel.head[len(sel.head)-1].t) {
+			return ts, vs, false
+		}
+		for i := range sel.head {
+			if sel.head[i].st != 0 || sel.head[i].h != nil || sel.head[i].fh != nil {
+				return ts, vs, false
+			}
+		}
+	}
+	vals := sc.vals[:0]
+	defer func() {
+		clear(vals)
+		sc.vals = vals[:0]
+	}()
+	for _, m := range sel.blocks {
+		v, ok := db.cache.get(sel.ref, m.seq)
+		if !ok || len(v) == 0 || v[0] != blockFloat {
+			return ts, vs, false
+		}
+		vals = append(vals, v)
+	}
+	for _, v := range vals {
+		var err error
+		n := len(ts)
+		if ts, vs, err = chunks.Decode(v[1:], ts, vs); err != nil || len(ts) != len(vs) {
+			return ts[:n], vs[:min(n, len(vs))], false // materialize reports it
+		}
+	}
+	for i := range sel.chunks {
+		c := &sel.chunks[i]
+		if c.packed {
+			var err error
+			n := len(ts)
+			if ts, vs, err = chunks.Decode(c.data, ts, vs); err != nil || len(ts) != len(vs) {
+				return ts[:n], vs[:min(n, len(vs))], false
+			}
+			continue
+		}
+		it := c.iterator(sc.xor)
+		for it.Next() == chunkenc.ValFloat {
+			t, v := it.At()
+			ts, vs = append(ts, t), append(vs, v)
+		}
+		sc.xor = it
+	}
+	for i := range sel.head {
+		ts, vs = append(ts, sel.head[i].t), append(vs, sel.head[i].v)
+	}
+	return ts, vs, true
 }
 
 // decodeScratch is the reusable decoding memory of one iterator.
@@ -372,9 +465,18 @@ func trimAndHint(dst []sample, mint, maxt int64) []sample {
 	return dst[:hi]
 }
 
-// sampleIterator iterates a materialized sample slice.
+// sampleIterator iterates a materialized sample slice, or, for a series of
+// plain floats (materializeFloats), a timestamp and a value column.
 type sampleIterator struct {
 	samples []sample
+	// floats: the columns ts and vs hold the samples (windows of tsBuf and
+	// vsBuf, kept whole for reuse) and samples is unused.
+	floats  bool
+	ts      []int64
+	vs      []float64
+	tsBuf   []int64
+	vsBuf   []float64
+	n       int // samples in the current mode
 	i       int
 	err     error
 	scratch decodeScratch
@@ -383,10 +485,30 @@ type sampleIterator struct {
 var _ chunkenc.Iterator = (*sampleIterator)(nil)
 
 func (it *sampleIterator) reset(s []sample, err error) {
-	it.samples, it.i, it.err = s, -1, err
+	it.samples, it.i, it.err, it.floats = s, -1, err, false
 	if err != nil {
 		it.samples = it.samples[:0]
 	}
+	it.n = len(it.samples)
+}
+
+// resetFloats iterates the samples of the columns ts, vs (sorted by time)
+// within [mint, maxt].
+func (it *sampleIterator) resetFloats(ts []int64, vs []float64, mint, maxt int64) {
+	it.tsBuf, it.vsBuf = ts, vs
+	lo, hi := 0, len(ts)
+	if hi > 0 && ts[0] < mint {
+		lo = sort.Search(hi, func(i int) bool { return ts[i] >= mint })
+	}
+	if hi > 0 && ts[hi-1] > maxt {
+		hi = sort.Search(hi, func(i int) bool { return ts[i] > maxt })
+	}
+	if lo > hi {
+		lo = hi
+	}
+	it.ts, it.vs = ts[lo:hi], vs[lo:hi]
+	it.samples = it.samples[:0]
+	it.floats, it.n, it.i, it.err = true, hi-lo, -1, nil
 }
 
 func valType(s *sample) chunkenc.ValueType {
@@ -401,32 +523,48 @@ func valType(s *sample) chunkenc.ValueType {
 }
 
 func (it *sampleIterator) Next() chunkenc.ValueType {
-	if it.i+1 >= len(it.samples) {
-		it.i = len(it.samples)
+	if it.i+1 >= it.n {
+		it.i = it.n
 		return chunkenc.ValNone
 	}
 	it.i++
+	if it.floats {
+		return chunkenc.ValFloat
+	}
 	return valType(&it.samples[it.i])
 }
 
 func (it *sampleIterator) Seek(t int64) chunkenc.ValueType {
-	if it.i >= len(it.samples) {
+	if it.i >= it.n {
 		return chunkenc.ValNone
 	}
 	if it.i < 0 {
 		it.i = 0
 	}
+	if it.floats {
+		if it.ts[it.i] < t {
+			rest := it.ts[it.i:]
+			it.i += sort.Search(len(rest), func(j int) bool { return rest[j] >= t })
+		}
+		if it.i >= it.n {
+			return chunkenc.ValNone
+		}
+		return chunkenc.ValFloat
+	}
 	if it.samples[it.i].t < t {
 		rest := it.samples[it.i:]
 		it.i += sort.Search(len(rest), func(j int) bool { return rest[j].t >= t })
 	}
-	if it.i >= len(it.samples) {
+	if it.i >= it.n {
 		return chunkenc.ValNone
 	}
 	return valType(&it.samples[it.i])
 }
 
 func (it *sampleIterator) At() (int64, float64) {
+	if it.floats {
+		return it.ts[it.i], it.vs[it.i]
+	}
 	s := &it.samples[it.i]
 	return s.t, s.v
 }
@@ -452,9 +590,20 @@ func (it *sampleIterator) AtFloatHistogram(fh *histogram.FloatHistogram) (int64,
 	return s.t, fh
 }
 
-func (it *sampleIterator) AtT() int64  { return it.samples[it.i].t }
-func (it *sampleIterator) AtST() int64 { return it.samples[it.i].st }
-func (it *sampleIterator) Err() error  { return it.err }
+func (it *sampleIterator) AtT() int64 {
+	if it.floats {
+		return it.ts[it.i]
+	}
+	return it.samples[it.i].t
+}
+
+func (it *sampleIterator) AtST() int64 {
+	if it.floats {
+		return 0
+	}
+	return it.samples[it.i].st
+}
+func (it *sampleIterator) Err() error { return it.err }
 
 // chunkQuerier re-encodes the merged samples into chunks.
 type chunkQuerier struct{ *querier }
