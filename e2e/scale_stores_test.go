@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -75,12 +76,24 @@ type mimir struct {
 func startMimir(t *testing.T) *mimir {
 	m := &mimir{t: t, bin: storeBinary(t, "mimir"), dir: t.TempDir(), http: freePort(t), grpc: freePort(t), memberlist: freePort(t)}
 	m.start()
-	t.Cleanup(func() {
-		if m.proc.cmd.ProcessState == nil {
-			logPeakRSS(t, "mimir", m.proc)
-		}
-	})
 	return m
+}
+
+// mimirIngestLines are Mimir's own counters of what its ingesters appended
+// out of order or refused: the resends after a kill -9 show up here.
+var mimirIngestLines = regexp.MustCompile(`(?m)^(cortex_ingester_tsdb_out_of_order_samples_appended_total|cortex_discarded_samples_total|cortex_ingester_ingested_samples_total)\{[^}]*\} \S+$`)
+
+// logIngest logs Mimir's ingest counters, before it stops.
+func (m *mimir) logIngest() {
+	resp, err := http.Get(m.base() + "/metrics")
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, l := range mimirIngestLines.FindAll(b, -1) {
+		m.t.Logf("mimir: %s", l)
+	}
 }
 
 func (m *mimir) name() string               { return "Mimir" }
@@ -130,6 +143,13 @@ func mimirArgs(dir string, httpPort, grpcPort, memberlistPort int) []string {
 func (m *mimir) start() {
 	began := time.Now()
 	m.proc = start(m.t, m.bin, mimirArgs(m.dir, m.http, m.grpc, m.memberlist)...)
+	p := m.proc
+	m.t.Cleanup(func() { // runs before start's cleanup stops p
+		if p.cmd.ProcessState == nil {
+			m.logIngest()
+			logPeakRSS(m.t, "mimir", p)
+		}
+	})
 	waitHTTP(m.t, m.base()+"/ready", 120*time.Second)
 	// Ready is not yet queryable: wait for the query path too.
 	waitQueryable(m.t, m)
@@ -137,6 +157,7 @@ func (m *mimir) start() {
 }
 
 func (m *mimir) stop() {
+	m.logIngest()
 	logPeakRSS(m.t, "mimir", m.proc)
 	stopProcess(m.t, m.proc, 60*time.Second)
 }
@@ -197,12 +218,7 @@ func startThanos(t *testing.T) *thanos {
 	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/-/ready", th.qHTTP), 60*time.Second)
 	waitThanosStore(t, th)
 	t.Logf("thanos query ready in %s", time.Since(began).Round(100*time.Millisecond))
-	t.Cleanup(func() {
-		if th.receive.cmd.ProcessState == nil {
-			logPeakRSS(t, "thanos receive", th.receive)
-		}
-		logPeakRSS(t, "thanos query", th.query)
-	})
+	t.Cleanup(func() { logPeakRSS(t, "thanos query", th.query) })
 	return th
 }
 
@@ -223,6 +239,12 @@ func (th *thanos) start() {
 		"--log.level=warn")
 	waitHTTP(th.t, fmt.Sprintf("http://127.0.0.1:%d/-/ready", th.rcvHTTP), 60*time.Second)
 	th.t.Logf("thanos receive ready in %s", time.Since(began).Round(100*time.Millisecond))
+	p := th.receive
+	th.t.Cleanup(func() { // runs before start's cleanup stops p
+		if p.cmd.ProcessState == nil {
+			logPeakRSS(th.t, "thanos receive", p)
+		}
+	})
 	if th.query != nil {
 		waitThanosStore(th.t, th)
 	}

@@ -223,17 +223,21 @@ func runScaleScenario(t *testing.T, be metricsBackend) {
 		assert.Positive(t, backendSeries(t, be, `mle_feature_drifted{model="fraud",collector="collector-b"} == 1`), "collector-b's drift series are in %s", be.name())
 		assert.Zero(t, backendSeries(t, be, `ALERTS{alertname="FeatureDrift",collector="collector-a"}`), "collector-a evaluates no rules of collector-b's model")
 		// The console on collector-a shows fraud's traffic and drift, read
-		// from the store (its records went to collector-b only).
-		snap := models.Fetch(ctx, cl, time.Now())
+		// from the store (its records went to collector-b only). rate()
+		// needs two samples of the counter in the store: a store that
+		// raises the alert quickly (Mimir: ~16 s) may hold one so far.
 		var fraud *models.Model
-		for i := range snap.Models {
-			if snap.Models[i].Name == "fraud" {
-				fraud = &snap.Models[i]
+		require.Eventually(t, func() bool {
+			code, _, body := call(t, http.MethodPost, b.base+"/api/v1/predictions", "", records("fraud", "v1", 50, 3, rng))
+			require.Equal(t, http.StatusOK, code, string(body))
+			snap := models.Fetch(ctx, cl, time.Now())
+			for i := range snap.Models {
+				if snap.Models[i].Name == "fraud" {
+					fraud = &snap.Models[i]
+				}
 			}
-		}
-		require.NotNil(t, fraud, "fraud in collector-a's models view")
-		assert.Positive(t, fraud.PredRate, "fraud's prediction rate on collector-a's console")
-		assert.Positive(t, fraud.Drift, "fraud's drifted share on collector-a's console")
+			return fraud != nil && fraud.PredRate > 0 && fraud.Drift > 0
+		}, 30*time.Second, 500*time.Millisecond, "fraud's prediction rate and drifted share on collector-a's console, from %s", be.name())
 		code, _, body := call(t, http.MethodPost, b.base+"/api/v1/predictions", "", records("demand", "v1", 1, 0, rng))
 		assert.Equal(t, http.StatusBadRequest, code, "records of collector-a's model are refused by collector-b")
 		assert.Contains(t, string(body), "owned by collector collector-a")
