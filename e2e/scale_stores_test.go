@@ -222,8 +222,10 @@ func startThanos(t *testing.T) *thanos {
 	return th
 }
 
-func (th *thanos) name() string               { return "Thanos" }
-func (th *thanos) writeURL() string           { return fmt.Sprintf("http://127.0.0.1:%d/api/v1/receive", th.rcvWrite) }
+func (th *thanos) name() string { return "Thanos" }
+func (th *thanos) writeURL() string {
+	return fmt.Sprintf("http://127.0.0.1:%d/api/v1/receive", th.rcvWrite)
+}
 func (th *thanos) queryURL() string           { return fmt.Sprintf("http://127.0.0.1:%d", th.qHTTP) }
 func (th *thanos) headers() map[string]string { return nil }
 
