@@ -6,7 +6,7 @@ PROM_VER  := v0.316.0
 AM_VER    := v0.35.0
 COMPLIANCE_VER := v0.0.0-20260806071727-67b8327a2e93
 
-.PHONY: all build test test-all tidy-check vet bench bench-scale bench-deps e2e fuzz peers clean
+.PHONY: all build test test-all tidy-check vet bench bench-scale bench-deps e2e e2e-scale fuzz peers clean
 
 all: build
 
@@ -61,6 +61,14 @@ peers:
 
 e2e: build peers
 	$(GO) test -tags e2e -count=1 -timeout 45m ./e2e/...
+
+# Not in CI: the scenarios of e2e/scale_test.go and e2e/remote_store_test.go
+# against Grafana Mimir (monolithic) and Thanos (receive + query), which
+# `scripts/peers.sh scale` builds into bin/ first (once per version: ~20 min
+# each on 2 shared cores). Run time and figures: README, "Running at scale".
+e2e-scale: build
+	scripts/peers.sh scale
+	$(GO) test -tags e2e,e2escale -count=1 -timeout 60m -v -run 'TestScale(Mimir|Thanos)' ./e2e/
 
 clean:
 	rm -rf $(BIN)/mlectl $(BIN)/collector
