@@ -86,7 +86,7 @@ func fixturePath(p string) string {
 
 // readLightGBM loads a fixture's model, or skips when it is only in the
 // shared workspace and that is absent.
-func readLightGBM(t *testing.T, fx lightgbmFixture, raw bool) *model.LightGBM {
+func readLightGBM(t testing.TB, fx lightgbmFixture, raw bool) *model.LightGBM {
 	t.Helper()
 	data, err := os.ReadFile(fixturePath(fx.model))
 	if err != nil && strings.HasPrefix(fx.model, "shared/") {
@@ -145,7 +145,7 @@ func lightgbmOddRows(m *model.LightGBM, rows int, seed uint64) engine.Batch {
 }
 
 // readInput reads a fixture's input rows for m.
-func readInput(t *testing.T, fx lightgbmFixture, m engine.Model) engine.Batch {
+func readInput(t testing.TB, fx lightgbmFixture, m engine.Model) engine.Batch {
 	t.Helper()
 	f, err := os.Open(fixturePath(fx.input))
 	require.NoError(t, err)
@@ -281,4 +281,41 @@ func TestLightGBMNeedsFP64(t *testing.T) {
 
 	x, _ := loadParity(t, parityModels[0].model, parityModels[0].input, false)
 	require.Contains(t, p.Describe(x), "opencl on ", "XGBoost models need no double precision")
+}
+
+// TestOpenCLLightGBMDeviceErrorMidBatch: a LightGBM kernel launch failing
+// on its 4th chunk, with chunks in flight on both queues, fails that batch
+// only: Fallback scores it on the CPU and counts it, and the next batch
+// runs on the device again with the CPU's outputs.
+func TestOpenCLLightGBMDeviceErrorMidBatch(t *testing.T) {
+	const chunk = 97
+	o := openQueues(t, 2, chunk)
+	m := readLightGBM(t, lightgbmFixtures[0], false)
+	b := lightgbmOddRows(m, 12*chunk+5, 5)
+	ctx := context.Background()
+	counted := 0
+	fb := &Fallback{Primary: o, Secondary: engine.CPU{}, Name: BackendOpenCL, OnFallback: func() { counted++ }}
+	cpu := make([]float64, b.Rows*m.NumOutputs())
+	require.NoError(t, m.PredictBatch(b, cpu))
+
+	launches := 0
+	o.dev.launchFault = func() clInt {
+		if launches++; launches == 4 {
+			return -5 // CL_OUT_OF_RESOURCES
+		}
+		return clSuccess
+	}
+	err := o.Score(ctx, m, b, make([]float64, len(cpu)))
+	require.ErrorContains(t, err, "clEnqueueNDRangeKernel failed with status -5")
+	launches = 0
+	during := make([]float64, len(cpu))
+	require.NoError(t, fb.Score(ctx, m, b, during))
+	require.Equal(t, 1, counted)
+	require.Equal(t, cpu, during)
+
+	o.dev.launchFault = nil
+	after := make([]float64, len(cpu))
+	require.NoError(t, fb.Score(ctx, m, b, after))
+	require.Equal(t, 1, counted, "the device runs again after the error")
+	require.Equal(t, cpu, after)
 }
