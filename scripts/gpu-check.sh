@@ -55,13 +55,14 @@ if [[ $gpu == no ]] && command -v clinfo >/dev/null 2>&1 && clinfo 2>/dev/null |
 
 say ""
 say "## parity (go test ./engine/gpu ./engine/explain)"
-# Scoring: TestCUDAParity, TestOpenCLParity, TestOpenCLPipelineParity and
-# the selection tests. TreeSHAP on the devices: every engine/gpu test with
+# Scoring: TestCUDAParity, TestOpenCLParity, TestOpenCLPipelineParity,
+# the LightGBM ones (TestOpenCLLightGBMParity, ...Oracles, ...) and the
+# selection tests. TreeSHAP on the devices: every engine/gpu test with
 # Explain or Shap in its name (TestOpenCLExplainParity, TestTreeShapPTX...,
 # TestSelectExplainer, TestExplainFallback, ...), and any TestExplain*Parity
 # in engine/explain.
 go test -count=1 -v -timeout 30m \
-  -run 'TestCUDAParity|TestOpenCLParity|TestOpenCLPipelineParity|TestPerModelOpenCL|TestCUDALoaderErrors|TestPTXWellFormed|TestSelect|Explain|Shap' \
+  -run 'TestCUDAParity|TestOpenCLParity|TestOpenCLPipelineParity|TestPerModelOpenCL|TestCUDALoaderErrors|TestPTXWellFormed|TestSelect|LightGBM|Explain|Shap' \
   ./engine/gpu/ >"$out.parity" 2>&1
 parity=$?
 go test -count=1 -v -timeout 30m -run 'Explain.*Parity|Shap.*Parity' ./engine/explain/ >>"$out.parity" 2>&1 || parity=1

@@ -28,7 +28,8 @@ type Options struct {
 	Queues int
 }
 
-// OpenCL scores XGBoost models on an OpenCL device. It implements
+// OpenCL scores XGBoost models, and LightGBM models where the device has
+// double precision (lightgbm_opencl.go), on an OpenCL device. It implements
 // engine.Backend: the first Score of a model uploads its forest once; every
 // chunk of a batch is then one host→device copy, one kernel launch and one
 // device→host copy of the margins, whose output link runs on the host.
@@ -41,6 +42,7 @@ type OpenCL struct {
 	batchRows int
 	queues    int
 	models    map[*model.XGBoostJSON]*deviceForest
+	lgb       lightgbmDevice // LightGBM models: lightgbm_opencl.go
 }
 
 // OpenOpenCL opens the first OpenCL GPU (or, with AllowCPU, any device) and
@@ -80,6 +82,7 @@ func (o *OpenCL) Close() error {
 		f.release()
 		delete(o.models, m)
 	}
+	o.lgb.release(o.dev)
 	o.dev.release()
 	return nil
 }
@@ -365,13 +368,13 @@ func (o *OpenCL) Margins(m *model.XGBoostJSON, b engine.Batch) ([]float32, error
 	return res, nil
 }
 
-// deviceArgs checks a device backend's Score arguments: an XGBoost model
-// (the kernels' only kind), a valid batch of its width and an output buffer
-// of its size.
+// deviceArgs checks a device backend's Score arguments for the XGBoost
+// kernel: an XGBoost model, a valid batch of its width and an output
+// buffer of its size. (OpenCL's Score takes LightGBM models before.)
 func deviceArgs(backend string, m engine.Model, b engine.Batch, out []float64) (*model.XGBoostJSON, error) {
 	x, ok := m.(*model.XGBoostJSON)
 	if !ok {
-		return nil, fmt.Errorf("%s backend scores XGBoost models only, not %T (use the cpu backend)", backend, m)
+		return nil, unsupportedModel(backend, m)
 	}
 	if err := b.Validate(); err != nil {
 		return nil, err
@@ -386,9 +389,13 @@ func deviceArgs(backend string, m engine.Model, b engine.Batch, out []float64) (
 }
 
 // Score implements engine.Backend for XGBoost models (any format
-// engine/model reads); other models are refused, the caller keeps them on
-// the CPU backend.
+// engine/model reads) and LightGBM model.txt models (on a device with
+// cl_khr_fp64); other models are refused, the caller keeps them on the CPU
+// backend.
 func (o *OpenCL) Score(ctx context.Context, m engine.Model, b engine.Batch, out []float64) error {
+	if l, ok := m.(*model.LightGBM); ok {
+		return o.scoreLightGBM(ctx, l, b, out)
+	}
 	x, err := deviceArgs("opencl", m, b, out)
 	if err != nil {
 		return err

@@ -33,8 +33,8 @@ func TestPerModelCPUAndEviction(t *testing.T) {
 	require.Len(t, p.chosen, maxPerModel-1)
 }
 
-// TestPerModelOpenCL: one device for every model; XGBoost models score on
-// it exactly as on the CPU, a LightGBM model stays on the CPU and says why.
+// TestPerModelOpenCL: one device for every model; XGBoost and LightGBM
+// models score on it as on the CPU (LightGBM bit for bit).
 func TestPerModelOpenCL(t *testing.T) {
 	openTestDevice(t) // skips without an OpenCL platform
 	p, err := NewPerModel(PerModelOptions{Name: "opencl", AllowCPU: true})
@@ -56,7 +56,19 @@ func TestPerModelOpenCL(t *testing.T) {
 	require.NoError(t, err)
 	lgb, err := model.Load(data, model.FormatAuto, model.Options{})
 	require.NoError(t, err)
-	require.Contains(t, p.Describe(lgb), "cpu (opencl: the opencl backend scores XGBoost models only")
+	require.Contains(t, p.Describe(lgb), "opencl on ")
+	fx := lightgbmFixtures[1]
+	b := readInput(t, fx, lgb)
+	want := make([]float64, b.Rows*lgb.NumOutputs())
+	require.NoError(t, engine.CPU{}.Score(ctx, lgb, b, want))
+	got := make([]float64, len(want))
+	require.NoError(t, p.Score(ctx, lgb, b, got))
+	require.Equal(t, want, got)
+	require.Len(t, p.devices.opencl, 1, "one device for every model")
+	p.Forget(lgb)
+	o, err := p.devices.openCL(true)
+	require.NoError(t, err)
+	require.Empty(t, o.lgb.models, "Forget releases the LightGBM forest")
 }
 
 func TestDevicesFallbackCountsByName(t *testing.T) {

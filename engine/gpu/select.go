@@ -51,8 +51,11 @@ func (s Selection) Close() error {
 // Select picks the backend for m. "cpu" is the CPU backend; "cuda" opens
 // the first CUDA GPU (libcuda.so.1) and "opencl" an OpenCL device (a GPU,
 // or with allowCPU any device such as POCL), each failing with the reason
-// if there is none or m is not an XGBoost model; "auto" (or "") takes a
-// CUDA GPU, else an OpenCL GPU, else the CPU, and says why. Device
+// if there is none or it cannot score m: cuda scores XGBoost models only,
+// opencl XGBoost models and LightGBM model.txt models (the latter on a
+// device with cl_khr_fp64: double precision). "auto" (or "") takes a CUDA
+// GPU, else an OpenCL GPU, else the CPU, and says why; a LightGBM model
+// skips CUDA. Device
 // selections fall back to the CPU for a batch whose device run fails (see
 // Fallback). Close the
 // selection to release its device.
@@ -140,12 +143,13 @@ func (d *Devices) Probe(name string) error {
 func (d *Devices) Select(name string, m engine.Model) (Selection, error) {
 	cpu := Selection{Backend: engine.CPU{}, Name: BackendCPU, Reason: "cpu"}
 	_, isXGB := m.(*model.XGBoostJSON)
+	_, isLGB := m.(*model.LightGBM)
 	switch name {
 	case BackendCPU:
 		return cpu, nil
 	case BackendCUDA, BackendOpenCL:
-		if !isXGB {
-			return Selection{}, fmt.Errorf("the %s backend scores XGBoost models only, not %T (use cpu)", name, m)
+		if !isXGB && !(isLGB && name == BackendOpenCL) {
+			return Selection{}, fmt.Errorf("the %w", unsupportedModel(name, m))
 		}
 		if name == BackendCUDA {
 			c, err := d.openCUDA()
@@ -158,14 +162,22 @@ func (d *Devices) Select(name string, m engine.Model) (Selection, error) {
 		if err != nil {
 			return Selection{}, err
 		}
+		if isLGB {
+			if err := o.LightGBMSupport(); err != nil {
+				return Selection{}, err
+			}
+		}
 		return Selection{Backend: d.fallback(o, BackendOpenCL), Name: BackendOpenCL, Reason: "opencl on " + o.Device()}, nil
 	case BackendAuto, "":
 	default:
 		return Selection{}, ParseBackend(name)
 	}
 	// auto: cuda, then an OpenCL GPU, then the CPU, saying why.
+	if isLGB {
+		return d.autoLightGBM(cpu), nil
+	}
 	if !isXGB {
-		cpu.Reason = "cpu (auto: only XGBoost models run on a GPU)"
+		cpu.Reason = fmt.Sprintf("cpu (auto: only XGBoost and LightGBM model.txt models run on a GPU, not %T)", m)
 		return cpu, nil
 	}
 	c, cudaErr := d.openCUDA()
@@ -181,6 +193,35 @@ func (d *Devices) Select(name string, m engine.Model) (Selection, error) {
 	return cpu, nil
 }
 
+// autoLightGBM is auto's choice for a LightGBM model: an OpenCL GPU with
+// double precision, else the CPU, saying why (the CUDA kernel scores
+// XGBoost models only).
+func (d *Devices) autoLightGBM(cpu Selection) Selection {
+	o, err := d.openCL(false)
+	if err == nil {
+		if err = o.LightGBMSupport(); err == nil {
+			return Selection{Backend: d.fallback(o, BackendOpenCL), Name: BackendOpenCL,
+				Reason: fmt.Sprintf("opencl on %s (auto: LightGBM runs on OpenCL, not CUDA)", o.Device())}
+		}
+		cpu.Reason = fmt.Sprintf("cpu (auto: LightGBM runs on OpenCL, not CUDA; %v)", err)
+		return cpu
+	}
+	cpu.Reason = fmt.Sprintf("cpu (auto: LightGBM runs on OpenCL, not CUDA; no OpenCL GPU: %v)", err)
+	return cpu
+}
+
+// unsupportedModel is a device backend's refusal of a model its kernels
+// do not score.
+func unsupportedModel(backend string, m engine.Model) error {
+	if backend == BackendCUDA {
+		if _, ok := m.(*model.LightGBM); ok {
+			return fmt.Errorf("cuda backend scores XGBoost models only, not LightGBM (LightGBM model.txt runs on the opencl backend or cpu)")
+		}
+		return fmt.Errorf("cuda backend scores XGBoost models only, not %T (use cpu)", m)
+	}
+	return fmt.Errorf("%s backend scores XGBoost and LightGBM model.txt models only, not %T (use cpu)", backend, m)
+}
+
 // fallback wraps a device backend so that a failed batch is scored on the
 // CPU and counted.
 func (d *Devices) fallback(primary engine.Backend, name string) *Fallback {
@@ -194,6 +235,16 @@ func (d *Devices) fallback(primary engine.Backend, name string) *Fallback {
 
 // forget releases m's device memory on every opened device.
 func (d *Devices) forget(m engine.Model) {
+	if l, ok := m.(*model.LightGBM); ok {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		for _, r := range d.opencl {
+			if r.o != nil {
+				r.o.ForgetLightGBM(l)
+			}
+		}
+		return
+	}
 	x, ok := m.(*model.XGBoostJSON)
 	if !ok {
 		return

@@ -23,15 +23,25 @@ func TestSelect(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "cpu", s.Name)
 
+	// auto takes GPUs only and skips CUDA for LightGBM: under POCL (a CPU
+	// device) it stays on the CPU and says why.
 	s, err = Select("auto", lgb, true)
 	require.NoError(t, err)
-	require.Equal(t, "cpu", s.Name)
-	require.Contains(t, s.Reason, "only XGBoost models")
+	if s.Name == "cpu" {
+		require.Contains(t, s.Reason, "cpu (auto: LightGBM runs on OpenCL, not CUDA; ")
+	}
+	require.NoError(t, s.Close())
 
-	_, err = Select("opencl", lgb, true)
-	require.ErrorContains(t, err, "XGBoost models only")
+	dump, err := model.Load([]byte(lightGBMJSONDump), model.FormatLightGBMJSON, model.Options{Raw: true})
+	require.NoError(t, err)
+	s, err = Select("auto", dump, true)
+	require.NoError(t, err)
+	require.Equal(t, "cpu", s.Name)
+	require.Contains(t, s.Reason, "only XGBoost and LightGBM model.txt models run on a GPU")
+	_, err = Select("opencl", dump, true)
+	require.ErrorContains(t, err, "the opencl backend scores XGBoost and LightGBM model.txt models only")
 	_, err = Select("cuda", lgb, true)
-	require.ErrorContains(t, err, "cuda backend scores XGBoost models only")
+	require.ErrorContains(t, err, "the cuda backend scores XGBoost models only, not LightGBM (LightGBM model.txt runs on the opencl backend or cpu)")
 	_, err = Select("tpu", xgb, true)
 	require.ErrorContains(t, err, `unknown backend "tpu"`)
 
@@ -52,6 +62,11 @@ func TestSelect(t *testing.T) {
 	defer s.Close()
 	require.Equal(t, "opencl", s.Name)
 	require.Contains(t, s.Reason, "opencl on ")
+
+	sl, err := Select("opencl", lgb, true)
+	require.NoError(t, err, "POCL has cl_khr_fp64")
+	defer sl.Close()
+	require.Equal(t, "opencl", sl.Name)
 }
 
 type failing struct{}

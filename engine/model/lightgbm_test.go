@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,11 +19,16 @@ import (
 )
 
 // lightGBMFiles are the LightGBM text models of the fixtures: binary dart,
-// multiclass softmax, and (in the shared workspace) categorical splits.
+// multiclass softmax, and (in the shared workspace) categorical splits;
+// plus the multiclass model with its numeric splits' missing types cycled
+// over None, Zero and NaN, default left and right (the fixtures' numeric
+// splits are all "None, default left").
 func lightGBMFiles(t testing.TB) map[string][]byte {
+	multiclass := readFixture(t, "lightgbm_multiclass", "lgmulticlass.model")
 	files := map[string][]byte{
-		"breast_cancer_dart": readFixture(t, "lightgbm_breast_cancer_dart", "lg_dart_breast_cancer.model"),
-		"multiclass":         readFixture(t, "lightgbm_multiclass", "lgmulticlass.model"),
+		"breast_cancer_dart":       readFixture(t, "lightgbm_breast_cancer_dart", "lg_dart_breast_cancer.model"),
+		"multiclass":               multiclass,
+		"multiclass_missing_types": cycleMissingTypes(multiclass),
 	}
 	shared := filepath.Join("..", "..", "..", "shared", "data", "leaves", "lightgbm_kddcup99_categorical", "lg_kddcup99.model")
 	if data, err := os.ReadFile(shared); err == nil {
@@ -31,6 +37,28 @@ func lightGBMFiles(t testing.TB) map[string][]byte {
 		t.Logf("the categorical model is only in the shared workspace: %v", err)
 	}
 	return files
+}
+
+// cycleMissingTypes gives numeric split k of model.txt the decision_type
+// (k mod 6)·2: default left or right, missing type None, Zero or NaN.
+func cycleMissingTypes(data []byte) []byte {
+	lines := strings.Split(string(data), "\n")
+	k := 0
+	for i, line := range lines {
+		list, ok := strings.CutPrefix(line, "decision_type=")
+		if !ok {
+			continue
+		}
+		fields := strings.Fields(list)
+		for j, f := range fields {
+			if dt, err := strconv.Atoi(f); err == nil && dt&1 == 0 {
+				fields[j] = strconv.Itoa(k % 6 * 2)
+				k++
+			}
+		}
+		lines[i] = "decision_type=" + strings.Join(fields, " ")
+	}
+	return []byte(strings.Join(lines, "\n"))
 }
 
 // oddRows fills rows with values that take every branch of a LightGBM

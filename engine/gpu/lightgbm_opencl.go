@@ -1,0 +1,429 @@
+package gpu
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"unsafe"
+
+	"github.com/mlectl/mlectl/engine"
+	"github.com/mlectl/mlectl/engine/model"
+)
+
+// lightgbmDevice is the LightGBM side of an OpenCL backend: the
+// predict_lightgbm kernel, built the first time a LightGBM model comes
+// (so a device without double precision still scores XGBoost models), and
+// the LightGBM models uploaded to the device.
+type lightgbmDevice struct {
+	checked         bool
+	err             error // why the device cannot score LightGBM models
+	program, kernel clHandle
+	models          map[*model.LightGBM]*lightgbmForest
+}
+
+// fp64Support says whether a device whose CL_DEVICE_EXTENSIONS is ext can
+// run the LightGBM kernel.
+func fp64Support(ext string) error {
+	if slices.Contains(strings.Fields(ext), "cl_khr_fp64") {
+		return nil
+	}
+	return fmt.Errorf("lacks cl_khr_fp64 (double precision), which LightGBM's float64 thresholds and sums need; LightGBM models stay on the cpu backend")
+}
+
+// lightgbmReady checks (once) that the device has double precision and
+// builds the LightGBM kernel. The caller holds o.mu.
+func (o *OpenCL) lightgbmReady() error {
+	g := &o.lgb
+	if g.checked {
+		return g.err
+	}
+	g.checked = true
+	d := o.dev
+	const deviceExtensions = 0x1030 // CL_DEVICE_EXTENSIONS
+	ext := infoString(func(size uintptr, v unsafe.Pointer, r *uintptr) clInt {
+		return d.api.GetDeviceInfo(d.id, deviceExtensions, size, v, r)
+	})
+	if err := fp64Support(ext); err != nil {
+		g.err = fmt.Errorf("the OpenCL device %s %w", o.Device(), err)
+		return g.err
+	}
+	g.program, g.kernel, g.err = buildLightGBMKernel(d)
+	if g.err != nil {
+		g.err = fmt.Errorf("building the LightGBM kernel for %s: %w", o.Device(), g.err)
+	}
+	return g.err
+}
+
+// LightGBMSupport reports why the device cannot score LightGBM models
+// (no cl_khr_fp64, or the kernel does not build), or nil when it can.
+func (o *OpenCL) LightGBMSupport() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.lightgbmReady()
+}
+
+// buildLightGBMKernel builds lightgbmKernelSource for d, without fast-math
+// options: decisions and sums must stay IEEE double.
+func buildLightGBMKernel(d *device) (program, kernel clHandle, err error) {
+	a := d.api
+	src := cString(lightgbmKernelSource)
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	pin.Pin(&src[0])
+	strs := [1]*byte{&src[0]}
+	var code clInt
+	program = a.CreateProgramWithSource(d.ctx, 1, unsafe.Pointer(&strs[0]), nil, &code)
+	if code != clSuccess {
+		return 0, 0, clError("clCreateProgramWithSource", code)
+	}
+	opts := cString("-cl-std=CL1.2")
+	id := d.id
+	if code := a.BuildProgram(program, 1, unsafe.Pointer(&id), unsafe.Pointer(&opts[0]), 0, 0); code != clSuccess {
+		log := infoString(func(size uintptr, v unsafe.Pointer, r *uintptr) clInt {
+			return a.GetProgramBuildInfo(program, id, clProgramBuildLog, size, v, r)
+		})
+		a.ReleaseProgram(program)
+		return 0, 0, fmt.Errorf("%w; build log: %s", clError("clBuildProgram", code), log)
+	}
+	name := cString("predict_lightgbm")
+	kernel = a.CreateKernel(program, unsafe.Pointer(&name[0]), &code)
+	if code != clSuccess {
+		a.ReleaseProgram(program)
+		return 0, 0, clError("clCreateKernel", code)
+	}
+	return program, kernel, nil
+}
+
+// release frees every LightGBM model and the kernel. The caller holds o.mu.
+func (g *lightgbmDevice) release(d *device) {
+	for m, f := range g.models {
+		f.release()
+		delete(g.models, m)
+	}
+	if g.kernel != 0 {
+		d.api.ReleaseKernel(g.kernel)
+	}
+	if g.program != 0 {
+		d.api.ReleaseProgram(g.program)
+	}
+	*g = lightgbmDevice{}
+}
+
+// ForgetLightGBM releases m's forest and batch buffers on the device; a
+// later Score uploads it anew.
+func (o *OpenCL) ForgetLightGBM(m *model.LightGBM) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if f, ok := o.lgb.models[m]; ok {
+		f.release()
+		delete(o.lgb.models, m)
+	}
+}
+
+// lightgbmForest is one LightGBM model's forest in device memory, plus
+// two batch slots that alternate over the backend's queues as the XGBoost
+// path's do (deviceForest): while the device works on one chunk, the
+// other's copy in runs and the host finishes the previous chunk.
+type lightgbmForest struct {
+	dev    *device
+	kernel clHandle
+	m      *model.LightGBM
+	// Forest arrays in kernel argument order: left, right, flags, value,
+	// roots, groups, cat_off, cat_len, cat_words.
+	bufs                  [9]clHandle
+	ntrees, ngroups, cols int
+	zero                  float64
+	slots                 [2]lightgbmSlot
+	seq                   int
+}
+
+// lightgbmSlot is one chunk's device buffers and pinned float64 host
+// buffers.
+type lightgbmSlot struct {
+	queue       clHandle
+	x, margins  clHandle
+	capRows     int
+	hostX       []float64
+	hostMargins []float64
+	pin         runtime.Pinner
+	event       clHandle
+	pending     bool
+	seq         int
+	rows        int
+	lo          int
+	out         []float64
+}
+
+func (f *lightgbmForest) release() {
+	a := f.dev.api
+	f.drain()
+	for _, h := range append(f.bufs[:], f.slots[0].x, f.slots[0].margins, f.slots[1].x, f.slots[1].margins) {
+		if h != 0 {
+			a.ReleaseMemObject(h)
+		}
+	}
+	f.slots[0].pin.Unpin()
+	f.slots[1].pin.Unpin()
+}
+
+// drain waits for everything queued and forgets the chunks in flight.
+func (f *lightgbmForest) drain() {
+	a := f.dev.api
+	a.Finish(f.dev.queue)
+	a.Finish(f.dev.queue2)
+	for i := range f.slots {
+		s := &f.slots[i]
+		if s.pending {
+			a.ReleaseEvent(s.event)
+			s.pending, s.out = false, nil
+		}
+	}
+}
+
+// uploadLightGBM lays m's forest out on the device (once per model). The
+// caller holds o.mu.
+func (o *OpenCL) uploadLightGBM(m *model.LightGBM) (*lightgbmForest, error) {
+	if f, ok := o.lgb.models[m]; ok {
+		return f, nil
+	}
+	if err := o.lightgbmReady(); err != nil {
+		return nil, err
+	}
+	l, err := layoutLightGBM(m)
+	if err != nil {
+		return nil, fmt.Errorf("laying the LightGBM model out for %s: %w", o.Device(), err)
+	}
+	f := &lightgbmForest{dev: o.dev, kernel: o.lgb.kernel, m: m, ntrees: l.ntrees, ngroups: l.ngroups, cols: l.cols, zero: l.zero}
+	f.slots[0].queue, f.slots[1].queue = o.dev.queue, o.dev.queue
+	if o.queues == 2 {
+		f.slots[1].queue = o.dev.queue2
+	}
+	arrays := []struct {
+		data unsafe.Pointer
+		size int
+	}{
+		{unsafe.Pointer(unsafe.SliceData(l.left)), 4 * len(l.left)},
+		{unsafe.Pointer(unsafe.SliceData(l.right)), 4 * len(l.right)},
+		{unsafe.Pointer(unsafe.SliceData(l.flags)), 4 * len(l.flags)},
+		{unsafe.Pointer(unsafe.SliceData(l.value)), 8 * len(l.value)},
+		{unsafe.Pointer(unsafe.SliceData(l.roots)), 4 * len(l.roots)},
+		{unsafe.Pointer(unsafe.SliceData(l.groups)), 4 * len(l.groups)},
+		{unsafe.Pointer(unsafe.SliceData(l.catOff)), 4 * len(l.catOff)},
+		{unsafe.Pointer(unsafe.SliceData(l.catLen)), 4 * len(l.catLen)},
+		{unsafe.Pointer(unsafe.SliceData(l.catWords)), 4 * len(l.catWords)},
+	}
+	for i, arr := range arrays {
+		data := arr.data
+		if arr.size == 0 {
+			data = nil
+		}
+		if f.bufs[i], err = o.dev.buffer(clMemReadOnly, uintptr(arr.size), data); err != nil {
+			f.release()
+			return nil, fmt.Errorf("uploading the LightGBM model to %s: %w", o.Device(), err)
+		}
+	}
+	if o.lgb.models == nil {
+		o.lgb.models = make(map[*model.LightGBM]*lightgbmForest)
+	}
+	o.lgb.models[m] = f
+	return f, nil
+}
+
+// ensure sizes a slot's buffers for rows rows.
+func (f *lightgbmForest) ensure(s *lightgbmSlot, rows int) error {
+	if rows <= s.capRows {
+		return nil
+	}
+	a := f.dev.api
+	if s.x != 0 {
+		a.ReleaseMemObject(s.x)
+		a.ReleaseMemObject(s.margins)
+		s.x, s.margins, s.capRows = 0, 0, 0
+	}
+	var err error
+	if s.x, err = f.dev.buffer(clMemReadOnly, uintptr(8*rows*f.cols), nil); err != nil {
+		return err
+	}
+	if s.margins, err = f.dev.buffer(clMemWriteOnly, uintptr(8*rows*f.ngroups), nil); err != nil {
+		return err
+	}
+	s.pin.Unpin()
+	s.hostX = make([]float64, rows*f.cols)
+	s.hostMargins = make([]float64, rows*f.ngroups)
+	s.pin.Pin(&s.hostX[0])
+	s.pin.Pin(&s.hostMargins[0])
+	s.capRows = rows
+	return nil
+}
+
+// score runs b through the device in chunks of chunk rows, two in flight
+// at once (see deviceForest.score). keep, if set, also receives each
+// chunk's raw margins, in order.
+func (f *lightgbmForest) score(ctx context.Context, b engine.Batch, out []float64, chunk int, keep func(lo int, margins []float64)) (err error) {
+	defer func() {
+		if err != nil {
+			f.drain()
+		}
+	}()
+	for lo := 0; lo < b.Rows; lo += chunk {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("scoring stopped after %d rows: %w", lo, err)
+		}
+		hi := min(lo+chunk, b.Rows)
+		s := &f.slots[f.seq%2]
+		if s.pending {
+			if err := f.complete(s, keep); err != nil {
+				return err
+			}
+		}
+		if err := f.submit(s, b.Slice(lo, hi), lo, out[lo*f.ngroups:hi*f.ngroups]); err != nil {
+			return err
+		}
+	}
+	first, second := &f.slots[0], &f.slots[1]
+	if first.pending && second.pending && second.seq < first.seq {
+		first, second = second, first
+	}
+	for _, s := range []*lightgbmSlot{first, second} {
+		if s.pending {
+			if err := f.complete(s, keep); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// submit copies one chunk into a free slot (as float64: LightGBM does not
+// narrow its inputs) and queues its copy in, kernel and copy out on the
+// slot's queue without waiting.
+func (f *lightgbmForest) submit(s *lightgbmSlot, b engine.Batch, lo int, out []float64) error {
+	a, d := f.dev.api, f.dev
+	rows := b.Rows
+	if err := f.ensure(s, rows); err != nil {
+		return err
+	}
+	xs := s.hostX[:rows*f.cols]
+	copy(xs, b.Values)
+	if code := a.EnqueueWriteBuffer(s.queue, s.x, clFalse, 0, uintptr(8*len(xs)), unsafe.Pointer(&xs[0]), 0, 0, nil); code != clSuccess {
+		return clError("clEnqueueWriteBuffer", code)
+	}
+	rows32, cols32, ntrees32, ngroups32 := int32(rows), int32(f.cols), int32(f.ntrees), int32(f.ngroups)
+	bf := &f.bufs
+	args := []struct {
+		size uintptr
+		ptr  unsafe.Pointer
+	}{
+		{8, unsafe.Pointer(&s.x)}, {4, unsafe.Pointer(&rows32)}, {4, unsafe.Pointer(&cols32)},
+		{8, unsafe.Pointer(&bf[0])}, {8, unsafe.Pointer(&bf[1])}, {8, unsafe.Pointer(&bf[2])}, {8, unsafe.Pointer(&bf[3])},
+		{8, unsafe.Pointer(&bf[4])}, {8, unsafe.Pointer(&bf[5])}, {4, unsafe.Pointer(&ntrees32)}, {4, unsafe.Pointer(&ngroups32)},
+		{8, unsafe.Pointer(&bf[6])}, {8, unsafe.Pointer(&bf[7])}, {8, unsafe.Pointer(&bf[8])},
+		{8, unsafe.Pointer(&f.zero)},
+		{8, unsafe.Pointer(&s.margins)},
+	}
+	for i, arg := range args {
+		if code := a.SetKernelArg(f.kernel, uint32(i), arg.size, arg.ptr); code != clSuccess {
+			return fmt.Errorf("argument %d: %w", i, clError("clSetKernelArg", code))
+		}
+	}
+	const local = 64
+	global := uintptr((rows + local - 1) / local * local)
+	localSize := uintptr(local)
+	code := a.EnqueueNDRangeKernel(s.queue, f.kernel, 1, 0, unsafe.Pointer(&global), unsafe.Pointer(&localSize), 0, 0, 0)
+	if d.launchFault != nil && code == clSuccess {
+		code = d.launchFault()
+	}
+	if code != clSuccess {
+		return clError("clEnqueueNDRangeKernel", code)
+	}
+	ms := s.hostMargins[:rows*f.ngroups]
+	if code := a.EnqueueReadBuffer(s.queue, s.margins, clFalse, 0, uintptr(8*len(ms)), unsafe.Pointer(&ms[0]), 0, 0, unsafe.Pointer(&s.event)); code != clSuccess {
+		return clError("clEnqueueReadBuffer", code)
+	}
+	if code := a.Flush(s.queue); code != clSuccess {
+		return clError("clFlush", code)
+	}
+	s.pending, s.seq, s.rows, s.lo, s.out = true, f.seq, rows, lo, out
+	f.seq++
+	return nil
+}
+
+// complete waits for a slot's margins and applies the output link with
+// the CPU evaluator's code.
+func (f *lightgbmForest) complete(s *lightgbmSlot, keep func(lo int, margins []float64)) error {
+	a := f.dev.api
+	code := a.WaitForEvents(1, unsafe.Pointer(&s.event))
+	a.ReleaseEvent(s.event)
+	s.pending = false
+	if code != clSuccess {
+		return clError("clWaitForEvents", code)
+	}
+	ms := s.hostMargins[:s.rows*f.ngroups]
+	f.m.FinishMargins(ms, s.rows, s.out)
+	if keep != nil {
+		keep(s.lo, ms)
+	}
+	s.out = nil
+	return nil
+}
+
+// LightGBMMargins scores b on the device and returns the raw float64
+// margins (rows × NumOutputs) before the output link: what the parity
+// tests compare bit for bit with the CPU evaluator on a raw model.
+func (o *OpenCL) LightGBMMargins(m *model.LightGBM, b engine.Batch) ([]float64, error) {
+	if err := lightgbmArgs(m, b, nil); err != nil {
+		return nil, err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f, err := o.uploadLightGBM(m)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]float64, b.Rows*f.ngroups)
+	scratch := make([]float64, len(res))
+	err = f.score(context.Background(), b, scratch, o.batchRows, func(lo int, ms []float64) {
+		copy(res[lo*f.ngroups:], ms)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opencl on %s: %w", o.Device(), err)
+	}
+	return res, nil
+}
+
+// lightgbmArgs checks Score's arguments for a LightGBM model: a valid
+// batch of its width and (when out is not nil) an output buffer of its size.
+func lightgbmArgs(m *model.LightGBM, b engine.Batch, out []float64) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if b.Cols != m.NumFeatures() {
+		return fmt.Errorf("input has %d feature columns, the model expects %d", b.Cols, m.NumFeatures())
+	}
+	if nOut := m.NumOutputs(); out != nil && len(out) != b.Rows*nOut {
+		return fmt.Errorf("output buffer holds %d values, want %d rows x %d outputs", len(out), b.Rows, nOut)
+	}
+	return nil
+}
+
+// scoreLightGBM is Score for a LightGBM model.
+func (o *OpenCL) scoreLightGBM(ctx context.Context, m *model.LightGBM, b engine.Batch, out []float64) error {
+	if out == nil {
+		out = []float64{}
+	}
+	if err := lightgbmArgs(m, b, out); err != nil {
+		return err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f, err := o.uploadLightGBM(m)
+	if err != nil {
+		return err
+	}
+	if err := f.score(ctx, b, out, o.batchRows, nil); err != nil {
+		return fmt.Errorf("opencl on %s: %w", o.Device(), err)
+	}
+	return nil
+}
