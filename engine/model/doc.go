@@ -3,10 +3,9 @@
 // semantics) for the JSON, UBJSON and binary ("binf" and pre-1.0) formats,
 // a LightGBM evaluator over the Trees that LoadLightGBMTrees reads from
 // model.txt (LightGBM's float64 decisions and output links; one reader of
-// the file for scoring and explaining), an adapter around
-// github.com/dmitryikh/leaves for LightGBM JSON dumps (raw margins only; a
-// dump is a different document and records no node counts), and format
-// detection by content.
+// the file for scoring and explaining; LoadLightGBMJSONTrees reads a JSON
+// dump, Booster.dump_model(), into the same Trees, so a dump scores and
+// explains as its model.txt does), and format detection by content.
 //
 // The three XGBoost formats decode into one xgbSpec (UBJSON by transcoding
 // to JSON text), which newXGBoost validates and flattens. The binary and
@@ -15,7 +14,8 @@
 //
 // LoadTrees gives the same loaders' trees with every node's training cover
 // (XGBoost sum_hessian, or the binary format's sum_hess statistic; LightGBM
-// internal_count and leaf_count, read by LoadLightGBMTrees), the structure
+// internal_count and leaf_count, read by LoadLightGBMTrees from model.txt
+// and LoadLightGBMJSONTrees from a dump), the structure
 // engine/explain runs TreeSHAP on, so that no other package parses model
 // files; a loaded model's Trees method gives the same value without a
 // second read.

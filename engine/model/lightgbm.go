@@ -10,9 +10,10 @@ import (
 	"github.com/mlectl/mlectl/engine"
 )
 
-// LightGBM scores a LightGBM text model (model.txt) from the Trees that
-// LoadLightGBMTrees reads, so the file is parsed once by one reader for
-// scoring and explaining (Trees). Decisions are LightGBM's, in float64:
+// LightGBM scores a LightGBM model from the Trees that LoadLightGBMTrees
+// reads from model.txt, or LoadLightGBMJSONTrees from a JSON dump
+// (dump_model), so the file is parsed once by one reader for scoring and
+// explaining (Trees). Decisions are LightGBM's, in float64:
 // x <= threshold goes left after the split's missing-value handling, and a
 // categorical split sends the categories of its set left (NaN, negative
 // and out-of-range values right). Each output group's margin is the sum of
@@ -71,18 +72,26 @@ func LoadLightGBM(data []byte, raw bool) (*LightGBM, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &LightGBM{trees: t, covers: covers, name: "lightgbm.gbdt"}
 	_, averaged := header["average_output"]
+	return newLightGBM(t, covers, averaged, header["objective"], raw, "lightgbm model")
+}
+
+// newLightGBM finishes a LightGBM model read by either reader (model.txt
+// or a JSON dump) from its Trees: the objective's output link unless raw,
+// and the flattened forest. Errors start with what (the format's name).
+func newLightGBM(t *Trees, covers, averaged bool, objective string, raw bool, what string) (*LightGBM, error) {
+	m := &LightGBM{trees: t, covers: covers, name: "lightgbm.gbdt"}
 	if averaged {
 		m.name = "lightgbm.rf"
 	}
 	if !raw {
-		if m.link, m.sigmoid, err = lightGBMLink(header["objective"], t.NumGroups); err != nil {
-			return nil, fmt.Errorf("lightgbm model: %w (pass --raw for the margins)", err)
+		var err error
+		if m.link, m.sigmoid, err = lightGBMLink(objective, t.NumGroups); err != nil {
+			return nil, fmt.Errorf("%s: %w (pass --raw for the margins)", what, err)
 		}
 	}
 	if err := m.flatten(); err != nil {
-		return nil, fmt.Errorf("lightgbm model: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return m, nil
 }
@@ -92,7 +101,7 @@ func LoadLightGBM(data []byte, raw bool) (*LightGBM, error) {
 func lightGBMLink(objective string, groups int) (lgbLink, float64, error) {
 	fields := strings.Fields(objective)
 	if len(fields) == 0 {
-		return 0, 0, errors.New("no objective in the header")
+		return 0, 0, errors.New("the file records no objective")
 	}
 	params := map[string]string{}
 	for _, f := range fields[1:] {

@@ -1,8 +1,6 @@
 package model
 
 import (
-	"bufio"
-	"bytes"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -12,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dmitryikh/leaves"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/engine"
@@ -83,46 +80,6 @@ func oddRows(rows, cols int, seed uint64) engine.Batch {
 		}
 	}
 	return b
-}
-
-// TestLightGBMMatchesLeaves: the engine/model evaluator, reading model.txt
-// into Trees, gives the raw margins of github.com/dmitryikh/leaves (which
-// scored these files before) bit for bit, and its outputs within 1e-14
-// relative (softmax subtracts the largest margin first, as LightGBM does),
-// on rows built to take every branch. The cmd/mlectl tests compare the
-// same path with LightGBM's own predictions.
-func TestLightGBMMatchesLeaves(t *testing.T) {
-	for name, data := range lightGBMFiles(t) {
-		t.Run(name, func(t *testing.T) {
-			for _, raw := range []bool{true, false} {
-				m, err := LoadLightGBM(data, raw)
-				require.NoError(t, err)
-				e, err := leaves.LGEnsembleFromReader(bufio.NewReader(bytes.NewReader(data)), true)
-				require.NoError(t, err)
-				if raw {
-					e = e.EnsembleWithRawPredictions()
-				}
-				require.Equal(t, e.NFeatures(), m.NumFeatures())
-				require.Equal(t, e.NOutputGroups(), m.NumOutputs())
-				require.Equal(t, e.NEstimators(), m.NumTrees())
-				b := oddRows(3000, m.NumFeatures(), 1)
-				got := make([]float64, b.Rows*m.NumOutputs())
-				require.NoError(t, m.PredictBatch(b, got))
-				want := make([]float64, m.NumOutputs())
-				for r := 0; r < b.Rows; r++ {
-					require.NoError(t, e.Predict(b.Row(r), 0, want))
-					for k, w := range want {
-						g := got[r*len(want)+k]
-						if raw {
-							require.Equal(t, math.Float64bits(w), math.Float64bits(g), "row %d group %d: leaves %v, engine/model %v", r, k, w, g)
-						} else {
-							require.InDelta(t, w, g, 1e-14*math.Abs(w)+1e-300, "row %d group %d", r, k)
-						}
-					}
-				}
-			}
-		})
-	}
 }
 
 // TestLightGBMOneRead: the model Load scores holds the same Trees that
@@ -202,27 +159,16 @@ func TestLoadLightGBMVariants(t *testing.T) {
 }
 
 // BenchmarkLightGBM scores the multiclass model (5 classes x 10 trees) on
-// one goroutine with this package's evaluator and, in the same run, with
-// github.com/dmitryikh/leaves, which scored model.txt before.
+// one goroutine with this package's evaluator.
 func BenchmarkLightGBM(b *testing.B) {
 	data := readFixture(b, "lightgbm_multiclass", "lgmulticlass.model")
 	m, err := LoadLightGBM(data, false)
-	require.NoError(b, err)
-	e, err := leaves.LGEnsembleFromReader(bufio.NewReader(bytes.NewReader(data)), true)
 	require.NoError(b, err)
 	batch := oddRows(10_000, m.NumFeatures(), 4)
 	out := make([]float64, batch.Rows*m.NumOutputs())
 	b.Run("scorer=engine-model", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			require.NoError(b, m.PredictBatch(batch, out))
-		}
-		b.ReportMetric(float64(batch.Rows*b.N)/b.Elapsed().Seconds(), "rows/s")
-	})
-	b.Run("scorer=leaves", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			for r := 0; r < batch.Rows; r++ {
-				require.NoError(b, e.Predict(batch.Row(r), 0, out[r*5:(r+1)*5]))
-			}
 		}
 		b.ReportMetric(float64(batch.Rows*b.N)/b.Elapsed().Seconds(), "rows/s")
 	})

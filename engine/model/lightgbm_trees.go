@@ -13,7 +13,7 @@ const maxLightGBMLine = 1 << 28
 
 // LoadLightGBMTrees reads a LightGBM text model (model.txt, v2 to v4) into
 // Trees with its internal_count and leaf_count covers. Split semantics
-// are LightGBM's (as github.com/dmitryikh/leaves has them); Load scores
+// are LightGBM's (Tree::NumericalDecision, CategoricalDecision); Load scores
 // these files from the same Trees (LoadLightGBM).
 // Every list is checked against the count the tree declares, so what it
 // allocates is bounded by the file's size.

@@ -3,12 +3,9 @@ package model
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
-
-	"github.com/dmitryikh/leaves"
 
 	"github.com/mlectl/mlectl/engine"
 )
@@ -134,36 +131,11 @@ func Load(data []byte, format Format, opts Options) (m engine.Model, err error) 
 	if x != nil {
 		return x, nil
 	}
-	if format == FormatLightGBM {
-		l, err := LoadLightGBM(data, opts.Raw)
-		if err != nil {
-			return nil, err
-		}
-		return l, nil
-	}
-	// leaves (LightGBM JSON dumps only) indexes into the file without bounds
-	// checks in places; a corrupt file must become an error, not a crash.
-	defer func() {
-		if r := recover(); r != nil {
-			m, err = nil, fmt.Errorf("%s model is corrupt: %v", format, r)
-		}
-	}()
-	var e *leaves.Ensemble
 	switch format {
+	case FormatLightGBM:
+		return LoadLightGBM(data, opts.Raw)
 	case FormatLightGBMJSON:
-		// leaves reads JSON dumps only without their output transformation.
-		if !opts.Raw {
-			return nil, errors.New("lightgbm-json model: only raw margins can be scored from a LightGBM JSON dump; pass --raw or use the model.txt file")
-		}
-		e, err = leaves.LGEnsembleFromJSON(bytes.NewReader(data), false)
-	default:
-		return nil, fmt.Errorf("unknown model format %q", format)
+		return LoadLightGBMJSON(data, opts.Raw)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%s model: %w", format, err)
-	}
-	if e == nil || e.NFeatures() <= 0 {
-		return nil, errors.New(string(format) + " model has no features")
-	}
-	return newLeaves(e, opts.Raw, 0), nil
+	return nil, fmt.Errorf("unknown model format %q", format)
 }

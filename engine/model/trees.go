@@ -21,7 +21,7 @@ const (
 	// CatSets[CatSet] goes right, any other (valid or not) goes left.
 	SplitXGBoostCategory
 	// SplitLightGBM: x <= Threshold goes left, after LightGBM's missing-value
-	// handling (Missing, DefaultLeft), as github.com/dmitryikh/leaves does.
+	// handling (Missing, DefaultLeft), as LightGBM's Tree::NumericalDecision does.
 	SplitLightGBM
 	// SplitLightGBMCategory: a category in CatSets[CatSet] goes left; NaN,
 	// negative and out-of-range values go right.
@@ -75,7 +75,8 @@ type Trees struct {
 // content) into Trees with its node covers. The XGBoost formats go through
 // the same loaders as Load (covers from sum_hessian, or the binary format's
 // node statistics); LightGBM model.txt through LoadLightGBMTrees
-// (internal_count and leaf_count). A LightGBM JSON dump records no counts.
+// (internal_count and leaf_count), and a LightGBM JSON dump through
+// LoadLightGBMJSONTrees (the same counts, from its nodes).
 func LoadTrees(data []byte, format Format) (*Trees, error) {
 	if format == FormatAuto {
 		format = Detect(data)
@@ -94,7 +95,7 @@ func LoadTrees(data []byte, format Format) (*Trees, error) {
 	case FormatLightGBM:
 		return LoadLightGBMTrees(data)
 	case FormatLightGBMJSON:
-		return nil, errors.New("lightgbm-json model: a JSON dump has no node counts to explain with; use the model.txt file")
+		return LoadLightGBMJSONTrees(data)
 	default:
 		return nil, fmt.Errorf("unknown model format %q", format)
 	}

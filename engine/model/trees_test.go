@@ -74,7 +74,10 @@ func TestLoadTreesRefuses(t *testing.T) {
 	}{
 		{"xgboost json without sum_hessian", []byte(noHessian), "no sum_hessian"},
 		{"truncated binf", bin[:len(bin)/2], "byte "},
-		{"lightgbm json dump", []byte(`{"name":"tree","version":"v2"}`), "no node counts"},
+		{"lightgbm json dump without counts", []byte(`{"name":"tree","version":"v2","num_class":1,"num_tree_per_iteration":1,"max_feature_idx":0,` +
+			`"tree_info":[{"tree_structure":{"split_feature":0,"threshold":1,"decision_type":"<=","missing_type":"None",` +
+			`"left_child":{"leaf_value":1},"right_child":{"leaf_value":2}}}]}`), "TreeSHAP needs the node counts"},
+		{"truncated lightgbm json dump", []byte(`{"name":"tree","version":"v2","num_class":1,"tree_info":[{"tree_structure":{"leaf_value":1`), "lightgbm-json model: tree_info[0].tree_structure"},
 		{"truncated lightgbm", lgb[:len(lgb)/3], "lightgbm model"},
 	}
 	for _, tc := range cases {
