@@ -118,7 +118,9 @@ func TestShadowExplainBadInput(t *testing.T) {
 		{"missing model flag", []string{"--input", good}, "--model is required"},
 		{"missing input flag", []string{"--model", adult}, "--input is required"},
 		{"unknown format", []string{"--model", adult, "--input", good, "--format", "onnx"}, `unknown model format "onnx"`},
-		{"lightgbm json dump has no counts", []string{"--model", write("lg.json", `{"name":"tree","tree_info":[]}`), "--input", good}, "no node counts"},
+		{"lightgbm json dump without counts", []string{"--model", write("lg.json", `{"name":"tree","version":"v4","num_class":1,"num_tree_per_iteration":1,"max_feature_idx":12,`+
+			`"tree_info":[{"tree_structure":{"split_feature":0,"threshold":1,"decision_type":"<=","missing_type":"None","left_child":{"leaf_value":1},"right_child":{"leaf_value":2}}}]}`),
+			"--input", good}, "lightgbm-json model: the dump has no internal_count and leaf_count for every node; TreeSHAP needs the node counts"},
 		{"json without covers", []string{"--model", write("nocover.json", `{"learner":{"learner_model_param":{"num_feature":"1","base_score":"5E-1"},"objective":{"name":"reg:squarederror"},"gradient_booster":{"name":"gbtree","model":{"tree_info":[0],"trees":[{"left_children":[1,-1,-1],"right_children":[2,-1,-1],"split_indices":[0,0,0],"split_conditions":[0.5,1,2],"default_left":[0,0,0]}]}}}}`), "--input", good}, "sum_hessian"},
 		{"too few features", []string{"--model", adult, "--input", write("short.csv", "1,2,3\n")}, "the model expects 13"},
 		{"unknown backend", []string{"--model", adult, "--input", good, "--backend", "tpu"}, `unknown backend "tpu"`},

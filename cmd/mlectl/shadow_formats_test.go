@@ -97,7 +97,7 @@ func TestShadowScoreCorruptModels(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			// --raw: a LightGBM JSON dump is read only for raw margins.
+			// --raw: the dumps and random bytes carry no objective.
 			args := []string{"shadow", "score", "--model", c.model, "--input", input, "--raw"}
 			if c.format != "" {
 				args = append(args, "--format", c.format)

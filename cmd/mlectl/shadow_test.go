@@ -160,24 +160,42 @@ func readShadowMatrix(t *testing.T, path string) [][]float64 {
 	return rows
 }
 
-// TestShadowScoreLightGBMJSON scores the JSON dump of the breast cancer
-// model (raw margins only) and checks sigmoid(margin) against LightGBM's
-// probabilities.
+// TestShadowScoreLightGBMJSON scores the JSON dump LightGBM wrote of the
+// breast cancer DART model (a v2 dump: no objective, so raw margins only)
+// and checks sigmoid(margin) against LightGBM's probabilities; its margins
+// are the very text model.txt's are, and so are its contributions
+// (shadow explain), read from the dump's internal_count and leaf_count.
 func TestShadowScoreLightGBMJSON(t *testing.T) {
-	dir := shadowShared(t, "data", "leaves", "lightgbm_breast_cancer_dart")
-	var stdout, stderr bytes.Buffer
-	err := runShadow(context.Background(), []string{"score", "--raw",
-		"--model", filepath.Join(dir, "lg_dart_breast_cancer.json"),
-		"--input", filepath.Join(dir, "breast_cancer_test.tsv")}, &stdout, &stderr)
-	require.NoError(t, err, stderr.String())
+	dir := shadowFixture("lightgbm_breast_cancer_dart")
+	input := filepath.Join(dir, "breast_cancer_test.tsv")
+	runOK := func(args ...string) (string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), append([]string{"shadow"}, args...), &stdout, &stderr)
+		require.Equal(t, 0, code, stderr.String())
+		return stdout.String(), stderr.String()
+	}
+	dumpOut, stderr := runOK("score", "--raw", "--model", filepath.Join(dir, "lg_dart_breast_cancer.json"), "--input", input)
+	require.Contains(t, stderr, "detected format lightgbm-json (LightGBM JSON dump)")
+	txtOut, _ := runOK("score", "--raw", "--model", filepath.Join(dir, "lg_dart_breast_cancer.model"), "--input", input)
+	require.Equal(t, txtOut, dumpOut, "the dump's margins are model.txt's")
 	out := filepath.Join(t.TempDir(), "margins.txt")
-	require.NoError(t, os.WriteFile(out, stdout.Bytes(), 0o644))
+	require.NoError(t, os.WriteFile(out, []byte(dumpOut), 0o644))
 	margins := readShadowMatrix(t, out)
 	want := readShadowMatrix(t, filepath.Join(dir, "lg_dart_breast_cancer_true_predictions.txt"))
 	require.Len(t, margins, len(want))
 	for i := range want {
 		require.InDelta(t, want[i][0], 1/(1+math.Exp(-margins[i][0])), 1e-6, "row %d", i+1)
 	}
+
+	dumpSHAP, _ := runOK("explain", "--model", filepath.Join(dir, "lg_dart_breast_cancer.json"), "--input", input)
+	txtSHAP, _ := runOK("explain", "--model", filepath.Join(dir, "lg_dart_breast_cancer.model"), "--input", input)
+	require.Equal(t, txtSHAP, dumpSHAP, "the dump explains as model.txt does")
+
+	// Without --raw the dump has no objective to transform with: exit 2.
+	var stdout, stderrB bytes.Buffer
+	code := run(context.Background(), []string{"shadow", "score", "--model", filepath.Join(dir, "lg_dart_breast_cancer.json"), "--input", input}, &stdout, &stderrB)
+	require.Equal(t, 2, code)
+	require.Contains(t, stderrB.String(), "lightgbm-json model: the file records no objective (pass --raw for the margins)")
 }
 
 func TestShadowScoreStdoutAndDetection(t *testing.T) {
