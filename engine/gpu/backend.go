@@ -389,7 +389,7 @@ func deviceArgs(backend string, m engine.Model, b engine.Batch, out []float64) (
 }
 
 // Score implements engine.Backend for XGBoost models (any format
-// engine/model reads) and LightGBM model.txt models (on a device with
+// engine/model reads) and LightGBM models, model.txt or JSON dump (on a device with
 // cl_khr_fp64); other models are refused, the caller keeps them on the CPU
 // backend.
 func (o *OpenCL) Score(ctx context.Context, m engine.Model, b engine.Batch, out []float64) error {

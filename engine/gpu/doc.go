@@ -18,13 +18,14 @@
 // copy engine, while the host finishes chunk n-1 and narrows chunk n+1
 // into the slot it freed. Options.Queues = 1 puts both slots on one queue, the
 // benchmark's baseline. XGBoost models (JSON, UBJSON, binary) run on
-// both backends. LightGBM model.txt models run on OpenCL only, through
+// both backends. LightGBM models (model.txt or JSON dump, one engine/model
+// reader each into the same forest) run on OpenCL only, through
 // their own kernel and layout (lightgbm_kernel.go, lightgbm_layout.go:
 // engine/model's LightGBMForest, its float64 thresholds and decision_type
 // bits) in double precision as LightGBM decides and sums, so only on a
 // device with cl_khr_fp64 (POCL has it); elsewhere the backend refuses
 // them with that reason and Select keeps them on the CPU. The CUDA
-// backend refuses LightGBM models (no kernel), as it does JSON dumps.
+// backend refuses LightGBM models (no kernel).
 //
 // Select picks a backend for one model (auto: cuda, then an OpenCL GPU,
 // then the CPU, saying why); PerModel does it for every model a process

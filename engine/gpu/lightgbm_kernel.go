@@ -1,7 +1,7 @@
 package gpu
 
 // lightgbmKernelSource is the OpenCL C kernel that scores LightGBM models
-// (model.txt), built for a device the first time it is given one, and only
+// (model.txt or JSON dump: the same engine/model forest), built for a device the first time it is given one, and only
 // where the device has cl_khr_fp64: LightGBM decides and sums in double
 // (thresholds are doubles, rows are not narrowed), and so does this kernel,
 // which is engine/model's (*LightGBM).PredictBatch line for line. One

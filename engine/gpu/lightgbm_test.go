@@ -46,6 +46,12 @@ var lightgbmFixtures = []lightgbmFixture{
 		"shared/data/leaves/lightgbm_kddcup99_categorical/lg_kddcup99_true_predictions.txt", -1, true, 1e-6, false},
 }
 
+// dumpFixture is the JSON dump LightGBM wrote of the breast cancer DART
+// model (dump_model(), a v2 dump without objective: raw margins only),
+// read by engine/model into the forest its model.txt gives.
+var dumpFixture = lightgbmFixture{name: "breast_cancer_dart_json_dump", model: "testdata/models/lightgbm_breast_cancer_dart/lg_dart_breast_cancer.json",
+	input: "testdata/models/lightgbm_breast_cancer_dart/breast_cancer_test.tsv", labelColumn: -1, raw: true}
+
 // missingTypesFixture is the multiclass model with its numeric splits'
 // missing types and default directions cycled over all six combinations
 // (None, Zero, NaN × left, right): the fixtures' own numeric splits are all
@@ -156,7 +162,8 @@ func readInput(t testing.TB, fx lightgbmFixture, m engine.Model) engine.Batch {
 	return b
 }
 
-// TestOpenCLLightGBMParity: every LightGBM model.txt fixture scores on the
+// TestOpenCLLightGBMParity: every LightGBM model.txt fixture, and the
+// JSON dump of one, scores on the
 // OpenCL backend exactly as engine/model's CPU evaluator scores it: raw
 // margins bit-equal (the same leaves, summed in the same order in double)
 // and outputs bit-equal (the same output link on the host), on the
@@ -170,7 +177,7 @@ func TestOpenCLLightGBMParity(t *testing.T) {
 	require.NoError(t, o.LightGBMSupport(), "POCL has cl_khr_fp64")
 	t.Logf("OpenCL device: %s", o.Device())
 	ctx := context.Background()
-	for _, fx := range append(lightgbmFixtures, missingTypesFixture) {
+	for _, fx := range append(lightgbmFixtures, missingTypesFixture, dumpFixture) {
 		t.Run(fx.name, func(t *testing.T) {
 			raw := readLightGBM(t, fx, true)
 			odd := lightgbmOddRows(raw, 30*chunk+41, 3)

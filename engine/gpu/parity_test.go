@@ -111,24 +111,24 @@ func TestOpenCLParity(t *testing.T) {
 	}
 }
 
-// lightGBMJSONDump is a LightGBM JSON dump (dump_model) of a depth-one
-// tree: scored by leaves on the CPU only.
-const lightGBMJSONDump = `{"name":"tree","version":"v2","num_class":1,"num_tree_per_iteration":1,"label_index":0,"max_feature_idx":1,` +
-	`"objective":"regression","average_output":false,"feature_names":["a","b"],` +
-	`"tree_info":[{"tree_index":0,"num_leaves":2,"num_cat":0,"shrinkage":1,"tree_structure":` +
-	`{"split_index":0,"split_feature":1,"split_gain":1,"threshold":0.5,"decision_type":"<=","default_left":true,` +
-	`"missing_type":"None","internal_value":0,"internal_count":10,` +
-	`"left_child":{"leaf_index":0,"leaf_value":1.5,"leaf_count":4},"right_child":{"leaf_index":1,"leaf_value":-2.5,"leaf_count":6}}}]}`
+// foreignModel is an engine.Model that no device kernel scores.
+type foreignModel struct{}
 
-// TestOpenCLRefusesOtherModels: a model neither kernel scores (a LightGBM
-// JSON dump, read by leaves) is refused, naming what the backend scores.
+func (foreignModel) NumFeatures() int { return 2 }
+func (foreignModel) NumOutputs() int  { return 1 }
+func (foreignModel) PredictBatch(b engine.Batch, out []float64) error {
+	clear(out)
+	return nil
+}
+
+// TestOpenCLRefusesOtherModels: a model neither kernel scores is refused,
+// naming what the backend scores.
 func TestOpenCLRefusesOtherModels(t *testing.T) {
 	o := openTestDevice(t)
-	m, err := model.Load([]byte(lightGBMJSONDump), model.FormatLightGBMJSON, model.Options{Raw: true})
-	require.NoError(t, err)
+	var m foreignModel
 	b := engine.NewBatch(1, m.NumFeatures())
-	err = o.Score(context.Background(), m, b, make([]float64, m.NumOutputs()))
-	require.ErrorContains(t, err, "opencl backend scores XGBoost and LightGBM model.txt models only")
+	err := o.Score(context.Background(), m, b, make([]float64, m.NumOutputs()))
+	require.ErrorContains(t, err, "opencl backend scores XGBoost and LightGBM models only, not gpu.foreignModel (use cpu)")
 }
 
 // TestCUDAParity is TestOpenCLParity on the CUDA backend: raw margins bit

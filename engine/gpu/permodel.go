@@ -17,8 +17,8 @@ const maxPerModel = 16
 // collector's live and replay shadow): each model gets the backend Name
 // selects for it (Select's rules), on devices opened once and shared. The
 // choice and its reason are logged once per model. A model Select refuses
-// (a LightGBM model on "cuda", or on an OpenCL device without cl_khr_fp64;
-// a LightGBM JSON dump on either) is scored on the CPU, with the refusal
+// (a LightGBM model on "cuda", or on an OpenCL device without cl_khr_fp64)
+// is scored on the CPU, with the refusal
 // as its reason. Safe for concurrent use.
 type PerModel struct {
 	name    string

@@ -52,7 +52,7 @@ func (s Selection) Close() error {
 // the first CUDA GPU (libcuda.so.1) and "opencl" an OpenCL device (a GPU,
 // or with allowCPU any device such as POCL), each failing with the reason
 // if there is none or it cannot score m: cuda scores XGBoost models only,
-// opencl XGBoost models and LightGBM model.txt models (the latter on a
+// opencl XGBoost models and LightGBM models, model.txt or JSON dump (on a
 // device with cl_khr_fp64: double precision). "auto" (or "") takes a CUDA
 // GPU, else an OpenCL GPU, else the CPU, and says why; a LightGBM model
 // skips CUDA. Device
@@ -177,7 +177,7 @@ func (d *Devices) Select(name string, m engine.Model) (Selection, error) {
 		return d.autoLightGBM(cpu), nil
 	}
 	if !isXGB {
-		cpu.Reason = fmt.Sprintf("cpu (auto: only XGBoost and LightGBM model.txt models run on a GPU, not %T)", m)
+		cpu.Reason = fmt.Sprintf("cpu (auto: only XGBoost and LightGBM models run on a GPU, not %T)", m)
 		return cpu, nil
 	}
 	c, cudaErr := d.openCUDA()
@@ -215,11 +215,11 @@ func (d *Devices) autoLightGBM(cpu Selection) Selection {
 func unsupportedModel(backend string, m engine.Model) error {
 	if backend == BackendCUDA {
 		if _, ok := m.(*model.LightGBM); ok {
-			return fmt.Errorf("cuda backend scores XGBoost models only, not LightGBM (LightGBM model.txt runs on the opencl backend or cpu)")
+			return fmt.Errorf("cuda backend scores XGBoost models only, not LightGBM (LightGBM models run on the opencl backend or cpu)")
 		}
 		return fmt.Errorf("cuda backend scores XGBoost models only, not %T (use cpu)", m)
 	}
-	return fmt.Errorf("%s backend scores XGBoost and LightGBM model.txt models only, not %T (use cpu)", backend, m)
+	return fmt.Errorf("%s backend scores XGBoost and LightGBM models only, not %T (use cpu)", backend, m)
 }
 
 // fallback wraps a device backend so that a failed batch is scored on the

@@ -32,16 +32,14 @@ func TestSelect(t *testing.T) {
 	}
 	require.NoError(t, s.Close())
 
-	dump, err := model.Load([]byte(lightGBMJSONDump), model.FormatLightGBMJSON, model.Options{Raw: true})
-	require.NoError(t, err)
-	s, err = Select("auto", dump, true)
+	s, err = Select("auto", foreignModel{}, true)
 	require.NoError(t, err)
 	require.Equal(t, "cpu", s.Name)
-	require.Contains(t, s.Reason, "only XGBoost and LightGBM model.txt models run on a GPU")
-	_, err = Select("opencl", dump, true)
-	require.ErrorContains(t, err, "the opencl backend scores XGBoost and LightGBM model.txt models only")
+	require.Contains(t, s.Reason, "only XGBoost and LightGBM models run on a GPU, not gpu.foreignModel")
+	_, err = Select("opencl", foreignModel{}, true)
+	require.ErrorContains(t, err, "the opencl backend scores XGBoost and LightGBM models only")
 	_, err = Select("cuda", lgb, true)
-	require.ErrorContains(t, err, "the cuda backend scores XGBoost models only, not LightGBM (LightGBM model.txt runs on the opencl backend or cpu)")
+	require.ErrorContains(t, err, "the cuda backend scores XGBoost models only, not LightGBM (LightGBM models run on the opencl backend or cpu)")
 	_, err = Select("tpu", xgb, true)
 	require.ErrorContains(t, err, `unknown backend "tpu"`)
 
@@ -67,6 +65,16 @@ func TestSelect(t *testing.T) {
 	require.NoError(t, err, "POCL has cl_khr_fp64")
 	defer sl.Close()
 	require.Equal(t, "opencl", sl.Name)
+
+	// A LightGBM JSON dump is read into the same model as model.txt.
+	data, err = os.ReadFile(repoPath("testdata/models/lightgbm_breast_cancer_dart/lg_dart_breast_cancer.json"))
+	require.NoError(t, err)
+	dump, err := model.Load(data, model.FormatAuto, model.Options{Raw: true})
+	require.NoError(t, err)
+	sd, err := Select("opencl", dump, true)
+	require.NoError(t, err)
+	defer sd.Close()
+	require.Equal(t, "opencl", sd.Name)
 }
 
 type failing struct{}

@@ -45,6 +45,7 @@ var shapModels = []struct {
 	{"engine/model/testdata/dart_poisson/model.ubj", "engine/model/testdata/dart_poisson/input.csv", "", -1},
 	{"engine/model/testdata/dart_poisson/model.bin", "engine/model/testdata/dart_poisson/input.csv", "", -1},
 	{"testdata/models/lightgbm_breast_cancer_dart/lg_dart_breast_cancer.model", "testdata/models/lightgbm_breast_cancer_dart/breast_cancer_test.tsv", "", -1},
+	{"testdata/models/lightgbm_breast_cancer_dart/lg_dart_breast_cancer.json", "testdata/models/lightgbm_breast_cancer_dart/breast_cancer_test.tsv", "", -1}, // LightGBM's JSON dump
 	{"testdata/models/lightgbm_multiclass/lgmulticlass.model", "testdata/models/lightgbm_multiclass/multiclass_test_head200.tsv", "", 0},
 	{"../shared/data/leaves/lightgbm_kddcup99_categorical/lg_kddcup99.model", "../shared/data/leaves/lightgbm_kddcup99_categorical/kddcup99_test.tsv", "", -1},
 }
