@@ -254,7 +254,11 @@ func TestShadowScoreBadInput(t *testing.T) {
 		{"libsvm index out of range", []string{"score", "--model", shadowFixture("xgboost_agaricus", "xgagaricus.model"),
 			"--input", write("wide.libsvm", "1 3:1 500:1\n")}, "feature index 500 is out of range"},
 		{"empty input", []string{"score", "--model", bikeModel, "--input", write("empty.csv", bikeHeader)}, "no rows to score"},
-		{"lightgbm json without raw", []string{"score", "--model", write("lg.json", `{"name":"tree","tree_info":[]}`), "--input", goodCSV}, "--raw"},
+		{"lightgbm json dump without objective", []string{"score", "--model", write("lg.json", `{"name":"tree","version":"v2","num_class":1,"num_tree_per_iteration":1,"max_feature_idx":11,`+
+			`"tree_info":[{"tree_structure":{"leaf_value":1}}]}`), "--input", goodCSV}, "lightgbm-json model: the file records no objective (pass --raw for the margins)"},
+		{"lightgbm json dump with a bad threshold", []string{"score", "--raw", "--model", write("lg-bad.json", `{"name":"tree","version":"v4","num_class":1,"num_tree_per_iteration":1,"max_feature_idx":11,`+
+			`"tree_info":[{"tree_structure":{"split_feature":0,"threshold":"x","decision_type":"<=","missing_type":"None","left_child":{"leaf_value":1},"right_child":{"leaf_value":2}}}]}`),
+			"--input", goodCSV}, `lightgbm-json model: tree_info[0].tree_structure (byte 123): decision_type "<=" needs a number threshold, got the string "x"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

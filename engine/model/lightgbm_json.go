@@ -59,6 +59,7 @@ const maxLightGBMJSONDepth = 1 << 12
 // took at least a dozen bytes of the file. path is the JSON path of the
 // value being read, for errors.
 type lgbJSONReader struct {
+	data []byte
 	dec  *json.Decoder
 	path []string
 	// catWords is what category sets may still allocate, in 64-bit words.
@@ -67,13 +68,19 @@ type lgbJSONReader struct {
 	covers   bool
 }
 
-// lgbJSONError is an error at a JSON path and byte offset of the dump.
+// errorf is an error at the JSON path being read and the byte offset the
+// reader has reached.
 func (r *lgbJSONReader) errorf(format string, args ...any) error {
+	return r.errorAt(r.dec.InputOffset(), format, args...)
+}
+
+// errorAt is an error at the JSON path being read and byte offset off.
+func (r *lgbJSONReader) errorAt(off int64, format string, args ...any) error {
 	path := strings.Join(r.path, "")
 	if path == "" {
 		path = "$"
 	}
-	return fmt.Errorf("%s: %s (byte %d): %s", lightGBMJSONWhat, strings.TrimPrefix(path, "."), r.dec.InputOffset(), fmt.Sprintf(format, args...))
+	return fmt.Errorf("%s: %s (byte %d): %s", lightGBMJSONWhat, strings.TrimPrefix(path, "."), off, fmt.Sprintf(format, args...))
 }
 
 func (r *lgbJSONReader) push(key string) { r.path = append(r.path, "."+key) }
@@ -214,7 +221,7 @@ func describeToken(t json.Token) string {
 // readLightGBMJSON reads a dump into Trees, checking the header as
 // model.txt's is checked (lightGBMTrees).
 func readLightGBMJSON(data []byte) (*lgbDump, error) {
-	r := &lgbJSONReader{dec: json.NewDecoder(bytes.NewReader(data)), catWords: max(1<<16, len(data)),
+	r := &lgbJSONReader{data: data, dec: json.NewDecoder(bytes.NewReader(data)), catWords: max(1<<16, len(data)),
 		trees: &Trees{Absent: 0}, covers: true}
 	d := &lgbDump{}
 	var (
@@ -368,6 +375,11 @@ func (r *lgbJSONReader) node(nodes []TreeNode, depth int) ([]TreeNode, error) {
 		return nil, r.errorf("tree nodes nested deeper than %d levels", maxLightGBMJSONDepth)
 	}
 	self := len(nodes)
+	// Errors found once the node is read name where it starts.
+	start := r.dec.InputOffset()
+	if rest := r.data; start < int64(len(rest)) {
+		start += int64(len(rest[start:]) - len(bytes.TrimLeft(rest[start:], " \t\r\n:")))
+	}
 	nodes = append(nodes, TreeNode{Left: -1, Right: -1, CatSet: -1, Feature: -1})
 	var (
 		isLeaf, hasLeft, hasRight, hasThreshold, hasCount bool
@@ -429,19 +441,19 @@ func (r *lgbJSONReader) node(nodes []TreeNode, depth int) ([]TreeNode, error) {
 	}
 	if isLeaf || !hasLeft && !hasRight {
 		if !isLeaf || hasLeft || hasRight {
-			return nil, r.errorf("a node needs either leaf_value or both left_child and right_child")
+			return nil, r.errorAt(start, "a node needs either leaf_value or both left_child and right_child")
 		}
 		nd.Left, nd.Right, nd.Feature = -1, -1, 0
 		return nodes, nil
 	}
 	if !hasLeft || !hasRight {
-		return nil, r.errorf("a split needs both left_child and right_child")
+		return nil, r.errorAt(start, "a split needs both left_child and right_child")
 	}
 	if nd.Feature < 0 {
-		return nil, r.errorf("a split needs split_feature")
+		return nil, r.errorAt(start, "a split needs split_feature")
 	}
 	if !hasThreshold {
-		return nil, r.errorf("a split needs a threshold")
+		return nil, r.errorAt(start, "a split needs a threshold")
 	}
 	switch missing {
 	case "None":
@@ -451,24 +463,24 @@ func (r *lgbJSONReader) node(nodes []TreeNode, depth int) ([]TreeNode, error) {
 	case "NaN":
 		nd.Missing = MissingNaN
 	default:
-		return nil, r.errorf("missing_type %q is not one of None, Zero, NaN", missing)
+		return nil, r.errorAt(start, "missing_type %q is not one of None, Zero, NaN", missing)
 	}
 	switch decision {
 	case "<=":
 		v, ok := threshold.(float64)
 		if !ok {
-			return nil, r.errorf("decision_type \"<=\" needs a number threshold, got %s", describeToken(threshold))
+			return nil, r.errorAt(start, "decision_type \"<=\" needs a number threshold, got %s", describeToken(threshold))
 		}
 		nd.Split, nd.Threshold = SplitLightGBM, v
 	case "==":
-		set, err := r.categories(threshold)
+		set, err := r.categories(threshold, start)
 		if err != nil {
 			return nil, err
 		}
 		nd.Split, nd.CatSet = SplitLightGBMCategory, int32(len(r.trees.CatSets))
 		r.trees.CatSets = append(r.trees.CatSets, set)
 	default:
-		return nil, r.errorf("decision_type %q is not \"<=\" or \"==\"", decision)
+		return nil, r.errorAt(start, "decision_type %q is not \"<=\" or \"==\"", decision)
 	}
 	return nodes, nil
 }
@@ -477,7 +489,7 @@ func (r *lgbJSONReader) node(nodes []TreeNode, depth int) ([]TreeNode, error) {
 // go left ("1||3||5", as LightGBM dumps them, or one number), into a
 // bitset. Sets together may hold as many words as the file has bytes (64K
 // at least), so a hostile category cannot size a huge allocation.
-func (r *lgbJSONReader) categories(threshold json.Token) ([]uint64, error) {
+func (r *lgbJSONReader) categories(threshold json.Token, start int64) ([]uint64, error) {
 	var cats []string
 	switch v := threshold.(type) {
 	case string:
@@ -490,13 +502,13 @@ func (r *lgbJSONReader) categories(threshold json.Token) ([]uint64, error) {
 	for i, c := range cats {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
 		if err != nil || n < 0 {
-			return nil, r.errorf("category %q of the \"==\" threshold is not a whole number >= 0", c)
+			return nil, r.errorAt(start, "category %q of the \"==\" threshold is not a whole number >= 0", c)
 		}
 		vals[i], top = n, max(top, n)
 	}
 	words := top/64 + 1
 	if words > r.catWords {
-		return nil, r.errorf("category %d needs a larger set than a file of this size can describe", top)
+		return nil, r.errorAt(start, "category %d needs a larger set than a file of this size can describe", top)
 	}
 	r.catWords -= words
 	set := make([]uint64, words)
