@@ -248,10 +248,10 @@ func openCUDA(a *cuAPI, batchRows int) (*CUDA, error) {
 	return c, nil
 }
 
-// loadKernel JIT-compiles ptxSource, with the JIT's error log in the error.
-func (c *CUDA) loadKernel() error {
-	a := c.api
-	src := cString(ptxSource)
+// loadPTX JIT-compiles ptx into *module, with the JIT's error log in the
+// error (the driver's code alone rarely says which line of PTX is wrong).
+func (a *cuAPI) loadPTX(module *cuHandle, ptx string) error {
+	src := cString(ptx)
 	logBuf := make([]byte, 8192)
 	var pin runtime.Pinner
 	defer pin.Unpin()
@@ -260,8 +260,17 @@ func (c *CUDA) loadKernel() error {
 	opts := [2]cuJITOpt{cuJITErrorLogBuffer, cuJITErrorLogBufferSize}
 	// Option values are pointer-sized: the log's address (pinned), its size.
 	vals := [2]cuJITArgs{uintptr(unsafe.Pointer(&logBuf[0])), uintptr(len(logBuf))}
-	if err := a.check("cuModuleLoadDataEx", a.ModuleLoadDataEx(&c.module, &src[0], 2, &opts[0], &vals[0])); err != nil {
+	if err := a.check("cuModuleLoadDataEx", a.ModuleLoadDataEx(module, &src[0], 2, &opts[0], &vals[0])); err != nil {
 		return fmt.Errorf("%w; JIT log: %s", err, goString(&logBuf[0]))
+	}
+	return nil
+}
+
+// loadKernel JIT-compiles ptxSource, with the JIT's error log in the error.
+func (c *CUDA) loadKernel() error {
+	a := c.api
+	if err := a.loadPTX(&c.module, ptxSource); err != nil {
+		return err
 	}
 	fname := cString("predict_margins")
 	if err := a.check("cuModuleGetFunction", a.ModuleGetFunction(&c.fn, c.module, &fname[0])); err != nil {

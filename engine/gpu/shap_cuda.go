@@ -59,16 +59,8 @@ func NewCUDAExplainer(c *CUDA) (*CUDAExplainer, error) {
 		return nil, err
 	}
 	e := &CUDAExplainer{c: c, fns: map[int]cuHandle{}, forests: map[*explain.Forest]*cudaShapForest{}}
-	src := cString(shapPTX)
-	logBuf := make([]byte, 8192)
-	var pin runtime.Pinner
-	defer pin.Unpin()
-	pin.Pin(&src[0])
-	pin.Pin(&logBuf[0])
-	opts := [2]cuJITOpt{cuJITErrorLogBuffer, cuJITErrorLogBufferSize}
-	vals := [2]cuJITArgs{uintptr(unsafe.Pointer(&logBuf[0])), uintptr(len(logBuf))}
-	if err := a.check("cuModuleLoadDataEx", a.ModuleLoadDataEx(&e.module, &src[0], 2, &opts[0], &vals[0])); err != nil {
-		return nil, fmt.Errorf("loading the TreeSHAP PTX: %w; JIT log: %s", err, goString(&logBuf[0]))
+	if err := a.loadPTX(&e.module, shapPTX); err != nil {
+		return nil, fmt.Errorf("loading the TreeSHAP PTX: %w", err)
 	}
 	for _, bound := range []int{8, 16, MaxExplainDepth} {
 		name := cString(fmt.Sprintf("tree_shap_d%d", bound))
