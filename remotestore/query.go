@@ -367,23 +367,29 @@ func (c *QueryClient) QueryProxy(expand func(string) (string, error)) http.Handl
 			writeError(w, http.StatusBadGateway, "unavailable", fmt.Sprintf("metrics backend %s: reading the answer: %v", c.base, err))
 			return
 		}
-		var env apiResponse
-		if json.Unmarshal(body, &env) != nil || env.Status == "" {
-			// Not Prometheus's envelope (a proxy's error page, a wrong
-			// base URL): say so in Prometheus's error format.
-			writeError(w, http.StatusBadGateway, "unavailable", fmt.Sprintf("metrics backend %s%s answered %s, not a Prometheus API answer (is storage.remote.query.url the Prometheus API base?): %.200s", c.base, path, resp.Status, bytes.TrimSpace(body)))
-			return
-		}
-		if t := promErrorType(env.ErrorType, resp.StatusCode); env.Status == "error" && t != env.ErrorType {
-			// VictoriaMetrics names the error by its HTTP status ("400");
-			// clients of the collector expect Prometheus's types.
-			writeError(w, resp.StatusCode, t, env.Error)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(resp.StatusCode)
-		_, _ = w.Write(body)
+		c.relayAnswer(w, resp, body, path, " (is storage.remote.query.url the Prometheus API base?)")
 	})
+}
+
+// relayAnswer writes the backend's answer to path back as it is, except
+// that an answer outside Prometheus's envelope (a proxy's error page, a
+// wrong base URL) is a 502 saying so (hint, if any, says what to check),
+// and an error type that is an HTTP status becomes Prometheus's type.
+func (c *QueryClient) relayAnswer(w http.ResponseWriter, resp *http.Response, body []byte, path, hint string) {
+	var env apiResponse
+	if json.Unmarshal(body, &env) != nil || env.Status == "" {
+		writeError(w, http.StatusBadGateway, "unavailable", fmt.Sprintf("metrics backend %s%s answered %s, not a Prometheus API answer%s: %.200s", c.base, path, resp.Status, hint, bytes.TrimSpace(body)))
+		return
+	}
+	if t := promErrorType(env.ErrorType, resp.StatusCode); env.Status == "error" && t != env.ErrorType {
+		// VictoriaMetrics names the error by its HTTP status ("400");
+		// clients of the collector expect Prometheus's types.
+		writeError(w, resp.StatusCode, t, env.Error)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(body)
 }
 
 // promErrorType maps an error type that is an HTTP status (as
@@ -465,17 +471,6 @@ func (c *QueryClient) TSDBStatusProxy() http.Handler {
 				c.base, path, resp.Status))
 			return
 		}
-		var env apiResponse
-		if json.Unmarshal(body, &env) != nil || env.Status == "" {
-			writeError(w, http.StatusBadGateway, "unavailable", fmt.Sprintf("metrics backend %s%s answered %s, not a Prometheus API answer: %.200s", c.base, path, resp.Status, bytes.TrimSpace(body)))
-			return
-		}
-		if t := promErrorType(env.ErrorType, resp.StatusCode); env.Status == "error" && t != env.ErrorType {
-			writeError(w, resp.StatusCode, t, env.Error)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(resp.StatusCode)
-		_, _ = w.Write(body)
+		c.relayAnswer(w, resp, body, path, "")
 	})
 }
