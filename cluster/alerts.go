@@ -60,8 +60,8 @@ func (a *Alerts) WrapList(local http.Handler) http.Handler {
 		}
 		rec := &recorder{header: http.Header{}, code: http.StatusOK}
 		local.ServeHTTP(rec, r)
-		var own []api.ActiveAlert
-		if rec.code != http.StatusOK || decodeAlerts(rec.body.Bytes(), &own) != nil {
+		own, err := decodeData[api.ActiveAlert](rec.body.Bytes())
+		if rec.code != http.StatusOK || err != nil {
 			// Refused (a token) or failed here: answer as the local handler did.
 			for k, v := range rec.header {
 				w.Header()[k] = v
@@ -158,55 +158,16 @@ func (a *Alerts) merge(ctx context.Context, from http.Header, own []api.ActiveAl
 // gateway), the person it acts for.
 var forwardHeaders = []string{"Authorization", api.HeaderActingFor}
 
-// fetch asks peer for its own alerts.
+// fetch asks peer for its own alerts, as the caller (from: its headers).
+// A peer without an alerting engine (404) has no alerts.
 func (a *Alerts) fetch(ctx context.Context, peer Member, from http.Header) ([]api.ActiveAlert, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, peer.URL+statePath, nil)
-	if err != nil {
-		return nil, err
-	}
+	header := http.Header{}
 	for _, h := range forwardHeaders {
 		if v := from.Get(h); v != "" {
-			req.Header.Set(h, v)
+			header.Set(h, v)
 		}
 	}
-	req.Header.Set(HeaderForwardedBy, a.dir.cfg.Name)
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("collector %s (%s) is unreachable: %w", peer.Name, peer.URL, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxListBytes))
-	if err != nil {
-		return nil, fmt.Errorf("collector %s (%s): reading its alerts: %w", peer.Name, peer.URL, err)
-	}
-	if resp.StatusCode == http.StatusNotFound {
-		return nil, nil // no alerting engine there: no alerts
-	}
-	if resp.StatusCode != http.StatusOK {
-		var env apienv.Envelope
-		_ = json.Unmarshal(body, &env)
-		return nil, fmt.Errorf("collector %s (%s) answered %s: %s", peer.Name, peer.URL, resp.Status, env.Error)
-	}
-	var as []api.ActiveAlert
-	if err := decodeAlerts(body, &as); err != nil {
-		return nil, fmt.Errorf("collector %s (%s): its alerts: %w", peer.Name, peer.URL, err)
-	}
-	return as, nil
-}
-
-func decodeAlerts(b []byte, as *[]api.ActiveAlert) error {
-	var env struct {
-		Status string            `json:"status"`
-		Data   []api.ActiveAlert `json:"data"`
-	}
-	if err := json.Unmarshal(b, &env); err != nil {
-		return err
-	}
-	if env.Status != "success" {
-		return fmt.Errorf("status %q", env.Status)
-	}
-	*as = env.Data
-	return nil
+	return fetchPeerList[api.ActiveAlert](ctx, a.client, a.dir.cfg.Name, peer, statePath, header, "alerts", true)
 }
 
 // WrapAck routes POST /api/v1/alerts/ack around local, this collector's

@@ -3,9 +3,6 @@ package cluster
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"sync"
@@ -48,8 +45,8 @@ func (m *Models) Wrap(local http.Handler) http.Handler {
 		}
 		rec := &recorder{header: http.Header{}, code: http.StatusOK}
 		local.ServeHTTP(rec, r)
-		var own []api.ModelState
-		if rec.code != http.StatusOK || decodeList(rec.body.Bytes(), &own) != nil {
+		own, err := decodeData[api.ModelState](rec.body.Bytes())
+		if rec.code != http.StatusOK || err != nil {
 			// Refused (a token) or failed here: answer as the local handler did.
 			for k, v := range rec.header {
 				w.Header()[k] = v
@@ -135,50 +132,13 @@ func (m *Models) merge(ctx context.Context, authorization string, own []api.Mode
 	return list
 }
 
-// fetch asks peer for its own models list.
+// fetch asks peer for its own models list, with the caller's token.
 func (m *Models) fetch(ctx context.Context, peer Member, authorization string) ([]api.ModelState, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, peer.URL+"/api/v1/models", nil)
-	if err != nil {
-		return nil, err
-	}
+	header := http.Header{}
 	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
+		header.Set("Authorization", authorization)
 	}
-	req.Header.Set(HeaderForwardedBy, m.dir.cfg.Name)
-	resp, err := m.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("collector %s (%s) is unreachable: %w", peer.Name, peer.URL, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxListBytes))
-	if err != nil {
-		return nil, fmt.Errorf("collector %s (%s): reading its models list: %w", peer.Name, peer.URL, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var env apienv.Envelope
-		_ = json.Unmarshal(body, &env)
-		return nil, fmt.Errorf("collector %s (%s) answered %s: %s", peer.Name, peer.URL, resp.Status, env.Error)
-	}
-	var ms []api.ModelState
-	if err := decodeList(body, &ms); err != nil {
-		return nil, fmt.Errorf("collector %s (%s): its models list: %w", peer.Name, peer.URL, err)
-	}
-	return ms, nil
-}
-
-func decodeList(b []byte, ms *[]api.ModelState) error {
-	var env struct {
-		Status string           `json:"status"`
-		Data   []api.ModelState `json:"data"`
-	}
-	if err := json.Unmarshal(b, &env); err != nil {
-		return err
-	}
-	if env.Status != "success" {
-		return fmt.Errorf("status %q", env.Status)
-	}
-	*ms = env.Data
-	return nil
+	return fetchPeerList[api.ModelState](ctx, m.client, m.dir.cfg.Name, peer, "/api/v1/models", header, "models list", false)
 }
 
 // recorder keeps the local list handler's answer for merging.
