@@ -123,13 +123,7 @@ type slot struct {
 	hostX       []float32
 	hostMargins []float32
 	pin         runtime.Pinner
-	// In flight: the read's event, the chunk's rows, output and position.
-	event   clHandle
-	pending bool
-	seq     int
-	rows    int
-	lo      int
-	out     []float64
+	inflight    // the chunk in flight: the read's event, its rows, output and position
 }
 
 func (f *deviceForest) release() {
@@ -145,19 +139,10 @@ func (f *deviceForest) release() {
 	f.slots[1].pin.Unpin()
 }
 
-// drain waits for everything queued and forgets the chunks in flight (after
-// an error, so that no host buffer is still in the device's hands).
+// drain waits for everything queued and forgets the chunks in flight.
 func (f *deviceForest) drain() {
-	a := f.dev.api
-	a.Finish(f.dev.queue)
-	a.Finish(f.dev.queue2)
-	for i := range f.slots {
-		s := &f.slots[i]
-		if s.pending {
-			a.ReleaseEvent(s.event)
-			s.pending, s.out = false, nil
-		}
-	}
+	_, slots := f.pipeline()
+	drainChunks(f.dev, slots)
 }
 
 // upload lays the model's forest out on the device (once per model).
@@ -227,54 +212,24 @@ func (f *deviceForest) ensure(s *slot, rows int) error {
 	return nil
 }
 
-// score runs b through the device in chunks of chunk rows: for each, one
-// asynchronous copy in, one kernel launch and one asynchronous copy of the
-// margins out, then (when the chunk's copy has landed) the output link into
-// out. keep, if set, also receives each chunk's raw margins.
-func (f *deviceForest) score(ctx context.Context, b engine.Batch, out []float64, chunk int, keep func(lo int, margins []float32)) (err error) {
-	nOut := f.m.NumOutputs()
-	defer func() {
-		if err != nil {
-			f.drain()
-		}
-	}()
-	for lo := 0; lo < b.Rows; lo += chunk {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("scoring stopped after %d rows: %w", lo, err)
-		}
-		hi := min(lo+chunk, b.Rows)
-		s := &f.slots[f.seq%2]
-		if s.pending {
-			if err := f.complete(s, keep); err != nil {
-				return err
-			}
-		}
-		if err := f.submit(s, b.Slice(lo, hi), lo, out[lo*nOut:hi*nOut]); err != nil {
-			return err
-		}
-	}
-	// The older chunk first, so keep sees them in order.
-	first, second := &f.slots[0], &f.slots[1]
-	if first.pending && second.pending && second.seq < first.seq {
-		first, second = second, first
-	}
-	for _, s := range []*slot{first, second} {
-		if s.pending {
-			if err := f.complete(s, keep); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// score runs b through the device in chunks of chunk rows, two in flight
+// at once (runChunks). keep, if set, also receives each chunk's raw
+// margins, in order.
+func (f *deviceForest) score(ctx context.Context, b engine.Batch, out []float64, chunk int, keep func(lo int, margins []float32)) error {
+	return runChunks[float32](ctx, f.dev, f, b, out, f.m.NumOutputs(), chunk, keep)
 }
 
-// submit narrows one chunk into a free slot and queues its copy in, kernel
+func (f *deviceForest) pipeline() (*int, [2]*inflight) {
+	return &f.seq, [2]*inflight{&f.slots[0].inflight, &f.slots[1].inflight}
+}
+
+// enqueue narrows one chunk into slot i and queues its copy in, kernel
 // and copy out on the slot's queue without waiting. The slot's commands
 // are ordered by its in-order queue; the two slots share nothing on the
 // device but the forest, which is only read, so they need no events
 // between them.
-func (f *deviceForest) submit(s *slot, b engine.Batch, lo int, out []float64) error {
-	a, d := f.dev.api, f.dev
+func (f *deviceForest) enqueue(i int, b engine.Batch) error {
+	s := &f.slots[i]
 	rows := b.Rows
 	if err := f.ensure(s, rows); err != nil {
 		return err
@@ -283,68 +238,33 @@ func (f *deviceForest) submit(s *slot, b engine.Batch, lo int, out []float64) er
 	for i, v := range b.Values {
 		xs[i] = float32(v)
 	}
-	if code := a.EnqueueWriteBuffer(s.queue, s.x, clFalse, 0, uintptr(4*len(xs)), unsafe.Pointer(&xs[0]), 0, 0, nil); code != clSuccess {
-		return clError("clEnqueueWriteBuffer", code)
-	}
-	// Kernel arguments are captured when the kernel is enqueued.
 	rows32, cols32, ntrees32, ngroups32 := int32(rows), int32(f.cols), int32(f.ntrees), int32(f.ngroups)
-	args := []struct {
-		size uintptr
-		ptr  unsafe.Pointer
-	}{
-		{8, unsafe.Pointer(&s.x)}, {4, unsafe.Pointer(&rows32)}, {4, unsafe.Pointer(&cols32)},
-		{8, unsafe.Pointer(&f.left)}, {8, unsafe.Pointer(&f.feature)}, {8, unsafe.Pointer(&f.value)},
-		{8, unsafe.Pointer(&f.roots)}, {8, unsafe.Pointer(&f.groups)}, {4, unsafe.Pointer(&ntrees32)}, {4, unsafe.Pointer(&ngroups32)},
-		{8, unsafe.Pointer(&f.catOff)}, {8, unsafe.Pointer(&f.catLen)}, {8, unsafe.Pointer(&f.catWords)},
-		{4, unsafe.Pointer(&f.maxCategory)}, {4, unsafe.Pointer(&f.baseMargin)},
-		{8, unsafe.Pointer(&s.margins)},
-	}
-	for i, arg := range args {
-		if code := a.SetKernelArg(d.kernel, uint32(i), arg.size, arg.ptr); code != clSuccess {
-			return fmt.Errorf("argument %d: %w", i, clError("clSetKernelArg", code))
-		}
-	}
-	const local = 64
-	global := uintptr((rows + local - 1) / local * local)
-	localSize := uintptr(local)
-	code := a.EnqueueNDRangeKernel(s.queue, d.kernel, 1, 0, unsafe.Pointer(&global), unsafe.Pointer(&localSize), 0, 0, 0)
-	if d.launchFault != nil && code == clSuccess {
-		code = d.launchFault()
-	}
-	if code != clSuccess {
-		return clError("clEnqueueNDRangeKernel", code)
-	}
 	ms := s.hostMargins[:rows*f.ngroups]
-	if code := a.EnqueueReadBuffer(s.queue, s.margins, clFalse, 0, uintptr(4*len(ms)), unsafe.Pointer(&ms[0]), 0, 0, unsafe.Pointer(&s.event)); code != clSuccess {
-		return clError("clEnqueueReadBuffer", code)
-	}
-	// Hand the chunk to the device now: some drivers (NVIDIA's) hold
-	// queued commands until a flush, and the host next waits on the other
-	// queue, which would leave this one idle instead of overlapping.
-	if code := a.Flush(s.queue); code != clSuccess {
-		return clError("clFlush", code)
-	}
-	s.pending, s.seq, s.rows, s.lo, s.out = true, f.seq, rows, lo, out
-	f.seq++
-	return nil
+	return f.dev.launch(chunkLaunch{
+		queue: s.queue, kernel: f.dev.kernel,
+		x: s.x, hostX: unsafe.Pointer(&xs[0]), xBytes: uintptr(4 * len(xs)),
+		args: []kernelArg{
+			{8, unsafe.Pointer(&s.x)}, {4, unsafe.Pointer(&rows32)}, {4, unsafe.Pointer(&cols32)},
+			{8, unsafe.Pointer(&f.left)}, {8, unsafe.Pointer(&f.feature)}, {8, unsafe.Pointer(&f.value)},
+			{8, unsafe.Pointer(&f.roots)}, {8, unsafe.Pointer(&f.groups)}, {4, unsafe.Pointer(&ntrees32)}, {4, unsafe.Pointer(&ngroups32)},
+			{8, unsafe.Pointer(&f.catOff)}, {8, unsafe.Pointer(&f.catLen)}, {8, unsafe.Pointer(&f.catWords)},
+			{4, unsafe.Pointer(&f.maxCategory)}, {4, unsafe.Pointer(&f.baseMargin)},
+			{8, unsafe.Pointer(&s.margins)},
+		},
+		rows:    rows,
+		margins: s.margins, hostMargins: unsafe.Pointer(&ms[0]), marginBytes: uintptr(4 * len(ms)),
+		event: &s.event,
+	})
 }
 
-// complete waits for a slot's margins and applies the output link.
-func (f *deviceForest) complete(s *slot, keep func(lo int, margins []float32)) error {
-	a := f.dev.api
-	code := a.WaitForEvents(1, unsafe.Pointer(&s.event))
-	a.ReleaseEvent(s.event)
-	s.pending = false
-	if code != clSuccess {
-		return clError("clWaitForEvents", code)
-	}
+// finish applies the output link to slot i's landed margins.
+func (f *deviceForest) finish(i int, keep func(lo int, margins []float32)) {
+	s := &f.slots[i]
 	ms := s.hostMargins[:s.rows*f.ngroups]
 	f.m.FinishMargins(ms, s.rows, s.out)
 	if keep != nil {
 		keep(s.lo, ms)
 	}
-	s.out = nil
-	return nil
 }
 
 // Margins scores b on the device and returns the raw float32 group sums

@@ -148,12 +148,7 @@ type lightgbmSlot struct {
 	hostX       []float64
 	hostMargins []float64
 	pin         runtime.Pinner
-	event       clHandle
-	pending     bool
-	seq         int
-	rows        int
-	lo          int
-	out         []float64
+	inflight
 }
 
 func (f *lightgbmForest) release() {
@@ -170,16 +165,8 @@ func (f *lightgbmForest) release() {
 
 // drain waits for everything queued and forgets the chunks in flight.
 func (f *lightgbmForest) drain() {
-	a := f.dev.api
-	a.Finish(f.dev.queue)
-	a.Finish(f.dev.queue2)
-	for i := range f.slots {
-		s := &f.slots[i]
-		if s.pending {
-			a.ReleaseEvent(s.event)
-			s.pending, s.out = false, nil
-		}
-	}
+	_, slots := f.pipeline()
+	drainChunks(f.dev, slots)
 }
 
 // uploadLightGBM lays m's forest out on the device (once per model). The
@@ -259,114 +246,56 @@ func (f *lightgbmForest) ensure(s *lightgbmSlot, rows int) error {
 }
 
 // score runs b through the device in chunks of chunk rows, two in flight
-// at once (see deviceForest.score). keep, if set, also receives each
-// chunk's raw margins, in order.
-func (f *lightgbmForest) score(ctx context.Context, b engine.Batch, out []float64, chunk int, keep func(lo int, margins []float64)) (err error) {
-	defer func() {
-		if err != nil {
-			f.drain()
-		}
-	}()
-	for lo := 0; lo < b.Rows; lo += chunk {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("scoring stopped after %d rows: %w", lo, err)
-		}
-		hi := min(lo+chunk, b.Rows)
-		s := &f.slots[f.seq%2]
-		if s.pending {
-			if err := f.complete(s, keep); err != nil {
-				return err
-			}
-		}
-		if err := f.submit(s, b.Slice(lo, hi), lo, out[lo*f.ngroups:hi*f.ngroups]); err != nil {
-			return err
-		}
-	}
-	first, second := &f.slots[0], &f.slots[1]
-	if first.pending && second.pending && second.seq < first.seq {
-		first, second = second, first
-	}
-	for _, s := range []*lightgbmSlot{first, second} {
-		if s.pending {
-			if err := f.complete(s, keep); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// at once (runChunks). keep, if set, also receives each chunk's raw
+// margins, in order.
+func (f *lightgbmForest) score(ctx context.Context, b engine.Batch, out []float64, chunk int, keep func(lo int, margins []float64)) error {
+	return runChunks[float64](ctx, f.dev, f, b, out, f.ngroups, chunk, keep)
 }
 
-// submit copies one chunk into a free slot (as float64: LightGBM does not
+func (f *lightgbmForest) pipeline() (*int, [2]*inflight) {
+	return &f.seq, [2]*inflight{&f.slots[0].inflight, &f.slots[1].inflight}
+}
+
+// enqueue copies one chunk into slot i (as float64: LightGBM does not
 // narrow its inputs) and queues its copy in, kernel and copy out on the
 // slot's queue without waiting.
-func (f *lightgbmForest) submit(s *lightgbmSlot, b engine.Batch, lo int, out []float64) error {
-	a, d := f.dev.api, f.dev
+func (f *lightgbmForest) enqueue(i int, b engine.Batch) error {
+	s := &f.slots[i]
 	rows := b.Rows
 	if err := f.ensure(s, rows); err != nil {
 		return err
 	}
 	xs := s.hostX[:rows*f.cols]
 	copy(xs, b.Values)
-	if code := a.EnqueueWriteBuffer(s.queue, s.x, clFalse, 0, uintptr(8*len(xs)), unsafe.Pointer(&xs[0]), 0, 0, nil); code != clSuccess {
-		return clError("clEnqueueWriteBuffer", code)
-	}
 	rows32, cols32, ntrees32, ngroups32 := int32(rows), int32(f.cols), int32(f.ntrees), int32(f.ngroups)
 	bf := &f.bufs
-	args := []struct {
-		size uintptr
-		ptr  unsafe.Pointer
-	}{
-		{8, unsafe.Pointer(&s.x)}, {4, unsafe.Pointer(&rows32)}, {4, unsafe.Pointer(&cols32)},
-		{8, unsafe.Pointer(&bf[0])}, {8, unsafe.Pointer(&bf[1])}, {8, unsafe.Pointer(&bf[2])}, {8, unsafe.Pointer(&bf[3])},
-		{8, unsafe.Pointer(&bf[4])}, {8, unsafe.Pointer(&bf[5])}, {4, unsafe.Pointer(&ntrees32)}, {4, unsafe.Pointer(&ngroups32)},
-		{8, unsafe.Pointer(&bf[6])}, {8, unsafe.Pointer(&bf[7])}, {8, unsafe.Pointer(&bf[8])},
-		{8, unsafe.Pointer(&f.zero)},
-		{8, unsafe.Pointer(&s.margins)},
-	}
-	for i, arg := range args {
-		if code := a.SetKernelArg(f.kernel, uint32(i), arg.size, arg.ptr); code != clSuccess {
-			return fmt.Errorf("argument %d: %w", i, clError("clSetKernelArg", code))
-		}
-	}
-	const local = 64
-	global := uintptr((rows + local - 1) / local * local)
-	localSize := uintptr(local)
-	code := a.EnqueueNDRangeKernel(s.queue, f.kernel, 1, 0, unsafe.Pointer(&global), unsafe.Pointer(&localSize), 0, 0, 0)
-	if d.launchFault != nil && code == clSuccess {
-		code = d.launchFault()
-	}
-	if code != clSuccess {
-		return clError("clEnqueueNDRangeKernel", code)
-	}
 	ms := s.hostMargins[:rows*f.ngroups]
-	if code := a.EnqueueReadBuffer(s.queue, s.margins, clFalse, 0, uintptr(8*len(ms)), unsafe.Pointer(&ms[0]), 0, 0, unsafe.Pointer(&s.event)); code != clSuccess {
-		return clError("clEnqueueReadBuffer", code)
-	}
-	if code := a.Flush(s.queue); code != clSuccess {
-		return clError("clFlush", code)
-	}
-	s.pending, s.seq, s.rows, s.lo, s.out = true, f.seq, rows, lo, out
-	f.seq++
-	return nil
+	return f.dev.launch(chunkLaunch{
+		queue: s.queue, kernel: f.kernel,
+		x: s.x, hostX: unsafe.Pointer(&xs[0]), xBytes: uintptr(8 * len(xs)),
+		args: []kernelArg{
+			{8, unsafe.Pointer(&s.x)}, {4, unsafe.Pointer(&rows32)}, {4, unsafe.Pointer(&cols32)},
+			{8, unsafe.Pointer(&bf[0])}, {8, unsafe.Pointer(&bf[1])}, {8, unsafe.Pointer(&bf[2])}, {8, unsafe.Pointer(&bf[3])},
+			{8, unsafe.Pointer(&bf[4])}, {8, unsafe.Pointer(&bf[5])}, {4, unsafe.Pointer(&ntrees32)}, {4, unsafe.Pointer(&ngroups32)},
+			{8, unsafe.Pointer(&bf[6])}, {8, unsafe.Pointer(&bf[7])}, {8, unsafe.Pointer(&bf[8])},
+			{8, unsafe.Pointer(&f.zero)},
+			{8, unsafe.Pointer(&s.margins)},
+		},
+		rows:    rows,
+		margins: s.margins, hostMargins: unsafe.Pointer(&ms[0]), marginBytes: uintptr(8 * len(ms)),
+		event: &s.event,
+	})
 }
 
-// complete waits for a slot's margins and applies the output link with
-// the CPU evaluator's code.
-func (f *lightgbmForest) complete(s *lightgbmSlot, keep func(lo int, margins []float64)) error {
-	a := f.dev.api
-	code := a.WaitForEvents(1, unsafe.Pointer(&s.event))
-	a.ReleaseEvent(s.event)
-	s.pending = false
-	if code != clSuccess {
-		return clError("clWaitForEvents", code)
-	}
+// finish applies the output link to slot i's landed margins with the CPU
+// evaluator's code.
+func (f *lightgbmForest) finish(i int, keep func(lo int, margins []float64)) {
+	s := &f.slots[i]
 	ms := s.hostMargins[:s.rows*f.ngroups]
 	f.m.FinishMargins(ms, s.rows, s.out)
 	if keep != nil {
 		keep(s.lo, ms)
 	}
-	s.out = nil
-	return nil
 }
 
 // LightGBMMargins scores b on the device and returns the raw float64
