@@ -53,23 +53,7 @@ const statePath = "/api/v1/alerts/state"
 // GET /api/v1/alerts/state. A forwarded call (a peer asking) gets the
 // local list alone.
 func (a *Alerts) WrapList(local http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get(HeaderForwardedBy) != "" {
-			local.ServeHTTP(w, r)
-			return
-		}
-		rec := &recorder{header: http.Header{}, code: http.StatusOK}
-		local.ServeHTTP(rec, r)
-		own, err := decodeData[api.ActiveAlert](rec.body.Bytes())
-		if rec.code != http.StatusOK || err != nil {
-			// Refused (a token) or failed here: answer as the local handler did.
-			for k, v := range rec.header {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.code)
-			_, _ = w.Write(rec.body.Bytes())
-			return
-		}
+	return wrapLocalList(local, func(w http.ResponseWriter, r *http.Request, own []api.ActiveAlert) {
 		list, warnings := a.merge(r.Context(), r.Header, own)
 		apienv.WriteJSON(w, http.StatusOK, struct {
 			apienv.Envelope

@@ -38,23 +38,7 @@ func NewModels(dir *Directory) *Models {
 // handler. A forwarded call (a peer asking for this collector's list) gets
 // the local list alone.
 func (m *Models) Wrap(local http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get(HeaderForwardedBy) != "" {
-			local.ServeHTTP(w, r)
-			return
-		}
-		rec := &recorder{header: http.Header{}, code: http.StatusOK}
-		local.ServeHTTP(rec, r)
-		own, err := decodeData[api.ModelState](rec.body.Bytes())
-		if rec.code != http.StatusOK || err != nil {
-			// Refused (a token) or failed here: answer as the local handler did.
-			for k, v := range rec.header {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.code)
-			_, _ = w.Write(rec.body.Bytes())
-			return
-		}
+	return wrapLocalList(local, func(w http.ResponseWriter, r *http.Request, own []api.ModelState) {
 		apienv.Data(w, http.StatusOK, m.merge(r.Context(), r.Header.Get("Authorization"), own))
 	})
 }

@@ -62,3 +62,28 @@ func decodeData[T any](b []byte) ([]T, error) {
 	}
 	return env.Data, nil
 }
+
+// wrapLocalList serves local's list, merged with the peers' by merge,
+// around local. A forwarded call (a peer asking for this collector's
+// list) gets local's answer alone, and so does a call local refused (a
+// token) or failed: its answer goes back as it was.
+func wrapLocalList[T any](local http.Handler, merge func(w http.ResponseWriter, r *http.Request, own []T)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(HeaderForwardedBy) != "" {
+			local.ServeHTTP(w, r)
+			return
+		}
+		rec := &recorder{header: http.Header{}, code: http.StatusOK}
+		local.ServeHTTP(rec, r)
+		own, err := decodeData[T](rec.body.Bytes())
+		if rec.code != http.StatusOK || err != nil {
+			for k, v := range rec.header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.code)
+			_, _ = w.Write(rec.body.Bytes())
+			return
+		}
+		merge(w, r, own)
+	})
+}
