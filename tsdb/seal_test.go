@@ -128,3 +128,35 @@ func TestSealReusesPackedChunk(t *testing.T) {
 		})
 	}
 }
+
+// TestSealSignalIgnoredOnceHeadIsBelowLimit: commits signal a seal every
+// time they find the head over its limit, so one signal is still pending
+// when the seal it asked for has emptied the head. Acting on it sealed
+// again at once (at 100k series and 2 h of data, a second pass that was
+// still running during the first queries); it must act only while the
+// head is still over its limit.
+func TestSealSignalIgnoredOnceHeadIsBelowLimit(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), Options{Now: nowFunc(&fixedNow), HeadMaxSamples: 10})
+	base := fixedNow.Add(-time.Hour).UnixMilli()
+	app := db.Appender(context.Background())
+	for i := range 5 {
+		_, err := app.Append(0, labels.FromStrings("__name__", "m"), base+int64(i)*15_000, float64(i))
+		require.NoError(t, err)
+	}
+	require.NoError(t, app.Commit())
+	require.False(t, db.sealIfOverLimit(context.Background()), "5 samples, limit 10: no seal")
+	require.EqualValues(t, 5, db.headSamples.Load())
+	app = db.Appender(context.Background())
+	for i := 5; i < 12; i++ {
+		_, err := app.Append(0, labels.FromStrings("__name__", "m"), base+int64(i)*15_000, float64(i))
+		require.NoError(t, err)
+	}
+	require.NoError(t, app.Commit())
+	db.sealMu.Lock() // wait out a background seal the commit triggered
+	db.sealMu.Unlock()
+	if db.headSamples.Load() >= 10 {
+		require.True(t, db.sealIfOverLimit(context.Background()))
+	}
+	require.Zero(t, db.headSamples.Load())
+	require.False(t, db.sealIfOverLimit(context.Background()), "a stale signal after the seal: no second seal")
+}
