@@ -82,6 +82,9 @@ type Options struct {
 	beforeWALWrite func()
 	// sealEveryCommit is a test hook: seal the whole head after each Commit.
 	sealEveryCommit bool
+	// afterSealSnapshot is a test hook: called once a seal has taken its
+	// snapshots of the head, before it writes the blocks and truncates.
+	afterSealSnapshot func()
 	// compactCommitHook is a test hook called before compaction commits its
 	// n-th transaction (from 0); an error aborts the pass there.
 	compactCommitHook func(n int) error

@@ -485,6 +485,9 @@ func (db *DB) seal(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	if db.opts.afterSealSnapshot != nil {
+		db.opts.afterSealSnapshot()
+	}
 	var pend []sealPending
 	var marked []*memSeries // series whose s.sealing this seal set
 	defer func() {
@@ -533,6 +536,17 @@ func (db *DB) seal(ctx context.Context) error {
 			before := len(s.head)
 			s.head = removeSealed(s.head, snapshotSamples(nil, p.chunks, p.tail, &dsc))
 			db.headSamples.Add(-int64(before - len(s.head)))
+		}
+		if !s.deleted {
+			// Appends during the seal waited in the head slice (40 bytes
+			// a sample; freezing pauses while a seal holds a snapshot):
+			// compress them now rather than on the series' next append,
+			// which never comes once ingest has ended (at 100k series and
+			// 2 h of data they were 1.8 KB a series of live heap).
+			s.maybeFreeze()
+			if len(s.head) == 0 {
+				s.head = nil
+			}
 		}
 		s.mu.Unlock()
 		for i, m := range p.metas {
