@@ -52,10 +52,11 @@ type Options struct {
 	HeadMaxSamples int
 	// BlockCacheBytes bounds the in-memory cache of encoded blocks (those
 	// just sealed or compacted, and those queries read), which lets
-	// queries of the recent past skip badger. Default (zero): 64 MiB or
-	// 512 bytes per series, whichever is larger, up to 1 GiB (at 1M series
-	// 512 MiB, about one recent block per series); negative turns the
-	// cache off; a positive value is a fixed bound.
+	// queries of the recent past skip badger. Default (zero): per series
+	// 512 bytes or the blocks' average size (with bookkeeping) plus a
+	// quarter, whichever is larger, at least 64 MiB and at most 1 GiB (at
+	// 1M series 512 MiB, about one recent block per series); negative
+	// turns the cache off; a positive value is a fixed bound.
 	BlockCacheBytes int64
 	// WALSyncInterval: how often the WAL is fsynced (it is always written
 	// with one write(2) per Commit, which survives kill -9). Default 1s.
@@ -82,6 +83,9 @@ type Options struct {
 	beforeWALWrite func()
 	// sealEveryCommit is a test hook: seal the whole head after each Commit.
 	sealEveryCommit bool
+	// afterSealSnapshot is a test hook: called once a seal has taken its
+	// snapshots of the head, before it writes the blocks and truncates.
+	afterSealSnapshot func()
 	// compactCommitHook is a test hook called before compaction commits its
 	// n-th transaction (from 0); an error aborts the pass there.
 	compactCommitHook func(n int) error

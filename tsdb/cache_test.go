@@ -114,15 +114,19 @@ func TestDecodeBlockRangeKeepsOnlyTheRange(t *testing.T) {
 
 func TestAutoBlockCacheBound(t *testing.T) {
 	for _, tc := range []struct {
-		series int64
-		want   int64
+		series, avgBlock int64
+		want             int64
 	}{
-		{0, DefaultBlockCacheBytes},
-		{100_000, DefaultBlockCacheBytes}, // 100k x 512 B is below the floor
-		{1_000_000, 1_000_000 * blockCacheBytesPerSeries},
-		{10_000_000, maxAutoBlockCacheBytes},
+		{0, 0, DefaultBlockCacheBytes},
+		{100_000, 200, DefaultBlockCacheBytes}, // 100k x 512 B is below the floor
+		{1_000_000, 200, 1_000_000 * blockCacheBytesPerSeries},
+		{10_000_000, 200, maxAutoBlockCacheBytes},
+		// 2 h at 15 s: 480-sample blocks of about 700 bytes, each series'
+		// block with its bookkeeping and a quarter to spare.
+		{100_000, 700, 100_000 * (700 + cacheEntryOverhead) * 5 / 4},
+		{10_000_000, 700, maxAutoBlockCacheBytes},
 	} {
-		assert.Equal(t, tc.want, autoBlockCacheBytes(tc.series), "%d series", tc.series)
+		assert.Equal(t, tc.want, autoBlockCacheBytes(tc.series, tc.avgBlock), "%d series of %d-byte blocks", tc.series, tc.avgBlock)
 	}
 
 	// A lowered bound evicts on the next put until the shard fits.

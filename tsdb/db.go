@@ -160,9 +160,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		bdb.Close()
 		return nil, err
 	}
-	if db.autoCache {
-		db.cache.setBound(autoBlockCacheBytes(db.ix.count.Load()))
-	}
+	db.resizeAutoCache()
 	walDir := filepath.Join(dir, "wal")
 	if err := os.MkdirAll(walDir, 0o755); err != nil {
 		bdb.Close()
@@ -262,12 +260,27 @@ func (db *DB) accountBlock(m blockMeta, sign int64) {
 	db.blockSamples.Add(sign * int64(m.count))
 	db.blockBytes.Add(sign * int64(m.bytes))
 	db.blockCount.Add(sign)
+	// Before the seal or compaction that wrote m puts it in the cache.
+	db.resizeAutoCache()
 	db.daysMu.Lock()
 	db.days[m.day] += int(sign)
 	if db.days[m.day] <= 0 {
 		delete(db.days, m.day)
 	}
 	db.daysMu.Unlock()
+}
+
+// resizeAutoCache sets the default block cache's bound from the series
+// count and the blocks' average size.
+func (db *DB) resizeAutoCache() {
+	if !db.autoCache {
+		return
+	}
+	var avg int64
+	if n := db.blockCount.Load(); n > 0 {
+		avg = db.blockBytes.Load() / n
+	}
+	db.cache.setBound(autoBlockCacheBytes(db.ix.count.Load(), avg))
 }
 
 // replay loads the WAL into the head.
@@ -338,13 +351,28 @@ func (db *DB) run() {
 		case <-sealT.C:
 			db.sealLogged(ctx)
 		case <-db.sealCh:
-			db.sealLogged(ctx)
+			// Commits signal every time they find the head over its limit,
+			// so a signal sent while a seal ran is stale once that seal
+			// emptied the head: sealing again at once would only cut what
+			// arrived meanwhile into small blocks for compaction to merge,
+			// and a background pass would still be running when the data
+			// is queried.
+			db.sealIfOverLimit(ctx)
 		case <-retT.C:
 			if err := db.ApplyRetention(ctx); err != nil {
 				db.log.Error("retention failed", "err", err)
 			}
 		}
 	}
+}
+
+// sealIfOverLimit seals when the head still holds HeadMaxSamples or more.
+func (db *DB) sealIfOverLimit(ctx context.Context) bool {
+	if db.headSamples.Load() < int64(db.opts.HeadMaxSamples) {
+		return false
+	}
+	db.sealLogged(ctx)
+	return true
 }
 
 func (db *DB) sealLogged(ctx context.Context) {
@@ -457,6 +485,9 @@ func (db *DB) seal(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	if db.opts.afterSealSnapshot != nil {
+		db.opts.afterSealSnapshot()
+	}
 	var pend []sealPending
 	var marked []*memSeries // series whose s.sealing this seal set
 	defer func() {
@@ -482,9 +513,6 @@ func (db *DB) seal(ctx context.Context) error {
 	if err := db.bdb.Sync(); err != nil {
 		return fmt.Errorf("sync badger: %w", err)
 	}
-	if db.autoCache {
-		db.cache.setBound(autoBlockCacheBytes(db.ix.count.Load()))
-	}
 	for _, p := range pend {
 		s := p.s
 		s.mu.Lock()
@@ -508,6 +536,17 @@ func (db *DB) seal(ctx context.Context) error {
 			before := len(s.head)
 			s.head = removeSealed(s.head, snapshotSamples(nil, p.chunks, p.tail, &dsc))
 			db.headSamples.Add(-int64(before - len(s.head)))
+		}
+		if !s.deleted {
+			// Appends during the seal waited in the head slice (40 bytes
+			// a sample; freezing pauses while a seal holds a snapshot):
+			// compress them now rather than on the series' next append,
+			// which never comes once ingest has ended (at 100k series and
+			// 2 h of data they were 1.8 KB a series of live heap).
+			s.maybeFreeze()
+			if len(s.head) == 0 {
+				s.head = nil
+			}
 		}
 		s.mu.Unlock()
 		for i, m := range p.metas {
@@ -825,9 +864,16 @@ func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn("badger: " + fmt.S
 func (b badgerLogger) Infof(string, ...any)        {}
 func (b badgerLogger) Debugf(string, ...any)       {}
 
-// autoBlockCacheBytes is the default block cache bound for n series.
-func autoBlockCacheBytes(n int64) int64 {
-	return min(max(DefaultBlockCacheBytes, n*blockCacheBytesPerSeries), maxAutoBlockCacheBytes)
+// autoBlockCacheBytes is the default block cache bound for n series whose
+// blocks average avgBlock bytes: room for one block per series, with a
+// quarter to spare — a query over every series walks them in the same
+// order each time, and a second-chance cache (like an LRU) even slightly
+// smaller than such a walk misses on every read of it (at 100k series and
+// 2 h of data, 700-byte blocks against 512 B per series, the cardinality
+// query read 87% of its blocks from badger).
+func autoBlockCacheBytes(n, avgBlock int64) int64 {
+	per := max(blockCacheBytesPerSeries, (avgBlock+cacheEntryOverhead)*5/4)
+	return min(max(DefaultBlockCacheBytes, n*per), maxAutoBlockCacheBytes)
 }
 
 // removeSealed removes from head (sorted) the samples identical to one in

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -126,5 +127,76 @@ func TestSealReusesPackedChunk(t *testing.T) {
 			require.Equal(t, want, got)
 			require.Equal(t, tc.zstd, got[2]&1 != 0, "zstd flag of the block")
 		})
+	}
+}
+
+// TestSealSignalIgnoredOnceHeadIsBelowLimit: commits signal a seal every
+// time they find the head over its limit, so one signal is still pending
+// when the seal it asked for has emptied the head. Acting on it sealed
+// again at once (at 100k series and 2 h of data, a second pass that was
+// still running during the first queries); it must act only while the
+// head is still over its limit.
+func TestSealSignalIgnoredOnceHeadIsBelowLimit(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), Options{Now: nowFunc(&fixedNow), HeadMaxSamples: 10})
+	base := fixedNow.Add(-time.Hour).UnixMilli()
+	app := db.Appender(context.Background())
+	for i := range 5 {
+		_, err := app.Append(0, labels.FromStrings("__name__", "m"), base+int64(i)*15_000, float64(i))
+		require.NoError(t, err)
+	}
+	require.NoError(t, app.Commit())
+	require.False(t, db.sealIfOverLimit(context.Background()), "5 samples, limit 10: no seal")
+	require.EqualValues(t, 5, db.headSamples.Load())
+	app = db.Appender(context.Background())
+	for i := 5; i < 12; i++ {
+		_, err := app.Append(0, labels.FromStrings("__name__", "m"), base+int64(i)*15_000, float64(i))
+		require.NoError(t, err)
+	}
+	require.NoError(t, app.Commit())
+	db.sealMu.Lock() // wait out a background seal the commit triggered
+	db.sealMu.Unlock()
+	if db.headSamples.Load() >= 10 {
+		require.True(t, db.sealIfOverLimit(context.Background()))
+	}
+	require.Zero(t, db.headSamples.Load())
+	require.False(t, db.sealIfOverLimit(context.Background()), "a stale signal after the seal: no second seal")
+}
+
+// TestSealFreezesSamplesAppendedDuringIt: samples committed while a seal
+// holds its snapshot wait in the head slice, uncompressed; the seal freezes
+// them into a head chunk as it ends, so an ingest that stops during a seal
+// does not leave them there, and they all read back.
+func TestSealFreezesSamplesAppendedDuringIt(t *testing.T) {
+	base := fixedNow.Add(-time.Hour).UnixMilli()
+	ls := labels.FromStrings("__name__", "m")
+	var db *DB
+	appendRange := func(from, to int) {
+		app := db.Appender(context.Background())
+		for i := from; i < to; i++ {
+			_, err := app.Append(0, ls, base+int64(i)*15_000, float64(i))
+			require.NoError(t, err)
+		}
+		require.NoError(t, app.Commit())
+	}
+	once := false
+	db = openTestDB(t, t.TempDir(), Options{Now: nowFunc(&fixedNow), afterSealSnapshot: func() {
+		if !once {
+			once = true
+			appendRange(10, 30)
+		}
+	}})
+	appendRange(0, 10)
+	require.NoError(t, db.Flush(context.Background()))
+	s := db.ix.allSeries()[0]
+	s.mu.Lock()
+	headSlice, frozen := len(s.head), len(s.frozen)
+	s.mu.Unlock()
+	assert.Zero(t, headSlice, "samples appended during the seal left in the head slice")
+	assert.Equal(t, 1, frozen)
+	assert.EqualValues(t, 20, db.headSamples.Load())
+	got := queryAll(t, db, base, base+1<<30)
+	require.Len(t, got, 1)
+	for _, pts := range got {
+		require.Len(t, pts, 30)
 	}
 }
