@@ -3,7 +3,6 @@ package gpu
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 	"unsafe"
 
@@ -107,36 +106,19 @@ type deviceForest struct {
 	catOff, catLen, catWords            clHandle
 	ntrees, ngroups, cols               int
 	maxCategory, baseMargin             float32
-	// Two batch slots, each on its own queue when pipelined: while the
-	// device works on one chunk, the other's copy in runs, and the host
-	// narrows the next chunk and finishes the previous one.
-	slots [2]slot
-	seq   int
-}
-
-// slot is one chunk's device buffers and pinned host buffers (the device
-// reads and writes them asynchronously).
-type slot struct {
-	queue       clHandle // the in-order queue its copies and kernel go to
-	x, margins  clHandle
-	capRows     int
-	hostX       []float32
-	hostMargins []float32
-	pin         runtime.Pinner
-	inflight    // the chunk in flight: the read's event, its rows, output and position
+	slots                               chunkSlots[float32]
+	seq                                 int
 }
 
 func (f *deviceForest) release() {
 	a := f.dev.api
 	f.drain()
-	for _, h := range []clHandle{f.left, f.feature, f.value, f.roots, f.groups, f.catOff, f.catLen, f.catWords,
-		f.slots[0].x, f.slots[0].margins, f.slots[1].x, f.slots[1].margins} {
+	for _, h := range []clHandle{f.left, f.feature, f.value, f.roots, f.groups, f.catOff, f.catLen, f.catWords} {
 		if h != 0 {
 			a.ReleaseMemObject(h)
 		}
 	}
-	f.slots[0].pin.Unpin()
-	f.slots[1].pin.Unpin()
+	f.slots.release(f.dev)
 }
 
 // drain waits for everything queued and forgets the chunks in flight.
@@ -153,10 +135,7 @@ func (o *OpenCL) upload(m *model.XGBoostJSON) (*deviceForest, error) {
 	l := layoutForest(m)
 	f := &deviceForest{dev: o.dev, m: m, ntrees: l.ntrees, ngroups: l.ngroups, cols: l.cols,
 		maxCategory: l.maxCategory, baseMargin: l.baseMargin}
-	f.slots[0].queue, f.slots[1].queue = o.dev.queue, o.dev.queue
-	if o.queues == 2 {
-		f.slots[1].queue = o.dev.queue2
-	}
+	f.slots.useQueues(o.dev, o.queues)
 	var err error
 	ro := func(data unsafe.Pointer, size int) clHandle {
 		if err != nil {
@@ -185,33 +164,6 @@ func (o *OpenCL) upload(m *model.XGBoostJSON) (*deviceForest, error) {
 	return f, nil
 }
 
-// ensure sizes a slot's buffers for rows rows.
-func (f *deviceForest) ensure(s *slot, rows int) error {
-	if rows <= s.capRows {
-		return nil
-	}
-	a := f.dev.api
-	if s.x != 0 {
-		a.ReleaseMemObject(s.x)
-		a.ReleaseMemObject(s.margins)
-		s.x, s.margins, s.capRows = 0, 0, 0
-	}
-	var err error
-	if s.x, err = f.dev.buffer(clMemReadOnly, uintptr(4*rows*f.cols), nil); err != nil {
-		return err
-	}
-	if s.margins, err = f.dev.buffer(clMemWriteOnly, uintptr(4*rows*f.ngroups), nil); err != nil {
-		return err
-	}
-	s.pin.Unpin()
-	s.hostX = make([]float32, rows*f.cols)
-	s.hostMargins = make([]float32, rows*f.ngroups)
-	s.pin.Pin(&s.hostX[0])
-	s.pin.Pin(&s.hostMargins[0])
-	s.capRows = rows
-	return nil
-}
-
 // score runs b through the device in chunks of chunk rows, two in flight
 // at once (runChunks). keep, if set, also receives each chunk's raw
 // margins, in order.
@@ -220,7 +172,7 @@ func (f *deviceForest) score(ctx context.Context, b engine.Batch, out []float64,
 }
 
 func (f *deviceForest) pipeline() (*int, [2]*inflight) {
-	return &f.seq, [2]*inflight{&f.slots[0].inflight, &f.slots[1].inflight}
+	return &f.seq, f.slots.inflights()
 }
 
 // enqueue narrows one chunk into slot i and queues its copy in, kernel
@@ -231,7 +183,7 @@ func (f *deviceForest) pipeline() (*int, [2]*inflight) {
 func (f *deviceForest) enqueue(i int, b engine.Batch) error {
 	s := &f.slots[i]
 	rows := b.Rows
-	if err := f.ensure(s, rows); err != nil {
+	if err := s.ensure(f.dev, rows, f.cols, f.ngroups); err != nil {
 		return err
 	}
 	xs := s.hostX[:rows*f.cols]

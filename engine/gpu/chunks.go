@@ -3,6 +3,7 @@ package gpu
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"unsafe"
 
 	"github.com/mlectl/mlectl/engine"
@@ -18,6 +19,82 @@ type inflight struct {
 	rows    int
 	lo      int
 	out     []float64
+}
+
+// chunkSlot is one chunk's device buffers and pinned host buffers (the
+// device reads and writes them asynchronously), M the kernel's element
+// type: float32 for XGBoost's forest, float64 for LightGBM's.
+type chunkSlot[M float32 | float64] struct {
+	queue       clHandle // the in-order queue its copies and kernel go to
+	x, margins  clHandle
+	capRows     int
+	hostX       []M
+	hostMargins []M
+	pin         runtime.Pinner
+	inflight    // the chunk in flight: the read's event, its rows, output and position
+}
+
+// chunkSlots is a forest's two batch slots, each on its own queue when
+// pipelined: while the device works on one chunk, the other's copy in
+// runs, and the host prepares the next chunk and finishes the previous one.
+type chunkSlots[M float32 | float64] [2]chunkSlot[M]
+
+// useQueues puts both slots on d's queue, or the second on queue2 when
+// the backend runs two queues.
+func (ss *chunkSlots[M]) useQueues(d *device, queues int) {
+	ss[0].queue, ss[1].queue = d.queue, d.queue
+	if queues == 2 {
+		ss[1].queue = d.queue2
+	}
+}
+
+// inflights is the slots' in-flight state, for runChunks.
+func (ss *chunkSlots[M]) inflights() [2]*inflight {
+	return [2]*inflight{&ss[0].inflight, &ss[1].inflight}
+}
+
+// release frees the slots' device buffers and unpins their host buffers;
+// the caller has drained the queues.
+func (ss *chunkSlots[M]) release(d *device) {
+	for i := range ss {
+		s := &ss[i]
+		for _, h := range []clHandle{s.x, s.margins} {
+			if h != 0 {
+				d.api.ReleaseMemObject(h)
+			}
+		}
+		s.x, s.margins, s.capRows = 0, 0, 0
+		s.pin.Unpin()
+	}
+}
+
+// ensure sizes s's buffers for rows rows of cols inputs and ngroups
+// margins each.
+func (s *chunkSlot[M]) ensure(d *device, rows, cols, ngroups int) error {
+	if rows <= s.capRows {
+		return nil
+	}
+	for _, h := range []clHandle{s.x, s.margins} {
+		if h != 0 {
+			d.api.ReleaseMemObject(h)
+		}
+	}
+	s.x, s.margins, s.capRows = 0, 0, 0
+	size := uintptr(unsafe.Sizeof(M(0)))
+	var err error
+	if s.x, err = d.buffer(clMemReadOnly, size*uintptr(rows*cols), nil); err != nil {
+		return err
+	}
+	if s.margins, err = d.buffer(clMemWriteOnly, size*uintptr(rows*ngroups), nil); err != nil {
+		return err
+	}
+	s.pin.Unpin()
+	s.hostX = make([]M, rows*cols)
+	s.hostMargins = make([]M, rows*ngroups)
+	s.pin.Pin(&s.hostX[0])
+	s.pin.Pin(&s.hostMargins[0])
+	s.capRows = rows
+	return nil
 }
 
 // chunkForest is what runChunks needs from a forest on the device: the

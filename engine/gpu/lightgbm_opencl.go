@@ -135,32 +135,19 @@ type lightgbmForest struct {
 	bufs                  [9]clHandle
 	ntrees, ngroups, cols int
 	zero                  float64
-	slots                 [2]lightgbmSlot
+	slots                 chunkSlots[float64]
 	seq                   int
-}
-
-// lightgbmSlot is one chunk's device buffers and pinned float64 host
-// buffers.
-type lightgbmSlot struct {
-	queue       clHandle
-	x, margins  clHandle
-	capRows     int
-	hostX       []float64
-	hostMargins []float64
-	pin         runtime.Pinner
-	inflight
 }
 
 func (f *lightgbmForest) release() {
 	a := f.dev.api
 	f.drain()
-	for _, h := range append(f.bufs[:], f.slots[0].x, f.slots[0].margins, f.slots[1].x, f.slots[1].margins) {
+	for _, h := range f.bufs {
 		if h != 0 {
 			a.ReleaseMemObject(h)
 		}
 	}
-	f.slots[0].pin.Unpin()
-	f.slots[1].pin.Unpin()
+	f.slots.release(f.dev)
 }
 
 // drain waits for everything queued and forgets the chunks in flight.
@@ -183,10 +170,7 @@ func (o *OpenCL) uploadLightGBM(m *model.LightGBM) (*lightgbmForest, error) {
 		return nil, fmt.Errorf("laying the LightGBM model out for %s: %w", o.Device(), err)
 	}
 	f := &lightgbmForest{dev: o.dev, kernel: o.lgb.kernel, m: m, ntrees: l.ntrees, ngroups: l.ngroups, cols: l.cols, zero: l.zero}
-	f.slots[0].queue, f.slots[1].queue = o.dev.queue, o.dev.queue
-	if o.queues == 2 {
-		f.slots[1].queue = o.dev.queue2
-	}
+	f.slots.useQueues(o.dev, o.queues)
 	arrays := []struct {
 		data unsafe.Pointer
 		size int
@@ -218,33 +202,6 @@ func (o *OpenCL) uploadLightGBM(m *model.LightGBM) (*lightgbmForest, error) {
 	return f, nil
 }
 
-// ensure sizes a slot's buffers for rows rows.
-func (f *lightgbmForest) ensure(s *lightgbmSlot, rows int) error {
-	if rows <= s.capRows {
-		return nil
-	}
-	a := f.dev.api
-	if s.x != 0 {
-		a.ReleaseMemObject(s.x)
-		a.ReleaseMemObject(s.margins)
-		s.x, s.margins, s.capRows = 0, 0, 0
-	}
-	var err error
-	if s.x, err = f.dev.buffer(clMemReadOnly, uintptr(8*rows*f.cols), nil); err != nil {
-		return err
-	}
-	if s.margins, err = f.dev.buffer(clMemWriteOnly, uintptr(8*rows*f.ngroups), nil); err != nil {
-		return err
-	}
-	s.pin.Unpin()
-	s.hostX = make([]float64, rows*f.cols)
-	s.hostMargins = make([]float64, rows*f.ngroups)
-	s.pin.Pin(&s.hostX[0])
-	s.pin.Pin(&s.hostMargins[0])
-	s.capRows = rows
-	return nil
-}
-
 // score runs b through the device in chunks of chunk rows, two in flight
 // at once (runChunks). keep, if set, also receives each chunk's raw
 // margins, in order.
@@ -253,7 +210,7 @@ func (f *lightgbmForest) score(ctx context.Context, b engine.Batch, out []float6
 }
 
 func (f *lightgbmForest) pipeline() (*int, [2]*inflight) {
-	return &f.seq, [2]*inflight{&f.slots[0].inflight, &f.slots[1].inflight}
+	return &f.seq, f.slots.inflights()
 }
 
 // enqueue copies one chunk into slot i (as float64: LightGBM does not
@@ -262,7 +219,7 @@ func (f *lightgbmForest) pipeline() (*int, [2]*inflight) {
 func (f *lightgbmForest) enqueue(i int, b engine.Batch) error {
 	s := &f.slots[i]
 	rows := b.Rows
-	if err := f.ensure(s, rows); err != nil {
+	if err := s.ensure(f.dev, rows, f.cols, f.ngroups); err != nil {
 		return err
 	}
 	xs := s.hostX[:rows*f.cols]
