@@ -3,6 +3,7 @@ package gpu
 import (
 	"context"
 	"fmt"
+	"github.com/mlectl/mlectl/engine/internal/lgbfixture"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -59,28 +60,6 @@ var dumpFixture = lightgbmFixture{name: "breast_cancer_dart_json_dump", model: "
 var missingTypesFixture = lightgbmFixture{name: "multiclass_missing_types", model: "testdata/models/lightgbm_multiclass/lgmulticlass.model",
 	input: "testdata/models/lightgbm_multiclass/multiclass_test_head200.tsv", labelColumn: 0, missingTypes: true}
 
-// cycleMissingTypes gives numeric split k of model.txt the decision_type
-// (k mod 6)·2: default left or right, missing type None, Zero or NaN.
-func cycleMissingTypes(text string) string {
-	lines := strings.Split(text, "\n")
-	k := 0
-	for i, line := range lines {
-		list, ok := strings.CutPrefix(line, "decision_type=")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(list)
-		for j, f := range fields {
-			if dt, err := strconv.Atoi(f); err == nil && dt&1 == 0 {
-				fields[j] = strconv.Itoa(k % 6 * 2)
-				k++
-			}
-		}
-		lines[i] = "decision_type=" + strings.Join(fields, " ")
-	}
-	return strings.Join(lines, "\n")
-}
-
 // fixturePath resolves a fixture path: the repository's, or the shared
 // workspace's beside the checkout.
 func fixturePath(p string) string {
@@ -100,7 +79,7 @@ func readLightGBM(t testing.TB, fx lightgbmFixture, raw bool) *model.LightGBM {
 	}
 	require.NoError(t, err)
 	if fx.missingTypes {
-		data = []byte(cycleMissingTypes(string(data)))
+		data = []byte(lgbfixture.CycleMissingTypes(string(data)))
 	}
 	m, err := model.Load(data, model.FormatAuto, model.Options{Raw: raw})
 	require.NoError(t, err)

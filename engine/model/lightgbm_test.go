@@ -1,12 +1,12 @@
 package model
 
 import (
+	"github.com/mlectl/mlectl/engine/internal/lgbfixture"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -25,7 +25,7 @@ func lightGBMFiles(t testing.TB) map[string][]byte {
 	files := map[string][]byte{
 		"breast_cancer_dart":       readFixture(t, "lightgbm_breast_cancer_dart", "lg_dart_breast_cancer.model"),
 		"multiclass":               multiclass,
-		"multiclass_missing_types": cycleMissingTypes(multiclass),
+		"multiclass_missing_types": []byte(lgbfixture.CycleMissingTypes(string(multiclass))),
 	}
 	shared := filepath.Join("..", "..", "..", "shared", "data", "leaves", "lightgbm_kddcup99_categorical", "lg_kddcup99.model")
 	if data, err := os.ReadFile(shared); err == nil {
@@ -34,28 +34,6 @@ func lightGBMFiles(t testing.TB) map[string][]byte {
 		t.Logf("the categorical model is only in the shared workspace: %v", err)
 	}
 	return files
-}
-
-// cycleMissingTypes gives numeric split k of model.txt the decision_type
-// (k mod 6)·2: default left or right, missing type None, Zero or NaN.
-func cycleMissingTypes(data []byte) []byte {
-	lines := strings.Split(string(data), "\n")
-	k := 0
-	for i, line := range lines {
-		list, ok := strings.CutPrefix(line, "decision_type=")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(list)
-		for j, f := range fields {
-			if dt, err := strconv.Atoi(f); err == nil && dt&1 == 0 {
-				fields[j] = strconv.Itoa(k % 6 * 2)
-				k++
-			}
-		}
-		lines[i] = "decision_type=" + strings.Join(fields, " ")
-	}
-	return []byte(strings.Join(lines, "\n"))
 }
 
 // oddRows fills rows with values that take every branch of a LightGBM
