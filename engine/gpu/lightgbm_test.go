@@ -3,7 +3,6 @@ package gpu
 import (
 	"context"
 	"fmt"
-	"github.com/mlectl/mlectl/engine/internal/lgbfixture"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/mlectl/mlectl/engine"
 	"github.com/mlectl/mlectl/engine/dataset"
+	"github.com/mlectl/mlectl/engine/internal/lgbfixture"
 	"github.com/mlectl/mlectl/engine/model"
 )
 

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"github.com/mlectl/mlectl/engine/internal/lgbfixture"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlectl/mlectl/engine"
+	"github.com/mlectl/mlectl/engine/internal/lgbfixture"
 )
 
 // lightGBMFiles are the LightGBM text models of the fixtures: binary dart,
