@@ -403,8 +403,15 @@ func decodeBlockRange(dst []sample, src []byte, tsBuf []int64, vsBuf []float64, 
 				return dst, tsBuf, vsBuf, d.err
 			}
 		}
+		// A plain float block is read only as far back as mint (the
+		// newest-first layout stops there); start timestamps follow the
+		// block sample by sample, so that kind decodes whole.
+		since := int64(minInt64)
+		if kind == blockFloat {
+			since = mint
+		}
 		var err error
-		tsBuf, vsBuf, err = chunks.Decode(payload, tsBuf[:0], vsBuf[:0])
+		tsBuf, vsBuf, err = chunks.DecodeSince(payload, since, tsBuf[:0], vsBuf[:0])
 		if err != nil {
 			return dst, tsBuf, vsBuf, fmt.Errorf("%w: %w", errCorrupt, err)
 		}

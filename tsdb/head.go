@@ -360,7 +360,7 @@ func (c *frozenChunk) iterator(it chunkenc.Iterator) chunkenc.Iterator {
 func (c *frozenChunk) appendRange(dst []sample, sc *decodeScratch, mint, maxt int64) ([]sample, chunkenc.Iterator) {
 	if c.packed {
 		var err error
-		sc.tsBuf, sc.vsBuf, err = chunks.Decode(c.data, sc.tsBuf[:0], sc.vsBuf[:0])
+		sc.tsBuf, sc.vsBuf, err = chunks.DecodeSince(c.data, mint, sc.tsBuf[:0], sc.vsBuf[:0])
 		if err != nil {
 			panic("tsdb: packed head chunk unreadable: " + err.Error()) // encoded in memory by pack
 		}

@@ -208,7 +208,7 @@ func (s *series) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
 	if !ok {
 		si = &sampleIterator{}
 	}
-	ts, vs, ok := s.ss.q.db.materializeFloats(si.tsBuf[:0], si.vsBuf[:0], s.sel, &si.scratch)
+	ts, vs, ok := s.ss.q.db.materializeFloats(si.tsBuf[:0], si.vsBuf[:0], s.sel, s.ss.mint, &si.scratch)
 	if ok {
 		si.resetFloats(ts, vs, s.ss.mint, s.ss.maxt)
 		return si
@@ -228,7 +228,7 @@ func (s *series) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
 // is false when sel needs the general merge (histograms, start timestamps,
 // overlaps, out-of-order head samples, a block not cached); then nothing
 // is consumed and the caller runs materialize.
-func (db *DB) materializeFloats(ts []int64, vs []float64, sel *selected, sc *decodeScratch) (_ []int64, _ []float64, ok bool) {
+func (db *DB) materializeFloats(ts []int64, vs []float64, sel *selected, mint int64, sc *decodeScratch) (_ []int64, _ []float64, ok bool) {
 	last, seen := int64(0), false
 	newer := func(minT, maxT int64) bool {
 		if seen && minT <= last {
@@ -272,7 +272,7 @@ func (db *DB) materializeFloats(ts []int64, vs []float64, sel *selected, sc *dec
 	for _, v := range vals {
 		var err error
 		n := len(ts)
-		if ts, vs, err = chunks.Decode(v[1:], ts, vs); err != nil || len(ts) != len(vs) {
+		if ts, vs, err = chunks.DecodeSince(v[1:], mint, ts, vs); err != nil || len(ts) != len(vs) {
 			return ts[:n], vs[:min(n, len(vs))], false // materialize reports it
 		}
 	}
@@ -281,7 +281,7 @@ func (db *DB) materializeFloats(ts []int64, vs []float64, sel *selected, sc *dec
 		if c.packed {
 			var err error
 			n := len(ts)
-			if ts, vs, err = chunks.Decode(c.data, ts, vs); err != nil || len(ts) != len(vs) {
+			if ts, vs, err = chunks.DecodeSince(c.data, mint, ts, vs); err != nil || len(ts) != len(vs) {
 				return ts[:n], vs[:min(n, len(vs))], false
 			}
 			continue

@@ -78,7 +78,9 @@ type Encoder struct {
 	frameBuf []byte
 	packed   []byte
 	u1, u2   []uint64
-	u3       []uint64
+	u3, u4   []uint64
+	rmant    []int64 // mant and corr newest first (newest-first layout)
+	rcorr    []int64
 }
 
 // NewEncoder returns an Encoder. zstd runs at its default level: on blocks this
@@ -137,14 +139,23 @@ func AppendEncoded(dst []byte, ts []int64, vs []float64) ([]byte, error) {
 
 // Decode appends the samples of block src to ts and vs and returns them.
 func Decode(src []byte, ts []int64, vs []float64) ([]int64, []float64, error) {
+	return DecodeSince(src, math.MinInt64, ts, vs)
+}
+
+// DecodeSince appends the samples of block src whose timestamp is at or
+// after mint to ts and vs, in the block's order, and returns them. A block
+// in the newest-first layout is read only as far as mint: the codes of
+// older samples are not decoded, and not checked. Other blocks are decoded
+// whole and filtered.
+func DecodeSince(src []byte, mint int64, ts []int64, vs []float64) ([]int64, []float64, error) {
 	d := decoderPool.Get().(*Decoder)
 	defer decoderPool.Put(d)
-	return d.Decode(src, ts, vs)
+	return d.DecodeSince(src, mint, ts, vs)
 }
 
 // NumSamples returns the number of samples in block src without decoding it.
 func NumSamples(src []byte) (int, error) {
-	if len(src) < 2 || src[0] != formatV1 {
+	if len(src) < 2 || (src[0] != formatV1 && src[0] != formatV2NewestFirst) {
 		return 0, fmt.Errorf("%w: unknown format version", ErrCorrupt)
 	}
 	n, k := binary.Uvarint(src[2:])
@@ -218,19 +229,28 @@ func (enc *Encoder) appendEncoded(dst []byte, ts []int64, vs []float64, tryZstd 
 	if flags&flagZstd != 0 {
 		bodyCost += uvarintLen(uint64(len(p))) // the payload size field
 	}
-	enc.packed = enc.appendBitPacked(enc.packed[:0], ts, vs)
+	newestFirst := n >= minNewestFirstSamples && strictlyIncreasing(ts)
+	if newestFirst {
+		enc.packed = enc.appendNewestFirst(enc.packed[:0], ts, vs)
+	} else {
+		enc.packed = enc.appendBitPacked(enc.packed[:0], ts, vs)
+	}
+	version, t0 := byte(formatV1), ts[0]
 	if len(enc.packed) < bodyCost {
 		body = enc.packed
 		flags = flagBitPacked
 		if len(enc.excIdx) > 0 {
 			flags |= flagExceptions
 		}
+		if newestFirst {
+			version, t0 = formatV2NewestFirst, ts[n-1]
+		}
 	}
 
-	dst = append(dst, formatV1, flags)
+	dst = append(dst, version, flags)
 	dst = binary.AppendUvarint(dst, uint64(n))
 	dst = binary.AppendVarint(dst, int64(exp))
-	dst = binary.AppendVarint(dst, ts[0])
+	dst = binary.AppendVarint(dst, t0)
 	if flags&flagZstd != 0 {
 		dst = binary.AppendUvarint(dst, uint64(len(p)))
 	}
@@ -431,10 +451,16 @@ func uvarintLen(x uint64) int {
 // Decode is the method form of the package function Decode. On error ts and
 // vs are returned unchanged.
 func (dec *Decoder) Decode(src []byte, ts []int64, vs []float64) ([]int64, []float64, error) {
+	return dec.DecodeSince(src, math.MinInt64, ts, vs)
+}
+
+// DecodeSince is the method form of the package function DecodeSince.
+func (dec *Decoder) DecodeSince(src []byte, mint int64, ts []int64, vs []float64) ([]int64, []float64, error) {
 	if len(src) < 3 {
 		return ts, vs, fmt.Errorf("%w: %d bytes is shorter than a block header", ErrCorrupt, len(src))
 	}
-	if src[0] != formatV1 {
+	version := src[0]
+	if version != formatV1 && version != formatV2NewestFirst {
 		return ts, vs, fmt.Errorf("%w: unknown format version %d", ErrCorrupt, src[0])
 	}
 	flags := src[1]
@@ -458,6 +484,9 @@ func (dec *Decoder) Decode(src []byte, ts []int64, vs []float64) ([]int64, []flo
 	if r.err != nil || exp < -maxExp || exp > maxExp {
 		return ts, vs, fmt.Errorf("%w: bad block header", ErrCorrupt)
 	}
+	if version == formatV2NewestFirst && flags&flagBitPacked == 0 {
+		return ts, vs, fmt.Errorf("%w: newest-first block without the bit-packed layout", ErrCorrupt)
+	}
 	if flags&flagBitPacked != 0 {
 		if flags&^(flagBitPacked|flagExceptions) != 0 {
 			return ts, vs, fmt.Errorf("%w: flags %#x mix layouts", ErrCorrupt, flags)
@@ -467,11 +496,19 @@ func (dec *Decoder) Decode(src []byte, ts []int64, vs []float64) ([]int64, []flo
 		}
 		ts0, vs0 := len(ts), len(vs)
 		ts, vs = grow(ts, n), growF(vs, n)
-		outT := ts[ts0 : ts0+n]
+		outT, outV := ts[ts0:ts0+n], vs[vs0:vs0+n]
+		if version == formatV2NewestFirst {
+			k, ok := decodeNewestFirst(r.b, flags, int(exp), t0, mint, outT, outV, dec.scratch[:n])
+			if !ok {
+				return ts[:ts0], vs[:vs0], fmt.Errorf("%w: malformed newest-first streams", ErrCorrupt)
+			}
+			return ts[:ts0+k], vs[:vs0+k], nil
+		}
 		outT[0] = t0
-		if !decodeBitPacked(r.b, flags, int(exp), outT, vs[vs0:vs0+n], dec.scratch[:n]) {
+		if !decodeBitPacked(r.b, flags, int(exp), outT, outV, dec.scratch[:n]) {
 			return ts[:ts0], vs[:vs0], fmt.Errorf("%w: malformed bit-packed streams", ErrCorrupt)
 		}
+		ts, vs = keepSince(ts, vs, ts0, mint)
 		return ts, vs, nil
 	}
 	payload := r.b
@@ -581,7 +618,24 @@ func (dec *Decoder) Decode(src []byte, ts []int64, vs []float64) ([]int64, []flo
 	if len(p.b) != 0 {
 		return fail(fmt.Sprintf("%d trailing payload bytes", len(p.b)))
 	}
+	ts, vs = keepSince(ts, vs, ts0, mint)
 	return ts, vs, nil
+}
+
+// keepSince drops the samples from index from on whose timestamp is
+// before mint, keeping the order of the rest.
+func keepSince(ts []int64, vs []float64, from int, mint int64) ([]int64, []float64) {
+	if mint == math.MinInt64 {
+		return ts, vs
+	}
+	j := from
+	for i := from; i < len(ts); i++ {
+		if ts[i] >= mint {
+			ts[j], vs[j] = ts[i], vs[i]
+			j++
+		}
+	}
+	return ts[:j], vs[:j]
 }
 
 func grow(s []int64, n int) []int64 {
@@ -666,7 +720,7 @@ func (enc *Encoder) appendWithZstdTrial(dst, block []byte, ts []int64, vs []floa
 	if n != len(vs) {
 		return dst, false, fmt.Errorf("zstd trial: %d timestamps but %d values", len(ts), len(vs))
 	}
-	if len(block) < 3 || block[0] != formatV1 {
+	if len(block) < 3 || (block[0] != formatV1 && block[0] != formatV2NewestFirst) {
 		return dst, false, fmt.Errorf("%w: not a block", ErrCorrupt)
 	}
 	flags := block[1]
@@ -674,7 +728,11 @@ func (enc *Encoder) appendWithZstdTrial(dst, block []byte, ts []int64, vs []floa
 	bn := r.uvarint()
 	exp := r.varint()
 	t0 := r.varint()
-	if r.err != nil || bn != uint64(n) || exp < -maxExp || exp > maxExp || (n > 0 && t0 != ts[0]) {
+	first := 0
+	if block[0] == formatV2NewestFirst {
+		first = n - 1 // the header holds the newest sample's time
+	}
+	if r.err != nil || bn != uint64(n) || exp < -maxExp || exp > maxExp || (n > 0 && t0 != ts[first]) {
 		return dst, false, fmt.Errorf("%w: block header does not match its %d samples", ErrCorrupt, n)
 	}
 	if n < minZstdSamples || flags&flagZstd != 0 {

@@ -14,7 +14,7 @@ import (
 func FuzzDecode(f *testing.F) {
 	for _, s := range testdataSeries(f) {
 		s = s.sorted()
-		for _, size := range []int{1, 3, 24, 120} {
+		for _, size := range []int{1, 3, 24, 120, 480} {
 			blk, err := AppendEncoded(nil, s.ts[:size], s.vs[:size])
 			require.NoError(f, err)
 			f.Add(blk)
@@ -36,6 +36,27 @@ func FuzzDecode(f *testing.F) {
 		}
 		require.Len(t, vs, len(ts))
 		requireRoundTrip(t, ts, vs)
+		if len(ts) == 0 {
+			return
+		}
+		// A decodable block read since one of its timestamps gives the
+		// samples at or after it, whatever the layout.
+		mint := ts[len(ts)/2]
+		st, sv, err := DecodeSince(src, mint, nil, nil)
+		require.NoError(t, err)
+		var wantT []int64
+		var wantV, gotV []uint64
+		for i := range ts {
+			if ts[i] >= mint {
+				wantT = append(wantT, ts[i])
+				wantV = append(wantV, math.Float64bits(vs[i]))
+			}
+		}
+		for _, v := range sv {
+			gotV = append(gotV, math.Float64bits(v))
+		}
+		require.Equal(t, wantT, st)
+		require.Equal(t, wantV, gotV)
 	})
 }
 

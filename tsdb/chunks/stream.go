@@ -115,19 +115,24 @@ func planStream(xs []uint64) streamPlan {
 	return best
 }
 
+// streamHead is what precedes a stream's codes: its kind and parameters,
+// and for a sparse stream the count of its non-zero entries.
+type streamHead struct {
+	kind   uint
+	k1, k2 uint
+	nz     uint64
+}
+
 func writeStream(w *bitWriter, xs []uint64, p streamPlan) {
+	writeStreamHead(w, xs, p)
+	writeStreamCodes(w, xs, p)
+}
+
+func writeStreamHead(w *bitWriter, xs []uint64, p streamPlan) {
 	w.write(uint64(p.kind), kindBits)
 	switch p.kind {
-	case kindRice:
+	case kindRice, kindExpGol:
 		w.write(uint64(p.k1), kBits)
-		for _, x := range xs {
-			writeRice(w, x, p.k1)
-		}
-	case kindExpGol:
-		w.write(uint64(p.k1), kBits)
-		for _, x := range xs {
-			writeExpGolomb(w, x, p.k1)
-		}
 	case kindSparse:
 		nz := 0
 		for _, x := range xs {
@@ -138,6 +143,20 @@ func writeStream(w *bitWriter, xs []uint64, p streamPlan) {
 		w.write(uint64(p.k1), kBits)
 		w.write(uint64(p.k2), kBits)
 		writeExpGolomb(w, uint64(nz-1), 0)
+	}
+}
+
+func writeStreamCodes(w *bitWriter, xs []uint64, p streamPlan) {
+	switch p.kind {
+	case kindRice:
+		for _, x := range xs {
+			writeRice(w, x, p.k1)
+		}
+	case kindExpGol:
+		for _, x := range xs {
+			writeExpGolomb(w, x, p.k1)
+		}
+	case kindSparse:
 		prev := -1
 		for i, x := range xs {
 			if x != 0 {
@@ -149,6 +168,30 @@ func writeStream(w *bitWriter, xs []uint64, p streamPlan) {
 	}
 }
 
+// streamCodesLen is the bit length of what writeStreamCodes writes.
+func streamCodesLen(xs []uint64, p streamPlan) int {
+	n := 0
+	switch p.kind {
+	case kindRice:
+		for _, x := range xs {
+			n += riceLen(x, p.k1)
+		}
+	case kindExpGol:
+		for _, x := range xs {
+			n += expGolombLen(x, p.k1)
+		}
+	case kindSparse:
+		prev := -1
+		for i, x := range xs {
+			if x != 0 {
+				n += expGolombLen(uint64(i-prev-1), p.k1) + expGolombLen(x-1, p.k2)
+				prev = i
+			}
+		}
+	}
+	return n
+}
+
 // readStream fills xs (its length is the stream length); it reports false
 // on a truncated or malformed stream.
 func readStream(r *bitReader, xs []uint64) bool {
@@ -157,42 +200,63 @@ func readStream(r *bitReader, xs []uint64) bool {
 
 // readStreamOf is readStream after the stream's kind was read.
 func readStreamOf(r *bitReader, kind uint, xs []uint64) bool {
+	h, ok := readStreamParams(r, kind, len(xs))
+	return ok && readStreamCodes(r, h, xs, len(xs))
+}
+
+// readStreamHead reads the head of a stream of total entries.
+func readStreamHead(r *bitReader, total int) (streamHead, bool) {
+	return readStreamParams(r, uint(r.read(kindBits)), total)
+}
+
+func readStreamParams(r *bitReader, kind uint, total int) (streamHead, bool) {
+	h := streamHead{kind: kind}
+	switch kind {
+	case kindRice, kindExpGol:
+		h.k1 = uint(r.read(kBits))
+	case kindSparse:
+		h.k1 = uint(r.read(kBits))
+		h.k2 = uint(r.read(kBits))
+		h.nz = readExpGolomb(r, 0) + 1
+		if h.nz > uint64(total) {
+			return h, false
+		}
+	}
+	return h, !r.err
+}
+
+// readStreamCodes fills xs with the first len(xs) entries of a stream of
+// total entries with head h. Reading a prefix of a sparse stream stops at
+// the first gap that reaches past it, in the middle of the stream.
+func readStreamCodes(r *bitReader, h streamHead, xs []uint64, total int) bool {
 	if r.err {
 		return false
 	}
-	switch kind {
+	switch h.kind {
 	case kindZero:
 		clear(xs)
 	case kindRice:
-		k := uint(r.read(kBits))
-		if r.err {
-			return false
-		}
-		return r.readRiceRun(xs, k)
+		return r.readRiceRun(xs, h.k1)
 	case kindExpGol:
-		k := uint(r.read(kBits))
 		for i := range xs {
-			xs[i] = readExpGolomb(r, k)
+			xs[i] = readExpGolomb(r, h.k1)
 			if r.err {
 				return false
 			}
 		}
 	case kindSparse:
-		kg := uint(r.read(kBits))
-		kv := uint(r.read(kBits))
-		nz := readExpGolomb(r, 0) + 1
-		if r.err || nz > uint64(len(xs)) {
-			return false
-		}
 		clear(xs)
 		pos := uint64(0)
-		for j := uint64(0); j < nz; j++ {
-			gap := readExpGolomb(r, kg)
-			if r.err || gap >= uint64(len(xs))-pos {
+		for j := uint64(0); j < h.nz; j++ {
+			gap := readExpGolomb(r, h.k1)
+			if r.err || gap >= uint64(total)-pos {
 				return false
 			}
 			pos += gap
-			xs[pos] = readExpGolomb(r, kv) + 1
+			if pos >= uint64(len(xs)) {
+				break // this entry and the rest lie past the prefix
+			}
+			xs[pos] = readExpGolomb(r, h.k2) + 1
 			pos++
 		}
 	}
