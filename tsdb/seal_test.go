@@ -138,6 +138,7 @@ func TestSealReusesPackedChunk(t *testing.T) {
 // head is still over its limit.
 func TestSealSignalIgnoredOnceHeadIsBelowLimit(t *testing.T) {
 	db := openTestDB(t, t.TempDir(), Options{Now: nowFunc(&fixedNow), HeadMaxSamples: 10})
+	defer db.Close() // its run loop writes the WAL directory until then
 	base := fixedNow.Add(-time.Hour).UnixMilli()
 	app := db.Appender(context.Background())
 	for i := range 5 {
@@ -185,6 +186,7 @@ func TestSealFreezesSamplesAppendedDuringIt(t *testing.T) {
 			appendRange(10, 30)
 		}
 	}})
+	defer db.Close()
 	appendRange(0, 10)
 	require.NoError(t, db.Flush(context.Background()))
 	s := db.ix.allSeries()[0]

@@ -229,32 +229,60 @@ func (enc *Encoder) appendEncoded(dst []byte, ts []int64, vs []float64, tryZstd 
 	if flags&flagZstd != 0 {
 		bodyCost += uvarintLen(uint64(len(p))) // the payload size field
 	}
-	newestFirst := n >= minNewestFirstSamples && strictlyIncreasing(ts)
-	if newestFirst {
-		enc.packed = enc.appendNewestFirst(enc.packed[:0], ts, vs)
-	} else {
-		enc.packed = enc.appendBitPacked(enc.packed[:0], ts, vs)
+	var newestFirst bool
+	enc.packed, newestFirst = enc.appendPacked(enc.packed[:0], ts, vs)
+	if packedWins(len(enc.packed), bodyCost, flags&flagZstd != 0, newestFirst) {
+		return enc.appendPackedBlock(dst, ts, exp, newestFirst), false, nil
 	}
-	version, t0 := byte(formatV1), ts[0]
-	if len(enc.packed) < bodyCost {
-		body = enc.packed
-		flags = flagBitPacked
-		if len(enc.excIdx) > 0 {
-			flags |= flagExceptions
-		}
-		if newestFirst {
-			version, t0 = formatV2NewestFirst, ts[n-1]
-		}
-	}
-
-	dst = append(dst, version, flags)
+	dst = append(dst, formatV1, flags)
 	dst = binary.AppendUvarint(dst, uint64(n))
 	dst = binary.AppendVarint(dst, int64(exp))
-	dst = binary.AppendVarint(dst, t0)
+	dst = binary.AppendVarint(dst, ts[0])
 	if flags&flagZstd != 0 {
 		dst = binary.AppendUvarint(dst, uint64(len(p)))
 	}
 	return append(dst, body...), flags&flagZstd != 0, nil
+}
+
+// appendPacked appends the bit-packed body of the samples enc.fill
+// prepared: newest first where the block qualifies (see newest.go).
+func (enc *Encoder) appendPacked(p []byte, ts []int64, vs []float64) (_ []byte, newestFirst bool) {
+	if len(ts) >= minNewestFirstSamples && strictlyIncreasing(ts) {
+		return enc.appendNewestFirst(p, ts, vs), true
+	}
+	return enc.appendBitPacked(p, ts, vs), false
+}
+
+// appendPackedBlock appends the block whose body appendPacked left in
+// enc.packed.
+func (enc *Encoder) appendPackedBlock(dst []byte, ts []int64, exp int, newestFirst bool) []byte {
+	version, t0 := byte(formatV1), ts[0]
+	if newestFirst {
+		version, t0 = formatV2NewestFirst, ts[len(ts)-1]
+	}
+	flags := byte(flagBitPacked)
+	if len(enc.excIdx) > 0 {
+		flags |= flagExceptions
+	}
+	dst = append(dst, version, flags)
+	dst = binary.AppendUvarint(dst, uint64(len(ts)))
+	dst = binary.AppendVarint(dst, int64(exp))
+	dst = binary.AppendVarint(dst, t0)
+	return append(dst, enc.packed...)
+}
+
+// packedWins decides between a bit-packed body of packedLen bytes and the
+// varint or zstd body costing otherCost. Against zstd a newest-first body
+// wins unless zstd saves more than a tenth: a zstd frame decodes whole,
+// and a query over a block's last minutes then decodes hours. On the scale
+// benchmark's fleet that keeps zstd on 2.5% of 480-sample blocks instead
+// of 9.4% for 0.11% more bytes, and 23% of 2,048-sample ones instead of
+// 38% for 0.49% more.
+func packedWins(packedLen, otherCost int, zstd, newestFirst bool) bool {
+	if zstd && newestFirst {
+		return 10*otherCost >= 9*packedLen
+	}
+	return packedLen < otherCost
 }
 
 // appendVarintPayload appends the varint layout's streams, the input of
@@ -764,18 +792,19 @@ func (enc *Encoder) appendWithZstdTrial(dst, block []byte, ts []int64, vs []floa
 		return append(dst, block...), false, nil
 	}
 	zstdCost := len(enc.frameBuf) + uvarintLen(uint64(len(p)))
-	// An encode keeps the bit-packed body when it is smaller than the
-	// zstd body; block's layout tells its size, or (varint layout) that
-	// it is at least len(p).
-	packedLen := len(body)
-	if flags&flagBitPacked == 0 && zstdCost > len(p) {
-		enc.packed = enc.appendBitPacked(enc.packed[:0], ts, vs)
+	// An encode compares the zstd body with the bit-packed one: block's
+	// own body, or, when block is in the varint layout (its bit-packed
+	// body lost to the plain varints), that body encoded again here.
+	packedLen, newestFirst := len(body), block[0] == formatV2NewestFirst
+	if flags&flagBitPacked == 0 {
+		enc.packed, newestFirst = enc.appendPacked(enc.packed[:0], ts, vs)
 		packedLen = len(enc.packed)
-	} else if flags&flagBitPacked == 0 {
-		packedLen = len(p)
 	}
-	if packedLen < zstdCost {
-		return append(dst, block...), false, nil
+	if packedWins(packedLen, zstdCost, true, newestFirst) {
+		if flags&flagBitPacked != 0 {
+			return append(dst, block...), false, nil
+		}
+		return enc.appendPackedBlock(dst, ts, e, newestFirst), false, nil
 	}
 	zflags := byte(flagZstd)
 	if dod {
