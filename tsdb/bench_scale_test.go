@@ -213,6 +213,23 @@ func scaleIngest(b *testing.B, a storage.Appendable, fleet []scaleSeries, steps 
 	return total.Load()
 }
 
+// waitBackgroundIdle returns once no seal or compaction runs or is
+// signalled in db (seen twice, 100 ms apart: a seal signals its compaction
+// as it ends).
+func waitBackgroundIdle(db *DB) {
+	for idle := 0; idle < 2; {
+		db.sealMu.Lock()
+		pending := len(db.sealCh) > 0 || len(db.compactCh) > 0
+		db.sealMu.Unlock()
+		if pending {
+			idle = 0
+		} else {
+			idle++
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // heapPeak samples the Go heap (live and not yet collected objects) every
 // 10ms until stop is called, and returns the highest value seen.
 func heapPeak() (stop func() int64) {
@@ -316,6 +333,11 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	progress("mlectl ingest: %d samples in %.1fs, process peak RSS %s MB", samples, ourIngest.Seconds(), mb(vmHWM()))
 	ourPeak := stop() - heap0
 	prof()
+	// A seal the ingest started, and the compaction after it, hold copies
+	// of the head they are turning into blocks; the live heap is measured
+	// once they are done, as Prometheus's, which has no background work
+	// at this point (its full head chunks are already mmapped).
+	waitBackgroundIdle(db)
 	heap1 := liveHeap()
 	ourLive := heap1 - heap0
 	ourHWM := vmHWM() // the process so far: the generator and mlectl alone

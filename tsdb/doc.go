@@ -129,8 +129,10 @@
 // seal can neither hide nor double data; one Select keeps these in a few
 // shared slices rather than allocating per series. Nothing is decoded until
 // the engine asks for a series' iterator, which reuses its buffers from
-// series to series, decodes only the overlapping blocks and chunks, and
-// merges them: blocks in write order, then the head, keeping the last
+// series to series, decodes only the overlapping blocks and chunks - each
+// only back to the query's start: blocks and packed head chunks are stored
+// newest first (tsdb/chunks), so a 5-minute window at the end of a 2-hour
+// block decodes its last minutes, not the block - and merges them: blocks in write order, then the head, keeping the last
 // write of each timestamp. A series of plain floats with nothing to merge
 // (cached float blocks that do not overlap, then head chunks, then plain
 // head samples, each newer than the last) skips the merge: its blocks and

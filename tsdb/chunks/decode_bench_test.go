@@ -6,8 +6,10 @@ import (
 )
 
 // BenchmarkDecodeCounterBlock decodes one node-exporter-like block: a
-// CPU-seconds counter (two decimals) scraped every 15 s for 30 minutes, the
-// block a sealed 5-minute query reads per series at fleet scale.
+// CPU-seconds counter (two decimals) scraped every 15 s for 30 minutes (120
+// samples) or 2 hours (480), the block a sealed 5-minute query reads per
+// series at fleet scale; "since=5m" is DecodeSince of the block's last 5
+// minutes, what such a query decodes, beside the whole block.
 func BenchmarkDecodeCounterBlock(b *testing.B) {
 	for _, n := range []int{120, 480} {
 		ts, vs := make([]int64, n), make([]float64, n)
@@ -20,19 +22,25 @@ func BenchmarkDecodeCounterBlock(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(map[int]string{120: "samples=120", 480: "samples=480"}[n], func(b *testing.B) {
-			dec := NewDecoder()
-			var gt []int64
-			var gv []float64
-			b.ReportAllocs()
-			b.SetBytes(int64(len(blk)))
-			for b.Loop() {
-				gt, gv, err = dec.Decode(blk, gt[:0], gv[:0])
-				if err != nil {
-					b.Fatal(err)
-				}
+		for _, since := range []string{"whole", "5m"} {
+			mint := int64(math.MinInt64)
+			if since == "5m" {
+				mint = ts[n-1] - 5*60*1000
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/sample")
-		})
+			b.Run(map[int]string{120: "samples=120", 480: "samples=480"}[n]+"/since="+since, func(b *testing.B) {
+				dec := NewDecoder()
+				var gt []int64
+				var gv []float64
+				b.ReportAllocs()
+				b.SetBytes(int64(len(blk)))
+				for b.Loop() {
+					gt, gv, err = dec.DecodeSince(blk, mint, gt[:0], gv[:0])
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/block-sample")
+			})
+		}
 	}
 }

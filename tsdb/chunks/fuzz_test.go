@@ -74,6 +74,15 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add(seed([]int64{1.7e12, 15000, 15000, 15001}, []float64{0.132, 0.134, 94.79799999999999, 51.846000000000004}))
 	f.Add(seed([]int64{0, 1, 1}, []float64{math.Float64frombits(staleNaN), math.Inf(-1), math.Copysign(0, -1)}))
 	f.Add(seed([]int64{-5, math.MaxInt64, math.MinInt64}, []float64{math.MaxFloat64, 5e-324, 1e22}))
+	// 70 samples: the newest-first layout (64+ increasing timestamps),
+	// regular and spanning nearly all of int64.
+	regular, wide := make([]int64, 70), make([]int64, 70)
+	for i := range regular {
+		regular[i], wide[i] = 15000, math.MaxInt64/69
+	}
+	regular[0], wide[0] = 1.7e12, math.MinInt64+5
+	f.Add(seed(regular, noisy(70)))
+	f.Add(seed(wide, counter(70)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n := len(data) / 16
 		ts := make([]int64, n)

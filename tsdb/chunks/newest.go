@@ -146,37 +146,48 @@ func decodeNewestFirst(body []byte, flags byte, e int, t0 int64, mint int64, out
 	}
 	br := newBitReader(r.b)
 
-	// Timestamps, newest first, strictly decreasing. k counts those at or
-	// after mint: the samples to return.
+	// Timestamps, newest first, strictly decreasing; they go to outT
+	// oldest first. k counts those at or after mint: the samples to return.
 	tsHead, ok := readStreamHead(&br, n-2)
 	if !ok {
 		return 0, false
 	}
-	outT[0], outT[1] = t0, t0+d1
+	var k int
 	if tsHead.kind == kindZero {
-		for i := 2; i < n; i++ {
-			outT[i] = outT[i-1] + d1
+		// A regular interval: count, then write, only the samples needed.
+		for t := t0; k < n && t >= mint; k++ {
+			next := t + d1
+			if next >= t && k < n-1 {
+				return 0, false // wrapped past the smallest int64
+			}
+			t = next
+		}
+		t := t0
+		for i := k - 1; i >= 0; i-- {
+			outT[i] = t
+			t += d1
 		}
 	} else {
 		u := scratch[:n-2]
 		if !readStreamCodes(&br, tsHead, u, n-2) {
 			return 0, false
 		}
+		outT[0], outT[1] = t0, t0+d1
 		d := d1
 		for i := 2; i < n; i++ {
 			d += unzigzag(u[i-2])
-			if d >= 0 {
+			outT[i] = outT[i-1] + d
+			if d >= 0 || outT[i] >= outT[i-1] {
 				return 0, false
 			}
-			outT[i] = outT[i-1] + d
 		}
-	}
-	k := n
-	if outT[n-1] < mint {
-		k = 0
+		if outT[1] >= outT[0] {
+			return 0, false
+		}
 		for k < n && outT[k] >= mint {
 			k++
 		}
+		slices.Reverse(outT[:k])
 	}
 	whole := k == n
 
@@ -234,14 +245,16 @@ func decodeNewestFirst(body []byte, flags byte, e int, t0 int64, mint int64, out
 		}
 		br.pos = mantEnd
 	}
+	// Values go to outV oldest first: newest-first index i is k-1-i.
+	out := outV[:k]
 	if e < 0 {
 		div := pow10[-e]
 		for i, m := range mant {
-			outV[i] = float64(int64(m)) / div
+			out[k-1-i] = float64(int64(m)) / div
 		}
 	} else {
 		for i, m := range mant {
-			outV[i] = reconstruct(int64(m), e)
+			out[k-1-i] = reconstruct(int64(m), e)
 		}
 	}
 
@@ -259,7 +272,7 @@ func decodeNewestFirst(body []byte, flags byte, e int, t0 int64, mint int64, out
 		}
 		for i, c := range corr {
 			if c != 0 {
-				outV[i] = math.Float64frombits(uint64(int64(math.Float64bits(outV[i])) + unzigzag(c)))
+				out[k-1-i] = math.Float64frombits(uint64(int64(math.Float64bits(out[k-1-i])) + unzigzag(c)))
 			}
 		}
 		if hasExc {
@@ -284,7 +297,7 @@ func decodeNewestFirst(body []byte, flags byte, e int, t0 int64, mint int64, out
 			if pos >= uint64(k) {
 				break // older than mint, like every exception after it
 			}
-			outV[pos] = math.Float64frombits(br.read(64))
+			out[k-1-int(pos)] = math.Float64frombits(br.read(64))
 			pos++
 		}
 	}
@@ -294,7 +307,5 @@ func decodeNewestFirst(body []byte, flags byte, e int, t0 int64, mint int64, out
 	if whole && br.limit-br.pos >= 8 {
 		return 0, false // more than the final byte's padding remains
 	}
-	slices.Reverse(outT[:k])
-	slices.Reverse(outV[:k])
 	return k, true
 }
