@@ -106,7 +106,7 @@ func readLightGBMJSON(data []byte) (*lgbDump, error) {
 		case "average_output":
 			d.averaged, err = r.boolean()
 		case "feature_names":
-			features, err = r.strings(features)
+			features, err = r.stringList(features)
 		case "tree_info":
 			numLeaves, err = r.treeInfo(numLeaves)
 		default:
@@ -163,8 +163,8 @@ func readLightGBMJSON(data []byte) (*lgbDump, error) {
 	return d, nil
 }
 
-// strings reads an array of strings onto list.
-func (r *lgbJSONReader) strings(list []string) ([]string, error) {
+// stringList reads an array of strings onto list.
+func (r *lgbJSONReader) stringList(list []string) ([]string, error) {
 	if err := r.begin('['); err != nil {
 		return nil, err
 	}
