@@ -74,10 +74,9 @@ func largeLightGBMModel(t testing.TB, copies int) (modelTxt, compact, indented [
 // on the same model; alloc-B/file-B is the garbage per byte read.
 func BenchmarkLightGBMJSONLoad(b *testing.B) {
 	modelTxt, compact, indented := largeLightGBMModel(b, 40)
-	trees := 0
-	if m, err := LoadLightGBM(modelTxt, false); err == nil {
-		trees = m.NumTrees()
-	}
+	all, err := LoadLightGBMTrees(modelTxt)
+	require.NoError(b, err)
+	trees := len(all.Trees)
 	run := func(name string, data []byte, load func([]byte) error) {
 		b.Run(name, func(b *testing.B) {
 			require.NoError(b, load(data))
