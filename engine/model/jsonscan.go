@@ -126,8 +126,7 @@ func (s *jsonScanner) atEnd() bool {
 
 // begin reads an object's '{' or an array's '['.
 func (s *jsonScanner) begin(open byte) error {
-	switch s.peek() {
-	case open:
+	if s.peek() == open {
 		s.pos++
 		return nil
 	}
@@ -173,14 +172,11 @@ func (s *jsonScanner) nextKey(first bool) ([]byte, bool, error) {
 func (s *jsonScanner) nextElem(first bool) (bool, error) {
 	c := s.peek()
 	switch {
-	case c == ']' && first:
+	case c == ']':
 		s.pos++
 		return false, nil
 	case first:
 		return true, nil
-	case c == ']':
-		s.pos++
-		return false, nil
 	case c == ',':
 		s.pos++
 		return true, nil
