@@ -6,6 +6,9 @@
 // the file for scoring and explaining; LoadLightGBMJSONTrees reads a JSON
 // dump, Booster.dump_model(), into the same Trees, so a dump scores and
 // explains as its model.txt does), and format detection by content.
+// Dumps run to hundreds of megabytes, so they are read in place by
+// jsonScanner (jsonscan.go), which allocates nothing per token, rather
+// than through encoding/json.
 //
 // The three XGBoost formats decode into one xgbSpec (UBJSON by transcoding
 // to JSON text), which newXGBoost validates and flattens. The binary and

@@ -2,13 +2,10 @@ package model
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
-	"strings"
 )
 
 // lightGBMJSONWhat prefixes the JSON dump reader's errors.
@@ -54,174 +51,25 @@ type lgbDump struct {
 // shallower.
 const maxLightGBMJSONDepth = 1 << 12
 
-// lgbJSONReader reads a dump token by token (encoding/json's Decoder), so
-// that what it keeps is the nodes, never a document tree: every node kept
-// took at least a dozen bytes of the file. path is the JSON path of the
-// value being read, for errors.
+// lgbJSONReader reads a dump in one pass over its bytes (jsonScanner),
+// keeping only the nodes, never a document tree: every node kept took at
+// least a dozen bytes of the file. Nothing is allocated per token or per
+// node but the tree's nodes themselves, copied once, at their size, out of
+// a scratch slice that is reused from tree to tree.
 type lgbJSONReader struct {
-	data []byte
-	dec  *json.Decoder
-	path []string
+	jsonScanner
 	// catWords is what category sets may still allocate, in 64-bit words.
 	catWords int
 	trees    *Trees
 	covers   bool
-}
-
-// errorf is an error at the JSON path being read and the byte offset the
-// reader has reached.
-func (r *lgbJSONReader) errorf(format string, args ...any) error {
-	return r.errorAt(r.dec.InputOffset(), format, args...)
-}
-
-// errorAt is an error at the JSON path being read and byte offset off.
-func (r *lgbJSONReader) errorAt(off int64, format string, args ...any) error {
-	path := strings.Join(r.path, "")
-	if path == "" {
-		path = "$"
-	}
-	return fmt.Errorf("%s: %s (byte %d): %s", lightGBMJSONWhat, strings.TrimPrefix(path, "."), off, fmt.Sprintf(format, args...))
-}
-
-func (r *lgbJSONReader) push(key string) { r.path = append(r.path, "."+key) }
-func (r *lgbJSONReader) pop()            { r.path = r.path[:len(r.path)-1] }
-
-// token reads the next token; the end of the input is an error.
-func (r *lgbJSONReader) token() (json.Token, error) {
-	t, err := r.dec.Token()
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return nil, r.errorf("the file ends early: it is truncated")
-	}
-	if err != nil {
-		return nil, r.errorf("%v", err)
-	}
-	return t, nil
-}
-
-func (r *lgbJSONReader) delim(want json.Delim) error {
-	t, err := r.token()
-	if err != nil {
-		return err
-	}
-	if d, ok := t.(json.Delim); !ok || d != want {
-		return r.errorf("want %q, got %s", string(want), describeToken(t))
-	}
-	return nil
-}
-
-// object reads an object, calling field for each key with the reader
-// positioned at its value (pushed on the path).
-func (r *lgbJSONReader) object(field func(key string) error) error {
-	if err := r.delim('{'); err != nil {
-		return err
-	}
-	for r.dec.More() {
-		t, err := r.token()
-		if err != nil {
-			return err
-		}
-		key, ok := t.(string)
-		if !ok {
-			return r.errorf("want a key, got %s", describeToken(t))
-		}
-		r.push(key)
-		if err := field(key); err != nil {
-			return err
-		}
-		r.pop()
-	}
-	return r.delim('}')
-}
-
-// skip reads and drops one value of any kind.
-func (r *lgbJSONReader) skip() error {
-	depth := 0
-	for {
-		t, err := r.token()
-		if err != nil {
-			return err
-		}
-		if d, ok := t.(json.Delim); ok {
-			if d == '{' || d == '[' {
-				depth++
-			} else {
-				depth--
-			}
-		}
-		if depth == 0 {
-			return nil
-		}
-	}
-}
-
-func (r *lgbJSONReader) number() (float64, error) {
-	t, err := r.token()
-	if err != nil {
-		return 0, err
-	}
-	v, ok := t.(float64)
-	if !ok {
-		return 0, r.errorf("want a number, got %s", describeToken(t))
-	}
-	return v, nil
-}
-
-// integer reads a whole number in [lo, hi].
-func (r *lgbJSONReader) integer(lo, hi int) (int, error) {
-	v, err := r.number()
-	if err != nil {
-		return 0, err
-	}
-	if v != math.Trunc(v) || v < float64(lo) || v > float64(hi) {
-		return 0, r.errorf("%v is not a whole number in %d..%d", v, lo, hi)
-	}
-	return int(v), nil
-}
-
-func (r *lgbJSONReader) str() (string, error) {
-	t, err := r.token()
-	if err != nil {
-		return "", err
-	}
-	s, ok := t.(string)
-	if !ok {
-		return "", r.errorf("want a string, got %s", describeToken(t))
-	}
-	return s, nil
-}
-
-func (r *lgbJSONReader) boolean() (bool, error) {
-	t, err := r.token()
-	if err != nil {
-		return false, err
-	}
-	b, ok := t.(bool)
-	if !ok {
-		return false, r.errorf("want true or false, got %s", describeToken(t))
-	}
-	return b, nil
-}
-
-// describeToken names a token for an error.
-func describeToken(t json.Token) string {
-	switch v := t.(type) {
-	case json.Delim:
-		return fmt.Sprintf("%q", string(v))
-	case string:
-		if len(v) > 40 {
-			v = v[:40] + "…"
-		}
-		return fmt.Sprintf("the string %q", v)
-	case nil:
-		return "null"
-	}
-	return fmt.Sprintf("%v", t)
+	// nodes is the tree being read, in preorder.
+	nodes []TreeNode
 }
 
 // readLightGBMJSON reads a dump into Trees, checking the header as
 // model.txt's is checked (lightGBMTrees).
 func readLightGBMJSON(data []byte) (*lgbDump, error) {
-	r := &lgbJSONReader{data: data, dec: json.NewDecoder(bytes.NewReader(data)), catWords: max(1<<16, len(data)),
+	r := &lgbJSONReader{jsonScanner: jsonScanner{data: data, what: lightGBMJSONWhat}, catWords: max(1<<16, len(data)),
 		trees: &Trees{Absent: 0}, covers: true}
 	d := &lgbDump{}
 	var (
@@ -230,8 +78,19 @@ func readLightGBMJSON(data []byte) (*lgbDump, error) {
 		features                   []string
 		numLeaves                  []int
 	)
-	err := r.object(func(key string) (err error) {
-		switch key {
+	if err := r.begin('{'); err != nil {
+		return nil, err
+	}
+	for first := true; ; first = false {
+		key, ok, err := r.nextKey(first)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		r.pushKey(key)
+		switch string(key) {
 		case "name":
 			name, err = r.str()
 		case "version":
@@ -247,40 +106,18 @@ func readLightGBMJSON(data []byte) (*lgbDump, error) {
 		case "average_output":
 			d.averaged, err = r.boolean()
 		case "feature_names":
-			if err = r.delim('['); err != nil {
-				return err
-			}
-			for r.dec.More() {
-				var s string
-				if s, err = r.str(); err != nil {
-					return err
-				}
-				features = append(features, s)
-			}
-			err = r.delim(']')
+			features, err = r.stringList(features)
 		case "tree_info":
-			if err = r.delim('['); err != nil {
-				return err
-			}
-			for i := 0; r.dec.More(); i++ {
-				r.path = append(r.path, fmt.Sprintf("[%d]", i))
-				n, err := r.tree()
-				if err != nil {
-					return err
-				}
-				numLeaves = append(numLeaves, n)
-				r.pop()
-			}
-			err = r.delim(']')
+			numLeaves, err = r.treeInfo(numLeaves)
 		default:
 			err = r.skip()
 		}
-		return err
-	})
-	if err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
+		r.pop()
 	}
-	if _, err := r.dec.Token(); err != io.EOF {
+	if !r.atEnd() {
 		return nil, r.errorf("data after the end of the dump")
 	}
 	fail := func(format string, args ...any) (*lgbDump, error) {
@@ -326,14 +163,72 @@ func readLightGBMJSON(data []byte) (*lgbDump, error) {
 	return d, nil
 }
 
+// stringList reads an array of strings onto list.
+func (r *lgbJSONReader) stringList(list []string) ([]string, error) {
+	if err := r.begin('['); err != nil {
+		return nil, err
+	}
+	for i := 0; ; i++ {
+		ok, err := r.nextElem(i == 0)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return list, nil
+		}
+		r.pushIndex(i)
+		s, err := r.str()
+		if err != nil {
+			return nil, err
+		}
+		r.pop()
+		list = append(list, s)
+	}
+}
+
+// treeInfo reads tree_info, the trees, into r.trees and appends their
+// num_leaves to numLeaves.
+func (r *lgbJSONReader) treeInfo(numLeaves []int) ([]int, error) {
+	if err := r.begin('['); err != nil {
+		return nil, err
+	}
+	for i := 0; ; i++ {
+		ok, err := r.nextElem(i == 0)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return numLeaves, nil
+		}
+		r.pushIndex(i)
+		n, err := r.tree()
+		if err != nil {
+			return nil, err
+		}
+		numLeaves = append(numLeaves, n)
+		r.pop()
+	}
+}
+
 // tree reads one tree_info entry into r.trees and returns its num_leaves
 // (-1 when absent).
 func (r *lgbJSONReader) tree() (int, error) {
 	numLeaves := -1
-	var nodes []TreeNode
+	nodes := r.nodes[:0]
 	seen := false
-	err := r.object(func(key string) (err error) {
-		switch key {
+	if err := r.begin('{'); err != nil {
+		return 0, err
+	}
+	for first := true; ; first = false {
+		key, ok, err := r.nextKey(first)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			break
+		}
+		r.pushKey(key)
+		switch string(key) {
 		case "num_leaves":
 			numLeaves, err = r.integer(1, math.MaxInt32)
 		case "is_linear":
@@ -355,16 +250,27 @@ func (r *lgbJSONReader) tree() (int, error) {
 		default:
 			err = r.skip()
 		}
-		return err
-	})
-	if err != nil {
-		return 0, err
+		if err != nil {
+			return 0, err
+		}
+		r.pop()
 	}
+	r.nodes = nodes[:0]
 	if !seen {
 		return 0, r.errorf("the tree has no tree_structure")
 	}
-	r.trees.Trees = append(r.trees.Trees, Tree{Nodes: nodes})
+	r.trees.Trees = append(r.trees.Trees, Tree{Nodes: append([]TreeNode(nil), nodes...)})
 	return numLeaves, nil
+}
+
+// lgbThreshold is a split's threshold as the dump writes it: a number, or
+// a string of categories.
+type lgbThreshold struct {
+	seen   bool
+	number bool
+	value  float64
+	cats   []byte // the string's text
+	at     int    // where it starts in the file
 }
 
 // node reads a node object (a split or a leaf) and its subtree into nodes,
@@ -376,20 +282,28 @@ func (r *lgbJSONReader) node(nodes []TreeNode, depth int) ([]TreeNode, error) {
 	}
 	self := len(nodes)
 	// Errors found once the node is read name where it starts.
-	start := r.dec.InputOffset()
-	if rest := r.data; start < int64(len(rest)) {
-		start += int64(len(rest[start:]) - len(bytes.TrimLeft(rest[start:], " \t\r\n:")))
-	}
+	r.space()
+	start := r.pos
 	nodes = append(nodes, TreeNode{Left: -1, Right: -1, CatSet: -1, Feature: -1})
 	var (
-		isLeaf, hasLeft, hasRight, hasThreshold, hasCount bool
-		decision, missing                                 = "", ""
-		threshold                                         json.Token
-		err                                               error
+		isLeaf, hasLeft, hasRight, hasCount bool
+		decision, missing                   []byte
+		threshold                           lgbThreshold
 	)
-	err = r.object(func(key string) error {
+	if err := r.begin('{'); err != nil {
+		return nil, err
+	}
+	for first := true; ; first = false {
+		key, ok, err := r.nextKey(first)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		r.pushKey(key)
 		nd := &nodes[self]
-		switch key {
+		switch string(key) {
 		case "leaf_value":
 			isLeaf = true
 			nd.Value, err = r.number()
@@ -401,26 +315,31 @@ func (r *lgbJSONReader) node(nodes []TreeNode, depth int) ([]TreeNode, error) {
 			f, err = r.integer(0, maxNumFeature-1)
 			nd.Feature = int32(f)
 		case "threshold":
-			hasThreshold = true
-			if threshold, err = r.token(); err == nil {
-				switch threshold.(type) {
-				case float64, string:
-				default:
-					err = r.errorf("want a number, or categories as \"a||b||c\", got %s", describeToken(threshold))
-				}
+			c := r.peek()
+			threshold = lgbThreshold{seen: true, at: r.pos}
+			switch {
+			case isNumberStart(c):
+				threshold.number = true
+				threshold.value, err = r.number()
+			case c == '"':
+				threshold.cats, err = r.stringBytes()
+			case r.pos >= len(r.data):
+				err = r.truncated()
+			default:
+				err = r.errorf("want a number, or categories as \"a||b||c\", got %s", r.describe(r.pos))
 			}
 		case "decision_type":
-			decision, err = r.str()
+			decision, err = r.stringBytes()
 		case "missing_type":
-			missing, err = r.str()
+			missing, err = r.stringBytes()
 		case "default_left":
 			nd.DefaultLeft, err = r.boolean()
 		case "left_child", "right_child":
 			child := int32(len(nodes))
 			if nodes, err = r.node(nodes, depth+1); err != nil {
-				return err
+				return nil, err
 			}
-			if key == "left_child" {
+			if string(key) == "left_child" {
 				nodes[self].Left, hasLeft = child, true
 			} else {
 				nodes[self].Right, hasRight = child, true
@@ -430,10 +349,10 @@ func (r *lgbJSONReader) node(nodes []TreeNode, depth int) ([]TreeNode, error) {
 		default:
 			err = r.skip()
 		}
-		return err
-	})
-	if err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
+		r.pop()
 	}
 	nd := &nodes[self]
 	if !hasCount {
@@ -452,10 +371,10 @@ func (r *lgbJSONReader) node(nodes []TreeNode, depth int) ([]TreeNode, error) {
 	if nd.Feature < 0 {
 		return nil, r.errorAt(start, "a split needs split_feature")
 	}
-	if !hasThreshold {
+	if !threshold.seen {
 		return nil, r.errorAt(start, "a split needs a threshold")
 	}
-	switch missing {
+	switch string(missing) {
 	case "None":
 		nd.Missing = MissingNone
 	case "Zero":
@@ -465,13 +384,12 @@ func (r *lgbJSONReader) node(nodes []TreeNode, depth int) ([]TreeNode, error) {
 	default:
 		return nil, r.errorAt(start, "missing_type %q is not one of None, Zero, NaN", missing)
 	}
-	switch decision {
+	switch string(decision) {
 	case "<=":
-		v, ok := threshold.(float64)
-		if !ok {
-			return nil, r.errorAt(start, "decision_type \"<=\" needs a number threshold, got %s", describeToken(threshold))
+		if !threshold.number {
+			return nil, r.errorAt(start, "decision_type \"<=\" needs a number threshold, got %s", r.describe(threshold.at))
 		}
-		nd.Split, nd.Threshold = SplitLightGBM, v
+		nd.Split, nd.Threshold = SplitLightGBM, threshold.value
 	case "==":
 		set, err := r.categories(threshold, start)
 		if err != nil {
@@ -489,22 +407,22 @@ func (r *lgbJSONReader) node(nodes []TreeNode, depth int) ([]TreeNode, error) {
 // go left ("1||3||5", as LightGBM dumps them, or one number), into a
 // bitset. Sets together may hold as many words as the file has bytes (64K
 // at least), so a hostile category cannot size a huge allocation.
-func (r *lgbJSONReader) categories(threshold json.Token, start int64) ([]uint64, error) {
-	var cats []string
-	switch v := threshold.(type) {
-	case string:
-		cats = strings.Split(v, "||")
-	case float64:
-		cats = []string{strconv.FormatFloat(v, 'f', -1, 64)}
+func (r *lgbJSONReader) categories(threshold lgbThreshold, start int) ([]uint64, error) {
+	cats := threshold.cats
+	if threshold.number {
+		cats = []byte(strconv.FormatFloat(threshold.value, 'f', -1, 64))
 	}
+	// Two passes over the list, one to check it and size the set, one to
+	// fill it, rather than a slice of the numbers.
 	top := -1
-	vals := make([]int, len(cats))
-	for i, c := range cats {
-		n, err := strconv.Atoi(strings.TrimSpace(c))
+	for rest, more := cats, true; more; {
+		var c []byte
+		c, rest, more = bytes.Cut(rest, []byte("||"))
+		n, err := strconv.Atoi(string(bytes.TrimSpace(c)))
 		if err != nil || n < 0 {
 			return nil, r.errorAt(start, "category %q of the \"==\" threshold is not a whole number >= 0", c)
 		}
-		vals[i], top = n, max(top, n)
+		top = max(top, n)
 	}
 	words := top/64 + 1
 	if words > r.catWords {
@@ -512,7 +430,10 @@ func (r *lgbJSONReader) categories(threshold json.Token, start int64) ([]uint64,
 	}
 	r.catWords -= words
 	set := make([]uint64, words)
-	for _, n := range vals {
+	for rest, more := cats, true; more; {
+		var c []byte
+		c, rest, more = bytes.Cut(rest, []byte("||"))
+		n, _ := strconv.Atoi(string(bytes.TrimSpace(c)))
 		set[n/64] |= 1 << (n % 64)
 	}
 	return set, nil
