@@ -420,8 +420,9 @@ type sealPending struct {
 	tailN int // of which in memSeries.head (the others were frozen)
 	mods  uint64
 	// The snapshot, kept compact until the end of the seal: the frozen
-	// chunks (shared: freezing pauses while sealing and thawing only drops
-	// them, so their bytes stay as they were) and a copy of the slice.
+	// chunks (shared: the seal cut the open one or paused freezing, and
+	// thawing only drops them, so their bytes stay as they were) and a
+	// copy of the slice.
 	chunks []frozenChunk
 	tail   []sample
 	metas  []blockMeta
@@ -523,8 +524,10 @@ func (db *DB) seal(ctx context.Context) error {
 		case p.n == 0 || s.deleted:
 		case s.mods == p.mods:
 			// Only in-order appends happened meanwhile: they follow the
-			// sealed prefix, and nothing was frozen or thawed.
-			s.dropFrozen()
+			// sealed prefix (in chunks after the snapshot's, or, while
+			// freezing paused, in the head slice after its tail), and
+			// nothing was thawed.
+			s.dropFrozenPrefix(len(p.chunks))
 			rest := copy(s.head, s.head[p.tailN:])
 			clear(s.head[rest:])
 			s.head = s.head[:rest]
@@ -602,9 +605,19 @@ func (db *DB) sealSeries(ctx context.Context, wb *badger.WriteBatch, series []*m
 		p := sealPending{s: s, n: s.headLen(), tailN: len(s.head), mods: s.mods}
 		s.syncOpen() // the snapshot shares the open chunk's data
 		if p.n > 0 {
+			if p.tailN == 0 {
+				// Only chunks: the open one is cut, so appends during the
+				// seal open a new chunk after the snapshot's instead of
+				// waiting in the head slice at 40 bytes a sample (at 2M
+				// samples/s and a 10-s seal, 250 MB of a 100k-series head).
+				s.closeOpen()
+			} else {
+				// The head slice's positions are the snapshot's
+				// bookkeeping: freezing pauses until the seal ends.
+				s.sealing = true
+				sh.marked = append(sh.marked, s)
+			}
 			p.chunks, p.tail = slices.Clone(s.frozen), slices.Clone(s.head)
-			s.sealing = true
-			sh.marked = append(sh.marked, s)
 		}
 		needIndex := !s.indexed
 		s.mu.Unlock()

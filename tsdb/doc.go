@@ -73,8 +73,10 @@
 // the slice (40 bytes each); a plain float newer than the head goes
 // straight into the open chunk. An insert at or before a
 // frozen timestamp thaws the chunks it touches back into the slice first
-// (the Commit refreezes them), and a seal in progress pauses freezing so
-// its bookkeeping of head positions stays valid. An appender buffers
+// (the Commit refreezes them). A seal cuts each series' open chunk as it
+// takes its snapshot, so appends during the seal go on into new chunks
+// after the snapshot's; only for a series whose slice holds samples does
+// it pause freezing, so its bookkeeping of slice positions stays valid. An appender buffers
 // samples; each is checked against the series' out-of-order window
 // (rejections wrap storage.ErrTooOldSample or storage.ErrOutOfOrderSample
 // and are counted). Commit encodes the batch (plus a series record for

@@ -110,6 +110,18 @@ func (s *memSeries) dropFrozen() {
 	s.closeOpen()
 }
 
+// dropFrozenPrefix forgets the first k frozen chunks (a seal stored them
+// in blocks); chunks frozen since stay, the open one among them.
+func (s *memSeries) dropFrozenPrefix(k int) {
+	if k >= len(s.frozen) {
+		s.dropFrozen()
+		return
+	}
+	rest := copy(s.frozen, s.frozen[k:])
+	clear(s.frozen[rest:])
+	s.frozen = s.frozen[:rest]
+}
+
 // closeOpen forgets the open chunk's appender state (its chunk was packed,
 // thawed or dropped).
 func (s *memSeries) closeOpen() {

@@ -33,7 +33,7 @@ type memSeries struct {
 	// walLogged is set once the series record is in the WAL.
 	walLogged atomic.Bool
 	open      bool // the last frozen chunk is appendable, its state in app
-	sealing   bool // a seal holds a snapshot: do not freeze
+	sealing   bool // a seal's snapshot counts head slice positions: do not freeze
 	indexed   bool // series record persisted in badger
 	deleted   bool // removed by retention; appenders must re-resolve
 	// lastChunkBytes is the size of the series' last full XOR chunk: the

@@ -164,41 +164,80 @@ func TestSealSignalIgnoredOnceHeadIsBelowLimit(t *testing.T) {
 }
 
 // TestSealFreezesSamplesAppendedDuringIt: samples committed while a seal
-// holds its snapshot wait in the head slice, uncompressed; the seal freezes
-// them into a head chunk as it ends, so an ingest that stops during a seal
-// does not leave them there, and they all read back.
+// holds its snapshot go on into head chunks after the snapshot's (the seal
+// cut the open chunk), not into the head slice at 40 bytes each — unless
+// the series' slice held samples at the snapshot (a histogram here), whose
+// positions the seal counts: then they wait in the slice and the seal
+// freezes them as it ends. Either way, an ingest that stops during a seal
+// leaves nothing in the slice, and every sample reads back, also after a
+// reopen.
 func TestSealFreezesSamplesAppendedDuringIt(t *testing.T) {
 	base := fixedNow.Add(-time.Hour).UnixMilli()
 	ls := labels.FromStrings("__name__", "m")
-	var db *DB
-	appendRange := func(from, to int) {
-		app := db.Appender(context.Background())
-		for i := from; i < to; i++ {
-			_, err := app.Append(0, ls, base+int64(i)*15_000, float64(i))
-			require.NoError(t, err)
-		}
-		require.NoError(t, app.Commit())
-	}
-	once := false
-	db = openTestDB(t, t.TempDir(), Options{Now: nowFunc(&fixedNow), afterSealSnapshot: func() {
-		if !once {
-			once = true
-			appendRange(10, 30)
-		}
-	}})
-	defer db.Close()
-	appendRange(0, 10)
-	require.NoError(t, db.Flush(context.Background()))
-	s := db.ix.allSeries()[0]
-	s.mu.Lock()
-	headSlice, frozen := len(s.head), len(s.frozen)
-	s.mu.Unlock()
-	assert.Zero(t, headSlice, "samples appended during the seal left in the head slice")
-	assert.Equal(t, 1, frozen)
-	assert.EqualValues(t, 20, db.headSamples.Load())
-	got := queryAll(t, db, base, base+1<<30)
-	require.Len(t, got, 1)
-	for _, pts := range got {
-		require.Len(t, pts, 30)
+	for _, tc := range []struct {
+		name           string
+		histogramFirst bool // a histogram sample in the slice at the snapshot
+		wantSlice      int  // head slice length seen during the seal
+	}{
+		{"chunks only: freezing goes on", false, 0},
+		{"slice holds a sample: freezing pauses", true, 1 + 10 + 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var db *DB
+			appendRange := func(from, to int) {
+				app := db.Appender(context.Background())
+				for i := from; i < to; i++ {
+					_, err := app.Append(0, ls, base+int64(i)*15_000, float64(i))
+					require.NoError(t, err)
+				}
+				require.NoError(t, app.Commit())
+			}
+			var duringSlice, duringFrozen int
+			once := false
+			dir := t.TempDir()
+			db = openTestDB(t, dir, Options{Now: nowFunc(&fixedNow), afterSealSnapshot: func() {
+				if !once {
+					once = true
+					appendRange(10, 30)
+					s := db.ix.allSeries()[0]
+					s.mu.Lock()
+					duringSlice, duringFrozen = len(s.head), len(s.frozen)
+					s.mu.Unlock()
+				}
+			}})
+			want := 30
+			if tc.histogramFirst {
+				app := db.Appender(context.Background())
+				_, err := app.AppendHistogram(0, ls, base-15_000, testHistogram(1), nil)
+				require.NoError(t, err)
+				require.NoError(t, app.Commit())
+				want++
+			}
+			appendRange(0, 10)
+			require.NoError(t, db.Flush(context.Background()))
+			assert.Equal(t, tc.wantSlice, duringSlice, "head slice during the seal")
+			if !tc.histogramFirst {
+				assert.Equal(t, 2, duringFrozen, "the snapshot's cut chunk, then the new one")
+			}
+			s := db.ix.allSeries()[0]
+			s.mu.Lock()
+			headSlice, frozen := len(s.head), len(s.frozen)
+			s.mu.Unlock()
+			assert.Zero(t, headSlice, "samples appended during the seal left in the head slice")
+			assert.Equal(t, 1, frozen)
+			assert.EqualValues(t, 20, db.headSamples.Load())
+			count := func(db *DB) int {
+				n := 0
+				for _, pts := range queryAll(t, db, base-60_000, base+1<<30) {
+					n += len(pts)
+				}
+				return n
+			}
+			require.Equal(t, want, count(db))
+			require.NoError(t, db.Close())
+			db = openTestDB(t, dir, Options{Now: nowFunc(&fixedNow)})
+			defer db.Close()
+			require.Equal(t, want, count(db), "after a reopen")
+		})
 	}
 }
