@@ -84,8 +84,12 @@ type Options struct {
 	// sealEveryCommit is a test hook: seal the whole head after each Commit.
 	sealEveryCommit bool
 	// afterSealSnapshot is a test hook: called once a seal has taken its
-	// snapshots of the head, before it writes the blocks and truncates.
+	// snapshots of the head (of its first group of series), before it
+	// writes the blocks and truncates.
 	afterSealSnapshot func()
+	// sealGroupSeries, when set, replaces sealGroupSeries (tests seal in
+	// several groups without 16k series).
+	sealGroupSeries int
 	// compactCommitHook is a test hook called before compaction commits its
 	// n-th transaction (from 0); an error aborts the pass there.
 	compactCommitHook func(n int) error

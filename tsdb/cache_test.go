@@ -46,17 +46,19 @@ func TestBlockCacheBoundAndLRU(t *testing.T) {
 	assert.False(t, ok, "a nil cache caches nothing")
 }
 
-// Queries answer the same with the block cache on (blocks put by seals and
-// compactions, then served from memory) and off (every block from badger).
+// Queries answer the same with the block cache on (blocks put by the
+// queries that read them from badger, then served from memory; replaced by
+// compaction's merged blocks where cached) and off (every block from
+// badger). A seal's blocks wait for a query to ask before they are cached.
 func TestBlockCacheQueriesMatchBadger(t *testing.T) {
 	base := fixedNow.Add(-3 * time.Hour).UnixMilli()
-	results := map[string]map[string][]point{}
+	results := map[string][]map[string][]point{}
 	for _, tc := range []struct {
 		name  string
 		bytes int64
 	}{{"on", 0}, {"off", -1}, {"tiny", 4096}} {
 		db := openTestDB(t, t.TempDir(), Options{BlockCacheBytes: tc.bytes, BlockSamples: 100})
-		for round := range 3 {
+		appendRound := func(round int) {
 			app := db.Appender(context.Background())
 			for s := range 20 {
 				ls := labels.FromStrings("__name__", "m", "s", fmt.Sprint(s))
@@ -69,25 +71,45 @@ func TestBlockCacheQueriesMatchBadger(t *testing.T) {
 			require.NoError(t, app.Commit())
 			require.NoError(t, db.Flush(context.Background()))
 		}
+		for round := range 3 {
+			appendRound(round)
+		}
 		require.NoError(t, db.Compact(context.Background()))
+		_, entries := db.cache.size()
+		assert.Zero(t, entries, "seals and compactions cache no block a query did not read")
+		query := func() map[string][]point {
+			// A 5-minute window inside a block, a window across blocks, everything.
+			got := map[string][]point{}
+			for _, w := range [][2]int64{{base + 300*15_000, base + 320*15_000}, {base + 90*15_000, base + 210*15_000}, {base, base + 1<<40}} {
+				for k, v := range queryAll(t, db, w[0], w[1]) {
+					got[fmt.Sprint(w, k)] = v
+				}
+			}
+			return got
+		}
+		first := query()
 		bytes, entries := db.cache.size()
 		if tc.bytes >= 0 {
-			assert.Positive(t, entries, "seals and compactions fill the cache")
+			assert.Positive(t, entries, "queries fill the cache")
 		}
 		assert.LessOrEqual(t, bytes, max(tc.bytes, DefaultBlockCacheBytes))
-		// A 5-minute window inside a block, a window across blocks, everything.
-		got := map[string][]point{}
-		for _, w := range [][2]int64{{base + 300*15_000, base + 320*15_000}, {base + 90*15_000, base + 210*15_000}, {base, base + 1<<40}} {
-			for k, v := range queryAll(t, db, w[0], w[1]) {
-				got[fmt.Sprint(w, k)] = v
-			}
+		second := query() // from the cache where it holds the blocks
+		appendRound(3)
+		require.NoError(t, db.Compact(context.Background()))
+		if tc.name == "on" {
+			_, entries = db.cache.size()
+			assert.Positive(t, entries, "compaction replaced cached blocks with the merged ones")
 		}
-		results[tc.name] = got
+		results[tc.name] = []map[string][]point{first, second, query()}
 		require.NoError(t, db.Close())
 	}
-	require.Len(t, results["on"], 60)
-	assert.Equal(t, results["off"], results["on"])
-	assert.Equal(t, results["off"], results["tiny"])
+	require.Len(t, results["on"][0], 60)
+	assert.Equal(t, results["on"][0], results["on"][1])
+	for _, name := range []string{"off", "tiny"} {
+		for i := range results[name] {
+			assert.Equal(t, results[name][i], results["on"][i], "%s pass %d", name, i)
+		}
+	}
 }
 
 func TestDecodeBlockRangeKeepsOnlyTheRange(t *testing.T) {

@@ -231,13 +231,21 @@ func (db *DB) applyCompaction(jobs []compactJob) {
 		})
 		s.blocks = append(s.blocks, j.new...)
 		s.mu.Unlock()
+		// Merged blocks replace their old ones in the block cache where a
+		// query had cached one; the others wait for a query to ask.
+		cached := false
 		for _, m := range j.old {
 			db.accountBlock(m, -1)
-			db.cache.drop(s.ref, m.seq)
+			if _, ok := db.cache.get(s.ref, m.seq); ok {
+				cached = true
+				db.cache.drop(s.ref, m.seq)
+			}
 		}
 		for i, m := range j.new {
 			db.accountBlock(m, 1)
-			db.cache.put(s.ref, m.seq, j.vals[i])
+			if cached {
+				db.cache.put(s.ref, m.seq, j.vals[i])
+			}
 		}
 		db.m.blocksCompacted.Add(float64(len(j.old)))
 	}

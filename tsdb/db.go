@@ -426,7 +426,6 @@ type sealPending struct {
 	chunks []frozenChunk
 	tail   []sample
 	metas  []blockMeta
-	vals   [][]byte // encoded blocks, for the block cache
 }
 
 // Flush seals every head sample into compressed blocks in badger and
@@ -462,6 +461,33 @@ func (db *DB) seal(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("rotate WAL before sealing: %w", err)
 	}
+	// The series are sealed a group at a time, each group committed and
+	// its sealed head chunks dropped before the next is encoded, so a seal
+	// holds one group's encoded blocks and old chunks at once, not the
+	// whole head's twice. The WAL segments go only after every group: a
+	// crash in between replays samples that are also in blocks, which the
+	// read path deduplicates, as after a crash within one group.
+	series := db.ix.allSeries()
+	group := sealGroupSeries
+	if db.opts.sealGroupSeries > 0 {
+		group = db.opts.sealGroupSeries
+	}
+	for lo := 0; lo < len(series); lo += group {
+		if err := db.sealGroup(ctx, series[lo:min(lo+group, len(series))], lo == 0); err != nil {
+			return err
+		}
+	}
+	if err := db.wal.removeBefore(newSeg); err != nil {
+		return fmt.Errorf("truncate WAL after sealing: %w", err)
+	}
+	return nil
+}
+
+// sealGroup seals the heads of series: encodes them into blocks on every
+// core, writes the blocks in one badger batch, syncs, and drops the sealed
+// samples from the heads. first says it is the seal's first group (the
+// test hook runs after its snapshot).
+func (db *DB) sealGroup(ctx context.Context, series []*memSeries, first bool) error {
 	wb := db.bdb.NewWriteBatch()
 	defer wb.Cancel()
 	// Encoding the blocks is nearly all of a seal's CPU and each series is
@@ -469,7 +495,6 @@ func (db *DB) seal(ctx context.Context) error {
 	// series, one per worker, each with its own scratch (badger's write
 	// batch takes its own lock). Seqs come from one atomic counter, so a
 	// series' new blocks still outrank its older ones.
-	series := db.ix.allSeries()
 	workers := min(runtime.GOMAXPROCS(0), maxSealWorkers, max(len(series)/sealSeriesPerWorker, 1))
 	shares := make([]sealShare, workers)
 	var failed atomic.Bool
@@ -486,7 +511,7 @@ func (db *DB) seal(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	if db.opts.afterSealSnapshot != nil {
+	if first && db.opts.afterSealSnapshot != nil {
 		db.opts.afterSealSnapshot()
 	}
 	var pend []sealPending
@@ -541,27 +566,28 @@ func (db *DB) seal(ctx context.Context) error {
 			db.headSamples.Add(-int64(before - len(s.head)))
 		}
 		if !s.deleted {
-			// Appends during the seal waited in the head slice (40 bytes
-			// a sample; freezing pauses while a seal holds a snapshot):
-			// compress them now rather than on the series' next append,
-			// which never comes once ingest has ended (at 100k series and
-			// 2 h of data they were 1.8 KB a series of live heap).
+			// Appends during the seal that waited in the head slice (40
+			// bytes a sample, where freezing paused) are compressed now
+			// rather than on the series' next append, which never comes
+			// once ingest has ended.
 			s.maybeFreeze()
 			if len(s.head) == 0 {
 				s.head = nil
 			}
 		}
 		s.mu.Unlock()
-		for i, m := range p.metas {
+		// The blocks are not put in the block cache: the first query to
+		// read one does, and until then a seal's output is not held in
+		// memory twice (at 100k series, 70 MB of blocks no query asked for).
+		for _, m := range p.metas {
 			db.accountBlock(m, 1)
-			db.cache.put(s.ref, m.seq, p.vals[i])
 		}
-	}
-	if err := db.wal.removeBefore(newSeg); err != nil {
-		return fmt.Errorf("truncate WAL after sealing: %w", err)
 	}
 	return nil
 }
+
+// sealGroupSeries is how many series a seal encodes and commits at once.
+const sealGroupSeries = 16384
 
 // maxSealWorkers bounds a seal's encoding goroutines; sealSeriesPerWorker
 // is the least work worth a goroutine.
@@ -633,7 +659,6 @@ func (db *DB) sealSeries(ctx context.Context, wb *badger.WriteBatch, series []*m
 				return fmt.Errorf("write block: %w", err)
 			}
 			p.metas = append(p.metas, m)
-			p.vals = append(p.vals, val)
 			return nil
 		}
 		var err error

@@ -17,10 +17,17 @@ import (
 // TestSealInParallelKeepsEverySample: a head of enough series that the
 // seal encodes them on several goroutines (packed chunks, open chunks and
 // out-of-order samples in the head slice), sealed while commits keep
-// arriving, reads back every sample exactly, before and after a reopen.
+// arriving — in one group of series, and in groups committed one after
+// the other — reads back every sample exactly, before and after a reopen.
 func TestSealInParallelKeepsEverySample(t *testing.T) {
+	for _, group := range []int{0, 1000} {
+		t.Run(fmt.Sprintf("group=%d", group), func(t *testing.T) { testSealInParallel(t, group) })
+	}
+}
+
+func testSealInParallel(t *testing.T, group int) {
 	dir := t.TempDir()
-	db := openTestDB(t, dir, Options{Now: nowFunc(&fixedNow)})
+	db := openTestDB(t, dir, Options{Now: nowFunc(&fixedNow), sealGroupSeries: group})
 	nSeries := 3 * sealSeriesPerWorker
 	base := fixedNow.Add(-2 * time.Hour).UnixMilli()
 	lsets := make([]labels.Labels, nSeries)
