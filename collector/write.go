@@ -49,6 +49,8 @@ const (
 	reasonTooOld             = "too_old"
 	reasonDuplicateSample    = "duplicate_timestamp"
 	reasonOutOfBounds        = "out_of_bounds"
+	reasonInvalidExemplar    = "invalid_exemplar"
+	reasonExemplarTooLong    = "exemplar_labels_too_long"
 )
 
 // maxReportedRejections caps the lines listed in a 4xx body; the counts
@@ -67,6 +69,7 @@ type rejection struct {
 type writeResult struct {
 	acceptedSamples, acceptedSeries int
 	rejectedSamples, rejectedSeries int
+	rejectedExemplars               int
 	rejections                      []rejection
 	omitted                         int
 }
@@ -102,6 +105,9 @@ func (r *writeResult) String() string {
 	fmt.Fprintf(&b, "accepted %d samples from %d series; rejected %d samples", r.acceptedSamples, r.acceptedSeries, r.rejectedSamples)
 	if r.rejectedSeries > 0 {
 		fmt.Fprintf(&b, " (%d whole series)", r.rejectedSeries)
+	}
+	if r.rejectedExemplars > 0 {
+		fmt.Fprintf(&b, "; rejected %d exemplars", r.rejectedExemplars)
 	}
 	b.WriteByte('\n')
 	for _, rej := range r.rejections {
@@ -566,6 +572,7 @@ func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bu
 			continue
 		}
 		ls, _ := ts.ToLabels(&sb, req.Symbols)
+		dropBadExemplars(&ts, req.Symbols, ls, res)
 		if len(ts.Samples)+len(ts.Histograms) == 0 {
 			kept = append(kept, ts) // Prometheus's handler reports it
 			continue
@@ -666,6 +673,47 @@ func (s *Server) keepInTime(ts *writev2.TimeSeries, ls labels.Labels, minT, maxT
 		res.reject(*f, left == 0 && k == 0)
 	}
 	return left > 0
+}
+
+// dropBadExemplars drops from a 2.0 series the exemplars that would not
+// reach a store intact, reporting each in res (a 400 once the rest of the
+// request is written, as Prometheus's 2.0 receiver answers an exemplar it
+// cannot parse): label refs that are not name/value pairs within the
+// symbol table, and label sets over the 128 characters Prometheus and
+// OpenMetrics allow an exemplar (Prometheus's TSDB and Mimir drop those).
+func dropBadExemplars(ts *writev2.TimeSeries, symbols []string, ls labels.Labels, res *writeResult) {
+	kept := ts.Exemplars[:0]
+	for i, e := range ts.Exemplars {
+		refs := e.LabelsRefs
+		var reason, msg string
+		if len(refs)%2 != 0 || !refsInRange(refs, len(symbols)) {
+			reason, msg = reasonInvalidExemplar, fmt.Sprintf("refs must come in name/value pairs within the %d symbols", len(symbols))
+		} else {
+			n := 0
+			for _, r := range refs {
+				n += utf8.RuneCountInString(symbols[r])
+			}
+			if n <= exemplar.ExemplarMaxLabelSetLength {
+				kept = append(kept, e)
+				continue
+			}
+			reason, msg = reasonExemplarTooLong, fmt.Sprintf("labels of %d characters, more than the %d an exemplar may have", n, exemplar.ExemplarMaxLabelSetLength)
+		}
+		res.rejectedExemplars++
+		res.reject(rejection{reason: reason, status: http.StatusBadRequest,
+			msg: fmt.Sprintf("series %s: exemplars[%d].labels_refs %s: %s; the exemplar is dropped", ls.String(), i, refsString(refs), msg)}, false)
+	}
+	ts.Exemplars = kept
+}
+
+// refsString prints label refs, a long list cut short: an error message
+// stays small whatever a sender sends.
+func refsString(refs []uint32) string {
+	const maxShown = 16
+	if len(refs) <= maxShown {
+		return fmt.Sprint(refs)
+	}
+	return fmt.Sprintf("%v ... (%d refs)", refs[:maxShown], len(refs))
 }
 
 func refsInRange(refs []uint32, n int) bool {
