@@ -557,6 +557,8 @@ func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bu
 	res := &writeResult{}
 	minT, maxT := s.minValidTime(), s.maxValidTime()
 	kept := req.Timeseries[:0]
+	var keptLabels []labels.Labels // kept's, for joinLoneExemplars
+	var lone []int                 // kept series with exemplars alone
 	sb := labels.NewScratchBuilder(16)
 	for _, ts := range req.Timeseries {
 		refs := ts.LabelsRefs
@@ -574,7 +576,12 @@ func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bu
 		ls, _ := ts.ToLabels(&sb, req.Symbols)
 		dropBadExemplars(&ts, req.Symbols, ls, res)
 		if len(ts.Samples)+len(ts.Histograms) == 0 {
-			kept = append(kept, ts) // Prometheus's handler reports it
+			if len(ts.Exemplars) > 0 {
+				lone = append(lone, len(kept))
+			}
+			// Prometheus's handler reports it, unless its exemplars
+			// join their series' below.
+			kept, keptLabels = append(kept, ts), append(keptLabels, ls)
 			continue
 		}
 		if !s.keepInTime(&ts, ls, minT, maxT, res) {
@@ -590,9 +597,9 @@ func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bu
 			res.reject(*rej, true)
 			continue
 		}
-		kept = append(kept, ts)
+		kept, keptLabels = append(kept, ts), append(keptLabels, ls)
 	}
-	req.Timeseries = kept
+	req.Timeseries = joinLoneExemplars(kept, keptLabels, lone)
 
 	filtered, err := req.Marshal()
 	if err != nil {
@@ -704,6 +711,48 @@ func dropBadExemplars(ts *writev2.TimeSeries, symbols []string, ls labels.Labels
 			msg: fmt.Sprintf("series %s: exemplars[%d].labels_refs %s: %s; the exemplar is dropped", ls.String(), i, refsString(refs), msg)}, false)
 	}
 	ts.Exemplars = kept
+}
+
+// joinLoneExemplars moves the exemplars of the series that carry nothing
+// else (lone: their indexes in series; ls: every series' labels) to the
+// series of the same labels with samples or histograms in the request,
+// and drops the emptied series. Prometheus's own 2.0 sender sends a
+// series' exemplars in a TimeSeries of their own
+// (prometheus/prometheus#17857), which the 2.0 spec forbids and
+// Prometheus's receiver answers 400 to; joined to their series they are
+// written, as the sender meant. A lone series with no such series in the
+// request is left for the handler to refuse.
+func joinLoneExemplars(series []writev2.TimeSeries, ls []labels.Labels, lone []int) []writev2.TimeSeries {
+	if len(lone) == 0 {
+		return series
+	}
+	withPoints := make(map[uint64][]int, len(series))
+	for i := range series {
+		if len(series[i].Samples)+len(series[i].Histograms) > 0 {
+			h := ls[i].Hash()
+			withPoints[h] = append(withPoints[h], i)
+		}
+	}
+	joined := make(map[int]bool, len(lone))
+	for _, i := range lone {
+		for _, j := range withPoints[ls[i].Hash()] {
+			if labels.Equal(ls[i], ls[j]) {
+				series[j].Exemplars = append(series[j].Exemplars, series[i].Exemplars...)
+				joined[i] = true
+				break
+			}
+		}
+	}
+	if len(joined) == 0 {
+		return series
+	}
+	kept := series[:0]
+	for i, ts := range series {
+		if !joined[i] {
+			kept = append(kept, ts)
+		}
+	}
+	return kept
 }
 
 // refsString prints label refs, a long list cut short: an error message

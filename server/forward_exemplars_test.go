@@ -135,7 +135,9 @@ func postRW2(t *testing.T, base string, req *writev2.Request) (*http.Response, [
 
 // Remote-write 2.0 exemplars, their labels resolved through the request's
 // symbol table, are forwarded from the queue with their series as 1.0's
-// are: a float series', a native histogram's.
+// are: a float series', a native histogram's, and those sent in a
+// TimeSeries of their own before their series' samples, as Prometheus's
+// own 2.0 sender sends them (prometheus/prometheus#17857).
 func TestRemoteModeForwardsRW2Exemplars(t *testing.T) {
 	recv, base := newRWReceiver(t)
 	c := remoteCollector(t, base+"/api/v1/write", base)
@@ -144,6 +146,10 @@ func TestRemoteModeForwardsRW2Exemplars(t *testing.T) {
 	refs := func(kv ...string) []uint32 { return st.SymbolizeLabels(labels.FromStrings(kv...), nil) }
 	h := &histogram.Histogram{Count: 3, Sum: 1.5, PositiveSpans: []histogram.Span{{Offset: 0, Length: 2}}, PositiveBuckets: []int64{1, 1}}
 	req := writev2.Request{Timeseries: []writev2.TimeSeries{
+		{
+			LabelsRefs: refs("__name__", "rw2_jobs_total", "job", "batch"),
+			Exemplars:  []writev2.Exemplar{{LabelsRefs: refs("trace_id", "7e0b4a4b3c2d1e0f"), Value: 4, Timestamp: now - 20}},
+		},
 		{
 			LabelsRefs: refs("__name__", "rw2_requests_total", "job", "api"),
 			Samples:    []writev2.Sample{{Value: 6, Timestamp: now - 1000}, {Value: 7, Timestamp: now}},
@@ -158,16 +164,18 @@ func TestRemoteModeForwardsRW2Exemplars(t *testing.T) {
 			Exemplars:  []writev2.Exemplar{{LabelsRefs: refs("trace_id", "5c1e0e4736a3ce92"), Value: 0.42, Timestamp: now - 5}},
 		},
 		{LabelsRefs: refs("__name__", "rw2_queue_depth"), Samples: []writev2.Sample{{Value: 3, Timestamp: now}}},
+		{LabelsRefs: refs("__name__", "rw2_jobs_total", "job", "batch"), Samples: []writev2.Sample{{Value: 12, Timestamp: now}}},
 	}}
 	req.Symbols = st.Symbols()
 	resp, body := postRW2(t, c.URL(), &req)
 	require.Equal(t, http.StatusNoContent, resp.StatusCode, string(body))
-	assert.Equal(t, "3", resp.Header.Get("X-Prometheus-Remote-Write-Exemplars-Written"))
+	assert.Equal(t, "4", resp.Header.Get("X-Prometheus-Remote-Write-Exemplars-Written"))
 
 	require.Eventually(t, func() bool {
 		recv.mu.Lock()
 		defer recv.mu.Unlock()
-		return recv.samples["rw2_requests_total"] == 2 && recv.samples["rw2_latency_seconds"] == 1 && recv.samples["rw2_queue_depth"] == 1
+		return recv.samples["rw2_requests_total"] == 2 && recv.samples["rw2_latency_seconds"] == 1 && recv.samples["rw2_queue_depth"] == 1 &&
+			recv.samples["rw2_jobs_total"] == 1
 	}, 20*time.Second, 20*time.Millisecond)
 	recv.mu.Lock()
 	defer recv.mu.Unlock()
@@ -179,6 +187,37 @@ func TestRemoteModeForwardsRW2Exemplars(t *testing.T) {
 	assert.Equal(t, []prompb.Exemplar{{Labels: []prompb.Label{{Name: "trace_id", Value: "5c1e0e4736a3ce92"}}, Value: 0.42, Timestamp: now - 5}},
 		recv.exemplars["rw2_latency_seconds"])
 	assert.Empty(t, recv.exemplars["rw2_queue_depth"])
+	assert.Equal(t, `{__name__="rw2_jobs_total", job="batch"}`, recv.series["rw2_jobs_total"])
+	assert.Equal(t, []prompb.Exemplar{{Labels: []prompb.Label{{Name: "trace_id", Value: "7e0b4a4b3c2d1e0f"}}, Value: 4, Timestamp: now - 20}},
+		recv.exemplars["rw2_jobs_total"], "sent apart from its series' samples")
+}
+
+// A 2.0 TimeSeries with exemplars alone whose series has no sample in the
+// request is refused as Prometheus's receiver refuses it (the spec wants
+// a sample or histogram in every TimeSeries); the rest is written.
+func TestRemoteModeRW2LoneExemplarWithoutItsSeries(t *testing.T) {
+	recv, base := newRWReceiver(t)
+	c := remoteCollector(t, base+"/api/v1/write", base)
+	now := time.Now().UnixMilli()
+	st := writev2.NewSymbolTable()
+	refs := func(kv ...string) []uint32 { return st.SymbolizeLabels(labels.FromStrings(kv...), nil) }
+	req := writev2.Request{Timeseries: []writev2.TimeSeries{
+		{LabelsRefs: refs("__name__", "rw2_lone_total"), Exemplars: []writev2.Exemplar{{LabelsRefs: refs("trace_id", "1"), Value: 1, Timestamp: now}}},
+		{LabelsRefs: refs("__name__", "rw2_lone_other"), Samples: []writev2.Sample{{Value: 2, Timestamp: now}}},
+	}}
+	req.Symbols = st.Symbols()
+	resp, body := postRW2(t, c.URL(), &req)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, string(body))
+	assert.Contains(t, string(body), `TimeSeries must contain at least one sample or histogram for series {__name__="rw2_lone_total"}`)
+	assert.Equal(t, "1", resp.Header.Get("X-Prometheus-Remote-Write-Samples-Written"))
+	require.Eventually(t, func() bool {
+		recv.mu.Lock()
+		defer recv.mu.Unlock()
+		return recv.samples["rw2_lone_other"] == 1
+	}, 20*time.Second, 20*time.Millisecond)
+	recv.mu.Lock()
+	defer recv.mu.Unlock()
+	assert.Empty(t, recv.exemplars["rw2_lone_total"])
 }
 
 // A bad remote-write 2.0 exemplar is refused with a 400 naming its field;
