@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"maps"
 	"math"
@@ -388,6 +389,7 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 		}
 	}
 	sb := labels.NewScratchBuilder(16)
+	req.Timeseries = joinLoneExemplarsV1(req.Timeseries)
 	// The request's metric metadata, by family, for the store to keep or
 	// forward with the family's series (storage.metrics: remote).
 	var meta map[string]metadata.Metadata
@@ -519,6 +521,67 @@ func v1Options(ls labels.Labels, exs []prompb.Exemplar, meta map[string]metadata
 		}
 	}
 	return opts
+}
+
+// joinLoneExemplarsV1 is joinLoneExemplars for a 1.0 request, whose
+// series carry their labels: Prometheus's 1.0 sender, too, sends a
+// series' exemplars in a TimeSeries of their own, which appendV1 would
+// skip for want of samples. A lone series with no series of the same
+// labels (in the same order) in the request is left as it is.
+func joinLoneExemplarsV1(series []prompb.TimeSeries) []prompb.TimeSeries {
+	isLone := func(ts *prompb.TimeSeries) bool {
+		return len(ts.Samples)+len(ts.Histograms) == 0 && len(ts.Exemplars) > 0
+	}
+	anyLone := false
+	for i := 0; i < len(series) && !anyLone; i++ { // on every 1.0 request: no copies
+		anyLone = isLone(&series[i])
+	}
+	if !anyLone {
+		return series
+	}
+	seed := maphash.MakeSeed()
+	key := func(ls []prompb.Label) uint64 {
+		var h maphash.Hash
+		h.SetSeed(seed)
+		for _, l := range ls {
+			h.WriteString(l.Name)
+			h.WriteByte(0xff)
+			h.WriteString(l.Value)
+			h.WriteByte(0xff)
+		}
+		return h.Sum64()
+	}
+	sameLabels := func(a, b prompb.Label) bool { return a.Name == b.Name && a.Value == b.Value }
+	withPoints := make(map[uint64][]int, len(series))
+	for i := range series {
+		if len(series[i].Samples)+len(series[i].Histograms) > 0 {
+			k := key(series[i].Labels)
+			withPoints[k] = append(withPoints[k], i)
+		}
+	}
+	joined := map[int]bool{}
+	for i := range series {
+		if !isLone(&series[i]) {
+			continue
+		}
+		for _, j := range withPoints[key(series[i].Labels)] {
+			if slices.EqualFunc(series[i].Labels, series[j].Labels, sameLabels) {
+				series[j].Exemplars = append(series[j].Exemplars, series[i].Exemplars...)
+				joined[i] = true
+				break
+			}
+		}
+	}
+	if len(joined) == 0 {
+		return series
+	}
+	kept := series[:0]
+	for i, ts := range series {
+		if !joined[i] {
+			kept = append(kept, ts)
+		}
+	}
+	return kept
 }
 
 // writeV2 applies the collector's limits to a remote-write 2.0 request,

@@ -69,14 +69,19 @@ func newRWReceiver(t *testing.T) (*rwReceiver, string) {
 }
 
 // Remote-write exemplars and metric metadata the collector accepts are
-// forwarded from its queue: TimeSeries.exemplars with the series,
-// WriteRequest.metadata by family.
+// forwarded from its queue: TimeSeries.exemplars with the series (those
+// sent in a TimeSeries of their own too, as Prometheus's 1.0 sender sends
+// them), WriteRequest.metadata by family.
 func TestRemoteModeForwardsExemplarsAndMetadata(t *testing.T) {
 	recv, base := newRWReceiver(t)
 	c := remoteCollector(t, base+"/api/v1/write", base)
 	now := time.Now().UnixMilli()
 	wr := prompb.WriteRequest{
 		Timeseries: []prompb.TimeSeries{
+			{
+				Labels:    []prompb.Label{{Name: "__name__", Value: "jobs_total"}, {Name: "job", Value: "batch"}},
+				Exemplars: []prompb.Exemplar{{Labels: []prompb.Label{{Name: "trace_id", Value: "7e0b4a4b3c2d1e0f"}}, Value: 4, Timestamp: now - 20}},
+			},
 			{
 				Labels:    []prompb.Label{{Name: "__name__", Value: "http_requests_total"}, {Name: "job", Value: "api"}},
 				Samples:   []prompb.Sample{{Value: 7, Timestamp: now}},
@@ -85,6 +90,10 @@ func TestRemoteModeForwardsExemplarsAndMetadata(t *testing.T) {
 			{
 				Labels:  []prompb.Label{{Name: "__name__", Value: "latency_seconds_bucket"}, {Name: "le", Value: "0.5"}},
 				Samples: []prompb.Sample{{Value: 3, Timestamp: now}},
+			},
+			{
+				Labels:  []prompb.Label{{Name: "__name__", Value: "jobs_total"}, {Name: "job", Value: "batch"}},
+				Samples: []prompb.Sample{{Value: 12, Timestamp: now}},
 			},
 		},
 		Metadata: []prompb.MetricMetadata{
@@ -106,13 +115,16 @@ func TestRemoteModeForwardsExemplarsAndMetadata(t *testing.T) {
 	require.Eventually(t, func() bool {
 		recv.mu.Lock()
 		defer recv.mu.Unlock()
-		return recv.samples["http_requests_total"] == 1 && recv.samples["latency_seconds_bucket"] == 1
+		return recv.samples["http_requests_total"] == 1 && recv.samples["latency_seconds_bucket"] == 1 && recv.samples["jobs_total"] == 1
 	}, 20*time.Second, 20*time.Millisecond)
 	recv.mu.Lock()
 	defer recv.mu.Unlock()
 	assert.Equal(t, []prompb.Exemplar{{Labels: []prompb.Label{{Name: "trace_id", Value: "4bf92f3577b34da6"}}, Value: 1, Timestamp: now - 10}},
 		recv.exemplars["http_requests_total"])
 	assert.Empty(t, recv.exemplars["latency_seconds_bucket"])
+	assert.Equal(t, `{__name__="jobs_total", job="batch"}`, recv.series["jobs_total"])
+	assert.Equal(t, []prompb.Exemplar{{Labels: []prompb.Label{{Name: "trace_id", Value: "7e0b4a4b3c2d1e0f"}}, Value: 4, Timestamp: now - 20}},
+		recv.exemplars["jobs_total"], "sent apart from its series' samples")
 	assert.Equal(t, prompb.MetricMetadata{Type: prompb.MetricMetadata_COUNTER, MetricFamilyName: "http_requests_total", Help: "Requests served."},
 		recv.metadata["http_requests_total"])
 	assert.Equal(t, prompb.MetricMetadata{Type: prompb.MetricMetadata_HISTOGRAM, MetricFamilyName: "latency_seconds", Help: "Request latency.", Unit: "seconds"},
