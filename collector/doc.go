@@ -56,11 +56,15 @@
 // `WITH (...)` template is expanded to plain PromQL first (ExpandWith);
 // Prometheus's parser then reports any error with its line:column position.
 //
-// Exemplars and metric metadata in remote-write 1.0 requests are accepted
-// and handed to the store with their series' first sample: the embedded
-// TSDB keeps neither, the remote store (package remotestore) forwards
-// them; /api/v1/metadata and /api/v1/query_exemplars answer empty, as
-// Grafana expects.
+// Exemplars of remote-write 1.0 and 2.0 requests and metric metadata of
+// 1.0 requests are accepted and handed to the store with their series'
+// first sample: the embedded TSDB keeps neither, the remote store (package
+// remotestore) forwards them. Exemplars sent in a TimeSeries of their own,
+// as Prometheus's senders send them, join their series' samples in the
+// request. A 2.0 exemplar whose label refs fall outside the symbol table
+// or whose labels exceed 128 characters is dropped with a 400 naming it,
+// the rest of the request written. /api/v1/metadata and
+// /api/v1/query_exemplars answer empty, as Grafana expects.
 //
 // # Config file
 //

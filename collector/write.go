@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"maps"
 	"math"
@@ -49,6 +50,8 @@ const (
 	reasonTooOld             = "too_old"
 	reasonDuplicateSample    = "duplicate_timestamp"
 	reasonOutOfBounds        = "out_of_bounds"
+	reasonInvalidExemplar    = "invalid_exemplar"
+	reasonExemplarTooLong    = "exemplar_labels_too_long"
 )
 
 // maxReportedRejections caps the lines listed in a 4xx body; the counts
@@ -67,6 +70,7 @@ type rejection struct {
 type writeResult struct {
 	acceptedSamples, acceptedSeries int
 	rejectedSamples, rejectedSeries int
+	rejectedExemplars               int
 	rejections                      []rejection
 	omitted                         int
 }
@@ -102,6 +106,9 @@ func (r *writeResult) String() string {
 	fmt.Fprintf(&b, "accepted %d samples from %d series; rejected %d samples", r.acceptedSamples, r.acceptedSeries, r.rejectedSamples)
 	if r.rejectedSeries > 0 {
 		fmt.Fprintf(&b, " (%d whole series)", r.rejectedSeries)
+	}
+	if r.rejectedExemplars > 0 {
+		fmt.Fprintf(&b, "; rejected %d exemplars", r.rejectedExemplars)
 	}
 	b.WriteByte('\n')
 	for _, rej := range r.rejections {
@@ -382,6 +389,7 @@ func (s *Server) appendV1(ctx context.Context, req *prompb.WriteRequest) (*write
 		}
 	}
 	sb := labels.NewScratchBuilder(16)
+	req.Timeseries = joinLoneExemplarsV1(req.Timeseries)
 	// The request's metric metadata, by family, for the store to keep or
 	// forward with the family's series (storage.metrics: remote).
 	var meta map[string]metadata.Metadata
@@ -515,6 +523,67 @@ func v1Options(ls labels.Labels, exs []prompb.Exemplar, meta map[string]metadata
 	return opts
 }
 
+// joinLoneExemplarsV1 is joinLoneExemplars for a 1.0 request, whose
+// series carry their labels: Prometheus's 1.0 sender, too, sends a
+// series' exemplars in a TimeSeries of their own, which appendV1 would
+// skip for want of samples. A lone series with no series of the same
+// labels (in the same order) in the request is left as it is.
+func joinLoneExemplarsV1(series []prompb.TimeSeries) []prompb.TimeSeries {
+	isLone := func(ts *prompb.TimeSeries) bool {
+		return len(ts.Samples)+len(ts.Histograms) == 0 && len(ts.Exemplars) > 0
+	}
+	anyLone := false
+	for i := 0; i < len(series) && !anyLone; i++ { // on every 1.0 request: no copies
+		anyLone = isLone(&series[i])
+	}
+	if !anyLone {
+		return series
+	}
+	seed := maphash.MakeSeed()
+	key := func(ls []prompb.Label) uint64 {
+		var h maphash.Hash
+		h.SetSeed(seed)
+		for _, l := range ls {
+			h.WriteString(l.Name)
+			h.WriteByte(0xff)
+			h.WriteString(l.Value)
+			h.WriteByte(0xff)
+		}
+		return h.Sum64()
+	}
+	sameLabels := func(a, b prompb.Label) bool { return a.Name == b.Name && a.Value == b.Value }
+	withPoints := make(map[uint64][]int, len(series))
+	for i := range series {
+		if len(series[i].Samples)+len(series[i].Histograms) > 0 {
+			k := key(series[i].Labels)
+			withPoints[k] = append(withPoints[k], i)
+		}
+	}
+	joined := map[int]bool{}
+	for i := range series {
+		if !isLone(&series[i]) {
+			continue
+		}
+		for _, j := range withPoints[key(series[i].Labels)] {
+			if slices.EqualFunc(series[i].Labels, series[j].Labels, sameLabels) {
+				series[j].Exemplars = append(series[j].Exemplars, series[i].Exemplars...)
+				joined[i] = true
+				break
+			}
+		}
+	}
+	if len(joined) == 0 {
+		return series
+	}
+	kept := series[:0]
+	for i, ts := range series {
+		if !joined[i] {
+			kept = append(kept, ts)
+		}
+	}
+	return kept
+}
+
 // writeV2 applies the collector's limits to a remote-write 2.0 request,
 // drops the series that break them, and hands the rest to Prometheus's own
 // 2.0 handler. The response merges both verdicts.
@@ -551,6 +620,8 @@ func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bu
 	res := &writeResult{}
 	minT, maxT := s.minValidTime(), s.maxValidTime()
 	kept := req.Timeseries[:0]
+	var keptLabels []labels.Labels // kept's, for joinLoneExemplars
+	var lone []int                 // kept series with exemplars alone
 	sb := labels.NewScratchBuilder(16)
 	for _, ts := range req.Timeseries {
 		refs := ts.LabelsRefs
@@ -566,8 +637,14 @@ func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bu
 			continue
 		}
 		ls, _ := ts.ToLabels(&sb, req.Symbols)
+		dropBadExemplars(&ts, req.Symbols, ls, res)
 		if len(ts.Samples)+len(ts.Histograms) == 0 {
-			kept = append(kept, ts) // Prometheus's handler reports it
+			if len(ts.Exemplars) > 0 {
+				lone = append(lone, len(kept))
+			}
+			// Prometheus's handler reports it, unless its exemplars
+			// join their series' below.
+			kept, keptLabels = append(kept, ts), append(keptLabels, ls)
 			continue
 		}
 		if !s.keepInTime(&ts, ls, minT, maxT, res) {
@@ -583,9 +660,9 @@ func (s *Server) writeV2(w http.ResponseWriter, r *http.Request, body []byte, bu
 			res.reject(*rej, true)
 			continue
 		}
-		kept = append(kept, ts)
+		kept, keptLabels = append(kept, ts), append(keptLabels, ls)
 	}
-	req.Timeseries = kept
+	req.Timeseries = joinLoneExemplars(kept, keptLabels, lone)
 
 	filtered, err := req.Marshal()
 	if err != nil {
@@ -666,6 +743,89 @@ func (s *Server) keepInTime(ts *writev2.TimeSeries, ls labels.Labels, minT, maxT
 		res.reject(*f, left == 0 && k == 0)
 	}
 	return left > 0
+}
+
+// dropBadExemplars drops from a 2.0 series the exemplars that would not
+// reach a store intact, reporting each in res (a 400 once the rest of the
+// request is written, as Prometheus's 2.0 receiver answers an exemplar it
+// cannot parse): label refs that are not name/value pairs within the
+// symbol table, and label sets over the 128 characters Prometheus and
+// OpenMetrics allow an exemplar (Prometheus's TSDB and Mimir drop those).
+func dropBadExemplars(ts *writev2.TimeSeries, symbols []string, ls labels.Labels, res *writeResult) {
+	kept := ts.Exemplars[:0]
+	for i, e := range ts.Exemplars {
+		refs := e.LabelsRefs
+		var reason, msg string
+		if len(refs)%2 != 0 || !refsInRange(refs, len(symbols)) {
+			reason, msg = reasonInvalidExemplar, fmt.Sprintf("refs must come in name/value pairs within the %d symbols", len(symbols))
+		} else {
+			n := 0
+			for _, r := range refs {
+				n += utf8.RuneCountInString(symbols[r])
+			}
+			if n <= exemplar.ExemplarMaxLabelSetLength {
+				kept = append(kept, e)
+				continue
+			}
+			reason, msg = reasonExemplarTooLong, fmt.Sprintf("labels of %d characters, more than the %d an exemplar may have", n, exemplar.ExemplarMaxLabelSetLength)
+		}
+		res.rejectedExemplars++
+		res.reject(rejection{reason: reason, status: http.StatusBadRequest,
+			msg: fmt.Sprintf("series %s: exemplars[%d].labels_refs %s: %s; the exemplar is dropped", ls.String(), i, refsString(refs), msg)}, false)
+	}
+	ts.Exemplars = kept
+}
+
+// joinLoneExemplars moves the exemplars of the series that carry nothing
+// else (lone: their indexes in series; ls: every series' labels) to the
+// series of the same labels with samples or histograms in the request,
+// and drops the emptied series. Prometheus's own 2.0 sender sends a
+// series' exemplars in a TimeSeries of their own
+// (prometheus/prometheus#17857), which the 2.0 spec forbids and
+// Prometheus's receiver answers 400 to; joined to their series they are
+// written, as the sender meant. A lone series with no such series in the
+// request is left for the handler to refuse.
+func joinLoneExemplars(series []writev2.TimeSeries, ls []labels.Labels, lone []int) []writev2.TimeSeries {
+	if len(lone) == 0 {
+		return series
+	}
+	withPoints := make(map[uint64][]int, len(series))
+	for i := range series {
+		if len(series[i].Samples)+len(series[i].Histograms) > 0 {
+			h := ls[i].Hash()
+			withPoints[h] = append(withPoints[h], i)
+		}
+	}
+	joined := make(map[int]bool, len(lone))
+	for _, i := range lone {
+		for _, j := range withPoints[ls[i].Hash()] {
+			if labels.Equal(ls[i], ls[j]) {
+				series[j].Exemplars = append(series[j].Exemplars, series[i].Exemplars...)
+				joined[i] = true
+				break
+			}
+		}
+	}
+	if len(joined) == 0 {
+		return series
+	}
+	kept := series[:0]
+	for i, ts := range series {
+		if !joined[i] {
+			kept = append(kept, ts)
+		}
+	}
+	return kept
+}
+
+// refsString prints label refs, a long list cut short: an error message
+// stays small whatever a sender sends.
+func refsString(refs []uint32) string {
+	const maxShown = 16
+	if len(refs) <= maxShown {
+		return fmt.Sprint(refs)
+	}
+	return fmt.Sprintf("%v ... (%d refs)", refs[:maxShown], len(refs))
 }
 
 func refsInRange(refs []uint32, n int) bool {

@@ -25,6 +25,7 @@ import (
 type receiver struct {
 	mu       sync.Mutex
 	samples  map[string][]prompb.Sample
+	exs      map[string][]prompb.Exemplar
 	headers  []http.Header
 	requests int
 	fail     func(n int) int
@@ -32,7 +33,7 @@ type receiver struct {
 }
 
 func newReceiver(t *testing.T) *receiver {
-	r := &receiver{samples: map[string][]prompb.Sample{}}
+	r := &receiver{samples: map[string][]prompb.Sample{}, exs: map[string][]prompb.Exemplar{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -56,6 +57,9 @@ func newReceiver(t *testing.T) *receiver {
 				b.Add(l.Name, l.Value)
 			}
 			r.samples[b.Labels().String()] = append(r.samples[b.Labels().String()], ts.Samples...)
+			if len(ts.Exemplars) > 0 {
+				r.exs[b.Labels().String()] = append(r.exs[b.Labels().String()], ts.Exemplars...)
+			}
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
@@ -77,6 +81,12 @@ func (r *receiver) series(ls labels.Labels) []prompb.Sample {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]prompb.Sample(nil), r.samples[ls.String()]...)
+}
+
+func (r *receiver) exemplars(ls labels.Labels) []prompb.Exemplar {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]prompb.Exemplar(nil), r.exs[ls.String()]...)
 }
 
 func writeClient(t *testing.T, rawURL string, headers map[string]string) remote.WriteClient {

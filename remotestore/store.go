@@ -2,6 +2,7 @@ package remotestore
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -188,6 +189,10 @@ func putSamples(s []Sample) {
 
 type appenderV2 struct{ a *appender }
 
+// Prometheus's remote-write 2.0 handler needs AppendExemplars; without
+// it the collector drops 2.0's exemplars.
+var _ storage.ExemplarAppenderV2 = appenderV2{}
+
 // Append buffers a sample with the exemplars and metadata of opts (the
 // queue logs a family's metadata only when it changes).
 func (v appenderV2) Append(ref storage.SeriesRef, ls labels.Labels, _, t int64, f float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AppendV2Options) (storage.SeriesRef, error) {
@@ -207,6 +212,25 @@ func (v appenderV2) Append(ref storage.SeriesRef, ls labels.Labels, _, t int64, 
 	}
 	return ref, nil
 }
+
+// AppendExemplars forwards exemplars with the series' first sample of this
+// append, as a remote-write 1.0 series' exemplars are (an exemplar without
+// a timestamp takes that sample's); Prometheus's remote-write 2.0 handler
+// calls it after the series' samples.
+func (v appenderV2) AppendExemplars(ref storage.SeriesRef, ls labels.Labels, exs []exemplar.Exemplar) (storage.SeriesRef, error) {
+	smps := v.a.samples
+	n := len(smps)
+	if n == 0 || !labels.Equal(smps[n-1].Labels, ls) {
+		return ref, fmt.Errorf("exemplars of series %s: %w (no sample of it in this append)", ls.String(), storage.ErrNotFound)
+	}
+	for n > 1 && labels.Equal(smps[n-2].Labels, ls) {
+		n--
+	}
+	// The caller's slice is not ours to keep.
+	smps[n-1].Exemplars = append(smps[n-1].Exemplars, exs...)
+	return ref, nil
+}
+
 func (v appenderV2) Commit() error   { return v.a.Commit() }
 func (v appenderV2) Rollback() error { return v.a.Rollback() }
 

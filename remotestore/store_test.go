@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/prompb"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/stretchr/testify/require"
 
@@ -59,4 +61,60 @@ func TestStoreCommitForwardsAndCopiesToTheCache(t *testing.T) {
 	require.NoError(t, app.Rollback())
 	require.NoError(t, app.Commit())
 	require.Zero(t, q.Pending())
+}
+
+// AppendExemplars (how Prometheus's remote-write 2.0 handler hands over a
+// series' exemplars, after its samples) puts them in the queue's log with
+// the series' first sample of the append: they survive a restart before
+// the store took them and reach it with the series; an exemplar without a
+// timestamp takes that sample's.
+func TestStoreAppendExemplarsForwardsFromTheLog(t *testing.T) {
+	dir := t.TempDir()
+	r := newReceiver(t)
+	q := openQueue(t, dir, r, QueueConfig{}, 0)
+	st := NewStore(q, nil, nil, nil)
+	ls := labels.FromStrings("__name__", "requests_total", "job", "api")
+	other := labels.FromStrings("__name__", "queue_depth")
+	now := time.Now().UnixMilli()
+
+	app := st.AppenderV2(context.Background())
+	exApp, ok := app.(storage.ExemplarAppenderV2)
+	require.True(t, ok, "Prometheus's 2.0 handler needs storage.ExemplarAppenderV2")
+	ref, err := app.Append(0, ls, 0, now-1000, 6, nil, nil, storage.AOptions{})
+	require.NoError(t, err)
+	ref, err = app.Append(ref, ls, 0, now, 7, nil, nil, storage.AOptions{})
+	require.NoError(t, err)
+	exs := []exemplar.Exemplar{
+		{Labels: labels.FromStrings("trace_id", "a3ce929d0e0e4736"), Value: 2.5},
+		{Labels: labels.FromStrings("trace_id", "4bf92f3577b34da6"), Value: 1, Ts: now - 10, HasTs: true},
+	}
+	_, err = exApp.AppendExemplars(ref, ls, exs)
+	require.NoError(t, err)
+	exs[0].Value = -1 // the caller's slice is its own again
+	_, err = exApp.AppendExemplars(0, other, exs)
+	require.ErrorIs(t, err, storage.ErrNotFound, "no sample of the series in this append")
+	_, err = app.Append(0, other, 0, now, 3, nil, nil, storage.AOptions{})
+	require.NoError(t, err)
+	require.NoError(t, app.Commit())
+
+	// Rolled back: neither the sample nor its exemplar is forwarded.
+	app = st.AppenderV2(context.Background())
+	ref, err = app.Append(0, ls, 0, now+1, 8, nil, nil, storage.AOptions{})
+	require.NoError(t, err)
+	_, err = app.(storage.ExemplarAppenderV2).AppendExemplars(ref, ls, []exemplar.Exemplar{{Labels: labels.FromStrings("trace_id", "rolled-back"), Value: 9, Ts: now + 1, HasTs: true}})
+	require.NoError(t, err)
+	require.NoError(t, app.Rollback())
+
+	// The sender starts only after a restart: what it sends comes from the log.
+	require.NoError(t, q.Close())
+	q = openQueue(t, dir, r, QueueConfig{}, 0)
+	defer q.Close()
+	runQueue(t, q)
+	waitForwarded(t, r, q, 3)
+	require.Equal(t, []prompb.Exemplar{
+		{Labels: []prompb.Label{{Name: "trace_id", Value: "a3ce929d0e0e4736"}}, Value: 2.5, Timestamp: now - 1000},
+		{Labels: []prompb.Label{{Name: "trace_id", Value: "4bf92f3577b34da6"}}, Value: 1, Timestamp: now - 10},
+	}, r.exemplars(ls))
+	require.Empty(t, r.exemplars(other))
+	require.Len(t, r.series(other), 1)
 }
