@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/common/model"
 
 	wire "github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/client"
@@ -54,7 +57,9 @@ type Model struct {
 	ErrShare float64  // failed / all non-shadow predictions
 	P95      float64  // seconds
 	Drift    float64  // share of drifted features, 0..1
-	Burn1h   float64  // worst 1h burn rate over the model's SLOs
+	// Burn1h is the worst burn rate over the model's SLOs, each over
+	// its period's hour (HourWindow: 1h of 30 days, the demo's 5m).
+	Burn1h float64
 	Budget   float64  // least error budget left over the model's SLOs, 0..1
 	// WarmingUp: the period budget was first recorded less than
 	// PeriodWarmUp ago, so it rests on too few windows to judge the
@@ -91,7 +96,7 @@ type Snapshot struct {
 
 // Fetch runs the view's queries concurrently and joins them into models.
 func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
-	queries := []string{QueryPredRate, QueryErrRate, QueryP95, QueryDrift, QueryBurn1h, QueryBudget, QueryBudgetWarm}
+	queries := []string{QueryPredRate, QueryErrRate, QueryP95, QueryDrift, QuerySLIBurns, QueryBudget, QueryBudgetWarm, QuerySLOPeriod}
 	vecs := make([]client.Vector, len(queries))
 	errs := make([]error, len(queries)+1)
 	var alerts []client.Alert
@@ -190,7 +195,7 @@ func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
 		snap.Models = applyRegistry(snap.Models, regModels)
 		SortByUrgency(snap.Models)
 	}
-	snap.SLOConfigured = addSLOs(snap.Models, vecs[4], vecs[5])
+	snap.SLOConfigured = addSLOs(snap.Models, hourBurns(vecs[4], vecs[7]), vecs[5])
 	markWarmingUp(snap.Models, vecs[6])
 	addTrends(snap.Models, trend, at)
 	return snap
@@ -392,6 +397,62 @@ func sloOwner(m client.Metric) string {
 		return n
 	}
 	return m["sloth_service"]
+}
+
+// hourBurns picks each SLO's burn rate over its hour (HourWindow of the
+// period QuerySLOPeriod gives it, 1h without one) from the per-window
+// burn rates of QuerySLIBurns: the shortest recorded window at least that
+// long, short of the period itself. An SLO that records no such window
+// gets none, so BURN reads a dash rather than a shorter window's noise.
+func hourBurns(burns, periods client.Vector) client.Vector {
+	period := map[string]time.Duration{}
+	for _, s := range periods {
+		if id := s.Metric[labelSLOID]; id != "" && s.V > 0 && !math.IsInf(s.V, 0) {
+			period[id] = time.Duration(math.Round(s.V * float64(24*time.Hour)))
+		}
+	}
+	type pick struct {
+		window time.Duration
+		sample client.Sample
+	}
+	best := map[string]pick{}
+	for _, s := range burns {
+		w, err := model.ParseDuration(s.Metric[labelWindow])
+		if err != nil {
+			continue // not a Sloth window: no telling its length
+		}
+		window, p := time.Duration(w), period[s.Metric[labelSLOID]]
+		if window < HourWindow(p) || (p > 0 && window >= p) {
+			continue
+		}
+		k := sloKey(s.Metric)
+		if b, ok := best[k]; !ok || window < b.window {
+			best[k] = pick{window, s}
+		}
+	}
+	out := make(client.Vector, 0, len(best))
+	for _, k := range slices.Sorted(maps.Keys(best)) {
+		out = append(out, best[k].sample)
+	}
+	return out
+}
+
+// Sloth's labels that name an SLO and a recording's window.
+const (
+	labelSLOID  = "sloth_id"
+	labelWindow = "sloth_window"
+)
+
+// sloKey identifies the SLO a per-window series belongs to: its labels
+// but the window.
+func sloKey(m client.Metric) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if k != labelWindow {
+			b.WriteString(k + "=" + m[k] + "\x00")
+		}
+	}
+	return b.String()
 }
 
 // addSLOs fills burn rate and budget for models that have SLO series and
