@@ -16,6 +16,7 @@ import (
 
 	wire "github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/client"
+	alertsview "github.com/mlectl/mlectl/tui/alerts"
 )
 
 // API is what the view needs from the collector.
@@ -60,13 +61,15 @@ type Model struct {
 	// Burn1h is the worst burn rate over the model's SLOs, each over
 	// its period's hour (HourWindow: 1h of 30 days, the demo's 5m).
 	Burn1h float64
-	Budget   float64  // least error budget left over the model's SLOs, 0..1
+	Budget float64 // least error budget left over the model's SLOs, 0..1
 	// WarmingUp: the period budget was first recorded less than
 	// PeriodWarmUp ago, so it rests on too few windows to judge the
 	// period by (no OUT, no BUDGET figure).
 	WarmingUp bool
-	Firing    int
-	Pending   int
+	// Firing and Pending count the model's alerts as :alerts lists
+	// them: one per alert name and feature, whatever its series.
+	Firing  int
+	Pending int
 	// Trend is the prediction rate over TrendWindow, one value per
 	// TrendStep (NaN where there was no traffic).
 	Trend []float64
@@ -250,13 +253,16 @@ func join(pred, errRate, p95, drift client.Vector, alerts []client.Alert) []Mode
 			get(name).Drift = s.V
 		}
 	}
-	for _, a := range alerts {
-		name := a.Labels["model"]
-		if name == "" {
+	// Count the rows :alerts shows (one per alert name, model and
+	// feature), not series: a page and a ticket of one SLO alert, or one
+	// alert from two collectors' rules, are one thing to look at, and
+	// ALERTS 7 over five rows in :alerts reads as alerts gone missing.
+	for _, g := range alertsview.GroupAlerts(alerts) {
+		if g.Model == "" {
 			continue
 		}
-		m := get(name)
-		switch a.State {
+		m := get(g.Model)
+		switch g.State {
 		case "firing":
 			m.Firing++
 		case "pending":

@@ -295,3 +295,49 @@ func TestSLORulesWithoutSeries(t *testing.T) {
 	assert.Contains(t, v.View(), "SLO: no data yet")
 	assert.NotContains(t, v.View(), "not configured")
 }
+
+// ALERTS counts what :alerts lists for the model — one row per alert
+// name and feature — not series: in the demo's incident the page and the
+// ticket series of DemandModelSlow read ALERTS 7 over five rows.
+func TestAlertsColumnCountsRows(t *testing.T) {
+	alert := func(state string, kv ...string) client.Alert {
+		l := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			l[kv[i]] = kv[i+1]
+		}
+		return client.Alert{Labels: l, State: state}
+	}
+	tests := []struct {
+		name            string
+		alerts          []client.Alert
+		firing, pending int
+		cell            string
+	}{
+		{"page and ticket of one SLO alert", []client.Alert{
+			alert("firing", "alertname", "DemandModelSlow", "model", "demand", "severity", "page"),
+			alert("firing", "alertname", "DemandModelSlow", "model", "demand", "severity", "ticket"),
+		}, 1, 0, "1"},
+		{"one alert per drifted feature", []client.Alert{
+			alert("firing", "alertname", "FeatureDrift", "model", "demand", "feature", "temp"),
+			alert("firing", "alertname", "FeatureDrift", "model", "demand", "feature", "hum"),
+		}, 2, 0, "2"},
+		{"a pending series of a firing alert", []client.Alert{
+			alert("firing", "alertname", "DemandModelErrors", "model", "demand", "severity", "ticket"),
+			alert("pending", "alertname", "DemandModelErrors", "model", "demand", "severity", "page"),
+			alert("pending", "alertname", "LabelCoverageLow", "model", "demand", "version", "v11"),
+		}, 1, 1, "1+1p"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pred := client.Vector{sample(24, "model", "demand", "version", "v11", "role", "production")}
+			ms := join(pred, nil, nil, nil, tc.alerts)
+			require.Len(t, ms, 1)
+			assert.Equal(t, tc.firing, ms[0].Firing)
+			assert.Equal(t, tc.pending, ms[0].Pending)
+			v := New(benchCommon(), nil)
+			v.SetSize(80, 6)
+			v.SetSnapshot(Snapshot{Models: ms, AlertsConfigured: true})
+			assert.Equal(t, tc.cell, v.table.Rows()[0].Cells[colAlerts])
+		})
+	}
+}
