@@ -32,7 +32,9 @@ type recordedSLO struct {
 // recording rules record. The demo's first seconds read 1.6x BURN from
 // its 30-s window (Sloth's current burn rate), four errors among ~600
 // requests, where its 5-m window — the demo's hour, ~7,000 requests —
-// says 0.6x.
+// says 0.6x. PAGE is the page alert's quick condition: the hour and the
+// short window both over 14.4; after a rollback the page ends while the
+// hour still holds the incident, and the column says BURN.
 func TestBurnOverTheSLOHour(t *testing.T) {
 	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
@@ -50,6 +52,18 @@ func TestBurnOverTheSLOHour(t *testing.T) {
 					"30s": 0, "2m": 0.001, "5m": 0.003, "10m": 0.003, "2d12h": 0.001}},
 			},
 			wantBurn: 0.6, wantState: "OK",
+		},
+		{
+			name: "paging", // the demo's incident: slow over the hour and right now
+			slos: []recordedSLO{{service: "paging", slo: "latency-100ms", budget: 0.01, periodDays: 2.5, ratios: map[string]float64{
+				"30s": 0.98, "2m": 0.9, "5m": 0.2, "2d12h": 0.001}}},
+			wantBurn: 20, wantState: "PAGE",
+		},
+		{
+			name: "recovered", // a minute after the rollback: the page has ended, the hour still holds the incident
+			slos: []recordedSLO{{service: "recovered", slo: "latency-100ms", budget: 0.01, periodDays: 2.5, ratios: map[string]float64{
+				"30s": 0.003, "2m": 0.3, "5m": 0.279, "2d12h": 0.002}}},
+			wantBurn: 27.9, wantState: "BURN",
 		},
 		{
 			name: "fraud", // the Workbook's 30d windows: 1h, not the 5-m current burn

@@ -61,7 +61,11 @@ type Model struct {
 	// Burn1h is the worst burn rate over the model's SLOs, each over
 	// its period's hour (HourWindow: 1h of 30 days, the demo's 5m).
 	Burn1h float64
-	Budget float64 // least error budget left over the model's SLOs, 0..1
+	// PageBurn is the worst over the model's SLOs of the lesser of the
+	// hour's burn rate and the page alert's short window's: PAGE when it
+	// is over 14.4, as the page alert's quick condition (NaN: none).
+	PageBurn float64
+	Budget   float64 // least error budget left over the model's SLOs, 0..1
 	// WarmingUp: the period budget was first recorded less than
 	// PeriodWarmUp ago, so it rests on too few windows to judge the
 	// period by (no OUT, no BUDGET figure).
@@ -198,7 +202,8 @@ func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
 		snap.Models = applyRegistry(snap.Models, regModels)
 		SortByUrgency(snap.Models)
 	}
-	snap.SLOConfigured = addSLOs(snap.Models, hourBurns(vecs[4], vecs[7]), vecs[5])
+	hour, page := sloBurns(vecs[4], vecs[7])
+	snap.SLOConfigured = addSLOs(snap.Models, hour, page, vecs[5])
 	markWarmingUp(snap.Models, vecs[6])
 	addTrends(snap.Models, trend, at)
 	return snap
@@ -211,7 +216,7 @@ func join(pred, errRate, p95, drift client.Vector, alerts []client.Alert) []Mode
 			return m
 		}
 		nan := math.NaN()
-		m := &Model{Name: name, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan, Burn1h: nan, Budget: nan}
+		m := &Model{Name: name, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan, Burn1h: nan, PageBurn: nan, Budget: nan}
 		byName[name] = m
 		return m
 	}
@@ -294,7 +299,7 @@ func applyRegistry(ms []Model, reg []client.ModelState) []Model {
 		i, ok := idx[st.Name]
 		if !ok {
 			nan := math.NaN()
-			ms = append(ms, Model{Name: st.Name, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan, Burn1h: nan, Budget: nan})
+			ms = append(ms, Model{Name: st.Name, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan, Burn1h: nan, PageBurn: nan, Budget: nan})
 			i = len(ms) - 1
 			idx[st.Name] = i
 		}
@@ -405,12 +410,20 @@ func sloOwner(m client.Metric) string {
 	return m["sloth_service"]
 }
 
-// hourBurns picks each SLO's burn rate over its hour (HourWindow of the
-// period QuerySLOPeriod gives it, 1h without one) from the per-window
-// burn rates of QuerySLIBurns: the shortest recorded window at least that
-// long, short of the period itself. An SLO that records no such window
-// gets none, so BURN reads a dash rather than a shorter window's noise.
-func hourBurns(burns, periods client.Vector) client.Vector {
+// sloBurns reads each SLO's burn rates from the per-window burn rates of
+// QuerySLIBurns and the periods of QuerySLOPeriod (an SLO without one
+// has the 1h of a 30-day period):
+//
+//   - hour: over its hour (HourWindow), the shortest recorded window at
+//     least that long, short of the period itself. An SLO that records no
+//     such window gets none, so BURN reads a dash rather than a shorter
+//     window's noise.
+//   - page: the lesser of the hour's and its shortest window's (Sloth's
+//     current burn rate, the page alert's short window): the page alert
+//     fires when both are over 14.4, so PAGE in the column ends when the
+//     page does — a rollback clears the short window in seconds while the
+//     hour still holds the incident.
+func sloBurns(burns, periods client.Vector) (hour, page client.Vector) {
 	period := map[string]time.Duration{}
 	for _, s := range periods {
 		if id := s.Metric[labelSLOID]; id != "" && s.V > 0 && !math.IsInf(s.V, 0) {
@@ -421,26 +434,35 @@ func hourBurns(burns, periods client.Vector) client.Vector {
 		window time.Duration
 		sample client.Sample
 	}
-	best := map[string]pick{}
+	hours, shortest := map[string]pick{}, map[string]pick{}
 	for _, s := range burns {
 		w, err := model.ParseDuration(s.Metric[labelWindow])
 		if err != nil {
 			continue // not a Sloth window: no telling its length
 		}
 		window, p := time.Duration(w), period[s.Metric[labelSLOID]]
-		if window < HourWindow(p) || (p > 0 && window >= p) {
+		if p > 0 && window >= p {
 			continue
 		}
 		k := sloKey(s.Metric)
-		if b, ok := best[k]; !ok || window < b.window {
-			best[k] = pick{window, s}
+		if b, ok := shortest[k]; !ok || window < b.window {
+			shortest[k] = pick{window, s}
+		}
+		if window < HourWindow(p) {
+			continue
+		}
+		if b, ok := hours[k]; !ok || window < b.window {
+			hours[k] = pick{window, s}
 		}
 	}
-	out := make(client.Vector, 0, len(best))
-	for _, k := range slices.Sorted(maps.Keys(best)) {
-		out = append(out, best[k].sample)
+	for _, k := range slices.Sorted(maps.Keys(hours)) {
+		h := hours[k].sample
+		hour = append(hour, h)
+		p := h
+		p.V = math.Min(h.V, shortest[k].sample.V) // NaN (no traffic now) pages no one
+		page = append(page, p)
 	}
-	return out
+	return hour, page
 }
 
 // Sloth's labels that name an SLO and a recording's window.
@@ -461,19 +483,24 @@ func sloKey(m client.Metric) string {
 	return b.String()
 }
 
-// addSLOs fills burn rate and budget for models that have SLO series and
-// reports whether any did. Series of services that match no model are
+// addSLOs fills burn rates and budget for models that have SLO series
+// and reports whether any did. Series of services that match no model are
 // ignored rather than shown as invented models.
-func addSLOs(ms []Model, burn, budget client.Vector) bool {
+func addSLOs(ms []Model, hour, page, budget client.Vector) bool {
 	idx := make(map[string]int, len(ms))
 	for i, m := range ms {
 		idx[m.Name] = i
 	}
 	found := false
-	for _, s := range burn {
+	for _, s := range hour {
 		if i, ok := idx[sloOwner(s.Metric)]; ok {
 			ms[i].Burn1h = maxKnown(ms[i].Burn1h, s.V)
 			found = true
+		}
+	}
+	for _, s := range page {
+		if i, ok := idx[sloOwner(s.Metric)]; ok {
+			ms[i].PageBurn = maxKnown(ms[i].PageBurn, s.V)
 		}
 	}
 	for _, s := range budget {
@@ -508,8 +535,9 @@ func maxKnown(a, b float64) float64 {
 }
 
 // SLOState summarises a model's SLOs for the SLO column: "" without SLO
-// data, then OUT (budget spent), PAGE (fast burn), BURN (burning faster
-// than the period allows) or OK. A period still warming up is not judged:
+// data, then OUT (budget spent), PAGE (fast burn over the hour and right
+// now: the page alert's condition), BURN (burning faster than the period
+// allows over the hour) or OK. A period still warming up is not judged:
 // no OUT, and without a burn rate "".
 func SLOState(m Model) string {
 	switch {
@@ -517,7 +545,7 @@ func SLOState(m Model) string {
 		return ""
 	case m.Budget <= 0 && !m.WarmingUp:
 		return "OUT"
-	case m.Burn1h >= PageBurnRate:
+	case m.PageBurn >= PageBurnRate:
 		return "PAGE"
 	case m.Burn1h >= SlowBurnRate:
 		return "BURN"

@@ -110,35 +110,38 @@ func TestDrillQueryEscapes(t *testing.T) {
 
 func TestSLOs(t *testing.T) {
 	nan := math.NaN()
-	ms := []Model{{Name: "fraud", Burn1h: nan, Budget: nan}, {Name: "churn", Burn1h: nan, Budget: nan}}
+	ms := []Model{{Name: "fraud", Burn1h: nan, PageBurn: nan, Budget: nan}, {Name: "churn", Burn1h: nan, PageBurn: nan, Budget: nan}}
 	found := addSLOs(ms,
 		client.Vector{
 			sample(2, "sloth_service", "fraud", "sloth_slo", "latency"),
 			sample(20, "sloth_service", "fraud-scorer", "model", "fraud", "sloth_slo", "availability"),
 			sample(99, "sloth_service", "checkout"), // no such model
 		},
+		client.Vector{sample(1, "sloth_service", "fraud", "sloth_slo", "latency"), sample(16, "sloth_service", "fraud-scorer", "model", "fraud")},
 		client.Vector{sample(0.5, "sloth_service", "fraud"), sample(0.1, "model", "fraud")},
 	)
 	require.True(t, found)
 	assert.Equal(t, 20.0, ms[0].Burn1h, "the worst SLO of a model counts")
+	assert.Equal(t, 16.0, ms[0].PageBurn)
 	assert.Equal(t, 0.1, ms[0].Budget, "the least budget left counts")
 	assert.True(t, math.IsNaN(ms[1].Burn1h))
-	assert.False(t, addSLOs(ms[1:], client.Vector{sample(1, "sloth_service", "other")}, nil))
+	assert.False(t, addSLOs(ms[1:], client.Vector{sample(1, "sloth_service", "other")}, nil, nil))
 
 	tests := []struct {
-		burn, budget float64
-		want         string
+		burn, page, budget float64
+		want               string
 	}{
-		{nan, nan, ""},
-		{0.5, 0.9, "OK"},
-		{1, 0.9, "BURN"},
-		{14.4, 0.9, "PAGE"},
-		{0.1, 0, "OUT"},
-		{nan, -0.2, "OUT"},
-		{3, nan, "BURN"},
+		{nan, nan, nan, ""},
+		{0.5, 0.5, 0.9, "OK"},
+		{1, 1, 0.9, "BURN"},
+		{14.4, 14.4, 0.9, "PAGE"},
+		{27.9, 0.3, 0.9, "BURN"}, // the hour holds the incident, the short window is healthy again
+		{0.1, 0.1, 0, "OUT"},
+		{nan, nan, -0.2, "OUT"},
+		{3, 3, nan, "BURN"},
 	}
 	for _, tc := range tests {
-		assert.Equal(t, tc.want, SLOState(Model{Burn1h: tc.burn, Budget: tc.budget}), "burn %v budget %v", tc.burn, tc.budget)
+		assert.Equal(t, tc.want, SLOState(Model{Burn1h: tc.burn, PageBurn: tc.page, Budget: tc.budget}), "burn %v page %v budget %v", tc.burn, tc.page, tc.budget)
 	}
 }
 
@@ -152,7 +155,8 @@ func TestSLOPeriodWarmingUp(t *testing.T) {
 		{Name: "fraud", Burn1h: nan, Budget: nan},
 		{Name: "churn", Burn1h: nan, Budget: nan},
 	}
-	addSLOs(ms, client.Vector{sample(0.2, "sloth_service", "demand"), sample(20, "sloth_service", "fraud")},
+	burns := client.Vector{sample(0.2, "sloth_service", "demand"), sample(20, "sloth_service", "fraud")}
+	addSLOs(ms, burns, burns,
 		client.Vector{sample(-3, "sloth_service", "demand"), sample(-1, "sloth_service", "fraud"), sample(-1, "sloth_service", "churn")})
 	markWarmingUp(ms, client.Vector{sample(-1, "sloth_service", "churn")}) // only churn's was recorded 10m ago
 	for _, tc := range []struct {
