@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -342,6 +343,42 @@ func TestAlertsColumnCountsRows(t *testing.T) {
 			v.SetSize(80, 6)
 			v.SetSnapshot(Snapshot{Models: ms, AlertsConfigured: true})
 			assert.Equal(t, tc.cell, v.table.Rows()[0].Cells[colAlerts])
+		})
+	}
+}
+
+// The demo's first seconds: the registry lists the models while the
+// storage is still opening and every query answers 503. The view said
+// "demand — — … 0" per model (ALERTS 0 before the rule engine ran); it
+// keeps loading instead, says why, and asks again soon.
+func TestLoadingWhileQueriesFail(t *testing.T) {
+	nan := math.NaN()
+	notReady := &client.APIError{StatusCode: 503, Message: "mlectl collector is not ready: storage is not open yet"}
+	tests := []struct {
+		name string
+		errs []error
+	}{
+		{"storage opening", []error{fmt.Errorf("%s: %w", QueryPredRate, notReady), fmt.Errorf("%s: %w", QueryP95, notReady)}},
+		{"no error, no series yet", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := New(benchCommon(), nil)
+			v.SetSize(80, 10)
+			cmd := v.Update(fetchedMsg(Snapshot{RegistryConfigured: true, AlertsConfigured: true, Errs: tc.errs, Models: []Model{
+				{Name: "demand", Prod: []string{"v12"}, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan, Burn1h: nan, PageBurn: nan, Budget: nan},
+			}}))
+			require.NotNil(t, cmd, "asks again soon")
+			assert.Empty(t, v.table.Rows(), "no rows of dashes")
+			screen := v.View()
+			assert.NotContains(t, screen, "demand")
+			if len(tc.errs) > 0 {
+				assert.Contains(t, screen, "no data yet: the collector's queries failed (see below)")
+				assert.Contains(t, screen, "HTTP 503")
+			} else {
+				assert.Contains(t, screen, "loading models")
+			}
+			assert.True(t, v.LastUpdate().IsZero(), "the header says no data yet")
 		})
 	}
 }
