@@ -65,7 +65,12 @@ type Model struct {
 	// hour's burn rate and the page alert's short window's: PAGE when it
 	// is over 14.4, as the page alert's quick condition (NaN: none).
 	PageBurn float64
-	Budget   float64 // least error budget left over the model's SLOs, 0..1
+	// Paging: a page alert of the model's SLOs (Sloth's
+	// sloth_severity="page") fires. It outlasts PageBurn: the page's slow
+	// condition (the demo's 2m and 30m windows) holds for minutes after
+	// a rollback has cleared the short window.
+	Paging bool
+	Budget float64 // least error budget left over the model's SLOs, 0..1
 	// WarmingUp: the period budget was first recorded less than
 	// PeriodWarmUp ago, so it rests on too few windows to judge the
 	// period by (no OUT, no BUDGET figure).
@@ -205,6 +210,7 @@ func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
 	hour, page := sloBurns(vecs[4], vecs[7])
 	snap.SLOConfigured = addSLOs(snap.Models, hour, page, vecs[5])
 	markWarmingUp(snap.Models, vecs[6])
+	markPaging(snap.Models, alerts)
 	addTrends(snap.Models, trend, at)
 	return snap
 }
@@ -467,8 +473,9 @@ func sloBurns(burns, periods client.Vector) (hour, page client.Vector) {
 
 // Sloth's labels that name an SLO and a recording's window.
 const (
-	labelSLOID  = "sloth_id"
-	labelWindow = "sloth_window"
+	labelSLOID    = "sloth_id"
+	labelWindow   = "sloth_window"
+	labelSeverity = "sloth_severity"
 )
 
 // sloKey identifies the SLO a per-window series belongs to: its labels
@@ -512,6 +519,19 @@ func addSLOs(ms []Model, hour, page, budget client.Vector) bool {
 	return found
 }
 
+// markPaging marks the models an SLO page alert fires for.
+func markPaging(ms []Model, alerts []client.Alert) {
+	paging := map[string]bool{}
+	for _, a := range alerts {
+		if a.State == "firing" && a.Labels[labelSeverity] == "page" {
+			paging[sloOwner(a.Labels)] = true
+		}
+	}
+	for i := range ms {
+		ms[i].Paging = paging[ms[i].Name]
+	}
+}
+
 // markWarmingUp marks the models with a period budget that warm (the
 // SLOs recorded PeriodWarmUp ago) does not hold.
 func markWarmingUp(ms []Model, warm client.Vector) {
@@ -535,17 +555,18 @@ func maxKnown(a, b float64) float64 {
 }
 
 // SLOState summarises a model's SLOs for the SLO column: "" without SLO
-// data, then OUT (budget spent), PAGE (fast burn over the hour and right
-// now: the page alert's condition), BURN (burning faster than the period
-// allows over the hour) or OK. A period still warming up is not judged:
-// no OUT, and without a burn rate "".
+// data, then OUT (budget spent), PAGE (an SLO page alert fires, or the
+// page's quick condition holds: fast burn over the hour and right now),
+// BURN (burning faster than the period allows over the hour) or OK. A
+// period still warming up is not judged: no OUT, and without a burn rate
+// "".
 func SLOState(m Model) string {
 	switch {
 	case math.IsNaN(m.Burn1h) && (math.IsNaN(m.Budget) || m.WarmingUp):
 		return ""
 	case m.Budget <= 0 && !m.WarmingUp:
 		return "OUT"
-	case m.PageBurn >= PageBurnRate:
+	case m.Paging || m.PageBurn >= PageBurnRate:
 		return "PAGE"
 	case m.Burn1h >= SlowBurnRate:
 		return "BURN"

@@ -382,3 +382,49 @@ func TestLoadingWhileQueriesFail(t *testing.T) {
 		})
 	}
 }
+
+// SLO reads PAGE while an SLO page alert fires: a minute after the demo's
+// rollback the short window is healthy again (PageBurn low) but the
+// page's slow condition (2m and 30m windows) still holds, and the column
+// read BURN beside a firing page.
+func TestSLOPageWhileThePageFires(t *testing.T) {
+	alert := func(state string, kv ...string) client.Alert {
+		l := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			l[kv[i]] = kv[i+1]
+		}
+		return client.Alert{Labels: l, State: state}
+	}
+	tests := []struct {
+		name   string
+		alerts []client.Alert
+		want   string
+	}{
+		{"the page fires", []client.Alert{
+			alert("firing", "alertname", "DemandModelSlow", "model", "demand", "sloth_service", "demand", "sloth_severity", "page"),
+			alert("firing", "alertname", "DemandModelSlow", "model", "demand", "sloth_service", "demand", "sloth_severity", "ticket"),
+		}, "PAGE"},
+		{"a page of a service named after the model", []client.Alert{
+			alert("firing", "alertname", "SLOBurn", "sloth_service", "demand", "sloth_severity", "page"),
+		}, "PAGE"},
+		{"the page has resolved, the ticket fires", []client.Alert{
+			alert("firing", "alertname", "DemandModelSlow", "model", "demand", "sloth_severity", "ticket"),
+		}, "BURN"},
+		{"the page is pending", []client.Alert{
+			alert("pending", "alertname", "DemandModelSlow", "model", "demand", "sloth_severity", "page"),
+		}, "BURN"},
+		{"another model pages", []client.Alert{
+			alert("firing", "alertname", "FraudErrors", "model", "fraud", "sloth_severity", "page"),
+		}, "BURN"},
+		{"a page that is not an SLO's", []client.Alert{
+			alert("firing", "alertname", "ModelDown", "model", "demand", "severity", "page"),
+		}, "BURN"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ms := []Model{{Name: "demand", Burn1h: 31.1, PageBurn: 0.3, Budget: 0.9}, {Name: "fraud", Burn1h: 0.2, PageBurn: 0.2, Budget: 0.9}}
+			markPaging(ms, tc.alerts)
+			assert.Equal(t, tc.want, SLOState(ms[0]))
+		})
+	}
+}

@@ -53,9 +53,9 @@ func escape(s string) string {
 
 // HourWindow is the window BURN reads an SLO's burn rate over: the hour
 // of its period's clock, period/720 (1h of the Workbook's 30 days; 5m of
-// the demo's 60 h, whose alert windows are scaled ÷12). It is the page
-// alert's long window, so PAGE in the column and the page alert agree,
-// and it holds enough requests to be a rate: the shortest window (the
+// the demo's 60 h, whose alert windows are scaled ÷12). It is the long
+// window of the page alert's quick condition, and it holds enough
+// requests to be a rate: the shortest window (the
 // demo's 30 s, Sloth's current burn rate) holds a few budgeted errors at
 // the demo's traffic, so one error more or less swung BURN between 0x
 // and 1.6x. Without a known period the hour is 1h.
