@@ -5,14 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	wire "github.com/mlectl/mlectl/api"
 	"github.com/mlectl/mlectl/client"
+	alertsview "github.com/mlectl/mlectl/tui/alerts"
 )
 
 // API is what the view needs from the collector.
@@ -54,14 +58,27 @@ type Model struct {
 	ErrShare float64  // failed / all non-shadow predictions
 	P95      float64  // seconds
 	Drift    float64  // share of drifted features, 0..1
-	Burn1h   float64  // worst 1h burn rate over the model's SLOs
-	Budget   float64  // least error budget left over the model's SLOs, 0..1
+	// Burn1h is the worst burn rate over the model's SLOs, each over
+	// its period's hour (HourWindow: 1h of 30 days, the demo's 5m).
+	Burn1h float64
+	// PageBurn is the worst over the model's SLOs of the lesser of the
+	// hour's burn rate and the page alert's short window's: PAGE when it
+	// is over 14.4, as the page alert's quick condition (NaN: none).
+	PageBurn float64
+	// Paging: a page alert of the model's SLOs (Sloth's
+	// sloth_severity="page") fires. It outlasts PageBurn: the page's slow
+	// condition (the demo's 2m and 30m windows) holds for minutes after
+	// a rollback has cleared the short window.
+	Paging bool
+	Budget float64 // least error budget left over the model's SLOs, 0..1
 	// WarmingUp: the period budget was first recorded less than
 	// PeriodWarmUp ago, so it rests on too few windows to judge the
 	// period by (no OUT, no BUDGET figure).
 	WarmingUp bool
-	Firing    int
-	Pending   int
+	// Firing and Pending count the model's alerts as :alerts lists
+	// them: one per alert name and feature, whatever its series.
+	Firing  int
+	Pending int
 	// Trend is the prediction rate over TrendWindow, one value per
 	// TrendStep (NaN where there was no traffic).
 	Trend []float64
@@ -91,7 +108,7 @@ type Snapshot struct {
 
 // Fetch runs the view's queries concurrently and joins them into models.
 func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
-	queries := []string{QueryPredRate, QueryErrRate, QueryP95, QueryDrift, QueryBurn1h, QueryBudget, QueryBudgetWarm}
+	queries := []string{QueryPredRate, QueryErrRate, QueryP95, QueryDrift, QuerySLIBurns, QueryBudget, QueryBudgetWarm, QuerySLOPeriod}
 	vecs := make([]client.Vector, len(queries))
 	errs := make([]error, len(queries)+1)
 	var alerts []client.Alert
@@ -190,8 +207,10 @@ func Fetch(ctx context.Context, api API, at time.Time) Snapshot {
 		snap.Models = applyRegistry(snap.Models, regModels)
 		SortByUrgency(snap.Models)
 	}
-	snap.SLOConfigured = addSLOs(snap.Models, vecs[4], vecs[5])
+	hour, page := sloBurns(vecs[4], vecs[7])
+	snap.SLOConfigured = addSLOs(snap.Models, hour, page, vecs[5])
 	markWarmingUp(snap.Models, vecs[6])
+	markPaging(snap.Models, alerts)
 	addTrends(snap.Models, trend, at)
 	return snap
 }
@@ -203,7 +222,7 @@ func join(pred, errRate, p95, drift client.Vector, alerts []client.Alert) []Mode
 			return m
 		}
 		nan := math.NaN()
-		m := &Model{Name: name, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan, Burn1h: nan, Budget: nan}
+		m := &Model{Name: name, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan, Burn1h: nan, PageBurn: nan, Budget: nan}
 		byName[name] = m
 		return m
 	}
@@ -245,13 +264,16 @@ func join(pred, errRate, p95, drift client.Vector, alerts []client.Alert) []Mode
 			get(name).Drift = s.V
 		}
 	}
-	for _, a := range alerts {
-		name := a.Labels["model"]
-		if name == "" {
+	// Count the rows :alerts shows (one per alert name, model and
+	// feature), not series: a page and a ticket of one SLO alert, or one
+	// alert from two collectors' rules, are one thing to look at, and
+	// ALERTS 7 over five rows in :alerts reads as alerts gone missing.
+	for _, g := range alertsview.GroupAlerts(alerts) {
+		if g.Model == "" {
 			continue
 		}
-		m := get(name)
-		switch a.State {
+		m := get(g.Model)
+		switch g.State {
 		case "firing":
 			m.Firing++
 		case "pending":
@@ -283,7 +305,7 @@ func applyRegistry(ms []Model, reg []client.ModelState) []Model {
 		i, ok := idx[st.Name]
 		if !ok {
 			nan := math.NaN()
-			ms = append(ms, Model{Name: st.Name, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan, Burn1h: nan, Budget: nan})
+			ms = append(ms, Model{Name: st.Name, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan, Burn1h: nan, PageBurn: nan, Budget: nan})
 			i = len(ms) - 1
 			idx[st.Name] = i
 		}
@@ -394,19 +416,98 @@ func sloOwner(m client.Metric) string {
 	return m["sloth_service"]
 }
 
-// addSLOs fills burn rate and budget for models that have SLO series and
-// reports whether any did. Series of services that match no model are
+// sloBurns reads each SLO's burn rates from the per-window burn rates of
+// QuerySLIBurns and the periods of QuerySLOPeriod (an SLO without one
+// has the 1h of a 30-day period):
+//
+//   - hour: over its hour (HourWindow), the shortest recorded window at
+//     least that long, short of the period itself. An SLO that records no
+//     such window gets none, so BURN reads a dash rather than a shorter
+//     window's noise.
+//   - page: the lesser of the hour's and its shortest window's (Sloth's
+//     current burn rate, the page alert's short window): the page alert
+//     fires when both are over 14.4, so PAGE in the column ends when the
+//     page does — a rollback clears the short window in seconds while the
+//     hour still holds the incident.
+func sloBurns(burns, periods client.Vector) (hour, page client.Vector) {
+	period := map[string]time.Duration{}
+	for _, s := range periods {
+		if id := s.Metric[labelSLOID]; id != "" && s.V > 0 && !math.IsInf(s.V, 0) {
+			period[id] = time.Duration(math.Round(s.V * float64(24*time.Hour)))
+		}
+	}
+	type pick struct {
+		window time.Duration
+		sample client.Sample
+	}
+	hours, shortest := map[string]pick{}, map[string]pick{}
+	for _, s := range burns {
+		w, err := model.ParseDuration(s.Metric[labelWindow])
+		if err != nil {
+			continue // not a Sloth window: no telling its length
+		}
+		window, p := time.Duration(w), period[s.Metric[labelSLOID]]
+		if p > 0 && window >= p {
+			continue
+		}
+		k := sloKey(s.Metric)
+		if b, ok := shortest[k]; !ok || window < b.window {
+			shortest[k] = pick{window, s}
+		}
+		if window < HourWindow(p) {
+			continue
+		}
+		if b, ok := hours[k]; !ok || window < b.window {
+			hours[k] = pick{window, s}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(hours)) {
+		h := hours[k].sample
+		hour = append(hour, h)
+		p := h
+		p.V = math.Min(h.V, shortest[k].sample.V) // NaN (no traffic now) pages no one
+		page = append(page, p)
+	}
+	return hour, page
+}
+
+// Sloth's labels that name an SLO and a recording's window.
+const (
+	labelSLOID    = "sloth_id"
+	labelWindow   = "sloth_window"
+	labelSeverity = "sloth_severity"
+)
+
+// sloKey identifies the SLO a per-window series belongs to: its labels
+// but the window.
+func sloKey(m client.Metric) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if k != labelWindow {
+			b.WriteString(k + "=" + m[k] + "\x00")
+		}
+	}
+	return b.String()
+}
+
+// addSLOs fills burn rates and budget for models that have SLO series
+// and reports whether any did. Series of services that match no model are
 // ignored rather than shown as invented models.
-func addSLOs(ms []Model, burn, budget client.Vector) bool {
+func addSLOs(ms []Model, hour, page, budget client.Vector) bool {
 	idx := make(map[string]int, len(ms))
 	for i, m := range ms {
 		idx[m.Name] = i
 	}
 	found := false
-	for _, s := range burn {
+	for _, s := range hour {
 		if i, ok := idx[sloOwner(s.Metric)]; ok {
 			ms[i].Burn1h = maxKnown(ms[i].Burn1h, s.V)
 			found = true
+		}
+	}
+	for _, s := range page {
+		if i, ok := idx[sloOwner(s.Metric)]; ok {
+			ms[i].PageBurn = maxKnown(ms[i].PageBurn, s.V)
 		}
 	}
 	for _, s := range budget {
@@ -416,6 +517,19 @@ func addSLOs(ms []Model, burn, budget client.Vector) bool {
 		}
 	}
 	return found
+}
+
+// markPaging marks the models an SLO page alert fires for.
+func markPaging(ms []Model, alerts []client.Alert) {
+	paging := map[string]bool{}
+	for _, a := range alerts {
+		if a.State == "firing" && a.Labels[labelSeverity] == "page" {
+			paging[sloOwner(a.Labels)] = true
+		}
+	}
+	for i := range ms {
+		ms[i].Paging = paging[ms[i].Name]
+	}
 }
 
 // markWarmingUp marks the models with a period budget that warm (the
@@ -441,16 +555,18 @@ func maxKnown(a, b float64) float64 {
 }
 
 // SLOState summarises a model's SLOs for the SLO column: "" without SLO
-// data, then OUT (budget spent), PAGE (fast burn), BURN (burning faster
-// than the period allows) or OK. A period still warming up is not judged:
-// no OUT, and without a burn rate "".
+// data, then OUT (budget spent), PAGE (an SLO page alert fires, or the
+// page's quick condition holds: fast burn over the hour and right now),
+// BURN (burning faster than the period allows over the hour) or OK. A
+// period still warming up is not judged: no OUT, and without a burn rate
+// "".
 func SLOState(m Model) string {
 	switch {
 	case math.IsNaN(m.Burn1h) && (math.IsNaN(m.Budget) || m.WarmingUp):
 		return ""
 	case m.Budget <= 0 && !m.WarmingUp:
 		return "OUT"
-	case m.Burn1h >= PageBurnRate:
+	case m.Paging || m.PageBurn >= PageBurnRate:
 		return "PAGE"
 	case m.Burn1h >= SlowBurnRate:
 		return "BURN"

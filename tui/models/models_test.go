@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -110,35 +111,38 @@ func TestDrillQueryEscapes(t *testing.T) {
 
 func TestSLOs(t *testing.T) {
 	nan := math.NaN()
-	ms := []Model{{Name: "fraud", Burn1h: nan, Budget: nan}, {Name: "churn", Burn1h: nan, Budget: nan}}
+	ms := []Model{{Name: "fraud", Burn1h: nan, PageBurn: nan, Budget: nan}, {Name: "churn", Burn1h: nan, PageBurn: nan, Budget: nan}}
 	found := addSLOs(ms,
 		client.Vector{
 			sample(2, "sloth_service", "fraud", "sloth_slo", "latency"),
 			sample(20, "sloth_service", "fraud-scorer", "model", "fraud", "sloth_slo", "availability"),
 			sample(99, "sloth_service", "checkout"), // no such model
 		},
+		client.Vector{sample(1, "sloth_service", "fraud", "sloth_slo", "latency"), sample(16, "sloth_service", "fraud-scorer", "model", "fraud")},
 		client.Vector{sample(0.5, "sloth_service", "fraud"), sample(0.1, "model", "fraud")},
 	)
 	require.True(t, found)
 	assert.Equal(t, 20.0, ms[0].Burn1h, "the worst SLO of a model counts")
+	assert.Equal(t, 16.0, ms[0].PageBurn)
 	assert.Equal(t, 0.1, ms[0].Budget, "the least budget left counts")
 	assert.True(t, math.IsNaN(ms[1].Burn1h))
-	assert.False(t, addSLOs(ms[1:], client.Vector{sample(1, "sloth_service", "other")}, nil))
+	assert.False(t, addSLOs(ms[1:], client.Vector{sample(1, "sloth_service", "other")}, nil, nil))
 
 	tests := []struct {
-		burn, budget float64
-		want         string
+		burn, page, budget float64
+		want               string
 	}{
-		{nan, nan, ""},
-		{0.5, 0.9, "OK"},
-		{1, 0.9, "BURN"},
-		{14.4, 0.9, "PAGE"},
-		{0.1, 0, "OUT"},
-		{nan, -0.2, "OUT"},
-		{3, nan, "BURN"},
+		{nan, nan, nan, ""},
+		{0.5, 0.5, 0.9, "OK"},
+		{1, 1, 0.9, "BURN"},
+		{14.4, 14.4, 0.9, "PAGE"},
+		{27.9, 0.3, 0.9, "BURN"}, // the hour holds the incident, the short window is healthy again
+		{0.1, 0.1, 0, "OUT"},
+		{nan, nan, -0.2, "OUT"},
+		{3, 3, nan, "BURN"},
 	}
 	for _, tc := range tests {
-		assert.Equal(t, tc.want, SLOState(Model{Burn1h: tc.burn, Budget: tc.budget}), "burn %v budget %v", tc.burn, tc.budget)
+		assert.Equal(t, tc.want, SLOState(Model{Burn1h: tc.burn, PageBurn: tc.page, Budget: tc.budget}), "burn %v page %v budget %v", tc.burn, tc.page, tc.budget)
 	}
 }
 
@@ -152,7 +156,8 @@ func TestSLOPeriodWarmingUp(t *testing.T) {
 		{Name: "fraud", Burn1h: nan, Budget: nan},
 		{Name: "churn", Burn1h: nan, Budget: nan},
 	}
-	addSLOs(ms, client.Vector{sample(0.2, "sloth_service", "demand"), sample(20, "sloth_service", "fraud")},
+	burns := client.Vector{sample(0.2, "sloth_service", "demand"), sample(20, "sloth_service", "fraud")}
+	addSLOs(ms, burns, burns,
 		client.Vector{sample(-3, "sloth_service", "demand"), sample(-1, "sloth_service", "fraud"), sample(-1, "sloth_service", "churn")})
 	markWarmingUp(ms, client.Vector{sample(-1, "sloth_service", "churn")}) // only churn's was recorded 10m ago
 	for _, tc := range []struct {
@@ -294,4 +299,132 @@ func TestSLORulesWithoutSeries(t *testing.T) {
 	v.Update(fetchedMsg(s))
 	assert.Contains(t, v.View(), "SLO: no data yet")
 	assert.NotContains(t, v.View(), "not configured")
+}
+
+// ALERTS counts what :alerts lists for the model — one row per alert
+// name and feature — not series: in the demo's incident the page and the
+// ticket series of DemandModelSlow read ALERTS 7 over five rows.
+func TestAlertsColumnCountsRows(t *testing.T) {
+	alert := func(state string, kv ...string) client.Alert {
+		l := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			l[kv[i]] = kv[i+1]
+		}
+		return client.Alert{Labels: l, State: state}
+	}
+	tests := []struct {
+		name            string
+		alerts          []client.Alert
+		firing, pending int
+		cell            string
+	}{
+		{"page and ticket of one SLO alert", []client.Alert{
+			alert("firing", "alertname", "DemandModelSlow", "model", "demand", "severity", "page"),
+			alert("firing", "alertname", "DemandModelSlow", "model", "demand", "severity", "ticket"),
+		}, 1, 0, "1"},
+		{"one alert per drifted feature", []client.Alert{
+			alert("firing", "alertname", "FeatureDrift", "model", "demand", "feature", "temp"),
+			alert("firing", "alertname", "FeatureDrift", "model", "demand", "feature", "hum"),
+		}, 2, 0, "2"},
+		{"a pending series of a firing alert", []client.Alert{
+			alert("firing", "alertname", "DemandModelErrors", "model", "demand", "severity", "ticket"),
+			alert("pending", "alertname", "DemandModelErrors", "model", "demand", "severity", "page"),
+			alert("pending", "alertname", "LabelCoverageLow", "model", "demand", "version", "v11"),
+		}, 1, 1, "1+1p"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pred := client.Vector{sample(24, "model", "demand", "version", "v11", "role", "production")}
+			ms := join(pred, nil, nil, nil, tc.alerts)
+			require.Len(t, ms, 1)
+			assert.Equal(t, tc.firing, ms[0].Firing)
+			assert.Equal(t, tc.pending, ms[0].Pending)
+			v := New(benchCommon(), nil)
+			v.SetSize(80, 6)
+			v.SetSnapshot(Snapshot{Models: ms, AlertsConfigured: true})
+			assert.Equal(t, tc.cell, v.table.Rows()[0].Cells[colAlerts])
+		})
+	}
+}
+
+// The demo's first seconds: the registry lists the models while the
+// storage is still opening and every query answers 503. The view said
+// "demand — — … 0" per model (ALERTS 0 before the rule engine ran); it
+// keeps loading instead, says why, and asks again soon.
+func TestLoadingWhileQueriesFail(t *testing.T) {
+	nan := math.NaN()
+	notReady := &client.APIError{StatusCode: 503, Message: "mlectl collector is not ready: storage is not open yet"}
+	tests := []struct {
+		name string
+		errs []error
+	}{
+		{"storage opening", []error{fmt.Errorf("%s: %w", QueryPredRate, notReady), fmt.Errorf("%s: %w", QueryP95, notReady)}},
+		{"no error, no series yet", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := New(benchCommon(), nil)
+			v.SetSize(80, 10)
+			cmd := v.Update(fetchedMsg(Snapshot{RegistryConfigured: true, AlertsConfigured: true, Errs: tc.errs, Models: []Model{
+				{Name: "demand", Prod: []string{"v12"}, PredRate: nan, ErrShare: nan, P95: nan, Drift: nan, Burn1h: nan, PageBurn: nan, Budget: nan},
+			}}))
+			require.NotNil(t, cmd, "asks again soon")
+			assert.Empty(t, v.table.Rows(), "no rows of dashes")
+			screen := v.View()
+			assert.NotContains(t, screen, "demand")
+			if len(tc.errs) > 0 {
+				assert.Contains(t, screen, "no data yet: the collector's queries failed (see below)")
+				assert.Contains(t, screen, "HTTP 503")
+			} else {
+				assert.Contains(t, screen, "loading models")
+			}
+			assert.True(t, v.LastUpdate().IsZero(), "the header says no data yet")
+		})
+	}
+}
+
+// SLO reads PAGE while an SLO page alert fires: a minute after the demo's
+// rollback the short window is healthy again (PageBurn low) but the
+// page's slow condition (2m and 30m windows) still holds, and the column
+// read BURN beside a firing page.
+func TestSLOPageWhileThePageFires(t *testing.T) {
+	alert := func(state string, kv ...string) client.Alert {
+		l := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			l[kv[i]] = kv[i+1]
+		}
+		return client.Alert{Labels: l, State: state}
+	}
+	tests := []struct {
+		name   string
+		alerts []client.Alert
+		want   string
+	}{
+		{"the page fires", []client.Alert{
+			alert("firing", "alertname", "DemandModelSlow", "model", "demand", "sloth_service", "demand", "sloth_severity", "page"),
+			alert("firing", "alertname", "DemandModelSlow", "model", "demand", "sloth_service", "demand", "sloth_severity", "ticket"),
+		}, "PAGE"},
+		{"a page of a service named after the model", []client.Alert{
+			alert("firing", "alertname", "SLOBurn", "sloth_service", "demand", "sloth_severity", "page"),
+		}, "PAGE"},
+		{"the page has resolved, the ticket fires", []client.Alert{
+			alert("firing", "alertname", "DemandModelSlow", "model", "demand", "sloth_severity", "ticket"),
+		}, "BURN"},
+		{"the page is pending", []client.Alert{
+			alert("pending", "alertname", "DemandModelSlow", "model", "demand", "sloth_severity", "page"),
+		}, "BURN"},
+		{"another model pages", []client.Alert{
+			alert("firing", "alertname", "FraudErrors", "model", "fraud", "sloth_severity", "page"),
+		}, "BURN"},
+		{"a page that is not an SLO's", []client.Alert{
+			alert("firing", "alertname", "ModelDown", "model", "demand", "severity", "page"),
+		}, "BURN"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ms := []Model{{Name: "demand", Burn1h: 31.1, PageBurn: 0.3, Budget: 0.9}, {Name: "fraud", Burn1h: 0.2, PageBurn: 0.2, Budget: 0.9}}
+			markPaging(ms, tc.alerts)
+			assert.Equal(t, tc.want, SLOState(ms[0]))
+		})
+	}
 }

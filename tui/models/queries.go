@@ -15,13 +15,16 @@ const (
 	// QueryTrend yields the non-shadow prediction rate per model, fetched
 	// as a range for the trend sparkline.
 	QueryTrend = `sum by (model) (rate(mle_predictions_total{role!="shadow"}[5m]))`
-	// QueryBurn1h yields the 1h error-budget burn rate per SLO owner, from
-	// Sloth-style recording rules (what `mlectl slo` generates): the 1h SLI
-	// error ratio over the SLO's error budget. Alert windows scaled down
-	// (the demo's, ÷12) record no 1h ratio: then Sloth's current burn rate
-	// (its shortest window) stands in rather than a blank column.
-	QueryBurn1h = `max by (model, sloth_service) (slo:sli_error:ratio_rate1h / ignoring (sloth_window) slo:error_budget:ratio)` +
-		` or max by (model, sloth_service) (slo:current_burn_rate:ratio)`
+	// QuerySLIBurns yields the error-budget burn rate of every SLO over
+	// each window its Sloth-style recording rules (what `mlectl slo`
+	// generates) record: the window's SLI error ratio over the SLO's error
+	// budget, one series per SLO and sloth_window. BURN takes the SLO's
+	// hour from them (see HourWindow).
+	QuerySLIBurns = `max by (model, sloth_service, sloth_id, sloth_window) ` +
+		`({__name__=~"slo:sli_error:ratio_rate.+"} / ignoring (sloth_window) group_left slo:error_budget:ratio)`
+	// QuerySLOPeriod yields each SLO's period in days (Sloth's
+	// slo:time_period:days): the clock its windows are scaled to.
+	QuerySLOPeriod = `max by (model, sloth_service, sloth_id) (slo:time_period:days)`
 	// QueryBudget yields the error budget left in the SLO period.
 	QueryBudget = `min by (model, sloth_service) (slo:period_error_budget_remaining:ratio)`
 	// QueryBudgetWarm yields the SLOs whose period budget was already
@@ -46,6 +49,21 @@ func escape(s string) string {
 		out = append(out, s[i])
 	}
 	return string(out)
+}
+
+// HourWindow is the window BURN reads an SLO's burn rate over: the hour
+// of its period's clock, period/720 (1h of the Workbook's 30 days; 5m of
+// the demo's 60 h, whose alert windows are scaled ÷12). It is the long
+// window of the page alert's quick condition, and it holds enough
+// requests to be a rate: the shortest window (the
+// demo's 30 s, Sloth's current burn rate) holds a few budgeted errors at
+// the demo's traffic, so one error more or less swung BURN between 0x
+// and 1.6x. Without a known period the hour is 1h.
+func HourWindow(period time.Duration) time.Duration {
+	if period <= 0 {
+		return time.Hour
+	}
+	return period / 720
 }
 
 // PeriodWarmUp is how long an SLO's period budget must have been recorded

@@ -70,8 +70,9 @@ type View struct {
 	snap  Snapshot
 	// waiting: the collector answered with models (from the registry)
 	// but no traffic, latency or drift series yet (a demo still writing
-	// its history): their versions and "SLO: not configured" would be
-	// wrong facts, so the view keeps saying loading and asks again soon.
+	// its history, or storage still opening): their versions, ALERTS 0
+	// and "SLO: not configured" would be wrong facts, so the view keeps
+	// saying loading and asks again soon.
 	waiting bool
 }
 
@@ -136,8 +137,13 @@ func (v *View) Update(msg tea.Msg) tea.Cmd {
 			v.rebuild()
 			return nil
 		}
-		if !v.Loaded && len(s.Errs) == 0 && len(s.Models) > 0 && !hasData(s) {
+		if !v.Loaded && len(s.Models) > 0 && !hasData(s) {
+			// The registry's rows alone, whether or not the queries
+			// failed (a collector whose storage is still opening answers
+			// 503 to each): rows of dashes with ALERTS 0 would read as
+			// facts. Keep loading, say why below, ask again soon.
 			v.waiting = true
+			v.snap.Errs = s.Errs
 			v.rebuild()
 			return tea.Tick(waitRetry, func(time.Time) tea.Msg { return retryMsg{} })
 		}
@@ -177,7 +183,7 @@ func (v *View) rebuild() {
 	}
 	switch {
 	case !v.Loaded && len(v.snap.Errs) > 0:
-		v.table.SetEmpty("no data yet: the collector did not answer (see below)")
+		v.table.SetEmpty("no data yet: the collector's queries failed (see below)")
 	case !v.Loaded && v.waiting:
 		v.table.SetEmpty("loading models… the collector holds no predictions, latency or drift series yet")
 	default:
@@ -344,15 +350,20 @@ func hasData(s Snapshot) bool {
 // View renders the table and one footnote line.
 func (v *View) View() string {
 	var notes []string
-	for _, err := range v.snap.Errs {
+	var ue *client.UnreachableError
+	switch r := sharedReason(v.snap.Errs); {
+	case slices.ContainsFunc(v.snap.Errs, func(err error) bool { return errors.As(err, &ue) }):
 		// One unreachable collector fails every query: say that, not
 		// the first query's text with the reason cut off at its end.
-		var ue *client.UnreachableError
-		if errors.As(err, &ue) {
-			notes = append([]string{v.c.ErrorLine("no data", ue)}, notes...)
-			break
+		notes = []string{v.c.ErrorLine("no data", ue)}
+	case r != nil:
+		// A collector that is not ready fails every query alike (503):
+		// the reason once, likewise.
+		notes = []string{v.c.ErrorLine(strconv.Itoa(len(v.snap.Errs))+" queries failed", r)}
+	default:
+		for _, err := range v.snap.Errs {
+			notes = append(notes, v.c.ErrorLine("query failed", err))
 		}
-		notes = append(notes, v.c.ErrorLine("query failed", err))
 	}
 	if len(notes) == 0 {
 		var parts []string
@@ -390,6 +401,28 @@ func (v *View) View() string {
 	body := v.table.View()
 	pad := max(v.Height-1-strings.Count(body, "\n")-1, 0)
 	return body + strings.Repeat("\n", pad+1) + common.Fit(notes[0], v.Width)
+}
+
+// sharedReason is the reason every one of two or more failed sources
+// gave (Fetch wraps each in its query), or nil when they differ.
+func sharedReason(errs []error) error {
+	if len(errs) < 2 {
+		return nil
+	}
+	var first error
+	for _, err := range errs {
+		r := errors.Unwrap(err)
+		if r == nil {
+			r = err
+		}
+		switch {
+		case first == nil:
+			first = r
+		case r.Error() != first.Error():
+			return nil
+		}
+	}
+	return first
 }
 
 // ownersDown are the collectors, sorted, that own a listed model and did
