@@ -530,13 +530,16 @@ func fmtMs(ds []time.Duration) string {
 }
 
 // vmHWM returns the process's peak resident set size (Linux), or 0.
-func vmHWM() int64 {
+func vmHWM() int64 { return procStatusBytes("VmHWM:") }
+
+// procStatusBytes returns a kB field of /proc/self/status in bytes.
+func procStatusBytes(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == field {
 			kb, _ := strconv.ParseInt(f[1], 10, 64)
 			return kb << 10
 		}

@@ -1,0 +1,112 @@
+package tsdb
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	ptsdb "github.com/prometheus/prometheus/tsdb"
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkScaleIngestRSS measures what issue #11 asks of memory, peak
+// RSS, for each system alone: the test binary runs itself once per system
+// (TSDB_SCALE_RSS_CHILD), which ingests the node-exporter fleet of
+// BenchmarkScaleNodeExporter (TSDB_SCALE_SERIES, default 100k;
+// TSDB_SCALE_MINUTES, default 30) into that system only, waits for its
+// background work (mlectl's seals and compactions) and reports the
+// process's VmHWM. In BenchmarkScaleNodeExporter both stores share one
+// process and one Go heap, so only the heap can be told apart there, and
+// Prometheus's full head chunks, mmapped, are outside it. Both children
+// run the same generator, so the difference of their peaks is the stores'.
+func BenchmarkScaleIngestRSS(b *testing.B) {
+	nSeries, minutes := 100_000, 30
+	if v := os.Getenv("TSDB_SCALE_SERIES"); v != "" {
+		n, err := strconv.Atoi(v)
+		require.NoError(b, err, "TSDB_SCALE_SERIES")
+		nSeries = n
+	}
+	if v := os.Getenv("TSDB_SCALE_MINUTES"); v != "" {
+		m, err := strconv.Atoi(v)
+		require.NoError(b, err, "TSDB_SCALE_MINUTES")
+		minutes = m
+	}
+	if sys := os.Getenv("TSDB_SCALE_RSS_CHILD"); sys != "" {
+		ingestAlone(b, sys, nSeries, minutes)
+		return
+	}
+	type result struct{ hwm, rss, samples, ingestMs int64 }
+	results := map[string]result{}
+	for _, sys := range []string{"mlectl", "prom"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkScaleIngestRSS$", "-test.benchtime=1x")
+		cmd.Env = append(os.Environ(), "TSDB_SCALE_RSS_CHILD="+sys,
+			fmt.Sprintf("TSDB_SCALE_SERIES=%d", nSeries), fmt.Sprintf("TSDB_SCALE_MINUTES=%d", minutes))
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		require.NoError(b, cmd.Run(), "child %s: %s", sys, out.String())
+		found := false
+		sc := bufio.NewScanner(&out)
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			if len(f) == 5 && f[0] == "RSS-RESULT" {
+				var r result
+				for i, p := range []*int64{&r.hwm, &r.rss, &r.samples, &r.ingestMs} {
+					v, err := strconv.ParseInt(f[i+1], 10, 64)
+					require.NoError(b, err)
+					*p = v
+				}
+				results[sys], found = r, true
+			}
+		}
+		require.True(b, found, "child %s printed no result: %s", sys, out.String())
+	}
+	o, p := results["mlectl"], results["prom"]
+	fmt.Printf("\ningest alone, one process per system: %d series, %d min at 15s = %d samples\n", nSeries, minutes, o.samples)
+	fmt.Printf("| %-38s | %10s | %10s | %6s |\n", "measure", "mlectl", "prometheus", "ratio")
+	row := func(name string, a, c float64, unit string) {
+		fmt.Printf("| %-38s | %10.0f | %10.0f | %5.2fx |\n", name+", "+unit, a, c, a/c)
+	}
+	row("peak RSS (VmHWM)", float64(o.hwm)/(1<<20), float64(p.hwm)/(1<<20), "MB")
+	row("RSS after ingest and background work", float64(o.rss)/(1<<20), float64(p.rss)/(1<<20), "MB")
+	row("ingest", float64(o.samples)/(float64(o.ingestMs)/1000), float64(p.samples)/(float64(p.ingestMs)/1000), "samples/s")
+	b.ReportMetric(float64(o.hwm)/float64(p.hwm), "peak-RSS-ratio-vs-prom")
+}
+
+// ingestAlone is one child of BenchmarkScaleIngestRSS.
+func ingestAlone(b *testing.B, sys string, nSeries, minutes int) {
+	steps := minutes * int(time.Minute/scaleStep)
+	fleet := scaleFleet(nSeries / scaleSeriesPerHost)
+	start := time.Now().Truncate(time.Minute).Add(-time.Duration(steps-1) * scaleStep)
+	dir := b.TempDir()
+	var samples int64
+	t0 := time.Now()
+	var ingest time.Duration
+	switch sys {
+	case "mlectl":
+		db, err := Open(filepath.Join(dir, "mlectl"), Options{})
+		require.NoError(b, err)
+		defer db.Close()
+		samples = scaleIngest(b, db, fleet, steps, start.UnixMilli())
+		ingest = time.Since(t0)
+		waitBackgroundIdle(db)
+	case "prom":
+		popts := ptsdb.DefaultOptions()
+		popts.RetentionDuration = 0
+		pdb, err := ptsdb.Open(filepath.Join(dir, "prom"), nil, nil, popts, nil)
+		require.NoError(b, err)
+		defer pdb.Close()
+		samples = scaleIngest(b, pdb, fleet, steps, start.UnixMilli())
+		ingest = time.Since(t0)
+	default:
+		b.Fatalf("TSDB_SCALE_RSS_CHILD=%q: want mlectl or prom", sys)
+	}
+	fmt.Printf("RSS-RESULT %d %d %d %d\n", vmHWM(), procStatusBytes("VmRSS:"), samples, ingest.Milliseconds())
+}
+
