@@ -283,18 +283,74 @@ func (db *DB) resizeAutoCache() {
 	db.cache.setBound(autoBlockCacheBytes(db.ix.count.Load(), avg))
 }
 
-// replay loads the WAL into the head.
+// replayJob is one WAL sample for a replay worker.
+type replayJob struct {
+	s   *memSeries
+	smp sample
+}
+
+// replayBatch is how many samples the WAL reader hands a worker at once.
+const replayBatch = 4096
+
+// replay loads the WAL into the head. One goroutine reads and decodes the
+// segments and creates series as their records come; the samples go, in
+// batches, to one worker per core chosen by series, so each series' samples
+// are applied in WAL order by one goroutine, without locks, as before; a
+// 2 h head of 100k series replayed on one core took twice Prometheus's time.
 func (db *DB) replay(walDir string) (int, error) {
-	byWALRef := map[uint64]*memSeries{}
+	// WAL refs name the series' index refs, except where the index holds
+	// the series under another ref; those few are remapped.
+	remap := map[uint64]*memSeries{}
 	unknown := 0
 	samples := 0
+	workers := max(1, runtime.GOMAXPROCS(0))
+	queues := make([]chan []replayJob, workers)
+	free := make(chan []replayJob, 4*workers)
+	added := make([]int64, workers)
+	var wg sync.WaitGroup
+	for w := range queues {
+		queues[w] = make(chan []replayJob, 2)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for jobs := range queues[w] {
+				for i := range jobs {
+					added[w] += db.replaySample(jobs[i].s, &jobs[i].smp)
+				}
+				clear(jobs)
+				select {
+				case free <- jobs[:0]:
+				default:
+				}
+			}
+		}()
+	}
+	pending := make([][]replayJob, workers)
+	send := func(w int) {
+		queues[w] <- pending[w]
+		select {
+		case pending[w] = <-free:
+		default:
+			pending[w] = make([]replayJob, 0, replayBatch)
+		}
+	}
+	for w := range pending {
+		pending[w] = make([]replayJob, 0, replayBatch)
+	}
 	last, err := replayWAL(walDir, db.log.Warn, func(e *walEntry) error {
 		if e.typ == walSeries {
 			s, _ := db.ix.getOrCreate(e.lset.Hash(), e.lset, e.ref)
-			byWALRef[e.ref] = s
+			if s.ref != e.ref {
+				remap[e.ref] = s
+			} else {
+				delete(remap, e.ref)
+			}
 			return nil
 		}
-		s := byWALRef[e.ref]
+		var s *memSeries
+		if len(remap) > 0 {
+			s = remap[e.ref]
+		}
 		if s == nil {
 			s = db.ix.getByRef(e.ref)
 		}
@@ -302,20 +358,24 @@ func (db *DB) replay(walDir string) (int, error) {
 			unknown++
 			return nil
 		}
-		// As Commit does, so a replayed head is as compact as a live one.
-		if s.appendsToOpenChunk(&e.smp) {
-			s.freezeOne(e.smp.t, e.smp.v)
-			db.headSamples.Add(1)
-		} else {
-			if s.insertHead(e.smp) != replacedDuplicate {
-				db.headSamples.Add(1)
-			}
-			s.maybeFreeze()
+		w := int(s.ref % uint64(workers))
+		pending[w] = append(pending[w], replayJob{s: s, smp: e.smp})
+		if len(pending[w]) == replayBatch {
+			send(w)
 		}
-		s.bumpMaxT(e.smp.t)
 		samples++
 		return nil
 	})
+	for w := range queues {
+		if len(pending[w]) > 0 {
+			queues[w] <- pending[w]
+		}
+		close(queues[w])
+	}
+	wg.Wait()
+	for _, n := range added {
+		db.headSamples.Add(n)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("replay WAL in %s: %w", walDir, err)
 	}
@@ -323,9 +383,26 @@ func (db *DB) replay(walDir string) (int, error) {
 		db.log.Warn("WAL samples for unknown series were skipped", "samples", unknown)
 	}
 	if samples > 0 {
-		db.log.Info("replayed WAL", "samples", samples, "series", len(byWALRef))
+		db.log.Info("replayed WAL", "samples", samples)
 	}
 	return last, nil
+}
+
+// replaySample applies one WAL sample to s as Commit does, so a replayed
+// head is as compact as a live one, and returns how many samples the head
+// gained (0 for an overwrite).
+func (db *DB) replaySample(s *memSeries, smp *sample) int64 {
+	defer s.bumpMaxT(smp.t)
+	if s.appendsToOpenChunk(smp) {
+		s.freezeOne(smp.t, smp.v)
+		return 1
+	}
+	n := int64(1)
+	if s.insertHead(*smp) == replacedDuplicate {
+		n = 0
+	}
+	s.maybeFreeze()
+	return n
 }
 
 func (db *DB) run() {
