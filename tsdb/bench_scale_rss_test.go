@@ -133,4 +133,3 @@ func ingestAlone(b *testing.B, sys string, nSeries, minutes int) {
 	fmt.Printf("RSS-RESULT %d %d %d %d\n", vmHWM(), procStatusBytes("VmRSS:"), samples, ingest.Milliseconds())
 	os.Exit(0) // without closing the store: the parent reopens it as after kill -9
 }
-
