@@ -46,6 +46,7 @@ bench:
 VM_BIN := $(abspath $(wildcard bin/victoria-metrics))
 bench-scale:
 	$(GO) test -run '^$$' -bench ScaleNodeExporter -benchtime 1x -timeout 60m ./tsdb/
+	TSDB_SCALE_MINUTES=120 $(GO) test -run '^$$' -bench ScaleIngestRSS -benchtime 1x -timeout 30m ./tsdb/
 	TSDB_SCALE_VM=$(VM_BIN) $(GO) test -run '^$$' -bench ScaleVictoriaMetrics -benchtime 1x -timeout 60m ./tsdb/
 
 bench-deps:

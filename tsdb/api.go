@@ -54,8 +54,8 @@ type Options struct {
 	// previous default, sealed there).
 	HeadMaxSamples int
 	// BlockCacheBytes bounds the in-memory cache of encoded blocks (those
-	// just sealed or compacted, and those queries read), which lets
-	// queries of the recent past skip badger. Default (zero): per series
+	// queries read, and compaction's replacements of cached ones), which
+	// lets queries of the recent past skip badger. Default (zero): per series
 	// 512 bytes or the blocks' average size (with bookkeeping) plus a
 	// quarter, whichever is larger, at least 64 MiB and at most 1 GiB (at
 	// 1M series 512 MiB, about one recent block per series); negative

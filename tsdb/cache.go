@@ -13,9 +13,11 @@ import (
 // blocks under fresh seqs), so an entry keyed by series ref and block seq
 // is always what badger holds or held for that key; a query that listed
 // the block before compaction replaced it reads the same samples either
-// way. Seals and compactions put the blocks they write, so queries of the
-// recently sealed past (what dashboards ask for) skip badger's per-key
-// lookup and SST block decompression entirely.
+// way. A query that reads a block from badger puts it, and compaction puts
+// its merged blocks where it replaced cached ones, so repeated queries of
+// the recent past (dashboards, rules) skip badger's per-key lookup and SST
+// block decompression entirely; a seal does not put what it writes, which
+// would hold a seal's whole output in memory before any query asked.
 type blockCache struct {
 	shards   [blockCacheShards]cacheShard
 	maxBytes atomic.Int64 // per shard
