@@ -572,16 +572,7 @@ func joinLoneExemplarsV1(series []prompb.TimeSeries) []prompb.TimeSeries {
 			}
 		}
 	}
-	if len(joined) == 0 {
-		return series
-	}
-	kept := series[:0]
-	for i, ts := range series {
-		if !joined[i] {
-			kept = append(kept, ts)
-		}
-	}
-	return kept
+	return dropJoined(series, joined)
 }
 
 // writeV2 applies the collector's limits to a remote-write 2.0 request,
@@ -806,16 +797,7 @@ func joinLoneExemplars(series []writev2.TimeSeries, ls []labels.Labels, lone []i
 			}
 		}
 	}
-	if len(joined) == 0 {
-		return series
-	}
-	kept := series[:0]
-	for i, ts := range series {
-		if !joined[i] {
-			kept = append(kept, ts)
-		}
-	}
-	return kept
+	return dropJoined(series, joined)
 }
 
 // refsString prints label refs, a long list cut short: an error message
@@ -898,4 +880,19 @@ func truncate(s string) string {
 		cut--
 	}
 	return s[:cut] + "..."
+}
+
+// dropJoined removes, in place, the series whose exemplars were joined to
+// another series of the request (their indexes in joined).
+func dropJoined[T any](series []T, joined map[int]bool) []T {
+	if len(joined) == 0 {
+		return series
+	}
+	kept := series[:0]
+	for i, ts := range series {
+		if !joined[i] {
+			kept = append(kept, ts)
+		}
+	}
+	return kept
 }

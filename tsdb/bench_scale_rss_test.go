@@ -27,17 +27,7 @@ import (
 // Prometheus's full head chunks, mmapped, are outside it. Both children
 // run the same generator, so the difference of their peaks is the stores'.
 func BenchmarkScaleIngestRSS(b *testing.B) {
-	nSeries, minutes := 100_000, 30
-	if v := os.Getenv("TSDB_SCALE_SERIES"); v != "" {
-		n, err := strconv.Atoi(v)
-		require.NoError(b, err, "TSDB_SCALE_SERIES")
-		nSeries = n
-	}
-	if v := os.Getenv("TSDB_SCALE_MINUTES"); v != "" {
-		m, err := strconv.Atoi(v)
-		require.NoError(b, err, "TSDB_SCALE_MINUTES")
-		minutes = m
-	}
+	nSeries, minutes := scaleSizeFromEnv(b)
 	if sys := os.Getenv("TSDB_SCALE_RSS_CHILD"); sys != "" {
 		ingestAlone(b, sys, nSeries, minutes)
 		return

@@ -24,6 +24,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// scaleSizeFromEnv returns the fleet size of the single-size scale
+// benchmarks: TSDB_SCALE_SERIES (default 100000) series and
+// TSDB_SCALE_MINUTES (default 30) minutes of data.
+func scaleSizeFromEnv(b *testing.B) (nSeries, minutes int) {
+	nSeries, minutes = 100_000, 30
+	if v := os.Getenv("TSDB_SCALE_SERIES"); v != "" {
+		n, err := strconv.Atoi(v)
+		require.NoError(b, err, "TSDB_SCALE_SERIES")
+		nSeries = n
+	}
+	if v := os.Getenv("TSDB_SCALE_MINUTES"); v != "" {
+		m, err := strconv.Atoi(v)
+		require.NoError(b, err, "TSDB_SCALE_MINUTES")
+		minutes = m
+	}
+	return nSeries, minutes
+}
+
 // BenchmarkScaleVictoriaMetrics runs the node-exporter fleet of
 // BenchmarkScaleNodeExporter into mlectl (in process, queried through
 // Prometheus's engine) and into a VictoriaMetrics single-node binary
@@ -39,17 +57,7 @@ func BenchmarkScaleVictoriaMetrics(b *testing.B) {
 	if bin == "" {
 		b.Skip("TSDB_SCALE_VM=path/to/victoria-metrics runs this comparison")
 	}
-	nSeries, minutes := 100_000, 30
-	if v := os.Getenv("TSDB_SCALE_SERIES"); v != "" {
-		n, err := strconv.Atoi(v)
-		require.NoError(b, err, "TSDB_SCALE_SERIES")
-		nSeries = n
-	}
-	if v := os.Getenv("TSDB_SCALE_MINUTES"); v != "" {
-		m, err := strconv.Atoi(v)
-		require.NoError(b, err, "TSDB_SCALE_MINUTES")
-		minutes = m
-	}
+	nSeries, minutes := scaleSizeFromEnv(b)
 	steps := minutes * int(time.Minute/scaleStep)
 	fleet := scaleFleet(nSeries / scaleSeriesPerHost)
 	end := time.Now().Truncate(time.Minute)

@@ -14,12 +14,7 @@ import (
 // minutes, what such a query decodes, beside the whole block.
 func BenchmarkDecodeCounterBlock(b *testing.B) {
 	for _, n := range []int{120, 480} {
-		ts, vs := make([]int64, n), make([]float64, n)
-		for i := range n {
-			ts[i] = 1_700_000_000_000 + int64(i)*15_000
-			x := float64(i)
-			vs[i] = math.Round((1234.5+3.7*15*x+40*(1-math.Cos(0.09*x)))*100) / 100
-		}
+		ts, vs := cpuCounter(n)
 		blk, err := AppendEncoded(nil, ts, vs)
 		if err != nil {
 			b.Fatal(err)
@@ -53,12 +48,7 @@ func BenchmarkDecodeCounterBlock(b *testing.B) {
 // blocks (range queries), beside its baseline.
 func BenchmarkDecodeLayouts(b *testing.B) {
 	for _, n := range []int{120, 480} {
-		ts, vs := make([]int64, n), make([]float64, n)
-		for i := range n {
-			ts[i] = 1_700_000_000_000 + int64(i)*15_000
-			x := float64(i)
-			vs[i] = math.Round((1234.5+3.7*15*x+40*(1-math.Cos(0.09*x)))*100) / 100
-		}
+		ts, vs := cpuCounter(n)
 		v2, err := AppendEncoded(nil, ts, vs)
 		if err != nil || v2[0] != formatV2NewestFirst {
 			b.Fatalf("newest-first block: %v", err)
@@ -98,4 +88,16 @@ func encodeForwardBitPacked(ts []int64, vs []float64) []byte {
 	dst = binary.AppendVarint(dst, int64(exp))
 	dst = binary.AppendVarint(dst, ts[0])
 	return append(dst, body...)
+}
+
+// cpuCounter returns n samples of a CPU-seconds counter with two decimals
+// scraped every 15 s.
+func cpuCounter(n int) ([]int64, []float64) {
+	ts, vs := make([]int64, n), make([]float64, n)
+	for i := range n {
+		ts[i] = 1_700_000_000_000 + int64(i)*15_000
+		x := float64(i)
+		vs[i] = math.Round((1234.5+3.7*15*x+40*(1-math.Cos(0.09*x)))*100) / 100
+	}
+	return ts, vs
 }

@@ -217,27 +217,7 @@ func decodeNewestFirst(body []byte, flags byte, e int, t0 int64, mint int64, out
 		if !readStreamCodes(&br, mantHead, u, n-1) {
 			return 0, false
 		}
-		switch mode {
-		case predictFirst:
-			for i := range u {
-				u[i] = uint64(m0 + unzigzag(u[i]))
-			}
-		case predictDoD:
-			m, d := m0, unzigzag(u[0])
-			m += d
-			u[0] = uint64(m)
-			for i := 1; i < len(u); i++ {
-				d += unzigzag(u[i])
-				m += d
-				u[i] = uint64(m)
-			}
-		default:
-			m := m0
-			for i := range u {
-				m += unzigzag(u[i])
-				u[i] = uint64(m)
-			}
-		}
+		predictMantissas(mode, m0, u)
 	}
 	if corrHead.kind != kindZero || hasExc {
 		if whole && br.pos != mantEnd {

@@ -124,28 +124,7 @@ func decodeBitPacked(body []byte, flags byte, e int, outT []int64, outV []float6
 		if mode > predictFirst || !readStream(&br, u) {
 			return false
 		}
-		// One loop per predictor (u aliases mant[1:]).
-		switch mode {
-		case predictFirst:
-			for i := range u {
-				u[i] = uint64(m0 + unzigzag(u[i]))
-			}
-		case predictDoD:
-			m, d := m0, unzigzag(u[0])
-			m += d
-			u[0] = uint64(m)
-			for i := 1; i < len(u); i++ {
-				d += unzigzag(u[i])
-				m += d
-				u[i] = uint64(m)
-			}
-		default:
-			m := m0
-			for i := range u {
-				m += unzigzag(u[i])
-				u[i] = uint64(m)
-			}
-		}
+		predictMantissas(mode, m0, u) // u aliases mant[1:]
 	}
 	if e < 0 {
 		div := pow10[-e]
@@ -190,4 +169,31 @@ func decodeBitPacked(body []byte, flags byte, e int, outT []int64, outV []float6
 	}
 	// Only the final byte's padding may remain.
 	return (br.limit - br.pos) < 8
+}
+
+// predictMantissas turns the zigzagged codes u of the mantissas after m0
+// into the mantissas, in place, by the block's predictor: one loop per
+// predictor.
+func predictMantissas(mode uint64, m0 int64, u []uint64) {
+	switch mode {
+	case predictFirst:
+		for i := range u {
+			u[i] = uint64(m0 + unzigzag(u[i]))
+		}
+	case predictDoD:
+		m, d := m0, unzigzag(u[0])
+		m += d
+		u[0] = uint64(m)
+		for i := 1; i < len(u); i++ {
+			d += unzigzag(u[i])
+			m += d
+			u[i] = uint64(m)
+		}
+	default:
+		m := m0
+		for i := range u {
+			m += unzigzag(u[i])
+			u[i] = uint64(m)
+		}
+	}
 }
