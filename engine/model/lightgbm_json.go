@@ -165,6 +165,12 @@ func readLightGBMJSON(data []byte) (*lgbDump, error) {
 
 // stringList reads an array of strings onto list.
 func (r *lgbJSONReader) stringList(list []string) ([]string, error) {
+	return readArray(r, list, r.str)
+}
+
+// readArray reads a JSON array whose elements elem reads, appending them
+// to list; the path names each element by its index.
+func readArray[T any](r *lgbJSONReader, list []T, elem func() (T, error)) ([]T, error) {
 	if err := r.begin('['); err != nil {
 		return nil, err
 	}
@@ -177,37 +183,19 @@ func (r *lgbJSONReader) stringList(list []string) ([]string, error) {
 			return list, nil
 		}
 		r.pushIndex(i)
-		s, err := r.str()
+		v, err := elem()
 		if err != nil {
 			return nil, err
 		}
 		r.pop()
-		list = append(list, s)
+		list = append(list, v)
 	}
 }
 
 // treeInfo reads tree_info, the trees, into r.trees and appends their
 // num_leaves to numLeaves.
 func (r *lgbJSONReader) treeInfo(numLeaves []int) ([]int, error) {
-	if err := r.begin('['); err != nil {
-		return nil, err
-	}
-	for i := 0; ; i++ {
-		ok, err := r.nextElem(i == 0)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return numLeaves, nil
-		}
-		r.pushIndex(i)
-		n, err := r.tree()
-		if err != nil {
-			return nil, err
-		}
-		numLeaves = append(numLeaves, n)
-		r.pop()
-	}
+	return readArray(r, numLeaves, r.tree)
 }
 
 // tree reads one tree_info entry into r.trees and returns its num_leaves
