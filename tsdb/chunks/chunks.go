@@ -79,8 +79,8 @@ type Encoder struct {
 	packed   []byte
 	u1, u2   []uint64
 	u3, u4   []uint64
-	rmant    []int64 // mant and corr newest first (newest-first layout)
-	rcorr    []int64
+	rts      []int64 // timestamps and mantissas newest first (newest-first layout)
+	rmant    []int64
 }
 
 // NewEncoder returns an Encoder. zstd runs at its default level: on blocks this

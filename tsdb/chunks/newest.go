@@ -51,56 +51,25 @@ func strictlyIncreasing(ts []int64) bool {
 // appendNewestFirst appends the newest-first body of the samples whose
 // mantissas, corrections and exceptions enc.fill computed (in time order).
 func (enc *Encoder) appendNewestFirst(p []byte, ts []int64, vs []float64) []byte {
-	n := len(ts)
-	last := n - 1
-	// Reversed copies: rmant and rcorr newest first.
+	last := len(ts) - 1
+	// Newest-first copies of the timestamps and mantissas.
+	enc.rts = append(enc.rts[:0], ts...)
+	slices.Reverse(enc.rts)
 	enc.rmant = append(enc.rmant[:0], enc.mant...)
 	slices.Reverse(enc.rmant)
-	enc.rcorr = append(enc.rcorr[:0], enc.corr...)
-	slices.Reverse(enc.rcorr)
-	mant, corr := enc.rmant, enc.rcorr
 
-	d1 := ts[last-1] - ts[last]
-	p = binary.AppendVarint(p, d1)
-	p = binary.AppendVarint(p, mant[0])
+	p = binary.AppendVarint(p, enc.rts[1]-enc.rts[0])
+	p = binary.AppendVarint(p, enc.rmant[0])
 	w := bitWriter{b: p}
-
-	u := enc.u1[:0]
-	prevD := d1
-	for i := 2; i < n; i++ {
-		d := ts[last-i] - ts[last-i+1]
-		u = append(u, zigzag(d-prevD))
-		prevD = d
-	}
-	enc.u1 = u
+	u := enc.timestampStream(enc.rts)
 	tsPlan := planStream(u)
 	writeStreamHead(&w, u, tsPlan)
 	writeStreamCodes(&w, u, tsPlan)
 
-	delta, dod, off := enc.u1[:0], enc.u2[:0], enc.u3[:0]
-	var prevM int64
-	for i := 1; i < n; i++ {
-		d := mant[i] - mant[i-1]
-		delta = append(delta, zigzag(d))
-		if i == 1 {
-			dod = append(dod, zigzag(d))
-		} else {
-			dod = append(dod, zigzag(d-prevM))
-		}
-		off = append(off, zigzag(mant[i]-mant[0]))
-		prevM = d
-	}
-	enc.u1, enc.u2, enc.u3 = delta, dod, off
-	mode, xs, mantPlan := uint64(predictDelta), delta, planStream(delta)
-	if pl := planStream(dod); pl.cost < mantPlan.cost {
-		mode, xs, mantPlan = predictDoD, dod, pl
-	}
-	if pl := planStream(off); pl.cost < mantPlan.cost {
-		mode, xs, mantPlan = predictFirst, off, pl
-	}
+	mode, xs, mantPlan := enc.mantissaStream(enc.rmant)
 	cs := enc.u4[:0]
-	for _, c := range corr {
-		cs = append(cs, zigzag(c))
+	for i := last; i >= 0; i-- {
+		cs = append(cs, zigzag(enc.corr[i]))
 	}
 	enc.u4 = cs
 	corrPlan := planStream(cs)

@@ -24,48 +24,15 @@ func (enc *Encoder) appendBitPacked(p []byte, ts []int64, vs []float64) []byte {
 	p = binary.AppendVarint(p, enc.mant[0])
 	w := bitWriter{b: p}
 	if n >= 3 {
-		u := enc.u1[:0]
-		prevD := ts[1] - ts[0]
-		for i := 2; i < n; i++ {
-			d := ts[i] - ts[i-1]
-			u = append(u, zigzag(d-prevD))
-			prevD = d
-		}
-		enc.u1 = u
+		u := enc.timestampStream(ts)
 		writeStream(&w, u, planStream(u))
 	}
 	if n >= 2 {
-		// Three predictors: the previous value (trends, random walks), the
-		// previous slope (counters) and the first value (noise around a
-		// level, where deltas double the variance).
-		delta, dod, off := enc.u1[:0], enc.u2[:0], enc.u3[:0]
-		var prevD int64
-		for i := 1; i < n; i++ {
-			d := enc.mant[i] - enc.mant[i-1]
-			delta = append(delta, zigzag(d))
-			if i == 1 {
-				dod = append(dod, zigzag(d))
-			} else {
-				dod = append(dod, zigzag(d-prevD))
-			}
-			off = append(off, zigzag(enc.mant[i]-enc.mant[0]))
-			prevD = d
-		}
-		enc.u1, enc.u2, enc.u3 = delta, dod, off
-		mode, xs, plan := uint64(predictDelta), delta, planStream(delta)
-		if p := planStream(dod); p.cost < plan.cost {
-			mode, xs, plan = predictDoD, dod, p
-		}
-		if p := planStream(off); p.cost < plan.cost {
-			mode, xs, plan = predictFirst, off, p
-		}
+		mode, xs, plan := enc.mantissaStream(enc.mant)
 		w.write(mode, 2)
 		writeStream(&w, xs, plan)
 	}
-	u := enc.u1[:0]
-	for _, c := range enc.corr {
-		u = append(u, zigzag(c))
-	}
+	u := zigzagAll(enc.u1[:0], enc.corr)
 	enc.u1 = u
 	writeStream(&w, u, planStream(u))
 	if len(enc.excIdx) > 0 {
@@ -78,6 +45,57 @@ func (enc *Encoder) appendBitPacked(p []byte, ts []int64, vs []float64) []byte {
 		}
 	}
 	return w.flush()
+}
+
+// timestampStream returns (in enc.u1) the zigzagged delta-of-deltas of the
+// intervals of ts after its first, which the block stores as a varint.
+func (enc *Encoder) timestampStream(ts []int64) []uint64 {
+	u := enc.u1[:0]
+	prevD := ts[1] - ts[0]
+	for i := 2; i < len(ts); i++ {
+		d := ts[i] - ts[i-1]
+		u = append(u, zigzag(d-prevD))
+		prevD = d
+	}
+	enc.u1 = u
+	return u
+}
+
+// mantissaStream codes the mantissas after mant[0] with the cheapest of
+// three predictors: the previous value (trends, random walks), the
+// previous slope (counters) and the first value (noise around a level,
+// where deltas double the variance). The codes live in enc.u1..u3.
+func (enc *Encoder) mantissaStream(mant []int64) (mode uint64, xs []uint64, plan streamPlan) {
+	delta, dod, off := enc.u1[:0], enc.u2[:0], enc.u3[:0]
+	var prevD int64
+	for i := 1; i < len(mant); i++ {
+		d := mant[i] - mant[i-1]
+		delta = append(delta, zigzag(d))
+		if i == 1 {
+			dod = append(dod, zigzag(d))
+		} else {
+			dod = append(dod, zigzag(d-prevD))
+		}
+		off = append(off, zigzag(mant[i]-mant[0]))
+		prevD = d
+	}
+	enc.u1, enc.u2, enc.u3 = delta, dod, off
+	mode, xs, plan = predictDelta, delta, planStream(delta)
+	if p := planStream(dod); p.cost < plan.cost {
+		mode, xs, plan = predictDoD, dod, p
+	}
+	if p := planStream(off); p.cost < plan.cost {
+		mode, xs, plan = predictFirst, off, p
+	}
+	return mode, xs, plan
+}
+
+// zigzagAll appends the zigzagged xs to dst.
+func zigzagAll(dst []uint64, xs []int64) []uint64 {
+	for _, x := range xs {
+		dst = append(dst, zigzag(x))
+	}
+	return dst
 }
 
 // decodeBitPacked fills outT[1:] and outV from a bit-packed body; outT[0]
