@@ -58,9 +58,7 @@ func BenchmarkScaleQueryProfile(b *testing.B) {
 	require.NoError(b, err)
 	defer db.Close()
 	scaleIngest(b, db, fleet, steps, start.UnixMilli())
-	popts := ptsdb.DefaultOptions()
-	popts.RetentionDuration = 0
-	pdb, err := ptsdb.Open(filepath.Join(dir, "prom"), nil, nil, popts, nil)
+	pdb, err := ptsdb.Open(filepath.Join(dir, "prom"), nil, nil, promScaleOptions(), nil)
 	require.NoError(b, err)
 	defer pdb.Close()
 	scaleIngest(b, pdb, fleet, steps, start.UnixMilli())

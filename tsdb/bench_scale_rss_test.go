@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/storage"
 	ptsdb "github.com/prometheus/prometheus/tsdb"
 	"github.com/stretchr/testify/require"
 )
@@ -63,22 +64,10 @@ func BenchmarkScaleIngestRSS(b *testing.B) {
 		// (acknowledged samples are in the WAL): time the reopen.
 		prof := scaleProfile(b, "reopen-"+sys)
 		t0 := time.Now()
-		if sys == "mlectl" {
-			db, err := Open(dir, Options{})
-			require.NoError(b, err)
-			restart[sys] = time.Since(t0)
-			prof()
-			prof = func() {}
-			require.NoError(b, db.Close())
-		} else {
-			popts := ptsdb.DefaultOptions()
-			popts.RetentionDuration = 0
-			pdb, err := ptsdb.Open(dir, nil, nil, popts, nil)
-			require.NoError(b, err)
-			restart[sys] = time.Since(t0)
-			require.NoError(b, pdb.Close())
-		}
+		st := openScaleStore(b, sys, dir)
+		restart[sys] = time.Since(t0)
 		prof()
+		require.NoError(b, st.Close())
 	}
 	o, p := results["mlectl"], results["prom"]
 	fmt.Printf("\ningest alone, one process per system: %d series, %d min at 15s = %d samples\n", nSeries, minutes, o.samples)
@@ -100,26 +89,36 @@ func ingestAlone(b *testing.B, sys string, nSeries, minutes int) {
 	start := time.Now().Truncate(time.Minute).Add(-time.Duration(steps-1) * scaleStep)
 	dir := os.Getenv("TSDB_SCALE_RSS_DIR")
 	require.NotEmpty(b, dir, "TSDB_SCALE_RSS_DIR")
-	var samples int64
+	st := openScaleStore(b, sys, dir)
 	t0 := time.Now()
-	var ingest time.Duration
+	samples := scaleIngest(b, st, fleet, steps, start.UnixMilli())
+	ingest := time.Since(t0)
+	if db, ok := st.(*DB); ok {
+		waitBackgroundIdle(db)
+	}
+	fmt.Printf("RSS-RESULT %d %d %d %d\n", vmHWM(), procStatusBytes("VmRSS:"), samples, ingest.Milliseconds())
+	os.Exit(0) // without closing the store: the parent reopens it as after kill -9
+}
+
+// scaleStore is either store of the scale benchmarks.
+type scaleStore interface {
+	storage.Appendable
+	Close() error
+}
+
+// openScaleStore opens the store sys ("mlectl" or "prom") in dir, with the
+// options BenchmarkScaleNodeExporter uses.
+func openScaleStore(b *testing.B, sys, dir string) scaleStore {
 	switch sys {
 	case "mlectl":
 		db, err := Open(dir, Options{})
 		require.NoError(b, err)
-		samples = scaleIngest(b, db, fleet, steps, start.UnixMilli())
-		ingest = time.Since(t0)
-		waitBackgroundIdle(db)
+		return db
 	case "prom":
-		popts := ptsdb.DefaultOptions()
-		popts.RetentionDuration = 0
-		pdb, err := ptsdb.Open(dir, nil, nil, popts, nil)
+		pdb, err := ptsdb.Open(dir, nil, nil, promScaleOptions(), nil)
 		require.NoError(b, err)
-		samples = scaleIngest(b, pdb, fleet, steps, start.UnixMilli())
-		ingest = time.Since(t0)
-	default:
-		b.Fatalf("TSDB_SCALE_RSS_CHILD=%q: want mlectl or prom", sys)
+		return pdb
 	}
-	fmt.Printf("RSS-RESULT %d %d %d %d\n", vmHWM(), procStatusBytes("VmRSS:"), samples, ingest.Milliseconds())
-	os.Exit(0) // without closing the store: the parent reopens it as after kill -9
+	b.Fatalf("TSDB_SCALE_RSS_CHILD=%q: want mlectl or prom", sys)
+	return nil
 }

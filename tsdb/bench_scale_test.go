@@ -213,6 +213,14 @@ func scaleIngest(b *testing.B, a storage.Appendable, fleet []scaleSeries, steps 
 	return total.Load()
 }
 
+// promScaleOptions are the options of the scale benchmarks' Prometheus
+// TSDB: the defaults, without retention (the fleet's data ends now).
+func promScaleOptions() *ptsdb.Options {
+	o := ptsdb.DefaultOptions()
+	o.RetentionDuration = 0
+	return o
+}
+
 // waitBackgroundIdle returns once no seal or compaction runs or is
 // signalled in db (seen twice, 100 ms apart: a seal signals its compaction
 // as it ends).
@@ -352,9 +360,7 @@ func runScale(b *testing.B, nSeries, minutes int) {
 	ourLive := heap1 - heap0
 	ourHWM := vmHWM() // the process so far: the generator and mlectl alone
 
-	popts := ptsdb.DefaultOptions()
-	popts.RetentionDuration = 0
-	pdb, err := ptsdb.Open(filepath.Join(dir, "prom"), nil, nil, popts, nil)
+	pdb, err := ptsdb.Open(filepath.Join(dir, "prom"), nil, nil, promScaleOptions(), nil)
 	require.NoError(b, err)
 	defer pdb.Close()
 	prof = scaleProfile(b, "ingest-prom")
